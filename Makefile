@@ -1,0 +1,71 @@
+# Thin wrapper around meson: deps, build, run, test, bench.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+WERROR     ?= $(if $(CI),true,false)
+FUZZ_SECONDS ?= 15
+
+# Every build and test dependency on a fresh Debian 12 machine.
+DEBS = meson ninja-build pkg-config gcc clang libclang-rt-14-dev \
+       libmnl-dev libjansson-dev libcmocka-dev \
+       python3 python3-pytest \
+       iproute2 nftables nmap socat net-tools procps util-linux hyperfine
+
+APT_LINE = DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEBS)
+
+.PHONY: all build deps run test unit integration asan fuzz bench clean
+
+all: build
+
+deps:
+	@missing=$$(dpkg-query -W -f='$${db:Status-Abbrev} $${Package}\n' $(DEBS) 2>&1 | \
+		awk '$$1 != "ii" {print}' ); \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then \
+		echo "portscope needs these packages; as root run:"; \
+		echo "  apt-get update && $(APT_LINE)"; exit 1; \
+	fi; \
+	if ! ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1; then apt-get update; fi; \
+	$(APT_LINE) || { apt-get update && $(APT_LINE); }
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) -Dwerror=$(WERROR)
+
+build: $(BUILD)/build.ninja
+	meson compile -C $(BUILD)
+
+run: deps build
+	./$(BUILD)/portscope ls
+
+unit: build
+	meson test -C $(BUILD) --suite unit --print-errorlogs
+
+integration: build
+	meson test -C $(BUILD) --suite integration --print-errorlogs
+
+$(ASAN_BUILD)/build.ninja:
+	meson setup $(ASAN_BUILD) -Dwerror=$(WERROR) -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+
+asan: $(ASAN_BUILD)/build.ninja
+	meson compile -C $(ASAN_BUILD)
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
+		meson test -C $(ASAN_BUILD) --suite unit --suite integration --print-errorlogs
+
+$(FUZZ_BUILD)/build.ninja:
+	CC=clang meson setup $(FUZZ_BUILD) -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false
+
+fuzz: $(FUZZ_BUILD)/build.ninja
+	meson compile -C $(FUZZ_BUILD)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) meson test -C $(FUZZ_BUILD) --suite fuzz --print-errorlogs
+
+test: deps build
+	meson test -C $(BUILD) --suite unit --print-errorlogs
+	meson test -C $(BUILD) --suite integration --print-errorlogs
+	$(MAKE) --no-print-directory asan
+	$(MAKE) --no-print-directory fuzz
+
+bench: deps build
+	@for b in bench/*.sh; do echo "== $$b"; PORTSCOPE_BIN=$(CURDIR)/$(BUILD)/portscope bash $$b || exit 1; done
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

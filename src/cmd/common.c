@@ -1,0 +1,70 @@
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "cmd/commands.h"
+#include "cmd/common.h"
+
+__attribute__((format(printf, 2, 0)))
+static void verror(const char *cmd, const char *fmt, va_list ap)
+{
+	fflush(stdout);
+	fprintf(stderr, "portscope%s%s: ", cmd ? " " : "", cmd ? cmd : "");
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void cmd_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	verror(cmd, fmt, ap);
+	va_end(ap);
+}
+
+int cmd_usage(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	verror(cmd, fmt, ap);
+	va_end(ap);
+	return EXIT_USAGE;
+}
+
+bool cmd_use_color(FILE *f, bool no_color_flag)
+{
+	const char *nc = getenv("NO_COLOR");
+
+	if (no_color_flag || (nc && *nc))
+		return false;
+	return isatty(fileno(f));
+}
+
+int cmd_print_version(void)
+{
+	printf("portscope %s\n", PORTSCOPE_VERSION);
+	return EXIT_OK;
+}
+
+int cmd_bad_option(const char *cmd, char **argv, int opt)
+{
+	const char *word = optind > 0 ? argv[optind - 1] : "?";
+
+	if (opt == ':')
+		return cmd_usage(cmd, "option '%s' needs an argument (see --help)", word);
+	if (optopt && optopt != '?')
+		return cmd_usage(cmd, "unknown option '-%c' (see --help)", optopt);
+	return cmd_usage(cmd, "unknown option '%s' (see --help)", word);
+}
+
+int cmd_version_main(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return cmd_print_version();
+}

@@ -1,0 +1,37 @@
+/* What the subcommands share: exit codes, error reporting, colour choice. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdio.h>
+
+/* Exit statuses of the CLI contract (DESIGN.md). */
+enum {
+	EXIT_OK = 0,
+	EXIT_FINDINGS = 1, /* findings at/above --fail-on, violations, differences */
+	EXIT_USAGE = 2,    /* bad usage or input */
+	EXIT_RUNTIME = 3,  /* permission, resource */
+};
+
+struct cmd {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};
+
+/* Prints "portscope CMD: message" on stderr, one line. */
+void cmd_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Same, then returns EXIT_USAGE, for "return cmd_usage(...)". */
+int cmd_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Whether to colour output on f: a TTY, no --no-color, no NO_COLOR in the environment. */
+bool cmd_use_color(FILE *f, bool no_color_flag);
+
+/* Prints "portscope VERSION" on stdout; returns EXIT_OK. */
+int cmd_print_version(void);
+
+/*
+ * Reports a getopt_long() failure (unknown option, missing argument) for cmd,
+ * naming the offending word of argv. Returns EXIT_USAGE.
+ */
+int cmd_bad_option(const char *cmd, char **argv, int opt);

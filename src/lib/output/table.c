@@ -1,0 +1,205 @@
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "output/table.h"
+
+struct table_cell {
+	char *text;
+	const char *sgr; /* static colour code or NULL */
+	size_t width;    /* display width (UTF-8 code points) */
+};
+
+struct table_column {
+	char *header;
+	enum table_align align;
+	size_t width;
+};
+
+struct table {
+	struct table_column *cols;
+	size_t ncols;
+	struct table_cell *cells; /* row-major, ncells of cap */
+	size_t ncells, cap;
+	bool header;
+	unsigned gap;
+};
+
+/* Counts UTF-8 code points, so "→" is one column wide. */
+static size_t display_width(const char *s)
+{
+	size_t w = 0;
+
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xC0) != 0x80)
+			w++;
+	return w;
+}
+
+struct table *table_new(void)
+{
+	struct table *t = calloc(1, sizeof(*t));
+
+	if (t) {
+		t->header = true;
+		t->gap = 1;
+	}
+	return t;
+}
+
+void table_free(struct table *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->ncols; i++)
+		free(t->cols[i].header);
+	for (size_t i = 0; i < t->ncells; i++)
+		free(t->cells[i].text);
+	free(t->cols);
+	free(t->cells);
+	free(t);
+}
+
+int table_add_column(struct table *t, const char *header, enum table_align align)
+{
+	struct table_column *c;
+
+	if (t->ncells)
+		return -EBUSY;
+	c = realloc(t->cols, (t->ncols + 1) * sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	t->cols = c;
+	c = &t->cols[t->ncols];
+	c->header = strdup(header ? header : "");
+	if (!c->header)
+		return -ENOMEM;
+	c->align = align;
+	c->width = display_width(c->header);
+	t->ncols++;
+	return 0;
+}
+
+void table_set_header(struct table *t, bool show)
+{
+	t->header = show;
+}
+
+void table_set_gap(struct table *t, unsigned gap)
+{
+	t->gap = gap;
+}
+
+static int add_cell(struct table *t, char *owned, const char *sgr)
+{
+	struct table_cell *c;
+
+	if (!owned)
+		return -ENOMEM;
+	if (t->ncols == 0) {
+		free(owned);
+		return -EINVAL;
+	}
+	if (t->ncells == t->cap) {
+		size_t ncap = t->cap ? t->cap * 2 : 64;
+		c = realloc(t->cells, ncap * sizeof(*c));
+		if (!c) {
+			free(owned);
+			return -ENOMEM;
+		}
+		t->cells = c;
+		t->cap = ncap;
+	}
+	c = &t->cells[t->ncells++];
+	c->text = owned;
+	c->sgr = sgr;
+	c->width = display_width(owned);
+	return 0;
+}
+
+int table_cell_color(struct table *t, const char *text, const char *sgr)
+{
+	return add_cell(t, strdup(text ? text : "-"), sgr);
+}
+
+int table_cell(struct table *t, const char *text)
+{
+	return table_cell_color(t, text, NULL);
+}
+
+int table_cellf(struct table *t, const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -ENOMEM;
+	return add_cell(t, s, NULL);
+}
+
+size_t table_rows(const struct table *t)
+{
+	return t->ncols ? (t->ncells + t->ncols - 1) / t->ncols : 0;
+}
+
+static void pad(FILE *out, size_t n)
+{
+	while (n--)
+		fputc(' ', out);
+}
+
+static void put_cell(FILE *out, const struct table *t, size_t col, const char *text,
+		     const char *sgr, size_t width, size_t colw, bool color)
+{
+	bool last = col + 1 == t->ncols;
+	size_t fill = colw > width ? colw - width : 0;
+
+	if (col > 0)
+		pad(out, t->gap);
+	if (t->cols[col].align == TABLE_RIGHT)
+		pad(out, fill);
+	if (color && sgr)
+		fprintf(out, "\033[%sm%s\033[0m", sgr, text);
+	else
+		fputs(text, out);
+	if (t->cols[col].align == TABLE_LEFT && !last)
+		pad(out, fill);
+}
+
+int table_render(const struct table *t, FILE *out, bool color)
+{
+	size_t *w;
+
+	if (t->ncols == 0)
+		return 0;
+	w = calloc(t->ncols, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->ncols; i++)
+		w[i] = t->header ? t->cols[i].width : 0;
+	for (size_t i = 0; i < t->ncells; i++) {
+		size_t col = i % t->ncols;
+		if (t->cells[i].width > w[col])
+			w[col] = t->cells[i].width;
+	}
+	if (t->header) {
+		for (size_t c = 0; c < t->ncols; c++)
+			put_cell(out, t, c, t->cols[c].header, TABLE_BOLD, t->cols[c].width, w[c], color);
+		fputc('\n', out);
+	}
+	for (size_t i = 0; i < t->ncells; i++) {
+		size_t col = i % t->ncols;
+		const struct table_cell *c = &t->cells[i];
+		put_cell(out, t, col, c->text, c->sgr, c->width, w[col], color);
+		if (col + 1 == t->ncols || i + 1 == t->ncells)
+			fputc('\n', out);
+	}
+	free(w);
+	return ferror(out) ? -EIO : 0;
+}

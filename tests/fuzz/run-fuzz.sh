@@ -1,0 +1,12 @@
+#!/bin/sh
+# Runs one libFuzzer harness for FUZZ_SECONDS (default 15) over its seed corpus,
+# writing new inputs to a scratch directory so the repository stays clean.
+set -eu
+harness=$1
+seeds=$2
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+set -- "$scratch"
+[ -d "$seeds" ] && set -- "$scratch" "$seeds"
+exec "$harness" -max_total_time="${FUZZ_SECONDS:-15}" -timeout=10 -rss_limit_mb=1024 \
+	-print_final_stats=1 "$@"

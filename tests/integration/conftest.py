@@ -1,0 +1,195 @@
+"""Lab fixtures for integration tests (see ../shared/LAB.md).
+
+Every test that sends packets does it inside network namespaces that a fixture
+creates with a unique name and removes afterwards, even when the test fails.
+Namespaces are called ps-<tag>-<pid>-<rand>; stale ones whose pid is gone are
+removed at session start.
+"""
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import time
+
+import pytest
+
+NS_PREFIX = "ps-"
+
+
+def portscope_bin():
+    path = os.environ.get("PORTSCOPE_BIN")
+    if not path or not os.access(path, os.X_OK):
+        pytest.exit("PORTSCOPE_BIN is not set to the built binary: run the tests "
+                    "through 'meson test' or 'make test'", returncode=2)
+    return path
+
+
+def is_root():
+    return os.geteuid() == 0
+
+
+needs_root = pytest.mark.skipif(not is_root(),
+                                reason="needs root: creates network namespaces")
+
+
+def have(tool):
+    return shutil.which(tool) is not None
+
+
+class Result:
+    def __init__(self, cp):
+        self.rc = cp.returncode
+        self.out = cp.stdout
+        self.err = cp.stderr
+
+    def json(self):
+        return json.loads(self.out)
+
+    def jsonl(self):
+        return [json.loads(line) for line in self.out.splitlines() if line.strip()]
+
+    def __repr__(self):
+        return f"Result(rc={self.rc}, out={self.out[:2000]!r}, err={self.err[:2000]!r})"
+
+
+def run(argv, timeout=120, env=None, input=None, check=False):
+    cp = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
+                        env=env, input=input)
+    r = Result(cp)
+    if check and r.rc != 0:
+        raise AssertionError(f"{argv} failed: {r!r}")
+    return r
+
+
+class Netns:
+    """A network namespace made for one test; processes started in it die with it."""
+
+    def __init__(self, tag):
+        suffix = "%d-%04x" % (os.getpid(), random.randrange(0x10000))
+        self.name = f"{NS_PREFIX}{tag}-{suffix}"[:40]
+        self.procs = []
+        subprocess.run(["ip", "netns", "add", self.name], check=True)
+        self.sh("ip link set lo up")
+
+    def argv(self, argv):
+        return ["ip", "netns", "exec", self.name] + list(argv)
+
+    def run(self, argv, **kw):
+        return run(self.argv(argv), **kw)
+
+    def sh(self, script, check=True, timeout=60):
+        return run(self.argv(["sh", "-c", script]), check=check, timeout=timeout)
+
+    def portscope(self, *args, **kw):
+        return self.run([portscope_bin()] + list(args), **kw)
+
+    def popen(self, argv, **kw):
+        kw.setdefault("stdout", subprocess.PIPE)
+        kw.setdefault("stderr", subprocess.PIPE)
+        p = subprocess.Popen(self.argv(argv), start_new_session=True, **kw)
+        self.procs.append(p)
+        return p
+
+    def spawn_python(self, code, ready="READY", timeout=10):
+        """Runs python code in the namespace; waits for it to print `ready`."""
+        p = self.popen(["python3", "-u", "-c", code], text=True)
+        deadline = time.monotonic() + timeout
+        line = ""
+        while time.monotonic() < deadline:
+            line = p.stdout.readline()
+            if line.strip() == ready or not line:
+                break
+        if line.strip() != ready:
+            err = p.stderr.read() if p.poll() is not None else ""
+            raise RuntimeError(f"helper did not become ready: {line!r} {err}")
+        return p
+
+    def wait_port(self, proto, port, timeout=10):
+        """Polls ss in the namespace until something listens on port."""
+        flag = "-tlnH" if proto == "tcp" else "-ulnH"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            out = self.run(["ss", flag, f"sport = :{port}"]).out
+            if out.strip():
+                return
+            time.sleep(0.05)
+        raise TimeoutError(f"nothing listens on {port}/{proto} in {self.name}")
+
+    def close(self):
+        for p in self.procs:
+            if p.poll() is None:
+                try:
+                    os.killpg(p.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+            for f in (p.stdout, p.stderr, p.stdin):
+                if f:
+                    f.close()
+        # Kill anything else left inside (daemons that double-forked).
+        pids = run(["ip", "netns", "pids", self.name]).out.split()
+        for pid in pids:
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except (ProcessLookupError, ValueError):
+                pass
+        subprocess.run(["ip", "netns", "del", self.name], check=False)
+
+
+def link_veth(a, b, addr_a, addr_b, prefix=24):
+    """Joins namespaces a and b with a veth pair; addresses are lab addresses."""
+    tag = "%x" % random.randrange(1 << 28)
+    va, vb = f"va{tag}", f"vb{tag}"
+    subprocess.run(["ip", "link", "add", va, "type", "veth", "peer", "name", vb], check=True)
+    subprocess.run(["ip", "link", "set", va, "netns", a.name], check=True)
+    subprocess.run(["ip", "link", "set", vb, "netns", b.name], check=True)
+    fam = "-6" if ":" in addr_a else "-4"
+    a.sh(f"ip {fam} addr add {addr_a}/{prefix} dev {va} nodad 2>/dev/null || "
+         f"ip {fam} addr add {addr_a}/{prefix} dev {va}; ip link set {va} up")
+    b.sh(f"ip {fam} addr add {addr_b}/{prefix} dev {vb} nodad 2>/dev/null || "
+         f"ip {fam} addr add {addr_b}/{prefix} dev {vb}; ip link set {vb} up")
+    return va, vb
+
+
+def _remove_stale_namespaces():
+    if not is_root():
+        return
+    out = run(["ip", "netns", "list"]).out
+    for line in out.splitlines():
+        name = line.split()[0] if line.split() else ""
+        m = re.match(r"^ps-.*?-(\d+)-[0-9a-f]{4}$", name)
+        if not m:
+            continue
+        pid = int(m.group(1))
+        if pid != os.getpid() and not os.path.exists(f"/proc/{pid}"):
+            subprocess.run(["ip", "netns", "del", name], check=False)
+
+
+def pytest_sessionstart(session):
+    _remove_stale_namespaces()
+
+
+@pytest.fixture(scope="session")
+def portscope():
+    return portscope_bin()
+
+
+@pytest.fixture
+def netns():
+    """Factory: netns('tag') makes a namespace removed at teardown."""
+    made = []
+
+    def make(tag="t"):
+        ns = Netns(tag)
+        made.append(ns)
+        return ns
+
+    yield make
+    for ns in reversed(made):
+        ns.close()
