@@ -1,0 +1,64 @@
+/*
+ * The socket inode → process map, from /proc/PID/fd (what ss -p and lsof do).
+ *
+ * A scan walks /proc once with getdents64 and readlinkat relative to directory
+ * descriptors, recording every "socket:[INODE]" link with its pid. It can run
+ * in a thread of its own (sockproc_scan_start/wait) while the caller dumps
+ * sock_diag, since socket inodes are unique machine-wide.
+ *
+ *   struct sockproc *m = sockproc_new();
+ *   sockproc_scan_start(m, "/proc");   ... dump sockets ...   sockproc_scan_wait(m);
+ *   size_t n = sockproc_lookup(m, inode, idx, 8);  // idx[0..min(n,8)) are process indexes
+ *   sockproc_pid(m, idx[0]), sockproc_name(m, idx[0])
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct sockproc;
+
+/* Returns a new empty map, or NULL when out of memory. */
+struct sockproc *sockproc_new(void);
+void sockproc_free(struct sockproc *m);
+
+/* Scans procdir (normally "/proc") in the calling thread. Returns 0 or a negative errno. */
+int sockproc_scan(struct sockproc *m, const char *procdir);
+
+/* Starts sockproc_scan() in a new thread; returns 0 or a negative errno. */
+int sockproc_scan_start(struct sockproc *m, const char *procdir);
+
+/* Waits for the thread; returns the scan's result. */
+int sockproc_scan_wait(struct sockproc *m);
+
+/*
+ * Stores up to max process indexes holding the socket inode (each process
+ * once, in /proc order) and returns how many processes hold it (may be > max).
+ */
+size_t sockproc_lookup(const struct sockproc *m, uint32_t inode, unsigned *idx, size_t max);
+
+/* The pid of process index i. */
+pid_t sockproc_pid(const struct sockproc *m, unsigned i);
+
+/* The full process name of index i (read once, then cached); never NULL. */
+const char *sockproc_name(struct sockproc *m, unsigned i);
+
+/* Number of processes whose fd directory could not be read (EACCES/EPERM). */
+unsigned sockproc_unreadable(const struct sockproc *m);
+
+/*
+ * Parses a /proc/PID/fd link target of len bytes: "socket:[12345]" gives
+ * 0 and *inode = 12345. Returns -EINVAL for anything else ("pipe:[1]",
+ * "socket:[]", "socket:[12x]", "socket:[99999999999]" out of 32 bits).
+ */
+int sockproc_parse_link(const char *link, size_t len, uint32_t *inode);
+
+/*
+ * The full name of a process from its /proc/PID/cmdline (len bytes, NUL-
+ * separated) and comm: the basename of argv[0], with a rewritten title cut at
+ * the first ':' or ' ' ("sshd: root@pts/0" → "sshd", "nginx: master process"
+ * → "nginx"), or comm when argv[0] is empty (kernel threads, zombies).
+ * Writes at most outlen bytes (NUL included) to out; returns out.
+ */
+char *sockproc_name_from(const char *cmdline, size_t len, const char *comm, char *out, size_t outlen);
