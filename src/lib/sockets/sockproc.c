@@ -13,15 +13,20 @@
 
 #define DENTS_BUF (32 * 1024)
 #define NAME_MAX_LEN 256
+/* fds resolved per claim in phase 2: small enough to balance two workers. */
+#define RESOLVE_CHUNK 512
 
+/* One open file of a process; a socket once inode is set. */
 struct sockproc_entry {
-	uint32_t inode;
-	uint32_t proc; /* index into procs */
-	int32_t next;  /* next entry in the same bucket, -1 at the end */
+	uint32_t inode; /* socket inode, 0 until resolved or when not a socket */
+	uint32_t proc;  /* index into procs */
+	uint32_t fd;
+	int32_t next;   /* next socket entry in the same bucket, -1 at the end */
 };
 
 struct sockproc_proc {
 	pid_t pid;
+	int fdfd;   /* its open /proc/PID/fd during the scan, else -1 */
 	char *name; /* NULL until sockproc_name() */
 };
 
@@ -37,7 +42,12 @@ struct sockproc {
 	char *procdir;
 	pthread_t thread;
 	bool threaded;
-	int thread_rc;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool path_mode;    /* fd directories not kept open (EMFILE) */
+	bool listed;       /* phase 1 over (under lock) */
+	int list_rc;       /* its result */
+	size_t lo, hi;     /* phase 2: entries not claimed yet (under lock) */
 	char *dents; /* DENTS_BUF bytes */
 };
 
@@ -45,8 +55,11 @@ struct sockproc *sockproc_new(void)
 {
 	struct sockproc *m = calloc(1, sizeof(*m));
 
-	if (m)
+	if (m) {
 		m->procfd = -1;
+		pthread_mutex_init(&m->lock, NULL);
+		pthread_cond_init(&m->cond, NULL);
+	}
 	return m;
 }
 
@@ -56,8 +69,11 @@ void sockproc_free(struct sockproc *m)
 		return;
 	if (m->threaded)
 		(void)sockproc_scan_wait(m);
-	for (size_t i = 0; i < m->nprocs; i++)
+	for (size_t i = 0; i < m->nprocs; i++) {
+		if (m->procs[i].fdfd >= 0)
+			close(m->procs[i].fdfd);
 		free(m->procs[i].name);
+	}
 	free(m->procs);
 	free(m->ents);
 	free(m->buckets);
@@ -65,6 +81,8 @@ void sockproc_free(struct sockproc *m)
 	free(m->dents);
 	if (m->procfd >= 0)
 		close(m->procfd);
+	pthread_mutex_destroy(&m->lock);
+	pthread_cond_destroy(&m->cond);
 	free(m);
 }
 
@@ -110,10 +128,10 @@ char *sockproc_name_from(const char *cmdline, size_t len, const char *comm, char
 	return out;
 }
 
-static int add_entry(struct sockproc *m, uint32_t inode, uint32_t proc)
+static int add_entry(struct sockproc *m, uint32_t proc, uint32_t fd)
 {
 	if (m->nents == m->ecap) {
-		size_t ncap = m->ecap ? m->ecap * 2 : 1024;
+		size_t ncap = m->ecap ? m->ecap * 2 : 4096;
 		struct sockproc_entry *e = realloc(m->ents, ncap * sizeof(*e));
 
 		if (!e)
@@ -121,11 +139,11 @@ static int add_entry(struct sockproc *m, uint32_t inode, uint32_t proc)
 		m->ents = e;
 		m->ecap = ncap;
 	}
-	m->ents[m->nents++] = (struct sockproc_entry){ .inode = inode, .proc = proc, .next = -1 };
+	m->ents[m->nents++] = (struct sockproc_entry){ .proc = proc, .fd = fd, .next = -1 };
 	return 0;
 }
 
-static int add_proc(struct sockproc *m, pid_t pid, uint32_t *idx)
+static int add_proc(struct sockproc *m, pid_t pid, int fdfd, uint32_t *idx)
 {
 	if (m->nprocs == m->pcap) {
 		size_t ncap = m->pcap ? m->pcap * 2 : 256;
@@ -136,27 +154,16 @@ static int add_proc(struct sockproc *m, pid_t pid, uint32_t *idx)
 		m->procs = p;
 		m->pcap = ncap;
 	}
-	m->procs[m->nprocs] = (struct sockproc_proc){ .pid = pid, .name = NULL };
+	m->procs[m->nprocs] = (struct sockproc_proc){ .pid = pid, .fdfd = fdfd, .name = NULL };
 	*idx = (uint32_t)m->nprocs++;
 	return 0;
 }
 
-/* Records the sockets among the open files of one process. Returns 0 or -ENOMEM. */
-static int scan_pid(struct sockproc *m, const char *pidname, pid_t pid)
+/* Appends the fd numbers in the directory fdfd. Returns 0 or -ENOMEM. */
+static int list_fds(struct sockproc *m, int fdfd, uint32_t proc)
 {
-	char path[32], link[64];
-	bool have_proc = false;
-	uint32_t proc = 0;
-	int fdfd, rc = 0;
+	int rc;
 
-	if (snprintf(path, sizeof(path), "%s/fd", pidname) >= (int)sizeof(path))
-		return 0;
-	fdfd = openat(m->procfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fdfd < 0) {
-		if (errno == EACCES || errno == EPERM)
-			m->unreadable++;
-		return 0; /* ENOENT: the process is gone */
-	}
 	for (;;) {
 		ssize_t n = getdents64(fdfd, m->dents, DENTS_BUF);
 
@@ -164,63 +171,61 @@ static int scan_pid(struct sockproc *m, const char *pidname, pid_t pid)
 			break;
 		for (ssize_t off = 0; off < n;) {
 			struct dirent64 *d = (struct dirent64 *)(m->dents + off);
-			ssize_t ln;
-			uint32_t inode;
+			uint64_t fd;
 
 			off += d->d_reclen;
-			if (d->d_name[0] == '.')
+			if (strnum_u64(d->d_name, 0, UINT32_MAX, &fd) < 0)
 				continue;
-			ln = readlinkat(fdfd, d->d_name, link, sizeof(link));
-			if (ln <= 0 || sockproc_parse_link(link, (size_t)ln, &inode) < 0)
-				continue;
-			if (!have_proc) {
-				rc = add_proc(m, pid, &proc);
-				if (rc < 0)
-					goto out;
-				have_proc = true;
-			}
-			rc = add_entry(m, inode, proc);
+			rc = add_entry(m, proc, (uint32_t)fd);
 			if (rc < 0)
-				goto out;
+				return rc;
 		}
-	}
-out:
-	close(fdfd);
-	return rc;
-}
-
-static uint32_t hash_inode(uint32_t inode)
-{
-	return inode * 2654435761u;
-}
-
-static int build_index(struct sockproc *m)
-{
-	size_t nb = 16;
-
-	while (nb < m->nents * 2)
-		nb *= 2;
-	m->buckets = malloc(nb * sizeof(*m->buckets));
-	if (!m->buckets)
-		return -ENOMEM;
-	memset(m->buckets, 0xff, nb * sizeof(*m->buckets));
-	m->nbuckets = nb;
-	/* Backwards, so that head insertion leaves each chain in /proc order. */
-	for (size_t i = m->nents; i-- > 0;) {
-		uint32_t b = hash_inode(m->ents[i].inode) & (uint32_t)(nb - 1);
-
-		m->ents[i].next = m->buckets[b];
-		m->buckets[b] = (int32_t)i;
 	}
 	return 0;
 }
 
-int sockproc_scan(struct sockproc *m, const char *procdir)
+/* Lists the open files of one process (phase 1). Returns 0 or -ENOMEM. */
+static int list_pid(struct sockproc *m, const char *pidname, pid_t pid)
 {
+	char path[32];
+	uint32_t proc;
+	int fdfd, rc;
+
+	if (snprintf(path, sizeof(path), "%s/fd", pidname) >= (int)sizeof(path))
+		return 0;
+	fdfd = openat(m->procfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fdfd < 0 && (errno == EMFILE || errno == ENFILE) && !m->path_mode) {
+		/* Too many processes to keep a directory open for each. */
+		for (size_t i = 0; i < m->nprocs; i++) {
+			if (m->procs[i].fdfd >= 0)
+				close(m->procs[i].fdfd);
+			m->procs[i].fdfd = -1;
+		}
+		m->path_mode = true;
+		fdfd = openat(m->procfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
+	if (fdfd < 0) {
+		if (errno == EACCES || errno == EPERM)
+			m->unreadable++;
+		return 0; /* ENOENT: the process is gone */
+	}
+	rc = add_proc(m, pid, m->path_mode ? -1 : fdfd, &proc);
+	if (rc < 0) {
+		close(fdfd);
+		return rc;
+	}
+	rc = list_fds(m, fdfd, proc);
+	if (m->path_mode)
+		close(fdfd);
+	return rc;
+}
+
+/* Phase 1: every pid's fd directory open and its fd numbers listed. */
+static int list_all(struct sockproc *m, const char *procdir)
+{
+	char top[8192];
 	int rc = 0;
 
-	if (m->procfd >= 0 || m->nbuckets)
-		return -EBUSY;
 	m->dents = malloc(DENTS_BUF);
 	if (!m->dents)
 		return -ENOMEM;
@@ -228,14 +233,10 @@ int sockproc_scan(struct sockproc *m, const char *procdir)
 	if (m->procfd < 0)
 		return -errno;
 	for (;;) {
-		/* A buffer of its own: scan_pid() reuses m->dents. */
-		char top[8192];
 		ssize_t n = getdents64(m->procfd, top, sizeof(top));
 
-		if (n < 0) {
-			rc = -errno;
-			break;
-		}
+		if (n < 0)
+			return -errno;
 		if (n == 0)
 			break;
 		for (ssize_t off = 0; off < n;) {
@@ -247,24 +248,135 @@ int sockproc_scan(struct sockproc *m, const char *procdir)
 				continue;
 			if (strnum_u64(d->d_name, 1, INT32_MAX, &pid) < 0)
 				continue;
-			rc = scan_pid(m, d->d_name, (pid_t)pid);
+			rc = list_pid(m, d->d_name, (pid_t)pid);
 			if (rc < 0)
-				goto out;
+				return rc;
 		}
 	}
-out:
+	return 0;
+}
+
+/*
+ * Claims the next chunk of phase 2: the scan thread from the front, the caller
+ * from the back, so that the two rarely work in the same fd directory (they
+ * would contend on its dentry). Returns false when nothing is left.
+ */
+static bool claim(struct sockproc *m, bool back, size_t *from, size_t *to)
+{
+	bool ok;
+
+	pthread_mutex_lock(&m->lock);
+	ok = m->lo < m->hi;
+	if (ok && !back) {
+		*from = m->lo;
+		*to = m->hi - m->lo > RESOLVE_CHUNK ? m->lo + RESOLVE_CHUNK : m->hi;
+		m->lo = *to;
+	} else if (ok) {
+		*to = m->hi;
+		*from = m->hi - m->lo > RESOLVE_CHUNK ? m->hi - RESOLVE_CHUNK : m->lo;
+		m->hi = *from;
+	}
+	pthread_mutex_unlock(&m->lock);
+	return ok;
+}
+
+/* Phase 2, run by every worker: readlinkat() chunks of the listed fds. */
+static void resolve_chunks(struct sockproc *m, bool back)
+{
+	char name[40], link[64];
+	size_t from, to;
+
+	while (claim(m, back, &from, &to)) {
+		for (size_t i = from; i < to; i++) {
+			struct sockproc_entry *e = &m->ents[i];
+			const struct sockproc_proc *p = &m->procs[e->proc];
+			ssize_t ln;
+			uint32_t inode;
+
+			if (p->fdfd >= 0) {
+				snprintf(name, sizeof(name), "%u", e->fd);
+				ln = readlinkat(p->fdfd, name, link, sizeof(link));
+			} else {
+				snprintf(name, sizeof(name), "%d/fd/%u", (int)p->pid, e->fd);
+				ln = readlinkat(m->procfd, name, link, sizeof(link));
+			}
+			if (ln > 0 && sockproc_parse_link(link, (size_t)ln, &inode) == 0)
+				e->inode = inode;
+		}
+	}
+}
+
+static uint32_t hash_inode(uint32_t inode)
+{
+	return inode * 2654435761u;
+}
+
+/* Chains the socket entries by inode; closes the fd directories. */
+static int build_index(struct sockproc *m)
+{
+	size_t nb = 16, nsock = 0;
+
+	for (size_t i = 0; i < m->nprocs; i++) {
+		if (m->procs[i].fdfd >= 0)
+			close(m->procs[i].fdfd);
+		m->procs[i].fdfd = -1;
+	}
+	for (size_t i = 0; i < m->nents; i++)
+		nsock += m->ents[i].inode != 0;
+	while (nb < nsock * 2)
+		nb *= 2;
+	m->buckets = malloc(nb * sizeof(*m->buckets));
+	if (!m->buckets)
+		return -ENOMEM;
+	memset(m->buckets, 0xff, nb * sizeof(*m->buckets));
+	m->nbuckets = nb;
+	/* Backwards, so that head insertion leaves each chain in /proc order. */
+	for (size_t i = m->nents; i-- > 0;) {
+		uint32_t b;
+
+		if (m->ents[i].inode == 0)
+			continue;
+		b = hash_inode(m->ents[i].inode) & (uint32_t)(nb - 1);
+		m->ents[i].next = m->buckets[b];
+		m->buckets[b] = (int32_t)i;
+	}
+	return 0;
+}
+
+/* Phase 1 then the worker's share of phase 2; publishes phase 1's end. */
+static int scan_run(struct sockproc *m, const char *procdir)
+{
+	int rc = list_all(m, procdir);
+
 	free(m->dents);
 	m->dents = NULL;
+	pthread_mutex_lock(&m->lock);
+	m->listed = true;
+	m->list_rc = rc;
+	m->lo = 0;
+	m->hi = m->nents;
+	pthread_cond_broadcast(&m->cond);
+	pthread_mutex_unlock(&m->lock);
 	if (rc == 0)
-		rc = build_index(m);
+		resolve_chunks(m, false);
 	return rc;
+}
+
+int sockproc_scan(struct sockproc *m, const char *procdir)
+{
+	int rc;
+
+	if (m->procfd >= 0 || m->nbuckets || m->threaded)
+		return -EBUSY;
+	rc = scan_run(m, procdir);
+	return rc < 0 ? rc : build_index(m);
 }
 
 static void *scan_thread(void *arg)
 {
 	struct sockproc *m = arg;
 
-	m->thread_rc = sockproc_scan(m, m->procdir);
+	(void)scan_run(m, m->procdir);
 	return NULL;
 }
 
@@ -272,7 +384,7 @@ int sockproc_scan_start(struct sockproc *m, const char *procdir)
 {
 	int rc;
 
-	if (m->threaded)
+	if (m->threaded || m->procfd >= 0 || m->nbuckets)
 		return -EBUSY;
 	m->procdir = strdup(procdir);
 	if (!m->procdir)
@@ -286,11 +398,21 @@ int sockproc_scan_start(struct sockproc *m, const char *procdir)
 
 int sockproc_scan_wait(struct sockproc *m)
 {
+	int rc;
+
 	if (!m->threaded)
 		return -EINVAL;
+	/* Help with phase 2 once phase 1 has listed every fd. */
+	pthread_mutex_lock(&m->lock);
+	while (!m->listed)
+		pthread_cond_wait(&m->cond, &m->lock);
+	rc = m->list_rc;
+	pthread_mutex_unlock(&m->lock);
+	if (rc == 0)
+		resolve_chunks(m, true);
 	pthread_join(m->thread, NULL);
 	m->threaded = false;
-	return m->thread_rc;
+	return rc < 0 ? rc : build_index(m);
 }
 
 size_t sockproc_lookup(const struct sockproc *m, uint32_t inode, unsigned *idx, size_t max)
