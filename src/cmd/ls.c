@@ -250,6 +250,8 @@ struct ls_ctx {
 	unsigned *idx; /* process indexes of the current row */
 	size_t idx_cap;
 	size_t hidden; /* sockets whose process could not be seen */
+	char **cells;  /* single_cell() strings by process index */
+	size_t ncells;
 };
 
 /* Fills ctx->idx with the processes holding s; returns how many. */
@@ -282,17 +284,45 @@ static const char *addr_str(const struct sockdiag_sock *s, const uint8_t *a, cha
 	return buf;
 }
 
-/* "127.0.0.1:22", "[::1]:22". */
-static void endpoint_str(const struct sockdiag_sock *s, const uint8_t *a, uint16_t port, char *buf,
-			 size_t len)
+/* Writes v in decimal at p (no NUL); returns the end. */
+static char *put_uint(char *p, unsigned v)
 {
-	char ab[INET6_ADDRSTRLEN];
+	char tmp[10];
+	int n = 0;
 
-	addr_str(s, a, ab, sizeof(ab));
-	if (s->family == AF_INET6)
-		snprintf(buf, len, "[%s]:%u", ab, port);
-	else
-		snprintf(buf, len, "%s:%u", ab, port);
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
+/*
+ * "127.0.0.1:22", "[::1]:22". IPv4 is formatted by hand: with tens of
+ * thousands of rows, inet_ntop() and snprintf() show in the profile.
+ * buf must hold INET6_ADDRSTRLEN + 8 bytes.
+ */
+static void endpoint_str(const struct sockdiag_sock *s, const uint8_t *a, uint16_t port, char *buf)
+{
+	char *p = buf;
+
+	if (s->family == AF_INET) {
+		for (int i = 0; i < 4; i++) {
+			p = put_uint(p, a[i]);
+			*p++ = i < 3 ? '.' : ':';
+		}
+	} else {
+		*p++ = '[';
+		if (!inet_ntop(AF_INET6, a, p, INET6_ADDRSTRLEN))
+			strcpy(p, "?");
+		p += strlen(p);
+		*p++ = ']';
+		*p++ = ':';
+	}
+	p = put_uint(p, port);
+	*p = '\0';
 }
 
 static bool is_unspecified(const struct sockdiag_sock *s, const uint8_t *a)
@@ -349,6 +379,25 @@ static int emit_json(struct ls_ctx *c, const struct ls_row *r, FILE *out)
 	return rc;
 }
 
+/* "sshd(812)" for process index i, made once per process; NULL when out of memory. */
+static const char *single_cell(struct ls_ctx *c, unsigned i)
+{
+	if (i >= c->ncells) {
+		size_t n = (size_t)i + 64;
+		char **v = realloc(c->cells, n * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		memset(v + c->ncells, 0, (n - c->ncells) * sizeof(*v));
+		c->cells = v;
+		c->ncells = n;
+	}
+	if (!c->cells[i] && asprintf(&c->cells[i], "%s(%d)", sockproc_name(c->procs, i),
+				     (int)sockproc_pid(c->procs, i)) < 0)
+		c->cells[i] = NULL;
+	return c->cells[i];
+}
+
 /* "sshd(812)", "nginx(100,101),python3(7)": every pid, grouped by name. */
 static int process_cell(struct ls_ctx *c, size_t n, struct table *t)
 {
@@ -358,6 +407,12 @@ static int process_cell(struct ls_ctx *c, size_t n, struct table *t)
 
 	if (n == 0)
 		return table_cell_color(t, "-", TABLE_DIM);
+	if (n == 1) {
+		const char *one = single_cell(c, c->idx[0]);
+
+		if (one)
+			return table_cell(t, one);
+	}
 	for (size_t i = 0; i < n; i++) {
 		const char *name = sockproc_name(c->procs, c->idx[i]);
 		bool same = i > 0 && strcmp(name, sockproc_name(c->procs, c->idx[i - 1])) == 0;
@@ -391,7 +446,7 @@ static int process_cell(struct ls_ctx *c, size_t n, struct table *t)
 static int table_row(struct ls_ctx *c, const struct ls_row *r, struct table *t)
 {
 	const struct sockdiag_sock *s = &r->s;
-	char local[INET6_ADDRSTRLEN + 16], peer[INET6_ADDRSTRLEN + 16];
+	char local[INET6_ADDRSTRLEN + 8], peer[INET6_ADDRSTRLEN + 8];
 	const char *state = sockquery_state_name(s->state, s->proto);
 	const char *ecolor;
 	bool dual;
@@ -399,11 +454,11 @@ static int table_row(struct ls_ctx *c, const struct ls_row *r, struct table *t)
 	size_t n = row_procs(c, s);
 	int rc = 0;
 
-	endpoint_str(s, s->local, s->local_port, local, sizeof(local));
+	endpoint_str(s, s->local, s->local_port, local);
 	if (s->peer_port == 0 && is_unspecified(s, s->peer))
 		snprintf(peer, sizeof(peer), "*");
 	else
-		endpoint_str(s, s->peer, s->peer_port, peer, sizeof(peer));
+		endpoint_str(s, s->peer, s->peer_port, peer);
 	ecolor = e == SOCKEXPOSE_ALL ? TABLE_YELLOW : e == SOCKEXPOSE_LOOPBACK ? TABLE_GREEN : TABLE_CYAN;
 
 	if (c->nns > 1 || c->q->netns)
@@ -576,6 +631,9 @@ out:
 	sockproc_free(c.procs);
 	user_cache_free(&c.users);
 	free(c.idx);
+	for (size_t i = 0; i < c.ncells; i++)
+		free(c.cells[i]);
+	free(c.cells);
 	free(rows.order);
 	free(rows.v);
 	sockns_free_list(ns, nns);
