@@ -24,25 +24,25 @@
 #define CMD "ls"
 
 static const char usage_text[] =
-	"usage: portscope ls [-tulan46] [--no-process] [--port N] [--state STATE]\n"
-	"                    [--netns NAME|all] [--json] [--no-color]\n"
-	"\n"
-	"Local TCP and UDP sockets with their owning processes (like ss -tulnp).\n"
-	"Default: listening sockets (TCP LISTEN, unconnected UDP) of both protocols.\n"
-	"\n"
-	"  -t, --tcp          TCP sockets          -u, --udp        UDP sockets\n"
-	"  -l, --listening    listening (default)  -a, --all        every state\n"
-	"  -4, --ipv4         IPv4 only            -6, --ipv6       IPv6 only\n"
-	"  -n, --numeric      no service names     -p, --processes  owning processes (default)\n"
-	"      --no-process   skip the process look-up (faster)\n"
-	"      --port N       sockets whose local or peer port is N\n"
-	"      --state STATE  listen, established, syn-sent, syn-recv, fin-wait-1, fin-wait-2,\n"
-	"                     time-wait, close, close-wait, last-ack, closing, or the groups\n"
-	"                     connected, synchronized, all (repeatable; overrides -l/-a)\n"
-	"      --netns NAME   the namespace /run/netns/NAME; 'all' for every namespace\n"
-	"      --json         JSON Lines, one object per socket\n"
-	"      --no-color     no colour (also NO_COLOR)\n"
-	"  -h, --help         this help\n";
+    "usage: portscope ls [-tulan46] [--no-process] [--port N] [--state STATE]\n"
+    "                    [--netns NAME|all] [--json] [--no-color]\n"
+    "\n"
+    "Local TCP and UDP sockets with their owning processes (like ss -tulnp).\n"
+    "Default: listening sockets (TCP LISTEN, unconnected UDP) of both protocols.\n"
+    "\n"
+    "  -t, --tcp          TCP sockets          -u, --udp        UDP sockets\n"
+    "  -l, --listening    listening (default)  -a, --all        every state\n"
+    "  -4, --ipv4         IPv4 only            -6, --ipv6       IPv6 only\n"
+    "  -n, --numeric      no service names     -p, --processes  owning processes (default)\n"
+    "      --no-process   skip the process look-up (faster)\n"
+    "      --port N       sockets whose local or peer port is N\n"
+    "      --state STATE  listen, established, syn-sent, syn-recv, fin-wait-1, fin-wait-2,\n"
+    "                     time-wait, close, close-wait, last-ack, closing, or the groups\n"
+    "                     connected, synchronized, all (repeatable; overrides -l/-a)\n"
+    "      --netns NAME   the namespace /run/netns/NAME; 'all' for every namespace\n"
+    "      --json         JSON Lines, one object per socket\n"
+    "      --no-color     no colour (also NO_COLOR)\n"
+    "  -h, --help         this help\n";
 
 /* A socket and the namespace (index into the run's list) it was dumped from. */
 struct ls_row {
@@ -111,9 +111,9 @@ static int dump_ns(struct ls_rows *rows, const struct sockns *ns, const char **w
 			continue;
 		for (int f = 0; f < 2 && rc == 0; f++) {
 			struct sockdiag_req req = {
-				.family = f == 0 ? AF_INET : AF_INET6,
-				.proto = p == 0 ? IPPROTO_TCP : IPPROTO_UDP,
-				.states = q->states,
+			    .family = f == 0 ? AF_INET : AF_INET6,
+			    .proto = p == 0 ? IPPROTO_TCP : IPPROTO_UDP,
+			    .states = q->states,
 			};
 
 			if (!(f == 0 ? q->inet4 : q->inet6))
@@ -176,7 +176,9 @@ static const char *service_name(uint16_t port, uint8_t proto)
 		setservent(0);
 		while (getservent_r(&se, buf, sizeof(buf), &res) == 0 && res) {
 			uint16_t p = ntohs((uint16_t)se.s_port);
-			int t = strcmp(se.s_proto, "tcp") == 0 ? 0 : strcmp(se.s_proto, "udp") == 0 ? 1 : -1;
+			int t = strcmp(se.s_proto, "tcp") == 0   ? 0
+			        : strcmp(se.s_proto, "udp") == 0 ? 1
+			                                         : -1;
 
 			if (t < 0 || table[t * 65536 + p])
 				continue; /* first entry wins, as with getservbyport */
@@ -393,7 +395,7 @@ static const char *single_cell(struct ls_ctx *c, unsigned i)
 		c->ncells = n;
 	}
 	if (!c->cells[i] && asprintf(&c->cells[i], "%s(%d)", sockproc_name(c->procs, i),
-				     (int)sockproc_pid(c->procs, i)) < 0)
+	                             (int)sockproc_pid(c->procs, i)) < 0)
 		c->cells[i] = NULL;
 	return c->cells[i];
 }
@@ -434,7 +436,8 @@ static int process_cell(struct ls_ctx *c, size_t n, struct table *t)
 		if (same)
 			len += (size_t)snprintf(buf + len, cap - len, ",%d", pid);
 		else
-			len += (size_t)snprintf(buf + len, cap - len, "%s%s(%d", i ? ")," : "", name, pid);
+			len += (size_t)snprintf(buf + len, cap - len, "%s%s(%d", i ? ")," : "",
+			                        name, pid);
 	}
 	buf[len++] = ')';
 	buf[len] = '\0';
@@ -459,7 +462,9 @@ static int table_row(struct ls_ctx *c, const struct ls_row *r, struct table *t)
 		snprintf(peer, sizeof(peer), "*");
 	else
 		endpoint_str(s, s->peer, s->peer_port, peer);
-	ecolor = e == SOCKEXPOSE_ALL ? TABLE_YELLOW : e == SOCKEXPOSE_LOOPBACK ? TABLE_GREEN : TABLE_CYAN;
+	ecolor = e == SOCKEXPOSE_ALL        ? TABLE_YELLOW
+	         : e == SOCKEXPOSE_LOOPBACK ? TABLE_GREEN
+	                                    : TABLE_CYAN;
 
 	if (c->nns > 1 || c->q->netns)
 		rc |= table_cell(t, c->ns[r->ns].name);
@@ -528,9 +533,10 @@ static int resolve_ns(const struct sockquery *q, struct sockns **list, size_t *n
 		rc = sockns_open_name(SOCKNS_RUN_DIR, q->netns, *list);
 		if (rc == -ENOENT || rc == -EINVAL)
 			return cmd_usage(CMD, "no network namespace '%s' in %s (see ip netns list)",
-					 q->netns, SOCKNS_RUN_DIR);
+			                 q->netns, SOCKNS_RUN_DIR);
 		if (rc < 0) {
-			cmd_error(CMD, "cannot open network namespace '%s': %s", q->netns, strerror(-rc));
+			cmd_error(CMD, "cannot open network namespace '%s': %s", q->netns,
+			          strerror(-rc));
 			return EXIT_RUNTIME;
 		}
 		return EXIT_OK;
@@ -547,8 +553,8 @@ int cmd_ls_main(int argc, char **argv)
 {
 	static char outbuf[1 << 16];
 	struct sockquery q;
-	struct ls_rows rows = { .q = &q };
-	struct ls_ctx c = { .q = &q };
+	struct ls_rows rows = {.q = &q};
+	struct ls_ctx c = {.q = &q};
 	struct sockns *ns = NULL;
 	size_t nns = 0;
 	bool enter;
@@ -584,8 +590,9 @@ int cmd_ls_main(int argc, char **argv)
 		rows.ns = (unsigned)i;
 		rc = dump_ns(&rows, enter ? &ns[i] : NULL, &what);
 		if (rc < 0) {
-			cmd_error(CMD, "%s%s%s: %s%s", what, enter ? " " : "", enter ? ns[i].name : "",
-				  strerror(-rc), rc == -EPERM ? " (run as root)" : "");
+			cmd_error(CMD, "%s%s%s: %s%s", what, enter ? " " : "",
+			          enter ? ns[i].name : "", strerror(-rc),
+			          rc == -EPERM ? " (run as root)" : "");
 			status = EXIT_RUNTIME;
 			goto out;
 		}
@@ -624,9 +631,11 @@ int cmd_ls_main(int argc, char **argv)
 		goto out;
 	}
 	if (c.hidden)
-		cmd_error(CMD, "%zu socket%s owned by processes of other users %s shown without a process "
-			  "(run as root to see them)", c.hidden, c.hidden == 1 ? "" : "s",
-			  c.hidden == 1 ? "is" : "are");
+		cmd_error(
+		    CMD,
+		    "%zu socket%s owned by processes of other users %s shown without a process "
+		    "(run as root to see them)",
+		    c.hidden, c.hidden == 1 ? "" : "s", c.hidden == 1 ? "is" : "are");
 out:
 	sockproc_free(c.procs);
 	user_cache_free(&c.users);

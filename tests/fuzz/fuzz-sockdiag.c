@@ -13,7 +13,7 @@ static int touch(const struct sockdiag_sock *s, void *data)
 
 	/* Read every field so that a bad parse shows up under the sanitizers. */
 	*sum += s->family + s->proto + s->state + (unsigned)s->v6only + s->local_port +
-		s->peer_port + s->local[15] + s->peer[15] + s->uid + s->inode + s->ifindex;
+	        s->peer_port + s->local[15] + s->peer[15] + s->uid + s->inode + s->ifindex;
 	return 0;
 }
 

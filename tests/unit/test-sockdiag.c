@@ -32,10 +32,11 @@ static struct nlmsghdr *put_hdr(struct buf *B, uint16_t type, size_t payload)
 
 /* Appends a SOCK_DIAG_BY_FAMILY message with room for attrlen bytes of attributes. */
 static struct nlmsghdr *put_sock(struct buf *B, uint8_t family, uint8_t state, const char *src,
-				 uint16_t sport, const char *dst, uint16_t dport, uint32_t inode,
-				 size_t attrlen)
+                                 uint16_t sport, const char *dst, uint16_t dport, uint32_t inode,
+                                 size_t attrlen)
 {
-	struct nlmsghdr *h = put_hdr(B, SOCK_DIAG_BY_FAMILY, sizeof(struct inet_diag_msg) + attrlen);
+	struct nlmsghdr *h =
+	    put_hdr(B, SOCK_DIAG_BY_FAMILY, sizeof(struct inet_diag_msg) + attrlen);
 	struct inet_diag_msg *m = NLMSG_DATA(h);
 
 	m->idiag_family = family;
@@ -52,7 +53,7 @@ static struct nlmsghdr *put_sock(struct buf *B, uint8_t family, uint8_t state, c
 static void put_attr_u8(struct nlmsghdr *h, uint16_t type, uint8_t v)
 {
 	struct nlattr *a = (struct nlattr *)((unsigned char *)NLMSG_DATA(h) +
-					     NLMSG_ALIGN(sizeof(struct inet_diag_msg)));
+	                                     NLMSG_ALIGN(sizeof(struct inet_diag_msg)));
 
 	a->nla_len = NLA_HDRLEN + 1;
 	a->nla_type = type;
@@ -82,9 +83,9 @@ static int collect(const struct sockdiag_sock *s, void *data)
 
 static void test_parse_v4_listen(void **state)
 {
-	struct buf B = { .len = 0 };
-	struct seen v = { .n = 0 };
-	const uint8_t lo[4] = { 127, 0, 0, 1 };
+	struct buf B = {.len = 0};
+	struct seen v = {.n = 0};
+	const uint8_t lo[4] = {127, 0, 0, 1};
 
 	(void)state;
 	put_sock(&B, AF_INET, TCP_LISTEN, "127.0.0.1", 8080, "0.0.0.0", 0, 4242, 0);
@@ -104,10 +105,10 @@ static void test_parse_v4_listen(void **state)
 
 static void test_parse_v6_attrs(void **state)
 {
-	struct buf B = { .len = 0 };
-	struct seen v = { .n = 0 };
+	struct buf B = {.len = 0};
+	struct seen v = {.n = 0};
 	struct nlmsghdr *h;
-	const uint8_t any6[16] = { 0 };
+	const uint8_t any6[16] = {0};
 
 	(void)state;
 	h = put_sock(&B, AF_INET6, TCP_LISTEN, "::", 22, "::", 0, 1, NLA_HDRLEN + 4);
@@ -132,8 +133,8 @@ static void test_parse_v6_attrs(void **state)
 
 static void test_parse_error_and_ack(void **state)
 {
-	struct buf B = { .len = 0 };
-	struct seen v = { .n = 0 };
+	struct buf B = {.len = 0};
+	struct seen v = {.n = 0};
 	struct nlmsghdr *h;
 
 	(void)state;
@@ -158,12 +159,13 @@ static void test_parse_error_and_ack(void **state)
 
 static void test_parse_callback_stops(void **state)
 {
-	struct buf B = { .len = 0 };
-	struct seen v = { .n = 0, .stop_at = 2 };
+	struct buf B = {.len = 0};
+	struct seen v = {.n = 0, .stop_at = 2};
 
 	(void)state;
 	for (int i = 0; i < 4; i++)
-		put_sock(&B, AF_INET, TCP_LISTEN, "0.0.0.0", (uint16_t)(80 + i), "0.0.0.0", 0, 1, 0);
+		put_sock(&B, AF_INET, TCP_LISTEN, "0.0.0.0", (uint16_t)(80 + i), "0.0.0.0", 0, 1,
+		         0);
 	put_done(&B);
 	assert_int_equal(sockdiag_parse_buf(B.b, B.len, IPPROTO_TCP, collect, &v), 7);
 	assert_int_equal(v.n, 2);
@@ -171,8 +173,8 @@ static void test_parse_callback_stops(void **state)
 
 static void test_parse_skips_unknown_types(void **state)
 {
-	struct buf B = { .len = 0 };
-	struct seen v = { .n = 0 };
+	struct buf B = {.len = 0};
+	struct seen v = {.n = 0};
 
 	(void)state;
 	put_hdr(&B, NLMSG_NOOP, 0);
@@ -189,8 +191,8 @@ static void test_parse_skips_unknown_types(void **state)
 
 static void test_parse_hostile(void **state)
 {
-	struct buf B = { .len = 0 };
-	struct seen v = { .n = 0 };
+	struct buf B = {.len = 0};
+	struct seen v = {.n = 0};
 	struct nlmsghdr *h;
 	struct nlattr *a;
 
@@ -230,7 +232,7 @@ static void test_parse_hostile(void **state)
 
 static void test_parse_msg_direct(void **state)
 {
-	struct buf B = { .len = 0 };
+	struct buf B = {.len = 0};
 	struct sockdiag_sock s;
 	struct nlmsghdr *h;
 
@@ -246,13 +248,13 @@ static void test_parse_msg_direct(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_v4_listen),
-		cmocka_unit_test(test_parse_v6_attrs),
-		cmocka_unit_test(test_parse_error_and_ack),
-		cmocka_unit_test(test_parse_callback_stops),
-		cmocka_unit_test(test_parse_skips_unknown_types),
-		cmocka_unit_test(test_parse_hostile),
-		cmocka_unit_test(test_parse_msg_direct),
+	    cmocka_unit_test(test_parse_v4_listen),
+	    cmocka_unit_test(test_parse_v6_attrs),
+	    cmocka_unit_test(test_parse_error_and_ack),
+	    cmocka_unit_test(test_parse_callback_stops),
+	    cmocka_unit_test(test_parse_skips_unknown_types),
+	    cmocka_unit_test(test_parse_hostile),
+	    cmocka_unit_test(test_parse_msg_direct),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

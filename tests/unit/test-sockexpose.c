@@ -11,7 +11,7 @@
 
 static void check(int family, const char *addr, int v6only, enum sockexpose want, bool want_dual)
 {
-	uint8_t a[16] = { 0 };
+	uint8_t a[16] = {0};
 	bool dual = !want_dual;
 
 	assert_int_equal(inet_pton(family, addr, a), 1);
@@ -52,8 +52,8 @@ static void test_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_classify),
-		cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_classify),
+	    cmocka_unit_test(test_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -38,7 +38,7 @@ static void test_check_name(void **state)
 
 static void test_open_name_errors(void **state)
 {
-	struct sockns ns = { .fd = -1 };
+	struct sockns ns = {.fd = -1};
 	char dir[] = "/tmp/test-sockns-XXXXXX", path[64];
 	int fd;
 
@@ -59,7 +59,7 @@ static void test_open_name_errors(void **state)
 
 static void test_current(void **state)
 {
-	struct sockns ns = { .fd = -1 };
+	struct sockns ns = {.fd = -1};
 	struct stat st;
 
 	(void)state;
@@ -101,12 +101,14 @@ static int count(const struct sockdiag_sock *s, void *data)
 static int enter_leave_child(void)
 {
 	int home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC), lst, saved = -1;
-	struct sockns ns = { .fd = -1 };
+	struct sockns ns = {.fd = -1};
 	struct sockdiag *d = NULL;
 	struct sockdiag_req req = {
-		.family = AF_INET, .proto = IPPROTO_TCP, .states = 1u << TCP_LISTEN,
+	    .family = AF_INET,
+	    .proto = IPPROTO_TCP,
+	    .states = 1u << TCP_LISTEN,
 	};
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(47999) };
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(47999)};
 	uint64_t home_ino = thread_ns();
 	int n = 0;
 
@@ -156,10 +158,10 @@ static void test_enter_leave(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_check_name),
-		cmocka_unit_test(test_open_name_errors),
-		cmocka_unit_test(test_current),
-		cmocka_unit_test(test_enter_leave),
+	    cmocka_unit_test(test_check_name),
+	    cmocka_unit_test(test_open_name_errors),
+	    cmocka_unit_test(test_current),
+	    cmocka_unit_test(test_enter_leave),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -76,7 +76,7 @@ static void test_name_from(void **state)
 	name_is("nginx: master process /usr/sbin/nginx", 37, "nginx", "nginx");
 	name_is("/usr/bin/python3\0-u\0-c", 22, "python3", "python3");
 	name_is("/opt/app/a-very-long-server-name\0", 33, "a-very-long-ser",
-		"a-very-long-server-name");
+	        "a-very-long-server-name");
 	name_is("", 0, "kworker/0:1", "kworker/0:1");
 	name_is("/usr/bin/", 9, "odd", "odd");
 	name_is("x", 1, NULL, "x");
@@ -220,11 +220,11 @@ static void test_scan_missing_dir(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_link),
-		cmocka_unit_test(test_name_from),
-		cmocka_unit_test(test_scan),
-		cmocka_unit_test(test_scan_threaded),
-		cmocka_unit_test(test_scan_missing_dir),
+	    cmocka_unit_test(test_parse_link),
+	    cmocka_unit_test(test_name_from),
+	    cmocka_unit_test(test_scan),
+	    cmocka_unit_test(test_scan_threaded),
+	    cmocka_unit_test(test_scan_missing_dir),
 	};
 
 	return cmocka_run_group_tests(tests, make_proc, remove_proc);

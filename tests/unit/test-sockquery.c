@@ -10,13 +10,13 @@
 
 #include "sockets/sockquery.h"
 
-#define ST(s) SOCKQUERY_STATE(s)
+#define ST(s)   SOCKQUERY_STATE(s)
 #define MAXARGS 12
 
 /* Parses a NULL-terminated argument list after "ls". */
 static int parse(struct sockquery *q, char *why, size_t whylen, ...)
 {
-	char *argv[MAXARGS + 2] = { (char *)"ls" };
+	char *argv[MAXARGS + 2] = {(char *)"ls"};
 	int argc = 1;
 	va_list ap;
 	char *a;
@@ -34,7 +34,7 @@ static void bad(const char *w1, const char *w2, ...)
 {
 	struct sockquery q;
 	char why[256];
-	char *argv[MAXARGS + 2] = { (char *)"ls" };
+	char *argv[MAXARGS + 2] = {(char *)"ls"};
 	int argc = 1;
 	va_list ap;
 	char *a;
@@ -71,7 +71,8 @@ static void test_flags(void **state)
 	char why[128];
 
 	(void)state;
-	assert_int_equal(parse(&q, why, sizeof(why), "-t", "-4", "-n", "--json", "--no-color", NULL), 0);
+	assert_int_equal(
+	    parse(&q, why, sizeof(why), "-t", "-4", "-n", "--json", "--no-color", NULL), 0);
 	assert_true(q.tcp && !q.udp && q.inet4 && !q.inet6 && q.numeric && q.json && q.no_color);
 	assert_int_equal(parse(&q, why, sizeof(why), "-u6", NULL), 0);
 	assert_true(!q.tcp && q.udp && !q.inet4 && q.inet6);
@@ -104,7 +105,8 @@ static void test_states(void **state)
 
 	(void)state;
 	assert_int_equal(parse(&q, why, sizeof(why), "--state", "established", "--state",
-			       "TIME-WAIT", "-a", NULL), 0);
+	                       "TIME-WAIT", "-a", NULL),
+	                 0);
 	assert_int_equal(q.states, ST(TCP_ESTABLISHED) | ST(TCP_TIME_WAIT));
 	assert_int_equal(parse(&q, why, sizeof(why), "--state", "connected", NULL), 0);
 	assert_int_equal(q.states & (ST(TCP_LISTEN) | ST(TCP_CLOSE)), 0);
@@ -115,13 +117,20 @@ static void test_states(void **state)
 		const char *name;
 		uint32_t mask;
 	} one[] = {
-		{ "established", ST(TCP_ESTABLISHED) }, { "syn-sent", ST(TCP_SYN_SENT) },
-		{ "syn-recv", ST(TCP_SYN_RECV) },       { "fin-wait-1", ST(TCP_FIN_WAIT1) },
-		{ "fin-wait-2", ST(TCP_FIN_WAIT2) },    { "time-wait", ST(TCP_TIME_WAIT) },
-		{ "close", ST(TCP_CLOSE) },             { "closed", ST(TCP_CLOSE) },
-		{ "close-wait", ST(TCP_CLOSE_WAIT) },   { "last-ack", ST(TCP_LAST_ACK) },
-		{ "listen", ST(TCP_LISTEN) },           { "listening", ST(TCP_LISTEN) },
-		{ "closing", ST(TCP_CLOSING) },         { "unconn", ST(TCP_CLOSE) },
+	    {"established", ST(TCP_ESTABLISHED)},
+	    {"syn-sent", ST(TCP_SYN_SENT)},
+	    {"syn-recv", ST(TCP_SYN_RECV)},
+	    {"fin-wait-1", ST(TCP_FIN_WAIT1)},
+	    {"fin-wait-2", ST(TCP_FIN_WAIT2)},
+	    {"time-wait", ST(TCP_TIME_WAIT)},
+	    {"close", ST(TCP_CLOSE)},
+	    {"closed", ST(TCP_CLOSE)},
+	    {"close-wait", ST(TCP_CLOSE_WAIT)},
+	    {"last-ack", ST(TCP_LAST_ACK)},
+	    {"listen", ST(TCP_LISTEN)},
+	    {"listening", ST(TCP_LISTEN)},
+	    {"closing", ST(TCP_CLOSING)},
+	    {"unconn", ST(TCP_CLOSE)},
 	};
 	for (size_t i = 0; i < sizeof(one) / sizeof(one[0]); i++) {
 		m = 0;
@@ -177,7 +186,8 @@ static void test_state_names(void **state)
 	for (uint8_t st = TCP_ESTABLISHED; st <= TCP_CLOSING; st++) {
 		uint32_t m = 0;
 
-		assert_int_equal(sockquery_parse_state(sockquery_state_name(st, IPPROTO_TCP), &m), 0);
+		assert_int_equal(sockquery_parse_state(sockquery_state_name(st, IPPROTO_TCP), &m),
+		                 0);
 		assert_int_equal(m, ST(st));
 	}
 }
@@ -185,7 +195,7 @@ static void test_state_names(void **state)
 static void test_match_port(void **state)
 {
 	struct sockquery q;
-	struct sockdiag_sock s = { .local_port = 22, .peer_port = 50000 };
+	struct sockdiag_sock s = {.local_port = 22, .peer_port = 50000};
 	char why[128];
 
 	(void)state;
@@ -202,12 +212,9 @@ static void test_match_port(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_flags),
-		cmocka_unit_test(test_states),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_state_names),
-		cmocka_unit_test(test_match_port),
+	    cmocka_unit_test(test_defaults),    cmocka_unit_test(test_flags),
+	    cmocka_unit_test(test_states),      cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_state_names), cmocka_unit_test(test_match_port),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

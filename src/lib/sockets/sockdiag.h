@@ -15,17 +15,17 @@
 
 /* One socket as sock_diag reports it. */
 struct sockdiag_sock {
-	uint8_t family;     /* AF_INET or AF_INET6 */
-	uint8_t proto;      /* IPPROTO_TCP or IPPROTO_UDP (from the request) */
-	uint8_t state;      /* TCP_* state (UDP: TCP_CLOSE unconnected, TCP_ESTABLISHED connected) */
-	int8_t v6only;      /* INET_DIAG_SKV6ONLY: 1, 0, or -1 when not reported (AF_INET) */
+	uint8_t family; /* AF_INET or AF_INET6 */
+	uint8_t proto;  /* IPPROTO_TCP or IPPROTO_UDP (from the request) */
+	uint8_t state;  /* TCP_* state (UDP: TCP_CLOSE unconnected, TCP_ESTABLISHED connected) */
+	int8_t v6only;  /* INET_DIAG_SKV6ONLY: 1, 0, or -1 when not reported (AF_INET) */
 	uint16_t local_port; /* host order */
 	uint16_t peer_port;  /* host order */
-	uint8_t local[16];  /* network order; the first 4 bytes for AF_INET */
+	uint8_t local[16];   /* network order; the first 4 bytes for AF_INET */
 	uint8_t peer[16];
-	uint32_t uid;       /* owner of the socket */
-	uint32_t inode;     /* socket inode, 0 for time-wait and request sockets */
-	uint32_t ifindex;   /* SO_BINDTODEVICE interface, 0 when none */
+	uint32_t uid;     /* owner of the socket */
+	uint32_t inode;   /* socket inode, 0 for time-wait and request sockets */
+	uint32_t ifindex; /* SO_BINDTODEVICE interface, 0 when none */
 };
 
 /* Called per socket; a non-zero return stops the walk and is returned. */
@@ -50,8 +50,8 @@ int sockdiag_parse_buf(const void *buf, size_t len, uint8_t proto, sockdiag_cb c
 
 /* What to dump. */
 struct sockdiag_req {
-	uint8_t family; /* AF_INET or AF_INET6 */
-	uint8_t proto;  /* IPPROTO_TCP or IPPROTO_UDP */
+	uint8_t family;  /* AF_INET or AF_INET6 */
+	uint8_t proto;   /* IPPROTO_TCP or IPPROTO_UDP */
 	uint32_t states; /* bit (1 << TCP_*) per wanted state */
 };
 

@@ -3,7 +3,7 @@
 
 #include "sockets/sockexpose.h"
 
-static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 static const uint8_t zero16[16];
 
 /* IPv4 address in network order. */
@@ -18,7 +18,7 @@ static enum sockexpose classify4(const uint8_t *a)
 
 enum sockexpose sockexpose_classify(int family, const uint8_t *addr, int v6only, bool *dual_stack)
 {
-	static const uint8_t loop6[16] = { [15] = 1 };
+	static const uint8_t loop6[16] = {[15] = 1};
 
 	*dual_stack = false;
 	if (family == AF_INET)

@@ -144,7 +144,7 @@ static int add_named(struct nslist *l, const char *rundir)
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;
 	while ((e = readdir(d))) {
-		struct sockns ns = { .fd = -1 };
+		struct sockns ns = {.fd = -1};
 
 		if (sockns_check_name(e->d_name) < 0)
 			continue;
@@ -175,7 +175,7 @@ static int add_procs(struct nslist *l, const char *procdir)
 	if (!d)
 		return -errno;
 	while ((e = readdir(d))) {
-		struct sockns ns = { .fd = -1 };
+		struct sockns ns = {.fd = -1};
 		char path[300];
 		struct stat st;
 
@@ -200,7 +200,7 @@ static int add_procs(struct nslist *l, const char *procdir)
 
 int sockns_list_all(const char *rundir, const char *procdir, struct sockns **out, size_t *n)
 {
-	struct nslist l = { 0 };
+	struct nslist l = {0};
 	size_t named;
 	int rc;
 

@@ -11,7 +11,7 @@
 #include "sockets/sockproc.h"
 #include "util/strnum.h"
 
-#define DENTS_BUF (32 * 1024)
+#define DENTS_BUF    (32 * 1024)
 #define NAME_MAX_LEN 256
 /* fds resolved per claim in phase 2: small enough to balance two workers. */
 #define RESOLVE_CHUNK 512
@@ -21,7 +21,7 @@ struct sockproc_entry {
 	uint32_t inode; /* socket inode, 0 until resolved or when not a socket */
 	uint32_t proc;  /* index into procs */
 	uint32_t fd;
-	int32_t next;   /* next socket entry in the same bucket, -1 at the end */
+	int32_t next; /* next socket entry in the same bucket, -1 at the end */
 };
 
 struct sockproc_proc {
@@ -38,17 +38,17 @@ struct sockproc {
 	int32_t *buckets; /* heads of chains into ents, -1 empty */
 	size_t nbuckets;  /* power of two, 0 before the index is built */
 	unsigned unreadable;
-	int procfd;       /* kept open for reading names later */
+	int procfd; /* kept open for reading names later */
 	char *procdir;
 	pthread_t thread;
 	bool threaded;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	bool path_mode;    /* fd directories not kept open (EMFILE) */
-	bool listed;       /* phase 1 over (under lock) */
-	int list_rc;       /* its result */
-	size_t lo, hi;     /* phase 2: entries not claimed yet (under lock) */
-	char *dents; /* DENTS_BUF bytes */
+	bool path_mode; /* fd directories not kept open (EMFILE) */
+	bool listed;    /* phase 1 over (under lock) */
+	int list_rc;    /* its result */
+	size_t lo, hi;  /* phase 2: entries not claimed yet (under lock) */
+	char *dents;    /* DENTS_BUF bytes */
 };
 
 struct sockproc *sockproc_new(void)
@@ -100,7 +100,8 @@ int sockproc_parse_link(const char *link, size_t len, uint32_t *inode)
 	return 0;
 }
 
-char *sockproc_name_from(const char *cmdline, size_t len, const char *comm, char *out, size_t outlen)
+char *sockproc_name_from(const char *cmdline, size_t len, const char *comm, char *out,
+                         size_t outlen)
 {
 	size_t a0 = strnlen(cmdline, len), start = 0, end;
 
@@ -139,7 +140,7 @@ static int add_entry(struct sockproc *m, uint32_t proc, uint32_t fd)
 		m->ents = e;
 		m->ecap = ncap;
 	}
-	m->ents[m->nents++] = (struct sockproc_entry){ .proc = proc, .fd = fd, .next = -1 };
+	m->ents[m->nents++] = (struct sockproc_entry){.proc = proc, .fd = fd, .next = -1};
 	return 0;
 }
 
@@ -154,7 +155,7 @@ static int add_proc(struct sockproc *m, pid_t pid, int fdfd, uint32_t *idx)
 		m->procs = p;
 		m->pcap = ncap;
 	}
-	m->procs[m->nprocs] = (struct sockproc_proc){ .pid = pid, .fdfd = fdfd, .name = NULL };
+	m->procs[m->nprocs] = (struct sockproc_proc){.pid = pid, .fdfd = fdfd, .name = NULL};
 	*idx = (uint32_t)m->nprocs++;
 	return 0;
 }

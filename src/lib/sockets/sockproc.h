@@ -61,4 +61,5 @@ int sockproc_parse_link(const char *link, size_t len, uint32_t *inode);
  * → "nginx"), or comm when argv[0] is empty (kernel threads, zombies).
  * Writes at most outlen bytes (NUL included) to out; returns out.
  */
-char *sockproc_name_from(const char *cmdline, size_t len, const char *comm, char *out, size_t outlen);
+char *sockproc_name_from(const char *cmdline, size_t len, const char *comm, char *out,
+                         size_t outlen);

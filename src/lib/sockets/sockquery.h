@@ -15,16 +15,16 @@
 #define SOCKQUERY_STATE(st) (1u << (st))
 
 struct sockquery {
-	bool tcp, udp;      /* protocols to dump */
-	bool inet4, inet6;  /* families to dump */
-	uint32_t states;    /* SOCKQUERY_STATE() bits */
-	bool numeric;       /* -n: no service names */
-	bool processes;     /* look up owning processes (default; --no-process clears) */
+	bool tcp, udp;     /* protocols to dump */
+	bool inet4, inet6; /* families to dump */
+	uint32_t states;   /* SOCKQUERY_STATE() bits */
+	bool numeric;      /* -n: no service names */
+	bool processes;    /* look up owning processes (default; --no-process clears) */
 	bool json;
 	bool no_color;
-	bool help;          /* -h/--help: nothing else is checked */
-	int port;           /* --port: local or peer port, -1 for any */
-	const char *netns;  /* --netns: NULL (own), a /run/netns name, or "all" */
+	bool help;         /* -h/--help: nothing else is checked */
+	int port;          /* --port: local or peer port, -1 for any */
+	const char *netns; /* --netns: NULL (own), a /run/netns name, or "all" */
 };
 
 /*
