@@ -53,7 +53,7 @@ struct ls_row {
 struct ls_rows {
 	struct ls_row *v;
 	size_t n, cap;
-	struct ls_row **order; /* v sorted for output */
+	const struct ls_row **order; /* v sorted for output */
 	const struct sockquery *q;
 	unsigned ns; /* namespace being dumped */
 };
@@ -150,6 +150,65 @@ static int row_cmp(const void *pa, const void *pb)
 	if (c)
 		return c;
 	return a->s.peer_port < b->s.peer_port ? -1 : a->s.peer_port > b->s.peer_port;
+}
+
+/* A row with integer sort keys, compared before the row itself. */
+struct ls_key {
+	uint64_t k1; /* namespace, protocol, local port, family */
+	uint64_t k2; /* first 8 bytes of the local address */
+	uint64_t k3; /* peer port, first 4 bytes of the peer address */
+	const struct ls_row *row;
+};
+
+static uint64_t be_bytes(const uint8_t *p, int n)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static int key_cmp(const void *pa, const void *pb)
+{
+	const struct ls_key *a = pa, *b = pb;
+
+	if (a->k1 != b->k1)
+		return a->k1 < b->k1 ? -1 : 1;
+	if (a->k2 != b->k2)
+		return a->k2 < b->k2 ? -1 : 1;
+	if (a->k3 != b->k3)
+		return a->k3 < b->k3 ? -1 : 1;
+	return row_cmp(&a->row, &b->row);
+}
+
+/* Fills rows->order sorted; returns 0 or -ENOMEM. */
+static int rows_sort(struct ls_rows *rows)
+{
+	struct ls_key *keys = malloc((rows->n ? rows->n : 1) * sizeof(*keys));
+
+	rows->order = malloc((rows->n ? rows->n : 1) * sizeof(*rows->order));
+	if (!keys || !rows->order) {
+		free(keys);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < rows->n; i++) {
+		const struct ls_row *r = &rows->v[i];
+
+		keys[i] = (struct ls_key){
+		    .k1 = (uint64_t)r->ns << 40 | (uint64_t)(r->s.proto != IPPROTO_TCP) << 39 |
+		          (uint64_t)r->s.local_port << 23 |
+		          (uint64_t)(r->s.family != AF_INET) << 22,
+		    .k2 = be_bytes(r->s.local, 8),
+		    .k3 = (uint64_t)r->s.peer_port << 32 | be_bytes(r->s.peer, 4),
+		    .row = r,
+		};
+	}
+	qsort(keys, rows->n, sizeof(*keys), key_cmp);
+	for (size_t i = 0; i < rows->n; i++)
+		rows->order[i] = keys[i].row;
+	free(keys);
+	return 0;
 }
 
 /*
@@ -597,6 +656,13 @@ int cmd_ls_main(int argc, char **argv)
 			goto out;
 		}
 	}
+	/* Sorted while the scan thread is still resolving links. */
+	rc = rows_sort(&rows);
+	if (rc < 0) {
+		cmd_error(CMD, "out of memory");
+		status = EXIT_RUNTIME;
+		goto out;
+	}
 	if (c.procs) {
 		rc = sockproc_scan_wait(c.procs);
 		if (rc < 0) {
@@ -607,16 +673,6 @@ int cmd_ls_main(int argc, char **argv)
 	}
 	/* Only this thread writes stdout now: skip stdio's per-call locking. */
 	__fsetlocking(stdout, FSETLOCKING_BYCALLER);
-	/* Sorting pointers moves 8 bytes per swap instead of a whole row. */
-	rows.order = malloc((rows.n ? rows.n : 1) * sizeof(*rows.order));
-	if (!rows.order) {
-		cmd_error(CMD, "out of memory");
-		status = EXIT_RUNTIME;
-		goto out;
-	}
-	for (size_t i = 0; i < rows.n; i++)
-		rows.order[i] = &rows.v[i];
-	qsort(rows.order, rows.n, sizeof(*rows.order), row_cmp);
 
 	rc = 0;
 	if (q.json) {
