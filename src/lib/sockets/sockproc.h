@@ -1,10 +1,12 @@
 /*
  * The socket inode → process map, from /proc/PID/fd (what ss -p and lsof do).
  *
- * A scan walks /proc once with getdents64 and readlinkat relative to directory
- * descriptors, recording every "socket:[INODE]" link with its pid. It can run
- * in a thread of its own (sockproc_scan_start/wait) while the caller dumps
- * sock_diag, since socket inodes are unique machine-wide.
+ * A scan has two phases: (1) list every process's fd directory with
+ * getdents64, keeping the directories open; (2) readlinkat() each fd relative
+ * to its directory, recording "socket:[INODE]" links. sockproc_scan_start()
+ * runs both in a thread of its own while the caller dumps sock_diag (socket
+ * inodes are unique machine-wide); sockproc_scan_wait() then works on phase 2
+ * too, from the other end of the list, so that both cores share it.
  *
  *   struct sockproc *m = sockproc_new();
  *   sockproc_scan_start(m, "/proc");   ... dump sockets ...   sockproc_scan_wait(m);
@@ -29,7 +31,7 @@ int sockproc_scan(struct sockproc *m, const char *procdir);
 /* Starts sockproc_scan() in a new thread; returns 0 or a negative errno. */
 int sockproc_scan_start(struct sockproc *m, const char *procdir);
 
-/* Waits for the thread; returns the scan's result. */
+/* Helps the thread finish, waits for it; returns the scan's result. */
 int sockproc_scan_wait(struct sockproc *m);
 
 /*
