@@ -5,6 +5,8 @@
 #pragma once
 
 #define PORTSCOPE_COMMANDS(X) \
+	X(info, cmd_info_main, "what a port number means: range, services, risk") \
 	X(version, cmd_version_main, "print the version")
 
+int cmd_info_main(int argc, char **argv);
 int cmd_version_main(int argc, char **argv);
