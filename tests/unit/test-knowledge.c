@@ -100,6 +100,17 @@ static void test_parse_edge(void **state)
 	const struct kb_service *s;
 
 	(void)state;
+	{
+		/* An empty knowledge base finalises and answers nothing. */
+		struct kb *empty = kb_new();
+		struct kb_portproto pp[1];
+		assert_int_equal(kb_finalize(empty), 0);
+		assert_int_equal(kb_size(empty), 0);
+		assert_int_equal(kb_port_services(empty, 22, KB_PROTO_TCP, &s), 0);
+		assert_int_equal(kb_service_ports(empty, "ssh", pp, 1), 0);
+		assert_null(kb_service_name(empty, 22, KB_PROTO_TCP));
+		kb_free(empty);
+	}
 	assert_int_equal(kb_parse(kb, "", 0, KB_SRC_ETC, &st), 0);
 	assert_int_equal(st.lines, 0);
 	assert_int_equal(kb_parse(kb, NULL, 0, KB_SRC_NMAP, &st), 0);

@@ -448,7 +448,8 @@ int kb_finalize(struct kb *kb)
 		return -EINVAL;
 	if (kb->final)
 		return 0;
-	qsort(kb->recs, kb->nrecs, sizeof(*kb->recs), cmp_rec);
+	if (kb->nrecs)
+		qsort(kb->recs, kb->nrecs, sizeof(*kb->recs), cmp_rec);
 	/*
 	 * Drop repeated (proto, port, source, name): the first one loaded wins.
 	 * Only the last DUP_WINDOW records of the same port are compared, which
