@@ -481,8 +481,11 @@ static int print_json(const struct kb *kb, const struct info_host *h, struct inf
 		if (!o || rc || json_array_append_new(doc, o) < 0)
 			rc = -ENOMEM;
 	}
-	if (rc == 0)
-		rc = json_write_doc(stdout, doc);
+	/* Like json_write_doc(), with reals at nmap's six digits (0.433467, not 0.43346699999999999). */
+	if (rc == 0 && (json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+						     JSON_REAL_PRECISION(6)) < 0 ||
+			fputc('\n', stdout) == EOF))
+		rc = -EIO;
 	json_decref(doc);
 	return rc;
 }
