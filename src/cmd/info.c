@@ -85,7 +85,8 @@ static int resolve(const struct kb *kb, struct info_query *q)
 		q->ports = calloc(1, sizeof(*q->ports));
 		if (!q->ports)
 			return -ENOMEM;
-		q->ports[0] = (struct info_port){ .port = q->pa.port, .protos = proto_mask(q->pa.proto) };
+		q->ports[0] =
+		    (struct info_port){.port = q->pa.port, .protos = proto_mask(q->pa.proto)};
 		q->nports = 1;
 		return 0;
 	}
@@ -108,8 +109,8 @@ static int resolve(const struct kb *kb, struct info_query *q)
 		if (q->nports && q->ports[q->nports - 1].port == pp[i].port)
 			q->ports[q->nports - 1].protos |= 1u << pp[i].proto;
 		else
-			q->ports[q->nports++] = (struct info_port){ .port = pp[i].port,
-								    .protos = 1u << pp[i].proto };
+			q->ports[q->nports++] =
+			    (struct info_port){.port = pp[i].port, .protos = 1u << pp[i].proto};
 	}
 	free(pp);
 	return q->nports ? 0 : -ENOENT;
@@ -118,9 +119,9 @@ static int resolve(const struct kb *kb, struct info_query *q)
 static void read_host(struct info_host *h)
 {
 	h->range_ok = kb_sysctl_port_range(NULL, &h->eph_lo, &h->eph_hi, h->range_why,
-					   sizeof(h->range_why)) == 0;
+	                                   sizeof(h->range_why)) == 0;
 	h->unpriv_ok = kb_sysctl_unpriv_start(NULL, &h->unpriv_start, h->unpriv_why,
-					      sizeof(h->unpriv_why)) == 0;
+	                                      sizeof(h->unpriv_why)) == 0;
 }
 
 /* The best name for a port over its protocols, tcp first. */
@@ -181,8 +182,8 @@ static const char *severity_color(int sev)
 
 /* ---- human output ---- */
 
-#define KEY_FMT  "  %-11s"  /* key of a key/value line, then one space */
-#define KEY_CELL "  %-10s"  /* the same key as a table cell, then the gap of 2 */
+#define KEY_FMT  "  %-11s" /* key of a key/value line, then one space */
+#define KEY_CELL "  %-10s" /* the same key as a table cell, then the gap of 2 */
 
 static int new_table(struct table **t, unsigned ncols)
 {
@@ -237,13 +238,15 @@ static int print_services(const struct kb *kb, const struct info_port *ip, bool 
 
 			for (unsigned a = 0; a < s[i].naliases && off < sizeof(name); a++)
 				off += (size_t)snprintf(name + off, sizeof(name) - off, "%s%s",
-							a ? ", " : " (alias ", kb_service_alias(&s[i], a));
+				                        a ? ", " : " (alias ",
+				                        kb_service_alias(&s[i], a));
 			if (s[i].naliases && off < sizeof(name))
 				snprintf(name + off, sizeof(name) - off, ")");
 			rc |= table_cellf(t, KEY_CELL, any ? "" : "services");
 			rc |= table_cell(t, kb_proto_name(p));
 			rc |= table_cell(t, name);
-			rc |= table_cell(t, s[i].source == KB_SRC_ETC ? "/etc/services" : "nmap-services");
+			rc |= table_cell(t, s[i].source == KB_SRC_ETC ? "/etc/services"
+			                                              : "nmap-services");
 			rc |= last_cell(t, &s[i]);
 			any = true;
 		}
@@ -271,9 +274,9 @@ static int print_risks(const struct info_port *ip, bool color)
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		rc |= table_cellf(t, KEY_CELL, i ? "" : "risk");
 		rc |= table_cell_color(t, kb_severity_name(r[i]->severity),
-				       severity_color(r[i]->severity));
+		                       severity_color(r[i]->severity));
 		rc |= table_cellf(t, "%s/%s: %s", r[i]->service, kb_proto_name(r[i]->proto),
-				  r[i]->note);
+		                  r[i]->note);
 		rc |= table_cellf(t, KEY_CELL, "");
 		rc |= table_cell(t, "");
 		rc |= table_cellf(t, "fix: %s", r[i]->recommendation);
@@ -288,7 +291,7 @@ static int print_risks(const struct info_port *ip, bool color)
 }
 
 static int print_port(const struct kb *kb, const struct info_host *h, const struct info_port *ip,
-		      bool bare, bool color)
+                      bool bare, bool color)
 {
 	enum kb_portclass cls = kb_port_class(ip->port);
 	const char *name = port_name(kb, ip);
@@ -306,14 +309,16 @@ static int print_port(const struct kb *kb, const struct info_host *h, const stru
 		printf(KEY_FMT " unknown (%s)\n", "ephemeral", h->range_why);
 	else if (ip->port >= h->eph_lo && ip->port <= h->eph_hi)
 		printf(KEY_FMT " yes (this machine: %u-%u): used for outgoing connections, "
-		       "a listener here can collide\n", "ephemeral", h->eph_lo, h->eph_hi);
+		               "a listener here can collide\n",
+		       "ephemeral", h->eph_lo, h->eph_hi);
 	else
 		printf(KEY_FMT " no (this machine: %u-%u)\n", "ephemeral", h->eph_lo, h->eph_hi);
 	if (!h->unpriv_ok)
 		printf(KEY_FMT " unknown (%s)\n", "privileged", h->unpriv_why);
 	else if (ip->port < h->unpriv_start)
 		printf(KEY_FMT " yes (below net.ipv4.ip_unprivileged_port_start = %u): "
-		       "bind needs root or CAP_NET_BIND_SERVICE\n", "privileged", h->unpriv_start);
+		               "bind needs root or CAP_NET_BIND_SERVICE\n",
+		       "privileged", h->unpriv_start);
 	else
 		printf(KEY_FMT " no (net.ipv4.ip_unprivileged_port_start = %u)\n", "privileged",
 		       h->unpriv_start);
@@ -326,7 +331,7 @@ static int print_port(const struct kb *kb, const struct info_host *h, const stru
 }
 
 static int print_human(const struct kb *kb, const struct info_host *h, struct info_query *qs,
-		       size_t nq, bool color)
+                       size_t nq, bool color)
 {
 	bool first = true;
 
@@ -374,13 +379,14 @@ static json_t *json_services(const struct kb *kb, const struct info_port *ip)
 			int rc = 0;
 
 			for (unsigned a = 0; aliases && a < s[i].naliases; a++)
-				rc |= json_array_append_new(aliases,
-							    json_string(kb_service_alias(&s[i], a)));
+				rc |= json_array_append_new(
+				    aliases, json_string(kb_service_alias(&s[i], a)));
 			rc |= json_set_str(o, "proto", kb_proto_name(p));
 			rc |= json_set_str(o, "name", s[i].name);
 			rc |= json_set(o, "aliases", aliases);
 			rc |= json_set_str(o, "source", kb_source_name(s[i].source));
-			rc |= json_set(o, "frequency", s[i].freq >= 0 ? json_real(s[i].freq) : NULL);
+			rc |=
+			    json_set(o, "frequency", s[i].freq >= 0 ? json_real(s[i].freq) : NULL);
 			rc |= json_set_str(o, "comment", s[i].comment);
 			if (!o || rc || json_array_append_new(arr, o) < 0) {
 				json_decref(arr);
@@ -443,12 +449,13 @@ static json_t *json_port(const struct kb *kb, const struct info_host *h, const s
 	rc |= json_set_str(o, "class", kb_portclass_name(cls));
 	rc |= json_set(o, "class_range", json_range(lo, hi));
 	rc |= json_set(o, "ephemeral",
-		       h->range_ok ? json_boolean(ip->port >= h->eph_lo && ip->port <= h->eph_hi)
-				   : NULL);
+	               h->range_ok ? json_boolean(ip->port >= h->eph_lo && ip->port <= h->eph_hi)
+	                           : NULL);
 	rc |= json_set(o, "ephemeral_range", h->range_ok ? json_range(h->eph_lo, h->eph_hi) : NULL);
-	rc |= json_set(o, "privileged", h->unpriv_ok ? json_boolean(ip->port < h->unpriv_start) : NULL);
+	rc |= json_set(o, "privileged",
+	               h->unpriv_ok ? json_boolean(ip->port < h->unpriv_start) : NULL);
 	rc |= json_set(o, "unprivileged_port_start",
-		       h->unpriv_ok ? json_integer(h->unpriv_start) : NULL);
+	               h->unpriv_ok ? json_integer(h->unpriv_start) : NULL);
 	rc |= json_set(o, "services", json_services(kb, ip));
 	rc |= json_set(o, "risks", json_risks(ip));
 	if (rc) {
@@ -459,7 +466,7 @@ static json_t *json_port(const struct kb *kb, const struct info_host *h, const s
 }
 
 static int print_json(const struct kb *kb, const struct info_host *h, struct info_query *qs,
-		      size_t nq)
+                      size_t nq)
 {
 	json_t *doc = json_array();
 	int rc = doc ? 0 : -ENOMEM;
@@ -471,7 +478,8 @@ static int print_json(const struct kb *kb, const struct info_host *h, struct inf
 		rc |= json_set_str(o, "argument", q->arg);
 		rc |= json_set_str(o, "kind", q->pa.kind == PORTARG_PORT ? "port" : "service");
 		rc |= json_set_str(o, "service", q->pa.kind == PORTARG_SERVICE ? q->pa.name : NULL);
-		rc |= json_set_str(o, "proto", q->pa.proto >= 0 ? kb_proto_name(q->pa.proto) : NULL);
+		rc |=
+		    json_set_str(o, "proto", q->pa.proto >= 0 ? kb_proto_name(q->pa.proto) : NULL);
 		for (size_t j = 0; ports && j < q->nports; j++) {
 			json_t *p = json_port(kb, h, &q->ports[j]);
 			if (!p || json_array_append_new(ports, p) < 0)
@@ -481,10 +489,12 @@ static int print_json(const struct kb *kb, const struct info_host *h, struct inf
 		if (!o || rc || json_array_append_new(doc, o) < 0)
 			rc = -ENOMEM;
 	}
-	/* Like json_write_doc(), with reals at nmap's six digits (0.433467, not 0.43346699999999999). */
-	if (rc == 0 && (json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
-						     JSON_REAL_PRECISION(6)) < 0 ||
-			fputc('\n', stdout) == EOF))
+	/* Like json_write_doc(), with reals at nmap's six digits (0.433467, not
+	 * 0.43346699999999999). */
+	if (rc == 0 &&
+	    (json_dumpf(doc, stdout,
+	                JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6)) < 0 ||
+	     fputc('\n', stdout) == EOF))
 		rc = -EIO;
 	json_decref(doc);
 	return rc;
@@ -496,12 +506,12 @@ static int parse_options(int argc, char **argv, struct info_opts *o)
 {
 	enum { OPT_JSON = 256, OPT_NO_COLOR, OPT_SERVICES, OPT_NMAP };
 	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "no-color", no_argument, NULL, OPT_NO_COLOR },
-		{ "services", required_argument, NULL, OPT_SERVICES },
-		{ "nmap-services", required_argument, NULL, OPT_NMAP },
-		{ 0 },
+	    {"help", no_argument, NULL, 'h'},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {"no-color", no_argument, NULL, OPT_NO_COLOR},
+	    {"services", required_argument, NULL, OPT_SERVICES},
+	    {"nmap-services", required_argument, NULL, OPT_NMAP},
+	    {0},
 	};
 	int c;
 
@@ -540,9 +550,9 @@ static int parse_options(int argc, char **argv, struct info_opts *o)
 
 int cmd_info_main(int argc, char **argv)
 {
-	struct info_opts opts = { 0 };
+	struct info_opts opts = {0};
 	struct info_query *qs = NULL;
-	struct info_host host = { 0 };
+	struct info_host host = {0};
 	struct kb *kb = NULL;
 	char why[512];
 	size_t nq;
@@ -579,12 +589,13 @@ int cmd_info_main(int argc, char **argv)
 		rc = resolve(kb, &qs[i]);
 		if (rc == -ENOENT) {
 			if (qs[i].pa.proto >= 0 && kb_service_ports(kb, qs[i].pa.name, NULL, 0) > 0)
-				status = cmd_usage("info", "service '%s' has no %s port", qs[i].pa.name,
-						   kb_proto_name(qs[i].pa.proto));
+				status = cmd_usage("info", "service '%s' has no %s port",
+				                   qs[i].pa.name, kb_proto_name(qs[i].pa.proto));
 			else
-				status = cmd_usage("info", "no such service '%s' (not in %s%s)",
-						   qs[i].pa.name, "/etc/services",
-						   kb_has_source(kb, KB_SRC_NMAP) ? " or nmap-services" : "");
+				status = cmd_usage(
+				    "info", "no such service '%s' (not in %s%s)", qs[i].pa.name,
+				    "/etc/services",
+				    kb_has_source(kb, KB_SRC_NMAP) ? " or nmap-services" : "");
 			goto out;
 		}
 		if (rc < 0) {

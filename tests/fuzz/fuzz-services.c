@@ -33,7 +33,8 @@ static void fuzz_kb(const char *buf, size_t len, enum kb_source source)
 		for (int p = 0; p < KB_PROTO_COUNT; p++) {
 			for (unsigned port = 0; port < 65536; port += 257) {
 				const struct kb_service *s;
-				size_t n = kb_port_services(kb, (uint16_t)port, (enum kb_proto)p, &s);
+				size_t n =
+				    kb_port_services(kb, (uint16_t)port, (enum kb_proto)p, &s);
 				for (size_t i = 0; i < n; i++) {
 					if (s[i].port != port || s[i].proto != p)
 						abort();

@@ -18,10 +18,9 @@ static void test_port_class(void **state)
 		uint16_t port;
 		enum kb_portclass cls;
 	} cases[] = {
-		{ 0, KB_PORT_WELL_KNOWN },     { 1, KB_PORT_WELL_KNOWN },
-		{ 1023, KB_PORT_WELL_KNOWN },  { 1024, KB_PORT_REGISTERED },
-		{ 49151, KB_PORT_REGISTERED }, { 49152, KB_PORT_DYNAMIC },
-		{ 65535, KB_PORT_DYNAMIC },
+	    {0, KB_PORT_WELL_KNOWN},    {1, KB_PORT_WELL_KNOWN},     {1023, KB_PORT_WELL_KNOWN},
+	    {1024, KB_PORT_REGISTERED}, {49151, KB_PORT_REGISTERED}, {49152, KB_PORT_DYNAMIC},
+	    {65535, KB_PORT_DYNAMIC},
 	};
 	uint16_t lo, hi;
 
@@ -126,7 +125,7 @@ static void test_read_files(void **state)
 	assert_int_equal(s, 80);
 	assert_int_equal(kb_sysctl_unpriv_start(good, &s, why, sizeof(why)), -EINVAL);
 	assert_int_equal(kb_sysctl_port_range("/nonexistent/range", &lo, &hi, why, sizeof(why)),
-			 -ENOENT);
+	                 -ENOENT);
 	assert_non_null(strstr(why, "/nonexistent/range"));
 	/* A file far longer than a sysctl value is malformed, not truncated. */
 	{
@@ -156,10 +155,10 @@ static void test_read_files(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_port_class),
-		cmocka_unit_test(test_parse_range),
-		cmocka_unit_test(test_parse_port),
-		cmocka_unit_test(test_read_files),
+	    cmocka_unit_test(test_port_class),
+	    cmocka_unit_test(test_parse_range),
+	    cmocka_unit_test(test_parse_port),
+	    cmocka_unit_test(test_read_files),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

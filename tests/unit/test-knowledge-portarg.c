@@ -32,7 +32,7 @@ static void name_ok(const char *in, const char *name, int proto)
 /* The error code and a part of the message, which must name the bad word. */
 static void bad(const char *in, int rc, const char *in_why)
 {
-	struct portarg pa = { .port = 99 };
+	struct portarg pa = {.port = 99};
 	char why[256] = "";
 
 	assert_int_equal(portarg_parse(in, &pa, why, sizeof(why)), rc);
@@ -62,8 +62,8 @@ static void test_names(void **state)
 	name_ok("HTTPS", "HTTPS", -1);
 	name_ok("domain/udp", "domain", KB_PROTO_UDP);
 	name_ok("x11:1", "x11:1", -1);
-	name_ok("3com-tsmux", "3com-tsmux", -1); /* names may start with a digit */
-	name_ok("22x", "22x", -1);               /* not a number: looked up as a name */
+	name_ok("3com-tsmux", "3com-tsmux", -1);       /* names may start with a digit */
+	name_ok("22x", "22x", -1);                     /* not a number: looked up as a name */
 	name_ok("nosuchservice", "nosuchservice", -1); /* existence is checked by the caller */
 }
 
@@ -102,9 +102,9 @@ static void test_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ports),
-		cmocka_unit_test(test_names),
-		cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_ports),
+	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

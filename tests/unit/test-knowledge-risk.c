@@ -35,11 +35,12 @@ static void test_table_walk(void **state)
 		    !strstr(r->citation, "docs") && !strstr(r->citation, "(5)") &&
 		    !strstr(r->citation, "(8)") && !strstr(r->citation, "Checklist"))
 			fail_msg("risk entry %zu (port %u): citation '%s' names no source", i,
-				 r->port, r->citation);
+			         r->port, r->citation);
 		if (i > 0) {
 			const struct kb_risk *p = &t[i - 1];
 			if (p->port > r->port || (p->port == r->port && p->proto >= r->proto))
-				fail_msg("risk table not sorted at entry %zu (port %u)", i, r->port);
+				fail_msg("risk table not sorted at entry %zu (port %u)", i,
+				         r->port);
 		}
 	}
 }
@@ -60,14 +61,14 @@ static void test_required_entries(void **state)
 		uint16_t port;
 		int proto;
 	} required[] = {
-		{ 21, KB_PROTO_TCP },    { 23, KB_PROTO_TCP },    { 25, KB_PROTO_TCP },
-		{ 69, KB_PROTO_UDP },    { 111, KB_PROTO_TCP },   { 137, KB_PROTO_UDP },
-		{ 138, KB_PROTO_UDP },   { 139, KB_PROTO_TCP },   { 161, KB_PROTO_UDP },
-		{ 389, KB_PROTO_TCP },   { 445, KB_PROTO_TCP },   { 873, KB_PROTO_TCP },
-		{ 1433, KB_PROTO_TCP },  { 2049, KB_PROTO_TCP },  { 2375, KB_PROTO_TCP },
-		{ 3306, KB_PROTO_TCP },  { 3389, KB_PROTO_TCP },  { 5432, KB_PROTO_TCP },
-		{ 5900, KB_PROTO_TCP },  { 6379, KB_PROTO_TCP },  { 9200, KB_PROTO_TCP },
-		{ 11211, KB_PROTO_UDP }, { 27017, KB_PROTO_TCP },
+	    {21, KB_PROTO_TCP},    {23, KB_PROTO_TCP},    {25, KB_PROTO_TCP},
+	    {69, KB_PROTO_UDP},    {111, KB_PROTO_TCP},   {137, KB_PROTO_UDP},
+	    {138, KB_PROTO_UDP},   {139, KB_PROTO_TCP},   {161, KB_PROTO_UDP},
+	    {389, KB_PROTO_TCP},   {445, KB_PROTO_TCP},   {873, KB_PROTO_TCP},
+	    {1433, KB_PROTO_TCP},  {2049, KB_PROTO_TCP},  {2375, KB_PROTO_TCP},
+	    {3306, KB_PROTO_TCP},  {3389, KB_PROTO_TCP},  {5432, KB_PROTO_TCP},
+	    {5900, KB_PROTO_TCP},  {6379, KB_PROTO_TCP},  {9200, KB_PROTO_TCP},
+	    {11211, KB_PROTO_UDP}, {27017, KB_PROTO_TCP},
 	};
 
 	(void)state;
@@ -106,9 +107,9 @@ static void test_lookup(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_table_walk),
-		cmocka_unit_test(test_required_entries),
-		cmocka_unit_test(test_lookup),
+	    cmocka_unit_test(test_table_walk),
+	    cmocka_unit_test(test_required_entries),
+	    cmocka_unit_test(test_lookup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

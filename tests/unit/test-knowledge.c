@@ -13,49 +13,49 @@
 #include "knowledge/services.h"
 
 static const char etc_text[] =
-	"# Network services, Internet style\n"
-	"\n"
-	"tcpmux\t\t1/tcp\t\t\t\t# TCP port service multiplexer\n"
-	"echo\t\t7/tcp\n"
-	"echo\t\t7/udp\n"
-	"ftp\t\t21/tcp\n"
-	"ssh\t\t22/tcp\t\t\t\t# SSH Remote Login Protocol\n"
-	"http\t\t80/tcp\t\twww\t\t# WorldWideWeb HTTP\n"
-	"domain\t\t53/tcp\n"
-	"domain\t\t53/udp\n"
-	"   \t  \n"
-	"rtmp\t\t1/ddp\t\t\t# Routing Table Maintenance Protocol\n" /* other protocol: skipped */
-	"broken\n"                                                       /* no port: skipped */
-	"bad\t\t70000/tcp\n"                                             /* out of range: skipped */
-	"bad2\t\t22tcp\n"                                                /* no slash: skipped */
-	"bad3\t\t/tcp\n"                                                 /* no port: skipped */
-	"bad4\t\t22/\n"                                                  /* no proto: skipped */
-	"ssh\t\t22/tcp\t\t\t\t# duplicate, dropped\n"
-	"kerberos\t88/tcp\t\tkerberos5 krb5 kerberos-sec\t# Kerberos v5\n"
-	"sctp-svc\t9/sctp\n"
-	"https\t\t443/tcp\r\n"
-	"nocomment 5/tcp#glued comment\n"
-	"last\t\t6/udp"; /* no final newline */
+    "# Network services, Internet style\n"
+    "\n"
+    "tcpmux\t\t1/tcp\t\t\t\t# TCP port service multiplexer\n"
+    "echo\t\t7/tcp\n"
+    "echo\t\t7/udp\n"
+    "ftp\t\t21/tcp\n"
+    "ssh\t\t22/tcp\t\t\t\t# SSH Remote Login Protocol\n"
+    "http\t\t80/tcp\t\twww\t\t# WorldWideWeb HTTP\n"
+    "domain\t\t53/tcp\n"
+    "domain\t\t53/udp\n"
+    "   \t  \n"
+    "rtmp\t\t1/ddp\t\t\t# Routing Table Maintenance Protocol\n" /* other protocol: skipped */
+    "broken\n"                                                  /* no port: skipped */
+    "bad\t\t70000/tcp\n"                                        /* out of range: skipped */
+    "bad2\t\t22tcp\n"                                           /* no slash: skipped */
+    "bad3\t\t/tcp\n"                                            /* no port: skipped */
+    "bad4\t\t22/\n"                                             /* no proto: skipped */
+    "ssh\t\t22/tcp\t\t\t\t# duplicate, dropped\n"
+    "kerberos\t88/tcp\t\tkerberos5 krb5 kerberos-sec\t# Kerberos v5\n"
+    "sctp-svc\t9/sctp\n"
+    "https\t\t443/tcp\r\n"
+    "nocomment 5/tcp#glued comment\n"
+    "last\t\t6/udp"; /* no final newline */
 
 static const char nmap_text[] =
-	"# Fields in this file are: Service name, portnum/protocol, open-frequency, optional comments\n"
-	"tcpmux\t1/tcp\t0.001995\t# TCP Port Service Multiplexer\n"
-	"unknown\t4/tcp\t0.000477\n"
-	"ftp\t21/tcp\t0.197667\t# File Transfer [Control]\n"
-	"ssh\t22/tcp\t0.182286\t# Secure Shell Login\n"
-	"ssh\t22/udp\t0.003905\n"
-	"telnet\t23/tcp\t0.221265\n"
-	"http\t80/tcp\t0.484143\t# World Wide Web HTTP\n"
-	"http-alt\t80/udp\t0.000000\n"
-	"https\t443/tcp\t0.208669\n"
-	"zero\t7/tcp\t0.000000\n"
-	"badfreq\t8/tcp\tabc\n"    /* skipped */
-	"badfreq2\t8/tcp\t1.5\n"   /* above 1: skipped */
-	"badfreq3\t8/tcp\t-0.1\n"  /* negative: skipped */
-	"nofreq\t8/tcp\n"          /* skipped */
-	"extra\t8/tcp\t0.1 more\n" /* skipped */
-	"snmp\t161/udp\t0.433467\n"
-	"ntp\t123/udp\t0.330879\n";
+    "# Fields in this file are: Service name, portnum/protocol, open-frequency, optional comments\n"
+    "tcpmux\t1/tcp\t0.001995\t# TCP Port Service Multiplexer\n"
+    "unknown\t4/tcp\t0.000477\n"
+    "ftp\t21/tcp\t0.197667\t# File Transfer [Control]\n"
+    "ssh\t22/tcp\t0.182286\t# Secure Shell Login\n"
+    "ssh\t22/udp\t0.003905\n"
+    "telnet\t23/tcp\t0.221265\n"
+    "http\t80/tcp\t0.484143\t# World Wide Web HTTP\n"
+    "http-alt\t80/udp\t0.000000\n"
+    "https\t443/tcp\t0.208669\n"
+    "zero\t7/tcp\t0.000000\n"
+    "badfreq\t8/tcp\tabc\n"    /* skipped */
+    "badfreq2\t8/tcp\t1.5\n"   /* above 1: skipped */
+    "badfreq3\t8/tcp\t-0.1\n"  /* negative: skipped */
+    "nofreq\t8/tcp\n"          /* skipped */
+    "extra\t8/tcp\t0.1 more\n" /* skipped */
+    "snmp\t161/udp\t0.433467\n"
+    "ntp\t123/udp\t0.330879\n";
 
 static struct kb *load(bool with_nmap)
 {
@@ -199,10 +199,10 @@ static void test_service_name(void **state)
 
 	(void)state;
 	assert_string_equal(kb_service_name(kb, 22, KB_PROTO_TCP), "ssh");
-	assert_string_equal(kb_service_name(kb, 80, KB_PROTO_TCP), "http");     /* etc first */
-	assert_string_equal(kb_service_name(kb, 23, KB_PROTO_TCP), "telnet");   /* nmap only */
+	assert_string_equal(kb_service_name(kb, 80, KB_PROTO_TCP), "http");   /* etc first */
+	assert_string_equal(kb_service_name(kb, 23, KB_PROTO_TCP), "telnet"); /* nmap only */
 	assert_string_equal(kb_service_name(kb, 80, KB_PROTO_UDP), "http-alt");
-	assert_null(kb_service_name(kb, 4, KB_PROTO_TCP));                      /* "unknown" */
+	assert_null(kb_service_name(kb, 4, KB_PROTO_TCP)); /* "unknown" */
 	assert_null(kb_service_name(kb, 12345, KB_PROTO_TCP));
 	assert_null(kb_service_name(NULL, 22, KB_PROTO_TCP));
 	kb_free(kb);
@@ -291,9 +291,10 @@ static void test_top_ports_nmap(void **state)
 	assert_int_equal(p[2], 22);
 	/* After the 7 nmap tcp ports with frequency > 0 comes the built-in ranking. */
 	assert_int_equal(kb_top_ports(kb, KB_PROTO_TCP, 8, p), 8);
-	assert_int_equal(p[5], 1);  /* tcpmux 0.001995 */
-	assert_int_equal(p[6], 4);  /* unknown 0.000477: ranked though it has no name */
-	assert_int_equal(p[7], 25); /* first built-in port not yet listed (80, 443, 22, 21, 23 were) */
+	assert_int_equal(p[5], 1); /* tcpmux 0.001995 */
+	assert_int_equal(p[6], 4); /* unknown 0.000477: ranked though it has no name */
+	assert_int_equal(p[7],
+	                 25); /* first built-in port not yet listed (80, 443, 22, 21, 23 were) */
 	/* All of them. */
 	assert_int_equal(kb_top_ports(kb, KB_PROTO_TCP, 65535, p), 65535);
 	check_distinct(p, 65535);
@@ -348,7 +349,7 @@ static char *write_tmp(const char *text)
 static void test_load_files(void **state)
 {
 	char *etc = write_tmp(etc_text), *nmap = write_tmp(nmap_text);
-	struct kb_paths paths = { .etc_services = etc, .nmap_services = nmap };
+	struct kb_paths paths = {.etc_services = etc, .nmap_services = nmap};
 	struct kb *kb = NULL;
 	char why[256];
 
@@ -373,7 +374,8 @@ static void test_load_files(void **state)
 	/* A directory cannot be read as a file. */
 	{
 		struct kb *k2 = kb_new();
-		assert_int_equal(kb_load_file(k2, "/tmp", KB_SRC_ETC, NULL, why, sizeof(why)), -EISDIR);
+		assert_int_equal(kb_load_file(k2, "/tmp", KB_SRC_ETC, NULL, why, sizeof(why)),
+		                 -EISDIR);
 		kb_free(k2);
 	}
 	unlink(etc);
@@ -385,15 +387,11 @@ static void test_load_files(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_stats),
-		cmocka_unit_test(test_parse_edge),
-		cmocka_unit_test(test_port_lookup),
-		cmocka_unit_test(test_service_name),
-		cmocka_unit_test(test_name_lookup),
-		cmocka_unit_test(test_proto_names),
-		cmocka_unit_test(test_top_ports_nmap),
-		cmocka_unit_test(test_top_ports_builtin),
-		cmocka_unit_test(test_load_files),
+	    cmocka_unit_test(test_parse_stats),    cmocka_unit_test(test_parse_edge),
+	    cmocka_unit_test(test_port_lookup),    cmocka_unit_test(test_service_name),
+	    cmocka_unit_test(test_name_lookup),    cmocka_unit_test(test_proto_names),
+	    cmocka_unit_test(test_top_ports_nmap), cmocka_unit_test(test_top_ports_builtin),
+	    cmocka_unit_test(test_load_files),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

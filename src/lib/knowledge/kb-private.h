@@ -9,8 +9,8 @@ struct kb_block {
 };
 
 struct kb_name_ref {
-	const char *key;  /* a name or an alias */
-	uint32_t entry;   /* index into kb->recs */
+	const char *key; /* a name or an alias */
+	uint32_t entry;  /* index into kb->recs */
 };
 
 struct kb_ranked {

@@ -9,8 +9,8 @@
 
 #define ARG_SHOWN 64 /* longest part of an argument quoted in a message */
 
-__attribute__((format(printf, 3, 4)))
-static void fail(char *why, size_t whylen, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void fail(char *why, size_t whylen, const char *fmt,
+                                                       ...)
 {
 	va_list ap;
 
@@ -71,7 +71,8 @@ int portarg_parse(const char *arg, struct portarg *pa, char *why, size_t whylen)
 		}
 		proto = kb_proto_parse(p, strlen(p));
 		if (proto < 0) {
-			fail(why, whylen, "unknown protocol '%.*s' in '%.*s' (expected tcp, udp or sctp)",
+			fail(why, whylen,
+			     "unknown protocol '%.*s' in '%.*s' (expected tcp, udp or sctp)",
 			     ARG_SHOWN, p, ARG_SHOWN, arg);
 			return -EINVAL;
 		}
@@ -83,19 +84,19 @@ int portarg_parse(const char *arg, struct portarg *pa, char *why, size_t whylen)
 			     (int)(head > ARG_SHOWN ? ARG_SHOWN : head), arg);
 			return -ERANGE;
 		}
-		*pa = (struct portarg){ .kind = PORTARG_PORT, .port = (uint16_t)v, .proto = proto };
+		*pa = (struct portarg){.kind = PORTARG_PORT, .port = (uint16_t)v, .proto = proto};
 		return 0;
 	}
 	if (head >= KB_NAME_MAX) {
-		fail(why, whylen, "service name '%.*s...' too long (at most %d characters)", ARG_SHOWN,
-		     arg, KB_NAME_MAX - 1);
+		fail(why, whylen, "service name '%.*s...' too long (at most %d characters)",
+		     ARG_SHOWN, arg, KB_NAME_MAX - 1);
 		return -ENAMETOOLONG;
 	}
 	if (arg[0] == '-') {
 		fail(why, whylen, "'%.*s' is not a port or service name", ARG_SHOWN, arg);
 		return -EINVAL;
 	}
-	*pa = (struct portarg){ .kind = PORTARG_SERVICE, .proto = proto };
+	*pa = (struct portarg){.kind = PORTARG_SERVICE, .proto = proto};
 	memcpy(pa->name, arg, head);
 	pa->name[head] = '\0';
 	return 0;

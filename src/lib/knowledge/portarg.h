@@ -20,9 +20,9 @@ enum portarg_kind {
 
 struct portarg {
 	enum portarg_kind kind;
-	uint16_t port;           /* PORTARG_PORT */
-	int proto;               /* enum kb_proto, or -1 when not given */
-	char name[KB_NAME_MAX];  /* PORTARG_SERVICE */
+	uint16_t port;          /* PORTARG_PORT */
+	int proto;              /* enum kb_proto, or -1 when not given */
+	char name[KB_NAME_MAX]; /* PORTARG_SERVICE */
 };
 
 /*

@@ -7,9 +7,9 @@ static const struct {
 	const char *name;
 	uint16_t lo, hi;
 } classes[] = {
-	[KB_PORT_WELL_KNOWN] = { "well-known", 0, 1023 },
-	[KB_PORT_REGISTERED] = { "registered", 1024, 49151 },
-	[KB_PORT_DYNAMIC] = { "dynamic", 49152, 65535 },
+    [KB_PORT_WELL_KNOWN] = {"well-known", 0, 1023},
+    [KB_PORT_REGISTERED] = {"registered", 1024, 49151},
+    [KB_PORT_DYNAMIC] = {"dynamic", 49152, 65535},
 };
 
 enum kb_portclass kb_port_class(uint16_t port)

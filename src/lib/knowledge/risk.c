@@ -11,6 +11,7 @@
  * walks the table). Citations are CVE IDs, CERT/CISA or vendor advisories,
  * RFCs or vendor documentation.
  */
+/* clang-format off */
 static const struct kb_risk risks[] = {
 	{ .port = 7, .proto = UDP, .service = "echo", .severity = KB_SEV_MEDIUM,
 	  .note = "UDP echo reflects any datagram: loops with chargen and spoofed-source floods",
@@ -197,6 +198,7 @@ static const struct kb_risk risks[] = {
 	  .citation = "MongoDB Security Checklist (mongodb.com/docs/manual/administration/security-checklist/)",
 	  .recommendation = "Enable authorization, bind to private addresses (bindIp), use TLS." },
 };
+/* clang-format on */
 
 const char *kb_severity_name(int sev)
 {

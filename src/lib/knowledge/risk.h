@@ -18,8 +18,8 @@ enum kb_severity {
 
 struct kb_risk {
 	uint16_t port;
-	uint8_t proto;              /* enum kb_proto */
-	uint8_t severity;           /* enum kb_severity */
+	uint8_t proto;    /* enum kb_proto */
+	uint8_t severity; /* enum kb_severity */
 	const char *service;
 	const char *note;           /* the risk, one sentence */
 	const char *citation;       /* CVE, advisory, RFC or vendor document */

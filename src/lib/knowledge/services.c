@@ -13,12 +13,12 @@
 #include "util/strnum.h"
 
 #define KB_FILE_MAX (64u << 20) /* refuse services files above 64 MiB */
-#define DUP_WINDOW  64         /* records of one port compared for duplicates */
+#define DUP_WINDOW  64          /* records of one port compared for duplicates */
 
 static const char *const proto_names[KB_PROTO_COUNT] = {
-	[KB_PROTO_TCP] = "tcp",
-	[KB_PROTO_UDP] = "udp",
-	[KB_PROTO_SCTP] = "sctp",
+    [KB_PROTO_TCP] = "tcp",
+    [KB_PROTO_UDP] = "udp",
+    [KB_PROTO_SCTP] = "sctp",
 };
 
 const char *kb_proto_name(int proto)
@@ -167,7 +167,7 @@ static int push_record(struct kb *kb, const struct kb_service *rec)
  */
 static int parse_line(struct kb *kb, char *p, char *end, enum kb_source source)
 {
-	struct kb_service rec = { .freq = -1.0 };
+	struct kb_service rec = {.freq = -1.0};
 	char *hash = memchr(p, '#', (size_t)(end - p));
 	char *tok[64];
 	size_t n;
@@ -212,9 +212,9 @@ static int parse_line(struct kb *kb, char *p, char *end, enum kb_source source)
 }
 
 int kb_parse(struct kb *kb, const char *buf, size_t len, enum kb_source source,
-	     struct kb_parse_stats *st)
+             struct kb_parse_stats *st)
 {
-	struct kb_parse_stats local = { 0 };
+	struct kb_parse_stats local = {0};
 	struct kb_block *b;
 	char *p, *end;
 
@@ -267,8 +267,8 @@ static void set_why(char *why, size_t whylen, const char *what, const char *path
 		snprintf(why, whylen, "%s %s: %s", what, path, strerror(err));
 }
 
-int kb_load_file(struct kb *kb, const char *path, enum kb_source source,
-		 struct kb_parse_stats *st, char *why, size_t whylen)
+int kb_load_file(struct kb *kb, const char *path, enum kb_source source, struct kb_parse_stats *st,
+                 char *why, size_t whylen)
 {
 	struct stat sb;
 	char *buf;
@@ -405,10 +405,10 @@ static int build_names(struct kb *kb)
 		const struct kb_service *s = &kb->recs[i];
 		if (is_unknown(s))
 			continue;
-		kb->names[k++] = (struct kb_name_ref){ .key = s->name, .entry = (uint32_t)i };
+		kb->names[k++] = (struct kb_name_ref){.key = s->name, .entry = (uint32_t)i};
 		for (unsigned a = 0; a < s->naliases; a++)
-			kb->names[k++] = (struct kb_name_ref){ .key = kb_service_alias(s, a),
-							       .entry = (uint32_t)i };
+			kb->names[k++] = (struct kb_name_ref){.key = kb_service_alias(s, a),
+			                                      .entry = (uint32_t)i};
 	}
 	kb->nnames = k;
 	qsort_r(kb->names, kb->nnames, sizeof(*kb->names), cmp_name_ref, kb->recs);
@@ -431,7 +431,7 @@ static int build_ranked(struct kb *kb)
 				return -ENOMEM;
 		}
 		kb->ranked[s->proto][kb->nranked[s->proto]++] =
-			(struct kb_ranked){ .port = s->port, .freq = s->freq };
+		    (struct kb_ranked){.port = s->port, .freq = s->freq};
 	}
 	for (int p = 0; p < KB_PROTO_COUNT; p++)
 		if (kb->ranked[p])
@@ -481,7 +481,7 @@ int kb_finalize(struct kb *kb)
 }
 
 static int load_one(struct kb *kb, const char *given, const char *def, enum kb_source source,
-		    char *why, size_t whylen)
+                    char *why, size_t whylen)
 {
 	const char *path = given ? given : def;
 	int rc;
@@ -499,7 +499,7 @@ static int load_one(struct kb *kb, const char *given, const char *def, enum kb_s
 
 int kb_load(const struct kb_paths *paths, struct kb **out, char *why, size_t whylen)
 {
-	static const struct kb_paths defaults = { 0 };
+	static const struct kb_paths defaults = {0};
 	struct kb *kb;
 	int rc;
 
@@ -534,7 +534,7 @@ size_t kb_size(const struct kb *kb)
 }
 
 size_t kb_port_services(const struct kb *kb, uint16_t port, enum kb_proto proto,
-			const struct kb_service **out)
+                        const struct kb_service **out)
 {
 	size_t lo = 0, hi, first;
 
@@ -562,8 +562,7 @@ size_t kb_port_services(const struct kb *kb, uint16_t port, enum kb_proto proto,
 	return lo - first;
 }
 
-int kb_service_ports(const struct kb *kb, const char *name, struct kb_portproto *out,
-		     size_t max)
+int kb_service_ports(const struct kb *kb, const char *name, struct kb_portproto *out, size_t max)
 {
 	size_t lo = 0, hi, total = 0;
 	int last_port = -1, last_proto = -1;
@@ -587,7 +586,7 @@ int kb_service_ports(const struct kb *kb, const char *name, struct kb_portproto 
 		last_port = s->port;
 		last_proto = s->proto;
 		if (total < max)
-			out[total] = (struct kb_portproto){ .port = s->port, .proto = s->proto };
+			out[total] = (struct kb_portproto){.port = s->port, .proto = s->proto};
 		total++;
 	}
 	return total > INT32_MAX ? INT32_MAX : (int)total;

@@ -47,8 +47,8 @@ struct kb_service {
 	uint32_t order;      /* load order (internal: keeps sorting stable) */
 	uint16_t port;
 	uint16_t naliases;
-	uint8_t proto;       /* enum kb_proto */
-	uint8_t source;      /* enum kb_source */
+	uint8_t proto;  /* enum kb_proto */
+	uint8_t source; /* enum kb_source */
 };
 
 struct kb_portproto {
@@ -91,15 +91,15 @@ void kb_free(struct kb *kb);
  * kb_finalize().
  */
 int kb_parse(struct kb *kb, const char *buf, size_t len, enum kb_source source,
-	     struct kb_parse_stats *st);
+             struct kb_parse_stats *st);
 
 /*
  * Reads the file at path and parses it as kb_parse() does. Returns 0 or a
  * negative errno (-ENOENT, -EACCES, -EFBIG above 64 MiB, ...) with a reason
  * naming the file in why (may be NULL).
  */
-int kb_load_file(struct kb *kb, const char *path, enum kb_source source,
-		 struct kb_parse_stats *st, char *why, size_t whylen);
+int kb_load_file(struct kb *kb, const char *path, enum kb_source source, struct kb_parse_stats *st,
+                 char *why, size_t whylen);
 
 /* Sorts, removes duplicate records and builds the indexes. Returns 0 or -ENOMEM. */
 int kb_finalize(struct kb *kb);
@@ -122,7 +122,7 @@ size_t kb_size(const struct kb *kb);
  * *out at the first; 0 when none or before kb_finalize().
  */
 size_t kb_port_services(const struct kb *kb, uint16_t port, enum kb_proto proto,
-			const struct kb_service **out);
+                        const struct kb_service **out);
 
 /*
  * The distinct port/proto pairs of a service name or alias (case-insensitive),
@@ -130,8 +130,7 @@ size_t kb_port_services(const struct kb *kb, uint16_t port, enum kb_proto proto,
  * (which may exceed max), 0 for an unknown name, or -EINVAL.
  * Example: "www" gives 80/tcp from the alias in /etc/services.
  */
-int kb_service_ports(const struct kb *kb, const char *name, struct kb_portproto *out,
-		     size_t max);
+int kb_service_ports(const struct kb *kb, const char *name, struct kb_portproto *out, size_t max);
 
 /*
  * The best name for port/proto: the first /etc/services record, else the most

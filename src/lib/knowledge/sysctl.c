@@ -15,7 +15,7 @@ static bool is_blank(char c)
 
 /* Parses up to max decimal numbers 0..65535 separated by blanks; returns how many or -errno. */
 static int parse_numbers(const char *buf, size_t len, uint16_t *v, int max, char *why,
-			 size_t whylen)
+                         size_t whylen)
 {
 	size_t i = 0;
 	int n = 0;
@@ -35,16 +35,17 @@ static int parse_numbers(const char *buf, size_t len, uint16_t *v, int max, char
 		if (n == max) {
 			if (why && whylen)
 				snprintf(why, whylen, "unexpected '%.*s' after %d number%s",
-					 (int)(i - start > 32 ? 32 : i - start), buf + start, max,
-					 max == 1 ? "" : "s");
+				         (int)(i - start > 32 ? 32 : i - start), buf + start, max,
+				         max == 1 ? "" : "s");
 			return -EINVAL;
 		}
 		rc = strnum_u64n(buf + start, i - start, 0, 65535, &x);
 		if (rc < 0) {
 			if (why && whylen)
 				snprintf(why, whylen, "%s '%.*s'",
-					 rc == -ERANGE ? "port out of range 0-65535:" : "not a number:",
-					 (int)(i - start > 32 ? 32 : i - start), buf + start);
+				         rc == -ERANGE ? "port out of range 0-65535:"
+				                       : "not a number:",
+				         (int)(i - start > 32 ? 32 : i - start), buf + start);
 			return rc;
 		}
 		v[n++] = (uint16_t)x;
@@ -52,8 +53,8 @@ static int parse_numbers(const char *buf, size_t len, uint16_t *v, int max, char
 	return n;
 }
 
-int kb_sysctl_parse_range(const char *buf, size_t len, uint16_t *lo, uint16_t *hi,
-			  char *why, size_t whylen)
+int kb_sysctl_parse_range(const char *buf, size_t len, uint16_t *lo, uint16_t *hi, char *why,
+                          size_t whylen)
 {
 	uint16_t v[2];
 	int n;

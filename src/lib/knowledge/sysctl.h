@@ -16,8 +16,8 @@
  * Parses "LOW HIGH" (whitespace-separated, optional trailing newline) with
  * 0 <= LOW <= HIGH <= 65535. Returns 0 or -EINVAL/-ERANGE with why.
  */
-int kb_sysctl_parse_range(const char *buf, size_t len, uint16_t *lo, uint16_t *hi,
-			  char *why, size_t whylen);
+int kb_sysctl_parse_range(const char *buf, size_t len, uint16_t *lo, uint16_t *hi, char *why,
+                          size_t whylen);
 
 /* Parses one number 0..65535 (optional trailing newline). Returns 0 or -EINVAL/-ERANGE with why. */
 int kb_sysctl_parse_port(const char *buf, size_t len, uint16_t *port, char *why, size_t whylen);
