@@ -36,18 +36,20 @@ struct scan_longdef {
 };
 
 static const struct scan_longdef scan_longopts[] = {
-	{ .name = "exclude", .id = OPT_EXCLUDE, .has_arg = true },
-	{ .name = "excludefile", .id = OPT_EXCLUDEFILE, .has_arg = true },
-	{ .name = "iL", .id = OPT_IL, .has_arg = true },
-	{ .name = "seed", .id = OPT_SEED, .has_arg = true },
-	{ .name = "randomize-hosts", .id = OPT_RANDOMIZE_HOSTS, .has_arg = false },
-	{ .name = "top-ports", .id = OPT_TOP_PORTS, .has_arg = true },
-	{ .name = "json", .id = OPT_JSON, .has_arg = false },
-	{ .name = "no-color", .id = OPT_NO_COLOR, .has_arg = false },
-	{ .name = "help", .id = OPT_HELP, .has_arg = false },
+    {.name = "exclude", .id = OPT_EXCLUDE, .has_arg = true},
+    {.name = "excludefile", .id = OPT_EXCLUDEFILE, .has_arg = true},
+    {.name = "iL", .id = OPT_IL, .has_arg = true},
+    {.name = "seed", .id = OPT_SEED, .has_arg = true},
+    {.name = "randomize-hosts", .id = OPT_RANDOMIZE_HOSTS, .has_arg = false},
+    {.name = "top-ports", .id = OPT_TOP_PORTS, .has_arg = true},
+    {.name = "json", .id = OPT_JSON, .has_arg = false},
+    {.name = "no-color", .id = OPT_NO_COLOR, .has_arg = false},
+    {.name = "help", .id = OPT_HELP, .has_arg = false},
 };
 
-__attribute__((format(printf, 3, 4)))
+static int why_fail(char *why, size_t whylen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 static int why_fail(char *why, size_t whylen, const char *fmt, ...)
 {
 	va_list ap;
@@ -95,20 +97,28 @@ static int scan_set_types(struct scan_opts *o, const char *word, char *why, size
 		return why_fail(why, whylen, "'-s' needs a scan type: -sT, -sS, -sU or -sL");
 	for (; *t; t++) {
 		switch (*t) {
-		case 'L': o->list_only = true; break;
-		case 'T': o->tcp_connect = true; break;
-		case 'S': o->tcp_syn = true; break;
-		case 'U': o->udp = true; break;
+		case 'L':
+			o->list_only = true;
+			break;
+		case 'T':
+			o->tcp_connect = true;
+			break;
+		case 'S':
+			o->tcp_syn = true;
+			break;
+		case 'U':
+			o->udp = true;
+			break;
 		default:
-			return why_fail(why, whylen, "unknown scan type '-s%c' in '%s' (see --help)",
-					*t, word);
+			return why_fail(why, whylen,
+			                "unknown scan type '-s%c' in '%s' (see --help)", *t, word);
 		}
 	}
 	return 0;
 }
 
 static int scan_long(struct scan_opts *o, struct scan_words *w, const struct scan_longdef *d,
-		     const char *arg, const char *word, char *why, size_t whylen)
+                     const char *arg, const char *word, char *why, size_t whylen)
 {
 	uint64_t v;
 	int r;
@@ -126,8 +136,8 @@ static int scan_long(struct scan_opts *o, struct scan_words *w, const struct sca
 	case OPT_SEED:
 		r = strnum_u64(arg, 0, UINT64_MAX, &v);
 		if (r < 0)
-			return why_fail(why, whylen, "%s: '%s' is not a number from 0 to %llu", word,
-					arg, (unsigned long long)UINT64_MAX);
+			return why_fail(why, whylen, "%s: '%s' is not a number from 0 to %llu",
+			                word, arg, (unsigned long long)UINT64_MAX);
 		o->seed = v;
 		o->seed_given = true;
 		o->randomize_hosts = true;
@@ -138,7 +148,8 @@ static int scan_long(struct scan_opts *o, struct scan_words *w, const struct sca
 	case OPT_TOP_PORTS:
 		r = strnum_u64(arg, 1, 65535, &v);
 		if (r < 0)
-			return why_fail(why, whylen, "%s: '%s' is not a number from 1 to 65535", word, arg);
+			return why_fail(why, whylen, "%s: '%s' is not a number from 1 to 65535",
+			                word, arg);
 		o->top_ports = (unsigned)v;
 		return 0;
 	case OPT_JSON:
@@ -155,8 +166,8 @@ static int scan_long(struct scan_opts *o, struct scan_words *w, const struct sca
 }
 
 /* First pass: options into o, target words and files into w. */
-static int scan_collect(int argc, char **argv, struct scan_opts *o, struct scan_words *w,
-			char *why, size_t whylen)
+static int scan_collect(int argc, char **argv, struct scan_opts *o, struct scan_words *w, char *why,
+                        size_t whylen)
 {
 	bool only_targets = false;
 	int r;
@@ -181,7 +192,7 @@ static int scan_collect(int argc, char **argv, struct scan_opts *o, struct scan_
 		if (d) {
 			if (!d->has_arg && eq)
 				return why_fail(why, whylen, "option '%.*s' takes no argument",
-						(int)(eq - word), word);
+				                (int)(eq - word), word);
 			arg = NULL;
 			if (d->has_arg) {
 				if (eq)
@@ -189,8 +200,9 @@ static int scan_collect(int argc, char **argv, struct scan_opts *o, struct scan_
 				else if (i + 1 < argc)
 					arg = argv[++i];
 				else
-					return why_fail(why, whylen, "option '%s' needs an argument (see --help)",
-							word);
+					return why_fail(
+					    why, whylen,
+					    "option '%s' needs an argument (see --help)", word);
 			}
 			r = scan_long(o, w, d, arg, word, why, whylen);
 			if (r < 0)
@@ -206,14 +218,19 @@ static int scan_collect(int argc, char **argv, struct scan_opts *o, struct scan_
 			else if (i + 1 < argc)
 				r = scan_set_ports(o, argv[++i], why, whylen);
 			else
-				return why_fail(why, whylen, "option '-p' needs a port list (see --help)");
+				return why_fail(why, whylen,
+				                "option '-p' needs a port list (see --help)");
 			break;
 		case 's':
 			r = scan_set_types(o, word, why, whylen);
 			break;
-		case '6': case 'n': case 'F': case 'h':
+		case '6':
+		case 'n':
+		case 'F':
+		case 'h':
 			if (word[2])
-				return why_fail(why, whylen, "unknown option '%s' (see --help)", word);
+				return why_fail(why, whylen, "unknown option '%s' (see --help)",
+				                word);
 			o->ipv6 |= word[1] == '6';
 			o->no_dns |= word[1] == 'n';
 			o->fast |= word[1] == 'F';
@@ -233,13 +250,14 @@ static int scan_collect(int argc, char **argv, struct scan_opts *o, struct scan_
 static int scan_check_conflicts(const struct scan_opts *o, char *why, size_t whylen)
 {
 	if (o->list_only && (o->tcp_connect || o->tcp_syn || o->udp))
-		return why_fail(why, whylen, "-sL lists targets only: it cannot be combined with "
-				"-sT, -sS or -sU");
+		return why_fail(why, whylen,
+		                "-sL lists targets only: it cannot be combined with "
+		                "-sT, -sS or -sU");
 	if (o->tcp_connect && o->tcp_syn)
 		return why_fail(why, whylen, "-sT and -sS are both TCP scans: choose one");
 	if (o->ports_given && (o->top_ports || o->fast))
 		return why_fail(why, whylen, "-p cannot be combined with %s: choose one",
-				o->fast ? "-F" : "--top-ports");
+		                o->fast ? "-F" : "--top-ports");
 	if (o->top_ports && o->fast)
 		return why_fail(why, whylen, "-F and --top-ports both choose ports: choose one");
 	return 0;
@@ -273,16 +291,17 @@ static int scan_exclude_list(struct targetset *ts, const char *list, char *why, 
 }
 
 /* Second pass: the target set from the collected words, then exclusions, sealed. */
-static int scan_build_targets(struct scan_opts *o, const struct scan_words *w,
-			      char *why, size_t whylen)
+static int scan_build_targets(struct scan_opts *o, const struct scan_words *w, char *why,
+                              size_t whylen)
 {
 	unsigned flags = (o->ipv6 ? TARGETSET_IPV6 : 0) | (o->no_dns ? TARGETSET_NO_DNS : 0);
 	char msg[512];
 	int r = 0;
 
 	if (w->ntargets == 0 && w->nfiles == 0)
-		return why_fail(why, whylen, "no targets given: name hosts, networks or -iL FILE "
-				"(see --help)");
+		return why_fail(why, whylen,
+		                "no targets given: name hosts, networks or -iL FILE "
+		                "(see --help)");
 	o->targets = targetset_new(flags);
 	if (!o->targets)
 		return -ENOMEM;
@@ -310,7 +329,7 @@ static int scan_build_targets(struct scan_opts *o, const struct scan_words *w,
 
 int scan_opts_parse(int argc, char **argv, struct scan_opts *opts, char *why, size_t whylen)
 {
-	struct scan_words w = { 0 };
+	struct scan_words w = {0};
 	size_t n = argc > 0 ? (size_t)argc : 1;
 	int r = -ENOMEM;
 

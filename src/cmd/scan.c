@@ -13,27 +13,27 @@
 #include "output/json.h"
 
 static const char scan_usage_text[] =
-	"usage: portscope scan [OPTIONS] TARGET...\n"
-	"\n"
-	"Targets (IPv4 unless -6):\n"
-	"  198.18.0.2  fd00:5c09::1  198.18.0.0/24  198.18.0.1-20  198.18.0-3.*  host.name\n"
-	"  -iL FILE            targets from FILE ('-' is stdin), '#' starts a comment\n"
-	"  --exclude LIST      comma-separated targets to leave out\n"
-	"  --excludefile FILE  targets to leave out, from FILE\n"
-	"  -6                  IPv6 targets; names resolve to IPv6 addresses\n"
-	"  -n                  never resolve names: a host name is an error\n"
-	"Ports:\n"
-	"  -p LIST             22,80,1000-2000  -p- (1-65535)  T:53,U:53,161 (T: TCP, U: UDP)\n"
-	"  --top-ports N, -F   the N (-F: 100) most common ports\n"
-	"Scan types:\n"
-	"  -sL                 list the targets, send nothing\n"
-	"  -sT, -sS, -sU       TCP connect, TCP SYN, UDP\n"
-	"Order and output:\n"
-	"  --randomize-hosts   list hosts in a random order\n"
-	"  --seed N            fixed random order (implies --randomize-hosts)\n"
-	"  --json              JSON Lines on stdout\n"
-	"  --no-color          no colour\n"
-	"  -h, --help          this help\n";
+    "usage: portscope scan [OPTIONS] TARGET...\n"
+    "\n"
+    "Targets (IPv4 unless -6):\n"
+    "  198.18.0.2  fd00:5c09::1  198.18.0.0/24  198.18.0.1-20  198.18.0-3.*  host.name\n"
+    "  -iL FILE            targets from FILE ('-' is stdin), '#' starts a comment\n"
+    "  --exclude LIST      comma-separated targets to leave out\n"
+    "  --excludefile FILE  targets to leave out, from FILE\n"
+    "  -6                  IPv6 targets; names resolve to IPv6 addresses\n"
+    "  -n                  never resolve names: a host name is an error\n"
+    "Ports:\n"
+    "  -p LIST             22,80,1000-2000  -p- (1-65535)  T:53,U:53,161 (T: TCP, U: UDP)\n"
+    "  --top-ports N, -F   the N (-F: 100) most common ports\n"
+    "Scan types:\n"
+    "  -sL                 list the targets, send nothing\n"
+    "  -sT, -sS, -sU       TCP connect, TCP SYN, UDP\n"
+    "Order and output:\n"
+    "  --randomize-hosts   list hosts in a random order\n"
+    "  --seed N            fixed random order (implies --randomize-hosts)\n"
+    "  --json              JSON Lines on stdout\n"
+    "  --no-color          no colour\n"
+    "  -h, --help          this help\n";
 
 static double scan_elapsed(const struct timespec *t0)
 {
@@ -118,9 +118,9 @@ static int scan_list(const struct scan_opts *o)
 			break;
 	}
 	if (o->json) {
-		json_t *sum = json_pack("{s:s, s:I, s:i, s:I}", "type", "summary",
-					"addresses", (json_int_t)n, "hosts_up", 0,
-					"duration_ms", (json_int_t)(scan_elapsed(&t0) * 1000));
+		json_t *sum =
+		    json_pack("{s:s, s:I, s:i, s:I}", "type", "summary", "addresses", (json_int_t)n,
+		              "hosts_up", 0, "duration_ms", (json_int_t)(scan_elapsed(&t0) * 1000));
 
 		if (sum)
 			json_write_line(stdout, sum);
@@ -161,7 +161,7 @@ int cmd_scan_main(int argc, char **argv)
 		rc = scan_list(&o);
 	else
 		rc = cmd_usage("scan", "only the list scan -sL is available in this build "
-			       "(the scan engine is not wired in yet)");
+		                       "(the scan engine is not wired in yet)");
 	scan_opts_free(&o);
 	return rc;
 }

@@ -13,26 +13,26 @@
 #include "net/targetspec.h"
 
 struct scan_opts {
-	struct targetset *targets;  /* sealed: command-line words, -iL, minus exclusions */
-	struct portspec ports;      /* -p; empty when not given */
-	bool ports_given;           /* -p was given */
-	unsigned top_ports;         /* --top-ports N; 0 when not given */
-	bool fast;                  /* -F: the 100 most common ports */
+	struct targetset *targets; /* sealed: command-line words, -iL, minus exclusions */
+	struct portspec ports;     /* -p; empty when not given */
+	bool ports_given;          /* -p was given */
+	unsigned top_ports;        /* --top-ports N; 0 when not given */
+	bool fast;                 /* -F: the 100 most common ports */
 
-	bool tcp_connect;           /* -sT */
-	bool tcp_syn;               /* -sS */
-	bool udp;                   /* -sU */
-	bool list_only;             /* -sL: list the targets, send nothing */
+	bool tcp_connect; /* -sT */
+	bool tcp_syn;     /* -sS */
+	bool udp;         /* -sU */
+	bool list_only;   /* -sL: list the targets, send nothing */
 
-	bool ipv6;                  /* -6 */
-	bool no_dns;                /* -n: host names are an error */
-	bool randomize_hosts;       /* --randomize-hosts (implied by --seed) */
-	bool seed_given;            /* --seed was given */
-	uint64_t seed;              /* --seed N: the permutation of target x port */
+	bool ipv6;            /* -6 */
+	bool no_dns;          /* -n: host names are an error */
+	bool randomize_hosts; /* --randomize-hosts (implied by --seed) */
+	bool seed_given;      /* --seed was given */
+	uint64_t seed;        /* --seed N: the permutation of target x port */
 
-	bool json;                  /* --json: JSON Lines on stdout */
-	bool no_color;              /* --no-color */
-	bool help;                  /* -h/--help: nothing else was checked */
+	bool json;     /* --json: JSON Lines on stdout */
+	bool no_color; /* --no-color */
+	bool help;     /* -h/--help: nothing else was checked */
 
 	/* Engine options (timing -T, rates, retries, -oN/-oX/-oG/-oJ/-oA, -sV, -Pn) go here. */
 };

@@ -38,7 +38,7 @@ static void check_set(struct targetset *ts)
 	if (n > 1 && targetset_get(ts, n / 2, &a) == 0 && targetset_get(ts, n / 2 - 1, &b) == 0) {
 		/* Ascending order: a > b. */
 		int c = a.family == AF_INET ? (ntohl(a.v4.s_addr) > ntohl(b.v4.s_addr) ? 1 : -1)
-					    : memcmp(&a.v6, &b.v6, sizeof(a.v6));
+		                            : memcmp(&a.v6, &b.v6, sizeof(a.v6));
 		if (c <= 0)
 			abort();
 	}

@@ -31,9 +31,9 @@ static void check_bijection(uint64_t n, uint64_t seed)
 
 static void test_perm_bijection(void **state)
 {
-	static const uint64_t sizes[] = { 0, 1, 2, 3, 4, 5, 7, 16, 17, 1000, 65535,
-					  65536, 65536 * 3 + 7 };
-	static const uint64_t seeds[] = { 0, 1, 42, UINT64_MAX };
+	static const uint64_t sizes[] = {
+	    0, 1, 2, 3, 4, 5, 7, 16, 17, 1000, 65535, 65536, 65536 * 3 + 7};
+	static const uint64_t seeds[] = {0, 1, 42, UINT64_MAX};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
@@ -67,7 +67,7 @@ static uint64_t differences(uint64_t n, uint64_t s1, uint64_t s2, uint64_t k)
 
 static void test_perm_seeds(void **state)
 {
-	static const uint64_t sizes[] = { 1000, 65535, 65536 * 3 + 7, UINT64_C(1) << 40 };
+	static const uint64_t sizes[] = {1000, 65535, 65536 * 3 + 7, UINT64_C(1) << 40};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
@@ -120,11 +120,9 @@ static void test_perm_large(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_perm_bijection),
-		cmocka_unit_test(test_perm_small),
-		cmocka_unit_test(test_perm_seeds),
-		cmocka_unit_test(test_perm_not_identity),
-		cmocka_unit_test(test_perm_large),
+	    cmocka_unit_test(test_perm_bijection), cmocka_unit_test(test_perm_small),
+	    cmocka_unit_test(test_perm_seeds),     cmocka_unit_test(test_perm_not_identity),
+	    cmocka_unit_test(test_perm_large),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

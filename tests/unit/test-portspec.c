@@ -18,7 +18,7 @@ static void expect_list(const struct portlist *pl, const uint16_t *want, size_t 
 
 static void test_portspec_header_example(void **state)
 {
-	static const uint16_t tcp[] = { 20, 21, 22, 80 }, udp[] = { 22, 53, 80 };
+	static const uint16_t tcp[] = {20, 21, 22, 80}, udp[] = {22, 53, 80};
 	struct portspec ps;
 	char why[256] = "";
 
@@ -40,6 +40,7 @@ struct valid_case {
 
 static void test_portspec_valid(void **state)
 {
+	/* clang-format off */
 	static const struct valid_case cases[] = {
 		{ "22", 1, 1, 22, 22 },
 		{ "22,80,1000-2000", 1003, 1003, 22, 2000 },
@@ -60,6 +61,7 @@ static void test_portspec_valid(void **state)
 		{ "7-7", 1, 1, 7, 7 },
 		{ "007", 1, 1, 7, 7 },
 	};
+	/* clang-format on */
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -93,6 +95,7 @@ struct bad_case {
 
 static void test_portspec_malformed(void **state)
 {
+	/* clang-format off */
 	static const struct bad_case cases[] = {
 		{ "70000", -ERANGE, "port 70000 out of range 0-65535" },
 		{ "22,70000", -ERANGE, "port 70000 out of range 0-65535 in '22,70000'" },
@@ -129,6 +132,7 @@ static void test_portspec_malformed(void **state)
 		{ "[22]", -EINVAL, "'[22]' is not a port" },
 		{ "22;80", -EINVAL, "'22;80'" },
 	};
+	/* clang-format on */
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -138,7 +142,8 @@ static void test_portspec_malformed(void **state)
 		int r = portspec_parse(c->spec, &ps, why, sizeof(why));
 
 		if (r != c->rc || !strstr(why, c->names))
-			fail_msg("'%s': got %d '%s', want %d '%s'", c->spec, r, why, c->rc, c->names);
+			fail_msg("'%s': got %d '%s', want %d '%s'", c->spec, r, why, c->rc,
+			         c->names);
 		assert_null(ps.tcp.ports);
 		assert_null(ps.udp.ports);
 		assert_null(strchr(why, '\n'));
@@ -157,9 +162,9 @@ static void test_portspec_null_why(void **state)
 
 static void test_portlist_add_range(void **state)
 {
-	static const uint16_t want1[] = { 5, 6, 7, 8, 9, 10 };
-	static const uint16_t want2[] = { 1, 2, 5, 6, 7, 8, 9, 10, 20, 65535 };
-	struct portlist pl = { 0 };
+	static const uint16_t want1[] = {5, 6, 7, 8, 9, 10};
+	static const uint16_t want2[] = {1, 2, 5, 6, 7, 8, 9, 10, 20, 65535};
+	struct portlist pl = {0};
 
 	(void)state;
 	assert_int_equal(portlist_add_range(&pl, 5, 10), 0);
@@ -188,11 +193,11 @@ static void test_portlist_add_range(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_portspec_header_example),
-		cmocka_unit_test(test_portspec_valid),
-		cmocka_unit_test(test_portspec_malformed),
-		cmocka_unit_test(test_portspec_null_why),
-		cmocka_unit_test(test_portlist_add_range),
+	    cmocka_unit_test(test_portspec_header_example),
+	    cmocka_unit_test(test_portspec_valid),
+	    cmocka_unit_test(test_portspec_malformed),
+	    cmocka_unit_test(test_portspec_null_why),
+	    cmocka_unit_test(test_portlist_add_range),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,7 +11,7 @@
 #include "cmd/scan.h"
 
 /* The parser never writes argv: literals are safe behind the cast. */
-#define ARGV(...) ((char **)(const char *[]){ "scan", __VA_ARGS__, NULL })
+#define ARGV(...) ((char **)(const char *[]){"scan", __VA_ARGS__, NULL})
 
 static int parse(char **argv, struct scan_opts *o, char *why, size_t whylen)
 {
@@ -29,7 +29,9 @@ static void test_scanopts_list(void **state)
 
 	(void)state;
 	assert_int_equal(parse(ARGV("-sL", "198.18.0.0/30", "--exclude", "198.18.0.1,198.18.0.2",
-				    "-p22,80", "--seed=7", "-n"), &o, why, sizeof(why)), 0);
+	                            "-p22,80", "--seed=7", "-n"),
+	                       &o, why, sizeof(why)),
+	                 0);
 	assert_true(o.list_only);
 	assert_true(o.no_dns);
 	assert_false(o.ipv6);
@@ -51,12 +53,14 @@ static void test_scanopts_forms(void **state)
 	(void)state;
 	/* -p with the list in the next word, -p-, options after targets, single-dash longs. */
 	assert_int_equal(parse(ARGV("198.18.0.1", "-p", "T:22,U:53", "-sSU", "-exclude",
-				    "198.18.0.9", "--top-ports=0"), &o, why, sizeof(why)), -EINVAL);
+	                            "198.18.0.9", "--top-ports=0"),
+	                       &o, why, sizeof(why)),
+	                 -EINVAL);
 	assert_non_null(strstr(why, "--top-ports=0"));
 	scan_opts_free(&o);
 
 	assert_int_equal(parse(ARGV("198.18.0.1", "-p", "T:22,U:53", "-sSU"), &o, why, sizeof(why)),
-			 0);
+	                 0);
 	assert_true(o.tcp_syn && o.udp && !o.tcp_connect && !o.list_only);
 	assert_int_equal(o.ports.tcp.n, 1);
 	assert_int_equal(o.ports.udp.n, 1);
@@ -67,8 +71,10 @@ static void test_scanopts_forms(void **state)
 	assert_true(o.tcp_connect);
 	scan_opts_free(&o);
 
-	assert_int_equal(parse(ARGV("-6", "fd00:5c09::/126", "--randomize-hosts", "-F", "--json",
-				    "--no-color"), &o, why, sizeof(why)), 0);
+	assert_int_equal(
+	    parse(ARGV("-6", "fd00:5c09::/126", "--randomize-hosts", "-F", "--json", "--no-color"),
+	          &o, why, sizeof(why)),
+	    0);
 	assert_true(o.ipv6 && o.randomize_hosts && !o.seed_given && o.fast && o.json && o.no_color);
 	assert_false(o.ports_given);
 	assert_int_equal(targetset_count(o.targets), 4);
@@ -96,6 +102,7 @@ struct bad_case {
 
 static void test_scanopts_errors(void **state)
 {
+	/* clang-format off */
 	const struct bad_case cases[] = {
 		{ ARGV("-sL"), -EINVAL, "no targets given" },
 		{ ARGV("-sL", "-p", "70000", "198.18.0.1"), -ERANGE, "-p: port 70000 out of range" },
@@ -132,6 +139,7 @@ static void test_scanopts_errors(void **state)
 		{ ARGV("-sL", "198.18.0.1", "--excludefile", "/nonexistent/x"), -ENOENT,
 		  "--excludefile: cannot open '/nonexistent/x'" },
 	};
+	/* clang-format on */
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -141,7 +149,7 @@ static void test_scanopts_errors(void **state)
 
 		if (r != cases[i].rc || !strstr(why, cases[i].names))
 			fail_msg("case %zu: got %d '%s', want %d '%s'", i, r, why, cases[i].rc,
-				 cases[i].names);
+			         cases[i].names);
 		assert_null(strchr(why, '\n'));
 		scan_opts_free(&o);
 	}
@@ -150,9 +158,9 @@ static void test_scanopts_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_scanopts_list),
-		cmocka_unit_test(test_scanopts_forms),
-		cmocka_unit_test(test_scanopts_errors),
+	    cmocka_unit_test(test_scanopts_list),
+	    cmocka_unit_test(test_scanopts_forms),
+	    cmocka_unit_test(test_scanopts_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

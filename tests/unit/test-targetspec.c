@@ -55,6 +55,7 @@ struct valid_case {
 
 static void test_targetset_valid(void **state)
 {
+	/* clang-format off */
 	static const struct valid_case cases[] = {
 		{ 0, { "198.18.0.2" }, { NULL }, 1, "198.18.0.2", "198.18.0.2" },
 		{ 0, { "198.18.0.0/24" }, { NULL }, 256, "198.18.0.0", "198.18.0.255" },
@@ -88,6 +89,7 @@ static void test_targetset_valid(void **state)
 		  UINT64_C(1) << 33, "fd00:5c09::", "fd00:5c09::1:ffff:ffff" },
 		{ TARGETSET_NO_DNS, { "198.18.0.1/32" }, { NULL }, 1, "198.18.0.1", "198.18.0.1" },
 	};
+	/* clang-format on */
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -105,7 +107,8 @@ static void test_targetset_valid(void **state)
 		assert_int_equal(targetset_seal(ts), 0);
 		if (targetset_count(ts) != c->count)
 			fail_msg("case %zu '%s': count %llu, want %llu", i, c->specs[0],
-				 (unsigned long long)targetset_count(ts), (unsigned long long)c->count);
+			         (unsigned long long)targetset_count(ts),
+			         (unsigned long long)c->count);
 		if (c->count) {
 			assert_string_equal(addr_at(ts, 0, buf, sizeof(buf)), c->first);
 			assert_string_equal(addr_at(ts, c->count - 1, buf, sizeof(buf)), c->last);
@@ -158,6 +161,7 @@ struct bad_case {
 
 static void test_targetset_malformed(void **state)
 {
+	/* clang-format off */
 	static const struct bad_case cases[] = {
 		{ 0, "198.18.0.0/33", -ERANGE, "prefix /33 out of range 0-32 in '198.18.0.0/33'" },
 		{ 0, "198.18.0.256", -ERANGE, "octet '256' out of range 0-255 in '198.18.0.256'" },
@@ -191,6 +195,7 @@ static void test_targetset_malformed(void **state)
 		{ 0, "a..b", -EINVAL, "'a..b' is not an IP address" },
 		{ TARGETSET_NO_DNS, "lab.example", -EINVAL, "'lab.example' is a host name" },
 	};
+	/* clang-format on */
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -203,7 +208,8 @@ static void test_targetset_malformed(void **state)
 		assert_non_null(ts);
 		r = targetset_add(ts, c->spec, why, sizeof(why));
 		if (r != c->rc || !strstr(why, c->names) || why[0] == '\0')
-			fail_msg("'%s': got %d '%s', want %d '%s'", c->spec, r, why, c->rc, c->names);
+			fail_msg("'%s': got %d '%s', want %d '%s'", c->spec, r, why, c->rc,
+			         c->names);
 		assert_null(strchr(why, '\n'));
 		/* The same errors for exclusions. */
 		why[0] = '\0';
@@ -269,11 +275,11 @@ static void test_targetset_file(void **state)
 
 	(void)state;
 	path = write_tmp("# lab hosts\n"
-			 "198.18.0.1   198.18.0.2\t198.18.0.3 # three on a line\n"
-			 "\n"
-			 "   # only a comment\n"
-			 "198.18.1.0/30\r\n"
-			 "198.18.2.1");
+	                 "198.18.0.1   198.18.0.2\t198.18.0.3 # three on a line\n"
+	                 "\n"
+	                 "   # only a comment\n"
+	                 "198.18.1.0/30\r\n"
+	                 "198.18.2.1");
 	assert_int_equal(targetset_add_file(ts, path, false, why, sizeof(why)), 0);
 	unlink(path);
 	path = write_tmp("198.18.0.2\n#198.18.0.3\n198.18.1.0,3 # octet list\n");
@@ -299,7 +305,8 @@ static void test_targetset_file_errors(void **state)
 	(void)state;
 	path = write_tmp("198.18.0.1\n# comment\n198.18.0.2 198.18.0.300\n198.18.0.4\n");
 	assert_int_equal(targetset_add_file(ts, path, false, why, sizeof(why)), -ERANGE);
-	snprintf(want, sizeof(want), "%s:3: octet '300' out of range 0-255 in '198.18.0.300'", path);
+	snprintf(want, sizeof(want), "%s:3: octet '300' out of range 0-255 in '198.18.0.300'",
+	         path);
 	assert_string_equal(why, want);
 	assert_int_equal(targetset_add_file(ts, path, true, why, sizeof(why)), -ERANGE);
 	assert_string_equal(why, want);
@@ -323,23 +330,24 @@ static void test_targetset_file_errors(void **state)
 	assert_non_null(strstr(why, want));
 	unlink(path);
 
-	assert_int_equal(targetset_add_file(ts, "/nonexistent/targets.txt", false, why,
-					    sizeof(why)), -ENOENT);
-	assert_string_equal(why, "cannot open '/nonexistent/targets.txt': No such file or directory");
+	assert_int_equal(
+	    targetset_add_file(ts, "/nonexistent/targets.txt", false, why, sizeof(why)), -ENOENT);
+	assert_string_equal(why,
+	                    "cannot open '/nonexistent/targets.txt': No such file or directory");
 	targetset_free(ts);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_targetset_header_example),
-		cmocka_unit_test(test_targetset_valid),
-		cmocka_unit_test(test_targetset_walk),
-		cmocka_unit_test(test_targetset_malformed),
-		cmocka_unit_test(test_targetset_too_long),
-		cmocka_unit_test(test_targetset_localhost),
-		cmocka_unit_test(test_targetset_file),
-		cmocka_unit_test(test_targetset_file_errors),
+	    cmocka_unit_test(test_targetset_header_example),
+	    cmocka_unit_test(test_targetset_valid),
+	    cmocka_unit_test(test_targetset_walk),
+	    cmocka_unit_test(test_targetset_malformed),
+	    cmocka_unit_test(test_targetset_too_long),
+	    cmocka_unit_test(test_targetset_localhost),
+	    cmocka_unit_test(test_targetset_file),
+	    cmocka_unit_test(test_targetset_file_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,7 +18,9 @@ struct portspec_bits {
 	uint64_t udp[(PORT_MAX + 1) / 64];
 };
 
-__attribute__((format(printf, 3, 4)))
+static void why_set(char *why, size_t whylen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 static void why_set(char *why, size_t whylen, const char *fmt, ...)
 {
 	va_list ap;
@@ -57,8 +59,8 @@ static int bits_to_list(const uint64_t *bits, struct portlist *pl)
 }
 
 /* Parses one port number of a range; empty parts were handled by the caller. */
-static int parse_port(const char *s, size_t len, const char *item, size_t itemlen,
-		      const char *spec, unsigned *out, char *why, size_t whylen)
+static int parse_port(const char *s, size_t len, const char *item, size_t itemlen, const char *spec,
+                      unsigned *out, char *why, size_t whylen)
 {
 	uint64_t v;
 	int r = strnum_u64n(s, len, 0, PORT_MAX, &v);
@@ -68,8 +70,8 @@ static int parse_port(const char *s, size_t len, const char *item, size_t itemle
 		return r;
 	}
 	if (r < 0) {
-		why_set(why, whylen, "'%.*s' is not a port number or range in '%s'",
-			(int)itemlen, item, spec);
+		why_set(why, whylen, "'%.*s' is not a port number or range in '%s'", (int)itemlen,
+		        item, spec);
 		return -EINVAL;
 	}
 	*out = (unsigned)v;
@@ -77,9 +79,8 @@ static int parse_port(const char *s, size_t len, const char *item, size_t itemle
 }
 
 /* Parses one comma-separated item: [T:|U:]PORT, LO-HI, -HI, LO- or -. */
-static int parse_item(const char *item, size_t len, const char *spec,
-		      enum portspec_proto *proto, struct portspec_bits *b,
-		      char *why, size_t whylen)
+static int parse_item(const char *item, size_t len, const char *spec, enum portspec_proto *proto,
+                      struct portspec_bits *b, char *why, size_t whylen)
 {
 	const char *dash, *p = item;
 	size_t n = len;
@@ -92,34 +93,47 @@ static int parse_item(const char *item, size_t len, const char *spec,
 	}
 	if (n >= 2 && p[1] == ':') {
 		switch (p[0]) {
-		case 'T': case 't': *proto = PROTO_TCP; break;
-		case 'U': case 'u': *proto = PROTO_UDP; break;
-		case 'S': case 's':
-			why_set(why, whylen, "SCTP ports ('%.2s') are not supported in '%s'", p, spec);
+		case 'T':
+		case 't':
+			*proto = PROTO_TCP;
+			break;
+		case 'U':
+		case 'u':
+			*proto = PROTO_UDP;
+			break;
+		case 'S':
+		case 's':
+			why_set(why, whylen, "SCTP ports ('%.2s') are not supported in '%s'", p,
+			        spec);
 			return -EINVAL;
-		case 'P': case 'p':
-			why_set(why, whylen, "IP protocol numbers ('%.2s') are not supported in '%s'",
-				p, spec);
+		case 'P':
+		case 'p':
+			why_set(why, whylen,
+			        "IP protocol numbers ('%.2s') are not supported in '%s'", p, spec);
 			return -EINVAL;
 		default:
-			why_set(why, whylen, "unknown protocol prefix '%.2s' in '%s' (T: is TCP, U: is UDP)",
-				p, spec);
+			why_set(why, whylen,
+			        "unknown protocol prefix '%.2s' in '%s' (T: is TCP, U: is UDP)", p,
+			        spec);
 			return -EINVAL;
 		}
 		p += 2;
 		n -= 2;
 		if (n == 0) {
-			why_set(why, whylen, "'%.*s' has no ports after it in '%s'", (int)len, item, spec);
+			why_set(why, whylen, "'%.*s' has no ports after it in '%s'", (int)len, item,
+			        spec);
 			return -EINVAL;
 		}
 		if (n >= 2 && p[1] == ':') {
-			why_set(why, whylen, "two protocol prefixes in '%.*s' in '%s'", (int)len, item, spec);
+			why_set(why, whylen, "two protocol prefixes in '%.*s' in '%s'", (int)len,
+			        item, spec);
 			return -EINVAL;
 		}
 	}
 	if (memchr(p, ':', n)) {
-		why_set(why, whylen, "unknown protocol prefix in '%.*s' in '%s' (T: is TCP, U: is UDP)",
-			(int)len, item, spec);
+		why_set(why, whylen,
+		        "unknown protocol prefix in '%.*s' in '%s' (T: is TCP, U: is UDP)",
+		        (int)len, item, spec);
 		return -EINVAL;
 	}
 	dash = memchr(p, '-', n);
@@ -133,16 +147,17 @@ static int parse_item(const char *item, size_t len, const char *spec,
 
 		if (memchr(dash + 1, '-', hlen)) {
 			why_set(why, whylen, "'%.*s' is not a port number or range in '%s'",
-				(int)len, item, spec);
+			        (int)len, item, spec);
 			return -EINVAL;
 		}
 		if (llen > 0 && (r = parse_port(p, llen, item, len, spec, &lo, why, whylen)) < 0)
 			return r;
-		if (hlen > 0 && (r = parse_port(dash + 1, hlen, item, len, spec, &hi, why, whylen)) < 0)
+		if (hlen > 0 &&
+		    (r = parse_port(dash + 1, hlen, item, len, spec, &hi, why, whylen)) < 0)
 			return r;
 		if (lo > hi) {
-			why_set(why, whylen, "reversed range '%.*s' in '%s' (write %u-%u)",
-				(int)n, p, spec, hi, lo);
+			why_set(why, whylen, "reversed range '%.*s' in '%s' (write %u-%u)", (int)n,
+			        p, spec, hi, lo);
 			return -EINVAL;
 		}
 	}

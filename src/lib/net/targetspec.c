@@ -16,9 +16,9 @@ typedef unsigned __int128 u128;
 #define U128_MAX (~(u128)0)
 
 enum {
-	TARGET_MAX_LEN = 255,            /* longest spec word: a host name is at most 253 */
-	TARGETSET_MAX_RANGES = 1 << 18,  /* per list (targets, exclusions): 8 MB at most */
-	V6_MAX_HOST_BITS = 32,           /* an IPv6 spec covers at most 2^32 addresses */
+	TARGET_MAX_LEN = 255,           /* longest spec word: a host name is at most 253 */
+	TARGETSET_MAX_RANGES = 1 << 18, /* per list (targets, exclusions): 8 MB at most */
+	V6_MAX_HOST_BITS = 32,          /* an IPv6 spec covers at most 2^32 addresses */
 };
 
 struct addr_range {
@@ -33,13 +33,15 @@ struct rangevec {
 struct targetset {
 	unsigned flags;
 	bool sealed;
-	struct rangevec add;   /* targets; after sealing, sorted, disjoint, exclusions removed */
-	struct rangevec excl;  /* exclusions, until sealing */
-	uint64_t *cum;         /* cum[i]: addresses in the ranges before range i */
+	struct rangevec add;  /* targets; after sealing, sorted, disjoint, exclusions removed */
+	struct rangevec excl; /* exclusions, until sealing */
+	uint64_t *cum;        /* cum[i]: addresses in the ranges before range i */
 	uint64_t count;
 };
 
-__attribute__((format(printf, 3, 4)))
+static void why_set(char *why, size_t whylen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 static void why_set(char *why, size_t whylen, const char *fmt, ...)
 {
 	va_list ap;
@@ -67,7 +69,7 @@ static int rangevec_push(struct rangevec *rv, u128 lo, u128 hi)
 		rv->v = v;
 		rv->cap = cap;
 	}
-	rv->v[rv->n++] = (struct addr_range){ .lo = lo, .hi = hi };
+	rv->v[rv->n++] = (struct addr_range){.lo = lo, .hi = hi};
 	return 0;
 }
 
@@ -75,8 +77,9 @@ static int rangevec_push(struct rangevec *rv, u128 lo, u128 hi)
 static int push_error(int r, const char *spec, char *why, size_t whylen)
 {
 	if (r == -E2BIG) {
-		why_set(why, whylen, "too many address ranges at '%s' (at most %d targets or exclusions)",
-			spec, TARGETSET_MAX_RANGES);
+		why_set(why, whylen,
+		        "too many address ranges at '%s' (at most %d targets or exclusions)", spec,
+		        TARGETSET_MAX_RANGES);
 		return -ERANGE;
 	}
 	why_set(why, whylen, "out of memory at '%s'", spec);
@@ -130,8 +133,8 @@ static void prefix_range(u128 base, unsigned bits, unsigned prefix, u128 *lo, u1
 }
 
 /* Parses "/N" for an address family of bits bits. */
-static int parse_prefix(const char *p, unsigned bits, const char *spec, unsigned *out,
-			char *why, size_t whylen)
+static int parse_prefix(const char *p, unsigned bits, const char *spec, unsigned *out, char *why,
+                        size_t whylen)
 {
 	uint64_t v;
 	int r = strnum_u64(p, 0, bits, &v);
@@ -149,7 +152,7 @@ static int parse_prefix(const char *p, unsigned bits, const char *spec, unsigned
 }
 
 static int add_v6(struct rangevec *rv, const char *addr, const char *prefix, const char *spec,
-		  char *why, size_t whylen)
+                  char *why, size_t whylen)
 {
 	struct in6_addr a;
 	unsigned plen = 128;
@@ -164,7 +167,7 @@ static int add_v6(struct rangevec *rv, const char *addr, const char *prefix, con
 		return r;
 	if (128 - plen > V6_MAX_HOST_BITS) {
 		why_set(why, whylen, "'%s' is too large: 2^%u addresses (at most 2^%d, a /%d)",
-			spec, 128 - plen, V6_MAX_HOST_BITS, 128 - V6_MAX_HOST_BITS);
+		        spec, 128 - plen, V6_MAX_HOST_BITS, 128 - V6_MAX_HOST_BITS);
 		return -ERANGE;
 	}
 	prefix_range(v6_to_u128(&a), 128, plen, &lo, &hi);
@@ -186,8 +189,8 @@ static bool looks_v4_pattern(const char *s)
 }
 
 /* Parses one octet's item list: "*", "N", "N-M", "N-", "-M", comma-separated. */
-static int parse_octet(const char *s, size_t len, const char *spec, struct octet *o,
-		       char *why, size_t whylen)
+static int parse_octet(const char *s, size_t len, const char *spec, struct octet *o, char *why,
+                       size_t whylen)
 {
 	const char *item = s, *end = s + len;
 
@@ -224,18 +227,18 @@ static int parse_octet(const char *s, size_t len, const char *spec, struct octet
 				r = strnum_u64n(dash + 1, hlen, 0, 255, &hi);
 		}
 		if (r == -ERANGE) {
-			why_set(why, whylen, "octet '%.*s' out of range 0-255 in '%s'",
-				(int)ilen, item, spec);
+			why_set(why, whylen, "octet '%.*s' out of range 0-255 in '%s'", (int)ilen,
+			        item, spec);
 			return r;
 		}
 		if (r < 0) {
 			why_set(why, whylen, "'%.*s' is not an octet or octet range in '%s'",
-				(int)ilen, item, spec);
+			        (int)ilen, item, spec);
 			return -EINVAL;
 		}
 		if (lo > hi) {
 			why_set(why, whylen, "reversed octet range '%.*s' in '%s' (write %u-%u)",
-				(int)ilen, item, spec, (unsigned)hi, (unsigned)lo);
+			        (int)ilen, item, spec, (unsigned)hi, (unsigned)lo);
 			return -EINVAL;
 		}
 		o->lo[o->n] = (uint8_t)lo;
@@ -256,12 +259,12 @@ static int parse_octet(const char *s, size_t len, const char *spec, struct octet
  *   198.18.1,3.*   gives [198.18.1.0->198.18.1.255] [198.18.3.0->198.18.3.255]
  *   198.18.0-1.7   gives [198.18.0.7->198.18.0.7] [198.18.1.7->198.18.1.7]
  */
-static int add_v4_octets(struct rangevec *rv, const struct octet o[4], const char *spec,
-			 char *why, size_t whylen)
+static int add_v4_octets(struct rangevec *rv, const struct octet o[4], const char *spec, char *why,
+                         size_t whylen)
 {
 	int k = 3, tail;
 	uint64_t nranges = 1;
-	unsigned idx[3] = { 0, 0, 0 }, val[3] = { 0, 0, 0 };
+	unsigned idx[3] = {0, 0, 0}, val[3] = {0, 0, 0};
 
 	while (k > 0 && o[k].n == 1 && o[k].lo[0] == 0 && o[k].hi[0] == 255)
 		k--;
@@ -271,7 +274,7 @@ static int add_v4_octets(struct rangevec *rv, const struct octet o[4], const cha
 	nranges *= o[k].n;
 	if (nranges + rv->n > TARGETSET_MAX_RANGES) {
 		why_set(why, whylen, "'%s' expands to too many address ranges (%llu, at most %d)",
-			spec, (unsigned long long)nranges, TARGETSET_MAX_RANGES);
+		        spec, (unsigned long long)nranges, TARGETSET_MAX_RANGES);
 		return -ERANGE;
 	}
 	for (int i = 0; i < k; i++)
@@ -285,7 +288,7 @@ static int add_v4_octets(struct rangevec *rv, const struct octet o[4], const cha
 		for (unsigned j = 0; j < o[k].n; j++) {
 			uint32_t lo = base | ((uint32_t)o[k].lo[j] << tail);
 			uint32_t hi = base | ((uint32_t)o[k].hi[j] << tail) |
-				      (uint32_t)((UINT64_C(1) << tail) - 1);
+			              (uint32_t)((UINT64_C(1) << tail) - 1);
 			int r = rangevec_push(rv, lo, hi);
 
 			if (r < 0)
@@ -311,7 +314,7 @@ static int add_v4_octets(struct rangevec *rv, const struct octet o[4], const cha
 }
 
 static int add_v4(struct rangevec *rv, const char *addr, const char *prefix, const char *spec,
-		  char *why, size_t whylen)
+                  char *why, size_t whylen)
 {
 	struct octet *o;
 	const char *p = addr;
@@ -320,8 +323,9 @@ static int add_v4(struct rangevec *rv, const char *addr, const char *prefix, con
 	for (const char *q = addr; *q; q++)
 		nparts += *q == '.';
 	if (nparts != 4) {
-		why_set(why, whylen, "'%s' is not an IPv4 address or range: %d dot-separated part%s, not 4",
-			spec, nparts, nparts == 1 ? "" : "s");
+		why_set(why, whylen,
+		        "'%s' is not an IPv4 address or range: %d dot-separated part%s, not 4",
+		        spec, nparts, nparts == 1 ? "" : "s");
 		return -EINVAL;
 	}
 	o = calloc(4, sizeof(*o));
@@ -343,7 +347,8 @@ static int add_v4(struct rangevec *rv, const char *addr, const char *prefix, con
 
 		for (int i = 0; i < 4 && r == 0; i++) {
 			if (o[i].n != 1 || o[i].lo[0] != o[i].hi[0]) {
-				why_set(why, whylen, "a /prefix needs one address, not a range, in '%s'", spec);
+				why_set(why, whylen,
+				        "a /prefix needs one address, not a range, in '%s'", spec);
 				r = -EINVAL;
 			}
 			base = base << 8 | o[i].lo[0];
@@ -386,13 +391,13 @@ static bool valid_hostname(const char *s)
 	return true;
 }
 
-static int add_name(struct targetset *ts, struct rangevec *rv, const char *name,
-		    const char *prefix, const char *spec, char *why, size_t whylen)
+static int add_name(struct targetset *ts, struct rangevec *rv, const char *name, const char *prefix,
+                    const char *spec, char *why, size_t whylen)
 {
 	bool v6 = ts->flags & TARGETSET_IPV6;
 	struct addrinfo hints = {
-		.ai_family = v6 ? AF_INET6 : AF_INET,
-		.ai_socktype = SOCK_STREAM,
+	    .ai_family = v6 ? AF_INET6 : AF_INET,
+	    .ai_socktype = SOCK_STREAM,
 	};
 	struct addrinfo *res = NULL;
 	unsigned plen = v6 ? 128 : 32;
@@ -403,20 +408,21 @@ static int add_name(struct targetset *ts, struct rangevec *rv, const char *name,
 		return -EINVAL;
 	}
 	if (ts->flags & TARGETSET_NO_DNS) {
-		why_set(why, whylen, "'%s' is a host name, and names are not resolved with -n", spec);
+		why_set(why, whylen, "'%s' is a host name, and names are not resolved with -n",
+		        spec);
 		return -EINVAL;
 	}
 	if (prefix && (r = parse_prefix(prefix, plen, spec, &plen, why, whylen)) < 0)
 		return r;
 	if (v6 && 128 - plen > V6_MAX_HOST_BITS) {
 		why_set(why, whylen, "'%s' is too large: 2^%u addresses (at most 2^%d, a /%d)",
-			spec, 128 - plen, V6_MAX_HOST_BITS, 128 - V6_MAX_HOST_BITS);
+		        spec, 128 - plen, V6_MAX_HOST_BITS, 128 - V6_MAX_HOST_BITS);
 		return -ERANGE;
 	}
 	r = getaddrinfo(name, NULL, &hints, &res);
 	if (r != 0) {
 		why_set(why, whylen, "cannot resolve '%s' to an %s address: %s", name,
-			v6 ? "IPv6" : "IPv4", r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r));
+		        v6 ? "IPv6" : "IPv4", r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r));
 		return r == EAI_MEMORY ? -ENOMEM : -ENOENT;
 	}
 	for (struct addrinfo *ai = res; ai && r == 0; ai = ai->ai_next) {
@@ -438,8 +444,8 @@ static int add_name(struct targetset *ts, struct rangevec *rv, const char *name,
 }
 
 /* Parses spec and appends its ranges to rv. */
-static int targetset_parse(struct targetset *ts, struct rangevec *rv, const char *spec,
-			   char *why, size_t whylen)
+static int targetset_parse(struct targetset *ts, struct rangevec *rv, const char *spec, char *why,
+                           size_t whylen)
 {
 	char buf[TARGET_MAX_LEN + 1];
 	char *slash, *prefix = NULL;
@@ -454,8 +460,8 @@ static int targetset_parse(struct targetset *ts, struct rangevec *rv, const char
 		return -EINVAL;
 	}
 	if (strlen(spec) > TARGET_MAX_LEN) {
-		why_set(why, whylen, "target '%.40s...' is too long (at most %d characters)",
-			spec, TARGET_MAX_LEN);
+		why_set(why, whylen, "target '%.40s...' is too long (at most %d characters)", spec,
+		        TARGET_MAX_LEN);
 		return -EINVAL;
 	}
 	strcpy(buf, spec);
@@ -474,7 +480,8 @@ static int targetset_parse(struct targetset *ts, struct rangevec *rv, const char
 	}
 	if (strchr(buf, ':')) {
 		if (!v6) {
-			why_set(why, whylen, "'%s' is an IPv6 target in an IPv4 scan (use -6)", spec);
+			why_set(why, whylen, "'%s' is an IPv6 target in an IPv4 scan (use -6)",
+			        spec);
 			return -EAFNOSUPPORT;
 		}
 		return add_v6(rv, buf, prefix, spec, why, whylen);
@@ -499,8 +506,8 @@ int targetset_exclude(struct targetset *ts, const char *spec, char *why, size_t 
 	return targetset_parse(ts, &ts->excl, spec, why, whylen);
 }
 
-int targetset_add_file(struct targetset *ts, const char *path, bool exclude,
-		       char *why, size_t whylen)
+int targetset_add_file(struct targetset *ts, const char *path, bool exclude, char *why,
+                       size_t whylen)
 {
 	const bool is_stdin = strcmp(path, "-") == 0;
 	const char *name = is_stdin ? "<stdin>" : path;
@@ -521,8 +528,8 @@ int targetset_add_file(struct targetset *ts, const char *path, bool exclude,
 
 		lineno++;
 		if (len == sizeof(line) - 1 && line[len - 1] != '\n' && !feof(f)) {
-			why_set(why, whylen, "%s:%lu: line too long (at most %zu characters)",
-				name, lineno, sizeof(line) - 2);
+			why_set(why, whylen, "%s:%lu: line too long (at most %zu characters)", name,
+			        lineno, sizeof(line) - 2);
 			r = -EINVAL;
 			break;
 		}
@@ -533,7 +540,7 @@ int targetset_add_file(struct targetset *ts, const char *path, bool exclude,
 		     word = strtok_r(NULL, " \t\r\n\v\f", &save)) {
 			msg[0] = '\0';
 			r = exclude ? targetset_exclude(ts, word, msg, sizeof(msg))
-				    : targetset_add(ts, word, msg, sizeof(msg));
+			            : targetset_add(ts, word, msg, sizeof(msg));
 			if (r < 0)
 				why_set(why, whylen, "%s:%lu: %s", name, lineno, msg);
 		}
@@ -600,7 +607,7 @@ int targetset_seal(struct targetset *ts)
 			const struct addr_range *e = &ts->excl.v[k];
 
 			if (e->lo > lo)
-				res[n++] = (struct addr_range){ .lo = lo, .hi = e->lo - 1 };
+				res[n++] = (struct addr_range){.lo = lo, .hi = e->lo - 1};
 			if (e->hi >= hi) {
 				done = true;
 				break;
@@ -608,12 +615,12 @@ int targetset_seal(struct targetset *ts)
 			lo = e->hi + 1;
 		}
 		if (!done)
-			res[n++] = (struct addr_range){ .lo = lo, .hi = hi };
+			res[n++] = (struct addr_range){.lo = lo, .hi = hi};
 	}
 	free(ts->add.v);
 	free(ts->excl.v);
-	ts->excl = (struct rangevec){ 0 };
-	ts->add = (struct rangevec){ .v = res, .n = n, .cap = cap };
+	ts->excl = (struct rangevec){0};
+	ts->add = (struct rangevec){.v = res, .n = n, .cap = cap};
 	ts->cum = malloc((n ? n : 1) * sizeof(*ts->cum));
 	if (!ts->cum) {
 		ts->add.n = 0;
@@ -664,8 +671,9 @@ int targetset_get(const struct targetset *ts, uint64_t i, struct target_addr *ou
 
 const char *target_addr_str(const struct target_addr *a, char *buf, size_t len)
 {
-	if (!inet_ntop(a->family, a->family == AF_INET6 ? (const void *)&a->v6 : (const void *)&a->v4,
-		       buf, (socklen_t)len))
+	if (!inet_ntop(a->family,
+	               a->family == AF_INET6 ? (const void *)&a->v6 : (const void *)&a->v4, buf,
+	               (socklen_t)len))
 		snprintf(buf, len, "?");
 	return buf;
 }
