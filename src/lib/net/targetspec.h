@@ -48,7 +48,8 @@ void targetset_free(struct targetset *ts);
 
 /*
  * Adds one target spec. Returns 0, or -EINVAL (malformed), -ERANGE (prefix or octet
- * out of range, IPv6 range too large: more than 2^32 addresses), -EAFNOSUPPORT
+ * out of range, IPv6 range too large: more than 2^32 addresses, or more than 2^18
+ * ranges in the set, e.g. "1-255.1-255.1-255.1-255"), -EAFNOSUPPORT
  * (an IPv6 spec in an IPv4 set or the reverse), -ENOENT (name did not resolve),
  * with a one-line reason in why naming the bad word.
  */
