@@ -9,7 +9,7 @@ FUZZ_SECONDS ?= 15
 DEBS = meson ninja-build pkg-config gcc clang libclang-rt-14-dev \
        libmnl-dev libjansson-dev libcmocka-dev \
        python3 python3-pytest \
-       iproute2 nftables nmap socat net-tools procps util-linux hyperfine
+       iproute2 nftables nmap socat net-tools procps util-linux hyperfine time
 
 APT_LINE = DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEBS)
 

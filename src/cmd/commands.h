@@ -5,6 +5,8 @@
 #pragma once
 
 #define PORTSCOPE_COMMANDS(X) \
+	X(scan, cmd_scan_main, "scan targets: which ports are open, closed, filtered (like nmap)") \
 	X(version, cmd_version_main, "print the version")
 
+int cmd_scan_main(int argc, char **argv);
 int cmd_version_main(int argc, char **argv);
