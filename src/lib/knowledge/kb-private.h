@@ -21,8 +21,10 @@ struct kb_ranked {
 struct kb {
 	struct kb_service *recs; /* sorted by (proto, port, source, -freq, order) once final */
 	size_t nrecs, caprecs;
-	struct kb_name_ref *names; /* sorted by (key case-insensitive, port, proto) */
+	struct kb_name_ref *names; /* every name and alias, in record order */
 	size_t nnames;
+	uint32_t *name_slots; /* hash of names: index + 1 into names, 0 = empty */
+	size_t name_mask;     /* number of slots - 1 (a power of two) */
 	struct kb_ranked *ranked[KB_PROTO_COUNT]; /* nmap ports by falling frequency */
 	size_t nranked[KB_PROTO_COUNT];
 	struct kb_block *blocks;

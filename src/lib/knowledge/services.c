@@ -67,6 +67,7 @@ void kb_free(struct kb *kb)
 	for (int p = 0; p < KB_PROTO_COUNT; p++)
 		free(kb->ranked[p]);
 	free(kb->names);
+	free(kb->name_slots);
 	free(kb->recs);
 	free(kb);
 }
@@ -361,20 +362,25 @@ static bool same_rec(const struct kb_service *x, const struct kb_service *y)
 	       strcasecmp(x->name, y->name) == 0;
 }
 
-static int cmp_name_ref(const void *a, const void *b, void *arg)
+/* FNV-1a over the lower-cased name: the name index is case-insensitive. */
+static uint32_t name_hash(const char *name)
 {
-	const struct kb_name_ref *x = a, *y = b;
-	const struct kb_service *recs = arg;
-	const struct kb_service *rx = &recs[x->entry], *ry = &recs[y->entry];
-	int c = strcasecmp(x->key, y->key);
+	uint32_t h = 2166136261u;
 
-	if (c)
-		return c;
-	if (rx->port != ry->port)
-		return rx->port < ry->port ? -1 : 1;
-	if (rx->proto != ry->proto)
-		return rx->proto < ry->proto ? -1 : 1;
-	return x->entry < y->entry ? -1 : x->entry > y->entry;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+		unsigned char c = *p >= 'A' && *p <= 'Z' ? (unsigned char)(*p + 32) : *p;
+		h = (h ^ c) * 16777619u;
+	}
+	return h;
+}
+
+static int cmp_portproto(const void *a, const void *b)
+{
+	const struct kb_portproto *x = a, *y = b;
+
+	if (x->port != y->port)
+		return x->port < y->port ? -1 : 1;
+	return x->proto < y->proto ? -1 : x->proto > y->proto;
 }
 
 static int cmp_ranked(const void *a, const void *b)
@@ -391,27 +397,42 @@ static bool is_unknown(const struct kb_service *s)
 	return s->source == KB_SRC_NMAP && strcmp(s->name, "unknown") == 0;
 }
 
+static void name_insert(struct kb *kb, const char *key, uint32_t entry, size_t *k)
+{
+	size_t h = name_hash(key) & kb->name_mask;
+
+	kb->names[*k] = (struct kb_name_ref){.key = key, .entry = entry};
+	while (kb->name_slots[h])
+		h = (h + 1) & kb->name_mask;
+	kb->name_slots[h] = (uint32_t)++ * k;
+}
+
+/* An open-addressing hash of every name and alias, at most half full. */
 static int build_names(struct kb *kb)
 {
-	size_t n = 0, k = 0;
+	size_t n = 0, k = 0, slots = 16;
 
 	for (size_t i = 0; i < kb->nrecs; i++)
 		if (!is_unknown(&kb->recs[i]))
 			n += 1 + kb->recs[i].naliases;
-	kb->names = malloc((n ? n : 1) * sizeof(*kb->names));
-	if (!kb->names)
+	if (n >= UINT32_MAX / 2)
 		return -ENOMEM;
+	while (slots < 2 * n)
+		slots *= 2;
+	kb->names = malloc((n ? n : 1) * sizeof(*kb->names));
+	kb->name_slots = calloc(slots, sizeof(*kb->name_slots));
+	if (!kb->names || !kb->name_slots)
+		return -ENOMEM;
+	kb->name_mask = slots - 1;
 	for (size_t i = 0; i < kb->nrecs; i++) {
 		const struct kb_service *s = &kb->recs[i];
 		if (is_unknown(s))
 			continue;
-		kb->names[k++] = (struct kb_name_ref){.key = s->name, .entry = (uint32_t)i};
+		name_insert(kb, s->name, (uint32_t)i, &k);
 		for (unsigned a = 0; a < s->naliases; a++)
-			kb->names[k++] = (struct kb_name_ref){.key = kb_service_alias(s, a),
-			                                      .entry = (uint32_t)i};
+			name_insert(kb, kb_service_alias(s, a), (uint32_t)i, &k);
 	}
 	kb->nnames = k;
-	qsort_r(kb->names, kb->nnames, sizeof(*kb->names), cmp_name_ref, kb->recs);
 	return 0;
 }
 
@@ -439,6 +460,48 @@ static int build_ranked(struct kb *kb)
 	return 0;
 }
 
+/*
+ * Sorts the records by cmp_rec(): a stable counting sort on (proto, port),
+ * linear in the records, then a qsort() of each run of one port (a handful
+ * of records: /etc/services first, then nmap by frequency).
+ */
+static int sort_records(struct kb *kb)
+{
+	const size_t nkeys = (size_t)KB_PROTO_COUNT << 16;
+	struct kb_service *out;
+	uint32_t *pos;
+	size_t i, j;
+
+	if (kb->nrecs < 2)
+		return 0;
+	pos = calloc(nkeys + 1, sizeof(*pos));
+	out = malloc(kb->nrecs * sizeof(*out));
+	if (!pos || !out) {
+		free(pos);
+		free(out);
+		return -ENOMEM;
+	}
+	for (i = 0; i < kb->nrecs; i++)
+		pos[((size_t)kb->recs[i].proto << 16 | kb->recs[i].port) + 1]++;
+	for (i = 1; i <= nkeys; i++)
+		pos[i] += pos[i - 1];
+	for (i = 0; i < kb->nrecs; i++)
+		out[pos[(size_t)kb->recs[i].proto << 16 | kb->recs[i].port]++] = kb->recs[i];
+	free(pos);
+	free(kb->recs);
+	kb->recs = out;
+	kb->caprecs = kb->nrecs;
+	for (i = 0; i < kb->nrecs; i = j) {
+		for (j = i + 1; j < kb->nrecs && kb->recs[j].port == kb->recs[i].port &&
+		                kb->recs[j].proto == kb->recs[i].proto;
+		     j++)
+			;
+		if (j - i > 1)
+			qsort(&kb->recs[i], j - i, sizeof(*kb->recs), cmp_rec);
+	}
+	return 0;
+}
+
 int kb_finalize(struct kb *kb)
 {
 	size_t w = 0;
@@ -448,8 +511,9 @@ int kb_finalize(struct kb *kb)
 		return -EINVAL;
 	if (kb->final)
 		return 0;
-	if (kb->nrecs)
-		qsort(kb->recs, kb->nrecs, sizeof(*kb->recs), cmp_rec);
+	rc = sort_records(kb);
+	if (rc < 0)
+		return rc;
 	/*
 	 * Drop repeated (proto, port, source, name): the first one loaded wins.
 	 * Only the last DUP_WINDOW records of the same port are compared, which
@@ -564,31 +628,39 @@ size_t kb_port_services(const struct kb *kb, uint16_t port, enum kb_proto proto,
 
 int kb_service_ports(const struct kb *kb, const char *name, struct kb_portproto *out, size_t max)
 {
-	size_t lo = 0, hi, total = 0;
-	int last_port = -1, last_proto = -1;
+	struct kb_portproto *found;
+	size_t h, n = 0, total = 0;
 
 	if (!kb || !name || (max && !out))
 		return -EINVAL;
-	if (!kb->final)
+	if (!kb->final || !kb->nnames)
 		return 0;
-	hi = kb->nnames;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (strcasecmp(kb->names[mid].key, name) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
+	/* Matching refs sit in one probe run; collect them, sort, drop repeats. */
+	h = name_hash(name) & kb->name_mask;
+	for (size_t i = h; kb->name_slots[i]; i = (i + 1) & kb->name_mask)
+		if (strcasecmp(kb->names[kb->name_slots[i] - 1].key, name) == 0)
+			n++;
+	if (n == 0)
+		return 0;
+	found = malloc(n * sizeof(*found));
+	if (!found)
+		return -ENOMEM;
+	n = 0;
+	for (size_t i = h; kb->name_slots[i]; i = (i + 1) & kb->name_mask) {
+		const struct kb_name_ref *ref = &kb->names[kb->name_slots[i] - 1];
+		if (strcasecmp(ref->key, name) == 0)
+			found[n++] = (struct kb_portproto){.port = kb->recs[ref->entry].port,
+			                                   .proto = kb->recs[ref->entry].proto};
 	}
-	for (; lo < kb->nnames && strcasecmp(kb->names[lo].key, name) == 0; lo++) {
-		const struct kb_service *s = &kb->recs[kb->names[lo].entry];
-		if (s->port == last_port && s->proto == last_proto)
+	qsort(found, n, sizeof(*found), cmp_portproto);
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0 && cmp_portproto(&found[i - 1], &found[i]) == 0)
 			continue;
-		last_port = s->port;
-		last_proto = s->proto;
 		if (total < max)
-			out[total] = (struct kb_portproto){.port = s->port, .proto = s->proto};
+			out[total] = found[i];
 		total++;
 	}
+	free(found);
 	return total > INT32_MAX ? INT32_MAX : (int)total;
 }
 
