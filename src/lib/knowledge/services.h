@@ -15,6 +15,8 @@
  *   kb_service_ports(kb, "HTTPS", pp, 8)      returns 3 with pp = 443/tcp, 443/udp, 443/sctp
  *   kb_top_ports(kb, KB_PROTO_TCP, 3, ports)  returns 3 with ports = 80, 23, 443 (nmap's order)
  *   kb_free(kb);
+ *
+ * After kb_finalize() a kb is read-only: look-ups may run from several threads.
  */
 #pragma once
 
