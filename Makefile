@@ -9,7 +9,7 @@ FUZZ_SECONDS ?= 15
 DEBS = meson ninja-build pkg-config gcc clang libclang-rt-14-dev \
        libmnl-dev libjansson-dev libcmocka-dev \
        python3 python3-pytest \
-       iproute2 nftables nmap socat net-tools procps util-linux hyperfine
+       iproute2 nftables nmap socat net-tools procps util-linux hyperfine time
 
 APT_LINE = DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEBS)
 
@@ -58,11 +58,13 @@ fuzz: $(FUZZ_BUILD)/build.ninja
 	meson compile -C $(FUZZ_BUILD)
 	FUZZ_SECONDS=$(FUZZ_SECONDS) meson test -C $(FUZZ_BUILD) --suite fuzz --print-errorlogs
 
+# Each build runs its suites in one meson invocation so that its testlog
+# holds them all; tests/summary.py prints the closing count of every build.
 test: deps build
-	meson test -C $(BUILD) --suite unit --print-errorlogs
-	meson test -C $(BUILD) --suite integration --print-errorlogs
+	meson test -C $(BUILD) --suite unit --suite integration --print-errorlogs
 	$(MAKE) --no-print-directory asan
 	$(MAKE) --no-print-directory fuzz
+	@python3 tests/summary.py $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
 
 bench: deps build
 	@for b in bench/*.sh; do echo "== $$b"; PORTSCOPE_BIN=$(CURDIR)/$(BUILD)/portscope bash $$b || exit 1; done

@@ -8,5 +8,7 @@ scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 set -- "$scratch"
 [ -d "$seeds" ] && set -- "$scratch" "$seeds"
+# libFuzzer exits 77 on a crash by default, which meson counts as a skipped
+# test: make every finding (crash, leak, timeout, OOM) a failure instead.
 exec "$harness" -max_total_time="${FUZZ_SECONDS:-15}" -timeout=10 -rss_limit_mb=1024 \
-	-print_final_stats=1 "$@"
+	-error_exitcode=1 -timeout_exitcode=1 -print_final_stats=1 "$@"

@@ -89,6 +89,24 @@ static void test_utf8_width(void **state)
 	table_free(t);
 }
 
+static void test_no_trailing_blanks(void **state)
+{
+	struct table *t = table_new();
+	char *out;
+
+	(void)state;
+	table_add_column(t, "NAME", TABLE_LEFT);
+	table_add_column(t, "NOTE", TABLE_LEFT);
+	table_cell(t, "a");
+	table_cell(t, "");
+	table_cell(t, "longer");
+	table_cell(t, "x");
+	out = render(t, false);
+	assert_string_equal(out, "NAME   NOTE\na\nlonger x\n");
+	free(out);
+	table_free(t);
+}
+
 static void test_empty(void **state)
 {
 	struct table *t = table_new();
@@ -108,6 +126,7 @@ int main(void)
 		cmocka_unit_test(test_alignment),
 		cmocka_unit_test(test_color_and_header),
 		cmocka_unit_test(test_utf8_width),
+		cmocka_unit_test(test_no_trailing_blanks),
 		cmocka_unit_test(test_empty),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

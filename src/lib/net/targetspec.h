@@ -12,7 +12,10 @@
  * and indexed: targetset_get(ts, i) returns the i-th address in O(log ranges).
  *
  * Octet ranges are the cross product of per-octet ranges: 198.18.0-3.* is the
- * four /24s 198.18.0.0/24 … 198.18.3.0/24, stored as four ranges.
+ * four /24s 198.18.0.0/24 … 198.18.3.0/24 (one contiguous range once sealed);
+ * 198.18.0-1.7 is the two addresses 198.18.0.7 and 198.18.1.7. An octet may be a
+ * comma list ("198.18.1,3.1-5"). Sealing sorts, merges and de-duplicates, so
+ * targetset_get() walks the addresses in ascending order, each once.
  * Example: adding 198.18.0.0/30 and excluding 198.18.0.1 leaves the ranges
  * [198.18.0.0->198.18.0.0] and [198.18.0.2->198.18.0.3], count 3, and
  * targetset_get(ts, 1) is 198.18.0.2.
@@ -45,7 +48,8 @@ void targetset_free(struct targetset *ts);
 
 /*
  * Adds one target spec. Returns 0, or -EINVAL (malformed), -ERANGE (prefix or octet
- * out of range, IPv6 range too large: more than 2^32 addresses), -EAFNOSUPPORT
+ * out of range, IPv6 range too large: more than 2^32 addresses, or more than 2^18
+ * ranges in the set, e.g. "1-255.1-255.1-255.1-255"), -EAFNOSUPPORT
  * (an IPv6 spec in an IPv4 set or the reverse), -ENOENT (name did not resolve),
  * with a one-line reason in why naming the bad word.
  */

@@ -154,22 +154,29 @@ static void pad(FILE *out, size_t n)
 		fputc(' ', out);
 }
 
+/*
+ * Writes one cell. Padding is held back in *pending and written only before
+ * the next visible text, so no line ends in blanks.
+ */
 static void put_cell(FILE *out, const struct table *t, size_t col, const char *text,
-		     const char *sgr, size_t width, size_t colw, bool color)
+		     const char *sgr, size_t width, size_t colw, bool color, size_t *pending)
 {
-	bool last = col + 1 == t->ncols;
 	size_t fill = colw > width ? colw - width : 0;
 
 	if (col > 0)
-		pad(out, t->gap);
+		*pending += t->gap;
 	if (t->cols[col].align == TABLE_RIGHT)
-		pad(out, fill);
-	if (color && sgr)
-		fprintf(out, "\033[%sm%s\033[0m", sgr, text);
-	else
-		fputs(text, out);
-	if (t->cols[col].align == TABLE_LEFT && !last)
-		pad(out, fill);
+		*pending += fill;
+	if (*text) {
+		pad(out, *pending);
+		*pending = 0;
+		if (color && sgr)
+			fprintf(out, "\033[%sm%s\033[0m", sgr, text);
+		else
+			fputs(text, out);
+	}
+	if (t->cols[col].align == TABLE_LEFT)
+		*pending += fill;
 }
 
 int table_render(const struct table *t, FILE *out, bool color)
@@ -189,16 +196,20 @@ int table_render(const struct table *t, FILE *out, bool color)
 			w[col] = t->cells[i].width;
 	}
 	if (t->header) {
+		size_t pending = 0;
 		for (size_t c = 0; c < t->ncols; c++)
-			put_cell(out, t, c, t->cols[c].header, TABLE_BOLD, t->cols[c].width, w[c], color);
+			put_cell(out, t, c, t->cols[c].header, TABLE_BOLD, t->cols[c].width, w[c],
+				 color, &pending);
 		fputc('\n', out);
 	}
-	for (size_t i = 0; i < t->ncells; i++) {
+	for (size_t i = 0, pending = 0; i < t->ncells; i++) {
 		size_t col = i % t->ncols;
 		const struct table_cell *c = &t->cells[i];
-		put_cell(out, t, col, c->text, c->sgr, c->width, w[col], color);
-		if (col + 1 == t->ncols || i + 1 == t->ncells)
+		put_cell(out, t, col, c->text, c->sgr, c->width, w[col], color, &pending);
+		if (col + 1 == t->ncols || i + 1 == t->ncells) {
 			fputc('\n', out);
+			pending = 0;
+		}
 	}
 	free(w);
 	return ferror(out) ? -EIO : 0;

@@ -1,0 +1,365 @@
+/* nmap-style option parsing for `portscope scan` (see scan.h). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/scan.h"
+#include "util/strnum.h"
+
+/* Words collected in the first pass, used once -6 and -n are known. */
+struct scan_words {
+	const char **targets;
+	const char **files;        /* -iL */
+	const char **excludes;     /* --exclude lists */
+	const char **excludefiles; /* --excludefile */
+	size_t ntargets, nfiles, nexcludes, nexcludefiles;
+};
+
+enum scan_longopt {
+	OPT_EXCLUDE,
+	OPT_EXCLUDEFILE,
+	OPT_IL,
+	OPT_SEED,
+	OPT_RANDOMIZE_HOSTS,
+	OPT_TOP_PORTS,
+	OPT_JSON,
+	OPT_NO_COLOR,
+	OPT_HELP,
+};
+
+struct scan_longdef {
+	const char *name;
+	enum scan_longopt id;
+	bool has_arg;
+};
+
+static const struct scan_longdef scan_longopts[] = {
+    {.name = "exclude", .id = OPT_EXCLUDE, .has_arg = true},
+    {.name = "excludefile", .id = OPT_EXCLUDEFILE, .has_arg = true},
+    {.name = "iL", .id = OPT_IL, .has_arg = true},
+    {.name = "seed", .id = OPT_SEED, .has_arg = true},
+    {.name = "randomize-hosts", .id = OPT_RANDOMIZE_HOSTS, .has_arg = false},
+    {.name = "top-ports", .id = OPT_TOP_PORTS, .has_arg = true},
+    {.name = "json", .id = OPT_JSON, .has_arg = false},
+    {.name = "no-color", .id = OPT_NO_COLOR, .has_arg = false},
+    {.name = "help", .id = OPT_HELP, .has_arg = false},
+};
+
+static int why_fail(char *why, size_t whylen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int why_fail(char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why && whylen) {
+		va_start(ap, fmt);
+		vsnprintf(why, whylen, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+/* Finds a long option by the text after the dashes, up to '=' if any. */
+static const struct scan_longdef *scan_find_long(const char *name, size_t len)
+{
+	for (size_t i = 0; i < sizeof(scan_longopts) / sizeof(scan_longopts[0]); i++)
+		if (strlen(scan_longopts[i].name) == len &&
+		    strncmp(scan_longopts[i].name, name, len) == 0)
+			return &scan_longopts[i];
+	return NULL;
+}
+
+static int scan_set_ports(struct scan_opts *o, const char *spec, char *why, size_t whylen)
+{
+	char msg[256] = "";
+	int r;
+
+	if (o->ports_given)
+		return why_fail(why, whylen, "-p given twice: write one list, '-p 22,80'");
+	r = portspec_parse(spec, &o->ports, msg, sizeof(msg));
+	if (r < 0) {
+		snprintf(why, whylen, "-p: %s", msg);
+		return r;
+	}
+	o->ports_given = true;
+	return 0;
+}
+
+/* -sL, -sT, -sS, -sU, or several letters at once (-sSU). */
+static int scan_set_types(struct scan_opts *o, const char *word, char *why, size_t whylen)
+{
+	const char *t = word + 2;
+
+	if (!*t)
+		return why_fail(why, whylen, "'-s' needs a scan type: -sT, -sS, -sU or -sL");
+	for (; *t; t++) {
+		switch (*t) {
+		case 'L':
+			o->list_only = true;
+			break;
+		case 'T':
+			o->tcp_connect = true;
+			break;
+		case 'S':
+			o->tcp_syn = true;
+			break;
+		case 'U':
+			o->udp = true;
+			break;
+		default:
+			return why_fail(why, whylen,
+			                "unknown scan type '-s%c' in '%s' (see --help)", *t, word);
+		}
+	}
+	return 0;
+}
+
+static int scan_long(struct scan_opts *o, struct scan_words *w, const struct scan_longdef *d,
+                     const char *arg, const char *word, char *why, size_t whylen)
+{
+	uint64_t v;
+	int r;
+
+	switch (d->id) {
+	case OPT_EXCLUDE:
+		w->excludes[w->nexcludes++] = arg;
+		return 0;
+	case OPT_EXCLUDEFILE:
+		w->excludefiles[w->nexcludefiles++] = arg;
+		return 0;
+	case OPT_IL:
+		w->files[w->nfiles++] = arg;
+		return 0;
+	case OPT_SEED:
+		r = strnum_u64(arg, 0, UINT64_MAX, &v);
+		if (r < 0)
+			return why_fail(why, whylen, "%s: '%s' is not a number from 0 to %llu",
+			                word, arg, (unsigned long long)UINT64_MAX);
+		o->seed = v;
+		o->seed_given = true;
+		o->randomize_hosts = true;
+		return 0;
+	case OPT_RANDOMIZE_HOSTS:
+		o->randomize_hosts = true;
+		return 0;
+	case OPT_TOP_PORTS:
+		r = strnum_u64(arg, 1, 65535, &v);
+		if (r < 0)
+			return why_fail(why, whylen, "%s: '%s' is not a number from 1 to 65535",
+			                word, arg);
+		o->top_ports = (unsigned)v;
+		return 0;
+	case OPT_JSON:
+		o->json = true;
+		return 0;
+	case OPT_NO_COLOR:
+		o->no_color = true;
+		return 0;
+	case OPT_HELP:
+		o->help = true;
+		return 0;
+	}
+	return why_fail(why, whylen, "unknown option '%s' (see --help)", word);
+}
+
+/* First pass: options into o, target words and files into w. */
+static int scan_collect(int argc, char **argv, struct scan_opts *o, struct scan_words *w, char *why,
+                        size_t whylen)
+{
+	bool only_targets = false;
+	int r;
+
+	for (int i = 1; i < argc; i++) {
+		const char *word = argv[i], *name, *eq, *arg;
+		const struct scan_longdef *d;
+
+		if (only_targets || word[0] != '-' || word[1] == '\0') {
+			/* "-" alone is a (bad) target word, reported by the target parser. */
+			w->targets[w->ntargets++] = word;
+			continue;
+		}
+		if (strcmp(word, "--") == 0) {
+			only_targets = true;
+			continue;
+		}
+		/* Long options: --name, -name (as nmap), with "=value" or the next word. */
+		name = word + (word[1] == '-' ? 2 : 1);
+		eq = strchr(name, '=');
+		d = scan_find_long(name, eq ? (size_t)(eq - name) : strlen(name));
+		if (d) {
+			if (!d->has_arg && eq)
+				return why_fail(why, whylen, "option '%.*s' takes no argument",
+				                (int)(eq - word), word);
+			arg = NULL;
+			if (d->has_arg) {
+				if (eq)
+					arg = eq + 1;
+				else if (i + 1 < argc)
+					arg = argv[++i];
+				else
+					return why_fail(
+					    why, whylen,
+					    "option '%s' needs an argument (see --help)", word);
+			}
+			r = scan_long(o, w, d, arg, word, why, whylen);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		if (word[1] == '-')
+			return why_fail(why, whylen, "unknown option '%s' (see --help)", word);
+		switch (word[1]) {
+		case 'p':
+			if (word[2])
+				r = scan_set_ports(o, word + 2, why, whylen);
+			else if (i + 1 < argc)
+				r = scan_set_ports(o, argv[++i], why, whylen);
+			else
+				return why_fail(why, whylen,
+				                "option '-p' needs a port list (see --help)");
+			break;
+		case 's':
+			r = scan_set_types(o, word, why, whylen);
+			break;
+		case '6':
+		case 'n':
+		case 'F':
+		case 'h':
+			if (word[2])
+				return why_fail(why, whylen, "unknown option '%s' (see --help)",
+				                word);
+			o->ipv6 |= word[1] == '6';
+			o->no_dns |= word[1] == 'n';
+			o->fast |= word[1] == 'F';
+			o->help |= word[1] == 'h';
+			r = 0;
+			break;
+		default:
+			return why_fail(why, whylen, "unknown option '%s' (see --help)", word);
+		}
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Options that make no sense together, as nmap judges them. */
+static int scan_check_conflicts(const struct scan_opts *o, char *why, size_t whylen)
+{
+	if (o->list_only && (o->tcp_connect || o->tcp_syn || o->udp))
+		return why_fail(why, whylen,
+		                "-sL lists targets only: it cannot be combined with "
+		                "-sT, -sS or -sU");
+	if (o->tcp_connect && o->tcp_syn)
+		return why_fail(why, whylen, "-sT and -sS are both TCP scans: choose one");
+	if (o->ports_given && (o->top_ports || o->fast))
+		return why_fail(why, whylen, "-p cannot be combined with %s: choose one",
+		                o->fast ? "-F" : "--top-ports");
+	if (o->top_ports && o->fast)
+		return why_fail(why, whylen, "-F and --top-ports both choose ports: choose one");
+	return 0;
+}
+
+/* Adds the comma-separated --exclude list. */
+static int scan_exclude_list(struct targetset *ts, const char *list, char *why, size_t whylen)
+{
+	char msg[384], *copy = strdup(list), *item, *next;
+	int r = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	if (!*list)
+		r = why_fail(why, whylen, "--exclude: empty list");
+	for (item = copy; r == 0 && item; item = next) {
+		next = strchr(item, ',');
+		if (next)
+			*next++ = '\0';
+		if (!*item) {
+			r = why_fail(why, whylen, "--exclude: empty item in '%s'", list);
+			break;
+		}
+		msg[0] = '\0';
+		r = targetset_exclude(ts, item, msg, sizeof(msg));
+		if (r < 0)
+			snprintf(why, whylen, "--exclude: %s", msg);
+	}
+	free(copy);
+	return r;
+}
+
+/* Second pass: the target set from the collected words, then exclusions, sealed. */
+static int scan_build_targets(struct scan_opts *o, const struct scan_words *w, char *why,
+                              size_t whylen)
+{
+	unsigned flags = (o->ipv6 ? TARGETSET_IPV6 : 0) | (o->no_dns ? TARGETSET_NO_DNS : 0);
+	char msg[512];
+	int r = 0;
+
+	if (w->ntargets == 0 && w->nfiles == 0)
+		return why_fail(why, whylen,
+		                "no targets given: name hosts, networks or -iL FILE "
+		                "(see --help)");
+	o->targets = targetset_new(flags);
+	if (!o->targets)
+		return -ENOMEM;
+	for (size_t i = 0; r == 0 && i < w->ntargets; i++)
+		r = targetset_add(o->targets, w->targets[i], why, whylen);
+	for (size_t i = 0; r == 0 && i < w->nfiles; i++) {
+		r = targetset_add_file(o->targets, w->files[i], false, msg, sizeof(msg));
+		if (r < 0)
+			snprintf(why, whylen, "-iL: %s", msg);
+	}
+	for (size_t i = 0; r == 0 && i < w->nexcludes; i++)
+		r = scan_exclude_list(o->targets, w->excludes[i], why, whylen);
+	for (size_t i = 0; r == 0 && i < w->nexcludefiles; i++) {
+		r = targetset_add_file(o->targets, w->excludefiles[i], true, msg, sizeof(msg));
+		if (r < 0)
+			snprintf(why, whylen, "--excludefile: %s", msg);
+	}
+	if (r == 0) {
+		r = targetset_seal(o->targets);
+		if (r < 0)
+			why_fail(why, whylen, "out of memory sealing the target set");
+	}
+	return r;
+}
+
+int scan_opts_parse(int argc, char **argv, struct scan_opts *opts, char *why, size_t whylen)
+{
+	struct scan_words w = {0};
+	size_t n = argc > 0 ? (size_t)argc : 1;
+	int r = -ENOMEM;
+
+	memset(opts, 0, sizeof(*opts));
+	if (why && whylen)
+		why[0] = '\0';
+	/* Each list holds at most one entry per word of argv. */
+	w.targets = calloc(n, sizeof(*w.targets));
+	w.files = calloc(n, sizeof(*w.files));
+	w.excludes = calloc(n, sizeof(*w.excludes));
+	w.excludefiles = calloc(n, sizeof(*w.excludefiles));
+	if (w.targets && w.files && w.excludes && w.excludefiles) {
+		r = scan_collect(argc, argv, opts, &w, why, whylen);
+		if (r == 0 && !opts->help)
+			r = scan_check_conflicts(opts, why, whylen);
+		if (r == 0 && !opts->help)
+			r = scan_build_targets(opts, &w, why, whylen);
+	}
+	if (r == -ENOMEM && why && whylen && !why[0])
+		snprintf(why, whylen, "out of memory");
+	free(w.targets);
+	free(w.files);
+	free(w.excludes);
+	free(w.excludefiles);
+	return r;
+}
+
+void scan_opts_free(struct scan_opts *opts)
+{
+	targetset_free(opts->targets);
+	opts->targets = NULL;
+	portspec_free(&opts->ports);
+}

@@ -1,0 +1,55 @@
+/*
+ * `portscope scan`: the parsed command line. scan_opts_parse() fills it from
+ * nmap-style arguments; the scan engine reads it. Fields the engine needs later
+ * (timing, outputs, -sV, -Pn) are added here by the engine's author.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "net/portspec.h"
+#include "net/targetspec.h"
+
+struct scan_opts {
+	struct targetset *targets; /* sealed: command-line words, -iL, minus exclusions */
+	struct portspec ports;     /* -p; empty when not given */
+	bool ports_given;          /* -p was given */
+	unsigned top_ports;        /* --top-ports N; 0 when not given */
+	bool fast;                 /* -F: the 100 most common ports */
+
+	bool tcp_connect; /* -sT */
+	bool tcp_syn;     /* -sS */
+	bool udp;         /* -sU */
+	bool list_only;   /* -sL: list the targets, send nothing */
+
+	bool ipv6;            /* -6 */
+	bool no_dns;          /* -n: host names are an error */
+	bool randomize_hosts; /* --randomize-hosts (implied by --seed) */
+	bool seed_given;      /* --seed was given */
+	uint64_t seed;        /* --seed N: the permutation of target x port */
+
+	bool json;     /* --json: JSON Lines on stdout */
+	bool no_color; /* --no-color */
+	bool help;     /* -h/--help: nothing else was checked */
+
+	/* Engine options (timing -T, rates, retries, -oN/-oX/-oG/-oJ/-oA, -sV, -Pn) go here. */
+};
+
+/*
+ * Parses argv (argv[0] is "scan") into opts, which the caller releases with
+ * scan_opts_free() whatever the result. Returns 0, or a negative errno with a
+ * one-line reason in why naming the bad word:
+ *   -EINVAL   unknown option, missing argument, malformed port or target,
+ *             conflicting options, no targets
+ *   -ERANGE   a number, octet or prefix out of range
+ *   -EAFNOSUPPORT, -ENOENT, … as targetset_add() and targetset_add_file()
+ *   -ENOMEM
+ * Options work before or after the targets; "--" ends the options. Multi-letter
+ * nmap options take one dash (-sL, -iL, -p-), long ones one or two (--exclude,
+ * -exclude, --seed=7); -p takes its argument attached or next (-p22, -p 22).
+ */
+int scan_opts_parse(int argc, char **argv, struct scan_opts *opts, char *why, size_t whylen);
+
+void scan_opts_free(struct scan_opts *opts);

@@ -1,0 +1,166 @@
+#include <arpa/inet.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "cmd/scan.h"
+
+/* The parser never writes argv: literals are safe behind the cast. */
+#define ARGV(...) ((char **)(const char *[]){"scan", __VA_ARGS__, NULL})
+
+static int parse(char **argv, struct scan_opts *o, char *why, size_t whylen)
+{
+	int argc = 0;
+
+	while (argv[argc])
+		argc++;
+	return scan_opts_parse(argc, argv, o, why, whylen);
+}
+
+static void test_scanopts_list(void **state)
+{
+	struct scan_opts o;
+	char why[512] = "";
+
+	(void)state;
+	assert_int_equal(parse(ARGV("-sL", "198.18.0.0/30", "--exclude", "198.18.0.1,198.18.0.2",
+	                            "-p22,80", "--seed=7", "-n"),
+	                       &o, why, sizeof(why)),
+	                 0);
+	assert_true(o.list_only);
+	assert_true(o.no_dns);
+	assert_false(o.ipv6);
+	assert_true(o.seed_given);
+	assert_true(o.randomize_hosts);
+	assert_int_equal(o.seed, 7);
+	assert_true(o.ports_given);
+	assert_int_equal(o.ports.tcp.n, 2);
+	assert_int_equal(o.ports.udp.n, 2);
+	assert_int_equal(targetset_count(o.targets), 2);
+	scan_opts_free(&o);
+}
+
+static void test_scanopts_forms(void **state)
+{
+	struct scan_opts o;
+	char why[512] = "";
+
+	(void)state;
+	/* -p with the list in the next word, -p-, options after targets, single-dash longs. */
+	assert_int_equal(parse(ARGV("198.18.0.1", "-p", "T:22,U:53", "-sSU", "-exclude",
+	                            "198.18.0.9", "--top-ports=0"),
+	                       &o, why, sizeof(why)),
+	                 -EINVAL);
+	assert_non_null(strstr(why, "--top-ports=0"));
+	scan_opts_free(&o);
+
+	assert_int_equal(parse(ARGV("198.18.0.1", "-p", "T:22,U:53", "-sSU"), &o, why, sizeof(why)),
+	                 0);
+	assert_true(o.tcp_syn && o.udp && !o.tcp_connect && !o.list_only);
+	assert_int_equal(o.ports.tcp.n, 1);
+	assert_int_equal(o.ports.udp.n, 1);
+	scan_opts_free(&o);
+
+	assert_int_equal(parse(ARGV("-p-", "-sT", "--", "198.18.0.1"), &o, why, sizeof(why)), 0);
+	assert_int_equal(o.ports.tcp.n, 65535);
+	assert_true(o.tcp_connect);
+	scan_opts_free(&o);
+
+	assert_int_equal(
+	    parse(ARGV("-6", "fd00:5c09::/126", "--randomize-hosts", "-F", "--json", "--no-color"),
+	          &o, why, sizeof(why)),
+	    0);
+	assert_true(o.ipv6 && o.randomize_hosts && !o.seed_given && o.fast && o.json && o.no_color);
+	assert_false(o.ports_given);
+	assert_int_equal(targetset_count(o.targets), 4);
+	scan_opts_free(&o);
+
+	assert_int_equal(parse(ARGV("--top-ports", "100", "198.18.0.1"), &o, why, sizeof(why)), 0);
+	assert_int_equal(o.top_ports, 100);
+	scan_opts_free(&o);
+
+	/* Help needs nothing else and checks nothing else. */
+	assert_int_equal(parse(ARGV("--help", "-sL", "-sT"), &o, why, sizeof(why)), 0);
+	assert_true(o.help);
+	assert_null(o.targets);
+	scan_opts_free(&o);
+	assert_int_equal(parse(ARGV("-h"), &o, why, sizeof(why)), 0);
+	assert_true(o.help);
+	scan_opts_free(&o);
+}
+
+struct bad_case {
+	char **argv;
+	int rc;
+	const char *names;
+};
+
+static void test_scanopts_errors(void **state)
+{
+	/* clang-format off */
+	const struct bad_case cases[] = {
+		{ ARGV("-sL"), -EINVAL, "no targets given" },
+		{ ARGV("-sL", "-p", "70000", "198.18.0.1"), -ERANGE, "-p: port 70000 out of range" },
+		{ ARGV("-sL", "-p"), -EINVAL, "option '-p' needs a port list" },
+		{ ARGV("-sL", "-p22", "-p80", "198.18.0.1"), -EINVAL, "-p given twice" },
+		{ ARGV("-sX", "198.18.0.1"), -EINVAL, "unknown scan type '-sX'" },
+		{ ARGV("-s", "198.18.0.1"), -EINVAL, "'-s' needs a scan type" },
+		{ ARGV("-sL", "-sT", "198.18.0.1"), -EINVAL, "-sL lists targets only" },
+		{ ARGV("-sT", "-sS", "198.18.0.1"), -EINVAL, "-sT and -sS" },
+		{ ARGV("-p22", "-F", "198.18.0.1"), -EINVAL, "-p cannot be combined with -F" },
+		{ ARGV("-p22", "--top-ports", "10", "198.18.0.1"), -EINVAL, "with --top-ports" },
+		{ ARGV("-F", "--top-ports", "10", "198.18.0.1"), -EINVAL, "-F and --top-ports" },
+		{ ARGV("--top-ports", "x", "198.18.0.1"), -EINVAL, "--top-ports: 'x' is not a number" },
+		{ ARGV("--top-ports", "65536", "198.18.0.1"), -EINVAL, "'65536' is not a number" },
+		{ ARGV("--seed", "-1", "198.18.0.1"), -EINVAL, "--seed: '-1' is not a number" },
+		{ ARGV("--seed"), -EINVAL, "option '--seed' needs an argument" },
+		{ ARGV("-iL"), -EINVAL, "option '-iL' needs an argument" },
+		{ ARGV("--frobnicate", "198.18.0.1"), -EINVAL, "unknown option '--frobnicate'" },
+		{ ARGV("-x", "198.18.0.1"), -EINVAL, "unknown option '-x'" },
+		{ ARGV("-6x", "198.18.0.1"), -EINVAL, "unknown option '-6x'" },
+		{ ARGV("--json=yes", "198.18.0.1"), -EINVAL, "option '--json' takes no argument" },
+		{ ARGV("-sL", "198.18.0.256"), -ERANGE, "octet '256' out of range" },
+		{ ARGV("-sL", "-"), -EINVAL, "'-' is not an IPv4 address" },
+		{ ARGV("-sL", "fd00:5c09::1"), -EAFNOSUPPORT, "'fd00:5c09::1' is an IPv6 target" },
+		{ ARGV("-sL", "-6", "198.18.0.1"), -EAFNOSUPPORT, "'198.18.0.1' is an IPv4 target" },
+		{ ARGV("-sL", "-n", "lab.example"), -EINVAL, "'lab.example' is a host name" },
+		{ ARGV("-sL", "198.18.0.1", "--exclude", "198.18.0.1,,198.18.0.2"), -EINVAL,
+		  "--exclude: empty item in '198.18.0.1,,198.18.0.2'" },
+		{ ARGV("-sL", "198.18.0.1", "--exclude", ""), -EINVAL, "--exclude: empty list" },
+		{ ARGV("-sL", "198.18.0.1", "--exclude", "198.18.0.1/40"), -ERANGE,
+		  "--exclude: prefix /40 out of range" },
+		{ ARGV("-sL", "-iL", "/nonexistent/list"), -ENOENT,
+		  "-iL: cannot open '/nonexistent/list'" },
+		{ ARGV("-sL", "198.18.0.1", "--excludefile", "/nonexistent/x"), -ENOENT,
+		  "--excludefile: cannot open '/nonexistent/x'" },
+	};
+	/* clang-format on */
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct scan_opts o;
+		char why[512] = "";
+		int r = parse(cases[i].argv, &o, why, sizeof(why));
+
+		if (r != cases[i].rc || !strstr(why, cases[i].names))
+			fail_msg("case %zu: got %d '%s', want %d '%s'", i, r, why, cases[i].rc,
+			         cases[i].names);
+		assert_null(strchr(why, '\n'));
+		scan_opts_free(&o);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_scanopts_list),
+	    cmocka_unit_test(test_scanopts_forms),
+	    cmocka_unit_test(test_scanopts_errors),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
