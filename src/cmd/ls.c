@@ -1,7 +1,6 @@
 /* portscope ls: local sockets and their processes, like ss -tulnp. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pwd.h>
@@ -13,6 +12,7 @@
 
 #include "cmd/commands.h"
 #include "cmd/common.h"
+#include "knowledge/services.h"
 #include "output/json.h"
 #include "output/table.h"
 #include "sockets/sockdiag.h"
@@ -212,50 +212,19 @@ static int rows_sort(struct ls_rows *rows)
 }
 
 /*
- * The service name of port/proto, NULL when none.
- * TODO: replace with kb_service_name(kb, port, proto) once the knowledge base
- * is on main. getservbyport_r() costs ~19 us a call here (it re-reads
- * /etc/services), too slow for tens of thousands of ports, so the services
- * database is read once with getservent_r() into a table.
+ * The service of a socket from /etc/services: its local port's name, else (a
+ * connection) its peer port's. NULL when none or with -n (no kb).
  */
-static const char *service_name(uint16_t port, uint8_t proto)
+static const char *row_service(const struct kb *kb, const struct sockdiag_sock *s)
 {
-	static const char **table; /* [2][65536]: tcp then udp */
-	static int loaded;         /* 1 loaded, -1 failed */
-	int k = proto == IPPROTO_TCP ? 0 : 1;
+	enum kb_proto p = s->proto == IPPROTO_TCP ? KB_PROTO_TCP : KB_PROTO_UDP;
+	const char *name;
 
-	if (!loaded) {
-		struct servent se, *res;
-		char buf[1024];
-
-		loaded = -1;
-		table = calloc(2 * 65536, sizeof(*table));
-		if (!table)
-			return NULL;
-		setservent(0);
-		while (getservent_r(&se, buf, sizeof(buf), &res) == 0 && res) {
-			uint16_t p = ntohs((uint16_t)se.s_port);
-			int t = strcmp(se.s_proto, "tcp") == 0   ? 0
-			        : strcmp(se.s_proto, "udp") == 0 ? 1
-			                                         : -1;
-
-			if (t < 0 || table[t * 65536 + p])
-				continue; /* first entry wins, as with getservbyport */
-			table[t * 65536 + p] = strdup(se.s_name);
-		}
-		endservent();
-		loaded = 1;
-	}
-	return loaded > 0 ? table[k * 65536 + port] : NULL;
-}
-
-/* The service of a socket: its local port's, else (connected) its peer port's. */
-static const char *row_service(const struct sockdiag_sock *s)
-{
-	const char *name = service_name(s->local_port, s->proto);
-
+	if (!kb)
+		return NULL;
+	name = kb_service_name(kb, s->local_port, p);
 	if (!name && s->state != TCP_LISTEN && s->state != TCP_CLOSE && s->peer_port)
-		name = service_name(s->peer_port, s->proto);
+		name = kb_service_name(kb, s->peer_port, p);
 	return name;
 }
 
@@ -304,6 +273,7 @@ static void user_cache_free(struct user_cache *c)
 /* Everything the renderers need besides the rows. */
 struct ls_ctx {
 	const struct sockquery *q;
+	struct kb *kb;          /* service names; NULL with -n */
 	struct sockproc *procs; /* NULL with --no-process */
 	struct sockns *ns;
 	size_t nns;
@@ -431,7 +401,7 @@ static int emit_json(struct ls_ctx *c, const struct ls_row *r, FILE *out)
 	json_set(o, "uid", json_integer(s->uid));
 	json_set(o, "inode", json_integer(s->inode));
 	json_set_str(o, "netns", c->ns[r->ns].name);
-	json_set_str(o, "service", c->q->numeric ? NULL : row_service(s));
+	json_set_str(o, "service", row_service(c->kb, s));
 	json_set_str(o, "exposure", sockexpose_name(e));
 	json_set(o, "dual_stack", json_boolean(dual));
 	if (json_write_line(out, o) < 0)
@@ -535,7 +505,7 @@ static int table_row(struct ls_ctx *c, const struct ls_row *r, struct table *t)
 		rc |= process_cell(c, n, t);
 	rc |= table_cell(t, user_name(&c->users, s->uid));
 	if (!c->q->numeric)
-		rc |= table_cell(t, row_service(s));
+		rc |= table_cell(t, row_service(c->kb, s));
 	rc |= table_cell_color(t, dual ? "all-interfaces (v4+v6)" : sockexpose_name(e), ecolor);
 	return rc ? -ENOMEM : 0;
 }
@@ -643,6 +613,18 @@ int cmd_ls_main(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (!q.numeric) {
+		/*
+		 * /etc/services only, as ss: nmap-services names nearly every
+		 * ephemeral port, which would label client ports with noise.
+		 */
+		static const struct kb_paths etc_only = {.etc_services = NULL, .nmap_services = ""};
+
+		if (kb_load(&etc_only, &c.kb, why, sizeof(why)) < 0) {
+			cmd_error(CMD, "no service names: %s", why);
+			c.kb = NULL;
+		}
+	}
 	for (size_t i = 0; i < nns; i++) {
 		const char *what = "";
 
@@ -694,6 +676,7 @@ int cmd_ls_main(int argc, char **argv)
 		    c.hidden, c.hidden == 1 ? "" : "s", c.hidden == 1 ? "is" : "are");
 out:
 	sockproc_free(c.procs);
+	kb_free(c.kb);
 	user_cache_free(&c.users);
 	free(c.idx);
 	for (size_t i = 0; i < c.ncells; i++)
