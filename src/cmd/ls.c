@@ -211,20 +211,43 @@ static int rows_sort(struct ls_rows *rows)
 	return 0;
 }
 
+/* Service names by [proto][port]: NULL not looked up yet, no_service when none. */
+struct ls_services {
+	const struct kb *kb;
+	const char **memo; /* 2 * 65536 entries, NULL when out of memory */
+};
+
+static const char no_service[] = "";
+
+/* kb_service_name() once per port: a busy port repeats on thousands of rows. */
+static const char *service_of(struct ls_services *sv, uint16_t port, uint8_t proto)
+{
+	enum kb_proto p = proto == IPPROTO_TCP ? KB_PROTO_TCP : KB_PROTO_UDP;
+	const char **slot, *name;
+
+	if (!sv->memo)
+		return kb_service_name(sv->kb, port, p);
+	slot = &sv->memo[(size_t)p * 65536 + port];
+	if (!*slot) {
+		name = kb_service_name(sv->kb, port, p);
+		*slot = name ? name : no_service;
+	}
+	return *slot == no_service ? NULL : *slot;
+}
+
 /*
  * The service of a socket from /etc/services: its local port's name, else (a
  * connection) its peer port's. NULL when none or with -n (no kb).
  */
-static const char *row_service(const struct kb *kb, const struct sockdiag_sock *s)
+static const char *row_service(struct ls_services *sv, const struct sockdiag_sock *s)
 {
-	enum kb_proto p = s->proto == IPPROTO_TCP ? KB_PROTO_TCP : KB_PROTO_UDP;
 	const char *name;
 
-	if (!kb)
+	if (!sv->kb)
 		return NULL;
-	name = kb_service_name(kb, s->local_port, p);
+	name = service_of(sv, s->local_port, s->proto);
 	if (!name && s->state != TCP_LISTEN && s->state != TCP_CLOSE && s->peer_port)
-		name = kb_service_name(kb, s->peer_port, p);
+		name = service_of(sv, s->peer_port, s->proto);
 	return name;
 }
 
@@ -273,7 +296,8 @@ static void user_cache_free(struct user_cache *c)
 /* Everything the renderers need besides the rows. */
 struct ls_ctx {
 	const struct sockquery *q;
-	struct kb *kb;          /* service names; NULL with -n */
+	struct kb *kb; /* service names; NULL with -n */
+	struct ls_services services;
 	struct sockproc *procs; /* NULL with --no-process */
 	struct sockns *ns;
 	size_t nns;
@@ -401,7 +425,7 @@ static int emit_json(struct ls_ctx *c, const struct ls_row *r, FILE *out)
 	json_set(o, "uid", json_integer(s->uid));
 	json_set(o, "inode", json_integer(s->inode));
 	json_set_str(o, "netns", c->ns[r->ns].name);
-	json_set_str(o, "service", row_service(c->kb, s));
+	json_set_str(o, "service", row_service(&c->services, s));
 	json_set_str(o, "exposure", sockexpose_name(e));
 	json_set(o, "dual_stack", json_boolean(dual));
 	if (json_write_line(out, o) < 0)
@@ -505,7 +529,7 @@ static int table_row(struct ls_ctx *c, const struct ls_row *r, struct table *t)
 		rc |= process_cell(c, n, t);
 	rc |= table_cell(t, user_name(&c->users, s->uid));
 	if (!c->q->numeric)
-		rc |= table_cell(t, row_service(c->kb, s));
+		rc |= table_cell(t, row_service(&c->services, s));
 	rc |= table_cell_color(t, dual ? "all-interfaces (v4+v6)" : sockexpose_name(e), ecolor);
 	return rc ? -ENOMEM : 0;
 }
@@ -624,6 +648,8 @@ int cmd_ls_main(int argc, char **argv)
 			cmd_error(CMD, "no service names: %s", why);
 			c.kb = NULL;
 		}
+		c.services.kb = c.kb;
+		c.services.memo = calloc(2 * 65536, sizeof(*c.services.memo));
 	}
 	for (size_t i = 0; i < nns; i++) {
 		const char *what = "";
@@ -677,6 +703,7 @@ int cmd_ls_main(int argc, char **argv)
 out:
 	sockproc_free(c.procs);
 	kb_free(c.kb);
+	free(c.services.memo);
 	user_cache_free(&c.users);
 	free(c.idx);
 	for (size_t i = 0; i < c.ncells; i++)
