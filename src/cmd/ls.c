@@ -401,34 +401,39 @@ static int emit_json(struct ls_ctx *c, const struct ls_row *r, FILE *out)
 		return -ENOMEM;
 	if (c->procs) {
 		procs = json_array();
+		rc |= procs ? 0 : -ENOMEM;
 		for (size_t i = 0; procs && i < n; i++) {
 			json_t *p = json_object();
 
-			if (!p)
+			if (!p) {
+				rc |= -ENOMEM;
 				break;
-			json_set(p, "pid", json_integer(sockproc_pid(c->procs, c->idx[i])));
-			json_set_str(p, "name", sockproc_name(c->procs, c->idx[i]));
-			json_array_append_new(procs, p);
+			}
+			rc |= json_set(p, "pid", json_integer(sockproc_pid(c->procs, c->idx[i])));
+			rc |= json_set_str(p, "name", sockproc_name(c->procs, c->idx[i]));
+			rc |= json_array_append_new(procs, p);
 		}
 	}
-	json_set_str(o, "proto", s->proto == IPPROTO_TCP ? "tcp" : "udp");
-	json_set_str(o, "family", s->family == AF_INET ? "inet" : "inet6");
-	json_set_str(o, "state", sockquery_state_name(s->state, s->proto));
-	json_set_str(o, "local_address", addr_str(s, s->local, ab, sizeof(ab)));
-	json_set(o, "local_port", json_integer(s->local_port));
-	json_set_str(o, "peer_address", addr_str(s, s->peer, ab, sizeof(ab)));
-	json_set(o, "peer_port", json_integer(s->peer_port));
-	json_set(o, "pid", n ? json_integer(sockproc_pid(c->procs, c->idx[0])) : NULL);
-	json_set_str(o, "process", n ? sockproc_name(c->procs, c->idx[0]) : NULL);
-	json_set(o, "processes", procs);
-	json_set_str(o, "user", user_name(&c->users, s->uid));
-	json_set(o, "uid", json_integer(s->uid));
-	json_set(o, "inode", json_integer(s->inode));
-	json_set_str(o, "netns", c->ns[r->ns].name);
-	json_set_str(o, "service", row_service(&c->services, s));
-	json_set_str(o, "exposure", sockexpose_name(e));
-	json_set(o, "dual_stack", json_boolean(dual));
-	if (json_write_line(out, o) < 0)
+	rc |= json_set_str(o, "proto", s->proto == IPPROTO_TCP ? "tcp" : "udp");
+	rc |= json_set_str(o, "family", s->family == AF_INET ? "inet" : "inet6");
+	rc |= json_set_str(o, "state", sockquery_state_name(s->state, s->proto));
+	rc |= json_set_str(o, "local_address", addr_str(s, s->local, ab, sizeof(ab)));
+	rc |= json_set(o, "local_port", json_integer(s->local_port));
+	rc |= json_set_str(o, "peer_address", addr_str(s, s->peer, ab, sizeof(ab)));
+	rc |= json_set(o, "peer_port", json_integer(s->peer_port));
+	rc |= json_set(o, "pid", n ? json_integer(sockproc_pid(c->procs, c->idx[0])) : NULL);
+	rc |= json_set_str(o, "process", n ? sockproc_name(c->procs, c->idx[0]) : NULL);
+	rc |= json_set(o, "processes", procs);
+	rc |= json_set_str(o, "user", user_name(&c->users, s->uid));
+	rc |= json_set(o, "uid", json_integer(s->uid));
+	rc |= json_set(o, "inode", json_integer(s->inode));
+	rc |= json_set_str(o, "netns", c->ns[r->ns].name);
+	rc |= json_set_str(o, "service", row_service(&c->services, s));
+	rc |= json_set_str(o, "exposure", sockexpose_name(e));
+	rc |= json_set(o, "dual_stack", json_boolean(dual));
+	if (rc)
+		rc = -ENOMEM;
+	else if (json_write_line(out, o) < 0)
 		rc = -EIO;
 	json_decref(o);
 	return rc;
