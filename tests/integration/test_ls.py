@@ -272,3 +272,15 @@ def test_unprivileged_shows_socket_without_process(lab):
                 portscope_bin(), "ls", "--netns", ns.name])
     assert r.rc == 3, r
     assert len(r.err.strip().splitlines()) == 1 and ns.name in r.err
+
+
+@pytest.mark.skipif(not have("prlimit"), reason="needs prlimit (util-linux)")
+def test_few_descriptors_same_result(lab):
+    """With fewer descriptors than processes, the scan stops keeping every fd
+    directory open and builds paths instead: the result must not change."""
+    ns, _ = lab
+    want = ns.portscope("ls", "-a", "--json", check=True).jsonl()
+    r = ns.run(["prlimit", "--nofile=24", portscope_bin(), "ls", "-a", "--json"])
+    assert r.rc == 0, r
+    assert ps_rows(r.jsonl()) == ps_rows(want)
+    assert all(x["processes"] for x in r.jsonl())
