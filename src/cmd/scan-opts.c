@@ -27,6 +27,12 @@ enum scan_longopt {
 	OPT_JSON,
 	OPT_NO_COLOR,
 	OPT_HELP,
+	OPT_MIN_RATE,
+	OPT_MAX_RATE,
+	OPT_MAX_RETRIES,
+	OPT_HOST_TIMEOUT,
+	OPT_OPEN,
+	OPT_REASON,
 };
 
 struct scan_longdef {
@@ -45,6 +51,12 @@ static const struct scan_longdef scan_longopts[] = {
     {.name = "json", .id = OPT_JSON, .has_arg = false},
     {.name = "no-color", .id = OPT_NO_COLOR, .has_arg = false},
     {.name = "help", .id = OPT_HELP, .has_arg = false},
+    {.name = "min-rate", .id = OPT_MIN_RATE, .has_arg = true},
+    {.name = "max-rate", .id = OPT_MAX_RATE, .has_arg = true},
+    {.name = "max-retries", .id = OPT_MAX_RETRIES, .has_arg = true},
+    {.name = "host-timeout", .id = OPT_HOST_TIMEOUT, .has_arg = true},
+    {.name = "open", .id = OPT_OPEN, .has_arg = false},
+    {.name = "reason", .id = OPT_REASON, .has_arg = false},
 };
 
 static int why_fail(char *why, size_t whylen, const char *fmt, ...)
@@ -117,6 +129,88 @@ static int scan_set_types(struct scan_opts *o, const char *word, char *why, size
 	return 0;
 }
 
+/*
+ * An nmap time: a whole number with an optional unit ms, s, m or h (seconds
+ * when none): "500ms", "30s", "15m", "2h", "90". Returns 0 or -EINVAL/-ERANGE.
+ */
+static int scan_parse_time(const char *arg, uint64_t *ms)
+{
+	static const struct {
+		const char *unit;
+		uint64_t ms;
+	} units[] = { { "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 }, { "", 1000 } };
+	size_t digits = strspn(arg, "0123456789");
+	uint64_t v;
+	int r;
+
+	if (digits == 0)
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(arg + digits, units[i].unit) != 0)
+			continue;
+		r = strnum_u64n(arg, digits, 0, UINT64_MAX / 3600000, &v);
+		if (r < 0)
+			return r;
+		*ms = v * units[i].ms;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* -T0 … -T5, or nmap's names (-T4 = -T aggressive). */
+static int scan_set_timing(struct scan_opts *o, const char *arg, char *why, size_t whylen)
+{
+	static const char *const names[] = { "paranoid", "sneaky", "polite",
+					     "normal", "aggressive", "insane" };
+
+	for (int i = 0; i < 6; i++) {
+		if ((arg[0] == '0' + i && arg[1] == '\0') || strcmp(arg, names[i]) == 0) {
+			o->timing = i;
+			return 0;
+		}
+	}
+	return why_fail(why, whylen,
+	                "-T: '%s' is not a timing template: 0-5 or paranoid, sneaky, polite, "
+	                "normal, aggressive, insane",
+	                arg);
+}
+
+/* -oN, -oX, -oG, -oJ FILE and -oA BASE. */
+static int scan_set_output(struct scan_opts *o, char kind, const char *arg, const char *word,
+                           char *why, size_t whylen)
+{
+	const char **slot;
+
+	switch (kind) {
+	case 'N':
+		slot = &o->out_normal;
+		break;
+	case 'X':
+		slot = &o->out_xml;
+		break;
+	case 'G':
+		slot = &o->out_grep;
+		break;
+	case 'J':
+		slot = &o->out_json;
+		break;
+	case 'A':
+		slot = &o->out_all;
+		break;
+	default:
+		return why_fail(why, whylen,
+		                "unknown output option '%s': -oN, -oX, -oG, -oJ or -oA", word);
+	}
+	if (!arg || !*arg)
+		return why_fail(why, whylen, "option '%s' needs a file name ('-' is stdout)", word);
+	if (*slot)
+		return why_fail(why, whylen, "'-o%c' given twice", kind);
+	if (kind == 'A' && strcmp(arg, "-") == 0)
+		return why_fail(why, whylen, "-oA takes a base name for files, not '-'");
+	*slot = arg;
+	return 0;
+}
+
 static int scan_long(struct scan_opts *o, struct scan_words *w, const struct scan_longdef *d,
                      const char *arg, const char *word, char *why, size_t whylen)
 {
@@ -160,6 +254,36 @@ static int scan_long(struct scan_opts *o, struct scan_words *w, const struct sca
 		return 0;
 	case OPT_HELP:
 		o->help = true;
+		return 0;
+	case OPT_MIN_RATE:
+	case OPT_MAX_RATE:
+		r = strnum_u64(arg, 1, 10000000, &v);
+		if (r < 0)
+			return why_fail(why, whylen,
+			                "%s: '%s' is not a rate from 1 to 10000000 probes per second",
+			                word, arg);
+		*(d->id == OPT_MIN_RATE ? &o->min_rate : &o->max_rate) = v;
+		return 0;
+	case OPT_MAX_RETRIES:
+		r = strnum_u64(arg, 0, 50, &v);
+		if (r < 0)
+			return why_fail(why, whylen, "%s: '%s' is not a number from 0 to 50", word,
+			                arg);
+		o->max_retries = (int)v;
+		return 0;
+	case OPT_HOST_TIMEOUT:
+		r = scan_parse_time(arg, &v);
+		if (r < 0 || v == 0)
+			return why_fail(why, whylen,
+			                "%s: '%s' is not a time above 0 such as 500ms, 30s, 15m, 2h",
+			                word, arg);
+		o->host_timeout_ms = v;
+		return 0;
+	case OPT_OPEN:
+		o->open_only = true;
+		return 0;
+	case OPT_REASON:
+		o->reason = true;
 		return 0;
 	}
 	return why_fail(why, whylen, "unknown option '%s' (see --help)", word);
@@ -224,6 +348,32 @@ static int scan_collect(int argc, char **argv, struct scan_opts *o, struct scan_
 		case 's':
 			r = scan_set_types(o, word, why, whylen);
 			break;
+		case 'T':
+			if (word[2])
+				r = scan_set_timing(o, word + 2, why, whylen);
+			else if (i + 1 < argc)
+				r = scan_set_timing(o, argv[++i], why, whylen);
+			else
+				return why_fail(why, whylen,
+				                "option '-T' needs a template, 0-5 (see --help)");
+			break;
+		case 'o':
+			if (word[2] && word[3])
+				r = scan_set_output(o, word[2], word + 3, word, why, whylen);
+			else if (word[2] && i + 1 < argc)
+				r = scan_set_output(o, word[2], argv[++i], word, why, whylen);
+			else
+				r = scan_set_output(o, word[2], NULL, word, why, whylen);
+			break;
+		case 'P':
+			if (strcmp(word, "-Pn") != 0)
+				return why_fail(why, whylen,
+				                "unknown option '%s': host discovery is not done, "
+				                "-Pn is the only -P option",
+				                word);
+			o->no_ping = true;
+			r = 0;
+			break;
 		case '6':
 		case 'n':
 		case 'F':
@@ -260,6 +410,9 @@ static int scan_check_conflicts(const struct scan_opts *o, char *why, size_t why
 		                o->fast ? "-F" : "--top-ports");
 	if (o->top_ports && o->fast)
 		return why_fail(why, whylen, "-F and --top-ports both choose ports: choose one");
+	if (o->min_rate && o->max_rate && o->min_rate > o->max_rate)
+		return why_fail(why, whylen, "--min-rate %llu is above --max-rate %llu",
+		                (unsigned long long)o->min_rate, (unsigned long long)o->max_rate);
 	return 0;
 }
 
@@ -334,6 +487,8 @@ int scan_opts_parse(int argc, char **argv, struct scan_opts *opts, char *why, si
 	int r = -ENOMEM;
 
 	memset(opts, 0, sizeof(*opts));
+	opts->timing = -1;
+	opts->max_retries = -1;
 	if (why && whylen)
 		why[0] = '\0';
 	/* Each list holds at most one entry per word of argv. */
