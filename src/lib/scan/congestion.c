@@ -47,13 +47,18 @@ static void cc_update_rtt(struct cc_state *cc, int64_t rtt)
 	cc->rto_us = cc_clamp_rto(&cc->p, cc->srtt_us + 4 * cc->rttvar_us);
 }
 
-/* Halves the window, once per round trip: only probes sent after the last cut count. */
-static void cc_cut(struct cc_state *cc, uint64_t sent_us, uint64_t now_us)
+/*
+ * Cuts the window to factor times itself (and ssthresh too when loss is
+ * certain), once per round trip: only probes sent after the last cut count.
+ */
+static void cc_cut(struct cc_state *cc, uint64_t sent_us, uint64_t now_us, double factor,
+		   bool loss)
 {
 	if (cc->last_cut_us && sent_us < cc->last_cut_us)
 		return;
-	cc->ssthresh = fmax(cc->cwnd / 2, cc->p.cwnd_min);
-	cc->cwnd = fmax(cc->cwnd / 2, cc->p.cwnd_min);
+	cc->cwnd = fmax(cc->cwnd * factor, cc->p.cwnd_min);
+	if (loss)
+		cc->ssthresh = fmax(cc->cwnd, cc->p.cwnd_min);
 	cc->last_cut_us = now_us ? now_us : 1;
 }
 
@@ -65,7 +70,7 @@ void cc_on_reply(struct cc_state *cc, uint64_t sent_us, uint64_t now_us, unsigne
 	if (tryno > 0) {
 		/* A resend answered: the first one was lost. Karn: no RTT sample. */
 		cc->drops++;
-		cc_cut(cc, sent_us, now_us);
+		cc_cut(cc, sent_us, now_us, 0.5, true);
 		return;
 	}
 	cc_update_rtt(cc, now_us > sent_us ? (int64_t)(now_us - sent_us) : 0);
@@ -83,7 +88,7 @@ void cc_on_reply(struct cc_state *cc, uint64_t sent_us, uint64_t now_us, unsigne
 void cc_on_timeout(struct cc_state *cc, uint64_t sent_us, uint64_t now_us)
 {
 	cc->timeouts++;
-	cc_cut(cc, sent_us, now_us);
+	cc_cut(cc, sent_us, now_us, 0.75, false);
 }
 
 void cc_on_emfile(struct cc_state *cc, unsigned inflight)
@@ -123,9 +128,10 @@ uint64_t cc_next_send_us(const struct cc_state *cc, uint64_t now_us)
 	if (cc->p.scan_delay_us && cc->last_send_us + cc->p.scan_delay_us > t)
 		t = cc->last_send_us + cc->p.scan_delay_us;
 	if (cc->p.max_rate > 0) {
-		double have = cc->tokens +
-		              (double)(now_us - cc->last_send_us) * cc->p.max_rate / 1e6;
+		double have = cc->tokens;
 
+		if (now_us > cc->last_send_us)
+			have += (double)(now_us - cc->last_send_us) * cc->p.max_rate / 1e6;
 		if (have < 1) {
 			uint64_t at = now_us + (uint64_t)ceil((1 - have) * 1e6 / cc->p.max_rate);
 
@@ -153,11 +159,11 @@ unsigned cc_send_budget(struct cc_state *cc, unsigned inflight, uint64_t now_us)
 		return 0;
 	if (cc->p.scan_delay_us && budget > 1)
 		budget = 1;
-	if (cc->p.max_rate > 0 && cc->sent > 0) {
-		double have = cc->tokens +
-		              (double)(now_us - cc->last_send_us) * cc->p.max_rate / 1e6;
-		double cap = fmax(1, cc->p.max_rate / 100);
+	if (cc->p.max_rate > 0) {
+		double have = cc->tokens, cap = fmax(1, cc->p.max_rate / 100);
 
+		if (cc->sent > 0 && now_us > cc->last_send_us)
+			have += (double)(now_us - cc->last_send_us) * cc->p.max_rate / 1e6;
 		if (have > cap)
 			have = cap;
 		if (budget > floor(have))

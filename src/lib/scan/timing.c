@@ -42,7 +42,8 @@ int scan_timing_template(unsigned level, unsigned max_window, struct cc_params *
 		.max_rtt_us = t->max_rtt_ms * 1000,
 		.initial_rtt_us = t->initial_rtt_ms * 1000,
 		.max_retries = t->max_retries,
-		.cwnd_min = 1,
+		/* Filtered ports time out on every try: keep some parallelism regardless. */
+		.cwnd_min = win < 10 ? win : 10,
 		.cwnd_init = win < 10 ? win : 10,
 		.cwnd_max = win,
 		.ssthresh_init = win < 75 ? win : 75,
