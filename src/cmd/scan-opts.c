@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cmd/scan.h"
+#include "scan/timing.h"
 #include "util/strnum.h"
 
 /* Words collected in the first pass, used once -6 and -n are known. */
@@ -129,50 +130,18 @@ static int scan_set_types(struct scan_opts *o, const char *word, char *why, size
 	return 0;
 }
 
-/*
- * An nmap time: a whole number with an optional unit ms, s, m or h (seconds
- * when none): "500ms", "30s", "15m", "2h", "90". Returns 0 or -EINVAL/-ERANGE.
- */
-static int scan_parse_time(const char *arg, uint64_t *ms)
-{
-	static const struct {
-		const char *unit;
-		uint64_t ms;
-	} units[] = { { "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 }, { "", 1000 } };
-	size_t digits = strspn(arg, "0123456789");
-	uint64_t v;
-	int r;
-
-	if (digits == 0)
-		return -EINVAL;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(arg + digits, units[i].unit) != 0)
-			continue;
-		r = strnum_u64n(arg, digits, 0, UINT64_MAX / 3600000, &v);
-		if (r < 0)
-			return r;
-		*ms = v * units[i].ms;
-		return 0;
-	}
-	return -EINVAL;
-}
-
 /* -T0 … -T5, or nmap's names (-T4 = -T aggressive). */
 static int scan_set_timing(struct scan_opts *o, const char *arg, char *why, size_t whylen)
 {
-	static const char *const names[] = { "paranoid", "sneaky", "polite",
-					     "normal", "aggressive", "insane" };
+	int level = scan_timing_parse_level(arg);
 
-	for (int i = 0; i < 6; i++) {
-		if ((arg[0] == '0' + i && arg[1] == '\0') || strcmp(arg, names[i]) == 0) {
-			o->timing = i;
-			return 0;
-		}
-	}
-	return why_fail(why, whylen,
-	                "-T: '%s' is not a timing template: 0-5 or paranoid, sneaky, polite, "
-	                "normal, aggressive, insane",
-	                arg);
+	if (level < 0)
+		return why_fail(why, whylen,
+		                "-T: '%s' is not a timing template: 0-5 or paranoid, sneaky, "
+		                "polite, normal, aggressive, insane",
+		                arg);
+	o->timing = level;
+	return 0;
 }
 
 /* -oN, -oX, -oG, -oJ FILE and -oA BASE. */
@@ -272,7 +241,7 @@ static int scan_long(struct scan_opts *o, struct scan_words *w, const struct sca
 		o->max_retries = (int)v;
 		return 0;
 	case OPT_HOST_TIMEOUT:
-		r = scan_parse_time(arg, &v);
+		r = scan_timing_parse_time(arg, &v);
 		if (r < 0 || v == 0)
 			return why_fail(why, whylen,
 			                "%s: '%s' is not a time above 0 such as 500ms, 30s, 15m, 2h",

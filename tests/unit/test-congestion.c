@@ -279,6 +279,41 @@ static void test_templates(void **state)
 	assert_true(p.cwnd_max == 3 && p.cwnd_init == 3 && p.cwnd_min == 3);
 }
 
+static void test_parse(void **state)
+{
+	uint64_t ms = 7;
+
+	(void)state;
+	assert_int_equal(scan_timing_parse_level("0"), 0);
+	assert_int_equal(scan_timing_parse_level("5"), 5);
+	assert_int_equal(scan_timing_parse_level("aggressive"), 4);
+	assert_int_equal(scan_timing_parse_level("paranoid"), 0);
+	assert_int_equal(scan_timing_parse_level("6"), -EINVAL);
+	assert_int_equal(scan_timing_parse_level("44"), -EINVAL);
+	assert_int_equal(scan_timing_parse_level(""), -EINVAL);
+	assert_int_equal(scan_timing_parse_level("Aggressive"), -EINVAL);
+	assert_int_equal(scan_timing_parse_time("500ms", &ms), 0);
+	assert_int_equal(ms, 500);
+	assert_int_equal(scan_timing_parse_time("30s", &ms), 0);
+	assert_int_equal(ms, 30000);
+	assert_int_equal(scan_timing_parse_time("15m", &ms), 0);
+	assert_int_equal(ms, 900000);
+	assert_int_equal(scan_timing_parse_time("2h", &ms), 0);
+	assert_int_equal(ms, 7200000);
+	assert_int_equal(scan_timing_parse_time("90", &ms), 0);
+	assert_int_equal(ms, 90000);
+	ms = 7;
+	assert_int_equal(scan_timing_parse_time("", &ms), -EINVAL);
+	assert_int_equal(scan_timing_parse_time("s", &ms), -EINVAL);
+	assert_int_equal(scan_timing_parse_time("5x", &ms), -EINVAL);
+	assert_int_equal(scan_timing_parse_time("-5s", &ms), -EINVAL);
+	assert_int_equal(scan_timing_parse_time("1.5s", &ms), -EINVAL);
+	assert_int_equal(scan_timing_parse_time("5 s", &ms), -EINVAL);
+	assert_int_equal(scan_timing_parse_time("1000000000h", &ms), -ERANGE);
+	assert_int_equal(scan_timing_parse_time("99999999999999999999999", &ms), -ERANGE);
+	assert_int_equal(ms, 7);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -296,6 +331,7 @@ int main(void)
 		cmocka_unit_test(test_min_rate),
 		cmocka_unit_test(test_scan_delay),
 		cmocka_unit_test(test_templates),
+		cmocka_unit_test(test_parse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,9 @@
 /* nmap's -T0 … -T5 (see timing.h). */
 #include <errno.h>
+#include <string.h>
 
 #include "scan/timing.h"
+#include "util/strnum.h"
 
 struct scan_template {
 	uint32_t min_rtt_ms, max_rtt_ms, initial_rtt_ms;
@@ -54,4 +56,44 @@ int scan_timing_template(unsigned level, unsigned max_window, struct cc_params *
 		p->cwnd_init = 50;
 	*host_timeout_us = t->host_timeout_ms * 1000;
 	return 0;
+}
+
+int scan_timing_parse_level(const char *s)
+{
+	static const char *const names[] = { "paranoid", "sneaky", "polite",
+					     "normal", "aggressive", "insane" };
+
+	if (!s)
+		return -EINVAL;
+	for (int i = 0; i < 6; i++)
+		if ((s[0] == '0' + i && s[1] == '\0') || strcmp(s, names[i]) == 0)
+			return i;
+	return -EINVAL;
+}
+
+int scan_timing_parse_time(const char *s, uint64_t *ms)
+{
+	static const struct {
+		const char *unit;
+		uint64_t ms;
+	} units[] = { { "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 }, { "", 1000 } };
+	size_t digits;
+	uint64_t v;
+	int r;
+
+	if (!s)
+		return -EINVAL;
+	digits = strspn(s, "0123456789");
+	if (digits == 0)
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(s + digits, units[i].unit) != 0)
+			continue;
+		r = strnum_u64n(s, digits, 0, 1000000000000ull / units[i].ms, &v);
+		if (r < 0)
+			return r;
+		*ms = v * units[i].ms;
+		return 0;
+	}
+	return -EINVAL;
 }

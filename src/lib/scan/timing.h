@@ -25,3 +25,17 @@
  */
 int scan_timing_template(unsigned level, unsigned max_window, struct cc_params *p,
 			 uint64_t *host_timeout_us);
+
+/*
+ * Parses a timing template: "0" … "5" or its name ("paranoid", "sneaky",
+ * "polite", "normal", "aggressive", "insane"). Returns the level or -EINVAL.
+ */
+int scan_timing_parse_level(const char *s);
+
+/*
+ * Parses an nmap time: a whole number with an optional unit ms, s, m or h
+ * (seconds when none): "500ms", "30s", "15m", "2h", "90". Stores milliseconds.
+ * Returns 0, -EINVAL (malformed) or -ERANGE (over 10^12 ms).
+ * Example: "15m" gives 900000.
+ */
+int scan_timing_parse_time(const char *s, uint64_t *ms);
