@@ -85,6 +85,7 @@ struct scan_worker {
 	size_t qcap, qhead, qlen;
 	uint64_t chunk_next, chunk_end;
 	bool indexes_left;
+	int spare;               /* a descriptor handed back for reuse (v.reuse), or -1 */
 	uint64_t starve_since;   /* when EMFILE hit with nothing in flight, 0 otherwise */
 	unsigned fp_tries, fp_hits, fp_skip; /* immediate-answer sampling */
 	pthread_mutex_t *fin_lock;
@@ -394,9 +395,10 @@ static int scan_launch_one(struct scan_worker *w, const struct scan_item *it, ui
 	struct sockaddr_storage sa;
 	struct scan_verdict v = { 0 };
 	socklen_t salen;
-	int fd = -1, r;
+	int fd = w->spare, r;
 	uint32_t s;
 
+	w->spare = -1;
 	scan_fill_sa(w->g, it, &sa, &salen);
 	r = t->probe_start((struct sockaddr *)&sa, salen, &fd, &v);
 	if (r == SCAN_PROBE_PENDING && t->probe_check && scan_fastpath(w)) {
@@ -419,7 +421,9 @@ static int scan_launch_one(struct scan_worker *w, const struct scan_item *it, ui
 	cc_on_send(&w->cc, now);
 	atomic_fetch_add_explicit(w->g->sent, 1, memory_order_relaxed);
 	if (r == SCAN_PROBE_DONE) {
-		if (fd >= 0)
+		if (fd >= 0 && v.reuse)
+			w->spare = fd;
+		else if (fd >= 0)
 			t->probe_close(fd, v.again ? SCAN_OPEN : v.state);
 		scan_decide(w, it, now, scan_now_us(), &v);
 		return 0;
@@ -545,6 +549,9 @@ static void scan_drain(struct scan_worker *w)
 		scan_list_remove(w, w->head);
 	}
 	w->qlen = 0;
+	if (w->spare >= 0)
+		t->probe_close(w->spare, SCAN_PENDING);
+	w->spare = -1;
 }
 
 static void *scan_worker_main(void *arg)
@@ -592,7 +599,7 @@ static void *scan_worker_main(void *arg)
 static int scan_worker_init(struct scan_worker *w, const struct cc_params *p, unsigned nslots,
 			    uint64_t now)
 {
-	*w = (struct scan_worker){ .ep = -1, .head = UINT32_MAX, .tail = UINT32_MAX };
+	*w = (struct scan_worker){ .ep = -1, .spare = -1, .head = UINT32_MAX, .tail = UINT32_MAX };
 	w->ep = epoll_create1(EPOLL_CLOEXEC);
 	if (w->ep < 0)
 		return -errno;

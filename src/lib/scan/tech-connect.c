@@ -92,16 +92,19 @@ static int connect_established(int fd, const struct sockaddr *sa, struct scan_ve
 static int connect_probe_start(const struct sockaddr *sa, socklen_t salen, int *fd,
 			       struct scan_verdict *v)
 {
-	int s, r;
+	int s = *fd, r;
 
-	*fd = -1;
-	s = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
-	if (s < 0)
-		return -errno;
-	*fd = s;
+	if (s < 0) {
+		s = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+		if (s < 0)
+			return -errno;
+		*fd = s;
+	}
 	if (connect(s, sa, salen) == 0)
 		return connect_established(s, sa, v);
 	r = connect_errno_verdict(errno, v);
+	/* A refusal reported by connect() itself leaves the socket unconnected, unbound. */
+	v->reuse = r == SCAN_PROBE_DONE && v->state == SCAN_CLOSED;
 	return r;
 }
 
@@ -109,11 +112,13 @@ static int connect_probe_start(const struct sockaddr *sa, socklen_t salen, int *
 static int connect_probe_check(int fd, const struct sockaddr *sa, socklen_t salen,
 			       struct scan_verdict *v)
 {
-	if (connect(fd, sa, salen) == 0)
+	int r;
+
+	if (connect(fd, sa, salen) == 0 || errno == EISCONN)
 		return connect_established(fd, sa, v);
-	if (errno == EISCONN)
-		return connect_established(fd, sa, v);
-	return connect_errno_verdict(errno, v);
+	r = connect_errno_verdict(errno, v);
+	v->reuse = r == SCAN_PROBE_DONE && v->state == SCAN_CLOSED;
+	return r;
 }
 
 static int connect_probe_event(int fd, uint32_t events, const struct sockaddr *sa,

@@ -24,6 +24,7 @@ struct scan_verdict {
 	enum scan_reason reason;
 	bool again; /* not an answer (TCP self-connect): probe again, no retry counted */
 	bool local; /* both ends are this host: confirm an open with a second probe */
+	bool reuse; /* the descriptor may start the next probe (a connect() refused in place) */
 };
 
 struct scan_technique {
@@ -33,7 +34,11 @@ struct scan_technique {
 	int proto;            /* IPPROTO_TCP, IPPROTO_UDP */
 	bool needs_raw;       /* needs CAP_NET_RAW */
 
-	/* Required. Starts a probe to sa; *fd is the descriptor to watch (or -1). */
+	/*
+	 * Required. Starts a probe to sa; *fd is the descriptor to watch (or -1).
+	 * On entry *fd is -1, or a descriptor of an earlier verdict with reuse set
+	 * (same address family) that the technique takes over.
+	 */
 	int (*probe_start)(const struct sockaddr *sa, socklen_t salen, int *fd,
 			   struct scan_verdict *v);
 	/* Optional. Asks a pending probe for an answer now (loopback answers inside connect()). */
