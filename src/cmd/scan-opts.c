@@ -228,9 +228,10 @@ static int scan_long(struct scan_opts *o, struct scan_words *w, const struct sca
 	case OPT_MAX_RATE:
 		r = strnum_u64(arg, 1, 10000000, &v);
 		if (r < 0)
-			return why_fail(why, whylen,
-			                "%s: '%s' is not a rate from 1 to 10000000 probes per second",
-			                word, arg);
+			return why_fail(
+			    why, whylen,
+			    "%s: '%s' is not a rate from 1 to 10000000 probes per second", word,
+			    arg);
 		*(d->id == OPT_MIN_RATE ? &o->min_rate : &o->max_rate) = v;
 		return 0;
 	case OPT_MAX_RETRIES:
@@ -243,9 +244,10 @@ static int scan_long(struct scan_opts *o, struct scan_words *w, const struct sca
 	case OPT_HOST_TIMEOUT:
 		r = scan_timing_parse_time(arg, &v);
 		if (r < 0 || v == 0)
-			return why_fail(why, whylen,
-			                "%s: '%s' is not a time above 0 such as 500ms, 30s, 15m, 2h",
-			                word, arg);
+			return why_fail(
+			    why, whylen,
+			    "%s: '%s' is not a time above 0 such as 500ms, 30s, 15m, 2h", word,
+			    arg);
 		o->host_timeout_ms = v;
 		return 0;
 	case OPT_OPEN:

@@ -211,7 +211,7 @@ static int scan_cli_add(struct scan_cli *c, const char *name, const char *path,
 		if (!f)
 			return cmd_usage("scan", "cannot write '%s': %s", path, strerror(errno));
 	}
-	*s = (struct out_stream){ .fmt = out_format_find(name), .f = f, .info = info };
+	*s = (struct out_stream){.fmt = out_format_find(name), .f = f, .info = info};
 	c->files[c->n] = f == stdout ? NULL : f;
 	c->n++;
 	return EXIT_OK;
@@ -243,11 +243,11 @@ static int scan_cli_outputs(struct scan_cli *c, const struct scan_opts *o,
 	const struct {
 		const char *path, *name;
 	} asked[] = {
-		{ o->out_normal, "normal" },
-		{ o->out_xml, "xml" },
-		{ o->out_grep, "grepable" },
-		{ o->out_json, "json-lines" },
-		{ o->json ? "-" : NULL, "json-lines" },
+	    {o->out_normal, "normal"},
+	    {o->out_xml, "xml"},
+	    {o->out_grep, "grepable"},
+	    {o->out_json, "json-lines"},
+	    {o->json ? "-" : NULL, "json-lines"},
 	};
 	bool stdout_taken = false;
 	int rc;
@@ -317,11 +317,11 @@ static int scan_build_config(const struct scan_opts *o, const struct portlist *p
 	unsigned level = o->timing >= 0 ? (unsigned)o->timing : 3;
 
 	*cfg = (struct scan_config){
-		.targets = o->targets,
-		.ports = ports,
-		.tech = scan_technique_find("-sT"),
-		.seed = o->seed,
-		.randomize_hosts = o->randomize_hosts,
+	    .targets = o->targets,
+	    .ports = ports,
+	    .tech = scan_technique_find("-sT"),
+	    .seed = o->seed,
+	    .randomize_hosts = o->randomize_hosts,
 	};
 	if (!o->seed_given && getrandom(&cfg->seed, sizeof(cfg->seed), 0) != sizeof(cfg->seed))
 		cfg->seed = (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32;
@@ -341,8 +341,8 @@ static int scan_build_config(const struct scan_opts *o, const struct portlist *p
 /* -sT: runs the connect scan engine with the chosen outputs. */
 static int scan_engine(const struct scan_opts *o, int argc, char **argv)
 {
-	struct scan_cli cli = { .progress = { .f = stderr } };
-	struct portlist fallback = { 0 };
+	struct scan_cli cli = {.progress = {.f = stderr}};
+	struct portlist fallback = {0};
 	const struct portlist *ports = &o->ports.tcp;
 	struct scan_config cfg;
 	size_t begun = 0;
@@ -352,8 +352,10 @@ static int scan_engine(const struct scan_opts *o, int argc, char **argv)
 	int rc, r = 0;
 
 	if (o->tcp_syn || o->udp)
-		return cmd_usage("scan", "%s needs the raw-socket engine, which this build does "
-		                 "not have yet: use -sT (TCP connect)", o->tcp_syn ? "-sS" : "-sU");
+		return cmd_usage("scan",
+		                 "%s needs the raw-socket engine, which this build does "
+		                 "not have yet: use -sT (TCP connect)",
+		                 o->tcp_syn ? "-sS" : "-sU");
 	if (!o->ports_given) {
 		/*
 		 * TODO(lead): the nmap top ports from the knowledge base
@@ -365,7 +367,8 @@ static int scan_engine(const struct scan_opts *o, int argc, char **argv)
 			return EXIT_RUNTIME;
 		ports = &fallback;
 	} else if (ports->n == 0) {
-		return cmd_usage("scan", "-p names no TCP port: a connect scan needs some (T:PORTS)");
+		return cmd_usage("scan",
+		                 "-p names no TCP port: a connect scan needs some (T:PORTS)");
 	}
 	args = scan_args_string(argc, argv);
 	if (!args) {
@@ -374,15 +377,15 @@ static int scan_engine(const struct scan_opts *o, int argc, char **argv)
 	}
 	scan_raise_nofile();
 	info = (struct out_info){
-		.version = PORTSCOPE_VERSION,
-		.args = args,
-		.scan_type = "connect",
-		.proto = IPPROTO_TCP,
-		.ports = ports,
-		.open_only = o->open_only,
-		.reason = o->reason,
-		.color = cmd_use_color(stdout, o->no_color),
-		.start = (double)time(NULL),
+	    .version = PORTSCOPE_VERSION,
+	    .args = args,
+	    .scan_type = "connect",
+	    .proto = IPPROTO_TCP,
+	    .ports = ports,
+	    .open_only = o->open_only,
+	    .reason = o->reason,
+	    .color = cmd_use_color(stdout, o->no_color),
+	    .start = (double)time(NULL),
 	};
 	rc = scan_cli_outputs(&cli, o, &info);
 	for (size_t i = 0; i < cli.n; i++) {
@@ -402,10 +405,10 @@ static int scan_engine(const struct scan_opts *o, int argc, char **argv)
 	}
 	if (rc == EXIT_OK) {
 		cli.progress_on = isatty(STDERR_FILENO);
-		sink = (struct scan_sink){ .ctx = &cli,
-		                           .on_host_done = scan_cli_host,
-		                           .on_progress = scan_cli_progress,
-		                           .on_done = scan_cli_done };
+		sink = (struct scan_sink){.ctx = &cli,
+		                          .on_host_done = scan_cli_host,
+		                          .on_progress = scan_cli_progress,
+		                          .on_done = scan_cli_done};
 		r = scan_run(&cfg, &sink, why, sizeof(why));
 		if (cli.progress_on)
 			out_progress_clear(&cli.progress);

@@ -10,14 +10,14 @@
 #include "scan/timing.h"
 
 static const struct cc_params base = {
-	.min_rtt_us = 100000,
-	.max_rtt_us = 10000000,
-	.initial_rtt_us = 1000000,
-	.max_retries = 10,
-	.cwnd_init = 10,
-	.cwnd_min = 1,
-	.cwnd_max = 300,
-	.ssthresh_init = 50,
+    .min_rtt_us = 100000,
+    .max_rtt_us = 10000000,
+    .initial_rtt_us = 1000000,
+    .max_retries = 10,
+    .cwnd_init = 10,
+    .cwnd_min = 1,
+    .cwnd_max = 300,
+    .ssthresh_init = 50,
 };
 
 static void test_initial_state(void **state)
@@ -317,21 +317,21 @@ static void test_parse(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_initial_state),
-		cmocka_unit_test(test_slow_start_then_avoidance),
-		cmocka_unit_test(test_window_capped),
-		cmocka_unit_test(test_timeout_shrinks_once_per_rtt),
-		cmocka_unit_test(test_never_below_min),
-		cmocka_unit_test(test_drop_halves_window_and_threshold),
-		cmocka_unit_test(test_rto_from_rtt),
-		cmocka_unit_test(test_rto_clamped),
-		cmocka_unit_test(test_retry_accounting),
-		cmocka_unit_test(test_emfile_caps_window),
-		cmocka_unit_test(test_max_rate),
-		cmocka_unit_test(test_min_rate),
-		cmocka_unit_test(test_scan_delay),
-		cmocka_unit_test(test_templates),
-		cmocka_unit_test(test_parse),
+	    cmocka_unit_test(test_initial_state),
+	    cmocka_unit_test(test_slow_start_then_avoidance),
+	    cmocka_unit_test(test_window_capped),
+	    cmocka_unit_test(test_timeout_shrinks_once_per_rtt),
+	    cmocka_unit_test(test_never_below_min),
+	    cmocka_unit_test(test_drop_halves_window_and_threshold),
+	    cmocka_unit_test(test_rto_from_rtt),
+	    cmocka_unit_test(test_rto_clamped),
+	    cmocka_unit_test(test_retry_accounting),
+	    cmocka_unit_test(test_emfile_caps_window),
+	    cmocka_unit_test(test_max_rate),
+	    cmocka_unit_test(test_min_rate),
+	    cmocka_unit_test(test_scan_delay),
+	    cmocka_unit_test(test_templates),
+	    cmocka_unit_test(test_parse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,13 +22,18 @@
 /* Ports 1-40: 22 and 25 open, 30 filtered (no-response), the rest closed. */
 static uint16_t ports[NPORTS];
 static uint8_t res[NPORTS];
-static struct portlist plist = { .ports = ports, .n = NPORTS };
+static struct portlist plist = {.ports = ports, .n = NPORTS};
 
 static struct scan_host make_host(void)
 {
-	struct scan_host h = { .up = true, .srtt_us = 50, .proto = IPPROTO_TCP,
-			       .nports = NPORTS, .ports = ports, .res = res,
-			       .start = 1700000000, .end = 1700000001 };
+	struct scan_host h = {.up = true,
+	                      .srtt_us = 50,
+	                      .proto = IPPROTO_TCP,
+	                      .nports = NPORTS,
+	                      .ports = ports,
+	                      .res = res,
+	                      .start = 1700000000,
+	                      .end = 1700000001};
 
 	h.addr.family = AF_INET;
 	inet_pton(AF_INET, "198.18.0.2", &h.addr.v4);
@@ -45,23 +50,32 @@ static struct scan_host make_host(void)
 }
 
 static const struct scan_summary summary = {
-	.hosts_total = 1, .hosts_up = 1, .counts = { [SCAN_OPEN] = 2, [SCAN_CLOSED] = 37,
-						     [SCAN_FILTERED] = 1 },
-	.probes_sent = 42, .retries = 1, .start = 1700000000, .end = 1700000001, .elapsed = 0.61,
+    .hosts_total = 1,
+    .hosts_up = 1,
+    .counts = {[SCAN_OPEN] = 2, [SCAN_CLOSED] = 37, [SCAN_FILTERED] = 1},
+    .probes_sent = 42,
+    .retries = 1,
+    .start = 1700000000,
+    .end = 1700000001,
+    .elapsed = 0.61,
 };
 
 /* Runs format fmt over the host; returns the text (free it). */
 static char *render(const struct out_format *fmt, bool open_only, bool interactive)
 {
-	struct out_info info = { .version = "0.1.0", .args = "portscope scan -p1-40 198.18.0.2",
-				 .scan_type = "connect", .proto = IPPROTO_TCP, .ports = &plist,
-				 .open_only = open_only, .interactive = interactive,
-				 .start = 1700000000 };
+	struct out_info info = {.version = "0.1.0",
+	                        .args = "portscope scan -p1-40 198.18.0.2",
+	                        .scan_type = "connect",
+	                        .proto = IPPROTO_TCP,
+	                        .ports = &plist,
+	                        .open_only = open_only,
+	                        .interactive = interactive,
+	                        .start = 1700000000};
 	struct scan_host h = make_host();
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
-	struct out_stream s = { .fmt = fmt, .f = f, .info = &info };
+	struct out_stream s = {.fmt = fmt, .f = f, .info = &info};
 
 	assert_non_null(f);
 	assert_int_equal(fmt->begin(&s), 0);
@@ -118,8 +132,8 @@ static void test_hidden(void **state)
 
 static void test_ranges(void **state)
 {
-	uint16_t p[] = { 1, 2, 3, 22, 80, 81, 65535 };
-	struct portlist pl = { .ports = p, .n = 7 };
+	uint16_t p[] = {1, 2, 3, 22, 80, 81, 65535};
+	struct portlist pl = {.ports = p, .n = 7};
 	char *s = out_port_ranges(&pl);
 	char buf[128];
 	struct scan_host h = make_host();
@@ -128,11 +142,11 @@ static void test_ranges(void **state)
 	assert_string_equal(s, "1-3,22,80-81,65535");
 	free(s);
 	assert_string_equal(out_reason_counts(&h, SCAN_CLOSED, true, buf, sizeof(buf)),
-			    "37 conn-refused");
+	                    "37 conn-refused");
 	assert_string_equal(out_reason_counts(&h, SCAN_CLOSED, false, buf, sizeof(buf)),
-			    "conn-refused");
+	                    "conn-refused");
 	assert_string_equal(out_done_line(&summary, buf, sizeof(buf)),
-			    "1 IP address (1 host up) scanned in 0.61 seconds");
+	                    "1 IP address (1 host up) scanned in 0.61 seconds");
 }
 
 static void test_normal(void **state)
@@ -142,12 +156,13 @@ static void test_normal(void **state)
 	(void)state;
 	assert_non_null(strstr(out, "Starting portscope 0.1.0 at "));
 	assert_non_null(strstr(out, "portscope scan report for 198.18.0.2\n"
-				    "Host is up (0.000050s latency).\n"
-				    "Not shown: 37 closed tcp ports (conn-refused)\n"));
+	                            "Host is up (0.000050s latency).\n"
+	                            "Not shown: 37 closed tcp ports (conn-refused)\n"));
 	assert_non_null(strstr(out, "PORT   STATE    SERVICE\n"));
 	assert_non_null(strstr(out, "\n30/tcp filtered "));
 	assert_non_null(strstr(out, "\n22/tcp open     ssh\n"));
-	assert_non_null(strstr(out, "portscope done: 1 IP address (1 host up) scanned in 0.61 seconds\n"));
+	assert_non_null(
+	    strstr(out, "portscope done: 1 IP address (1 host up) scanned in 0.61 seconds\n"));
 	free(out);
 	/* To a file: '#' comment lines frame it; --open lists only open ports. */
 	out = render(&out_normal, true, false);
@@ -175,15 +190,20 @@ static void test_jsonl(void **state)
 		assert_non_null(type);
 		if (strcmp(type, "port") == 0) {
 			nports++;
-			assert_string_equal(json_string_value(json_object_get(v, "host")), "198.18.0.2");
+			assert_string_equal(json_string_value(json_object_get(v, "host")),
+			                    "198.18.0.2");
 			assert_string_equal(json_string_value(json_object_get(v, "proto")), "tcp");
 			if (json_integer_value(json_object_get(v, "port")) == 22) {
 				json_t *svc = json_object_get(v, "service");
 
-				assert_string_equal(json_string_value(json_object_get(v, "state")), "open");
-				assert_string_equal(json_string_value(json_object_get(v, "reason")), "syn-ack");
-				assert_string_equal(json_string_value(json_object_get(svc, "name")), "ssh");
-				assert_string_equal(json_string_value(json_object_get(svc, "method")), "table");
+				assert_string_equal(json_string_value(json_object_get(v, "state")),
+				                    "open");
+				assert_string_equal(json_string_value(json_object_get(v, "reason")),
+				                    "syn-ack");
+				assert_string_equal(json_string_value(json_object_get(svc, "name")),
+				                    "ssh");
+				assert_string_equal(
+				    json_string_value(json_object_get(svc, "method")), "table");
 			}
 		} else if (strcmp(type, "host") == 0) {
 			json_t *ns = json_object_get(v, "not_shown");
@@ -196,8 +216,8 @@ static void test_jsonl(void **state)
 	assert_int_equal(nports, 3);
 	assert_string_equal(json_string_value(json_object_get(last, "type")), "summary");
 	assert_int_equal(json_integer_value(json_object_get(last, "probes_sent")), 42);
-	assert_int_equal(json_integer_value(
-			     json_object_get(json_object_get(last, "ports"), "closed")), 37);
+	assert_int_equal(
+	    json_integer_value(json_object_get(json_object_get(last, "ports"), "closed")), 37);
 	json_decref(last);
 	free(out);
 }
@@ -209,8 +229,8 @@ static void test_grepable(void **state)
 	(void)state;
 	assert_non_null(strstr(out, "\nHost: 198.18.0.2 ()\tStatus: Up\n"));
 	assert_non_null(strstr(out, "\nHost: 198.18.0.2 ()\tPorts: 22/open/tcp//ssh///, "
-				    "25/open/tcp//smtp///, 30/filtered/tcp/////\t"
-				    "Ignored State: closed (37)\n"));
+	                            "25/open/tcp//smtp///, 30/filtered/tcp/////\t"
+	                            "Ignored State: closed (37)\n"));
 	assert_non_null(strstr(out, "# portscope done at "));
 	free(out);
 }
@@ -225,7 +245,7 @@ static void test_xml(void **state)
 	assert_non_null(doc);
 	assert_non_null(strstr(out, "<extraports state=\"closed\" count=\"37\">"));
 	assert_non_null(strstr(out, "<port protocol=\"tcp\" portid=\"22\"><state state=\"open\" "
-				    "reason=\"syn-ack\" reason_ttl=\"0\"/><service name=\"ssh\""));
+	                            "reason=\"syn-ack\" reason_ttl=\"0\"/><service name=\"ssh\""));
 	assert_non_null(strstr(out, "<hosts up=\"1\" down=\"0\" total=\"1\"/>"));
 	if (access(dtdpath, R_OK) == 0) {
 		xmlDtdPtr dtd = xmlParseDTD(NULL, (const xmlChar *)dtdpath);
@@ -243,10 +263,10 @@ static void test_xml(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_registry), cmocka_unit_test(test_hidden),
-		cmocka_unit_test(test_ranges),	 cmocka_unit_test(test_normal),
-		cmocka_unit_test(test_jsonl),	 cmocka_unit_test(test_grepable),
-		cmocka_unit_test(test_xml),
+	    cmocka_unit_test(test_registry), cmocka_unit_test(test_hidden),
+	    cmocka_unit_test(test_ranges),   cmocka_unit_test(test_normal),
+	    cmocka_unit_test(test_jsonl),    cmocka_unit_test(test_grepable),
+	    cmocka_unit_test(test_xml),
 	};
 	int r = cmocka_run_group_tests(tests, NULL, NULL);
 

@@ -78,10 +78,10 @@ static void test_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_registry_complete),
-		cmocka_unit_test(test_find),
-		cmocka_unit_test(test_transient),
-		cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_registry_complete),
+	    cmocka_unit_test(test_find),
+	    cmocka_unit_test(test_transient),
+	    cmocka_unit_test(test_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

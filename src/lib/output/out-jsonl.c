@@ -27,8 +27,8 @@ static json_t *jsonl_counts(const uint64_t *counts)
 	json_t *o = json_object();
 
 	for (int st = SCAN_OPEN; o && st < SCAN_STATE_MAX; st++)
-		if (counts[st] &&
-		    json_set(o, scan_state_name((enum scan_state)st), json_integer((json_int_t)counts[st])) < 0) {
+		if (counts[st] && json_set(o, scan_state_name((enum scan_state)st),
+		                           json_integer((json_int_t)counts[st])) < 0) {
 			json_decref(o);
 			return NULL;
 		}
@@ -44,13 +44,13 @@ static json_t *jsonl_port(const struct scan_host *h, const char *addr, size_t i)
 {
 	char svc[64];
 	const char *name = out_service_name(h->ports[i], h->proto, svc, sizeof(svc));
-	json_t *service = json_pack("{s:s?, s:s, s:s?}", "name", name, "method", "table",
-				    "port_default", name);
+	json_t *service =
+	    json_pack("{s:s?, s:s, s:s?}", "name", name, "method", "table", "port_default", name);
 
 	return json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:o*}", "type", "port", "host", addr,
-			 "proto", out_proto_name(h->proto), "port", (int)h->ports[i], "state",
-			 scan_state_name(scan_res_state(h->res[i])), "reason",
-			 scan_reason_name(scan_res_reason(h->res[i])), "service", service);
+	                 "proto", out_proto_name(h->proto), "port", (int)h->ports[i], "state",
+	                 scan_state_name(scan_res_state(h->res[i])), "reason",
+	                 scan_reason_name(scan_res_reason(h->res[i])), "service", service);
 }
 
 static int jsonl_host(struct out_stream *s, const struct scan_host *h)
@@ -64,13 +64,13 @@ static int jsonl_host(struct out_stream *s, const struct scan_host *h)
 	target_addr_str(&h->addr, addr, sizeof(addr));
 	if (hidden != SCAN_PENDING && h->counts[hidden])
 		not_shown = json_pack("{s:s, s:I, s:s}", "state", scan_state_name(hidden), "count",
-				      (json_int_t)h->counts[hidden], "reasons",
-				      out_reason_counts(h, hidden, true, reasons, sizeof(reasons)));
-	rec = json_pack("{s:s, s:s, s:s, s:s, s:b, s:f, s:I, s:o*, s:o*}", "type", "host",
-			"host", addr, "family", h->addr.family == AF_INET6 ? "ipv6" : "ipv4",
-			"status", "up", "timedout", h->timedout, "latency_ms", h->srtt_us / 1e3,
-			"ports_scanned", (json_int_t)h->nports, "counts", jsonl_counts(h->counts),
-			"not_shown", not_shown);
+		                      (json_int_t)h->counts[hidden], "reasons",
+		                      out_reason_counts(h, hidden, true, reasons, sizeof(reasons)));
+	rec = json_pack("{s:s, s:s, s:s, s:s, s:b, s:f, s:I, s:o*, s:o*}", "type", "host", "host",
+	                addr, "family", h->addr.family == AF_INET6 ? "ipv6" : "ipv4", "status",
+	                "up", "timedout", h->timedout, "latency_ms", h->srtt_us / 1e3,
+	                "ports_scanned", (json_int_t)h->nports, "counts", jsonl_counts(h->counts),
+	                "not_shown", not_shown);
 	r = jsonl_emit(s, rec);
 	for (size_t i = 0; r == 0 && !h->timedout && i < h->nports; i++)
 		if (out_port_shown(h, i, hidden, in->open_only))
@@ -83,11 +83,11 @@ static int jsonl_end(struct out_stream *s, const struct scan_summary *sum)
 {
 	int r = jsonl_emit(
 	    s, json_pack("{s:s, s:{s:I, s:I, s:I}, s:o*, s:I, s:I, s:f, s:f, s:f}", "type",
-			 "summary", "hosts", "total", (json_int_t)sum->hosts_total, "up",
-			 (json_int_t)sum->hosts_up, "timedout", (json_int_t)sum->hosts_timedout,
-			 "ports", jsonl_counts(sum->counts), "probes_sent",
-			 (json_int_t)sum->probes_sent, "retries", (json_int_t)sum->retries,
-			 "start", sum->start, "end", sum->end, "duration_s", sum->elapsed));
+	                 "summary", "hosts", "total", (json_int_t)sum->hosts_total, "up",
+	                 (json_int_t)sum->hosts_up, "timedout", (json_int_t)sum->hosts_timedout,
+	                 "ports", jsonl_counts(sum->counts), "probes_sent",
+	                 (json_int_t)sum->probes_sent, "retries", (json_int_t)sum->retries, "start",
+	                 sum->start, "end", sum->end, "duration_s", sum->elapsed));
 
 	if (fflush(s->f) != 0)
 		r = -EIO;
@@ -95,10 +95,10 @@ static int jsonl_end(struct out_stream *s, const struct scan_summary *sum)
 }
 
 const struct out_format out_jsonl = {
-	.name = "json-lines",
-	.flag = "-oJ",
-	.ext = ".jsonl",
-	.begin = jsonl_begin,
-	.host = jsonl_host,
-	.end = jsonl_end,
+    .name = "json-lines",
+    .flag = "-oJ",
+    .ext = ".jsonl",
+    .begin = jsonl_begin,
+    .host = jsonl_host,
+    .end = jsonl_end,
 };

@@ -40,7 +40,7 @@ static int normal_begin(struct out_stream *s)
 		fprintf(s->f, "Starting portscope %s at %s\n", in->version, when);
 	} else {
 		fprintf(s->f, "# portscope %s scan initiated %s as: %s\n", in->version,
-			out_ctime(in->start, when, sizeof(when)), in->args);
+		        out_ctime(in->start, when, sizeof(when)), in->args);
 	}
 	return ferror(s->f) ? -EIO : 0;
 }
@@ -68,7 +68,7 @@ static int normal_table(struct out_stream *s, const struct scan_host *h, enum sc
 		if (table_cellf(t, "%u/%s", h->ports[i], proto) < 0 ||
 		    table_cell_color(t, scan_state_name(st), normal_state_color(st)) < 0 ||
 		    table_cell(t, out_service_name(h->ports[i], h->proto, svc, sizeof(svc))
-				      ?: "unknown") < 0 ||
+		                      ?: "unknown") < 0 ||
 		    (in->reason && table_cell(t, scan_reason_name(scan_res_reason(h->res[i]))) < 0))
 			goto out;
 	}
@@ -104,11 +104,11 @@ static int normal_host(struct out_stream *s, const struct scan_host *h)
 	if (hidden != SCAN_PENDING && h->counts[hidden]) {
 		if (shown == 0)
 			fprintf(s->f, "All %zu scanned ports on %s are in ignored states.\n",
-				h->nports, addr);
+			        h->nports, addr);
 		fprintf(s->f, "Not shown: %llu %s %s port%s (%s)\n",
-			(unsigned long long)h->counts[hidden], scan_state_name(hidden), proto,
-			h->counts[hidden] == 1 ? "" : "s",
-			out_reason_counts(h, hidden, false, reasons, sizeof(reasons)));
+		        (unsigned long long)h->counts[hidden], scan_state_name(hidden), proto,
+		        h->counts[hidden] == 1 ? "" : "s",
+		        out_reason_counts(h, hidden, false, reasons, sizeof(reasons)));
 	}
 	r = shown ? normal_table(s, h, hidden) : 0;
 	if (r < 0)
@@ -127,15 +127,15 @@ static int normal_end(struct out_stream *s, const struct scan_summary *sum)
 		fprintf(s->f, "portscope done: %s\n", line);
 	else
 		fprintf(s->f, "# portscope done at %s -- %s\n",
-			out_ctime(sum->end, when, sizeof(when)), line);
+		        out_ctime(sum->end, when, sizeof(when)), line);
 	return fflush(s->f) != 0 || ferror(s->f) ? -EIO : 0;
 }
 
 const struct out_format out_normal = {
-	.name = "normal",
-	.flag = "-oN",
-	.ext = ".nmap",
-	.begin = normal_begin,
-	.host = normal_host,
-	.end = normal_end,
+    .name = "normal",
+    .flag = "-oN",
+    .ext = ".nmap",
+    .begin = normal_begin,
+    .host = normal_host,
+    .end = normal_end,
 };

@@ -24,7 +24,7 @@ static int xml_attr(xmlTextWriterPtr w, const char *name, const char *value)
 }
 
 __attribute__((format(printf, 3, 4))) static int xml_attrf(xmlTextWriterPtr w, const char *name,
-							    const char *fmt, ...)
+                                                           const char *fmt, ...)
 {
 	va_list ap;
 	int r;
@@ -85,7 +85,8 @@ static int xml_begin(struct out_stream *s)
 	    xml_attr(w, "startstr", out_ctime(in->start, when, sizeof(when))) ||
 	    xml_attr(w, "version", in->version) || xml_attr(w, "profile_name", "portscope") ||
 	    xml_attr(w, "xmloutputversion", "1.05") || xml_start(w, "scaninfo") ||
-	    xml_attr(w, "type", in->scan_type) || xml_attr(w, "protocol", out_proto_name(in->proto)) ||
+	    xml_attr(w, "type", in->scan_type) ||
+	    xml_attr(w, "protocol", out_proto_name(in->proto)) ||
 	    xml_attrf(w, "numservices", "%zu", in->ports->n) || xml_attr(w, "services", services) ||
 	    xml_endel(w) || xml_start(w, "verbose") || xml_attr(w, "level", "0") || xml_endel(w) ||
 	    xml_start(w, "debugging") || xml_attr(w, "level", "0") || xml_endel(w))
@@ -101,7 +102,7 @@ fail:
 
 static int xml_extraports(xmlTextWriterPtr w, const struct scan_host *h, enum scan_state hidden)
 {
-	uint64_t n[SCAN_REASON_MAX] = { 0 };
+	uint64_t n[SCAN_REASON_MAX] = {0};
 
 	if (xml_start(w, "extraports") || xml_attr(w, "state", scan_state_name(hidden)) ||
 	    xml_attrf(w, "count", "%llu", (unsigned long long)h->counts[hidden]))
@@ -111,9 +112,9 @@ static int xml_extraports(xmlTextWriterPtr w, const struct scan_host *h, enum sc
 			n[scan_res_reason(h->res[i])]++;
 	for (int r = 0; r < SCAN_REASON_MAX; r++)
 		if (n[r] && (xml_start(w, "extrareasons") ||
-			     xml_attr(w, "reason", scan_reason_name((enum scan_reason)r)) ||
-			     xml_attrf(w, "count", "%llu", (unsigned long long)n[r]) ||
-			     xml_attr(w, "proto", out_proto_name(h->proto)) || xml_endel(w)))
+		             xml_attr(w, "reason", scan_reason_name((enum scan_reason)r)) ||
+		             xml_attrf(w, "count", "%llu", (unsigned long long)n[r]) ||
+		             xml_attr(w, "proto", out_proto_name(h->proto)) || xml_endel(w)))
 			return -EIO;
 	return xml_endel(w);
 }
@@ -130,7 +131,7 @@ static int xml_port(xmlTextWriterPtr w, const struct scan_host *h, size_t i)
 	    xml_attr(w, "reason_ttl", "0") || xml_endel(w))
 		return -EIO;
 	if (name && (xml_start(w, "service") || xml_attr(w, "name", name) ||
-		     xml_attr(w, "method", "table") || xml_attr(w, "conf", "3") || xml_endel(w)))
+	             xml_attr(w, "method", "table") || xml_attr(w, "conf", "3") || xml_endel(w)))
 		return -EIO;
 	return xml_endel(w);
 }
@@ -154,8 +155,8 @@ static int xml_host(struct out_stream *s, const struct scan_host *h)
 	    xml_attr(w, "state", "up") || xml_attr(w, "reason", "user-set") ||
 	    xml_attr(w, "reason_ttl", "0") || xml_endel(w) || xml_start(w, "address") ||
 	    xml_attr(w, "addr", addr) ||
-	    xml_attr(w, "addrtype", h->addr.family == AF_INET6 ? "ipv6" : "ipv4") ||
-	    xml_endel(w) || xml_start(w, "hostnames") || xml_endel(w))
+	    xml_attr(w, "addrtype", h->addr.family == AF_INET6 ? "ipv6" : "ipv4") || xml_endel(w) ||
+	    xml_start(w, "hostnames") || xml_endel(w))
 		return -EIO;
 	if (!h->timedout) {
 		if (xml_start(w, "ports"))
@@ -205,10 +206,10 @@ out:
 }
 
 const struct out_format out_xml = {
-	.name = "xml",
-	.flag = "-oX",
-	.ext = ".xml",
-	.begin = xml_begin,
-	.host = xml_host,
-	.end = xml_end,
+    .name = "xml",
+    .flag = "-oX",
+    .ext = ".xml",
+    .begin = xml_begin,
+    .host = xml_host,
+    .end = xml_end,
 };

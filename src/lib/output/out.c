@@ -7,11 +7,7 @@
 #include "output/out.h"
 
 const struct out_format *const out_formats[] = {
-	&out_normal,
-	&out_jsonl,
-	&out_xml,
-	&out_grepable,
-	NULL,
+    &out_normal, &out_jsonl, &out_xml, &out_grepable, NULL,
 };
 
 const struct out_format *out_format_find(const char *name_or_flag)
@@ -51,9 +47,9 @@ bool out_port_shown(const struct scan_host *h, size_t i, enum scan_state hidden,
 }
 
 const char *out_reason_counts(const struct scan_host *h, enum scan_state st, bool with_counts,
-			      char *buf, size_t len)
+                              char *buf, size_t len)
 {
-	uint64_t n[SCAN_REASON_MAX] = { 0 };
+	uint64_t n[SCAN_REASON_MAX] = {0};
 	size_t used = 0;
 
 	buf[0] = '\0';
@@ -67,10 +63,11 @@ const char *out_reason_counts(const struct scan_host *h, enum scan_state st, boo
 			continue;
 		if (with_counts)
 			w = snprintf(buf + used, len - used, "%s%llu %s", used ? ", " : "",
-				     (unsigned long long)n[r], scan_reason_name((enum scan_reason)r));
+			             (unsigned long long)n[r],
+			             scan_reason_name((enum scan_reason)r));
 		else
 			w = snprintf(buf + used, len - used, "%s%s", used ? ", " : "",
-				     scan_reason_name((enum scan_reason)r));
+			             scan_reason_name((enum scan_reason)r));
 		if (w < 0 || (size_t)w >= len - used)
 			break;
 		used += (size_t)w;
@@ -93,10 +90,10 @@ char *out_port_ranges(const struct portlist *pl)
 			j++;
 		if (j == i)
 			used += (size_t)snprintf(s + used, cap - used, "%s%u", used ? "," : "",
-						 pl->ports[i]);
+			                         pl->ports[i]);
 		else
 			used += (size_t)snprintf(s + used, cap - used, "%s%u-%u", used ? "," : "",
-						 pl->ports[i], pl->ports[j]);
+			                         pl->ports[i], pl->ports[j]);
 		i = j + 1;
 	}
 	return s;
@@ -120,7 +117,7 @@ const char *out_ctime(double t, char *buf, size_t len)
 const char *out_done_line(const struct scan_summary *sum, char *buf, size_t len)
 {
 	snprintf(buf, len, "%llu IP address%s (%llu host%s up) scanned in %.2f seconds",
-		 (unsigned long long)sum->hosts_total, sum->hosts_total == 1 ? "" : "es",
-		 (unsigned long long)sum->hosts_up, sum->hosts_up == 1 ? "" : "s", sum->elapsed);
+	         (unsigned long long)sum->hosts_total, sum->hosts_total == 1 ? "" : "es",
+	         (unsigned long long)sum->hosts_up, sum->hosts_up == 1 ? "" : "s", sum->elapsed);
 	return buf;
 }

@@ -19,16 +19,16 @@
 
 /* What every format needs to know about the scan. */
 struct out_info {
-	const char *version;         /* portscope version */
-	const char *args;            /* the command line, as one string */
-	const char *scan_type;       /* nmap XML scaninfo type: "connect" */
-	int proto;                   /* IPPROTO_TCP */
+	const char *version;   /* portscope version */
+	const char *args;      /* the command line, as one string */
+	const char *scan_type; /* nmap XML scaninfo type: "connect" */
+	int proto;             /* IPPROTO_TCP */
 	const struct portlist *ports;
-	bool open_only;              /* --open */
-	bool reason;                 /* --reason */
-	bool color;                  /* colour escapes (normal output on a terminal) */
-	bool interactive;            /* normal output to stdout: no '#' comment lines */
-	double start;                /* wall clock, seconds since the epoch */
+	bool open_only;   /* --open */
+	bool reason;      /* --reason */
+	bool color;       /* colour escapes (normal output on a terminal) */
+	bool interactive; /* normal output to stdout: no '#' comment lines */
+	double start;     /* wall clock, seconds since the epoch */
 };
 
 struct out_stream;
@@ -72,7 +72,7 @@ bool out_port_shown(const struct scan_host *h, size_t i, enum scan_state hidden,
  * Returns buf.
  */
 const char *out_reason_counts(const struct scan_host *h, enum scan_state st, bool with_counts,
-			      char *buf, size_t len);
+                              char *buf, size_t len);
 
 /* Formats a port list as ranges, "1-21,23,80", into a new string (NULL: no memory). */
 char *out_port_ranges(const struct portlist *pl);

@@ -13,7 +13,7 @@ void out_progress_update(struct out_progress *p, const struct scan_progress *sp)
 	rate = sp->elapsed > 0 ? (double)sp->sent / sp->elapsed : 0;
 	eta = sp->done ? sp->elapsed * (double)(sp->total - sp->done) / (double)sp->done : 0;
 	n = fprintf(p->f, "\r  %5.1f%%  %8.0f probes/s  %llu open  ETA %d:%02d ", pct, rate,
-		    (unsigned long long)sp->found, (int)eta / 60, (int)eta % 60);
+	            (unsigned long long)sp->found, (int)eta / 60, (int)eta % 60);
 	if (n > 0 && (size_t)n > p->width)
 		p->width = (size_t)n;
 	fflush(p->f);

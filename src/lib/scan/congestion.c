@@ -15,14 +15,14 @@ static uint32_t cc_clamp_rto(const struct cc_params *p, int64_t rto)
 void cc_init(struct cc_state *cc, const struct cc_params *p, uint64_t now_us)
 {
 	*cc = (struct cc_state){
-		.p = *p,
-		.cwnd = p->cwnd_init,
-		.ssthresh = p->ssthresh_init,
-		.limit = p->cwnd_max,
-		.rto_us = cc_clamp_rto(p, p->initial_rtt_us),
-		.start_us = now_us,
-		.last_send_us = 0,
-		.tokens = 1,
+	    .p = *p,
+	    .cwnd = p->cwnd_init,
+	    .ssthresh = p->ssthresh_init,
+	    .limit = p->cwnd_max,
+	    .rto_us = cc_clamp_rto(p, p->initial_rtt_us),
+	    .start_us = now_us,
+	    .last_send_us = 0,
+	    .tokens = 1,
 	};
 	if (cc->cwnd < p->cwnd_min)
 		cc->cwnd = p->cwnd_min;
@@ -51,8 +51,7 @@ static void cc_update_rtt(struct cc_state *cc, int64_t rtt)
  * Cuts the window to factor times itself (and ssthresh too when loss is
  * certain), once per round trip: only probes sent after the last cut count.
  */
-static void cc_cut(struct cc_state *cc, uint64_t sent_us, uint64_t now_us, double factor,
-		   bool loss)
+static void cc_cut(struct cc_state *cc, uint64_t sent_us, uint64_t now_us, double factor, bool loss)
 {
 	if (cc->last_cut_us && sent_us < cc->last_cut_us)
 		return;

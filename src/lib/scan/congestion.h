@@ -33,21 +33,21 @@ struct cc_params {
 	unsigned max_retries;
 	double cwnd_init, cwnd_min, cwnd_max; /* probes in flight */
 	double ssthresh_init;
-	uint32_t scan_delay_us;               /* gap between two probes, 0 none */
-	double min_rate, max_rate;            /* probes per second, 0 none */
+	uint32_t scan_delay_us;    /* gap between two probes, 0 none */
+	double min_rate, max_rate; /* probes per second, 0 none */
 };
 
 struct cc_state {
 	struct cc_params p;
 	double cwnd, ssthresh;
-	double limit;          /* hard cap from resources (cc_on_emfile), <= cwnd_max */
+	double limit; /* hard cap from resources (cc_on_emfile), <= cwnd_max */
 	int64_t srtt_us, rttvar_us;
 	bool have_rtt;
 	uint32_t rto_us;
-	unsigned max_ok_try;   /* highest try number that got a reply (0 = first) */
-	uint64_t last_cut_us;  /* when the window was last cut */
+	unsigned max_ok_try;  /* highest try number that got a reply (0 = first) */
+	uint64_t last_cut_us; /* when the window was last cut */
 	uint64_t start_us, last_send_us;
-	double tokens;         /* max_rate bucket */
+	double tokens; /* max_rate bucket */
 	uint64_t sent, replies, timeouts, drops;
 };
 

@@ -27,12 +27,12 @@
 #include "net/perm.h"
 #include "scan/engine.h"
 
-#define SCAN_CHUNK 64                 /* indexes a worker takes at a time */
+#define SCAN_CHUNK         64         /* indexes a worker takes at a time */
 #define SCAN_GROUP_RESULTS (1u << 20) /* (host, port) results per host group */
-#define SCAN_MAX_GROUP 4096           /* hosts per group */
-#define SCAN_MAX_THREADS 4
-#define SCAN_MAX_WINDOW 16384
-#define SCAN_STARVE_US (5 * 1000000ull) /* no descriptor, nothing in flight: give up */
+#define SCAN_MAX_GROUP     4096       /* hosts per group */
+#define SCAN_MAX_THREADS   4
+#define SCAN_MAX_WINDOW    16384
+#define SCAN_STARVE_US     (5 * 1000000ull) /* no descriptor, nothing in flight: give up */
 
 struct scan_ghost {
 	struct target_addr addr;
@@ -51,18 +51,18 @@ struct scan_group {
 	size_t nhosts, nports;
 	uint8_t *res; /* nhosts * nports, host-major */
 	struct perm perm;
-	uint64_t total;           /* nhosts * nports */
+	uint64_t total;            /* nhosts * nports */
 	atomic_uint_fast64_t next; /* next index to hand out */
 	uint64_t start_us;
-	atomic_int error;          /* first failure, stops everyone */
+	atomic_int error; /* first failure, stops everyone */
 	atomic_uint_fast64_t *done, *sent, *found, *retries;
 };
 
 struct scan_item {
 	uint32_t host, pidx;
-	uint8_t tries;   /* sends before this one */
-	uint8_t agains;  /* self-connects so far */
-	bool confirm;    /* second probe confirming a local open */
+	uint8_t tries;  /* sends before this one */
+	uint8_t agains; /* self-connects so far */
+	bool confirm;   /* second probe confirming a local open */
 };
 
 struct scan_probe {
@@ -85,8 +85,8 @@ struct scan_worker {
 	size_t qcap, qhead, qlen;
 	uint64_t chunk_next, chunk_end;
 	bool indexes_left;
-	int spare;               /* a descriptor handed back for reuse (v.reuse), or -1 */
-	uint64_t starve_since;   /* when EMFILE hit with nothing in flight, 0 otherwise */
+	int spare;             /* a descriptor handed back for reuse (v.reuse), or -1 */
+	uint64_t starve_since; /* when EMFILE hit with nothing in flight, 0 otherwise */
 	unsigned fp_tries, fp_hits, fp_skip; /* immediate-answer sampling */
 	pthread_mutex_t *fin_lock;
 	pthread_cond_t *fin_cond;
@@ -110,7 +110,7 @@ static double scan_wall(void)
 }
 
 __attribute__((format(printf, 3, 4))) static void scan_fail(char *why, size_t whylen,
-							     const char *fmt, ...)
+                                                            const char *fmt, ...)
 {
 	va_list ap;
 
@@ -205,8 +205,8 @@ static bool scan_next_item(struct scan_worker *w, struct scan_item *it)
 		w->chunk_end = start + SCAN_CHUNK < g->total ? start + SCAN_CHUNK : g->total;
 	}
 	v = perm_at(&g->perm, w->chunk_next++);
-	*it = (struct scan_item){ .host = (uint32_t)(v % g->nhosts),
-				  .pidx = (uint32_t)(v / g->nhosts) };
+	*it = (struct scan_item){.host = (uint32_t)(v % g->nhosts),
+	                         .pidx = (uint32_t)(v / g->nhosts)};
 	return true;
 }
 
@@ -225,7 +225,7 @@ static bool scan_host_expired(struct scan_group *g, uint32_t host, uint64_t now)
 
 /* Records a decided port and reports it. */
 static void scan_record(struct scan_worker *w, const struct scan_item *it, enum scan_state st,
-			enum scan_reason why, uint32_t rtt_us)
+                        enum scan_reason why, uint32_t rtt_us)
 {
 	struct scan_group *g = w->g;
 	struct scan_ghost *h = &g->hosts[it->host];
@@ -242,12 +242,12 @@ static void scan_record(struct scan_worker *w, const struct scan_item *it, enum 
 	}
 	if (g->sink->on_port) {
 		struct scan_result r = {
-			.addr = &h->addr,
-			.proto = g->cfg->tech->proto,
-			.port = g->cfg->ports->ports[it->pidx],
-			.state = st,
-			.reason = why,
-			.rtt_us = rtt_us,
+		    .addr = &h->addr,
+		    .proto = g->cfg->tech->proto,
+		    .port = g->cfg->ports->ports[it->pidx],
+		    .state = st,
+		    .reason = why,
+		    .rtt_us = rtt_us,
 		};
 
 		pthread_mutex_lock(g->sink_lock);
@@ -258,7 +258,7 @@ static void scan_record(struct scan_worker *w, const struct scan_item *it, enum 
 
 /* A probe sent at sent_us got verdict v at now. */
 static void scan_decide(struct scan_worker *w, const struct scan_item *it, uint64_t sent_us,
-			uint64_t now, const struct scan_verdict *v)
+                        uint64_t now, const struct scan_verdict *v)
 {
 	struct scan_item again = *it;
 	uint32_t rtt = now > sent_us ? (uint32_t)(now - sent_us) : 1;
@@ -317,7 +317,7 @@ static void scan_list_append(struct scan_worker *w, uint32_t s)
 }
 
 static void scan_fill_sa(const struct scan_group *g, const struct scan_item *it,
-			 struct sockaddr_storage *sa, socklen_t *len)
+                         struct sockaddr_storage *sa, socklen_t *len)
 {
 	const struct scan_ghost *h = &g->hosts[it->host];
 	uint16_t port = htons(g->cfg->ports->ports[it->pidx]);
@@ -332,7 +332,7 @@ static void scan_fill_sa(const struct scan_group *g, const struct scan_item *it,
 
 /* A silent probe: send again or call it no-response. */
 static void scan_silent(struct scan_worker *w, const struct scan_item *it, uint64_t sent_us,
-			uint64_t now)
+                        uint64_t now)
 {
 	cc_on_timeout(&w->cc, sent_us, now);
 	if (it->tries < cc_retries_allowed(&w->cc)) {
@@ -393,7 +393,7 @@ static int scan_launch_one(struct scan_worker *w, const struct scan_item *it, ui
 {
 	const struct scan_technique *t = w->g->cfg->tech;
 	struct sockaddr_storage sa;
-	struct scan_verdict v = { 0 };
+	struct scan_verdict v = {0};
 	socklen_t salen;
 	int fd = w->spare, r;
 	uint32_t s;
@@ -429,9 +429,9 @@ static int scan_launch_one(struct scan_worker *w, const struct scan_item *it, ui
 		return 0;
 	}
 	s = w->free[--w->nfree];
-	w->slots[s] = (struct scan_probe){ .fd = fd, .it = *it, .sent_us = now };
+	w->slots[s] = (struct scan_probe){.fd = fd, .it = *it, .sent_us = now};
 	if (epoll_ctl(w->ep, EPOLL_CTL_ADD, fd,
-		      &(struct epoll_event){ .events = EPOLLOUT, .data.u32 = s }) < 0) {
+	              &(struct epoll_event){.events = EPOLLOUT, .data.u32 = s}) < 0) {
 		r = -errno;
 		t->probe_close(fd, SCAN_PENDING);
 		w->slots[s].fd = -1;
@@ -482,7 +482,7 @@ static void scan_events(struct scan_worker *w, const struct epoll_event *ev, int
 		uint32_t s = ev[i].data.u32;
 		struct scan_probe *p = &w->slots[s];
 		struct sockaddr_storage sa;
-		struct scan_verdict v = { 0 };
+		struct scan_verdict v = {0};
 		struct scan_item it;
 		uint64_t sent;
 		socklen_t salen;
@@ -597,9 +597,9 @@ static void *scan_worker_main(void *arg)
 }
 
 static int scan_worker_init(struct scan_worker *w, const struct cc_params *p, unsigned nslots,
-			    uint64_t now)
+                            uint64_t now)
 {
-	*w = (struct scan_worker){ .ep = -1, .spare = -1, .head = UINT32_MAX, .tail = UINT32_MAX };
+	*w = (struct scan_worker){.ep = -1, .spare = -1, .head = UINT32_MAX, .tail = UINT32_MAX};
 	w->ep = epoll_create1(EPOLL_CLOEXEC);
 	if (w->ep < 0)
 		return -errno;
@@ -659,8 +659,8 @@ static struct cc_params scan_share(const struct cc_params *p, unsigned n)
 }
 
 static void scan_progress(const struct scan_config *cfg, const struct scan_sink *sink,
-			  pthread_mutex_t *lock, const struct scan_group *g, uint64_t total,
-			  uint64_t t0)
+                          pthread_mutex_t *lock, const struct scan_group *g, uint64_t total,
+                          uint64_t t0)
 {
 	struct scan_progress pr;
 
@@ -668,11 +668,11 @@ static void scan_progress(const struct scan_config *cfg, const struct scan_sink 
 		return;
 	(void)cfg;
 	pr = (struct scan_progress){
-		.done = atomic_load(g->done),
-		.total = total,
-		.sent = atomic_load(g->sent),
-		.found = atomic_load(g->found),
-		.elapsed = (double)(scan_now_us() - t0) / 1e6,
+	    .done = atomic_load(g->done),
+	    .total = total,
+	    .sent = atomic_load(g->sent),
+	    .found = atomic_load(g->found),
+	    .elapsed = (double)(scan_now_us() - t0) / 1e6,
 	};
 	pthread_mutex_lock(lock);
 	sink->on_progress(sink->ctx, &pr);
@@ -681,7 +681,7 @@ static void scan_progress(const struct scan_config *cfg, const struct scan_sink 
 
 /* Reports the group's hosts in target order and adds them to the summary. */
 static void scan_report_group(struct scan_group *g, struct scan_worker *w0, double start,
-			      struct scan_summary *sum, pthread_mutex_t *lock)
+                              struct scan_summary *sum, pthread_mutex_t *lock)
 {
 	const struct scan_sink *sink = g->sink;
 
@@ -689,18 +689,18 @@ static void scan_report_group(struct scan_group *g, struct scan_worker *w0, doub
 		struct scan_ghost *gh = &g->hosts[i];
 		uint64_t n = atomic_load(&gh->rtt_n);
 		struct scan_host h = {
-			.addr = gh->addr,
-			.up = true,
-			.timedout = atomic_load(&gh->timedout),
-			.srtt_us = n ? (uint32_t)(atomic_load(&gh->rtt_sum_us) / n) : 0,
-			.rttvar_us = (uint32_t)w0->cc.rttvar_us,
-			.rto_us = cc_rto_us(&w0->cc),
-			.proto = g->cfg->tech->proto,
-			.nports = g->nports,
-			.ports = g->cfg->ports->ports,
-			.res = g->res + i * g->nports,
-			.start = start,
-			.end = scan_wall(),
+		    .addr = gh->addr,
+		    .up = true,
+		    .timedout = atomic_load(&gh->timedout),
+		    .srtt_us = n ? (uint32_t)(atomic_load(&gh->rtt_sum_us) / n) : 0,
+		    .rttvar_us = (uint32_t)w0->cc.rttvar_us,
+		    .rto_us = cc_rto_us(&w0->cc),
+		    .proto = g->cfg->tech->proto,
+		    .nports = g->nports,
+		    .ports = g->cfg->ports->ports,
+		    .res = g->res + i * g->nports,
+		    .start = start,
+		    .end = scan_wall(),
 		};
 
 		for (size_t p = 0; p < g->nports; p++)
@@ -718,7 +718,7 @@ static void scan_report_group(struct scan_group *g, struct scan_worker *w0, doub
 }
 
 static int scan_fill_hosts(const struct scan_config *cfg, struct scan_group *g,
-			   const struct perm *hperm, uint64_t h0)
+                           const struct perm *hperm, uint64_t h0)
 {
 	for (size_t i = 0; i < g->nhosts; i++) {
 		struct scan_ghost *h = &g->hosts[i];
@@ -768,8 +768,7 @@ static int scan_check_config(const struct scan_config *cfg, char *why, size_t wh
 	return 0;
 }
 
-int scan_run(const struct scan_config *cfg, const struct scan_sink *sink, char *why,
-	     size_t whylen)
+int scan_run(const struct scan_config *cfg, const struct scan_sink *sink, char *why, size_t whylen)
 {
 	pthread_mutex_t sink_lock = PTHREAD_MUTEX_INITIALIZER;
 	pthread_mutex_t fin_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -777,8 +776,8 @@ int scan_run(const struct scan_config *cfg, const struct scan_sink *sink, char *
 	pthread_condattr_t ca;
 	atomic_uint_fast64_t done = 0, sent = 0, found = 0, retries = 0;
 	struct scan_worker workers[SCAN_MAX_THREADS];
-	struct scan_summary sum = { 0 };
-	struct scan_group g = { 0 };
+	struct scan_summary sum = {0};
+	struct scan_group g = {0};
 	struct perm hperm;
 	uint64_t nhosts, group, total, t0 = scan_now_us();
 	unsigned nthreads, budget, finished = 0, nworkers = 0;
@@ -808,15 +807,20 @@ int scan_run(const struct scan_config *cfg, const struct scan_sink *sink, char *
 
 	sum.start = scan_wall();
 	sum.hosts_total = nhosts;
-	g = (struct scan_group){ .cfg = cfg, .sink = sink, .sink_lock = &sink_lock,
-				 .nports = cfg->ports->n, .done = &done, .sent = &sent,
-				 .found = &found, .retries = &retries };
+	g = (struct scan_group){.cfg = cfg,
+	                        .sink = sink,
+	                        .sink_lock = &sink_lock,
+	                        .nports = cfg->ports->n,
+	                        .done = &done,
+	                        .sent = &sent,
+	                        .found = &found,
+	                        .retries = &retries};
 	g.hosts = calloc(group, sizeof(*g.hosts));
 	g.res = malloc(group * cfg->ports->n);
 	if (!g.hosts || !g.res) {
 		r = -ENOMEM;
 		scan_fail(why, whylen, "out of memory for a host group of %llu hosts",
-			  (unsigned long long)group);
+		          (unsigned long long)group);
 		goto out;
 	}
 	for (; nworkers < nthreads; nworkers++) {
@@ -843,7 +847,7 @@ int scan_run(const struct scan_config *cfg, const struct scan_sink *sink, char *
 		r = scan_fill_hosts(cfg, &g, &hperm, h0);
 		if (r < 0) {
 			scan_fail(why, whylen, "target %llu missing from the set",
-				  (unsigned long long)h0);
+			          (unsigned long long)h0);
 			goto out;
 		}
 		perm_init(&g.perm, g.total, cfg->seed + h0);
@@ -851,7 +855,7 @@ int scan_run(const struct scan_config *cfg, const struct scan_sink *sink, char *
 		finished = 0;
 		for (; started < nthreads; started++) {
 			r = pthread_create(&workers[started].thread, NULL, scan_worker_main,
-					   &workers[started]);
+			                   &workers[started]);
 			if (r) {
 				scan_set_error(&g, -r);
 				break;
@@ -880,9 +884,10 @@ int scan_run(const struct scan_config *cfg, const struct scan_sink *sink, char *
 		r = atomic_load(&g.error);
 		if (r < 0) {
 			if (r == -EMFILE)
-				scan_fail(why, whylen, "out of file descriptors for %llu s with "
-					  "nothing in flight (raise ulimit -n)",
-					  (unsigned long long)(SCAN_STARVE_US / 1000000));
+				scan_fail(why, whylen,
+				          "out of file descriptors for %llu s with "
+				          "nothing in flight (raise ulimit -n)",
+				          (unsigned long long)(SCAN_STARVE_US / 1000000));
 			else
 				scan_fail(why, whylen, "scan failed: %s", strerror(-r));
 			goto out;

@@ -29,12 +29,12 @@ struct scan_config {
 	const struct targetset *targets; /* sealed */
 	const struct portlist *ports;    /* ports of tech->proto */
 	const struct scan_technique *tech;
-	struct cc_params cc;             /* for the whole scan; split over the threads */
-	uint64_t host_timeout_us;        /* 0: none */
-	uint64_t seed;                   /* order of (host, port) probes */
-	bool randomize_hosts;            /* hosts in a seeded random order, not target order */
-	unsigned threads;                /* 0: one per CPU, at most 4 */
-	unsigned hostgroup;              /* hosts per group; 0: automatic */
+	struct cc_params cc;      /* for the whole scan; split over the threads */
+	uint64_t host_timeout_us; /* 0: none */
+	uint64_t seed;            /* order of (host, port) probes */
+	bool randomize_hosts;     /* hosts in a seeded random order, not target order */
+	unsigned threads;         /* 0: one per CPU, at most 4 */
+	unsigned hostgroup;       /* hosts per group; 0: automatic */
 };
 
 /*
@@ -48,5 +48,4 @@ unsigned scan_fd_budget(void);
  * or a negative errno with a reason in why: -EMFILE (no descriptor for seconds
  * while nothing was in flight), -ENOMEM, or a technique's failure (-EAFNOSUPPORT …).
  */
-int scan_run(const struct scan_config *cfg, const struct scan_sink *sink, char *why,
-	     size_t whylen);
+int scan_run(const struct scan_config *cfg, const struct scan_sink *sink, char *why, size_t whylen);

@@ -61,27 +61,27 @@ static inline enum scan_reason scan_res_reason(uint8_t b)
 /* One port's answer, delivered as it arrives. */
 struct scan_result {
 	const struct target_addr *addr;
-	int proto;          /* IPPROTO_TCP or IPPROTO_UDP */
+	int proto; /* IPPROTO_TCP or IPPROTO_UDP */
 	uint16_t port;
 	enum scan_state state;
 	enum scan_reason reason;
-	uint32_t rtt_us;    /* 0 when no reply (no-response) */
+	uint32_t rtt_us; /* 0 when no reply (no-response) */
 };
 
 /* A host whose ports are all decided, delivered once per host. */
 struct scan_host {
 	struct target_addr addr;
-	bool up;                /* connect scans treat every target as up (-Pn) */
-	bool timedout;          /* --host-timeout expired: res is incomplete */
-	uint32_t srtt_us;       /* smoothed reply time, 0 when nothing replied */
+	bool up;          /* connect scans treat every target as up (-Pn) */
+	bool timedout;    /* --host-timeout expired: res is incomplete */
+	uint32_t srtt_us; /* smoothed reply time, 0 when nothing replied */
 	uint32_t rttvar_us;
-	uint32_t rto_us;        /* probe timeout in force at the end */
-	int proto;              /* protocol of the ports below */
+	uint32_t rto_us; /* probe timeout in force at the end */
+	int proto;       /* protocol of the ports below */
 	size_t nports;
-	const uint16_t *ports;  /* the scanned ports, ascending */
-	const uint8_t *res;     /* scan_res_pack() per entry of ports */
+	const uint16_t *ports; /* the scanned ports, ascending */
+	const uint8_t *res;    /* scan_res_pack() per entry of ports */
 	uint64_t counts[SCAN_STATE_MAX];
-	double start, end;      /* wall clock, seconds since the epoch */
+	double start, end; /* wall clock, seconds since the epoch */
 };
 
 /* The whole scan, delivered last. */
@@ -89,8 +89,8 @@ struct scan_summary {
 	uint64_t hosts_total, hosts_up, hosts_timedout;
 	uint64_t counts[SCAN_STATE_MAX]; /* ports per state over all hosts */
 	uint64_t probes_sent, retries;
-	double start, end;               /* wall clock, seconds since the epoch */
-	double elapsed;                  /* monotonic seconds */
+	double start, end; /* wall clock, seconds since the epoch */
+	double elapsed;    /* monotonic seconds */
 };
 
 /* Progress, delivered a few times a second from one thread. */

@@ -20,30 +20,31 @@ static int connect_errno_verdict(int err, struct scan_verdict *v)
 	case EINTR:
 		return SCAN_PROBE_PENDING;
 	case ECONNREFUSED:
-		*v = (struct scan_verdict){ .state = SCAN_CLOSED, .reason = SCAN_REASON_CONN_REFUSED };
+		*v =
+		    (struct scan_verdict){.state = SCAN_CLOSED, .reason = SCAN_REASON_CONN_REFUSED};
 		return SCAN_PROBE_DONE;
 	case ECONNRESET:
-		*v = (struct scan_verdict){ .state = SCAN_CLOSED, .reason = SCAN_REASON_RESET };
+		*v = (struct scan_verdict){.state = SCAN_CLOSED, .reason = SCAN_REASON_RESET};
 		return SCAN_PROBE_DONE;
 	case EHOSTUNREACH:
 	case EHOSTDOWN:
-		*v = (struct scan_verdict){ .state = SCAN_FILTERED,
-					    .reason = SCAN_REASON_HOST_UNREACH };
+		*v = (struct scan_verdict){.state = SCAN_FILTERED,
+		                           .reason = SCAN_REASON_HOST_UNREACH};
 		return SCAN_PROBE_DONE;
 	case ENETUNREACH:
 	case ENETDOWN:
-		*v = (struct scan_verdict){ .state = SCAN_FILTERED,
-					    .reason = SCAN_REASON_NET_UNREACH };
+		*v = (struct scan_verdict){.state = SCAN_FILTERED,
+		                           .reason = SCAN_REASON_NET_UNREACH};
 		return SCAN_PROBE_DONE;
 	case EACCES:
 	case EPERM:
 		/* An ICMP "administratively prohibited" answer, or a local firewall reject. */
-		*v = (struct scan_verdict){ .state = SCAN_FILTERED,
-					    .reason = SCAN_REASON_ADMIN_PROHIBITED };
+		*v = (struct scan_verdict){.state = SCAN_FILTERED,
+		                           .reason = SCAN_REASON_ADMIN_PROHIBITED};
 		return SCAN_PROBE_DONE;
 	case ETIMEDOUT:
-		*v = (struct scan_verdict){ .state = SCAN_FILTERED,
-					    .reason = SCAN_REASON_NO_RESPONSE };
+		*v = (struct scan_verdict){.state = SCAN_FILTERED,
+		                           .reason = SCAN_REASON_NO_RESPONSE};
 		return SCAN_PROBE_DONE;
 	default:
 		return -err;
@@ -51,7 +52,7 @@ static int connect_errno_verdict(int err, struct scan_verdict *v)
 }
 
 static bool connect_same_endpoint(const struct sockaddr_storage *a, const struct sockaddr *b,
-				  bool with_port)
+                                  bool with_port)
 {
 	if (a->ss_family != b->sa_family)
 		return false;
@@ -80,7 +81,7 @@ static int connect_established(int fd, const struct sockaddr *sa, struct scan_ve
 	struct sockaddr_storage local;
 	socklen_t len = sizeof(local);
 
-	*v = (struct scan_verdict){ .state = SCAN_OPEN, .reason = SCAN_REASON_SYN_ACK };
+	*v = (struct scan_verdict){.state = SCAN_OPEN, .reason = SCAN_REASON_SYN_ACK};
 	if (getsockname(fd, (struct sockaddr *)&local, &len) == 0 &&
 	    connect_same_endpoint(&local, sa, false)) {
 		v->local = true;
@@ -90,7 +91,7 @@ static int connect_established(int fd, const struct sockaddr *sa, struct scan_ve
 }
 
 static int connect_probe_start(const struct sockaddr *sa, socklen_t salen, int *fd,
-			       struct scan_verdict *v)
+                               struct scan_verdict *v)
 {
 	int s = *fd, r;
 
@@ -110,7 +111,7 @@ static int connect_probe_start(const struct sockaddr *sa, socklen_t salen, int *
 
 /* A second connect() reports the state without a trip through epoll. */
 static int connect_probe_check(int fd, const struct sockaddr *sa, socklen_t salen,
-			       struct scan_verdict *v)
+                               struct scan_verdict *v)
 {
 	int r;
 
@@ -121,8 +122,8 @@ static int connect_probe_check(int fd, const struct sockaddr *sa, socklen_t sale
 	return r;
 }
 
-static int connect_probe_event(int fd, uint32_t events, const struct sockaddr *sa,
-			       socklen_t salen, struct scan_verdict *v)
+static int connect_probe_event(int fd, uint32_t events, const struct sockaddr *sa, socklen_t salen,
+                               struct scan_verdict *v)
 {
 	int err = 0;
 	socklen_t len = sizeof(err);
@@ -140,7 +141,7 @@ static int connect_probe_event(int fd, uint32_t events, const struct sockaddr *s
 static void connect_probe_close(int fd, enum scan_state state)
 {
 	if (state == SCAN_OPEN) {
-		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+		struct linger lg = {.l_onoff = 1, .l_linger = 0};
 
 		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	}
@@ -148,13 +149,13 @@ static void connect_probe_close(int fd, enum scan_state state)
 }
 
 const struct scan_technique scan_tech_connect = {
-	.name = "connect",
-	.flag = "-sT",
-	.xml_type = "connect",
-	.proto = IPPROTO_TCP,
-	.needs_raw = false,
-	.probe_start = connect_probe_start,
-	.probe_check = connect_probe_check,
-	.probe_event = connect_probe_event,
-	.probe_close = connect_probe_close,
+    .name = "connect",
+    .flag = "-sT",
+    .xml_type = "connect",
+    .proto = IPPROTO_TCP,
+    .needs_raw = false,
+    .probe_start = connect_probe_start,
+    .probe_check = connect_probe_check,
+    .probe_event = connect_probe_event,
+    .probe_close = connect_probe_close,
 };

@@ -5,8 +5,8 @@
 #include "scan/technique.h"
 
 const struct scan_technique *const scan_techniques[] = {
-	&scan_tech_connect,
-	NULL,
+    &scan_tech_connect,
+    NULL,
 };
 
 const struct scan_technique *scan_technique_find(const char *name_or_flag)

@@ -40,14 +40,15 @@ struct scan_technique {
 	 * (same address family) that the technique takes over.
 	 */
 	int (*probe_start)(const struct sockaddr *sa, socklen_t salen, int *fd,
-			   struct scan_verdict *v);
+	                   struct scan_verdict *v);
 	/* Optional. Asks a pending probe for an answer now (loopback answers inside connect()). */
 	int (*probe_check)(int fd, const struct sockaddr *sa, socklen_t salen,
-			   struct scan_verdict *v);
+	                   struct scan_verdict *v);
 	/* Required. epoll reported events on fd. */
 	int (*probe_event)(int fd, uint32_t events, const struct sockaddr *sa, socklen_t salen,
-			   struct scan_verdict *v);
-	/* Required. Releases fd when the probe ends; state is the verdict (SCAN_PENDING on timeout). */
+	                   struct scan_verdict *v);
+	/* Required. Releases fd when the probe ends; state is the verdict (SCAN_PENDING on
+	 * timeout). */
 	void (*probe_close)(int fd, enum scan_state state);
 };
 
@@ -57,7 +58,8 @@ extern const struct scan_technique *const scan_techniques[];
 /* The technique named name ("connect") or flagged flag ("-sT"), or NULL. */
 const struct scan_technique *scan_technique_find(const char *name_or_flag);
 
-/* Whether err (negative) is a shortage to wait out: EMFILE, ENFILE, ENOBUFS, ENOMEM, EADDRNOTAVAIL, EAGAIN. */
+/* Whether err (negative) is a shortage to wait out: EMFILE, ENFILE, ENOBUFS, ENOMEM, EADDRNOTAVAIL,
+ * EAGAIN. */
 bool scan_technique_transient(int err);
 
 extern const struct scan_technique scan_tech_connect;

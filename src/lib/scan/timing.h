@@ -24,7 +24,7 @@
  * Returns 0 or -ERANGE for a level above 5.
  */
 int scan_timing_template(unsigned level, unsigned max_window, struct cc_params *p,
-			 uint64_t *host_timeout_us);
+                         uint64_t *host_timeout_us);
 
 /*
  * Parses a timing template: "0" … "5" or its name ("paranoid", "sneaky",
