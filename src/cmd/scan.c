@@ -157,7 +157,8 @@ static int scan_list(const struct scan_opts *o)
 	return EXIT_OK;
 }
 
-#define SCAN_MAX_STREAMS 8
+/* -oN, -oX, -oG, -oJ, --json, four from -oA, and the default: ten at most. */
+#define SCAN_MAX_STREAMS 10
 
 /* The outputs of one scan and the progress line: the engine's sink. */
 struct scan_cli {
@@ -206,6 +207,8 @@ static int scan_cli_add(struct scan_cli *c, const char *name, const char *path,
 	struct out_stream *s = &c->streams[c->n];
 	FILE *f = stdout;
 
+	if (c->n == SCAN_MAX_STREAMS)
+		return cmd_usage("scan", "too many outputs");
 	if (strcmp(path, "-") != 0) {
 		f = fopen(path, "we");
 		if (!f)
