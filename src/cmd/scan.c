@@ -12,6 +12,7 @@
 #include "cmd/commands.h"
 #include "cmd/common.h"
 #include "cmd/scan.h"
+#include "knowledge/services.h"
 #include "net/perm.h"
 #include "output/json.h"
 #include "output/out.h"
@@ -341,11 +342,17 @@ static int scan_build_config(const struct scan_opts *o, const struct portlist *p
 	return EXIT_OK;
 }
 
+static int cmp_u16(const void *a, const void *b)
+{
+	return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
+}
+
 /* -sT: runs the connect scan engine with the chosen outputs. */
 static int scan_engine(const struct scan_opts *o, int argc, char **argv)
 {
 	struct scan_cli cli = {.progress = {.f = stderr}};
 	struct portlist fallback = {0};
+	struct kb *kb = NULL;
 	const struct portlist *ports = &o->ports.tcp;
 	struct scan_config cfg;
 	size_t begun = 0;
@@ -359,23 +366,32 @@ static int scan_engine(const struct scan_opts *o, int argc, char **argv)
 		                 "%s needs the raw-socket engine, which this build does "
 		                 "not have yet: use -sT (TCP connect)",
 		                 o->tcp_syn ? "-sS" : "-sU");
+	if (kb_load(NULL, &kb, why, sizeof(why)) < 0)
+		kb = NULL; /* no services files: no names, built-in port ranking */
 	if (!o->ports_given) {
-		/*
-		 * TODO(lead): the nmap top ports from the knowledge base
-		 * (kb_top_ports(o->top_ports ?: o->fast ? 100 : 1000)); a range until then.
-		 */
-		unsigned n = o->top_ports ? o->top_ports : o->fast ? 100 : 1000;
+		/* nmap's default: the most common ports (nmap-services frequencies). */
+		size_t n = o->top_ports ? o->top_ports : o->fast ? 100 : 1000;
+		uint16_t *top = calloc(n, sizeof(*top));
+		int got = top ? kb_top_ports(kb, KB_PROTO_TCP, n, top) : -ENOMEM;
 
-		if (portlist_add_range(&fallback, 1, (uint16_t)n) < 0)
+		if (got < 0) {
+			free(top);
+			kb_free(kb);
 			return EXIT_RUNTIME;
+		}
+		/* Distinct ports; a port list is kept sorted. */
+		qsort(top, (size_t)got, sizeof(*top), cmp_u16);
+		fallback = (struct portlist){.ports = top, .n = (size_t)got};
 		ports = &fallback;
 	} else if (ports->n == 0) {
+		kb_free(kb);
 		return cmd_usage("scan",
 		                 "-p names no TCP port: a connect scan needs some (T:PORTS)");
 	}
 	args = scan_args_string(argc, argv);
 	if (!args) {
 		portlist_free(&fallback);
+		kb_free(kb);
 		return EXIT_RUNTIME;
 	}
 	scan_raise_nofile();
@@ -389,6 +405,7 @@ static int scan_engine(const struct scan_opts *o, int argc, char **argv)
 	    .reason = o->reason,
 	    .color = cmd_use_color(stdout, o->no_color),
 	    .start = (double)time(NULL),
+	    .kb = kb,
 	};
 	rc = scan_cli_outputs(&cli, o, &info);
 	for (size_t i = 0; i < cli.n; i++) {
@@ -433,6 +450,7 @@ static int scan_engine(const struct scan_opts *o, int argc, char **argv)
 	}
 	free(args);
 	portlist_free(&fallback);
+	kb_free(kb);
 	return rc;
 }
 
@@ -453,10 +471,6 @@ int cmd_scan_main(int argc, char **argv)
 		scan_opts_free(&o);
 		return EXIT_OK;
 	}
-	/*
-	 * TODO(lead): when !o.ports_given, fill o.ports from the knowledge base:
-	 * kb_top_ports(o.top_ports ? o.top_ports : o.fast ? 100 : 1000, ...).
-	 */
 	if (o.list_only)
 		rc = scan_list(&o);
 	else

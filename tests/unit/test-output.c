@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "knowledge/services.h"
 #include "output/out.h"
 
 #define NPORTS 40
@@ -60,6 +61,21 @@ static const struct scan_summary summary = {
     .elapsed = 0.61,
 };
 
+/* A knowledge base of the test's own, so names do not depend on the machine. */
+static const struct kb *test_kb(void)
+{
+	static struct kb *kb;
+	static const char services[] = "ssh 22/tcp\nsmtp 25/tcp mail\n";
+
+	if (!kb) {
+		kb = kb_new();
+		assert_non_null(kb);
+		assert_int_equal(kb_parse(kb, services, sizeof(services) - 1, KB_SRC_ETC, NULL), 0);
+		assert_int_equal(kb_finalize(kb), 0);
+	}
+	return kb;
+}
+
 /* Runs format fmt over the host; returns the text (free it). */
 static char *render(const struct out_format *fmt, bool open_only, bool interactive)
 {
@@ -70,7 +86,8 @@ static char *render(const struct out_format *fmt, bool open_only, bool interacti
 	                        .ports = &plist,
 	                        .open_only = open_only,
 	                        .interactive = interactive,
-	                        .start = 1700000000};
+	                        .start = 1700000000,
+	                        .kb = test_kb()};
 	struct scan_host h = make_host();
 	char *buf = NULL;
 	size_t len = 0;

@@ -38,13 +38,11 @@ static int grep_host(struct out_stream *s, const struct scan_host *h)
 	fprintf(s->f, "Host: %s ()\tStatus: Up\n", addr);
 	fprintf(s->f, "Host: %s ()\tPorts: ", addr);
 	for (size_t i = 0; i < h->nports; i++) {
-		char svc[64];
-
 		if (!out_port_shown(h, i, hidden, in->open_only))
 			continue;
 		fprintf(s->f, "%s%u/%s/%s//%s///", sep, h->ports[i],
 		        scan_state_name(scan_res_state(h->res[i])), out_proto_name(h->proto),
-		        out_service_name(h->ports[i], h->proto, svc, sizeof(svc)) ?: "");
+		        out_service_name(in->kb, h->ports[i], h->proto) ?: "");
 		sep = ", ";
 	}
 	if (hidden != SCAN_PENDING && h->counts[hidden])

@@ -40,10 +40,10 @@ static int jsonl_begin(struct out_stream *s)
 	return 0;
 }
 
-static json_t *jsonl_port(const struct scan_host *h, const char *addr, size_t i)
+static json_t *jsonl_port(const struct kb *kb, const struct scan_host *h, const char *addr,
+			  size_t i)
 {
-	char svc[64];
-	const char *name = out_service_name(h->ports[i], h->proto, svc, sizeof(svc));
+	const char *name = out_service_name(kb, h->ports[i], h->proto);
 	json_t *service =
 	    json_pack("{s:s?, s:s, s:s?}", "name", name, "method", "table", "port_default", name);
 
@@ -74,7 +74,7 @@ static int jsonl_host(struct out_stream *s, const struct scan_host *h)
 	r = jsonl_emit(s, rec);
 	for (size_t i = 0; r == 0 && !h->timedout && i < h->nports; i++)
 		if (out_port_shown(h, i, hidden, in->open_only))
-			r = jsonl_emit(s, jsonl_port(h, addr, i));
+			r = jsonl_emit(s, jsonl_port(s->info->kb, h, addr, i));
 	fflush(s->f);
 	return r;
 }

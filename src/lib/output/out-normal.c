@@ -61,13 +61,11 @@ static int normal_table(struct out_stream *s, const struct scan_host *h, enum sc
 		goto out;
 	for (size_t i = 0; i < h->nports; i++) {
 		enum scan_state st = scan_res_state(h->res[i]);
-		char svc[64];
-
 		if (!out_port_shown(h, i, hidden, in->open_only))
 			continue;
 		if (table_cellf(t, "%u/%s", h->ports[i], proto) < 0 ||
 		    table_cell_color(t, scan_state_name(st), normal_state_color(st)) < 0 ||
-		    table_cell(t, out_service_name(h->ports[i], h->proto, svc, sizeof(svc))
+		    table_cell(t, out_service_name(in->kb, h->ports[i], h->proto)
 		                      ?: "unknown") < 0 ||
 		    (in->reason && table_cell(t, scan_reason_name(scan_res_reason(h->res[i]))) < 0))
 			goto out;

@@ -119,10 +119,9 @@ static int xml_extraports(xmlTextWriterPtr w, const struct scan_host *h, enum sc
 	return xml_endel(w);
 }
 
-static int xml_port(xmlTextWriterPtr w, const struct scan_host *h, size_t i)
+static int xml_port(xmlTextWriterPtr w, const struct kb *kb, const struct scan_host *h, size_t i)
 {
-	char svc[64];
-	const char *name = out_service_name(h->ports[i], h->proto, svc, sizeof(svc));
+	const char *name = out_service_name(kb, h->ports[i], h->proto);
 
 	if (xml_start(w, "port") || xml_attr(w, "protocol", out_proto_name(h->proto)) ||
 	    xml_attrf(w, "portid", "%u", h->ports[i]) || xml_start(w, "state") ||
@@ -164,7 +163,7 @@ static int xml_host(struct out_stream *s, const struct scan_host *h)
 		if (hidden != SCAN_PENDING && h->counts[hidden] && xml_extraports(w, h, hidden))
 			return -EIO;
 		for (size_t i = 0; i < h->nports; i++)
-			if (out_port_shown(h, i, hidden, in->open_only) && xml_port(w, h, i))
+			if (out_port_shown(h, i, hidden, in->open_only) && xml_port(w, in->kb, h, i))
 				return -EIO;
 		if (xml_endel(w))
 			return -EIO;

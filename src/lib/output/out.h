@@ -29,9 +29,11 @@ struct out_info {
 	bool color;       /* colour escapes (normal output on a terminal) */
 	bool interactive; /* normal output to stdout: no '#' comment lines */
 	double start;     /* wall clock, seconds since the epoch */
+	const struct kb *kb; /* service names; NULL: none */
 };
 
 struct out_stream;
+struct kb;
 
 struct out_format {
 	const char *name; /* "normal", "json-lines", "xml", "grepable" */

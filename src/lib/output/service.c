@@ -1,25 +1,27 @@
 /* Service names for the SERVICE column. */
-#include <netdb.h>
 #include <netinet/in.h>
 #include <string.h>
 
-#include "output/out.h"
+#include "knowledge/services.h"
 #include "output/service.h"
 
 /*
- * TODO(lead): answer from the knowledge base (kb_service_name(kb, port, proto))
- * once branch info lands; /etc/services through getservbyport_r() until then.
+ * Scan outputs name ports as nmap does, from nmap-services when it knows the
+ * port (8080/tcp is "http-proxy" there, "http-alt" in /etc/services), so that
+ * our reports and nmap's compare line for line; /etc/services otherwise.
+ * nmap's "unknown" placeholder records are not names.
  */
-const char *out_service_name(uint16_t port, int proto, char *buf, size_t len)
+const char *out_service_name(const struct kb *kb, uint16_t port, int proto)
 {
-	struct servent se, *res = NULL;
-	char tmp[1024];
+	enum kb_proto p = proto == IPPROTO_UDP ? KB_PROTO_UDP : KB_PROTO_TCP;
+	const struct kb_service *svc;
+	size_t n;
 
-	if (getservbyport_r(htons(port), out_proto_name(proto), &se, tmp, sizeof(tmp), &res) != 0 ||
-	    !res || !res->s_name)
+	if (!kb)
 		return NULL;
-	if (strlen(res->s_name) >= len)
-		return NULL;
-	strcpy(buf, res->s_name);
-	return buf;
+	n = kb_port_services(kb, port, p, &svc);
+	for (size_t i = 0; i < n; i++)
+		if (svc[i].source == KB_SRC_NMAP && strcmp(svc[i].name, "unknown") != 0)
+			return svc[i].name;
+	return kb_service_name(kb, port, p);
 }
