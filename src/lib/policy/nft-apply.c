@@ -1,0 +1,51 @@
+/* Loads a compiled policy through libnftables: one batch, so one transaction. */
+#include <errno.h>
+#include <nftables/libnftables.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "policy/nft.h"
+
+/* Copies nft's error text to why as one line (its messages span several). */
+static void one_line(const char *msg, char *why, size_t whylen)
+{
+	size_t n = 0;
+
+	if (!why || whylen == 0)
+		return;
+	for (; msg && *msg && n + 1 < whylen; msg++) {
+		char c = *msg == '\n' || *msg == '\t' ? ' ' : *msg;
+		if (c == ' ' && (n == 0 || why[n - 1] == ' '))
+			continue;
+		why[n++] = c;
+	}
+	while (n && why[n - 1] == ' ')
+		n--;
+	why[n] = '\0';
+}
+
+int policy_nft_apply(const char *script, bool dry_run, char *why, size_t whylen)
+{
+	struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+	const char *err;
+	int rc;
+
+	if (why && whylen)
+		why[0] = '\0';
+	if (!ctx)
+		return -ENOMEM;
+	/* Keep nft's own messages off stdout/stderr: the command layer reports. */
+	if (nft_ctx_buffer_output(ctx) != 0 || nft_ctx_buffer_error(ctx) != 0) {
+		nft_ctx_free(ctx);
+		return -ENOMEM;
+	}
+	nft_ctx_set_dry_run(ctx, dry_run);
+	rc = nft_run_cmd_from_buffer(ctx, script);
+	if (rc != 0) {
+		err = nft_ctx_get_error_buffer(ctx);
+		one_line(err && *err ? err : "nftables rejected the ruleset", why, whylen);
+		rc = err && strstr(err, "Operation not permitted") ? -EPERM : -EINVAL;
+	}
+	nft_ctx_free(ctx);
+	return rc;
+}
