@@ -32,8 +32,10 @@ static bool table_name_ok(const char *s)
 
 static void put_ports(struct emit *e)
 {
-	if (e->nports == 1 && e->ports[0].lo == e->ports[0].hi) {
+	if (e->nports == 1) {
 		fprintf(e->f, "%u", e->ports[0].lo);
+		if (e->ports[0].hi != e->ports[0].lo)
+			fprintf(e->f, "-%u", e->ports[0].hi);
 		return;
 	}
 	fputs("{ ", e->f);
