@@ -223,6 +223,9 @@ static int addr_item(struct lexer *lx, const struct word *w, void *ctx)
 		return fail(lx, w->pos, "host bits set in '%.*s' (the network is %s)",
 		            (int)(w->len > 60 ? 60 : w->len), w->s, net);
 	}
+	if (rc == -ERANGE)
+		return fail(lx, w->pos, "bad prefix length in '%.*s': 0-32 for IPv4, 0-128 for IPv6",
+		            (int)(w->len > 60 ? 60 : w->len), w->s);
 	if (rc < 0)
 		return fail(lx, w->pos,
 		            "expected an IPv4 or IPv6 address or ADDR/PREFIX, found '%.*s'",
@@ -322,7 +325,10 @@ static int parse_rule(struct lexer *lx, struct policy_rule *r)
 			return rc;
 		if (!next_word(lx, &w))
 			goto tail;
-	} else if (w.s[0] >= '0' && w.s[0] <= '9') {
+		if (digits(w.s, 1))
+			return fail(lx, w.pos, "expected ',' between ports, found '%.*s'",
+			            (int)(w.len > 40 ? 40 : w.len), w.s);
+	} else if (digits(w.s, 1)) {
 		return fail(lx, w.pos, "expected PORT before '%.*s'", (int)(w.len > 40 ? 40 : w.len),
 		            w.s);
 	}
@@ -332,6 +338,11 @@ static int parse_rule(struct lexer *lx, struct policy_rule *r)
 			return rc;
 		if (!next_word(lx, &w))
 			goto tail;
+		if (!word_is(&w, "port") && !word_is(&w, "ports") && !word_is(&w, "from"))
+			return fail(lx, w.pos,
+			            "expected ',' between addresses, '(' label or end of line, "
+			            "found %s",
+			            found(lx, w.pos, fb, sizeof(fb)));
 	}
 	if (word_is(&w, "port") || word_is(&w, "ports"))
 		return fail(lx, w.pos, "PORT must come before FROM");

@@ -48,7 +48,7 @@ int policy_addr_parse(const char *s, size_t len, struct policy_addr *out)
 	}
 	prefix = max;
 	if (slash && strnum_u64n(slash + 1, len - alen - 1, 0, max, &prefix) < 0)
-		return -EINVAL;
+		return -ERANGE;
 	a.prefix = (uint8_t)prefix;
 	*out = a;
 	if (mask_host_bits(out->bytes, max / 8, a.prefix))

@@ -113,7 +113,7 @@ void policy_free(struct policy *p);
 
 /*
  * Parses ADDR or ADDR/PREFIX (IPv4 or IPv6). Returns 0, -EINVAL (not an
- * address, bad prefix) or -EDOM (host bits set beyond the prefix: "10.0.0.5/24").
+ * address), -ERANGE (prefix not a number in 0-32 or 0-128) or -EDOM (host bits set beyond the prefix: "10.0.0.5/24").
  * Example: "198.18.0.0/15" gives { AF_INET, 15, 198.18.0.0 }.
  */
 int policy_addr_parse(const char *s, size_t len, struct policy_addr *out);
