@@ -1,8 +1,11 @@
 /* Loads a compiled policy through libnftables: one batch, so one transaction. */
 #include <errno.h>
+#include <linux/capability.h>
 #include <nftables/libnftables.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "policy/nft.h"
 
@@ -24,14 +27,33 @@ static void one_line(const char *msg, char *why, size_t whylen)
 	why[n] = '\0';
 }
 
+/*
+ * Whether this process holds CAP_NET_ADMIN. Asked first because libnftables
+ * prints its own "(you must be root)" on stderr when the netlink socket fails.
+ */
+static bool have_net_admin(void)
+{
+	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {{0}};
+
+	if (syscall(SYS_capget, &hdr, data) != 0)
+		return true; /* unknown: let netlink tell */
+	return data[CAP_TO_INDEX(CAP_NET_ADMIN)].effective & CAP_TO_MASK(CAP_NET_ADMIN);
+}
+
 int policy_nft_apply(const char *script, bool dry_run, char *why, size_t whylen)
 {
-	struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+	struct nft_ctx *ctx;
 	const char *err;
 	int rc;
 
 	if (why && whylen)
 		why[0] = '\0';
+	if (!have_net_admin()) {
+		one_line("this process runs without it", why, whylen);
+		return -EPERM;
+	}
+	ctx = nft_ctx_new(NFT_CTX_DEFAULT);
 	if (!ctx)
 		return -ENOMEM;
 	/* Keep nft's own messages off stdout/stderr: the command layer reports. */
