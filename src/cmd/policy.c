@@ -86,8 +86,8 @@ static int load(const struct policy_opts *o, struct policy *p, struct policy_err
 	*nerr = 0;
 	if (!f) {
 		cmd_error(CMD, "cannot open '%s': %s", o->file, strerror(errno));
-		return errno == ENOENT || errno == EISDIR || errno == ENOTDIR ? EXIT_USAGE :
-		                                                               EXIT_RUNTIME;
+		return errno == ENOENT || errno == EISDIR || errno == ENOTDIR ? EXIT_USAGE
+		                                                              : EXIT_RUNTIME;
 	}
 	rc = policy_read(f, p, errs, MAX_ERRORS, nerr);
 	if (!is_stdin)
@@ -149,7 +149,8 @@ static int check_emit(const struct policy_finding *f, void *ctx)
 		json_set(j, "line", f->line ? json_integer(f->line) : json_null());
 		json_set_str(j, "severity", policy_severity_name(f->severity));
 		json_set_str(j, "check", f->check);
-		json_set(j, "other_line", f->other_line ? json_integer(f->other_line) : json_null());
+		json_set(j, "other_line",
+		         f->other_line ? json_integer(f->other_line) : json_null());
 		json_set_str(j, "message", f->message);
 		return json_array_append_new(cs->arr, j) == 0 ? 0 : -ENOMEM;
 	}
@@ -311,7 +312,8 @@ static int run_eval(const struct policy_opts *o)
 		table_add_column(t, "", TABLE_LEFT);
 		table_add_column(t, "", TABLE_LEFT);
 		table_cell(t, "verdict");
-		table_cell_color(t, verdict, r && r->action == POLICY_ALLOW ? TABLE_GREEN : TABLE_RED);
+		table_cell_color(t, verdict,
+		                 r && r->action == POLICY_ALLOW ? TABLE_GREEN : TABLE_RED);
 		table_cell(t, "for");
 		table_cellf(t, "%ld/%s from %s", o->port, o->proto == POLICY_P_TCP ? "tcp" : "udp",
 		            o->from ? o->from : "an address no FROM list names");
@@ -399,10 +401,10 @@ static const struct {
 	const char *name;
 	int (*run)(const struct policy_opts *o);
 } subcommands[] = {
-	{"check", run_check},
-	{"eval", run_eval},
-	{"compile", run_compile},
-	{"apply", run_apply},
+    {"check", run_check},
+    {"eval", run_eval},
+    {"compile", run_compile},
+    {"apply", run_apply},
 };
 
 /* Which options each subcommand takes; the others are usage errors. */
@@ -430,16 +432,16 @@ static bool option_fits(const char *sub, int opt)
 int cmd_policy_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"json", no_argument, NULL, OPT_JSON},
-		{"no-color", no_argument, NULL, OPT_NO_COLOR},
-		{"strict", no_argument, NULL, OPT_STRICT},
-		{"dry-run", no_argument, NULL, OPT_DRY_RUN},
-		{"no-ping", no_argument, NULL, OPT_NO_PING},
-		{"proto", required_argument, NULL, OPT_PROTO},
-		{"port", required_argument, NULL, OPT_PORT},
-		{"from", required_argument, NULL, OPT_FROM},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {"no-color", no_argument, NULL, OPT_NO_COLOR},
+	    {"strict", no_argument, NULL, OPT_STRICT},
+	    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+	    {"no-ping", no_argument, NULL, OPT_NO_PING},
+	    {"proto", required_argument, NULL, OPT_PROTO},
+	    {"port", required_argument, NULL, OPT_PORT},
+	    {"from", required_argument, NULL, OPT_FROM},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	struct policy_opts o = {.port = -1};
 	const char *sub;
@@ -456,8 +458,9 @@ int cmd_policy_main(int argc, char **argv)
 		if (!strcmp(subcommands[i].name, sub))
 			break;
 	if (i == sizeof(subcommands) / sizeof(subcommands[0]))
-		return cmd_usage(CMD, "unknown subcommand '%s': expected check, eval, compile or "
-		                      "apply (see --help)",
+		return cmd_usage(CMD,
+		                 "unknown subcommand '%s': expected check, eval, compile or "
+		                 "apply (see --help)",
 		                 sub);
 	argc--;
 	argv++;
@@ -470,7 +473,8 @@ int cmd_policy_main(int argc, char **argv)
 		if (opt == '?' || opt == ':')
 			return cmd_bad_option(CMD, argv, opt);
 		if (!option_fits(sub, opt))
-			return cmd_usage(CMD, "option '%s' does not apply to 'policy %s' (see --help)",
+			return cmd_usage(CMD,
+			                 "option '%s' does not apply to 'policy %s' (see --help)",
 			                 argv[optind - 1], sub);
 		switch (opt) {
 		case OPT_JSON:
@@ -498,7 +502,8 @@ int cmd_policy_main(int argc, char **argv)
 			break;
 		case OPT_PORT:
 			if (strnum_u64(optarg, 1, 65535, &v) < 0)
-				return cmd_usage(CMD, "--port '%s': expected a port 1-65535", optarg);
+				return cmd_usage(CMD, "--port '%s': expected a port 1-65535",
+				                 optarg);
 			o.port = (long)v;
 			break;
 		case OPT_FROM:

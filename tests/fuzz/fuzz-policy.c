@@ -37,8 +37,8 @@ static void check_rule(const struct policy_rule *r)
 		if (!policy_addr_contains(&r->from[i], &r->from[i]) || /* host bits clear */
 		    (r->from[i].family != AF_INET && r->from[i].family != AF_INET6))
 			abort();
-	if (r->label && (!r->label[0] || strlen(r->label) > POLICY_LABEL_MAX ||
-	                 strchr(r->label, '"')))
+	if (r->label &&
+	    (!r->label[0] || strlen(r->label) > POLICY_LABEL_MAX || strchr(r->label, '"')))
 		abort();
 }
 

@@ -43,8 +43,7 @@ static void lint(const char *doc, struct found *fs)
 }
 
 /* The finding for check on line, or NULL. */
-static const struct policy_finding *find(const struct found *fs, const char *check,
-                                         unsigned line)
+static const struct policy_finding *find(const struct found *fs, const char *check, unsigned line)
 {
 	for (size_t i = 0; i < fs->n; i++)
 		if (!strcmp(fs->f[i].check, check) && fs->f[i].line == line)
@@ -123,8 +122,8 @@ static void test_shadowed(void **state)
 
 	(void)state;
 	lint("DENY TCP PORT 1-1024\n"
-	     "ALLOW TCP PORT 22 FROM 198.18.0.5\n"   /* covered, other verdict: error */
-	     "REJECT TCP PORT 80,443\n"              /* covered, same (blocking) verdict */
+	     "ALLOW TCP PORT 22 FROM 198.18.0.5\n" /* covered, other verdict: error */
+	     "REJECT TCP PORT 80,443\n"            /* covered, same (blocking) verdict */
 	     "ALLOW ANY PORT 8000-9000 FROM 198.18.0.0/16\n"
 	     "ALLOW TCP PORT 8080 FROM 198.18.3.0/24\n" /* covered by line 4 */
 	     "ALLOW UDP PORT 8080 FROM 198.19.0.1\n"    /* other network: not covered */
@@ -143,10 +142,10 @@ static void test_overlap(void **state)
 
 	(void)state;
 	lint("ALLOW TCP PORT 8000-8100\n"
-	     "DENY TCP PORT 8050-8200\n"          /* partial overlap, other verdict */
-	     "ALLOW TCP PORT 8090-8300\n"         /* overlaps line 1 (same) and 2 (other) */
-	     "ALLOW UDP PORT 8050-8200\n"         /* other protocol: no overlap */
-	     "ALLOW TCP PORT 9000-9010,9005-9020\n" /* within the rule */
+	     "DENY TCP PORT 8050-8200\n"               /* partial overlap, other verdict */
+	     "ALLOW TCP PORT 8090-8300\n"              /* overlaps line 1 (same) and 2 (other) */
+	     "ALLOW UDP PORT 8050-8200\n"              /* other protocol: no overlap */
+	     "ALLOW TCP PORT 9000-9010,9005-9020\n"    /* within the rule */
 	     "DENY TCP PORT 1-65535 FROM 198.18.0.1\n" /* contains, not a partial overlap */
 	     "DENY ALL\n",
 	     &fs);
@@ -195,8 +194,8 @@ static void test_high_risk(void **state)
 	lint("ALLOW TCP PORT 23 (telnet)\n"
 	     "ALLOW UDP PORT 53\n"
 	     "ALLOW TCP PORT 21 FROM 198.18.0.0/15, fd00:5c09::/64\n" /* not from anywhere */
-	     "DENY TCP PORT 445\n"                                     /* not allowed */
-	     "ALLOW TCP PORT 1-1024 FROM ANY\n"                        /* many: one summary */
+	     "DENY TCP PORT 445\n"                                    /* not allowed */
+	     "ALLOW TCP PORT 1-1024 FROM ANY\n"                       /* many: one summary */
 	     "DENY ALL\n",
 	     &fs);
 	expect(&fs, "high-risk", 1, POLICY_SEV_WARNING, 0, "allows 23/tcp (telnet, high risk)");
@@ -231,14 +230,10 @@ static void test_emit_error_stops(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_clean),
-		cmocka_unit_test(test_no_default),
-		cmocka_unit_test(test_unreachable),
-		cmocka_unit_test(test_shadowed),
-		cmocka_unit_test(test_overlap),
-		cmocka_unit_test(test_family_gap),
-		cmocka_unit_test(test_high_risk),
-		cmocka_unit_test(test_emit_error_stops),
+	    cmocka_unit_test(test_clean),       cmocka_unit_test(test_no_default),
+	    cmocka_unit_test(test_unreachable), cmocka_unit_test(test_shadowed),
+	    cmocka_unit_test(test_overlap),     cmocka_unit_test(test_family_gap),
+	    cmocka_unit_test(test_high_risk),   cmocka_unit_test(test_emit_error_stops),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -94,7 +94,8 @@ static void test_reject_and_protocols(void **state)
 	(void)state;
 	has(out, "\t\ttcp dport 23 reject with tcp reset comment \"policy line 1\"\n");
 	has(out, "\t\tudp dport 69 reject with icmpx port-unreachable comment \"policy line 2\"\n");
-	has(out, "\t\ttcp dport { 5000-5010, 6000 } reject with tcp reset comment \"policy line 3\"\n");
+	has(out,
+	    "\t\ttcp dport { 5000-5010, 6000 } reject with tcp reset comment \"policy line 3\"\n");
 	has(out, "\t\tudp dport { 5000-5010, 6000 } reject with icmpx port-unreachable comment "
 	         "\"policy line 3\"\n");
 	has(out, "\t\tmeta l4proto { tcp, udp } th dport 53 accept comment \"policy line 4\"\n");
@@ -149,10 +150,10 @@ static void test_options(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_docs_example),
-		cmocka_unit_test(test_reject_and_protocols),
-		cmocka_unit_test(test_sets),
-		cmocka_unit_test(test_options),
+	    cmocka_unit_test(test_docs_example),
+	    cmocka_unit_test(test_reject_and_protocols),
+	    cmocka_unit_test(test_sets),
+	    cmocka_unit_test(test_options),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -118,6 +118,7 @@ struct bad_case {
 	const char *msg; /* a part of the message */
 };
 
+/* clang-format off */
 static const struct bad_case bad[] = {
 	{"PERMIT TCP PORT 80", 1, "expected ALLOW, DENY or REJECT at the start of a rule, found 'PERMIT'"},
 	{"ALLOW", 6, "expected TCP, UDP, ANY or ALL after ALLOW, found end of line"},
@@ -160,6 +161,7 @@ static const struct bad_case bad[] = {
 	{"ALLOW UDP (x", 11, "unclosed label"},
 	{"ALLOW TCP xyz", 11, "expected PORT, FROM, '(' label or end of line, found 'xyz'"},
 };
+/* clang-format on */
 
 static void test_bad_lines(void **state)
 {
@@ -172,8 +174,8 @@ static void test_bad_lines(void **state)
 		int rc = parse1(bad[i].line, &p, &e);
 		if (rc != -EINVAL || e.line != 7 || e.col != bad[i].col ||
 		    !strstr(e.msg, bad[i].msg))
-			fail_msg("line %zu '%s': rc %d, %u:%u: %s (want %u: %s)", i, bad[i].line, rc,
-			         e.line, e.col, e.msg, bad[i].col, bad[i].msg);
+			fail_msg("line %zu '%s': rc %d, %u:%u: %s (want %u: %s)", i, bad[i].line,
+			         rc, e.line, e.col, e.msg, bad[i].col, bad[i].msg);
 		assert_int_equal(p.nrules, 0);
 		assert_null(p.rules);
 	}
@@ -224,7 +226,7 @@ static void test_read_collects_errors(void **state)
 	assert_int_equal(policy_read_buf(doc, strlen(doc), &p, errs, 1, &nerr), -EINVAL);
 	assert_int_equal(nerr, 2);
 	assert_int_equal(errs[0].line, 2); /* only the first fits */
-	assert_int_equal(p.nrules, 2);      /* the good lines were kept */
+	assert_int_equal(p.nrules, 2);     /* the good lines were kept */
 	assert_int_equal(p.rules[1].line, 5);
 	policy_free(&p);
 }
@@ -325,19 +327,19 @@ static void test_eval(void **state)
 	                          "ALLOW ANY PORT 53\n"
 	                          "DENY TCP PORT 1-1024\n";
 	static const struct eval_case cases[] = {
-		{POLICY_P_TCP, 80, NULL, 1},
-		{POLICY_P_TCP, 80, "fd00:5c09::9", 1},
-		{POLICY_P_UDP, 80, NULL, 0},
-		{POLICY_P_TCP, 22, "198.18.0.5", 2},
-		{POLICY_P_TCP, 22, "198.18.0.6", 5},
-		{POLICY_P_TCP, 22, NULL, 5},
-		{POLICY_P_UDP, 5005, "fd00:5c09::1", 3},
-		{POLICY_P_UDP, 5005, "198.18.0.5", 0},
-		{POLICY_P_UDP, 5011, "fd00:5c09::1", 0},
-		{POLICY_P_UDP, 53, NULL, 4},
-		{POLICY_P_TCP, 53, NULL, 4},
-		{POLICY_P_TCP, 1024, NULL, 5},
-		{POLICY_P_TCP, 1025, NULL, 0},
+	    {POLICY_P_TCP, 80, NULL, 1},
+	    {POLICY_P_TCP, 80, "fd00:5c09::9", 1},
+	    {POLICY_P_UDP, 80, NULL, 0},
+	    {POLICY_P_TCP, 22, "198.18.0.5", 2},
+	    {POLICY_P_TCP, 22, "198.18.0.6", 5},
+	    {POLICY_P_TCP, 22, NULL, 5},
+	    {POLICY_P_UDP, 5005, "fd00:5c09::1", 3},
+	    {POLICY_P_UDP, 5005, "198.18.0.5", 0},
+	    {POLICY_P_UDP, 5011, "fd00:5c09::1", 0},
+	    {POLICY_P_UDP, 53, NULL, 4},
+	    {POLICY_P_TCP, 53, NULL, 4},
+	    {POLICY_P_TCP, 1024, NULL, 5},
+	    {POLICY_P_TCP, 1025, NULL, 0},
 	};
 	struct policy_error errs[2];
 	struct policy p = {0};
@@ -351,8 +353,8 @@ static void test_eval(void **state)
 		ssize_t idx;
 
 		if (cases[i].from) {
-			assert_int_equal(policy_addr_parse(cases[i].from, strlen(cases[i].from), &a),
-			                 0);
+			assert_int_equal(
+			    policy_addr_parse(cases[i].from, strlen(cases[i].from), &a), 0);
 			pkt.from = &a;
 		}
 		idx = policy_eval(&p, &pkt);
@@ -367,15 +369,15 @@ static void test_eval(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_docs_example),
-		cmocka_unit_test(test_good_lines),
-		cmocka_unit_test(test_bad_lines),
-		cmocka_unit_test(test_limits),
-		cmocka_unit_test(test_read_collects_errors),
-		cmocka_unit_test(test_read_file),
-		cmocka_unit_test(test_addr),
-		cmocka_unit_test(test_merge),
-		cmocka_unit_test(test_eval),
+	    cmocka_unit_test(test_docs_example),
+	    cmocka_unit_test(test_good_lines),
+	    cmocka_unit_test(test_bad_lines),
+	    cmocka_unit_test(test_limits),
+	    cmocka_unit_test(test_read_collects_errors),
+	    cmocka_unit_test(test_read_file),
+	    cmocka_unit_test(test_addr),
+	    cmocka_unit_test(test_merge),
+	    cmocka_unit_test(test_eval),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -134,12 +134,14 @@ static bool allows(const struct policy_rule *r)
 	return r->action == POLICY_ALLOW;
 }
 
-__attribute__((format(printf, 6, 7)))
+static int report(struct linter *l, enum policy_severity sev, const char *check, unsigned line,
+                  unsigned other, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
 static int report(struct linter *l, enum policy_severity sev, const char *check, unsigned line,
                   unsigned other, const char *fmt, ...)
 {
-	struct policy_finding f = {.severity = sev, .check = check, .line = line,
-	                           .other_line = other};
+	struct policy_finding f = {
+	    .severity = sev, .check = check, .line = line, .other_line = other};
 	va_list ap;
 	int rc;
 
@@ -224,11 +226,12 @@ static int check_overlap(struct linter *l, size_t j)
 		    !sources_meet(a, b) || !ports_meet(&l->sets[i], &l->sets[j], &m) ||
 		    ports_cover(&l->sets[i], &l->sets[j]) || ports_cover(&l->sets[j], &l->sets[i]))
 			continue;
-		rc = report(l, allows(a) == allows(b) ? POLICY_SEV_INFO : POLICY_SEV_WARNING,
-		            "overlap", b->line, a->line,
-		            "port ranges overlap line %u ('%s', %s): ports %u-%u/%s are decided there",
-		            a->line, a->text, policy_action_name(a->action), m.lo, m.hi,
-		            proto_name(a->protos & b->protos));
+		rc = report(
+		    l, allows(a) == allows(b) ? POLICY_SEV_INFO : POLICY_SEV_WARNING, "overlap",
+		    b->line, a->line,
+		    "port ranges overlap line %u ('%s', %s): ports %u-%u/%s are decided there",
+		    a->line, a->text, policy_action_name(a->action), m.lo, m.hi,
+		    proto_name(a->protos & b->protos));
 		if (rc < 0)
 			return rc;
 	}
@@ -299,16 +302,15 @@ static int check_risk(struct linter *l, size_t j)
 		nhit++;
 	}
 	if (nhit > RISKS_INLINE)
-		return report(l, high ? POLICY_SEV_WARNING : POLICY_SEV_INFO, "high-risk", b->line, 0,
-		              "allows %zu catalogued risky ports from anywhere: %s", nhit, names);
+		return report(l, high ? POLICY_SEV_WARNING : POLICY_SEV_INFO, "high-risk", b->line,
+		              0, "allows %zu catalogued risky ports from anywhere: %s", nhit,
+		              names);
 	for (size_t i = 0; i < nhit; i++) {
-		int rc = report(l, hit[i]->severity >= KB_SEV_HIGH ? POLICY_SEV_WARNING :
-		                                                     POLICY_SEV_INFO,
-		                "high-risk", b->line, 0,
-		                "allows %u/%s (%s, %s risk) from anywhere: %s; %s", hit[i]->port,
-		                hit[i]->proto == KB_PROTO_TCP ? "tcp" : "udp", hit[i]->service,
-		                kb_severity_name(hit[i]->severity), hit[i]->note,
-		                hit[i]->recommendation);
+		int rc = report(
+		    l, hit[i]->severity >= KB_SEV_HIGH ? POLICY_SEV_WARNING : POLICY_SEV_INFO,
+		    "high-risk", b->line, 0, "allows %u/%s (%s, %s risk) from anywhere: %s; %s",
+		    hit[i]->port, hit[i]->proto == KB_PROTO_TCP ? "tcp" : "udp", hit[i]->service,
+		    kb_severity_name(hit[i]->severity), hit[i]->note, hit[i]->recommendation);
 		if (rc < 0)
 			return rc;
 	}

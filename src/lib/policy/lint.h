@@ -28,9 +28,9 @@ enum policy_severity {
 
 struct policy_finding {
 	enum policy_severity severity;
-	const char *check;    /* "shadowed", "unreachable", ... */
-	unsigned line;        /* the rule concerned; 0: the file as a whole */
-	unsigned other_line;  /* the earlier rule involved, or 0 */
+	const char *check;   /* "shadowed", "unreachable", ... */
+	unsigned line;       /* the rule concerned; 0: the file as a whole */
+	unsigned other_line; /* the earlier rule involved, or 0 */
 	char message[512];
 };
 

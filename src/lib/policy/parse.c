@@ -37,7 +37,9 @@ static bool is_word_char(char c)
 	return c > 0x20 && c < 0x7f && !is_punct(c);
 }
 
-__attribute__((format(printf, 3, 4)))
+static int fail(struct lexer *lx, size_t pos, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 static int fail(struct lexer *lx, size_t pos, const char *fmt, ...)
 {
 	va_list ap;
@@ -171,8 +173,7 @@ static int port_item(struct lexer *lx, const struct word *w, void *ctx)
 	int rc;
 
 	if (!digits(w->s, l1) || (dash && !digits(dash + 1, w->len - l1 - 1)))
-		return fail(lx, w->pos,
-		            "expected a port N or range N-M (1-65535), found '%.*s'",
+		return fail(lx, w->pos, "expected a port N or range N-M (1-65535), found '%.*s'",
 		            (int)(w->len > 40 ? 40 : w->len), w->s);
 	rc = strnum_u64n(w->s, l1, 1, 65535, &lo);
 	if (rc == 0 && dash)
@@ -183,15 +184,15 @@ static int port_item(struct lexer *lx, const struct word *w, void *ctx)
 		return fail(lx, w->pos, "port out of range in '%.*s': ports are 1-65535",
 		            (int)(w->len > 40 ? 40 : w->len), w->s);
 	if (lo > hi)
-		return fail(lx, w->pos, "reversed port range '%.*s': write %u-%u",
-		            (int)w->len, w->s, (unsigned)hi, (unsigned)lo);
+		return fail(lx, w->pos, "reversed port range '%.*s': write %u-%u", (int)w->len,
+		            w->s, (unsigned)hi, (unsigned)lo);
 	if (pc->r->nports >= POLICY_ITEMS_MAX)
 		return fail(lx, w->pos, "too many ports in one rule (at most %d)",
 		            POLICY_ITEMS_MAX);
 	if (grow((void **)&pc->r->ports, &pc->cap, pc->r->nports, sizeof(*pc->r->ports)) < 0)
 		return -ENOMEM;
-	pc->r->ports[pc->r->nports++] = (struct policy_range){.lo = (uint16_t)lo,
-	                                                      .hi = (uint16_t)hi};
+	pc->r->ports[pc->r->nports++] =
+	    (struct policy_range){.lo = (uint16_t)lo, .hi = (uint16_t)hi};
 	return 0;
 }
 
@@ -224,7 +225,8 @@ static int addr_item(struct lexer *lx, const struct word *w, void *ctx)
 		            (int)(w->len > 60 ? 60 : w->len), w->s, net);
 	}
 	if (rc == -ERANGE)
-		return fail(lx, w->pos, "bad prefix length in '%.*s': 0-32 for IPv4, 0-128 for IPv6",
+		return fail(lx, w->pos,
+		            "bad prefix length in '%.*s': 0-32 for IPv4, 0-128 for IPv6",
 		            (int)(w->len > 60 ? 60 : w->len), w->s);
 	if (rc < 0)
 		return fail(lx, w->pos,
@@ -263,7 +265,8 @@ static int parse_label(struct lexer *lx, struct policy_rule *r)
 	while (end > i && lx->s[end - 1] == ' ')
 		end--;
 	if (end == i)
-		return fail(lx, open, "empty label: write text between '(' and ')' or leave it out");
+		return fail(lx, open,
+		            "empty label: write text between '(' and ')' or leave it out");
 	if (end - i > POLICY_LABEL_MAX)
 		return fail(lx, open, "label longer than %d characters", POLICY_LABEL_MAX);
 	r->label = strndup(lx->s + i, end - i);
@@ -291,11 +294,12 @@ static int parse_rule(struct lexer *lx, struct policy_rule *r)
 	else if (word_is(&w, "reject"))
 		r->action = POLICY_REJECT;
 	else
-		return fail(lx, w.pos, "expected ALLOW, DENY or REJECT at the start of a rule, found %s",
+		return fail(lx, w.pos,
+		            "expected ALLOW, DENY or REJECT at the start of a rule, found %s",
 		            found(lx, w.pos, fb, sizeof(fb)));
-	action_word = r->action == POLICY_ALLOW ? "ALLOW" :
-	              r->action == POLICY_DENY  ? "DENY" :
-	                                          "REJECT";
+	action_word = r->action == POLICY_ALLOW  ? "ALLOW"
+	              : r->action == POLICY_DENY ? "DENY"
+	                                         : "REJECT";
 
 	if (!next_word(lx, &w))
 		return fail(lx, w.pos, "expected TCP, UDP, ANY or ALL after %s, found %s",
@@ -319,7 +323,8 @@ static int parse_rule(struct lexer *lx, struct policy_rule *r)
 		goto tail;
 	if (word_is(&w, "port") || word_is(&w, "ports")) {
 		if (all)
-			return fail(lx, w.pos, "ALL takes no PORT: write ANY PORT ... for TCP and UDP");
+			return fail(lx, w.pos,
+			            "ALL takes no PORT: write ANY PORT ... for TCP and UDP");
 		rc = parse_list(lx, "a port N or range N-M", "PORT", port_item, &pc);
 		if (rc < 0)
 			return rc;
@@ -329,8 +334,8 @@ static int parse_rule(struct lexer *lx, struct policy_rule *r)
 			return fail(lx, w.pos, "expected ',' between ports, found '%.*s'",
 			            (int)(w.len > 40 ? 40 : w.len), w.s);
 	} else if (digits(w.s, 1)) {
-		return fail(lx, w.pos, "expected PORT before '%.*s'", (int)(w.len > 40 ? 40 : w.len),
-		            w.s);
+		return fail(lx, w.pos, "expected PORT before '%.*s'",
+		            (int)(w.len > 40 ? 40 : w.len), w.s);
 	}
 	if (word_is(&w, "from")) {
 		rc = parse_list(lx, "an address, ADDR/PREFIX or ANY", "FROM", addr_item, &ac);
@@ -360,10 +365,10 @@ tail:
 	}
 	if (!at_end(lx))
 		return fail(lx, lx->pos, "expected %s, found %s",
-		            r->label ? "end of line after the label" :
-		            r->nfrom || ac.any ? "',' or '(' label or end of line" :
-		            all || r->nports ? "FROM, '(' label or end of line" :
-		                               "PORT, FROM, '(' label or end of line",
+		            r->label             ? "end of line after the label"
+		            : r->nfrom || ac.any ? "',' or '(' label or end of line"
+		            : all || r->nports   ? "FROM, '(' label or end of line"
+		                                 : "PORT, FROM, '(' label or end of line",
 		            found(lx, lx->pos, fb, sizeof(fb)));
 	return 0;
 }
@@ -449,8 +454,7 @@ int policy_read_buf(const char *buf, size_t len, struct policy *p, struct policy
 	return *nerr ? -EINVAL : 0;
 }
 
-int policy_read(FILE *f, struct policy *p, struct policy_error *errs, size_t maxerr,
-                size_t *nerr)
+int policy_read(FILE *f, struct policy *p, struct policy_error *errs, size_t maxerr, size_t *nerr)
 {
 	/* One byte past the limit tells an overlong line; its rest is skipped. */
 	char line[POLICY_LINE_MAX + 1];

@@ -89,8 +89,7 @@ static int cmp_range(const void *a, const void *b)
 	return x->hi < y->hi ? -1 : x->hi > y->hi;
 }
 
-int policy_rule_ports_merged(const struct policy_rule *r, struct policy_range **out,
-                             size_t *nout)
+int policy_rule_ports_merged(const struct policy_rule *r, struct policy_range **out, size_t *nout)
 {
 	struct policy_range *v = malloc((r->nports ? r->nports : 1) * sizeof(*v));
 	size_t n = 0;

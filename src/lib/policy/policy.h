@@ -61,10 +61,10 @@ struct policy_addr {
 struct policy_rule {
 	unsigned line; /* 1-based line number in the file */
 	enum policy_action action;
-	unsigned protos;             /* POLICY_P_* bits: TCP, UDP, ANY or ALL */
-	struct policy_range *ports;  /* as written; nports == 0: every port */
+	unsigned protos;            /* POLICY_P_* bits: TCP, UDP, ANY or ALL */
+	struct policy_range *ports; /* as written; nports == 0: every port */
 	size_t nports;
-	struct policy_addr *from;    /* nfrom == 0: from anywhere */
+	struct policy_addr *from; /* nfrom == 0: from anywhere */
 	size_t nfrom;
 	char *label; /* NULL when the rule has none */
 	char *text;  /* the rule as written, without comment or surrounding blanks */
@@ -102,8 +102,7 @@ int policy_parse_line(struct policy *p, const char *line, size_t len, unsigned l
  * reading: up to maxerr of them are stored in errs and *nerr gets their total.
  * Returns 0, -EINVAL when there was any syntax error, -EIO or -ENOMEM.
  */
-int policy_read(FILE *f, struct policy *p, struct policy_error *errs, size_t maxerr,
-                size_t *nerr);
+int policy_read(FILE *f, struct policy *p, struct policy_error *errs, size_t maxerr, size_t *nerr);
 
 /* As policy_read() over a buffer (lines split at '\n'). */
 int policy_read_buf(const char *buf, size_t len, struct policy *p, struct policy_error *errs,
@@ -113,8 +112,8 @@ void policy_free(struct policy *p);
 
 /*
  * Parses ADDR or ADDR/PREFIX (IPv4 or IPv6). Returns 0, -EINVAL (not an
- * address), -ERANGE (prefix not a number in 0-32 or 0-128) or -EDOM (host bits set beyond the prefix: "10.0.0.5/24").
- * Example: "198.18.0.0/15" gives { AF_INET, 15, 198.18.0.0 }.
+ * address), -ERANGE (prefix not a number in 0-32 or 0-128) or -EDOM (host bits set beyond the
+ * prefix: "10.0.0.5/24"). Example: "198.18.0.0/15" gives { AF_INET, 15, 198.18.0.0 }.
  */
 int policy_addr_parse(const char *s, size_t len, struct policy_addr *out);
 
@@ -129,8 +128,7 @@ bool policy_addr_contains(const struct policy_addr *a, const struct policy_addr 
  * array; a rule without PORT gives 1-65535. Returns 0 or -ENOMEM.
  * Example: 8000-8100,80,8050-8200,81 gives [80-81, 8000-8200].
  */
-int policy_rule_ports_merged(const struct policy_rule *r, struct policy_range **out,
-                             size_t *n);
+int policy_rule_ports_merged(const struct policy_rule *r, struct policy_range **out, size_t *n);
 
 /* Whether port is in the rule's ports (every port when it lists none). */
 bool policy_rule_has_port(const struct policy_rule *r, uint16_t port);
