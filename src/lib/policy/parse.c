@@ -244,7 +244,7 @@ static int addr_item(struct lexer *lx, const struct word *w, void *ctx)
 /* '(' label ')' at lx->pos. */
 static int parse_label(struct lexer *lx, struct policy_rule *r)
 {
-	size_t open = lx->pos, i = lx->pos + 1, end;
+	size_t open = lx->pos, i = lx->pos + 1, close, end;
 
 	while (i < lx->len && lx->s[i] != ')') {
 		char c = lx->s[i];
@@ -257,7 +257,7 @@ static int parse_label(struct lexer *lx, struct policy_rule *r)
 	}
 	if (i >= lx->len)
 		return fail(lx, open, "unclosed label: expected ')' before end of line");
-	end = i;
+	close = end = i;
 	/* Labels are trimmed; an empty one is a mistake. */
 	i = open + 1;
 	while (i < end && lx->s[i] == ' ')
@@ -272,7 +272,7 @@ static int parse_label(struct lexer *lx, struct policy_rule *r)
 	r->label = strndup(lx->s + i, end - i);
 	if (!r->label)
 		return -ENOMEM;
-	lx->pos = (size_t)(memchr(lx->s + open, ')', lx->len - open) - (const void *)lx->s) + 1;
+	lx->pos = close + 1;
 	return 0;
 }
 
