@@ -244,6 +244,9 @@ DENY UDP PORT 9
 REJECT ALL
 """,
     "empty": "# nothing\n",
+    # every character a label may hold, and the longest label
+    "labels": "ALLOW TCP PORT 1 ( !#$%&'*+,-./0123456789:;<=>?@AZ[\\]^_`az{|}~ )\n"
+              "ALLOW UDP PORT 2 (" + "x" * 128 + ")\n",
     "allow-all": "ALLOW ALL\n",
 }
 

@@ -196,6 +196,16 @@ static void test_limits(void **state)
 	assert_int_equal(parse1(line, &p, &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "line longer than"));
 
+	/* the longest label nftables takes as a comment, and one more */
+	n = (size_t)snprintf(line, sizeof(line), "ALLOW TCP PORT 1 (%0*d)", POLICY_LABEL_MAX, 0);
+	assert_int_equal(parse1(line, &p, &e), 1);
+	assert_int_equal(strlen(p.rules[0].label), POLICY_LABEL_MAX);
+	policy_free(&p);
+	n = (size_t)snprintf(line, sizeof(line), "ALLOW TCP PORT 1 (%0*d)", POLICY_LABEL_MAX + 1,
+	                     0);
+	assert_int_equal(policy_parse_line(&p, line, n, 1, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "label longer than 128 characters"));
+
 	/* a NUL byte inside a line */
 	p = (struct policy){0};
 	assert_int_equal(policy_parse_line(&p, "ALLOW TCP\0PORT 80", 17, 1, &e), -EINVAL);
