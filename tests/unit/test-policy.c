@@ -376,6 +376,35 @@ static void test_eval(void **state)
 	policy_free(&p);
 }
 
+static void test_allowed_before(void **state)
+{
+	static const char doc[] = "ALLOW TCP Port 80 (Web)\n"
+	                          "ALLOW TCP Port 22 from 10.0.0.5 (Admin)\n"
+	                          "ALLOW TCP Port 20-30 from fd00:5c09::/64\n"
+	                          "DENY ALL (Block everything else)\n"
+	                          "ALLOW TCP Port 22 from 10.0.0.6\n";
+	const unsigned v4 = 1u << AF_INET, v6 = 1u << AF_INET6;
+	struct policy_error errs[2];
+	struct policy p = {0};
+	size_t nerr, idx[4];
+
+	(void)state;
+	assert_int_equal(policy_read_buf(doc, strlen(doc), &p, errs, 2, &nerr), 0);
+	assert_int_equal(policy_allowed_before(&p, POLICY_P_TCP, 22, 3, v4 | v6, idx, 4), 2);
+	assert_int_equal(idx[0], 1);
+	assert_int_equal(idx[1], 2);
+	assert_int_equal(policy_allowed_before(&p, POLICY_P_TCP, 22, 3, v4, idx, 4), 1);
+	assert_int_equal(idx[0], 1);
+	assert_int_equal(policy_allowed_before(&p, POLICY_P_TCP, 22, 3, v6, idx, 4), 1);
+	assert_int_equal(idx[0], 2);
+	assert_int_equal(policy_allowed_before(&p, POLICY_P_UDP, 22, 3, v4 | v6, idx, 4), 0);
+	assert_int_equal(policy_allowed_before(&p, POLICY_P_TCP, 80, 0, v4 | v6, idx, 4), 0);
+	/* upto < 0: every rule, and the count goes past max */
+	assert_int_equal(policy_allowed_before(&p, POLICY_P_TCP, 22, -1, v4 | v6, idx, 1), 3);
+	assert_int_equal(idx[0], 1);
+	policy_free(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -388,6 +417,7 @@ int main(void)
 	    cmocka_unit_test(test_addr),
 	    cmocka_unit_test(test_merge),
 	    cmocka_unit_test(test_eval),
+	    cmocka_unit_test(test_allowed_before),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

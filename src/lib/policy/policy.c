@@ -150,3 +150,26 @@ ssize_t policy_eval(const struct policy *p, const struct policy_packet *pkt)
 	}
 	return -1;
 }
+
+size_t policy_allowed_before(const struct policy *p, unsigned proto, uint16_t port, ssize_t upto,
+                             unsigned families, size_t *idx, size_t max)
+{
+	size_t end = upto < 0 ? p->nrules : (size_t)upto, n = 0;
+
+	for (size_t i = 0; i < end && i < p->nrules; i++) {
+		const struct policy_rule *r = &p->rules[i];
+		bool fam = false;
+
+		if (r->action != POLICY_ALLOW || r->nfrom == 0 || !(r->protos & proto) ||
+		    !policy_rule_has_port(r, port))
+			continue;
+		for (size_t k = 0; k < r->nfrom && !fam; k++)
+			fam = families & (1u << r->from[k].family);
+		if (!fam)
+			continue;
+		if (n < max)
+			idx[n] = i;
+		n++;
+	}
+	return n;
+}

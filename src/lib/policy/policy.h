@@ -149,3 +149,14 @@ struct policy_packet {
  * none matches (the compiled chain then drops: its policy is drop).
  */
 ssize_t policy_eval(const struct policy *p, const struct policy_packet *pkt);
+
+/*
+ * The ALLOW rules before rule index upto (all rules when upto < 0) that match
+ * proto and port through a FROM list naming a family in families (bit
+ * 1 << AF_INET, 1 << AF_INET6): the sources let in before the rule that decides
+ * for everyone else. Stores up to max rule indexes in idx; returns how many
+ * there are.
+ * Example: with the docs' rules, tcp 22 upto 2 (DENY ALL) gives [1] (Admin).
+ */
+size_t policy_allowed_before(const struct policy *p, unsigned proto, uint16_t port, ssize_t upto,
+                             unsigned families, size_t *idx, size_t max);
