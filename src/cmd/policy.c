@@ -8,6 +8,7 @@
 
 #include "cmd/commands.h"
 #include "cmd/common.h"
+#include "cmd/policy.h"
 #include "output/json.h"
 #include "output/table.h"
 #include "policy/lint.h"
@@ -15,16 +16,7 @@
 #include "policy/policy.h"
 #include "util/strnum.h"
 
-#define CMD        "policy"
 #define MAX_ERRORS 20 /* syntax errors shown before "... and N more" */
-
-struct policy_opts {
-	bool json, no_color, strict, dry_run, no_ping;
-	unsigned proto; /* eval: POLICY_P_TCP or POLICY_P_UDP, 0 unset */
-	long port;      /* eval: -1 unset */
-	const char *from;
-	const char *file;
-};
 
 enum {
 	OPT_JSON = 256,
@@ -35,6 +27,7 @@ enum {
 	OPT_PROTO,
 	OPT_PORT,
 	OPT_FROM,
+	OPT_NO_PROCESS,
 };
 
 static void policy_help(FILE *f)
@@ -43,6 +36,7 @@ static void policy_help(FILE *f)
 	      "       portscope policy eval --proto tcp|udp --port N [--from ADDR] [--json] FILE\n"
 	      "       portscope policy compile [--no-ping] FILE\n"
 	      "       portscope policy apply [--dry-run] [--no-ping] FILE\n"
+	      "       portscope policy listening [--no-process] [--strict] [--json] FILE\n"
 	      "\n"
 	      "The firewall language of the docs, one rule a line, first match wins:\n"
 	      "  ALLOW TCP PORT 80 (Web)\n"
@@ -58,19 +52,24 @@ static void policy_help(FILE *f)
 	      "  compile   the nftables ruleset (table inet " POLICY_NFT_TABLE ") on stdout\n"
 	      "  apply     load it atomically through libnftables (needs CAP_NET_ADMIN);\n"
 	      "            --dry-run has the kernel check it without loading\n"
+	      "  listening this machine's listening sockets and the rule that decides each\n"
+	      "            for everyone; flags those the policy exposes to everyone\n"
+	      "            (with --strict, exit 1 when there is one)\n"
 	      "\n"
 	      "options:\n"
-	      "  --json        machine output (check, eval)\n"
-	      "  --strict      check: warnings fail too (exit 1)\n"
+	      "  --json        machine output (check, eval, listening)\n"
+	      "  --strict      check: warnings fail too; listening: exposed listeners fail\n"
 	      "  --proto P     eval: tcp or udp\n"
 	      "  --port N      eval: destination port 1-65535\n"
 	      "  --from ADDR   eval: source address (none: an address no FROM list names)\n"
 	      "  --no-ping     compile/apply: do not accept ICMP/ICMPv6 echo requests\n"
 	      "  --dry-run     apply: check only\n"
+	      "  --no-process  listening: skip the owning-process look-up\n"
 	      "  --no-color    no colour (also NO_COLOR)\n"
 	      "  -h, --help    this help\n"
 	      "\n"
-	      "exit status: 0 ok, 1 lint findings (check), 2 bad usage or a syntax error,\n"
+	      "exit status: 0 ok, 1 lint findings (check) or exposed listeners (listening\n"
+	      "--strict), 2 bad usage or a syntax error,\n"
 	      "3 runtime failure (permission, nftables refused the ruleset)\n",
 	      f);
 }
@@ -110,8 +109,7 @@ static void print_syntax_errors(const struct policy_opts *o, const struct policy
 		cmd_error(CMD, "%s: ... and %zu more syntax errors", o->file, nerr - MAX_ERRORS);
 }
 
-/* Loads the file; syntax errors go to stderr. Returns an exit status. */
-static int load_or_report(const struct policy_opts *o, struct policy *p)
+int policy_cmd_load(const struct policy_opts *o, struct policy *p)
 {
 	struct policy_error errs[MAX_ERRORS];
 	size_t nerr;
@@ -275,7 +273,7 @@ static int run_eval(const struct policy_opts *o)
 			return cmd_usage(CMD, "--from '%s': expected one IPv4 or IPv6 address",
 			                 o->from);
 	}
-	st = load_or_report(o, &p);
+	st = policy_cmd_load(o, &p);
 	if (st != EXIT_OK) {
 		policy_free(&p);
 		return st;
@@ -340,7 +338,7 @@ static int compile(const struct policy_opts *o, char **script, size_t *len)
 	struct policy p = {0};
 	struct policy_nft_opts no = {.source = strcmp(o->file, "-") ? o->file : "stdin",
 	                             .no_ping = o->no_ping};
-	int st = load_or_report(o, &p), rc;
+	int st = policy_cmd_load(o, &p), rc;
 
 	if (st == EXIT_OK) {
 		rc = policy_nft_compile(&p, &no, script, len);
@@ -405,6 +403,7 @@ static const struct {
     {"eval", run_eval},
     {"compile", run_compile},
     {"apply", run_apply},
+    {"listening", policy_cmd_listening},
 };
 
 /* Which options each subcommand takes; the others are usage errors. */
@@ -414,9 +413,11 @@ static bool option_fits(const char *sub, int opt)
 	case OPT_NO_COLOR:
 		return true;
 	case OPT_JSON:
-		return !strcmp(sub, "check") || !strcmp(sub, "eval");
+		return !strcmp(sub, "check") || !strcmp(sub, "eval") || !strcmp(sub, "listening");
 	case OPT_STRICT:
-		return !strcmp(sub, "check");
+		return !strcmp(sub, "check") || !strcmp(sub, "listening");
+	case OPT_NO_PROCESS:
+		return !strcmp(sub, "listening");
 	case OPT_PROTO:
 	case OPT_PORT:
 	case OPT_FROM:
@@ -440,6 +441,7 @@ int cmd_policy_main(int argc, char **argv)
 	    {"proto", required_argument, NULL, OPT_PROTO},
 	    {"port", required_argument, NULL, OPT_PORT},
 	    {"from", required_argument, NULL, OPT_FROM},
+	    {"no-process", no_argument, NULL, OPT_NO_PROCESS},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
@@ -459,8 +461,8 @@ int cmd_policy_main(int argc, char **argv)
 			break;
 	if (i == sizeof(subcommands) / sizeof(subcommands[0]))
 		return cmd_usage(CMD,
-		                 "unknown subcommand '%s': expected check, eval, compile or "
-		                 "apply (see --help)",
+		                 "unknown subcommand '%s': expected check, eval, compile, "
+		                 "apply or listening (see --help)",
 		                 sub);
 	argc--;
 	argv++;
@@ -491,6 +493,9 @@ int cmd_policy_main(int argc, char **argv)
 			break;
 		case OPT_NO_PING:
 			o.no_ping = true;
+			break;
+		case OPT_NO_PROCESS:
+			o.no_process = true;
 			break;
 		case OPT_PROTO:
 			if (!strcasecmp(optarg, "tcp"))

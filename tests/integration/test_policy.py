@@ -529,3 +529,82 @@ def test_kernel_agrees_with_eval(tmp_path, netns):
     assert seen["8005/tcp"] == "open"  # first match wins
     assert seen["7000/udp"] == "filtered" and seen["5000/udp"] == "filtered"
     assert seen["53/udp"] == "open" and seen["53/tcp"] == "open"
+
+
+# ---- listening: this namespace's listeners and the rule that decides each ----
+
+LISTENERS = r"""
+import socket, sys, time
+socks = []
+def tcp(fam, addr, port, v6only=None):
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    if v6only is not None:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, v6only)
+    s.bind((addr, port)); s.listen(8); socks.append(s)
+tcp(socket.AF_INET6, "::", 80, 0)           # dual stack
+tcp(socket.AF_INET, "0.0.0.0", 22)
+tcp(socket.AF_INET, "127.0.0.1", 5000)      # loopback
+tcp(socket.AF_INET6, "::1", 6000)           # loopback
+tcp(socket.AF_INET, "198.18.5.1", 8080)     # one address
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("0.0.0.0", 53)); socks.append(u)
+c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); c.bind(("0.0.0.0", 40053))
+c.connect(("198.18.5.1", 9)); socks.append(c)  # a connected UDP client: no listener
+print("READY", flush=True)
+time.sleep(300)
+"""
+
+
+@needs_root
+def test_listening(tmp_path, netns):
+    ns = netns("lst")
+    ns.sh("ip addr add 198.18.5.1/32 dev lo")
+    p = ns.popen(["python3", "-u", "-c", LISTENERS], text=True)
+    assert p.stdout.readline().strip() == "READY", p.stderr.read()
+    path = write(tmp_path, DOCS.replace("10.0.0.5", "198.18.1.2"))
+
+    r = ns.portscope("policy", "listening", "--json", path)
+    assert r.rc == 0, r
+    recs = r.jsonl()
+    assert recs[-1] == {"type": "summary", "listeners": 6, "exposed": 1}, recs[-1]
+    got = {(x["proto"], x["port"]): x for x in recs[:-1]}
+    assert set(got) == {("tcp", 22), ("tcp", 80), ("tcp", 5000), ("tcp", 6000),
+                        ("tcp", 8080), ("udp", 53)}, got
+    for x in got.values():
+        assert x["type"] == "listener"
+        assert x["pid"] == p.pid and x["process"] == "python3", x
+
+    web = got[("tcp", 80)]
+    assert web["address"] == "::" and web["dual_stack"] is True
+    assert web["exposure"] == "all-interfaces"
+    assert web["verdict"] == "allow" and web["exposed"] is True
+    assert web["rule"] == {"line": 1, "text": "ALLOW TCP Port 80 (Web)", "label": "Web"}
+
+    ssh = got[("tcp", 22)]
+    assert ssh["verdict"] == "deny" and ssh["exposed"] is False
+    assert ssh["rule"]["line"] == 3
+    assert [a["label"] for a in ssh["allowed_from"]] == ["Admin"]
+
+    for key in (("tcp", 5000), ("tcp", 6000)):
+        lo = got[key]
+        assert lo["exposure"] == "loopback" and lo["verdict"] == "loopback", lo
+        assert lo["rule"] is None and lo["exposed"] is False
+
+    addr = got[("tcp", 8080)]
+    assert addr["exposure"] == "address" and addr["address"] == "198.18.5.1"
+    assert addr["verdict"] == "deny" and addr["rule"]["line"] == 3
+
+    dns = got[("udp", 53)]
+    assert dns["verdict"] == "deny" and dns["allowed_from"] == []
+
+    # the table flags the exposed listener; --strict fails on it
+    r = ns.portscope("policy", "listening", "--no-color", path)
+    assert r.rc == 0, r
+    rows = [row for row in r.out.splitlines() if "EXPOSED" in row]
+    assert len(rows) == 1 and "[::]:80" in rows[0] and "python3(%d)" % p.pid in rows[0], r
+    assert "6 listeners, 1 exposed to everyone" in r.out
+    assert ns.portscope("policy", "listening", "--strict", path).rc == 1
+    strict = write(tmp_path, "DENY ALL\n", "deny.pol")
+    r = ns.portscope("policy", "listening", "--strict", "--no-process", "--json", strict)
+    assert r.rc == 0, r
+    assert all(x.get("pid") is None for x in r.jsonl()[:-1])
+    assert r.jsonl()[-1]["exposed"] == 0
