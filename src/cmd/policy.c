@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "cmd/commands.h"
 #include "cmd/common.h"
@@ -80,18 +81,23 @@ static int load(const struct policy_opts *o, struct policy *p, struct policy_err
 {
 	bool is_stdin = strcmp(o->file, "-") == 0;
 	FILE *f = is_stdin ? stdin : fopen(o->file, "re");
+	struct stat st;
 	int rc;
 
 	*nerr = 0;
 	if (!f) {
 		cmd_error(CMD, "cannot open '%s': %s", o->file, strerror(errno));
-		return errno == ENOENT || errno == EISDIR || errno == ENOTDIR ? EXIT_USAGE
-		                                                              : EXIT_RUNTIME;
+		return errno == ENOENT || errno == ENOTDIR ? EXIT_USAGE : EXIT_RUNTIME;
+	}
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		cmd_error(CMD, "'%s' is a directory, not a policy file", o->file);
+		fclose(f);
+		return EXIT_USAGE;
 	}
 	rc = policy_read(f, p, errs, MAX_ERRORS, nerr);
 	if (!is_stdin)
 		fclose(f);
-	if (rc == -ENOMEM || rc == -EIO) {
+	if (rc < 0 && rc != -EINVAL) {
 		cmd_error(CMD, "reading '%s': %s", o->file, strerror(-rc));
 		return EXIT_RUNTIME;
 	}
@@ -451,9 +457,13 @@ int cmd_policy_main(int argc, char **argv)
 	uint64_t v;
 	int opt;
 
-	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		policy_help(argc < 2 ? stderr : stdout);
-		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	if (argc < 2)
+		return cmd_usage(CMD,
+		                 "needs a subcommand: check, eval, compile, apply or listening "
+		                 "(see --help)");
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		policy_help(stdout);
+		return EXIT_OK;
 	}
 	sub = argv[1];
 	for (i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
@@ -512,6 +522,8 @@ int cmd_policy_main(int argc, char **argv)
 			o.port = (long)v;
 			break;
 		case OPT_FROM:
+			if (o.from)
+				return cmd_usage(CMD, "--from given twice: eval takes one address");
 			o.from = optarg;
 			break;
 		}

@@ -108,6 +108,10 @@ def test_eval_human_and_no_match(tmp_path):
     (["check", "F", "G"], ["unexpected argument 'G'"]),
     (["check", "--bogus", "F"], ["unknown option '--bogus'"]),
     (["check", "/nonexistent/p.pol"], ["cannot open '/nonexistent/p.pol'"]),
+    (["check", "/"], ["'/' is a directory"]),
+    ([], ["needs a subcommand"]),
+    (["eval", "F", "--proto", "tcp", "--port", "22", "--from", "10.0.0.5", "--from",
+      "10.0.0.6"], ["--from given twice"]),
 ])
 def test_usage_errors(tmp_path, args, words):
     path = write(tmp_path, DOCS)
