@@ -253,6 +253,8 @@ REJECT ALL
               "ALLOW UDP PORT 2 (" + "x" * 128 + ")\n",
     "allow-all": "ALLOW ALL\n",
 }
+# the lint cases compile too
+COMPILED.update({"lint-" + k: v[0] for k, v in LINT_CASES.items()})
 
 
 @needs_root
