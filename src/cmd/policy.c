@@ -454,8 +454,8 @@ int cmd_policy_main(int argc, char **argv)
 	struct policy_opts o = {.port = -1};
 	const char *sub;
 	size_t i;
+	int opt, longindex = -1;
 	uint64_t v;
-	int opt;
 
 	if (argc < 2)
 		return cmd_usage(CMD,
@@ -477,17 +477,24 @@ int cmd_policy_main(int argc, char **argv)
 	argc--;
 	argv++;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":h", longopts, &longindex)) != -1) {
 		if (opt == 'h') {
 			policy_help(stdout);
 			return EXIT_OK;
 		}
 		if (opt == '?' || opt == ':')
 			return cmd_bad_option(CMD, argv, opt);
-		if (!option_fits(sub, opt))
+		if (!option_fits(sub, opt)) {
+			if (longindex >= 0)
+				return cmd_usage(CMD,
+				                 "option '--%s' does not apply to 'policy %s' "
+				                 "(see --help)",
+				                 longopts[longindex].name, sub);
 			return cmd_usage(CMD,
-			                 "option '%s' does not apply to 'policy %s' (see --help)",
-			                 argv[optind - 1], sub);
+			                 "option '-%c' does not apply to 'policy %s' (see --help)",
+			                 opt, sub);
+		}
+		longindex = -1;
 		switch (opt) {
 		case OPT_JSON:
 			o.json = true;

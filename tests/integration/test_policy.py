@@ -103,6 +103,7 @@ def test_eval_human_and_no_match(tmp_path):
      ["--from '10.0.0.0/8'", "one IPv4 or IPv6 address"]),
     (["check", "--dry-run", "F"], ["'--dry-run' does not apply to 'policy check'"]),
     (["compile", "--json", "F"], ["'--json' does not apply to 'policy compile'"]),
+    (["check", "--proto", "tcp", "F"], ["'--proto' does not apply to 'policy check'"]),
     (["frobnicate", "F"], ["unknown subcommand 'frobnicate'"]),
     (["check"], ["check needs a policy FILE"]),
     (["check", "F", "G"], ["unexpected argument 'G'"]),
