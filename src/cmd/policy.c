@@ -29,6 +29,10 @@ enum {
 	OPT_PORT,
 	OPT_FROM,
 	OPT_NO_PROCESS,
+	OPT_FROM_ADDRESS,
+	OPT_ALL,
+	OPT_PORTS = 'p',
+	OPT_TIMING = 'T',
 };
 
 static void policy_help(FILE *f)
@@ -38,6 +42,8 @@ static void policy_help(FILE *f)
 	      "       portscope policy compile [--no-ping] FILE\n"
 	      "       portscope policy apply [--dry-run] [--no-ping] FILE\n"
 	      "       portscope policy listening [--no-process] [--strict] [--json] FILE\n"
+	      "       portscope policy verify [-p PORTS] [-T0-5] [--from-address ADDR] [--all]\n"
+	      "                               [--json] FILE TARGET\n"
 	      "\n"
 	      "The firewall language of the docs, one rule a line, first match wins:\n"
 	      "  ALLOW TCP PORT 80 (Web)\n"
@@ -56,6 +62,9 @@ static void policy_help(FILE *f)
 	      "  listening this machine's listening sockets and the rule that decides each\n"
 	      "            for everyone; flags those the policy exposes to everyone\n"
 	      "            (with --strict, exit 1 when there is one)\n"
+	      "  verify    scan TARGET (TCP connect) and compare what answers with what the\n"
+	      "            policy allows for the scanning address: a reachable port the\n"
+	      "            policy denies is a violation (exit 1); UDP rules are not verified\n"
 	      "\n"
 	      "options:\n"
 	      "  --json        machine output (check, eval, listening)\n"
@@ -66,11 +75,17 @@ static void policy_help(FILE *f)
 	      "  --no-ping     compile/apply: do not accept ICMP/ICMPv6 echo requests\n"
 	      "  --dry-run     apply: check only\n"
 	      "  --no-process  listening: skip the owning-process look-up\n"
+	      "  -p PORTS      verify: ports to scan (nmap syntax; default: 1-1024 and every\n"
+	      "                TCP port the policy names)\n"
+	      "  -T0..5        verify: timing template (default 4)\n"
+	      "  --from-address ADDR  verify: judge as if the scan came from ADDR (default:\n"
+	      "                the source address the kernel picks towards TARGET)\n"
+	      "  --all         verify: list filtered ports the policy denies too\n"
 	      "  --no-color    no colour (also NO_COLOR)\n"
 	      "  -h, --help    this help\n"
 	      "\n"
-	      "exit status: 0 ok, 1 lint findings (check) or exposed listeners (listening\n"
-	      "--strict), 2 bad usage or a syntax error,\n"
+	      "exit status: 0 ok, 1 lint findings (check), violations (verify) or exposed\n"
+	      "listeners (listening --strict), 2 bad usage or a syntax error,\n"
 	      "3 runtime failure (permission, nftables refused the ruleset)\n",
 	      f);
 }
@@ -410,6 +425,7 @@ static const struct {
     {"compile", run_compile},
     {"apply", run_apply},
     {"listening", policy_cmd_listening},
+    {"verify", policy_cmd_verify},
 };
 
 /* Which options each subcommand takes; the others are usage errors. */
@@ -419,7 +435,13 @@ static bool option_fits(const char *sub, int opt)
 	case OPT_NO_COLOR:
 		return true;
 	case OPT_JSON:
-		return !strcmp(sub, "check") || !strcmp(sub, "eval") || !strcmp(sub, "listening");
+		return !strcmp(sub, "check") || !strcmp(sub, "eval") || !strcmp(sub, "listening") ||
+		       !strcmp(sub, "verify");
+	case OPT_FROM_ADDRESS:
+	case OPT_ALL:
+	case OPT_PORTS:
+	case OPT_TIMING:
+		return !strcmp(sub, "verify");
 	case OPT_STRICT:
 		return !strcmp(sub, "check") || !strcmp(sub, "listening");
 	case OPT_NO_PROCESS:
@@ -448,19 +470,21 @@ int cmd_policy_main(int argc, char **argv)
 	    {"port", required_argument, NULL, OPT_PORT},
 	    {"from", required_argument, NULL, OPT_FROM},
 	    {"no-process", no_argument, NULL, OPT_NO_PROCESS},
+	    {"from-address", required_argument, NULL, OPT_FROM_ADDRESS},
+	    {"all", no_argument, NULL, OPT_ALL},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
-	struct policy_opts o = {.port = -1};
+	struct policy_opts o = {.port = -1, .timing = -1};
 	const char *sub;
 	size_t i;
 	int opt, longindex = -1;
 	uint64_t v;
 
 	if (argc < 2)
-		return cmd_usage(CMD,
-		                 "needs a subcommand: check, eval, compile, apply or listening "
-		                 "(see --help)");
+		return cmd_usage(
+		    CMD, "needs a subcommand: check, eval, compile, apply, listening or verify "
+		         "(see --help)");
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		policy_help(stdout);
 		return EXIT_OK;
@@ -472,12 +496,12 @@ int cmd_policy_main(int argc, char **argv)
 	if (i == sizeof(subcommands) / sizeof(subcommands[0]))
 		return cmd_usage(CMD,
 		                 "unknown subcommand '%s': expected check, eval, compile, "
-		                 "apply or listening (see --help)",
+		                 "apply, listening or verify (see --help)",
 		                 sub);
 	argc--;
 	argv++;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, ":h", longopts, &longindex)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":hp:T:", longopts, &longindex)) != -1) {
 		if (opt == 'h') {
 			policy_help(stdout);
 			return EXIT_OK;
@@ -514,6 +538,23 @@ int cmd_policy_main(int argc, char **argv)
 		case OPT_NO_PROCESS:
 			o.no_process = true;
 			break;
+		case OPT_FROM_ADDRESS:
+			if (o.from)
+				return cmd_usage(CMD, "--from-address given twice");
+			o.from = optarg;
+			break;
+		case OPT_ALL:
+			o.all = true;
+			break;
+		case OPT_PORTS:
+			o.ports = optarg;
+			break;
+		case OPT_TIMING:
+			if (strnum_u64(optarg, 0, 5, &v) < 0)
+				return cmd_usage(CMD, "-T%s: expected a timing template 0-5",
+				                 optarg);
+			o.timing = (int)v;
+			break;
 		case OPT_PROTO:
 			if (!strcasecmp(optarg, "tcp"))
 				o.proto = POLICY_P_TCP;
@@ -537,8 +578,14 @@ int cmd_policy_main(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return cmd_usage(CMD, "%s needs a policy FILE (see --help)", sub);
-	if (optind + 1 < argc)
-		return cmd_usage(CMD, "unexpected argument '%s' after FILE", argv[optind + 1]);
-	o.file = argv[optind];
+	o.file = argv[optind++];
+	if (!strcmp(sub, "verify")) {
+		if (optind >= argc)
+			return cmd_usage(CMD, "verify needs a TARGET after FILE (see --help)");
+		o.target = argv[optind++];
+	}
+	if (optind < argc)
+		return cmd_usage(CMD, "unexpected argument '%s' after %s", argv[optind],
+		                 o.target ? "TARGET" : "FILE");
 	return subcommands[i].run(&o);
 }

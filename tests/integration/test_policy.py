@@ -615,3 +615,106 @@ def test_listening(tmp_path, netns):
     assert r.rc == 0, r
     assert all(x.get("pid") is None for x in r.jsonl()[:-1])
     assert r.jsonl()[-1]["exposed"] == 0
+
+
+# ---- verify: scan, and compare what answers with what the policy allows ----
+
+def verify(ns, path, target, *extra):
+    r = ns.portscope("policy", "verify", "--json", "-p", "22,80,443,8080,9000", *extra, path,
+                     target, timeout=120)
+    recs = r.jsonl()
+    assert recs and recs[-1]["type"] == "summary", r
+    return r.rc, {x["port"]: x for x in recs[:-1]}, recs[-1]["results"]
+
+
+@needs_root
+@pytest.mark.skipif(not have("nft"), reason="needs nft")
+def test_verify_in_lab(tmp_path, netns):
+    target, admin, other = netns("tgt"), netns("adm"), netns("oth")
+    link_veth(target, admin, TARGET_A4, ADMIN4)
+    link_veth(target, other, TARGET_B4, OTHER4)
+    link_veth(target, admin, TARGET_A6, ADMIN6, prefix=112)
+    link_veth(target, other, TARGET_B6, OTHER6, prefix=112)
+    p = target.popen(["python3", "-u", "-c", LISTEN, "22", "80", "443", "8080"], text=True)
+    assert p.stdout.readline().strip() == "READY", p.stderr.read()
+    path = lab_policy(tmp_path)
+    r = target.portscope("policy", "apply", path)
+    assert r.rc == 0, r
+
+    for six, addr_a, addr_b, src_a, src_b in (
+            (False, TARGET_A4, TARGET_B4, ADMIN4, OTHER4),
+            (True, TARGET_A6, TARGET_B6, ADMIN6, OTHER6)):
+        fam = "IPv6" if six else "IPv4"
+        rc, seen, res = verify(admin, path, addr_a)
+        assert rc == 0 and res["violation"] == 0, (fam, seen)
+        assert seen[22]["from"] == src_a
+        assert (seen[22]["state"], seen[22]["verdict"], seen[22]["result"]) == \
+            ("open", "allow", "ok"), (fam, seen[22])
+        assert seen[22]["rule"]["label"] == "Admin"
+        assert (seen[80]["state"], seen[80]["result"]) == ("open", "ok"), (fam, seen[80])
+        for port in (443, 8080, 9000):
+            assert (seen[port]["state"], seen[port]["verdict"], seen[port]["result"]) == \
+                ("filtered", "deny", "ok"), (fam, seen[port])
+
+        rc, seen, res = verify(other, path, addr_b)
+        assert rc == 0 and res["violation"] == 0, (fam, seen)
+        assert seen[22]["from"] == src_b
+        assert (seen[22]["state"], seen[22]["verdict"], seen[22]["result"]) == \
+            ("filtered", "deny", "ok"), (fam, seen[22])
+        assert (seen[80]["state"], seen[80]["verdict"]) == ("open", "allow"), (fam, seen[80])
+
+    # a listener on a port the policy denies
+    late = target.popen(["python3", "-u", "-c", LISTEN, "9000"], text=True)
+    assert late.stdout.readline().strip() == "READY", late.stderr.read()
+    for six, addr in ((False, TARGET_B4), (True, TARGET_B6)):
+        fam = "IPv6" if six else "IPv4"
+        # from inside the target: it answers (over the loopback), and the policy denies it
+        rc, seen, res = verify(target, path, addr)
+        assert rc == 0, (fam, seen)
+        assert (seen[9000]["state"], seen[9000]["verdict"], seen[9000]["result"]) == \
+            ("open", "deny", "denied-local"), (fam, seen[9000])
+        assert res["denied-local"] >= 1
+        # from outside: filtered, as the policy says
+        rc, seen, res = verify(other, path, addr)
+        assert rc == 0 and res["violation"] == 0, (fam, seen)
+        assert (seen[9000]["state"], seen[9000]["result"]) == ("filtered", "ok"), (fam, seen)
+
+    # judged as another source (--from-address), the admin's reach is a violation
+    rc, seen, res = verify(admin, path, TARGET_A4, "--from-address", OTHER4)
+    assert rc == 1, seen
+    assert seen[22]["result"] == "violation" and res["violation"] == 1
+
+    # without the policy loaded, the denied ports answer: violations
+    target.run(["nft", "delete", "table", "inet", "portscope"], check=True)
+    rc, seen, res = verify(other, path, TARGET_B4)
+    assert rc == 1, seen
+    assert {p for p, x in seen.items() if x["result"] == "violation"} == {22, 443, 8080, 9000}
+
+    # the human output lists what matters and counts the rest
+    r = other.portscope("policy", "verify", "--no-color", "-p", "22,80,81", path, TARGET_B4)
+    assert r.rc == 1, r
+    assert f"{TARGET_B4} from {OTHER4}:" in r.out
+    assert any("22/tcp" in row and "violation" in row for row in r.out.splitlines()), r
+    assert "3 violations" not in r.out and "1 violations" in r.out, r
+
+
+@pytest.mark.parametrize("args,words", [
+    (["verify", "F"], ["verify needs a TARGET after FILE"]),
+    (["verify", "F", "198.18.0.1", "x"], ["unexpected argument 'x' after TARGET"]),
+    (["verify", "-p", "U:53", "F", "198.18.0.1"], ["-p 'U:53' names no TCP port"]),
+    (["verify", "-p", "70000", "F", "198.18.0.1"], ["-p:"]),
+    (["verify", "-T9", "F", "198.18.0.1"], ["-T9: expected a timing template 0-5"]),
+    (["verify", "--from-address", "nope", "F", "198.18.0.1"],
+     ["--from-address 'nope'"]),
+    (["verify", "F", "198.18.0.300"], ["TARGET:"]),
+    (["eval", "-p", "22", "F"], ["'-p' does not apply to 'policy eval'"]),
+])
+def test_verify_usage_errors(tmp_path, args, words):
+    path = write(tmp_path, DOCS)
+    r = policy(*[path if a == "F" else a for a in args])
+    assert r.rc == 2, r
+    assert r.out == "", r
+    lines = r.err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("portscope policy: "), r
+    for w in words:
+        assert w in lines[0], (w, r)
