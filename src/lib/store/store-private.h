@@ -50,6 +50,3 @@ size_t store_addr_key(const struct target_addr *a, uint8_t key[17]);
 /* The address of a key. Returns 0 or -EBADMSG. */
 int store_addr_from_key(const void *key, size_t len, struct target_addr *a);
 
-
-/* The port list of a run from its stored ranges ("1-1024,8080"); empty for NULL. */
-int store_run_portlist(const char *ranges, int proto, struct portlist *out);

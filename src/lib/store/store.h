@@ -167,6 +167,12 @@ struct store_query {
 int store_runs(struct store *st, const struct store_query *q,
                int (*cb)(void *ctx, const struct store_run *r), void *ctx);
 
+/*
+ * The port list of a run (proto's ports) from its stored ranges ("1-1024,8080");
+ * empty for NULL. Returns 0, -EBADMSG or -ENOMEM.
+ */
+int store_run_portlist(const char *ranges, int proto, struct portlist *out);
+
 /* Fills r with run id. Returns 0, -ENOENT, or a negative errno. */
 int store_run_get(struct store *st, int64_t id, struct store_run *r);
 
