@@ -88,6 +88,13 @@ static void quiz_shuffle(struct quiz_rng *r, struct quiz_question *q)
 	q->answer = right;
 }
 
+static void quiz_about(struct quiz_question *q, uint16_t port, int proto, const char *service)
+{
+	q->port = port;
+	q->proto = proto;
+	snprintf(q->service, sizeof(q->service), "%s", service ? service : "");
+}
+
 static bool quiz_has_option(const struct quiz_question *q, unsigned n, const char *s)
 {
 	for (unsigned i = 0; i < n; i++)
@@ -137,6 +144,7 @@ static int quiz_port_service(const struct kb *kb, struct quiz_rng *r, struct qui
 		return -ENOENT;
 	pp = &quiz_ports[at];
 	right = kb_service_name(kb, pp->port, (enum kb_proto)pp->proto);
+	quiz_about(q, pp->port, pp->proto, right);
 	snprintf(q->text, sizeof(q->text), "Which service is registered on %s port %u?",
 	         proto_upper(pp->proto), pp->port);
 	snprintf(q->options[0], QUIZ_TEXT_MAX, "%s", right);
@@ -172,6 +180,7 @@ static int quiz_service_port(const struct kb *kb, struct quiz_rng *r, struct qui
 		return -ENOENT;
 	pp = &quiz_ports[at];
 	name = kb_service_name(kb, pp->port, (enum kb_proto)pp->proto);
+	quiz_about(q, pp->port, pp->proto, name);
 	snprintf(q->text, sizeof(q->text), "Which %s port is registered for %s?",
 	         proto_upper(pp->proto), name);
 	snprintf(q->options[0], QUIZ_TEXT_MAX, "%u", pp->port);
@@ -202,6 +211,7 @@ static int quiz_range(struct quiz_rng *r, struct quiz_question *q)
 
 	kb_portclass_range(cls, &lo, &hi);
 	port = (uint16_t)(lo + rng_below(r, (unsigned)(hi - lo) + 1));
+	quiz_about(q, port, KB_PROTO_TCP, NULL);
 	snprintf(q->text, sizeof(q->text), "Which IANA port range is port %u in?", port);
 	q->noptions = 3;
 	/* Fixed order (low to high) reads best; the right one is wherever it falls. */
@@ -246,6 +256,7 @@ static int quiz_transport(const struct kb *kb, struct quiz_rng *r, struct quiz_q
 		}
 		if (!name)
 			continue;
+		quiz_about(q, pp->port, pp->proto, name);
 		snprintf(q->text, sizeof(q->text),
 		         "Over which transport does %s list port %u (%s)?",
 		         src == KB_SRC_ETC ? "/etc/services" : "nmap-services", pp->port, name);
@@ -342,6 +353,7 @@ static int quiz_risk(struct quiz_rng *r, struct quiz_question *q)
 			e = &t[(start + k) % n];
 	if (!e)
 		return -ENOENT;
+	quiz_about(q, e->port, e->proto, e->service);
 	snprintf(q->text, sizeof(q->text), "Why is an exposed %s (%u/%s) a high risk?", e->service,
 	         e->port, kb_proto_name(e->proto));
 	snprintf(q->options[0], QUIZ_TEXT_MAX, "%s", e->note);

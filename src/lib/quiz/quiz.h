@@ -45,6 +45,10 @@ struct quiz_question {
 	unsigned noptions; /* 3 or 4 */
 	unsigned answer;   /* index of the right option */
 	char explanation[QUIZ_TEXT_MAX * 2];
+	/* What the question is about, for checking it (0 / "" when not about one). */
+	uint16_t port;
+	int proto; /* enum kb_proto */
+	char service[KB_NAME_MAX];
 };
 
 /* "port-service", "service-port", "range", "transport", "state", "risk", "tuple". */
