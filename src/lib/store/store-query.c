@@ -306,6 +306,7 @@ int store_hosts(struct store *st, int64_t id, int (*cb)(void *ctx, const struct 
 			r = store_errno(rc);
 		sqlite3_finalize(hs);
 		hs = NULL;
+		rc = SQLITE_OK;
 	}
 	if (!r && rc != SQLITE_OK && rc != SQLITE_DONE)
 		r = store_errno(rc);
