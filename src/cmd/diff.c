@@ -84,7 +84,8 @@ static int diff_print(void *ctx, const struct store_change *c)
 	case STORE_CH_HOST_NEW:
 	case STORE_CH_HOST_UP:
 		diff_paint(o, "32", "+");
-		fprintf(o->f, " %s  host %s\n", c->host, c->kind == STORE_CH_HOST_NEW ? "new" : "up");
+		fprintf(o->f, " %s  host %s\n", c->host,
+		        c->kind == STORE_CH_HOST_NEW ? "new" : "up");
 		break;
 	case STORE_CH_HOST_GONE:
 	case STORE_CH_HOST_DOWN:
@@ -125,18 +126,18 @@ static int diff_header(struct diff_out *o, const char *role, const struct store_
 	char when[32];
 
 	if (o->json) {
-		json_t *j = json_pack("{s:s, s:s, s:I, s:s, s:f, s:s?, s:s?}", "type", "run", "role",
-		                      role, "id", (json_int_t)r->id, "status",
-		                      store_status_name(r->status), "start", r->start, "command",
-		                      r->args, "targets", r->targets);
+		json_t *j =
+		    json_pack("{s:s, s:s, s:I, s:s, s:f, s:s?, s:s?}", "type", "run", "role", role,
+		              "id", (json_int_t)r->id, "status", store_status_name(r->status),
+		              "start", r->start, "command", r->args, "targets", r->targets);
 		int e = j ? json_write_line(o->f, j) : -ENOMEM;
 
 		json_decref(j);
 		return e;
 	}
 	fprintf(o->f, "%s run %lld  %s  %s%s%s\n", strcmp(role, "old") == 0 ? "---" : "+++",
-	        (long long)r->id, histdb_time(r->start, when, sizeof(when)),
-	        r->args ? r->args : "", r->status == STORE_RUN_COMPLETE ? "" : "  ",
+	        (long long)r->id, histdb_time(r->start, when, sizeof(when)), r->args ? r->args : "",
+	        r->status == STORE_RUN_COMPLETE ? "" : "  ",
 	        r->status == STORE_RUN_COMPLETE ? "" : store_status_name(r->status));
 	return 0;
 }
@@ -183,14 +184,16 @@ int cmd_diff_main(int argc, char **argv)
 			no_color = true;
 		} else if (strcmp(w, "--db") == 0) {
 			if (++i == argc)
-				return cmd_usage("diff", "option '--db' needs an argument (see --help)");
+				return cmd_usage("diff",
+				                 "option '--db' needs an argument (see --help)");
 			db = argv[i];
 		} else if (strncmp(w, "--db=", 5) == 0) {
 			db = w + 5;
 		} else if (w[0] == '-' && w[1]) {
 			return cmd_usage("diff", "unknown option '%s' (see --help)", w);
 		} else if (nwords == 2) {
-			return cmd_usage("diff", "unexpected argument '%s': at most two run IDs", w);
+			return cmd_usage("diff", "unexpected argument '%s': at most two run IDs",
+			                 w);
 		} else {
 			words[nwords++] = w;
 		}
@@ -209,10 +212,11 @@ int cmd_diff_main(int argc, char **argv)
 		else if (store_run_previous(st, 0, &b) < 0)
 			rc = cmd_usage("diff", "no complete run in the history to compare");
 		if (rc == EXIT_OK && store_run_previous(st, b, &a) < 0)
-			rc = cmd_usage("diff",
-			               "run %lld has no earlier complete run over the same targets: "
-			               "name two runs (portscope diff A B)",
-			               (long long)b);
+			rc =
+			    cmd_usage("diff",
+			              "run %lld has no earlier complete run over the same targets: "
+			              "name two runs (portscope diff A B)",
+			              (long long)b);
 	}
 	if (rc != EXIT_OK)
 		goto out;
@@ -225,14 +229,15 @@ int cmd_diff_main(int argc, char **argv)
 		e = diff_header(&o, "new", &rb);
 	n = e < 0 ? e : store_diff(st, a, b, diff_print, &o);
 	if (n < 0) {
-		cmd_error("diff", "cannot compare runs %lld and %lld: %s", (long long)a, (long long)b,
-		          strerror((int)-n));
+		cmd_error("diff", "cannot compare runs %lld and %lld: %s", (long long)a,
+		          (long long)b, strerror((int)-n));
 		rc = EXIT_RUNTIME;
 		goto out;
 	}
 	if (o.json) {
-		json_t *j = json_pack("{s:s, s:I, s:I, s:I}", "type", "summary", "old", (json_int_t)a,
-		                      "new", (json_int_t)b, "changes", (json_int_t)n);
+		json_t *j =
+		    json_pack("{s:s, s:I, s:I, s:I}", "type", "summary", "old", (json_int_t)a,
+		              "new", (json_int_t)b, "changes", (json_int_t)n);
 
 		if (!j || json_write_line(stdout, j) < 0)
 			rc = EXIT_RUNTIME;

@@ -89,8 +89,8 @@ int cmd_history_main(int argc, char **argv)
 	    {"no-color", no_argument, NULL, OPT_NO_COLOR},
 	    {0},
 	};
-	static const char *const cols[] = {"ID", "STARTED", "KIND", "STATUS",
-	                                   "HOSTS UP", "OPEN", "TIME", "TARGETS"};
+	static const char *const cols[] = {"ID",       "STARTED", "KIND", "STATUS",
+	                                   "HOSTS UP", "OPEN",    "TIME", "TARGETS"};
 	struct store_query q = {0};
 	struct history_out o = {0};
 	const char *db = NULL;
@@ -153,8 +153,9 @@ int cmd_history_main(int argc, char **argv)
 	} else if (table_rows(o.table) == 0) {
 		printf("no runs recorded%s\n", q.target ? " for that target" : "");
 	} else {
-		rc = table_render(o.table, stdout, cmd_use_color(stdout, no_color)) < 0 ? EXIT_RUNTIME
-		                                                                         : EXIT_OK;
+		rc = table_render(o.table, stdout, cmd_use_color(stdout, no_color)) < 0
+		         ? EXIT_RUNTIME
+		         : EXIT_OK;
 	}
 	json_decref(o.array);
 	table_free(o.table);

@@ -55,8 +55,8 @@ static int quiz_json(const struct kb *kb, uint64_t seed, unsigned count)
 		letter[0] = (char)('a' + q.answer);
 		j = json_pack("{s:I, s:s, s:s, s:o, s:I, s:s, s:s}", "number", (json_int_t)i + 1,
 		              "kind", quiz_kind_name(q.kind), "question", q.text, "options", opts,
-		              "answer", (json_int_t)q.answer, "answer_letter", letter, "explanation",
-		              q.explanation);
+		              "answer", (json_int_t)q.answer, "answer_letter", letter,
+		              "explanation", q.explanation);
 		if (!j || json_array_append_new(arr, j) < 0)
 			r = -ENOMEM;
 	}
@@ -178,13 +178,15 @@ int cmd_quiz_main(int argc, char **argv)
 			return EXIT_OK;
 		case OPT_COUNT:
 			if (strnum_u64(optarg, 1, QUIZ_MAX_COUNT, &v) < 0)
-				return cmd_usage("quiz", "--count: '%s' is not a number from 1 to %d",
+				return cmd_usage("quiz",
+				                 "--count: '%s' is not a number from 1 to %d",
 				                 optarg, QUIZ_MAX_COUNT);
 			count = (unsigned)v;
 			break;
 		case OPT_SEED:
 			if (strnum_u64(optarg, 0, UINT64_MAX, &seed) < 0)
-				return cmd_usage("quiz", "--seed: '%s' is not a number from 0 to %llu",
+				return cmd_usage("quiz",
+				                 "--seed: '%s' is not a number from 0 to %llu",
 				                 optarg, (unsigned long long)UINT64_MAX);
 			seeded = true;
 			break;
@@ -205,7 +207,8 @@ int cmd_quiz_main(int argc, char **argv)
 	seed %= 1000000000; /* short enough to type back */
 	if (kb_load(NULL, &kb, why, sizeof(why)) < 0)
 		kb = NULL; /* no services files: questions that need none */
-	rc = json ? quiz_json(kb, seed, count) : quiz_ask(kb, seed, count, cmd_use_color(stdout, no_color));
+	rc = json ? quiz_json(kb, seed, count)
+	          : quiz_ask(kb, seed, count, cmd_use_color(stdout, no_color));
 	kb_free(kb);
 	return rc;
 }

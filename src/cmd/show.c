@@ -81,7 +81,8 @@ int cmd_show_main(int argc, char **argv)
 			no_color = true;
 		} else if (strcmp(w, "--db") == 0) {
 			if (++i == argc)
-				return cmd_usage("show", "option '--db' needs an argument (see --help)");
+				return cmd_usage("show",
+				                 "option '--db' needs an argument (see --help)");
 			db = argv[i];
 		} else if (strncmp(w, "--db=", 5) == 0) {
 			db = w + 5;

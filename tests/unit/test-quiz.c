@@ -79,7 +79,8 @@ static bool option_right(const struct kb *kb, const struct quiz_question *q, uns
 	case QUIZ_SERVICE_PORT:
 		return registered(kb, q->service, (uint16_t)strtoul(o, NULL, 10), q->proto);
 	case QUIZ_RANGE:
-		return strncmp(o, kb_portclass_name(kb_port_class(q->port)), strlen(kb_portclass_name(kb_port_class(q->port)))) == 0;
+		return strncmp(o, kb_portclass_name(kb_port_class(q->port)),
+		               strlen(kb_portclass_name(kb_port_class(q->port)))) == 0;
 	case QUIZ_TRANSPORT: {
 		const struct kb_service *sv;
 		bool t = kb_port_services(kb, q->port, KB_PROTO_TCP, &sv) > 0;
@@ -113,17 +114,18 @@ static void check_question(const struct kb *kb, const struct quiz_question *q)
 		assert_true(q->options[i][0]);
 		for (unsigned j = 0; j < i; j++)
 			if (strcmp(q->options[i], q->options[j]) == 0)
-				fail_msg("question '%s': option '%s' twice", q->text, q->options[i]);
+				fail_msg("question '%s': option '%s' twice", q->text,
+				         q->options[i]);
 		if (option_right(kb, q, i)) {
 			right++;
 			if (i != q->answer)
-				fail_msg("question '%s': '%s' is right but %u is the answer", q->text,
-				         q->options[i], q->answer);
+				fail_msg("question '%s': '%s' is right but %u is the answer",
+				         q->text, q->options[i], q->answer);
 		}
 	}
 	if (right != 1)
-		fail_msg("question '%s' (%s) has %u right options", q->text, quiz_kind_name(q->kind),
-		         right);
+		fail_msg("question '%s' (%s) has %u right options", q->text,
+		         quiz_kind_name(q->kind), right);
 }
 
 static void test_exactly_one_right(void **state)
@@ -237,9 +239,9 @@ static void test_parse_answer(void **state)
 		unsigned n;
 		int want;
 	} cases[] = {
-	    {"a", 4, 0},     {"b\n", 4, 1},    {" D \r\n", 4, 3}, {"1", 4, 0},
-	    {"4", 4, 3},     {"d", 3, -EINVAL}, {"4", 3, -EINVAL}, {"0", 4, -EINVAL},
-	    {"", 4, -EINVAL}, {"ab", 4, -EINVAL}, {"q", 4, -ECANCELED}, {"QUIT\n", 4, -ECANCELED},
+	    {"a", 4, 0},        {"b\n", 4, 1},      {" D \r\n", 4, 3},    {"1", 4, 0},
+	    {"4", 4, 3},        {"d", 3, -EINVAL},  {"4", 3, -EINVAL},    {"0", 4, -EINVAL},
+	    {"", 4, -EINVAL},   {"ab", 4, -EINVAL}, {"q", 4, -ECANCELED}, {"QUIT\n", 4, -ECANCELED},
 	    {"-1", 4, -EINVAL}, {"\n", 4, -EINVAL}, {"é", 4, -EINVAL},
 	};
 

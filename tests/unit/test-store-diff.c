@@ -151,8 +151,13 @@ static void test_services_and_findings(void **state)
 	for (int i = 0; i < 2; i++) {
 		uint16_t ports[1] = {22};
 		uint8_t res[1] = {scan_res_pack(SCAN_OPEN, SCAN_REASON_SYN_ACK)};
-		struct scan_host h = {.addr = addr, .up = true, .proto = IPPROTO_TCP, .nports = 1,
-		                      .ports = ports, .res = res, .counts = {[SCAN_OPEN] = 1}};
+		struct scan_host h = {.addr = addr,
+		                      .up = true,
+		                      .proto = IPPROTO_TCP,
+		                      .nports = 1,
+		                      .ports = ports,
+		                      .res = res,
+		                      .counts = {[SCAN_OPEN] = 1}};
 
 		assert_int_equal(store_run_begin(f->st,
 		                                 &(struct store_run_info){.targets = "198.18.0.7",

@@ -35,11 +35,12 @@ static void test_create_and_reopen(void **state)
 	assert_int_equal(store_open(path, STORE_READONLY, &st, why, sizeof(why)), -ENOENT);
 	assert_int_equal(store_open(path, 0, &st, why, sizeof(why)), -ENOENT);
 	assert_int_equal(store_open(path, STORE_CREATE, &st, why, sizeof(why)), 0);
-	assert_int_equal(store_run_begin(st, &(struct store_run_info){.kind = "scan",
-	                                                              .targets = "198.18.0.2",
-	                                                              .ports = "22,80",
-	                                                              .proto = IPPROTO_TCP,
-	                                                              .start = 5},
+	assert_int_equal(store_run_begin(st,
+	                                 &(struct store_run_info){.kind = "scan",
+	                                                          .targets = "198.18.0.2",
+	                                                          .ports = "22,80",
+	                                                          .proto = IPPROTO_TCP,
+	                                                          .start = 5},
 	                                 &id),
 	                 0);
 	assert_int_equal(store_run_end(st, id, NULL, STORE_RUN_COMPLETE), 0);
@@ -91,8 +92,9 @@ static void test_refuse_foreign(void **state)
 	(void)state;
 	tmp_db(path, sizeof(path));
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "CREATE TABLE accounts (name TEXT, balance INT);"
-	                                  "INSERT INTO accounts VALUES ('alice', 10);",
+	assert_int_equal(sqlite3_exec(db,
+	                              "CREATE TABLE accounts (name TEXT, balance INT);"
+	                              "INSERT INTO accounts VALUES ('alice', 10);",
 	                              NULL, NULL, NULL),
 	                 SQLITE_OK);
 	sqlite3_close(db);
@@ -148,8 +150,8 @@ static void test_killed_run_incomplete(void **state)
 		int64_t id = 0;
 
 		if (store_open(path, STORE_CREATE, &cst, NULL, 0) == 0 &&
-		    store_run_begin(cst, &(struct store_run_info){.targets = "a", .start = 2}, &id) ==
-		        0)
+		    store_run_begin(cst, &(struct store_run_info){.targets = "a", .start = 2},
+		                    &id) == 0)
 			(void)!write(pipefd[1], &id, sizeof(id));
 		_exit(0); /* dies without store_run_end() or store_close() */
 	}
@@ -228,6 +230,43 @@ static void test_hosts_roundtrip(void **state)
 	rm_db(path);
 }
 
+/* A host whose ports were recorded but which never finished comes back as timed out. */
+static void test_unfinished_host(void **state)
+{
+	struct target_addr a = {.family = AF_INET};
+	struct collect c = {0};
+	char path[128], why[256];
+	struct store *st;
+	int64_t id;
+
+	(void)state;
+	inet_pton(AF_INET, "198.18.0.4", &a.v4);
+	tmp_db(path, sizeof(path));
+	assert_int_equal(store_open(path, STORE_CREATE, &st, why, sizeof(why)), 0);
+	assert_int_equal(
+	    store_run_begin(
+	        st, &(struct store_run_info){.ports = "20-29", .proto = IPPROTO_TCP, .start = 1},
+	        &id),
+	    0);
+	for (uint16_t p = 20; p < 23; p++)
+		assert_int_equal(
+		    store_port(st, id,
+		               &(struct store_port){.addr = &a,
+		                                    .proto = IPPROTO_TCP,
+		                                    .port = p,
+		                                    .state = p == 21 ? SCAN_OPEN : SCAN_CLOSED}),
+		    0);
+	assert_int_equal(store_flush(st), 0);
+	assert_int_equal(store_hosts(st, id, collect_host, &c), 0);
+	assert_int_equal(c.n, 1);
+	assert_string_equal(c.hosts[0], "198.18.0.4");
+	assert_int_equal(c.open[0], 1);
+	assert_int_equal(c.closed[0], 2);
+	assert_int_equal(scan_res_state(c.res2[0][5]), SCAN_PENDING);
+	store_close(st);
+	rm_db(path);
+}
+
 struct runs_seen {
 	int64_t ids[16];
 	size_t n;
@@ -261,15 +300,14 @@ static void test_runs_query(void **state)
 	assert_int_equal(s.n, 3);
 	assert_int_equal(s.ids[0], c); /* newest first */
 	s.n = 0;
-	assert_int_equal(store_runs(st, &(struct store_query){.target = "198.18.0.0/24"}, runs_cb,
-	                            &s),
-	                 0);
+	assert_int_equal(
+	    store_runs(st, &(struct store_query){.target = "198.18.0.0/24"}, runs_cb, &s), 0);
 	assert_int_equal(s.n, 2);
 	s.n = 0;
 	/* A host scanned inside a network matches too. */
-	assert_int_equal(store_runs(st, &(struct store_query){.target = "198.18.0.9", .limit = 1},
-	                            runs_cb, &s),
-	                 0);
+	assert_int_equal(
+	    store_runs(st, &(struct store_query){.target = "198.18.0.9", .limit = 1}, runs_cb, &s),
+	    0);
 	assert_int_equal(s.n, 1);
 	assert_int_equal(s.ids[0], c);
 	s.n = 0;
@@ -306,10 +344,15 @@ static void test_default_path(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_create_and_reopen),   cmocka_unit_test(test_refuse_not_sqlite),
-	    cmocka_unit_test(test_refuse_foreign),      cmocka_unit_test(test_refuse_newer_schema),
-	    cmocka_unit_test(test_killed_run_incomplete), cmocka_unit_test(test_hosts_roundtrip),
-	    cmocka_unit_test(test_runs_query),          cmocka_unit_test(test_default_path),
+	    cmocka_unit_test(test_create_and_reopen),
+	    cmocka_unit_test(test_refuse_not_sqlite),
+	    cmocka_unit_test(test_refuse_foreign),
+	    cmocka_unit_test(test_refuse_newer_schema),
+	    cmocka_unit_test(test_killed_run_incomplete),
+	    cmocka_unit_test(test_hosts_roundtrip),
+	    cmocka_unit_test(test_unfinished_host),
+	    cmocka_unit_test(test_runs_query),
+	    cmocka_unit_test(test_default_path),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -269,8 +269,9 @@ static int quiz_transport(const struct kb *kb, struct quiz_rng *r, struct quiz_q
 		         "%s has %s for port %u; a port number names a TCP port and a UDP port "
 		         "separately.",
 		         src == KB_SRC_ETC ? "/etc/services" : "nmap-services",
-		         has[0] && has[1] ? "tcp and udp entries" : has[1] ? "only a udp entry"
-		                                                          : "only a tcp entry",
+		         has[0] && has[1] ? "tcp and udp entries"
+		         : has[1]         ? "only a udp entry"
+		                          : "only a tcp entry",
 		         pp->port);
 		return 0;
 	}
@@ -411,15 +412,15 @@ int quiz_generate(const struct kb *kb, uint64_t seed, unsigned index, struct qui
 			rc = quiz_transport(kb, &r, q);
 			break;
 		case QUIZ_STATE:
-			rc = quiz_fixed(quiz_states, sizeof(quiz_states) / sizeof(quiz_states[0]), &r,
-			                q);
+			rc = quiz_fixed(quiz_states, sizeof(quiz_states) / sizeof(quiz_states[0]),
+			                &r, q);
 			break;
 		case QUIZ_RISK:
 			rc = quiz_risk(&r, q);
 			break;
 		case QUIZ_TUPLE:
-			rc = quiz_fixed(quiz_tuples, sizeof(quiz_tuples) / sizeof(quiz_tuples[0]), &r,
-			                q);
+			rc = quiz_fixed(quiz_tuples, sizeof(quiz_tuples) / sizeof(quiz_tuples[0]),
+			                &r, q);
 			break;
 		default:
 			rc = -ENOENT;

@@ -172,7 +172,8 @@ static int diff_ports(struct diff_ctx *d)
 		};
 		if (sa == sb) {
 			if ((!c.old_service && !c.new_service) ||
-			    (c.old_service && c.new_service && strcmp(c.old_service, c.new_service) == 0))
+			    (c.old_service && c.new_service &&
+			     strcmp(c.old_service, c.new_service) == 0))
 				continue;
 			c.kind = STORE_CH_SERVICE;
 		}

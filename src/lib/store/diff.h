@@ -41,15 +41,16 @@ struct store_change {
 	const char *check, *severity, *title;  /* findings */
 };
 
-/* "host-new", "host-gone", "host-up", "host-down", "port", "service", "finding-new", "finding-fixed". */
+/* "host-new", "host-gone", "host-up", "host-down", "port", "service", "finding-new",
+ * "finding-fixed". */
 const char *store_change_kind_name(int kind);
 
 /*
  * Compares run a (older) with run b (newer), calling cb for each change:
- * host changes, then port changes (by address and port), then findings; cb's strings live only during
- * the call. Stops when cb returns non-zero and returns that value as a
- * negative errno. Returns the number of changes (0: none), or a negative
- * errno: -ENOENT (no such run), -EBADMSG (a malformed stored record).
+ * host changes, then port changes (by address and port), then findings; cb's strings live only
+ * during the call. Stops when cb returns non-zero and returns that value as a negative errno.
+ * Returns the number of changes (0: none), or a negative errno: -ENOENT (no such run), -EBADMSG (a
+ * malformed stored record).
  */
 int64_t store_diff(struct store *st, int64_t a, int64_t b,
                    int (*cb)(void *ctx, const struct store_change *c), void *ctx);

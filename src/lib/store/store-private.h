@@ -49,4 +49,3 @@ size_t store_addr_key(const struct target_addr *a, uint8_t key[17]);
 
 /* The address of a key. Returns 0 or -EBADMSG. */
 int store_addr_from_key(const void *key, size_t len, struct target_addr *a);
-

@@ -6,17 +6,17 @@
 
 #include "store/store-private.h"
 
-#define RUN_COLUMNS                                                                          \
-	"SELECT r.id, r.kind, r.version, r.args, r.targets, r.ports, r.proto, r.scan_type,"     \
-	" r.start, coalesce(r.end, 0), r.status, r.pid, r.boot_id,"                            \
-	" coalesce(r.hosts_total, (SELECT count(*) FROM hosts h WHERE h.run = r.id)),"          \
-	" coalesce(r.hosts_up, (SELECT count(*) FROM hosts h WHERE h.run = r.id AND h.up)),"    \
-	" (SELECT coalesce(sum(n_open), 0) FROM hosts h WHERE h.run = r.id)"                    \
-	"  + (SELECT count(*) FROM ports p WHERE p.run = r.id AND p.state = 1 AND NOT EXISTS"   \
-	"     (SELECT 1 FROM hosts h WHERE h.run = p.run AND h.addr = p.addr"                   \
-	"      AND h.proto = p.proto)),"                                                        \
-	" (SELECT count(*) FROM findings f WHERE f.run = r.id),"                                \
-	" coalesce(r.probes_sent, 0)"                                                           \
+#define RUN_COLUMNS                                                                                \
+	"SELECT r.id, r.kind, r.version, r.args, r.targets, r.ports, r.proto, r.scan_type,"        \
+	" r.start, coalesce(r.end, 0), r.status, r.pid, r.boot_id,"                                \
+	" coalesce(r.hosts_total, (SELECT count(*) FROM hosts h WHERE h.run = r.id)),"             \
+	" coalesce(r.hosts_up, (SELECT count(*) FROM hosts h WHERE h.run = r.id AND h.up)),"       \
+	" (SELECT coalesce(sum(n_open), 0) FROM hosts h WHERE h.run = r.id)"                       \
+	"  + (SELECT count(*) FROM ports p WHERE p.run = r.id AND p.state = 1 AND NOT EXISTS"      \
+	"     (SELECT 1 FROM hosts h WHERE h.run = p.run AND h.addr = p.addr"                      \
+	"      AND h.proto = p.proto)),"                                                           \
+	" (SELECT count(*) FROM findings f WHERE f.run = r.id),"                                   \
+	" coalesce(r.probes_sent, 0)"                                                              \
 	" FROM runs r"
 
 static const char *col_text(sqlite3_stmt *s, int i)
@@ -131,7 +131,8 @@ int store_run_get(struct store *st, int64_t id, struct store_run *r)
 
 int store_run_previous(struct store *st, int64_t before, int64_t *id)
 {
-	static const char latest[] = "SELECT id FROM runs WHERE status = ? ORDER BY id DESC LIMIT 1";
+	static const char latest[] =
+	    "SELECT id FROM runs WHERE status = ? ORDER BY id DESC LIMIT 1";
 	static const char older[] =
 	    "SELECT r.id FROM runs r, runs b WHERE b.id = ?2 AND r.id < b.id AND r.status = ?1"
 	    " AND r.kind = b.kind AND r.targets IS b.targets ORDER BY r.id DESC LIMIT 1";
@@ -213,11 +214,12 @@ static int store_host_fill(struct store *st, sqlite3_stmt *ps, int64_t id, const
 		int reason = sqlite3_column_int(ps, 2);
 		ssize_t i;
 
-		if (port < 0 || port > 65535 || state < 0 || state >= SCAN_STATE_MAX || reason < 0 ||
-		    reason >= SCAN_REASON_MAX)
+		if (port < 0 || port > 65535 || state < 0 || state >= SCAN_STATE_MAX ||
+		    reason < 0 || reason >= SCAN_REASON_MAX)
 			return -EBADMSG;
-		i = store_port_index(&(struct portlist){.ports = (uint16_t *)h->ports, .n = h->nports},
-		                     (uint16_t)port);
+		i = store_port_index(
+		    &(struct portlist){.ports = (uint16_t *)h->ports, .n = h->nports},
+		    (uint16_t)port);
 		if (i >= 0)
 			res[i] = scan_res_pack((enum scan_state)state, (enum scan_reason)reason);
 	}
@@ -283,7 +285,8 @@ int store_hosts(struct store *st, int64_t id, int (*cb)(void *ctx, const struct 
 			if (!pass) {
 				int es = sqlite3_column_int(hs, 4), er = sqlite3_column_int(hs, 5);
 
-				if (es < 0 || es >= SCAN_STATE_MAX || er < 0 || er >= SCAN_REASON_MAX) {
+				if (es < 0 || es >= SCAN_STATE_MAX || er < 0 ||
+				    er >= SCAN_REASON_MAX) {
 					r = -EBADMSG;
 					break;
 				}

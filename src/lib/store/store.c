@@ -274,8 +274,8 @@ static int store_prepare_schema(struct store *st, const char *path, char *why, s
 		r = store_pragma_int(st, "SELECT count(*) FROM sqlite_master", &tables);
 	if (r < 0)
 		return store_fail(st, why, whylen, r == -EBUSY ? r : -EBADMSG,
-		                  "cannot read '%s' as a history database: %s; left untouched", path,
-		                  sqlite3_errmsg(st->db));
+		                  "cannot read '%s' as a history database: %s; left untouched",
+		                  path, sqlite3_errmsg(st->db));
 	if (app != STORE_APPLICATION_ID && (app != 0 || tables != 0))
 		return store_fail(st, why, whylen, -ENOTSUP,
 		                  "'%s' is another program's SQLite database, not a portscope "
@@ -348,20 +348,22 @@ int store_open(const char *path, int flags, struct store **out, char *why, size_
 			return store_fail(NULL, why, whylen, r, "cannot read '%s': %s", path,
 			                  strerror(-r));
 		if (empty && (flags & STORE_READONLY))
-			return store_fail(NULL, why, whylen, -ENOENT, "'%s': no history yet (empty)",
-			                  path);
+			return store_fail(NULL, why, whylen, -ENOENT,
+			                  "'%s': no history yet (empty)", path);
 	} else {
 		r = store_mkdirs(path);
 		if (r < 0)
-			return store_fail(NULL, why, whylen, r, "cannot make the directory of '%s': %s",
-			                  path, strerror(-r));
+			return store_fail(NULL, why, whylen, r,
+			                  "cannot make the directory of '%s': %s", path,
+			                  strerror(-r));
 	}
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
 	st->readonly = flags & STORE_READONLY;
 	store_read_boot_id(st->boot_id, sizeof(st->boot_id));
-	oflags = SQLITE_OPEN_NOMUTEX | (st->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE);
+	oflags =
+	    SQLITE_OPEN_NOMUTEX | (st->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE);
 	if (!exists)
 		oflags |= SQLITE_OPEN_CREATE;
 	rc = sqlite3_open_v2(path, &st->db, oflags, NULL);
@@ -466,9 +468,8 @@ static int store_batch_row(struct store *st)
 /* The cached statement i, prepared from sql on first use and reset. */
 sqlite3_stmt *store_stmt(struct store *st, enum store_stmt_id i, const char *sql)
 {
-	if (!st->stmts[i] &&
-	    sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st->stmts[i], NULL) !=
-	        SQLITE_OK)
+	if (!st->stmts[i] && sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+	                                        &st->stmts[i], NULL) != SQLITE_OK)
 		return NULL;
 	sqlite3_reset(st->stmts[i]);
 	sqlite3_clear_bindings(st->stmts[i]);
@@ -597,7 +598,8 @@ static enum scan_reason store_common_reason(const struct scan_host *h, enum scan
 	enum scan_reason best = SCAN_REASON_NONE;
 
 	for (size_t i = 0; i < h->nports; i++)
-		if (scan_res_state(h->res[i]) == hidden && scan_res_reason(h->res[i]) < SCAN_REASON_MAX)
+		if (scan_res_state(h->res[i]) == hidden &&
+		    scan_res_reason(h->res[i]) < SCAN_REASON_MAX)
 			n[scan_res_reason(h->res[i])]++;
 	for (int r = 0; r < SCAN_REASON_MAX; r++)
 		if (n[r] > most) {
@@ -732,10 +734,10 @@ int store_run_end(struct store *st, int64_t id, const struct scan_summary *sum, 
 	               " WHERE id = ?");
 	if (!s)
 		return store_errno(sqlite3_errcode(st->db));
-	sqlite3_bind_double(s, 1, sum && sum->end > 0 ? sum->end
-	                                              : (double)now.tv_sec + now.tv_nsec / 1e9);
-	sqlite3_bind_int(s, 2, status == STORE_RUN_COMPLETE ? STORE_RUN_COMPLETE
-	                                                    : STORE_RUN_INCOMPLETE);
+	sqlite3_bind_double(
+	    s, 1, sum && sum->end > 0 ? sum->end : (double)now.tv_sec + now.tv_nsec / 1e9);
+	sqlite3_bind_int(s, 2,
+	                 status == STORE_RUN_COMPLETE ? STORE_RUN_COMPLETE : STORE_RUN_INCOMPLETE);
 	if (sum) {
 		sqlite3_bind_int64(s, 3, (int64_t)sum->hosts_total);
 		sqlite3_bind_int64(s, 4, (int64_t)sum->hosts_up);

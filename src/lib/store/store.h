@@ -88,14 +88,14 @@ int store_tick(struct store *st);
 const char *store_errmsg(const struct store *st);
 
 struct store_run_info {
-	const char *kind;    /* "scan", "audit" */
-	const char *version; /* portscope version */
-	const char *args;    /* the command line as one string */
-	const char *targets; /* the target words as given ("198.18.0.0/24 -iL f") */
-	const char *ports;   /* scanned ports as ranges ("1-1024,8080"); NULL: none */
-	int proto;           /* IPPROTO_TCP, IPPROTO_UDP; 0 when none */
+	const char *kind;      /* "scan", "audit" */
+	const char *version;   /* portscope version */
+	const char *args;      /* the command line as one string */
+	const char *targets;   /* the target words as given ("198.18.0.0/24 -iL f") */
+	const char *ports;     /* scanned ports as ranges ("1-1024,8080"); NULL: none */
+	int proto;             /* IPPROTO_TCP, IPPROTO_UDP; 0 when none */
 	const char *scan_type; /* nmap XML scaninfo type ("connect") */
-	double start;        /* wall clock, seconds since the epoch */
+	double start;          /* wall clock, seconds since the epoch */
 };
 
 /* Records a new run as running and commits it at once. Returns 0 with *id set. */
@@ -149,15 +149,15 @@ struct store_run {
 	double start, end; /* end 0 while running or when killed */
 	int status;        /* enum store_status; a dead running run reads as incomplete */
 	uint64_t hosts_total, hosts_up;
-	uint64_t open;     /* open ports over all hosts */
+	uint64_t open; /* open ports over all hosts */
 	uint64_t findings;
 	uint64_t probes_sent;
 };
 
 struct store_query {
-	size_t limit;        /* 0: all */
-	const char *target;  /* runs whose target words hold this word or scanned this host */
-	const char *kind;    /* NULL: any */
+	size_t limit;       /* 0: all */
+	const char *target; /* runs whose target words hold this word or scanned this host */
+	const char *kind;   /* NULL: any */
 };
 
 /*
