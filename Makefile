@@ -67,7 +67,7 @@ test: deps build
 	@python3 tests/summary.py $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
 
 bench: deps build
-	@for b in bench/*.sh; do echo "== $$b"; PORTSCOPE_BIN=$(CURDIR)/$(BUILD)/portscope bash $$b || exit 1; done
+	@for b in bench/*.sh; do echo "== $$b"; PORTSCOPE_BIN=$(CURDIR)/$(BUILD)/portscope XDG_STATE_HOME=$(CURDIR)/$(BUILD)/bench-state bash $$b || exit 1; done
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

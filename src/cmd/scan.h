@@ -74,7 +74,12 @@ int scan_opts_parse(int argc, char **argv, struct scan_opts *opts, char *why, si
 
 void scan_opts_free(struct scan_opts *opts);
 
-/* The history sink of a scan (scan-history.c): records results as they arrive. */
+/*
+ * The history sink of a scan (scan-history.c): open (and open|filtered,
+ * unfiltered) ports are recorded as they arrive, closed and filtered ones
+ * with their host when it is done, so an interrupted scan keeps every finished
+ * host whole and the open ports found on the others.
+ */
 struct scan_history {
 	struct store *st; /* NULL: history off or unavailable */
 	int64_t run;

@@ -6,6 +6,7 @@ XDG_STATE_HOME to a temporary directory), so nothing is written to the real home
 import hashlib
 import json
 import os
+import random
 import signal
 import sqlite3
 import subprocess
@@ -104,7 +105,8 @@ def test_show_replays_a_run(netns, tmp_path):
 def test_sigkill_leaves_history_intact(netns, tmp_path):
     db = tmp_path / "h.db"
     ns = netns("hk")
-    start_listeners(ns, [22])
+    # Open ports are recorded as they arrive: enough of them to see it happen.
+    start_listeners(ns, [22] + random.Random(8).sample(range(1000, 30000), 150))
     r = ns.portscope("scan", "-p", "1-200", "127.0.0.1", "--db", str(db))
     assert r.rc == 0, r
     con = sqlite3.connect(db)
@@ -114,14 +116,14 @@ def test_sigkill_leaves_history_intact(netns, tmp_path):
     # About 60 s of probes at --max-rate 500: killed long before it ends.
     p = ns.popen([portscope_bin(), "scan", "-p", "1-30000", "--max-rate", "500",
                   "127.0.0.1", "--db", str(db)])
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 30
     rows = 0
-    while time.monotonic() < deadline and rows < 300:
+    while time.monotonic() < deadline and rows < 5:
         time.sleep(0.1)
         con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
         rows = con.execute("SELECT count(*) FROM ports WHERE run = 2").fetchone()[0]
         con.close()
-    assert rows >= 300, "the slow scan recorded nothing as it went"
+    assert rows >= 5, "the slow scan recorded nothing as it went"
     assert p.poll() is None, "the slow scan ended before it was killed"
     os.killpg(p.pid, signal.SIGKILL)
     p.wait(timeout=10)
