@@ -124,7 +124,7 @@ int store_host(struct store *st, int64_t id, const struct scan_host *h);
 
 struct store_finding {
 	const struct target_addr *addr; /* NULL: not about one host */
-	int proto;                      /* 0: not about one port */
+	int proto;                      /* IPPROTO_TCP, IPPROTO_UDP; 0: not about one port */
 	uint16_t port;
 	const char *check;    /* stable identifier ("exposed-smb") */
 	const char *severity; /* "info", "low", "medium", "high" */
