@@ -10,8 +10,8 @@
 #include "output/out.h"
 
 /* Opens the store for the scan's options; EXIT_OK also when history is off. */
-int scan_history_open(struct scan_history *h, const struct scan_opts *o, const char *args,
-                      const struct portlist *ports, double start)
+int scan_history_open(struct scan_history *h, const struct scan_opts *o,
+                      const struct out_info *info)
 {
 	char path[PATH_MAX], why[PATH_MAX + 128] = "";
 	char *ranges;
@@ -34,7 +34,7 @@ int scan_history_open(struct scan_history *h, const struct scan_opts *o, const c
 		cmd_error("scan", "history: %s", why[0] ? why : strerror(-r));
 		return r == -EBADMSG || r == -ENOTSUP ? EXIT_USAGE : EXIT_RUNTIME;
 	}
-	ranges = out_port_ranges(ports);
+	ranges = out_port_ranges(info->ports);
 	if (!ranges) {
 		store_close(h->st);
 		h->st = NULL;
@@ -44,12 +44,12 @@ int scan_history_open(struct scan_history *h, const struct scan_opts *o, const c
 	                    &(struct store_run_info){
 	                        .kind = "scan",
 	                        .version = PORTSCOPE_VERSION,
-	                        .args = args,
+	                        .args = info->args,
 	                        .targets = o->target_words,
 	                        .ports = ranges,
-	                        .proto = IPPROTO_TCP,
-	                        .scan_type = "connect",
-	                        .start = start,
+	                        .proto = info->proto,
+	                        .scan_type = info->scan_type,
+	                        .start = info->start,
 	                    },
 	                    &h->run);
 	free(ranges);

@@ -431,7 +431,7 @@ static int scan_engine(const struct scan_opts *o, int argc, char **argv)
 	if (rc == EXIT_OK)
 		rc = scan_build_config(o, ports, &cfg);
 	if (rc == EXIT_OK)
-		rc = scan_history_open(&cli.history, o, args, ports, info.start);
+		rc = scan_history_open(&cli.history, o, &info);
 	for (; rc == EXIT_OK && begun < cli.n; begun++) {
 		r = cli.streams[begun].fmt->begin(&cli.streams[begun]);
 		if (r < 0) {

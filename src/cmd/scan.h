@@ -14,6 +14,8 @@
 #include "scan/result.h"
 #include "store/store.h"
 
+struct out_info;
+
 struct scan_opts {
 	struct targetset *targets; /* sealed: command-line words, -iL, minus exclusions */
 	struct portspec ports;     /* -p; empty when not given */
@@ -88,11 +90,12 @@ struct scan_history {
 
 /*
  * Opens the history (--db, else the default path; nothing with --no-history)
- * and records the run as running. Returns EXIT_OK, or EXIT_USAGE (a foreign or
+ * and records the run as running, with the command line, ports, protocol and
+ * start time of info. Returns EXIT_OK, or EXIT_USAGE (a foreign or
  * corrupt file, left untouched) / EXIT_RUNTIME after reporting.
  */
-int scan_history_open(struct scan_history *h, const struct scan_opts *o, const char *args,
-                      const struct portlist *ports, double start);
+int scan_history_open(struct scan_history *h, const struct scan_opts *o,
+                      const struct out_info *info);
 void scan_history_port(struct scan_history *h, const struct scan_result *res);
 void scan_history_host(struct scan_history *h, const struct scan_host *host);
 void scan_history_tick(struct scan_history *h);
