@@ -7,7 +7,7 @@ FUZZ_SECONDS ?= 15
 
 # Every build and test dependency on a fresh Debian 12 machine.
 DEBS = meson ninja-build pkg-config gcc clang libclang-rt-14-dev \
-       libmnl-dev libjansson-dev libcmocka-dev libnftables-dev libxml2-dev \
+       libmnl-dev libjansson-dev libcmocka-dev libnftables-dev libxml2-dev libsqlite3-dev \
        python3 python3-pytest \
        iproute2 nftables nmap socat net-tools procps util-linux hyperfine libxml2-utils ndiff time
 
@@ -67,7 +67,7 @@ test: deps build
 	@python3 tests/summary.py $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
 
 bench: deps build
-	@for b in bench/*.sh; do echo "== $$b"; PORTSCOPE_BIN=$(CURDIR)/$(BUILD)/portscope bash $$b || exit 1; done
+	@for b in bench/*.sh; do echo "== $$b"; PORTSCOPE_BIN=$(CURDIR)/$(BUILD)/portscope XDG_STATE_HOME=$(CURDIR)/$(BUILD)/bench-state bash $$b || exit 1; done
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

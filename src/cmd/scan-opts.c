@@ -34,6 +34,8 @@ enum scan_longopt {
 	OPT_HOST_TIMEOUT,
 	OPT_OPEN,
 	OPT_REASON,
+	OPT_DB,
+	OPT_NO_HISTORY,
 };
 
 struct scan_longdef {
@@ -58,6 +60,8 @@ static const struct scan_longdef scan_longopts[] = {
     {.name = "host-timeout", .id = OPT_HOST_TIMEOUT, .has_arg = true},
     {.name = "open", .id = OPT_OPEN, .has_arg = false},
     {.name = "reason", .id = OPT_REASON, .has_arg = false},
+    {.name = "db", .id = OPT_DB, .has_arg = true},
+    {.name = "no-history", .id = OPT_NO_HISTORY, .has_arg = false},
 };
 
 static int why_fail(char *why, size_t whylen, const char *fmt, ...)
@@ -256,6 +260,14 @@ static int scan_long(struct scan_opts *o, struct scan_words *w, const struct sca
 	case OPT_REASON:
 		o->reason = true;
 		return 0;
+	case OPT_DB:
+		if (!*arg)
+			return why_fail(why, whylen, "%s: empty path", word);
+		o->db = arg;
+		return 0;
+	case OPT_NO_HISTORY:
+		o->no_history = true;
+		return 0;
 	}
 	return why_fail(why, whylen, "unknown option '%s' (see --help)", word);
 }
@@ -381,6 +393,8 @@ static int scan_check_conflicts(const struct scan_opts *o, char *why, size_t why
 		                o->fast ? "-F" : "--top-ports");
 	if (o->top_ports && o->fast)
 		return why_fail(why, whylen, "-F and --top-ports both choose ports: choose one");
+	if (o->db && o->no_history)
+		return why_fail(why, whylen, "--db and --no-history: choose one");
 	if (o->min_rate && o->max_rate && o->min_rate > o->max_rate)
 		return why_fail(why, whylen, "--min-rate %llu is above --max-rate %llu",
 		                (unsigned long long)o->min_rate, (unsigned long long)o->max_rate);
@@ -412,6 +426,27 @@ static int scan_exclude_list(struct targetset *ts, const char *list, char *why, 
 	}
 	free(copy);
 	return r;
+}
+
+/* The target words and -iL files as one string ("198.18.0.0/24 -iL hosts.txt"), for history. */
+static int scan_target_words(struct scan_opts *o, const struct scan_words *w)
+{
+	size_t len = 1;
+	char *p;
+
+	for (size_t i = 0; i < w->ntargets; i++)
+		len += strlen(w->targets[i]) + 1;
+	for (size_t i = 0; i < w->nfiles; i++)
+		len += strlen(w->files[i]) + 5;
+	o->target_words = p = malloc(len);
+	if (!p)
+		return -ENOMEM;
+	*p = '\0';
+	for (size_t i = 0; i < w->ntargets; i++)
+		p += sprintf(p, "%s%s", p == o->target_words ? "" : " ", w->targets[i]);
+	for (size_t i = 0; i < w->nfiles; i++)
+		p += sprintf(p, "%s-iL %s", p == o->target_words ? "" : " ", w->files[i]);
+	return 0;
 }
 
 /* Second pass: the target set from the collected words, then exclusions, sealed. */
@@ -474,6 +509,8 @@ int scan_opts_parse(int argc, char **argv, struct scan_opts *opts, char *why, si
 			r = scan_check_conflicts(opts, why, whylen);
 		if (r == 0 && !opts->help)
 			r = scan_build_targets(opts, &w, why, whylen);
+		if (r == 0 && !opts->help)
+			r = scan_target_words(opts, &w);
 	}
 	if (r == -ENOMEM && why && whylen && !why[0])
 		snprintf(why, whylen, "out of memory");
@@ -489,4 +526,6 @@ void scan_opts_free(struct scan_opts *opts)
 	targetset_free(opts->targets);
 	opts->targets = NULL;
 	portspec_free(&opts->ports);
+	free(opts->target_words);
+	opts->target_words = NULL;
 }

@@ -55,6 +55,10 @@ static const char scan_usage_text[] =
     "  --reason            a REASON column: syn-ack, conn-refused, no-response, …\n"
     "  --json              JSON Lines on stdout\n"
     "  --no-color          no colour\n"
+    "History:\n"
+    "  --db PATH           record the scan in PATH (default\n"
+    "                      $XDG_STATE_HOME/portscope/history.db)\n"
+    "  --no-history        do not record the scan\n"
     "  -h, --help          this help\n";
 
 static double scan_elapsed(const struct timespec *t0)
@@ -170,6 +174,7 @@ struct scan_cli {
 	struct out_progress progress;
 	struct scan_summary summary; /* from on_done */
 	int write_error;             /* first output failure */
+	struct scan_history history; /* records results as they arrive */
 };
 
 static void scan_cli_done(void *ctx, const struct scan_summary *sum)
@@ -183,6 +188,7 @@ static void scan_cli_host(void *ctx, const struct scan_host *h)
 {
 	struct scan_cli *c = ctx;
 
+	scan_history_host(&c->history, h);
 	if (c->progress_on)
 		out_progress_clear(&c->progress);
 	for (size_t i = 0; i < c->n; i++) {
@@ -193,10 +199,18 @@ static void scan_cli_host(void *ctx, const struct scan_host *h)
 	}
 }
 
+static void scan_cli_port(void *ctx, const struct scan_result *r)
+{
+	struct scan_cli *c = ctx;
+
+	scan_history_port(&c->history, r);
+}
+
 static void scan_cli_progress(void *ctx, const struct scan_progress *p)
 {
 	struct scan_cli *c = ctx;
 
+	scan_history_tick(&c->history);
 	if (c->progress_on)
 		out_progress_update(&c->progress, p);
 }
@@ -416,6 +430,8 @@ static int scan_engine(const struct scan_opts *o, int argc, char **argv)
 	}
 	if (rc == EXIT_OK)
 		rc = scan_build_config(o, ports, &cfg);
+	if (rc == EXIT_OK)
+		rc = scan_history_open(&cli.history, o, &info);
 	for (; rc == EXIT_OK && begun < cli.n; begun++) {
 		r = cli.streams[begun].fmt->begin(&cli.streams[begun]);
 		if (r < 0) {
@@ -426,6 +442,7 @@ static int scan_engine(const struct scan_opts *o, int argc, char **argv)
 	if (rc == EXIT_OK) {
 		cli.progress_on = isatty(STDERR_FILENO);
 		sink = (struct scan_sink){.ctx = &cli,
+		                          .on_port = scan_cli_port,
 		                          .on_host_done = scan_cli_host,
 		                          .on_progress = scan_cli_progress,
 		                          .on_done = scan_cli_done};
@@ -444,6 +461,9 @@ static int scan_engine(const struct scan_opts *o, int argc, char **argv)
 			cli.write_error = r;
 	}
 	scan_cli_close(&cli);
+	r = scan_history_close(&cli.history, &cli.summary, rc == EXIT_OK);
+	if (rc == EXIT_OK)
+		rc = r;
 	if (rc == EXIT_OK && cli.write_error) {
 		cmd_error("scan", "cannot write the output: %s", strerror(-cli.write_error));
 		rc = EXIT_RUNTIME;

@@ -11,6 +11,10 @@
 
 #include "net/portspec.h"
 #include "net/targetspec.h"
+#include "scan/result.h"
+#include "store/store.h"
+
+struct out_info;
 
 struct scan_opts {
 	struct targetset *targets; /* sealed: command-line words, -iL, minus exclusions */
@@ -48,6 +52,11 @@ struct scan_opts {
 	const char *out_grep;     /* -oG FILE */
 	const char *out_json;     /* -oJ FILE (JSON Lines) */
 	const char *out_all;      /* -oA BASE: BASE.nmap, BASE.xml, BASE.gnmap, BASE.jsonl */
+
+	/* History (store/). */
+	const char *db;     /* --db PATH; NULL: the default history file */
+	bool no_history;    /* --no-history */
+	char *target_words; /* the target words and -iL files, as given, space-separated */
 };
 
 /*
@@ -66,3 +75,30 @@ struct scan_opts {
 int scan_opts_parse(int argc, char **argv, struct scan_opts *opts, char *why, size_t whylen);
 
 void scan_opts_free(struct scan_opts *opts);
+
+/*
+ * The history sink of a scan (scan-history.c): open (and open|filtered,
+ * unfiltered) ports are recorded as they arrive, closed and filtered ones
+ * with their host when it is done, so an interrupted scan keeps every finished
+ * host whole and the open ports found on the others.
+ */
+struct scan_history {
+	struct store *st; /* NULL: history off or unavailable */
+	int64_t run;
+	int error; /* first failed write; later results are not recorded */
+};
+
+/*
+ * Opens the history (--db, else the default path; nothing with --no-history)
+ * and records the run as running, with the command line, ports, protocol and
+ * start time of info. Returns EXIT_OK, or EXIT_USAGE (a foreign or
+ * corrupt file, left untouched) / EXIT_RUNTIME after reporting.
+ */
+int scan_history_open(struct scan_history *h, const struct scan_opts *o,
+                      const struct out_info *info);
+void scan_history_port(struct scan_history *h, const struct scan_result *res);
+void scan_history_host(struct scan_history *h, const struct scan_host *host);
+void scan_history_tick(struct scan_history *h);
+
+/* Ends the run (complete or incomplete) and closes. Returns EXIT_OK or EXIT_RUNTIME. */
+int scan_history_close(struct scan_history *h, const struct scan_summary *sum, bool complete);

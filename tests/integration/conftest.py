@@ -12,6 +12,7 @@ import re
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 
 import pytest
@@ -173,6 +174,15 @@ def _remove_stale_namespaces():
 
 def pytest_sessionstart(session):
     _remove_stale_namespaces()
+    # Scans record history by default: keep it out of the real home.
+    session.config._ps_state = tempfile.mkdtemp(prefix="ps-state-")
+    os.environ["XDG_STATE_HOME"] = session.config._ps_state
+
+
+def pytest_sessionfinish(session, exitstatus):
+    state = getattr(session.config, "_ps_state", None)
+    if state:
+        shutil.rmtree(state, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,255 @@
+/* portscope diff [A] [B]: what changed between two recorded runs (like ndiff). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/commands.h"
+#include "cmd/common.h"
+#include "cmd/histdb.h"
+#include "output/json.h"
+#include "output/out.h"
+#include "store/diff.h"
+
+static const char diff_usage_text[] =
+    "usage: portscope diff [OPTIONS] [A] [B]\n"
+    "\n"
+    "What changed from run A to run B of the history: hosts new, gone, up or down;\n"
+    "ports whose state changed; services or versions changed; findings new or fixed.\n"
+    "Exit status 1 when anything changed, 0 when nothing did.\n"
+    "\n"
+    "  (no runs)      the newest complete run and the one before it over the same targets\n"
+    "  B              run B and the complete run before it over the same targets\n"
+    "  A B            run A, then run B (IDs, or 'last')\n"
+    "\n"
+    "  --db PATH      the history file (default $XDG_STATE_HOME/portscope/history.db)\n"
+    "  --json         JSON Lines: two run records, one per change, a summary\n"
+    "  --no-color     no colour (also NO_COLOR)\n"
+    "  -h, --help     this help\n";
+
+struct diff_out {
+	bool json, color;
+	FILE *f;
+};
+
+static const char *diff_state(enum scan_state s)
+{
+	return s == SCAN_PENDING ? NULL : scan_state_name(s);
+}
+
+static int diff_print_json(struct diff_out *o, const struct store_change *c)
+{
+	json_t *j = json_pack("{s:s, s:s, s:s?}", "type", "change", "change",
+	                      store_change_kind_name(c->kind), "host", c->host);
+	int r = j ? 0 : -ENOMEM;
+
+	if (!r && c->proto) {
+		r |= json_set_str(j, "proto", out_proto_name(c->proto));
+		r |= json_set(j, "port", json_integer(c->port));
+	}
+	if (!r && (c->kind == STORE_CH_PORT || c->kind == STORE_CH_SERVICE)) {
+		r |= json_set_str(j, "old_state", diff_state(c->old_state));
+		r |= json_set_str(j, "new_state", diff_state(c->new_state));
+		r |= json_set_str(j, "old_service", c->old_service);
+		r |= json_set_str(j, "new_service", c->new_service);
+	}
+	if (!r && (c->kind == STORE_CH_FINDING_NEW || c->kind == STORE_CH_FINDING_FIXED)) {
+		r |= json_set_str(j, "check", c->check);
+		r |= json_set_str(j, "severity", c->severity);
+		r |= json_set_str(j, "title", c->title);
+	}
+	if (!r)
+		r = json_write_line(o->f, j);
+	json_decref(j);
+	return r < 0 ? r : 0;
+}
+
+static void diff_paint(struct diff_out *o, const char *sgr, const char *text)
+{
+	if (o->color && sgr)
+		fprintf(o->f, "\033[%sm%s\033[0m", sgr, text);
+	else
+		fputs(text, o->f);
+}
+
+static int diff_print(void *ctx, const struct store_change *c)
+{
+	struct diff_out *o = ctx;
+	char port[16] = "";
+
+	if (o->json)
+		return diff_print_json(o, c);
+	if (c->proto)
+		snprintf(port, sizeof(port), "%u/%s", c->port, out_proto_name(c->proto));
+	switch (c->kind) {
+	case STORE_CH_HOST_NEW:
+	case STORE_CH_HOST_UP:
+		diff_paint(o, "32", "+");
+		fprintf(o->f, " %s  host %s\n", c->host,
+		        c->kind == STORE_CH_HOST_NEW ? "new" : "up");
+		break;
+	case STORE_CH_HOST_GONE:
+	case STORE_CH_HOST_DOWN:
+		diff_paint(o, "31", "-");
+		fprintf(o->f, " %s  host %s\n", c->host,
+		        c->kind == STORE_CH_HOST_GONE ? "gone" : "down");
+		break;
+	case STORE_CH_PORT:
+		diff_paint(o, c->new_state == SCAN_OPEN ? "32" : "31",
+		           c->new_state == SCAN_OPEN ? "+" : "-");
+		fprintf(o->f, " %s  %s  %s -> ", c->host, port, scan_state_name(c->old_state));
+		diff_paint(o, "1", scan_state_name(c->new_state));
+		fputc('\n', o->f);
+		break;
+	case STORE_CH_SERVICE:
+		diff_paint(o, "33", "~");
+		fprintf(o->f, " %s  %s  service %s -> %s\n", c->host, port,
+		        c->old_service ? c->old_service : "(none)",
+		        c->new_service ? c->new_service : "(none)");
+		break;
+	case STORE_CH_FINDING_NEW:
+	case STORE_CH_FINDING_FIXED:
+		diff_paint(o, c->kind == STORE_CH_FINDING_NEW ? "31" : "32",
+		           c->kind == STORE_CH_FINDING_NEW ? "+" : "-");
+		fprintf(o->f, " %s%s%s  finding %s: [%s] %s: %s\n", c->host ? c->host : "",
+		        c->host && *port ? "  " : "", port,
+		        c->kind == STORE_CH_FINDING_NEW ? "new" : "fixed",
+		        c->severity ? c->severity : "?", c->check, c->title ? c->title : "");
+		break;
+	default:
+		break;
+	}
+	return ferror(o->f) ? -EIO : 0;
+}
+
+static int diff_header(struct diff_out *o, const char *role, const struct store_run *r)
+{
+	char when[32];
+
+	if (o->json) {
+		json_t *j =
+		    json_pack("{s:s, s:s, s:I, s:s, s:f, s:s?, s:s?}", "type", "run", "role", role,
+		              "id", (json_int_t)r->id, "status", store_status_name(r->status),
+		              "start", r->start, "command", r->args, "targets", r->targets);
+		int e = j ? json_write_line(o->f, j) : -ENOMEM;
+
+		json_decref(j);
+		return e;
+	}
+	fprintf(o->f, "%s run %lld  %s  %s%s%s\n", strcmp(role, "old") == 0 ? "---" : "+++",
+	        (long long)r->id, histdb_time(r->start, when, sizeof(when)), r->args ? r->args : "",
+	        r->status == STORE_RUN_COMPLETE ? "" : "  ",
+	        r->status == STORE_RUN_COMPLETE ? "" : store_status_name(r->status));
+	return 0;
+}
+
+/* Resolves a run word into id, reporting a bad or unknown one. Returns EXIT_*. */
+static int diff_run_id(struct store *st, const char *word, int64_t *id)
+{
+	struct store_run r;
+	int e = histdb_parse_id(st, word, id);
+
+	if (e == -EINVAL)
+		return cmd_usage("diff", "'%s' is not a run ID (a number, or 'last')", word);
+	if (!e)
+		e = store_run_get(st, *id, &r);
+	if (e == -ENOENT)
+		return cmd_usage("diff", "no run %s in the history", word);
+	if (e < 0) {
+		cmd_error("diff", "cannot read run %s: %s", word, strerror(-e));
+		return EXIT_RUNTIME;
+	}
+	return EXIT_OK;
+}
+
+int cmd_diff_main(int argc, char **argv)
+{
+	struct diff_out o = {.f = stdout};
+	const char *db = NULL, *words[2];
+	bool no_color = false;
+	size_t nwords = 0;
+	int64_t a = 0, b = 0, n;
+	struct store_run ra, rb;
+	struct store *st;
+	int rc, e;
+
+	for (int i = 1; i < argc; i++) {
+		const char *w = argv[i];
+
+		if (strcmp(w, "-h") == 0 || strcmp(w, "--help") == 0) {
+			fputs(diff_usage_text, stdout);
+			return EXIT_OK;
+		} else if (strcmp(w, "--json") == 0) {
+			o.json = true;
+		} else if (strcmp(w, "--no-color") == 0) {
+			no_color = true;
+		} else if (strcmp(w, "--db") == 0) {
+			if (++i == argc)
+				return cmd_usage("diff",
+				                 "option '--db' needs an argument (see --help)");
+			db = argv[i];
+		} else if (strncmp(w, "--db=", 5) == 0) {
+			db = w + 5;
+		} else if (w[0] == '-' && w[1]) {
+			return cmd_usage("diff", "unknown option '%s' (see --help)", w);
+		} else if (nwords == 2) {
+			return cmd_usage("diff", "unexpected argument '%s': at most two run IDs",
+			                 w);
+		} else {
+			words[nwords++] = w;
+		}
+	}
+	o.color = !o.json && cmd_use_color(stdout, no_color);
+	rc = histdb_open("diff", db, &st);
+	if (rc != EXIT_OK)
+		return rc;
+	if (nwords == 2) {
+		rc = diff_run_id(st, words[0], &a);
+		if (rc == EXIT_OK)
+			rc = diff_run_id(st, words[1], &b);
+	} else {
+		if (nwords == 1)
+			rc = diff_run_id(st, words[0], &b);
+		else if (store_run_previous(st, 0, &b) < 0)
+			rc = cmd_usage("diff", "no complete run in the history to compare");
+		if (rc == EXIT_OK && store_run_previous(st, b, &a) < 0)
+			rc =
+			    cmd_usage("diff",
+			              "run %lld has no earlier complete run over the same targets: "
+			              "name two runs (portscope diff A B)",
+			              (long long)b);
+	}
+	if (rc != EXIT_OK)
+		goto out;
+	e = store_run_get(st, a, &ra);
+	if (!e)
+		e = diff_header(&o, "old", &ra);
+	if (!e)
+		e = store_run_get(st, b, &rb);
+	if (!e)
+		e = diff_header(&o, "new", &rb);
+	n = e < 0 ? e : store_diff(st, a, b, diff_print, &o);
+	if (n < 0) {
+		cmd_error("diff", "cannot compare runs %lld and %lld: %s", (long long)a,
+		          (long long)b, strerror((int)-n));
+		rc = EXIT_RUNTIME;
+		goto out;
+	}
+	if (o.json) {
+		json_t *j =
+		    json_pack("{s:s, s:I, s:I, s:I}", "type", "summary", "old", (json_int_t)a,
+		              "new", (json_int_t)b, "changes", (json_int_t)n);
+
+		if (!j || json_write_line(stdout, j) < 0)
+			rc = EXIT_RUNTIME;
+		json_decref(j);
+	} else {
+		printf("%lld change%s\n", (long long)n, n == 1 ? "" : "s");
+	}
+	if (rc == EXIT_OK && fflush(stdout) != 0)
+		rc = EXIT_RUNTIME;
+	if (rc == EXIT_OK && n > 0)
+		rc = EXIT_FINDINGS;
+out:
+	store_close(st);
+	return rc;
+}

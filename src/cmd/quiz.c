@@ -1,0 +1,214 @@
+/* portscope quiz: the knowledge check, multiple choice, answers from stdin. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd/commands.h"
+#include "cmd/common.h"
+#include "knowledge/services.h"
+#include "output/json.h"
+#include "quiz/quiz.h"
+#include "util/strnum.h"
+
+#define QUIZ_DEFAULT_COUNT 10
+#define QUIZ_MAX_COUNT     200
+
+static const char quiz_usage_text[] =
+    "usage: portscope quiz [OPTIONS]\n"
+    "\n"
+    "Multiple-choice questions on ports and protocols, generated from the knowledge\n"
+    "base: port to service, service to port, IANA ranges, TCP or UDP, what open,\n"
+    "closed and filtered mean, why a risky port is risky, what a 4-tuple identifies.\n"
+    "Answer with a letter (or number) and Enter; q stops. Answers may be piped in.\n"
+    "\n"
+    "  --count N      N questions (default 10, at most 200)\n"
+    "  --seed S       the same questions again (the seed is printed at the start)\n"
+    "  --json         print the questions, answers and explanations as one JSON\n"
+    "                 document (for other front ends); asks nothing\n"
+    "  --no-color     no colour (also NO_COLOR)\n"
+    "  -h, --help     this help\n";
+
+static int quiz_json(const struct kb *kb, uint64_t seed, unsigned count)
+{
+	json_t *doc = json_pack("{s:I, s:[]}", "seed", (json_int_t)seed, "questions");
+	json_t *arr = doc ? json_object_get(doc, "questions") : NULL;
+	struct quiz_question q;
+	int r = arr ? 0 : -ENOMEM;
+
+	for (unsigned i = 0; !r && i < count; i++) {
+		json_t *opts = json_array(), *j;
+		char letter[2] = {0};
+
+		r = quiz_generate(kb, seed, i, &q);
+		if (r < 0 || !opts) {
+			json_decref(opts);
+			r = r < 0 ? r : -ENOMEM;
+			break;
+		}
+		for (unsigned k = 0; k < q.noptions; k++)
+			if (json_array_append_new(opts, json_string(q.options[k])) < 0)
+				r = -ENOMEM;
+		letter[0] = (char)('a' + q.answer);
+		j = json_pack("{s:I, s:s, s:s, s:o, s:I, s:s, s:s}", "number", (json_int_t)i + 1,
+		              "kind", quiz_kind_name(q.kind), "question", q.text, "options", opts,
+		              "answer", (json_int_t)q.answer, "answer_letter", letter,
+		              "explanation", q.explanation);
+		if (!j || json_array_append_new(arr, j) < 0)
+			r = -ENOMEM;
+	}
+	if (!r)
+		r = json_write_doc(stdout, doc);
+	json_decref(doc);
+	if (r < 0) {
+		cmd_error("quiz", "cannot write the questions: %s", strerror(-r));
+		return EXIT_RUNTIME;
+	}
+	return EXIT_OK;
+}
+
+static void quiz_paint(bool color, const char *sgr, const char *text)
+{
+	if (color)
+		printf("\033[%sm%s\033[0m", sgr, text);
+	else
+		fputs(text, stdout);
+}
+
+/* Reads one answer line into buf (a longer line is cut). Returns false at end of input. */
+static bool quiz_read_line(char *buf, size_t len)
+{
+	size_t n;
+
+	if (!fgets(buf, (int)len, stdin))
+		return false;
+	n = strlen(buf);
+	if (n && buf[n - 1] != '\n') {
+		int c;
+
+		while ((c = getchar()) != EOF && c != '\n')
+			; /* drop the rest of an overlong line */
+	}
+	return true;
+}
+
+static int quiz_ask(const struct kb *kb, uint64_t seed, unsigned count, bool color)
+{
+	struct quiz_question q;
+	unsigned asked = 0, right = 0;
+	char line[256];
+	bool stop = false;
+
+	printf("portscope quiz: %u question%s, seed %llu (replay with --seed %llu)\n\n", count,
+	       count == 1 ? "" : "s", (unsigned long long)seed, (unsigned long long)seed);
+	for (unsigned i = 0; i < count && !stop; i++) {
+		int a;
+
+		if (quiz_generate(kb, seed, i, &q) < 0) {
+			cmd_error("quiz", "cannot make question %u", i + 1);
+			return EXIT_RUNTIME;
+		}
+		printf("%u. %s\n", i + 1, q.text);
+		for (unsigned k = 0; k < q.noptions; k++)
+			printf("   %c) %s\n", 'a' + k, q.options[k]);
+		for (;;) {
+			printf("answer [a-%c, q to stop]: ", 'a' + q.noptions - 1);
+			fflush(stdout);
+			if (!quiz_read_line(line, sizeof(line))) {
+				stop = true;
+				printf("\n");
+				break;
+			}
+			a = quiz_parse_answer(line, strlen(line), q.noptions);
+			if (a == -ECANCELED) {
+				stop = true;
+				break;
+			}
+			if (a >= 0)
+				break;
+			printf("'%.*s' is not an option: answer a letter from a to %c\n",
+			       (int)strcspn(line, "\r\n"), line, 'a' + q.noptions - 1);
+		}
+		if (stop)
+			break;
+		asked++;
+		if ((unsigned)a == q.answer) {
+			right++;
+			quiz_paint(color, "32", "right");
+		} else {
+			quiz_paint(color, "31", "wrong");
+			printf(": the answer is %c) %s", 'a' + q.answer, q.options[q.answer]);
+		}
+		printf("\n   %s\n\n", q.explanation);
+	}
+	printf("score: %u/%u", right, asked);
+	if (asked < count)
+		printf(" (stopped after %u of %u questions)", asked, count);
+	printf("\n");
+	return fflush(stdout) == 0 ? EXIT_OK : EXIT_RUNTIME;
+}
+
+int cmd_quiz_main(int argc, char **argv)
+{
+	enum { OPT_COUNT = 256, OPT_SEED, OPT_JSON, OPT_NO_COLOR };
+	static const struct option longopts[] = {
+	    {"help", no_argument, NULL, 'h'},
+	    {"count", required_argument, NULL, OPT_COUNT},
+	    {"seed", required_argument, NULL, OPT_SEED},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {"no-color", no_argument, NULL, OPT_NO_COLOR},
+	    {0},
+	};
+	unsigned count = QUIZ_DEFAULT_COUNT;
+	bool json = false, no_color = false, seeded = false;
+	uint64_t seed = 0, v;
+	struct kb *kb = NULL;
+	char why[256];
+	int c, rc;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			fputs(quiz_usage_text, stdout);
+			return EXIT_OK;
+		case OPT_COUNT:
+			if (strnum_u64(optarg, 1, QUIZ_MAX_COUNT, &v) < 0)
+				return cmd_usage("quiz",
+				                 "--count: '%s' is not a number from 1 to %d",
+				                 optarg, QUIZ_MAX_COUNT);
+			count = (unsigned)v;
+			break;
+		case OPT_SEED:
+			if (strnum_u64(optarg, 0, UINT64_MAX, &seed) < 0)
+				return cmd_usage("quiz",
+				                 "--seed: '%s' is not a number from 0 to %llu",
+				                 optarg, (unsigned long long)UINT64_MAX);
+			seeded = true;
+			break;
+		case OPT_JSON:
+			json = true;
+			break;
+		case OPT_NO_COLOR:
+			no_color = true;
+			break;
+		default:
+			return cmd_bad_option("quiz", argv, c);
+		}
+	}
+	if (optind < argc)
+		return cmd_usage("quiz", "unexpected argument '%s' (see --help)", argv[optind]);
+	if (!seeded && getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
+		seed = (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32;
+	seed %= 1000000000; /* short enough to type back */
+	if (kb_load(NULL, &kb, why, sizeof(why)) < 0)
+		kb = NULL; /* no services files: questions that need none */
+	rc = json ? quiz_json(kb, seed, count)
+	          : quiz_ask(kb, seed, count, cmd_use_color(stdout, no_color));
+	kb_free(kb);
+	return rc;
+}

@@ -1,0 +1,136 @@
+/* `portscope scan` → history: the sink half that records results as they arrive. */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "cmd/common.h"
+#include "cmd/scan.h"
+#include "output/out.h"
+
+/* Opens the store for the scan's options; EXIT_OK also when history is off. */
+int scan_history_open(struct scan_history *h, const struct scan_opts *o,
+                      const struct out_info *info)
+{
+	char path[PATH_MAX], why[PATH_MAX + 128] = "";
+	char *ranges;
+	int r;
+
+	*h = (struct scan_history){0};
+	if (o->no_history)
+		return EXIT_OK;
+	if (o->db) {
+		if (strlen(o->db) >= sizeof(path))
+			return cmd_usage("scan", "--db: path too long");
+		strcpy(path, o->db);
+	} else if (store_default_path(path, sizeof(path)) < 0) {
+		cmd_error("scan", "no history: neither XDG_STATE_HOME nor HOME is set "
+		                  "(use --db PATH or --no-history)");
+		return EXIT_OK;
+	}
+	r = store_open(path, STORE_CREATE, &h->st, why, sizeof(why));
+	if (r < 0) {
+		cmd_error("scan", "history: %s", why[0] ? why : strerror(-r));
+		return r == -EBADMSG || r == -ENOTSUP ? EXIT_USAGE : EXIT_RUNTIME;
+	}
+	ranges = out_port_ranges(info->ports);
+	if (!ranges) {
+		store_close(h->st);
+		h->st = NULL;
+		return EXIT_RUNTIME;
+	}
+	r = store_run_begin(h->st,
+	                    &(struct store_run_info){
+	                        .kind = "scan",
+	                        .version = PORTSCOPE_VERSION,
+	                        .args = info->args,
+	                        .targets = o->target_words,
+	                        .ports = ranges,
+	                        .proto = info->proto,
+	                        .scan_type = info->scan_type,
+	                        .start = info->start,
+	                    },
+	                    &h->run);
+	free(ranges);
+	if (r < 0) {
+		cmd_error("scan", "history: cannot record the run in '%s': %s", path,
+		          store_errmsg(h->st));
+		store_close(h->st);
+		h->st = NULL;
+		return EXIT_RUNTIME;
+	}
+	return EXIT_OK;
+}
+
+void scan_history_port(struct scan_history *h, const struct scan_result *res)
+{
+	int r;
+
+	if (!h->st || h->error)
+		return;
+	/*
+	 * Closed and filtered ports, the bulk of a scan, are written with their
+	 * host when it is done (store_host keeps them as one count when they are
+	 * its "not shown" state); a row per probe here would double the time of
+	 * a -p- scan. Open and other telling states are written as they arrive,
+	 * so an interrupted scan keeps them.
+	 */
+	if (res->state == SCAN_CLOSED || res->state == SCAN_FILTERED)
+		return;
+	r = store_port(h->st, h->run,
+	               &(struct store_port){
+	                   .addr = res->addr,
+	                   .proto = res->proto,
+	                   .port = res->port,
+	                   .state = res->state,
+	                   .reason = res->reason,
+	                   .rtt_us = res->rtt_us,
+	               });
+	if (r < 0)
+		h->error = r;
+}
+
+void scan_history_host(struct scan_history *h, const struct scan_host *host)
+{
+	int r;
+
+	if (!h->st || h->error)
+		return;
+	r = store_host(h->st, h->run, host);
+	if (r < 0)
+		h->error = r;
+}
+
+void scan_history_tick(struct scan_history *h)
+{
+	int r;
+
+	if (!h->st || h->error)
+		return;
+	r = store_tick(h->st);
+	if (r < 0)
+		h->error = r;
+}
+
+int scan_history_close(struct scan_history *h, const struct scan_summary *sum, bool complete)
+{
+	int r = 0;
+
+	if (!h->st)
+		return EXIT_OK;
+	if (!h->error)
+		r = store_run_end(h->st, h->run, sum,
+		                  complete ? STORE_RUN_COMPLETE : STORE_RUN_INCOMPLETE);
+	else
+		store_run_end(h->st, h->run, sum, STORE_RUN_INCOMPLETE);
+	if (h->error || r < 0) {
+		int e = h->error ? h->error : r;
+
+		cmd_error("scan", "history: run %lld not fully recorded: %s (%s)",
+		          (long long)h->run, strerror(-e), store_errmsg(h->st));
+	}
+	store_close(h->st);
+	h->st = NULL;
+	return h->error || r < 0 ? EXIT_RUNTIME : EXIT_OK;
+}

@@ -1,0 +1,359 @@
+/* The history store on real SQLite files: schema, refusal of foreign files, runs, hosts. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <cmocka.h>
+
+#include "store-helpers.h"
+
+static size_t read_file(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(buf, 1, len, f);
+	fclose(f);
+	return n;
+}
+
+static void test_create_and_reopen(void **state)
+{
+	char path[128], why[256];
+	struct store *st;
+	struct store_run r;
+	int64_t id;
+
+	(void)state;
+	tmp_db(path, sizeof(path));
+	assert_int_equal(store_open(path, STORE_READONLY, &st, why, sizeof(why)), -ENOENT);
+	assert_int_equal(store_open(path, 0, &st, why, sizeof(why)), -ENOENT);
+	assert_int_equal(store_open(path, STORE_CREATE, &st, why, sizeof(why)), 0);
+	assert_int_equal(store_run_begin(st,
+	                                 &(struct store_run_info){.kind = "scan",
+	                                                          .targets = "198.18.0.2",
+	                                                          .ports = "22,80",
+	                                                          .proto = IPPROTO_TCP,
+	                                                          .start = 5},
+	                                 &id),
+	                 0);
+	assert_int_equal(store_run_end(st, id, NULL, STORE_RUN_COMPLETE), 0);
+	assert_int_equal(store_run_end(st, id + 7, NULL, STORE_RUN_COMPLETE), -ENOENT);
+	store_close(st);
+	assert_int_equal(store_open(path, STORE_READONLY, &st, why, sizeof(why)), 0);
+	assert_int_equal(store_run_get(st, id, &r), 0);
+	assert_int_equal(r.status, STORE_RUN_COMPLETE);
+	assert_string_equal(r.targets, "198.18.0.2");
+	assert_string_equal(r.ports, "22,80");
+	assert_true(r.end > 0);
+	assert_int_equal(store_run_get(st, id + 1, &r), -ENOENT);
+	/* Read-only: nothing can be written. */
+	assert_int_equal(store_run_begin(st, &(struct store_run_info){.start = 1}, &id), -EACCES);
+	store_close(st);
+	rm_db(path);
+}
+
+/* A file that is not SQLite is refused and left byte for byte as it was. */
+static void test_refuse_not_sqlite(void **state)
+{
+	static const char junk[] = "this is not a database, it is a shopping list\n";
+	char path[128], why[256], back[256];
+	struct store *st = NULL;
+	FILE *f;
+
+	(void)state;
+	tmp_db(path, sizeof(path));
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	fwrite(junk, 1, sizeof(junk) - 1, f);
+	fclose(f);
+	assert_int_equal(store_open(path, STORE_CREATE, &st, why, sizeof(why)), -EBADMSG);
+	assert_null(st);
+	assert_non_null(strstr(why, "not a portscope history"));
+	assert_int_equal(read_file(path, back, sizeof(back)), sizeof(junk) - 1);
+	assert_memory_equal(back, junk, sizeof(junk) - 1);
+	rm_db(path);
+}
+
+/* Another program's SQLite database is refused and not modified. */
+static void test_refuse_foreign(void **state)
+{
+	char path[128], why[256], before[8192], after[8192];
+	struct store *st = NULL;
+	sqlite3 *db;
+	size_t n;
+
+	(void)state;
+	tmp_db(path, sizeof(path));
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+	                              "CREATE TABLE accounts (name TEXT, balance INT);"
+	                              "INSERT INTO accounts VALUES ('alice', 10);",
+	                              NULL, NULL, NULL),
+	                 SQLITE_OK);
+	sqlite3_close(db);
+	n = read_file(path, before, sizeof(before));
+	assert_int_equal(store_open(path, STORE_CREATE, &st, why, sizeof(why)), -ENOTSUP);
+	assert_non_null(strstr(why, "another program"));
+	assert_int_equal(store_open(path, STORE_READONLY, &st, why, sizeof(why)), -ENOTSUP);
+	assert_int_equal(read_file(path, after, sizeof(after)), n);
+	assert_memory_equal(before, after, n);
+	rm_db(path);
+}
+
+/* A history from a newer portscope is refused, not downgraded. */
+static void test_refuse_newer_schema(void **state)
+{
+	char path[128], why[256];
+	struct store *st;
+	sqlite3 *db;
+
+	(void)state;
+	tmp_db(path, sizeof(path));
+	assert_int_equal(store_open(path, STORE_CREATE, &st, why, sizeof(why)), 0);
+	store_close(st);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_open(path, STORE_CREATE, &st, why, sizeof(why)), -ENOTSUP);
+	assert_non_null(strstr(why, "newer"));
+	rm_db(path);
+}
+
+/* A run whose process died without ending it reads as incomplete. */
+static void test_killed_run_incomplete(void **state)
+{
+	char path[128], why[256];
+	struct store *st;
+	struct store_run r;
+	int64_t first, killed = 0;
+	int pipefd[2], status;
+	pid_t pid;
+
+	(void)state;
+	tmp_db(path, sizeof(path));
+	assert_int_equal(store_open(path, STORE_CREATE, &st, why, sizeof(why)), 0);
+	first = test_record(st, "a", "22", NULL, 0);
+	assert_true(first > 0);
+	store_close(st);
+	assert_int_equal(pipe(pipefd), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct store *cst;
+		int64_t id = 0;
+
+		if (store_open(path, STORE_CREATE, &cst, NULL, 0) == 0 &&
+		    store_run_begin(cst, &(struct store_run_info){.targets = "a", .start = 2},
+		                    &id) == 0)
+			(void)!write(pipefd[1], &id, sizeof(id));
+		_exit(0); /* dies without store_run_end() or store_close() */
+	}
+	close(pipefd[1]);
+	assert_int_equal(read(pipefd[0], &killed, sizeof(killed)), (ssize_t)sizeof(killed));
+	close(pipefd[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_int_equal(store_open(path, STORE_READONLY, &st, why, sizeof(why)), 0);
+	assert_int_equal(store_run_get(st, killed, &r), 0);
+	assert_int_equal(r.status, STORE_RUN_INCOMPLETE);
+	assert_int_equal(store_run_get(st, first, &r), 0);
+	assert_int_equal(r.status, STORE_RUN_COMPLETE);
+	store_close(st);
+	rm_db(path);
+}
+
+struct collect {
+	size_t n;
+	char hosts[8][64];
+	uint64_t open[8], closed[8];
+	uint8_t res2[8][64];
+};
+
+static int collect_host(void *ctx, const struct scan_host *h)
+{
+	struct collect *c = ctx;
+
+	if (c->n == 8)
+		return 1;
+	target_addr_str(&h->addr, c->hosts[c->n], sizeof(c->hosts[0]));
+	c->open[c->n] = h->counts[SCAN_OPEN];
+	c->closed[c->n] = h->counts[SCAN_CLOSED];
+	memcpy(c->res2[c->n], h->res, h->nports < 64 ? h->nports : 64);
+	c->n++;
+	return 0;
+}
+
+/* Hosts come back as recorded: order, states, the hidden state's ports restored. */
+static void test_hosts_roundtrip(void **state)
+{
+	static const uint16_t open1[] = {22, 50}, open2[] = {33};
+	struct test_host hosts[2];
+	struct collect c = {0};
+	char path[128], why[256];
+	struct store *st;
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	int64_t id;
+
+	(void)state;
+	test_host_make(&hosts[0], "198.18.0.9", 20, 40, open1, 2);
+	test_host_make(&hosts[1], "fd00:5c09::2", 20, 40, open2, 1);
+	tmp_db(path, sizeof(path));
+	assert_int_equal(store_open(path, STORE_CREATE, &st, why, sizeof(why)), 0);
+	id = test_record(st, "198.18.0.9 fd00:5c09::2", "20-59", hosts, 2);
+	assert_true(id > 0);
+	assert_int_equal(store_hosts(st, id, collect_host, &c), 0);
+	assert_int_equal(c.n, 2);
+	assert_string_equal(c.hosts[0], "198.18.0.9");
+	assert_string_equal(c.hosts[1], "fd00:5c09::2");
+	assert_int_equal(c.open[0], 2);
+	assert_int_equal(c.closed[0], 38);
+	assert_int_equal(c.open[1], 1);
+	assert_int_equal(c.closed[1], 39);
+	assert_memory_equal(c.res2[0], hosts[0].res, 40);
+	assert_memory_equal(c.res2[1], hosts[1].res, 40);
+	store_close(st);
+	/* The 38 and 39 closed ports are one count on their host, not rows. */
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM ports", -1, &s, NULL),
+	                 SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(s, 0), 3);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	rm_db(path);
+}
+
+/* A host whose ports were recorded but which never finished comes back as timed out. */
+static void test_unfinished_host(void **state)
+{
+	struct target_addr a = {.family = AF_INET};
+	struct collect c = {0};
+	char path[128], why[256];
+	struct store *st;
+	int64_t id;
+
+	(void)state;
+	inet_pton(AF_INET, "198.18.0.4", &a.v4);
+	tmp_db(path, sizeof(path));
+	assert_int_equal(store_open(path, STORE_CREATE, &st, why, sizeof(why)), 0);
+	assert_int_equal(
+	    store_run_begin(
+	        st, &(struct store_run_info){.ports = "20-29", .proto = IPPROTO_TCP, .start = 1},
+	        &id),
+	    0);
+	for (uint16_t p = 20; p < 23; p++)
+		assert_int_equal(
+		    store_port(st, id,
+		               &(struct store_port){.addr = &a,
+		                                    .proto = IPPROTO_TCP,
+		                                    .port = p,
+		                                    .state = p == 21 ? SCAN_OPEN : SCAN_CLOSED}),
+		    0);
+	assert_int_equal(store_flush(st), 0);
+	assert_int_equal(store_hosts(st, id, collect_host, &c), 0);
+	assert_int_equal(c.n, 1);
+	assert_string_equal(c.hosts[0], "198.18.0.4");
+	assert_int_equal(c.open[0], 1);
+	assert_int_equal(c.closed[0], 2);
+	assert_int_equal(scan_res_state(c.res2[0][5]), SCAN_PENDING);
+	store_close(st);
+	rm_db(path);
+}
+
+struct runs_seen {
+	int64_t ids[16];
+	size_t n;
+};
+
+static int runs_cb(void *ctx, const struct store_run *r)
+{
+	struct runs_seen *s = ctx;
+
+	s->ids[s->n++] = r->id;
+	return s->n == 16;
+}
+
+static void test_runs_query(void **state)
+{
+	static const uint16_t open1[] = {22};
+	struct test_host h;
+	struct runs_seen s = {0};
+	char path[128], why[256];
+	struct store *st;
+	int64_t a, b, c, prev;
+
+	(void)state;
+	test_host_make(&h, "198.18.0.9", 20, 5, open1, 1);
+	tmp_db(path, sizeof(path));
+	assert_int_equal(store_open(path, STORE_CREATE, &st, why, sizeof(why)), 0);
+	a = test_record(st, "198.18.0.0/24", "20-24", &h, 1);
+	b = test_record(st, "198.18.5.5", "20-24", NULL, 0);
+	c = test_record(st, "198.18.0.0/24", "20-24", &h, 1);
+	assert_int_equal(store_runs(st, NULL, runs_cb, &s), 0);
+	assert_int_equal(s.n, 3);
+	assert_int_equal(s.ids[0], c); /* newest first */
+	s.n = 0;
+	assert_int_equal(
+	    store_runs(st, &(struct store_query){.target = "198.18.0.0/24"}, runs_cb, &s), 0);
+	assert_int_equal(s.n, 2);
+	s.n = 0;
+	/* A host scanned inside a network matches too. */
+	assert_int_equal(
+	    store_runs(st, &(struct store_query){.target = "198.18.0.9", .limit = 1}, runs_cb, &s),
+	    0);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.ids[0], c);
+	s.n = 0;
+	assert_int_equal(store_runs(st, &(struct store_query){.target = "198.18.0.0"}, runs_cb, &s),
+	                 0);
+	assert_int_equal(s.n, 0);
+	assert_int_equal(store_run_previous(st, 0, &prev), 0);
+	assert_int_equal(prev, c);
+	assert_int_equal(store_run_previous(st, c, &prev), 0);
+	assert_int_equal(prev, a);
+	assert_int_equal(store_run_previous(st, b, &prev), -ENOENT);
+	store_close(st);
+	rm_db(path);
+}
+
+static void test_default_path(void **state)
+{
+	char buf[256];
+
+	(void)state;
+	setenv("XDG_STATE_HOME", "/x/state", 1);
+	assert_int_equal(store_default_path(buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "/x/state/portscope/history.db");
+	setenv("XDG_STATE_HOME", "relative", 1); /* the spec ignores relative paths */
+	setenv("HOME", "/home/u", 1);
+	assert_int_equal(store_default_path(buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "/home/u/.local/state/portscope/history.db");
+	assert_int_equal(store_default_path(buf, 10), -ENAMETOOLONG);
+	unsetenv("XDG_STATE_HOME");
+	unsetenv("HOME");
+	assert_int_equal(store_default_path(buf, sizeof(buf)), -ENOENT);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_create_and_reopen),
+	    cmocka_unit_test(test_refuse_not_sqlite),
+	    cmocka_unit_test(test_refuse_foreign),
+	    cmocka_unit_test(test_refuse_newer_schema),
+	    cmocka_unit_test(test_killed_run_incomplete),
+	    cmocka_unit_test(test_hosts_roundtrip),
+	    cmocka_unit_test(test_unfinished_host),
+	    cmocka_unit_test(test_runs_query),
+	    cmocka_unit_test(test_default_path),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
