@@ -14,6 +14,7 @@ struct detect_service {
 	char ostype[48];
 	char devicetype[48];
 	char cpe[256];       /* space-separated cpe:/ strings */
+	char title[96];      /* HTML title of a web page */
 	bool soft;           /* only a softmatch: the service is known, its version is not */
 };
 
