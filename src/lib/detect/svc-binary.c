@@ -186,22 +186,30 @@ PARSER(rdp)
 	return BUILTIN_YES;
 }
 
-/* NetBIOS session header then "\xffSMB" (SMB1 only) or "\xfeSMB" (SMB 2/3). */
+/* NetBIOS session header then "\xffSMB" (SMB1 only) or "\xfeSMB" (SMB 2/3), flagged as a reply. */
 PARSER(smb)
 {
 	if (len < 8)
 		return len && buf[0] == 0 ? BUILTIN_MORE : BUILTIN_NO;
-	if (buf[0] != 0 || (buf[5] != 'S' || buf[6] != 'M' || buf[7] != 'B'))
+	if (buf[0] != 0 || (buf[5] != 'S' || buf[6] != 'M' || buf[7] != 'B') || (buf[4] != 0xff && buf[4] != 0xfe))
 		return BUILTIN_NO;
 	if (buf[4] == 0xff) {
+		/* SMB1 Flags byte: 0x80 marks a reply */
+		if (len < 14)
+			return BUILTIN_MORE;
+		if (!(buf[13] & 0x80))
+			return BUILTIN_NO;
 		NAME(svc, "microsoft-ds");
 		service_set(svc, extrainfo, "SMBv1");
 		return BUILTIN_YES;
 	}
-	if (buf[4] != 0xfe)
+	/* SMB2 Flags at header offset 16: SERVER_TO_REDIR */
+	if (len < 24)
+		return BUILTIN_MORE;
+	if (!(buf[20] & 1))
 		return BUILTIN_NO;
 	NAME(svc, "microsoft-ds");
-	/* SMB2 NEGOTIATE response: 64-byte header, then StructureSize(2) SecurityMode(2) Dialect(2) */
+	/* NEGOTIATE response: 64-byte header, then StructureSize(2) SecurityMode(2) Dialect(2) */
 	if (len >= 4 + 64 + 6) {
 		uint32_t d = buf[4 + 64 + 4] | (uint32_t)buf[4 + 64 + 5] << 8;
 
@@ -302,7 +310,10 @@ PARSER(snmp)
 
 	if (rc != BUILTIN_YES)
 		return rc;
-	if (p + 3 > len || buf[p] != 0x02 || buf[p + 1] != 1 || buf[p + 2] > 3)
+	if (p + 5 > len || buf[p] != 0x02 || buf[p + 1] != 1 || buf[p + 2] > 3 || buf[p + 3] != 0x04)
+		return BUILTIN_NO;
+	/* community, then a GetResponse PDU */
+	if (p + 5 + buf[p + 4] >= len || buf[p + 5 + buf[p + 4]] != 0xa2)
 		return BUILTIN_NO;
 	NAME(svc, "snmp");
 	snprintf(svc->version, sizeof(svc->version), "%s", buf[p + 2] == 0 ? "v1" : buf[p + 2] == 1 ? "v2c" : "v3");
@@ -375,6 +386,9 @@ PARSER(amqp)
 	uint32_t flen;
 
 	if (text_starts(buf, len, "AMQP")) {
+		/* a server answers an unsupported version with its own; our own header back is an echo */
+		if (len >= 8 && memcmp(buf + 4, "\x00\x00\x09\x01", 4) == 0)
+			return BUILTIN_NO;
 		NAME(svc, "amqp");
 		if (len >= 8)
 			snprintf(svc->extrainfo, sizeof(svc->extrainfo), "AMQP %u-%u.%u", buf[5], buf[6], buf[7]);

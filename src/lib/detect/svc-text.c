@@ -53,7 +53,9 @@ PARSER(ssh)
 		service_set(svc, product, "Dropbear sshd");
 		service_copy_printable(svc->version, sizeof(svc->version), (const char *)buf + sw + 9, end - sw - 9);
 	} else {
-		text_product_version((const char *)buf + sw, end - sw, '_', svc);
+		const void *us = memchr(buf + sw, '_', end - sw);
+
+		text_product_version((const char *)buf + sw, end - sw, us ? '_' : '-', svc);
 	}
 	return BUILTIN_YES;
 }
@@ -369,6 +371,9 @@ PARSER(xmpp)
 
 	if (at < 0)
 		return (len < 64 && text_starts(buf, len, "<")) ? BUILTIN_MORE : BUILTIN_NO;
+	/* a server's stream carries an id (or an error); our own header echoed back has neither */
+	if (text_find(buf, len, " id=") < 0 && text_find(buf, len, "<stream:error") < 0)
+		return len < 512 ? BUILTIN_MORE : BUILTIN_NO;
 	NAME(svc, "jabber");
 	if (text_find(buf, len, "jabber:server") >= 0)
 		service_set(svc, name, "xmpp-server");
