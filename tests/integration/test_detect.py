@@ -1,0 +1,153 @@
+"""Service detection engine against scripted services in a fresh namespace.
+
+The engine is driven through tests/detect-driver.c ($DETECT_DRIVER) until
+`portscope scan -sV` is wired to it. Every service here is a Python script of
+the test's own (detect_servers.py), bound to 127.0.0.1 inside the namespace.
+"""
+import json
+import os
+import resource
+import time
+
+import pytest
+
+from conftest import needs_root, have, run
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+NMAP_PROBES = "/usr/share/nmap/nmap-service-probes"
+
+
+def driver():
+    path = os.environ.get("DETECT_DRIVER")
+    if not path or not os.access(path, os.X_OK):
+        pytest.skip("DETECT_DRIVER is not set (run through meson test)")
+    return path
+
+
+@pytest.fixture
+def lab(netns, tmp_path):
+    if not have("openssl"):
+        pytest.skip("openssl is needed to make the TLS server's certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
+         str(cert), "-subj", "/CN=lab.example", "-days", "1"], check=True)
+    ns = netns("det")
+    code = ("import runpy, sys; sys.argv = ['detect_servers', %r, %r]; "
+            "runpy.run_path(%r, run_name='__main__')" % (str(cert), str(key),
+                                                          os.path.join(HERE, "detect_servers.py")))
+    ns.spawn_python(code, timeout=20)
+    for port in (80, 4443, 7006):
+        ns.wait_port("tcp", port)
+    return ns
+
+
+def detect(ns, *endpoints, extra=(), timeout=120):
+    t0 = time.monotonic()
+    r = ns.run([driver(), *extra, *endpoints], timeout=timeout)
+    elapsed = time.monotonic() - t0
+    assert r.rc == 0, r
+    out = {}
+    for rec in r.jsonl():
+        out[(rec["proto"], rec["port"])] = rec
+    assert len(out) == len(endpoints), r
+    return out, elapsed, r
+
+
+WELL_BEHAVED = {
+    # port: (service, product, version)
+    80: ("ssh", "OpenSSH", "9.2p1 Debian 2+deb12u3"),
+    2222: ("ssh", "OpenSSH", "9.2p1 Debian 2+deb12u3"),
+    9999: ("http", "nginx", "1.22.1"),
+    21: ("ftp", "vsftpd", "3.0.3"),
+    25: ("smtp", "Postfix smtpd", None),
+    23: ("telnet", None, None),
+    5900: ("vnc", None, None),
+    6379: ("redis", "Redis key-value store", "7.0.15"),
+    5432: ("postgresql", "PostgreSQL DB", None),
+    53: ("domain", "dnsmasq", "2.89"),
+}
+
+
+def check_well_behaved(res):
+    for port, (name, product, version) in WELL_BEHAVED.items():
+        svc = res[("tcp", port)]["service"]
+        assert svc["name"] == name, (port, svc)
+        if product:
+            assert svc["product"] == product, (port, svc)
+        if version:
+            assert svc["version"] == version, (port, svc)
+        assert svc["method"] == "probed", (port, svc)
+    udp = res[("udp", 53)]["service"]
+    assert (udp["name"], udp["product"], udp["version"]) == ("domain", "dnsmasq", "2.89"), udp
+
+
+@needs_root
+def test_detect_builtin_only(lab):
+    eps = [f"tcp:127.0.0.1:{p}" for p in WELL_BEHAVED] + ["udp:127.0.0.1:53", "tcp:127.0.0.1:4443"]
+    res, elapsed, _ = detect(lab, *eps, extra=["--no-nmap"])
+    check_well_behaved(res)
+    tls = res[("tcp", 4443)]["service"]
+    assert tls["name"] == "ssl", tls
+    assert tls["extrainfo"].startswith("TLSv1."), tls
+    for rec in res.values():
+        assert rec["service"]["source"] == "builtin", rec
+    # all at once: far below the sum of per-probe waits
+    assert elapsed < 15, elapsed
+
+
+@needs_root
+def test_detect_with_nmap_probes(lab):
+    if not os.path.exists(NMAP_PROBES):
+        pytest.skip("nmap's service probes are not installed")
+    eps = [f"tcp:127.0.0.1:{p}" for p in WELL_BEHAVED] + ["udp:127.0.0.1:53"]
+    res, elapsed, _ = detect(lab, *eps, extra=["--probes", NMAP_PROBES])
+    check_well_behaved(res)
+    assert elapsed < 15, elapsed
+
+
+@needs_root
+def test_detect_silent_and_tcpwrapped(lab):
+    res, elapsed, _ = detect(lab, "tcp:127.0.0.1:7000", "tcp:127.0.0.1:7001", "tcp:127.0.0.1:7999",
+                             "udp:127.0.0.1:7999", extra=["--no-nmap"])
+    silent = res[("tcp", 7000)]["service"]
+    assert (silent["name"], silent["reason"], silent["method"]) == ("unknown", "no-response", None), silent
+    assert res[("tcp", 7001)]["service"]["reason"] == "tcpwrapped"
+    assert res[("tcp", 7999)]["service"]["reason"] == "refused"
+    assert res[("udp", 7999)]["service"]["reason"] == "port-unreachable"
+    assert elapsed < 10, elapsed
+
+
+@needs_root
+def test_detect_hostile_services_bounded(lab):
+    """10 MB banner, drip, never closing, garbage, aborted TLS: all end in time, memory bounded."""
+    hostile = [7002, 7003, 7004, 7005, 7006]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    extra = ["--probes", NMAP_PROBES] if os.path.exists(NMAP_PROBES) else ["--no-nmap"]
+    res, elapsed, _ = detect(lab, *[f"tcp:127.0.0.1:{p}" for p in hostile], extra=extra, timeout=90)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    for port in hostile:
+        rec = res[("tcp", port)]
+        assert rec["service"]["name"] in ("unknown",) or rec["service"]["method"] == "probed", rec
+        # the engine's per-endpoint deadline (20 s by default) holds, with scheduling slack
+        assert rec["elapsed_ms"] <= 21000, rec
+    assert res[("tcp", 7003)]["service"]["name"] == "unknown"
+    assert elapsed < 30, elapsed
+    # reading is bounded to 64 KiB per connection: nowhere near the 10 MB sent
+    if after > before:
+        assert after < 120 * 1024, f"driver peak RSS {after} KiB"
+
+
+@needs_root
+def test_detect_max_read_caps_the_buffer(lab):
+    """With a tiny read cap the 10 MB banner still ends promptly as an unrecognized answer."""
+    res, elapsed, _ = detect(lab, "tcp:127.0.0.1:7002", extra=["--no-nmap", "--max-read", "1024"])
+    rec = res[("tcp", 7002)]["service"]
+    assert rec["name"] == "unknown" and rec["reason"] in ("unrecognized", "timeout"), rec
+    assert elapsed < 25, elapsed
+
+
+def test_driver_rejects_bad_arguments():
+    r = run([driver(), "tcp:nohost:80"])
+    assert r.rc == 2 and "bad argument 'tcp:nohost:80'" in r.err, r
+    r = run([driver(), "--intensity", "12"])
+    assert r.rc == 2 and "bad --intensity '12'" in r.err, r
