@@ -132,6 +132,8 @@ static const struct parse_case cases[] = {
 	{ "telnet-iac", "\xff\xfd\x18\xff\xfd\x20\xff\xfd\x23\xff\xfd\x27", 12, BUILTIN_YES, "telnet", "", "",
 	  "DO 24, DO 32, DO 35, DO 39" },
 	{ "telnet-iac", "\xff\xf1", 2, BUILTIN_MORE, "", "", "", "" },
+	{ "telnet-iac", "\xff\xff\xff\xff\xff", 5, BUILTIN_NO, "", "", "", "" },
+	{ "telnet-iac", "\xff\xfb\x01\xff\xff\x01", 6, BUILTIN_YES, "telnet", "", "", "WILL 1" },
 	{ "mysql-greeting", "\x4a\x00\x00\x00\x0a" "8.0.35\0" "\x08\x00\x00\x00" "abcdefgh\0" "\xff\xff\xff\x02\x00\xff\xdf"
 	  "\x15\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" "abcdefghijkl\0" "caching_sha2_password\0", 78, BUILTIN_YES,
 	  "mysql", "MySQL", "8.0.35", "" },

@@ -158,6 +158,7 @@ static void test_probes_bad_lines(void **state)
 		{ "Probe TCP X q|\\xZZ|", "line 2: Probe X: bad escape in payload" },
 		{ "match", "line 2: match without a service name" },
 		{ "match x", "line 2: match x: expected m/regex/" },
+		{ "match \x01x m|a|", "line 2: match: service name with a non-printable byte" },
 		{ "match x m", "line 2: match x: expected m/regex/" },
 		{ "match x mA..A", "line 2: match x: bad regex delimiter 'A'" },
 		{ "match x m|abc", "line 2: match x: regex not closed by '|'" },

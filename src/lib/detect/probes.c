@@ -285,6 +285,9 @@ static int parse_match(struct probes_file *pf, const char *s, size_t len, size_t
 		return line_error(pf, "line %u: %s outside a valid Probe section", pf->lineno, soft ? "softmatch" : "match");
 	if (!next_word(s, len, &pos, &w, &wlen))
 		return line_error(pf, "line %u: match without a service name", pf->lineno);
+	for (size_t i = 0; i < wlen; i++)
+		if ((unsigned char)w[i] <= ' ' || (unsigned char)w[i] >= 0x7f)
+			return line_error(pf, "line %u: match: service name with a non-printable byte", pf->lineno);
 	pos = skip_ws(s, len, pos);
 	if (pos + 2 > len || s[pos] != 'm')
 		return line_error(pf, "line %u: match %.*s: expected m/regex/", pf->lineno, (int)wlen, w);

@@ -281,10 +281,10 @@ PARSER(telnet)
 		return BUILTIN_NO;
 	if (len < 3)
 		return BUILTIN_MORE;
-	if (buf[1] < 0xfb)
-		return BUILTIN_NO;
+	if (buf[1] < 0xfb || buf[1] > 0xfe)
+		return BUILTIN_NO; /* not WILL/WONT/DO/DONT (IAC IAC is an escaped data byte) */
 	NAME(svc, "telnet");
-	for (size_t i = 0; i + 2 < len && buf[i] == 0xff && buf[i + 1] >= 0xfb && n < 6; i += 3, n++) {
+	for (size_t i = 0; i + 2 < len && buf[i] == 0xff && buf[i + 1] >= 0xfb && buf[i + 1] <= 0xfe && n < 6; i += 3, n++) {
 		int w = snprintf(svc->extrainfo + o, sizeof(svc->extrainfo) - o, "%s%s %u", n ? ", " : "",
 				 verbs[buf[i + 1] - 0xfb], buf[i + 2]);
 
