@@ -3,7 +3,10 @@
  * over the endpoints given as arguments and prints one JSON object per result.
  *
  *   detect-driver [--probes FILE | --no-nmap] [--intensity N] [--max-read BYTES]
- *                 [--no-builtin] [--load-only] tcp:198.18.0.2:22 udp:198.18.0.2:53 …
+ *                 [--no-builtin] [--load-only] [--stats] tcp:198.18.0.2:22 udp:198.18.0.2:53 …
+ *
+ * --stats ends the output with {"type":"stats",…}: the engine's connection and
+ * buffer peaks and this process's peak RSS.
  *
  * Exit status: 0 done, 2 bad arguments, 3 the engine or the probe file failed.
  */
@@ -11,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <arpa/inet.h>
 
@@ -98,10 +102,11 @@ int main(int argc, char **argv)
 	struct detect_config cfg;
 	struct probes_file pf;
 	const char *path = PROBES_DEFAULT_PATH;
-	bool no_nmap = false, load_only = false;
+	bool no_nmap = false, load_only = false, want_stats = false;
 	struct detect_endpoint *eps = calloc((size_t)argc, sizeof(*eps));
+	struct detect_stats stats = { 0 };
 	size_t n = 0;
-	int rc;
+	int rc = 0;
 
 	detect_config_default(&cfg);
 	probes_init(&pf, on_probe_error, NULL);
@@ -116,18 +121,22 @@ int main(int argc, char **argv)
 			no_nmap = true;
 		} else if (strcmp(argv[i], "--no-builtin") == 0) {
 			cfg.no_builtin = true;
+		} else if (strcmp(argv[i], "--stats") == 0) {
+			want_stats = true;
 		} else if (strcmp(argv[i], "--load-only") == 0) {
 			load_only = true;
 		} else if (strcmp(argv[i], "--intensity") == 0 && i + 1 < argc) {
 			if (strnum_u64(argv[++i], 0, 9, &v) < 0) {
 				fprintf(stderr, "detect-driver: bad --intensity '%s' (0-9)\n", argv[i]);
-				return 2;
+				rc = 2;
+				goto out;
 			}
 			cfg.intensity = (unsigned)v;
 		} else if (strcmp(argv[i], "--max-read") == 0 && i + 1 < argc) {
 			if (strnum_u64(argv[++i], 1, 1 << 24, &v) < 0) {
 				fprintf(stderr, "detect-driver: bad --max-read '%s'\n", argv[i]);
-				return 2;
+				rc = 2;
+				goto out;
 			}
 			cfg.max_read = (size_t)v;
 		} else if (parse_endpoint(argv[i], &eps[n]) == 0) {
@@ -135,7 +144,8 @@ int main(int argc, char **argv)
 		} else {
 			fprintf(stderr, "detect-driver: bad argument '%s' (want tcp:ADDR:PORT or udp:ADDR:PORT)\n",
 				argv[i]);
-			return 2;
+			rc = 2;
+			goto out;
 		}
 	}
 	if (!no_nmap) {
@@ -147,24 +157,35 @@ int main(int argc, char **argv)
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		if (rc < 0) {
 			fprintf(stderr, "detect-driver: %s\n", why);
-			return 3;
+			rc = 3;
+			goto out;
 		}
 		if (load_only) {
 			printf("{\"probes\":%zu,\"matches\":%u,\"errors\":%u,\"load_ms\":%.3f}\n", pf.n, pf.nmatches,
 			       pf.nerrors,
 			       (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
-			probes_free(&pf);
-			free(eps);
-			return 0;
+			goto out;
 		}
 		cfg.pf = &pf;
 	}
+	cfg.stats = &stats;
 	rc = detect_run(&cfg, eps, n, sink, NULL);
-	probes_free(&pf);
-	free(eps);
 	if (rc < 0) {
 		fprintf(stderr, "detect-driver: %s\n", strerror(-rc));
-		return 3;
+		rc = 3;
+		goto out;
 	}
-	return 0;
+	if (want_stats) {
+		struct rusage ru;
+
+		getrusage(RUSAGE_SELF, &ru);
+		printf("{\"type\":\"stats\",\"connections\":%u,\"peak_conns\":%u,\"peak_buffered\":%zu,"
+		       "\"largest_answer\":%zu,\"max_read\":%zu,\"maxrss_kb\":%ld}\n",
+		       stats.connections, stats.peak_conns, stats.peak_buffered, stats.largest_answer, cfg.max_read,
+		       ru.ru_maxrss);
+	}
+out:
+	probes_free(&pf);
+	free(eps);
+	return rc;
 }

@@ -64,6 +64,8 @@ struct engine {
 	void *ctx;
 	/* nmap probe index → built-in with the same payload, to avoid sending twice */
 	const struct builtin_probe **twin;
+	struct detect_stats st;
+	size_t buffered; /* bytes of read buffers now */
 };
 
 #define NULL_STEP SIZE_MAX
@@ -293,6 +295,9 @@ static void conn_close(struct engine *e, struct conn *c)
 		close(c->fd);
 	}
 	c->es->active--;
+	e->buffered -= c->cap;
+	if (c->len > e->st.largest_answer)
+		e->st.largest_answer = c->len;
 	if (c->step == NULL_STEP)
 		c->es->null_open = false;
 	else
@@ -361,6 +366,9 @@ static int conn_open(struct engine *e, struct ep_state *es, size_t step)
 		return rc;
 	}
 	e->conns[e->nconns++] = c;
+	e->st.connections++;
+	if (e->nconns > e->st.peak_conns)
+		e->st.peak_conns = (unsigned)e->nconns;
 	es->active++;
 	es->sent++;
 	if (step == NULL_STEP)
@@ -526,7 +534,10 @@ static void conn_read(struct engine *e, struct conn *c)
 				return;
 			}
 			c->buf = nb;
+			e->buffered += nc - c->cap;
 			c->cap = nc;
+			if (e->buffered > e->st.peak_buffered)
+				e->st.peak_buffered = e->buffered;
 		}
 		n = recv(c->fd, c->buf + c->len, c->cap - c->len, 0);
 		if (n == 0 && es->ep->proto == PROBES_TCP) {
@@ -782,6 +793,8 @@ out:
 		free(e.eps[i].steps);
 	if (e.epfd >= 0)
 		close(e.epfd);
+	if (cfg->stats)
+		*cfg->stats = e.st;
 	free(e.twin);
 	free(e.eps);
 	free(e.conns);

@@ -49,6 +49,15 @@ struct detect_config {
 	unsigned silent_limit;        /* silent probes (besides NULL) that end a silent endpoint, default 4 */
 	size_t max_read;              /* bytes read per connection at most, default 65536 */
 	bool no_builtin;              /* only nmap-service-probes (for comparisons) */
+	struct detect_stats *stats;   /* filled by detect_run when not NULL */
+};
+
+/* What a run used, to check its bounds. */
+struct detect_stats {
+	unsigned connections;     /* sockets opened */
+	unsigned peak_conns;      /* open at once */
+	size_t peak_buffered;     /* bytes of read buffers allocated at once */
+	size_t largest_answer;    /* bytes kept from one connection */
 };
 
 struct detect_result {
