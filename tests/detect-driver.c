@@ -3,7 +3,7 @@
  * over the endpoints given as arguments and prints one JSON object per result.
  *
  *   detect-driver [--probes FILE | --no-nmap] [--intensity N] [--max-read BYTES]
- *                 [--no-builtin] [--load-only] [--stats] tcp:198.18.0.2:22 udp:198.18.0.2:53 …
+ *                 [--no-builtin] [--no-tls] [--load-only] [--stats] tcp:198.18.0.2:22 udp:198.18.0.2:53 …
  *
  * --stats ends the output with {"type":"stats",…}: the engine's connection and
  * buffer peaks and this process's peak RSS.
@@ -62,6 +62,19 @@ static void sink(void *ctx, const struct detect_result *r)
 	json_set_str(s, "reason", r->reason);
 	json_set_str(s, "probe", r->probe);
 	json_set_str(s, "source", r->source);
+	json_set_str(s, "tunnel", r->tunnel);
+	if (r->tls.handshake) {
+		json_t *t = json_object();
+
+		json_set_str(t, "version", r->tls.version);
+		json_set_str(t, "cipher", r->tls.cipher);
+		json_set_str(t, "subject", r->tls.subject);
+		json_set_str(t, "issuer", r->tls.issuer);
+		json_set_str(t, "sans", r->tls.sans[0] ? r->tls.sans : NULL);
+		json_set_str(t, "not_after", r->tls.not_after[0] ? r->tls.not_after : NULL);
+		json_set_str(t, "alpn", r->tls.alpn[0] ? r->tls.alpn : NULL);
+		json_set(s, "tls", t);
+	}
 	json_set(o, "service", s);
 	json_set(o, "probes_sent", json_integer(r->probes_sent));
 	json_set(o, "elapsed_ms", json_integer(r->elapsed_ms));
@@ -119,6 +132,8 @@ int main(int argc, char **argv)
 			path = argv[++i];
 		} else if (strcmp(argv[i], "--no-nmap") == 0) {
 			no_nmap = true;
+		} else if (strcmp(argv[i], "--no-tls") == 0) {
+			cfg.no_tls = true;
 		} else if (strcmp(argv[i], "--no-builtin") == 0) {
 			cfg.no_builtin = true;
 		} else if (strcmp(argv[i], "--stats") == 0) {

@@ -9,6 +9,7 @@ Listens on 127.0.0.1 (TCP unless noted) and prints READY when every port is boun
   7000 silent   7001 closes at once (tcpwrapped)   7002 10 MB banner
   7003 one byte per second forever   7004 one line, then never closes
   7005 binary garbage   7006 TLS that aborts mid-handshake
+  9993 IMAP greeting inside TLS (IMAPS-like)
 """
 import os
 import socket
@@ -175,9 +176,9 @@ def garbage(c):
 
 
 def tls_abort(c):
+    """Starts a ServerHello (enough to look like TLS), then closes in the middle of the handshake."""
     if recv_some(c)[:1] == b"\x16":
-        c.sendall(b"\x16\x03\x03\x00\x50\x02\x00\x00")
-    # and close in the middle of the handshake
+        c.sendall(b"\x16\x03\x03\x00\x50\x02\x00\x00\x4c\x03\x03" + os.urandom(20))
 
 
 def tls_page(c):
@@ -189,6 +190,7 @@ def main():
     cert, key = sys.argv[1], sys.argv[2]
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert, key)
+    ctx.set_alpn_protocols(["http/1.1"])
     serve(80, banner(b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n"))
     serve(2222, banner(b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n"))
     serve(9999, http)
@@ -201,6 +203,9 @@ def main():
     serve(53, dns_tcp)
     dns_udp()
     serve(4443, tls_page, ctx)
+    plain = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    plain.load_cert_chain(cert, key)
+    serve(9993, banner(b"* OK [CAPABILITY IMAP4rev1] Dovecot (Debian) ready.\r\n"), plain)
     serve(7000, silent)
     serve(7001, close_now)
     serve(7002, huge)

@@ -30,7 +30,8 @@ def lab(netns, tmp_path):
         pytest.skip("openssl is needed to make the TLS server's certificate")
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
-         str(cert), "-subj", "/CN=lab.example", "-days", "1"], check=True)
+         str(cert), "-subj", "/CN=lab.example", "-addext",
+         "subjectAltName=DNS:lab.example,IP:198.18.0.2", "-days", "2"], check=True)
     ns = netns("det")
     code = ("import runpy, sys; sys.argv = ['detect_servers', %r, %r]; "
             "runpy.run_path(%r, run_name='__main__')" % (str(cert), str(key),
@@ -89,9 +90,8 @@ def test_detect_builtin_only(lab):
     eps = [f"tcp:127.0.0.1:{p}" for p in WELL_BEHAVED] + ["udp:127.0.0.1:53", "tcp:127.0.0.1:4443"]
     res, elapsed, _ = detect(lab, *eps, extra=["--no-nmap"])
     check_well_behaved(res)
-    tls = res[("tcp", 4443)]["service"]
-    assert tls["name"] == "ssl", tls
-    assert tls["extrainfo"].startswith("TLSv1."), tls
+    https = res[("tcp", 4443)]["service"]
+    assert (https["name"], https["product"], https["tunnel"]) == ("http", "nginx", "ssl"), https
     for rec in res.values():
         assert rec["service"]["source"] == "builtin", rec
     # all at once: far below the sum of per-probe waits
@@ -106,6 +106,35 @@ def test_detect_with_nmap_probes(lab):
     res, elapsed, _ = detect(lab, *eps, extra=["--probes", NMAP_PROBES])
     check_well_behaved(res)
     assert elapsed < 15, elapsed
+
+
+@needs_root
+@pytest.mark.parametrize("nmap", [False, True], ids=["builtin", "nmap-probes"])
+def test_detect_inside_tls(lab, nmap):
+    if nmap and not os.path.exists(NMAP_PROBES):
+        pytest.skip("nmap's service probes are not installed")
+    extra = ["--probes", NMAP_PROBES] if nmap else ["--no-nmap"]
+    res, elapsed, _ = detect(lab, "tcp:127.0.0.1:4443", "tcp:127.0.0.1:9993", extra=extra)
+    https = res[("tcp", 4443)]["service"]
+    assert (https["name"], https["product"], https["version"], https["tunnel"]) == \
+        ("http", "nginx", "1.22.1", "ssl"), https
+    tls = https["tls"]
+    assert tls["version"].startswith("TLSv1."), tls
+    assert tls["subject"] == "CN=lab.example" and tls["issuer"] == "CN=lab.example", tls
+    assert tls["sans"] == "DNS:lab.example, IP:198.18.0.2", tls
+    assert tls["alpn"] == "http/1.1", tls
+    assert len(tls["not_after"]) == 20 and tls["not_after"].endswith("Z"), tls
+    imaps = res[("tcp", 9993)]["service"]
+    assert (imaps["name"], imaps["product"], imaps["tunnel"]) == ("imap", "Dovecot imapd", "ssl"), imaps
+    assert imaps["tls"]["alpn"] is None, imaps
+    assert elapsed < 10, elapsed
+
+
+@needs_root
+def test_detect_tls_not_opened_with_no_tls(lab):
+    res, _, _ = detect(lab, "tcp:127.0.0.1:4443", extra=["--no-nmap", "--no-tls"])
+    svc = res[("tcp", 4443)]["service"]
+    assert svc["name"] == "ssl" and svc["tunnel"] is None and "tls" not in svc, svc
 
 
 @needs_root
@@ -129,9 +158,14 @@ def test_detect_hostile_services_bounded(lab):
                              timeout=90)
     for port in hostile:
         rec = res[("tcp", port)]
-        # nothing here is a known service: none may be guessed
-        assert rec["service"]["name"] == "unknown" and rec["service"]["method"] is None, rec
-        assert rec["service"]["reason"] in ("unrecognized", "timeout", "no-response"), rec
+        if port == 7006:
+            # it looked like TLS, then the handshake broke: TLS it is, with nothing inside
+            assert rec["service"]["name"] == "ssl" and "tls" not in rec["service"], rec
+            assert rec["service"]["tunnel"] is None, rec
+        else:
+            # nothing here is a known service: none may be guessed
+            assert rec["service"]["name"] == "unknown" and rec["service"]["method"] is None, rec
+            assert rec["service"]["reason"] in ("unrecognized", "timeout", "no-response"), rec
         # the engine's per-endpoint deadline (20 s by default) holds, with scheduling slack
         assert rec["elapsed_ms"] <= 21000, rec
     assert elapsed < 30, elapsed

@@ -11,6 +11,7 @@
 
 #include "detect/builtin.h"
 #include "detect/match.h"
+#include "detect/tls.h"
 
 #define EVAL_LIVE_MAX 8192 /* answers longer than this are matched once, when complete */
 
@@ -35,10 +36,20 @@ struct ep_state {
 	unsigned silent, answered, closed_empty, sent;
 	enum ep_level level;
 	struct detect_result res;
+	bool tls_phase;        /* the answer was TLS: a handshake and a probe inside follow */
+	struct step tls_step;  /* the probe sent inside the tunnel (when not only waiting) */
+	struct detect_tls tls;
 	const char *final_reason;
 };
 
-enum conn_state { C_CONNECTING, C_SENDING, C_READING };
+enum conn_state {
+	C_CONNECTING,
+	C_SENDING,
+	C_READING,
+	C_TLS_HANDSHAKE, /* TLS_STEP: OpenSSL handshake in progress */
+	C_TLS_GREET,     /* TLS_STEP: waiting for a greeting inside the tunnel */
+	C_TLS_READ,      /* TLS_STEP: inner probe sent, reading its answer */
+};
 
 struct conn {
 	struct ep_state *es;
@@ -50,6 +61,7 @@ struct conn {
 	size_t len, cap;
 	uint64_t opened, deadline, idle_deadline;
 	bool eof;
+	SSL *ssl; /* TLS_STEP only */
 };
 
 struct engine {
@@ -66,9 +78,11 @@ struct engine {
 	const struct builtin_probe **twin;
 	struct detect_stats st;
 	size_t buffered; /* bytes of read buffers now */
+	SSL_CTX *tls;    /* NULL when TLS is off */
 };
 
 #define NULL_STEP SIZE_MAX
+#define TLS_STEP (SIZE_MAX - 1)
 
 static uint64_t now_ms(void)
 {
@@ -213,7 +227,7 @@ static enum ep_level judge(struct engine *e, struct ep_state *es, size_t step, c
 {
 	const struct detect_config *cfg = e->cfg;
 	struct probes_file *pf = cfg->pf;
-	const struct step *s = step == NULL_STEP ? NULL : &es->steps[step];
+	const struct step *s = step == NULL_STEP ? NULL : step == TLS_STEP ? &es->tls_step : &es->steps[step];
 	struct detect_service bsvc = { 0 }, nsvc = { 0 };
 	int brc = BUILTIN_NO, nrc = 0;
 	const char *bname = NULL, *nname = NULL;
@@ -237,7 +251,7 @@ static enum ep_level judge(struct engine *e, struct ep_state *es, size_t step, c
 		}
 	}
 	if (pf && (final || len <= EVAL_LIVE_MAX)) {
-		const struct probes_probe *np = s ? s->n : (pf->null_probe >= 0 ? &pf->probes[pf->null_probe] : NULL);
+		const struct probes_probe *np = s && s->n ? s->n : (pf->null_probe >= 0 ? &pf->probes[pf->null_probe] : NULL);
 
 		if (np) {
 			nrc = match_probe(e->mc, pf, np, buf, len, &nsvc);
@@ -290,6 +304,8 @@ static void conn_close(struct engine *e, struct conn *c)
 			e->conns[i] = e->conns[--e->nconns];
 			break;
 		}
+	if (c->ssl)
+		SSL_free(c->ssl);
 	if (c->fd >= 0) {
 		epoll_ctl(e->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 		close(c->fd);
@@ -327,6 +343,45 @@ static void ep_offer(struct ep_state *es, enum ep_level lv, const struct detect_
 		es->level = lv;
 		es->res = *r;
 	}
+}
+
+static int conn_open(struct engine *e, struct ep_state *es, size_t step);
+
+static bool is_tls_name(const char *n)
+{
+	return strcmp(n, "ssl") == 0 || strcmp(n, "tls") == 0;
+}
+
+/* A hard match ends the endpoint, unless it is TLS to look into. */
+static void ep_hard(struct engine *e, struct ep_state *es, const struct detect_result *r)
+{
+	ep_offer(es, LV_HARD, r);
+	if (e->tls && !es->tls_phase && es->ep->proto == PROBES_TCP && is_tls_name(r->svc.name)) {
+		es->tls_phase = true;
+		es->next = es->nsteps; /* no more plain probes */
+		for (size_t i = e->nconns; i-- > 0;)
+			if (i < e->nconns && e->conns[i]->es == es)
+				conn_close(e, e->conns[i]);
+		if (conn_open(e, es, TLS_STEP) == 0)
+			return;
+	}
+	ep_finish(e, es, "matched");
+}
+
+/* The TLS connection is over: what was found inside, if anything, becomes the service. */
+static void tls_done(struct engine *e, struct conn *c)
+{
+	struct ep_state *es = c->es;
+	struct detect_result r;
+	enum ep_level lv = judge(e, es, TLS_STEP, c->buf, c->len, true, &r);
+
+	if (lv != LV_NONE) {
+		r.tunnel = "ssl";
+		es->res = r;
+		es->level = LV_HARD;
+	}
+	conn_close(e, c);
+	ep_finish(e, es, "matched");
 }
 
 /* Opens a connection (or datagram socket) for step; returns 0 or a negative errno. */
@@ -431,6 +486,10 @@ static void conn_done(struct engine *e, struct conn *c, int err)
 	enum ep_level lv;
 	uint64_t now = now_ms();
 
+	if (c->step == TLS_STEP) {
+		tls_done(e, c);
+		return;
+	}
 	if (err && c->st == C_CONNECTING) {
 		if (c->step == NULL_STEP || es->ep->proto == PROBES_TCP) {
 			if (err == -ECONNREFUSED) {
@@ -472,7 +531,7 @@ static void conn_done(struct engine *e, struct conn *c, int err)
 	}
 	conn_close(e, c);
 	if (lv == LV_HARD)
-		ep_finish(e, es, "matched");
+		ep_hard(e, es, &r);
 }
 
 static void conn_send(struct engine *e, struct conn *c)
@@ -510,6 +569,29 @@ static void conn_send(struct engine *e, struct conn *c)
 	}
 }
 
+/* Makes room for more bytes in c->buf. Returns 1, 0 when max_read is reached, or -ENOMEM. */
+static int conn_room(struct engine *e, struct conn *c)
+{
+	size_t nc = c->cap ? c->cap * 2 : 4096;
+	uint8_t *nb;
+
+	if (c->len < c->cap)
+		return 1;
+	if (nc > e->cfg->max_read)
+		nc = e->cfg->max_read;
+	if (nc <= c->cap)
+		return 0;
+	nb = realloc(c->buf, nc);
+	if (!nb)
+		return -ENOMEM;
+	c->buf = nb;
+	e->buffered += nc - c->cap;
+	c->cap = nc;
+	if (e->buffered > e->st.peak_buffered)
+		e->st.peak_buffered = e->buffered;
+	return 1;
+}
+
 static void conn_read(struct engine *e, struct conn *c)
 {
 	const struct detect_config *cfg = e->cfg;
@@ -517,27 +599,11 @@ static void conn_read(struct engine *e, struct conn *c)
 
 	for (;;) {
 		ssize_t n;
+		int room = conn_room(e, c);
 
-		if (c->len == c->cap) {
-			size_t nc = c->cap ? c->cap * 2 : 4096;
-			uint8_t *nb;
-
-			if (nc > cfg->max_read)
-				nc = cfg->max_read;
-			if (nc <= c->cap) {
-				conn_done(e, c, 0); /* full: judge what we have */
-				return;
-			}
-			nb = realloc(c->buf, nc);
-			if (!nb) {
-				conn_done(e, c, -ENOMEM);
-				return;
-			}
-			c->buf = nb;
-			e->buffered += nc - c->cap;
-			c->cap = nc;
-			if (e->buffered > e->st.peak_buffered)
-				e->st.peak_buffered = e->buffered;
+		if (room <= 0) {
+			conn_done(e, c, room); /* full: judge what we have */
+			return;
 		}
 		n = recv(c->fd, c->buf + c->len, c->cap - c->len, 0);
 		if (n == 0 && es->ep->proto == PROBES_TCP) {
@@ -562,11 +628,89 @@ static void conn_read(struct engine *e, struct conn *c)
 
 		c->idle_deadline = now_ms() + cfg->idle_ms;
 		if (c->len <= EVAL_LIVE_MAX && judge(e, es, c->step, c->buf, c->len, false, &r) == LV_HARD) {
-			ep_offer(es, LV_HARD, &r);
 			conn_close(e, c);
-			ep_finish(e, es, "matched");
+			ep_hard(e, es, &r);
 		}
 	}
+}
+
+static void set_events(struct engine *e, struct conn *c, uint32_t events)
+{
+	struct epoll_event ev = { .events = events | EPOLLRDHUP, .data.ptr = c };
+
+	epoll_ctl(e->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+static void tls_read(struct engine *e, struct conn *c)
+{
+	struct ep_state *es = c->es;
+	struct detect_result r;
+
+	for (;;) {
+		int room = conn_room(e, c), n;
+
+		if (room <= 0) {
+			tls_done(e, c);
+			return;
+		}
+		n = SSL_read(c->ssl, c->buf + c->len, (int)(c->cap - c->len));
+		if (n > 0) {
+			c->len += (size_t)n;
+			continue;
+		}
+		n = SSL_get_error(c->ssl, n);
+		if (n == SSL_ERROR_WANT_READ || n == SSL_ERROR_WANT_WRITE)
+			break;
+		tls_done(e, c); /* closed, reset or a TLS error: judge what came */
+		return;
+	}
+	if (c->len) {
+		c->idle_deadline = now_ms() + e->cfg->idle_ms;
+		if (c->len <= EVAL_LIVE_MAX && judge(e, es, TLS_STEP, c->buf, c->len, false, &r) == LV_HARD)
+			tls_done(e, c);
+	}
+}
+
+static void tls_handshake(struct engine *e, struct conn *c)
+{
+	int rc = SSL_do_handshake(c->ssl);
+
+	if (rc == 1) {
+		unsigned wait = e->cfg->banner_wait_ms > 500 ? e->cfg->banner_wait_ms : 500;
+
+		tls_session_info(c->ssl, &c->es->tls);
+		c->st = C_TLS_GREET;
+		c->deadline = now_ms() + wait;
+		set_events(e, c, EPOLLIN);
+		tls_read(e, c);
+		return;
+	}
+	switch (SSL_get_error(c->ssl, rc)) {
+	case SSL_ERROR_WANT_READ:
+		set_events(e, c, EPOLLIN);
+		break;
+	case SSL_ERROR_WANT_WRITE:
+		set_events(e, c, EPOLLIN | EPOLLOUT);
+		break;
+	default:
+		tls_done(e, c); /* aborted handshake: the plain "ssl" result stands */
+	}
+}
+
+/* Nothing greeted us inside the tunnel: send an HTTP request, the likeliest service there. */
+static void tls_send_inner(struct engine *e, struct conn *c)
+{
+	struct ep_state *es = c->es;
+	struct probes_file *pf = e->cfg->pf;
+
+	es->tls_step = (struct step){ .b = builtin_find("http-get"),
+				      .n = pf ? probes_find(pf, PROBES_TCP, "GetRequest") : NULL };
+	if (SSL_write(c->ssl, es->tls_step.b->payload, (int)es->tls_step.b->payload_len) <= 0) {
+		tls_done(e, c);
+		return;
+	}
+	c->st = C_TLS_READ;
+	c->deadline = now_ms() + e->cfg->probe_wait_ms;
 }
 
 static void conn_event(struct engine *e, struct conn *c, uint32_t events)
@@ -582,7 +726,26 @@ static void conn_event(struct engine *e, struct conn *c, uint32_t events)
 			conn_done(e, c, -err);
 			return;
 		}
-		c->st = C_SENDING;
+		if (c->step == TLS_STEP) {
+			c->ssl = SSL_new(e->tls);
+			if (!c->ssl || !SSL_set_fd(c->ssl, c->fd)) {
+				tls_done(e, c);
+				return;
+			}
+			SSL_set_connect_state(c->ssl);
+			c->st = C_TLS_HANDSHAKE;
+			c->deadline = now_ms() + e->cfg->probe_wait_ms;
+		} else {
+			c->st = C_SENDING;
+		}
+	}
+	if (c->st == C_TLS_HANDSHAKE) {
+		tls_handshake(e, c);
+		return;
+	}
+	if (c->st == C_TLS_GREET || c->st == C_TLS_READ) {
+		tls_read(e, c);
+		return;
 	}
 	if (c->st == C_SENDING) {
 		conn_send(e, c);
@@ -662,6 +825,9 @@ static void ep_emit(struct engine *e, struct ep_state *es)
 	} else {
 		r->method = "probed";
 	}
+	r->tls = es->tls;
+	if (es->level == LV_NONE)
+		r->tunnel = NULL;
 	r->probes_sent = es->sent;
 	r->elapsed_ms = (unsigned)(now_ms() - es->started);
 	e->sink(e->ctx, r);
@@ -711,6 +877,10 @@ int detect_run(const struct detect_config *cfg, const struct detect_endpoint *ep
 	e.eps = calloc(max_eps, sizeof(*e.eps));
 	e.eps_cap = max_eps;
 	e.epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (!cfg->no_tls && !(e.tls = tls_client_ctx_new())) {
+		rc = -ENOMEM;
+		goto out;
+	}
 	if (!e.mc || !e.conns || !e.eps || e.epfd < 0 || find_twins(&e) < 0) {
 		rc = e.epfd < 0 ? -errno : -ENOMEM;
 		goto out;
@@ -782,7 +952,9 @@ int detect_run(const struct detect_config *cfg, const struct detect_endpoint *ep
 			if (i >= e.nconns)
 				continue;
 			c = e.conns[i];
-			if (now >= c->deadline || (c->idle_deadline && now >= c->idle_deadline))
+			if (c->st == C_TLS_GREET && !c->len && now >= c->deadline)
+				tls_send_inner(&e, c);
+			else if (now >= c->deadline || (c->idle_deadline && now >= c->idle_deadline))
 				conn_done(&e, c, 0);
 		}
 	}
@@ -795,6 +967,7 @@ out:
 		close(e.epfd);
 	if (cfg->stats)
 		*cfg->stats = e.st;
+	SSL_CTX_free(e.tls);
 	free(e.twin);
 	free(e.eps);
 	free(e.conns);

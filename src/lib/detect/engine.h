@@ -11,6 +11,11 @@
  * or nmap match line) ends the endpoint at once. UDP endpoints get the UDP
  * probes the same way, without a NULL probe.
  *
+ * When the answer is TLS ("ssl"), the engine completes a handshake with
+ * OpenSSL (no SNI), records the certificate and ALPN, and probes again inside
+ * the tunnel: it waits briefly for a greeting (IMAPS, POP3S, SMTPS…), else
+ * sends an HTTP GET; what it finds there becomes the service, tunnel "ssl".
+ *
  * Outcomes: identified (hard match), soft (softmatch or a parser that knows
  * the service but not the version), unrecognized (answers nothing matched),
  * tcpwrapped (closed right after accept with no data), no-response (silent),
@@ -26,6 +31,7 @@
 
 #include "detect/probes.h"
 #include "detect/service.h"
+#include "detect/tls.h"
 
 struct detect_endpoint {
 	struct sockaddr_storage addr; /* address and port to connect to */
@@ -49,6 +55,7 @@ struct detect_config {
 	unsigned silent_limit;        /* silent probes (besides NULL) that end a silent endpoint, default 4 */
 	size_t max_read;              /* bytes read per connection at most, default 65536 */
 	bool no_builtin;              /* only nmap-service-probes (for comparisons) */
+	bool no_tls;                  /* report "ssl" without opening the tunnel */
 	struct detect_stats *stats;   /* filled by detect_run when not NULL */
 };
 
@@ -69,6 +76,8 @@ struct detect_result {
 				      "no-response" "refused" "port-unreachable" "timeout" "error" */
 	const char *probe;         /* name of the probe whose answer decided, or NULL */
 	const char *source;        /* "builtin" or "nmap-service-probes", or NULL */
+	const char *tunnel;        /* "ssl" when svc was found inside TLS, else NULL */
+	struct detect_tls tls;     /* handshake details when TLS was opened (tls.handshake) */
 	unsigned probes_sent;      /* connections (TCP) or datagrams (UDP) used */
 	unsigned elapsed_ms;
 };
