@@ -1,6 +1,7 @@
 /* OpenSSL client context and certificate summary for detection. */
 #include "detect/tls.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <openssl/bio.h>
 #include <openssl/x509v3.h>
@@ -73,11 +74,9 @@ static void sans_str(X509 *cert, char *dst, size_t dstsize)
 			char txt[64] = "";
 
 			if (len == 4)
-				snprintf(txt, sizeof(txt), "%u.%u.%u.%u", ip[0], ip[1], ip[2], ip[3]);
+				inet_ntop(AF_INET, ip, txt, sizeof(txt));
 			else if (len == 16)
-				for (int k = 0; k < 16; k += 2)
-					snprintf(txt + strlen(txt), sizeof(txt) - strlen(txt), "%s%x", k ? ":" : "",
-						 ip[k] << 8 | ip[k + 1]);
+				inet_ntop(AF_INET6, ip, txt, sizeof(txt));
 			append(dst, dstsize, "IP:", txt, strlen(txt));
 		} else if (g->type == GEN_EMAIL) {
 			append(dst, dstsize, "email:", (const char *)ASN1_STRING_get0_data(g->d.rfc822Name),
