@@ -193,3 +193,23 @@ def test_driver_rejects_bad_arguments():
     assert r.rc == 2 and "bad argument 'tcp:nohost:80'" in r.err, r
     r = run([driver(), "--intensity", "12"])
     assert r.rc == 2 and "bad --intensity '12'" in r.err, r
+
+
+@needs_root
+def test_detect_honours_exclude(netns, tmp_path):
+    """The probe file's Exclude directive keeps detection off those ports entirely."""
+    probes = tmp_path / "probes"
+    probes.write_text("Exclude T:9100\nProbe TCP NULL q||\nmatch ssh m|^SSH-|\n")
+    ns = netns("detx")
+    ns.popen(["python3", "-c", "import socket,time\n"
+              "s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+              "s.bind(('127.0.0.1', 9100)); s.listen(8)\n"
+              "while True:\n c,_=s.accept(); c.sendall(b'SSH-2.0-x\\r\\n')\n"])
+    ns.wait_port("tcp", 9100)
+    res, _, _ = detect(ns, "tcp:127.0.0.1:9100", extra=["--probes", str(probes)])
+    rec = res[("tcp", 9100)]
+    assert rec["service"]["reason"] == "excluded" and rec["probes_sent"] == 0, rec
+    # the same file without the Exclude line finds the service
+    probes.write_text("Probe TCP NULL q||\nmatch ssh m|^SSH-|\n")
+    res, _, _ = detect(ns, "tcp:127.0.0.1:9100", extra=["--probes", str(probes)])
+    assert res[("tcp", 9100)]["service"]["name"] == "ssh", res

@@ -174,8 +174,6 @@ static int plan_steps(struct engine *e, struct ep_state *es)
 	size_t cap = 0;
 	int rc = 0;
 
-	if (pf && probes_excluded(pf, proto, port))
-		return 0;
 	for (int pass = 0; pass < 2 && !rc; pass++) {
 		/* pass 0: probes that list the port; pass 1: the rest by rarity */
 		for (unsigned rarity = pass ? 1 : 0; rarity <= (pass ? 9u : 0u) && !rc; rarity++) {
@@ -798,6 +796,10 @@ static int ep_start(struct engine *e, const struct detect_endpoint *ep)
 
 	*es = (struct ep_state){ .ep = ep, .started = now_ms() };
 	e->neps++;
+	if (e->cfg->pf && probes_excluded(e->cfg->pf, ep->proto, ep_port(ep))) {
+		ep_finish(e, es, "excluded"); /* the probe file's Exclude directive: do not touch */
+		return 0;
+	}
 	rc = plan_steps(e, es);
 	if (rc < 0)
 		return rc;
@@ -1003,4 +1005,33 @@ bool detect_mismatch(const char *detected, const char *port_default)
 				gp = (int)g;
 		}
 	return gd < 0 || gd != gp;
+}
+
+int detect_plan(const struct detect_config *cfg, enum probes_proto proto, uint16_t port,
+		void (*each)(void *ctx, const char *probe, const char *source), void *ctx)
+{
+	struct engine e = { .cfg = cfg };
+	struct detect_endpoint ep;
+	struct ep_state es = { .ep = &ep };
+	int rc;
+
+	rc = detect_endpoint_set(&ep, "198.18.0.1", port, proto);
+	if (rc < 0)
+		return rc;
+	rc = find_twins(&e);
+	if (rc == 0)
+		rc = plan_steps(&e, &es);
+	if (rc == 0 && proto == PROBES_TCP)
+		each(ctx, "NULL", "null");
+	for (size_t i = 0; rc == 0 && i < es.nsteps; i++) {
+		const struct step *st = &es.steps[i];
+
+		if (st->send_nmap || !st->b)
+			each(ctx, st->n->name, "nmap-service-probes");
+		else
+			each(ctx, st->b->name, "builtin");
+	}
+	free(es.steps);
+	free(e.twin);
+	return rc;
 }

@@ -73,7 +73,7 @@ struct detect_result {
 	const char *method;        /* "probed" when identified, else NULL */
 	unsigned confidence;       /* 10 nmap hard match, 9 built-in, 7 partial, 5 softmatch, 0 unknown */
 	const char *reason;        /* "matched" "softmatch" "partial" "unrecognized" "tcpwrapped"
-				      "no-response" "refused" "port-unreachable" "timeout" "error" */
+				      "no-response" "refused" "port-unreachable" "timeout" "excluded" "error" */
 	const char *probe;         /* name of the probe whose answer decided, or NULL */
 	const char *source;        /* "builtin" or "nmap-service-probes", or NULL */
 	const char *tunnel;        /* "ssl" when svc was found inside TLS, else NULL */
@@ -95,6 +95,16 @@ void detect_config_default(struct detect_config *cfg);
  */
 int detect_run(const struct detect_config *cfg, const struct detect_endpoint *eps, size_t n, detect_sink sink,
 	       void *ctx);
+
+/*
+ * Calls each(ctx, probe name, source) for the probes an endpoint proto/port
+ * would get, in order ("NULL" first for TCP; source "null", "builtin" or
+ * "nmap-service-probes"). An nmap probe with the same payload as a built-in
+ * is sent once, as the built-in. Ports in the probe file's Exclude list get
+ * nothing at all from detect_run (reason "excluded"). Returns 0 or -ENOMEM.
+ */
+int detect_plan(const struct detect_config *cfg, enum probes_proto proto, uint16_t port,
+		void (*each)(void *ctx, const char *probe, const char *source), void *ctx);
 
 /* Sets ep from a numeric address ("198.18.0.2", "fd00:5c09::2"), port and protocol. Returns 0 or -EINVAL. */
 int detect_endpoint_set(struct detect_endpoint *ep, const char *addr, uint16_t port, enum probes_proto proto);
