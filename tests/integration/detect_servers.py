@@ -51,7 +51,7 @@ def serve(port, handler, tls_ctx=None):
     threading.Thread(target=loop, daemon=True).start()
 
 
-def recv_some(c, timeout=2.0):
+def recv_some(c, timeout=10.0):
     c.settimeout(timeout)
     try:
         return c.recv(4096)
