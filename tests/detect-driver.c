@@ -3,7 +3,8 @@
  * over the endpoints given as arguments and prints one JSON object per result.
  *
  *   detect-driver [--probes FILE | --no-nmap] [--intensity N] [--max-read BYTES]
- *                 [--no-builtin] [--no-tls] [--load-only] [--stats] tcp:198.18.0.2:22 udp:198.18.0.2:53 …
+ *                 [--no-builtin] [--no-tls] [--load-only] [--stats] tcp:198.18.0.2:22
+ * udp:198.18.0.2:53 …
  *
  * --stats ends the output with {"type":"stats",…}: the engine's connection and
  * buffer peaks and this process's peak RSS.
@@ -39,10 +40,12 @@ static void sink(void *ctx, const struct detect_result *r)
 
 	(void)ctx;
 	if (ep->addr.ss_family == AF_INET6) {
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&ep->addr)->sin6_addr, addr, sizeof(addr));
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&ep->addr)->sin6_addr, addr,
+		          sizeof(addr));
 		port = ntohs(((const struct sockaddr_in6 *)&ep->addr)->sin6_port);
 	} else {
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)&ep->addr)->sin_addr, addr, sizeof(addr));
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)&ep->addr)->sin_addr, addr,
+		          sizeof(addr));
 		port = ntohs(((const struct sockaddr_in *)&ep->addr)->sin_port);
 	}
 	json_set_str(o, "host", addr);
@@ -117,7 +120,7 @@ int main(int argc, char **argv)
 	const char *path = PROBES_DEFAULT_PATH;
 	bool no_nmap = false, load_only = false, want_stats = false;
 	struct detect_endpoint *eps = calloc((size_t)argc, sizeof(*eps));
-	struct detect_stats stats = { 0 };
+	struct detect_stats stats = {0};
 	size_t n = 0;
 	int rc = 0;
 
@@ -142,7 +145,8 @@ int main(int argc, char **argv)
 			load_only = true;
 		} else if (strcmp(argv[i], "--intensity") == 0 && i + 1 < argc) {
 			if (strnum_u64(argv[++i], 0, 9, &v) < 0) {
-				fprintf(stderr, "detect-driver: bad --intensity '%s' (0-9)\n", argv[i]);
+				fprintf(stderr, "detect-driver: bad --intensity '%s' (0-9)\n",
+				        argv[i]);
 				rc = 2;
 				goto out;
 			}
@@ -157,8 +161,10 @@ int main(int argc, char **argv)
 		} else if (parse_endpoint(argv[i], &eps[n]) == 0) {
 			n++;
 		} else {
-			fprintf(stderr, "detect-driver: bad argument '%s' (want tcp:ADDR:PORT or udp:ADDR:PORT)\n",
-				argv[i]);
+			fprintf(stderr,
+			        "detect-driver: bad argument '%s' (want tcp:ADDR:PORT or "
+			        "udp:ADDR:PORT)\n",
+			        argv[i]);
 			rc = 2;
 			goto out;
 		}
@@ -176,9 +182,10 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		if (load_only) {
-			printf("{\"probes\":%zu,\"matches\":%u,\"errors\":%u,\"load_ms\":%.3f}\n", pf.n, pf.nmatches,
-			       pf.nerrors,
-			       (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+			printf("{\"probes\":%zu,\"matches\":%u,\"errors\":%u,\"load_ms\":%.3f}\n",
+			       pf.n, pf.nmatches, pf.nerrors,
+			       (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+			           (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
 			goto out;
 		}
 		cfg.pf = &pf;
@@ -194,10 +201,11 @@ int main(int argc, char **argv)
 		struct rusage ru;
 
 		getrusage(RUSAGE_SELF, &ru);
-		printf("{\"type\":\"stats\",\"connections\":%u,\"peak_conns\":%u,\"peak_buffered\":%zu,"
+		printf("{\"type\":\"stats\",\"connections\":%u,\"peak_conns\":%u,\"peak_buffered\":"
+		       "%zu,"
 		       "\"largest_answer\":%zu,\"max_read\":%zu,\"maxrss_kb\":%ld}\n",
-		       stats.connections, stats.peak_conns, stats.peak_buffered, stats.largest_answer, cfg.max_read,
-		       ru.ru_maxrss);
+		       stats.connections, stats.peak_conns, stats.peak_buffered,
+		       stats.largest_answer, cfg.max_read, ru.ru_maxrss);
 	}
 out:
 	probes_free(&pf);

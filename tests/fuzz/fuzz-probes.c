@@ -1,4 +1,5 @@
-/* libFuzzer harness: the nmap-service-probes parser on arbitrary text, then its regexes on its payloads. */
+/* libFuzzer harness: the nmap-service-probes parser on arbitrary text, then its regexes on its
+ * payloads. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct match_ctx *mc;
 	struct probes_file pf;
-	struct count errs = { 0 };
+	struct count errs = {0};
 	unsigned matches = 0;
 
 	if (size > 1 << 16)

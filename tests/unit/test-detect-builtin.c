@@ -51,7 +51,7 @@ static void test_registry_walk(void **state)
 			seen[services++] = p->service;
 		/* a parser never claims its own request */
 		if (p->payload) {
-			struct detect_service svc = { 0 };
+			struct detect_service svc = {0};
 
 			if (p->parse(p->payload, p->payload_len, &svc) == BUILTIN_YES)
 				fail_msg("%s claims its own request", p->name);
@@ -216,7 +216,7 @@ static void test_parsers(void **state)
 		const struct parse_case *c = &cases[i];
 		const struct builtin_probe *p = builtin_find(c->probe);
 		size_t len = c->len ? c->len : strlen(c->resp);
-		struct detect_service svc = { 0 };
+		struct detect_service svc = {0};
 		int rc;
 
 		if (!p)
@@ -224,8 +224,9 @@ static void test_parsers(void **state)
 		rc = p->parse((const uint8_t *)c->resp, len, &svc);
 		if (rc != c->rc || strcmp(svc.name, c->name) || strcmp(svc.product, c->product) ||
 		    strcmp(svc.version, c->version) || strcmp(svc.extrainfo, c->extrainfo))
-			fail_msg("case %zu (%s): rc %d name '%s' product '%s' version '%s' extra '%s'", i, c->probe,
-				 rc, svc.name, svc.product, svc.version, svc.extrainfo);
+			fail_msg(
+			    "case %zu (%s): rc %d name '%s' product '%s' version '%s' extra '%s'",
+			    i, c->probe, rc, svc.name, svc.product, svc.version, svc.extrainfo);
 	}
 }
 
@@ -238,10 +239,12 @@ static void test_parsers_truncated(void **state)
 
 		for (size_t k = 0; k < builtin_nprobes; k++)
 			for (size_t n = 0; n <= len; n++) {
-				struct detect_service svc = { 0 };
-				int rc = builtin_probes[k].parse((const uint8_t *)cases[i].resp, n, &svc);
+				struct detect_service svc = {0};
+				int rc = builtin_probes[k].parse((const uint8_t *)cases[i].resp, n,
+				                                 &svc);
 
-				assert_true(rc == BUILTIN_NO || rc == BUILTIN_YES || rc == BUILTIN_MORE);
+				assert_true(rc == BUILTIN_NO || rc == BUILTIN_YES ||
+				            rc == BUILTIN_MORE);
 				assert_true(strlen(svc.product) < sizeof(svc.product));
 			}
 	}
@@ -249,28 +252,32 @@ static void test_parsers_truncated(void **state)
 
 static void test_banner_dispatch(void **state)
 {
-	struct detect_service svc = { 0 };
+	struct detect_service svc = {0};
 
 	(void)state;
-	assert_int_equal(builtin_parse_banner((const uint8_t *)"SSH-2.0-OpenSSH_8.4\r\n", 21, &svc), BUILTIN_YES);
+	assert_int_equal(builtin_parse_banner((const uint8_t *)"SSH-2.0-OpenSSH_8.4\r\n", 21, &svc),
+	                 BUILTIN_YES);
 	assert_string_equal(svc.name, "ssh");
 	memset(&svc, 0, sizeof(svc));
-	assert_int_equal(builtin_parse_banner((const uint8_t *)"220 (vsFTPd 3.0.3)\r\n", 20, &svc), BUILTIN_YES);
+	assert_int_equal(builtin_parse_banner((const uint8_t *)"220 (vsFTPd 3.0.3)\r\n", 20, &svc),
+	                 BUILTIN_YES);
 	assert_string_equal(svc.name, "ftp");
 	memset(&svc, 0, sizeof(svc));
-	assert_int_equal(builtin_parse_banner((const uint8_t *)"SSH-2.0-Op", 10, &svc), BUILTIN_MORE);
+	assert_int_equal(builtin_parse_banner((const uint8_t *)"SSH-2.0-Op", 10, &svc),
+	                 BUILTIN_MORE);
 	memset(&svc, 0, sizeof(svc));
-	assert_int_equal(builtin_parse_banner((const uint8_t *)"\x01\x02\x03\x04garbage", 11, &svc), BUILTIN_NO);
+	assert_int_equal(builtin_parse_banner((const uint8_t *)"\x01\x02\x03\x04garbage", 11, &svc),
+	                 BUILTIN_NO);
 	assert_string_equal(svc.name, "");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_registry_walk),
-		cmocka_unit_test(test_parsers),
-		cmocka_unit_test(test_parsers_truncated),
-		cmocka_unit_test(test_banner_dispatch),
+	    cmocka_unit_test(test_registry_walk),
+	    cmocka_unit_test(test_parsers),
+	    cmocka_unit_test(test_parsers_truncated),
+	    cmocka_unit_test(test_banner_dispatch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,4 +1,5 @@
-/* Unit tests for the engine's probe order: port hints first, rarity against intensity, built-in twins. */
+/* Unit tests for the engine's probe order: port hints first, rarity against intensity, built-in
+ * twins. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,23 +12,23 @@
 #include "detect/probes.h"
 
 static const char probe_text[] = "Exclude T:9100\n"
-				 "Probe TCP NULL q||\n"
-				 "match ssh m|^SSH|\n"
-				 "Probe TCP GetRequest q|GET / HTTP/1.0\\r\\n\\r\\n|\n"
-				 "rarity 1\n"
-				 "ports 80\n"
-				 "Probe TCP Rare q|rare|\n"
-				 "rarity 8\n"
-				 "ports 9999\n"
-				 "Probe TCP Mid q|mid|\n"
-				 "rarity 5\n"
-				 "Probe TCP Common q|common|\n"
-				 "rarity 2\n"
-				 "Probe TCP SslOnly q|ssl|\n"
-				 "rarity 9\n"
-				 "sslports 8443\n"
-				 "Probe UDP U1 q|u|\n"
-				 "rarity 1\n";
+                                 "Probe TCP NULL q||\n"
+                                 "match ssh m|^SSH|\n"
+                                 "Probe TCP GetRequest q|GET / HTTP/1.0\\r\\n\\r\\n|\n"
+                                 "rarity 1\n"
+                                 "ports 80\n"
+                                 "Probe TCP Rare q|rare|\n"
+                                 "rarity 8\n"
+                                 "ports 9999\n"
+                                 "Probe TCP Mid q|mid|\n"
+                                 "rarity 5\n"
+                                 "Probe TCP Common q|common|\n"
+                                 "rarity 2\n"
+                                 "Probe TCP SslOnly q|ssl|\n"
+                                 "rarity 9\n"
+                                 "sslports 8443\n"
+                                 "Probe UDP U1 q|u|\n"
+                                 "rarity 1\n";
 
 struct plan {
 	char text[2048];
@@ -39,11 +40,11 @@ static void each(void *ctx, const char *probe, const char *source)
 	size_t n = strlen(p->text);
 
 	snprintf(p->text + n, sizeof(p->text) - n, "%s%s%s", n ? " " : "", probe,
-		 strcmp(source, "builtin") == 0 ? "*" : "");
+	         strcmp(source, "builtin") == 0 ? "*" : "");
 }
 
-static const char *plan(struct probes_file *pf, bool builtin, unsigned intensity, enum probes_proto proto,
-			uint16_t port, struct plan *out)
+static const char *plan(struct probes_file *pf, bool builtin, unsigned intensity,
+                        enum probes_proto proto, uint16_t port, struct plan *out)
 {
 	struct detect_config cfg;
 
@@ -70,10 +71,14 @@ static void test_plan_nmap_only(void **state)
 
 	(void)state;
 	load(&pf);
-	/* the port's own probe comes first whatever its rarity, then by rarity up to the intensity */
-	assert_string_equal(plan(&pf, false, 7, PROBES_TCP, 9999, &p), "NULL Rare GetRequest Common Mid");
-	assert_string_equal(plan(&pf, false, 9, PROBES_TCP, 9999, &p), "NULL Rare GetRequest Common Mid SslOnly");
-	assert_string_equal(plan(&pf, false, 4, PROBES_TCP, 9999, &p), "NULL Rare GetRequest Common");
+	/* the port's own probe comes first whatever its rarity, then by rarity up to the intensity
+	 */
+	assert_string_equal(plan(&pf, false, 7, PROBES_TCP, 9999, &p),
+	                    "NULL Rare GetRequest Common Mid");
+	assert_string_equal(plan(&pf, false, 9, PROBES_TCP, 9999, &p),
+	                    "NULL Rare GetRequest Common Mid SslOnly");
+	assert_string_equal(plan(&pf, false, 4, PROBES_TCP, 9999, &p),
+	                    "NULL Rare GetRequest Common");
 	assert_string_equal(plan(&pf, false, 0, PROBES_TCP, 9999, &p), "NULL Rare");
 	assert_string_equal(plan(&pf, false, 0, PROBES_TCP, 8443, &p), "NULL SslOnly");
 	assert_string_equal(plan(&pf, false, 1, PROBES_TCP, 80, &p), "NULL GetRequest");
@@ -114,7 +119,7 @@ static void test_plan_with_builtins(void **state)
 static void test_plan_builtin_only(void **state)
 {
 	struct detect_config cfg;
-	struct plan p = { "" };
+	struct plan p = {""};
 
 	(void)state;
 	detect_config_default(&cfg);
@@ -126,9 +131,9 @@ static void test_plan_builtin_only(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_plan_nmap_only),
-		cmocka_unit_test(test_plan_with_builtins),
-		cmocka_unit_test(test_plan_builtin_only),
+	    cmocka_unit_test(test_plan_nmap_only),
+	    cmocka_unit_test(test_plan_with_builtins),
+	    cmocka_unit_test(test_plan_builtin_only),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,37 +15,39 @@
 
 /* A small probe file in nmap's format, written for this test. */
 static const char probe_text[] =
-	"# test probes\n"
-	"Exclude T:9100-9102,U:30000\n"
-	"Probe TCP NULL q||\n"
-	"totalwaitms 5000\n"
-	"tcpwrappedms 2500\n"
-	"match ssh m|^SSH-([\\d.]+)-OpenSSH_([\\w._-]+)[ -]| p/OpenSSH/ v/$2/ i/protocol $1/ cpe:/a:openbsd:openssh:$2/a\n"
-	"match ftp m/^220 Welcome to (\\w+) ftpd\\r\\n/i p/$1 ftpd/\n"
-	"softmatch ftp m|^220[ -]|\n"
-	"match ftp m|^220 .*ProFTPD (\\S+)| p/ProFTPD/ v/$1/\n"
-	"Probe TCP GetRequest q|GET / HTTP/1.0\\r\\n\\r\\n|\n"
-	"rarity 1\n"
-	"ports 80,8000-8010\n"
-	"sslports 443\n"
-	"match http m=^HTTP/1\\.[01] \\d\\d\\d .*\\r\\nServer: nginx/([\\d.]+)=s p/nginx/ v/$1/ cpe:|a:nginx:nginx:$1|\n"
-	"this line is not a directive\n"
-	"match broken m|unterminated p/x/\n"
-	"match badflag m|x|z\n"
-	"ports 70000\n"
-	"rarity 12\n"
-	"Probe TCP Binary q|\\x01\\x02\\0\\xff\\\\\\||\n"
-	"rarity 8\n"
-	"fallback GetRequest,NoSuchProbe\n"
-	"match bin m|^\\x01(..)(....)|s p/binary/ v/$I(1,\">\").$I(2,\"<\")/\n"
-	"match wild m|^W(.*)$|s p/$P(1)/\n"
-	"match under m|^U(\\w+)| p/under/ v/$SUBST(1,\"_\",\".\")/\n"
-	"Probe UDP DNSVersion q|\\0\\x06|\n"
-	"rarity 1\n"
-	"ports 53\n"
-	"match dns m|^\\0\\x06| p/dns server/\n"
-	"Probe XYZ Bad q||\n"
-	"match orphan m|^x|\n";
+    "# test probes\n"
+    "Exclude T:9100-9102,U:30000\n"
+    "Probe TCP NULL q||\n"
+    "totalwaitms 5000\n"
+    "tcpwrappedms 2500\n"
+    "match ssh m|^SSH-([\\d.]+)-OpenSSH_([\\w._-]+)[ -]| p/OpenSSH/ v/$2/ i/protocol $1/ "
+    "cpe:/a:openbsd:openssh:$2/a\n"
+    "match ftp m/^220 Welcome to (\\w+) ftpd\\r\\n/i p/$1 ftpd/\n"
+    "softmatch ftp m|^220[ -]|\n"
+    "match ftp m|^220 .*ProFTPD (\\S+)| p/ProFTPD/ v/$1/\n"
+    "Probe TCP GetRequest q|GET / HTTP/1.0\\r\\n\\r\\n|\n"
+    "rarity 1\n"
+    "ports 80,8000-8010\n"
+    "sslports 443\n"
+    "match http m=^HTTP/1\\.[01] \\d\\d\\d .*\\r\\nServer: nginx/([\\d.]+)=s p/nginx/ v/$1/ "
+    "cpe:|a:nginx:nginx:$1|\n"
+    "this line is not a directive\n"
+    "match broken m|unterminated p/x/\n"
+    "match badflag m|x|z\n"
+    "ports 70000\n"
+    "rarity 12\n"
+    "Probe TCP Binary q|\\x01\\x02\\0\\xff\\\\\\||\n"
+    "rarity 8\n"
+    "fallback GetRequest,NoSuchProbe\n"
+    "match bin m|^\\x01(..)(....)|s p/binary/ v/$I(1,\">\").$I(2,\"<\")/\n"
+    "match wild m|^W(.*)$|s p/$P(1)/\n"
+    "match under m|^U(\\w+)| p/under/ v/$SUBST(1,\"_\",\".\")/\n"
+    "Probe UDP DNSVersion q|\\0\\x06|\n"
+    "rarity 1\n"
+    "ports 53\n"
+    "match dns m|^\\0\\x06| p/dns server/\n"
+    "Probe XYZ Bad q||\n"
+    "match orphan m|^x|\n";
 
 struct errs {
 	unsigned n;
@@ -127,7 +129,7 @@ static void test_probes_errors(void **state)
 {
 	struct probes_file pf;
 	struct errs e;
-	static const unsigned want[] = { 15, 16, 17, 18, 19, 30, 31 };
+	static const unsigned want[] = {15, 16, 17, 18, 19, 30, 31};
 
 	(void)state;
 	load(&pf, &e);
@@ -181,18 +183,19 @@ static void test_probes_bad_lines(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct probes_file pf;
-		struct errs e = { 0 };
+		struct errs e = {0};
 		char text[256];
 
-		snprintf(text, sizeof(text), "Probe TCP NULL q||\n%s\nmatch ok m|^ok|\n", cases[i].line);
+		snprintf(text, sizeof(text), "Probe TCP NULL q||\n%s\nmatch ok m|^ok|\n",
+		         cases[i].line);
 		probes_init(&pf, on_error, &e);
 		assert_int_equal(probes_parse_buf(&pf, text, strlen(text)), 0);
 		/* after a bad Probe line its match lines have no probe and fail too */
 		bool bad_probe = strncmp(cases[i].line, "Probe", 5) == 0;
 
 		if (e.n != (bad_probe ? 2u : 1u) || strcmp(e.first, cases[i].why) != 0)
-			fail_msg("'%s': got %u errors, first '%s', want '%s'", cases[i].line, e.n, e.first,
-				 cases[i].why);
+			fail_msg("'%s': got %u errors, first '%s', want '%s'", cases[i].line, e.n,
+			         e.first, cases[i].why);
 		/* the good line after the bad one still loads */
 		assert_int_equal(pf.probes[0].nmatches, bad_probe ? 0 : 1);
 		probes_free(&pf);
@@ -204,7 +207,7 @@ static void test_probes_before_probe(void **state)
 {
 	static const char text[] = "match x m|x|\nports 80\nrarity 1\nfallback A\n";
 	struct probes_file pf;
-	struct errs e = { 0 };
+	struct errs e = {0};
 
 	(void)state;
 	probes_init(&pf, on_error, &e);
@@ -231,8 +234,8 @@ static void test_unescape(void **state)
 	assert_int_equal(probes_unescape("\\xg1", 4, out), -EINVAL);
 }
 
-static int try_probe(struct probes_file *pf, const char *name, enum probes_proto proto, const char *banner,
-		     size_t len, struct detect_service *svc)
+static int try_probe(struct probes_file *pf, const char *name, enum probes_proto proto,
+                     const char *banner, size_t len, struct detect_service *svc)
 {
 	struct match_ctx *mc = match_ctx_new();
 	const struct probes_probe *p = probes_find(pf, proto, name);
@@ -256,8 +259,9 @@ static void test_match_versions(void **state)
 
 	(void)state;
 	load(&pf, &e);
-	assert_int_equal(try_probe(&pf, "NULL", PROBES_TCP, "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n", 40, &svc),
-			 1);
+	assert_int_equal(try_probe(&pf, "NULL", PROBES_TCP,
+	                           "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n", 40, &svc),
+	                 1);
 	assert_string_equal(svc.name, "ssh");
 	assert_string_equal(svc.product, "OpenSSH");
 	assert_string_equal(svc.version, "9.2p1");
@@ -266,11 +270,13 @@ static void test_match_versions(void **state)
 	assert_false(svc.soft);
 
 	/* case-insensitive flag */
-	assert_int_equal(try_probe(&pf, "NULL", PROBES_TCP, "220 WELCOME TO Lab FTPD\r\n", 25, &svc), 1);
+	assert_int_equal(
+	    try_probe(&pf, "NULL", PROBES_TCP, "220 WELCOME TO Lab FTPD\r\n", 25, &svc), 1);
 	assert_string_equal(svc.product, "Lab ftpd");
 
 	/* softmatch, then a later hard match for the same service */
-	assert_int_equal(try_probe(&pf, "NULL", PROBES_TCP, "220 ProFTPD 1.3.8 Server\r\n", 26, &svc), 1);
+	assert_int_equal(
+	    try_probe(&pf, "NULL", PROBES_TCP, "220 ProFTPD 1.3.8 Server\r\n", 26, &svc), 1);
 	assert_string_equal(svc.product, "ProFTPD");
 	assert_string_equal(svc.version, "1.3.8");
 	/* softmatch alone */
@@ -285,7 +291,8 @@ static void test_match_versions(void **state)
 	assert_string_equal(svc.version, "1.22.1");
 	assert_string_equal(svc.cpe, "cpe:/a:nginx:nginx:1.22.1");
 	/* a TCP probe falls back to the NULL probe's matches */
-	assert_int_equal(try_probe(&pf, "GetRequest", PROBES_TCP, "SSH-2.0-OpenSSH_8.4 x", 21, &svc), 1);
+	assert_int_equal(
+	    try_probe(&pf, "GetRequest", PROBES_TCP, "SSH-2.0-OpenSSH_8.4 x", 21, &svc), 1);
 	assert_string_equal(svc.name, "ssh");
 
 	/* $I both ways and $SUBST on binary groups */
@@ -299,10 +306,16 @@ static void test_match_versions(void **state)
 	assert_int_equal(try_probe(&pf, "Binary", PROBES_TCP, nginx, strlen(nginx), &svc), 1);
 	assert_string_equal(svc.name, "http");
 	/* $P keeps printable bytes only */
-	assert_int_equal(try_probe(&pf, "Binary", PROBES_TCP, "Wa\x01" "b\xff" "c", 6, &svc), 1);
+	assert_int_equal(try_probe(&pf, "Binary", PROBES_TCP,
+	                           "Wa\x01"
+	                           "b\xff"
+	                           "c",
+	                           6, &svc),
+	                 1);
 	assert_string_equal(svc.product, "abc");
 	/* a UDP probe has no NULL fallback */
-	assert_int_equal(try_probe(&pf, "DNSVersion", PROBES_UDP, "SSH-2.0-OpenSSH_8.4 x", 21, &svc), 0);
+	assert_int_equal(
+	    try_probe(&pf, "DNSVersion", PROBES_UDP, "SSH-2.0-OpenSSH_8.4 x", 21, &svc), 0);
 	assert_int_equal(try_probe(&pf, "DNSVersion", PROBES_UDP, "\0\x06zz", 4, &svc), 1);
 	assert_string_equal(svc.name, "dns");
 	assert_int_equal(try_probe(&pf, "NULL", PROBES_TCP, "nothing", 7, &svc), 0);
@@ -313,7 +326,7 @@ static void test_match_expand(void **state)
 {
 	/* subject "ab_cd\x01\x00" with group 1 = "ab_cd", group 2 = "\x01\x00" */
 	static const uint8_t subj[] = "ab_cd\x01\x00";
-	const size_t ov[] = { 0, 7, 0, 5, 5, 7, (size_t)-1, (size_t)-1 };
+	const size_t ov[] = {0, 7, 0, 5, 5, 7, (size_t)-1, (size_t)-1};
 	char out[64];
 
 	(void)state;
@@ -335,7 +348,7 @@ static void test_match_expand(void **state)
 	assert_string_equal(out, "[27411234569847040]");
 	{
 		static const uint8_t nine[] = "123456789";
-		const size_t ov9[] = { 0, 9 };
+		const size_t ov9[] = {0, 9};
 
 		/* more than 8 bytes give no integer */
 		match_expand("[$I(0,\">\")]", nine, ov9, 1, out, sizeof(out));
@@ -364,10 +377,10 @@ static void test_match_bad_regex(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_probes_structure), cmocka_unit_test(test_probes_errors),
-		cmocka_unit_test(test_probes_bad_lines), cmocka_unit_test(test_probes_before_probe),
-		cmocka_unit_test(test_unescape),	 cmocka_unit_test(test_match_versions),
-		cmocka_unit_test(test_match_expand),	 cmocka_unit_test(test_match_bad_regex),
+	    cmocka_unit_test(test_probes_structure), cmocka_unit_test(test_probes_errors),
+	    cmocka_unit_test(test_probes_bad_lines), cmocka_unit_test(test_probes_before_probe),
+	    cmocka_unit_test(test_unescape),         cmocka_unit_test(test_match_versions),
+	    cmocka_unit_test(test_match_expand),     cmocka_unit_test(test_match_bad_regex),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

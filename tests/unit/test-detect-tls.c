@@ -1,4 +1,5 @@
-/* Unit tests for the TLS certificate summary (a certificate made here with OpenSSL) and engine helpers. */
+/* Unit tests for the TLS certificate summary (a certificate made here with OpenSSL) and engine
+ * helpers. */
 #include <errno.h>
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
@@ -24,9 +25,12 @@ static X509 *make_cert(void)
 	assert_non_null(x);
 	X509_set_version(x, 2);
 	ASN1_INTEGER_set(X509_get_serialNumber(x), 7);
-	X509_NAME_add_entry_by_txt(subj, "CN", MBSTRING_ASC, (const unsigned char *)"lab.example", -1, -1, 0);
-	X509_NAME_add_entry_by_txt(subj, "O", MBSTRING_ASC, (const unsigned char *)"Lab", -1, -1, 0);
-	X509_NAME_add_entry_by_txt(iss, "CN", MBSTRING_ASC, (const unsigned char *)"Lab CA", -1, -1, 0);
+	X509_NAME_add_entry_by_txt(subj, "CN", MBSTRING_ASC, (const unsigned char *)"lab.example",
+	                           -1, -1, 0);
+	X509_NAME_add_entry_by_txt(subj, "O", MBSTRING_ASC, (const unsigned char *)"Lab", -1, -1,
+	                           0);
+	X509_NAME_add_entry_by_txt(iss, "CN", MBSTRING_ASC, (const unsigned char *)"Lab CA", -1, -1,
+	                           0);
 	X509_set_subject_name(x, subj);
 	X509_set_issuer_name(x, iss);
 	ASN1_TIME_set_string(X509_getm_notBefore(x), "20260101000000Z");
@@ -34,7 +38,8 @@ static X509 *make_cert(void)
 	X509_set_pubkey(x, key);
 	X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
 	ext = X509V3_EXT_conf_nid(NULL, &v3, NID_subject_alt_name,
-				  "DNS:lab.example,DNS:www.lab.example,IP:198.18.0.2,IP:fd00:5c09::2,email:a@lab.example");
+	                          "DNS:lab.example,DNS:www.lab.example,IP:198.18.0.2,IP:fd00:5c09::"
+	                          "2,email:a@lab.example");
 	assert_non_null(ext);
 	X509_add_ext(x, ext, -1);
 	X509_EXTENSION_free(ext);
@@ -47,15 +52,15 @@ static X509 *make_cert(void)
 
 static void test_tls_cert_info(void **state)
 {
-	struct detect_tls t = { 0 };
+	struct detect_tls t = {0};
 	X509 *x = make_cert();
 
 	(void)state;
 	assert_int_equal(tls_cert_info(x, &t), 0);
 	assert_string_equal(t.subject, "O=Lab,CN=lab.example");
 	assert_string_equal(t.issuer, "CN=Lab CA");
-	assert_string_equal(t.sans,
-			    "DNS:lab.example, DNS:www.lab.example, IP:198.18.0.2, IP:fd00:5c09::2, email:a@lab.example");
+	assert_string_equal(t.sans, "DNS:lab.example, DNS:www.lab.example, IP:198.18.0.2, "
+	                            "IP:fd00:5c09::2, email:a@lab.example");
 	assert_string_equal(t.not_after, "2027-12-31T23:59:59Z");
 	assert_false(t.handshake);
 	assert_int_equal(tls_cert_info(NULL, &t), -EINVAL);
@@ -127,9 +132,9 @@ static void test_config_default(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_tls_cert_info), cmocka_unit_test(test_tls_ctx),
-		cmocka_unit_test(test_mismatch),      cmocka_unit_test(test_endpoint_set),
-		cmocka_unit_test(test_config_default),
+	    cmocka_unit_test(test_tls_cert_info),  cmocka_unit_test(test_tls_ctx),
+	    cmocka_unit_test(test_mismatch),       cmocka_unit_test(test_endpoint_set),
+	    cmocka_unit_test(test_config_default),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

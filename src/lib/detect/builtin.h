@@ -17,18 +17,18 @@
 #include "detect/service.h"
 
 /* parse() results */
-#define BUILTIN_NO 0   /* not this service */
-#define BUILTIN_YES 1  /* identified; svc filled */
+#define BUILTIN_NO   0 /* not this service */
+#define BUILTIN_YES  1 /* identified; svc filled */
 #define BUILTIN_MORE 2 /* could be this service: wait for more bytes before deciding */
 
 struct builtin_probe {
-	const char *name;        /* unique probe name, e.g. "redis-info" */
-	const char *service;     /* service it identifies (nmap's name) */
+	const char *name;    /* unique probe name, e.g. "redis-info" */
+	const char *service; /* service it identifies (nmap's name) */
 	enum probes_proto proto;
-	const uint16_t *ports;   /* likely ports, 0-terminated; NULL: none */
-	const uint8_t *payload;  /* bytes to send; NULL for a banner parser */
+	const uint16_t *ports;  /* likely ports, 0-terminated; NULL: none */
+	const uint8_t *payload; /* bytes to send; NULL for a banner parser */
 	size_t payload_len;
-	unsigned rarity;         /* 1 common … 9 rare: order among probes not hinted by port */
+	unsigned rarity; /* 1 common … 9 rare: order among probes not hinted by port */
 	/* Parses a response buf[0..len); returns BUILTIN_NO, BUILTIN_YES or BUILTIN_MORE. */
 	int (*parse)(const uint8_t *buf, size_t len, struct detect_service *svc);
 };

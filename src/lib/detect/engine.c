@@ -28,7 +28,7 @@ struct ep_state {
 	const struct detect_endpoint *ep;
 	struct step *steps;
 	size_t nsteps, next;
-	unsigned active;       /* open connections */
+	unsigned active;        /* open connections */
 	unsigned active_probes; /* open connections other than the NULL probe */
 	uint64_t started;
 	uint64_t null_deadline; /* when the NULL probe gives up, while it is open */
@@ -36,8 +36,8 @@ struct ep_state {
 	unsigned silent, answered, closed_empty, sent;
 	enum ep_level level;
 	struct detect_result res;
-	bool tls_phase;        /* the answer was TLS: a handshake and a probe inside follow */
-	struct step tls_step;  /* the probe sent inside the tunnel (when not only waiting) */
+	bool tls_phase;       /* the answer was TLS: a handshake and a probe inside follow */
+	struct step tls_step; /* the probe sent inside the tunnel (when not only waiting) */
 	struct detect_tls tls;
 	const char *final_reason;
 };
@@ -82,7 +82,7 @@ struct engine {
 };
 
 #define NULL_STEP SIZE_MAX
-#define TLS_STEP (SIZE_MAX - 1)
+#define TLS_STEP  (SIZE_MAX - 1)
 
 static uint64_t now_ms(void)
 {
@@ -95,22 +95,23 @@ static uint64_t now_ms(void)
 void detect_config_default(struct detect_config *cfg)
 {
 	*cfg = (struct detect_config){
-		.intensity = 7,
-		.max_conns = 512,
-		.probe_parallel = 4,
-		.connect_timeout_ms = 2000,
-		.banner_wait_ms = 300,
-		.null_wait_ms = 2000,
-		.probe_wait_ms = 2000,
-		.idle_ms = 300,
-		.tcpwrapped_ms = 2000,
-		.endpoint_timeout_ms = 20000,
-		.silent_limit = 4,
-		.max_read = 65536,
+	    .intensity = 7,
+	    .max_conns = 512,
+	    .probe_parallel = 4,
+	    .connect_timeout_ms = 2000,
+	    .banner_wait_ms = 300,
+	    .null_wait_ms = 2000,
+	    .probe_wait_ms = 2000,
+	    .idle_ms = 300,
+	    .tcpwrapped_ms = 2000,
+	    .endpoint_timeout_ms = 20000,
+	    .silent_limit = 4,
+	    .max_read = 65536,
 	};
 }
 
-int detect_endpoint_set(struct detect_endpoint *ep, const char *addr, uint16_t port, enum probes_proto proto)
+int detect_endpoint_set(struct detect_endpoint *ep, const char *addr, uint16_t port,
+                        enum probes_proto proto)
 {
 	struct sockaddr_in *s4 = (struct sockaddr_in *)&ep->addr;
 	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ep->addr;
@@ -141,7 +142,8 @@ static uint16_t ep_port(const struct detect_endpoint *ep)
 	return ntohs(((const struct sockaddr_in *)&ep->addr)->sin_port);
 }
 
-/* --- probe order ------------------------------------------------------------------------------- */
+/* --- probe order -------------------------------------------------------------------------------
+ */
 
 static bool nmap_likes_port(const struct probes_probe *p, uint16_t port)
 {
@@ -189,27 +191,30 @@ static int plan_steps(struct engine *e, struct ep_state *es)
 				for (size_t k = 0; pf && k < pf->n; k++)
 					if (e->twin[k] == b)
 						twin = &pf->probes[k];
-				rc = add_step(&es->steps, &es->nsteps, &cap, (struct step){ .b = b, .n = twin });
+				rc = add_step(&es->steps, &es->nsteps, &cap,
+				              (struct step){.b = b, .n = twin});
 			}
 			for (size_t i = 0; pf && i < pf->n && !rc; i++) {
 				const struct probes_probe *p = &pf->probes[i];
 				bool likes = nmap_likes_port(p, port);
 
-				if (p->proto != proto || (int)i == pf->null_probe || likes == (bool)pass)
+				if (p->proto != proto || (int)i == pf->null_probe ||
+				    likes == (bool)pass)
 					continue;
 				if (e->twin[i] && !cfg->no_builtin)
 					continue; /* sent as its built-in twin */
 				if (pass && (p->rarity != rarity || p->rarity > cfg->intensity))
 					continue;
 				rc = add_step(&es->steps, &es->nsteps, &cap,
-					      (struct step){ .n = p, .send_nmap = true });
+				              (struct step){.n = p, .send_nmap = true});
 			}
 		}
 	}
 	return rc;
 }
 
-/* --- judging answers ----------------------------------------------------------------------------- */
+/* --- judging answers -----------------------------------------------------------------------------
+ */
 
 static int field_count(const struct detect_service *s)
 {
@@ -220,13 +225,15 @@ static int field_count(const struct detect_service *s)
  * Judges an answer to step (NULL_STEP for the greeting). Returns the level
  * reached and fills out; final says the answer is complete.
  */
-static enum ep_level judge(struct engine *e, struct ep_state *es, size_t step, const uint8_t *buf, size_t len,
-			   bool final, struct detect_result *out)
+static enum ep_level judge(struct engine *e, struct ep_state *es, size_t step, const uint8_t *buf,
+                           size_t len, bool final, struct detect_result *out)
 {
 	const struct detect_config *cfg = e->cfg;
 	struct probes_file *pf = cfg->pf;
-	const struct step *s = step == NULL_STEP ? NULL : step == TLS_STEP ? &es->tls_step : &es->steps[step];
-	struct detect_service bsvc = { 0 }, nsvc = { 0 };
+	const struct step *s = step == NULL_STEP  ? NULL
+	                       : step == TLS_STEP ? &es->tls_step
+	                                          : &es->steps[step];
+	struct detect_service bsvc = {0}, nsvc = {0};
 	int brc = BUILTIN_NO, nrc = 0;
 	const char *bname = NULL, *nname = NULL;
 
@@ -238,10 +245,11 @@ static enum ep_level judge(struct engine *e, struct ep_state *es, size_t step, c
 			bname = s->b->name;
 		}
 		if (brc != BUILTIN_YES && es->ep->proto == PROBES_TCP) {
-			struct detect_service banner = { 0 };
+			struct detect_service banner = {0};
 			int rc = builtin_parse_banner(buf, len, &banner);
 
-			if (rc == BUILTIN_YES || (rc == BUILTIN_MORE && brc == BUILTIN_NO && banner.name[0])) {
+			if (rc == BUILTIN_YES ||
+			    (rc == BUILTIN_MORE && brc == BUILTIN_NO && banner.name[0])) {
 				brc = rc;
 				bsvc = banner;
 				bname = "banner";
@@ -249,7 +257,8 @@ static enum ep_level judge(struct engine *e, struct ep_state *es, size_t step, c
 		}
 	}
 	if (pf && (final || len <= EVAL_LIVE_MAX)) {
-		const struct probes_probe *np = s && s->n ? s->n : (pf->null_probe >= 0 ? &pf->probes[pf->null_probe] : NULL);
+		const struct probes_probe *np =
+		    s && s->n ? s->n : (pf->null_probe >= 0 ? &pf->probes[pf->null_probe] : NULL);
 
 		if (np) {
 			nrc = match_probe(e->mc, pf, np, buf, len, &nsvc);
@@ -258,10 +267,11 @@ static enum ep_level judge(struct engine *e, struct ep_state *es, size_t step, c
 		if (nrc < 0)
 			nrc = 0;
 	}
-	*out = (struct detect_result){ .ep = es->ep };
+	*out = (struct detect_result){.ep = es->ep};
 	if (brc == BUILTIN_YES || nrc == 1) {
 		/* nmap's match when it knows as much; the built-in when it knows more */
-		bool take_b = brc == BUILTIN_YES && (nrc != 1 || field_count(&bsvc) > field_count(&nsvc));
+		bool take_b =
+		    brc == BUILTIN_YES && (nrc != 1 || field_count(&bsvc) > field_count(&nsvc));
 
 		if (take_b && nrc == 1 && !bsvc.cpe[0])
 			memcpy(bsvc.cpe, nsvc.cpe, sizeof(bsvc.cpe));
@@ -293,7 +303,8 @@ static enum ep_level judge(struct engine *e, struct ep_state *es, size_t step, c
 	return LV_NONE;
 }
 
-/* --- connections --------------------------------------------------------------------------------- */
+/* --- connections ---------------------------------------------------------------------------------
+ */
 
 static void conn_close(struct engine *e, struct conn *c)
 {
@@ -326,7 +337,7 @@ static void ep_finish(struct engine *e, struct ep_state *es, const char *reason)
 		return;
 	es->done = true;
 	if (es->level == LV_NONE) {
-		es->res = (struct detect_result){ .ep = es->ep };
+		es->res = (struct detect_result){.ep = es->ep};
 		es->res.reason = reason;
 	}
 	/* close what is still open for this endpoint */
@@ -389,7 +400,7 @@ static int conn_open(struct engine *e, struct ep_state *es, size_t step)
 	const struct detect_endpoint *ep = es->ep;
 	int type = ep->proto == PROBES_TCP ? SOCK_STREAM : SOCK_DGRAM;
 	struct conn *c = calloc(1, sizeof(*c));
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP };
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP};
 	int rc;
 
 	if (!c)
@@ -403,7 +414,8 @@ static int conn_open(struct engine *e, struct ep_state *es, size_t step)
 		free(c);
 		return rc;
 	}
-	if (connect(c->fd, (const struct sockaddr *)&ep->addr, ep->addrlen) < 0 && errno != EINPROGRESS) {
+	if (connect(c->fd, (const struct sockaddr *)&ep->addr, ep->addrlen) < 0 &&
+	    errno != EINPROGRESS) {
 		rc = -errno;
 		close(c->fd);
 		free(c);
@@ -476,7 +488,8 @@ static uint64_t read_deadline(const struct engine *e, const struct conn *c)
 	return now_ms() + wait;
 }
 
-/* The answer on c is over (why: eof, idle, timeout, full, error e). Judges it and updates the endpoint. */
+/* The answer on c is over (why: eof, idle, timeout, full, error e). Judges it and updates the
+ * endpoint. */
 static void conn_done(struct engine *e, struct conn *c, int err)
 {
 	struct ep_state *es = c->es;
@@ -518,8 +531,8 @@ static void conn_done(struct engine *e, struct conn *c, int err)
 		    pf->probes[pf->null_probe].tcpwrappedms < tw)
 			tw = pf->probes[pf->null_probe].tcpwrappedms;
 		es->closed_empty++;
-		if (c->step == NULL_STEP && es->ep->proto == PROBES_TCP && now - c->opened <= tw && !es->answered &&
-		    es->level == LV_NONE) {
+		if (c->step == NULL_STEP && es->ep->proto == PROBES_TCP && now - c->opened <= tw &&
+		    !es->answered && es->level == LV_NONE) {
 			conn_close(e, c);
 			ep_finish(e, es, "tcpwrapped");
 			return;
@@ -561,7 +574,7 @@ static void conn_send(struct engine *e, struct conn *c)
 	if (c->step == NULL_STEP)
 		c->es->null_deadline = c->deadline;
 	{
-		struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.ptr = c };
+		struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = c};
 
 		epoll_ctl(e->epfd, EPOLL_CTL_MOD, c->fd, &ev);
 	}
@@ -625,7 +638,8 @@ static void conn_read(struct engine *e, struct conn *c)
 		struct detect_result r;
 
 		c->idle_deadline = now_ms() + cfg->idle_ms;
-		if (c->len <= EVAL_LIVE_MAX && judge(e, es, c->step, c->buf, c->len, false, &r) == LV_HARD) {
+		if (c->len <= EVAL_LIVE_MAX &&
+		    judge(e, es, c->step, c->buf, c->len, false, &r) == LV_HARD) {
 			conn_close(e, c);
 			ep_hard(e, es, &r);
 		}
@@ -634,7 +648,7 @@ static void conn_read(struct engine *e, struct conn *c)
 
 static void set_events(struct engine *e, struct conn *c, uint32_t events)
 {
-	struct epoll_event ev = { .events = events | EPOLLRDHUP, .data.ptr = c };
+	struct epoll_event ev = {.events = events | EPOLLRDHUP, .data.ptr = c};
 
 	epoll_ctl(e->epfd, EPOLL_CTL_MOD, c->fd, &ev);
 }
@@ -664,7 +678,8 @@ static void tls_read(struct engine *e, struct conn *c)
 	}
 	if (c->len) {
 		c->idle_deadline = now_ms() + e->cfg->idle_ms;
-		if (c->len <= EVAL_LIVE_MAX && judge(e, es, TLS_STEP, c->buf, c->len, false, &r) == LV_HARD)
+		if (c->len <= EVAL_LIVE_MAX &&
+		    judge(e, es, TLS_STEP, c->buf, c->len, false, &r) == LV_HARD)
 			tls_done(e, c);
 	}
 }
@@ -701,8 +716,8 @@ static void tls_send_inner(struct engine *e, struct conn *c)
 	struct ep_state *es = c->es;
 	struct probes_file *pf = e->cfg->pf;
 
-	es->tls_step = (struct step){ .b = builtin_find("http-get"),
-				      .n = pf ? probes_find(pf, PROBES_TCP, "GetRequest") : NULL };
+	es->tls_step = (struct step){.b = builtin_find("http-get"),
+	                             .n = pf ? probes_find(pf, PROBES_TCP, "GetRequest") : NULL};
 	if (SSL_write(c->ssl, es->tls_step.b->payload, (int)es->tls_step.b->payload_len) <= 0) {
 		tls_done(e, c);
 		return;
@@ -753,14 +768,15 @@ static void conn_event(struct engine *e, struct conn *c, uint32_t events)
 		conn_read(e, c);
 }
 
-/* --- endpoints ----------------------------------------------------------------------------------- */
+/* --- endpoints -----------------------------------------------------------------------------------
+ */
 
 /* Starts what the endpoint may start now. */
 static void ep_pump(struct engine *e, struct ep_state *es, uint64_t now)
 {
 	const struct detect_config *cfg = e->cfg;
 	bool probes_ok = es->ep->proto == PROBES_UDP || now >= es->started + cfg->banner_wait_ms ||
-			 !es->null_open;
+	                 !es->null_open;
 	bool silent_stop = es->silent >= cfg->silent_limit && !es->answered && !es->closed_empty;
 
 	while (!es->done && probes_ok && !silent_stop && es->next < es->nsteps &&
@@ -794,7 +810,7 @@ static int ep_start(struct engine *e, const struct detect_endpoint *ep)
 	struct ep_state *es = &e->eps[e->neps];
 	int rc;
 
-	*es = (struct ep_state){ .ep = ep, .started = now_ms() };
+	*es = (struct ep_state){.ep = ep, .started = now_ms()};
 	e->neps++;
 	if (e->cfg->pf && probes_excluded(e->cfg->pf, ep->proto, ep_port(ep))) {
 		ep_finish(e, es, "excluded"); /* the probe file's Exclude directive: do not touch */
@@ -819,7 +835,7 @@ static void ep_emit(struct engine *e, struct ep_state *es)
 
 	r->ep = es->ep;
 	if (es->level == LV_NONE) {
-		r->svc = (struct detect_service){ 0 };
+		r->svc = (struct detect_service){0};
 		r->method = NULL;
 		r->confidence = 0;
 		r->probe = NULL;
@@ -850,7 +866,8 @@ static int find_twins(struct engine *e)
 		for (size_t k = 0; k < builtin_nprobes; k++) {
 			const struct builtin_probe *b = &builtin_probes[k];
 
-			if (b->payload && b->proto == pf->probes[i].proto && b->payload_len == pf->probes[i].payload_len &&
+			if (b->payload && b->proto == pf->probes[i].proto &&
+			    b->payload_len == pf->probes[i].payload_len &&
 			    memcmp(b->payload, pf->probes[i].payload, b->payload_len) == 0) {
 				e->twin[i] = b;
 				break;
@@ -859,10 +876,10 @@ static int find_twins(struct engine *e)
 	return 0;
 }
 
-int detect_run(const struct detect_config *cfg, const struct detect_endpoint *eps, size_t n, detect_sink sink,
-	       void *ctx)
+int detect_run(const struct detect_config *cfg, const struct detect_endpoint *eps, size_t n,
+               detect_sink sink, void *ctx)
 {
-	struct engine e = { .cfg = cfg, .sink = sink, .ctx = ctx, .epfd = -1 };
+	struct engine e = {.cfg = cfg, .sink = sink, .ctx = ctx, .epfd = -1};
 	struct epoll_event evs[64];
 	size_t next = 0;
 	int rc = 0;
@@ -891,7 +908,8 @@ int detect_run(const struct detect_config *cfg, const struct detect_endpoint *ep
 		uint64_t now = now_ms(), wake;
 		int nev, timeout;
 
-		while (next < n && e.neps < e.eps_cap && e.nconns + 1 + cfg->probe_parallel <= cfg->max_conns) {
+		while (next < n && e.neps < e.eps_cap &&
+		       e.nconns + 1 + cfg->probe_parallel <= cfg->max_conns) {
 			rc = ep_start(&e, &eps[next++]);
 			if (rc < 0)
 				goto out;
@@ -956,7 +974,8 @@ int detect_run(const struct detect_config *cfg, const struct detect_endpoint *ep
 			c = e.conns[i];
 			if (c->st == C_TLS_GREET && !c->len && now >= c->deadline)
 				tls_send_inner(&e, c);
-			else if (now >= c->deadline || (c->idle_deadline && now >= c->idle_deadline))
+			else if (now >= c->deadline ||
+			         (c->idle_deadline && now >= c->idle_deadline))
 				conn_done(&e, c, 0);
 		}
 	}
@@ -980,16 +999,16 @@ out:
 bool detect_mismatch(const char *detected, const char *port_default)
 {
 	static const char *const groups[][5] = {
-		{ "http", "www", "http-alt", "http-proxy", "www-http" },
-		{ "https", "ssl/http", "https-alt", NULL, NULL },
-		{ "domain", "dns", NULL, NULL, NULL },
-		{ "microsoft-ds", "netbios-ssn", "smb", NULL, NULL },
-		{ "postgresql", "postgres", NULL, NULL, NULL },
-		{ "ms-wbt-server", "rdp", NULL, NULL, NULL },
-		{ "jabber", "xmpp-client", "xmpp", NULL, NULL },
-		{ "imap", "imap2", "imap4", NULL, NULL },
-		{ "smtp", "submission", "mail", NULL, NULL },
-		{ "redis", "redis-server", NULL, NULL, NULL },
+	    {"http", "www", "http-alt", "http-proxy", "www-http"},
+	    {"https", "ssl/http", "https-alt", NULL, NULL},
+	    {"domain", "dns", NULL, NULL, NULL},
+	    {"microsoft-ds", "netbios-ssn", "smb", NULL, NULL},
+	    {"postgresql", "postgres", NULL, NULL, NULL},
+	    {"ms-wbt-server", "rdp", NULL, NULL, NULL},
+	    {"jabber", "xmpp-client", "xmpp", NULL, NULL},
+	    {"imap", "imap2", "imap4", NULL, NULL},
+	    {"smtp", "submission", "mail", NULL, NULL},
+	    {"redis", "redis-server", NULL, NULL, NULL},
 	};
 	int gd = -1, gp = -1;
 
@@ -1008,11 +1027,11 @@ bool detect_mismatch(const char *detected, const char *port_default)
 }
 
 int detect_plan(const struct detect_config *cfg, enum probes_proto proto, uint16_t port,
-		void (*each)(void *ctx, const char *probe, const char *source), void *ctx)
+                void (*each)(void *ctx, const char *probe, const char *source), void *ctx)
 {
-	struct engine e = { .cfg = cfg };
+	struct engine e = {.cfg = cfg};
 	struct detect_endpoint ep;
-	struct ep_state es = { .ep = &ep };
+	struct ep_state es = {.ep = &ep};
 	int rc;
 
 	rc = detect_endpoint_set(&ep, "198.18.0.1", port, proto);

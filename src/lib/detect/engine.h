@@ -40,45 +40,47 @@ struct detect_endpoint {
 };
 
 struct detect_config {
-	struct probes_file *pf;       /* nmap-service-probes, or NULL for built-ins only */
-	unsigned intensity;           /* 0-9 (nmap --version-intensity), default 7 */
-	unsigned max_conns;           /* sockets open at once over all endpoints, default 512 */
-	unsigned probe_parallel;      /* probe connections at once per endpoint, default 4 */
-	unsigned connect_timeout_ms;  /* default 2000 */
-	unsigned banner_wait_ms;      /* NULL probe alone before probes start, default 300 */
-	unsigned null_wait_ms;        /* how long the NULL probe waits for a greeting, default 2000 */
-	unsigned probe_wait_ms;       /* deadline of a probe's answer (capped by totalwaitms), default 2000;
-					 counted from the NULL probe's end while it is open */
-	unsigned idle_ms;             /* silence after some bytes that ends an answer, default 300 */
-	unsigned tcpwrapped_ms;       /* a close with no data within this is tcpwrapped, default 2000 */
+	struct probes_file *pf;      /* nmap-service-probes, or NULL for built-ins only */
+	unsigned intensity;          /* 0-9 (nmap --version-intensity), default 7 */
+	unsigned max_conns;          /* sockets open at once over all endpoints, default 512 */
+	unsigned probe_parallel;     /* probe connections at once per endpoint, default 4 */
+	unsigned connect_timeout_ms; /* default 2000 */
+	unsigned banner_wait_ms;     /* NULL probe alone before probes start, default 300 */
+	unsigned null_wait_ms;  /* how long the NULL probe waits for a greeting, default 2000 */
+	unsigned probe_wait_ms; /* deadline of a probe's answer (capped by totalwaitms), default
+	                           2000; counted from the NULL probe's end while it is open */
+	unsigned idle_ms;       /* silence after some bytes that ends an answer, default 300 */
+	unsigned tcpwrapped_ms; /* a close with no data within this is tcpwrapped, default 2000 */
 	unsigned endpoint_timeout_ms; /* whole endpoint, default 20000 */
-	unsigned silent_limit;        /* silent probes (besides NULL) that end a silent endpoint, default 4 */
-	size_t max_read;              /* bytes read per connection at most, default 65536 */
-	bool no_builtin;              /* only nmap-service-probes (for comparisons) */
-	bool no_tls;                  /* report "ssl" without opening the tunnel */
-	struct detect_stats *stats;   /* filled by detect_run when not NULL */
+	unsigned
+	    silent_limit; /* silent probes (besides NULL) that end a silent endpoint, default 4 */
+	size_t max_read;  /* bytes read per connection at most, default 65536 */
+	bool no_builtin;  /* only nmap-service-probes (for comparisons) */
+	bool no_tls;      /* report "ssl" without opening the tunnel */
+	struct detect_stats *stats; /* filled by detect_run when not NULL */
 };
 
 /* What a run used, to check its bounds. */
 struct detect_stats {
-	unsigned connections;     /* sockets opened */
-	unsigned peak_conns;      /* open at once */
-	size_t peak_buffered;     /* bytes of read buffers allocated at once */
-	size_t largest_answer;    /* bytes kept from one connection */
+	unsigned connections;  /* sockets opened */
+	unsigned peak_conns;   /* open at once */
+	size_t peak_buffered;  /* bytes of read buffers allocated at once */
+	size_t largest_answer; /* bytes kept from one connection */
 };
 
 struct detect_result {
 	const struct detect_endpoint *ep;
 	struct detect_service svc; /* svc.name "" when unknown */
 	const char *method;        /* "probed" when identified, else NULL */
-	unsigned confidence;       /* 10 nmap hard match, 9 built-in, 7 partial, 5 softmatch, 0 unknown */
-	const char *reason;        /* "matched" "softmatch" "partial" "unrecognized" "tcpwrapped"
-				      "no-response" "refused" "port-unreachable" "timeout" "excluded" "error" */
-	const char *probe;         /* name of the probe whose answer decided, or NULL */
-	const char *source;        /* "builtin" or "nmap-service-probes", or NULL */
-	const char *tunnel;        /* "ssl" when svc was found inside TLS, else NULL */
-	struct detect_tls tls;     /* handshake details when TLS was opened (tls.handshake) */
-	unsigned probes_sent;      /* connections (TCP) or datagrams (UDP) used */
+	unsigned confidence; /* 10 nmap hard match, 9 built-in, 7 partial, 5 softmatch, 0 unknown */
+	const char
+	    *reason;           /* "matched" "softmatch" "partial" "unrecognized" "tcpwrapped"
+	                          "no-response" "refused" "port-unreachable" "timeout" "excluded" "error" */
+	const char *probe;     /* name of the probe whose answer decided, or NULL */
+	const char *source;    /* "builtin" or "nmap-service-probes", or NULL */
+	const char *tunnel;    /* "ssl" when svc was found inside TLS, else NULL */
+	struct detect_tls tls; /* handshake details when TLS was opened (tls.handshake) */
+	unsigned probes_sent;  /* connections (TCP) or datagrams (UDP) used */
 	unsigned elapsed_ms;
 };
 
@@ -93,8 +95,8 @@ void detect_config_default(struct detect_config *cfg);
  * a negative errno when the engine itself cannot run (epoll, memory); per
  * endpoint failures are results, not errors.
  */
-int detect_run(const struct detect_config *cfg, const struct detect_endpoint *eps, size_t n, detect_sink sink,
-	       void *ctx);
+int detect_run(const struct detect_config *cfg, const struct detect_endpoint *eps, size_t n,
+               detect_sink sink, void *ctx);
 
 /*
  * Calls each(ctx, probe name, source) for the probes an endpoint proto/port
@@ -104,10 +106,12 @@ int detect_run(const struct detect_config *cfg, const struct detect_endpoint *ep
  * nothing at all from detect_run (reason "excluded"). Returns 0 or -ENOMEM.
  */
 int detect_plan(const struct detect_config *cfg, enum probes_proto proto, uint16_t port,
-		void (*each)(void *ctx, const char *probe, const char *source), void *ctx);
+                void (*each)(void *ctx, const char *probe, const char *source), void *ctx);
 
-/* Sets ep from a numeric address ("198.18.0.2", "fd00:5c09::2"), port and protocol. Returns 0 or -EINVAL. */
-int detect_endpoint_set(struct detect_endpoint *ep, const char *addr, uint16_t port, enum probes_proto proto);
+/* Sets ep from a numeric address ("198.18.0.2", "fd00:5c09::2"), port and protocol. Returns 0 or
+ * -EINVAL. */
+int detect_endpoint_set(struct detect_endpoint *ep, const char *addr, uint16_t port,
+                        enum probes_proto proto);
 
 /*
  * Whether detected differs from port_default as services, allowing for the

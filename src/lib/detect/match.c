@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MATCH_OVECTOR 32           /* group pairs kept; nmap's templates use $1-$9 */
-#define MATCH_LIMIT 200000         /* backtracking bound against hostile banners */
+#define MATCH_OVECTOR   32     /* group pairs kept; nmap's templates use $1-$9 */
+#define MATCH_LIMIT     200000 /* backtracking bound against hostile banners */
 #define MATCH_JIT_STACK (512 * 1024)
 
 struct match_ctx {
@@ -73,8 +73,8 @@ int match_compile(struct probes_match *m, char *why, size_t whylen)
 			PCRE2_UCHAR msg[120];
 
 			pcre2_get_error_message(err, msg, sizeof(msg));
-			snprintf(why, whylen, "line %u: regex error at offset %zu: %s", m->line, (size_t)off,
-				 (char *)msg);
+			snprintf(why, whylen, "line %u: regex error at offset %zu: %s", m->line,
+			         (size_t)off, (char *)msg);
 		}
 		return -EINVAL;
 	}
@@ -135,15 +135,16 @@ static int quoted(const char **p, char *buf, size_t bufsize)
 
 static bool group_span(const size_t *ov, unsigned ngroups, int g, size_t *s, size_t *e)
 {
-	if (g < 0 || (unsigned)g >= ngroups || ov[2 * g] == PCRE2_UNSET || ov[2 * g + 1] < ov[2 * g])
+	if (g < 0 || (unsigned)g >= ngroups || ov[2 * g] == PCRE2_UNSET ||
+	    ov[2 * g + 1] < ov[2 * g])
 		return false;
 	*s = ov[2 * g];
 	*e = ov[2 * g + 1];
 	return true;
 }
 
-size_t match_expand(const char *tmpl, const uint8_t *subject, const size_t *ov, unsigned ngroups, char *out,
-		    size_t outsize)
+size_t match_expand(const char *tmpl, const uint8_t *subject, const size_t *ov, unsigned ngroups,
+                    char *out, size_t outsize)
 {
 	const char *p = tmpl;
 	size_t o = 0, s, e;
@@ -180,8 +181,8 @@ size_t match_expand(const char *tmpl, const uint8_t *subject, const size_t *ov, 
 			int g = group_number(&q);
 			size_t fl, tl;
 
-			if (g < 0 || *q++ != ',' || quoted(&q, from, sizeof(from)) < 0 || *q++ != ',' ||
-			    quoted(&q, to, sizeof(to)) < 0 || *q != ')') {
+			if (g < 0 || *q++ != ',' || quoted(&q, from, sizeof(from)) < 0 ||
+			    *q++ != ',' || quoted(&q, to, sizeof(to)) < 0 || *q != ')') {
 				put(out, outsize, &o, '$');
 				continue;
 			}
@@ -230,22 +231,22 @@ size_t match_expand(const char *tmpl, const uint8_t *subject, const size_t *ov, 
 	return o;
 }
 
-static void fill(struct detect_service *svc, const struct probes_match *m, const uint8_t *buf, const size_t *ov,
-		 unsigned ngroups)
+static void fill(struct detect_service *svc, const struct probes_match *m, const uint8_t *buf,
+                 const size_t *ov, unsigned ngroups)
 {
 	struct {
 		char *dst;
 		size_t size;
 	} slots[PROBES_NFIELDS] = {
-		[PROBES_F_PRODUCT] = { svc->product, sizeof(svc->product) },
-		[PROBES_F_VERSION] = { svc->version, sizeof(svc->version) },
-		[PROBES_F_INFO] = { svc->extrainfo, sizeof(svc->extrainfo) },
-		[PROBES_F_HOSTNAME] = { svc->hostname, sizeof(svc->hostname) },
-		[PROBES_F_OSTYPE] = { svc->ostype, sizeof(svc->ostype) },
-		[PROBES_F_DEVICETYPE] = { svc->devicetype, sizeof(svc->devicetype) },
+	    [PROBES_F_PRODUCT] = {svc->product, sizeof(svc->product)},
+	    [PROBES_F_VERSION] = {svc->version, sizeof(svc->version)},
+	    [PROBES_F_INFO] = {svc->extrainfo, sizeof(svc->extrainfo)},
+	    [PROBES_F_HOSTNAME] = {svc->hostname, sizeof(svc->hostname)},
+	    [PROBES_F_OSTYPE] = {svc->ostype, sizeof(svc->ostype)},
+	    [PROBES_F_DEVICETYPE] = {svc->devicetype, sizeof(svc->devicetype)},
 	};
 
-	*svc = (struct detect_service){ .soft = m->soft };
+	*svc = (struct detect_service){.soft = m->soft};
 	service_set(svc, name, m->service);
 	for (int f = 0; f < PROBES_NFIELDS; f++)
 		if (m->field[f])
@@ -260,7 +261,7 @@ static void fill(struct detect_service *svc, const struct probes_match *m, const
 }
 
 int match_try(struct match_ctx *mc, struct probes_match *m, const uint8_t *buf, size_t len,
-	      struct detect_service *svc)
+              struct detect_service *svc)
 {
 	int rc = match_compile(m, NULL, 0);
 	PCRE2_SIZE *ov;
@@ -268,8 +269,8 @@ int match_try(struct match_ctx *mc, struct probes_match *m, const uint8_t *buf, 
 	if (rc < 0)
 		return rc;
 	rc = pcre2_match(m->re, buf, len, 0, 0, mc->md, mc->mctx);
-	if (rc == PCRE2_ERROR_NOMATCH || rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
-	    rc == PCRE2_ERROR_JIT_STACKLIMIT)
+	if (rc == PCRE2_ERROR_NOMATCH || rc == PCRE2_ERROR_MATCHLIMIT ||
+	    rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT)
 		return 0; /* a pathological banner is simply no match */
 	if (rc == PCRE2_ERROR_NOMEMORY)
 		return -ENOMEM;
@@ -281,12 +282,12 @@ int match_try(struct match_ctx *mc, struct probes_match *m, const uint8_t *buf, 
 }
 
 int match_probe(struct match_ctx *mc, struct probes_file *pf, const struct probes_probe *probe,
-		const uint8_t *buf, size_t len, struct detect_service *svc)
+                const uint8_t *buf, size_t len, struct detect_service *svc)
 {
 	const struct probes_probe *chain[1 + 16 + 1];
 	size_t nchain = 0;
 	char soft_name[sizeof(svc->name)] = "";
-	struct detect_service soft = { 0 };
+	struct detect_service soft = {0};
 
 	chain[nchain++] = probe;
 	for (size_t f = 0; f < probe->nfallback && f < 16 && probe->fallback; f++)
@@ -321,7 +322,8 @@ int match_probe(struct match_ctx *mc, struct probes_file *pf, const struct probe
 				return 1;
 			}
 			soft = got;
-			service_copy_printable(soft_name, sizeof(soft_name), m->service, strlen(m->service));
+			service_copy_printable(soft_name, sizeof(soft_name), m->service,
+			                       strlen(m->service));
 		}
 	}
 	if (soft_name[0]) {

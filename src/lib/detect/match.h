@@ -40,7 +40,7 @@ void match_release(struct probes_match *m);
  * the regex cannot compile or the match fails for resource reasons.
  */
 int match_try(struct match_ctx *mc, struct probes_match *m, const uint8_t *buf, size_t len,
-	      struct detect_service *svc);
+              struct detect_service *svc);
 
 /*
  * Runs the matches of probe, then its fallbacks, then (for TCP) the NULL
@@ -49,7 +49,7 @@ int match_try(struct match_ctx *mc, struct probes_match *m, const uint8_t *buf, 
  * Returns 1 (hard match), 2 (softmatch only), 0 (none) or -ENOMEM.
  */
 int match_probe(struct match_ctx *mc, struct probes_file *pf, const struct probes_probe *probe,
-		const uint8_t *buf, size_t len, struct detect_service *svc);
+                const uint8_t *buf, size_t len, struct detect_service *svc);
 
 /*
  * Expands one version template against the groups of the last match:
@@ -57,4 +57,4 @@ int match_probe(struct match_ctx *mc, struct probes_file *pf, const struct probe
  * NUL-terminated, printable string of at most outsize-1 bytes. Returns its length.
  */
 size_t match_expand(const char *tmpl, const uint8_t *subject, const size_t *ov, unsigned ngroups,
-		    char *out, size_t outsize);
+                    char *out, size_t outsize);

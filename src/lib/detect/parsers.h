@@ -6,7 +6,8 @@
 
 #include "detect/service.h"
 
-#define PARSER(name) int builtin_parse_##name(const uint8_t *buf, size_t len, struct detect_service *svc)
+#define PARSER(name)                                                                               \
+	int builtin_parse_##name(const uint8_t *buf, size_t len, struct detect_service *svc)
 
 /* svc-text.c: line-oriented protocols */
 PARSER(ssh);

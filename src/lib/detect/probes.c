@@ -11,12 +11,14 @@
 #include "detect/match.h"
 #include "util/strnum.h"
 
-void probes_init(struct probes_file *pf, void (*on_error)(void *, unsigned, const char *), void *ctx)
+void probes_init(struct probes_file *pf, void (*on_error)(void *, unsigned, const char *),
+                 void *ctx)
 {
-	*pf = (struct probes_file){ .on_error = on_error, .ctx = ctx, .cur = -1, .null_probe = -1 };
+	*pf = (struct probes_file){.on_error = on_error, .ctx = ctx, .cur = -1, .null_probe = -1};
 }
 
-__attribute__((format(printf, 2, 3))) static int line_error(struct probes_file *pf, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static int line_error(struct probes_file *pf, const char *fmt,
+                                                            ...)
 {
 	char msg[256];
 	va_list ap;
@@ -64,14 +66,30 @@ long probes_unescape(const char *s, size_t len, uint8_t *out)
 		if (++i == len)
 			return -EINVAL;
 		switch (s[i]) {
-		case '0': out[o++] = 0; break;
-		case 'a': out[o++] = '\a'; break;
-		case 'b': out[o++] = '\b'; break;
-		case 'f': out[o++] = '\f'; break;
-		case 'n': out[o++] = '\n'; break;
-		case 'r': out[o++] = '\r'; break;
-		case 't': out[o++] = '\t'; break;
-		case 'v': out[o++] = '\v'; break;
+		case '0':
+			out[o++] = 0;
+			break;
+		case 'a':
+			out[o++] = '\a';
+			break;
+		case 'b':
+			out[o++] = '\b';
+			break;
+		case 'f':
+			out[o++] = '\f';
+			break;
+		case 'n':
+			out[o++] = '\n';
+			break;
+		case 'r':
+			out[o++] = '\r';
+			break;
+		case 't':
+			out[o++] = '\t';
+			break;
+		case 'v':
+			out[o++] = '\v';
+			break;
 		case 'x': {
 			int hi = i + 1 < len ? hexval((unsigned char)s[i + 1]) : -1;
 			int lo = i + 2 < len ? hexval((unsigned char)s[i + 2]) : -1;
@@ -82,7 +100,9 @@ long probes_unescape(const char *s, size_t len, uint8_t *out)
 			i += 2;
 			break;
 		}
-		default: out[o++] = (uint8_t)s[i]; break;
+		default:
+			out[o++] = (uint8_t)s[i];
+			break;
 		}
 	}
 	return (long)o;
@@ -120,8 +140,9 @@ static struct probes_probe *current(struct probes_file *pf)
 }
 
 /* Parses "21,43,110-113" (also with T:/U: prefixes when allow_proto) into ranges. */
-static int parse_ranges(struct probes_file *pf, const char *s, size_t len, struct probes_range **out,
-			size_t *nout, struct probes_range **out_udp, size_t *nout_udp)
+static int parse_ranges(struct probes_file *pf, const char *s, size_t len,
+                        struct probes_range **out, size_t *nout, struct probes_range **out_udp,
+                        size_t *nout_udp)
 {
 	bool udp = false;
 	size_t i = 0;
@@ -147,17 +168,17 @@ static int parse_ranges(struct probes_file *pf, const char *s, size_t len, struc
 			if (strnum_u64n(s + start, dash - start, 0, 65535, &lo) < 0 ||
 			    strnum_u64n(s + dash + 1, i - dash - 1, 0, 65535, &hi) < 0 || hi < lo)
 				return line_error(pf, "line %u: bad port range '%.*s'", pf->lineno,
-						  (int)(i - start), s + start);
+				                  (int)(i - start), s + start);
 		} else {
 			if (strnum_u64n(s + start, i - start, 0, 65535, &lo) < 0)
 				return line_error(pf, "line %u: bad port '%.*s'", pf->lineno,
-						  (int)(i - start), s + start);
+				                  (int)(i - start), s + start);
 			hi = lo;
 		}
 		r = realloc(*dst, (*ndst + 1) * sizeof(**dst));
 		if (!r)
 			return -ENOMEM;
-		r[*ndst] = (struct probes_range){ (uint16_t)lo, (uint16_t)hi };
+		r[*ndst] = (struct probes_range){(uint16_t)lo, (uint16_t)hi};
 		*dst = r;
 		(*ndst)++;
 		if (i < len)
@@ -201,21 +222,22 @@ static int parse_probe(struct probes_file *pf, const char *s, size_t len, size_t
 	else if (word_is(w, wlen, "UDP"))
 		proto = PROBES_UDP;
 	else
-		return line_error(pf, "line %u: Probe protocol '%.*s' is neither TCP nor UDP", pf->lineno,
-				  (int)wlen, w);
+		return line_error(pf, "line %u: Probe protocol '%.*s' is neither TCP nor UDP",
+		                  pf->lineno, (int)wlen, w);
 	if (!next_word(s, len, &pos, &name, &namelen))
 		return line_error(pf, "line %u: Probe without a name", pf->lineno);
 	pos = skip_ws(s, len, pos);
 	if (pos + 2 > len || s[pos] != 'q')
-		return line_error(pf, "line %u: Probe %.*s: expected q|payload|", pf->lineno, (int)namelen, name);
+		return line_error(pf, "line %u: Probe %.*s: expected q|payload|", pf->lineno,
+		                  (int)namelen, name);
 	delim = s[pos + 1];
 	body = pos + 2;
 	for (i = body; i < len && s[i] != delim; i++)
 		if (s[i] == '\\' && i + 1 < len)
 			i++;
 	if (i >= len)
-		return line_error(pf, "line %u: Probe %.*s: payload not closed by '%c'", pf->lineno, (int)namelen,
-				  name, delim);
+		return line_error(pf, "line %u: Probe %.*s: payload not closed by '%c'", pf->lineno,
+		                  (int)namelen, name, delim);
 	if (pf->n == pf->cap) {
 		size_t cap = pf->cap ? pf->cap * 2 : 64;
 		struct probes_probe *np = realloc(pf->probes, cap * sizeof(*np));
@@ -226,7 +248,7 @@ static int parse_probe(struct probes_file *pf, const char *s, size_t len, size_t
 		pf->cap = cap;
 	}
 	p = &pf->probes[pf->n];
-	*p = (struct probes_probe){ .proto = proto, .rarity = 1, .line = pf->lineno };
+	*p = (struct probes_probe){.proto = proto, .rarity = 1, .line = pf->lineno};
 	p->name = strndup_or_null(name, namelen);
 	p->payload = malloc(i - body + 1);
 	if (!p->name || !p->payload) {
@@ -238,7 +260,8 @@ static int parse_probe(struct probes_file *pf, const char *s, size_t len, size_t
 	if (n < 0) {
 		free(p->name);
 		free(p->payload);
-		return line_error(pf, "line %u: Probe %.*s: bad escape in payload", pf->lineno, (int)namelen, name);
+		return line_error(pf, "line %u: Probe %.*s: bad escape in payload", pf->lineno,
+		                  (int)namelen, name);
 	}
 	p->payload_len = (size_t)n;
 	pf->cur = (int)pf->n;
@@ -275,33 +298,37 @@ static void match_clear(struct probes_match *m)
 static int parse_match(struct probes_file *pf, const char *s, size_t len, size_t pos, bool soft)
 {
 	struct probes_probe *p = current(pf);
-	struct probes_match m = { .soft = soft, .line = pf->lineno };
+	struct probes_match m = {.soft = soft, .line = pf->lineno};
 	const char *w;
 	size_t wlen, end;
 	char delim;
 	int rc;
 
 	if (!p)
-		return line_error(pf, "line %u: %s outside a valid Probe section", pf->lineno, soft ? "softmatch" : "match");
+		return line_error(pf, "line %u: %s outside a valid Probe section", pf->lineno,
+		                  soft ? "softmatch" : "match");
 	if (!next_word(s, len, &pos, &w, &wlen))
 		return line_error(pf, "line %u: match without a service name", pf->lineno);
 	for (size_t i = 0; i < wlen; i++)
 		if ((unsigned char)w[i] <= ' ' || (unsigned char)w[i] >= 0x7f)
-			return line_error(pf, "line %u: match: service name with a non-printable byte", pf->lineno);
+			return line_error(pf,
+			                  "line %u: match: service name with a non-printable byte",
+			                  pf->lineno);
 	pos = skip_ws(s, len, pos);
 	if (pos + 2 > len || s[pos] != 'm')
-		return line_error(pf, "line %u: match %.*s: expected m/regex/", pf->lineno, (int)wlen, w);
+		return line_error(pf, "line %u: match %.*s: expected m/regex/", pf->lineno,
+		                  (int)wlen, w);
 	delim = s[pos + 1];
 	if (isalnum((unsigned char)delim) || delim == ' ')
-		return line_error(pf, "line %u: match %.*s: bad regex delimiter '%c'", pf->lineno, (int)wlen, w,
-				  delim);
+		return line_error(pf, "line %u: match %.*s: bad regex delimiter '%c'", pf->lineno,
+		                  (int)wlen, w, delim);
 	pos += 2;
 	end = pos;
 	while (end < len && s[end] != delim)
 		end++;
 	if (end >= len)
-		return line_error(pf, "line %u: match %.*s: regex not closed by '%c'", pf->lineno, (int)wlen, w,
-				  delim);
+		return line_error(pf, "line %u: match %.*s: regex not closed by '%c'", pf->lineno,
+		                  (int)wlen, w, delim);
 	m.service = strndup_or_null(w, wlen);
 	m.pattern = strndup_or_null(s + pos, end - pos);
 	if (!m.service || !m.pattern) {
@@ -315,8 +342,8 @@ static int parse_match(struct probes_file *pf, const char *s, size_t len, size_t
 		else if (s[pos] == 's')
 			m.flags |= PROBES_RE_DOTALL;
 		else {
-			rc = line_error(pf, "line %u: match %s: unknown regex flag '%c'", pf->lineno, m.service,
-					s[pos]);
+			rc = line_error(pf, "line %u: match %s: unknown regex flag '%c'",
+			                pf->lineno, m.service, s[pos]);
 			match_clear(&m);
 			return rc;
 		}
@@ -335,11 +362,12 @@ static int parse_match(struct probes_file *pf, const char *s, size_t len, size_t
 			cpe = true;
 			pos += 4;
 		} else {
-			const char *letters = "pvihod", *l = s[pos] ? strchr(letters, s[pos]) : NULL;
+			const char *letters = "pvihod",
+			           *l = s[pos] ? strchr(letters, s[pos]) : NULL;
 
 			if (!l) {
-				rc = line_error(pf, "line %u: match %s: unknown version field '%c'", pf->lineno,
-						m.service, s[pos]);
+				rc = line_error(pf, "line %u: match %s: unknown version field '%c'",
+				                pf->lineno, m.service, s[pos]);
 				match_clear(&m);
 				return rc;
 			}
@@ -347,8 +375,8 @@ static int parse_match(struct probes_file *pf, const char *s, size_t len, size_t
 			pos++;
 		}
 		if (pos >= len) {
-			rc = line_error(pf, "line %u: match %s: version field without a value", pf->lineno,
-					m.service);
+			rc = line_error(pf, "line %u: match %s: version field without a value",
+			                pf->lineno, m.service);
 			match_clear(&m);
 			return rc;
 		}
@@ -357,8 +385,8 @@ static int parse_match(struct probes_file *pf, const char *s, size_t len, size_t
 		while (pos < len && s[pos] != delim)
 			pos++;
 		if (pos >= len) {
-			rc = line_error(pf, "line %u: match %s: version field not closed by '%c'", pf->lineno,
-					m.service, delim);
+			rc = line_error(pf, "line %u: match %s: version field not closed by '%c'",
+			                pf->lineno, m.service, delim);
 			match_clear(&m);
 			return rc;
 		}
@@ -398,21 +426,21 @@ static int parse_match(struct probes_file *pf, const char *s, size_t len, size_t
 	return 0;
 }
 
-static int parse_number(struct probes_file *pf, const char *what, const char *s, size_t len, size_t pos,
-			uint64_t min, uint64_t max, unsigned *out)
+static int parse_number(struct probes_file *pf, const char *what, const char *s, size_t len,
+                        size_t pos, uint64_t min, uint64_t max, unsigned *out)
 {
 	const char *w;
 	size_t wlen, rest;
 	uint64_t v;
 
 	if (!next_word(s, len, &pos, &w, &wlen) || strnum_u64n(w, wlen, min, max, &v) < 0)
-		return line_error(pf, "line %u: %s needs a number in %llu-%llu, not '%.*s'", pf->lineno, what,
-				  (unsigned long long)min, (unsigned long long)max, (int)(len - pos + wlen),
-				  w);
+		return line_error(pf, "line %u: %s needs a number in %llu-%llu, not '%.*s'",
+		                  pf->lineno, what, (unsigned long long)min,
+		                  (unsigned long long)max, (int)(len - pos + wlen), w);
 	rest = skip_ws(s, len, pos);
 	if (rest < len)
-		return line_error(pf, "line %u: %s: trailing text '%.*s'", pf->lineno, what, (int)(len - rest),
-				  s + rest);
+		return line_error(pf, "line %u: %s: trailing text '%.*s'", pf->lineno, what,
+		                  (int)(len - rest), s + rest);
 	*out = (unsigned)v;
 	return 0;
 }
@@ -467,22 +495,25 @@ int probes_parse_line(struct probes_file *pf, const char *s, size_t len)
 		return parse_match(pf, s, len, pos, true);
 	if (word_is(w, wlen, "Exclude")) {
 		pos = skip_ws(s, len, pos);
-		return parse_ranges(pf, s + pos, len - pos, &pf->exclude_tcp, &pf->nexclude_tcp, &pf->exclude_udp,
-				    &pf->nexclude_udp);
+		return parse_ranges(pf, s + pos, len - pos, &pf->exclude_tcp, &pf->nexclude_tcp,
+		                    &pf->exclude_udp, &pf->nexclude_udp);
 	}
 	p = current(pf);
 	if (!p) {
-		if (word_is(w, wlen, "ports") || word_is(w, wlen, "sslports") || word_is(w, wlen, "rarity") ||
-		    word_is(w, wlen, "totalwaitms") || word_is(w, wlen, "tcpwrappedms") ||
-		    word_is(w, wlen, "fallback"))
-			return line_error(pf, "line %u: %.*s outside a valid Probe section", pf->lineno, (int)wlen, w);
-		return line_error(pf, "line %u: unknown directive '%.*s'", pf->lineno, (int)wlen, w);
+		if (word_is(w, wlen, "ports") || word_is(w, wlen, "sslports") ||
+		    word_is(w, wlen, "rarity") || word_is(w, wlen, "totalwaitms") ||
+		    word_is(w, wlen, "tcpwrappedms") || word_is(w, wlen, "fallback"))
+			return line_error(pf, "line %u: %.*s outside a valid Probe section",
+			                  pf->lineno, (int)wlen, w);
+		return line_error(pf, "line %u: unknown directive '%.*s'", pf->lineno, (int)wlen,
+		                  w);
 	}
 	pos = skip_ws(s, len, pos);
 	if (word_is(w, wlen, "ports"))
 		return parse_ranges(pf, s + pos, len - pos, &p->ports, &p->nports, NULL, NULL);
 	if (word_is(w, wlen, "sslports"))
-		return parse_ranges(pf, s + pos, len - pos, &p->sslports, &p->nsslports, NULL, NULL);
+		return parse_ranges(pf, s + pos, len - pos, &p->sslports, &p->nsslports, NULL,
+		                    NULL);
 	if (word_is(w, wlen, "rarity"))
 		return parse_number(pf, "rarity", s, len, pos, 1, 9, &p->rarity);
 	if (word_is(w, wlen, "totalwaitms"))
@@ -494,7 +525,8 @@ int probes_parse_line(struct probes_file *pf, const char *s, size_t len)
 	return line_error(pf, "line %u: unknown directive '%.*s'", pf->lineno, (int)wlen, w);
 }
 
-const struct probes_probe *probes_find(const struct probes_file *pf, enum probes_proto proto, const char *name)
+const struct probes_probe *probes_find(const struct probes_file *pf, enum probes_proto proto,
+                                       const char *name)
 {
 	for (size_t i = 0; i < pf->n; i++)
 		if (pf->probes[i].proto == proto && strcmp(pf->probes[i].name, name) == 0)
@@ -536,8 +568,9 @@ int probes_finish(struct probes_file *pf)
 			if (p->fallback[f] < 0 && pf->on_error) {
 				char msg[160];
 
-				snprintf(msg, sizeof(msg), "line %u: Probe %s: fallback '%s' names no probe",
-					 p->line, p->name, p->fallback_names[f]);
+				snprintf(msg, sizeof(msg),
+				         "line %u: Probe %s: fallback '%s' names no probe", p->line,
+				         p->name, p->fallback_names[f]);
 				pf->on_error(pf->ctx, p->line, msg);
 			}
 		}

@@ -9,8 +9,8 @@
  *   totalwaitms 6000
  *   tcpwrappedms 3000
  *   fallback GetRequest,NULL
- *   match http m|^HTTP/1\.[01] \d\d\d .*\r\nServer: nginx/([\d.]+)|s p/nginx/ v/$1/ cpe:/a:igor_sysoev:nginx:$1/
- *   softmatch ftp m/^220 /i
+ *   match http m|^HTTP/1\.[01] \d\d\d .*\r\nServer: nginx/([\d.]+)|s p/nginx/ v/$1/
+ * cpe:/a:igor_sysoev:nginx:$1/ softmatch ftp m/^220 /i
  *
  * Loading is one pass over the lines; regexes are compiled (and JIT-compiled)
  * lazily, the first time a match line is tried, so loading the ~12,000 lines
@@ -39,20 +39,20 @@ enum probes_field {
 };
 
 #define PROBES_RE_CASELESS 0x1u /* flag i */
-#define PROBES_RE_DOTALL 0x2u   /* flag s */
-#define PROBES_MAX_CPE 4
+#define PROBES_RE_DOTALL   0x2u /* flag s */
+#define PROBES_MAX_CPE     4
 
 struct probes_match {
 	char *service;
-	char *pattern; /* regex source, NUL-terminated (may not contain NUL itself) */
-	uint32_t flags;   /* PROBES_RE_* */
-	bool soft;        /* softmatch line */
-	unsigned line;    /* line number in the file, for messages */
+	char *pattern;               /* regex source, NUL-terminated (may not contain NUL itself) */
+	uint32_t flags;              /* PROBES_RE_* */
+	bool soft;                   /* softmatch line */
+	unsigned line;               /* line number in the file, for messages */
 	char *field[PROBES_NFIELDS]; /* templates with $1, $P(), $SUBST(), $I(); NULL when absent */
 	char *cpe[PROBES_MAX_CPE];
 	unsigned ncpe;
-	void *re;      /* pcre2_code, compiled on first use */
-	int re_state;  /* 0 not yet compiled, 1 compiled, negative: failed */
+	void *re;     /* pcre2_code, compiled on first use */
+	int re_state; /* 0 not yet compiled, 1 compiled, negative: failed */
 };
 
 struct probes_range {
@@ -82,9 +82,9 @@ struct probes_file {
 	size_t n, cap;
 	struct probes_range *exclude_tcp, *exclude_udp; /* Exclude directive */
 	size_t nexclude_tcp, nexclude_udp;
-	unsigned nerrors;   /* malformed lines skipped */
-	unsigned nmatches;  /* match + softmatch lines loaded */
-	int null_probe;     /* index of the TCP NULL probe or -1 */
+	unsigned nerrors;  /* malformed lines skipped */
+	unsigned nmatches; /* match + softmatch lines loaded */
+	int null_probe;    /* index of the TCP NULL probe or -1 */
 	/* Called for each malformed line; msg is one line naming the bad part. */
 	void (*on_error)(void *ctx, unsigned line, const char *msg);
 	void *ctx;
@@ -95,7 +95,8 @@ struct probes_file {
 };
 
 /* Sets up an empty file; on_error may be NULL. */
-void probes_init(struct probes_file *pf, void (*on_error)(void *, unsigned, const char *), void *ctx);
+void probes_init(struct probes_file *pf, void (*on_error)(void *, unsigned, const char *),
+                 void *ctx);
 
 /*
  * Parses one line (without its newline; a trailing \r is ignored). Returns 0,
@@ -120,7 +121,7 @@ void probes_free(struct probes_file *pf);
 
 /* Returns the probe called name with protocol proto, or NULL. */
 const struct probes_probe *probes_find(const struct probes_file *pf, enum probes_proto proto,
-				       const char *name);
+                                       const char *name);
 
 /* Whether port is in ranges r[0..n). */
 bool probes_ranges_contain(const struct probes_range *r, size_t n, uint16_t port);

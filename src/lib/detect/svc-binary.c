@@ -7,7 +7,8 @@
 
 #define NAME(svc, s) service_set(svc, name, s)
 
-/* MySQL/MariaDB greeting: len(3) seq(1)=0, 0x0a, "8.0.35\0" …; or 0xff error "Host … not allowed". */
+/* MySQL/MariaDB greeting: len(3) seq(1)=0, 0x0a, "8.0.35\0" …; or 0xff error "Host … not allowed".
+ */
 PARSER(mysql)
 {
 	uint32_t plen;
@@ -22,11 +23,13 @@ PARSER(mysql)
 		/* error packet: code(2) then a message */
 		if (len < 4 + (size_t)plen)
 			return BUILTIN_MORE;
-		if (text_find(buf + 7, plen - 3, "MySQL") < 0 && text_find(buf + 7, plen - 3, "MariaDB") < 0 &&
+		if (text_find(buf + 7, plen - 3, "MySQL") < 0 &&
+		    text_find(buf + 7, plen - 3, "MariaDB") < 0 &&
 		    text_find(buf + 7, plen - 3, "not allowed to connect") < 0)
 			return BUILTIN_NO;
 		NAME(svc, "mysql");
-		service_set(svc, product, text_find(buf + 7, plen - 3, "MariaDB") >= 0 ? "MariaDB" : "MySQL");
+		service_set(svc, product,
+		            text_find(buf + 7, plen - 3, "MariaDB") >= 0 ? "MariaDB" : "MySQL");
 		service_set(svc, extrainfo, "unauthorized");
 		return BUILTIN_YES;
 	}
@@ -54,13 +57,15 @@ PARSER(mysql)
 		service_add_cpe(svc, "cpe:/a:mariadb:mariadb");
 	} else {
 		service_set(svc, product, "MySQL");
-		service_copy_printable(svc->version, sizeof(svc->version), (const char *)buf + 5, e - 5);
+		service_copy_printable(svc->version, sizeof(svc->version), (const char *)buf + 5,
+		                       e - 5);
 		service_add_cpe(svc, "cpe:/a:mysql:mysql");
 	}
 	return BUILTIN_YES;
 }
 
-/* Answer to a StartupMessage: 'E' len fields ('S' 'FATAL', 'C' code, 'M' message …), or 'R' auth request. */
+/* Answer to a StartupMessage: 'E' len fields ('S' 'FATAL', 'C' code, 'M' message …), or 'R' auth
+ * request. */
 PARSER(postgresql)
 {
 	uint32_t plen;
@@ -79,7 +84,8 @@ PARSER(postgresql)
 			return BUILTIN_MORE;
 		NAME(svc, "postgresql");
 		service_set(svc, product, "PostgreSQL DB");
-		snprintf(svc->extrainfo, sizeof(svc->extrainfo), "authentication method %u", rd_be32(buf + 5));
+		snprintf(svc->extrainfo, sizeof(svc->extrainfo), "authentication method %u",
+		         rd_be32(buf + 5));
 		return BUILTIN_YES;
 	}
 	if (plen < 8 || plen > 8192)
@@ -102,8 +108,8 @@ PARSER(postgresql)
 			if (type == 'S' || type == 'V')
 				sev = true;
 			if (type == 'M')
-				service_copy_printable(svc->extrainfo, sizeof(svc->extrainfo), (const char *)buf + s,
-						       p - s);
+				service_copy_printable(svc->extrainfo, sizeof(svc->extrainfo),
+				                       (const char *)buf + s, p - s);
 			p++;
 		}
 		if (!sev)
@@ -135,9 +141,11 @@ PARSER(mongodb)
 	int32_t wire;
 
 	if (len < 16)
-		return len >= 4 && rd_le32(buf) > 1 << 24 ? BUILTIN_NO : (len ? BUILTIN_MORE : BUILTIN_NO);
+		return len >= 4 && rd_le32(buf) > 1 << 24 ? BUILTIN_NO
+		                                          : (len ? BUILTIN_MORE : BUILTIN_NO);
 	mlen = rd_le32(buf);
-	if (mlen < 36 || mlen > 1 << 24 || rd_le32(buf + 8) != 0x70736d31 || (rd_le32(buf + 12) != 1 && rd_le32(buf + 12) != 2013))
+	if (mlen < 36 || mlen > 1 << 24 || rd_le32(buf + 8) != 0x70736d31 ||
+	    (rd_le32(buf + 12) != 1 && rd_le32(buf + 12) != 2013))
 		return BUILTIN_NO;
 	if (len < mlen)
 		return BUILTIN_MORE;
@@ -148,13 +156,14 @@ PARSER(mongodb)
 		static const struct {
 			int32_t wire;
 			const char *version;
-		} wires[] = { { 25, "8.0" }, { 21, "7.0" }, { 17, "6.0" }, { 13, "5.0" }, { 9, "4.4" },
-			      { 8, "4.2" },  { 7, "4.0" },  { 6, "3.6" },  { 5, "3.4" },  { 4, "3.2" } };
+		} wires[] = {{25, "8.0"}, {21, "7.0"}, {17, "6.0"}, {13, "5.0"}, {9, "4.4"},
+		             {8, "4.2"},  {7, "4.0"},  {6, "3.6"},  {5, "3.4"},  {4, "3.2"}};
 
 		for (size_t i = 0; i < sizeof(wires) / sizeof(wires[0]); i++)
 			if (wire >= wires[i].wire) {
-				snprintf(svc->extrainfo, sizeof(svc->extrainfo), "wire version %d, %s or later",
-					 (int)wire, wires[i].version);
+				snprintf(svc->extrainfo, sizeof(svc->extrainfo),
+				         "wire version %d, %s or later", (int)wire,
+				         wires[i].version);
 				break;
 			}
 	}
@@ -175,11 +184,12 @@ PARSER(rdp)
 		return BUILTIN_MORE;
 	NAME(svc, "ms-wbt-server");
 	if (tlen >= 19 && buf[11] == 2) {
-		static const char *const protos[] = { "RDP", "TLS", "CredSSP", "RDSTLS", "CredSSP EX" };
+		static const char *const protos[] = {"RDP", "TLS", "CredSSP", "RDSTLS",
+		                                     "CredSSP EX"};
 		uint32_t sel = rd_le32(buf + 15);
 
 		snprintf(svc->extrainfo, sizeof(svc->extrainfo), "security %s",
-			 sel < 5 ? protos[sel] : (sel == 8 ? "CredSSP EX" : "other"));
+		         sel < 5 ? protos[sel] : (sel == 8 ? "CredSSP EX" : "other"));
 	} else if (tlen >= 19 && buf[11] == 3) {
 		service_set(svc, extrainfo, "negotiation failure");
 	}
@@ -191,7 +201,8 @@ PARSER(smb)
 {
 	if (len < 8)
 		return len && buf[0] == 0 ? BUILTIN_MORE : BUILTIN_NO;
-	if (buf[0] != 0 || (buf[5] != 'S' || buf[6] != 'M' || buf[7] != 'B') || (buf[4] != 0xff && buf[4] != 0xfe))
+	if (buf[0] != 0 || (buf[5] != 'S' || buf[6] != 'M' || buf[7] != 'B') ||
+	    (buf[4] != 0xff && buf[4] != 0xfe))
 		return BUILTIN_NO;
 	if (buf[4] == 0xff) {
 		/* SMB1 Flags byte: 0x80 marks a reply */
@@ -216,8 +227,8 @@ PARSER(smb)
 		if (d == 0x02ff)
 			service_set(svc, extrainfo, "SMB 2/3");
 		else
-			snprintf(svc->extrainfo, sizeof(svc->extrainfo), "SMB dialect %x.%x.%x", d >> 8, (d >> 4) & 0xf,
-				 d & 0xf);
+			snprintf(svc->extrainfo, sizeof(svc->extrainfo), "SMB dialect %x.%x.%x",
+			         d >> 8, (d >> 4) & 0xf, d & 0xf);
 	} else {
 		service_set(svc, extrainfo, "SMB 2/3");
 	}
@@ -293,7 +304,8 @@ PARSER(ldap)
 					q++;
 					vl = ber_len(buf, len, &q);
 					if (vl > 0 && q + (size_t)vl <= len)
-						service_copy_printable(dst, dsz, (const char *)buf + q, (size_t)vl);
+						service_copy_printable(
+						    dst, dsz, (const char *)buf + q, (size_t)vl);
 				}
 			}
 		}
@@ -304,27 +316,31 @@ PARSER(ldap)
 /* GetResponse (0xa2) to sysDescr.0: the OCTET STRING after OID 1.3.6.1.2.1.1.1.0. */
 PARSER(snmp)
 {
-	static const uint8_t oid[] = { 0x06, 0x08, 0x2b, 0x06, 0x01, 0x02, 0x01, 0x01, 0x01, 0x00 };
+	static const uint8_t oid[] = {0x06, 0x08, 0x2b, 0x06, 0x01, 0x02, 0x01, 0x01, 0x01, 0x00};
 	size_t p;
 	int rc = ber_message(buf, len, &p);
 
 	if (rc != BUILTIN_YES)
 		return rc;
-	if (p + 5 > len || buf[p] != 0x02 || buf[p + 1] != 1 || buf[p + 2] > 3 || buf[p + 3] != 0x04)
+	if (p + 5 > len || buf[p] != 0x02 || buf[p + 1] != 1 || buf[p + 2] > 3 ||
+	    buf[p + 3] != 0x04)
 		return BUILTIN_NO;
 	/* community, then a GetResponse PDU */
 	if (p + 5 + buf[p + 4] >= len || buf[p + 5 + buf[p + 4]] != 0xa2)
 		return BUILTIN_NO;
 	NAME(svc, "snmp");
-	snprintf(svc->version, sizeof(svc->version), "%s", buf[p + 2] == 0 ? "v1" : buf[p + 2] == 1 ? "v2c" : "v3");
+	snprintf(svc->version, sizeof(svc->version), "%s",
+	         buf[p + 2] == 0   ? "v1"
+	         : buf[p + 2] == 1 ? "v2c"
+	                           : "v3");
 	for (size_t i = p; i + sizeof(oid) + 2 <= len; i++)
 		if (memcmp(buf + i, oid, sizeof(oid)) == 0 && buf[i + sizeof(oid)] == 0x04) {
 			size_t q = i + sizeof(oid) + 1;
 			long vl = ber_len(buf, len, &q);
 
 			if (vl > 0 && q + (size_t)vl <= len)
-				service_copy_printable(svc->extrainfo, sizeof(svc->extrainfo), (const char *)buf + q,
-						       (size_t)vl);
+				service_copy_printable(svc->extrainfo, sizeof(svc->extrainfo),
+				                       (const char *)buf + q, (size_t)vl);
 			break;
 		}
 	return BUILTIN_YES;
@@ -350,9 +366,9 @@ PARSER(ntp)
 /* CONNACK: 20 02 flags rc */
 PARSER(mqtt)
 {
-	static const char *const rcs[] = { "connection accepted", "unacceptable protocol version",
-					   "identifier rejected", "server unavailable",
-					   "bad user name or password", "not authorized" };
+	static const char *const rcs[] = {
+	    "connection accepted", "unacceptable protocol version", "identifier rejected",
+	    "server unavailable",  "bad user name or password",     "not authorized"};
 
 	if (len < 4)
 		return len && buf[0] == 0x20 ? BUILTIN_MORE : BUILTIN_NO;
@@ -380,24 +396,28 @@ static void amqp_field(const uint8_t *buf, size_t len, const char *key, char *ds
 		}
 }
 
-/* Connection.Start: frame type 1, channel 0, size(4), class 10 method 10 …; or "AMQP\0\0\x09\x01". */
+/* Connection.Start: frame type 1, channel 0, size(4), class 10 method 10 …; or "AMQP\0\0\x09\x01".
+ */
 PARSER(amqp)
 {
 	uint32_t flen;
 
 	if (text_starts(buf, len, "AMQP")) {
-		/* a server answers an unsupported version with its own; our own header back is an echo */
+		/* a server answers an unsupported version with its own; our own header back is an
+		 * echo */
 		if (len >= 8 && memcmp(buf + 4, "\x00\x00\x09\x01", 4) == 0)
 			return BUILTIN_NO;
 		NAME(svc, "amqp");
 		if (len >= 8)
-			snprintf(svc->extrainfo, sizeof(svc->extrainfo), "AMQP %u-%u.%u", buf[5], buf[6], buf[7]);
+			snprintf(svc->extrainfo, sizeof(svc->extrainfo), "AMQP %u-%u.%u", buf[5],
+			         buf[6], buf[7]);
 		return len >= 8 ? BUILTIN_YES : BUILTIN_MORE;
 	}
 	if (len < 11)
 		return len && buf[0] == 1 ? BUILTIN_MORE : BUILTIN_NO;
 	flen = rd_be32(buf + 3);
-	if (buf[0] != 1 || buf[1] || buf[2] || rd_be16(buf + 7) != 10 || rd_be16(buf + 9) != 10 || flen > 1 << 20)
+	if (buf[0] != 1 || buf[1] || buf[2] || rd_be16(buf + 7) != 10 || rd_be16(buf + 9) != 10 ||
+	    flen > 1 << 20)
 		return BUILTIN_NO;
 	if (len < 7 + (size_t)flen + 1)
 		return BUILTIN_MORE;
@@ -415,7 +435,9 @@ PARSER(kafka)
 	uint32_t size, n;
 
 	if (len < 14)
-		return len >= 8 && rd_be32(buf + 4) != 0x70736b31 ? BUILTIN_NO : (len ? BUILTIN_MORE : BUILTIN_NO);
+		return len >= 8 && rd_be32(buf + 4) != 0x70736b31
+		           ? BUILTIN_NO
+		           : (len ? BUILTIN_MORE : BUILTIN_NO);
 	size = rd_be32(buf);
 	n = rd_be32(buf + 10);
 	if (rd_be32(buf + 4) != 0x70736b31 || size < 10 || size > 1 << 20 || n > 1000 ||
@@ -527,13 +549,14 @@ PARSER(dns_tcp)
 /* ServerHello (16 03 0x len 02 …) or an alert (15 03 0x) to our ClientHello. */
 PARSER(tls)
 {
-	static const char *const names[] = { "SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3" };
+	static const char *const names[] = {"SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3"};
 	uint32_t rlen, ver;
 
 	if (len < 6)
 		return len && (buf[0] == 0x16 || buf[0] == 0x15) ? BUILTIN_MORE : BUILTIN_NO;
 	rlen = rd_be16(buf + 3);
-	if ((buf[0] != 0x16 && buf[0] != 0x15) || buf[1] != 3 || buf[2] > 4 || rlen == 0 || rlen > 18432)
+	if ((buf[0] != 0x16 && buf[0] != 0x15) || buf[1] != 3 || buf[2] > 4 || rlen == 0 ||
+	    rlen > 18432)
 		return BUILTIN_NO;
 	if (buf[0] == 0x15) {
 		if (rlen != 2)
@@ -557,8 +580,8 @@ PARSER(tls)
 		if (len >= 44 + sid + 2) {
 			size_t o = strlen(svc->extrainfo);
 
-			snprintf(svc->extrainfo + o, sizeof(svc->extrainfo) - o, "%scipher 0x%04x", o ? ", " : "",
-				 rd_be16(buf + 44 + sid));
+			snprintf(svc->extrainfo + o, sizeof(svc->extrainfo) - o, "%scipher 0x%04x",
+			         o ? ", " : "", rd_be16(buf + 44 + sid));
 		}
 	}
 	return BUILTIN_YES;

@@ -26,15 +26,15 @@ static const struct {
 	const char *product;
 	const char *cpe;
 } servers[] = {
-	{ "nginx", "nginx", "cpe:/a:igor_sysoev:nginx" },
-	{ "Apache", "Apache httpd", "cpe:/a:apache:http_server" },
-	{ "lighttpd", "lighttpd", "cpe:/a:lighttpd:lighttpd" },
-	{ "Microsoft-IIS", "Microsoft IIS httpd", "cpe:/a:microsoft:internet_information_services" },
-	{ "Docker", "Docker", "cpe:/a:docker:docker" },
-	{ "Caddy", "Caddy httpd", NULL },
-	{ "openresty", "OpenResty web app server", NULL },
-	{ "SimpleHTTP", "SimpleHTTPServer", NULL },
-	{ "BaseHTTP", "BaseHTTPServer", NULL },
+    {"nginx", "nginx", "cpe:/a:igor_sysoev:nginx"},
+    {"Apache", "Apache httpd", "cpe:/a:apache:http_server"},
+    {"lighttpd", "lighttpd", "cpe:/a:lighttpd:lighttpd"},
+    {"Microsoft-IIS", "Microsoft IIS httpd", "cpe:/a:microsoft:internet_information_services"},
+    {"Docker", "Docker", "cpe:/a:docker:docker"},
+    {"Caddy", "Caddy httpd", NULL},
+    {"openresty", "OpenResty web app server", NULL},
+    {"SimpleHTTP", "SimpleHTTPServer", NULL},
+    {"BaseHTTP", "BaseHTTPServer", NULL},
 };
 
 static void server_header(const uint8_t *v, size_t vlen, struct detect_service *svc)
@@ -47,7 +47,8 @@ static void server_header(const uint8_t *v, size_t vlen, struct detect_service *
 	for (size_t i = 0; i < sizeof(servers) / sizeof(servers[0]); i++) {
 		size_t pl = strlen(servers[i].prefix);
 
-		if (strncmp(s, servers[i].prefix, pl) == 0 && (s[pl] == '/' || s[pl] == '\0' || s[pl] == ' ')) {
+		if (strncmp(s, servers[i].prefix, pl) == 0 &&
+		    (s[pl] == '/' || s[pl] == '\0' || s[pl] == ' ')) {
 			service_set(svc, product, servers[i].product);
 			if (servers[i].cpe)
 				service_add_cpe(svc, servers[i].cpe);
@@ -59,7 +60,7 @@ static void server_header(const uint8_t *v, size_t vlen, struct detect_service *
 		const char *close = strchr(paren, ')');
 
 		service_copy_printable(svc->extrainfo, sizeof(svc->extrainfo), paren,
-				       close ? (size_t)(close - paren + 1) : strlen(paren));
+		                       close ? (size_t)(close - paren + 1) : strlen(paren));
 	}
 }
 
@@ -72,7 +73,8 @@ static bool json_string(const uint8_t *buf, size_t len, const char *key, char *d
 	if (at < 0)
 		return false;
 	s = (size_t)at + strlen(key);
-	while (s < len && (buf[s] == ' ' || buf[s] == ':' || buf[s] == '\t' || buf[s] == '\n' || buf[s] == '\r'))
+	while (s < len && (buf[s] == ' ' || buf[s] == ':' || buf[s] == '\t' || buf[s] == '\n' ||
+	                   buf[s] == '\r'))
 		s++;
 	if (s >= len || buf[s] != '"')
 		return false;
@@ -99,7 +101,8 @@ static bool body_done(const uint8_t *buf, size_t len, size_t body)
 		if (sscanf(num, "%lu", &want) == 1)
 			return len - body >= want;
 	}
-	return text_find(buf + body, len - body, "</title>") >= 0 || text_find(buf + body, len - body, "</html>") >= 0;
+	return text_find(buf + body, len - body, "</title>") >= 0 ||
+	       text_find(buf + body, len - body, "</html>") >= 0;
 }
 
 /* "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\n…\r\n\r\n<html><title>…" */
@@ -123,17 +126,20 @@ PARSER(http)
 		long e = text_find(buf + s, len - s, "</title>");
 
 		service_copy_printable(svc->title, sizeof(svc->title), (const char *)buf + s,
-				       e >= 0 ? (size_t)e : len - s);
+		                       e >= 0 ? (size_t)e : len - s);
 	}
 	if (text_find(buf + body, len - body, "You Know, for Search") >= 0 ||
 	    (text_find(buf + body, len - body, "\"cluster_name\"") >= 0 &&
 	     text_find(buf + body, len - body, "\"lucene_version\"") >= 0)) {
 		service_set(svc, product, "Elasticsearch REST API");
-		json_string(buf + body, len - body, "\"number\"", svc->version, sizeof(svc->version));
+		json_string(buf + body, len - body, "\"number\"", svc->version,
+		            sizeof(svc->version));
 		svc->extrainfo[0] = '\0';
-		json_string(buf + body, len - body, "\"distribution\"", svc->extrainfo, sizeof(svc->extrainfo));
+		json_string(buf + body, len - body, "\"distribution\"", svc->extrainfo,
+		            sizeof(svc->extrainfo));
 		service_add_cpe(svc, "cpe:/a:elasticsearch:elasticsearch");
-	} else if (header(buf, body, "\nApi-Version:", &vlen) && header(buf, body, "\nDocker-", &vlen)) {
+	} else if (header(buf, body, "\nApi-Version:", &vlen) &&
+	           header(buf, body, "\nDocker-", &vlen)) {
 		if (strcmp(svc->product, "Docker") != 0) {
 			svc->version[0] = '\0';
 			service_set(svc, product, "Docker");

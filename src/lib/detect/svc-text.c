@@ -37,9 +37,11 @@ PARSER(ssh)
 		char *dash;
 
 		service_set(svc, product, "OpenSSH");
-		service_copy_printable(svc->version, sizeof(svc->version), (const char *)buf + sw + 8, end - sw - 8);
+		service_copy_printable(svc->version, sizeof(svc->version),
+		                       (const char *)buf + sw + 8, end - sw - 8);
 		if (end < line) {
-			service_copy_printable(comment, sizeof(comment), (const char *)buf + end + 1, line - end - 1);
+			service_copy_printable(comment, sizeof(comment),
+			                       (const char *)buf + end + 1, line - end - 1);
 			dash = strchr(comment, '-');
 			if (dash)
 				*dash = ' ';
@@ -51,7 +53,8 @@ PARSER(ssh)
 		service_add_cpe(svc, "cpe:/a:openbsd:openssh");
 	} else if (text_starts(buf + sw, end - sw, "dropbear_")) {
 		service_set(svc, product, "Dropbear sshd");
-		service_copy_printable(svc->version, sizeof(svc->version), (const char *)buf + sw + 9, end - sw - 9);
+		service_copy_printable(svc->version, sizeof(svc->version),
+		                       (const char *)buf + sw + 9, end - sw - 9);
 	} else {
 		const void *us = memchr(buf + sw, '_', end - sw);
 
@@ -186,7 +189,8 @@ PARSER(nntp)
 	if (!text_has_eol(buf, len) && len < 512)
 		return BUILTIN_MORE;
 	line = text_line_len(buf, len);
-	if (text_find(buf, line, "NNTP") < 0 && text_find(buf, line, "NNRP") < 0 && text_find(buf, line, "news") < 0)
+	if (text_find(buf, line, "NNTP") < 0 && text_find(buf, line, "NNRP") < 0 &&
+	    text_find(buf, line, "news") < 0)
 		return BUILTIN_NO;
 	NAME(svc, "nntp");
 	text_token(buf, line, 4, svc->hostname, sizeof(svc->hostname));
@@ -207,7 +211,8 @@ PARSER(irc)
 
 	if (!len)
 		return BUILTIN_NO;
-	if (buf[0] != ':' && !text_starts(buf, len, "NOTICE AUTH") && !text_starts(buf, len, "ERROR :"))
+	if (buf[0] != ':' && !text_starts(buf, len, "NOTICE AUTH") &&
+	    !text_starts(buf, len, "ERROR :"))
 		return BUILTIN_NO;
 	if (!text_has_eol(buf, len) && len < 512)
 		return BUILTIN_MORE;
@@ -266,15 +271,15 @@ PARSER(vnc)
 		return BUILTIN_NO;
 	NAME(svc, "vnc");
 	service_set(svc, product, "VNC");
-	snprintf(svc->extrainfo, sizeof(svc->extrainfo), "protocol %d.%d", (buf[5] - '0') * 10 + (buf[6] - '0'),
-		 (buf[9] - '0') * 10 + (buf[10] - '0'));
+	snprintf(svc->extrainfo, sizeof(svc->extrainfo), "protocol %d.%d",
+	         (buf[5] - '0') * 10 + (buf[6] - '0'), (buf[9] - '0') * 10 + (buf[10] - '0'));
 	return BUILTIN_YES;
 }
 
 /* IAC negotiation first: ff fd 18 ff fd 20 … (DO TERMINAL-TYPE, DO TSPEED, …) */
 PARSER(telnet)
 {
-	static const char *const verbs[] = { "WILL", "WONT", "DO", "DONT" };
+	static const char *const verbs[] = {"WILL", "WONT", "DO", "DONT"};
 	size_t n = 0, o = 0;
 
 	if (!len || buf[0] != 0xff)
@@ -284,9 +289,11 @@ PARSER(telnet)
 	if (buf[1] < 0xfb || buf[1] > 0xfe)
 		return BUILTIN_NO; /* not WILL/WONT/DO/DONT (IAC IAC is an escaped data byte) */
 	NAME(svc, "telnet");
-	for (size_t i = 0; i + 2 < len && buf[i] == 0xff && buf[i + 1] >= 0xfb && buf[i + 1] <= 0xfe && n < 6; i += 3, n++) {
-		int w = snprintf(svc->extrainfo + o, sizeof(svc->extrainfo) - o, "%s%s %u", n ? ", " : "",
-				 verbs[buf[i + 1] - 0xfb], buf[i + 2]);
+	for (size_t i = 0;
+	     i + 2 < len && buf[i] == 0xff && buf[i + 1] >= 0xfb && buf[i + 1] <= 0xfe && n < 6;
+	     i += 3, n++) {
+		int w = snprintf(svc->extrainfo + o, sizeof(svc->extrainfo) - o, "%s%s %u",
+		                 n ? ", " : "", verbs[buf[i + 1] - 0xfb], buf[i + 2]);
 
 		if (w < 0 || (size_t)w >= sizeof(svc->extrainfo) - o)
 			break;
@@ -317,7 +324,7 @@ PARSER(redis)
 	NAME(svc, "redis");
 	service_set(svc, product, "Redis key-value store");
 	service_copy_printable(svc->version, sizeof(svc->version), (const char *)buf + at + 14,
-			       text_line_len(buf + at + 14, len - (size_t)at - 14));
+	                       text_line_len(buf + at + 14, len - (size_t)at - 14));
 	service_add_cpe(svc, "cpe:/a:redislabs:redis");
 	if (svc->version[0])
 		return BUILTIN_YES;
@@ -341,7 +348,7 @@ PARSER(memcached)
 /* "SIP/2.0 200 OK\r\n…Server: Asterisk PBX 20.5.0\r\n" (or User-Agent:) */
 PARSER(sip)
 {
-	static const char *const hdrs[] = { "\nServer: ", "\nUser-Agent: " };
+	static const char *const hdrs[] = {"\nServer: ", "\nUser-Agent: "};
 
 	if (len < 8)
 		return memcmp(buf, "SIP/2.0 ", len) == 0 ? BUILTIN_MORE : BUILTIN_NO;
@@ -354,8 +361,9 @@ PARSER(sip)
 		if (at >= 0) {
 			size_t s = (size_t)at + strlen(hdrs[h]);
 
-			service_copy_printable(svc->product, sizeof(svc->product), (const char *)buf + s,
-					       text_line_len(buf + s, len - s));
+			service_copy_printable(svc->product, sizeof(svc->product),
+			                       (const char *)buf + s,
+			                       text_line_len(buf + s, len - s));
 			break;
 		}
 	}
@@ -377,12 +385,14 @@ PARSER(xmpp)
 	NAME(svc, "jabber");
 	if (text_find(buf, len, "jabber:server") >= 0)
 		service_set(svc, name, "xmpp-server");
-	if ((at = text_find(buf, len, " from='")) >= 0 || (at = text_find(buf, len, " from=\"")) >= 0) {
+	if ((at = text_find(buf, len, " from='")) >= 0 ||
+	    (at = text_find(buf, len, " from=\"")) >= 0) {
 		size_t s = (size_t)at + 7, e = s;
 
 		while (e < len && buf[e] != '\'' && buf[e] != '"' && e - s < 80)
 			e++;
-		service_copy_printable(svc->hostname, sizeof(svc->hostname), (const char *)buf + s, e - s);
+		service_copy_printable(svc->hostname, sizeof(svc->hostname), (const char *)buf + s,
+		                       e - s);
 	}
 	return BUILTIN_YES;
 }

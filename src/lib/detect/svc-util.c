@@ -63,7 +63,8 @@ void text_token(const uint8_t *buf, size_t len, size_t off, char *dst, size_t ds
 
 	while (e < len && buf[e] > ' ' && buf[e] < 0x7f)
 		e++;
-	service_copy_printable(dst, dstsize, (const char *)buf + (off < len ? off : len), e > off ? e - off : 0);
+	service_copy_printable(dst, dstsize, (const char *)buf + (off < len ? off : len),
+	                       e > off ? e - off : 0);
 }
 
 uint32_t rd_be16(const uint8_t *p)

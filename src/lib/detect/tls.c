@@ -66,7 +66,8 @@ static void sans_str(X509 *cert, char *dst, size_t dstsize)
 		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
 
 		if (g->type == GEN_DNS) {
-			append(dst, dstsize, "DNS:", (const char *)ASN1_STRING_get0_data(g->d.dNSName),
+			append(dst, dstsize,
+			       "DNS:", (const char *)ASN1_STRING_get0_data(g->d.dNSName),
 			       (size_t)ASN1_STRING_length(g->d.dNSName));
 		} else if (g->type == GEN_IPADD) {
 			const unsigned char *ip = ASN1_STRING_get0_data(g->d.iPAddress);
@@ -79,7 +80,8 @@ static void sans_str(X509 *cert, char *dst, size_t dstsize)
 				inet_ntop(AF_INET6, ip, txt, sizeof(txt));
 			append(dst, dstsize, "IP:", txt, strlen(txt));
 		} else if (g->type == GEN_EMAIL) {
-			append(dst, dstsize, "email:", (const char *)ASN1_STRING_get0_data(g->d.rfc822Name),
+			append(dst, dstsize,
+			       "email:", (const char *)ASN1_STRING_get0_data(g->d.rfc822Name),
 			       (size_t)ASN1_STRING_length(g->d.rfc822Name));
 		}
 	}
@@ -111,7 +113,8 @@ void tls_session_info(SSL *ssl, struct detect_tls *out)
 	snprintf(out->version, sizeof(out->version), "%s", SSL_get_version(ssl));
 	snprintf(out->cipher, sizeof(out->cipher), "%s", SSL_get_cipher_name(ssl));
 	SSL_get0_alpn_selected(ssl, &alpn, &alpn_len);
-	service_copy_printable(out->alpn, sizeof(out->alpn), (const char *)alpn, alpn ? alpn_len : 0);
+	service_copy_printable(out->alpn, sizeof(out->alpn), (const char *)alpn,
+	                       alpn ? alpn_len : 0);
 	cert = SSL_get1_peer_certificate(ssl);
 	if (cert) {
 		tls_cert_info(cert, out);

@@ -6,14 +6,14 @@
 #include <stdbool.h>
 
 struct detect_tls {
-	bool handshake;      /* the handshake completed */
-	char version[16];    /* "TLSv1.3" */
+	bool handshake;   /* the handshake completed */
+	char version[16]; /* "TLSv1.3" */
 	char cipher[64];
-	char subject[192];   /* RFC 2253: "CN=lab.example,O=Lab" */
+	char subject[192]; /* RFC 2253: "CN=lab.example,O=Lab" */
 	char issuer[192];
-	char sans[256];      /* "DNS:lab.example, IP:198.18.0.2" */
-	char not_after[24];  /* "2026-11-25T10:00:00Z" */
-	char alpn[32];       /* protocol the server chose, "" when none */
+	char sans[256];     /* "DNS:lab.example, IP:198.18.0.2" */
+	char not_after[24]; /* "2026-11-25T10:00:00Z" */
+	char alpn[32];      /* protocol the server chose, "" when none */
 };
 
 /*
