@@ -173,7 +173,9 @@ static const struct parse_case cases[] = {
 	{ "postgresql-startup", "E\x00\x00\x00\x5cSFATAL\0VFATAL\0C28000\0Mno pg_hba.conf entry for host\0Fauth.c\0L543\0"
 	  "RClientAuthentication\0\0", 93, BUILTIN_YES, "postgresql", "PostgreSQL DB", "", "no pg_hba.conf entry for host" },
 	{ "postgresql-startup", "R\x00\x00\x00\x08\x00\x00\x00\x0a", 9, BUILTIN_YES, "postgresql", "PostgreSQL DB", "",
-	  "authentication method 10" },
+	  "SASL authentication" },
+	{ "postgresql-startup", "R\x00\x00\x00\x08\x00\x00\x00\x00", 9, BUILTIN_YES, "postgresql", "PostgreSQL DB", "",
+	  "no authentication required" },
 	{ "postgresql-startup", "E\x00\x00\x00\x5cSFA", 8, BUILTIN_MORE, "", "", "", "" },
 	{ "mongodb-ismaster", "\x3c\x00\x00\x00\x01\x00\x00\x00\x31\x6d\x73\x70\x01\x00\x00\x00" "\x00\x00\x00\x00"
 	  "\x00\x00\x00\x00\x00\x00\x00\x00" "\x00\x00\x00\x00\x01\x00\x00\x00" "\x18\x00\x00\x00\x10maxWireVersion\x00"

@@ -84,8 +84,25 @@ PARSER(postgresql)
 			return BUILTIN_MORE;
 		NAME(svc, "postgresql");
 		service_set(svc, product, "PostgreSQL DB");
-		snprintf(svc->extrainfo, sizeof(svc->extrainfo), "authentication method %u",
-		         rd_be32(buf + 5));
+		service_add_cpe(svc, "cpe:/a:postgresql:postgresql");
+		/* what the server asks of an unknown user: telling for an audit */
+		switch (rd_be32(buf + 5)) {
+		case 0:
+			service_set(svc, extrainfo, "no authentication required");
+			break;
+		case 3:
+			service_set(svc, extrainfo, "cleartext password authentication");
+			break;
+		case 5:
+			service_set(svc, extrainfo, "MD5 password authentication");
+			break;
+		case 10:
+			service_set(svc, extrainfo, "SASL authentication");
+			break;
+		default:
+			snprintf(svc->extrainfo, sizeof(svc->extrainfo), "authentication method %u",
+			         rd_be32(buf + 5));
+		}
 		return BUILTIN_YES;
 	}
 	if (plen < 8 || plen > 8192)
