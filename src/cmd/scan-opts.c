@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cmd/scan.h"
+#include "scan/timing.h"
 #include "util/strnum.h"
 
 /* Words collected in the first pass, used once -6 and -n are known. */
@@ -27,6 +28,12 @@ enum scan_longopt {
 	OPT_JSON,
 	OPT_NO_COLOR,
 	OPT_HELP,
+	OPT_MIN_RATE,
+	OPT_MAX_RATE,
+	OPT_MAX_RETRIES,
+	OPT_HOST_TIMEOUT,
+	OPT_OPEN,
+	OPT_REASON,
 };
 
 struct scan_longdef {
@@ -45,6 +52,12 @@ static const struct scan_longdef scan_longopts[] = {
     {.name = "json", .id = OPT_JSON, .has_arg = false},
     {.name = "no-color", .id = OPT_NO_COLOR, .has_arg = false},
     {.name = "help", .id = OPT_HELP, .has_arg = false},
+    {.name = "min-rate", .id = OPT_MIN_RATE, .has_arg = true},
+    {.name = "max-rate", .id = OPT_MAX_RATE, .has_arg = true},
+    {.name = "max-retries", .id = OPT_MAX_RETRIES, .has_arg = true},
+    {.name = "host-timeout", .id = OPT_HOST_TIMEOUT, .has_arg = true},
+    {.name = "open", .id = OPT_OPEN, .has_arg = false},
+    {.name = "reason", .id = OPT_REASON, .has_arg = false},
 };
 
 static int why_fail(char *why, size_t whylen, const char *fmt, ...)
@@ -117,6 +130,56 @@ static int scan_set_types(struct scan_opts *o, const char *word, char *why, size
 	return 0;
 }
 
+/* -T0 … -T5, or nmap's names (-T4 = -T aggressive). */
+static int scan_set_timing(struct scan_opts *o, const char *arg, char *why, size_t whylen)
+{
+	int level = scan_timing_parse_level(arg);
+
+	if (level < 0)
+		return why_fail(why, whylen,
+		                "-T: '%s' is not a timing template: 0-5 or paranoid, sneaky, "
+		                "polite, normal, aggressive, insane",
+		                arg);
+	o->timing = level;
+	return 0;
+}
+
+/* -oN, -oX, -oG, -oJ FILE and -oA BASE. */
+static int scan_set_output(struct scan_opts *o, char kind, const char *arg, const char *word,
+                           char *why, size_t whylen)
+{
+	const char **slot;
+
+	switch (kind) {
+	case 'N':
+		slot = &o->out_normal;
+		break;
+	case 'X':
+		slot = &o->out_xml;
+		break;
+	case 'G':
+		slot = &o->out_grep;
+		break;
+	case 'J':
+		slot = &o->out_json;
+		break;
+	case 'A':
+		slot = &o->out_all;
+		break;
+	default:
+		return why_fail(why, whylen,
+		                "unknown output option '%s': -oN, -oX, -oG, -oJ or -oA", word);
+	}
+	if (!arg || !*arg)
+		return why_fail(why, whylen, "option '%s' needs a file name ('-' is stdout)", word);
+	if (*slot)
+		return why_fail(why, whylen, "'-o%c' given twice", kind);
+	if (kind == 'A' && strcmp(arg, "-") == 0)
+		return why_fail(why, whylen, "-oA takes a base name for files, not '-'");
+	*slot = arg;
+	return 0;
+}
+
 static int scan_long(struct scan_opts *o, struct scan_words *w, const struct scan_longdef *d,
                      const char *arg, const char *word, char *why, size_t whylen)
 {
@@ -160,6 +223,38 @@ static int scan_long(struct scan_opts *o, struct scan_words *w, const struct sca
 		return 0;
 	case OPT_HELP:
 		o->help = true;
+		return 0;
+	case OPT_MIN_RATE:
+	case OPT_MAX_RATE:
+		r = strnum_u64(arg, 1, 10000000, &v);
+		if (r < 0)
+			return why_fail(
+			    why, whylen,
+			    "%s: '%s' is not a rate from 1 to 10000000 probes per second", word,
+			    arg);
+		*(d->id == OPT_MIN_RATE ? &o->min_rate : &o->max_rate) = v;
+		return 0;
+	case OPT_MAX_RETRIES:
+		r = strnum_u64(arg, 0, 50, &v);
+		if (r < 0)
+			return why_fail(why, whylen, "%s: '%s' is not a number from 0 to 50", word,
+			                arg);
+		o->max_retries = (int)v;
+		return 0;
+	case OPT_HOST_TIMEOUT:
+		r = scan_timing_parse_time(arg, &v);
+		if (r < 0 || v == 0)
+			return why_fail(
+			    why, whylen,
+			    "%s: '%s' is not a time above 0 such as 500ms, 30s, 15m, 2h", word,
+			    arg);
+		o->host_timeout_ms = v;
+		return 0;
+	case OPT_OPEN:
+		o->open_only = true;
+		return 0;
+	case OPT_REASON:
+		o->reason = true;
 		return 0;
 	}
 	return why_fail(why, whylen, "unknown option '%s' (see --help)", word);
@@ -224,6 +319,32 @@ static int scan_collect(int argc, char **argv, struct scan_opts *o, struct scan_
 		case 's':
 			r = scan_set_types(o, word, why, whylen);
 			break;
+		case 'T':
+			if (word[2])
+				r = scan_set_timing(o, word + 2, why, whylen);
+			else if (i + 1 < argc)
+				r = scan_set_timing(o, argv[++i], why, whylen);
+			else
+				return why_fail(why, whylen,
+				                "option '-T' needs a template, 0-5 (see --help)");
+			break;
+		case 'o':
+			if (word[2] && word[3])
+				r = scan_set_output(o, word[2], word + 3, word, why, whylen);
+			else if (word[2] && i + 1 < argc)
+				r = scan_set_output(o, word[2], argv[++i], word, why, whylen);
+			else
+				r = scan_set_output(o, word[2], NULL, word, why, whylen);
+			break;
+		case 'P':
+			if (strcmp(word, "-Pn") != 0)
+				return why_fail(why, whylen,
+				                "unknown option '%s': host discovery is not done, "
+				                "-Pn is the only -P option",
+				                word);
+			o->no_ping = true;
+			r = 0;
+			break;
 		case '6':
 		case 'n':
 		case 'F':
@@ -260,6 +381,9 @@ static int scan_check_conflicts(const struct scan_opts *o, char *why, size_t why
 		                o->fast ? "-F" : "--top-ports");
 	if (o->top_ports && o->fast)
 		return why_fail(why, whylen, "-F and --top-ports both choose ports: choose one");
+	if (o->min_rate && o->max_rate && o->min_rate > o->max_rate)
+		return why_fail(why, whylen, "--min-rate %llu is above --max-rate %llu",
+		                (unsigned long long)o->min_rate, (unsigned long long)o->max_rate);
 	return 0;
 }
 
@@ -334,6 +458,8 @@ int scan_opts_parse(int argc, char **argv, struct scan_opts *opts, char *why, si
 	int r = -ENOMEM;
 
 	memset(opts, 0, sizeof(*opts));
+	opts->timing = -1;
+	opts->max_retries = -1;
 	if (why && whylen)
 		why[0] = '\0';
 	/* Each list holds at most one entry per word of argv. */

@@ -1,16 +1,24 @@
 /* portscope scan: targets and ports as nmap takes them; -sL lists the targets. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "cmd/commands.h"
 #include "cmd/common.h"
 #include "cmd/scan.h"
+#include "knowledge/services.h"
 #include "net/perm.h"
 #include "output/json.h"
+#include "output/out.h"
+#include "output/progress.h"
+#include "scan/engine.h"
+#include "scan/timing.h"
 
 static const char scan_usage_text[] =
     "usage: portscope scan [OPTIONS] TARGET...\n"
@@ -28,9 +36,23 @@ static const char scan_usage_text[] =
     "Scan types:\n"
     "  -sL                 list the targets, send nothing\n"
     "  -sT, -sS, -sU       TCP connect, TCP SYN, UDP\n"
+    "  -Pn                 no host discovery (connect scans treat every target as up)\n"
+    "Timing:\n"
+    "  -T0 … -T5           paranoid, sneaky, polite, normal (default), aggressive, insane\n"
+    "  --min-rate N        send at least N probes per second\n"
+    "  --max-rate N        send at most N probes per second\n"
+    "  --max-retries N     resend a silent probe at most N times\n"
+    "  --host-timeout T    give up on a host after T (500ms, 30s, 15m, 2h)\n"
     "Order and output:\n"
-    "  --randomize-hosts   list hosts in a random order\n"
+    "  --randomize-hosts   scan hosts in a random order\n"
     "  --seed N            fixed random order (implies --randomize-hosts)\n"
+    "  -oN FILE            normal output (the default on stdout); '-' is stdout\n"
+    "  -oX FILE            nmap XML\n"
+    "  -oG FILE            grepable\n"
+    "  -oJ FILE            JSON Lines\n"
+    "  -oA BASE            BASE.nmap, BASE.xml, BASE.gnmap and BASE.jsonl\n"
+    "  --open              only open ports (and hosts with some)\n"
+    "  --reason            a REASON column: syn-ack, conn-refused, no-response, …\n"
     "  --json              JSON Lines on stdout\n"
     "  --no-color          no colour\n"
     "  -h, --help          this help\n";
@@ -136,6 +158,302 @@ static int scan_list(const struct scan_opts *o)
 	return EXIT_OK;
 }
 
+/* -oN, -oX, -oG, -oJ, --json, four from -oA, and the default: ten at most. */
+#define SCAN_MAX_STREAMS 10
+
+/* The outputs of one scan and the progress line: the engine's sink. */
+struct scan_cli {
+	struct out_stream streams[SCAN_MAX_STREAMS];
+	FILE *files[SCAN_MAX_STREAMS]; /* to close; NULL for stdout */
+	size_t n;
+	bool progress_on;
+	struct out_progress progress;
+	struct scan_summary summary; /* from on_done */
+	int write_error;             /* first output failure */
+};
+
+static void scan_cli_done(void *ctx, const struct scan_summary *sum)
+{
+	struct scan_cli *c = ctx;
+
+	c->summary = *sum;
+}
+
+static void scan_cli_host(void *ctx, const struct scan_host *h)
+{
+	struct scan_cli *c = ctx;
+
+	if (c->progress_on)
+		out_progress_clear(&c->progress);
+	for (size_t i = 0; i < c->n; i++) {
+		int r = c->streams[i].fmt->host(&c->streams[i], h);
+
+		if (r < 0 && !c->write_error)
+			c->write_error = r;
+	}
+}
+
+static void scan_cli_progress(void *ctx, const struct scan_progress *p)
+{
+	struct scan_cli *c = ctx;
+
+	if (c->progress_on)
+		out_progress_update(&c->progress, p);
+}
+
+/* Adds an output of format name to path ('-' is stdout). */
+static int scan_cli_add(struct scan_cli *c, const char *name, const char *path,
+                        const struct out_info *info)
+{
+	struct out_stream *s = &c->streams[c->n];
+	FILE *f = stdout;
+
+	if (c->n == SCAN_MAX_STREAMS)
+		return cmd_usage("scan", "too many outputs");
+	if (strcmp(path, "-") != 0) {
+		f = fopen(path, "we");
+		if (!f)
+			return cmd_usage("scan", "cannot write '%s': %s", path, strerror(errno));
+	}
+	*s = (struct out_stream){.fmt = out_format_find(name), .f = f, .info = info};
+	c->files[c->n] = f == stdout ? NULL : f;
+	c->n++;
+	return EXIT_OK;
+}
+
+/* Adds -oA BASE: one file per format, BASE + the format's extension. */
+static int scan_cli_add_all(struct scan_cli *c, const char *base, const struct out_info *info)
+{
+	for (size_t i = 0; out_formats[i]; i++) {
+		size_t len = strlen(base) + strlen(out_formats[i]->ext) + 1;
+		char *path = malloc(len);
+		int rc;
+
+		if (!path)
+			return EXIT_RUNTIME;
+		snprintf(path, len, "%s%s", base, out_formats[i]->ext);
+		rc = scan_cli_add(c, out_formats[i]->name, path, info);
+		free(path);
+		if (rc != EXIT_OK)
+			return rc;
+	}
+	return EXIT_OK;
+}
+
+/* The outputs the options ask for; normal output on stdout when nothing else is there. */
+static int scan_cli_outputs(struct scan_cli *c, const struct scan_opts *o,
+                            const struct out_info *info)
+{
+	const struct {
+		const char *path, *name;
+	} asked[] = {
+	    {o->out_normal, "normal"},
+	    {o->out_xml, "xml"},
+	    {o->out_grep, "grepable"},
+	    {o->out_json, "json-lines"},
+	    {o->json ? "-" : NULL, "json-lines"},
+	};
+	bool stdout_taken = false;
+	int rc;
+
+	for (size_t i = 0; i < sizeof(asked) / sizeof(asked[0]); i++) {
+		if (!asked[i].path)
+			continue;
+		if (strcmp(asked[i].path, "-") == 0) {
+			if (stdout_taken)
+				return cmd_usage("scan", "two outputs on stdout ('-'): choose one");
+			stdout_taken = true;
+		}
+		rc = scan_cli_add(c, asked[i].name, asked[i].path, info);
+		if (rc != EXIT_OK)
+			return rc;
+	}
+	if (o->out_all) {
+		rc = scan_cli_add_all(c, o->out_all, info);
+		if (rc != EXIT_OK)
+			return rc;
+	}
+	if (!stdout_taken)
+		return scan_cli_add(c, "normal", "-", info);
+	return EXIT_OK;
+}
+
+static void scan_cli_close(struct scan_cli *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->files[i] && fclose(c->files[i]) != 0 && !c->write_error)
+			c->write_error = -EIO;
+	c->n = 0;
+}
+
+/* "portscope scan ARGS…" as one string, for output headers. */
+static char *scan_args_string(int argc, char **argv)
+{
+	size_t len = sizeof("portscope");
+	char *s, *p;
+
+	for (int i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	s = malloc(len);
+	if (!s)
+		return NULL;
+	p = s + sprintf(s, "portscope");
+	for (int i = 0; i < argc; i++)
+		p += sprintf(p, " %s", argv[i]);
+	return s;
+}
+
+/* More descriptors for probes: the soft limit up to the hard one. */
+static void scan_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+/* The engine's configuration from the options. Returns EXIT_OK or EXIT_USAGE. */
+static int scan_build_config(const struct scan_opts *o, const struct portlist *ports,
+                             struct scan_config *cfg)
+{
+	unsigned level = o->timing >= 0 ? (unsigned)o->timing : 3;
+
+	*cfg = (struct scan_config){
+	    .targets = o->targets,
+	    .ports = ports,
+	    .tech = scan_technique_find("-sT"),
+	    .seed = o->seed,
+	    .randomize_hosts = o->randomize_hosts,
+	};
+	if (!o->seed_given && getrandom(&cfg->seed, sizeof(cfg->seed), 0) != sizeof(cfg->seed))
+		cfg->seed = (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32;
+	if (scan_timing_template(level, scan_fd_budget(), &cfg->cc, &cfg->host_timeout_us) < 0)
+		return cmd_usage("scan", "-T%u: no such timing template", level);
+	if (o->max_retries >= 0)
+		cfg->cc.max_retries = (unsigned)o->max_retries;
+	if (o->host_timeout_ms)
+		cfg->host_timeout_us = o->host_timeout_ms * 1000;
+	cfg->cc.min_rate = (double)o->min_rate;
+	cfg->cc.max_rate = (double)o->max_rate;
+	if (o->min_rate && o->timing >= 0 && o->timing <= 2)
+		cfg->cc.scan_delay_us = 0; /* as nmap: --min-rate overrides the template's delay */
+	return EXIT_OK;
+}
+
+static int cmp_u16(const void *a, const void *b)
+{
+	return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
+}
+
+/* -sT: runs the connect scan engine with the chosen outputs. */
+static int scan_engine(const struct scan_opts *o, int argc, char **argv)
+{
+	struct scan_cli cli = {.progress = {.f = stderr}};
+	struct portlist fallback = {0};
+	struct kb *kb = NULL;
+	const struct portlist *ports = &o->ports.tcp;
+	struct scan_config cfg;
+	size_t begun = 0;
+	struct out_info info;
+	struct scan_sink sink;
+	char why[512] = "", *args;
+	int rc, r = 0;
+
+	if (o->tcp_syn || o->udp)
+		return cmd_usage("scan",
+		                 "%s needs the raw-socket engine, which this build does "
+		                 "not have yet: use -sT (TCP connect)",
+		                 o->tcp_syn ? "-sS" : "-sU");
+	if (kb_load(NULL, &kb, why, sizeof(why)) < 0)
+		kb = NULL; /* no services files: no names, built-in port ranking */
+	if (!o->ports_given) {
+		/* nmap's default: the most common ports (nmap-services frequencies). */
+		size_t n = o->top_ports ? o->top_ports : o->fast ? 100 : 1000;
+		uint16_t *top = calloc(n, sizeof(*top));
+		int got = top ? kb_top_ports(kb, KB_PROTO_TCP, n, top) : -ENOMEM;
+
+		if (got < 0) {
+			free(top);
+			kb_free(kb);
+			return EXIT_RUNTIME;
+		}
+		/* Distinct ports; a port list is kept sorted. */
+		qsort(top, (size_t)got, sizeof(*top), cmp_u16);
+		fallback = (struct portlist){.ports = top, .n = (size_t)got};
+		ports = &fallback;
+	} else if (ports->n == 0) {
+		kb_free(kb);
+		return cmd_usage("scan",
+		                 "-p names no TCP port: a connect scan needs some (T:PORTS)");
+	}
+	args = scan_args_string(argc, argv);
+	if (!args) {
+		portlist_free(&fallback);
+		kb_free(kb);
+		return EXIT_RUNTIME;
+	}
+	scan_raise_nofile();
+	info = (struct out_info){
+	    .version = PORTSCOPE_VERSION,
+	    .args = args,
+	    .scan_type = "connect",
+	    .proto = IPPROTO_TCP,
+	    .ports = ports,
+	    .open_only = o->open_only,
+	    .reason = o->reason,
+	    .color = cmd_use_color(stdout, o->no_color),
+	    .start = (double)time(NULL),
+	    .kb = kb,
+	};
+	rc = scan_cli_outputs(&cli, o, &info);
+	for (size_t i = 0; i < cli.n; i++) {
+		if (cli.streams[i].fmt == &out_normal && cli.streams[i].f == stdout)
+			info.interactive = true;
+		else if (cli.streams[i].f == stdout)
+			info.color = false;
+	}
+	if (rc == EXIT_OK)
+		rc = scan_build_config(o, ports, &cfg);
+	for (; rc == EXIT_OK && begun < cli.n; begun++) {
+		r = cli.streams[begun].fmt->begin(&cli.streams[begun]);
+		if (r < 0) {
+			cmd_error("scan", "cannot write the output: %s", strerror(-r));
+			rc = EXIT_RUNTIME;
+		}
+	}
+	if (rc == EXIT_OK) {
+		cli.progress_on = isatty(STDERR_FILENO);
+		sink = (struct scan_sink){.ctx = &cli,
+		                          .on_host_done = scan_cli_host,
+		                          .on_progress = scan_cli_progress,
+		                          .on_done = scan_cli_done};
+		r = scan_run(&cfg, &sink, why, sizeof(why));
+		if (cli.progress_on)
+			out_progress_clear(&cli.progress);
+		if (r < 0) {
+			cmd_error("scan", "%s", why[0] ? why : strerror(-r));
+			rc = EXIT_RUNTIME;
+		}
+	}
+	/* Every begun output gets its trailer and releases its state, even on failure. */
+	for (size_t i = 0; i < begun; i++) {
+		r = cli.streams[i].fmt->end(&cli.streams[i], &cli.summary);
+		if (r < 0 && !cli.write_error)
+			cli.write_error = r;
+	}
+	scan_cli_close(&cli);
+	if (rc == EXIT_OK && cli.write_error) {
+		cmd_error("scan", "cannot write the output: %s", strerror(-cli.write_error));
+		rc = EXIT_RUNTIME;
+	}
+	free(args);
+	portlist_free(&fallback);
+	kb_free(kb);
+	return rc;
+}
+
 int cmd_scan_main(int argc, char **argv)
 {
 	struct scan_opts o;
@@ -153,15 +471,10 @@ int cmd_scan_main(int argc, char **argv)
 		scan_opts_free(&o);
 		return EXIT_OK;
 	}
-	/*
-	 * TODO(lead): when !o.ports_given, fill o.ports from the knowledge base:
-	 * kb_top_ports(o.top_ports ? o.top_ports : o.fast ? 100 : 1000, ...).
-	 */
 	if (o.list_only)
 		rc = scan_list(&o);
 	else
-		rc = cmd_usage("scan", "only the list scan -sL is available in this build "
-		                       "(the scan engine is not wired in yet)");
+		rc = scan_engine(&o, argc, argv);
 	scan_opts_free(&o);
 	return rc;
 }

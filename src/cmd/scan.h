@@ -34,7 +34,20 @@ struct scan_opts {
 	bool no_color; /* --no-color */
 	bool help;     /* -h/--help: nothing else was checked */
 
-	/* Engine options (timing -T, rates, retries, -oN/-oX/-oG/-oJ/-oA, -sV, -Pn) go here. */
+	/* Engine options. */
+	int timing;               /* -T0 … -T5; -1 when not given (T3) */
+	uint64_t min_rate;        /* --min-rate probes/s; 0 when not given */
+	uint64_t max_rate;        /* --max-rate probes/s; 0 when not given */
+	int max_retries;          /* --max-retries; -1 when not given */
+	uint64_t host_timeout_ms; /* --host-timeout; 0 when not given */
+	bool open_only;           /* --open */
+	bool reason;              /* --reason */
+	bool no_ping;             /* -Pn (every target is treated as up anyway) */
+	const char *out_normal;   /* -oN FILE ('-' is stdout) */
+	const char *out_xml;      /* -oX FILE */
+	const char *out_grep;     /* -oG FILE */
+	const char *out_json;     /* -oJ FILE (JSON Lines) */
+	const char *out_all;      /* -oA BASE: BASE.nmap, BASE.xml, BASE.gnmap, BASE.jsonl */
 };
 
 /*

@@ -225,12 +225,6 @@ def test_bad_input_is_one_line_exit_2(args, names):
     assert names in lines[0]
 
 
-def test_without_list_scan_is_usage_error_for_now():
-    r = scan("198.18.0.1")
-    assert r.rc == 2 and r.out == ""
-    assert "-sL" in r.err and len(r.err.splitlines()) == 1
-
-
 def test_help():
     r = scan("--help")
     assert r.rc == 0

@@ -107,6 +107,30 @@ static void test_no_trailing_blanks(void **state)
 	table_free(t);
 }
 
+static void test_long_and_many_cells(void **state)
+{
+	struct table *t = table_new();
+	char long_text[1001], *out;
+
+	(void)state;
+	memset(long_text, 'x', 1000);
+	long_text[1000] = '\0';
+	table_add_column(t, "N", TABLE_RIGHT);
+	table_add_column(t, "TEXT", TABLE_LEFT);
+	/* Enough cells to grow the cell array and the text arena several times. */
+	for (unsigned i = 0; i < 5000; i++) {
+		assert_int_equal(table_cellf(t, "%u", i), 0);
+		assert_int_equal(table_cellf(t, "%s", i == 4999 ? long_text : "y"), 0);
+	}
+	assert_int_equal(table_rows(t), 5000);
+	out = render(t, false);
+	assert_non_null(strstr(out, "   0 y\n"));
+	assert_non_null(strstr(out, "4999 xxxxxxxxxx"));
+	assert_int_equal(strlen(strstr(out, "4999 ")), 5 + 1000 + 1);
+	free(out);
+	table_free(t);
+}
+
 static void test_empty(void **state)
 {
 	struct table *t = table_new();
@@ -127,6 +151,7 @@ int main(void)
 		cmocka_unit_test(test_color_and_header),
 		cmocka_unit_test(test_utf8_width),
 		cmocka_unit_test(test_no_trailing_blanks),
+		cmocka_unit_test(test_long_and_many_cells),
 		cmocka_unit_test(test_empty),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,11 +3,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "output/table.h"
 
 struct table_cell {
-	char *text;
+	size_t text;     /* offset of the NUL-terminated text in the arena */
 	const char *sgr; /* static colour code or NULL */
 	size_t width;    /* display width (UTF-8 code points) */
 };
@@ -23,6 +24,8 @@ struct table {
 	size_t ncols;
 	struct table_cell *cells; /* row-major, ncells of cap */
 	size_t ncells, cap;
+	char *arena;              /* every cell's text, back to back */
+	size_t arena_len, arena_cap;
 	bool header;
 	unsigned gap;
 };
@@ -55,8 +58,7 @@ void table_free(struct table *t)
 		return;
 	for (size_t i = 0; i < t->ncols; i++)
 		free(t->cols[i].header);
-	for (size_t i = 0; i < t->ncells; i++)
-		free(t->cells[i].text);
+	free(t->arena);
 	free(t->cols);
 	free(t->cells);
 	free(t);
@@ -92,36 +94,59 @@ void table_set_gap(struct table *t, unsigned gap)
 	t->gap = gap;
 }
 
-static int add_cell(struct table *t, char *owned, const char *sgr)
+/* Appends len bytes of text (plus a NUL) to the arena; returns its offset or -1. */
+static ssize_t arena_add(struct table *t, const char *text, size_t len)
+{
+	size_t off = t->arena_len;
+
+	if (t->arena_cap - t->arena_len < len + 1) {
+		size_t ncap = t->arena_cap ? t->arena_cap : 4096;
+		char *a;
+
+		while (ncap - t->arena_len < len + 1)
+			ncap *= 2;
+		a = realloc(t->arena, ncap);
+		if (!a)
+			return -1;
+		t->arena = a;
+		t->arena_cap = ncap;
+	}
+	memcpy(t->arena + off, text, len);
+	t->arena[off + len] = '\0';
+	t->arena_len += len + 1;
+	return (ssize_t)off;
+}
+
+static int add_cell(struct table *t, const char *text, size_t len, const char *sgr)
 {
 	struct table_cell *c;
+	ssize_t off;
 
-	if (!owned)
-		return -ENOMEM;
-	if (t->ncols == 0) {
-		free(owned);
+	if (t->ncols == 0)
 		return -EINVAL;
-	}
 	if (t->ncells == t->cap) {
 		size_t ncap = t->cap ? t->cap * 2 : 64;
 		c = realloc(t->cells, ncap * sizeof(*c));
-		if (!c) {
-			free(owned);
+		if (!c)
 			return -ENOMEM;
-		}
 		t->cells = c;
 		t->cap = ncap;
 	}
+	off = arena_add(t, text, len);
+	if (off < 0)
+		return -ENOMEM;
 	c = &t->cells[t->ncells++];
-	c->text = owned;
+	c->text = (size_t)off;
 	c->sgr = sgr;
-	c->width = display_width(owned);
+	c->width = display_width(t->arena + off);
 	return 0;
 }
 
 int table_cell_color(struct table *t, const char *text, const char *sgr)
 {
-	return add_cell(t, strdup(text ? text : "-"), sgr);
+	if (!text)
+		text = "-";
+	return add_cell(t, text, strlen(text), sgr);
 }
 
 int table_cell(struct table *t, const char *text)
@@ -132,15 +157,25 @@ int table_cell(struct table *t, const char *text)
 int table_cellf(struct table *t, const char *fmt, ...)
 {
 	va_list ap;
-	char *s = NULL;
-	int n;
+	char buf[256], *s = buf;
+	int n, r;
 
 	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	if (n < 0)
-		return -ENOMEM;
-	return add_cell(t, s, NULL);
+		return -EINVAL;
+	if ((size_t)n >= sizeof(buf)) {
+		va_start(ap, fmt);
+		n = vasprintf(&s, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return -ENOMEM;
+	}
+	r = add_cell(t, s, (size_t)n, NULL);
+	if (s != buf)
+		free(s);
+	return r;
 }
 
 size_t table_rows(const struct table *t)
@@ -150,8 +185,11 @@ size_t table_rows(const struct table *t)
 
 static void pad(FILE *out, size_t n)
 {
-	while (n--)
-		fputc(' ', out);
+	static const char spaces[64] = "                                                                ";
+
+	for (; n > sizeof(spaces); n -= sizeof(spaces))
+		fwrite(spaces, 1, sizeof(spaces), out);
+	fwrite(spaces, 1, n, out);
 }
 
 /*
@@ -205,7 +243,7 @@ int table_render(const struct table *t, FILE *out, bool color)
 	for (size_t i = 0, pending = 0; i < t->ncells; i++) {
 		size_t col = i % t->ncols;
 		const struct table_cell *c = &t->cells[i];
-		put_cell(out, t, col, c->text, c->sgr, c->width, w[col], color, &pending);
+		put_cell(out, t, col, t->arena + c->text, c->sgr, c->width, w[col], color, &pending);
 		if (col + 1 == t->ncols || i + 1 == t->ncells) {
 			fputc('\n', out);
 			pending = 0;

@@ -1,0 +1,89 @@
+/*
+ * Scan output formats as ops structs, one registry (normal, json-lines, xml,
+ * grepable). Each format writes one host when the engine reports it done
+ * (streamed per host, like nmap), then a trailer at the end.
+ *
+ *   struct out_stream s = { .fmt = out_format_find("xml"), .f = file, .info = &info };
+ *   s.fmt->begin(&s);  for each host: s.fmt->host(&s, h);  s.fmt->end(&s, &summary);
+ *
+ * Every callback returns 0 or -EIO (write failure) / -ENOMEM; end() always
+ * releases the stream's state.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "net/portspec.h"
+#include "scan/result.h"
+
+/* What every format needs to know about the scan. */
+struct out_info {
+	const char *version;   /* portscope version */
+	const char *args;      /* the command line, as one string */
+	const char *scan_type; /* nmap XML scaninfo type: "connect" */
+	int proto;             /* IPPROTO_TCP */
+	const struct portlist *ports;
+	bool open_only;   /* --open */
+	bool reason;      /* --reason */
+	bool color;       /* colour escapes (normal output on a terminal) */
+	bool interactive; /* normal output to stdout: no '#' comment lines */
+	double start;     /* wall clock, seconds since the epoch */
+	const struct kb *kb; /* service names; NULL: none */
+};
+
+struct out_stream;
+struct kb;
+
+struct out_format {
+	const char *name; /* "normal", "json-lines", "xml", "grepable" */
+	const char *flag; /* "-oN" */
+	const char *ext;  /* file extension for -oA BASE: ".nmap" */
+	int (*begin)(struct out_stream *s);
+	int (*host)(struct out_stream *s, const struct scan_host *h);
+	int (*end)(struct out_stream *s, const struct scan_summary *sum);
+};
+
+struct out_stream {
+	const struct out_format *fmt;
+	FILE *f;
+	const struct out_info *info;
+	void *state; /* the format's own, set by begin, freed by end */
+};
+
+/* The registry, NULL-terminated. */
+extern const struct out_format *const out_formats[];
+
+/* The format with this name or flag ("xml", "-oX"), or NULL. */
+const struct out_format *out_format_find(const char *name_or_flag);
+
+extern const struct out_format out_normal, out_jsonl, out_xml, out_grepable;
+
+/*
+ * The state to leave out of port lists ("Not shown: …"), as nmap does: the
+ * most common state when more than 25 ports are in it, or, with --open, every
+ * state but open (the most common one is named). SCAN_PENDING means none.
+ */
+enum scan_state out_hidden_state(const struct scan_host *h, bool open_only);
+
+/* Whether port entry i of h is listed (not hidden, decided, open when open_only). */
+bool out_port_shown(const struct scan_host *h, size_t i, enum scan_state hidden, bool open_only);
+
+/*
+ * Writes "N conn-refused, M reset" for the reasons of ports in state st into buf.
+ * Returns buf.
+ */
+const char *out_reason_counts(const struct scan_host *h, enum scan_state st, bool with_counts,
+                              char *buf, size_t len);
+
+/* Formats a port list as ranges, "1-21,23,80", into a new string (NULL: no memory). */
+char *out_port_ranges(const struct portlist *pl);
+
+/* Protocol name: "tcp", "udp". */
+const char *out_proto_name(int proto);
+
+/* Formats a wall-clock time like ctime() without the newline ("Tue Nov 24 10:10:00 2026"). */
+const char *out_ctime(double t, char *buf, size_t len);
+
+/* "1 IP address (1 host up) scanned in 0.61 seconds" into buf. */
+const char *out_done_line(const struct scan_summary *sum, char *buf, size_t len);

@@ -1,0 +1,51 @@
+/*
+ * The scan engine: walks targets x ports through the index permutation in host
+ * groups, drives one technique's probes with epoll on worker threads (each with
+ * its own epoll set, congestion state and share of the descriptor budget), and
+ * hands results to a sink as they arrive. Never prints.
+ *
+ * Host groups bound memory: a group holds at most 2^20 (host, port) results
+ * (e.g. 16 hosts with -p-, 1024 hosts with 1000 ports); a group's hosts are
+ * reported (on_host_done, in target order) when the group ends.
+ *
+ *   struct scan_config cfg = { .targets = ts, .ports = &ps.tcp,
+ *                              .tech = &scan_tech_connect, .seed = 1 };
+ *   scan_timing_template(3, scan_fd_budget(), &cfg.cc, &cfg.host_timeout_us);
+ *   r = scan_run(&cfg, &sink, why, sizeof(why));
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "net/portspec.h"
+#include "net/targetspec.h"
+#include "scan/congestion.h"
+#include "scan/result.h"
+#include "scan/technique.h"
+
+struct scan_config {
+	const struct targetset *targets; /* sealed */
+	const struct portlist *ports;    /* ports of tech->proto */
+	const struct scan_technique *tech;
+	struct cc_params cc;      /* for the whole scan; split over the threads */
+	uint64_t host_timeout_us; /* 0: none */
+	uint64_t seed;            /* order of (host, port) probes */
+	bool randomize_hosts;     /* hosts in a seeded random order, not target order */
+	unsigned threads;         /* 0: one per CPU, at most 4 */
+	unsigned hostgroup;       /* hosts per group; 0: automatic */
+};
+
+/*
+ * Descriptors a scan may hold: the RLIMIT_NOFILE soft limit less what is open
+ * and some headroom, at most 16384; at least 1.
+ */
+unsigned scan_fd_budget(void);
+
+/*
+ * Runs the scan. Returns 0 when every probe is decided (results went to sink),
+ * or a negative errno with a reason in why: -EMFILE (no descriptor for seconds
+ * while nothing was in flight), -ENOMEM, or a technique's failure (-EAFNOSUPPORT …).
+ */
+int scan_run(const struct scan_config *cfg, const struct scan_sink *sink, char *why, size_t whylen);

@@ -1,0 +1,33 @@
+/* Names of port states and reasons, as nmap prints them. */
+#include "scan/result.h"
+
+const char *scan_state_name(enum scan_state s)
+{
+	static const char *const names[SCAN_STATE_MAX] = {
+	    [SCAN_PENDING] = "unknown",
+	    [SCAN_OPEN] = "open",
+	    [SCAN_CLOSED] = "closed",
+	    [SCAN_FILTERED] = "filtered",
+	    [SCAN_UNFILTERED] = "unfiltered",
+	    [SCAN_OPEN_FILTERED] = "open|filtered",
+	    [SCAN_CLOSED_FILTERED] = "closed|filtered",
+	};
+
+	return (unsigned)s < SCAN_STATE_MAX ? names[s] : "unknown";
+}
+
+const char *scan_reason_name(enum scan_reason r)
+{
+	static const char *const names[SCAN_REASON_MAX] = {
+	    [SCAN_REASON_NONE] = "unknown",
+	    [SCAN_REASON_SYN_ACK] = "syn-ack",
+	    [SCAN_REASON_CONN_REFUSED] = "conn-refused",
+	    [SCAN_REASON_NO_RESPONSE] = "no-response",
+	    [SCAN_REASON_HOST_UNREACH] = "host-unreach",
+	    [SCAN_REASON_NET_UNREACH] = "net-unreach",
+	    [SCAN_REASON_ADMIN_PROHIBITED] = "admin-prohibited",
+	    [SCAN_REASON_RESET] = "reset",
+	};
+
+	return (unsigned)r < SCAN_REASON_MAX ? names[r] : "unknown";
+}

@@ -1,0 +1,114 @@
+/*
+ * What a scan produces: port states with nmap's reasons, per-host summaries,
+ * and the sink that receives them as they arrive.
+ *
+ * A port's result is packed in one byte (scan_res_pack): the low nibble is the
+ * state, the high nibble the reason; 0 means "no answer yet".
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "net/targetspec.h"
+
+enum scan_state {
+	SCAN_PENDING = 0,
+	SCAN_OPEN,
+	SCAN_CLOSED,
+	SCAN_FILTERED,
+	SCAN_UNFILTERED,
+	SCAN_OPEN_FILTERED,
+	SCAN_CLOSED_FILTERED,
+	SCAN_STATE_MAX,
+};
+
+/* nmap's reason names ("syn-ack", "conn-refused", …): see scan_reason_name(). */
+enum scan_reason {
+	SCAN_REASON_NONE = 0,
+	SCAN_REASON_SYN_ACK,
+	SCAN_REASON_CONN_REFUSED,
+	SCAN_REASON_NO_RESPONSE,
+	SCAN_REASON_HOST_UNREACH,
+	SCAN_REASON_NET_UNREACH,
+	SCAN_REASON_ADMIN_PROHIBITED,
+	SCAN_REASON_RESET,
+	SCAN_REASON_MAX,
+};
+
+/* "open", "closed", "filtered", "unfiltered", "open|filtered", "closed|filtered". */
+const char *scan_state_name(enum scan_state s);
+
+/* "syn-ack", "conn-refused", "no-response", … ; "unknown" for SCAN_REASON_NONE. */
+const char *scan_reason_name(enum scan_reason r);
+
+static inline uint8_t scan_res_pack(enum scan_state s, enum scan_reason r)
+{
+	return (uint8_t)((unsigned)s | (unsigned)r << 4);
+}
+
+static inline enum scan_state scan_res_state(uint8_t b)
+{
+	return (enum scan_state)(b & 0x0f);
+}
+
+static inline enum scan_reason scan_res_reason(uint8_t b)
+{
+	return (enum scan_reason)(b >> 4);
+}
+
+/* One port's answer, delivered as it arrives. */
+struct scan_result {
+	const struct target_addr *addr;
+	int proto; /* IPPROTO_TCP or IPPROTO_UDP */
+	uint16_t port;
+	enum scan_state state;
+	enum scan_reason reason;
+	uint32_t rtt_us; /* 0 when no reply (no-response) */
+};
+
+/* A host whose ports are all decided, delivered once per host. */
+struct scan_host {
+	struct target_addr addr;
+	bool up;          /* connect scans treat every target as up (-Pn) */
+	bool timedout;    /* --host-timeout expired: res is incomplete */
+	uint32_t srtt_us; /* smoothed reply time, 0 when nothing replied */
+	uint32_t rttvar_us;
+	uint32_t rto_us; /* probe timeout in force at the end */
+	int proto;       /* protocol of the ports below */
+	size_t nports;
+	const uint16_t *ports; /* the scanned ports, ascending */
+	const uint8_t *res;    /* scan_res_pack() per entry of ports */
+	uint64_t counts[SCAN_STATE_MAX];
+	double start, end; /* wall clock, seconds since the epoch */
+};
+
+/* The whole scan, delivered last. */
+struct scan_summary {
+	uint64_t hosts_total, hosts_up, hosts_timedout;
+	uint64_t counts[SCAN_STATE_MAX]; /* ports per state over all hosts */
+	uint64_t probes_sent, retries;
+	double start, end; /* wall clock, seconds since the epoch */
+	double elapsed;    /* monotonic seconds */
+};
+
+/* Progress, delivered a few times a second from one thread. */
+struct scan_progress {
+	uint64_t done, total; /* port probes decided / to decide */
+	uint64_t sent;        /* probes sent, retries included */
+	uint64_t found;       /* open ports so far */
+	double elapsed;       /* seconds */
+};
+
+/*
+ * Where results go. Every callback may be NULL. The engine serialises the
+ * calls (never two at once), from whichever thread decided the result.
+ */
+struct scan_sink {
+	void *ctx;
+	void (*on_port)(void *ctx, const struct scan_result *r);
+	void (*on_host_done)(void *ctx, const struct scan_host *h);
+	void (*on_progress)(void *ctx, const struct scan_progress *p);
+	void (*on_done)(void *ctx, const struct scan_summary *s);
+};

@@ -1,0 +1,65 @@
+/*
+ * Scan techniques as ops structs, one registry: the engine drives a probe
+ * through these callbacks and never knows which technique runs.
+ *
+ * A probe lives on one descriptor. Every callback that decides returns
+ * SCAN_PROBE_DONE with *v filled; SCAN_PROBE_PENDING means "no answer yet,
+ * wait for an event on the descriptor"; a negative errno is either a resource
+ * shortage the engine waits out (scan_technique_transient()) or a failure that
+ * stops the scan.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "scan/result.h"
+
+enum { SCAN_PROBE_PENDING = 0, SCAN_PROBE_DONE = 1 };
+
+struct scan_verdict {
+	enum scan_state state;
+	enum scan_reason reason;
+	bool again; /* not an answer (TCP self-connect): probe again, no retry counted */
+	bool local; /* both ends are this host: confirm an open with a second probe */
+	bool reuse; /* the descriptor may start the next probe (a connect() refused in place) */
+};
+
+struct scan_technique {
+	const char *name;     /* "connect" */
+	const char *flag;     /* "-sT" */
+	const char *xml_type; /* nmap XML scaninfo type: "connect", "syn", "udp" */
+	int proto;            /* IPPROTO_TCP, IPPROTO_UDP */
+	bool needs_raw;       /* needs CAP_NET_RAW */
+
+	/*
+	 * Required. Starts a probe to sa; *fd is the descriptor to watch (or -1).
+	 * On entry *fd is -1, or a descriptor of an earlier verdict with reuse set
+	 * (same address family) that the technique takes over.
+	 */
+	int (*probe_start)(const struct sockaddr *sa, socklen_t salen, int *fd,
+	                   struct scan_verdict *v);
+	/* Optional. Asks a pending probe for an answer now (loopback answers inside connect()). */
+	int (*probe_check)(int fd, const struct sockaddr *sa, socklen_t salen,
+	                   struct scan_verdict *v);
+	/* Required. epoll reported events on fd. */
+	int (*probe_event)(int fd, uint32_t events, const struct sockaddr *sa, socklen_t salen,
+	                   struct scan_verdict *v);
+	/* Required. Releases fd when the probe ends; state is the verdict (SCAN_PENDING on
+	 * timeout). */
+	void (*probe_close)(int fd, enum scan_state state);
+};
+
+/* The registry: every technique, NULL-terminated. */
+extern const struct scan_technique *const scan_techniques[];
+
+/* The technique named name ("connect") or flagged flag ("-sT"), or NULL. */
+const struct scan_technique *scan_technique_find(const char *name_or_flag);
+
+/* Whether err (negative) is a shortage to wait out: EMFILE, ENFILE, ENOBUFS, ENOMEM, EADDRNOTAVAIL,
+ * EAGAIN. */
+bool scan_technique_transient(int err);
+
+extern const struct scan_technique scan_tech_connect;

@@ -1,0 +1,292 @@
+/* Scan output formats: the registry, what is hidden, and each format's text for one host. */
+#include <errno.h>
+#include <jansson.h>
+#include <libxml/parser.h>
+#include <libxml/valid.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "knowledge/services.h"
+#include "output/out.h"
+
+#define NPORTS 40
+
+/* Ports 1-40: 22 and 25 open, 30 filtered (no-response), the rest closed. */
+static uint16_t ports[NPORTS];
+static uint8_t res[NPORTS];
+static struct portlist plist = {.ports = ports, .n = NPORTS};
+
+static struct scan_host make_host(void)
+{
+	struct scan_host h = {.up = true,
+	                      .srtt_us = 50,
+	                      .proto = IPPROTO_TCP,
+	                      .nports = NPORTS,
+	                      .ports = ports,
+	                      .res = res,
+	                      .start = 1700000000,
+	                      .end = 1700000001};
+
+	h.addr.family = AF_INET;
+	inet_pton(AF_INET, "198.18.0.2", &h.addr.v4);
+	for (int i = 0; i < NPORTS; i++) {
+		ports[i] = (uint16_t)(i + 1);
+		res[i] = scan_res_pack(SCAN_CLOSED, SCAN_REASON_CONN_REFUSED);
+	}
+	res[21] = scan_res_pack(SCAN_OPEN, SCAN_REASON_SYN_ACK);
+	res[24] = scan_res_pack(SCAN_OPEN, SCAN_REASON_SYN_ACK);
+	res[29] = scan_res_pack(SCAN_FILTERED, SCAN_REASON_NO_RESPONSE);
+	for (int i = 0; i < NPORTS; i++)
+		h.counts[scan_res_state(res[i])]++;
+	return h;
+}
+
+static const struct scan_summary summary = {
+    .hosts_total = 1,
+    .hosts_up = 1,
+    .counts = {[SCAN_OPEN] = 2, [SCAN_CLOSED] = 37, [SCAN_FILTERED] = 1},
+    .probes_sent = 42,
+    .retries = 1,
+    .start = 1700000000,
+    .end = 1700000001,
+    .elapsed = 0.61,
+};
+
+/* A knowledge base of the test's own, so names do not depend on the machine. */
+static const struct kb *test_kb(void)
+{
+	static struct kb *kb;
+	static const char services[] = "ssh 22/tcp\nsmtp 25/tcp mail\n";
+
+	if (!kb) {
+		kb = kb_new();
+		assert_non_null(kb);
+		assert_int_equal(kb_parse(kb, services, sizeof(services) - 1, KB_SRC_ETC, NULL), 0);
+		assert_int_equal(kb_finalize(kb), 0);
+	}
+	return kb;
+}
+
+/* Runs format fmt over the host; returns the text (free it). */
+static char *render(const struct out_format *fmt, bool open_only, bool interactive)
+{
+	struct out_info info = {.version = "0.1.0",
+	                        .args = "portscope scan -p1-40 198.18.0.2",
+	                        .scan_type = "connect",
+	                        .proto = IPPROTO_TCP,
+	                        .ports = &plist,
+	                        .open_only = open_only,
+	                        .interactive = interactive,
+	                        .start = 1700000000,
+	                        .kb = test_kb()};
+	struct scan_host h = make_host();
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct out_stream s = {.fmt = fmt, .f = f, .info = &info};
+
+	assert_non_null(f);
+	assert_int_equal(fmt->begin(&s), 0);
+	assert_int_equal(fmt->host(&s, &h), 0);
+	assert_int_equal(fmt->end(&s, &summary), 0);
+	assert_null(s.state);
+	fclose(f);
+	return buf;
+}
+
+static void test_registry(void **state)
+{
+	size_t n = 0;
+
+	(void)state;
+	for (size_t i = 0; out_formats[i]; i++, n++) {
+		const struct out_format *f = out_formats[i];
+
+		assert_non_null(f->name);
+		assert_non_null(f->flag);
+		assert_non_null(f->ext);
+		assert_true(strncmp(f->flag, "-o", 2) == 0 && strlen(f->flag) == 3);
+		assert_true(f->ext[0] == '.');
+		assert_non_null(f->begin);
+		assert_non_null(f->host);
+		assert_non_null(f->end);
+		for (size_t j = 0; j < i; j++) {
+			assert_string_not_equal(f->name, out_formats[j]->name);
+			assert_string_not_equal(f->flag, out_formats[j]->flag);
+			assert_string_not_equal(f->ext, out_formats[j]->ext);
+		}
+		assert_ptr_equal(out_format_find(f->name), f);
+		assert_ptr_equal(out_format_find(f->flag), f);
+	}
+	assert_int_equal(n, 4);
+	assert_null(out_format_find("-oS"));
+}
+
+static void test_hidden(void **state)
+{
+	struct scan_host h = make_host();
+
+	(void)state;
+	assert_int_equal(out_hidden_state(&h, false), SCAN_CLOSED);
+	assert_int_equal(out_hidden_state(&h, true), SCAN_CLOSED);
+	assert_false(out_port_shown(&h, 0, SCAN_CLOSED, false));
+	assert_true(out_port_shown(&h, 21, SCAN_CLOSED, false));
+	assert_true(out_port_shown(&h, 29, SCAN_CLOSED, false));
+	assert_false(out_port_shown(&h, 29, SCAN_CLOSED, true));
+	/* 25 ports or fewer in the commonest state: everything is listed. */
+	h.counts[SCAN_CLOSED] = 25;
+	assert_int_equal(out_hidden_state(&h, false), SCAN_PENDING);
+}
+
+static void test_ranges(void **state)
+{
+	uint16_t p[] = {1, 2, 3, 22, 80, 81, 65535};
+	struct portlist pl = {.ports = p, .n = 7};
+	char *s = out_port_ranges(&pl);
+	char buf[128];
+	struct scan_host h = make_host();
+
+	(void)state;
+	assert_string_equal(s, "1-3,22,80-81,65535");
+	free(s);
+	assert_string_equal(out_reason_counts(&h, SCAN_CLOSED, true, buf, sizeof(buf)),
+	                    "37 conn-refused");
+	assert_string_equal(out_reason_counts(&h, SCAN_CLOSED, false, buf, sizeof(buf)),
+	                    "conn-refused");
+	assert_string_equal(out_done_line(&summary, buf, sizeof(buf)),
+	                    "1 IP address (1 host up) scanned in 0.61 seconds");
+}
+
+static void test_normal(void **state)
+{
+	char *out = render(&out_normal, false, true);
+
+	(void)state;
+	assert_non_null(strstr(out, "Starting portscope 0.1.0 at "));
+	assert_non_null(strstr(out, "portscope scan report for 198.18.0.2\n"
+	                            "Host is up (0.000050s latency).\n"
+	                            "Not shown: 37 closed tcp ports (conn-refused)\n"));
+	assert_non_null(strstr(out, "PORT   STATE    SERVICE\n"));
+	assert_non_null(strstr(out, "\n30/tcp filtered "));
+	assert_non_null(strstr(out, "\n22/tcp open     ssh\n"));
+	assert_non_null(
+	    strstr(out, "portscope done: 1 IP address (1 host up) scanned in 0.61 seconds\n"));
+	free(out);
+	/* To a file: '#' comment lines frame it; --open lists only open ports. */
+	out = render(&out_normal, true, false);
+	assert_true(strncmp(out, "# portscope 0.1.0 scan initiated ", 33) == 0);
+	assert_null(strstr(out, "filtered"));
+	assert_non_null(strstr(out, "\n25/tcp open  smtp\n"));
+	assert_non_null(strstr(out, "# portscope done at "));
+	free(out);
+}
+
+static void test_jsonl(void **state)
+{
+	char *out = render(&out_jsonl, false, false), *line, *save = NULL;
+	size_t n = 0, nports = 0;
+	json_t *last = NULL;
+
+	(void)state;
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save), n++) {
+		json_error_t err;
+		json_t *v = json_loads(line, 0, &err);
+		const char *type;
+
+		assert_non_null(v);
+		type = json_string_value(json_object_get(v, "type"));
+		assert_non_null(type);
+		if (strcmp(type, "port") == 0) {
+			nports++;
+			assert_string_equal(json_string_value(json_object_get(v, "host")),
+			                    "198.18.0.2");
+			assert_string_equal(json_string_value(json_object_get(v, "proto")), "tcp");
+			if (json_integer_value(json_object_get(v, "port")) == 22) {
+				json_t *svc = json_object_get(v, "service");
+
+				assert_string_equal(json_string_value(json_object_get(v, "state")),
+				                    "open");
+				assert_string_equal(json_string_value(json_object_get(v, "reason")),
+				                    "syn-ack");
+				assert_string_equal(json_string_value(json_object_get(svc, "name")),
+				                    "ssh");
+				assert_string_equal(
+				    json_string_value(json_object_get(svc, "method")), "table");
+			}
+		} else if (strcmp(type, "host") == 0) {
+			json_t *ns = json_object_get(v, "not_shown");
+
+			assert_int_equal(json_integer_value(json_object_get(ns, "count")), 37);
+		}
+		json_decref(last);
+		last = v;
+	}
+	assert_int_equal(nports, 3);
+	assert_string_equal(json_string_value(json_object_get(last, "type")), "summary");
+	assert_int_equal(json_integer_value(json_object_get(last, "probes_sent")), 42);
+	assert_int_equal(
+	    json_integer_value(json_object_get(json_object_get(last, "ports"), "closed")), 37);
+	json_decref(last);
+	free(out);
+}
+
+static void test_grepable(void **state)
+{
+	char *out = render(&out_grepable, false, false);
+
+	(void)state;
+	assert_non_null(strstr(out, "\nHost: 198.18.0.2 ()\tStatus: Up\n"));
+	assert_non_null(strstr(out, "\nHost: 198.18.0.2 ()\tPorts: 22/open/tcp//ssh///, "
+	                            "25/open/tcp//smtp///, 30/filtered/tcp/////\t"
+	                            "Ignored State: closed (37)\n"));
+	assert_non_null(strstr(out, "# portscope done at "));
+	free(out);
+}
+
+static void test_xml(void **state)
+{
+	char *out = render(&out_xml, false, false);
+	xmlDocPtr doc = xmlReadMemory(out, (int)strlen(out), "scan.xml", NULL, 0);
+	const char *dtdpath = "/usr/share/nmap/nmap.dtd";
+
+	(void)state;
+	assert_non_null(doc);
+	assert_non_null(strstr(out, "<extraports state=\"closed\" count=\"37\">"));
+	assert_non_null(strstr(out, "<port protocol=\"tcp\" portid=\"22\"><state state=\"open\" "
+	                            "reason=\"syn-ack\" reason_ttl=\"0\"/><service name=\"ssh\""));
+	assert_non_null(strstr(out, "<hosts up=\"1\" down=\"0\" total=\"1\"/>"));
+	if (access(dtdpath, R_OK) == 0) {
+		xmlDtdPtr dtd = xmlParseDTD(NULL, (const xmlChar *)dtdpath);
+		xmlValidCtxtPtr vctx = xmlNewValidCtxt();
+
+		assert_non_null(dtd);
+		assert_int_equal(xmlValidateDtd(vctx, doc, dtd), 1);
+		xmlFreeValidCtxt(vctx);
+		xmlFreeDtd(dtd);
+	}
+	xmlFreeDoc(doc);
+	free(out);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_registry), cmocka_unit_test(test_hidden),
+	    cmocka_unit_test(test_ranges),   cmocka_unit_test(test_normal),
+	    cmocka_unit_test(test_jsonl),    cmocka_unit_test(test_grepable),
+	    cmocka_unit_test(test_xml),
+	};
+	int r = cmocka_run_group_tests(tests, NULL, NULL);
+
+	xmlCleanupParser();
+	return r;
+}
