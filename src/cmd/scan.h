@@ -48,6 +48,11 @@ struct scan_opts {
 	const char *out_grep;     /* -oG FILE */
 	const char *out_json;     /* -oJ FILE (JSON Lines) */
 	const char *out_all;      /* -oA BASE: BASE.nmap, BASE.xml, BASE.gnmap, BASE.jsonl */
+
+	/* Service detection. */
+	bool version;               /* -sV */
+	int version_intensity;      /* --version-intensity 0-9 (--version-light 2, --version-all 9); -1: 7 */
+	const char *probes_file;    /* --probes FILE instead of nmap's nmap-service-probes */
 };
 
 /*

@@ -213,3 +213,58 @@ def test_detect_honours_exclude(netns, tmp_path):
     probes.write_text("Probe TCP NULL q||\nmatch ssh m|^SSH-|\n")
     res, _, _ = detect(ns, "tcp:127.0.0.1:9100", extra=["--probes", str(probes)])
     assert res[("tcp", 9100)]["service"]["name"] == "ssh", res
+
+
+@needs_root
+def test_scan_sv_json(lab):
+    """portscope scan -sV: detected services in the port records, SSH on 80 flagged as a mismatch."""
+    r = lab.portscope("scan", "-sV", "-p", "21,80,4443,6379,7000,9999", "--json", "127.0.0.1",
+                      timeout=60)
+    assert r.rc == 0, r
+    ports = {rec["port"]: rec["service"] for rec in r.jsonl() if rec["type"] == "port"}
+    assert set(ports) == {21, 80, 4443, 6379, 7000, 9999}, r
+    ssh = ports[80]
+    assert (ssh["name"], ssh["product"], ssh["method"]) == ("ssh", "OpenSSH", "probed"), ssh
+    assert ssh["port_default"] == "http" and ssh["mismatch"] is True, ssh
+    assert "cpe:/a:openbsd:openssh:9.2p1" in ssh["cpe"], ssh
+    ftp = ports[21]
+    assert (ftp["name"], ftp["product"], ftp["version"]) == ("ftp", "vsftpd", "3.0.3"), ftp
+    assert ftp["port_default"] == "ftp" and ftp["mismatch"] is False, ftp
+    https = ports[4443]
+    assert (https["name"], https["tunnel"], https["product"]) == ("http", "ssl", "nginx"), https
+    assert https["tls"]["subject"] == "CN=lab.example", https
+    assert ports[6379]["version"] == "7.0.15", ports[6379]
+    # a silent port is unknown, never guessed from its number
+    silent = ports[7000]
+    assert (silent["name"], silent["reason"], silent["mismatch"]) == ("unknown", "no-response", False)
+    assert "product" not in silent
+
+
+@needs_root
+def test_scan_sv_normal_grepable_xml(lab, tmp_path):
+    base = tmp_path / "out"
+    r = lab.portscope("scan", "-sV", "-p", "80,4443", "-oA", str(base), "127.0.0.1", timeout=60)
+    assert r.rc == 0, r
+    normal = (tmp_path / "out.nmap").read_text()
+    assert "VERSION" in normal, normal
+    assert "80/tcp   open  ssh      OpenSSH 9.2p1 Debian 2+deb12u3 (protocol 2.0)" in normal, normal
+    assert "4443/tcp open  ssl/http nginx 1.22.1" in normal, normal
+    gnmap = (tmp_path / "out.gnmap").read_text()
+    assert "80/open/tcp//ssh//OpenSSH 9.2p1 Debian 2+deb12u3 (protocol 2.0)/" in gnmap, gnmap
+    assert "4443/open/tcp//ssl|http//nginx 1.22.1/" in gnmap, gnmap
+    xml = (tmp_path / "out.xml").read_text()
+    assert '<service name="ssh" product="OpenSSH" version="9.2p1 Debian 2+deb12u3"' in xml, xml
+    assert 'tunnel="ssl" method="probed" conf="10"><cpe>cpe:/a:igor_sysoev:nginx:1.22.1</cpe>' in xml
+    # without -sV the table has no VERSION column and names come from the port table
+    r = lab.portscope("scan", "-p", "80", "127.0.0.1")
+    assert r.rc == 0 and "VERSION" not in r.out and "80/tcp open  http" in r.out, r
+
+
+@needs_root
+def test_scan_sv_bad_usage(lab):
+    r = lab.portscope("scan", "-sV", "--probes", "/nonexistent/probes", "-p", "80", "127.0.0.1")
+    assert r.rc == 2 and "--probes: cannot read /nonexistent/probes" in r.err, r
+    r = lab.portscope("scan", "-sV", "--version-intensity", "12", "-p", "80", "127.0.0.1")
+    assert r.rc == 2 and "'12' is not an intensity from 0 to 9" in r.err, r
+    r = lab.portscope("scan", "--version-intensity", "3", "-p", "80", "127.0.0.1")
+    assert r.rc == 2 and "add -sV" in r.err, r
