@@ -270,8 +270,8 @@ static int scan_long(struct scan_opts *o, struct scan_words *w, const struct sca
 	case OPT_VERSION_INTENSITY:
 		r = strnum_u64(arg, 0, 9, &v);
 		if (r < 0)
-			return why_fail(why, whylen, "%s: '%s' is not an intensity from 0 to 9", word,
-			                arg);
+			return why_fail(why, whylen, "%s: '%s' is not an intensity from 0 to 9",
+			                word, arg);
 		o->version_intensity = (int)v;
 		return 0;
 	case OPT_VERSION_LIGHT:

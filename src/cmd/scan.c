@@ -201,8 +201,8 @@ static void scan_version_sink(void *ctx, const struct detect_result *r)
  * *out holds one entry per open port, ascending, whose results live in one
  * array at (*out)[0].r; the caller frees both.
  */
-static int scan_detect_host(struct scan_cli *c, const struct scan_host *h,
-                            struct out_version **out, size_t *nout)
+static int scan_detect_host(struct scan_cli *c, const struct scan_host *h, struct out_version **out,
+                            size_t *nout)
 {
 	size_t nopen = (size_t)h->counts[SCAN_OPEN], n = 0;
 	struct detect_endpoint *eps;
@@ -494,7 +494,8 @@ static int scan_detect_setup(const struct scan_opts *o, struct probes_file *pf, 
 		return o->probes_file ? cmd_usage("scan", "--probes: %s", why) : EXIT_OK;
 	}
 	if (*nwarn > 5)
-		fprintf(stderr, "portscope scan: warning: probe file %s: %u malformed lines skipped\n",
+		fprintf(stderr,
+		        "portscope scan: warning: probe file %s: %u malformed lines skipped\n",
 		        path, *nwarn);
 	dc->pf = pf;
 	return EXIT_OK;

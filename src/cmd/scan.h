@@ -50,9 +50,9 @@ struct scan_opts {
 	const char *out_all;      /* -oA BASE: BASE.nmap, BASE.xml, BASE.gnmap, BASE.jsonl */
 
 	/* Service detection. */
-	bool version;               /* -sV */
-	int version_intensity;      /* --version-intensity 0-9 (--version-light 2, --version-all 9); -1: 7 */
-	const char *probes_file;    /* --probes FILE instead of nmap's nmap-service-probes */
+	bool version;            /* -sV */
+	int version_intensity;   /* --version-intensity 0-9, -light 2, -all 9; -1: default 7 */
+	const char *probes_file; /* --probes FILE instead of nmap's nmap-service-probes */
 };
 
 /*

@@ -174,22 +174,24 @@ static void test_scanopts_version(void **state)
 	assert_int_equal(o.version_intensity, -1);
 	assert_null(o.probes_file);
 	scan_opts_free(&o);
-	assert_int_equal(parse(ARGV("-sV", "--version-intensity", "4", "--probes", "/p", "198.18.0.1"),
-	                       &o, why, sizeof(why)),
-	                 0);
+	assert_int_equal(
+	    parse(ARGV("-sV", "--version-intensity", "4", "--probes", "/p", "198.18.0.1"), &o, why,
+	          sizeof(why)),
+	    0);
 	assert_true(o.version);
 	assert_int_equal(o.version_intensity, 4);
 	assert_string_equal(o.probes_file, "/p");
 	scan_opts_free(&o);
-	assert_int_equal(parse(ARGV("-sTV", "--version-light", "198.18.0.1"), &o, why, sizeof(why)), 0);
+	assert_int_equal(parse(ARGV("-sTV", "--version-light", "198.18.0.1"), &o, why, sizeof(why)),
+	                 0);
 	assert_true(o.version && o.tcp_connect);
 	assert_int_equal(o.version_intensity, 2);
 	scan_opts_free(&o);
 	assert_int_equal(parse(ARGV("-sV", "-version-all", "198.18.0.1"), &o, why, sizeof(why)), 0);
 	assert_int_equal(o.version_intensity, 9);
 	scan_opts_free(&o);
-	assert_int_equal(parse(ARGV("-sV", "--version-intensity=0", "198.18.0.1"), &o, why, sizeof(why)),
-	                 0);
+	assert_int_equal(
+	    parse(ARGV("-sV", "--version-intensity=0", "198.18.0.1"), &o, why, sizeof(why)), 0);
 	assert_int_equal(o.version_intensity, 0);
 	scan_opts_free(&o);
 }

@@ -44,7 +44,8 @@ static int grep_host(struct out_stream *s, const struct scan_host *h)
 		const struct detect_result *v = out_version_find(in, h->ports[i]);
 		char name[128], version[512];
 
-		/* nmap's field: port/state/proto/owner/service/rpc/version/ ('/' in text becomes '|') */
+		/* nmap's field: port/state/proto/owner/service/rpc/version/ ('/' in text becomes
+		 * '|') */
 		if (v) {
 			out_version_text(v, version, sizeof(version));
 			for (char *c = version; *c; c++)

@@ -99,13 +99,13 @@ static json_t *jsonl_detected(const struct detect_result *r, const char *port_de
 }
 
 static json_t *jsonl_port(const struct out_info *in, const struct scan_host *h, const char *addr,
-			  size_t i)
+                          size_t i)
 {
 	const char *name = out_service_name(in->kb, h->ports[i], h->proto);
 	const struct detect_result *r = out_version_find(in, h->ports[i]);
-	json_t *service =
-	    r ? jsonl_detected(r, name)
-	      : json_pack("{s:s?, s:s, s:s?}", "name", name, "method", "table", "port_default", name);
+	json_t *service = r ? jsonl_detected(r, name)
+	                    : json_pack("{s:s?, s:s, s:s?}", "name", name, "method", "table",
+	                                "port_default", name);
 
 	if (!service)
 		return NULL;

@@ -129,8 +129,8 @@ static int xml_detected(xmlTextWriterPtr w, const struct detect_result *r)
 	const struct {
 		const char *attr, *value;
 	} attrs[] = {
-	    {"product", d->product},       {"version", d->version},   {"extrainfo", d->extrainfo},
-	    {"hostname", d->hostname},     {"ostype", d->ostype},     {"devicetype", d->devicetype},
+	    {"product", d->product},     {"version", d->version}, {"extrainfo", d->extrainfo},
+	    {"hostname", d->hostname},   {"ostype", d->ostype},   {"devicetype", d->devicetype},
 	    {"tunnel", r->tunnel ?: ""},
 	};
 	char cpe[sizeof(d->cpe)], *tok, *save = NULL;

@@ -32,11 +32,11 @@ struct out_info {
 	const char *scan_type; /* nmap XML scaninfo type: "connect" */
 	int proto;             /* IPPROTO_TCP */
 	const struct portlist *ports;
-	bool open_only;   /* --open */
-	bool reason;      /* --reason */
-	bool color;       /* colour escapes (normal output on a terminal) */
-	bool interactive; /* normal output to stdout: no '#' comment lines */
-	double start;     /* wall clock, seconds since the epoch */
+	bool open_only;      /* --open */
+	bool reason;         /* --reason */
+	bool color;          /* colour escapes (normal output on a terminal) */
+	bool interactive;    /* normal output to stdout: no '#' comment lines */
+	double start;        /* wall clock, seconds since the epoch */
 	const struct kb *kb; /* service names; NULL: none */
 	/* -sV: the detection results of the host being written, ascending by port. */
 	bool version_scan;                  /* -sV was asked: VERSION columns and fields */
