@@ -7,10 +7,12 @@
 #define PORTSCOPE_COMMANDS(X) \
 	X(info, cmd_info_main, "what a port number means: range, services, risk") \
 	X(ls, cmd_ls_main, "local sockets and their processes (like ss -tulnp)") \
+	X(policy, cmd_policy_main, "the docs' firewall language: check, eval, compile to nftables, apply, listening") \
 	X(scan, cmd_scan_main, "scan targets: which ports are open, closed, filtered (like nmap)") \
 	X(version, cmd_version_main, "print the version")
 
 int cmd_info_main(int argc, char **argv);
 int cmd_ls_main(int argc, char **argv);
+int cmd_policy_main(int argc, char **argv);
 int cmd_scan_main(int argc, char **argv);
 int cmd_version_main(int argc, char **argv);

@@ -448,7 +448,8 @@ static int scan_exclude_list(struct targetset *ts, const char *list, char *why, 
 static int scan_build_targets(struct scan_opts *o, const struct scan_words *w, char *why,
                               size_t whylen)
 {
-	unsigned flags = (o->ipv6 ? TARGETSET_IPV6 : 0) | (o->no_dns ? TARGETSET_NO_DNS : 0);
+	/* As nmap: -n turns off reverse look-ups (never done here); names still resolve. */
+	unsigned flags = o->ipv6 ? TARGETSET_IPV6 : 0;
 	char msg[512];
 	int r = 0;
 

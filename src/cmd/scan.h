@@ -25,7 +25,7 @@ struct scan_opts {
 	bool list_only;   /* -sL: list the targets, send nothing */
 
 	bool ipv6;            /* -6 */
-	bool no_dns;          /* -n: host names are an error */
+	bool no_dns;          /* -n: no reverse DNS (as nmap; names still resolve) */
 	bool randomize_hosts; /* --randomize-hosts (implied by --seed) */
 	bool seed_given;      /* --seed was given */
 	uint64_t seed;        /* --seed N: the permutation of target x port */

@@ -75,17 +75,36 @@ static void test_timeout_shrinks_once_per_rtt(void **state)
 	for (int i = 0; i < 40; i++)
 		cc_on_reply(&cc, 1000, 2000, 0);
 	assert_true(cc.cwnd == 50);
+	/* A resend answered at 2500 proves loss: halve (cut time 2500). */
+	cc_on_reply(&cc, 1500, 2500, 1);
+	assert_true(cc.cwnd == 25);
+	assert_true(cc.ssthresh == 25);
 	cc_on_timeout(&cc, 3000, 200000);
-	assert_true(cc.cwnd == 37.5);
-	assert_true(cc.ssthresh == 50); /* a timeout may be a filtered port: ssthresh stays */
+	assert_true(cc.cwnd == 18.75);
+	assert_true(cc.ssthresh == 25); /* a timeout may be a filtered port: ssthresh stays */
 	/* Probes sent before the cut do not cut again. */
 	cc_on_timeout(&cc, 4000, 210000);
 	cc_on_timeout(&cc, 199999, 220000);
-	assert_true(cc.cwnd == 37.5);
+	assert_true(cc.cwnd == 18.75);
 	/* One sent after it does. */
 	cc_on_timeout(&cc, 200001, 400000);
-	assert_true(cc.cwnd == 37.5 * 0.75);
+	assert_true(cc.cwnd == 18.75 * 0.75);
 	assert_int_equal(cc.timeouts, 4);
+}
+
+static void test_timeout_without_proven_loss_grows(void **state)
+{
+	struct cc_state cc;
+
+	(void)state;
+	cc_init(&cc, &base, 0);
+	/* A filtered host: nothing ever answers, no resend ever answered. */
+	for (int i = 0; i < 40; i++)
+		cc_on_timeout(&cc, 1000 + (uint64_t)i, 300000 + (uint64_t)i);
+	assert_true(cc.cwnd == 50);
+	assert_int_equal(cc.timeouts, 40);
+	cc_on_timeout(&cc, 2000, 400000);
+	assert_true(cc.cwnd > 50 && cc.cwnd < 50.1); /* congestion avoidance above ssthresh */
 }
 
 static void test_never_below_min(void **state)
@@ -96,6 +115,7 @@ static void test_never_below_min(void **state)
 	(void)state;
 	p.cwnd_min = 4;
 	cc_init(&cc, &p, 0);
+	cc_on_reply(&cc, 100, 200, 1); /* loss proven: timeouts cut from now on */
 	for (uint64_t t = 1; t < 100; t++)
 		cc_on_timeout(&cc, t * 1000000, t * 1000000 + 1);
 	assert_true(cc.cwnd == 4);
@@ -321,6 +341,7 @@ int main(void)
 	    cmocka_unit_test(test_slow_start_then_avoidance),
 	    cmocka_unit_test(test_window_capped),
 	    cmocka_unit_test(test_timeout_shrinks_once_per_rtt),
+	    cmocka_unit_test(test_timeout_without_proven_loss_grows),
 	    cmocka_unit_test(test_never_below_min),
 	    cmocka_unit_test(test_drop_halves_window_and_threshold),
 	    cmocka_unit_test(test_rto_from_rtt),

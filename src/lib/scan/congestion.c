@@ -61,6 +61,17 @@ static void cc_cut(struct cc_state *cc, uint64_t sent_us, uint64_t now_us, doubl
 	cc->last_cut_us = now_us ? now_us : 1;
 }
 
+/* One more probe in flight: slow start below ssthresh, then 1/cwnd per answer. */
+static void cc_grow(struct cc_state *cc)
+{
+	if (cc->cwnd < cc->ssthresh)
+		cc->cwnd += 1;
+	else
+		cc->cwnd += 1 / cc->cwnd;
+	if (cc->cwnd > cc->limit)
+		cc->cwnd = cc->limit;
+}
+
 void cc_on_reply(struct cc_state *cc, uint64_t sent_us, uint64_t now_us, unsigned tryno)
 {
 	cc->replies++;
@@ -76,17 +87,22 @@ void cc_on_reply(struct cc_state *cc, uint64_t sent_us, uint64_t now_us, unsigne
 	/* A descriptor limit hit earlier is probed again, slowly. */
 	if (cc->limit < cc->p.cwnd_max)
 		cc->limit = fmin(cc->p.cwnd_max, cc->limit + 1 / cc->limit);
-	if (cc->cwnd < cc->ssthresh)
-		cc->cwnd += 1;
-	else
-		cc->cwnd += 1 / cc->cwnd;
-	if (cc->cwnd > cc->limit)
-		cc->cwnd = cc->limit;
+	cc_grow(cc);
 }
 
 void cc_on_timeout(struct cc_state *cc, uint64_t sent_us, uint64_t now_us)
 {
 	cc->timeouts++;
+	/*
+	 * Until a resend has been answered, nothing says the network loses
+	 * probes: silence is a firewall dropping them (a filtered port), and
+	 * the window may grow as on a reply. Cutting here would crawl through a
+	 * filtered host at cwnd_min probes per timeout.
+	 */
+	if (cc->drops == 0) {
+		cc_grow(cc);
+		return;
+	}
 	cc_cut(cc, sent_us, now_us, 0.75, false);
 }
 

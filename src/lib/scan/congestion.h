@@ -6,9 +6,11 @@
  *            per reply while below ssthresh (slow start, doubling per round
  *            trip), then by 1/cwnd per reply (congestion avoidance). A reply
  *            that needed a retry (a drop: loss for sure) halves cwnd and
- *            ssthresh; a timeout (a drop, or just a filtered port) takes a
- *            quarter of cwnd. Either cuts at most once per round trip (only
- *            probes sent after the last cut can cut again), never below cwnd_min.
+ *            ssthresh; once such a loss is proven, a timeout (a drop, or just
+ *            a filtered port) takes a quarter of cwnd; before it, a timeout is
+ *            a firewall's silence and grows cwnd like a reply. A cut happens at
+ *            most once per round trip (only probes sent after the last cut can
+ *            cut again), never below cwnd_min.
  *   timeout  rto = srtt + 4*rttvar (RFC 6298 smoothing), clamped to
  *            [min_rtt_us, max_rtt_us]; initial_rtt_us until the first sample.
  *   retries  a silent probe is resent up to min(max_retries, max(1, highest
@@ -19,9 +21,9 @@
  *            probes (T0-T2).
  *   fds      cc_on_emfile() caps the window at what is in flight.
  *
- * Example: cwnd_init 10, ssthresh 50: 40 first-try replies give cwnd 50; one
- * timeout then gives cwnd 37.5 (ssthresh stays 50); a drop gives cwnd 25,
- * ssthresh 25.
+ * Example: cwnd_init 10, ssthresh 50: 40 first-try replies give cwnd 50; a
+ * drop gives cwnd 25, ssthresh 25; a timeout one round trip later gives cwnd
+ * 18.75 (ssthresh stays 25). Without the drop the timeout gives cwnd 50.02.
  */
 #pragma once
 

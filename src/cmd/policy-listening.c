@@ -1,0 +1,304 @@
+/*
+ * portscope policy listening: this machine's listening sockets (TCP listen,
+ * unconnected UDP) and the policy rule that decides each one for a source no
+ * FROM list names, like ufw's "show listening". A listener the policy lets
+ * everyone reach is flagged as exposed; a loopback listener is out of the
+ * policy's reach (the compiled chain accepts the loopback interface).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "cmd/common.h"
+#include "cmd/policy.h"
+#include "output/json.h"
+#include "output/table.h"
+#include "sockets/sockdiag.h"
+#include "sockets/sockexpose.h"
+#include "sockets/sockproc.h"
+
+#define MAX_ALSO 8 /* ALLOW ... FROM rules named per listener */
+
+struct listeners {
+	struct sockdiag_sock *v;
+	size_t n, cap;
+};
+
+static int listeners_add(const struct sockdiag_sock *s, void *data)
+{
+	struct listeners *l = data;
+
+	/* UDP: only unconnected sockets wait for anyone; connected ones are clients. */
+	if (s->proto == IPPROTO_UDP && s->state != TCP_CLOSE)
+		return 0;
+	if (l->n == l->cap) {
+		size_t ncap = l->cap ? l->cap * 2 : 64;
+		struct sockdiag_sock *v = realloc(l->v, ncap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = ncap;
+	}
+	l->v[l->n++] = *s;
+	return 0;
+}
+
+static int dump(struct listeners *l)
+{
+	struct sockdiag *d = NULL;
+	int rc = sockdiag_open(&d);
+
+	for (int p = 0; p < 2 && rc == 0; p++)
+		for (int f = 0; f < 2 && rc == 0; f++) {
+			struct sockdiag_req req = {
+			    .family = f == 0 ? AF_INET : AF_INET6,
+			    .proto = p == 0 ? IPPROTO_TCP : IPPROTO_UDP,
+			    .states = p == 0 ? 1u << TCP_LISTEN : 1u << TCP_CLOSE,
+			};
+			rc = sockdiag_dump(d, &req, listeners_add, l);
+			if (rc == -ENOENT || rc == -EAFNOSUPPORT)
+				rc = 0; /* no IPv6 or no UDP diag: nothing to show */
+		}
+	sockdiag_close(d);
+	return rc;
+}
+
+/* By protocol, port, family, address. */
+static int cmp_sock(const void *pa, const void *pb)
+{
+	const struct sockdiag_sock *a = pa, *b = pb;
+
+	if (a->proto != b->proto)
+		return a->proto < b->proto ? -1 : 1;
+	if (a->local_port != b->local_port)
+		return a->local_port < b->local_port ? -1 : 1;
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	return memcmp(a->local, b->local, sizeof(a->local));
+}
+
+/* What the policy says about one listener. */
+struct verdict {
+	enum sockexpose exposure;
+	bool dual;                      /* [::] accepting IPv4 too */
+	bool loopback;                  /* out of the policy's reach */
+	const struct policy_rule *rule; /* deciding for everyone else; NULL: chain policy */
+	enum policy_action action;
+	size_t also[MAX_ALSO]; /* ALLOW ... FROM rules before it */
+	size_t nalso;
+	bool exposed;
+};
+
+static void judge(const struct policy *p, const struct sockdiag_sock *s, struct verdict *v)
+{
+	unsigned proto = s->proto == IPPROTO_TCP ? POLICY_P_TCP : POLICY_P_UDP;
+	unsigned fams = 1u << s->family;
+	ssize_t idx;
+
+	*v = (struct verdict){0};
+	v->exposure = sockexpose_classify(s->family, s->local, s->v6only, &v->dual);
+	v->loopback = v->exposure == SOCKEXPOSE_LOOPBACK;
+	if (v->dual)
+		fams |= 1u << AF_INET;
+	idx = policy_eval(p, &(struct policy_packet){.proto = proto, .port = s->local_port});
+	v->rule = idx >= 0 ? &p->rules[idx] : NULL;
+	v->action = v->rule ? v->rule->action : POLICY_DENY;
+	v->nalso = policy_allowed_before(p, proto, s->local_port, idx, fams, v->also, MAX_ALSO);
+	if (v->nalso > MAX_ALSO)
+		v->nalso = MAX_ALSO;
+	v->exposed = !v->loopback && v->action == POLICY_ALLOW;
+}
+
+static const char *addr_str(const struct sockdiag_sock *s, char *buf, size_t len)
+{
+	if (!inet_ntop(s->family, s->local, buf, (socklen_t)len))
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+static const char *proto_str(const struct sockdiag_sock *s)
+{
+	return s->proto == IPPROTO_TCP ? "tcp" : "udp";
+}
+
+static json_t *rule_json(const struct policy_rule *r)
+{
+	json_t *o;
+
+	if (!r)
+		return json_null();
+	o = json_object();
+	if (!o)
+		return NULL;
+	json_set(o, "line", json_integer(r->line));
+	json_set_str(o, "text", r->text);
+	json_set_str(o, "label", r->label);
+	return o;
+}
+
+static int emit_json(const struct policy *p, const struct sockdiag_sock *s, const struct verdict *v,
+                     struct sockproc *procs)
+{
+	json_t *o = json_object(), *also = json_array();
+	char ab[INET6_ADDRSTRLEN];
+	unsigned idx[1];
+	size_t n = procs ? sockproc_lookup(procs, s->inode, idx, 1) : 0;
+	int rc = 0;
+
+	if (!o || !also) {
+		json_decref(o);
+		json_decref(also);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < v->nalso; i++)
+		rc |= json_array_append_new(also, rule_json(&p->rules[v->also[i]]));
+	rc |= json_set_str(o, "type", "listener");
+	rc |= json_set_str(o, "proto", proto_str(s));
+	rc |= json_set_str(o, "address", addr_str(s, ab, sizeof(ab)));
+	rc |= json_set(o, "port", json_integer(s->local_port));
+	rc |= json_set_str(o, "exposure", sockexpose_name(v->exposure));
+	rc |= json_set(o, "dual_stack", json_boolean(v->dual));
+	rc |= json_set(o, "pid", n ? json_integer(sockproc_pid(procs, idx[0])) : json_null());
+	rc |= json_set_str(o, "process", n ? sockproc_name(procs, idx[0]) : NULL);
+	rc |= json_set_str(o, "verdict", v->loopback ? "loopback" : policy_action_name(v->action));
+	rc |= json_set(o, "rule", v->loopback ? json_null() : rule_json(v->rule));
+	rc |= json_set(o, "allowed_from", also);
+	rc |= json_set(o, "exposed", json_boolean(v->exposed));
+	if (rc == 0)
+		rc = json_write_line(stdout, o);
+	json_decref(o);
+	return rc ? -ENOMEM : 0;
+}
+
+static int add_row(struct table *t, const struct policy *p, const struct sockdiag_sock *s,
+                   const struct verdict *v, struct sockproc *procs)
+{
+	char ab[INET6_ADDRSTRLEN], also[160];
+	unsigned idx[1];
+	size_t n = procs ? sockproc_lookup(procs, s->inode, idx, 1) : 0, off = 0;
+	int rc = 0;
+
+	also[0] = '\0';
+	for (size_t i = 0; i < v->nalso && off < sizeof(also); i++) {
+		const struct policy_rule *r = &p->rules[v->also[i]];
+		off += (size_t)snprintf(also + off, sizeof(also) - off, "%sline %u%s%s%s",
+		                        i ? ", " : "", r->line, r->label ? " (" : "",
+		                        r->label ? r->label : "", r->label ? ")" : "");
+	}
+	rc |= table_cell(t, proto_str(s));
+	if (s->family == AF_INET6)
+		rc |= table_cellf(t, "[%s]:%u", addr_str(s, ab, sizeof(ab)), s->local_port);
+	else
+		rc |= table_cellf(t, "%s:%u", addr_str(s, ab, sizeof(ab)), s->local_port);
+	if (n)
+		rc |= table_cellf(t, "%s(%d)", sockproc_name(procs, idx[0]),
+		                  (int)sockproc_pid(procs, idx[0]));
+	else
+		rc |= table_cell(t, NULL);
+	rc |= table_cell(t, v->dual ? "all-interfaces (v4+v6)" : sockexpose_name(v->exposure));
+	if (v->loopback) {
+		rc |= table_cell_color(t, "loopback", TABLE_DIM);
+		rc |= table_cell(t, "out of reach (iif lo accept)");
+	} else {
+		rc |= table_cell_color(t, policy_action_name(v->action),
+		                       v->action == POLICY_ALLOW ? TABLE_RED : TABLE_GREEN);
+		if (v->rule)
+			rc |= table_cellf(t, "line %u: %s", v->rule->line, v->rule->text);
+		else
+			rc |= table_cell(t, "none: the chain's policy drops");
+	}
+	rc |= table_cell(t, also[0] ? also : NULL);
+	rc |= v->exposed ? table_cell_color(t, "EXPOSED", TABLE_RED) : table_cell(t, "");
+	return rc ? -ENOMEM : 0;
+}
+
+int policy_cmd_listening(const struct policy_opts *o)
+{
+	struct listeners l = {0};
+	struct sockproc *procs = NULL;
+	struct policy p = {0};
+	struct table *t = NULL;
+	size_t exposed = 0;
+	int st, rc;
+
+	st = policy_cmd_load(o, &p);
+	if (st != EXIT_OK)
+		goto out;
+	if (!o->no_process) {
+		procs = sockproc_new();
+		if (!procs || sockproc_scan_start(procs, "/proc") < 0) {
+			cmd_error(CMD, "cannot start the process scan");
+			sockproc_free(procs);
+			procs = NULL;
+			st = EXIT_RUNTIME;
+			goto out;
+		}
+	}
+	rc = dump(&l);
+	if (procs) {
+		int rc2 = sockproc_scan_wait(procs);
+		if (rc2 < 0 && rc == 0) {
+			cmd_error(CMD, "cannot read /proc: %s", strerror(-rc2));
+			st = EXIT_RUNTIME;
+			goto out;
+		}
+	}
+	if (rc < 0) {
+		cmd_error(CMD, "sock_diag dump failed: %s%s", strerror(-rc),
+		          rc == -EPERM ? " (run as root)" : "");
+		st = EXIT_RUNTIME;
+		goto out;
+	}
+	if (l.n)
+		qsort(l.v, l.n, sizeof(*l.v), cmp_sock);
+	if (!o->json) {
+		static const char *const cols[] = {"PROTO",   "LOCAL", "PROCESS",   "EXPOSURE",
+		                                   "VERDICT", "RULE",  "ALSO FROM", ""};
+		t = table_new();
+		for (size_t i = 0; t && i < sizeof(cols) / sizeof(cols[0]); i++)
+			table_add_column(t, cols[i], TABLE_LEFT);
+		if (!t) {
+			st = EXIT_RUNTIME;
+			goto out;
+		}
+	}
+	rc = 0;
+	for (size_t i = 0; i < l.n && rc == 0; i++) {
+		struct verdict v;
+
+		judge(&p, &l.v[i], &v);
+		exposed += v.exposed;
+		rc = o->json ? emit_json(&p, &l.v[i], &v, procs)
+		             : add_row(t, &p, &l.v[i], &v, procs);
+	}
+	if (rc == 0 && o->json) {
+		json_t *sum = json_object();
+		rc = !sum || json_set_str(sum, "type", "summary") ||
+		     json_set(sum, "listeners", json_integer((json_int_t)l.n)) ||
+		     json_set(sum, "exposed", json_integer((json_int_t)exposed)) ||
+		     json_write_line(stdout, sum);
+		json_decref(sum);
+	} else if (rc == 0) {
+		if (table_rows(t))
+			rc = table_render(t, stdout, cmd_use_color(stdout, o->no_color));
+		printf("%zu listeners, %zu exposed to everyone by %s\n", l.n, exposed, o->file);
+	}
+	if (rc != 0 || fflush(stdout) != 0) {
+		cmd_error(CMD, "cannot write the output");
+		st = EXIT_RUNTIME;
+		goto out;
+	}
+	st = o->strict && exposed ? EXIT_FINDINGS : EXIT_OK;
+out:
+	table_free(t);
+	sockproc_free(procs);
+	free(l.v);
+	policy_free(&p);
+	return st;
+}

@@ -1,0 +1,333 @@
+/*
+ * portscope policy verify: scans TARGET (TCP connect) and compares what
+ * answers with what the policy allows for the scanning address (the table of
+ * results is in policy/verify.h). A connect scan sees TCP only: UDP rules are
+ * not verified.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd/common.h"
+#include "cmd/policy.h"
+#include "net/portspec.h"
+#include "net/targetspec.h"
+#include "output/json.h"
+#include "output/table.h"
+#include "scan/engine.h"
+#include "policy/verify.h"
+#include "scan/timing.h"
+
+#define DEFAULT_TIMING 4 /* aggressive: a verify is a check, not a survey */
+
+struct verify_ctx {
+	const struct policy_opts *o;
+	const struct policy *p;
+	bool color;
+	uint64_t counts[POLICY_VERIFY_RESULT_MAX];
+	uint64_t hidden; /* filtered ports the policy denies, not listed (human output) */
+	int error;       /* first output or look-up failure */
+};
+
+/* The source address the kernel would use towards a (no packet is sent). */
+static int source_for(const struct target_addr *a, struct policy_addr *src)
+{
+	struct sockaddr_storage ss = {0}, local = {0};
+	socklen_t len, llen = sizeof(local);
+	int fd, rc = 0, saved;
+
+	if (a->family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+		sin->sin_family = AF_INET;
+		sin->sin_addr = a->v4;
+		sin->sin_port = htons(9);
+		len = sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_addr = a->v6;
+		sin6->sin6_port = htons(9);
+		len = sizeof(*sin6);
+	}
+	fd = socket(a->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&ss, len) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&local, &llen) < 0)
+		rc = -errno;
+	saved = errno;
+	close(fd);
+	errno = saved;
+	if (rc < 0)
+		return rc;
+	*src = (struct policy_addr){.family = (uint8_t)a->family};
+	if (a->family == AF_INET) {
+		memcpy(src->bytes, &((struct sockaddr_in *)&local)->sin_addr, 4);
+		src->prefix = 32;
+	} else {
+		memcpy(src->bytes, &((struct sockaddr_in6 *)&local)->sin6_addr, 16);
+		src->prefix = 128;
+	}
+	return 0;
+}
+
+static bool same_addr(const struct policy_addr *src, const struct target_addr *a)
+{
+	return src->family == a->family &&
+	       memcmp(src->bytes,
+	              a->family == AF_INET ? (const void *)&a->v4 : (const void *)&a->v6,
+	              a->family == AF_INET ? 4 : 16) == 0;
+}
+
+static const char *result_color(enum policy_verify_result r)
+{
+	switch (r) {
+	case POLICY_VERIFY_VIOLATION:
+		return TABLE_RED;
+	case POLICY_VERIFY_BLOCKED:
+	case POLICY_VERIFY_ANSWERED:
+		return TABLE_YELLOW;
+	case POLICY_VERIFY_OK:
+		return TABLE_GREEN;
+	default:
+		return NULL;
+	}
+}
+
+static int emit_json(struct verify_ctx *c, const char *host, const char *from, uint16_t port,
+                     enum scan_state state, const struct policy_rule *r, enum policy_action action,
+                     enum policy_verify_result res)
+{
+	json_t *o = json_object(), *jr = json_null();
+	int rc = 0;
+
+	if (!o)
+		return -ENOMEM;
+	if (r) {
+		jr = json_object();
+		rc |= json_set(jr, "line", json_integer(r->line));
+		rc |= json_set_str(jr, "text", r->text);
+		rc |= json_set_str(jr, "label", r->label);
+	}
+	rc |= json_set_str(o, "type", "verify");
+	rc |= json_set_str(o, "host", host);
+	rc |= json_set_str(o, "from", from);
+	rc |= json_set_str(o, "proto", "tcp");
+	rc |= json_set(o, "port", json_integer(port));
+	rc |= json_set_str(o, "state", scan_state_name(state));
+	rc |= json_set_str(o, "verdict", policy_action_name(action));
+	rc |= json_set(o, "rule", jr);
+	rc |= json_set_str(o, "result", policy_verify_result_name(res));
+	if (rc == 0)
+		rc = json_write_line(stdout, o);
+	json_decref(o);
+	return rc ? -EIO : 0;
+}
+
+static void verify_host(void *ctx, const struct scan_host *h)
+{
+	struct verify_ctx *c = ctx;
+	char host[INET6_ADDRSTRLEN], from[64];
+	struct policy_addr src;
+	struct table *t = NULL;
+	bool local;
+	int rc;
+
+	if (c->error)
+		return;
+	target_addr_str(&h->addr, host, sizeof(host));
+	if (c->o->from) {
+		rc = policy_addr_parse(c->o->from, strlen(c->o->from), &src);
+		if (rc < 0 || src.family != h->addr.family) {
+			cmd_error(CMD,
+			          "--from-address '%s' is not an %s address (the family of %s)",
+			          c->o->from, h->addr.family == AF_INET ? "IPv4" : "IPv6", host);
+			c->error = -EINVAL;
+			return;
+		}
+	} else if ((rc = source_for(&h->addr, &src)) < 0) {
+		cmd_error(CMD, "no source address towards %s: %s", host, strerror(-rc));
+		c->error = rc;
+		return;
+	}
+	local = same_addr(&src, &h->addr) ||
+	        (h->addr.family == AF_INET ? (ntohl(h->addr.v4.s_addr) >> 24) == 127
+	                                   : IN6_IS_ADDR_LOOPBACK(&h->addr.v6));
+	policy_addr_format(&src, from, sizeof(from));
+	if (!c->o->json) {
+		static const char *const cols[] = {"PORT", "STATE", "POLICY", "RULE", "RESULT"};
+		t = table_new();
+		for (size_t i = 0; t && i < sizeof(cols) / sizeof(cols[0]); i++)
+			table_add_column(t, cols[i], TABLE_LEFT);
+		if (!t) {
+			c->error = -ENOMEM;
+			return;
+		}
+	}
+	for (size_t i = 0; i < h->nports && !c->error; i++) {
+		enum scan_state state = scan_res_state(h->res[i]);
+		ssize_t idx = policy_eval(c->p, &(struct policy_packet){.proto = POLICY_P_TCP,
+		                                                        .port = h->ports[i],
+		                                                        .from = &src});
+		const struct policy_rule *r = idx >= 0 ? &c->p->rules[idx] : NULL;
+		enum policy_action action = r ? r->action : POLICY_DENY;
+		enum policy_verify_result res = policy_verify_judge(action, state, local);
+
+		c->counts[res]++;
+		if (c->o->json) {
+			rc = emit_json(c, host, from, h->ports[i], state, r, action, res);
+			if (rc < 0)
+				c->error = rc;
+			continue;
+		}
+		if (res == POLICY_VERIFY_OK && state != SCAN_OPEN && state != SCAN_CLOSED &&
+		    !c->o->all) {
+			c->hidden++;
+			continue;
+		}
+		rc = table_cellf(t, "%u/tcp", h->ports[i]);
+		rc |= table_cell(t, scan_state_name(state));
+		rc |= table_cell(t, policy_action_name(action));
+		if (r)
+			rc |= table_cellf(t, "line %u: %s", r->line, r->text);
+		else
+			rc |= table_cell(t, "none: the chain's policy drops");
+		rc |= table_cell_color(t, policy_verify_result_name(res), result_color(res));
+		if (rc)
+			c->error = -ENOMEM;
+	}
+	if (t && !c->error) {
+		printf("%s from %s%s%s:\n", host, from, local ? " (over the loopback, " : "",
+		       local ? "which the compiled chain accepts)" : "");
+		if (table_rows(t) && table_render(t, stdout, c->color) < 0)
+			c->error = -EIO;
+		if (c->hidden)
+			printf("%" PRIu64 " more ports filtered, as the policy says\n", c->hidden);
+		c->hidden = 0;
+	}
+	table_free(t);
+}
+
+/* The ports to scan: -p, else every TCP port the policy names and 1-1024. */
+static int verify_ports(const struct policy_opts *o, const struct policy *p, struct portspec *ps)
+{
+	char why[256];
+
+	if (o->ports) {
+		if (portspec_parse(o->ports, ps, why, sizeof(why)) < 0)
+			return cmd_usage(CMD, "-p: %s", why);
+		if (ps->tcp.n == 0)
+			return cmd_usage(CMD, "-p '%s' names no TCP port", o->ports);
+		return EXIT_OK;
+	}
+	*ps = (struct portspec){0};
+	if (portlist_add_range(&ps->tcp, 1, 1024) < 0)
+		return EXIT_RUNTIME;
+	for (size_t i = 0; i < p->nrules; i++) {
+		const struct policy_rule *r = &p->rules[i];
+		if (!(r->protos & POLICY_P_TCP))
+			continue;
+		for (size_t k = 0; k < r->nports; k++)
+			if (portlist_add_range(&ps->tcp, r->ports[k].lo, r->ports[k].hi) < 0)
+				return EXIT_RUNTIME;
+	}
+	return EXIT_OK;
+}
+
+int policy_cmd_verify(const struct policy_opts *o)
+{
+	struct verify_ctx c = {.o = o, .color = cmd_use_color(stdout, o->no_color)};
+	struct portspec ps = {0};
+	struct targetset *ts = NULL;
+	struct scan_config cfg;
+	struct policy p = {0};
+	char why[512] = "";
+	int st, rc;
+
+	if (o->from) {
+		struct policy_addr a;
+		rc = policy_addr_parse(o->from, strlen(o->from), &a);
+		if (rc < 0 || a.prefix != (a.family == AF_INET ? 32 : 128))
+			return cmd_usage(
+			    CMD, "--from-address '%s': expected one IPv4 or IPv6 address", o->from);
+	}
+	st = policy_cmd_load(o, &p);
+	if (st != EXIT_OK)
+		goto out;
+	c.p = &p;
+	st = verify_ports(o, &p, &ps);
+	if (st != EXIT_OK)
+		goto out;
+	ts = targetset_new(strchr(o->target, ':') ? TARGETSET_IPV6 : 0);
+	if (!ts) {
+		st = EXIT_RUNTIME;
+		goto out;
+	}
+	rc = targetset_add(ts, o->target, why, sizeof(why));
+	if (rc < 0) {
+		st = cmd_usage(CMD, "TARGET: %s", why);
+		goto out;
+	}
+	if (targetset_seal(ts) < 0) {
+		st = EXIT_RUNTIME;
+		goto out;
+	}
+	cfg = (struct scan_config){.targets = ts, .ports = &ps.tcp, .tech = &scan_tech_connect};
+	if (getrandom(&cfg.seed, sizeof(cfg.seed), 0) != sizeof(cfg.seed))
+		cfg.seed = (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32;
+	if (scan_timing_template((unsigned)(o->timing >= 0 ? o->timing : DEFAULT_TIMING),
+	                         scan_fd_budget(), &cfg.cc, &cfg.host_timeout_us) < 0) {
+		st = cmd_usage(CMD, "-T%d: no such timing template (0-5)", o->timing);
+		goto out;
+	}
+	rc = scan_run(&cfg, &(struct scan_sink){.ctx = &c, .on_host_done = verify_host}, why,
+	              sizeof(why));
+	if (rc < 0) {
+		cmd_error(CMD, "scan failed: %s", why[0] ? why : strerror(-rc));
+		st = EXIT_RUNTIME;
+		goto out;
+	}
+	if (c.error) {
+		if (c.error != -EINVAL)
+			cmd_error(CMD, "%s", strerror(-c.error));
+		st = c.error == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
+		goto out;
+	}
+	if (o->json) {
+		json_t *sum = json_object(), *counts = json_object();
+		rc = !sum || !counts;
+		for (int i = 0; !rc && i < POLICY_VERIFY_RESULT_MAX; i++)
+			rc = json_set(counts, policy_verify_result_name(i),
+			              json_integer((json_int_t)c.counts[i]));
+		rc = rc || json_set_str(sum, "type", "summary") ||
+		     json_set(sum, "results", counts) || json_write_line(stdout, sum);
+		json_decref(sum);
+	} else {
+		printf("%" PRIu64 " violations, %" PRIu64 " denied but open over the loopback, "
+		       "%" PRIu64 " allowed but closed, %" PRIu64 " allowed but filtered, %" PRIu64
+		       " denied but answered\n",
+		       c.counts[POLICY_VERIFY_VIOLATION], c.counts[POLICY_VERIFY_DENIED_LOCAL],
+		       c.counts[POLICY_VERIFY_CLOSED], c.counts[POLICY_VERIFY_BLOCKED],
+		       c.counts[POLICY_VERIFY_ANSWERED]);
+		rc = 0;
+	}
+	if (rc || fflush(stdout) != 0) {
+		cmd_error(CMD, "cannot write the output");
+		st = EXIT_RUNTIME;
+		goto out;
+	}
+	st = c.counts[POLICY_VERIFY_VIOLATION] ? EXIT_FINDINGS : EXIT_OK;
+out:
+	targetset_free(ts);
+	portspec_free(&ps);
+	policy_free(&p);
+	return st;
+}

@@ -1,0 +1,591 @@
+/* portscope policy: the docs' firewall language: check, eval, compile, apply. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include "cmd/commands.h"
+#include "cmd/common.h"
+#include "cmd/policy.h"
+#include "output/json.h"
+#include "output/table.h"
+#include "policy/lint.h"
+#include "policy/nft.h"
+#include "policy/policy.h"
+#include "util/strnum.h"
+
+#define MAX_ERRORS 20 /* syntax errors shown before "... and N more" */
+
+enum {
+	OPT_JSON = 256,
+	OPT_NO_COLOR,
+	OPT_STRICT,
+	OPT_DRY_RUN,
+	OPT_NO_PING,
+	OPT_PROTO,
+	OPT_PORT,
+	OPT_FROM,
+	OPT_NO_PROCESS,
+	OPT_FROM_ADDRESS,
+	OPT_ALL,
+	OPT_PORTS = 'p',
+	OPT_TIMING = 'T',
+};
+
+static void policy_help(FILE *f)
+{
+	fputs("usage: portscope policy check [--strict] [--json] FILE\n"
+	      "       portscope policy eval --proto tcp|udp --port N [--from ADDR] [--json] FILE\n"
+	      "       portscope policy compile [--no-ping] FILE\n"
+	      "       portscope policy apply [--dry-run] [--no-ping] FILE\n"
+	      "       portscope policy listening [--no-process] [--strict] [--json] FILE\n"
+	      "       portscope policy verify [-p PORTS] [-T0-5] [--from-address ADDR] [--all]\n"
+	      "                               [--json] FILE TARGET\n"
+	      "\n"
+	      "The firewall language of the docs, one rule a line, first match wins:\n"
+	      "  ALLOW TCP PORT 80 (Web)\n"
+	      "  ALLOW TCP PORT 22 FROM 10.0.0.5 (Admin)\n"
+	      "  DENY ALL (Block everything else)\n"
+	      "ALLOW|DENY|REJECT, then TCP|UDP|ANY [PORT N|N-M|list] or ALL (every protocol),\n"
+	      "[FROM ADDR|CIDR|list|ANY], an optional (label), # comments. FILE '-' is stdin.\n"
+	      "\n"
+	      "  check     syntax and lint: unreachable and shadowed rules, overlapping ranges,\n"
+	      "            IPv4/IPv6 gaps, high-risk ports open to anywhere, no default deny;\n"
+	      "            exit 1 on a lint error (with --strict also on a warning)\n"
+	      "  eval      the verdict for one connection and the rule that decides it\n"
+	      "  compile   the nftables ruleset (table inet " POLICY_NFT_TABLE ") on stdout\n"
+	      "  apply     load it atomically through libnftables (needs CAP_NET_ADMIN);\n"
+	      "            --dry-run has the kernel check it without loading\n"
+	      "  listening this machine's listening sockets and the rule that decides each\n"
+	      "            for everyone; flags those the policy exposes to everyone\n"
+	      "            (with --strict, exit 1 when there is one)\n"
+	      "  verify    scan TARGET (TCP connect) and compare what answers with what the\n"
+	      "            policy allows for the scanning address: a reachable port the\n"
+	      "            policy denies is a violation (exit 1); UDP rules are not verified\n"
+	      "\n"
+	      "options:\n"
+	      "  --json        machine output (check, eval, listening)\n"
+	      "  --strict      check: warnings fail too; listening: exposed listeners fail\n"
+	      "  --proto P     eval: tcp or udp\n"
+	      "  --port N      eval: destination port 1-65535\n"
+	      "  --from ADDR   eval: source address (none: an address no FROM list names)\n"
+	      "  --no-ping     compile/apply: do not accept ICMP/ICMPv6 echo requests\n"
+	      "  --dry-run     apply: check only\n"
+	      "  --no-process  listening: skip the owning-process look-up\n"
+	      "  -p PORTS      verify: ports to scan (nmap syntax; default: 1-1024 and every\n"
+	      "                TCP port the policy names)\n"
+	      "  -T0..5        verify: timing template (default 4)\n"
+	      "  --from-address ADDR  verify: judge as if the scan came from ADDR (default:\n"
+	      "                the source address the kernel picks towards TARGET)\n"
+	      "  --all         verify: list filtered ports the policy denies too\n"
+	      "  --no-color    no colour (also NO_COLOR)\n"
+	      "  -h, --help    this help\n"
+	      "\n"
+	      "exit status: 0 ok, 1 lint findings (check), violations (verify) or exposed\n"
+	      "listeners (listening --strict), 2 bad usage or a syntax error,\n"
+	      "3 runtime failure (permission, nftables refused the ruleset)\n",
+	      f);
+}
+
+/* Reads and parses opts->file; reports syntax errors. Returns an exit status. */
+static int load(const struct policy_opts *o, struct policy *p, struct policy_error *errs,
+                size_t *nerr)
+{
+	bool is_stdin = strcmp(o->file, "-") == 0;
+	FILE *f = is_stdin ? stdin : fopen(o->file, "re");
+	struct stat st;
+	int rc;
+
+	*nerr = 0;
+	if (!f) {
+		cmd_error(CMD, "cannot open '%s': %s", o->file, strerror(errno));
+		return errno == ENOENT || errno == ENOTDIR ? EXIT_USAGE : EXIT_RUNTIME;
+	}
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		cmd_error(CMD, "'%s' is a directory, not a policy file", o->file);
+		fclose(f);
+		return EXIT_USAGE;
+	}
+	rc = policy_read(f, p, errs, MAX_ERRORS, nerr);
+	if (!is_stdin)
+		fclose(f);
+	if (rc < 0 && rc != -EINVAL) {
+		cmd_error(CMD, "reading '%s': %s", o->file, strerror(-rc));
+		return EXIT_RUNTIME;
+	}
+	if (rc == -EINVAL)
+		return EXIT_USAGE;
+	return EXIT_OK;
+}
+
+static void print_syntax_errors(const struct policy_opts *o, const struct policy_error *errs,
+                                size_t nerr)
+{
+	for (size_t i = 0; i < nerr && i < MAX_ERRORS; i++)
+		cmd_error(CMD, "%s:%u:%u: %s", o->file, errs[i].line, errs[i].col, errs[i].msg);
+	if (nerr > MAX_ERRORS)
+		cmd_error(CMD, "%s: ... and %zu more syntax errors", o->file, nerr - MAX_ERRORS);
+}
+
+int policy_cmd_load(const struct policy_opts *o, struct policy *p)
+{
+	struct policy_error errs[MAX_ERRORS];
+	size_t nerr;
+	int st = load(o, p, errs, &nerr);
+
+	if (st == EXIT_USAGE && nerr)
+		print_syntax_errors(o, errs, nerr);
+	return st;
+}
+
+/* ---- check ---- */
+
+struct check_state {
+	const struct policy_opts *o;
+	struct table *t;
+	json_t *arr;
+	unsigned count[3]; /* per severity */
+};
+
+static const char *sev_color(enum policy_severity s)
+{
+	return s == POLICY_SEV_ERROR ? TABLE_RED : s == POLICY_SEV_WARNING ? TABLE_YELLOW : NULL;
+}
+
+static int check_emit(const struct policy_finding *f, void *ctx)
+{
+	struct check_state *cs = ctx;
+	int rc = 0;
+
+	cs->count[f->severity]++;
+	if (cs->arr) {
+		json_t *j = json_object();
+		if (!j)
+			return -ENOMEM;
+		json_set(j, "line", f->line ? json_integer(f->line) : json_null());
+		json_set_str(j, "severity", policy_severity_name(f->severity));
+		json_set_str(j, "check", f->check);
+		json_set(j, "other_line",
+		         f->other_line ? json_integer(f->other_line) : json_null());
+		json_set_str(j, "message", f->message);
+		return json_array_append_new(cs->arr, j) == 0 ? 0 : -ENOMEM;
+	}
+	if (f->line)
+		rc |= table_cellf(cs->t, "%u", f->line);
+	else
+		rc |= table_cell(cs->t, "-");
+	rc |= table_cell_color(cs->t, policy_severity_name(f->severity), sev_color(f->severity));
+	rc |= table_cell(cs->t, f->check);
+	rc |= table_cell(cs->t, f->message);
+	return rc ? -ENOMEM : 0;
+}
+
+static int check_json_syntax(const struct policy_opts *o, const struct policy_error *errs,
+                             size_t nerr)
+{
+	json_t *doc = json_object(), *arr = json_array();
+
+	if (!doc || !arr) {
+		json_decref(doc);
+		json_decref(arr);
+		return EXIT_RUNTIME;
+	}
+	for (size_t i = 0; i < nerr && i < MAX_ERRORS; i++) {
+		json_t *e = json_object();
+		json_set(e, "line", json_integer(errs[i].line));
+		json_set(e, "column", json_integer(errs[i].col));
+		json_set_str(e, "message", errs[i].msg);
+		json_array_append_new(arr, e);
+	}
+	json_set_str(doc, "file", o->file);
+	json_set(doc, "valid", json_false());
+	json_set(doc, "syntax_errors", arr);
+	json_set(doc, "syntax_error_count", json_integer((json_int_t)nerr));
+	json_write_doc(stdout, doc);
+	json_decref(doc);
+	return EXIT_USAGE;
+}
+
+static int run_check(const struct policy_opts *o)
+{
+	struct policy_error errs[MAX_ERRORS];
+	struct check_state cs = {.o = o};
+	struct policy p = {0};
+	size_t nerr;
+	int st, rc;
+	bool fail;
+
+	st = load(o, &p, errs, &nerr);
+	if (st == EXIT_USAGE && nerr) {
+		print_syntax_errors(o, errs, nerr);
+		if (o->json)
+			check_json_syntax(o, errs, nerr);
+	}
+	if (st != EXIT_OK)
+		goto out;
+	if (o->json) {
+		cs.arr = json_array();
+	} else if ((cs.t = table_new())) {
+		table_add_column(cs.t, "LINE", TABLE_RIGHT);
+		table_add_column(cs.t, "SEVERITY", TABLE_LEFT);
+		table_add_column(cs.t, "CHECK", TABLE_LEFT);
+		table_add_column(cs.t, "MESSAGE", TABLE_LEFT);
+	}
+	if (!cs.arr && !cs.t) {
+		st = EXIT_RUNTIME;
+		goto out;
+	}
+	rc = policy_lint(&p, check_emit, &cs);
+	if (rc < 0) {
+		cmd_error(CMD, "lint: %s", strerror(-rc));
+		st = EXIT_RUNTIME;
+		goto out;
+	}
+	fail = cs.count[POLICY_SEV_ERROR] || (o->strict && cs.count[POLICY_SEV_WARNING]);
+	if (o->json) {
+		json_t *doc = json_object();
+		json_set_str(doc, "file", o->file);
+		json_set(doc, "valid", json_true());
+		json_set(doc, "rules", json_integer((json_int_t)p.nrules));
+		json_set(doc, "findings", cs.arr);
+		cs.arr = NULL;
+		json_set(doc, "errors", json_integer(cs.count[POLICY_SEV_ERROR]));
+		json_set(doc, "warnings", json_integer(cs.count[POLICY_SEV_WARNING]));
+		json_set(doc, "info", json_integer(cs.count[POLICY_SEV_INFO]));
+		json_set(doc, "pass", json_boolean(!fail));
+		json_write_doc(stdout, doc);
+		json_decref(doc);
+	} else {
+		if (table_rows(cs.t))
+			table_render(cs.t, stdout, cmd_use_color(stdout, o->no_color));
+		printf("%s: %zu rules, %u errors, %u warnings, %u info\n", o->file, p.nrules,
+		       cs.count[POLICY_SEV_ERROR], cs.count[POLICY_SEV_WARNING],
+		       cs.count[POLICY_SEV_INFO]);
+	}
+	st = fail ? EXIT_FINDINGS : EXIT_OK;
+out:
+	json_decref(cs.arr);
+	table_free(cs.t);
+	policy_free(&p);
+	return st;
+}
+
+/* ---- eval ---- */
+
+static int run_eval(const struct policy_opts *o)
+{
+	struct policy_addr from;
+	struct policy p = {0};
+	const struct policy_rule *r;
+	const char *verdict;
+	ssize_t idx;
+	int st, rc;
+
+	if (!o->proto)
+		return cmd_usage(CMD, "eval needs --proto tcp|udp");
+	if (o->port < 0)
+		return cmd_usage(CMD, "eval needs --port N");
+	if (o->from) {
+		rc = policy_addr_parse(o->from, strlen(o->from), &from);
+		if (rc < 0 || from.prefix != (from.family == AF_INET ? 32 : 128))
+			return cmd_usage(CMD, "--from '%s': expected one IPv4 or IPv6 address",
+			                 o->from);
+	}
+	st = policy_cmd_load(o, &p);
+	if (st != EXIT_OK) {
+		policy_free(&p);
+		return st;
+	}
+	idx = policy_eval(&p, &(struct policy_packet){.proto = o->proto,
+	                                              .port = (uint16_t)o->port,
+	                                              .from = o->from ? &from : NULL});
+	r = idx >= 0 ? &p.rules[idx] : NULL;
+	verdict = r ? policy_action_name(r->action) : "deny";
+	if (o->json) {
+		json_t *doc = json_object(), *jr = json_null();
+		if (r) {
+			jr = json_object();
+			json_set(jr, "line", json_integer(r->line));
+			json_set_str(jr, "text", r->text);
+			json_set_str(jr, "label", r->label);
+		}
+		json_set_str(doc, "verdict", verdict);
+		json_set_str(doc, "proto", o->proto == POLICY_P_TCP ? "tcp" : "udp");
+		json_set(doc, "port", json_integer(o->port));
+		json_set_str(doc, "from", o->from);
+		json_set(doc, "rule", jr);
+		json_set(doc, "default", json_boolean(!r));
+		json_write_doc(stdout, doc);
+		json_decref(doc);
+	} else {
+		struct table *t = table_new();
+		bool color = cmd_use_color(stdout, o->no_color);
+		if (!t) {
+			policy_free(&p);
+			return EXIT_RUNTIME;
+		}
+		table_set_header(t, false);
+		table_add_column(t, "", TABLE_LEFT);
+		table_add_column(t, "", TABLE_LEFT);
+		table_cell(t, "verdict");
+		table_cell_color(t, verdict,
+		                 r && r->action == POLICY_ALLOW ? TABLE_GREEN : TABLE_RED);
+		table_cell(t, "for");
+		table_cellf(t, "%ld/%s from %s", o->port, o->proto == POLICY_P_TCP ? "tcp" : "udp",
+		            o->from ? o->from : "an address no FROM list names");
+		table_cell(t, "rule");
+		if (r)
+			table_cellf(t, "line %u: %s", r->line, r->text);
+		else
+			table_cell(t, "none matches: the compiled chain's policy drops it");
+		if (r) {
+			table_cell(t, "label");
+			table_cell(t, r->label ? r->label : "(none)");
+		}
+		table_render(t, stdout, color);
+		table_free(t);
+	}
+	policy_free(&p);
+	return EXIT_OK;
+}
+
+/* ---- compile, apply ---- */
+
+static int compile(const struct policy_opts *o, char **script, size_t *len)
+{
+	struct policy p = {0};
+	struct policy_nft_opts no = {.source = strcmp(o->file, "-") ? o->file : "stdin",
+	                             .no_ping = o->no_ping};
+	int st = policy_cmd_load(o, &p), rc;
+
+	if (st == EXIT_OK) {
+		rc = policy_nft_compile(&p, &no, script, len);
+		if (rc < 0) {
+			cmd_error(CMD, "compile: %s", strerror(-rc));
+			st = EXIT_RUNTIME;
+		}
+	}
+	policy_free(&p);
+	return st;
+}
+
+static int run_compile(const struct policy_opts *o)
+{
+	char *script = NULL;
+	size_t len = 0;
+	int st = compile(o, &script, &len);
+
+	if (st != EXIT_OK)
+		return st;
+	if (fwrite(script, 1, len, stdout) != len || fflush(stdout) != 0) {
+		cmd_error(CMD, "writing the ruleset: %s", strerror(errno));
+		st = EXIT_RUNTIME;
+	}
+	free(script);
+	return st;
+}
+
+static int run_apply(const struct policy_opts *o)
+{
+	char why[512], *script = NULL;
+	size_t len = 0;
+	int st = compile(o, &script, &len), rc;
+
+	if (st != EXIT_OK)
+		return st;
+	rc = policy_nft_apply(script, o->dry_run, why, sizeof(why));
+	free(script);
+	if (rc == -EPERM) {
+		cmd_error(CMD, "loading nftables rules needs root (CAP_NET_ADMIN): %s", why);
+		return EXIT_RUNTIME;
+	}
+	if (rc < 0) {
+		cmd_error(CMD, "nftables refused the ruleset: %s", why[0] ? why : strerror(-rc));
+		return EXIT_RUNTIME;
+	}
+	if (o->dry_run)
+		printf("%s: ruleset for table inet %s accepted (dry run, nothing loaded)\n",
+		       o->file, POLICY_NFT_TABLE);
+	else
+		printf("%s: table inet %s loaded\n", o->file, POLICY_NFT_TABLE);
+	return EXIT_OK;
+}
+
+/* ---- entry ---- */
+
+static const struct {
+	const char *name;
+	int (*run)(const struct policy_opts *o);
+} subcommands[] = {
+    {"check", run_check},
+    {"eval", run_eval},
+    {"compile", run_compile},
+    {"apply", run_apply},
+    {"listening", policy_cmd_listening},
+    {"verify", policy_cmd_verify},
+};
+
+/* Which options each subcommand takes; the others are usage errors. */
+static bool option_fits(const char *sub, int opt)
+{
+	switch (opt) {
+	case OPT_NO_COLOR:
+		return true;
+	case OPT_JSON:
+		return !strcmp(sub, "check") || !strcmp(sub, "eval") || !strcmp(sub, "listening") ||
+		       !strcmp(sub, "verify");
+	case OPT_FROM_ADDRESS:
+	case OPT_ALL:
+	case OPT_PORTS:
+	case OPT_TIMING:
+		return !strcmp(sub, "verify");
+	case OPT_STRICT:
+		return !strcmp(sub, "check") || !strcmp(sub, "listening");
+	case OPT_NO_PROCESS:
+		return !strcmp(sub, "listening");
+	case OPT_PROTO:
+	case OPT_PORT:
+	case OPT_FROM:
+		return !strcmp(sub, "eval");
+	case OPT_NO_PING:
+		return !strcmp(sub, "compile") || !strcmp(sub, "apply");
+	case OPT_DRY_RUN:
+		return !strcmp(sub, "apply");
+	}
+	return false;
+}
+
+int cmd_policy_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {"no-color", no_argument, NULL, OPT_NO_COLOR},
+	    {"strict", no_argument, NULL, OPT_STRICT},
+	    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+	    {"no-ping", no_argument, NULL, OPT_NO_PING},
+	    {"proto", required_argument, NULL, OPT_PROTO},
+	    {"port", required_argument, NULL, OPT_PORT},
+	    {"from", required_argument, NULL, OPT_FROM},
+	    {"no-process", no_argument, NULL, OPT_NO_PROCESS},
+	    {"from-address", required_argument, NULL, OPT_FROM_ADDRESS},
+	    {"all", no_argument, NULL, OPT_ALL},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
+	};
+	struct policy_opts o = {.port = -1, .timing = -1};
+	const char *sub;
+	size_t i;
+	int opt, longindex = -1;
+	uint64_t v;
+
+	if (argc < 2)
+		return cmd_usage(
+		    CMD, "needs a subcommand: check, eval, compile, apply, listening or verify "
+		         "(see --help)");
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		policy_help(stdout);
+		return EXIT_OK;
+	}
+	sub = argv[1];
+	for (i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+		if (!strcmp(subcommands[i].name, sub))
+			break;
+	if (i == sizeof(subcommands) / sizeof(subcommands[0]))
+		return cmd_usage(CMD,
+		                 "unknown subcommand '%s': expected check, eval, compile, "
+		                 "apply, listening or verify (see --help)",
+		                 sub);
+	argc--;
+	argv++;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, ":hp:T:", longopts, &longindex)) != -1) {
+		if (opt == 'h') {
+			policy_help(stdout);
+			return EXIT_OK;
+		}
+		if (opt == '?' || opt == ':')
+			return cmd_bad_option(CMD, argv, opt);
+		if (!option_fits(sub, opt)) {
+			if (longindex >= 0)
+				return cmd_usage(CMD,
+				                 "option '--%s' does not apply to 'policy %s' "
+				                 "(see --help)",
+				                 longopts[longindex].name, sub);
+			return cmd_usage(CMD,
+			                 "option '-%c' does not apply to 'policy %s' (see --help)",
+			                 opt, sub);
+		}
+		longindex = -1;
+		switch (opt) {
+		case OPT_JSON:
+			o.json = true;
+			break;
+		case OPT_NO_COLOR:
+			o.no_color = true;
+			break;
+		case OPT_STRICT:
+			o.strict = true;
+			break;
+		case OPT_DRY_RUN:
+			o.dry_run = true;
+			break;
+		case OPT_NO_PING:
+			o.no_ping = true;
+			break;
+		case OPT_NO_PROCESS:
+			o.no_process = true;
+			break;
+		case OPT_FROM_ADDRESS:
+			if (o.from)
+				return cmd_usage(CMD, "--from-address given twice");
+			o.from = optarg;
+			break;
+		case OPT_ALL:
+			o.all = true;
+			break;
+		case OPT_PORTS:
+			o.ports = optarg;
+			break;
+		case OPT_TIMING:
+			if (strnum_u64(optarg, 0, 5, &v) < 0)
+				return cmd_usage(CMD, "-T%s: expected a timing template 0-5",
+				                 optarg);
+			o.timing = (int)v;
+			break;
+		case OPT_PROTO:
+			if (!strcasecmp(optarg, "tcp"))
+				o.proto = POLICY_P_TCP;
+			else if (!strcasecmp(optarg, "udp"))
+				o.proto = POLICY_P_UDP;
+			else
+				return cmd_usage(CMD, "--proto '%s': expected tcp or udp", optarg);
+			break;
+		case OPT_PORT:
+			if (strnum_u64(optarg, 1, 65535, &v) < 0)
+				return cmd_usage(CMD, "--port '%s': expected a port 1-65535",
+				                 optarg);
+			o.port = (long)v;
+			break;
+		case OPT_FROM:
+			if (o.from)
+				return cmd_usage(CMD, "--from given twice: eval takes one address");
+			o.from = optarg;
+			break;
+		}
+	}
+	if (optind >= argc)
+		return cmd_usage(CMD, "%s needs a policy FILE (see --help)", sub);
+	o.file = argv[optind++];
+	if (!strcmp(sub, "verify")) {
+		if (optind >= argc)
+			return cmd_usage(CMD, "verify needs a TARGET after FILE (see --help)");
+		o.target = argv[optind++];
+	}
+	if (optind < argc)
+		return cmd_usage(CMD, "unexpected argument '%s' after %s", argv[optind],
+		                 o.target ? "TARGET" : "FILE");
+	return subcommands[i].run(&o);
+}
