@@ -36,6 +36,10 @@ enum scan_longopt {
 	OPT_REASON,
 	OPT_DB,
 	OPT_NO_HISTORY,
+	OPT_VERSION_INTENSITY,
+	OPT_VERSION_LIGHT,
+	OPT_VERSION_ALL,
+	OPT_PROBES,
 };
 
 struct scan_longdef {
@@ -62,6 +66,10 @@ static const struct scan_longdef scan_longopts[] = {
     {.name = "reason", .id = OPT_REASON, .has_arg = false},
     {.name = "db", .id = OPT_DB, .has_arg = true},
     {.name = "no-history", .id = OPT_NO_HISTORY, .has_arg = false},
+    {.name = "version-intensity", .id = OPT_VERSION_INTENSITY, .has_arg = true},
+    {.name = "version-light", .id = OPT_VERSION_LIGHT, .has_arg = false},
+    {.name = "version-all", .id = OPT_VERSION_ALL, .has_arg = false},
+    {.name = "probes", .id = OPT_PROBES, .has_arg = true},
 };
 
 static int why_fail(char *why, size_t whylen, const char *fmt, ...)
@@ -125,6 +133,9 @@ static int scan_set_types(struct scan_opts *o, const char *word, char *why, size
 			break;
 		case 'U':
 			o->udp = true;
+			break;
+		case 'V':
+			o->version = true;
 			break;
 		default:
 			return why_fail(why, whylen,
@@ -268,6 +279,22 @@ static int scan_long(struct scan_opts *o, struct scan_words *w, const struct sca
 	case OPT_NO_HISTORY:
 		o->no_history = true;
 		return 0;
+	case OPT_VERSION_INTENSITY:
+		r = strnum_u64(arg, 0, 9, &v);
+		if (r < 0)
+			return why_fail(why, whylen, "%s: '%s' is not an intensity from 0 to 9",
+			                word, arg);
+		o->version_intensity = (int)v;
+		return 0;
+	case OPT_VERSION_LIGHT:
+	case OPT_VERSION_ALL:
+		o->version_intensity = d->id == OPT_VERSION_LIGHT ? 2 : 9;
+		return 0;
+	case OPT_PROBES:
+		if (!*arg)
+			return why_fail(why, whylen, "%s needs a probe file name", word);
+		o->probes_file = arg;
+		return 0;
 	}
 	return why_fail(why, whylen, "unknown option '%s' (see --help)", word);
 }
@@ -382,10 +409,13 @@ static int scan_collect(int argc, char **argv, struct scan_opts *o, struct scan_
 /* Options that make no sense together, as nmap judges them. */
 static int scan_check_conflicts(const struct scan_opts *o, char *why, size_t whylen)
 {
-	if (o->list_only && (o->tcp_connect || o->tcp_syn || o->udp))
+	if (o->list_only && (o->tcp_connect || o->tcp_syn || o->udp || o->version))
 		return why_fail(why, whylen,
 		                "-sL lists targets only: it cannot be combined with "
-		                "-sT, -sS or -sU");
+		                "-sT, -sS, -sU or -sV");
+	if (!o->version && (o->version_intensity >= 0 || o->probes_file))
+		return why_fail(why, whylen, "%s belongs to service detection: add -sV",
+		                o->probes_file ? "--probes" : "--version-intensity");
 	if (o->tcp_connect && o->tcp_syn)
 		return why_fail(why, whylen, "-sT and -sS are both TCP scans: choose one");
 	if (o->ports_given && (o->top_ports || o->fast))
@@ -496,6 +526,7 @@ int scan_opts_parse(int argc, char **argv, struct scan_opts *opts, char *why, si
 	memset(opts, 0, sizeof(*opts));
 	opts->timing = -1;
 	opts->max_retries = -1;
+	opts->version_intensity = -1;
 	if (why && whylen)
 		why[0] = '\0';
 	/* Each list holds at most one entry per word of argv. */

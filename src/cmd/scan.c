@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "detect/engine.h"
+#include "detect/probes.h"
 #include "cmd/commands.h"
 #include "cmd/common.h"
 #include "cmd/scan.h"
@@ -37,6 +39,11 @@ static const char scan_usage_text[] =
     "  -sL                 list the targets, send nothing\n"
     "  -sT, -sS, -sU       TCP connect, TCP SYN, UDP\n"
     "  -Pn                 no host discovery (connect scans treat every target as up)\n"
+    "Service detection:\n"
+    "  -sV                 find out which service answers on each open port\n"
+    "  --version-intensity N  0-9 (default 7): how rare a probe may be; --version-light 2,\n"
+    "                      --version-all 9\n"
+    "  --probes FILE       nmap-service-probes file (default: nmap's, when installed)\n"
     "Timing:\n"
     "  -T0 … -T5           paranoid, sneaky, polite, normal (default), aggressive, insane\n"
     "  --min-rate N        send at least N probes per second\n"
@@ -175,7 +182,91 @@ struct scan_cli {
 	struct scan_summary summary; /* from on_done */
 	int write_error;             /* first output failure */
 	struct scan_history history; /* records results as they arrive */
+	/* -sV */
+	struct out_info *info;              /* the streams' info: versions are set per host */
+	const struct detect_config *detect; /* NULL without -sV */
+	int detect_error;                   /* first failure of the detection engine */
 };
+
+/* -sV results of one host, in endpoint order. */
+struct scan_versions {
+	const struct detect_endpoint *eps;
+	struct detect_result *res;
+};
+
+static void scan_version_sink(void *ctx, const struct detect_result *r)
+{
+	struct scan_versions *v = ctx;
+
+	v->res[r->ep - v->eps] = *r;
+}
+
+/*
+ * Runs service detection on the open TCP ports of h, all at once. On success
+ * *out holds one entry per open port, ascending, whose results live in one
+ * array at (*out)[0].r; the caller frees both.
+ */
+static int scan_detect_host(struct scan_cli *c, const struct scan_host *h, struct out_version **out,
+                            size_t *nout)
+{
+	size_t nopen = (size_t)h->counts[SCAN_OPEN], n = 0;
+	struct detect_endpoint *eps;
+	struct detect_result *res;
+	struct out_version *ver;
+	struct scan_versions sv;
+	int r;
+
+	*out = NULL;
+	*nout = 0;
+	if (h->timedout || h->proto != IPPROTO_TCP || !nopen)
+		return 0;
+	eps = calloc(nopen, sizeof(*eps));
+	res = calloc(nopen, sizeof(*res));
+	ver = calloc(nopen, sizeof(*ver));
+	if (!eps || !res || !ver) {
+		free(eps);
+		free(res);
+		free(ver);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < h->nports && n < nopen; i++) {
+		struct detect_endpoint *ep = &eps[n];
+
+		if (scan_res_state(h->res[i]) != SCAN_OPEN)
+			continue;
+		ep->proto = PROBES_TCP;
+		if (h->addr.family == AF_INET6) {
+			struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ep->addr;
+
+			a->sin6_family = AF_INET6;
+			a->sin6_addr = h->addr.v6;
+			a->sin6_port = htons(h->ports[i]);
+			ep->addrlen = sizeof(*a);
+		} else {
+			struct sockaddr_in *a = (struct sockaddr_in *)&ep->addr;
+
+			a->sin_family = AF_INET;
+			a->sin_addr = h->addr.v4;
+			a->sin_port = htons(h->ports[i]);
+			ep->addrlen = sizeof(*a);
+		}
+		ver[n] = (struct out_version){.port = h->ports[i], .r = &res[n]};
+		n++;
+	}
+	sv = (struct scan_versions){.eps = eps, .res = res};
+	r = detect_run(c->detect, eps, n, scan_version_sink, &sv);
+	for (size_t i = 0; i < n; i++)
+		res[i].ep = NULL; /* eps goes away here; outputs go by port */
+	free(eps);
+	if (r < 0 || n == 0) {
+		free(res);
+		free(ver);
+		return r;
+	}
+	*out = ver;
+	*nout = n;
+	return 0;
+}
 
 static void scan_cli_done(void *ctx, const struct scan_summary *sum)
 {
@@ -187,15 +278,33 @@ static void scan_cli_done(void *ctx, const struct scan_summary *sum)
 static void scan_cli_host(void *ctx, const struct scan_host *h)
 {
 	struct scan_cli *c = ctx;
+	struct out_version *ver = NULL;
+	size_t nver = 0;
 
 	scan_history_host(&c->history, h);
 	if (c->progress_on)
 		out_progress_clear(&c->progress);
+	if (c->detect) {
+		int r = scan_detect_host(c, h, &ver, &nver);
+
+		if (r < 0 && !c->detect_error)
+			c->detect_error = r;
+		c->info->versions = ver;
+		c->info->nversions = nver;
+	}
 	for (size_t i = 0; i < c->n; i++) {
 		int r = c->streams[i].fmt->host(&c->streams[i], h);
 
 		if (r < 0 && !c->write_error)
 			c->write_error = r;
+	}
+	if (ver) {
+		free((void *)ver[0].r); /* the results array, allocated with ver */
+		free(ver);
+	}
+	if (c->detect) {
+		c->info->versions = NULL;
+		c->info->nversions = 0;
 	}
 }
 
@@ -361,10 +470,58 @@ static int cmp_u16(const void *a, const void *b)
 	return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
 }
 
+/* Prints the first few malformed lines of a probe file as warnings. */
+static void scan_probes_warning(void *ctx, unsigned line, const char *msg)
+{
+	unsigned *n = ctx;
+
+	(void)line;
+	if ((*n)++ < 5)
+		fprintf(stderr, "portscope scan: warning: probe file %s\n", msg);
+}
+
+/*
+ * -sV setup: the probe file (--probes FILE, else nmap's when installed, else
+ * built-in probes only) and the engine's configuration. Returns EXIT_OK,
+ * EXIT_USAGE (--probes FILE unreadable) or EXIT_RUNTIME.
+ */
+static int scan_detect_setup(const struct scan_opts *o, struct probes_file *pf, unsigned *nwarn,
+                             struct detect_config *dc)
+{
+	const char *path = o->probes_file;
+	char why[512];
+	int r;
+
+	detect_config_default(dc);
+	if (o->version_intensity >= 0)
+		dc->intensity = (unsigned)o->version_intensity;
+	probes_init(pf, scan_probes_warning, nwarn);
+	if (!path && access(PROBES_DEFAULT_PATH, R_OK) == 0)
+		path = PROBES_DEFAULT_PATH;
+	if (!path)
+		return EXIT_OK; /* built-in probes only */
+	r = probes_load_file(pf, path, why, sizeof(why));
+	if (r < 0) {
+		probes_free(pf);
+		if (r == -ENOMEM)
+			return EXIT_RUNTIME;
+		return o->probes_file ? cmd_usage("scan", "--probes: %s", why) : EXIT_OK;
+	}
+	if (*nwarn > 5)
+		fprintf(stderr,
+		        "portscope scan: warning: probe file %s: %u malformed lines skipped\n",
+		        path, *nwarn);
+	dc->pf = pf;
+	return EXIT_OK;
+}
+
 /* -sT: runs the connect scan engine with the chosen outputs. */
 static int scan_engine(const struct scan_opts *o, int argc, char **argv)
 {
 	struct scan_cli cli = {.progress = {.f = stderr}};
+	struct probes_file pf;
+	struct detect_config dc;
+	unsigned nwarn = 0;
 	struct portlist fallback = {0};
 	struct kb *kb = NULL;
 	const struct portlist *ports = &o->ports.tcp;
@@ -420,8 +577,15 @@ static int scan_engine(const struct scan_opts *o, int argc, char **argv)
 	    .color = cmd_use_color(stdout, o->no_color),
 	    .start = (double)time(NULL),
 	    .kb = kb,
+	    .version_scan = o->version,
 	};
-	rc = scan_cli_outputs(&cli, o, &info);
+	cli.info = &info;
+	probes_init(&pf, NULL, NULL);
+	rc = o->version ? scan_detect_setup(o, &pf, &nwarn, &dc) : EXIT_OK;
+	if (rc == EXIT_OK && o->version)
+		cli.detect = &dc;
+	if (rc == EXIT_OK)
+		rc = scan_cli_outputs(&cli, o, &info);
 	for (size_t i = 0; i < cli.n; i++) {
 		if (cli.streams[i].fmt == &out_normal && cli.streams[i].f == stdout)
 			info.interactive = true;
@@ -468,6 +632,11 @@ static int scan_engine(const struct scan_opts *o, int argc, char **argv)
 		cmd_error("scan", "cannot write the output: %s", strerror(-cli.write_error));
 		rc = EXIT_RUNTIME;
 	}
+	if (rc == EXIT_OK && cli.detect_error) {
+		cmd_error("scan", "service detection failed: %s", strerror(-cli.detect_error));
+		rc = EXIT_RUNTIME;
+	}
+	probes_free(&pf);
 	free(args);
 	portlist_free(&fallback);
 	kb_free(kb);

@@ -57,6 +57,10 @@ struct scan_opts {
 	const char *db;     /* --db PATH; NULL: the default history file */
 	bool no_history;    /* --no-history */
 	char *target_words; /* the target words and -iL files, as given, space-separated */
+	/* Service detection. */
+	bool version;            /* -sV */
+	int version_intensity;   /* --version-intensity 0-9, -light 2, -all 9; -1: default 7 */
+	const char *probes_file; /* --probes FILE instead of nmap's nmap-service-probes */
 };
 
 /*

@@ -133,6 +133,13 @@ static void test_scanopts_errors(void **state)
 		{ ARGV("-sL", "198.18.0.1", "--exclude", ""), -EINVAL, "--exclude: empty list" },
 		{ ARGV("-sL", "198.18.0.1", "--exclude", "198.18.0.1/40"), -ERANGE,
 		  "--exclude: prefix /40 out of range" },
+		{ ARGV("-sL", "-sV", "198.18.0.1"), -EINVAL, "-sL lists targets only" },
+		{ ARGV("-sV", "--version-intensity", "10", "198.18.0.1"), -EINVAL,
+		  "--version-intensity: '10' is not an intensity from 0 to 9" },
+		{ ARGV("--version-intensity", "3", "198.18.0.1"), -EINVAL,
+		  "--version-intensity belongs to service detection: add -sV" },
+		{ ARGV("--probes", "/x", "198.18.0.1"), -EINVAL, "--probes belongs to service detection" },
+		{ ARGV("-sV", "--probes", "", "198.18.0.1"), -EINVAL, "--probes needs a probe file name" },
 		{ ARGV("-sL", "-iL", "/nonexistent/list"), -ENOENT,
 		  "-iL: cannot open '/nonexistent/list'" },
 		{ ARGV("-sL", "198.18.0.1", "--excludefile", "/nonexistent/x"), -ENOENT,
@@ -154,12 +161,47 @@ static void test_scanopts_errors(void **state)
 	}
 }
 
+/* -sV and its options, as nmap spells them. */
+static void test_scanopts_version(void **state)
+{
+	struct scan_opts o;
+	char why[256] = "";
+
+	(void)state;
+	assert_int_equal(parse(ARGV("198.18.0.1"), &o, why, sizeof(why)), 0);
+	assert_false(o.version);
+	assert_int_equal(o.version_intensity, -1);
+	assert_null(o.probes_file);
+	scan_opts_free(&o);
+	assert_int_equal(
+	    parse(ARGV("-sV", "--version-intensity", "4", "--probes", "/p", "198.18.0.1"), &o, why,
+	          sizeof(why)),
+	    0);
+	assert_true(o.version);
+	assert_int_equal(o.version_intensity, 4);
+	assert_string_equal(o.probes_file, "/p");
+	scan_opts_free(&o);
+	assert_int_equal(parse(ARGV("-sTV", "--version-light", "198.18.0.1"), &o, why, sizeof(why)),
+	                 0);
+	assert_true(o.version && o.tcp_connect);
+	assert_int_equal(o.version_intensity, 2);
+	scan_opts_free(&o);
+	assert_int_equal(parse(ARGV("-sV", "-version-all", "198.18.0.1"), &o, why, sizeof(why)), 0);
+	assert_int_equal(o.version_intensity, 9);
+	scan_opts_free(&o);
+	assert_int_equal(
+	    parse(ARGV("-sV", "--version-intensity=0", "198.18.0.1"), &o, why, sizeof(why)), 0);
+	assert_int_equal(o.version_intensity, 0);
+	scan_opts_free(&o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_scanopts_list),
 	    cmocka_unit_test(test_scanopts_forms),
 	    cmocka_unit_test(test_scanopts_errors),
+	    cmocka_unit_test(test_scanopts_version),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

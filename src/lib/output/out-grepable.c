@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 
+#include "detect/engine.h"
 #include "output/out.h"
 #include "output/service.h"
 
@@ -40,9 +41,22 @@ static int grep_host(struct out_stream *s, const struct scan_host *h)
 	for (size_t i = 0; i < h->nports; i++) {
 		if (!out_port_shown(h, i, hidden, in->open_only))
 			continue;
-		fprintf(s->f, "%s%u/%s/%s//%s///", sep, h->ports[i],
+		const struct detect_result *v = out_version_find(in, h->ports[i]);
+		char name[128], version[512];
+
+		/* nmap's field: port/state/proto/owner/service/rpc/version/ ('/' in text becomes
+		 * '|') */
+		if (v) {
+			out_version_text(v, version, sizeof(version));
+			for (char *c = version; *c; c++)
+				if (*c == '/')
+					*c = '|';
+		}
+		fprintf(s->f, "%s%u/%s/%s//%s//%s/", sep, h->ports[i],
 		        scan_state_name(scan_res_state(h->res[i])), out_proto_name(h->proto),
-		        out_service_name(in->kb, h->ports[i], h->proto) ?: "");
+		        v ? out_version_name(v, '|', name, sizeof(name))
+		          : out_service_name(in->kb, h->ports[i], h->proto) ?: "",
+		        v ? version : "");
 		sep = ", ";
 	}
 	if (hidden != SCAN_PENDING && h->counts[hidden])

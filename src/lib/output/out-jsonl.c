@@ -6,7 +6,10 @@
  *    "reason":"syn-ack","service":{"name":"ssh","method":"table","port_default":"ssh"}}
  */
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
 
+#include "detect/engine.h"
 #include "output/json.h"
 #include "output/out.h"
 #include "output/service.h"
@@ -40,12 +43,72 @@ static int jsonl_begin(struct out_stream *s)
 	return 0;
 }
 
-static json_t *jsonl_port(const struct kb *kb, const struct scan_host *h, const char *addr,
-			  size_t i)
+/* Sets key to s when s is not empty. Returns 0 or -ENOMEM. */
+static int jsonl_set_text(json_t *o, const char *key, const char *s)
 {
-	const char *name = out_service_name(kb, h->ports[i], h->proto);
-	json_t *service =
-	    json_pack("{s:s?, s:s, s:s?}", "name", name, "method", "table", "port_default", name);
+	return s && s[0] ? json_set_str(o, key, s) : 0;
+}
+
+/* The -sV service object: what answered, with what the port table says beside it. */
+static json_t *jsonl_detected(const struct detect_result *r, const char *port_default)
+{
+	const struct detect_service *d = &r->svc;
+	const char *name = d->name[0] ? d->name : "unknown";
+	json_t *o = json_object(), *cpe = json_array();
+	char buf[sizeof(d->cpe)], *tok, *save = NULL;
+	int e = !o || !cpe;
+
+	e |= json_set_str(o, "name", name) < 0;
+	e |= jsonl_set_text(o, "product", d->product) < 0;
+	e |= jsonl_set_text(o, "version", d->version) < 0;
+	e |= jsonl_set_text(o, "extrainfo", d->extrainfo) < 0;
+	e |= jsonl_set_text(o, "hostname", d->hostname) < 0;
+	e |= jsonl_set_text(o, "ostype", d->ostype) < 0;
+	e |= jsonl_set_text(o, "devicetype", d->devicetype) < 0;
+	e |= jsonl_set_text(o, "title", d->title) < 0;
+	e |= jsonl_set_text(o, "tunnel", r->tunnel) < 0;
+	snprintf(buf, sizeof(buf), "%s", d->cpe);
+	for (tok = strtok_r(buf, " ", &save); tok && cpe; tok = strtok_r(NULL, " ", &save))
+		e |= json_array_append_new(cpe, json_string(tok)) < 0;
+	if (cpe && json_array_size(cpe))
+		e |= json_set(o, "cpe", json_incref(cpe)) < 0;
+	json_decref(cpe);
+	e |= json_set_str(o, "method", "probed") < 0;
+	e |= json_set(o, "confidence", json_integer(r->confidence)) < 0;
+	e |= json_set_str(o, "reason", r->reason) < 0;
+	e |= json_set_str(o, "port_default", port_default) < 0;
+	e |= json_set(o, "mismatch", json_boolean(detect_mismatch(d->name, port_default))) < 0;
+	if (r->tls.handshake) {
+		json_t *t = json_object();
+
+		e |= !t;
+		e |= jsonl_set_text(t, "version", r->tls.version) < 0;
+		e |= jsonl_set_text(t, "cipher", r->tls.cipher) < 0;
+		e |= jsonl_set_text(t, "subject", r->tls.subject) < 0;
+		e |= jsonl_set_text(t, "issuer", r->tls.issuer) < 0;
+		e |= jsonl_set_text(t, "sans", r->tls.sans) < 0;
+		e |= jsonl_set_text(t, "not_after", r->tls.not_after) < 0;
+		e |= jsonl_set_text(t, "alpn", r->tls.alpn) < 0;
+		e |= json_set(o, "tls", t) < 0;
+	}
+	if (e) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static json_t *jsonl_port(const struct out_info *in, const struct scan_host *h, const char *addr,
+                          size_t i)
+{
+	const char *name = out_service_name(in->kb, h->ports[i], h->proto);
+	const struct detect_result *r = out_version_find(in, h->ports[i]);
+	json_t *service = r ? jsonl_detected(r, name)
+	                    : json_pack("{s:s?, s:s, s:s?}", "name", name, "method", "table",
+	                                "port_default", name);
+
+	if (!service)
+		return NULL;
 
 	return json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:o*}", "type", "port", "host", addr,
 	                 "proto", out_proto_name(h->proto), "port", (int)h->ports[i], "state",
@@ -74,7 +137,7 @@ static int jsonl_host(struct out_stream *s, const struct scan_host *h)
 	r = jsonl_emit(s, rec);
 	for (size_t i = 0; r == 0 && !h->timedout && i < h->nports; i++)
 		if (out_port_shown(h, i, hidden, in->open_only))
-			r = jsonl_emit(s, jsonl_port(s->info->kb, h, addr, i));
+			r = jsonl_emit(s, jsonl_port(s->info, h, addr, i));
 	fflush(s->f);
 	return r;
 }

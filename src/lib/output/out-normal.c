@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "detect/engine.h"
 #include "output/out.h"
 #include "output/service.h"
 #include "output/table.h"
@@ -57,17 +58,24 @@ static int normal_table(struct out_stream *s, const struct scan_host *h, enum sc
 	if (table_add_column(t, "PORT", TABLE_LEFT) < 0 ||
 	    table_add_column(t, "STATE", TABLE_LEFT) < 0 ||
 	    table_add_column(t, "SERVICE", TABLE_LEFT) < 0 ||
-	    (in->reason && table_add_column(t, "REASON", TABLE_LEFT) < 0))
+	    (in->reason && table_add_column(t, "REASON", TABLE_LEFT) < 0) ||
+	    (in->version_scan && table_add_column(t, "VERSION", TABLE_LEFT) < 0))
 		goto out;
 	for (size_t i = 0; i < h->nports; i++) {
 		enum scan_state st = scan_res_state(h->res[i]);
+		const struct detect_result *v = out_version_find(in, h->ports[i]);
+		char name[128], version[512];
+
 		if (!out_port_shown(h, i, hidden, in->open_only))
 			continue;
 		if (table_cellf(t, "%u/%s", h->ports[i], proto) < 0 ||
 		    table_cell_color(t, scan_state_name(st), normal_state_color(st)) < 0 ||
-		    table_cell(t, out_service_name(in->kb, h->ports[i], h->proto)
-		                      ?: "unknown") < 0 ||
-		    (in->reason && table_cell(t, scan_reason_name(scan_res_reason(h->res[i]))) < 0))
+		    table_cell(t, v ? out_version_name(v, '/', name, sizeof(name))
+		                    : out_service_name(in->kb, h->ports[i], h->proto) ?: "unknown") <
+		        0 ||
+		    (in->reason && table_cell(t, scan_reason_name(scan_res_reason(h->res[i]))) < 0) ||
+		    (in->version_scan &&
+		     table_cell(t, v ? out_version_text(v, version, sizeof(version)) : "") < 0))
 			goto out;
 	}
 	r = table_rows(t) ? table_render(t, s->f, in->color) : 0;

@@ -7,8 +7,11 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <libxml/xmlwriter.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "detect/engine.h"
 #include "output/out.h"
 #include "output/service.h"
 
@@ -119,9 +122,38 @@ static int xml_extraports(xmlTextWriterPtr w, const struct scan_host *h, enum sc
 	return xml_endel(w);
 }
 
-static int xml_port(xmlTextWriterPtr w, const struct kb *kb, const struct scan_host *h, size_t i)
+/* nmap's <service name= product= version= extrainfo= tunnel= method="probed" conf=><cpe>… */
+static int xml_detected(xmlTextWriterPtr w, const struct detect_result *r)
 {
-	const char *name = out_service_name(kb, h->ports[i], h->proto);
+	const struct detect_service *d = &r->svc;
+	const struct {
+		const char *attr, *value;
+	} attrs[] = {
+	    {"product", d->product},     {"version", d->version}, {"extrainfo", d->extrainfo},
+	    {"hostname", d->hostname},   {"ostype", d->ostype},   {"devicetype", d->devicetype},
+	    {"tunnel", r->tunnel ?: ""},
+	};
+	char cpe[sizeof(d->cpe)], *tok, *save = NULL;
+
+	if (xml_start(w, "service") || xml_attr(w, "name", d->name[0] ? d->name : "unknown"))
+		return -EIO;
+	for (size_t a = 0; a < sizeof(attrs) / sizeof(attrs[0]); a++)
+		if (attrs[a].value[0] && xml_attr(w, attrs[a].attr, attrs[a].value))
+			return -EIO;
+	if (xml_attr(w, "method", "probed") || xml_attrf(w, "conf", "%u", r->confidence))
+		return -EIO;
+	snprintf(cpe, sizeof(cpe), "%s", d->cpe);
+	for (tok = strtok_r(cpe, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
+		if (xmlTextWriterWriteElement(w, BAD_CAST "cpe", BAD_CAST tok) < 0)
+			return -EIO;
+	return xml_endel(w);
+}
+
+static int xml_port(xmlTextWriterPtr w, const struct out_info *in, const struct scan_host *h,
+                    size_t i)
+{
+	const char *name = out_service_name(in->kb, h->ports[i], h->proto);
+	const struct detect_result *r = out_version_find(in, h->ports[i]);
 
 	if (xml_start(w, "port") || xml_attr(w, "protocol", out_proto_name(h->proto)) ||
 	    xml_attrf(w, "portid", "%u", h->ports[i]) || xml_start(w, "state") ||
@@ -129,6 +161,8 @@ static int xml_port(xmlTextWriterPtr w, const struct kb *kb, const struct scan_h
 	    xml_attr(w, "reason", scan_reason_name(scan_res_reason(h->res[i]))) ||
 	    xml_attr(w, "reason_ttl", "0") || xml_endel(w))
 		return -EIO;
+	if (r)
+		return xml_detected(w, r) ? -EIO : xml_endel(w);
 	if (name && (xml_start(w, "service") || xml_attr(w, "name", name) ||
 	             xml_attr(w, "method", "table") || xml_attr(w, "conf", "3") || xml_endel(w)))
 		return -EIO;
@@ -163,7 +197,7 @@ static int xml_host(struct out_stream *s, const struct scan_host *h)
 		if (hidden != SCAN_PENDING && h->counts[hidden] && xml_extraports(w, h, hidden))
 			return -EIO;
 		for (size_t i = 0; i < h->nports; i++)
-			if (out_port_shown(h, i, hidden, in->open_only) && xml_port(w, in->kb, h, i))
+			if (out_port_shown(h, i, hidden, in->open_only) && xml_port(w, in, h, i))
 				return -EIO;
 		if (xml_endel(w))
 			return -EIO;

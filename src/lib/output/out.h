@@ -17,6 +17,14 @@
 #include "net/portspec.h"
 #include "scan/result.h"
 
+struct detect_result;
+
+/* One port's -sV result. */
+struct out_version {
+	uint16_t port;
+	const struct detect_result *r;
+};
+
 /* What every format needs to know about the scan. */
 struct out_info {
 	const char *version;   /* portscope version */
@@ -24,12 +32,16 @@ struct out_info {
 	const char *scan_type; /* nmap XML scaninfo type: "connect" */
 	int proto;             /* IPPROTO_TCP */
 	const struct portlist *ports;
-	bool open_only;   /* --open */
-	bool reason;      /* --reason */
-	bool color;       /* colour escapes (normal output on a terminal) */
-	bool interactive; /* normal output to stdout: no '#' comment lines */
-	double start;     /* wall clock, seconds since the epoch */
+	bool open_only;      /* --open */
+	bool reason;         /* --reason */
+	bool color;          /* colour escapes (normal output on a terminal) */
+	bool interactive;    /* normal output to stdout: no '#' comment lines */
+	double start;        /* wall clock, seconds since the epoch */
 	const struct kb *kb; /* service names; NULL: none */
+	/* -sV: the detection results of the host being written, ascending by port. */
+	bool version_scan;                  /* -sV was asked: VERSION columns and fields */
+	const struct out_version *versions; /* set by the command before each host */
+	size_t nversions;
 };
 
 struct out_stream;
