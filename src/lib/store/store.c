@@ -267,11 +267,20 @@ static int store_prepare_schema(struct store *st, const char *path, char *why, s
 	int64_t app = 0, ver = 0, tables = 0;
 	int r;
 
-	r = store_pragma_int(st, "PRAGMA application_id", &app);
+	/*
+	 * One read transaction, so that the three values come from one snapshot:
+	 * read one by one, a concurrent first scan could commit its schema in
+	 * between, and its fresh file would look like another program's.
+	 */
+	r = store_exec(st, "BEGIN");
+	if (!r)
+		r = store_pragma_int(st, "PRAGMA application_id", &app);
 	if (!r)
 		r = store_pragma_int(st, "PRAGMA user_version", &ver);
 	if (!r)
 		r = store_pragma_int(st, "SELECT count(*) FROM sqlite_master", &tables);
+	if (sqlite3_get_autocommit(st->db) == 0)
+		store_exec(st, r ? "ROLLBACK" : "COMMIT");
 	if (r < 0)
 		return store_fail(st, why, whylen, r == -EBUSY ? r : -EBADMSG,
 		                  "cannot read '%s' as a history database: %s; left untouched",
