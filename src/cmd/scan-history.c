@@ -7,6 +7,8 @@
 #include "config.h"
 #include "cmd/common.h"
 #include "cmd/scan.h"
+#include "detect/service.h"
+#include "detect/engine.h"
 #include "output/out.h"
 
 /* Opens the store for the scan's options; EXIT_OK also when history is off. */
@@ -100,6 +102,35 @@ void scan_history_host(struct scan_history *h, const struct scan_host *host)
 	r = store_host(h->st, h->run, host);
 	if (r < 0)
 		h->error = r;
+}
+
+void scan_history_versions(struct scan_history *h, const struct scan_host *host,
+			   const struct out_version *ver, size_t n)
+{
+	if (!h->st || h->error)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		const struct detect_service *svc = &ver[i].r->svc;
+		int r;
+
+		if (!svc->name[0])
+			continue;
+		r = store_port(h->st, h->run,
+		               &(struct store_port){
+		                   .addr = &host->addr,
+		                   .proto = host->proto,
+		                   .port = ver[i].port,
+		                   .state = SCAN_OPEN,
+		                   .reason = SCAN_REASON_SYN_ACK,
+		                   .service = svc->name,
+		                   .product = svc->product[0] ? svc->product : NULL,
+		                   .version = svc->version[0] ? svc->version : NULL,
+		               });
+		if (r < 0) {
+			h->error = r;
+			return;
+		}
+	}
 }
 
 void scan_history_tick(struct scan_history *h)

@@ -291,6 +291,7 @@ static void scan_cli_host(void *ctx, const struct scan_host *h)
 			c->detect_error = r;
 		c->info->versions = ver;
 		c->info->nversions = nver;
+		scan_history_versions(&c->history, h, ver, nver);
 	}
 	for (size_t i = 0; i < c->n; i++) {
 		int r = c->streams[i].fmt->host(&c->streams[i], h);

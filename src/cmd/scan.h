@@ -14,6 +14,8 @@
 #include "scan/result.h"
 #include "store/store.h"
 
+struct out_version;
+
 struct out_info;
 
 struct scan_opts {
@@ -102,6 +104,9 @@ int scan_history_open(struct scan_history *h, const struct scan_opts *o,
                       const struct out_info *info);
 void scan_history_port(struct scan_history *h, const struct scan_result *res);
 void scan_history_host(struct scan_history *h, const struct scan_host *host);
+/* Records what -sV found on host's open ports (ver[0..n)), replacing their rows. */
+void scan_history_versions(struct scan_history *h, const struct scan_host *host,
+			   const struct out_version *ver, size_t n);
 void scan_history_tick(struct scan_history *h);
 
 /* Ends the run (complete or incomplete) and closes. Returns EXIT_OK or EXIT_RUNTIME. */

@@ -75,6 +75,45 @@ def test_diff_reports_the_port_that_opened(netns, tmp_path):
     assert history(db, "--target", "198.18.0.9") == []
 
 
+BANNER_SERVER = r"""
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 2222)); s.listen(16)
+print("READY", flush=True)
+while True:
+    c, _ = s.accept()
+    try:  # the port scan's own probe is reset at once
+        c.sendall(sys.argv[1].encode() + b"\r\n")
+    except OSError:
+        pass
+    c.close()
+"""
+
+
+@needs_root
+def test_diff_reports_a_changed_version(netns, tmp_path):
+    """-sV results are recorded: an upgraded daemon shows as a service change."""
+    db = tmp_path / "h.db"
+    scan, tgt = lab(netns)
+    for banner in ("SSH-2.0-OpenSSH_8.4p1 Debian-5", "SSH-2.0-OpenSSH_9.2p1 Debian-2"):
+        p = tgt.popen(["python3", "-u", "-c", BANNER_SERVER, banner], text=True)
+        assert p.stdout.readline().strip() == "READY"
+        tgt.wait_port("tcp", 2222)
+        r = scan.portscope("scan", "-sV", "-p", "2222", "198.18.0.2", "--db", str(db))
+        assert r.rc == 0, r
+        assert "OpenSSH" in r.out, r
+        p.kill()
+        p.wait()
+    r = run([portscope_bin(), "diff", "--db", str(db), "--json"])
+    assert r.rc == 1, r
+    changes = [x for x in r.jsonl() if x["type"] == "change"]
+    assert len(changes) == 1, changes
+    c = changes[0]
+    assert (c["change"], c["port"], c["old_state"], c["new_state"]) == \
+        ("service", 2222, "open", "open")
+    assert "8.4p1" in c["old_service"] and "9.2p1" in c["new_service"], c
+
+
 @needs_root
 def test_show_replays_a_run(netns, tmp_path):
     db = tmp_path / "h.db"
