@@ -7,9 +7,11 @@
 #define PORTSCOPE_COMMANDS(X) \
 	X(info, cmd_info_main, "what a port number means: range, services, risk") \
 	X(ls, cmd_ls_main, "local sockets and their processes (like ss -tulnp)") \
+	X(audit, cmd_audit_main, "attack-surface report of this machine or of targets (the default)") \
 	X(scan, cmd_scan_main, "scan targets: which ports are open, closed, filtered (like nmap)") \
 	X(version, cmd_version_main, "print the version")
 
+int cmd_audit_main(int argc, char **argv);
 int cmd_info_main(int argc, char **argv);
 int cmd_ls_main(int argc, char **argv);
 int cmd_scan_main(int argc, char **argv);
