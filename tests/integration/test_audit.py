@@ -102,7 +102,7 @@ def start_listener(ns, addr, port):
 # reply (or the last reply again); used for look-alikes and for services that
 # Debian does not ship (Docker, MongoDB) or that are too heavy for a test.
 SCRIPTED = r"""
-import socket, sys, binascii
+import socket, sys, binascii, threading
 proto, port = sys.argv[1], int(sys.argv[2])
 greet = binascii.unhexlify(sys.argv[3])
 replies = [binascii.unhexlify(h) for h in sys.argv[4:]]
@@ -116,10 +116,8 @@ if proto == "udp":
             i = d.find(b"\x02\x04", 13)
             r = r.replace(b"REQID", d[i + 2:i + 6])
         s.sendto(r, a)
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", port)); s.listen(16); print("READY", flush=True)
-while True:
-    c, _ = s.accept(); c.settimeout(5)
+def serve(c):
+    c.settimeout(5)
     try:
         if greet: c.sendall(greet)
         for r in replies:
@@ -129,6 +127,11 @@ while True:
     except OSError:
         pass
     c.close()
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", port)); s.listen(16); print("READY", flush=True)
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
 """
 
 
