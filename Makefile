@@ -9,7 +9,8 @@ FUZZ_SECONDS ?= 15
 DEBS = meson ninja-build pkg-config gcc clang libclang-rt-14-dev \
        libmnl-dev libjansson-dev libcmocka-dev libxml2-dev libpcre2-dev libssl-dev \
        python3 python3-pytest \
-       iproute2 nftables nmap socat net-tools procps util-linux hyperfine libxml2-utils ndiff time
+       iproute2 nftables nmap socat net-tools procps util-linux hyperfine libxml2-utils ndiff time \
+       vsftpd inetutils-telnetd redis-server openssh-server openssh-client
 
 APT_LINE = DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEBS)
 
@@ -35,7 +36,7 @@ build: $(BUILD)/build.ninja
 	meson compile -C $(BUILD)
 
 run: deps build
-	./$(BUILD)/portscope ls
+	./$(BUILD)/portscope audit
 
 unit: build
 	meson test -C $(BUILD) --suite unit --print-errorlogs
