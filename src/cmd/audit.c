@@ -40,18 +40,18 @@
 #include "sockets/sockexpose.h"
 #include "sockets/sockproc.h"
 
-#define AUDIT_MAX_EPS 4096   /* endpoints kept (listening sockets or open ports) */
+#define AUDIT_MAX_EPS   4096 /* endpoints kept (listening sockets or open ports) */
 #define AUDIT_MAX_ADDRS 64   /* own addresses scanned */
-#define AUDIT_CHECK_MS 3000  /* deadline of one safe check */
+#define AUDIT_CHECK_MS  3000 /* deadline of one safe check */
 
 /* One listening socket (local) or one open port (remote). */
 struct audit_ep {
 	int proto; /* IPPROTO_TCP or IPPROTO_UDP */
 	uint16_t port;
-	int family;        /* of the bind address (local) */
-	uint8_t bind[16];  /* network order */
-	bool dual;         /* IPv6 wildcard accepting IPv4 too */
-	bool local;        /* from sock_diag (has an owner) */
+	int family;       /* of the bind address (local) */
+	uint8_t bind[16]; /* network order */
+	bool dual;        /* IPv6 wildcard accepting IPv4 too */
+	bool local;       /* from sock_diag (has an owner) */
 	uint32_t inode, uid;
 	pid_t pid; /* 0: unknown */
 	char process[64];
@@ -208,7 +208,8 @@ static void audit_own_addrs(struct audit_run *ar)
 		} else if (i->ifa_addr->sa_family == AF_INET6) {
 			t.family = AF_INET6;
 			t.v6 = ((const struct sockaddr_in6 *)(const void *)i->ifa_addr)->sin6_addr;
-			if (audit_is_loopback(AF_INET6, t.v6.s6_addr) || IN6_IS_ADDR_LINKLOCAL(&t.v6))
+			if (audit_is_loopback(AF_INET6, t.v6.s6_addr) ||
+			    IN6_IS_ADDR_LINKLOCAL(&t.v6))
 				continue;
 		} else {
 			continue;
@@ -281,8 +282,7 @@ static double mono_now(void)
 
 /* A connect scan of ts on ports; results to the sink's on_port. */
 static int audit_scan(struct audit_run *ar, const struct targetset *ts, const struct portlist *pl,
-                      void (*on_port)(void *, const struct scan_result *), char *why,
-                      size_t whylen)
+                      void (*on_port)(void *, const struct scan_result *), char *why, size_t whylen)
 {
 	struct scan_config cfg = {
 	    .targets = ts,
@@ -326,8 +326,8 @@ static int audit_local_scan(struct audit_run *ar, char *why, size_t whylen)
 	pl = (struct portlist){.ports = ar->ports, .n = ar->nports};
 	for (int fam = 0; fam < 2 && rc == 0 && ar->nports; fam++) {
 		int family = fam == 0 ? AF_INET : AF_INET6;
-		struct targetset *ts = targetset_new(fam ? TARGETSET_IPV6 | TARGETSET_NO_DNS
-		                                         : TARGETSET_NO_DNS);
+		struct targetset *ts =
+		    targetset_new(fam ? TARGETSET_IPV6 | TARGETSET_NO_DNS : TARGETSET_NO_DNS);
 		unsigned added = 0;
 
 		if (!ts)
@@ -380,7 +380,8 @@ static int audit_local_scan(struct audit_run *ar, char *why, size_t whylen)
 			st[n] = (enum scan_state)ar->states[k * ar->nports + pi];
 			if (st[n] == SCAN_OPEN) {
 				at = strlen(e->reach);
-				snprintf(e->reach + at, sizeof(e->reach) - at, "%s%s", at ? "," : "",
+				snprintf(e->reach + at, sizeof(e->reach) - at, "%s%s",
+				         at ? "," : "",
 				         target_addr_str(&ar->addrs[k], b, sizeof(b)));
 				if (!e->have_target) {
 					e->target = ar->addrs[k];
@@ -538,22 +539,26 @@ static int audit_judge(struct audit_run *ar)
 		}
 		if (e->proto != IPPROTO_TCP)
 			continue;
-		if (e->service[0] && e->port_default && detect_mismatch(e->service, e->port_default)) {
+		if (e->service[0] && e->port_default &&
+		    detect_mismatch(e->service, e->port_default)) {
 			e->mismatch = true;
 			f = finding_add(ar, i, KB_SEV_INFO, "port-service-mismatch");
 			if (!f)
 				return -ENOMEM;
-			snprintf(f->title, sizeof(f->title), "%s on port %u, the port of %s", e->service,
-			         e->port, e->port_default);
-			snprintf(f->evidence, sizeof(f->evidence), "service detection found %s%s%s%s%s",
-			         e->service, e->product[0] ? " (" : "", e->product,
-			         e->version[0] ? " " : "", e->version);
+			snprintf(f->title, sizeof(f->title), "%s on port %u, the port of %s",
+			         e->service, e->port, e->port_default);
+			snprintf(f->evidence, sizeof(f->evidence),
+			         "service detection found %s%s%s%s%s", e->service,
+			         e->product[0] ? " (" : "", e->product, e->version[0] ? " " : "",
+			         e->version);
 			if (e->product[0])
-				strncat(f->evidence, ")", sizeof(f->evidence) - strlen(f->evidence) - 1);
-			snprintf(f->recommendation, sizeof(f->recommendation),
-			         "a port says nothing certain about its service: document it, and make "
-			         "sure firewall rules for port %u match what really answers",
-			         e->port);
+				strncat(f->evidence, ")",
+				        sizeof(f->evidence) - strlen(f->evidence) - 1);
+			snprintf(
+			    f->recommendation, sizeof(f->recommendation),
+			    "a port says nothing certain about its service: document it, and make "
+			    "sure firewall rules for port %u match what really answers",
+			    e->port);
 			f->citation = "port numbers are conventions (IANA registry, RFC 6335)";
 			continue;
 		}
@@ -570,8 +575,8 @@ static int audit_judge(struct audit_run *ar)
 				return -ENOMEM;
 			snprintf(f->title, sizeof(f->title), "%s reachable: %s", risks[k]->service,
 			         risks[k]->note);
-			snprintf(f->evidence, sizeof(f->evidence), "port %u/tcp open%s%s%s", e->port,
-			         e->service[0] ? ", detected " : "", e->service,
+			snprintf(f->evidence, sizeof(f->evidence), "port %u/tcp open%s%s%s",
+			         e->port, e->service[0] ? ", detected " : "", e->service,
 			         e->checked_no ? "; the safe check did not confirm the risk" : "");
 			snprintf(f->recommendation, sizeof(f->recommendation), "%s",
 			         risks[k]->recommendation);
@@ -593,10 +598,14 @@ static int cmp_finding(const void *a, const void *b)
 static const char *sev_color(int sev)
 {
 	switch (sev) {
-	case KB_SEV_HIGH: return TABLE_RED;
-	case KB_SEV_MEDIUM: return TABLE_YELLOW;
-	case KB_SEV_LOW: return TABLE_CYAN;
-	default: return TABLE_DIM;
+	case KB_SEV_HIGH:
+		return TABLE_RED;
+	case KB_SEV_MEDIUM:
+		return TABLE_YELLOW;
+	case KB_SEV_LOW:
+		return TABLE_CYAN;
+	default:
+		return TABLE_DIM;
 	}
 }
 
@@ -607,8 +616,9 @@ static void ep_where(const struct audit_run *ar, const struct audit_ep *e, char 
 	(void)ar;
 	if (e->local)
 		snprintf(buf, len, "%s%s%s:%u/%s", e->family == AF_INET6 ? "[" : "",
-		         addr_text(e->family, e->bind, b, sizeof(b)), e->family == AF_INET6 ? "]" : "",
-		         e->port, e->proto == IPPROTO_TCP ? "tcp" : "udp");
+		         addr_text(e->family, e->bind, b, sizeof(b)),
+		         e->family == AF_INET6 ? "]" : "", e->port,
+		         e->proto == IPPROTO_TCP ? "tcp" : "udp");
 	else
 		snprintf(buf, len, "%s%s%s:%u/tcp", e->family == AF_INET6 ? "[" : "", e->reach,
 		         e->family == AF_INET6 ? "]" : "", e->port);
@@ -658,8 +668,8 @@ static int audit_print_human(const struct audit_run *ar)
 		printf("  %-22s %s", f->id, where);
 		if (e->pid)
 			printf("  %s (pid %d, user %s)", e->process, (int)e->pid, e->user);
-		printf("\n    %s\n    evidence: %s\n    do: %s\n    ref: %s\n", f->title, f->evidence,
-		       f->recommendation, f->citation ? f->citation : "-");
+		printf("\n    %s\n    evidence: %s\n    do: %s\n    ref: %s\n", f->title,
+		       f->evidence, f->recommendation, f->citation ? f->citation : "-");
 	}
 	if (!ar->nfs)
 		printf("no findings\n");
@@ -684,8 +694,9 @@ static int audit_print_human(const struct audit_run *ar)
 			table_cell_color(t, audit_exposure_name(e->exp), expcol);
 			table_cell(t, e->reach[0] ? e->reach : "-");
 			if (e->service[0])
-				table_cellf(t, "%s%s%s%s", e->service, e->mismatch ? " (port of " : "",
-				            e->mismatch ? e->port_default : "", e->mismatch ? ")" : "");
+				table_cellf(
+				    t, "%s%s%s%s", e->service, e->mismatch ? " (port of " : "",
+				    e->mismatch ? e->port_default : "", e->mismatch ? ")" : "");
 			else
 				table_cellf(t, "%s?", e->port_default ? e->port_default : "");
 			if (e->pid)
@@ -733,8 +744,9 @@ static int audit_print_json(const struct audit_run *ar)
 			return -ENOMEM;
 		rc |= json_set_str(o, "proto", e->proto == IPPROTO_TCP ? "tcp" : "udp");
 		rc |= json_set(o, "port", json_integer(e->port));
-		rc |= json_set_str(o, "address",
-		                   e->local ? addr_text(e->family, e->bind, b, sizeof(b)) : e->reach);
+		rc |=
+		    json_set_str(o, "address",
+		                 e->local ? addr_text(e->family, e->bind, b, sizeof(b)) : e->reach);
 		rc |= json_set_str(o, "exposure", audit_exposure_name(e->exp));
 		rc |= json_set_str(o, "reachable_on", e->reach[0] ? e->reach : NULL);
 		rc |= json_set_str(o, "service", e->service[0] ? e->service : NULL);
@@ -758,8 +770,9 @@ static int audit_print_json(const struct audit_run *ar)
 		rc |= json_set_str(o, "title", f->title);
 		rc |= json_set_str(o, "proto", e->proto == IPPROTO_TCP ? "tcp" : "udp");
 		rc |= json_set(o, "port", json_integer(e->port));
-		rc |= json_set_str(o, "address",
-		                   e->local ? addr_text(e->family, e->bind, b, sizeof(b)) : e->reach);
+		rc |=
+		    json_set_str(o, "address",
+		                 e->local ? addr_text(e->family, e->bind, b, sizeof(b)) : e->reach);
 		rc |= json_set_str(o, "evidence", f->evidence);
 		rc |= json_set_str(o, "recommendation", f->recommendation);
 		rc |= json_set_str(o, "citation", f->citation);
@@ -865,8 +878,10 @@ static void raise_nofile(void)
 int cmd_audit_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	    {"json", no_argument, NULL, 'j'},     {"fail-on", required_argument, NULL, 'f'},
-	    {"no-color", no_argument, NULL, 'C'}, {"help", no_argument, NULL, 'h'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"fail-on", required_argument, NULL, 'f'},
+	    {"no-color", no_argument, NULL, 'C'},
+	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct audit_run ar = {.fail_on = -1};
@@ -878,18 +893,30 @@ int cmd_audit_main(int argc, char **argv)
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":hp:6", longopts, NULL)) != -1) {
 		switch (opt) {
-		case 'j': ar.json = true; break;
-		case 'C': ar.no_color = true; break;
-		case '6': ar.ipv6 = true; break;
-		case 'p': ar.ports_spec = optarg; break;
+		case 'j':
+			ar.json = true;
+			break;
+		case 'C':
+			ar.no_color = true;
+			break;
+		case '6':
+			ar.ipv6 = true;
+			break;
+		case 'p':
+			ar.ports_spec = optarg;
+			break;
 		case 'f':
 			ar.fail_on = audit_severity_parse(optarg);
 			if (ar.fail_on < 0)
-				return cmd_usage("audit", "bad --fail-on '%s': not high, medium, low or info",
-				                 optarg);
+				return cmd_usage(
+				    "audit", "bad --fail-on '%s': not high, medium, low or info",
+				    optarg);
 			break;
-		case 'h': audit_help(stdout); return EXIT_OK;
-		default: return cmd_bad_option("audit", argv, opt);
+		case 'h':
+			audit_help(stdout);
+			return EXIT_OK;
+		default:
+			return cmd_bad_option("audit", argv, opt);
 		}
 	}
 	ar.remote = optind < argc;

@@ -42,7 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		at += chunk;
 		conv.outlen = 0;
 		v = c->step(&conv, buf, have);
-		if (conv.outlen > sizeof(conv.out) || strlen(conv.evidence) >= sizeof(conv.evidence))
+		if (conv.outlen > sizeof(conv.out) ||
+		    strlen(conv.evidence) >= sizeof(conv.evidence))
 			abort();
 		if (v == AUDIT_CHECK_YES || v == AUDIT_CHECK_NO)
 			break;

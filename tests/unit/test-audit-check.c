@@ -226,9 +226,10 @@ static void test_smb1(void **state)
 static void test_snmp(void **state)
 {
 	struct audit_conv cv;
-	static const char resp[] = "\x30\x29\x02\x01\x01\x04\x06public\xa2\x1c\x02\x04\x01\x02\x03\x04"
-	                           "\x02\x01\x00\x02\x01\x00\x30\x0e\x30\x0c\x06\x08\x2b\x06\x01\x02"
-	                           "\x01\x01\x01\x00\x05\x00";
+	static const char resp[] =
+	    "\x30\x29\x02\x01\x01\x04\x06public\xa2\x1c\x02\x04\x01\x02\x03\x04"
+	    "\x02\x01\x00\x02\x01\x00\x30\x0e\x30\x0c\x06\x08\x2b\x06\x01\x02"
+	    "\x01\x01\x01\x00\x05\x00";
 	char m[sizeof(resp)];
 	const char *r[] = {m};
 	size_t l[] = {sizeof(resp) - 1};
@@ -291,12 +292,12 @@ static void test_mongodb(void **state)
 {
 	struct audit_conv cv;
 	/* {databases: [], ok: 1.0} and {ok: 0.0, errmsg: "x"} */
-	static const uint8_t yes[] = {33,  0,   0,   0,   0x04, 'd', 'a', 't', 'a', 'b', 'a',
-	                              's',  'e', 's', 0,   5,    0,   0,   0,   0,   0x01, 'o',
-	                              'k',  0,   0,   0,   0,    0,   0,   0,   0xf0, 0x3f, 0};
-	static const uint8_t no[] = {31,  0,   0,   0,   0x01, 'o', 'k', 0,   0, 0, 0,
-	                             0,   0,   0,   0,   0,    0x02, 'e', 'r', 'r', 'm', 's',
-	                             'g', 0,   2,   0,   0,   0,    'x', 0,   0};
+	static const uint8_t yes[] = {33,  0,   0,   0, 0x04, 'd', 'a', 't', 'a',  'b',  'a',
+	                              's', 'e', 's', 0, 5,    0,   0,   0,   0,    0x01, 'o',
+	                              'k', 0,   0,   0, 0,    0,   0,   0,   0xf0, 0x3f, 0};
+	static const uint8_t no[] = {31,  0, 0, 0, 0x01, 'o',  'k', 0,   0,   0,   0,
+	                             0,   0, 0, 0, 0,    0x02, 'e', 'r', 'r', 'm', 's',
+	                             'g', 0, 2, 0, 0,    0,    'x', 0,   0};
 	static const uint8_t bad[] = {9, 0, 0, 0, 0x7f, 'o', 'k', 0, 0};
 	uint8_t m[128];
 	const char *r[] = {(const char *)m};

@@ -176,8 +176,7 @@ static const uint8_t *find_bytes(const uint8_t *hay, size_t len, const char *nee
 	return NULL;
 }
 
-static enum audit_check_verdict docker_step(struct audit_conv *conv, const uint8_t *buf,
-                                            size_t len)
+static enum audit_check_verdict docker_step(struct audit_conv *conv, const uint8_t *buf, size_t len)
 {
 	const uint8_t *end = find_bytes(buf, len, "\r\n\r\n");
 	size_t l;
@@ -197,17 +196,24 @@ static enum audit_check_verdict docker_step(struct audit_conv *conv, const uint8
 
 		if (v)
 			audit_conv_note(conv, "body", v,
-			                (size_t)(buf + len - v) < 24 ? (size_t)(buf + len - v) : 24);
+			                (size_t)(buf + len - v) < 24 ? (size_t)(buf + len - v)
+			                                             : 24);
 	}
 	return AUDIT_CHECK_YES;
 }
 
 /* Telnet (RFC 854): refuse every option, look for a login prompt in the clear. */
-enum { TN_IAC = 255, TN_DONT = 254, TN_DO = 253, TN_WONT = 252, TN_WILL = 251, TN_SB = 250,
-       TN_SE = 240 };
+enum {
+	TN_IAC = 255,
+	TN_DONT = 254,
+	TN_DO = 253,
+	TN_WONT = 252,
+	TN_WILL = 251,
+	TN_SB = 250,
+	TN_SE = 240
+};
 
-static enum audit_check_verdict telnet_step(struct audit_conv *conv, const uint8_t *buf,
-                                            size_t len)
+static enum audit_check_verdict telnet_step(struct audit_conv *conv, const uint8_t *buf, size_t len)
 {
 	char text[256];
 	size_t nt = 0, i = 0, complete = 0;
@@ -231,7 +237,8 @@ static enum audit_check_verdict telnet_step(struct audit_conv *conv, const uint8
 		} else if (buf[i + 1] >= TN_WILL && buf[i + 1] <= TN_DONT) {
 			if (i + 2 >= len)
 				break;
-			if ((buf[i + 1] == TN_DO || buf[i + 1] == TN_WILL) && no + 3 <= sizeof(out)) {
+			if ((buf[i + 1] == TN_DO || buf[i + 1] == TN_WILL) &&
+			    no + 3 <= sizeof(out)) {
 				out[no++] = TN_IAC;
 				out[no++] = buf[i + 1] == TN_DO ? TN_WONT : TN_DONT;
 				out[no++] = buf[i + 2];
@@ -256,7 +263,8 @@ static enum audit_check_verdict telnet_step(struct audit_conv *conv, const uint8
 		if (hit) {
 			size_t from = (size_t)(hit - text) > 40 ? (size_t)(hit - text) - 40 : 0;
 
-			audit_conv_note(conv, "got a cleartext prompt", (const uint8_t *)text + from,
+			audit_conv_note(conv, "got a cleartext prompt",
+			                (const uint8_t *)text + from,
 			                (size_t)(hit - text) - from + strlen(prompts[p]));
 			return AUDIT_CHECK_YES;
 		}
@@ -297,7 +305,8 @@ static enum audit_check_verdict vnc_step(struct audit_conv *conv, const uint8_t 
 
 		if (len < 4)
 			return AUDIT_CHECK_MORE;
-		t = (uint32_t)buf[0] << 24 | (uint32_t)buf[1] << 16 | (uint32_t)buf[2] << 8 | buf[3];
+		t = (uint32_t)buf[0] << 24 | (uint32_t)buf[1] << 16 | (uint32_t)buf[2] << 8 |
+		    buf[3];
 		audit_conv_note(conv, t == 1 ? "security type None (1)" : "security type not None",
 		                NULL, 0);
 		return t == 1 ? AUDIT_CHECK_YES : AUDIT_CHECK_NO;
@@ -521,14 +530,15 @@ static enum audit_check_verdict pgsql_step(struct audit_conv *conv, const uint8_
 static void mongodb_start(struct audit_conv *conv)
 {
 	static const uint8_t m[] = {
-	    71,   0,    0,    0,    0x01, 0x50, 0x53, 0x00, 0, 0, 0, 0, 0xdd, 0x07, 0, 0, /* hdr */
-	    0,    0,    0,    0,                                        /* flagBits */
-	    0,                                                          /* section kind 0 */
-	    50,   0,    0,    0,                                        /* document size */
-	    0x10, 'l',  'i',  's',  't',  'D',  'a',  't',  'a',  'b',  'a',  's',  'e',  's', 0,
-	    1,    0,    0,    0,    0x08, 'n',  'a',  'm',  'e',  'O',  'n',  'l',  'y',  0,    1,
-	    0x02, '$',  'd',  'b',  0,    6,    0,    0,    0,    'a',  'd',  'm',  'i',  'n',  0,
-	    0,
+	    71,   0,    0,   0,   0x01, 0x50, 0x53, 0x00, 0,   0,   0,   0,
+	    0xdd, 0x07, 0,   0, /* hdr */
+	    0,    0,    0,   0, /* flagBits */
+	    0,                  /* section kind 0 */
+	    50,   0,    0,   0, /* document size */
+	    0x10, 'l',  'i', 's', 't',  'D',  'a',  't',  'a', 'b', 'a', 's',
+	    'e',  's',  0,   1,   0,    0,    0,    0x08, 'n', 'a', 'm', 'e',
+	    'O',  'n',  'l', 'y', 0,    1,    0x02, '$',  'd', 'b', 0,   6,
+	    0,    0,    0,   'a', 'd',  'm',  'i',  'n',  0,   0,
 	};
 	conv_send(conv, m, sizeof(m));
 	audit_conv_note(conv, "sent listDatabases without authentication", NULL, 0);
@@ -560,7 +570,9 @@ static bool bson_scan(const uint8_t *d, size_t len, double *ok, bool *databases)
 		case 0x01:
 		case 0x09:
 		case 0x11:
-		case 0x12: skip = 8; break;
+		case 0x12:
+			skip = 8;
+			break;
 		case 0x02:
 		case 0x0d:
 		case 0x0e:
@@ -579,18 +591,30 @@ static bool bson_scan(const uint8_t *d, size_t len, double *ok, bool *databases)
 				return false;
 			skip = 5 + (size_t)le32(d + at);
 			break;
-		case 0x07: skip = 12; break;
-		case 0x08: skip = 1; break;
-		case 0x0a: skip = 0; break;
-		case 0x10: skip = 4; break;
-		case 0x13: skip = 16; break;
-		default: return false;
+		case 0x07:
+			skip = 12;
+			break;
+		case 0x08:
+			skip = 1;
+			break;
+		case 0x0a:
+			skip = 0;
+			break;
+		case 0x10:
+			skip = 4;
+			break;
+		case 0x13:
+			skip = 16;
+			break;
+		default:
+			return false;
 		}
 		if (skip > end - at)
 			return false;
 		if (strcmp((const char *)name, "ok") == 0) {
 			if (type == 0x01) {
-				memcpy(ok, d + at, sizeof(*ok)); /* little-endian hosts (x86, arm) */
+				memcpy(ok, d + at,
+				       sizeof(*ok)); /* little-endian hosts (x86, arm) */
 			} else if (type == 0x10) {
 				*ok = (double)le32(d + at);
 			}
@@ -784,8 +808,7 @@ const struct audit_check *audit_check_find(const char *name)
 	return NULL;
 }
 
-bool audit_check_applies(const struct audit_check *c, int proto, uint16_t port,
-                         const char *service)
+bool audit_check_applies(const struct audit_check *c, int proto, uint16_t port, const char *service)
 {
 	if (c->proto != proto)
 		return false;

@@ -32,10 +32,10 @@ enum audit_check_verdict {
 	AUDIT_CHECK_NO,
 };
 
-#define AUDIT_CHECK_OUT_MAX 512
+#define AUDIT_CHECK_OUT_MAX      512
 #define AUDIT_CHECK_EVIDENCE_MAX 256
-#define AUDIT_CHECK_READ_MAX 8192 /* bytes kept per step; more without a verdict is NO */
-#define AUDIT_CHECK_STEPS_MAX 16  /* sends per conversation */
+#define AUDIT_CHECK_READ_MAX     8192 /* bytes kept per step; more without a verdict is NO */
+#define AUDIT_CHECK_STEPS_MAX    16   /* sends per conversation */
 
 struct audit_conv {
 	unsigned step;                    /* exchanges done; the check's own state */

@@ -1,4 +1,5 @@
-/* Exposure of a listening socket: its bind address joined with a scan of the machine's addresses. */
+/* Exposure of a listening socket: its bind address joined with a scan of the machine's addresses.
+ */
 #include <errno.h>
 #include <string.h>
 #include <strings.h>
@@ -10,11 +11,16 @@
 const char *audit_exposure_name(enum audit_exposure e)
 {
 	switch (e) {
-	case AUDIT_EXP_LOOPBACK: return "loopback-only";
-	case AUDIT_EXP_REACHABLE: return "reachable";
-	case AUDIT_EXP_BLOCKED: return "blocked";
-	case AUDIT_EXP_NO_ADDRESS: return "no-address";
-	case AUDIT_EXP_UNVERIFIED: return "unverified";
+	case AUDIT_EXP_LOOPBACK:
+		return "loopback-only";
+	case AUDIT_EXP_REACHABLE:
+		return "reachable";
+	case AUDIT_EXP_BLOCKED:
+		return "blocked";
+	case AUDIT_EXP_NO_ADDRESS:
+		return "no-address";
+	case AUDIT_EXP_UNVERIFIED:
+		return "unverified";
 	}
 	return "unknown";
 }
