@@ -25,6 +25,7 @@
 
 #include "audit/check.h"
 #include "audit/exposure.h"
+#include "audit/svcname.h"
 #include "cmd/commands.h"
 #include "cmd/common.h"
 #include "detect/engine.h"
@@ -540,7 +541,7 @@ static int audit_judge(struct audit_run *ar)
 		if (e->proto != IPPROTO_TCP)
 			continue;
 		if (e->service[0] && e->port_default &&
-		    detect_mismatch(e->service, e->port_default)) {
+		    audit_service_mismatch(e->service, e->port_default)) {
 			e->mismatch = true;
 			f = finding_add(ar, i, KB_SEV_INFO, "port-service-mismatch");
 			if (!f)

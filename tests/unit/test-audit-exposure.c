@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "audit/exposure.h"
+#include "audit/svcname.h"
 #include "knowledge/risk.h"
 
 static void pton(int family, const char *s, uint8_t *out)
@@ -79,12 +80,26 @@ static void test_severity_parse(void **state)
 	assert_int_equal(audit_severity_parse(""), -EINVAL);
 }
 
+static void test_service_mismatch(void **state)
+{
+	(void)state;
+	assert_true(audit_service_mismatch("ssh", "http"));
+	assert_true(audit_service_mismatch("redis", "telnet"));
+	assert_false(audit_service_mismatch("memcached", "memcache"));
+	assert_false(audit_service_mismatch("postgresql", "postgres"));
+	assert_false(audit_service_mismatch("http", "http-alt"));
+	assert_false(audit_service_mismatch("ssh", "ssh"));
+	assert_false(audit_service_mismatch("vnc", "rfb"));
+	assert_true(audit_service_mismatch("memcached", "http"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_exposure_of),
 	    cmocka_unit_test(test_accepts),
 	    cmocka_unit_test(test_severity_parse),
+	    cmocka_unit_test(test_service_mismatch),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
