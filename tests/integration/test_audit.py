@@ -332,6 +332,44 @@ def test_scripted_safe_checks(netns, case):
     assert check not in {f["id"] for f in doc["findings"]}, doc["findings"]
 
 
+def test_memcached_real_daemon(netns):
+    need("/usr/bin/memcached")
+    ns = netns("amemc")
+    ns.popen(["/usr/bin/memcached", "-u", "nobody", "-l", "0.0.0.0", "-p", "11211", "-U", "0"])
+    wait_tcp(ns, 11211)
+    doc = audit(ns, "-p", "11211", "127.0.0.1")
+    mine = [f for f in doc["findings"] if f["id"] == "memcached-stats"]
+    assert len(mine) == 1 and "STAT pid" in mine[0]["evidence"], doc["findings"]
+    # nmap's "memcached" and /etc/services' "memcache" are one service.
+    assert "port-service-mismatch" not in {f["id"] for f in doc["findings"]}
+
+
+def start_snmpd(ns, tmp_path, community):
+    need("/usr/sbin/snmpd")
+    conf = tmp_path / f"snmpd-{community}.conf"
+    conf.write_text(f"agentAddress udp:161\nrocommunity {community}\n")
+    persist = tmp_path / f"snmp-{community}"
+    persist.mkdir()
+    ns.popen(["env", f"SNMP_PERSISTENT_DIR={persist}", "/usr/sbin/snmpd", "-f", "-Lo", "-C",
+              "-c", str(conf)])
+    ns.wait_port("udp", 161)
+
+
+def test_snmp_public_real_daemon(netns, tmp_path):
+    """net-snmp's snmpd with community public, then with another community."""
+    ns = netns("asnmpd")
+    ns.sh("ip addr add 198.18.0.9/32 dev lo")
+    start_snmpd(ns, tmp_path, "public")
+    doc = audit(ns)
+    mine = [f for f in doc["findings"] if f["id"] == "snmp-public"]
+    assert len(mine) == 1 and "snmpd" in (mine[0]["process"] or ""), doc["findings"]
+    ns2 = netns("asnmpd2")
+    ns2.sh("ip addr add 198.18.0.9/32 dev lo")
+    start_snmpd(ns2, tmp_path, "lab-private-community")
+    doc = audit(ns2)
+    assert "snmp-public" not in {f["id"] for f in doc["findings"]}, doc["findings"]
+
+
 def test_snmp_public_local(netns):
     """A UDP look-alike of an SNMP agent answering 'public'; then one answering nothing."""
     ns = netns("asnmp")
