@@ -958,7 +958,8 @@ int cmd_audit_main(int argc, char **argv)
 		exit_rc = EXIT_RUNTIME;
 		goto out;
 	}
-	qsort(ar.fs, ar.nfs, sizeof(*ar.fs), cmp_finding);
+	if (ar.nfs)
+		qsort(ar.fs, ar.nfs, sizeof(*ar.fs), cmp_finding);
 	ar.elapsed = mono_now() - t0;
 	rc = ar.json ? audit_print_json(&ar) : audit_print_human(&ar);
 	if (rc < 0) {
