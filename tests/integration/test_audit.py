@@ -383,3 +383,32 @@ def test_snmp_public_local(netns):
     start_scripted(ns2, "udp", 161, b"", b"\x30\x03\x02\x01\x00")
     doc = audit(ns2)
     assert "snmp-public" not in {f["id"] for f in doc["findings"]}
+
+
+DUAL = r"""
+import socket, sys
+a = socket.socket(socket.AF_INET6); a.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+a.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0); a.bind(("::", 8443)); a.listen(4)
+b = socket.socket(socket.AF_INET6); b.bind(("fd00:5c09::2", 8444)); b.listen(4)
+c = socket.socket(socket.AF_INET6); c.bind(("::1", 8445)); c.listen(4)
+print("READY", flush=True)
+import time; time.sleep(60)
+"""
+
+
+def test_local_audit_ipv6_and_dual_stack(netns):
+    """[::] dual-stack is reachable on both families; a v6 address only on itself; ::1 on none."""
+    tgt, peer = netns("a6tgt"), netns("a6peer")
+    link_veth(peer, tgt, SCN, TGT)
+    link_veth(peer, tgt, "fd00:5c09::1", "fd00:5c09::2", prefix=64)
+    tgt.spawn_python(DUAL)
+    doc = audit(tgt)
+    dual = endpoint(doc, 8443)
+    assert dual["exposure"] == "reachable"
+    assert set(dual["reachable_on"].split(",")) == {TGT, "fd00:5c09::2"}
+    only6 = endpoint(doc, 8444)
+    assert only6["exposure"] == "reachable" and only6["reachable_on"] == "fd00:5c09::2"
+    lo6 = endpoint(doc, 8445)
+    assert lo6["exposure"] == "loopback-only" and lo6["reachable_on"] is None
+    # Nothing risky answers there: no finding for any of them.
+    assert [f for f in doc["findings"] if f["port"] in (8443, 8444, 8445)] == []
