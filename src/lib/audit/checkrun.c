@@ -82,7 +82,8 @@ int audit_check_run(const struct audit_check *c, const void *addr, unsigned addr
 	if (c->proto == IPPROTO_UDP) {
 		if (getrandom(&conv->cookie, sizeof(conv->cookie), 0) != sizeof(conv->cookie))
 			conv->cookie = (uint32_t)now_ms();
-		conv->cookie |= 1;
+		/* 0x40000000-0x7fffffff: a positive BER INTEGER of four octets, minimal */
+		conv->cookie = (conv->cookie & 0x3fffffffu) | 0x40000000u;
 	}
 	buf = malloc(AUDIT_CHECK_READ_MAX);
 	if (!buf)
