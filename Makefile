@@ -10,7 +10,8 @@ DEBS = meson ninja-build pkg-config gcc clang libclang-rt-14-dev \
        libmnl-dev libjansson-dev libcmocka-dev libxml2-dev libpcre2-dev libssl-dev \
        python3 python3-pytest \
        iproute2 nftables nmap socat net-tools procps util-linux hyperfine libxml2-utils ndiff time \
-       vsftpd inetutils-telnetd redis-server openssh-server openssh-client memcached snmpd
+       vsftpd inetutils-telnetd redis-server openssh-server openssh-client memcached snmpd \
+       postgresql-15
 
 APT_LINE = DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEBS)
 

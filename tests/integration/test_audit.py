@@ -370,6 +370,49 @@ def test_snmp_public_real_daemon(netns, tmp_path):
     assert "snmp-public" not in {f["id"] for f in doc["findings"]}, doc["findings"]
 
 
+PG_BIN = "/usr/lib/postgresql/15/bin"
+
+
+def test_postgresql_trust_real_daemon(netns):
+    """PostgreSQL with trust for host connections, then the same cluster with scram-sha-256."""
+    import signal
+    import tempfile
+    need(f"{PG_BIN}/initdb", f"{PG_BIN}/postgres", "runuser")
+    base = tempfile.mkdtemp(prefix="ps-audit-pg-")
+    try:
+        shutil.chown(base, "postgres")
+        data = os.path.join(base, "data")
+        run(["runuser", "-u", "postgres", "--", f"{PG_BIN}/initdb", "-D", data, "-U",
+             "postgres", "--auth-host=trust", "--auth-local=trust", "-N"],
+            check=True, timeout=120)
+
+        def serve(tag):
+            ns = netns(tag)
+            p = ns.popen(["runuser", "-u", "postgres", "--", f"{PG_BIN}/postgres", "-D", data,
+                          "-k", base, "-p", "5432", "-c", "listen_addresses=127.0.0.1"])
+            wait_tcp(ns, 5432, timeout=30)
+            return ns, p
+
+        ns, p = serve("apg")
+        doc = audit(ns, "-p", "5432", "127.0.0.1")
+        mine = [f for f in doc["findings"] if f["id"] == "postgresql-trust"]
+        assert len(mine) == 1 and "AuthenticationOk" in mine[0]["evidence"], doc["findings"]
+        os.killpg(p.pid, signal.SIGINT)  # fast shutdown, the data directory is reused
+        p.wait(timeout=30)
+
+        with open(os.path.join(data, "pg_hba.conf"), "w") as f:
+            f.write("local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\n")
+        ns2, _ = serve("apg2")
+        doc = audit(ns2, "-p", "5432", "127.0.0.1")
+        assert "postgresql-trust" not in {f["id"] for f in doc["findings"]}, doc["findings"]
+        # The check ran and did not confirm: the catalogue's risk stays, lowered to low.
+        cat = [f for f in doc["findings"] if f["id"] == "exposed-risky-service"]
+        assert len(cat) == 1 and cat[0]["severity"] == "low", doc["findings"]
+        assert "did not confirm" in cat[0]["evidence"]
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
 def test_snmp_public_local(netns):
     """A UDP look-alike of an SNMP agent answering 'public'; then one answering nothing."""
     ns = netns("asnmp")
