@@ -97,6 +97,7 @@ struct audit_run {
 	struct kb *kb;
 	double elapsed; /* seconds, the whole audit */
 	bool overflow;
+	unsigned udp_skipped; /* remote UDP ports with no safe check: not scanned */
 };
 
 static const char *addr_text(int family, const uint8_t *a, char *buf, size_t len)
@@ -621,8 +622,10 @@ static void ep_where(const struct audit_run *ar, const struct audit_ep *e, char 
 		         e->family == AF_INET6 ? "]" : "", e->port,
 		         e->proto == IPPROTO_TCP ? "tcp" : "udp");
 	else
-		snprintf(buf, len, "%s%s%s:%u/tcp", e->family == AF_INET6 ? "[" : "", e->reach,
-		         e->family == AF_INET6 ? "]" : "", e->port);
+		snprintf(buf, len, "%s%s%s:%u/%s", e->family == AF_INET6 ? "[" : "",
+		         target_addr_str(&e->target, b, sizeof(b)),
+		         e->family == AF_INET6 ? "]" : "", e->port,
+		         e->proto == IPPROTO_TCP ? "tcp" : "udp");
 }
 
 struct audit_counts {
@@ -717,6 +720,11 @@ static int audit_print_human(const struct audit_run *ar)
 		printf("note: no address but loopback here: nothing is reachable from outside\n");
 	if (ar->overflow)
 		printf("note: more than %d endpoints; the rest were left out\n", AUDIT_MAX_EPS);
+	if (ar->udp_skipped)
+		printf(
+		    "note: %u UDP port(s) without a safe check were not scanned (a UDP scan needs "
+		    "the raw-socket engine)\n",
+		    ar->udp_skipped);
 	return ferror(stdout) ? -EIO : 0;
 }
 
@@ -745,9 +753,9 @@ static int audit_print_json(const struct audit_run *ar)
 			return -ENOMEM;
 		rc |= json_set_str(o, "proto", e->proto == IPPROTO_TCP ? "tcp" : "udp");
 		rc |= json_set(o, "port", json_integer(e->port));
-		rc |=
-		    json_set_str(o, "address",
-		                 e->local ? addr_text(e->family, e->bind, b, sizeof(b)) : e->reach);
+		rc |= json_set_str(o, "address",
+		                   e->local ? addr_text(e->family, e->bind, b, sizeof(b))
+		                            : target_addr_str(&e->target, b, sizeof(b)));
 		rc |= json_set_str(o, "exposure", audit_exposure_name(e->exp));
 		rc |= json_set_str(o, "reachable_on", e->reach[0] ? e->reach : NULL);
 		rc |= json_set_str(o, "service", e->service[0] ? e->service : NULL);
@@ -771,9 +779,9 @@ static int audit_print_json(const struct audit_run *ar)
 		rc |= json_set_str(o, "title", f->title);
 		rc |= json_set_str(o, "proto", e->proto == IPPROTO_TCP ? "tcp" : "udp");
 		rc |= json_set(o, "port", json_integer(e->port));
-		rc |=
-		    json_set_str(o, "address",
-		                 e->local ? addr_text(e->family, e->bind, b, sizeof(b)) : e->reach);
+		rc |= json_set_str(o, "address",
+		                   e->local ? addr_text(e->family, e->bind, b, sizeof(b))
+		                            : target_addr_str(&e->target, b, sizeof(b)));
 		rc |= json_set_str(o, "evidence", f->evidence);
 		rc |= json_set_str(o, "recommendation", f->recommendation);
 		rc |= json_set_str(o, "citation", f->citation);
@@ -817,6 +825,46 @@ static void audit_help(FILE *f)
 	      f);
 }
 
+/*
+ * Remote UDP: without the raw-socket engine there is no UDP scan; a UDP port
+ * with a safe check (SNMP) is asked directly, and an answer proves it open.
+ */
+static void audit_remote_udp(struct audit_run *ar, const struct portlist *udp)
+{
+	size_t nchecks;
+	const struct audit_check *checks = audit_check_table(&nchecks);
+	uint64_t n = targetset_count(ar->ts);
+
+	for (size_t k = 0; k < udp->n; k++) {
+		bool any = false;
+
+		for (size_t c = 0; c < nchecks; c++)
+			any |= audit_check_applies(&checks[c], IPPROTO_UDP, udp->ports[k], NULL);
+		if (!any) {
+			ar->udp_skipped++;
+			continue;
+		}
+		for (uint64_t i = 0; i < n; i++) {
+			struct audit_ep *e;
+			struct target_addr a;
+
+			if (targetset_get(ar->ts, i, &a) < 0)
+				break;
+			if (ar->neps == AUDIT_MAX_EPS) {
+				ar->overflow = true;
+				return;
+			}
+			e = &ar->eps[ar->neps++];
+			*e = (struct audit_ep){.proto = IPPROTO_UDP,
+			                       .port = udp->ports[k],
+			                       .family = a.family,
+			                       .exp = AUDIT_EXP_UNVERIFIED,
+			                       .target = a,
+			                       .have_target = true};
+		}
+	}
+}
+
 /* Remote mode: the targets, the ports, the scan. */
 static int audit_remote_scan(struct audit_run *ar, int argc, char **argv, char *why, size_t whylen)
 {
@@ -839,8 +887,8 @@ static int audit_remote_scan(struct audit_run *ar, int argc, char **argv, char *
 		rc = portspec_parse(ar->ports_spec, &ps, why, whylen);
 		if (rc < 0)
 			return rc == -ENOMEM ? rc : -EINVAL;
-		if (ps.tcp.n == 0) {
-			snprintf(why, whylen, "-p '%s' names no TCP port", ar->ports_spec);
+		if (ps.tcp.n == 0 && ps.udp.n == 0) {
+			snprintf(why, whylen, "-p '%s' names no port", ar->ports_spec);
 			portspec_free(&ps);
 			return -EINVAL;
 		}
@@ -856,9 +904,11 @@ static int audit_remote_scan(struct audit_run *ar, int argc, char **argv, char *
 		qsort(top, (size_t)got, sizeof(*top), cmp_u16);
 		pl = (struct portlist){.ports = top, .n = (size_t)got};
 	}
-	rc = audit_scan(ar, ar->ts, &pl, remote_on_port, why, whylen);
+	rc = pl.n ? audit_scan(ar, ar->ts, &pl, remote_on_port, why, whylen) : 0;
 	if (rc < 0 && rc != -ENOMEM && rc != -EMFILE)
 		rc = -EIO;
+	if (rc == 0 && ar->ports_spec)
+		audit_remote_udp(ar, &ps.udp);
 	if (ar->ports_spec)
 		portspec_free(&ps);
 	else

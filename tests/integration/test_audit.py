@@ -363,11 +363,19 @@ def test_snmp_public_real_daemon(netns, tmp_path):
     doc = audit(ns)
     mine = [f for f in doc["findings"] if f["id"] == "snmp-public"]
     assert len(mine) == 1 and "snmpd" in (mine[0]["process"] or ""), doc["findings"]
+    # Remote mode asks U:161 directly (no UDP scan without the raw engine).
+    doc = audit(ns, "-p", "T:22,U:161,U:53", "198.18.0.9")
+    assert [(e["proto"], e["port"], e["exposure"]) for e in doc["endpoints"]] == \
+        [("udp", 161, "reachable")]
+    assert {f["id"] for f in doc["findings"]} == {"snmp-public"}
     ns2 = netns("asnmpd2")
     ns2.sh("ip addr add 198.18.0.9/32 dev lo")
     start_snmpd(ns2, tmp_path, "lab-private-community")
     doc = audit(ns2)
     assert "snmp-public" not in {f["id"] for f in doc["findings"]}, doc["findings"]
+    doc = audit(ns2, "-p", "U:161", "198.18.0.9")
+    assert [(e["port"], e["exposure"]) for e in doc["endpoints"]] == [(161, "unverified")]
+    assert doc["findings"] == []
 
 
 PG_BIN = "/usr/lib/postgresql/15/bin"
