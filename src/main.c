@@ -32,8 +32,9 @@ int main(int argc, char **argv)
 	const struct cmd *c;
 
 	if (argc < 2) {
-		usage(stdout);
-		return EXIT_OK;
+		/* No command: the main job, the audit of this machine. */
+		char *aargv[] = { (char *)"audit", NULL };
+		return cmd_audit_main(1, aargv);
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)
 		return cmd_print_version();

@@ -7,6 +7,7 @@
 #define PORTSCOPE_COMMANDS(X) \
 	X(info, cmd_info_main, "what a port number means: range, services, risk") \
 	X(ls, cmd_ls_main, "local sockets and their processes (like ss -tulnp)") \
+	X(audit, cmd_audit_main, "attack-surface report of this machine or of targets (the default)") \
 	X(scan, cmd_scan_main, "scan targets: which ports are open, closed, filtered (like nmap)") \
 	X(policy, cmd_policy_main, "the docs' firewall language: check, eval, compile to nftables, apply, listening") \
 	X(history, cmd_history_main, "the scans recorded in the history") \
@@ -15,6 +16,7 @@
 	X(quiz, cmd_quiz_main, "questions on ports and protocols, from the knowledge base") \
 	X(version, cmd_version_main, "print the version")
 
+int cmd_audit_main(int argc, char **argv);
 int cmd_info_main(int argc, char **argv);
 int cmd_ls_main(int argc, char **argv);
 int cmd_policy_main(int argc, char **argv);
