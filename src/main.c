@@ -49,6 +49,11 @@ int main(int argc, char **argv)
 		char *hargv[] = { argv[2], (char *)"--help", NULL };
 		return c->run(2, hargv);
 	}
+	if (argv[1][0] == '-' && argv[1][1]) {
+		/* Options without a command are the audit's: portscope --json. */
+		argv[0] = (char *)"audit";
+		return cmd_audit_main(argc, argv);
+	}
 	c = find(argv[1]);
 	if (!c)
 		return cmd_usage(NULL, "unknown command '%s' (see portscope --help)", argv[1]);

@@ -23,3 +23,11 @@ def test_unknown_command_is_usage_error():
     assert r.out == ""
     lines = r.err.strip().splitlines()
     assert len(lines) == 1 and "frobnicate" in lines[0]
+
+
+def test_options_without_command_are_the_audits():
+    r = run([portscope_bin(), "--bogus-option"])
+    assert r.rc == 2
+    assert r.out == ""
+    lines = r.err.strip().splitlines()
+    assert len(lines) == 1 and "audit" in lines[0] and "--bogus-option" in lines[0]
