@@ -7,9 +7,10 @@ FUZZ_SECONDS ?= 15
 
 # Every build and test dependency on a fresh Debian 12 machine.
 DEBS = meson ninja-build pkg-config gcc clang libclang-rt-14-dev \
-       libmnl-dev libjansson-dev libcmocka-dev libxml2-dev \
+       libmnl-dev libjansson-dev libcmocka-dev libxml2-dev libpcap-dev \
        python3 python3-pytest \
-       iproute2 nftables nmap socat net-tools procps util-linux hyperfine libxml2-utils ndiff time
+       iproute2 nftables nmap socat net-tools procps util-linux hyperfine libxml2-utils ndiff time \
+       masscan
 
 APT_LINE = DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEBS)
 
