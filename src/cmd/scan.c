@@ -19,6 +19,7 @@
 #include "output/progress.h"
 #include "scan/engine.h"
 #include "scan/timing.h"
+#include "util/privdrop.h"
 
 static const char scan_usage_text[] =
     "usage: portscope scan [OPTIONS] TARGET...\n"
@@ -316,16 +317,17 @@ static void scan_raise_nofile(void)
 
 /* The engine's configuration from the options. Returns EXIT_OK or EXIT_USAGE. */
 static int scan_build_config(const struct scan_opts *o, const struct portlist *ports,
-                             struct scan_config *cfg)
+                             const struct scan_technique *tech, struct scan_config *cfg)
 {
 	unsigned level = o->timing >= 0 ? (unsigned)o->timing : 3;
 
 	*cfg = (struct scan_config){
 	    .targets = o->targets,
 	    .ports = ports,
-	    .tech = scan_technique_find("-sT"),
+	    .tech = tech,
 	    .seed = o->seed,
 	    .randomize_hosts = o->randomize_hosts,
+	    .drop_privileges = tech->needs_raw,
 	};
 	if (!o->seed_given && getrandom(&cfg->seed, sizeof(cfg->seed), 0) != sizeof(cfg->seed))
 		cfg->seed = (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32;
@@ -347,7 +349,29 @@ static int cmp_u16(const void *a, const void *b)
 	return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
 }
 
-/* -sT: runs the connect scan engine with the chosen outputs. */
+/*
+ * The technique the options ask for: -sS needs CAP_NET_RAW; without -sS or -sT,
+ * SYN when this process may open raw sockets, else connect with a note.
+ * NULL (after the message) when -sS cannot run.
+ */
+static const struct scan_technique *scan_pick_technique(const struct scan_opts *o)
+{
+	bool raw = privdrop_have_net_raw();
+
+	if (o->tcp_syn) {
+		if (!raw)
+			cmd_error("scan", "-sS needs CAP_NET_RAW (root or a file capability): "
+			                  "use -sT (TCP connect)");
+		return raw ? &scan_tech_syn : NULL;
+	}
+	if (o->tcp_connect || raw)
+		return o->tcp_connect ? &scan_tech_connect : &scan_tech_syn;
+	fprintf(stderr, "portscope scan: note: no CAP_NET_RAW, so a TCP connect scan (-sT) "
+	                "instead of a SYN scan (-sS)\n");
+	return &scan_tech_connect;
+}
+
+/* -sT, -sS: runs the scan engine with the chosen outputs. */
 static int scan_engine(const struct scan_opts *o, int argc, char **argv)
 {
 	struct scan_cli cli = {.progress = {.f = stderr}};
@@ -361,11 +385,13 @@ static int scan_engine(const struct scan_opts *o, int argc, char **argv)
 	char why[512] = "", *args;
 	int rc, r = 0;
 
-	if (o->tcp_syn || o->udp)
-		return cmd_usage("scan",
-		                 "%s needs the raw-socket engine, which this build does "
-		                 "not have yet: use -sT (TCP connect)",
-		                 o->tcp_syn ? "-sS" : "-sU");
+	const struct scan_technique *tech;
+
+	if (o->udp)
+		return cmd_usage("scan", "-sU is not in this build yet: use -sS or -sT (TCP)");
+	tech = scan_pick_technique(o);
+	if (!tech)
+		return EXIT_RUNTIME;
 	if (kb_load(NULL, &kb, why, sizeof(why)) < 0)
 		kb = NULL; /* no services files: no names, built-in port ranking */
 	if (!o->ports_given) {
@@ -398,7 +424,7 @@ static int scan_engine(const struct scan_opts *o, int argc, char **argv)
 	info = (struct out_info){
 	    .version = PORTSCOPE_VERSION,
 	    .args = args,
-	    .scan_type = "connect",
+	    .scan_type = tech->xml_type,
 	    .proto = IPPROTO_TCP,
 	    .ports = ports,
 	    .open_only = o->open_only,
@@ -415,7 +441,7 @@ static int scan_engine(const struct scan_opts *o, int argc, char **argv)
 			info.color = false;
 	}
 	if (rc == EXIT_OK)
-		rc = scan_build_config(o, ports, &cfg);
+		rc = scan_build_config(o, ports, tech, &cfg);
 	for (; rc == EXIT_OK && begun < cli.n; begun++) {
 		r = cli.streams[begun].fmt->begin(&cli.streams[begun]);
 		if (r < 0) {
