@@ -358,6 +358,11 @@ static const struct scan_technique *scan_pick_technique(const struct scan_opts *
 {
 	bool raw = privdrop_have_net_raw();
 
+	if (o->udp) {
+		if (!raw)
+			cmd_error("scan", "-sU needs CAP_NET_RAW (root or a file capability)");
+		return raw ? &scan_tech_udp : NULL;
+	}
 	if (o->tcp_syn) {
 		if (!raw)
 			cmd_error("scan", "-sS needs CAP_NET_RAW (root or a file capability): "
@@ -387,8 +392,14 @@ static int scan_engine(const struct scan_opts *o, int argc, char **argv)
 
 	const struct scan_technique *tech;
 
-	if (o->udp)
-		return cmd_usage("scan", "-sU is not in this build yet: use -sS or -sT (TCP)");
+	if (o->udp && (o->tcp_syn || o->tcp_connect))
+		return cmd_usage("scan", "-sU with %s: one scan type per run for now",
+		                 o->tcp_syn ? "-sS" : "-sT");
+	if (o->udp) {
+		ports = &o->ports.udp;
+		if (o->ports_given && ports->n == 0)
+			return cmd_usage("scan", "-p names no UDP port: a UDP scan needs some (U:PORTS)");
+	}
 	tech = scan_pick_technique(o);
 	if (!tech)
 		return EXIT_RUNTIME;
@@ -398,7 +409,8 @@ static int scan_engine(const struct scan_opts *o, int argc, char **argv)
 		/* nmap's default: the most common ports (nmap-services frequencies). */
 		size_t n = o->top_ports ? o->top_ports : o->fast ? 100 : 1000;
 		uint16_t *top = calloc(n, sizeof(*top));
-		int got = top ? kb_top_ports(kb, KB_PROTO_TCP, n, top) : -ENOMEM;
+		int got = top ? kb_top_ports(kb, o->udp ? KB_PROTO_UDP : KB_PROTO_TCP, n, top)
+		              : -ENOMEM;
 
 		if (got < 0) {
 			free(top);
@@ -425,7 +437,7 @@ static int scan_engine(const struct scan_opts *o, int argc, char **argv)
 	    .version = PORTSCOPE_VERSION,
 	    .args = args,
 	    .scan_type = tech->xml_type,
-	    .proto = IPPROTO_TCP,
+	    .proto = tech->proto,
 	    .ports = ports,
 	    .open_only = o->open_only,
 	    .reason = o->reason,

@@ -236,6 +236,7 @@ static void pkt_parse_inner(const uint8_t *p, size_t len, struct packet_info *pi
 		pi->inner_dst = (struct target_addr){.family = AF_INET};
 		memcpy(&pi->inner_src.v4, p + 12, 4);
 		memcpy(&pi->inner_dst.v4, p + 16, 4);
+		pi->inner_ipid = pkt_get16(p + 4);
 		nh = p[9];
 		off = ihl;
 	} else if (p[0] >> 4 == 6) {

@@ -45,6 +45,7 @@ struct packet_info {
 	bool has_inner;
 	struct target_addr inner_src, inner_dst;
 	uint8_t inner_proto;
+	uint16_t inner_ipid; /* IPv4 identification of the quoted probe (0 for IPv6) */
 	uint16_t inner_sport, inner_dport;
 	bool inner_has_seq; /* the quote reaches the TCP sequence number */
 	uint32_t inner_seq;

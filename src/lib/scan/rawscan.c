@@ -33,9 +33,22 @@
 #define RAW_FLOOR_RATE    50.0       /* without --min-rate */
 #define RAW_QUIET_US      20000      /* the receiver idle this long: nothing more queued */
 
+#define RAW_PACE_MAX_US   2000000    /* paced retries: the longest gap */
+#define RAW_PACE_TRIES    4          /* paced retries: counted tries at most */
+
 struct raw_host {
 	struct target_addr addr, self;
 	uint64_t rtt_sum_us, rtt_n; /* receiver only */
+	atomic_uint_fast64_t answers; /* replies of any kind */
+};
+
+/* A host's paced retries (rawscan_ops.paced), sender only. */
+struct raw_pace {
+	uint64_t next_us, gap_us;
+	int64_t out;      /* the entry in flight, -1 */
+	unsigned hist, nh; /* answered bits of the last 4 paced probes, how many */
+	size_t cursor;
+	bool done, burst; /* burst: the host stopped answering even at the longest gap */
 };
 
 struct raw_scan {
@@ -57,6 +70,8 @@ struct raw_scan {
 	uint32_t *htab; /* open addressing: host index + 1, 0 empty */
 	size_t hmask;
 	uint8_t *res;
+	uint8_t *tries; /* counted sends per entry (sender only) */
+	struct raw_pace *pace;
 	_Atomic uint32_t *sent_at;
 	struct perm perm;
 	uint64_t total;
@@ -160,6 +175,7 @@ static void raw_on_packet(void *ctx, const uint8_t *ip, size_t len)
 	if (h < 0 || p < 0)
 		return; /* an earlier group's late reply */
 	e = (uint64_t)h * s->nports + (uint64_t)p;
+	atomic_fetch_add(&s->hosts[h].answers, 1);
 	if (__atomic_load_n(&s->res[e], __ATOMIC_ACQUIRE) != 0) {
 		atomic_fetch_add(&s->dups, 1);
 		return;
@@ -341,6 +357,8 @@ static int raw_send_one(struct raw_scan *s, struct raw_rate *rt, uint64_t e, uns
 	atomic_store_explicit(&s->sent_at[e], (uint32_t)(raw_now_us() - s->t0),
 	                      memory_order_relaxed);
 	rawsock_commit(b, n);
+	if (s->tries[e] < UINT8_MAX)
+		s->tries[e]++;
 	atomic_fetch_add(&s->sent, 1);
 	if (tryno)
 		atomic_fetch_add(&s->retries, 1);
@@ -385,6 +403,117 @@ static void raw_wait_pass(struct raw_scan *s, struct raw_rate *rt, uint64_t last
 	}
 }
 
+/* Whether entry e belongs to a host whose retries are paced (it answered the first pass). */
+static bool raw_is_paced(const struct raw_scan *s, uint64_t e)
+{
+	return s->ops->paced && atomic_load(&s->hosts[e / s->nports].answers) > 0;
+}
+
+/* The next silent entry of host h with fewer than tmax tries, round robin; -1 if none. */
+static int64_t raw_pace_pick(struct raw_scan *s, size_t h, struct raw_pace *ph, unsigned tmax)
+{
+	for (size_t k = 0; k < s->nports; k++) {
+		size_t p = (ph->cursor + k) % s->nports;
+		uint64_t e = h * s->nports + p;
+
+		if (__atomic_load_n(&s->res[e], __ATOMIC_ACQUIRE) == 0 && s->tries[e] < tmax) {
+			ph->cursor = p + 1;
+			return (int64_t)e;
+		}
+	}
+	return -1;
+}
+
+/* Judges host h's paced probe in flight: adapts the gap, refunds a try lost to rate limits. */
+static void raw_pace_judge(struct raw_scan *s, struct raw_pace *ph, uint32_t gmin)
+{
+	bool answered = __atomic_load_n(&s->res[ph->out], __ATOMIC_ACQUIRE) != 0;
+	unsigned ones;
+
+	ph->hist = (ph->hist << 1 | answered) & 0xf;
+	ph->nh = ph->nh < 4 ? ph->nh + 1 : 4;
+	ones = (unsigned)__builtin_popcount(ph->hist & ((1u << ph->nh) - 1));
+	if (!answered && ones < 3 && ph->nh >= 1) {
+		if (ph->gap_us < RAW_PACE_MAX_US) {
+			s->tries[ph->out]--; /* over the host's budget: this silence proves nothing */
+			ph->gap_us = ph->gap_us * 3 / 2 < RAW_PACE_MAX_US ? ph->gap_us * 3 / 2
+			                                                  : RAW_PACE_MAX_US;
+		} else if (ones == 0 && ph->nh == 4) {
+			ph->burst = true; /* silent even with time to spare: nothing left to pace */
+		}
+	} else if (answered && ph->nh == 4 && ones == 4) {
+		ph->gap_us = ph->gap_us * 9 / 10 > gmin ? ph->gap_us * 9 / 10 : gmin;
+	}
+	ph->out = -1;
+}
+
+/* Paced retries of the hosts that answered the first pass (rawscan_ops.paced). */
+static int raw_paced(struct raw_scan *s, struct raw_rate *rt)
+{
+	unsigned tmax = s->cfg->cc.max_retries + 1;
+	uint32_t gmin;
+	int r = 0;
+
+	tmax = tmax > RAW_PACE_TRIES ? RAW_PACE_TRIES : tmax;
+	pthread_mutex_lock(&s->lock);
+	gmin = cc_rto_us(&s->cc);
+	pthread_mutex_unlock(&s->lock);
+	for (size_t h = 0; h < s->nhosts; h++)
+		s->pace[h] = (struct raw_pace){.gap_us = gmin, .out = -1,
+		                               .done = atomic_load(&s->hosts[h].answers) == 0};
+	for (;;) {
+		uint64_t now = raw_now_us(), soonest = now + 10000;
+		bool active = false;
+
+		for (size_t h = 0; h < s->nhosts && r == 0; h++) {
+			struct raw_pace *ph = &s->pace[h];
+			int64_t e;
+
+			if (ph->done)
+				continue;
+			active = true;
+			if (now < ph->next_us) {
+				soonest = ph->next_us < soonest ? ph->next_us : soonest;
+				continue;
+			}
+			if (ph->out >= 0)
+				raw_pace_judge(s, ph, gmin);
+			e = raw_pace_pick(s, h, ph, tmax);
+			if (e < 0) {
+				ph->done = true;
+				continue;
+			}
+			if (!ph->burst) {
+				r = raw_send_one(s, rt, (uint64_t)e, s->tries[e], false);
+				ph->out = e;
+				ph->next_us = now + ph->gap_us;
+				continue;
+			}
+			/* Burst: one more try for every silent port, a probe timeout apart. */
+			for (size_t p = 0; p < s->nports && r == 0; p++) {
+				uint64_t x = h * s->nports + p;
+
+				if (__atomic_load_n(&s->res[x], __ATOMIC_ACQUIRE) == 0 &&
+				    s->tries[x] < tmax)
+					r = raw_send_one(s, rt, x, s->tries[x], false);
+			}
+			ph->next_us = now + gmin;
+		}
+		if (r == 0)
+			r = raw_flush(s, &s->rs.b4, &rt->nobufs);
+		if (r == 0)
+			r = raw_flush(s, &s->rs.b6, &rt->nobufs);
+		if (r < 0 || !active || atomic_load(&s->error) || atomic_load(&s->done) == s->total)
+			break;
+		now = raw_now_us();
+		if (soonest > now)
+			raw_sleep_us(soonest - now);
+	}
+	if (r == 0) /* the last paced probes' answers */
+		raw_wait_pass(s, rt, raw_now_us());
+	return r;
+}
+
 static void *raw_sender(void *arg)
 {
 	struct raw_scan *s = arg;
@@ -400,6 +529,8 @@ static void *raw_sender(void *arg)
 
 			if (__atomic_load_n(&s->res[e], __ATOMIC_ACQUIRE) != 0)
 				continue;
+			if (!first && raw_is_paced(s, e))
+				continue; /* left to raw_paced() */
 			r = raw_send_one(s, &rt, e, tryno, first);
 			if ((i & 1023) == 0 && atomic_load(&s->error))
 				r = atomic_load(&s->error);
@@ -408,14 +539,16 @@ static void *raw_sender(void *arg)
 			r = raw_flush(s, &s->rs.b4, &rt.nobufs);
 		if (r == 0)
 			r = raw_flush(s, &s->rs.b6, &rt.nobufs);
-		if (r < 0) {
-			raw_set_error(s, r);
+		if (r < 0)
 			break;
-		}
 		raw_wait_pass(s, &rt, raw_now_us());
 		if (atomic_load(&s->done) == s->total || atomic_load(&s->error))
 			break;
 	}
+	if (r == 0 && s->ops->paced && atomic_load(&s->done) < s->total && !atomic_load(&s->error))
+		r = raw_paced(s, &rt);
+	if (r < 0)
+		raw_set_error(s, r);
 	pthread_mutex_lock(&s->fin_lock);
 	atomic_store(&s->tx_done, true);
 	pthread_cond_signal(&s->fin_cond);
@@ -456,6 +589,7 @@ static int raw_fill_group(struct raw_scan *s, const struct perm *hperm, uint64_t
 		if (r < 0)
 			return r;
 		h->rtt_sum_us = h->rtt_n = 0;
+		atomic_store(&h->answers, 0);
 		if ((h->addr.family == AF_INET ? s->rs.b4.fd : s->rs.b6.fd) < 0) {
 			raw_fail(why, whylen,
 			         h->addr.family == AF_INET ? "no raw socket for IPv4" : "no raw socket for IPv6");
@@ -574,7 +708,9 @@ static int raw_alloc(struct raw_scan *s, size_t group)
 	s->htab = calloc(hcap, sizeof(*s->htab));
 	s->res = malloc(group * s->nports);
 	s->sent_at = calloc(group * s->nports, sizeof(*s->sent_at));
-	if (!s->pidx || !s->hosts || !s->htab || !s->res || !s->sent_at)
+	s->tries = malloc(group * s->nports);
+	s->pace = calloc(group, sizeof(*s->pace));
+	if (!s->pidx || !s->hosts || !s->htab || !s->res || !s->sent_at || !s->tries || !s->pace)
 		return -ENOMEM;
 	for (size_t i = 0; i < 65536; i++)
 		s->pidx[i] = -1;
@@ -590,6 +726,8 @@ static void raw_free(struct raw_scan *s)
 	free(s->htab);
 	free(s->res);
 	free((void *)s->sent_at);
+	free(s->tries);
+	free(s->pace);
 	capture_close(s->cap);
 	rawsock_close(&s->rs);
 	pthread_mutex_destroy(&s->lock);
@@ -681,6 +819,7 @@ int rawscan_run(const struct scan_config *cfg, const struct rawscan_ops *ops,
 		s->nhosts = nhosts - h0 < group ? nhosts - h0 : group;
 		s->total = s->nhosts * s->nports;
 		memset(s->res, 0, s->total);
+		memset(s->tries, 0, s->total);
 		r = raw_fill_group(s, &hperm, h0, why, whylen);
 		if (r < 0)
 			goto out;

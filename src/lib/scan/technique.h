@@ -74,3 +74,4 @@ bool scan_technique_transient(int err);
 
 extern const struct scan_technique scan_tech_connect;
 extern const struct scan_technique scan_tech_syn;
+extern const struct scan_technique scan_tech_udp;
