@@ -49,6 +49,7 @@ struct raw_pace {
 	unsigned hist, nh; /* answered bits of the last 4 paced probes, how many */
 	size_t cursor;
 	bool done, burst; /* burst: the host stopped answering even at the longest gap */
+	bool seen;        /* a paced probe was answered */
 };
 
 struct raw_scan {
@@ -424,25 +425,38 @@ static int64_t raw_pace_pick(struct raw_scan *s, size_t h, struct raw_pace *ph, 
 	return -1;
 }
 
-/* Judges host h's paced probe in flight: adapts the gap, refunds a try lost to rate limits. */
+/*
+ * Judges host h's paced probe in flight. A silent probe counts as a try when
+ * at least 3 of the host's last 4 judged probes were answered (it had ICMP to
+ * spare); it then leaves the history alone, so a really silent port does not
+ * make the host look rate-limited. Otherwise the try is refunded and the gap
+ * grows: doubling until a paced probe was first answered, then by a quarter.
+ */
 static void raw_pace_judge(struct raw_scan *s, struct raw_pace *ph, uint32_t gmin)
 {
 	bool answered = __atomic_load_n(&s->res[ph->out], __ATOMIC_ACQUIRE) != 0;
-	unsigned ones;
+	unsigned ones = (unsigned)__builtin_popcount(ph->hist & ((1u << ph->nh) - 1));
 
+	if (!answered && ph->nh == 4 && ones >= 3) {
+		ph->out = -1; /* counted: the port is silent */
+		return;
+	}
 	ph->hist = (ph->hist << 1 | answered) & 0xf;
 	ph->nh = ph->nh < 4 ? ph->nh + 1 : 4;
 	ones = (unsigned)__builtin_popcount(ph->hist & ((1u << ph->nh) - 1));
-	if (!answered && ones < 3 && ph->nh >= 1) {
+	if (!answered) {
 		if (ph->gap_us < RAW_PACE_MAX_US) {
+			uint64_t g = ph->seen ? ph->gap_us * 5 / 4 : ph->gap_us * 2;
+
 			s->tries[ph->out]--; /* over the host's budget: this silence proves nothing */
-			ph->gap_us = ph->gap_us * 3 / 2 < RAW_PACE_MAX_US ? ph->gap_us * 3 / 2
-			                                                  : RAW_PACE_MAX_US;
+			ph->gap_us = g < RAW_PACE_MAX_US ? g : RAW_PACE_MAX_US;
 		} else if (ones == 0 && ph->nh == 4) {
 			ph->burst = true; /* silent even with time to spare: nothing left to pace */
 		}
-	} else if (answered && ph->nh == 4 && ones == 4) {
-		ph->gap_us = ph->gap_us * 9 / 10 > gmin ? ph->gap_us * 9 / 10 : gmin;
+	} else {
+		ph->seen = true;
+		if (ph->nh == 4 && ones == 4)
+			ph->gap_us = ph->gap_us * 9 / 10 > gmin ? ph->gap_us * 9 / 10 : gmin;
 	}
 	ph->out = -1;
 }

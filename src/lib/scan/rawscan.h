@@ -53,10 +53,10 @@ struct rawscan_ops {
 	 * Retries paced per host to the rate at which it answers (UDP: targets
 	 * rate-limit ICMP port unreachable, Linux to one a second after a burst of 6).
 	 * After the first pass, each host gets one probe in flight at a time, every
-	 * gap: the gap grows by half while fewer than 3 of the last 4 paced probes
-	 * are answered (a silent one then does not count as a try) and shrinks by a
-	 * tenth after 4 answers in a row, between the probe timeout and 2 s. A port is
-	 * silent for good after max_retries + 1 (at most 4) counted tries.
+	 * gap (from the probe timeout to 2 s), learnt from which paced probes are
+	 * answered (see raw_pace_judge()); a silent probe counts as a try only when
+	 * the host had answers to spare. A port is silent for good after
+	 * max_retries + 1 (at most 4) counted tries.
 	 */
 	bool paced;
 };
