@@ -272,3 +272,61 @@ def test_unprivileged_user_gets_connect_scan(lab):
     r = scanner.run(nobody + ["scan", "-sS", "-p", "22", "198.18.0.2"])
     assert r.rc == 3, r
     assert r.out == "" and "CAP_NET_RAW" in r.err and len(r.err.splitlines()) == 1
+
+
+def start_dnsmasq(ns):
+    p = ns.popen(["dnsmasq", "--no-daemon", "--port=53", "--listen-address=198.18.0.2",
+                  "--bind-interfaces", "--no-resolv", "--no-hosts", "--pid-file=",
+                  "--conf-file=/dev/null"], text=True)
+    ns.wait_port("udp", 53)
+    return p
+
+
+@pytest.mark.skipif(not have("dnsmasq") or not have("nmap") or not have("nft"),
+                    reason="needs dnsmasq, nmap and nft")
+def test_udp_every_closed_port_closed(lab):
+    """dnsmasq answers, a dropped port stays silent, every other port is closed: as definite as
+    nmap -sU or more, though the target rate-limits its ICMP port unreachables."""
+    scanner, target = lab
+    # A tenth of Linux's default interval keeps the test short; the pacing is the same.
+    target.sh("sysctl -qw net.ipv4.icmp_ratelimit=100")
+    start_dnsmasq(target)
+    nft(target, "table inet lab {\n chain input {\n type filter hook input priority 0\n"
+        " udp dport 9005 drop\n }\n}\n")
+    spec = "53,67-69,123,137,161,500,514,1900,5353,11211,9000-9039"
+    nports = 12 + 40
+    r = scanner.portscope("scan", "-sU", "-p", spec, "--reason", "-oJ", "-", "198.18.0.2",
+                          timeout=120)
+    assert r.rc == 0, r
+    summary = r.jsonl()[-1]
+    assert summary["ports"] == {"open": 1, "closed": nports - 2, "open|filtered": 1}, summary
+    recs = port_records(r)
+    assert recs[53]["state"] == "open" and recs[53]["reason"] == "udp-response"
+    assert recs[9005]["state"] == "open|filtered"
+
+    theirs = scanner.run(["nmap", "-sU", "-Pn", "-n", "-p", spec, "-oG", "-", "198.18.0.2"],
+                         timeout=300)
+    assert theirs.rc == 0, theirs
+    line = [x for x in theirs.out.splitlines() if "Ports:" in x][0]
+    nstates = {}
+    for item in line.split("Ports: ")[1].split("\t")[0].split(", "):
+        f = item.split("/")
+        nstates[int(f[0])] = f[1]
+    # Ports nmap decided (open, closed), we decided alike.
+    for port, st in nstates.items():
+        if st in ("open", "closed"):
+            assert (recs[port]["state"] if port in recs else "closed") == st, (port, st)
+    assert "53/open/" in line
+
+
+def test_udp_needs_privileges(lab):
+    if not have("setpriv"):
+        pytest.skip("needs setpriv (util-linux)")
+    scanner, _ = lab
+    r = scanner.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                     "--inh-caps=-all", "--bounding-set=-all", portscope_bin(), "scan", "-sU",
+                     "-p", "53", "198.18.0.2"])
+    assert r.rc == 3, r
+    assert "CAP_NET_RAW" in r.err and len(r.err.splitlines()) == 1
+    r = scanner.portscope("scan", "-sU", "-sS", "-p", "53", "198.18.0.2")
+    assert r.rc == 2 and "-sU" in r.err, r

@@ -12,6 +12,8 @@
 
 #include "scan/packet.h"
 #include "scan/rawscan.h"
+#include "scan/technique.h"
+#include "scan/udp-payloads.h"
 
 static struct target_addr v4(const char *s)
 {
@@ -299,6 +301,38 @@ static void test_cookie(void **state)
 	assert_int_not_equal(c, packet_cookie(key, &t, 80, &s, 61000));
 }
 
+static void test_udp_payloads(void **state)
+{
+	const uint8_t *p;
+	size_t n = 99, count = 0;
+
+	(void)state;
+	for (const struct udp_payload *u = udp_payloads; u->port; u++, count++) {
+		assert_non_null(u->name);
+		assert_non_null(u->data);
+		assert_true(u->len > 0 && u->len <= 1400);
+		if (u != udp_payloads)
+			assert_true(u[-1].port < u->port); /* ascending, unique */
+		assert_ptr_equal(udp_payload_for(u->port, &n), u->data);
+		assert_int_equal(n, u->len);
+	}
+	assert_true(count >= 6);
+	p = udp_payload_for(53, &n);
+	assert_int_equal(n, 17);
+	assert_int_equal(p[5], 1); /* one question */
+	p = udp_payload_for(161, &n);
+	assert_int_equal(p[0], 0x30);
+	assert_int_equal(p[1] + 2, n); /* the BER length covers the message */
+	p = udp_payload_for(123, &n);
+	assert_int_equal(n, 48);
+	assert_int_equal(p[0] & 7, 3); /* client mode */
+	assert_null(udp_payload_for(9, &n));
+	assert_int_equal(n, 0);
+	assert_null(udp_payload_for(65535, &n));
+	assert_int_equal(scan_tech_udp.proto, IPPROTO_UDP);
+	assert_ptr_equal(scan_technique_find("-sU"), &scan_tech_udp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -306,7 +340,7 @@ int main(void)
 	    cmocka_unit_test(test_udp4),           cmocka_unit_test(test_icmp_quote),
 	    cmocka_unit_test(test_icmp_reasons),   cmocka_unit_test(test_ipv6_reply_and_ext),
 	    cmocka_unit_test(test_hostile_ipv4),   cmocka_unit_test(test_strip_link),
-	    cmocka_unit_test(test_cookie),
+	    cmocka_unit_test(test_cookie),         cmocka_unit_test(test_udp_payloads),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
