@@ -36,7 +36,7 @@ static const char scan_usage_text[] =
     "  --top-ports N, -F   the N (-F: 100) most common ports\n"
     "Scan types:\n"
     "  -sL                 list the targets, send nothing\n"
-    "  -sT, -sS, -sU       TCP connect, TCP SYN, UDP\n"
+    "  -sT, -sS, -sU       TCP connect, TCP SYN (default with CAP_NET_RAW), UDP\n"
     "  -Pn                 no host discovery (connect scans treat every target as up)\n"
     "Timing:\n"
     "  -T0 … -T5           paranoid, sneaky, polite, normal (default), aggressive, insane\n"
@@ -376,7 +376,7 @@ static const struct scan_technique *scan_pick_technique(const struct scan_opts *
 	return &scan_tech_connect;
 }
 
-/* -sT, -sS: runs the scan engine with the chosen outputs. */
+/* -sT, -sS, -sU: runs the scan engine with the chosen outputs. */
 static int scan_engine(const struct scan_opts *o, int argc, char **argv)
 {
 	struct scan_cli cli = {.progress = {.f = stderr}};
