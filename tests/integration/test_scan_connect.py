@@ -294,7 +294,6 @@ def test_max_rate(lab):
 
 
 @pytest.mark.parametrize("args, word", [
-    (["-sU", "198.18.0.2"], "-sU"),
     (["-T9", "198.18.0.2"], "-T"),
     (["--max-rate", "fast", "198.18.0.2"], "--max-rate"),
     (["--min-rate", "100", "--max-rate", "10", "198.18.0.2"], "--min-rate"),
