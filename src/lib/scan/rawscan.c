@@ -45,6 +45,7 @@ struct raw_host {
 /* A host's paced retries (rawscan_ops.paced), sender only. */
 struct raw_pace {
 	uint64_t next_us, gap_us;
+	uint64_t bad_us;  /* the last gap that proved too short */
 	int64_t out;      /* the entry in flight, -1 */
 	unsigned hist, nh; /* answered bits of the last 4 paced probes, how many */
 	size_t cursor;
@@ -426,37 +427,39 @@ static int64_t raw_pace_pick(struct raw_scan *s, size_t h, struct raw_pace *ph, 
 }
 
 /*
- * Judges host h's paced probe in flight. A silent probe counts as a try when
- * at least 3 of the host's last 4 judged probes were answered (it had ICMP to
- * spare); it then leaves the history alone, so a really silent port does not
- * make the host look rate-limited. Otherwise the try is refunded and the gap
+ * Judges host h's paced probe in flight. A silent probe counts as a try only
+ * when the host's two judged probes before it were answered and the gap is
+ * past the last one that proved too short (it had ICMP to spare); a second
+ * silence in a row is the rate limit. Otherwise the try is refunded and the gap
  * grows: doubling until a paced probe was first answered, then by a quarter.
+ * Four answers in a row shrink it by a tenth, never under 1.1 x the last gap
+ * that proved too short.
  */
 static void raw_pace_judge(struct raw_scan *s, struct raw_pace *ph, uint32_t gmin)
 {
 	bool answered = __atomic_load_n(&s->res[ph->out], __ATOMIC_ACQUIRE) != 0;
-	unsigned ones = (unsigned)__builtin_popcount(ph->hist & ((1u << ph->nh) - 1));
+	bool spare = ph->nh >= 2 && (ph->hist & 3) == 3 && ph->gap_us >= ph->bad_us * 11 / 10;
+	unsigned ones;
 
-	if (!answered && ph->nh == 4 && ones >= 3) {
-		ph->out = -1; /* counted: the port is silent */
-		return;
-	}
 	ph->hist = (ph->hist << 1 | answered) & 0xf;
 	ph->nh = ph->nh < 4 ? ph->nh + 1 : 4;
 	ones = (unsigned)__builtin_popcount(ph->hist & ((1u << ph->nh) - 1));
-	if (!answered) {
+	if (!answered && !spare) {
 		if (ph->gap_us < RAW_PACE_MAX_US) {
 			uint64_t g = ph->seen ? ph->gap_us * 5 / 4 : ph->gap_us * 2;
 
 			s->tries[ph->out]--; /* over the host's budget: this silence proves nothing */
+			ph->bad_us = ph->gap_us;
 			ph->gap_us = g < RAW_PACE_MAX_US ? g : RAW_PACE_MAX_US;
 		} else if (ones == 0 && ph->nh == 4) {
 			ph->burst = true; /* silent even with time to spare: nothing left to pace */
 		}
-	} else {
+	} else if (answered) {
+		uint64_t floor_us = ph->bad_us * 11 / 10 > gmin ? ph->bad_us * 11 / 10 : gmin;
+
 		ph->seen = true;
 		if (ph->nh == 4 && ones == 4)
-			ph->gap_us = ph->gap_us * 9 / 10 > gmin ? ph->gap_us * 9 / 10 : gmin;
+			ph->gap_us = ph->gap_us * 9 / 10 > floor_us ? ph->gap_us * 9 / 10 : floor_us;
 	}
 	ph->out = -1;
 }
