@@ -51,21 +51,26 @@ elapsed() { # wall time of the command in seconds; its output goes to $tmp/out
 	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f\n", b - a }'
 }
 median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-count() { grep -o "[0-9]*/$1/" "$tmp/out" | wc -l; }
+# Ports in state $1: from the JSON Lines summary (portscope), from the XML (nmap).
+jstate() { python3 -c 'import json, sys; r = [json.loads(l) for l in open(sys.argv[1]) if l.strip()][-1]; print(r["ports"].get(sys.argv[2], 0))' "$tmp/out" "$1"; }
+xstate() { python3 -c '
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+n = sum(1 for p in root.iter("port") if p.find("state").get("state") == sys.argv[2])
+n += sum(int(e.get("count")) for e in root.iter("extraports") if e.get("state") == sys.argv[2])
+print(n)' "$tmp/out" "$1"; }
 
 : > "$tmp/runs"
 ok=1
 for i in $(seq "$runs"); do
-	ps=$(elapsed ip netns exec "$S" "$bin" scan -sU -n --top-ports 100 -oG - 198.18.0.2)
-	ps_open=$(count open)
-	ps_closed=$(grep -o 'Ignored State: closed ([0-9]*)' "$tmp/out" | grep -o '[0-9]*' || true)
-	ps_closed=$(( ${ps_closed:-0} + $(count closed) ))
-	ps_of=$(count 'open|filtered')
+	ps=$(elapsed ip netns exec "$S" "$bin" scan -sU -n --top-ports 100 -oJ - 198.18.0.2)
+	ps_open=$(jstate open)
+	ps_closed=$(jstate closed)
+	ps_of=$(jstate 'open|filtered')
 	[ "$ps_open" = 1 ] && [ "$ps_closed" = 99 ] || ok=0
-	nm=$(elapsed ip netns exec "$S" nmap -sU -n -Pn --top-ports 100 -oG - 198.18.0.2)
-	nm_of=$(count 'open|filtered')
-	nm_closed=$(grep -o 'Ignored State: closed ([0-9]*)' "$tmp/out" | grep -o '[0-9]*' || true)
-	nm_closed=$(( ${nm_closed:-0} + $(count closed) ))
+	nm=$(elapsed ip netns exec "$S" nmap -sU -n -Pn --top-ports 100 -oX - 198.18.0.2)
+	nm_of=$(xstate 'open|filtered')
+	nm_closed=$(xstate closed)
 	echo "$ps $nm" >> "$tmp/runs"
 	printf 'run %d: portscope %.1f s (open %d, closed %d, open|filtered %d)  nmap %.1f s (closed %d, open|filtered %d)\n' \
 		"$i" "$ps" "$ps_open" "$ps_closed" "$ps_of" "$nm" "$nm_closed" "$nm_of"
