@@ -8,11 +8,11 @@ FUZZ_SECONDS ?= 15
 # Every build and test dependency on a fresh Debian 12 machine.
 DEBS = meson ninja-build pkg-config gcc clang libclang-rt-14-dev \
        libmnl-dev libjansson-dev libcmocka-dev libnftables-dev libxml2-dev libsqlite3-dev \
-       libpcre2-dev libssl-dev \
+       libpcre2-dev libssl-dev libpcap-dev \
        python3 python3-pytest \
        iproute2 nftables nmap socat net-tools procps util-linux hyperfine libxml2-utils ndiff time \
        openssh-server openssh-client nginx-light vsftpd redis-server dnsmasq-base \
-       inetutils-telnetd postgresql memcached snmpd
+       inetutils-telnetd postgresql memcached snmpd masscan
 
 APT_LINE = DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEBS)
 

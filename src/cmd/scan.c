@@ -21,6 +21,7 @@
 #include "output/progress.h"
 #include "scan/engine.h"
 #include "scan/timing.h"
+#include "util/privdrop.h"
 
 static const char scan_usage_text[] =
     "usage: portscope scan [OPTIONS] TARGET...\n"
@@ -37,7 +38,7 @@ static const char scan_usage_text[] =
     "  --top-ports N, -F   the N (-F: 100) most common ports\n"
     "Scan types:\n"
     "  -sL                 list the targets, send nothing\n"
-    "  -sT, -sS, -sU       TCP connect, TCP SYN, UDP\n"
+    "  -sT, -sS, -sU       TCP connect, TCP SYN (default with CAP_NET_RAW), UDP\n"
     "  -Pn                 no host discovery (connect scans treat every target as up)\n"
     "Service detection:\n"
     "  -sV                 find out which service answers on each open port\n"
@@ -440,16 +441,17 @@ static void scan_raise_nofile(void)
 
 /* The engine's configuration from the options. Returns EXIT_OK or EXIT_USAGE. */
 static int scan_build_config(const struct scan_opts *o, const struct portlist *ports,
-                             struct scan_config *cfg)
+                             const struct scan_technique *tech, struct scan_config *cfg)
 {
 	unsigned level = o->timing >= 0 ? (unsigned)o->timing : 3;
 
 	*cfg = (struct scan_config){
 	    .targets = o->targets,
 	    .ports = ports,
-	    .tech = scan_technique_find("-sT"),
+	    .tech = tech,
 	    .seed = o->seed,
 	    .randomize_hosts = o->randomize_hosts,
+	    .drop_privileges = tech->needs_raw,
 	};
 	if (!o->seed_given && getrandom(&cfg->seed, sizeof(cfg->seed), 0) != sizeof(cfg->seed))
 		cfg->seed = (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32;
@@ -516,7 +518,34 @@ static int scan_detect_setup(const struct scan_opts *o, struct probes_file *pf, 
 	return EXIT_OK;
 }
 
-/* -sT: runs the connect scan engine with the chosen outputs. */
+/*
+ * The technique the options ask for: -sS needs CAP_NET_RAW; without -sS or -sT,
+ * SYN when this process may open raw sockets, else connect with a note.
+ * NULL (after the message) when -sS cannot run.
+ */
+static const struct scan_technique *scan_pick_technique(const struct scan_opts *o)
+{
+	bool raw = privdrop_have_net_raw();
+
+	if (o->udp) {
+		if (!raw)
+			cmd_error("scan", "-sU needs CAP_NET_RAW (root or a file capability)");
+		return raw ? &scan_tech_udp : NULL;
+	}
+	if (o->tcp_syn) {
+		if (!raw)
+			cmd_error("scan", "-sS needs CAP_NET_RAW (root or a file capability): "
+			                  "use -sT (TCP connect)");
+		return raw ? &scan_tech_syn : NULL;
+	}
+	if (o->tcp_connect || raw)
+		return o->tcp_connect ? &scan_tech_connect : &scan_tech_syn;
+	fprintf(stderr, "portscope scan: note: no CAP_NET_RAW, so a TCP connect scan (-sT) "
+	                "instead of a SYN scan (-sS)\n");
+	return &scan_tech_connect;
+}
+
+/* -sT, -sS, -sU: runs the scan engine with the chosen outputs. */
 static int scan_engine(const struct scan_opts *o, int argc, char **argv)
 {
 	struct scan_cli cli = {.progress = {.f = stderr}};
@@ -533,18 +562,27 @@ static int scan_engine(const struct scan_opts *o, int argc, char **argv)
 	char why[512] = "", *args;
 	int rc, r = 0;
 
-	if (o->tcp_syn || o->udp)
-		return cmd_usage("scan",
-		                 "%s needs the raw-socket engine, which this build does "
-		                 "not have yet: use -sT (TCP connect)",
-		                 o->tcp_syn ? "-sS" : "-sU");
+	const struct scan_technique *tech;
+
+	if (o->udp && (o->tcp_syn || o->tcp_connect))
+		return cmd_usage("scan", "-sU with %s: one scan type per run for now",
+		                 o->tcp_syn ? "-sS" : "-sT");
+	if (o->udp) {
+		ports = &o->ports.udp;
+		if (o->ports_given && ports->n == 0)
+			return cmd_usage("scan", "-p names no UDP port: a UDP scan needs some (U:PORTS)");
+	}
+	tech = scan_pick_technique(o);
+	if (!tech)
+		return EXIT_RUNTIME;
 	if (kb_load(NULL, &kb, why, sizeof(why)) < 0)
 		kb = NULL; /* no services files: no names, built-in port ranking */
 	if (!o->ports_given) {
 		/* nmap's default: the most common ports (nmap-services frequencies). */
 		size_t n = o->top_ports ? o->top_ports : o->fast ? 100 : 1000;
 		uint16_t *top = calloc(n, sizeof(*top));
-		int got = top ? kb_top_ports(kb, KB_PROTO_TCP, n, top) : -ENOMEM;
+		int got = top ? kb_top_ports(kb, o->udp ? KB_PROTO_UDP : KB_PROTO_TCP, n, top)
+		              : -ENOMEM;
 
 		if (got < 0) {
 			free(top);
@@ -570,8 +608,8 @@ static int scan_engine(const struct scan_opts *o, int argc, char **argv)
 	info = (struct out_info){
 	    .version = PORTSCOPE_VERSION,
 	    .args = args,
-	    .scan_type = "connect",
-	    .proto = IPPROTO_TCP,
+	    .scan_type = tech->xml_type,
+	    .proto = tech->proto,
 	    .ports = ports,
 	    .open_only = o->open_only,
 	    .reason = o->reason,
@@ -594,7 +632,7 @@ static int scan_engine(const struct scan_opts *o, int argc, char **argv)
 			info.color = false;
 	}
 	if (rc == EXIT_OK)
-		rc = scan_build_config(o, ports, &cfg);
+		rc = scan_build_config(o, ports, tech, &cfg);
 	if (rc == EXIT_OK)
 		rc = scan_history_open(&cli.history, o, &info);
 	for (; rc == EXIT_OK && begun < cli.n; begun++) {

@@ -153,7 +153,7 @@ def test_xml_valid_and_ndiff_reads_it(lab, tmp_path):
 
     def scan(name):
         path = tmp_path / name
-        r = scanner.portscope("scan", "-p", spec, "-oX", str(path), "198.18.0.2")
+        r = scanner.portscope("scan", "-sT", "-p", spec, "-oX", str(path), "198.18.0.2")
         assert r.rc == 0, r
         return path
 
@@ -181,7 +181,7 @@ def test_loopback_no_false_open(netns):
     ports = pick_ports(rng, 2, 6)
     start_listeners(ns, ports)
     for i in range(50):
-        r = ns.portscope("scan", "-p-", "-oG", "-", "127.0.0.1", timeout=60)
+        r = ns.portscope("scan", "-sT", "-p-", "-oG", "-", "127.0.0.1", timeout=60)
         assert r.rc == 0, r
         assert grep_open(r.out) == set(ports), (i, r.out)
         assert "Ignored State: closed (%d)" % (65535 - len(ports)) in r.out
@@ -196,7 +196,7 @@ def test_few_descriptors(lab):
     start_listeners(target, opens)
     nft(target, "table inet lab {\n chain input {\n type filter hook input priority 0\n"
         " tcp dport 21000-21299 drop\n }\n}\n")
-    r = scanner.run(["prlimit", "--nofile=256:256", "--", portscope_bin(), "scan",
+    r = scanner.run(["prlimit", "--nofile=256:256", "--", portscope_bin(), "scan", "-sT",
                      "-p", "20000-22000", "-oJ", "-", "198.18.0.2"], timeout=120)
     assert r.rc == 0, r
     recs = r.jsonl()
@@ -205,7 +205,7 @@ def test_few_descriptors(lab):
     found = sorted(x["port"] for x in recs if x["type"] == "port" and x["state"] == "open")
     assert found == opens
 
-    lo = scanner.run(["prlimit", "--nofile=256:256", "--", portscope_bin(), "scan", "-p-",
+    lo = scanner.run(["prlimit", "--nofile=256:256", "--", portscope_bin(), "scan", "-sT", "-p-",
                       "-oG", "-", "127.0.0.1"], timeout=60)
     assert lo.rc == 0, lo
     assert grep_open(lo.out) == set()
@@ -218,7 +218,7 @@ def test_output_formats(lab, tmp_path):
     spec = ",".join(map(str, ports)) + ",3000-3100"
     base = tmp_path / "all"
 
-    r = scanner.portscope("scan", "-p", spec, "--json", "-oA", str(base), "198.18.0.2")
+    r = scanner.portscope("scan", "-sT", "-p", spec, "--json", "-oA", str(base), "198.18.0.2")
     assert r.rc == 0, r
     recs = r.jsonl()
     assert [x["type"] for x in recs][0] == "host"
@@ -252,7 +252,7 @@ def test_output_formats(lab, tmp_path):
     assert jl == recs  # the same records as on stdout
 
     # --open on stdout (normal output): only open ports, REASON column with --reason.
-    r = scanner.portscope("scan", "-p", spec + ",5000", "--open", "--reason", "198.18.0.2")
+    r = scanner.portscope("scan", "-sT", "-p", spec + ",5000", "--open", "--reason", "198.18.0.2")
     assert r.rc == 0, r
     assert "REASON" in r.out and "syn-ack" in r.out
     rows = [line.split() for line in r.out.splitlines() if "/tcp " in line]
@@ -267,7 +267,7 @@ def test_host_timeout_and_retries(lab):
     scanner, target = lab
     nft(target, "table inet lab {\n chain input {\n type filter hook input priority 0\n"
         " tcp dport 1-65535 drop\n }\n}\n")
-    r = scanner.portscope("scan", "-p", "1-5000", "--host-timeout", "300ms", "-oJ", "-",
+    r = scanner.portscope("scan", "-sT", "-p", "1-5000", "--host-timeout", "300ms", "-oJ", "-",
                           "198.18.0.2", timeout=60)
     assert r.rc == 0, r
     recs = r.jsonl()
@@ -275,7 +275,7 @@ def test_host_timeout_and_retries(lab):
     assert recs[-1]["hosts"]["timedout"] == 1
     assert recs[-1]["duration_s"] < 30  # bounded by the host timeout, not 5000 timeouts
 
-    r = scanner.portscope("scan", "-p", "1-40", "--max-retries", "0", "--reason",
+    r = scanner.portscope("scan", "-sT", "-p", "1-40", "--max-retries", "0", "--reason",
                           "198.18.0.2", timeout=60)
     assert r.rc == 0, r
     assert "Not shown: 40 filtered tcp ports (no-response)" in r.out
@@ -284,7 +284,7 @@ def test_host_timeout_and_retries(lab):
 
 def test_max_rate(lab):
     scanner, _ = lab
-    r = scanner.portscope("scan", "-p", "1-300", "--max-rate", "500", "-oJ", "-",
+    r = scanner.portscope("scan", "-sT", "-p", "1-300", "--max-rate", "500", "-oJ", "-",
                           "198.18.0.2", timeout=60)
     assert r.rc == 0, r
     s = r.jsonl()[-1]
@@ -294,8 +294,6 @@ def test_max_rate(lab):
 
 
 @pytest.mark.parametrize("args, word", [
-    (["-sS", "198.18.0.2"], "-sS"),
-    (["-sU", "198.18.0.2"], "-sU"),
     (["-T9", "198.18.0.2"], "-T"),
     (["--max-rate", "fast", "198.18.0.2"], "--max-rate"),
     (["--min-rate", "100", "--max-rate", "10", "198.18.0.2"], "--min-rate"),

@@ -23,9 +23,15 @@ static void test_registry_complete(void **state)
 		assert_non_null(t->xml_type);
 		assert_true(strncmp(t->flag, "-s", 2) == 0 && strlen(t->flag) == 3);
 		assert_true(t->proto == IPPROTO_TCP || t->proto == IPPROTO_UDP);
-		assert_non_null(t->probe_start);
-		assert_non_null(t->probe_event);
-		assert_non_null(t->probe_close);
+		if (t->run) {
+			/* A raw technique runs the scan itself: no per-descriptor probes. */
+			assert_true(t->needs_raw);
+			assert_null(t->probe_start);
+		} else {
+			assert_non_null(t->probe_start);
+			assert_non_null(t->probe_event);
+			assert_non_null(t->probe_close);
+		}
 		for (size_t j = 0; j < i; j++) {
 			assert_string_not_equal(t->name, scan_techniques[j]->name);
 			assert_string_not_equal(t->flag, scan_techniques[j]->flag);
@@ -42,6 +48,11 @@ static void test_find(void **state)
 	assert_ptr_equal(scan_technique_find("connect"), &scan_tech_connect);
 	assert_ptr_equal(scan_technique_find("-sT"), &scan_tech_connect);
 	assert_false(scan_tech_connect.needs_raw);
+	assert_ptr_equal(scan_technique_find("-sS"), &scan_tech_syn);
+	assert_ptr_equal(scan_technique_find("syn"), &scan_tech_syn);
+	assert_true(scan_tech_syn.needs_raw);
+	assert_int_equal(scan_tech_syn.proto, IPPROTO_TCP);
+	assert_string_equal(scan_tech_syn.xml_type, "syn");
 	assert_null(scan_technique_find("-sZ"));
 	assert_null(scan_technique_find(""));
 }
@@ -66,6 +77,9 @@ static void test_names(void **state)
 	assert_string_equal(scan_reason_name(SCAN_REASON_SYN_ACK), "syn-ack");
 	assert_string_equal(scan_reason_name(SCAN_REASON_CONN_REFUSED), "conn-refused");
 	assert_string_equal(scan_reason_name(SCAN_REASON_ADMIN_PROHIBITED), "admin-prohibited");
+	assert_string_equal(scan_reason_name(SCAN_REASON_PORT_UNREACH), "port-unreach");
+	assert_string_equal(scan_reason_name(SCAN_REASON_UDP_RESPONSE), "udp-response");
+	assert_true(SCAN_REASON_MAX <= 16); /* a reason packs in a nibble */
 	for (int s = 0; s < SCAN_STATE_MAX; s++)
 		for (int r = 0; r < SCAN_REASON_MAX; r++) {
 			uint8_t b = scan_res_pack((enum scan_state)s, (enum scan_reason)r);

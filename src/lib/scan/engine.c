@@ -752,7 +752,7 @@ static int scan_check_config(const struct scan_config *cfg, char *why, size_t wh
 {
 	const struct scan_technique *t = cfg->tech;
 
-	if (!t || !t->probe_start || !t->probe_event || !t->probe_close) {
+	if (!t || (!t->run && (!t->probe_start || !t->probe_event || !t->probe_close))) {
 		scan_fail(why, whylen, "incomplete scan technique");
 		return -EINVAL;
 	}
@@ -787,6 +787,8 @@ int scan_run(const struct scan_config *cfg, const struct scan_sink *sink, char *
 	r = scan_check_config(cfg, why, whylen);
 	if (r < 0)
 		return r;
+	if (cfg->tech->run)
+		return cfg->tech->run(cfg, sink, why, whylen);
 	nhosts = targetset_count(cfg->targets);
 	total = nhosts * cfg->ports->n;
 	group = cfg->hostgroup ? cfg->hostgroup : SCAN_GROUP_RESULTS / cfg->ports->n;

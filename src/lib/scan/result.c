@@ -27,6 +27,8 @@ const char *scan_reason_name(enum scan_reason r)
 	    [SCAN_REASON_NET_UNREACH] = "net-unreach",
 	    [SCAN_REASON_ADMIN_PROHIBITED] = "admin-prohibited",
 	    [SCAN_REASON_RESET] = "reset",
+	    [SCAN_REASON_PORT_UNREACH] = "port-unreach",
+	    [SCAN_REASON_UDP_RESPONSE] = "udp-response",
 	};
 
 	return (unsigned)r < SCAN_REASON_MAX ? names[r] : "unknown";

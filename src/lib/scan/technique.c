@@ -6,6 +6,8 @@
 
 const struct scan_technique *const scan_techniques[] = {
     &scan_tech_connect,
+    &scan_tech_syn,
+    &scan_tech_udp,
     NULL,
 };
 

@@ -17,6 +17,8 @@
 
 #include "scan/result.h"
 
+struct scan_config;
+
 enum { SCAN_PROBE_PENDING = 0, SCAN_PROBE_DONE = 1 };
 
 struct scan_verdict {
@@ -35,7 +37,15 @@ struct scan_technique {
 	bool needs_raw;       /* needs CAP_NET_RAW */
 
 	/*
-	 * Required. Starts a probe to sa; *fd is the descriptor to watch (or -1).
+	 * Optional. A technique that runs the whole scan itself (stateless raw
+	 * scans: crafted packets, captured replies) sets run and leaves the probe_*
+	 * callbacks NULL; scan_run() hands it the scan. Same contract as scan_run().
+	 */
+	int (*run)(const struct scan_config *cfg, const struct scan_sink *sink, char *why,
+	           size_t whylen);
+
+	/*
+	 * Required without run. Starts a probe to sa; *fd is the descriptor to watch (or -1).
 	 * On entry *fd is -1, or a descriptor of an earlier verdict with reuse set
 	 * (same address family) that the technique takes over.
 	 */
@@ -44,10 +54,10 @@ struct scan_technique {
 	/* Optional. Asks a pending probe for an answer now (loopback answers inside connect()). */
 	int (*probe_check)(int fd, const struct sockaddr *sa, socklen_t salen,
 	                   struct scan_verdict *v);
-	/* Required. epoll reported events on fd. */
+	/* Required without run. epoll reported events on fd. */
 	int (*probe_event)(int fd, uint32_t events, const struct sockaddr *sa, socklen_t salen,
 	                   struct scan_verdict *v);
-	/* Required. Releases fd when the probe ends; state is the verdict (SCAN_PENDING on
+	/* Required without run. Releases fd when the probe ends; state is the verdict (SCAN_PENDING on
 	 * timeout). */
 	void (*probe_close)(int fd, enum scan_state state);
 };
@@ -63,3 +73,5 @@ const struct scan_technique *scan_technique_find(const char *name_or_flag);
 bool scan_technique_transient(int err);
 
 extern const struct scan_technique scan_tech_connect;
+extern const struct scan_technique scan_tech_syn;
+extern const struct scan_technique scan_tech_udp;

@@ -1,0 +1,86 @@
+#!/bin/bash
+# UDP scan of the top-100 UDP ports of a lab host running dnsmasq, beside nmap -sU:
+#   portscope scan -sU --top-ports 100 198.18.0.2   vs   nmap -sU --top-ports 100
+# Lab (LAB.md): scanner and target namespaces joined by veth; the target keeps
+# Linux's default ICMP rate limit (net.ipv4.icmp_ratelimit, 1 s after a burst of
+# 6 per source address). The ICMP floor for one source address is
+# (closed ports - 6) x icmp_ratelimit. Prints per run: time, states found, and
+# for nmap its open|filtered count. RUNS (default 1: each run takes minutes).
+# The issue's goal: every state right (1 open, 99 closed), time <= 1.2x the floor.
+set -euo pipefail
+
+bin=${PORTSCOPE_BIN:?set PORTSCOPE_BIN to the built portscope}
+runs=${RUNS:-1}
+[ "$(id -u)" = 0 ] || { echo "bench/udp.sh: needs root for network namespaces"; exit 1; }
+for t in nmap dnsmasq; do command -v $t >/dev/null || { echo "bench/udp.sh: needs $t"; exit 1; }; done
+
+tag=$$-$RANDOM
+S=ps-budp-s-$tag T=ps-budp-t-$tag vs=bus$$ vt=but$$
+tmp=$(mktemp -d)
+cleanup() {
+	ip netns pids "$T" 2>/dev/null | xargs -r kill 2>/dev/null || true
+	ip netns del "$S" 2>/dev/null || true
+	ip netns del "$T" 2>/dev/null || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+ip netns add "$S"
+ip netns add "$T"
+ip link add "$vs" type veth peer name "$vt"
+ip link set "$vs" netns "$S"
+ip link set "$vt" netns "$T"
+ip -n "$S" addr add 198.18.0.1/24 dev "$vs"
+ip -n "$T" addr add 198.18.0.2/24 dev "$vt"
+for n in "$S" "$T"; do ip -n "$n" link set lo up; done
+ip -n "$S" link set "$vs" up
+ip -n "$T" link set "$vt" up
+ip netns exec "$T" dnsmasq --port=53 --listen-address=198.18.0.2 --bind-interfaces \
+	--no-resolv --no-hosts --pid-file= --conf-file=/dev/null --keep-in-foreground &
+for _ in $(seq 100); do
+	ip netns exec "$T" ss -ulnH 'sport = :53' | grep -q . && break
+	sleep 0.05
+done
+ratelimit_ms=$(ip netns exec "$T" sysctl -n net.ipv4.icmp_ratelimit)
+
+elapsed() { # wall time of the command in seconds; its output goes to $tmp/out
+	local t0 t1
+	t0=$EPOCHREALTIME
+	"$@" > "$tmp/out" 2> "$tmp/err" || { cat "$tmp/err" >&2; return 1; }
+	t1=$EPOCHREALTIME
+	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f\n", b - a }'
+}
+median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+# Ports in state $1: from the JSON Lines summary (portscope), from the XML (nmap).
+jstate() { python3 -c 'import json, sys; r = [json.loads(l) for l in open(sys.argv[1]) if l.strip()][-1]; print(r["ports"].get(sys.argv[2], 0))' "$tmp/out" "$1"; }
+xstate() { python3 -c '
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+n = sum(1 for p in root.iter("port") if p.find("state").get("state") == sys.argv[2])
+n += sum(int(e.get("count")) for e in root.iter("extraports") if e.get("state") == sys.argv[2])
+print(n)' "$tmp/out" "$1"; }
+
+: > "$tmp/runs"
+ok=1
+for i in $(seq "$runs"); do
+	ps=$(elapsed ip netns exec "$S" "$bin" scan -sU -n --top-ports 100 -oJ - 198.18.0.2)
+	ps_open=$(jstate open)
+	ps_closed=$(jstate closed)
+	ps_of=$(jstate 'open|filtered')
+	[ "$ps_open" = 1 ] && [ "$ps_closed" = 99 ] || ok=0
+	nm=$(elapsed ip netns exec "$S" nmap -sU -n -Pn --top-ports 100 -oX - 198.18.0.2)
+	nm_of=$(xstate 'open|filtered')
+	nm_closed=$(xstate closed)
+	echo "$ps $nm" >> "$tmp/runs"
+	printf 'run %d: portscope %.1f s (open %d, closed %d, open|filtered %d)  nmap %.1f s (closed %d, open|filtered %d)\n' \
+		"$i" "$ps" "$ps_open" "$ps_closed" "$ps_of" "$nm" "$nm_closed" "$nm_of"
+done
+floor=$(awk -v ms="$ratelimit_ms" 'BEGIN { printf "%.1f", (99 - 6) * ms / 1000 }')
+ps_med=$(cut -d' ' -f1 "$tmp/runs" | median)
+nm_med=$(cut -d' ' -f2 "$tmp/runs" | median)
+printf 'ICMP floor, one source address (93 x %d ms): %.1f s\n' "$ratelimit_ms" "$floor"
+printf 'portscope -sU --top-ports 100: median %.1f s = %.2fx the floor (goal <= 1.2x)\n' \
+	"$ps_med" "$(awk -v a="$ps_med" -v b="$floor" 'BEGIN { print a / b }')"
+printf 'nmap -sU --top-ports 100     : median %.1f s\n' "$nm_med"
+echo "--source-ip over 16 addresses: not implemented yet (no figure)"
+[ $ok = 1 ] || { echo "FAIL: portscope got some state wrong"; exit 1; }

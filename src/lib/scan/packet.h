@@ -1,0 +1,97 @@
+/*
+ * Raw packets of the SYN and UDP scans: building probes (IPv4 with its
+ * header, IPv6 as the transport segment the kernel puts behind its own header)
+ * and parsing what comes back (TCP, UDP, ICMP and ICMPv6 errors with the probe
+ * they quote). Pure functions over byte buffers: no sockets, no clock.
+ *
+ *   n = packet_build_tcp4(buf, sizeof(buf), &src, &dst, 40000, 80, cookie);
+ *   // 44 bytes: IPv4 header (20), TCP header with an MSS option (24)
+ *   r = packet_parse_ip(reply, len, &pi);
+ *   // pi.proto == IPPROTO_TCP, pi.tcp_flags == TCP_SYN|TCP_ACK, pi.ack == cookie + 1
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "net/targetspec.h"
+
+enum {
+	PKT_TCP_FIN = 0x01,
+	PKT_TCP_SYN = 0x02,
+	PKT_TCP_RST = 0x04,
+	PKT_TCP_PSH = 0x08,
+	PKT_TCP_ACK = 0x10,
+};
+
+#define PACKET_TCP4_LEN 44 /* IPv4 + TCP with MSS */
+#define PACKET_TCP6_LEN 24 /* TCP with MSS (the kernel adds the IPv6 header) */
+#define PACKET_UDP4_HDR 28 /* IPv4 + UDP headers */
+#define PACKET_UDP6_HDR 8  /* UDP header */
+
+/* What a received IP packet says. */
+struct packet_info {
+	struct target_addr src, dst;
+	uint8_t proto; /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, IPPROTO_ICMPV6 */
+	uint8_t ttl;   /* TTL or hop limit */
+	uint16_t sport, dport;
+	uint32_t seq, ack; /* TCP */
+	uint8_t tcp_flags;
+	uint8_t icmp_type, icmp_code;
+	const uint8_t *payload; /* UDP payload inside the buffer */
+	size_t payload_len;
+	/* ICMP errors: the start of the packet that caused it (our probe). */
+	bool has_inner;
+	struct target_addr inner_src, inner_dst;
+	uint8_t inner_proto;
+	uint16_t inner_ipid; /* IPv4 identification of the quoted probe (0 for IPv6) */
+	uint16_t inner_sport, inner_dport;
+	bool inner_has_seq; /* the quote reaches the TCP sequence number */
+	uint32_t inner_seq;
+};
+
+/*
+ * Parses an IPv4 or IPv6 packet (from its IP header). Returns 0, -EINVAL for a
+ * malformed or truncated packet, -EPROTONOSUPPORT for a protocol other than
+ * TCP/UDP/ICMP/ICMPv6 or a fragment past the first. IPv6 extension headers
+ * (hop-by-hop, routing, destination options, first fragment) are skipped.
+ */
+int packet_parse_ip(const uint8_t *p, size_t len, struct packet_info *out);
+
+/*
+ * Finds the IP packet in a captured frame of link type linktype (pcap DLT_*
+ * number: EN10MB, LINUX_SLL, LINUX_SLL2, RAW, NULL/LOOP). Returns 0 with *ip
+ * and *iplen set, -EINVAL when truncated, -EPROTONOSUPPORT for other link
+ * types or non-IP frames.
+ */
+int packet_strip_link(int linktype, const uint8_t *frame, size_t caplen, const uint8_t **ip,
+                      size_t *iplen);
+
+/* Builds an IPv4 TCP SYN with an MSS option; returns PACKET_TCP4_LEN, or 0 if cap is short. */
+size_t packet_build_tcp4(uint8_t *buf, size_t cap, const struct in_addr *src,
+                         const struct in_addr *dst, uint16_t sport, uint16_t dport, uint32_t seq);
+
+/* Builds the TCP SYN segment for IPv6 (checksum over the pseudo-header); PACKET_TCP6_LEN or 0. */
+size_t packet_build_tcp6(uint8_t *buf, size_t cap, const struct in6_addr *src,
+                         const struct in6_addr *dst, uint16_t sport, uint16_t dport, uint32_t seq);
+
+/* Builds an IPv4 UDP datagram carrying payload; returns its length, or 0 if cap is short. */
+size_t packet_build_udp4(uint8_t *buf, size_t cap, const struct in_addr *src,
+                         const struct in_addr *dst, uint16_t sport, uint16_t dport,
+                         uint16_t ipid, const uint8_t *payload, size_t plen);
+
+/* Builds the UDP datagram for IPv6 (header + payload, checksummed); its length or 0. */
+size_t packet_build_udp6(uint8_t *buf, size_t cap, const struct in6_addr *src,
+                         const struct in6_addr *dst, uint16_t sport, uint16_t dport,
+                         const uint8_t *payload, size_t plen);
+
+/*
+ * The 32-bit cookie of a probe: SipHash-2-4 under key of (target, target port,
+ * our address, our port). A TCP reply acknowledges cookie + 1.
+ */
+uint32_t packet_cookie(const uint8_t key[16], const struct target_addr *target, uint16_t tport,
+                       const struct target_addr *self, uint16_t sport);
+
+/* The Internet checksum (RFC 1071) of data, folded and complemented, seeded with sum. */
+uint16_t packet_checksum(const void *data, size_t len, uint32_t sum);

@@ -1,0 +1,906 @@
+/*
+ * Stateless raw scans (see rawscan.h): a sender thread, a receiver thread and
+ * the calling thread, which reports progress and results.
+ *
+ * Per host group the shared state is two arrays indexed host-major
+ * (host * nports + port index): res (the packed result, written once by the
+ * receiver; 0 while undecided) and sent_at (when the last try left, in
+ * microseconds since the scan started, for round-trip times).
+ */
+#include <errno.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "net/perm.h"
+#include "scan/capture.h"
+#include "scan/rawscan.h"
+#include "scan/rawsock.h"
+#include "util/privdrop.h"
+
+#define RAW_GROUP_RESULTS (1u << 20)
+#define RAW_MAX_GROUP     4096
+#define RAW_TICK_US       50000      /* rate control period */
+#define RAW_START_RATE    10000.0    /* probes per second */
+#define RAW_CEILING_RATE  2000000.0  /* without --max-rate */
+#define RAW_FLOOR_RATE    50.0       /* without --min-rate */
+#define RAW_QUIET_US      20000      /* the receiver idle this long: nothing more queued */
+
+#define RAW_PACE_MAX_US   2000000    /* paced retries: the longest gap */
+#define RAW_PACE_TRIES    4          /* paced retries: counted tries at most */
+
+struct raw_host {
+	struct target_addr addr, self;
+	uint64_t rtt_sum_us, rtt_n; /* receiver only */
+	atomic_uint_fast64_t answers; /* replies of any kind */
+};
+
+/* A host's paced retries (rawscan_ops.paced), sender only. */
+struct raw_pace {
+	uint64_t next_us, gap_us;
+	uint64_t bad_us;  /* the last gap that proved too short */
+	int64_t out;      /* the entry in flight, -1 */
+	unsigned hist, nh; /* answered bits of the last 4 paced probes, how many */
+	size_t cursor;
+	bool done, burst; /* burst: the host stopped answering even at the longest gap */
+	bool seen;        /* a paced probe was answered */
+};
+
+struct raw_scan {
+	const struct scan_config *cfg;
+	const struct rawscan_ops *ops;
+	const struct scan_sink *sink;
+	pthread_mutex_t lock; /* sink calls and cc */
+	struct cc_state cc;
+	struct rawsock rs;
+	struct capture *cap;
+	uint8_t key[16];
+	uint16_t sport_lo, sport_hi;
+	int32_t *pidx; /* port -> index in cfg->ports, -1 */
+	uint64_t t0;   /* monotonic us */
+
+	/* The current host group. */
+	struct raw_host *hosts;
+	size_t nhosts, nports;
+	uint32_t *htab; /* open addressing: host index + 1, 0 empty */
+	size_t hmask;
+	uint8_t *res;
+	uint8_t *tries; /* counted sends per entry (sender only) */
+	struct raw_pace *pace;
+	_Atomic uint32_t *sent_at;
+	struct perm perm;
+	uint64_t total;
+
+	atomic_bool stop_rx, tx_done;
+	atomic_int error;
+	atomic_uint_fast64_t done, sent, found, replies, late, retries, dups, rejected;
+	atomic_uint_fast64_t drops, last_reply_us;
+	pthread_mutex_t fin_lock;
+	pthread_cond_t fin_cond;
+};
+
+static uint64_t raw_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static double raw_wall(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void raw_sleep_us(uint64_t us)
+{
+	struct timespec ts = {.tv_sec = (time_t)(us / 1000000u),
+	                      .tv_nsec = (long)(us % 1000000u) * 1000};
+
+	nanosleep(&ts, NULL);
+}
+
+static void raw_fail(char *why, size_t whylen, const char *msg)
+{
+	snprintf(why, whylen, "%s", msg);
+}
+
+static uint64_t raw_addr_hash(const struct target_addr *a)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	const uint8_t *p = a->family == AF_INET ? (const uint8_t *)&a->v4 : (const uint8_t *)&a->v6;
+	size_t n = a->family == AF_INET ? 4 : 16;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	return h ^ h >> 29;
+}
+
+static bool raw_addr_eq(const struct target_addr *a, const struct target_addr *b)
+{
+	if (a->family != b->family)
+		return false;
+	if (a->family == AF_INET)
+		return a->v4.s_addr == b->v4.s_addr;
+	return memcmp(&a->v6, &b->v6, 16) == 0;
+}
+
+/* The group's index of host a, or -1. */
+static long raw_host_find(const struct raw_scan *s, const struct target_addr *a)
+{
+	for (size_t i = raw_addr_hash(a) & s->hmask;; i = (i + 1) & s->hmask) {
+		uint32_t v = s->htab[i];
+
+		if (v == 0)
+			return -1;
+		if (raw_addr_eq(&s->hosts[v - 1].addr, a))
+			return (long)v - 1;
+	}
+}
+
+static void raw_set_error(struct raw_scan *s, int err)
+{
+	int zero = 0;
+
+	atomic_compare_exchange_strong(&s->error, &zero, err);
+}
+
+/* The receiver's handler of one captured IP packet. */
+static void raw_on_packet(void *ctx, const uint8_t *ip, size_t len)
+{
+	struct raw_scan *s = ctx;
+	struct packet_info pi;
+	struct rawscan_match m;
+	uint64_t e, now, sent_us;
+	long h;
+	int32_t p;
+
+	if (packet_parse_ip(ip, len, &pi) < 0)
+		return;
+	if (!s->ops->match(&pi, s->key, s->sport_lo, s->sport_hi, &m)) {
+		if (pi.proto == s->ops->proto)
+			atomic_fetch_add(&s->rejected, 1);
+		return;
+	}
+	h = raw_host_find(s, &m.target);
+	p = s->pidx[m.tport];
+	if (h < 0 || p < 0)
+		return; /* an earlier group's late reply */
+	e = (uint64_t)h * s->nports + (uint64_t)p;
+	atomic_fetch_add(&s->hosts[h].answers, 1);
+	if (__atomic_load_n(&s->res[e], __ATOMIC_ACQUIRE) != 0) {
+		atomic_fetch_add(&s->dups, 1);
+		return;
+	}
+	now = raw_now_us();
+	sent_us = s->t0 + atomic_load_explicit(&s->sent_at[e], memory_order_relaxed);
+	__atomic_store_n(&s->res[e], scan_res_pack(m.state, m.reason), __ATOMIC_RELEASE);
+	atomic_fetch_add(&s->done, 1);
+	atomic_fetch_add(&s->replies, 1);
+	atomic_store(&s->last_reply_us, now);
+	if (m.state == SCAN_OPEN)
+		atomic_fetch_add(&s->found, 1);
+	if (m.tryno > 0)
+		atomic_fetch_add(&s->late, 1);
+	if (now >= sent_us && now - sent_us < 60000000u) {
+		s->hosts[h].rtt_sum_us += now - sent_us;
+		s->hosts[h].rtt_n++;
+	}
+	pthread_mutex_lock(&s->lock);
+	if (now >= sent_us)
+		cc_on_reply(&s->cc, sent_us, now, m.tryno);
+	if (s->sink->on_port) {
+		struct scan_result r = {.addr = &s->hosts[h].addr,
+		                        .proto = s->ops->proto,
+		                        .port = m.tport,
+		                        .state = m.state,
+		                        .reason = m.reason,
+		                        .rtt_us = (uint32_t)(now - sent_us)};
+
+		s->sink->on_port(s->sink->ctx, &r);
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
+static void *raw_receiver(void *arg)
+{
+	struct raw_scan *s = arg;
+	struct pollfd pfd = {.fd = capture_fd(s->cap), .events = POLLIN};
+	uint64_t last_stats = 0;
+
+	for (;;) {
+		bool stop = atomic_load(&s->stop_rx);
+		uint64_t now;
+
+		poll(&pfd, 1, stop ? 0 : 5);
+		if (capture_dispatch(s->cap, raw_on_packet, s) < 0) {
+			raw_set_error(s, -EIO);
+			break;
+		}
+		now = raw_now_us();
+		if (now - last_stats >= RAW_TICK_US / 2) {
+			atomic_store(&s->drops, capture_drops(s->cap));
+			last_stats = now;
+		}
+		if (stop)
+			break;
+	}
+	return NULL;
+}
+
+/* Sends what is queued in b, waiting out a full device queue. */
+static int raw_flush(struct raw_scan *s, struct rawsock_batch *b, uint64_t *nobufs)
+{
+	while (b->n) {
+		int r = rawsock_flush(b);
+
+		if (r >= 0)
+			return 0;
+		if (r != -ENOBUFS && r != -EAGAIN)
+			return r;
+		(*nobufs)++;
+		raw_sleep_us(200);
+		if (atomic_load(&s->error))
+			return atomic_load(&s->error);
+	}
+	return 0;
+}
+
+struct raw_rate {
+	double rate, floor, ceiling;
+	double tokens, burst;
+	uint64_t last_refill, last_tick;
+	uint64_t sent0, replies0, late0, drops0, nobufs0, nobufs;
+	double ratio; /* running average of replies per probe (first pass) */
+};
+
+static void raw_rate_init(struct raw_rate *rt, const struct cc_params *p, uint64_t now)
+{
+	*rt = (struct raw_rate){.floor = RAW_FLOOR_RATE, .ceiling = RAW_CEILING_RATE};
+	if (p->max_rate > 0)
+		rt->ceiling = p->max_rate;
+	if (p->scan_delay_us)
+		rt->ceiling = fmin(rt->ceiling, 1e6 / p->scan_delay_us);
+	if (p->min_rate > 0)
+		rt->floor = fmin(p->min_rate, rt->ceiling);
+	rt->floor = fmin(rt->floor, rt->ceiling);
+	rt->rate = fmax(fmin(RAW_START_RATE, rt->ceiling), rt->floor);
+	rt->last_refill = rt->last_tick = now;
+}
+
+/* Every RAW_TICK_US: back off on loss, probe upward otherwise. */
+static void raw_rate_tick(struct raw_scan *s, struct raw_rate *rt, uint64_t now, bool first_pass)
+{
+	uint64_t sent = atomic_load(&s->sent), replies = atomic_load(&s->replies);
+	uint64_t late = atomic_load(&s->late), drops = atomic_load(&s->drops);
+	double dsent = (double)(sent - rt->sent0), drep = (double)(replies - rt->replies0);
+	double span = (double)(now - rt->last_tick) / 1e6;
+
+	if (drops > rt->drops0 || rt->nobufs > rt->nobufs0)
+		rt->rate *= 0.5;
+	else if (late > rt->late0)
+		rt->rate *= 0.75;
+	else if (first_pass && dsent >= 256 && rt->ratio > 0 && drep / dsent < 0.5 * rt->ratio)
+		rt->rate *= 0.75;
+	else if (dsent >= 0.5 * rt->rate * span)
+		rt->rate *= 1.25; /* only when the rate is what limits us */
+	rt->rate = fmax(fmin(rt->rate, rt->ceiling), rt->floor);
+	if (first_pass && dsent >= 256)
+		rt->ratio = rt->ratio > 0 ? 0.8 * rt->ratio + 0.2 * drep / dsent : drep / dsent;
+	rt->burst = fmax(RAWSOCK_BATCH, rt->rate * 0.002);
+	rt->sent0 = sent;
+	rt->replies0 = replies;
+	rt->late0 = late;
+	rt->drops0 = drops;
+	rt->nobufs0 = rt->nobufs;
+	rt->last_tick = now;
+}
+
+/* Waits for the rate to allow one more probe; flushes the batches before sleeping. */
+static int raw_pace(struct raw_scan *s, struct raw_rate *rt, bool first_pass)
+{
+	while (rt->tokens < 1) {
+		uint64_t now = raw_now_us();
+		int r;
+
+		if (now - rt->last_tick >= RAW_TICK_US)
+			raw_rate_tick(s, rt, now, first_pass);
+		rt->tokens = fmin(rt->tokens + (double)(now - rt->last_refill) * rt->rate / 1e6,
+		                  fmax(rt->burst, 1));
+		rt->last_refill = now;
+		if (rt->tokens >= 1)
+			break;
+		r = raw_flush(s, &s->rs.b4, &rt->nobufs);
+		if (r == 0)
+			r = raw_flush(s, &s->rs.b6, &rt->nobufs);
+		if (r < 0)
+			return r;
+		raw_sleep_us((uint64_t)((1 - rt->tokens) * 1e6 / rt->rate) + 1);
+	}
+	rt->tokens -= 1;
+	return 0;
+}
+
+/* One probe for entry e (try tryno) into its family's batch. */
+static int raw_send_one(struct raw_scan *s, struct raw_rate *rt, uint64_t e, unsigned tryno,
+                        bool first_pass)
+{
+	const struct raw_host *h = &s->hosts[e / s->nports];
+	uint16_t tport = s->cfg->ports->ports[e % s->nports];
+	struct rawsock_batch *b = h->addr.family == AF_INET ? &s->rs.b4 : &s->rs.b6;
+	uint8_t *buf;
+	size_t n;
+	int r;
+
+	r = raw_pace(s, rt, first_pass);
+	if (r < 0)
+		return r;
+	buf = rawsock_slot(b, &h->addr);
+	if (!buf) {
+		r = raw_flush(s, b, &rt->nobufs);
+		if (r < 0)
+			return r;
+		buf = rawsock_slot(b, &h->addr);
+	}
+	n = s->ops->build(buf, RAWSOCK_MTU, &h->self, &h->addr, (uint16_t)(s->sport_lo + tryno),
+	                  tport, s->key);
+	if (n == 0)
+		return -EMSGSIZE;
+	atomic_store_explicit(&s->sent_at[e], (uint32_t)(raw_now_us() - s->t0),
+	                      memory_order_relaxed);
+	rawsock_commit(b, n);
+	if (s->tries[e] < UINT8_MAX)
+		s->tries[e]++;
+	atomic_fetch_add(&s->sent, 1);
+	if (tryno)
+		atomic_fetch_add(&s->retries, 1);
+	return 0;
+}
+
+/* How many sends a silent probe gets, as cc.h: up to max_retries, at least 2. */
+static unsigned raw_allowed_tries(struct raw_scan *s)
+{
+	unsigned n, ok;
+
+	pthread_mutex_lock(&s->lock);
+	ok = s->cc.max_ok_try;
+	pthread_mutex_unlock(&s->lock);
+	n = ok + 1 > 1 ? ok + 1 : 1;
+	if (n > s->cfg->cc.max_retries)
+		n = s->cfg->cc.max_retries;
+	n += 1;
+	return n < RAWSCAN_TRIES ? n : RAWSCAN_TRIES;
+}
+
+/* After a pass: waits a probe timeout past the last send, and for the receiver to settle. */
+static void raw_wait_pass(struct raw_scan *s, struct raw_rate *rt, uint64_t last_send)
+{
+	uint32_t rto, maxrtt = s->cfg->cc.max_rtt_us;
+
+	for (;;) {
+		uint64_t now = raw_now_us(), last_reply = atomic_load(&s->last_reply_us);
+
+		pthread_mutex_lock(&s->lock);
+		rto = cc_rto_us(&s->cc);
+		pthread_mutex_unlock(&s->lock);
+		if (atomic_load(&s->done) == s->total || atomic_load(&s->error))
+			return;
+		if (now >= last_send + rto && now >= last_reply + RAW_QUIET_US)
+			return;
+		if (now >= last_send + maxrtt + RAW_QUIET_US)
+			return;
+		if (now - rt->last_tick >= RAW_TICK_US)
+			raw_rate_tick(s, rt, now, false);
+		raw_sleep_us(2000);
+	}
+}
+
+/* Whether entry e belongs to a host whose retries are paced (it answered the first pass). */
+static bool raw_is_paced(const struct raw_scan *s, uint64_t e)
+{
+	return s->ops->paced && atomic_load(&s->hosts[e / s->nports].answers) > 0;
+}
+
+/* The next silent entry of host h with fewer than tmax tries, round robin; -1 if none. */
+static int64_t raw_pace_pick(struct raw_scan *s, size_t h, struct raw_pace *ph, unsigned tmax)
+{
+	for (size_t k = 0; k < s->nports; k++) {
+		size_t p = (ph->cursor + k) % s->nports;
+		uint64_t e = h * s->nports + p;
+
+		if (__atomic_load_n(&s->res[e], __ATOMIC_ACQUIRE) == 0 && s->tries[e] < tmax) {
+			ph->cursor = p + 1;
+			return (int64_t)e;
+		}
+	}
+	return -1;
+}
+
+/*
+ * Judges host h's paced probe in flight. A silent probe counts as a try only
+ * when the host's two judged probes before it were answered and the gap is
+ * past the last one that proved too short (it had ICMP to spare); a second
+ * silence in a row is the rate limit. Otherwise the try is refunded and the gap
+ * grows: doubling until a paced probe was first answered, then by a quarter.
+ * Four answers in a row shrink it by a tenth, never under 1.1 x the last gap
+ * that proved too short.
+ */
+static void raw_pace_judge(struct raw_scan *s, struct raw_pace *ph, uint32_t gmin)
+{
+	bool answered = __atomic_load_n(&s->res[ph->out], __ATOMIC_ACQUIRE) != 0;
+	bool spare = ph->nh >= 2 && (ph->hist & 3) == 3 && ph->gap_us >= ph->bad_us * 11 / 10;
+	unsigned ones;
+
+	ph->hist = (ph->hist << 1 | answered) & 0xf;
+	ph->nh = ph->nh < 4 ? ph->nh + 1 : 4;
+	ones = (unsigned)__builtin_popcount(ph->hist & ((1u << ph->nh) - 1));
+	if (!answered && !spare) {
+		if (ph->gap_us < RAW_PACE_MAX_US) {
+			uint64_t g = ph->seen ? ph->gap_us * 5 / 4 : ph->gap_us * 2;
+
+			s->tries[ph->out]--; /* over the host's budget: this silence proves nothing */
+			ph->bad_us = ph->gap_us;
+			ph->gap_us = g < RAW_PACE_MAX_US ? g : RAW_PACE_MAX_US;
+		} else if (ones == 0 && ph->nh == 4) {
+			ph->burst = true; /* silent even with time to spare: nothing left to pace */
+		}
+	} else if (answered) {
+		uint64_t floor_us = ph->bad_us * 11 / 10 > gmin ? ph->bad_us * 11 / 10 : gmin;
+
+		ph->seen = true;
+		if (ph->nh == 4 && ones == 4)
+			ph->gap_us = ph->gap_us * 9 / 10 > floor_us ? ph->gap_us * 9 / 10 : floor_us;
+	}
+	ph->out = -1;
+}
+
+/* Paced retries of the hosts that answered the first pass (rawscan_ops.paced). */
+static int raw_paced(struct raw_scan *s, struct raw_rate *rt)
+{
+	unsigned tmax = s->cfg->cc.max_retries + 1;
+	uint32_t gmin;
+	int r = 0;
+
+	tmax = tmax > RAW_PACE_TRIES ? RAW_PACE_TRIES : tmax;
+	pthread_mutex_lock(&s->lock);
+	gmin = cc_rto_us(&s->cc);
+	pthread_mutex_unlock(&s->lock);
+	for (size_t h = 0; h < s->nhosts; h++)
+		s->pace[h] = (struct raw_pace){.gap_us = gmin, .out = -1,
+		                               .done = atomic_load(&s->hosts[h].answers) == 0};
+	for (;;) {
+		uint64_t now = raw_now_us(), soonest = now + 10000;
+		bool active = false;
+
+		for (size_t h = 0; h < s->nhosts && r == 0; h++) {
+			struct raw_pace *ph = &s->pace[h];
+			int64_t e;
+
+			if (ph->done)
+				continue;
+			active = true;
+			if (now < ph->next_us) {
+				soonest = ph->next_us < soonest ? ph->next_us : soonest;
+				continue;
+			}
+			if (ph->out >= 0)
+				raw_pace_judge(s, ph, gmin);
+			e = raw_pace_pick(s, h, ph, tmax);
+			if (e < 0) {
+				ph->done = true;
+				continue;
+			}
+			if (!ph->burst) {
+				r = raw_send_one(s, rt, (uint64_t)e, s->tries[e], false);
+				ph->out = e;
+				ph->next_us = now + ph->gap_us;
+				continue;
+			}
+			/* Burst: one more try for every silent port, a probe timeout apart. */
+			for (size_t p = 0; p < s->nports && r == 0; p++) {
+				uint64_t x = h * s->nports + p;
+
+				if (__atomic_load_n(&s->res[x], __ATOMIC_ACQUIRE) == 0 &&
+				    s->tries[x] < tmax)
+					r = raw_send_one(s, rt, x, s->tries[x], false);
+			}
+			ph->next_us = now + gmin;
+		}
+		if (r == 0)
+			r = raw_flush(s, &s->rs.b4, &rt->nobufs);
+		if (r == 0)
+			r = raw_flush(s, &s->rs.b6, &rt->nobufs);
+		if (r < 0 || !active || atomic_load(&s->error) || atomic_load(&s->done) == s->total)
+			break;
+		now = raw_now_us();
+		if (soonest > now)
+			raw_sleep_us(soonest - now);
+	}
+	if (r == 0) /* the last paced probes' answers */
+		raw_wait_pass(s, rt, raw_now_us());
+	return r;
+}
+
+static void *raw_sender(void *arg)
+{
+	struct raw_scan *s = arg;
+	struct raw_rate rt;
+	int r = 0;
+
+	raw_rate_init(&rt, &s->cfg->cc, raw_now_us());
+	for (unsigned tryno = 0; tryno < raw_allowed_tries(s); tryno++) {
+		bool first = tryno == 0;
+
+		for (uint64_t i = 0; i < s->total && r == 0; i++) {
+			uint64_t e = perm_at(&s->perm, i);
+
+			if (__atomic_load_n(&s->res[e], __ATOMIC_ACQUIRE) != 0)
+				continue;
+			if (!first && raw_is_paced(s, e))
+				continue; /* left to raw_paced() */
+			r = raw_send_one(s, &rt, e, tryno, first);
+			if ((i & 1023) == 0 && atomic_load(&s->error))
+				r = atomic_load(&s->error);
+		}
+		if (r == 0)
+			r = raw_flush(s, &s->rs.b4, &rt.nobufs);
+		if (r == 0)
+			r = raw_flush(s, &s->rs.b6, &rt.nobufs);
+		if (r < 0)
+			break;
+		raw_wait_pass(s, &rt, raw_now_us());
+		if (atomic_load(&s->done) == s->total || atomic_load(&s->error))
+			break;
+	}
+	if (r == 0 && s->ops->paced && atomic_load(&s->done) < s->total && !atomic_load(&s->error))
+		r = raw_paced(s, &rt);
+	if (r < 0)
+		raw_set_error(s, r);
+	pthread_mutex_lock(&s->fin_lock);
+	atomic_store(&s->tx_done, true);
+	pthread_cond_signal(&s->fin_cond);
+	pthread_mutex_unlock(&s->fin_lock);
+	return NULL;
+}
+
+static void raw_progress(struct raw_scan *s, uint64_t done_before, uint64_t grand_total)
+{
+	struct scan_progress pr;
+
+	if (!s->sink->on_progress)
+		return;
+	pr = (struct scan_progress){
+	    .done = done_before + atomic_load(&s->done),
+	    .total = grand_total,
+	    .sent = atomic_load(&s->sent),
+	    .found = atomic_load(&s->found),
+	    .elapsed = (double)(raw_now_us() - s->t0) / 1e6,
+	};
+	pthread_mutex_lock(&s->lock);
+	s->sink->on_progress(s->sink->ctx, &pr);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* Fills the group's hosts from index h0 and their source addresses. */
+static int raw_fill_group(struct raw_scan *s, const struct perm *hperm, uint64_t h0, char *why,
+                          size_t whylen)
+{
+	memset(s->htab, 0, (s->hmask + 1) * sizeof(*s->htab));
+	for (size_t i = 0; i < s->nhosts; i++) {
+		struct raw_host *h = &s->hosts[i];
+		uint64_t idx = s->cfg->randomize_hosts ? perm_at(hperm, h0 + i) : h0 + i;
+		char a[INET6_ADDRSTRLEN];
+		int r = targetset_get(s->cfg->targets, idx, &h->addr);
+		size_t j;
+
+		if (r < 0)
+			return r;
+		h->rtt_sum_us = h->rtt_n = 0;
+		atomic_store(&h->answers, 0);
+		if ((h->addr.family == AF_INET ? s->rs.b4.fd : s->rs.b6.fd) < 0) {
+			raw_fail(why, whylen,
+			         h->addr.family == AF_INET ? "no raw socket for IPv4" : "no raw socket for IPv6");
+			return -EAFNOSUPPORT;
+		}
+		r = rawsock_source(&s->rs, &h->addr, &h->self);
+		if (r < 0) {
+			target_addr_str(&h->addr, a, sizeof(a));
+			snprintf(why, whylen, "no route to %s: %s", a, strerror(-r));
+			return r;
+		}
+		for (j = raw_addr_hash(&h->addr) & s->hmask; s->htab[j]; j = (j + 1) & s->hmask)
+			;
+		s->htab[j] = (uint32_t)i + 1;
+	}
+	return 0;
+}
+
+/* Reports the group: silent probes get the silent state, then every host in order. */
+static void raw_report_group(struct raw_scan *s, double gstart, struct scan_summary *sum)
+{
+	const struct scan_sink *sink = s->sink;
+	uint8_t silent = scan_res_pack(s->ops->silent_state, SCAN_REASON_NO_RESPONSE);
+
+	for (size_t i = 0; i < s->nhosts; i++) {
+		struct raw_host *rh = &s->hosts[i];
+		uint8_t *res = s->res + i * s->nports;
+		struct scan_host h = {
+		    .addr = rh->addr,
+		    .up = true,
+		    .srtt_us = rh->rtt_n ? (uint32_t)(rh->rtt_sum_us / rh->rtt_n) : 0,
+		    .rttvar_us = (uint32_t)s->cc.rttvar_us,
+		    .rto_us = cc_rto_us(&s->cc),
+		    .proto = s->ops->proto,
+		    .nports = s->nports,
+		    .ports = s->cfg->ports->ports,
+		    .res = res,
+		    .start = gstart,
+		    .end = raw_wall(),
+		};
+
+		for (size_t p = 0; p < s->nports; p++) {
+			if (res[p] == 0) {
+				res[p] = silent;
+				if (sink->on_port) {
+					struct scan_result r = {.addr = &rh->addr,
+					                        .proto = s->ops->proto,
+					                        .port = s->cfg->ports->ports[p],
+					                        .state = s->ops->silent_state,
+					                        .reason = SCAN_REASON_NO_RESPONSE};
+
+					sink->on_port(sink->ctx, &r);
+				}
+			}
+			h.counts[scan_res_state(res[p])]++;
+		}
+		for (int st = 0; st < SCAN_STATE_MAX; st++)
+			sum->counts[st] += h.counts[st];
+		sum->hosts_up += h.up;
+		if (sink->on_host_done)
+			sink->on_host_done(sink->ctx, &h);
+	}
+}
+
+/* Runs one host group: both threads, progress while they work. */
+static int raw_run_group(struct raw_scan *s, uint64_t done_before, uint64_t grand_total)
+{
+	pthread_t tx, rx;
+	int r;
+
+	atomic_store(&s->stop_rx, false);
+	atomic_store(&s->tx_done, false);
+	atomic_store(&s->done, 0);
+	r = pthread_create(&rx, NULL, raw_receiver, s);
+	if (r)
+		return -r;
+	r = pthread_create(&tx, NULL, raw_sender, s);
+	if (r) {
+		atomic_store(&s->stop_rx, true);
+		pthread_join(rx, NULL);
+		return -r;
+	}
+	pthread_mutex_lock(&s->fin_lock);
+	while (!atomic_load(&s->tx_done)) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += 250 * 1000 * 1000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&s->fin_cond, &s->fin_lock, &ts);
+		if (!atomic_load(&s->tx_done)) {
+			pthread_mutex_unlock(&s->fin_lock);
+			raw_progress(s, done_before, grand_total);
+			pthread_mutex_lock(&s->fin_lock);
+		}
+	}
+	pthread_mutex_unlock(&s->fin_lock);
+	pthread_join(tx, NULL);
+	atomic_store(&s->stop_rx, true);
+	pthread_join(rx, NULL);
+	return atomic_load(&s->error);
+}
+
+static int raw_alloc(struct raw_scan *s, size_t group)
+{
+	size_t hcap = 16;
+
+	while (hcap < 2 * group)
+		hcap <<= 1;
+	s->hmask = hcap - 1;
+	s->pidx = malloc(65536 * sizeof(*s->pidx));
+	s->hosts = calloc(group, sizeof(*s->hosts));
+	s->htab = calloc(hcap, sizeof(*s->htab));
+	s->res = malloc(group * s->nports);
+	s->sent_at = calloc(group * s->nports, sizeof(*s->sent_at));
+	s->tries = malloc(group * s->nports);
+	s->pace = calloc(group, sizeof(*s->pace));
+	if (!s->pidx || !s->hosts || !s->htab || !s->res || !s->sent_at || !s->tries || !s->pace)
+		return -ENOMEM;
+	for (size_t i = 0; i < 65536; i++)
+		s->pidx[i] = -1;
+	for (size_t i = 0; i < s->nports; i++)
+		s->pidx[s->cfg->ports->ports[i]] = (int32_t)i;
+	return 0;
+}
+
+static void raw_free(struct raw_scan *s)
+{
+	free(s->pidx);
+	free(s->hosts);
+	free(s->htab);
+	free(s->res);
+	free((void *)s->sent_at);
+	free(s->tries);
+	free(s->pace);
+	capture_close(s->cap);
+	rawsock_close(&s->rs);
+	pthread_mutex_destroy(&s->lock);
+	pthread_mutex_destroy(&s->fin_lock);
+	pthread_cond_destroy(&s->fin_cond);
+}
+
+/* Opens the raw sockets and the capture, then drops privileges if asked. */
+static int raw_open(struct raw_scan *s, char *why, size_t whylen)
+{
+	char filter[256];
+	int r;
+
+	r = rawsock_open(&s->rs, s->ops->proto, why, whylen);
+	if (r < 0)
+		return r;
+	r = s->ops->filter(filter, sizeof(filter), s->sport_lo, s->sport_hi);
+	if (r < 0) {
+		raw_fail(why, whylen, "capture filter too long");
+		return r;
+	}
+	r = capture_open(filter, &s->cap, why, whylen);
+	if (r < 0)
+		return r;
+	if (s->cfg->drop_privileges)
+		return privdrop_nobody(why, whylen);
+	return 0;
+}
+
+int rawscan_run(const struct scan_config *cfg, const struct rawscan_ops *ops,
+                const struct scan_sink *sink, char *why, size_t whylen)
+{
+	struct raw_scan *s;
+	struct scan_summary sum = {0};
+	pthread_condattr_t ca;
+	struct perm hperm;
+	uint64_t nhosts, group, grand_total, done_before = 0;
+	int r;
+
+	if (!cfg->targets || !cfg->ports || cfg->ports->n == 0) {
+		raw_fail(why, whylen, "no ports to scan");
+		return -EINVAL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	*s = (struct raw_scan){.cfg = cfg, .ops = ops, .sink = sink, .nports = cfg->ports->n};
+	s->rs.b4.fd = s->rs.b6.fd = s->rs.route4 = s->rs.route6 = -1;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_init(&s->fin_lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->fin_cond, &ca);
+	pthread_condattr_destroy(&ca);
+	if (getrandom(s->key, sizeof(s->key), 0) != (ssize_t)sizeof(s->key)) {
+		uint64_t x = raw_now_us() ^ cfg->seed;
+
+		for (size_t i = 0; i < sizeof(s->key); i++, x = x * 6364136223846793005ull + 1)
+			s->key[i] = (uint8_t)(x >> 56);
+	}
+	/* Source ports: 16 in a row at a place of the seed, above the usual ephemeral range. */
+	s->sport_lo = (uint16_t)(61000 + (cfg->seed >> 13) % 256 * 16);
+	s->sport_hi = (uint16_t)(s->sport_lo + RAWSCAN_TRIES - 1);
+
+	nhosts = targetset_count(cfg->targets);
+	grand_total = nhosts * s->nports;
+	group = RAW_GROUP_RESULTS / s->nports;
+	if (cfg->hostgroup)
+		group = cfg->hostgroup;
+	group = group < 1 ? 1 : group > RAW_MAX_GROUP ? RAW_MAX_GROUP : group;
+	if (group > nhosts)
+		group = nhosts ? nhosts : 1;
+	r = raw_alloc(s, group);
+	if (r < 0) {
+		raw_fail(why, whylen, "out of memory for a host group");
+		goto out;
+	}
+	r = raw_open(s, why, whylen);
+	if (r < 0)
+		goto out;
+	s->t0 = raw_now_us();
+	cc_init(&s->cc, &cfg->cc, s->t0);
+	sum.start = raw_wall();
+	sum.hosts_total = nhosts;
+	perm_init(&hperm, nhosts, cfg->seed ^ 0x9e3779b97f4a7c15ull);
+	for (uint64_t h0 = 0; h0 < nhosts; h0 += group) {
+		double gstart = raw_wall();
+
+		s->nhosts = nhosts - h0 < group ? nhosts - h0 : group;
+		s->total = s->nhosts * s->nports;
+		memset(s->res, 0, s->total);
+		memset(s->tries, 0, s->total);
+		r = raw_fill_group(s, &hperm, h0, why, whylen);
+		if (r < 0)
+			goto out;
+		perm_init(&s->perm, s->total, cfg->seed + h0);
+		r = raw_run_group(s, done_before, grand_total);
+		if (r < 0) {
+			snprintf(why, whylen, "raw scan failed: %s", strerror(-r));
+			goto out;
+		}
+		done_before += s->total;
+		raw_report_group(s, gstart, &sum);
+	}
+	atomic_store(&s->done, 0);
+	raw_progress(s, done_before, grand_total);
+	sum.probes_sent = atomic_load(&s->sent);
+	sum.retries = atomic_load(&s->retries);
+	sum.end = raw_wall();
+	sum.elapsed = (double)(raw_now_us() - s->t0) / 1e6;
+	if (sink->on_done)
+		sink->on_done(sink->ctx, &sum);
+	r = 0;
+out:
+	raw_free(s);
+	free(s);
+	return r;
+}
+
+enum scan_reason rawscan_icmp_reason(int family, uint8_t type, uint8_t code)
+{
+	if (family == AF_INET) {
+		if (type != 3)
+			return SCAN_REASON_NONE;
+		switch (code) {
+		case 0:
+		case 6:
+		case 11:
+			return SCAN_REASON_NET_UNREACH;
+		case 1:
+		case 7:
+		case 12:
+			return SCAN_REASON_HOST_UNREACH;
+		case 3:
+			return SCAN_REASON_PORT_UNREACH;
+		case 2: /* protocol unreachable */
+		case 9:
+		case 10:
+		case 13:
+			return SCAN_REASON_ADMIN_PROHIBITED;
+		default:
+			return SCAN_REASON_HOST_UNREACH;
+		}
+	}
+	if (type != 1)
+		return SCAN_REASON_NONE;
+	switch (code) {
+	case 0:
+		return SCAN_REASON_NET_UNREACH;
+	case 1:
+	case 5:
+	case 6:
+		return SCAN_REASON_ADMIN_PROHIBITED;
+	case 4:
+		return SCAN_REASON_PORT_UNREACH;
+	default:
+		return SCAN_REASON_HOST_UNREACH;
+	}
+}
