@@ -32,6 +32,17 @@ int scan_history_open(struct scan_history *h, const struct scan_opts *o,
 		return EXIT_OK;
 	}
 	r = store_open(path, STORE_CREATE, &h->st, why, sizeof(why));
+	if (r < 0 && !o->db && r != -ENOMEM) {
+		/*
+		 * The default file is a convenience: a user who cannot write it
+		 * (another user's state directory, a read-only home) still gets
+		 * the scan. A file named with --db is what was asked for.
+		 */
+		cmd_error("scan", "warning: scan not recorded: %s (use --db PATH or --no-history)",
+		          why[0] ? why : strerror(-r));
+		h->st = NULL;
+		return EXIT_OK;
+	}
 	if (r < 0) {
 		cmd_error("scan", "history: %s", why[0] ? why : strerror(-r));
 		return r == -EBADMSG || r == -ENOTSUP ? EXIT_USAGE : EXIT_RUNTIME;

@@ -254,6 +254,26 @@ def test_default_path_and_no_history(netns, tmp_path):
     assert r.rc == 2 and "choose one" in r.err, r
 
 
+@needs_root
+def test_unwritable_default_history_warns_and_scans(netns, tmp_path):
+    """The default file is a convenience: nobody cannot write root's, the scan goes on."""
+    ns = netns("hw")
+    state = tmp_path / "rootonly"
+    state.mkdir(mode=0o700)
+    env = dict(os.environ, XDG_STATE_HOME=str(state))
+    nobody = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+    r = ns.run(nobody + [portscope_bin(), "scan", "-sT", "-p", "22", "127.0.0.1"], env=env)
+    assert r.rc == 0, r
+    assert "22/tcp" in r.out and "closed" in r.out, r
+    warn = [l for l in r.err.splitlines() if "not recorded" in l]
+    assert len(warn) == 1 and "--no-history" in warn[0], r
+    # A file asked for with --db is not optional: the same failure is an error.
+    r = ns.run(nobody + [portscope_bin(), "scan", "-sT", "-p", "22", "127.0.0.1",
+                         "--db", str(state / "h.db")], env=env)
+    assert r.rc == 3 and r.out == "", r
+    assert not (state / "h.db").exists()
+
+
 def test_history_usage_errors(tmp_path):
     missing = tmp_path / "none.db"
     r = run([portscope_bin(), "history", "--db", str(missing)])
