@@ -8,6 +8,10 @@
 #include "cmd/scan.h"
 #include "scan/timing.h"
 #include "util/strnum.h"
+#include "util/why.h"
+
+/* Sets the reason; returns -EINVAL (a bad option). */
+#define why_fail(why, whylen, ...) why_err(why, whylen, -EINVAL, __VA_ARGS__)
 
 /* Words collected in the first pass, used once -6 and -n are known. */
 struct scan_words {
@@ -71,21 +75,6 @@ static const struct scan_longdef scan_longopts[] = {
     {.name = "version-all", .id = OPT_VERSION_ALL, .has_arg = false},
     {.name = "probes", .id = OPT_PROBES, .has_arg = true},
 };
-
-static int why_fail(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int why_fail(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && whylen) {
-		va_start(ap, fmt);
-		vsnprintf(why, whylen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
 
 /* Finds a long option by the text after the dashes, up to '=' if any. */
 static const struct scan_longdef *scan_find_long(const char *name, size_t len)

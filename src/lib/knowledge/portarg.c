@@ -6,20 +6,9 @@
 
 #include "knowledge/portarg.h"
 #include "util/strnum.h"
+#include "util/why.h"
 
 #define ARG_SHOWN 64 /* longest part of an argument quoted in a message */
-
-__attribute__((format(printf, 3, 4))) static void fail(char *why, size_t whylen, const char *fmt,
-                                                       ...)
-{
-	va_list ap;
-
-	if (why && whylen) {
-		va_start(ap, fmt);
-		vsnprintf(why, whylen, fmt, ap);
-		va_end(ap);
-	}
-}
 
 /* Whether the first len bytes of s are a (possibly negative) decimal number. */
 static bool looks_numeric(const char *s, size_t len)
@@ -46,13 +35,13 @@ int portarg_parse(const char *arg, struct portarg *pa, char *why, size_t whylen)
 		return -EINVAL;
 	len = strlen(arg);
 	if (len == 0) {
-		fail(why, whylen, "empty argument '' (expected PORT[/PROTO] or SERVICE)");
+		why_set(why, whylen, "empty argument '' (expected PORT[/PROTO] or SERVICE)");
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)arg[i];
 		if (c <= ' ' || c >= 0x7f) {
-			fail(why, whylen, "invalid character 0x%02x in '%.*s'", c, ARG_SHOWN, arg);
+			why_set(why, whylen, "invalid character 0x%02x in '%.*s'", c, ARG_SHOWN, arg);
 			return -EINVAL;
 		}
 	}
@@ -61,17 +50,17 @@ int portarg_parse(const char *arg, struct portarg *pa, char *why, size_t whylen)
 	if (slash) {
 		const char *p = slash + 1;
 		if (*p == '\0') {
-			fail(why, whylen, "missing protocol after '/' in '%.*s'", ARG_SHOWN, arg);
+			why_set(why, whylen, "missing protocol after '/' in '%.*s'", ARG_SHOWN, arg);
 			return -EINVAL;
 		}
 		if (head == 0) {
-			fail(why, whylen, "missing port or service before '/' in '%.*s'", ARG_SHOWN,
+			why_set(why, whylen, "missing port or service before '/' in '%.*s'", ARG_SHOWN,
 			     arg);
 			return -EINVAL;
 		}
 		proto = kb_proto_parse(p, strlen(p));
 		if (proto < 0) {
-			fail(why, whylen,
+			why_set(why, whylen,
 			     "unknown protocol '%.*s' in '%.*s' (expected tcp, udp or sctp)",
 			     ARG_SHOWN, p, ARG_SHOWN, arg);
 			return -EINVAL;
@@ -80,7 +69,7 @@ int portarg_parse(const char *arg, struct portarg *pa, char *why, size_t whylen)
 	if (looks_numeric(arg, head)) {
 		uint64_t v;
 		if (arg[0] == '-' || strnum_u64n(arg, head, 0, 65535, &v) < 0) {
-			fail(why, whylen, "port '%.*s' out of range 0-65535",
+			why_set(why, whylen, "port '%.*s' out of range 0-65535",
 			     (int)(head > ARG_SHOWN ? ARG_SHOWN : head), arg);
 			return -ERANGE;
 		}
@@ -88,12 +77,12 @@ int portarg_parse(const char *arg, struct portarg *pa, char *why, size_t whylen)
 		return 0;
 	}
 	if (head >= KB_NAME_MAX) {
-		fail(why, whylen, "service name '%.*s...' too long (at most %d characters)",
+		why_set(why, whylen, "service name '%.*s...' too long (at most %d characters)",
 		     ARG_SHOWN, arg, KB_NAME_MAX - 1);
 		return -ENAMETOOLONG;
 	}
 	if (arg[0] == '-') {
-		fail(why, whylen, "'%.*s' is not a port or service name", ARG_SHOWN, arg);
+		why_set(why, whylen, "'%.*s' is not a port or service name", ARG_SHOWN, arg);
 		return -EINVAL;
 	}
 	*pa = (struct portarg){.kind = PORTARG_SERVICE, .proto = proto};

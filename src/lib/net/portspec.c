@@ -7,6 +7,7 @@
 
 #include "net/portspec.h"
 #include "util/strnum.h"
+#include "util/why.h"
 
 enum { PORT_MAX = 65535 };
 
@@ -17,20 +18,6 @@ struct portspec_bits {
 	uint64_t tcp[(PORT_MAX + 1) / 64];
 	uint64_t udp[(PORT_MAX + 1) / 64];
 };
-
-static void why_set(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void why_set(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!why || whylen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
 
 static void bits_set_range(uint64_t *bits, unsigned lo, unsigned hi)
 {

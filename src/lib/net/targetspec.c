@@ -10,6 +10,7 @@
 
 #include "net/targetspec.h"
 #include "util/strnum.h"
+#include "util/why.h"
 
 typedef unsigned __int128 u128;
 
@@ -38,20 +39,6 @@ struct targetset {
 	uint64_t *cum;        /* cum[i]: addresses in the ranges before range i */
 	uint64_t count;
 };
-
-static void why_set(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void why_set(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!why || whylen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
 
 static int rangevec_push(struct rangevec *rv, u128 lo, u128 hi)
 {

@@ -26,6 +26,7 @@
 
 #include "net/perm.h"
 #include "scan/engine.h"
+#include "util/why.h"
 
 #define SCAN_CHUNK         64         /* indexes a worker takes at a time */
 #define SCAN_GROUP_RESULTS (1u << 20) /* (host, port) results per host group */
@@ -107,18 +108,6 @@ static double scan_wall(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-__attribute__((format(printf, 3, 4))) static void scan_fail(char *why, size_t whylen,
-                                                            const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && whylen) {
-		va_start(ap, fmt);
-		vsnprintf(why, whylen, fmt, ap);
-		va_end(ap);
-	}
 }
 
 static unsigned scan_open_fds(void)
@@ -753,16 +742,16 @@ static int scan_check_config(const struct scan_config *cfg, char *why, size_t wh
 	const struct scan_technique *t = cfg->tech;
 
 	if (!t || (!t->run && (!t->probe_start || !t->probe_event || !t->probe_close))) {
-		scan_fail(why, whylen, "incomplete scan technique");
+		why_set(why, whylen, "incomplete scan technique");
 		return -EINVAL;
 	}
 	if (!cfg->targets || !cfg->ports || cfg->ports->n == 0) {
-		scan_fail(why, whylen, "no ports to scan");
+		why_set(why, whylen, "no ports to scan");
 		return -EINVAL;
 	}
 	if (cfg->cc.cwnd_max < 1 || cfg->cc.min_rtt_us == 0 ||
 	    cfg->cc.max_rtt_us < cfg->cc.min_rtt_us) {
-		scan_fail(why, whylen, "bad timing parameters");
+		why_set(why, whylen, "bad timing parameters");
 		return -EINVAL;
 	}
 	return 0;
@@ -821,7 +810,7 @@ int scan_run(const struct scan_config *cfg, const struct scan_sink *sink, char *
 	g.res = malloc(group * cfg->ports->n);
 	if (!g.hosts || !g.res) {
 		r = -ENOMEM;
-		scan_fail(why, whylen, "out of memory for a host group of %llu hosts",
+		why_set(why, whylen, "out of memory for a host group of %llu hosts",
 		          (unsigned long long)group);
 		goto out;
 	}
@@ -829,7 +818,7 @@ int scan_run(const struct scan_config *cfg, const struct scan_sink *sink, char *
 		r = scan_worker_init(&workers[nworkers], &share, budget, t0);
 		if (r < 0) {
 			scan_worker_free(&workers[nworkers]);
-			scan_fail(why, whylen, "cannot set up a scan thread: %s", strerror(-r));
+			why_set(why, whylen, "cannot set up a scan thread: %s", strerror(-r));
 			goto out;
 		}
 		workers[nworkers].g = &g;
@@ -848,7 +837,7 @@ int scan_run(const struct scan_config *cfg, const struct scan_sink *sink, char *
 		memset(g.res, 0, g.total);
 		r = scan_fill_hosts(cfg, &g, &hperm, h0);
 		if (r < 0) {
-			scan_fail(why, whylen, "target %llu missing from the set",
+			why_set(why, whylen, "target %llu missing from the set",
 			          (unsigned long long)h0);
 			goto out;
 		}
@@ -886,12 +875,12 @@ int scan_run(const struct scan_config *cfg, const struct scan_sink *sink, char *
 		r = atomic_load(&g.error);
 		if (r < 0) {
 			if (r == -EMFILE)
-				scan_fail(why, whylen,
+				why_set(why, whylen,
 				          "out of file descriptors for %llu s with "
 				          "nothing in flight (raise ulimit -n)",
 				          (unsigned long long)(SCAN_STARVE_US / 1000000));
 			else
-				scan_fail(why, whylen, "scan failed: %s", strerror(-r));
+				why_set(why, whylen, "scan failed: %s", strerror(-r));
 			goto out;
 		}
 		scan_report_group(&g, &workers[0], gstart, &sum, &sink_lock);

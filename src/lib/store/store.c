@@ -14,6 +14,7 @@
 
 #include "output/out.h"
 #include "store/store-private.h"
+#include "util/why.h"
 
 static const char *const store_status_names[] = {
     [STORE_RUN_RUNNING] = "running",
@@ -76,11 +77,9 @@ int store_fail(struct store *st, char *why, size_t whylen, int err, const char *
 {
 	va_list ap;
 
-	if (why && whylen) {
-		va_start(ap, fmt);
-		vsnprintf(why, whylen, fmt, ap);
-		va_end(ap);
-	}
+	va_start(ap, fmt);
+	why_vset(why, whylen, fmt, ap);
+	va_end(ap);
 	(void)st;
 	return err;
 }
