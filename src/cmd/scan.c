@@ -203,7 +203,8 @@ static void scan_version_sink(void *ctx, const struct detect_result *r)
 }
 
 /*
- * Runs service detection on the open TCP ports of h, all at once. On success
+ * Runs service detection on the open ports of h (TCP, or UDP ports that
+ * answered the scan), all at once. On success
  * *out holds one entry per open port, ascending, whose results live in one
  * array at (*out)[0].r; the caller frees both.
  */
@@ -219,7 +220,7 @@ static int scan_detect_host(struct scan_cli *c, const struct scan_host *h, struc
 
 	*out = NULL;
 	*nout = 0;
-	if (h->timedout || h->proto != IPPROTO_TCP || !nopen)
+	if (h->timedout || (h->proto != IPPROTO_TCP && h->proto != IPPROTO_UDP) || !nopen)
 		return 0;
 	eps = calloc(nopen, sizeof(*eps));
 	res = calloc(nopen, sizeof(*res));
@@ -235,7 +236,7 @@ static int scan_detect_host(struct scan_cli *c, const struct scan_host *h, struc
 
 		if (scan_res_state(h->res[i]) != SCAN_OPEN)
 			continue;
-		ep->proto = PROBES_TCP;
+		ep->proto = h->proto == IPPROTO_UDP ? PROBES_UDP : PROBES_TCP;
 		if (h->addr.family == AF_INET6) {
 			struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ep->addr;
 

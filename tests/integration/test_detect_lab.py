@@ -174,3 +174,23 @@ def test_scan_sv_real_daemons_match_nmap(lab):
         assert got == name, (port, name, product, s)
         if product:
             assert s.get("product") == product, (port, name, product, s)
+
+
+@needs_root
+def test_scan_sv_dns_over_udp_matches_nmap(lab):
+    """DNS answers over UDP too: -sU -sV names dnsmasq with its version, as nmap does."""
+    if "domain" not in lab.ports.values():
+        pytest.skip("dnsmasq is not installed")
+    r = lab.scan.portscope("scan", "-sU", "-sV", "-p", "53,54", "--json", TARGET, timeout=120)
+    assert r.rc == 0, r
+    ports = {x["port"]: x for x in r.jsonl() if x["type"] == "port"}
+    dns = ports[53]
+    assert dns["proto"] == "udp" and dns["state"] == "open", dns
+    assert dns["service"]["name"] == "domain" and dns["service"]["product"] == "dnsmasq", dns
+    assert dns["service"]["version"], dns
+    if not have("nmap"):
+        return
+    nm = lab.scan.run(["nmap", "-sU", "-sV", "-Pn", "-n", "-p", "53", TARGET], timeout=300)
+    assert nm.rc == 0, nm
+    line = [l for l in nm.out.splitlines() if l.startswith("53/udp")][0]
+    assert f"dnsmasq {dns['service']['version']}" in line, (line, dns)
