@@ -12,7 +12,8 @@ DEBS = meson ninja-build pkg-config gcc clang libclang-rt-14-dev \
        python3 python3-pytest \
        iproute2 nftables nmap socat net-tools procps util-linux hyperfine libxml2-utils ndiff time \
        openssh-server openssh-client nginx-light vsftpd redis-server dnsmasq-base \
-       inetutils-telnetd postgresql memcached snmpd masscan
+       inetutils-telnetd postgresql memcached snmpd masscan \
+       samba tigervnc-standalone-server docker.io openssl
 
 APT_LINE = DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEBS)
 
