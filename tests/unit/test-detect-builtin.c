@@ -152,7 +152,18 @@ static const struct parse_case cases[] = {
 	  "\"tagline\":\"You Know, for Search\"}", 0, BUILTIN_YES, "http", "Elasticsearch REST API", "8.11.1", "" },
 	{ "http-get", "HTTP/1.1 404 Not Found\r\nApi-Version: 1.43\r\nContent-Type: application/json\r\n"
 	  "Docker-Experimental: false\r\nOstype: linux\r\nServer: Docker/24.0.7 (linux)\r\nContent-Length: 29\r\n\r\n"
-	  "{\"message\":\"page not found\"}\n", 0, BUILTIN_YES, "http", "Docker", "24.0.7", "Docker Engine API" },
+	  "{\"message\":\"page not found\"}\n", 0, BUILTIN_YES, "docker", "Docker", "24.0.7", "Docker Engine API" },
+	/* dockerd 20.10: GET / gives a bare 404; GET /version names the version. */
+	{ "http-get", "HTTP/1.0 404 Not Found\r\nContent-Type: application/json\r\n"
+	  "Date: Tue, 24 Nov 2026 11:49:50 GMT\r\nContent-Length: 29\r\n\r\n"
+	  "{\"message\":\"page not found\"}\n", 0, BUILTIN_YES, "docker", "Docker", "", "Docker Engine API" },
+	{ "docker-version", "HTTP/1.0 200 OK\r\nApi-Version: 1.41\r\nContent-Type: application/json\r\n"
+	  "Server: Docker/20.10.24+dfsg1 (linux)\r\nContent-Length: 60\r\n\r\n"
+	  "{\"Version\":\"20.10.24+dfsg1\",\"ApiVersion\":\"1.41\",\"GoVersion\":\"go1.19\"}",
+	  0, BUILTIN_YES, "docker", "Docker", "20.10.24+dfsg1", "Docker Engine API" },
+	/* Another JSON 404 is plain HTTP. */
+	{ "http-get", "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: 13\r\n\r\n"
+	  "{\"error\":404}", 0, BUILTIN_YES, "http", "", "", "" },
 	{ "http-get", "SSH-2.0-x\r\n", 0, BUILTIN_NO, "", "", "", "" },
 	{ "redis-info", "$3500\r\n# Server\r\nredis_version:7.0.15\r\nredis_git_sha1:00000000\r\n", 0, BUILTIN_YES,
 	  "redis", "Redis key-value store", "7.0.15", "" },

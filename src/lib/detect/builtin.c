@@ -10,6 +10,8 @@
 #define BPAYLOAD(a) .payload = (a), .payload_len = sizeof(a)
 
 static const uint8_t http_get[] = "GET / HTTP/1.0\r\n\r\n";
+/* The Docker Engine API answers / with a bare 404; /version names it. */
+static const uint8_t docker_version[] = "GET /version HTTP/1.0\r\n\r\n";
 static const uint8_t redis_info[] = "INFO server\r\n";
 static const uint8_t memcached_version[] = "version\r\n";
 static const uint8_t irc_register[] = "NICK portscope\r\nUSER portscope 0 * :portscope\r\n";
@@ -143,8 +145,10 @@ const struct builtin_probe builtin_probes[] = {
 	  .ports = PORTS(443, 465, 636, 853, 993, 995, 8443), .rarity = 1, BPAYLOAD(tls_client_hello),
 	  .parse = builtin_parse_tls },
 	{ .name = "http-get", .service = "http", .proto = PROBES_TCP,
-	  .ports = PORTS(80, 81, 591, 2375, 2376, 8000, 8008, 8080, 8081, 8888, 9200, 9000),
+	  .ports = PORTS(80, 81, 591, 8000, 8008, 8080, 8081, 8888, 9200, 9000),
 	  .rarity = 1, PAYLOAD(http_get), .parse = builtin_parse_http },
+	{ .name = "docker-version", .service = "docker", .proto = PROBES_TCP, .ports = PORTS(2375, 2376),
+	  .rarity = 3, PAYLOAD(docker_version), .parse = builtin_parse_http },
 	{ .name = "redis-info", .service = "redis", .proto = PROBES_TCP, .ports = PORTS(6379, 6380), .rarity = 2,
 	  PAYLOAD(redis_info), .parse = builtin_parse_redis },
 	{ .name = "memcached-version", .service = "memcached", .proto = PROBES_TCP, .ports = PORTS(11211),

@@ -138,6 +138,23 @@ PARSER(http)
 		json_string(buf + body, len - body, "\"distribution\"", svc->extrainfo,
 		            sizeof(svc->extrainfo));
 		service_add_cpe(svc, "cpe:/a:elasticsearch:elasticsearch");
+	} else if (text_find(buf + body, len - body, "\"ApiVersion\"") >= 0 &&
+	           text_find(buf + body, len - body, "\"GoVersion\"") >= 0) {
+		/* GET /version of the Docker Engine API: {"Version":"20.10.24+dfsg1",...} */
+		service_set(svc, product, "Docker");
+		svc->version[0] = '\0';
+		json_string(buf + body, len - body, "\"Version\"", svc->version,
+		            sizeof(svc->version));
+		service_set(svc, extrainfo, "Docker Engine API");
+		service_add_cpe(svc, "cpe:/a:docker:docker");
+	} else if (text_starts(buf, len, "HTTP/1.0 404 ") &&
+	           text_find(buf, body, "\nContent-Type: application/json") >= 0 &&
+	           len - body == 29 &&
+	           text_find(buf + body, len - body, "{\"message\":\"page not found\"}") == 0) {
+		/* The Docker Engine API's answer to GET / (without Server header: 20.10). */
+		service_set(svc, product, "Docker");
+		service_set(svc, extrainfo, "Docker Engine API");
+		service_add_cpe(svc, "cpe:/a:docker:docker");
 	} else if (header(buf, body, "\nApi-Version:", &vlen) &&
 	           header(buf, body, "\nDocker-", &vlen)) {
 		if (strcmp(svc->product, "Docker") != 0) {
@@ -146,6 +163,9 @@ PARSER(http)
 		}
 		service_set(svc, extrainfo, "Docker Engine API");
 	}
+	/* The Docker Engine API speaks HTTP; nmap names the service "docker". */
+	if (strcmp(svc->product, "Docker") == 0)
+		service_set(svc, name, "docker");
 	if (head_end < 0 || !body_done(buf, len, body))
 		return BUILTIN_MORE;
 	return BUILTIN_YES;
