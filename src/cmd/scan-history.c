@@ -162,6 +162,17 @@ void scan_history_versions(struct scan_history *h, const struct scan_host *host,
 	}
 }
 
+void scan_history_finding(struct scan_history *h, const struct store_finding *f)
+{
+	int r;
+
+	if (!h->st || h->error)
+		return;
+	r = store_finding(h->st, h->run, f);
+	if (r < 0)
+		h->error = r;
+}
+
 void scan_history_tick(struct scan_history *h)
 {
 	int r;

@@ -119,6 +119,8 @@ void scan_history_versions(struct scan_history *h, const struct scan_host *host,
 void scan_history_service(struct scan_history *h, const struct target_addr *addr, int proto,
                           uint16_t port, const char *name, const char *product,
                           const char *version);
+/* Records a finding (audit). */
+void scan_history_finding(struct scan_history *h, const struct store_finding *f);
 void scan_history_tick(struct scan_history *h);
 
 /* Ends the run (complete or incomplete) and closes. Returns EXIT_OK or EXIT_RUNTIME. */
