@@ -28,12 +28,15 @@
 #include "audit/svcname.h"
 #include "cmd/commands.h"
 #include "cmd/common.h"
+#include "cmd/scan.h"
+#include "config.h"
 #include "detect/engine.h"
 #include "knowledge/risk.h"
 #include "knowledge/services.h"
 #include "net/portspec.h"
 #include "net/targetspec.h"
 #include "output/json.h"
+#include "output/out.h"
 #include "output/table.h"
 #include "scan/engine.h"
 #include "scan/timing.h"
@@ -98,6 +101,15 @@ struct audit_run {
 	double elapsed; /* seconds, the whole audit */
 	bool overflow;
 	unsigned udp_skipped; /* remote UDP ports with no safe check: not scanned */
+	/* History. */
+	const char *db;           /* --db PATH; NULL: the default file */
+	bool no_history;          /* --no-history */
+	char *args;               /* the command line as one string */
+	char *targets;            /* remote: the target words; local: NULL */
+	double wall_start;        /* seconds since the epoch */
+	struct scan_history hist; /* the run being recorded (hist.st NULL: none) */
+	int hist_rc;              /* EXIT_* of a history that could not be opened */
+	struct scan_summary sum;  /* the scans' summaries added up */
 };
 
 static const char *addr_text(int family, const uint8_t *a, char *buf, size_t len)
@@ -239,6 +251,8 @@ static void local_on_port(void *ctx, const struct scan_result *r)
 	struct audit_run *ar = ctx;
 	const uint16_t *p = bsearch(&r->port, ar->ports, ar->nports, sizeof(*p), cmp_u16);
 
+	scan_history_port(&ar->hist, r);
+
 	if (!p)
 		return;
 	for (unsigned k = 0; k < ar->naddrs; k++)
@@ -258,6 +272,7 @@ static void remote_on_port(void *ctx, const struct scan_result *r)
 	struct audit_ep *e;
 	char b[INET6_ADDRSTRLEN];
 
+	scan_history_port(&ar->hist, r);
 	if (r->state != SCAN_OPEN)
 		return;
 	if (ar->neps == AUDIT_MAX_EPS) {
@@ -272,6 +287,71 @@ static void remote_on_port(void *ctx, const struct scan_result *r)
 	                       .target = *r->addr,
 	                       .have_target = true};
 	snprintf(e->reach, sizeof(e->reach), "%s", target_addr_str(r->addr, b, sizeof(b)));
+}
+
+static void audit_on_host(void *ctx, const struct scan_host *h)
+{
+	struct audit_run *ar = ctx;
+
+	scan_history_host(&ar->hist, h);
+}
+
+static void audit_on_progress(void *ctx, const struct scan_progress *p)
+{
+	struct audit_run *ar = ctx;
+
+	(void)p;
+	scan_history_tick(&ar->hist);
+}
+
+/* Local mode scans once per address family: the history gets their sum. */
+static void audit_on_done(void *ctx, const struct scan_summary *s)
+{
+	struct audit_run *ar = ctx;
+
+	ar->sum.hosts_total += s->hosts_total;
+	ar->sum.hosts_up += s->hosts_up;
+	ar->sum.hosts_timedout += s->hosts_timedout;
+	for (int i = 0; i < SCAN_STATE_MAX; i++)
+		ar->sum.counts[i] += s->counts[i];
+	ar->sum.probes_sent += s->probes_sent;
+	ar->sum.retries += s->retries;
+}
+
+static double wall_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * Records the run as begun, with the TCP ports it scans. Returns 0, or
+ * -ECANCELED after reporting (ar->hist_rc holds the exit status).
+ */
+static int audit_history_begin(struct audit_run *ar, const struct portlist *pl)
+{
+	char *ranges;
+
+	if (ar->no_history)
+		return 0;
+	ranges = out_port_ranges(pl);
+	if (!ranges)
+		return -ENOMEM;
+	ar->hist_rc = scan_history_start(&ar->hist, "audit", ar->db, false,
+	                                 &(struct store_run_info){
+	                                     .kind = "audit",
+	                                     .version = PORTSCOPE_VERSION,
+	                                     .args = ar->args,
+	                                     .targets = ar->targets,
+	                                     .ports = ranges,
+	                                     .proto = IPPROTO_TCP,
+	                                     .scan_type = "connect",
+	                                     .start = ar->wall_start,
+	                                 });
+	free(ranges);
+	return ar->hist_rc == EXIT_OK ? 0 : -ECANCELED;
 }
 
 static double mono_now(void)
@@ -291,7 +371,11 @@ static int audit_scan(struct audit_run *ar, const struct targetset *ts, const st
 	    .ports = pl,
 	    .tech = scan_technique_find("-sT"),
 	};
-	struct scan_sink sink = {.ctx = ar, .on_port = on_port};
+	struct scan_sink sink = {.ctx = ar,
+	                         .on_port = on_port,
+	                         .on_host_done = audit_on_host,
+	                         .on_progress = audit_on_progress,
+	                         .on_done = audit_on_done};
 
 	if (getrandom(&cfg.seed, sizeof(cfg.seed), 0) != sizeof(cfg.seed))
 		cfg.seed = (uint64_t)time(NULL);
@@ -326,6 +410,9 @@ static int audit_local_scan(struct audit_run *ar, char *why, size_t whylen)
 	if (!ar->states)
 		return -ENOMEM;
 	pl = (struct portlist){.ports = ar->ports, .n = ar->nports};
+	rc = audit_history_begin(ar, &pl);
+	if (rc < 0)
+		return rc;
 	for (int fam = 0; fam < 2 && rc == 0 && ar->nports; fam++) {
 		int family = fam == 0 ? AF_INET : AF_INET6;
 		struct targetset *ts =
@@ -808,6 +895,41 @@ static int audit_print_json(const struct audit_run *ar)
 	return rc;
 }
 
+/*
+ * What the history keeps beyond the scan's ports: the services detected on
+ * reachable TCP ports, and every finding, placed at the socket's bind address
+ * (local) or the target (remote) so that two audits match them up.
+ */
+static void audit_history_record(struct audit_run *ar)
+{
+	for (size_t i = 0; i < ar->neps; i++) {
+		const struct audit_ep *e = &ar->eps[i];
+
+		if (e->proto == IPPROTO_TCP && e->exp == AUDIT_EXP_REACHABLE && e->have_target)
+			scan_history_service(&ar->hist, &e->target, IPPROTO_TCP, e->port,
+			                     e->service, e->product, e->version);
+	}
+	for (size_t i = 0; i < ar->nfs; i++) {
+		const struct audit_finding *f = &ar->fs[i];
+		const struct audit_ep *e = &ar->eps[f->ep];
+		struct target_addr bind = {.family = e->family};
+
+		if (e->family == AF_INET)
+			memcpy(&bind.v4, e->bind, 4);
+		else
+			memcpy(&bind.v6, e->bind, 16);
+		scan_history_finding(&ar->hist, &(struct store_finding){
+		                                    .addr = e->local ? &bind : &e->target,
+		                                    .proto = e->proto,
+		                                    .port = e->port,
+		                                    .check = f->id,
+		                                    .severity = kb_severity_name(f->sev),
+		                                    .title = f->title,
+		                                    .detail = f->evidence,
+		                                });
+	}
+}
+
 static void audit_help(FILE *f)
 {
 	fputs("usage: portscope audit [OPTIONS] [TARGET...]\n"
@@ -820,6 +942,9 @@ static void audit_help(FILE *f)
 	      "  --fail-on SEV      exit 1 when a finding is at least SEV (high|medium|low|info)\n"
 	      "  -p PORTS           remote mode: ports to scan (default: the top 1000)\n"
 	      "  -6                 remote mode: targets are IPv6\n"
+	      "  --db PATH          the history file (default "
+	      "$XDG_STATE_HOME/portscope/history.db)\n"
+	      "  --no-history       do not record the audit\n"
 	      "  --no-color         no colours (also NO_COLOR)\n"
 	      "  -h, --help         this help\n",
 	      f);
@@ -904,8 +1029,10 @@ static int audit_remote_scan(struct audit_run *ar, int argc, char **argv, char *
 		qsort(top, (size_t)got, sizeof(*top), cmp_u16);
 		pl = (struct portlist){.ports = top, .n = (size_t)got};
 	}
-	rc = pl.n ? audit_scan(ar, ar->ts, &pl, remote_on_port, why, whylen) : 0;
-	if (rc < 0 && rc != -ENOMEM && rc != -EMFILE)
+	rc = audit_history_begin(ar, &pl);
+	if (rc == 0 && pl.n)
+		rc = audit_scan(ar, ar->ts, &pl, remote_on_port, why, whylen);
+	if (rc < 0 && rc != -ENOMEM && rc != -EMFILE && rc != -ECANCELED)
 		rc = -EIO;
 	if (rc == 0 && ar->ports_spec)
 		audit_remote_udp(ar, &ps.udp);
@@ -932,14 +1059,23 @@ int cmd_audit_main(int argc, char **argv)
 	    {"json", no_argument, NULL, 'j'},
 	    {"fail-on", required_argument, NULL, 'f'},
 	    {"no-color", no_argument, NULL, 'C'},
+	    {"db", required_argument, NULL, 'd'},
+	    {"no-history", no_argument, NULL, 'H'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct audit_run ar = {.fail_on = -1};
 	char why[512] = "";
 	int opt, rc, exit_rc = EXIT_OK;
+	bool hist_complete = false;
 	double t0 = mono_now();
 
+	ar.wall_start = wall_now();
+	ar.args = cmd_join("portscope", argc, argv); /* before getopt reorders argv */
+	if (!ar.args) {
+		cmd_error("audit", "out of memory");
+		return EXIT_RUNTIME;
+	}
 	optind = 0;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":hp:6", longopts, NULL)) != -1) {
@@ -956,28 +1092,48 @@ int cmd_audit_main(int argc, char **argv)
 		case 'p':
 			ar.ports_spec = optarg;
 			break;
+		case 'd':
+			ar.db = optarg;
+			break;
+		case 'H':
+			ar.no_history = true;
+			break;
 		case 'f':
 			ar.fail_on = audit_severity_parse(optarg);
-			if (ar.fail_on < 0)
-				return cmd_usage(
+			if (ar.fail_on < 0) {
+				exit_rc = cmd_usage(
 				    "audit", "bad --fail-on '%s': not high, medium, low or info",
 				    optarg);
+				goto out;
+			}
 			break;
 		case 'h':
 			audit_help(stdout);
-			return EXIT_OK;
+			goto out;
 		default:
-			return cmd_bad_option("audit", argv, opt);
+			exit_rc = cmd_bad_option("audit", argv, opt);
+			goto out;
 		}
 	}
 	ar.remote = optind < argc;
-	if (!ar.remote && (ar.ports_spec || ar.ipv6))
-		return cmd_usage("audit", "%s needs a TARGET (remote mode)",
-		                 ar.ports_spec ? "-p" : "-6");
+	if (!ar.remote && (ar.ports_spec || ar.ipv6)) {
+		exit_rc = cmd_usage("audit", "%s needs a TARGET (remote mode)",
+		                    ar.ports_spec ? "-p" : "-6");
+		goto out;
+	}
+	if (ar.remote && !ar.no_history) {
+		ar.targets = cmd_join(NULL, argc - optind, argv + optind);
+		if (!ar.targets) {
+			cmd_error("audit", "out of memory");
+			exit_rc = EXIT_RUNTIME;
+			goto out;
+		}
+	}
 	ar.eps = calloc(AUDIT_MAX_EPS, sizeof(*ar.eps));
 	if (!ar.eps) {
 		cmd_error("audit", "out of memory");
-		return EXIT_RUNTIME;
+		exit_rc = EXIT_RUNTIME;
+		goto out;
 	}
 	if (kb_load(NULL, &ar.kb, why, sizeof(why)) < 0)
 		ar.kb = NULL; /* no services files: no port names */
@@ -1003,6 +1159,10 @@ int cmd_audit_main(int argc, char **argv)
 		rc = audit_detect(&ar);
 	if (rc == 0)
 		rc = audit_judge(&ar);
+	if (rc == -ECANCELED && ar.hist_rc != EXIT_OK) {
+		exit_rc = ar.hist_rc; /* the history file was refused: reported */
+		goto out;
+	}
 	if (rc < 0) {
 		cmd_error("audit", "%s", why[0] ? why : strerror(-rc));
 		exit_rc = EXIT_RUNTIME;
@@ -1020,7 +1180,18 @@ int cmd_audit_main(int argc, char **argv)
 	for (size_t i = 0; ar.fail_on >= 0 && i < ar.nfs; i++)
 		if (ar.fs[i].sev >= ar.fail_on)
 			exit_rc = EXIT_FINDINGS;
+	audit_history_record(&ar);
+	hist_complete = true;
 out:
+	/* The report is out: a history that failed only changes the exit status. */
+	ar.sum.start = ar.wall_start;
+	ar.sum.end = wall_now();
+	ar.sum.elapsed = mono_now() - t0;
+	if (scan_history_close(&ar.hist, &ar.sum, hist_complete) != EXIT_OK &&
+	    (exit_rc == EXIT_OK || exit_rc == EXIT_FINDINGS))
+		exit_rc = EXIT_RUNTIME;
+	free(ar.args);
+	free(ar.targets);
 	free(ar.eps);
 	free(ar.fs);
 	free(ar.states);

@@ -68,3 +68,21 @@ int cmd_version_main(int argc, char **argv)
 	(void)argv;
 	return cmd_print_version();
 }
+
+char *cmd_join(const char *first, int argc, char **argv)
+{
+	size_t len = (first ? strlen(first) : 0) + 1, used = 0;
+	char *s;
+
+	for (int i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	s = malloc(len);
+	if (!s)
+		return NULL;
+	s[0] = '\0';
+	if (first)
+		used = (size_t)snprintf(s, len, "%s", first);
+	for (int i = 0; i < argc; i++)
+		used += (size_t)snprintf(s + used, len - used, "%s%s", used ? " " : "", argv[i]);
+	return s;
+}

@@ -27,6 +27,12 @@ int cmd_usage(const char *cmd, const char *fmt, ...) __attribute__((format(print
 /* Whether to colour output on f: a TTY, no --no-color, no NO_COLOR in the environment. */
 bool cmd_use_color(FILE *f, bool no_color_flag);
 
+/*
+ * The words joined by spaces after first (NULL: none) into a new string, NULL
+ * without memory: ("portscope", {"scan", "-p", "22"}) → "portscope scan -p 22".
+ */
+char *cmd_join(const char *first, int argc, char **argv);
+
 /* Prints "portscope VERSION" on stdout; returns EXIT_OK. */
 int cmd_print_version(void);
 

@@ -1,4 +1,7 @@
-/* `portscope scan` → history: the sink half that records results as they arrive. */
+/*
+ * `portscope scan` and `portscope audit` → history: the sink half that records
+ * results as they arrive.
+ */
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -11,69 +14,79 @@
 #include "detect/engine.h"
 #include "output/out.h"
 
-/* Opens the store for the scan's options; EXIT_OK also when history is off. */
-int scan_history_open(struct scan_history *h, const struct scan_opts *o,
-                      const struct out_info *info)
+int scan_history_start(struct scan_history *h, const char *cmd, const char *db,
+                       bool no_history, const struct store_run_info *ri)
 {
 	char path[PATH_MAX], why[PATH_MAX + 128] = "";
-	char *ranges;
 	int r;
 
-	*h = (struct scan_history){0};
-	if (o->no_history)
+	*h = (struct scan_history){.cmd = cmd};
+	if (no_history)
 		return EXIT_OK;
-	if (o->db) {
-		if (strlen(o->db) >= sizeof(path))
-			return cmd_usage("scan", "--db: path too long");
-		strcpy(path, o->db);
+	if (db) {
+		if (strlen(db) >= sizeof(path))
+			return cmd_usage(cmd, "--db: path too long");
+		strcpy(path, db);
 	} else if (store_default_path(path, sizeof(path)) < 0) {
-		cmd_error("scan", "no history: neither XDG_STATE_HOME nor HOME is set "
-		                  "(use --db PATH or --no-history)");
+		cmd_error(cmd, "no history: neither XDG_STATE_HOME nor HOME is set "
+		               "(use --db PATH or --no-history)");
 		return EXIT_OK;
 	}
 	r = store_open(path, STORE_CREATE, &h->st, why, sizeof(why));
-	if (r < 0 && !o->db && r != -ENOMEM) {
+	if (r < 0 && !db && r != -ENOMEM) {
 		/*
 		 * The default file is a convenience: a user who cannot write it
 		 * (another user's state directory, a read-only home) still gets
-		 * the scan. A file named with --db is what was asked for.
+		 * the scan or audit. A file named with --db is what was asked for.
 		 */
-		cmd_error("scan", "warning: scan not recorded: %s (use --db PATH or --no-history)",
-		          why[0] ? why : strerror(-r));
+		cmd_error(cmd, "warning: %s not recorded: %s (use --db PATH or --no-history)",
+		          cmd, why[0] ? why : strerror(-r));
 		h->st = NULL;
 		return EXIT_OK;
 	}
 	if (r < 0) {
-		cmd_error("scan", "history: %s", why[0] ? why : strerror(-r));
+		cmd_error(cmd, "history: %s", why[0] ? why : strerror(-r));
 		return r == -EBADMSG || r == -ENOTSUP ? EXIT_USAGE : EXIT_RUNTIME;
 	}
-	ranges = out_port_ranges(info->ports);
-	if (!ranges) {
-		store_close(h->st);
-		h->st = NULL;
-		return EXIT_RUNTIME;
-	}
-	r = store_run_begin(h->st,
-	                    &(struct store_run_info){
-	                        .kind = "scan",
-	                        .version = PORTSCOPE_VERSION,
-	                        .args = info->args,
-	                        .targets = o->target_words,
-	                        .ports = ranges,
-	                        .proto = info->proto,
-	                        .scan_type = info->scan_type,
-	                        .start = info->start,
-	                    },
-	                    &h->run);
-	free(ranges);
+	r = store_run_begin(h->st, ri, &h->run);
 	if (r < 0) {
-		cmd_error("scan", "history: cannot record the run in '%s': %s", path,
+		cmd_error(cmd, "history: cannot record the run in '%s': %s", path,
 		          store_errmsg(h->st));
 		store_close(h->st);
 		h->st = NULL;
 		return EXIT_RUNTIME;
 	}
 	return EXIT_OK;
+}
+
+/* Opens the store for the scan's options; EXIT_OK also when history is off. */
+int scan_history_open(struct scan_history *h, const struct scan_opts *o,
+                      const struct out_info *info)
+{
+	char *ranges;
+	int rc;
+
+	*h = (struct scan_history){.cmd = "scan"};
+	if (o->no_history)
+		return EXIT_OK;
+	ranges = out_port_ranges(info->ports);
+	if (!ranges) {
+		cmd_error("scan", "out of memory");
+		return EXIT_RUNTIME;
+	}
+	rc = scan_history_start(h, "scan", o->db, false,
+	                        &(struct store_run_info){
+	                            .kind = "scan",
+	                            .version = PORTSCOPE_VERSION,
+	                            .args = info->args,
+	                            .targets = o->target_words,
+	                            .ports = ranges,
+	                            .proto = info->proto,
+	                            .scan_type = info->scan_type,
+	                            .start = info->start,
+	                        });
+	free(ranges);
+	return rc;
 }
 
 void scan_history_port(struct scan_history *h, const struct scan_result *res)
@@ -115,33 +128,49 @@ void scan_history_host(struct scan_history *h, const struct scan_host *host)
 		h->error = r;
 }
 
+void scan_history_service(struct scan_history *h, const struct target_addr *addr, int proto,
+                          uint16_t port, const char *name, const char *product,
+                          const char *version)
+{
+	int r;
+
+	if (!h->st || h->error || !name || !name[0])
+		return;
+	r = store_port(h->st, h->run,
+	               &(struct store_port){
+	                   .addr = addr,
+	                   .proto = proto,
+	                   .port = port,
+	                   .state = SCAN_OPEN,
+	                   .reason = SCAN_REASON_SYN_ACK,
+	                   .service = name,
+	                   .product = product && product[0] ? product : NULL,
+	                   .version = version && version[0] ? version : NULL,
+	               });
+	if (r < 0)
+		h->error = r;
+}
+
 void scan_history_versions(struct scan_history *h, const struct scan_host *host,
 			   const struct out_version *ver, size_t n)
 {
-	if (!h->st || h->error)
-		return;
 	for (size_t i = 0; i < n; i++) {
 		const struct detect_service *svc = &ver[i].r->svc;
-		int r;
 
-		if (!svc->name[0])
-			continue;
-		r = store_port(h->st, h->run,
-		               &(struct store_port){
-		                   .addr = &host->addr,
-		                   .proto = host->proto,
-		                   .port = ver[i].port,
-		                   .state = SCAN_OPEN,
-		                   .reason = SCAN_REASON_SYN_ACK,
-		                   .service = svc->name,
-		                   .product = svc->product[0] ? svc->product : NULL,
-		                   .version = svc->version[0] ? svc->version : NULL,
-		               });
-		if (r < 0) {
-			h->error = r;
-			return;
-		}
+		scan_history_service(h, &host->addr, host->proto, ver[i].port, svc->name,
+		                     svc->product, svc->version);
 	}
+}
+
+void scan_history_finding(struct scan_history *h, const struct store_finding *f)
+{
+	int r;
+
+	if (!h->st || h->error)
+		return;
+	r = store_finding(h->st, h->run, f);
+	if (r < 0)
+		h->error = r;
 }
 
 void scan_history_tick(struct scan_history *h)
@@ -169,7 +198,7 @@ int scan_history_close(struct scan_history *h, const struct scan_summary *sum, b
 	if (h->error || r < 0) {
 		int e = h->error ? h->error : r;
 
-		cmd_error("scan", "history: run %lld not fully recorded: %s (%s)",
+		cmd_error(h->cmd ? h->cmd : "scan", "history: run %lld not fully recorded: %s (%s)",
 		          (long long)h->run, strerror(-e), store_errmsg(h->st));
 	}
 	store_close(h->st);

@@ -412,23 +412,6 @@ static void scan_cli_close(struct scan_cli *c)
 	c->n = 0;
 }
 
-/* "portscope scan ARGS…" as one string, for output headers. */
-static char *scan_args_string(int argc, char **argv)
-{
-	size_t len = sizeof("portscope");
-	char *s, *p;
-
-	for (int i = 0; i < argc; i++)
-		len += strlen(argv[i]) + 1;
-	s = malloc(len);
-	if (!s)
-		return NULL;
-	p = s + sprintf(s, "portscope");
-	for (int i = 0; i < argc; i++)
-		p += sprintf(p, " %s", argv[i]);
-	return s;
-}
-
 /* More descriptors for probes: the soft limit up to the hard one. */
 static void scan_raise_nofile(void)
 {
@@ -599,7 +582,7 @@ static int scan_engine(const struct scan_opts *o, int argc, char **argv)
 		return cmd_usage("scan",
 		                 "-p names no TCP port: a connect scan needs some (T:PORTS)");
 	}
-	args = scan_args_string(argc, argv);
+	args = cmd_join("portscope", argc, argv);
 	if (!args) {
 		portlist_free(&fallback);
 		kb_free(kb);

@@ -89,6 +89,7 @@ void scan_opts_free(struct scan_opts *opts);
  * host whole and the open ports found on the others.
  */
 struct scan_history {
+	const char *cmd;  /* "scan", "audit": the command named in messages */
 	struct store *st; /* NULL: history off or unavailable */
 	int64_t run;
 	int error; /* first failed write; later results are not recorded */
@@ -102,11 +103,24 @@ struct scan_history {
  */
 int scan_history_open(struct scan_history *h, const struct scan_opts *o,
                       const struct out_info *info);
+/*
+ * The same for any command (audit): db is --db (NULL: the default path),
+ * ri the run to record. Returns EXIT_OK (also with no_history, or with no
+ * default path after a warning), EXIT_USAGE or EXIT_RUNTIME after reporting.
+ */
+int scan_history_start(struct scan_history *h, const char *cmd, const char *db,
+                       bool no_history, const struct store_run_info *ri);
 void scan_history_port(struct scan_history *h, const struct scan_result *res);
 void scan_history_host(struct scan_history *h, const struct scan_host *host);
 /* Records what -sV found on host's open ports (ver[0..n)), replacing their rows. */
 void scan_history_versions(struct scan_history *h, const struct scan_host *host,
 			   const struct out_version *ver, size_t n);
+/* Records a detected service (name, product, version; NULL or "" when unknown) on an open port. */
+void scan_history_service(struct scan_history *h, const struct target_addr *addr, int proto,
+                          uint16_t port, const char *name, const char *product,
+                          const char *version);
+/* Records a finding (audit). */
+void scan_history_finding(struct scan_history *h, const struct store_finding *f);
 void scan_history_tick(struct scan_history *h);
 
 /* Ends the run (complete or incomplete) and closes. Returns EXIT_OK or EXIT_RUNTIME. */

@@ -8,12 +8,14 @@
 #include "cmd/common.h"
 #include "cmd/histdb.h"
 #include "knowledge/services.h"
+#include "output/json.h"
 #include "output/out.h"
 
 static const char show_usage_text[] =
     "usage: portscope show [OPTIONS] ID|last\n"
     "\n"
-    "Prints a run of the history (see 'portscope history') as the scan printed it.\n"
+    "Prints a run of the history (see 'portscope history') as the scan printed it;\n"
+    "an audit's findings follow its ports (normal output and JSON Lines).\n"
     "\n"
     "  -oN            normal output (the default)\n"
     "  -oX            nmap XML\n"
@@ -28,6 +30,8 @@ static const char show_usage_text[] =
 struct show_ctx {
 	struct out_stream s;
 	struct scan_summary sum;
+	bool json;      /* findings as JSON Lines records, else text */
+	size_t nfound;  /* findings printed */
 	int err;
 };
 
@@ -44,6 +48,43 @@ static int show_host(void *ctx, const struct scan_host *h)
 	return c->err;
 }
 
+/* One stored finding: a "finding" record, or an indented block as the audit prints it. */
+static int show_finding(void *ctx, const struct store_finding_row *f)
+{
+	struct show_ctx *c = ctx;
+	FILE *out = c->s.f;
+	char port[16] = "";
+
+	if (c->json) {
+		json_t *j = json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:s?}", "type", "finding", "id",
+		                      f->check, "severity", f->severity, "title", f->title,
+		                      "evidence", f->detail, "host", f->host);
+		int r = j ? 0 : -ENOMEM;
+
+		if (!r && f->proto) {
+			r |= json_set_str(j, "proto", out_proto_name(f->proto));
+			r |= json_set(j, "port", json_integer(f->port));
+		}
+		if (!r)
+			r = json_write_line(out, j);
+		json_decref(j);
+		c->nfound++;
+		return r < 0 ? r : 0;
+	}
+	if (c->nfound++ == 0)
+		fprintf(out, "FINDINGS\n");
+	if (f->proto)
+		snprintf(port, sizeof(port), "%s%u/%s", f->host ? ":" : "", f->port,
+		         out_proto_name(f->proto));
+	fprintf(out, "  %-7s %-22s %s%s\n", f->severity ? f->severity : "?", f->check,
+	        f->host ? f->host : "", port);
+	if (f->title)
+		fprintf(out, "    %s\n", f->title);
+	if (f->detail && f->detail[0])
+		fprintf(out, "    evidence: %s\n", f->detail);
+	return ferror(out) ? -EIO : 0;
+}
+
 int cmd_show_main(int argc, char **argv)
 {
 	const char *fmt = "normal", *db = NULL, *idword = NULL;
@@ -55,6 +96,7 @@ int cmd_show_main(int argc, char **argv)
 	struct kb *kb = NULL;
 	struct out_info info;
 	char *args = NULL, *version = NULL, *scan_type = NULL;
+	bool findings = false;
 	char why[256];
 	int64_t id;
 	int rc, r;
@@ -111,6 +153,9 @@ int cmd_show_main(int argc, char **argv)
 		return cmd_usage("show", "no run %s in the history", idword);
 	}
 	if (!r) {
+		/* Scans record no findings; audits do, and show them where the format can. */
+		findings = strcmp(fmt, "normal") == 0 || strcmp(fmt, "json-lines") == 0;
+		c.json = strcmp(fmt, "json-lines") == 0;
 		/* The run's strings live until the next store call: keep copies. */
 		args = strdup(run.args ? run.args : "portscope");
 		version = strdup(run.version ? run.version : "?");
@@ -154,6 +199,11 @@ int cmd_show_main(int argc, char **argv)
 		r = store_hosts(st, id, show_host, &c);
 		if (c.err)
 			r = c.err;
+		if (!r && findings) {
+			r = store_findings(st, id, show_finding, &c);
+			if (!r && !c.json && c.nfound)
+				fputc('\n', stdout);
+		}
 		int e = c.s.fmt->end(&c.s, &c.sum);
 
 		if (!r)

@@ -137,6 +137,23 @@ static void test_hosts_new_gone(void **state)
 	assert_int_equal(ch.c[1].kind, STORE_CH_HOST_UP);
 }
 
+struct found {
+	int n, stop_at;
+	char text[2][96];
+};
+
+static int found_cb(void *ctx, const struct store_finding_row *r)
+{
+	struct found *fd = ctx;
+
+	if (fd->n < 2)
+		snprintf(fd->text[fd->n], sizeof(fd->text[0]), "%s %d/%u %s %s %s %s",
+		         r->host ? r->host : "-", r->proto, r->port, r->check,
+		         r->severity ? r->severity : "-", r->title ? r->title : "-",
+		         r->detail ? r->detail : "-");
+	return ++fd->n == fd->stop_at ? 7 : 0;
+}
+
 /* Same state, other version; findings new and fixed. */
 static void test_services_and_findings(void **state)
 {
@@ -199,6 +216,20 @@ static void test_services_and_findings(void **state)
 	assert_int_equal(ch.c[2].kind, STORE_CH_FINDING_FIXED);
 	assert_string_equal(ch.c[2].detail, ">|telnet-exposed");
 	assert_int_equal(store_finding(f->st, run[0], &(struct store_finding){0}), -EINVAL);
+
+	/* Read back in the order recorded; a callback's non-zero value stops the walk. */
+	struct found fd = {0};
+
+	assert_int_equal(store_findings(f->st, run[1], found_cb, &fd), 0);
+	assert_int_equal(fd.n, 2);
+	assert_string_equal(fd.text[0], "198.18.0.7 6/22 ssh-old high t -");
+	assert_string_equal(fd.text[1], "- 0/0 same-both info - -");
+	fd = (struct found){.stop_at = 1};
+	assert_int_equal(store_findings(f->st, run[1], found_cb, &fd), 7);
+	assert_int_equal(fd.n, 1);
+	fd = (struct found){0};
+	assert_int_equal(store_findings(f->st, 999, found_cb, &fd), 0);
+	assert_int_equal(fd.n, 0);
 }
 
 /* A host missing from an incomplete run is no "gone" host. */

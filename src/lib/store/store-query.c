@@ -318,3 +318,41 @@ int store_hosts(struct store *st, int64_t id, int (*cb)(void *ctx, const struct 
 	portlist_free(&pl);
 	return r;
 }
+
+int store_findings(struct store *st, int64_t id,
+                   int (*cb)(void *ctx, const struct store_finding_row *f), void *ctx)
+{
+	static const char sql[] = "SELECT host, proto, port, check_id, severity, title, detail"
+	                          " FROM findings WHERE run = ? ORDER BY id";
+	sqlite3_stmt *s;
+	int rc, r = 0;
+
+	rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return store_errno(rc);
+	sqlite3_bind_int64(s, 1, id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int port = sqlite3_column_int(s, 2);
+		struct store_finding_row f = {
+		    .host = col_text(s, 0),
+		    .proto = sqlite3_column_int(s, 1),
+		    .port = (uint16_t)port,
+		    .check = col_text(s, 3),
+		    .severity = col_text(s, 4),
+		    .title = col_text(s, 5),
+		    .detail = col_text(s, 6),
+		};
+
+		if (port < 0 || port > 65535 || !f.check) {
+			r = -EBADMSG;
+			break;
+		}
+		r = cb(ctx, &f);
+		if (r)
+			break;
+	}
+	if (!r && rc != SQLITE_DONE)
+		r = store_errno(rc);
+	sqlite3_finalize(s);
+	return r;
+}

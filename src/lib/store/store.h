@@ -135,6 +135,22 @@ struct store_finding {
 /* Adds a finding to run id. Returns 0 or a negative errno. */
 int store_finding(struct store *st, int64_t id, const struct store_finding *f);
 
+/* A stored finding as read back. Strings live only during the callback. */
+struct store_finding_row {
+	const char *host; /* NULL: not about one host */
+	int proto;        /* 0: not about one port */
+	uint16_t port;
+	const char *check, *severity, *title, *detail; /* severity, title, detail may be NULL */
+};
+
+/*
+ * Calls cb for each finding of run id in the order they were recorded; stops
+ * when cb returns non-zero and returns that value. Returns 0 when done (also
+ * for a run without findings), -EBADMSG for a malformed row, or a negative errno.
+ */
+int store_findings(struct store *st, int64_t id,
+                   int (*cb)(void *ctx, const struct store_finding_row *f), void *ctx);
+
 /*
  * Ends run id with status (STORE_RUN_COMPLETE or STORE_RUN_INCOMPLETE) and the
  * scan's summary (may be NULL), and commits. Returns 0 or a negative errno.
