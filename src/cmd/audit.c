@@ -684,20 +684,6 @@ static int cmp_finding(const void *a, const void *b)
 	return (x->ep > y->ep) - (x->ep < y->ep);
 }
 
-static const char *sev_color(int sev)
-{
-	switch (sev) {
-	case KB_SEV_HIGH:
-		return TABLE_RED;
-	case KB_SEV_MEDIUM:
-		return TABLE_YELLOW;
-	case KB_SEV_LOW:
-		return TABLE_CYAN;
-	default:
-		return TABLE_DIM;
-	}
-}
-
 static void ep_where(const struct audit_run *ar, const struct audit_ep *e, char *buf, size_t len)
 {
 	char b[INET6_ADDRSTRLEN];
@@ -750,7 +736,7 @@ static int audit_print_human(const struct audit_run *ar)
 			const char *name = kb_severity_name(f->sev);
 
 			if (color)
-				printf("\033[1;%sm%s\033[0m\n", sev_color(f->sev), name);
+				printf("\033[1;%sm%s\033[0m\n", cmd_severity_color(f->sev), name);
 			else
 				printf("%s\n", name);
 			last = f->sev;

@@ -7,6 +7,8 @@
 #include "config.h"
 #include "cmd/commands.h"
 #include "cmd/common.h"
+#include "knowledge/risk.h"
+#include "output/table.h"
 
 __attribute__((format(printf, 2, 0)))
 static void verror(const char *cmd, const char *fmt, va_list ap)
@@ -43,6 +45,19 @@ bool cmd_use_color(FILE *f, bool no_color_flag)
 	if (no_color_flag || (nc && *nc))
 		return false;
 	return isatty(fileno(f));
+}
+
+const char *cmd_severity_color(int sev)
+{
+	switch (sev) {
+	case KB_SEV_HIGH:
+		return TABLE_RED;
+	case KB_SEV_MEDIUM:
+		return TABLE_YELLOW;
+	case KB_SEV_LOW:
+		return TABLE_CYAN;
+	}
+	return TABLE_DIM;
 }
 
 int cmd_print_version(void)

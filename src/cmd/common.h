@@ -33,6 +33,9 @@ bool cmd_use_color(FILE *f, bool no_color_flag);
  */
 char *cmd_join(const char *first, int argc, char **argv);
 
+/* The table colour of a risk severity (enum kb_severity): high red, medium yellow, ... */
+const char *cmd_severity_color(int sev);
+
 /* Prints "portscope VERSION" on stdout; returns EXIT_OK. */
 int cmd_print_version(void);
 

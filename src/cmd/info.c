@@ -167,19 +167,6 @@ static size_t port_risks(const struct info_port *ip, const struct kb_risk **out)
 	return k;
 }
 
-static const char *severity_color(int sev)
-{
-	switch (sev) {
-	case KB_SEV_HIGH:
-		return TABLE_RED;
-	case KB_SEV_MEDIUM:
-		return TABLE_YELLOW;
-	case KB_SEV_LOW:
-		return TABLE_CYAN;
-	}
-	return TABLE_DIM;
-}
-
 /* ---- human output ---- */
 
 #define KEY_FMT  "  %-11s" /* key of a key/value line, then one space */
@@ -274,7 +261,7 @@ static int print_risks(const struct info_port *ip, bool color)
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		rc |= table_cellf(t, KEY_CELL, i ? "" : "risk");
 		rc |= table_cell_color(t, kb_severity_name(r[i]->severity),
-		                       severity_color(r[i]->severity));
+		                       cmd_severity_color(r[i]->severity));
 		rc |= table_cellf(t, "%s/%s: %s", r[i]->service, kb_proto_name(r[i]->proto),
 		                  r[i]->note);
 		rc |= table_cellf(t, KEY_CELL, "");
