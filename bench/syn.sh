@@ -16,27 +16,8 @@ mrate=${MASSCAN_RATE:-250000}
 [ "$(id -u)" = 0 ] || { echo "bench/syn.sh: needs root for network namespaces"; exit 1; }
 for t in masscan nmap; do command -v $t >/dev/null || { echo "bench/syn.sh: needs $t"; exit 1; }; done
 
-tag=$$-$RANDOM
-S=ps-bsyn-s-$tag T=ps-bsyn-t-$tag vs=bss$$ vt=bst$$
-tmp=$(mktemp -d)
-cleanup() {
-	ip netns pids "$T" 2>/dev/null | xargs -r kill 2>/dev/null || true
-	ip netns del "$S" 2>/dev/null || true
-	ip netns del "$T" 2>/dev/null || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-ip netns add "$S"
-ip netns add "$T"
-ip link add "$vs" type veth peer name "$vt"
-ip link set "$vs" netns "$S"
-ip link set "$vt" netns "$T"
-ip -n "$S" addr add 198.18.0.1/24 dev "$vs"
-ip -n "$T" addr add 198.18.0.2/24 dev "$vt"
-for n in "$S" "$T"; do ip -n "$n" link set lo up; done
-ip -n "$S" link set "$vs" up
-ip -n "$T" link set "$vt" up
+. "$(dirname "$0")/lib/lab.sh"
+lab_two_hosts syn
 ip -n "$T" route add local 198.18.1.0/24 dev lo
 ip -n "$S" route add 198.18.1.0/24 via 198.18.0.2
 tmac=$(ip -n "$T" -o link show "$vt" | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2)

@@ -14,27 +14,8 @@ runs=${RUNS:-1}
 [ "$(id -u)" = 0 ] || { echo "bench/udp.sh: needs root for network namespaces"; exit 1; }
 for t in nmap dnsmasq; do command -v $t >/dev/null || { echo "bench/udp.sh: needs $t"; exit 1; }; done
 
-tag=$$-$RANDOM
-S=ps-budp-s-$tag T=ps-budp-t-$tag vs=bus$$ vt=but$$
-tmp=$(mktemp -d)
-cleanup() {
-	ip netns pids "$T" 2>/dev/null | xargs -r kill 2>/dev/null || true
-	ip netns del "$S" 2>/dev/null || true
-	ip netns del "$T" 2>/dev/null || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-ip netns add "$S"
-ip netns add "$T"
-ip link add "$vs" type veth peer name "$vt"
-ip link set "$vs" netns "$S"
-ip link set "$vt" netns "$T"
-ip -n "$S" addr add 198.18.0.1/24 dev "$vs"
-ip -n "$T" addr add 198.18.0.2/24 dev "$vt"
-for n in "$S" "$T"; do ip -n "$n" link set lo up; done
-ip -n "$S" link set "$vs" up
-ip -n "$T" link set "$vt" up
+. "$(dirname "$0")/lib/lab.sh"
+lab_two_hosts udp
 ip netns exec "$T" dnsmasq --port=53 --listen-address=198.18.0.2 --bind-interfaces \
 	--no-resolv --no-hosts --pid-file= --conf-file=/dev/null --keep-in-foreground &
 for _ in $(seq 100); do
