@@ -44,6 +44,9 @@ enum scan_longopt {
 	OPT_VERSION_LIGHT,
 	OPT_VERSION_ALL,
 	OPT_PROBES,
+	OPT_SOURCE_IP,
+	OPT_SEND_IP,
+	OPT_SEND_ETH,
 };
 
 struct scan_longdef {
@@ -74,6 +77,9 @@ static const struct scan_longdef scan_longopts[] = {
     {.name = "version-light", .id = OPT_VERSION_LIGHT, .has_arg = false},
     {.name = "version-all", .id = OPT_VERSION_ALL, .has_arg = false},
     {.name = "probes", .id = OPT_PROBES, .has_arg = true},
+    {.name = "source-ip", .id = OPT_SOURCE_IP, .has_arg = true},
+    {.name = "send-ip", .id = OPT_SEND_IP, .has_arg = false},
+    {.name = "send-eth", .id = OPT_SEND_ETH, .has_arg = false},
 };
 
 /* Finds a long option by the text after the dashes, up to '=' if any. */
@@ -184,6 +190,18 @@ static int scan_set_output(struct scan_opts *o, char kind, const char *arg, cons
 	return 0;
 }
 
+static int scan_set_source(struct scan_opts *o, const char *arg, const char *word, char *why,
+                           size_t whylen)
+{
+	if (o->source_ip)
+		return why_fail(why, whylen, "%s given twice: list every address in one", word);
+	if (!*arg)
+		return why_fail(why, whylen, "%s needs addresses (198.18.0.10-25, 2001:db8::/124)",
+		                word);
+	o->source_ip = arg;
+	return 0;
+}
+
 static int scan_long(struct scan_opts *o, struct scan_words *w, const struct scan_longdef *d,
                      const char *arg, const char *word, char *why, size_t whylen)
 {
@@ -284,6 +302,14 @@ static int scan_long(struct scan_opts *o, struct scan_words *w, const struct sca
 			return why_fail(why, whylen, "%s needs a probe file name", word);
 		o->probes_file = arg;
 		return 0;
+	case OPT_SOURCE_IP:
+		return scan_set_source(o, arg, word, why, whylen);
+	case OPT_SEND_IP:
+		o->send_ip = true;
+		return 0;
+	case OPT_SEND_ETH:
+		o->send_eth = true;
+		return 0;
 	}
 	return why_fail(why, whylen, "unknown option '%s' (see --help)", word);
 }
@@ -364,6 +390,14 @@ static int scan_collect(int argc, char **argv, struct scan_opts *o, struct scan_
 			else
 				r = scan_set_output(o, word[2], NULL, word, why, whylen);
 			break;
+		case 'S':
+			if (word[2])
+				r = scan_set_source(o, word + 2, "-S", why, whylen);
+			else if (i + 1 < argc)
+				r = scan_set_source(o, argv[++i], "-S", why, whylen);
+			else
+				return why_fail(why, whylen, "option '-S' needs an address (see --help)");
+			break;
 		case 'P':
 			if (strcmp(word, "-Pn") != 0)
 				return why_fail(why, whylen,
@@ -414,6 +448,12 @@ static int scan_check_conflicts(const struct scan_opts *o, char *why, size_t why
 		return why_fail(why, whylen, "-F and --top-ports both choose ports: choose one");
 	if (o->db && o->no_history)
 		return why_fail(why, whylen, "--db and --no-history: choose one");
+	if (o->source_ip && (o->tcp_connect || o->list_only))
+		return why_fail(why, whylen,
+		                "--source-ip needs a raw scan (-sS or -sU), not %s",
+		                o->list_only ? "-sL" : "-sT");
+	if (o->send_ip && o->send_eth)
+		return why_fail(why, whylen, "--send-ip and --send-eth: choose one");
 	if (o->min_rate && o->max_rate && o->min_rate > o->max_rate)
 		return why_fail(why, whylen, "--min-rate %llu is above --max-rate %llu",
 		                (unsigned long long)o->min_rate, (unsigned long long)o->max_rate);
@@ -466,6 +506,67 @@ static int scan_target_words(struct scan_opts *o, const struct scan_words *w)
 	for (size_t i = 0; i < w->nfiles; i++)
 		p += sprintf(p, "%s-iL %s", p == o->target_words ? "" : " ", w->files[i]);
 	return 0;
+}
+
+#define SCAN_MAX_SOURCES 256
+
+/* Adds the addresses of one --source-ip item (an address, octet range or prefix). */
+static int scan_source_item(struct scan_opts *o, const char *item, char *why, size_t whylen)
+{
+	bool v6 = strchr(item, ':') != NULL;
+	struct targetset *ts = targetset_new(TARGETSET_NO_DNS | (v6 ? TARGETSET_IPV6 : 0));
+	char msg[384] = "";
+	uint64_t n;
+	int r;
+
+	if (!ts)
+		return -ENOMEM;
+	r = targetset_add(ts, item, msg, sizeof(msg));
+	if (r == 0)
+		r = targetset_seal(ts);
+	if (r < 0) {
+		targetset_free(ts);
+		if (strstr(msg, "host name"))
+			return why_fail(why, whylen, "--source-ip: '%s' is not an address", item);
+		snprintf(why, whylen, "--source-ip: %s", msg[0] ? msg : "bad address");
+		return r;
+	}
+	n = targetset_count(ts);
+	if (n > SCAN_MAX_SOURCES - o->nsources) {
+		targetset_free(ts);
+		return why_fail(why, whylen, "--source-ip: more than %d addresses", SCAN_MAX_SOURCES);
+	}
+	for (uint64_t i = 0; i < n && r == 0; i++)
+		r = targetset_get(ts, i, &o->sources[o->nsources++]);
+	targetset_free(ts);
+	return r;
+}
+
+/* The --source-ip list: comma-separated items, at most SCAN_MAX_SOURCES addresses. */
+static int scan_build_sources(struct scan_opts *o, char *why, size_t whylen)
+{
+	char *copy, *item, *next;
+	int r = 0;
+
+	if (!o->source_ip)
+		return 0;
+	o->sources = calloc(SCAN_MAX_SOURCES, sizeof(*o->sources));
+	copy = strdup(o->source_ip);
+	if (!o->sources || !copy) {
+		free(copy);
+		return -ENOMEM;
+	}
+	for (item = copy; r == 0 && item; item = next) {
+		next = strchr(item, ',');
+		if (next)
+			*next++ = '\0';
+		if (!*item)
+			r = why_fail(why, whylen, "--source-ip: empty item in '%s'", o->source_ip);
+		else
+			r = scan_source_item(o, item, why, whylen);
+	}
+	free(copy);
+	return r;
 }
 
 /* Second pass: the target set from the collected words, then exclusions, sealed. */
@@ -531,6 +632,8 @@ int scan_opts_parse(int argc, char **argv, struct scan_opts *opts, char *why, si
 			r = scan_build_targets(opts, &w, why, whylen);
 		if (r == 0 && !opts->help)
 			r = scan_target_words(opts, &w);
+		if (r == 0 && !opts->help)
+			r = scan_build_sources(opts, why, whylen);
 	}
 	if (r == -ENOMEM && why && whylen && !why[0])
 		snprintf(why, whylen, "out of memory");
@@ -548,4 +651,6 @@ void scan_opts_free(struct scan_opts *opts)
 	portspec_free(&opts->ports);
 	free(opts->target_words);
 	opts->target_words = NULL;
+	free(opts->sources);
+	opts->sources = NULL;
 }

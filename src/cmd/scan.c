@@ -20,6 +20,7 @@
 #include "output/out.h"
 #include "output/progress.h"
 #include "scan/engine.h"
+#include "scan/linkpath.h"
 #include "scan/timing.h"
 #include "util/privdrop.h"
 
@@ -436,6 +437,9 @@ static int scan_build_config(const struct scan_opts *o, const struct portlist *p
 	    .seed = o->seed,
 	    .randomize_hosts = o->randomize_hosts,
 	    .drop_privileges = tech->needs_raw,
+	    .sources = o->sources,
+	    .nsources = o->nsources,
+	    .send_ip = o->send_ip,
 	};
 	if (!o->seed_given && getrandom(&cfg->seed, sizeof(cfg->seed), 0) != sizeof(cfg->seed))
 		cfg->seed = (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32;
@@ -529,6 +533,22 @@ static const struct scan_technique *scan_pick_technique(const struct scan_opts *
 	return &scan_tech_connect;
 }
 
+/* --source-ip: a raw scan, and every address one of ours. EXIT_OK or EXIT_USAGE. */
+static int scan_check_sources(const struct scan_opts *o, const struct scan_technique *tech)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (o->nsources && !tech->needs_raw)
+		return cmd_usage("scan", "--source-ip needs a raw scan (-sS or -sU), which needs "
+		                         "CAP_NET_RAW");
+	for (size_t i = 0; i < o->nsources; i++) {
+		if (linkpath_local(&o->sources[i]) < 0)
+			return cmd_usage("scan", "--source-ip: %s is not an address of this machine",
+			                 target_addr_str(&o->sources[i], a, sizeof(a)));
+	}
+	return EXIT_OK;
+}
+
 /* -sT, -sS, -sU: runs the scan engine with the chosen outputs. */
 static int scan_engine(const struct scan_opts *o, int argc, char **argv)
 {
@@ -559,6 +579,9 @@ static int scan_engine(const struct scan_opts *o, int argc, char **argv)
 	tech = scan_pick_technique(o);
 	if (!tech)
 		return EXIT_RUNTIME;
+	rc = scan_check_sources(o, tech);
+	if (rc != EXIT_OK)
+		return rc;
 	if (kb_load(NULL, &kb, why, sizeof(why)) < 0)
 		kb = NULL; /* no services files: no names, built-in port ranking */
 	if (!o->ports_given) {

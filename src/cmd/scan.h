@@ -63,6 +63,12 @@ struct scan_opts {
 	bool version;            /* -sV */
 	int version_intensity;   /* --version-intensity 0-9, -light 2, -all 9; -1: default 7 */
 	const char *probes_file; /* --probes FILE instead of nmap's nmap-service-probes */
+	/* Raw scans. */
+	const char *source_ip;      /* --source-ip / -S, as given */
+	struct target_addr *sources; /* its addresses, in order */
+	size_t nsources;
+	bool send_ip;  /* --send-ip: raw IP sockets only */
+	bool send_eth; /* --send-eth: link-level sends where possible (the default) */
 };
 
 /*

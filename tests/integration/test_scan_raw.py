@@ -131,7 +131,7 @@ def lab(netns):
     va, vb = link_veth(scanner, target, "198.18.0.1", "198.18.0.2")
     scanner.sh(f"ip -6 addr add fd00:5c09::1/64 dev {va} nodad")
     target.sh(f"ip -6 addr add fd00:5c09::2/64 dev {vb} nodad")
-    target.veth = vb
+    scanner.veth, target.veth = va, vb
     return scanner, target
 
 
@@ -330,3 +330,116 @@ def test_udp_needs_privileges(lab):
     assert "CAP_NET_RAW" in r.err and len(r.err.splitlines()) == 1
     r = scanner.portscope("scan", "-sU", "-sS", "-p", "53", "198.18.0.2")
     assert r.rc == 2 and "-sU" in r.err, r
+
+
+def nft_counters(ns, table):
+    """{comment: packets} of the counters in an nftables table (rules carry comments)."""
+    import json
+    r = ns.run(["nft", "-j", "list", "table"] + table.split())
+    assert r.rc == 0, r
+    out = {}
+    for item in json.loads(r.out)["nftables"]:
+        rule = item.get("rule")
+        if not rule or "comment" not in rule:
+            continue
+        for e in rule["expr"]:
+            if "counter" in e:
+                out[rule["comment"]] = e["counter"]["packets"]
+    return out
+
+
+def warm_neighbours(ns, addrs):
+    """Sends each address a datagram so that the kernel resolves its link address."""
+    code = ("import socket, sys\n"
+            "for a in sys.argv[1:]:\n"
+            "    f = socket.AF_INET6 if ':' in a else socket.AF_INET\n"
+            "    socket.socket(f, socket.SOCK_DGRAM).sendto(b'', (a, 9))\n")
+    ns.run(["python3", "-c", code] + addrs, check=True)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        out = ns.run(["ip", "neigh", "show"]).out
+        if all(any(line.startswith(a + " ") and "lladdr" in line for line in out.splitlines())
+               for a in addrs):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"no neighbour entries: {out}")
+
+
+@pytest.mark.skipif(not have("nft"), reason="needs nft")
+def test_link_level_sends_skip_output_path(lab):
+    """With the next hop's address known, SYN probes (IPv4 and IPv6) leave through a packet
+    socket, past the scanner's netfilter output hook; --send-ip takes the raw IP path through
+    it. Both find the same ports."""
+    scanner, target = lab
+    opens = [31001, 31007]
+    start_listeners(target, opens)
+    # The neighbour entries the link-level path needs, as any earlier traffic leaves them.
+    warm_neighbours(scanner, ["198.18.0.2", "fd00:5c09::2"])
+    nft(scanner, "table inet out {\n chain output {\n type filter hook output priority 0\n"
+        " meta l4proto tcp tcp flags syn counter comment \"syn\"\n }\n}\n")
+    for fam, addr in (("-4", "198.18.0.2"), ("-6", "fd00:5c09::2")):
+        opts = ["-6"] if fam == "-6" else []
+        before = nft_counters(scanner, "inet out")["syn"]
+        r = scanner.portscope("scan", "-sS", *opts, "-p", "31000-31049", "-oJ", "-", addr,
+                              timeout=60)
+        assert r.rc == 0, r
+        assert r.jsonl()[-1]["ports"] == {"open": 2, "closed": 48}, r.jsonl()[-1]
+        assert sorted(p for p, x in port_records(r).items() if x["state"] == "open") == opens
+        assert nft_counters(scanner, "inet out")["syn"] == before, fam
+        r = scanner.portscope("scan", "-sS", *opts, "--send-ip", "-p", "31000-31049", "-oJ",
+                              "-", addr, timeout=60)
+        assert r.rc == 0, r
+        assert r.jsonl()[-1]["ports"] == {"open": 2, "closed": 48}, r.jsonl()[-1]
+        assert nft_counters(scanner, "inet out")["syn"] >= before + 50, fam
+
+
+@pytest.mark.skipif(not have("dnsmasq") or not have("nft"), reason="needs dnsmasq and nft")
+def test_udp_source_ip_spreads_probes(lab):
+    """--source-ip over 8 addresses: probes leave from all of them, and with 8 times the
+    target's ICMP budget every closed port is still reported closed."""
+    scanner, target = lab
+    srcs = [f"198.18.0.{i}" for i in range(16, 24)]
+    for a in srcs:
+        scanner.sh(f"ip addr add {a}/24 dev {scanner.veth}")
+    target.sh("sysctl -qw net.ipv4.icmp_ratelimit=100")
+    start_dnsmasq(target)
+    rules = "".join(f" ip saddr {a} udp dport 9000-9063 counter comment \"{a}\"\n" for a in srcs)
+    nft(target, "table ip seen {\n chain input {\n type filter hook input priority 0\n"
+        + rules + " }\n}\n")
+    r = scanner.portscope("scan", "-sU", "-p", "53,9000-9063", "--source-ip",
+                          "198.18.0.16-23", "-oJ", "-", "198.18.0.2", timeout=120)
+    assert r.rc == 0, r
+    assert r.jsonl()[-1]["ports"] == {"open": 1, "closed": 64}, r.jsonl()[-1]
+    seen = nft_counters(target, "ip seen")
+    assert all(seen[a] >= 8 for a in srcs), seen
+
+    r = scanner.portscope("scan", "-sU", "-p", "53", "--source-ip", "198.18.0.99",
+                          "198.18.0.2")
+    assert r.rc == 2 and r.out == "", r
+    assert r.err.strip() == ("portscope scan: --source-ip: 198.18.0.99 is not an address "
+                             "of this machine"), r.err
+    r = scanner.portscope("scan", "-sT", "-p", "53", "-S", "198.18.0.16", "198.18.0.2")
+    assert r.rc == 2 and "needs a raw scan" in r.err, r
+
+
+@pytest.mark.skipif(not have("nft"), reason="needs nft")
+def test_raw_host_timeout(lab):
+    """--host-timeout ends a raw scan of a host that has not finished: the host is reported
+    timed out with no port results, as nmap does; a host that finishes in time is not."""
+    scanner, target = lab
+    nft(target, "table inet lab {\n chain input {\n type filter hook input priority 0\n"
+        " tcp dport 1-65535 drop\n udp dport 1-65535 drop\n }\n}\n")
+    for tech in ("-sS", "-sU"):
+        r = scanner.portscope("scan", tech, "-p", "1-5000", "--max-rate", "1000",
+                              "--host-timeout", "300ms", "-oJ", "-", "198.18.0.2", timeout=60)
+        assert r.rc == 0, r
+        recs = r.jsonl()
+        assert [x["type"] for x in recs] == ["host", "summary"], recs
+        assert recs[0]["timedout"] is True
+        assert recs[-1]["hosts"]["timedout"] == 1
+        assert recs[-1]["duration_s"] < 3, recs[-1]  # 5000 probes at 1000/s take 5 s
+    r = scanner.portscope("scan", "-sS", "-p", "1-20", "--max-retries", "0",
+                          "--host-timeout", "30s", "-oJ", "-", "198.18.0.2", timeout=60)
+    assert r.rc == 0, r
+    assert r.jsonl()[-1]["hosts"]["timedout"] == 0
+    assert r.jsonl()[-1]["ports"] == {"filtered": 20}

@@ -144,6 +144,25 @@ static void test_scanopts_errors(void **state)
 		  "-iL: cannot open '/nonexistent/list'" },
 		{ ARGV("-sL", "198.18.0.1", "--excludefile", "/nonexistent/x"), -ENOENT,
 		  "--excludefile: cannot open '/nonexistent/x'" },
+		{ ARGV("-sU", "--source-ip", "198.18.0.300", "198.18.0.1"), -ERANGE,
+		  "--source-ip: octet '300' out of range" },
+		{ ARGV("-sU", "--source-ip", "198.18.0.1,,198.18.0.2", "198.18.0.1"), -EINVAL,
+		  "--source-ip: empty item in '198.18.0.1,,198.18.0.2'" },
+		{ ARGV("-sU", "--source-ip", "", "198.18.0.1"), -EINVAL, "--source-ip needs addresses" },
+		{ ARGV("-sU", "--source-ip", "198.18.0.0/23", "198.18.0.1"), -EINVAL,
+		  "--source-ip: more than 256 addresses" },
+		{ ARGV("-sU", "--source-ip", "gw.example", "198.18.0.1"), -EINVAL,
+		  "--source-ip: 'gw.example' is not an address" },
+		{ ARGV("-sU", "-S", "198.18.0.5", "-S", "198.18.0.6", "198.18.0.1"), -EINVAL,
+		  "-S given twice" },
+		{ ARGV("-sU", "-S"), -EINVAL, "option '-S' needs an address" },
+		{ ARGV("-sT", "--source-ip", "198.18.0.5", "198.18.0.1"), -EINVAL,
+		  "--source-ip needs a raw scan (-sS or -sU), not -sT" },
+		{ ARGV("-sL", "-S", "198.18.0.5", "198.18.0.1"), -EINVAL,
+		  "--source-ip needs a raw scan (-sS or -sU), not -sL" },
+		{ ARGV("--send-ip", "--send-eth", "198.18.0.1"), -EINVAL,
+		  "--send-ip and --send-eth: choose one" },
+		{ ARGV("--send-ip=1", "198.18.0.1"), -EINVAL, "option '--send-ip' takes no argument" },
 	};
 	/* clang-format on */
 
@@ -159,6 +178,34 @@ static void test_scanopts_errors(void **state)
 		assert_null(strchr(why, '\n'));
 		scan_opts_free(&o);
 	}
+}
+
+/* --source-ip lists (addresses, octet ranges, prefixes, both families), -S, --send-ip. */
+static void test_scanopts_sources(void **state)
+{
+	struct scan_opts o;
+	char why[256] = "", a[INET6_ADDRSTRLEN];
+
+	(void)state;
+	assert_int_equal(parse(ARGV("-sU", "--source-ip", "198.18.0.16-19,fd00:5c09::10/126",
+	                            "--send-ip", "198.18.0.2"),
+	                       &o, why, sizeof(why)),
+	                 0);
+	assert_int_equal(o.nsources, 8);
+	assert_string_equal(target_addr_str(&o.sources[0], a, sizeof(a)), "198.18.0.16");
+	assert_string_equal(target_addr_str(&o.sources[3], a, sizeof(a)), "198.18.0.19");
+	assert_string_equal(target_addr_str(&o.sources[4], a, sizeof(a)), "fd00:5c09::10");
+	assert_string_equal(target_addr_str(&o.sources[7], a, sizeof(a)), "fd00:5c09::13");
+	assert_true(o.send_ip);
+	scan_opts_free(&o);
+	assert_int_equal(parse(ARGV("-S198.18.0.5", "-sS", "198.18.0.2"), &o, why, sizeof(why)), 0);
+	assert_int_equal(o.nsources, 1);
+	assert_false(o.send_ip);
+	scan_opts_free(&o);
+	assert_int_equal(parse(ARGV("198.18.0.2"), &o, why, sizeof(why)), 0);
+	assert_int_equal(o.nsources, 0);
+	assert_null(o.sources);
+	scan_opts_free(&o);
 }
 
 /* -sV and its options, as nmap spells them. */
@@ -202,6 +249,7 @@ int main(void)
 	    cmocka_unit_test(test_scanopts_forms),
 	    cmocka_unit_test(test_scanopts_errors),
 	    cmocka_unit_test(test_scanopts_version),
+	    cmocka_unit_test(test_scanopts_sources),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -36,6 +36,10 @@ struct scan_config {
 	unsigned threads;         /* 0: one per CPU, at most 4 */
 	unsigned hostgroup;       /* hosts per group; 0: automatic */
 	bool drop_privileges;     /* raw techniques: become nobody once sockets are open */
+	/* Raw techniques only. */
+	const struct target_addr *sources; /* --source-ip: probes spread over these (ours) */
+	size_t nsources;
+	bool send_ip; /* --send-ip: raw IP sockets only, never link-level sends */
 };
 
 /*

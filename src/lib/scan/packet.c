@@ -125,6 +125,18 @@ size_t packet_build_tcp6(uint8_t *buf, size_t cap, const struct in6_addr *src,
 	return PACKET_TCP6_LEN;
 }
 
+void packet_ip6_header(uint8_t *buf, size_t plen, uint8_t proto, const struct in6_addr *src,
+                       const struct in6_addr *dst)
+{
+	memset(buf, 0, 8);
+	buf[0] = 0x60;
+	pkt_put16(buf + 4, (uint16_t)plen);
+	buf[6] = proto;
+	buf[7] = 64; /* hop limit */
+	memcpy(buf + 8, src, 16);
+	memcpy(buf + 24, dst, 16);
+}
+
 size_t packet_build_udp4(uint8_t *buf, size_t cap, const struct in_addr *src,
                          const struct in_addr *dst, uint16_t sport, uint16_t dport,
                          uint16_t ipid, const uint8_t *payload, size_t plen)

@@ -86,6 +86,10 @@ size_t packet_build_udp6(uint8_t *buf, size_t cap, const struct in6_addr *src,
                          const struct in6_addr *dst, uint16_t sport, uint16_t dport,
                          const uint8_t *payload, size_t plen);
 
+/* Writes the 40-byte IPv6 header for a payload of plen bytes of proto (hop limit 64). */
+void packet_ip6_header(uint8_t *buf, size_t plen, uint8_t proto, const struct in6_addr *src,
+                       const struct in6_addr *dst);
+
 /*
  * The 32-bit cookie of a probe: SipHash-2-4 under key of (target, target port,
  * our address, our port). A TCP reply acknowledges cookie + 1.

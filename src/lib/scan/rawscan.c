@@ -18,9 +18,11 @@
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "net/perm.h"
 #include "scan/capture.h"
+#include "scan/linkpath.h"
 #include "scan/rawscan.h"
 #include "scan/rawsock.h"
 #include "util/privdrop.h"
@@ -33,16 +35,24 @@
 #define RAW_FLOOR_RATE    50.0       /* without --min-rate */
 #define RAW_QUIET_US      20000      /* the receiver idle this long: nothing more queued */
 
+#define RAW_FAST_RATE     1000000.0  /* below this the rate doubles while nothing is lost */
+#define RAW_MAX_SENDERS   4
+#define RAW_CHUNK         256        /* probes a sender takes from a pass at a time */
+
 #define RAW_PACE_MAX_US   2000000    /* paced retries: the longest gap */
 #define RAW_PACE_TRIES    4          /* paced retries: counted tries at most */
 
 struct raw_host {
 	struct target_addr addr, self;
+	struct linkpath path; /* how its probes leave */
 	uint64_t rtt_sum_us, rtt_n; /* receiver only */
 	atomic_uint_fast64_t answers; /* replies of any kind */
 };
 
-/* A host's paced retries (rawscan_ops.paced), sender only. */
+/*
+ * A lane's paced retries (rawscan_ops.paced), sender only. A lane is a host
+ * and one of our source addresses: targets rate-limit ICMP per source.
+ */
 struct raw_pace {
 	uint64_t next_us, gap_us;
 	uint64_t bad_us;  /* the last gap that proved too short */
@@ -53,6 +63,19 @@ struct raw_pace {
 	bool seen;        /* a paced probe was answered */
 };
 
+struct raw_scan;
+
+/* One sending thread: its batches and its share of the rate. */
+struct raw_tx {
+	struct raw_scan *s;
+	struct rawsock_tx *sock;
+	pthread_t thread;
+	double tokens;
+	uint64_t last_refill;
+	uint64_t nobufs; /* full device queues met */
+	int err;
+};
+
 struct raw_scan {
 	const struct scan_config *cfg;
 	const struct rawscan_ops *ops;
@@ -60,7 +83,11 @@ struct raw_scan {
 	pthread_mutex_t lock; /* sink calls and cc */
 	struct cc_state cc;
 	struct rawsock rs;
+	struct linkpath_ctx *lp;
 	struct capture *cap;
+	struct raw_tx tx[RAW_MAX_SENDERS];
+	unsigned nsend;  /* sending threads */
+	unsigned active; /* of them sending in this phase */
 	uint8_t key[16];
 	uint16_t sport_lo, sport_hi;
 	int32_t *pidx; /* port -> index in cfg->ports, -1 */
@@ -73,7 +100,11 @@ struct raw_scan {
 	size_t hmask;
 	uint8_t *res;
 	uint8_t *tries; /* counted sends per entry (sender only) */
-	struct raw_pace *pace;
+	struct raw_pace *pace; /* nlanes per host */
+	size_t nlanes;
+	/* --source-ip per family: entry (h, p) leaves from src[family][p % nsrc[family]]. */
+	struct target_addr *src[2];
+	size_t nsrc[2];
 	_Atomic uint32_t *sent_at;
 	struct perm perm;
 	uint64_t total;
@@ -81,7 +112,13 @@ struct raw_scan {
 	atomic_bool stop_rx, tx_done;
 	atomic_int error;
 	atomic_uint_fast64_t done, sent, found, replies, late, retries, dups, rejected;
-	atomic_uint_fast64_t drops, last_reply_us;
+	atomic_uint_fast64_t drops, last_reply_us, nobufs;
+	_Atomic double rate; /* probes per second over all senders, set by the first */
+	atomic_uint_fast64_t cursor; /* the next index of the pass to take */
+	uint64_t gstart_us;          /* when the group began (--host-timeout) */
+	atomic_bool expired;         /* the group ran past --host-timeout: nothing more is sent */
+	unsigned pass_try;
+	bool pass_first;
 	pthread_mutex_t fin_lock;
 	pthread_cond_t fin_cond;
 };
@@ -238,8 +275,22 @@ static void *raw_receiver(void *arg)
 	return NULL;
 }
 
+#define RAW_EXPIRED 1 /* a sending function's return: the host timeout passed */
+
+/* Whether the group ran past --host-timeout (its hosts are scanned together). */
+static bool raw_expired(struct raw_scan *s)
+{
+	if (atomic_load_explicit(&s->expired, memory_order_relaxed))
+		return true;
+	if (s->cfg->host_timeout_us && raw_now_us() - s->gstart_us > s->cfg->host_timeout_us) {
+		atomic_store(&s->expired, true);
+		return true;
+	}
+	return false;
+}
+
 /* Sends what is queued in b, waiting out a full device queue. */
-static int raw_flush(struct raw_scan *s, struct rawsock_batch *b, uint64_t *nobufs)
+static int raw_flush(struct raw_tx *tx, struct rawsock_batch *b)
 {
 	while (b->n) {
 		int r = rawsock_flush(b);
@@ -248,23 +299,38 @@ static int raw_flush(struct raw_scan *s, struct rawsock_batch *b, uint64_t *nobu
 			return 0;
 		if (r != -ENOBUFS && r != -EAGAIN)
 			return r;
-		(*nobufs)++;
+		tx->nobufs++;
+		atomic_fetch_add(&tx->s->nobufs, 1);
 		raw_sleep_us(200);
-		if (atomic_load(&s->error))
-			return atomic_load(&s->error);
+		if (atomic_load(&tx->s->error))
+			return atomic_load(&tx->s->error);
 	}
 	return 0;
 }
 
+/* Sends everything tx has queued. */
+static int raw_flush_all(struct raw_tx *tx)
+{
+	for (int k = 0; k < RAWSOCK_KINDS; k++) {
+		int r = raw_flush(tx, &tx->sock->b[k]);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* The rate control, run by the first sender for all of them. */
 struct raw_rate {
 	double rate, floor, ceiling;
-	double tokens, burst;
-	uint64_t last_refill, last_tick;
-	uint64_t sent0, replies0, late0, drops0, nobufs0, nobufs;
+	uint64_t last_tick;
+	uint64_t sent0, replies0, late0, drops0, nobufs0;
 	double ratio; /* running average of replies per probe (first pass) */
+	bool lost;    /* loss was seen: grow by quarters from now on */
 };
 
-static void raw_rate_init(struct raw_rate *rt, const struct cc_params *p, uint64_t now)
+static void raw_rate_init(struct raw_scan *s, struct raw_rate *rt, const struct cc_params *p,
+                          uint64_t now)
 {
 	*rt = (struct raw_rate){.floor = RAW_FLOOR_RATE, .ceiling = RAW_CEILING_RATE};
 	if (p->max_rate > 0)
@@ -275,85 +341,126 @@ static void raw_rate_init(struct raw_rate *rt, const struct cc_params *p, uint64
 		rt->floor = fmin(p->min_rate, rt->ceiling);
 	rt->floor = fmin(rt->floor, rt->ceiling);
 	rt->rate = fmax(fmin(RAW_START_RATE, rt->ceiling), rt->floor);
-	rt->last_refill = rt->last_tick = now;
+	rt->last_tick = now;
+	atomic_store(&s->rate, rt->rate);
 }
 
-/* Every RAW_TICK_US: back off on loss, probe upward otherwise. */
+/*
+ * Every RAW_TICK_US: back off on loss, probe upward otherwise (doubling below
+ * RAW_FAST_RATE until the first loss, by a quarter after).
+ */
 static void raw_rate_tick(struct raw_scan *s, struct raw_rate *rt, uint64_t now, bool first_pass)
 {
 	uint64_t sent = atomic_load(&s->sent), replies = atomic_load(&s->replies);
 	uint64_t late = atomic_load(&s->late), drops = atomic_load(&s->drops);
+	uint64_t nobufs = atomic_load(&s->nobufs);
 	double dsent = (double)(sent - rt->sent0), drep = (double)(replies - rt->replies0);
 	double span = (double)(now - rt->last_tick) / 1e6;
 
-	if (drops > rt->drops0 || rt->nobufs > rt->nobufs0)
+	if (drops > rt->drops0 || nobufs > rt->nobufs0) {
 		rt->rate *= 0.5;
-	else if (late > rt->late0)
+		rt->lost = true;
+	} else if (late > rt->late0 ||
+	           (first_pass && dsent >= 256 && rt->ratio > 0 && drep / dsent < 0.5 * rt->ratio)) {
 		rt->rate *= 0.75;
-	else if (first_pass && dsent >= 256 && rt->ratio > 0 && drep / dsent < 0.5 * rt->ratio)
-		rt->rate *= 0.75;
-	else if (dsent >= 0.5 * rt->rate * span)
-		rt->rate *= 1.25; /* only when the rate is what limits us */
+		rt->lost = true;
+	} else if (dsent >= 0.5 * rt->rate * span) { /* only when the rate is what limits us */
+		rt->rate *= !rt->lost && rt->rate < RAW_FAST_RATE ? 2 : 1.25;
+	}
 	rt->rate = fmax(fmin(rt->rate, rt->ceiling), rt->floor);
 	if (first_pass && dsent >= 256)
 		rt->ratio = rt->ratio > 0 ? 0.8 * rt->ratio + 0.2 * drep / dsent : drep / dsent;
-	rt->burst = fmax(RAWSOCK_BATCH, rt->rate * 0.002);
+	atomic_store(&s->rate, rt->rate);
 	rt->sent0 = sent;
 	rt->replies0 = replies;
 	rt->late0 = late;
 	rt->drops0 = drops;
-	rt->nobufs0 = rt->nobufs;
+	rt->nobufs0 = nobufs;
 	rt->last_tick = now;
 }
 
-/* Waits for the rate to allow one more probe; flushes the batches before sleeping. */
-static int raw_pace(struct raw_scan *s, struct raw_rate *rt, bool first_pass)
+/*
+ * Waits for the rate to allow one more probe from tx (its share: the rate
+ * over the active senders); flushes tx's batches before sleeping. rt: the
+ * first sender's rate control, NULL in the others. 0, RAW_EXPIRED or a
+ * negative errno.
+ */
+static int raw_pace(struct raw_tx *tx, struct raw_rate *rt, bool first_pass)
 {
-	while (rt->tokens < 1) {
+	struct raw_scan *s = tx->s;
+
+	while (tx->tokens < 1) {
 		uint64_t now = raw_now_us();
+		double rate, burst;
 		int r;
 
-		if (now - rt->last_tick >= RAW_TICK_US)
+		if (rt && now - rt->last_tick >= RAW_TICK_US)
 			raw_rate_tick(s, rt, now, first_pass);
-		rt->tokens = fmin(rt->tokens + (double)(now - rt->last_refill) * rt->rate / 1e6,
-		                  fmax(rt->burst, 1));
-		rt->last_refill = now;
-		if (rt->tokens >= 1)
+		rate = atomic_load(&s->rate) / s->active;
+		burst = fmax(RAWSOCK_BATCH, rate * 0.002);
+		tx->tokens = fmin(tx->tokens + (double)(now - tx->last_refill) * rate / 1e6, burst);
+		tx->last_refill = now;
+		if (tx->tokens >= 1)
 			break;
-		r = raw_flush(s, &s->rs.b4, &rt->nobufs);
-		if (r == 0)
-			r = raw_flush(s, &s->rs.b6, &rt->nobufs);
+		r = raw_flush_all(tx);
 		if (r < 0)
 			return r;
-		raw_sleep_us((uint64_t)((1 - rt->tokens) * 1e6 / rt->rate) + 1);
+		if (raw_expired(s))
+			return RAW_EXPIRED;
+		raw_sleep_us((uint64_t)((1 - tx->tokens) * 1e6 / rate) + 1);
 	}
-	rt->tokens -= 1;
+	tx->tokens -= 1;
 	return 0;
 }
 
-/* One probe for entry e (try tryno) into its family's batch. */
-static int raw_send_one(struct raw_scan *s, struct raw_rate *rt, uint64_t e, unsigned tryno,
+static int raw_fam(int family)
+{
+	return family == AF_INET6;
+}
+
+/* Our address for probes to host h's port index p: --source-ip spreads them. */
+static const struct target_addr *raw_source(const struct raw_scan *s, const struct raw_host *h,
+                                            size_t p)
+{
+	int f = raw_fam(h->addr.family);
+
+	return s->nsrc[f] ? &s->src[f][p % s->nsrc[f]] : &h->self;
+}
+
+/* The lanes host h's probes are paced in: one per source address of its family. */
+static size_t raw_host_lanes(const struct raw_scan *s, const struct raw_host *h)
+{
+	size_t n = s->nsrc[raw_fam(h->addr.family)];
+
+	return n ? n : 1;
+}
+
+/* One probe for entry e (try tryno) into the batch of its path. */
+static int raw_send_one(struct raw_tx *tx, struct raw_rate *rt, uint64_t e, unsigned tryno,
                         bool first_pass)
 {
+	struct raw_scan *s = tx->s;
 	const struct raw_host *h = &s->hosts[e / s->nports];
 	uint16_t tport = s->cfg->ports->ports[e % s->nports];
-	struct rawsock_batch *b = h->addr.family == AF_INET ? &s->rs.b4 : &s->rs.b6;
+	struct rawsock_batch *b = rawsock_batch_for(tx->sock, &s->rs, h->addr.family, &h->path);
+	const struct target_addr *self;
 	uint8_t *buf;
 	size_t n;
 	int r;
 
-	r = raw_pace(s, rt, first_pass);
-	if (r < 0)
+	r = raw_pace(tx, rt, first_pass);
+	if (r != 0)
 		return r;
-	buf = rawsock_slot(b, &h->addr);
+	self = raw_source(s, h, e % s->nports);
+	buf = rawsock_slot(b, self, &h->addr, &h->path, (uint8_t)s->ops->proto);
 	if (!buf) {
-		r = raw_flush(s, b, &rt->nobufs);
+		r = raw_flush(tx, b);
 		if (r < 0)
 			return r;
-		buf = rawsock_slot(b, &h->addr);
+		buf = rawsock_slot(b, self, &h->addr, &h->path, (uint8_t)s->ops->proto);
 	}
-	n = s->ops->build(buf, RAWSOCK_MTU, &h->self, &h->addr, (uint16_t)(s->sport_lo + tryno),
-	                  tport, s->key);
+	n = s->ops->build(buf, RAWSOCK_MTU, self, &h->addr, (uint16_t)(s->sport_lo + tryno), tport,
+	                  s->key);
 	if (n == 0)
 		return -EMSGSIZE;
 	atomic_store_explicit(&s->sent_at[e], (uint32_t)(raw_now_us() - s->t0),
@@ -393,7 +500,7 @@ static void raw_wait_pass(struct raw_scan *s, struct raw_rate *rt, uint64_t last
 		pthread_mutex_lock(&s->lock);
 		rto = cc_rto_us(&s->cc);
 		pthread_mutex_unlock(&s->lock);
-		if (atomic_load(&s->done) == s->total || atomic_load(&s->error))
+		if (atomic_load(&s->done) == s->total || atomic_load(&s->error) || raw_expired(s))
 			return;
 		if (now >= last_send + rto && now >= last_reply + RAW_QUIET_US)
 			return;
@@ -411,15 +518,21 @@ static bool raw_is_paced(const struct raw_scan *s, uint64_t e)
 	return s->ops->paced && atomic_load(&s->hosts[e / s->nports].answers) > 0;
 }
 
-/* The next silent entry of host h with fewer than tmax tries, round robin; -1 if none. */
-static int64_t raw_pace_pick(struct raw_scan *s, size_t h, struct raw_pace *ph, unsigned tmax)
+/*
+ * The next silent entry of host h in lane l of nl (port indices p with
+ * p % nl == l) with fewer than tmax tries, round robin; -1 if none.
+ */
+static int64_t raw_pace_pick(struct raw_scan *s, size_t h, size_t l, size_t nl,
+                             struct raw_pace *ph, unsigned tmax)
 {
-	for (size_t k = 0; k < s->nports; k++) {
-		size_t p = (ph->cursor + k) % s->nports;
+	size_t n = (s->nports - l + nl - 1) / nl; /* ports in the lane */
+
+	for (size_t k = 0; k < n; k++) {
+		size_t i = (ph->cursor + k) % n, p = l + i * nl;
 		uint64_t e = h * s->nports + p;
 
 		if (__atomic_load_n(&s->res[e], __ATOMIC_ACQUIRE) == 0 && s->tries[e] < tmax) {
-			ph->cursor = p + 1;
+			ph->cursor = i + 1;
 			return (int64_t)e;
 		}
 	}
@@ -464,9 +577,10 @@ static void raw_pace_judge(struct raw_scan *s, struct raw_pace *ph, uint32_t gmi
 	ph->out = -1;
 }
 
-/* Paced retries of the hosts that answered the first pass (rawscan_ops.paced). */
-static int raw_paced(struct raw_scan *s, struct raw_rate *rt)
+/* Paced retries of the hosts that answered the first pass (rawscan_ops.paced), by tx alone. */
+static int raw_paced(struct raw_tx *tx, struct raw_rate *rt)
 {
+	struct raw_scan *s = tx->s;
 	unsigned tmax = s->cfg->cc.max_retries + 1;
 	uint32_t gmin;
 	int r = 0;
@@ -475,15 +589,23 @@ static int raw_paced(struct raw_scan *s, struct raw_rate *rt)
 	pthread_mutex_lock(&s->lock);
 	gmin = cc_rto_us(&s->cc);
 	pthread_mutex_unlock(&s->lock);
-	for (size_t h = 0; h < s->nhosts; h++)
-		s->pace[h] = (struct raw_pace){.gap_us = gmin, .out = -1,
-		                               .done = atomic_load(&s->hosts[h].answers) == 0};
+	for (size_t h = 0; h < s->nhosts; h++) {
+		size_t nl = raw_host_lanes(s, &s->hosts[h]);
+
+		for (size_t l = 0; l < s->nlanes; l++)
+			s->pace[h * s->nlanes + l] = (struct raw_pace){
+			    .gap_us = gmin,
+			    .out = -1,
+			    .done = l >= nl || atomic_load(&s->hosts[h].answers) == 0};
+	}
 	for (;;) {
 		uint64_t now = raw_now_us(), soonest = now + 10000;
 		bool active = false;
 
-		for (size_t h = 0; h < s->nhosts && r == 0; h++) {
-			struct raw_pace *ph = &s->pace[h];
+		for (size_t L = 0; L < s->nhosts * s->nlanes && r == 0; L++) {
+			size_t h = L / s->nlanes, l = L % s->nlanes;
+			size_t nl = raw_host_lanes(s, &s->hosts[h]);
+			struct raw_pace *ph = &s->pace[L];
 			int64_t e;
 
 			if (ph->done)
@@ -495,32 +617,31 @@ static int raw_paced(struct raw_scan *s, struct raw_rate *rt)
 			}
 			if (ph->out >= 0)
 				raw_pace_judge(s, ph, gmin);
-			e = raw_pace_pick(s, h, ph, tmax);
+			e = raw_pace_pick(s, h, l, nl, ph, tmax);
 			if (e < 0) {
 				ph->done = true;
 				continue;
 			}
 			if (!ph->burst) {
-				r = raw_send_one(s, rt, (uint64_t)e, s->tries[e], false);
+				r = raw_send_one(tx, rt, (uint64_t)e, s->tries[e], false);
 				ph->out = e;
 				ph->next_us = now + ph->gap_us;
 				continue;
 			}
-			/* Burst: one more try for every silent port, a probe timeout apart. */
-			for (size_t p = 0; p < s->nports && r == 0; p++) {
+			/* Burst: one more try for every silent port of the lane, a probe timeout apart. */
+			for (size_t p = l; p < s->nports && r == 0; p += nl) {
 				uint64_t x = h * s->nports + p;
 
 				if (__atomic_load_n(&s->res[x], __ATOMIC_ACQUIRE) == 0 &&
 				    s->tries[x] < tmax)
-					r = raw_send_one(s, rt, x, s->tries[x], false);
+					r = raw_send_one(tx, rt, x, s->tries[x], false);
 			}
 			ph->next_us = now + gmin;
 		}
 		if (r == 0)
-			r = raw_flush(s, &s->rs.b4, &rt->nobufs);
-		if (r == 0)
-			r = raw_flush(s, &s->rs.b6, &rt->nobufs);
-		if (r < 0 || !active || atomic_load(&s->error) || atomic_load(&s->done) == s->total)
+			r = raw_flush_all(tx);
+		if (r != 0 || !active || atomic_load(&s->error) || atomic_load(&s->done) == s->total ||
+		    raw_expired(s))
 			break;
 		now = raw_now_us();
 		if (soonest > now)
@@ -528,7 +649,77 @@ static int raw_paced(struct raw_scan *s, struct raw_rate *rt)
 	}
 	if (r == 0) /* the last paced probes' answers */
 		raw_wait_pass(s, rt, raw_now_us());
-	return r;
+	return r < 0 ? r : 0;
+}
+
+/*
+ * Sends tx's share of the pass: chunks of RAW_CHUNK permutation indices taken
+ * from the shared cursor, so the senders stay balanced and the order random.
+ */
+static int raw_send_share(struct raw_tx *tx, struct raw_rate *rt)
+{
+	struct raw_scan *s = tx->s;
+	bool first = s->pass_first;
+	int r = 0;
+
+	for (;;) {
+		uint64_t i = atomic_fetch_add(&s->cursor, RAW_CHUNK);
+		uint64_t end = i + RAW_CHUNK < s->total ? i + RAW_CHUNK : s->total;
+
+		if (i >= s->total || atomic_load(&s->error) || raw_expired(s))
+			break;
+		for (; i < end && r == 0; i++) {
+			uint64_t e = perm_at(&s->perm, i);
+
+			if (__atomic_load_n(&s->res[e], __ATOMIC_ACQUIRE) != 0)
+				continue;
+			if (!first && raw_is_paced(s, e))
+				continue; /* left to raw_paced() */
+			r = raw_send_one(tx, rt, e, s->pass_try, first);
+		}
+		if (r < 0)
+			return r;
+		if (r == RAW_EXPIRED)
+			break;
+	}
+	return raw_flush_all(tx);
+}
+
+static void *raw_helper(void *arg)
+{
+	struct raw_tx *tx = arg;
+
+	tx->err = raw_send_share(tx, NULL);
+	return NULL;
+}
+
+/* One pass over the group (try tryno) by the active senders; the first is the caller. */
+static int raw_pass(struct raw_scan *s, struct raw_rate *rt, unsigned tryno)
+{
+	unsigned started = 1;
+	int r;
+
+	s->pass_try = tryno;
+	s->pass_first = tryno == 0;
+	atomic_store(&s->cursor, 0);
+	/* A small pass is not worth another thread. */
+	s->active = s->total >= (uint64_t)s->nsend * RAW_CHUNK * 8 ? s->nsend : 1;
+	for (; started < s->active; started++) {
+		s->tx[started].err = 0;
+		if (pthread_create(&s->tx[started].thread, NULL, raw_helper, &s->tx[started]))
+			break;
+	}
+	s->active = started;
+	r = raw_send_share(&s->tx[0], rt);
+	if (r < 0)
+		raw_set_error(s, r);
+	for (unsigned k = 1; k < started; k++) {
+		pthread_join(s->tx[k].thread, NULL);
+		if (s->tx[k].err < 0)
+			raw_set_error(s, s->tx[k].err);
+	}
+	s->active = 1;
+	return atomic_load(&s->error);
 }
 
 static void *raw_sender(void *arg)
@@ -537,33 +728,20 @@ static void *raw_sender(void *arg)
 	struct raw_rate rt;
 	int r = 0;
 
-	raw_rate_init(&rt, &s->cfg->cc, raw_now_us());
+	raw_rate_init(s, &rt, &s->cfg->cc, raw_now_us());
+	for (unsigned k = 0; k < s->nsend; k++)
+		s->tx[k].last_refill = raw_now_us();
 	for (unsigned tryno = 0; tryno < raw_allowed_tries(s); tryno++) {
-		bool first = tryno == 0;
-
-		for (uint64_t i = 0; i < s->total && r == 0; i++) {
-			uint64_t e = perm_at(&s->perm, i);
-
-			if (__atomic_load_n(&s->res[e], __ATOMIC_ACQUIRE) != 0)
-				continue;
-			if (!first && raw_is_paced(s, e))
-				continue; /* left to raw_paced() */
-			r = raw_send_one(s, &rt, e, tryno, first);
-			if ((i & 1023) == 0 && atomic_load(&s->error))
-				r = atomic_load(&s->error);
-		}
-		if (r == 0)
-			r = raw_flush(s, &s->rs.b4, &rt.nobufs);
-		if (r == 0)
-			r = raw_flush(s, &s->rs.b6, &rt.nobufs);
-		if (r < 0)
+		r = raw_pass(s, &rt, tryno);
+		if (r < 0 || raw_expired(s))
 			break;
 		raw_wait_pass(s, &rt, raw_now_us());
 		if (atomic_load(&s->done) == s->total || atomic_load(&s->error))
 			break;
 	}
-	if (r == 0 && s->ops->paced && atomic_load(&s->done) < s->total && !atomic_load(&s->error))
-		r = raw_paced(s, &rt);
+	if (r == 0 && s->ops->paced && atomic_load(&s->done) < s->total && !atomic_load(&s->error) &&
+	    !raw_expired(s))
+		r = raw_paced(&s->tx[0], &rt);
 	if (r < 0)
 		raw_set_error(s, r);
 	pthread_mutex_lock(&s->fin_lock);
@@ -607,12 +785,15 @@ static int raw_fill_group(struct raw_scan *s, const struct perm *hperm, uint64_t
 			return r;
 		h->rtt_sum_us = h->rtt_n = 0;
 		atomic_store(&h->answers, 0);
-		if ((h->addr.family == AF_INET ? s->rs.b4.fd : s->rs.b6.fd) < 0) {
+		if (!rawsock_can(&s->rs, h->addr.family)) {
 			raw_fail(why, whylen,
 			         h->addr.family == AF_INET ? "no raw socket for IPv4" : "no raw socket for IPv6");
 			return -EAFNOSUPPORT;
 		}
-		r = rawsock_source(&s->rs, &h->addr, &h->self);
+		r = linkpath_lookup(s->lp, &h->addr, NULL, &h->path);
+		h->self = h->path.self;
+		if (s->cfg->send_ip)
+			h->path.ifindex = 0;
 		if (r < 0) {
 			target_addr_str(&h->addr, a, sizeof(a));
 			snprintf(why, whylen, "no route to %s: %s", a, strerror(-r));
@@ -648,8 +829,10 @@ static void raw_report_group(struct raw_scan *s, double gstart, struct scan_summ
 		    .end = raw_wall(),
 		};
 
+		/* Past --host-timeout, a host not finished gets no port results (as nmap). */
+		h.timedout = atomic_load(&s->expired) && memchr(res, 0, s->nports) != NULL;
 		for (size_t p = 0; p < s->nports; p++) {
-			if (res[p] == 0) {
+			if (res[p] == 0 && !h.timedout) {
 				res[p] = silent;
 				if (sink->on_port) {
 					struct scan_result r = {.addr = &rh->addr,
@@ -666,6 +849,7 @@ static void raw_report_group(struct raw_scan *s, double gstart, struct scan_summ
 		for (int st = 0; st < SCAN_STATE_MAX; st++)
 			sum->counts[st] += h.counts[st];
 		sum->hosts_up += h.up;
+		sum->hosts_timedout += h.timedout;
 		if (sink->on_host_done)
 			sink->on_host_done(sink->ctx, &h);
 	}
@@ -679,6 +863,8 @@ static int raw_run_group(struct raw_scan *s, uint64_t done_before, uint64_t gran
 
 	atomic_store(&s->stop_rx, false);
 	atomic_store(&s->tx_done, false);
+	atomic_store(&s->expired, false);
+	s->gstart_us = raw_now_us();
 	atomic_store(&s->done, 0);
 	r = pthread_create(&rx, NULL, raw_receiver, s);
 	if (r)
@@ -713,6 +899,24 @@ static int raw_run_group(struct raw_scan *s, uint64_t done_before, uint64_t gran
 	return atomic_load(&s->error);
 }
 
+/* Splits --source-ip by family; sets the lanes per host. */
+static int raw_sources(struct raw_scan *s)
+{
+	for (int f = 0; f < 2; f++) {
+		s->src[f] = calloc(s->cfg->nsources + 1, sizeof(*s->src[f]));
+		if (!s->src[f])
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < s->cfg->nsources; i++) {
+		int f = raw_fam(s->cfg->sources[i].family);
+
+		s->src[f][s->nsrc[f]++] = s->cfg->sources[i];
+	}
+	s->nlanes = s->nsrc[0] > s->nsrc[1] ? s->nsrc[0] : s->nsrc[1];
+	s->nlanes = s->nlanes ? s->nlanes : 1;
+	return 0;
+}
+
 static int raw_alloc(struct raw_scan *s, size_t group)
 {
 	size_t hcap = 16;
@@ -726,7 +930,7 @@ static int raw_alloc(struct raw_scan *s, size_t group)
 	s->res = malloc(group * s->nports);
 	s->sent_at = calloc(group * s->nports, sizeof(*s->sent_at));
 	s->tries = malloc(group * s->nports);
-	s->pace = calloc(group, sizeof(*s->pace));
+	s->pace = calloc(group * s->nlanes, sizeof(*s->pace));
 	if (!s->pidx || !s->hosts || !s->htab || !s->res || !s->sent_at || !s->tries || !s->pace)
 		return -ENOMEM;
 	for (size_t i = 0; i < 65536; i++)
@@ -745,7 +949,12 @@ static void raw_free(struct raw_scan *s)
 	free((void *)s->sent_at);
 	free(s->tries);
 	free(s->pace);
+	free(s->src[0]);
+	free(s->src[1]);
+	for (unsigned k = 0; k < RAW_MAX_SENDERS; k++)
+		free(s->tx[k].sock);
 	capture_close(s->cap);
+	linkpath_close(s->lp);
 	rawsock_close(&s->rs);
 	pthread_mutex_destroy(&s->lock);
 	pthread_mutex_destroy(&s->fin_lock);
@@ -761,6 +970,18 @@ static int raw_open(struct raw_scan *s, char *why, size_t whylen)
 	r = rawsock_open(&s->rs, s->ops->proto, why, whylen);
 	if (r < 0)
 		return r;
+	r = linkpath_open(&s->lp);
+	if (r < 0) {
+		snprintf(why, whylen, "cannot open a routing socket: %s", strerror(-r));
+		return r;
+	}
+	for (unsigned k = 0; k < s->nsend; k++) {
+		s->tx[k] = (struct raw_tx){.s = s, .sock = rawsock_tx_new(&s->rs)};
+		if (!s->tx[k].sock) {
+			raw_fail(why, whylen, "out of memory for send buffers");
+			return -ENOMEM;
+		}
+	}
 	r = s->ops->filter(filter, sizeof(filter), s->sport_lo, s->sport_hi);
 	if (r < 0) {
 		raw_fail(why, whylen, "capture filter too long");
@@ -792,7 +1013,8 @@ int rawscan_run(const struct scan_config *cfg, const struct rawscan_ops *ops,
 	if (!s)
 		return -ENOMEM;
 	*s = (struct raw_scan){.cfg = cfg, .ops = ops, .sink = sink, .nports = cfg->ports->n};
-	s->rs.b4.fd = s->rs.b6.fd = s->rs.route4 = s->rs.route6 = -1;
+	for (int k = 0; k < RAWSOCK_KINDS; k++)
+		s->rs.fd[k] = -1;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_mutex_init(&s->fin_lock, NULL);
 	pthread_condattr_init(&ca);
@@ -817,7 +1039,12 @@ int rawscan_run(const struct scan_config *cfg, const struct rawscan_ops *ops,
 	group = group < 1 ? 1 : group > RAW_MAX_GROUP ? RAW_MAX_GROUP : group;
 	if (group > nhosts)
 		group = nhosts ? nhosts : 1;
-	r = raw_alloc(s, group);
+	s->nsend = cfg->threads ? cfg->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+	s->nsend = s->nsend < 1 ? 1 : s->nsend > RAW_MAX_SENDERS ? RAW_MAX_SENDERS : s->nsend;
+	s->active = 1;
+	r = raw_sources(s);
+	if (r == 0)
+		r = raw_alloc(s, group);
 	if (r < 0) {
 		raw_fail(why, whylen, "out of memory for a host group");
 		goto out;

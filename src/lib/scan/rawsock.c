@@ -1,12 +1,18 @@
-/* Raw sockets for crafted probes (see rawsock.h). */
+/* Raw and packet sockets for crafted probes (see rawsock.h). */
 #include <errno.h>
 #include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "scan/packet.h"
 #include "scan/rawsock.h"
+
+#define RAWSOCK_SNDBUF (4 << 20)
 
 /* A socket filter that accepts nothing: these sockets only send. */
 static int rawsock_deaf(int fd)
@@ -17,84 +23,139 @@ static int rawsock_deaf(int fd)
 	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog));
 }
 
-static void rawsock_init_batch(struct rawsock_batch *b, int fd)
+static void rawsock_tune(int fd)
 {
-	b->fd = fd;
-	b->n = b->first = 0;
+	int sndbuf = RAWSOCK_SNDBUF;
+
+	if (fd < 0)
+		return;
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	rawsock_deaf(fd);
 }
 
 int rawsock_open(struct rawsock *rs, int proto, char *why, size_t whylen)
 {
-	int fd4, fd6, sndbuf = 4 << 20, save;
+	int *fd = rs->fd, one = 1, save;
 
-	rawsock_init_batch(&rs->b4, -1);
-	rawsock_init_batch(&rs->b6, -1);
-	rs->route4 = rs->route6 = -1;
-	fd4 = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
-	if (fd4 < 0 && (errno == EPERM || errno == EACCES)) {
+	for (int k = 0; k < RAWSOCK_KINDS; k++)
+		fd[k] = -1;
+	fd[RAWSOCK_IP4] = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	if (fd[RAWSOCK_IP4] < 0 && (errno == EPERM || errno == EACCES)) {
 		snprintf(why, whylen, "raw sockets need CAP_NET_RAW (run as root)");
 		return -EPERM;
 	}
-	fd6 = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, proto);
-	if (fd4 < 0 && fd6 < 0) {
+	fd[RAWSOCK_IP6] = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, proto);
+	if (fd[RAWSOCK_IP4] < 0 && fd[RAWSOCK_IP6] < 0) {
 		save = errno;
 		snprintf(why, whylen, "cannot open a raw socket: %s", strerror(save));
 		return -save;
 	}
-	if (fd4 >= 0) {
-		setsockopt(fd4, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
-		rawsock_deaf(fd4);
+	/* Protocol 0: a packet socket that receives nothing, so costs nothing per packet. */
+	fd[RAWSOCK_LINK] = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	fd[RAWSOCK_DIRECT] = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (fd[RAWSOCK_DIRECT] >= 0 && setsockopt(fd[RAWSOCK_DIRECT], SOL_PACKET,
+	                                          PACKET_QDISC_BYPASS, &one, sizeof(one)) < 0) {
+		close(fd[RAWSOCK_DIRECT]);
+		fd[RAWSOCK_DIRECT] = -1;
 	}
-	if (fd6 >= 0) {
-		setsockopt(fd6, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
-		rawsock_deaf(fd6);
-	}
-	rawsock_init_batch(&rs->b4, fd4);
-	rawsock_init_batch(&rs->b6, fd6);
-	rs->route4 = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	rs->route6 = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	for (int k = 0; k < RAWSOCK_KINDS; k++)
+		rawsock_tune(fd[k]);
 	return 0;
 }
 
 void rawsock_close(struct rawsock *rs)
 {
-	int fds[] = {rs->b4.fd, rs->b6.fd, rs->route4, rs->route6};
-
-	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
-	rs->b4.fd = rs->b6.fd = rs->route4 = rs->route6 = -1;
+	for (int k = 0; k < RAWSOCK_KINDS; k++) {
+		if (rs->fd[k] >= 0)
+			close(rs->fd[k]);
+		rs->fd[k] = -1;
+	}
 }
 
-uint8_t *rawsock_slot(struct rawsock_batch *b, const struct target_addr *dst)
+bool rawsock_can(const struct rawsock *rs, int family)
+{
+	return rs->fd[family == AF_INET ? RAWSOCK_IP4 : RAWSOCK_IP6] >= 0;
+}
+
+struct rawsock_tx *rawsock_tx_new(const struct rawsock *rs)
+{
+	struct rawsock_tx *tx = malloc(sizeof(*tx));
+
+	if (!tx)
+		return NULL;
+	for (int k = 0; k < RAWSOCK_KINDS; k++)
+		tx->b[k] = (struct rawsock_batch){.fd = rs->fd[k], .kind = (enum rawsock_kind)k};
+	return tx;
+}
+
+struct rawsock_batch *rawsock_batch_for(struct rawsock_tx *tx, const struct rawsock *rs, int family,
+                                        const struct linkpath *p)
+{
+	if (p && p->ifindex > 0) {
+		if (p->noqueue && rs->fd[RAWSOCK_DIRECT] >= 0)
+			return &tx->b[RAWSOCK_DIRECT];
+		if (rs->fd[RAWSOCK_LINK] >= 0)
+			return &tx->b[RAWSOCK_LINK];
+	}
+	return &tx->b[family == AF_INET ? RAWSOCK_IP4 : RAWSOCK_IP6];
+}
+
+uint8_t *rawsock_slot(struct rawsock_batch *b, const struct target_addr *self,
+                      const struct target_addr *dst, const struct linkpath *p, uint8_t proto)
 {
 	struct sockaddr_storage *ss;
+	uint8_t *buf;
+	socklen_t len;
 
 	if (b->n == RAWSOCK_BATCH)
 		return NULL;
 	ss = &b->sa[b->n];
+	buf = b->buf[b->n];
 	memset(ss, 0, sizeof(*ss));
-	if (dst->family == AF_INET) {
+	b->off[b->n] = 0;
+	if (b->kind == RAWSOCK_LINK || b->kind == RAWSOCK_DIRECT) {
+		struct sockaddr_ll *sl = (struct sockaddr_ll *)ss;
+
+		sl->sll_family = AF_PACKET;
+		sl->sll_ifindex = p->ifindex;
+		sl->sll_protocol = htons(dst->family == AF_INET ? ETH_P_IP : ETH_P_IPV6);
+		sl->sll_halen = ETH_ALEN;
+		memcpy(sl->sll_addr, p->hdr, ETH_ALEN);
+		len = sizeof(*sl);
+		memcpy(buf, p->hdr, LINKPATH_HDR);
+		b->off[b->n] = LINKPATH_HDR;
+		if (dst->family == AF_INET6) {
+			/* The payload length is filled in by rawsock_commit(). */
+			packet_ip6_header(buf + LINKPATH_HDR, 0, proto, &self->v6, &dst->v6);
+			b->off[b->n] = RAWSOCK_HEAD;
+		}
+	} else if (dst->family == AF_INET) {
 		struct sockaddr_in *s = (struct sockaddr_in *)ss;
 
 		s->sin_family = AF_INET;
 		s->sin_addr = dst->v4;
-		b->msgs[b->n].msg_hdr.msg_namelen = sizeof(*s);
+		len = sizeof(*s);
 	} else {
 		struct sockaddr_in6 *s = (struct sockaddr_in6 *)ss;
 
 		s->sin6_family = AF_INET6;
 		s->sin6_addr = dst->v6; /* sin6_port stays 0: the socket's protocol */
-		b->msgs[b->n].msg_hdr.msg_namelen = sizeof(*s);
+		len = sizeof(*s);
 	}
-	return b->buf[b->n];
+	b->msgs[b->n].msg_hdr.msg_namelen = len;
+	return buf + b->off[b->n];
 }
 
 void rawsock_commit(struct rawsock_batch *b, size_t len)
 {
 	struct msghdr *m = &b->msgs[b->n].msg_hdr;
+	uint8_t *buf = b->buf[b->n];
 
-	b->iov[b->n] = (struct iovec){.iov_base = b->buf[b->n], .iov_len = len};
+	if (b->off[b->n] == RAWSOCK_HEAD) {
+		buf[LINKPATH_HDR + 4] = (uint8_t)(len >> 8);
+		buf[LINKPATH_HDR + 5] = (uint8_t)len;
+	}
+	b->iov[b->n] = (struct iovec){.iov_base = buf, .iov_len = b->off[b->n] + len};
 	m->msg_name = &b->sa[b->n];
 	m->msg_iov = &b->iov[b->n];
 	m->msg_iovlen = 1;
@@ -117,7 +178,8 @@ int rawsock_flush(struct rawsock_batch *b)
 			if (err == EINTR)
 				continue;
 			if (err == EPERM || err == EACCES || err == EHOSTUNREACH ||
-			    err == ENETUNREACH || err == EINVAL || err == EADDRNOTAVAIL) {
+			    err == ENETUNREACH || err == EINVAL || err == EADDRNOTAVAIL ||
+			    err == ENETDOWN || err == ENXIO) {
 				b->first++; /* this one cannot go (a firewall, no route): skip it */
 				continue;
 			}
@@ -128,41 +190,4 @@ int rawsock_flush(struct rawsock_batch *b)
 	}
 	b->n = b->first = 0;
 	return (int)sent;
-}
-
-int rawsock_source(struct rawsock *rs, const struct target_addr *dst, struct target_addr *src)
-{
-	struct sockaddr_storage ss = {0};
-	socklen_t len;
-	int fd = dst->family == AF_INET ? rs->route4 : rs->route6;
-
-	if (fd < 0)
-		return -EAFNOSUPPORT;
-	if (dst->family == AF_INET) {
-		struct sockaddr_in *s = (struct sockaddr_in *)&ss;
-
-		s->sin_family = AF_INET;
-		s->sin_addr = dst->v4;
-		s->sin_port = htons(9);
-		len = sizeof(*s);
-	} else {
-		struct sockaddr_in6 *s = (struct sockaddr_in6 *)&ss;
-
-		s->sin6_family = AF_INET6;
-		s->sin6_addr = dst->v6;
-		s->sin6_port = htons(9);
-		len = sizeof(*s);
-	}
-	/* A UDP connect() only looks up the route: nothing is sent. */
-	if (connect(fd, (struct sockaddr *)&ss, len) < 0)
-		return -errno;
-	len = sizeof(ss);
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
-		return -errno;
-	src->family = dst->family;
-	if (dst->family == AF_INET)
-		src->v4 = ((struct sockaddr_in *)&ss)->sin_addr;
-	else
-		src->v6 = ((struct sockaddr_in6 *)&ss)->sin6_addr;
-	return 0;
 }

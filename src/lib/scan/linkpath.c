@@ -1,0 +1,339 @@
+/* Route, device and neighbour look-ups for link-level probe sending (see linkpath.h). */
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <linux/if_arp.h>
+#include <linux/if_ether.h>
+#include <linux/neighbour.h>
+#include <linux/rtnetlink.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "scan/linkpath.h"
+
+struct linkpath_hop {
+	int ifindex;
+	struct target_addr addr; /* the next hop: a gateway or the target itself */
+	bool ok;
+	uint8_t mac[ETH_ALEN];
+};
+
+struct linkpath_dev {
+	int ifindex;
+	bool ether, noqueue;
+	uint8_t mac[ETH_ALEN];
+};
+
+struct linkpath_ctx {
+	struct mnl_socket *nl;
+	unsigned seq;
+	int udp4, udp6;          /* route look-ups of the source address by connect() */
+	struct linkpath_hop hop; /* the last next hop looked up */
+	struct linkpath_dev dev; /* the last device looked up */
+	uint8_t buf[8192];
+};
+
+int linkpath_open(struct linkpath_ctx **out)
+{
+	struct linkpath_ctx *lp = calloc(1, sizeof(*lp));
+	struct timeval tv = {.tv_sec = 1};
+	int save;
+
+	*out = NULL;
+	if (!lp)
+		return -ENOMEM;
+	lp->udp4 = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	lp->udp6 = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	lp->nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	if (!lp->nl || mnl_socket_bind(lp->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		save = errno;
+		linkpath_close(lp);
+		return -save;
+	}
+	/* The kernel answers at once; never hang a scan on it. */
+	setsockopt(mnl_socket_get_fd(lp->nl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	lp->seq = (unsigned)time(NULL);
+	*out = lp;
+	return 0;
+}
+
+void linkpath_close(struct linkpath_ctx *lp)
+{
+	if (!lp)
+		return;
+	if (lp->nl)
+		mnl_socket_close(lp->nl);
+	if (lp->udp4 >= 0)
+		close(lp->udp4);
+	if (lp->udp6 >= 0)
+		close(lp->udp6);
+	free(lp);
+}
+
+/* Sends the request in lp->buf and runs cb over the answer. 0 or a negative errno. */
+static int lp_ask(struct linkpath_ctx *lp, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+{
+	unsigned portid = mnl_socket_get_portid(lp->nl);
+	ssize_t n;
+	int r;
+
+	nlh->nlmsg_seq = ++lp->seq;
+	if (mnl_socket_sendto(lp->nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	/* Every request here is a single get: one answer (or an error), no dump. */
+	n = mnl_socket_recvfrom(lp->nl, lp->buf, sizeof(lp->buf));
+	if (n < 0)
+		return errno == EAGAIN ? -ETIMEDOUT : -errno;
+	r = mnl_cb_run(lp->buf, (size_t)n, lp->seq, portid, cb, data);
+	return r < 0 ? -errno : 0;
+}
+
+static size_t lp_alen(int family)
+{
+	return family == AF_INET ? 4 : 16;
+}
+
+static const void *lp_abytes(const struct target_addr *a)
+{
+	return a->family == AF_INET ? (const void *)&a->v4 : (const void *)&a->v6;
+}
+
+struct lp_route {
+	int family;
+	int oif;
+	unsigned char type;
+	bool has_gw;
+	struct target_addr gw;
+};
+
+static int lp_route_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct lp_route *rt = data;
+	const struct rtmsg *rm = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *a;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE)
+		return MNL_CB_OK;
+	rt->type = rm->rtm_type;
+	mnl_attr_for_each(a, nlh, sizeof(*rm))
+	{
+		uint16_t t = mnl_attr_get_type(a);
+
+		if (t == RTA_OIF && mnl_attr_get_payload_len(a) == 4) {
+			rt->oif = (int)mnl_attr_get_u32(a);
+		} else if (t == RTA_GATEWAY && mnl_attr_get_payload_len(a) == lp_alen(rt->family)) {
+			rt->has_gw = true;
+			rt->gw.family = rt->family;
+			memcpy(rt->family == AF_INET ? (void *)&rt->gw.v4 : (void *)&rt->gw.v6,
+			       mnl_attr_get_payload(a), lp_alen(rt->family));
+		} else if (t == RTA_VIA || t == RTA_MULTIPATH) {
+			rt->type = RTN_UNSPEC; /* not a plain next hop: leave it to the kernel */
+		}
+	}
+	return MNL_CB_OK;
+}
+
+static int lp_route(struct linkpath_ctx *lp, const struct target_addr *dst,
+                    const struct target_addr *src, struct lp_route *rt)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(lp->buf);
+	struct rtmsg *rm;
+
+	nlh->nlmsg_type = RTM_GETROUTE;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	rm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rm));
+	rm->rtm_family = (unsigned char)dst->family;
+	rm->rtm_dst_len = (unsigned char)(lp_alen(dst->family) * 8);
+	mnl_attr_put(nlh, RTA_DST, lp_alen(dst->family), lp_abytes(dst));
+	if (src) {
+		rm->rtm_src_len = rm->rtm_dst_len;
+		mnl_attr_put(nlh, RTA_SRC, lp_alen(src->family), lp_abytes(src));
+	}
+	*rt = (struct lp_route){.family = dst->family};
+	return lp_ask(lp, nlh, lp_route_cb, rt);
+}
+
+static int lp_link_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct linkpath_dev *d = data;
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *a;
+	bool mac = false;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK)
+		return MNL_CB_OK;
+	d->ether = ifi->ifi_type == ARPHRD_ETHER;
+	mnl_attr_for_each(a, nlh, sizeof(*ifi))
+	{
+		uint16_t t = mnl_attr_get_type(a);
+
+		if (t == IFLA_ADDRESS && mnl_attr_get_payload_len(a) == ETH_ALEN) {
+			memcpy(d->mac, mnl_attr_get_payload(a), ETH_ALEN);
+			mac = true;
+		} else if (t == IFLA_QDISC && mnl_attr_validate(a, MNL_TYPE_STRING) == 0) {
+			d->noqueue = strcmp(mnl_attr_get_str(a), "noqueue") == 0;
+		}
+	}
+	d->ether = d->ether && mac;
+	return MNL_CB_OK;
+}
+
+static int lp_link(struct linkpath_ctx *lp, int ifindex)
+{
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifi;
+	int r;
+
+	if (lp->dev.ifindex == ifindex)
+		return 0;
+	nlh = mnl_nlmsg_put_header(lp->buf);
+	nlh->nlmsg_type = RTM_GETLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	lp->dev = (struct linkpath_dev){0};
+	r = lp_ask(lp, nlh, lp_link_cb, &lp->dev);
+	if (r < 0)
+		return r;
+	lp->dev.ifindex = ifindex;
+	return 0;
+}
+
+static int lp_neigh_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct linkpath_hop *h = data;
+	const struct ndmsg *nd = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *a;
+	const uint16_t usable = NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT;
+
+	if (nlh->nlmsg_type != RTM_NEWNEIGH || !(nd->ndm_state & usable))
+		return MNL_CB_OK;
+	mnl_attr_for_each(a, nlh, sizeof(*nd))
+	{
+		if (mnl_attr_get_type(a) == NDA_LLADDR && mnl_attr_get_payload_len(a) == ETH_ALEN) {
+			memcpy(h->mac, mnl_attr_get_payload(a), ETH_ALEN);
+			h->ok = true;
+		}
+	}
+	return MNL_CB_OK;
+}
+
+/* Fills lp->hop for next hop addr on ifindex; hop.ok when its link address is known. */
+static void lp_neigh(struct linkpath_ctx *lp, int ifindex, const struct target_addr *addr)
+{
+	struct nlmsghdr *nlh;
+	struct ndmsg *nd;
+
+	if (lp->hop.ifindex == ifindex && lp->hop.addr.family == addr->family &&
+	    memcmp(lp_abytes(&lp->hop.addr), lp_abytes(addr), lp_alen(addr->family)) == 0)
+		return;
+	nlh = mnl_nlmsg_put_header(lp->buf);
+	nlh->nlmsg_type = RTM_GETNEIGH;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nd = mnl_nlmsg_put_extra_header(nlh, sizeof(*nd));
+	nd->ndm_family = (unsigned char)addr->family;
+	nd->ndm_ifindex = ifindex;
+	mnl_attr_put(nlh, NDA_DST, lp_alen(addr->family), lp_abytes(addr));
+	lp->hop = (struct linkpath_hop){.ifindex = ifindex, .addr = *addr};
+	if (lp_ask(lp, nlh, lp_neigh_cb, &lp->hop) < 0)
+		lp->hop.ok = false; /* no entry yet: the kernel resolves it on the first send */
+}
+
+/* The source address the kernel picks for dst (a UDP connect() sends nothing). */
+static int lp_source(struct linkpath_ctx *lp, const struct target_addr *dst,
+                     struct target_addr *self)
+{
+	struct sockaddr_storage ss = {0};
+	socklen_t len;
+	int fd = dst->family == AF_INET ? lp->udp4 : lp->udp6;
+
+	if (fd < 0)
+		return -EAFNOSUPPORT;
+	if (dst->family == AF_INET) {
+		struct sockaddr_in *s = (struct sockaddr_in *)&ss;
+
+		*s = (struct sockaddr_in){
+		    .sin_family = AF_INET, .sin_port = htons(9), .sin_addr = dst->v4};
+		len = sizeof(*s);
+	} else {
+		struct sockaddr_in6 *s = (struct sockaddr_in6 *)&ss;
+
+		*s = (struct sockaddr_in6){
+		    .sin6_family = AF_INET6, .sin6_port = htons(9), .sin6_addr = dst->v6};
+		len = sizeof(*s);
+	}
+	if (connect(fd, (struct sockaddr *)&ss, len) < 0)
+		return -errno;
+	len = sizeof(ss);
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return -errno;
+	self->family = dst->family;
+	if (dst->family == AF_INET)
+		self->v4 = ((struct sockaddr_in *)&ss)->sin_addr;
+	else
+		self->v6 = ((struct sockaddr_in6 *)&ss)->sin6_addr;
+	return 0;
+}
+
+int linkpath_lookup(struct linkpath_ctx *lp, const struct target_addr *dst,
+                    const struct target_addr *src, struct linkpath *p)
+{
+	struct lp_route rt;
+	uint16_t ethertype;
+	int r;
+
+	memset(p, 0, sizeof(*p));
+	if (src) {
+		if (src->family != dst->family)
+			return -EAFNOSUPPORT;
+		p->self = *src;
+	} else {
+		r = lp_source(lp, dst, &p->self);
+		if (r < 0)
+			return r;
+	}
+	r = lp_route(lp, dst, src, &rt);
+	if (r < 0)
+		return r == -EINVAL && src ? -EADDRNOTAVAIL : r;
+	if (rt.type != RTN_UNICAST || rt.oif <= 0)
+		return 0; /* local, multicast, broadcast, multipath: the raw IP socket */
+	if (lp_link(lp, rt.oif) < 0 || !lp->dev.ether)
+		return 0;
+	lp_neigh(lp, rt.oif, rt.has_gw ? &rt.gw : dst);
+	if (!lp->hop.ok)
+		return 0;
+	ethertype = htons(dst->family == AF_INET ? ETH_P_IP : ETH_P_IPV6);
+	memcpy(p->hdr, lp->hop.mac, ETH_ALEN);
+	memcpy(p->hdr + ETH_ALEN, lp->dev.mac, ETH_ALEN);
+	memcpy(p->hdr + 2 * ETH_ALEN, &ethertype, 2);
+	p->ifindex = rt.oif;
+	p->noqueue = lp->dev.noqueue;
+	return 0;
+}
+
+int linkpath_local(const struct target_addr *a)
+{
+	struct sockaddr_storage ss = {0};
+	socklen_t len;
+	int fd = socket(a->family, SOCK_DGRAM | SOCK_CLOEXEC, 0), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (a->family == AF_INET) {
+		*(struct sockaddr_in *)&ss =
+		    (struct sockaddr_in){.sin_family = AF_INET, .sin_addr = a->v4};
+		len = sizeof(struct sockaddr_in);
+	} else {
+		*(struct sockaddr_in6 *)&ss =
+		    (struct sockaddr_in6){.sin6_family = AF_INET6, .sin6_addr = a->v6};
+		len = sizeof(struct sockaddr_in6);
+	}
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}

@@ -1,0 +1,51 @@
+/*
+ * Where a crafted probe to one target leaves: the route (NETLINK_ROUTE
+ * RTM_GETROUTE), the outgoing device (RTM_GETLINK) and the next hop's link
+ * address from the neighbour table (RTM_GETNEIGH). With all three known on an
+ * Ethernet device, a probe can be sent through a packet socket with our own
+ * link header, past the kernel's routing and netfilter output path; without
+ * them (loopback, tunnels, a next hop not resolved yet) the raw IP socket is
+ * used and the kernel resolves the neighbour.
+ *
+ *   struct linkpath_ctx *lp;  linkpath_open(&lp);
+ *   struct linkpath p;
+ *   linkpath_lookup(lp, &dst, NULL, &p);  // p.self: our source address;
+ *                                         // p.ifindex > 0: a link header in p.hdr
+ *
+ * Look-ups of one next hop are cached: a /16 behind one gateway costs one
+ * neighbour query.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "net/targetspec.h"
+
+#define LINKPATH_HDR 14 /* Ethernet header */
+
+struct linkpath {
+	struct target_addr self;   /* source address the kernel would use (or the one asked for) */
+	int ifindex;               /* > 0: send with hdr on this device; 0: raw IP socket */
+	bool noqueue;              /* the device has no queueing discipline (veth) */
+	uint8_t hdr[LINKPATH_HDR]; /* next hop's MAC, ours, ethertype */
+};
+
+struct linkpath_ctx;
+
+/* Opens a netlink socket for look-ups. 0 or a negative errno. */
+int linkpath_open(struct linkpath_ctx **out);
+
+void linkpath_close(struct linkpath_ctx *lp);
+
+/*
+ * Fills p for probes to dst. src, when not NULL, is the source address to
+ * use (it must be one of ours: -EADDRNOTAVAIL otherwise); else the route's.
+ * Returns 0 (p->ifindex is 0 when only the raw IP socket can be used),
+ * -ENETUNREACH / -EHOSTUNREACH without a route, another negative errno.
+ */
+int linkpath_lookup(struct linkpath_ctx *lp, const struct target_addr *dst,
+                    const struct target_addr *src, struct linkpath *p);
+
+/* 0 when a is an address of this machine (a socket can bind to it), else a negative errno. */
+int linkpath_local(const struct target_addr *a);
