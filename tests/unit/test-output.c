@@ -17,6 +17,7 @@
 
 #include "knowledge/services.h"
 #include "output/out.h"
+#include "output/progress.h"
 
 #define NPORTS 40
 
@@ -277,13 +278,44 @@ static void test_xml(void **state)
 	free(out);
 }
 
+/* The progress line: extrapolated ETA, the engine's own when it has one, throttled redraws. */
+static void test_progress(void **state)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct out_progress p = {.f = f};
+	struct scan_progress sp = {.done = 25, .total = 100, .sent = 50, .found = 2, .elapsed = 10};
+
+	(void)state;
+	out_progress_update(&p, &sp);
+	fflush(f);
+	assert_non_null(strstr(buf, " 25.0%"));
+	assert_non_null(strstr(buf, "2 open"));
+	assert_non_null(strstr(buf, "ETA 0:30")); /* 10 s for a quarter: 30 s left */
+	sp.elapsed = 10.1;                         /* under 0.25 s later: no redraw */
+	sp.has_eta = true;
+	sp.eta = 65;
+	out_progress_update(&p, &sp);
+	fflush(f);
+	assert_null(strstr(buf, "ETA 1:05"));
+	sp.elapsed = 11;
+	out_progress_update(&p, &sp);
+	fflush(f);
+	assert_non_null(strstr(buf, "ETA 1:05"));
+	out_progress_clear(&p);
+	fclose(f);
+	assert_int_equal(buf[len - 1], '\r');
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_registry), cmocka_unit_test(test_hidden),
 	    cmocka_unit_test(test_ranges),   cmocka_unit_test(test_normal),
 	    cmocka_unit_test(test_jsonl),    cmocka_unit_test(test_grepable),
-	    cmocka_unit_test(test_xml),
+	    cmocka_unit_test(test_xml),      cmocka_unit_test(test_progress),
 	};
 	int r = cmocka_run_group_tests(tests, NULL, NULL);
 

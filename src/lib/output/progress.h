@@ -2,6 +2,8 @@
  * The progress line of a scan on a terminal (stderr), redrawn in place with
  * '\r' at most four times a second and cleared at the end:
  *   "  42.1%  12345 probes/s  3 open  ETA 0:12"
+ * The ETA extrapolates the time per decided probe unless the engine gives its
+ * own (scan_progress.has_eta).
  */
 #pragma once
 

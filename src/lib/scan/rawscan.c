@@ -116,6 +116,7 @@ struct raw_scan {
 	_Atomic double rate; /* probes per second over all senders, set by the first */
 	atomic_uint_fast64_t cursor; /* the next index of the pass to take */
 	uint64_t gstart_us;          /* when the group began (--host-timeout) */
+	_Atomic int64_t eta_us;      /* paced retries: the time they still need; -1 unknown */
 	atomic_bool expired;         /* the group ran past --host-timeout: nothing more is sent */
 	unsigned pass_try;
 	bool pass_first;
@@ -577,6 +578,35 @@ static void raw_pace_judge(struct raw_scan *s, struct raw_pace *ph, uint32_t gmi
 	ph->out = -1;
 }
 
+/*
+ * The time the paced retries still need: the slowest lane's silent ports
+ * times its gap. Lanes run side by side.
+ */
+static int64_t raw_paced_eta(struct raw_scan *s, unsigned tmax)
+{
+	uint64_t worst = 0;
+
+	for (size_t L = 0; L < s->nhosts * s->nlanes; L++) {
+		const struct raw_pace *ph = &s->pace[L];
+		size_t h = L / s->nlanes, l = L % s->nlanes;
+		size_t nl = raw_host_lanes(s, &s->hosts[h]);
+		uint64_t left = 0;
+
+		if (ph->done)
+			continue;
+		for (size_t p = l; p < s->nports; p += nl) {
+			uint64_t e = h * s->nports + p;
+
+			/* Most silent ports are closed ones the ICMP limit hid: one gap each. */
+			left += __atomic_load_n(&s->res[e], __ATOMIC_ACQUIRE) == 0 && s->tries[e] < tmax;
+		}
+		if (ph->burst)
+			left = left ? tmax : 0; /* a round of every port per probe timeout */
+		worst = left * ph->gap_us > worst ? left * ph->gap_us : worst;
+	}
+	return (int64_t)worst;
+}
+
 /* Paced retries of the hosts that answered the first pass (rawscan_ops.paced), by tx alone. */
 static int raw_paced(struct raw_tx *tx, struct raw_rate *rt)
 {
@@ -598,10 +628,14 @@ static int raw_paced(struct raw_tx *tx, struct raw_rate *rt)
 			    .out = -1,
 			    .done = l >= nl || atomic_load(&s->hosts[h].answers) == 0};
 	}
-	for (;;) {
+	for (uint64_t last_eta = 0;;) {
 		uint64_t now = raw_now_us(), soonest = now + 10000;
 		bool active = false;
 
+		if (now - last_eta >= 200000) {
+			atomic_store(&s->eta_us, raw_paced_eta(s, tmax));
+			last_eta = now;
+		}
 		for (size_t L = 0; L < s->nhosts * s->nlanes && r == 0; L++) {
 			size_t h = L / s->nlanes, l = L % s->nlanes;
 			size_t nl = raw_host_lanes(s, &s->hosts[h]);
@@ -764,6 +798,12 @@ static void raw_progress(struct raw_scan *s, uint64_t done_before, uint64_t gran
 	    .found = atomic_load(&s->found),
 	    .elapsed = (double)(raw_now_us() - s->t0) / 1e6,
 	};
+	int64_t eta = atomic_load(&s->eta_us);
+
+	if (eta >= 0) {
+		pr.has_eta = true;
+		pr.eta = (double)eta / 1e6;
+	}
 	pthread_mutex_lock(&s->lock);
 	s->sink->on_progress(s->sink->ctx, &pr);
 	pthread_mutex_unlock(&s->lock);
@@ -864,6 +904,7 @@ static int raw_run_group(struct raw_scan *s, uint64_t done_before, uint64_t gran
 	atomic_store(&s->stop_rx, false);
 	atomic_store(&s->tx_done, false);
 	atomic_store(&s->expired, false);
+	atomic_store(&s->eta_us, -1);
 	s->gstart_us = raw_now_us();
 	atomic_store(&s->done, 0);
 	r = pthread_create(&rx, NULL, raw_receiver, s);

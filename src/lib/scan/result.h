@@ -101,6 +101,8 @@ struct scan_progress {
 	uint64_t sent;        /* probes sent, retries included */
 	uint64_t found;       /* open ports so far */
 	double elapsed;       /* seconds */
+	bool has_eta;         /* the engine knows better than extrapolating: */
+	double eta;           /* seconds left (paced UDP retries: the targets' ICMP rate) */
 };
 
 /*
