@@ -443,3 +443,23 @@ def test_raw_host_timeout(lab):
     assert r.rc == 0, r
     assert r.jsonl()[-1]["hosts"]["timedout"] == 0
     assert r.jsonl()[-1]["ports"] == {"filtered": 20}
+
+
+def test_rate_backs_off_on_lossy_link(lab):
+    """The target's replies pass a 1 Mbit/s token bucket that drops the excess (about 2,300
+    RSTs a second). The SYN scan notices the loss (replies that only come to retries), backs
+    off to what gets through and reports every port right; held at 30,000 probes/s by
+    --min-rate, the same scan loses ports to the link."""
+    scanner, target = lab
+    start_listeners(target, [32001])
+    target.sh(f"tc qdisc add dev {target.veth} root tbf rate 1mbit burst 3kb limit 3kb")
+    r = scanner.portscope("scan", "-sS", "-p", "32000-34999", "-oJ", "-", "198.18.0.2",
+                          timeout=120)
+    assert r.rc == 0, r
+    summary = r.jsonl()[-1]
+    assert summary["ports"] == {"open": 1, "closed": 2999}, summary
+    assert summary["retries"] > 0, summary  # the link did drop replies
+    r = scanner.portscope("scan", "-sS", "-p", "32000-34999", "--min-rate", "30000", "-oJ", "-",
+                          "198.18.0.2", timeout=120)
+    assert r.rc == 0, r
+    assert r.jsonl()[-1]["ports"].get("filtered", 0) > 0, r.jsonl()[-1]

@@ -328,6 +328,7 @@ struct raw_rate {
 	uint64_t sent0, replies0, late0, drops0, nobufs0;
 	double ratio; /* running average of replies per probe (first pass) */
 	bool lost;    /* loss was seen: grow by quarters from now on */
+	unsigned cut_pass; /* pass (try + 1) whose late replies cut the rate: once per pass */
 };
 
 static void raw_rate_init(struct raw_scan *s, struct raw_rate *rt, const struct cc_params *p,
@@ -348,7 +349,12 @@ static void raw_rate_init(struct raw_scan *s, struct raw_rate *rt, const struct 
 
 /*
  * Every RAW_TICK_US: back off on loss, probe upward otherwise (doubling below
- * RAW_FAST_RATE until the first loss, by a quarter after).
+ * RAW_FAST_RATE until the first loss, by a quarter after). Loss: capture drops
+ * or a full device queue (halve), replies that only came to a retry (once per
+ * pass: a retry pass's answers all come late) or a falling reply ratio in the
+ * first pass (a quarter off). A cut never leaves the rate above 1.1 x the
+ * replies per second that got through: on a link that drops what exceeds it,
+ * that is the link's capacity.
  */
 static void raw_rate_tick(struct raw_scan *s, struct raw_rate *rt, uint64_t now, bool first_pass)
 {
@@ -358,14 +364,25 @@ static void raw_rate_tick(struct raw_scan *s, struct raw_rate *rt, uint64_t now,
 	double dsent = (double)(sent - rt->sent0), drep = (double)(replies - rt->replies0);
 	double span = (double)(now - rt->last_tick) / 1e6;
 
-	if (drops > rt->drops0 || nobufs > rt->nobufs0) {
-		rt->rate *= 0.5;
+	bool late_now = late > rt->late0;
+	double cut = 1;
+
+	if (drops > rt->drops0 || nobufs > rt->nobufs0)
+		cut = 0.5;
+	else if ((late_now && rt->cut_pass != s->pass_try + 1) ||
+	         (first_pass && dsent >= 256 && rt->ratio > 0 && drep / dsent < 0.5 * rt->ratio))
+		cut = 0.75;
+	if (cut < 1) {
+		double answered = drep / span; /* replies per second: what got through */
+
+		rt->rate *= cut;
+		if (drep >= 16 && rt->rate > 1.1 * answered)
+			rt->rate = 1.1 * answered;
 		rt->lost = true;
-	} else if (late > rt->late0 ||
-	           (first_pass && dsent >= 256 && rt->ratio > 0 && drep / dsent < 0.5 * rt->ratio)) {
-		rt->rate *= 0.75;
-		rt->lost = true;
-	} else if (dsent >= 0.5 * rt->rate * span) { /* only when the rate is what limits us */
+		if (late_now)
+			rt->cut_pass = s->pass_try + 1;
+	} else if (!late_now && dsent >= 0.5 * rt->rate * span) {
+		/* Only when the rate is what limits us. */
 		rt->rate *= !rt->lost && rt->rate < RAW_FAST_RATE ? 2 : 1.25;
 	}
 	rt->rate = fmax(fmin(rt->rate, rt->ceiling), rt->floor);
