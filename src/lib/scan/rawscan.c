@@ -29,23 +29,23 @@
 
 #define RAW_GROUP_RESULTS (1u << 20)
 #define RAW_MAX_GROUP     4096
-#define RAW_TICK_US       50000      /* rate control period */
-#define RAW_START_RATE    10000.0    /* probes per second */
-#define RAW_CEILING_RATE  2000000.0  /* without --max-rate */
-#define RAW_FLOOR_RATE    50.0       /* without --min-rate */
-#define RAW_QUIET_US      20000      /* the receiver idle this long: nothing more queued */
+#define RAW_TICK_US       50000     /* rate control period */
+#define RAW_START_RATE    10000.0   /* probes per second */
+#define RAW_CEILING_RATE  2000000.0 /* without --max-rate */
+#define RAW_FLOOR_RATE    50.0      /* without --min-rate */
+#define RAW_QUIET_US      20000     /* the receiver idle this long: nothing more queued */
 
-#define RAW_FAST_RATE     1000000.0  /* below this the rate doubles while nothing is lost */
-#define RAW_MAX_SENDERS   4
-#define RAW_CHUNK         256        /* probes a sender takes from a pass at a time */
+#define RAW_FAST_RATE   1000000.0 /* below this the rate doubles while nothing is lost */
+#define RAW_MAX_SENDERS 4
+#define RAW_CHUNK       256 /* probes a sender takes from a pass at a time */
 
-#define RAW_PACE_MAX_US   2000000    /* paced retries: the longest gap */
-#define RAW_PACE_TRIES    4          /* paced retries: counted tries at most */
+#define RAW_PACE_MAX_US 2000000 /* paced retries: the longest gap */
+#define RAW_PACE_TRIES  4       /* paced retries: counted tries at most */
 
 struct raw_host {
 	struct target_addr addr, self;
-	struct linkpath path; /* how its probes leave */
-	uint64_t rtt_sum_us, rtt_n; /* receiver only */
+	struct linkpath path;         /* how its probes leave */
+	uint64_t rtt_sum_us, rtt_n;   /* receiver only */
 	atomic_uint_fast64_t answers; /* replies of any kind */
 };
 
@@ -55,8 +55,8 @@ struct raw_host {
  */
 struct raw_pace {
 	uint64_t next_us, gap_us;
-	uint64_t bad_us;  /* the last gap that proved too short */
-	int64_t out;      /* the entry in flight, -1 */
+	uint64_t bad_us;   /* the last gap that proved too short */
+	int64_t out;       /* the entry in flight, -1 */
 	unsigned hist, nh; /* answered bits of the last 4 paced probes, how many */
 	size_t cursor;
 	bool done, burst; /* burst: the host stopped answering even at the longest gap */
@@ -99,7 +99,7 @@ struct raw_scan {
 	uint32_t *htab; /* open addressing: host index + 1, 0 empty */
 	size_t hmask;
 	uint8_t *res;
-	uint8_t *tries; /* counted sends per entry (sender only) */
+	uint8_t *tries;        /* counted sends per entry (sender only) */
 	struct raw_pace *pace; /* nlanes per host */
 	size_t nlanes;
 	/* --source-ip per family: entry (h, p) leaves from src[family][p % nsrc[family]]. */
@@ -113,7 +113,7 @@ struct raw_scan {
 	atomic_int error;
 	atomic_uint_fast64_t done, sent, found, replies, late, retries, dups, rejected;
 	atomic_uint_fast64_t drops, last_reply_us, nobufs;
-	_Atomic double rate; /* probes per second over all senders, set by the first */
+	_Atomic double rate;         /* probes per second over all senders, set by the first */
 	atomic_uint_fast64_t cursor; /* the next index of the pass to take */
 	uint64_t gstart_us;          /* when the group began (--host-timeout) */
 	_Atomic int64_t eta_us;      /* paced retries: the time they still need; -1 unknown */
@@ -326,8 +326,8 @@ struct raw_rate {
 	double rate, floor, ceiling;
 	uint64_t last_tick;
 	uint64_t sent0, replies0, late0, drops0, nobufs0;
-	double ratio; /* running average of replies per probe (first pass) */
-	bool lost;    /* loss was seen: grow by quarters from now on */
+	double ratio;      /* running average of replies per probe (first pass) */
+	bool lost;         /* loss was seen: grow by quarters from now on */
 	unsigned cut_pass; /* pass (try + 1) whose late replies cut the rate: once per pass */
 };
 
@@ -540,8 +540,8 @@ static bool raw_is_paced(const struct raw_scan *s, uint64_t e)
  * The next silent entry of host h in lane l of nl (port indices p with
  * p % nl == l) with fewer than tmax tries, round robin; -1 if none.
  */
-static int64_t raw_pace_pick(struct raw_scan *s, size_t h, size_t l, size_t nl,
-                             struct raw_pace *ph, unsigned tmax)
+static int64_t raw_pace_pick(struct raw_scan *s, size_t h, size_t l, size_t nl, struct raw_pace *ph,
+                             unsigned tmax)
 {
 	size_t n = (s->nports - l + nl - 1) / nl; /* ports in the lane */
 
@@ -579,7 +579,8 @@ static void raw_pace_judge(struct raw_scan *s, struct raw_pace *ph, uint32_t gmi
 		if (ph->gap_us < RAW_PACE_MAX_US) {
 			uint64_t g = ph->seen ? ph->gap_us * 5 / 4 : ph->gap_us * 2;
 
-			s->tries[ph->out]--; /* over the host's budget: this silence proves nothing */
+			s->tries[ph->out]--; /* over the host's budget: this silence proves nothing
+			                      */
 			ph->bad_us = ph->gap_us;
 			ph->gap_us = g < RAW_PACE_MAX_US ? g : RAW_PACE_MAX_US;
 		} else if (ones == 0 && ph->nh == 4) {
@@ -590,7 +591,8 @@ static void raw_pace_judge(struct raw_scan *s, struct raw_pace *ph, uint32_t gmi
 
 		ph->seen = true;
 		if (ph->nh == 4 && ones == 4)
-			ph->gap_us = ph->gap_us * 9 / 10 > floor_us ? ph->gap_us * 9 / 10 : floor_us;
+			ph->gap_us =
+			    ph->gap_us * 9 / 10 > floor_us ? ph->gap_us * 9 / 10 : floor_us;
 	}
 	ph->out = -1;
 }
@@ -615,7 +617,8 @@ static int64_t raw_paced_eta(struct raw_scan *s, unsigned tmax)
 			uint64_t e = h * s->nports + p;
 
 			/* Most silent ports are closed ones the ICMP limit hid: one gap each. */
-			left += __atomic_load_n(&s->res[e], __ATOMIC_ACQUIRE) == 0 && s->tries[e] < tmax;
+			left += __atomic_load_n(&s->res[e], __ATOMIC_ACQUIRE) == 0 &&
+			        s->tries[e] < tmax;
 		}
 		if (ph->burst)
 			left = left ? tmax : 0; /* a round of every port per probe timeout */
@@ -679,7 +682,8 @@ static int raw_paced(struct raw_tx *tx, struct raw_rate *rt)
 				ph->next_us = now + ph->gap_us;
 				continue;
 			}
-			/* Burst: one more try for every silent port of the lane, a probe timeout apart. */
+			/* Burst: one more try for every silent port of the lane, a probe timeout
+			 * apart. */
 			for (size_t p = l; p < s->nports && r == 0; p += nl) {
 				uint64_t x = h * s->nports + p;
 
@@ -691,8 +695,8 @@ static int raw_paced(struct raw_tx *tx, struct raw_rate *rt)
 		}
 		if (r == 0)
 			r = raw_flush_all(tx);
-		if (r != 0 || !active || atomic_load(&s->error) || atomic_load(&s->done) == s->total ||
-		    raw_expired(s))
+		if (r != 0 || !active || atomic_load(&s->error) ||
+		    atomic_load(&s->done) == s->total || raw_expired(s))
 			break;
 		now = raw_now_us();
 		if (soonest > now)
@@ -790,8 +794,8 @@ static void *raw_sender(void *arg)
 		if (atomic_load(&s->done) == s->total || atomic_load(&s->error))
 			break;
 	}
-	if (r == 0 && s->ops->paced && atomic_load(&s->done) < s->total && !atomic_load(&s->error) &&
-	    !raw_expired(s))
+	if (r == 0 && s->ops->paced && atomic_load(&s->done) < s->total &&
+	    !atomic_load(&s->error) && !raw_expired(s))
 		r = raw_paced(&s->tx[0], &rt);
 	if (r < 0)
 		raw_set_error(s, r);
@@ -844,7 +848,8 @@ static int raw_fill_group(struct raw_scan *s, const struct perm *hperm, uint64_t
 		atomic_store(&h->answers, 0);
 		if (!rawsock_can(&s->rs, h->addr.family)) {
 			raw_fail(why, whylen,
-			         h->addr.family == AF_INET ? "no raw socket for IPv4" : "no raw socket for IPv6");
+			         h->addr.family == AF_INET ? "no raw socket for IPv4"
+			                                   : "no raw socket for IPv6");
 			return -EAFNOSUPPORT;
 		}
 		r = linkpath_lookup(s->lp, &h->addr, NULL, &h->path);
