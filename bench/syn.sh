@@ -40,7 +40,10 @@ for _ in $(seq 100); do grep -q READY "$tmp/ready" && break; sleep 0.05; done
 grep -q READY "$tmp/ready" || { echo "listeners did not start"; exit 1; }
 # Warm the neighbour entry so no scanner pays for ARP.
 ip netns exec "$S" python3 -c "import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.sendto(b\"\", (\"198.18.0.2\", 9))"
-ip -n "$S" neigh show | grep -q 198.18.0.2 || sleep 0.2
+for _ in $(seq 100); do # resolved: masscan is told the MAC, portscope reads the neighbour table
+	ip -n "$S" neigh show 198.18.0.2 | grep -q lladdr && break
+	sleep 0.02
+done
 
 elapsed() { # wall time of the command in seconds; its output goes to $tmp/out
 	local t0 t1
