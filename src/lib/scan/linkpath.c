@@ -73,6 +73,29 @@ void linkpath_close(struct linkpath_ctx *lp)
 	free(lp);
 }
 
+/*
+ * Whether buf holds whole netlink messages only: libmnl trusts nlmsg_len (a
+ * length near 2^32 walks it off the buffer), so it is checked first.
+ */
+static bool lp_whole(const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	while (len >= sizeof(struct nlmsghdr)) {
+		uint32_t l;
+
+		memcpy(&l, p, sizeof(l));
+		if (l < sizeof(struct nlmsghdr) || l > len)
+			return false;
+		l = NLMSG_ALIGN(l);
+		if (l >= len)
+			return true;
+		p += l;
+		len -= l;
+	}
+	return len == 0;
+}
+
 /* Sends the request in lp->buf and runs cb over the answer. 0 or a negative errno. */
 static int lp_ask(struct linkpath_ctx *lp, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 {
@@ -87,6 +110,8 @@ static int lp_ask(struct linkpath_ctx *lp, struct nlmsghdr *nlh, mnl_cb_t cb, vo
 	n = mnl_socket_recvfrom(lp->nl, lp->buf, sizeof(lp->buf));
 	if (n < 0)
 		return errno == EAGAIN ? -ETIMEDOUT : -errno;
+	if (!lp_whole(lp->buf, (size_t)n))
+		return -EBADMSG;
 	r = mnl_cb_run(lp->buf, (size_t)n, lp->seq, portid, cb, data);
 	return r < 0 ? -errno : 0;
 }
@@ -115,7 +140,7 @@ static int lp_route_cb(const struct nlmsghdr *nlh, void *data)
 	const struct rtmsg *rm = mnl_nlmsg_get_payload(nlh);
 	const struct nlattr *a;
 
-	if (nlh->nlmsg_type != RTM_NEWROUTE)
+	if (nlh->nlmsg_type != RTM_NEWROUTE || mnl_nlmsg_get_payload_len(nlh) < sizeof(*rm))
 		return MNL_CB_OK;
 	rt->type = rm->rtm_type;
 	mnl_attr_for_each(a, nlh, sizeof(*rm))
@@ -163,7 +188,7 @@ static int lp_link_cb(const struct nlmsghdr *nlh, void *data)
 	const struct nlattr *a;
 	bool mac = false;
 
-	if (nlh->nlmsg_type != RTM_NEWLINK)
+	if (nlh->nlmsg_type != RTM_NEWLINK || mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifi))
 		return MNL_CB_OK;
 	d->ether = ifi->ifi_type == ARPHRD_ETHER;
 	mnl_attr_for_each(a, nlh, sizeof(*ifi))
@@ -210,7 +235,8 @@ static int lp_neigh_cb(const struct nlmsghdr *nlh, void *data)
 	const struct nlattr *a;
 	const uint16_t usable = NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT;
 
-	if (nlh->nlmsg_type != RTM_NEWNEIGH || !(nd->ndm_state & usable))
+	if (nlh->nlmsg_type != RTM_NEWNEIGH || mnl_nlmsg_get_payload_len(nlh) < sizeof(*nd) ||
+	    !(nd->ndm_state & usable))
 		return MNL_CB_OK;
 	mnl_attr_for_each(a, nlh, sizeof(*nd))
 	{
@@ -290,6 +316,9 @@ int linkpath_lookup(struct linkpath_ctx *lp, const struct target_addr *dst,
 	if (src) {
 		if (src->family != dst->family)
 			return -EAFNOSUPPORT;
+		r = linkpath_local(src);
+		if (r < 0)
+			return r;
 		p->self = *src;
 	} else {
 		r = lp_source(lp, dst, &p->self);
@@ -298,7 +327,7 @@ int linkpath_lookup(struct linkpath_ctx *lp, const struct target_addr *dst,
 	}
 	r = lp_route(lp, dst, src, &rt);
 	if (r < 0)
-		return r == -EINVAL && src ? -EADDRNOTAVAIL : r;
+		return r;
 	if (rt.type != RTN_UNICAST || rt.oif <= 0)
 		return 0; /* local, multicast, broadcast, multipath: the raw IP socket */
 	if (lp_link(lp, rt.oif) < 0 || !lp->dev.ether)
@@ -336,4 +365,39 @@ int linkpath_local(const struct target_addr *a)
 		r = -errno;
 	close(fd);
 	return r;
+}
+
+int linkpath_parse(enum linkpath_msg kind, int family, const void *buf, size_t len,
+                   struct linkpath *p)
+{
+	struct lp_route rt = {.family = family};
+	struct linkpath_dev dev = {0};
+	struct linkpath_hop hop = {0};
+	int r;
+
+	memset(p, 0, sizeof(*p));
+	if ((family != AF_INET && family != AF_INET6) || ((uintptr_t)buf & 3) || !lp_whole(buf, len))
+		return -EINVAL;
+	switch (kind) {
+	case LINKPATH_ROUTE:
+		r = mnl_cb_run(buf, len, 0, 0, lp_route_cb, &rt);
+		p->ifindex = rt.type == RTN_UNICAST && rt.oif > 0 ? rt.oif : 0;
+		if (rt.has_gw)
+			p->self = rt.gw;
+		break;
+	case LINKPATH_LINK:
+		r = mnl_cb_run(buf, len, 0, 0, lp_link_cb, &dev);
+		p->noqueue = dev.noqueue;
+		if (dev.ether)
+			memcpy(p->hdr + ETH_ALEN, dev.mac, ETH_ALEN);
+		break;
+	case LINKPATH_NEIGH:
+		r = mnl_cb_run(buf, len, 0, 0, lp_neigh_cb, &hop);
+		if (hop.ok)
+			memcpy(p->hdr, hop.mac, ETH_ALEN);
+		break;
+	default:
+		return -EINVAL;
+	}
+	return r < 0 ? -EINVAL : 0;
 }

@@ -49,3 +49,16 @@ int linkpath_lookup(struct linkpath_ctx *lp, const struct target_addr *dst,
 
 /* 0 when a is an address of this machine (a socket can bind to it), else a negative errno. */
 int linkpath_local(const struct target_addr *a);
+
+enum linkpath_msg { LINKPATH_ROUTE, LINKPATH_LINK, LINKPATH_NEIGH };
+
+/*
+ * Parses a buffer of netlink answers of one kind as linkpath_lookup() reads
+ * them (for tests and the fuzzer): ROUTE fills p->ifindex (0 unless a plain
+ * unicast route) and p->self with the gateway, if any; LINK the source MAC in
+ * p->hdr (Ethernet devices) and p->noqueue; NEIGH the next hop's MAC. Returns
+ * 0, or -EINVAL for a malformed or misaligned buffer (netlink messages are
+ * 4-byte aligned).
+ */
+int linkpath_parse(enum linkpath_msg kind, int family, const void *buf, size_t len,
+                   struct linkpath *p);
