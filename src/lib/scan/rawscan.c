@@ -87,7 +87,7 @@ struct raw_scan {
 	struct capture *cap;
 	struct raw_tx tx[RAW_MAX_SENDERS];
 	unsigned nsend;  /* sending threads */
-	unsigned active; /* of them sending in this phase */
+	atomic_uint active; /* of them sending in this phase */
 	uint8_t key[16];
 	uint16_t sport_lo, sport_hi;
 	int32_t *pidx; /* port -> index in cfg->ports, -1 */
@@ -414,7 +414,7 @@ static int raw_pace(struct raw_tx *tx, struct raw_rate *rt, bool first_pass)
 
 		if (rt && now - rt->last_tick >= RAW_TICK_US)
 			raw_rate_tick(s, rt, now, first_pass);
-		rate = atomic_load(&s->rate) / s->active;
+		rate = atomic_load(&s->rate) / atomic_load(&s->active);
 		burst = fmax(RAWSOCK_BATCH, rate * 0.002);
 		tx->tokens = fmin(tx->tokens + (double)(now - tx->last_refill) * rate / 1e6, burst);
 		tx->last_refill = now;
@@ -751,20 +751,21 @@ static void *raw_helper(void *arg)
 /* One pass over the group (try tryno) by the active senders; the first is the caller. */
 static int raw_pass(struct raw_scan *s, struct raw_rate *rt, unsigned tryno)
 {
+	/* A small pass is not worth another thread. */
+	unsigned want = s->total >= (uint64_t)s->nsend * RAW_CHUNK * 8 ? s->nsend : 1;
 	unsigned started = 1;
 	int r;
 
 	s->pass_try = tryno;
 	s->pass_first = tryno == 0;
 	atomic_store(&s->cursor, 0);
-	/* A small pass is not worth another thread. */
-	s->active = s->total >= (uint64_t)s->nsend * RAW_CHUNK * 8 ? s->nsend : 1;
-	for (; started < s->active; started++) {
+	atomic_store(&s->active, want);
+	for (; started < want; started++) {
 		s->tx[started].err = 0;
 		if (pthread_create(&s->tx[started].thread, NULL, raw_helper, &s->tx[started]))
 			break;
 	}
-	s->active = started;
+	atomic_store(&s->active, started); /* fewer when a thread could not start */
 	r = raw_send_share(&s->tx[0], rt);
 	if (r < 0)
 		raw_set_error(s, r);
@@ -773,7 +774,7 @@ static int raw_pass(struct raw_scan *s, struct raw_rate *rt, unsigned tryno)
 		if (s->tx[k].err < 0)
 			raw_set_error(s, s->tx[k].err);
 	}
-	s->active = 1;
+	atomic_store(&s->active, 1);
 	return atomic_load(&s->error);
 }
 
@@ -1104,7 +1105,7 @@ int rawscan_run(const struct scan_config *cfg, const struct rawscan_ops *ops,
 		group = nhosts ? nhosts : 1;
 	s->nsend = cfg->threads ? cfg->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
 	s->nsend = s->nsend < 1 ? 1 : s->nsend > RAW_MAX_SENDERS ? RAW_MAX_SENDERS : s->nsend;
-	s->active = 1;
+	atomic_store(&s->active, 1);
 	r = raw_sources(s);
 	if (r == 0)
 		r = raw_alloc(s, group);
