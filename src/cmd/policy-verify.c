@@ -1,8 +1,9 @@
 /*
- * portscope policy verify: scans TARGET (TCP connect) and compares what
- * answers with what the policy allows for the scanning address (the table of
- * results is in policy/verify.h). A connect scan sees TCP only: UDP rules are
- * not verified.
+ * portscope policy verify: scans TARGET and compares what answers with what
+ * the policy allows for the scanning address (the table of results is in
+ * policy/verify.h). TCP with a connect scan; UDP (the ports the policy's UDP
+ * rules name, or -p U:...) with a raw UDP scan when this process has
+ * CAP_NET_RAW, else UDP is left out with a note.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,6 +26,7 @@
 #include "scan/engine.h"
 #include "policy/verify.h"
 #include "scan/timing.h"
+#include "util/privdrop.h"
 
 #define DEFAULT_TIMING 4 /* aggressive: a verify is a check, not a survey */
 
@@ -102,8 +104,8 @@ static const char *result_color(enum policy_verify_result r)
 	}
 }
 
-static int emit_json(struct verify_ctx *c, const char *host, const char *from, uint16_t port,
-                     enum scan_state state, const struct policy_rule *r, enum policy_action action,
+static int emit_json(struct verify_ctx *c, const char *host, const char *from, int proto,
+                     uint16_t port, enum scan_state state, const struct policy_rule *r, enum policy_action action,
                      enum policy_verify_result res)
 {
 	json_t *o = json_object(), *jr = json_null();
@@ -120,7 +122,7 @@ static int emit_json(struct verify_ctx *c, const char *host, const char *from, u
 	rc |= json_set_str(o, "type", "verify");
 	rc |= json_set_str(o, "host", host);
 	rc |= json_set_str(o, "from", from);
-	rc |= json_set_str(o, "proto", "tcp");
+	rc |= json_set_str(o, "proto", proto == IPPROTO_UDP ? "udp" : "tcp");
 	rc |= json_set(o, "port", json_integer(port));
 	rc |= json_set_str(o, "state", scan_state_name(state));
 	rc |= json_set_str(o, "verdict", policy_action_name(action));
@@ -174,7 +176,8 @@ static void verify_host(void *ctx, const struct scan_host *h)
 	}
 	for (size_t i = 0; i < h->nports && !c->error; i++) {
 		enum scan_state state = scan_res_state(h->res[i]);
-		ssize_t idx = policy_eval(c->p, &(struct policy_packet){.proto = POLICY_P_TCP,
+		unsigned proto = h->proto == IPPROTO_UDP ? POLICY_P_UDP : POLICY_P_TCP;
+		ssize_t idx = policy_eval(c->p, &(struct policy_packet){.proto = proto,
 		                                                        .port = h->ports[i],
 		                                                        .from = &src});
 		const struct policy_rule *r = idx >= 0 ? &c->p->rules[idx] : NULL;
@@ -183,17 +186,17 @@ static void verify_host(void *ctx, const struct scan_host *h)
 
 		c->counts[res]++;
 		if (c->o->json) {
-			rc = emit_json(c, host, from, h->ports[i], state, r, action, res);
+			rc = emit_json(c, host, from, h->proto, h->ports[i], state, r, action, res);
 			if (rc < 0)
 				c->error = rc;
 			continue;
 		}
 		if (res == POLICY_VERIFY_OK && state != SCAN_OPEN && state != SCAN_CLOSED &&
-		    !c->o->all) {
+		    !c->o->all && action != POLICY_ALLOW) {
 			c->hidden++;
 			continue;
 		}
-		rc = table_cellf(t, "%u/tcp", h->ports[i]);
+		rc = table_cellf(t, "%u/%s", h->ports[i], h->proto == IPPROTO_UDP ? "udp" : "tcp");
 		rc |= table_cell(t, scan_state_name(state));
 		rc |= table_cell(t, policy_action_name(action));
 		if (r)
@@ -216,7 +219,10 @@ static void verify_host(void *ctx, const struct scan_host *h)
 	table_free(t);
 }
 
-/* The ports to scan: -p, else every TCP port the policy names and 1-1024. */
+/*
+ * The ports to scan: -p (UDP only with U:, as a verify is about TCP unless
+ * asked), else every port the policy names (TCP and UDP) and TCP 1-1024.
+ */
 static int verify_ports(const struct policy_opts *o, const struct policy *p, struct portspec *ps)
 {
 	char why[256];
@@ -224,8 +230,10 @@ static int verify_ports(const struct policy_opts *o, const struct policy *p, str
 	if (o->ports) {
 		if (portspec_parse(o->ports, ps, why, sizeof(why)) < 0)
 			return cmd_usage(CMD, "-p: %s", why);
-		if (ps->tcp.n == 0)
-			return cmd_usage(CMD, "-p '%s' names no TCP port", o->ports);
+		if (!strchr(o->ports, 'U') && !strchr(o->ports, 'u'))
+			portlist_free(&ps->udp);
+		if (ps->tcp.n == 0 && ps->udp.n == 0)
+			return cmd_usage(CMD, "-p '%s' names no port", o->ports);
 		return EXIT_OK;
 	}
 	*ps = (struct portspec){0};
@@ -233,11 +241,39 @@ static int verify_ports(const struct policy_opts *o, const struct policy *p, str
 		return EXIT_RUNTIME;
 	for (size_t i = 0; i < p->nrules; i++) {
 		const struct policy_rule *r = &p->rules[i];
-		if (!(r->protos & POLICY_P_TCP))
-			continue;
-		for (size_t k = 0; k < r->nports; k++)
-			if (portlist_add_range(&ps->tcp, r->ports[k].lo, r->ports[k].hi) < 0)
+
+		for (size_t k = 0; k < r->nports; k++) {
+			if ((r->protos & POLICY_P_TCP) &&
+			    portlist_add_range(&ps->tcp, r->ports[k].lo, r->ports[k].hi) < 0)
 				return EXIT_RUNTIME;
+			if ((r->protos & POLICY_P_UDP) &&
+			    portlist_add_range(&ps->udp, r->ports[k].lo, r->ports[k].hi) < 0)
+				return EXIT_RUNTIME;
+		}
+	}
+	return EXIT_OK;
+}
+
+/* One scan of ts with tech over ports, every host to verify_host. EXIT_OK or EXIT_RUNTIME. */
+static int verify_scan(struct verify_ctx *c, const struct targetset *ts,
+                       const struct portlist *ports, const struct scan_technique *tech,
+                       const struct scan_config *base)
+{
+	struct scan_config cfg = *base;
+	char why[512] = "";
+	int rc;
+
+	if (ports->n == 0)
+		return EXIT_OK;
+	cfg.targets = ts;
+	cfg.ports = ports;
+	cfg.tech = tech;
+	cfg.drop_privileges = tech->needs_raw;
+	rc = scan_run(&cfg, &(struct scan_sink){.ctx = c, .on_host_done = verify_host}, why,
+	              sizeof(why));
+	if (rc < 0) {
+		cmd_error(CMD, "scan failed: %s", why[0] ? why : strerror(-rc));
+		return EXIT_RUNTIME;
 	}
 	return EXIT_OK;
 }
@@ -280,7 +316,7 @@ int policy_cmd_verify(const struct policy_opts *o)
 		st = EXIT_RUNTIME;
 		goto out;
 	}
-	cfg = (struct scan_config){.targets = ts, .ports = &ps.tcp, .tech = &scan_tech_connect};
+	cfg = (struct scan_config){0};
 	if (getrandom(&cfg.seed, sizeof(cfg.seed), 0) != sizeof(cfg.seed))
 		cfg.seed = (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32;
 	if (scan_timing_template((unsigned)(o->timing >= 0 ? o->timing : DEFAULT_TIMING),
@@ -288,13 +324,22 @@ int policy_cmd_verify(const struct policy_opts *o)
 		st = cmd_usage(CMD, "-T%d: no such timing template (0-5)", o->timing);
 		goto out;
 	}
-	rc = scan_run(&cfg, &(struct scan_sink){.ctx = &c, .on_host_done = verify_host}, why,
-	              sizeof(why));
-	if (rc < 0) {
-		cmd_error(CMD, "scan failed: %s", why[0] ? why : strerror(-rc));
-		st = EXIT_RUNTIME;
-		goto out;
+	if (ps.udp.n && !privdrop_have_net_raw()) {
+		if (ps.tcp.n == 0) {
+			cmd_error(CMD, "a UDP scan needs CAP_NET_RAW (root or a file capability)");
+			st = EXIT_RUNTIME;
+			goto out;
+		}
+		fprintf(stderr, "portscope policy: note: no CAP_NET_RAW, so the %zu UDP ports are "
+		                "not verified (TCP only)\n", ps.udp.n);
+		portlist_free(&ps.udp);
 	}
+	st = verify_scan(&c, ts, &ps.tcp, &scan_tech_connect, &cfg);
+	/* The UDP scan drops privileges: it goes last. */
+	if (st == EXIT_OK && !c.error)
+		st = verify_scan(&c, ts, &ps.udp, &scan_tech_udp, &cfg);
+	if (st != EXIT_OK)
+		goto out;
 	if (c.error) {
 		if (c.error != -EINVAL)
 			cmd_error(CMD, "%s", strerror(-c.error));

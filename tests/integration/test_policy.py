@@ -6,6 +6,7 @@ ruleset, apply twice, and the docs' example applied in a target namespace and
 probed with nmap from an admin and another scanner namespace, IPv4 and IPv6.
 """
 import json
+import os
 import subprocess
 import xml.etree.ElementTree as ET
 
@@ -701,7 +702,7 @@ def test_verify_in_lab(tmp_path, netns):
 @pytest.mark.parametrize("args,words", [
     (["verify", "F"], ["verify needs a TARGET after FILE"]),
     (["verify", "F", "198.18.0.1", "x"], ["unexpected argument 'x' after TARGET"]),
-    (["verify", "-p", "U:53", "F", "198.18.0.1"], ["-p 'U:53' names no TCP port"]),
+    (["verify", "-p", "T:,U:", "F", "198.18.0.1"], ["-p:"]),
     (["verify", "-p", "70000", "F", "198.18.0.1"], ["-p:"]),
     (["verify", "-T9", "F", "198.18.0.1"], ["-T9: expected a timing template 0-5"]),
     (["verify", "--from-address", "nope", "F", "198.18.0.1"],
@@ -718,3 +719,75 @@ def test_verify_usage_errors(tmp_path, args, words):
     assert len(lines) == 1 and lines[0].startswith("portscope policy: "), r
     for w in words:
         assert w in lines[0], (w, r)
+
+
+# A UDP service that answers every datagram (as DNS does) on each port given.
+UDP_ECHO = r"""
+import selectors, socket, sys
+sel = selectors.DefaultSelector()
+for p in map(int, sys.argv[1:]):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("0.0.0.0", p))
+    sel.register(s, selectors.EVENT_READ)
+print("READY", flush=True)
+while True:
+    for k, _ in sel.select():
+        data, peer = k.fileobj.recvfrom(2048)
+        k.fileobj.sendto(b"pong", peer)
+"""
+
+
+@needs_root
+@pytest.mark.skipif(not have("nft"), reason="needs nft")
+def test_verify_udp(tmp_path, netns):
+    """UDP rules are verified with a raw UDP scan: an allowed service answers (ok), an
+    allowed port with nothing behind it answers ICMP (closed), a denied port is silent under
+    the applied policy (ok) and answers without it (violation, answered)."""
+    target, other = netns("tgu"), netns("otu")
+    link_veth(target, other, TARGET_B4, OTHER4)
+    target.sh("sysctl -qw net.ipv4.icmp_ratelimit=0")
+    svc = target.popen(["python3", "-u", "-c", UDP_ECHO, "5353", "6000"], text=True)
+    assert svc.stdout.readline().strip() == "READY", svc.stderr.read()
+    path = write(tmp_path, "ALLOW UDP Port 5353, 5354 (mDNS)\nALLOW TCP Port 80 (Web)\n"
+                 "DENY ALL\n", "udp.pol")
+    r = target.portscope("policy", "apply", path)
+    assert r.rc == 0, r
+
+    r = other.portscope("policy", "verify", "--json", "-p", "T:80,U:5353,5354,6000,6001", path,
+                        TARGET_B4, timeout=120)
+    recs = r.jsonl()
+    assert r.rc == 0 and recs[-1]["type"] == "summary", r
+    udp = {x["port"]: x for x in recs[:-1] if x["proto"] == "udp"}
+    assert set(udp) == {5353, 5354, 6000, 6001}, udp
+    assert (udp[5353]["state"], udp[5353]["verdict"], udp[5353]["result"]) == \
+        ("open", "allow", "ok"), udp[5353]
+    assert (udp[5354]["state"], udp[5354]["result"]) == ("closed", "closed"), udp[5354]
+    for port in (6000, 6001):
+        assert (udp[port]["state"], udp[port]["verdict"], udp[port]["result"]) == \
+            ("open|filtered", "deny", "ok"), udp[port]
+    assert [x["port"] for x in recs[:-1] if x["proto"] == "tcp"] == [80]
+
+    # Without the policy loaded, the denied service answers: a violation; the closed one an
+    # ICMP error where the policy drops.
+    target.run(["nft", "delete", "table", "inet", "portscope"], check=True)
+    r = other.portscope("policy", "verify", "--json", "-p", "U:5353,6000,6001", path,
+                        TARGET_B4, timeout=120)
+    assert r.rc == 1, r
+    udp = {x["port"]: x for x in r.jsonl()[:-1]}
+    assert udp[6000]["result"] == "violation" and udp[6001]["result"] == "answered", udp
+    r = other.portscope("policy", "verify", "--no-color", "-p", "U:6000", path, TARGET_B4)
+    assert r.rc == 1 and any("6000/udp" in row and "violation" in row
+                             for row in r.out.splitlines()), r
+    # an unprivileged user verifies TCP only, with a note
+    if have("setpriv"):
+        import tempfile
+        with tempfile.NamedTemporaryFile("w", dir="/tmp", suffix=".pol") as f:
+            f.write(open(path).read())
+            f.flush()
+            os.chmod(f.name, 0o644)
+            r = other.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                           "--inh-caps=-all", "--bounding-set=-all", portscope_bin(),
+                           "policy", "verify", "--json", "-p", "T:80,U:6000", f.name,
+                           TARGET_B4])
+        assert r.rc == 0 and "note:" in r.err and "UDP" in r.err, r
+        assert [x["proto"] for x in r.jsonl()[:-1]] == ["tcp"]

@@ -6,6 +6,8 @@
  *   allow    open       ok
  *   allow    closed     closed         allowed, but nothing listens (info)
  *   allow    filtered   blocked        allowed, yet something drops it (warning)
+ *   allow    open|filtered  ok         UDP silence: a service that ignores an empty
+ *                                      datagram looks the same as a drop
  *   deny     open       violation      reachable, and the policy denies it
  *   deny     open       denied-local   the scan ran over the loopback, which the
  *                                      compiled chain accepts: remote sources are denied
@@ -14,7 +16,7 @@
  *   deny     filtered   ok
  *   reject   closed     ok             (REJECT answers with a reset)
  *   reject   open       violation / denied-local, as deny
- * States other than open and closed (filtered, open|filtered, ...) count as filtered.
+ * Other states (open|filtered when denied, closed|filtered, ...) count as filtered.
  */
 #pragma once
 
