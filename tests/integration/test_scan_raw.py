@@ -463,3 +463,22 @@ def test_rate_backs_off_on_lossy_link(lab):
                           "198.18.0.2", timeout=120)
     assert r.rc == 0, r
     assert r.jsonl()[-1]["ports"].get("filtered", 0) > 0, r.jsonl()[-1]
+
+
+@pytest.mark.skipif(not have("nft"), reason="needs nft")
+def test_retries_go_link_level_once_resolved(lab):
+    """A scan that starts before the next hop is resolved sends its first pass through the
+    raw IP socket (the kernel resolves the neighbour); the retries then go link-level."""
+    scanner, target = lab
+    nft(target, "table inet lab {\n chain input {\n type filter hook input priority 0\n"
+        " tcp dport 33010-33019 drop\n }\n}\n")
+    nft(scanner, "table inet out {\n chain output {\n type filter hook output priority 0\n"
+        " meta l4proto tcp tcp flags syn counter comment \"syn\"\n }\n}\n")
+    assert "lladdr" not in scanner.run(["ip", "neigh", "show", "198.18.0.2"]).out
+    r = scanner.portscope("scan", "-sS", "-p", "33000-33019", "--max-retries", "2", "-oJ", "-",
+                          "198.18.0.2", timeout=60)
+    assert r.rc == 0, r
+    summary = r.jsonl()[-1]
+    assert summary["ports"] == {"closed": 10, "filtered": 10}, summary
+    assert summary["probes_sent"] > 20, summary  # the dropped ports were retried
+    assert nft_counters(scanner, "inet out")["syn"] == 20  # the first pass only

@@ -333,8 +333,11 @@ int linkpath_lookup(struct linkpath_ctx *lp, const struct target_addr *dst,
 	if (lp_link(lp, rt.oif) < 0 || !lp->dev.ether)
 		return 0;
 	lp_neigh(lp, rt.oif, rt.has_gw ? &rt.gw : dst);
-	if (!lp->hop.ok)
+	if (!lp->hop.ok) {
+		lp->hop.ifindex = 0; /* ask again next time: sending makes the kernel resolve it */
+		p->pending = true;
 		return 0;
+	}
 	ethertype = htons(dst->family == AF_INET ? ETH_P_IP : ETH_P_IPV6);
 	memcpy(p->hdr, lp->hop.mac, ETH_ALEN);
 	memcpy(p->hdr + ETH_ALEN, lp->dev.mac, ETH_ALEN);

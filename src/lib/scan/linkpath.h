@@ -28,6 +28,7 @@ struct linkpath {
 	struct target_addr self;   /* source address the kernel would use (or the one asked for) */
 	int ifindex;               /* > 0: send with hdr on this device; 0: raw IP socket */
 	bool noqueue;              /* the device has no queueing discipline (veth) */
+	bool pending;              /* ifindex 0 only because the next hop is not resolved yet */
 	uint8_t hdr[LINKPATH_HDR]; /* next hop's MAC, ours, ethertype */
 };
 

@@ -778,6 +778,24 @@ static int raw_pass(struct raw_scan *s, struct raw_rate *rt, unsigned tryno)
 	return atomic_load(&s->error);
 }
 
+/*
+ * Hosts left on the raw IP path because their next hop was not resolved get
+ * another look before a retry pass: the first pass had the kernel resolve it.
+ * The senders are joined, so nothing reads the paths meanwhile.
+ */
+static void raw_refresh_paths(struct raw_scan *s)
+{
+	for (size_t i = 0; i < s->nhosts; i++) {
+		struct raw_host *h = &s->hosts[i];
+		struct linkpath p;
+
+		if (!h->path.pending || s->cfg->send_ip)
+			continue;
+		if (linkpath_lookup(s->lp, &h->addr, NULL, &p) == 0 && !p.pending)
+			h->path = p; /* same source address: the same route */
+	}
+}
+
 static void *raw_sender(void *arg)
 {
 	struct raw_scan *s = arg;
@@ -788,6 +806,8 @@ static void *raw_sender(void *arg)
 	for (unsigned k = 0; k < s->nsend; k++)
 		s->tx[k].last_refill = raw_now_us();
 	for (unsigned tryno = 0; tryno < raw_allowed_tries(s); tryno++) {
+		if (tryno > 0)
+			raw_refresh_paths(s);
 		r = raw_pass(s, &rt, tryno);
 		if (r < 0 || raw_expired(s))
 			break;
