@@ -241,11 +241,6 @@ static int cmp_u16(const void *a, const void *b)
 	return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
 }
 
-static const uint8_t *taddr_bytes(const struct target_addr *a)
-{
-	return a->family == AF_INET ? (const uint8_t *)&a->v4 : a->v6.s6_addr;
-}
-
 static void local_on_port(void *ctx, const struct scan_result *r)
 {
 	struct audit_run *ar = ctx;
@@ -256,9 +251,7 @@ static void local_on_port(void *ctx, const struct scan_result *r)
 	if (!p)
 		return;
 	for (unsigned k = 0; k < ar->naddrs; k++)
-		if (ar->addrs[k].family == r->addr->family &&
-		    memcmp(taddr_bytes(&ar->addrs[k]), taddr_bytes(r->addr),
-		           r->addr->family == AF_INET ? 4 : 16) == 0)
+		if (target_addr_equal(&ar->addrs[k], r->addr))
 			ar->states[k * ar->nports + (size_t)(p - ar->ports)] = (uint8_t)r->state;
 }
 
@@ -450,7 +443,7 @@ static int audit_local_scan(struct audit_run *ar, char *why, size_t whylen)
 			e->exp = lo ? AUDIT_EXP_LOOPBACK : AUDIT_EXP_UNVERIFIED;
 			for (unsigned k = 0; !lo && k < ar->naddrs; k++)
 				if (audit_accepts(e->family, e->bind, e->dual, ar->addrs[k].family,
-				                  taddr_bytes(&ar->addrs[k]))) {
+				                  target_addr_bytes(&ar->addrs[k]))) {
 					e->target = ar->addrs[k]; /* for the UDP safe checks */
 					e->have_target = true;
 					break;
@@ -464,7 +457,7 @@ static int audit_local_scan(struct audit_run *ar, char *why, size_t whylen)
 			size_t at;
 
 			if (!audit_accepts(e->family, e->bind, e->dual, ar->addrs[k].family,
-			                   taddr_bytes(&ar->addrs[k])))
+			                   target_addr_bytes(&ar->addrs[k])))
 				continue;
 			st[n] = (enum scan_state)ar->states[k * ar->nports + pi];
 			if (st[n] == SCAN_OPEN) {

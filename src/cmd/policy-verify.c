@@ -84,9 +84,7 @@ static int source_for(const struct target_addr *a, struct policy_addr *src)
 static bool same_addr(const struct policy_addr *src, const struct target_addr *a)
 {
 	return src->family == a->family &&
-	       memcmp(src->bytes,
-	              a->family == AF_INET ? (const void *)&a->v4 : (const void *)&a->v6,
-	              a->family == AF_INET ? 4 : 16) == 0;
+	       memcmp(src->bytes, target_addr_bytes(a), target_addr_size(a->family)) == 0;
 }
 
 static const char *result_color(enum policy_verify_result r)

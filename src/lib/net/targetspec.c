@@ -656,6 +656,12 @@ int targetset_get(const struct targetset *ts, uint64_t i, struct target_addr *ou
 	return 0;
 }
 
+bool target_addr_equal(const struct target_addr *a, const struct target_addr *b)
+{
+	return a->family == b->family &&
+	       memcmp(target_addr_bytes(a), target_addr_bytes(b), target_addr_size(a->family)) == 0;
+}
+
 const char *target_addr_str(const struct target_addr *a, char *buf, size_t len)
 {
 	if (!inet_ntop(a->family,

@@ -75,5 +75,20 @@ uint64_t targetset_count(const struct targetset *ts);
 /* The i-th address (0 <= i < count) after sealing. Returns 0 or -ERANGE. */
 int targetset_get(const struct targetset *ts, uint64_t i, struct target_addr *out);
 
+/* The bytes of an address of family (AF_INET: 4, AF_INET6: 16). */
+static inline size_t target_addr_size(int family)
+{
+	return family == AF_INET ? 4 : 16;
+}
+
+/* The address's bytes, network order (target_addr_size() of them). */
+static inline const void *target_addr_bytes(const struct target_addr *a)
+{
+	return a->family == AF_INET ? (const void *)&a->v4 : (const void *)&a->v6;
+}
+
+/* Whether a and b are the same address (family and bytes). */
+bool target_addr_equal(const struct target_addr *a, const struct target_addr *b);
+
 /* Formats an address (inet_ntop) into buf of at least INET6_ADDRSTRLEN bytes; returns buf. */
 const char *target_addr_str(const struct target_addr *a, char *buf, size_t len);

@@ -116,16 +116,6 @@ static int lp_ask(struct linkpath_ctx *lp, struct nlmsghdr *nlh, mnl_cb_t cb, vo
 	return r < 0 ? -errno : 0;
 }
 
-static size_t lp_alen(int family)
-{
-	return family == AF_INET ? 4 : 16;
-}
-
-static const void *lp_abytes(const struct target_addr *a)
-{
-	return a->family == AF_INET ? (const void *)&a->v4 : (const void *)&a->v6;
-}
-
 struct lp_route {
 	int family;
 	int oif;
@@ -149,11 +139,11 @@ static int lp_route_cb(const struct nlmsghdr *nlh, void *data)
 
 		if (t == RTA_OIF && mnl_attr_get_payload_len(a) == 4) {
 			rt->oif = (int)mnl_attr_get_u32(a);
-		} else if (t == RTA_GATEWAY && mnl_attr_get_payload_len(a) == lp_alen(rt->family)) {
+		} else if (t == RTA_GATEWAY && mnl_attr_get_payload_len(a) == target_addr_size(rt->family)) {
 			rt->has_gw = true;
 			rt->gw.family = rt->family;
 			memcpy(rt->family == AF_INET ? (void *)&rt->gw.v4 : (void *)&rt->gw.v6,
-			       mnl_attr_get_payload(a), lp_alen(rt->family));
+			       mnl_attr_get_payload(a), target_addr_size(rt->family));
 		} else if (t == RTA_VIA || t == RTA_MULTIPATH) {
 			rt->type = RTN_UNSPEC; /* not a plain next hop: leave it to the kernel */
 		}
@@ -171,11 +161,11 @@ static int lp_route(struct linkpath_ctx *lp, const struct target_addr *dst,
 	nlh->nlmsg_flags = NLM_F_REQUEST;
 	rm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rm));
 	rm->rtm_family = (unsigned char)dst->family;
-	rm->rtm_dst_len = (unsigned char)(lp_alen(dst->family) * 8);
-	mnl_attr_put(nlh, RTA_DST, lp_alen(dst->family), lp_abytes(dst));
+	rm->rtm_dst_len = (unsigned char)(target_addr_size(dst->family) * 8);
+	mnl_attr_put(nlh, RTA_DST, target_addr_size(dst->family), target_addr_bytes(dst));
 	if (src) {
 		rm->rtm_src_len = rm->rtm_dst_len;
-		mnl_attr_put(nlh, RTA_SRC, lp_alen(src->family), lp_abytes(src));
+		mnl_attr_put(nlh, RTA_SRC, target_addr_size(src->family), target_addr_bytes(src));
 	}
 	*rt = (struct lp_route){.family = dst->family};
 	return lp_ask(lp, nlh, lp_route_cb, rt);
@@ -254,8 +244,7 @@ static void lp_neigh(struct linkpath_ctx *lp, int ifindex, const struct target_a
 	struct nlmsghdr *nlh;
 	struct ndmsg *nd;
 
-	if (lp->hop.ifindex == ifindex && lp->hop.addr.family == addr->family &&
-	    memcmp(lp_abytes(&lp->hop.addr), lp_abytes(addr), lp_alen(addr->family)) == 0)
+	if (lp->hop.ifindex == ifindex && target_addr_equal(&lp->hop.addr, addr))
 		return;
 	nlh = mnl_nlmsg_put_header(lp->buf);
 	nlh->nlmsg_type = RTM_GETNEIGH;
@@ -263,7 +252,7 @@ static void lp_neigh(struct linkpath_ctx *lp, int ifindex, const struct target_a
 	nd = mnl_nlmsg_put_extra_header(nlh, sizeof(*nd));
 	nd->ndm_family = (unsigned char)addr->family;
 	nd->ndm_ifindex = ifindex;
-	mnl_attr_put(nlh, NDA_DST, lp_alen(addr->family), lp_abytes(addr));
+	mnl_attr_put(nlh, NDA_DST, target_addr_size(addr->family), target_addr_bytes(addr));
 	lp->hop = (struct linkpath_hop){.ifindex = ifindex, .addr = *addr};
 	if (lp_ask(lp, nlh, lp_neigh_cb, &lp->hop) < 0)
 		lp->hop.ok = false; /* no entry yet: the kernel resolves it on the first send */

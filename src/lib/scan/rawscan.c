@@ -156,21 +156,12 @@ static void raw_fail(char *why, size_t whylen, const char *msg)
 static uint64_t raw_addr_hash(const struct target_addr *a)
 {
 	uint64_t h = 0xcbf29ce484222325ull;
-	const uint8_t *p = a->family == AF_INET ? (const uint8_t *)&a->v4 : (const uint8_t *)&a->v6;
-	size_t n = a->family == AF_INET ? 4 : 16;
+	const uint8_t *p = target_addr_bytes(a);
+	size_t n = target_addr_size(a->family);
 
 	for (size_t i = 0; i < n; i++)
 		h = (h ^ p[i]) * 0x100000001b3ull;
 	return h ^ h >> 29;
-}
-
-static bool raw_addr_eq(const struct target_addr *a, const struct target_addr *b)
-{
-	if (a->family != b->family)
-		return false;
-	if (a->family == AF_INET)
-		return a->v4.s_addr == b->v4.s_addr;
-	return memcmp(&a->v6, &b->v6, 16) == 0;
 }
 
 /* The group's index of host a, or -1. */
@@ -181,7 +172,7 @@ static long raw_host_find(const struct raw_scan *s, const struct target_addr *a)
 
 		if (v == 0)
 			return -1;
-		if (raw_addr_eq(&s->hosts[v - 1].addr, a))
+		if (target_addr_equal(&s->hosts[v - 1].addr, a))
 			return (long)v - 1;
 	}
 }
