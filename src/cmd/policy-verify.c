@@ -24,6 +24,7 @@
 #include "output/json.h"
 #include "output/table.h"
 #include "scan/engine.h"
+#include "scan/linkpath.h"
 #include "policy/verify.h"
 #include "scan/timing.h"
 #include "util/privdrop.h"
@@ -42,42 +43,14 @@ struct verify_ctx {
 /* The source address the kernel would use towards a (no packet is sent). */
 static int source_for(const struct target_addr *a, struct policy_addr *src)
 {
-	struct sockaddr_storage ss = {0}, local = {0};
-	socklen_t len, llen = sizeof(local);
-	int fd, rc = 0, saved;
+	struct target_addr self;
+	int rc = linkpath_source(a, &self);
 
-	if (a->family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-		sin->sin_family = AF_INET;
-		sin->sin_addr = a->v4;
-		sin->sin_port = htons(9);
-		len = sizeof(*sin);
-	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_addr = a->v6;
-		sin6->sin6_port = htons(9);
-		len = sizeof(*sin6);
-	}
-	fd = socket(a->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&ss, len) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&local, &llen) < 0)
-		rc = -errno;
-	saved = errno;
-	close(fd);
-	errno = saved;
 	if (rc < 0)
 		return rc;
-	*src = (struct policy_addr){.family = (uint8_t)a->family};
-	if (a->family == AF_INET) {
-		memcpy(src->bytes, &((struct sockaddr_in *)&local)->sin_addr, 4);
-		src->prefix = 32;
-	} else {
-		memcpy(src->bytes, &((struct sockaddr_in6 *)&local)->sin6_addr, 16);
-		src->prefix = 128;
-	}
+	*src = (struct policy_addr){.family = (uint8_t)a->family,
+	                            .prefix = (uint8_t)(target_addr_size(a->family) * 8)};
+	memcpy(src->bytes, target_addr_bytes(&self), target_addr_size(a->family));
 	return 0;
 }
 

@@ -139,7 +139,8 @@ static int lp_route_cb(const struct nlmsghdr *nlh, void *data)
 
 		if (t == RTA_OIF && mnl_attr_get_payload_len(a) == 4) {
 			rt->oif = (int)mnl_attr_get_u32(a);
-		} else if (t == RTA_GATEWAY && mnl_attr_get_payload_len(a) == target_addr_size(rt->family)) {
+		} else if (t == RTA_GATEWAY &&
+		           mnl_attr_get_payload_len(a) == target_addr_size(rt->family)) {
 			rt->has_gw = true;
 			rt->gw.family = rt->family;
 			memcpy(rt->family == AF_INET ? (void *)&rt->gw.v4 : (void *)&rt->gw.v6,
@@ -258,16 +259,13 @@ static void lp_neigh(struct linkpath_ctx *lp, int ifindex, const struct target_a
 		lp->hop.ok = false; /* no entry yet: the kernel resolves it on the first send */
 }
 
-/* The source address the kernel picks for dst (a UDP connect() sends nothing). */
-static int lp_source(struct linkpath_ctx *lp, const struct target_addr *dst,
-                     struct target_addr *self)
+/* The source address the kernel picks for dst, by a connect() of UDP socket fd (nothing is sent).
+ */
+static int lp_source_fd(int fd, const struct target_addr *dst, struct target_addr *self)
 {
 	struct sockaddr_storage ss = {0};
 	socklen_t len;
-	int fd = dst->family == AF_INET ? lp->udp4 : lp->udp6;
 
-	if (fd < 0)
-		return -EAFNOSUPPORT;
 	if (dst->family == AF_INET) {
 		struct sockaddr_in *s = (struct sockaddr_in *)&ss;
 
@@ -292,6 +290,25 @@ static int lp_source(struct linkpath_ctx *lp, const struct target_addr *dst,
 	else
 		self->v6 = ((struct sockaddr_in6 *)&ss)->sin6_addr;
 	return 0;
+}
+
+static int lp_source(struct linkpath_ctx *lp, const struct target_addr *dst,
+                     struct target_addr *self)
+{
+	int fd = dst->family == AF_INET ? lp->udp4 : lp->udp6;
+
+	return fd < 0 ? -EAFNOSUPPORT : lp_source_fd(fd, dst, self);
+}
+
+int linkpath_source(const struct target_addr *dst, struct target_addr *self)
+{
+	int fd = socket(dst->family, SOCK_DGRAM | SOCK_CLOEXEC, 0), r;
+
+	if (fd < 0)
+		return -errno;
+	r = lp_source_fd(fd, dst, self);
+	close(fd);
+	return r;
 }
 
 int linkpath_lookup(struct linkpath_ctx *lp, const struct target_addr *dst,
@@ -368,7 +385,8 @@ int linkpath_parse(enum linkpath_msg kind, int family, const void *buf, size_t l
 	int r;
 
 	memset(p, 0, sizeof(*p));
-	if ((family != AF_INET && family != AF_INET6) || ((uintptr_t)buf & 3) || !lp_whole(buf, len))
+	if ((family != AF_INET && family != AF_INET6) || ((uintptr_t)buf & 3) ||
+	    !lp_whole(buf, len))
 		return -EINVAL;
 	switch (kind) {
 	case LINKPATH_ROUTE:

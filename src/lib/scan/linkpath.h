@@ -48,6 +48,10 @@ void linkpath_close(struct linkpath_ctx *lp);
 int linkpath_lookup(struct linkpath_ctx *lp, const struct target_addr *dst,
                     const struct target_addr *src, struct linkpath *p);
 
+/* The source address the kernel would use towards dst (no packet is sent). 0 or a negative errno.
+ */
+int linkpath_source(const struct target_addr *dst, struct target_addr *self);
+
 /* 0 when a is an address of this machine (a socket can bind to it), else a negative errno. */
 int linkpath_local(const struct target_addr *a);
 
