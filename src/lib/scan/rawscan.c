@@ -43,8 +43,8 @@
 #define RAW_PACE_TRIES  4       /* paced retries: counted tries at most */
 
 struct raw_host {
-	struct target_addr addr, self;
-	struct linkpath path;         /* how its probes leave */
+	struct target_addr addr;
+	struct linkpath path;         /* how its probes leave, from path.self */
 	uint64_t rtt_sum_us, rtt_n;   /* receiver only */
 	atomic_uint_fast64_t answers; /* replies of any kind */
 };
@@ -86,7 +86,7 @@ struct raw_scan {
 	struct linkpath_ctx *lp;
 	struct capture *cap;
 	struct raw_tx tx[RAW_MAX_SENDERS];
-	unsigned nsend;  /* sending threads */
+	unsigned nsend;     /* sending threads */
 	atomic_uint active; /* of them sending in this phase */
 	uint8_t key[16];
 	uint16_t sport_lo, sport_hi;
@@ -433,7 +433,7 @@ static const struct target_addr *raw_source(const struct raw_scan *s, const stru
 {
 	int f = raw_fam(h->addr.family);
 
-	return s->nsrc[f] ? &s->src[f][p % s->nsrc[f]] : &h->self;
+	return s->nsrc[f] ? &s->src[f][p % s->nsrc[f]] : &h->path.self;
 }
 
 /* The lanes host h's probes are paced in: one per source address of its family. */
@@ -865,7 +865,6 @@ static int raw_fill_group(struct raw_scan *s, const struct perm *hperm, uint64_t
 			return -EAFNOSUPPORT;
 		}
 		r = linkpath_lookup(s->lp, &h->addr, NULL, &h->path);
-		h->self = h->path.self;
 		if (s->cfg->send_ip)
 			h->path.ifindex = 0;
 		if (r < 0) {
