@@ -6,8 +6,8 @@
 #include "cmd/common.h"
 
 static const struct cmd commands[] = {
-#define X(name, fn, summary) { #name, fn, summary },
-	PORTSCOPE_COMMANDS(X)
+#define X(name, fn, summary) {#name, fn, summary},
+    PORTSCOPE_COMMANDS(X)
 #undef X
 };
 
@@ -33,7 +33,7 @@ int main(int argc, char **argv)
 
 	if (argc < 2) {
 		/* No command: the main job, the audit of this machine. */
-		char *aargv[] = { (char *)"audit", NULL };
+		char *aargv[] = {(char *)"audit", NULL};
 		return cmd_audit_main(1, aargv);
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)
@@ -45,8 +45,9 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "help") == 0 && argc >= 3) {
 		c = find(argv[2]);
 		if (!c)
-			return cmd_usage(NULL, "unknown command '%s' (see portscope --help)", argv[2]);
-		char *hargv[] = { argv[2], (char *)"--help", NULL };
+			return cmd_usage(NULL, "unknown command '%s' (see portscope --help)",
+			                 argv[2]);
+		char *hargv[] = {argv[2], (char *)"--help", NULL};
 		return c->run(2, hargv);
 	}
 	if (argv[1][0] == '-' && argv[1][1]) {

@@ -10,8 +10,8 @@
 #include "knowledge/risk.h"
 #include "output/table.h"
 
-__attribute__((format(printf, 2, 0)))
-static void verror(const char *cmd, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void verror(const char *cmd, const char *fmt,
+                                                         va_list ap)
 {
 	fflush(stdout);
 	fprintf(stderr, "portscope%s%s: ", cmd ? " " : "", cmd ? cmd : "");

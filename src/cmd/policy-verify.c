@@ -76,8 +76,8 @@ static const char *result_color(enum policy_verify_result r)
 }
 
 static int emit_json(struct verify_ctx *c, const char *host, const char *from, int proto,
-                     uint16_t port, enum scan_state state, const struct policy_rule *r, enum policy_action action,
-                     enum policy_verify_result res)
+                     uint16_t port, enum scan_state state, const struct policy_rule *r,
+                     enum policy_action action, enum policy_verify_result res)
 {
 	json_t *o = json_object(), *jr = json_null();
 	int rc = 0;
@@ -148,9 +148,9 @@ static void verify_host(void *ctx, const struct scan_host *h)
 	for (size_t i = 0; i < h->nports && !c->error; i++) {
 		enum scan_state state = scan_res_state(h->res[i]);
 		unsigned proto = h->proto == IPPROTO_UDP ? POLICY_P_UDP : POLICY_P_TCP;
-		ssize_t idx = policy_eval(c->p, &(struct policy_packet){.proto = proto,
-		                                                        .port = h->ports[i],
-		                                                        .from = &src});
+		ssize_t idx = policy_eval(
+		    c->p,
+		    &(struct policy_packet){.proto = proto, .port = h->ports[i], .from = &src});
 		const struct policy_rule *r = idx >= 0 ? &c->p->rules[idx] : NULL;
 		enum policy_action action = r ? r->action : POLICY_DENY;
 		enum policy_verify_result res = policy_verify_judge(action, state, local);
@@ -301,8 +301,10 @@ int policy_cmd_verify(const struct policy_opts *o)
 			st = EXIT_RUNTIME;
 			goto out;
 		}
-		fprintf(stderr, "portscope policy: note: no CAP_NET_RAW, so the %zu UDP ports are "
-		                "not verified (TCP only)\n", ps.udp.n);
+		fprintf(stderr,
+		        "portscope policy: note: no CAP_NET_RAW, so the %zu UDP ports are "
+		        "not verified (TCP only)\n",
+		        ps.udp.n);
 		portlist_free(&ps.udp);
 	}
 	st = verify_scan(&c, ts, &ps.tcp, &scan_tech_connect, &cfg);

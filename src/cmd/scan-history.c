@@ -14,8 +14,8 @@
 #include "detect/engine.h"
 #include "output/out.h"
 
-int scan_history_start(struct scan_history *h, const char *cmd, const char *db,
-                       bool no_history, const struct store_run_info *ri)
+int scan_history_start(struct scan_history *h, const char *cmd, const char *db, bool no_history,
+                       const struct store_run_info *ri)
 {
 	char path[PATH_MAX], why[PATH_MAX + 128] = "";
 	int r;
@@ -39,8 +39,8 @@ int scan_history_start(struct scan_history *h, const char *cmd, const char *db,
 		 * (another user's state directory, a read-only home) still gets
 		 * the scan or audit. A file named with --db is what was asked for.
 		 */
-		cmd_error(cmd, "warning: %s not recorded: %s (use --db PATH or --no-history)",
-		          cmd, why[0] ? why : strerror(-r));
+		cmd_error(cmd, "warning: %s not recorded: %s (use --db PATH or --no-history)", cmd,
+		          why[0] ? why : strerror(-r));
 		h->st = NULL;
 		return EXIT_OK;
 	}
@@ -129,8 +129,7 @@ void scan_history_host(struct scan_history *h, const struct scan_host *host)
 }
 
 void scan_history_service(struct scan_history *h, const struct target_addr *addr, int proto,
-                          uint16_t port, const char *name, const char *product,
-                          const char *version)
+                          uint16_t port, const char *name, const char *product, const char *version)
 {
 	int r;
 
@@ -152,7 +151,7 @@ void scan_history_service(struct scan_history *h, const struct target_addr *addr
 }
 
 void scan_history_versions(struct scan_history *h, const struct scan_host *host,
-			   const struct out_version *ver, size_t n)
+                           const struct out_version *ver, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		const struct detect_service *svc = &ver[i].r->svc;

@@ -396,7 +396,8 @@ static int scan_collect(int argc, char **argv, struct scan_opts *o, struct scan_
 			else if (i + 1 < argc)
 				r = scan_set_source(o, argv[++i], "-S", why, whylen);
 			else
-				return why_fail(why, whylen, "option '-S' needs an address (see --help)");
+				return why_fail(why, whylen,
+				                "option '-S' needs an address (see --help)");
 			break;
 		case 'P':
 			if (strcmp(word, "-Pn") != 0)
@@ -449,8 +450,7 @@ static int scan_check_conflicts(const struct scan_opts *o, char *why, size_t why
 	if (o->db && o->no_history)
 		return why_fail(why, whylen, "--db and --no-history: choose one");
 	if (o->source_ip && (o->tcp_connect || o->list_only))
-		return why_fail(why, whylen,
-		                "--source-ip needs a raw scan (-sS or -sU), not %s",
+		return why_fail(why, whylen, "--source-ip needs a raw scan (-sS or -sU), not %s",
 		                o->list_only ? "-sL" : "-sT");
 	if (o->send_ip && o->send_eth)
 		return why_fail(why, whylen, "--send-ip and --send-eth: choose one");
@@ -534,7 +534,8 @@ static int scan_source_item(struct scan_opts *o, const char *item, char *why, si
 	n = targetset_count(ts);
 	if (n > SCAN_MAX_SOURCES - o->nsources) {
 		targetset_free(ts);
-		return why_fail(why, whylen, "--source-ip: more than %d addresses", SCAN_MAX_SOURCES);
+		return why_fail(why, whylen, "--source-ip: more than %d addresses",
+		                SCAN_MAX_SOURCES);
 	}
 	for (uint64_t i = 0; i < n && r == 0; i++)
 		r = targetset_get(ts, i, &o->sources[o->nsources++]);

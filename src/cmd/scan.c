@@ -547,7 +547,8 @@ static int scan_check_sources(const struct scan_opts *o, const struct scan_techn
 		                         "CAP_NET_RAW");
 	for (size_t i = 0; i < o->nsources; i++) {
 		if (linkpath_local(&o->sources[i]) < 0)
-			return cmd_usage("scan", "--source-ip: %s is not an address of this machine",
+			return cmd_usage("scan",
+			                 "--source-ip: %s is not an address of this machine",
 			                 target_addr_str(&o->sources[i], a, sizeof(a)));
 	}
 	return EXIT_OK;
@@ -578,7 +579,8 @@ static int scan_engine(const struct scan_opts *o, int argc, char **argv)
 	if (o->udp) {
 		ports = &o->ports.udp;
 		if (o->ports_given && ports->n == 0)
-			return cmd_usage("scan", "-p names no UDP port: a UDP scan needs some (U:PORTS)");
+			return cmd_usage("scan",
+			                 "-p names no UDP port: a UDP scan needs some (U:PORTS)");
 	}
 	tech = scan_pick_technique(o);
 	if (!tech)
@@ -592,8 +594,8 @@ static int scan_engine(const struct scan_opts *o, int argc, char **argv)
 		/* nmap's default: the most common ports (nmap-services frequencies). */
 		size_t n = o->top_ports ? o->top_ports : o->fast ? 100 : 1000;
 		uint16_t *top = calloc(n, sizeof(*top));
-		int got = top ? kb_top_ports(kb, o->udp ? KB_PROTO_UDP : KB_PROTO_TCP, n, top)
-		              : -ENOMEM;
+		int got =
+		    top ? kb_top_ports(kb, o->udp ? KB_PROTO_UDP : KB_PROTO_TCP, n, top) : -ENOMEM;
 
 		if (got < 0) {
 			free(top);

@@ -64,7 +64,7 @@ struct scan_opts {
 	int version_intensity;   /* --version-intensity 0-9, -light 2, -all 9; -1: default 7 */
 	const char *probes_file; /* --probes FILE instead of nmap's nmap-service-probes */
 	/* Raw scans. */
-	const char *source_ip;      /* --source-ip / -S, as given */
+	const char *source_ip;       /* --source-ip / -S, as given */
 	struct target_addr *sources; /* its addresses, in order */
 	size_t nsources;
 	bool send_ip;  /* --send-ip: raw IP sockets only */
@@ -114,13 +114,13 @@ int scan_history_open(struct scan_history *h, const struct scan_opts *o,
  * ri the run to record. Returns EXIT_OK (also with no_history, or with no
  * default path after a warning), EXIT_USAGE or EXIT_RUNTIME after reporting.
  */
-int scan_history_start(struct scan_history *h, const char *cmd, const char *db,
-                       bool no_history, const struct store_run_info *ri);
+int scan_history_start(struct scan_history *h, const char *cmd, const char *db, bool no_history,
+                       const struct store_run_info *ri);
 void scan_history_port(struct scan_history *h, const struct scan_result *res);
 void scan_history_host(struct scan_history *h, const struct scan_host *host);
 /* Records what -sV found on host's open ports (ver[0..n)), replacing their rows. */
 void scan_history_versions(struct scan_history *h, const struct scan_host *host,
-			   const struct out_version *ver, size_t n);
+                           const struct out_version *ver, size_t n);
 /* Records a detected service (name, product, version; NULL or "" when unknown) on an open port. */
 void scan_history_service(struct scan_history *h, const struct target_addr *addr, int proto,
                           uint16_t port, const char *name, const char *product,

@@ -30,8 +30,8 @@ static const char show_usage_text[] =
 struct show_ctx {
 	struct out_stream s;
 	struct scan_summary sum;
-	bool json;      /* findings as JSON Lines records, else text */
-	size_t nfound;  /* findings printed */
+	bool json;     /* findings as JSON Lines records, else text */
+	size_t nfound; /* findings printed */
 	int err;
 };
 

@@ -1,4 +1,5 @@
-/* Unit tests for the -sV helpers of the outputs: lookup by port, names with tunnels, VERSION text. */
+/* Unit tests for the -sV helpers of the outputs: lookup by port, names with tunnels, VERSION text.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -293,7 +293,7 @@ static void test_progress(void **state)
 	assert_non_null(strstr(buf, " 25.0%"));
 	assert_non_null(strstr(buf, "2 open"));
 	assert_non_null(strstr(buf, "ETA 0:30")); /* 10 s for a quarter: 30 s left */
-	sp.elapsed = 10.1;                         /* under 0.25 s later: no redraw */
+	sp.elapsed = 10.1;                        /* under 0.25 s later: no redraw */
 	sp.has_eta = true;
 	sp.eta = 65;
 	out_progress_update(&p, &sp);

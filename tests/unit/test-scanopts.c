@@ -245,10 +245,8 @@ static void test_scanopts_version(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_scanopts_list),
-	    cmocka_unit_test(test_scanopts_forms),
-	    cmocka_unit_test(test_scanopts_errors),
-	    cmocka_unit_test(test_scanopts_version),
+	    cmocka_unit_test(test_scanopts_list),    cmocka_unit_test(test_scanopts_forms),
+	    cmocka_unit_test(test_scanopts_errors),  cmocka_unit_test(test_scanopts_version),
 	    cmocka_unit_test(test_scanopts_sources),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

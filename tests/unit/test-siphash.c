@@ -31,7 +31,8 @@ static void test_vectors(void **state)
 
 static void test_key_and_data_matter(void **state)
 {
-	uint8_t k1[16] = {1}, k2[16] = {2}, d[12] = {198, 18, 0, 2, 198, 18, 0, 1, 0, 80, 0xee, 0x48};
+	uint8_t k1[16] = {1}, k2[16] = {2},
+	        d[12] = {198, 18, 0, 2, 198, 18, 0, 1, 0, 80, 0xee, 0x48};
 	uint64_t a = siphash24(k1, d, sizeof(d));
 
 	(void)state;

@@ -56,8 +56,8 @@ static void test_strnum_n(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_strnum),
-		cmocka_unit_test(test_strnum_n),
+	    cmocka_unit_test(test_strnum),
+	    cmocka_unit_test(test_strnum_n),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -39,10 +39,9 @@ static void test_alignment(void **state)
 	table_cell(t, NULL);
 	assert_int_equal(table_rows(t), 2);
 	out = render(t, false);
-	assert_string_equal(out,
-			    "    PORT STATE    SERVICE\n"
-			    "  22/tcp open     ssh\n"
-			    "8080/tcp filtered -\n");
+	assert_string_equal(out, "    PORT STATE    SERVICE\n"
+	                         "  22/tcp open     ssh\n"
+	                         "8080/tcp filtered -\n");
 	free(out);
 	table_free(t);
 }
@@ -147,12 +146,9 @@ static void test_empty(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_alignment),
-		cmocka_unit_test(test_color_and_header),
-		cmocka_unit_test(test_utf8_width),
-		cmocka_unit_test(test_no_trailing_blanks),
-		cmocka_unit_test(test_long_and_many_cells),
-		cmocka_unit_test(test_empty),
+	    cmocka_unit_test(test_alignment),           cmocka_unit_test(test_color_and_header),
+	    cmocka_unit_test(test_utf8_width),          cmocka_unit_test(test_no_trailing_blanks),
+	    cmocka_unit_test(test_long_and_many_cells), cmocka_unit_test(test_empty),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

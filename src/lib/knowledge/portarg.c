@@ -41,7 +41,8 @@ int portarg_parse(const char *arg, struct portarg *pa, char *why, size_t whylen)
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)arg[i];
 		if (c <= ' ' || c >= 0x7f) {
-			why_set(why, whylen, "invalid character 0x%02x in '%.*s'", c, ARG_SHOWN, arg);
+			why_set(why, whylen, "invalid character 0x%02x in '%.*s'", c, ARG_SHOWN,
+			        arg);
 			return -EINVAL;
 		}
 	}
@@ -50,19 +51,20 @@ int portarg_parse(const char *arg, struct portarg *pa, char *why, size_t whylen)
 	if (slash) {
 		const char *p = slash + 1;
 		if (*p == '\0') {
-			why_set(why, whylen, "missing protocol after '/' in '%.*s'", ARG_SHOWN, arg);
+			why_set(why, whylen, "missing protocol after '/' in '%.*s'", ARG_SHOWN,
+			        arg);
 			return -EINVAL;
 		}
 		if (head == 0) {
-			why_set(why, whylen, "missing port or service before '/' in '%.*s'", ARG_SHOWN,
-			     arg);
+			why_set(why, whylen, "missing port or service before '/' in '%.*s'",
+			        ARG_SHOWN, arg);
 			return -EINVAL;
 		}
 		proto = kb_proto_parse(p, strlen(p));
 		if (proto < 0) {
 			why_set(why, whylen,
-			     "unknown protocol '%.*s' in '%.*s' (expected tcp, udp or sctp)",
-			     ARG_SHOWN, p, ARG_SHOWN, arg);
+			        "unknown protocol '%.*s' in '%.*s' (expected tcp, udp or sctp)",
+			        ARG_SHOWN, p, ARG_SHOWN, arg);
 			return -EINVAL;
 		}
 	}
@@ -70,7 +72,7 @@ int portarg_parse(const char *arg, struct portarg *pa, char *why, size_t whylen)
 		uint64_t v;
 		if (arg[0] == '-' || strnum_u64n(arg, head, 0, 65535, &v) < 0) {
 			why_set(why, whylen, "port '%.*s' out of range 0-65535",
-			     (int)(head > ARG_SHOWN ? ARG_SHOWN : head), arg);
+			        (int)(head > ARG_SHOWN ? ARG_SHOWN : head), arg);
 			return -ERANGE;
 		}
 		*pa = (struct portarg){.kind = PORTARG_PORT, .port = (uint16_t)v, .proto = proto};
@@ -78,7 +80,7 @@ int portarg_parse(const char *arg, struct portarg *pa, char *why, size_t whylen)
 	}
 	if (head >= KB_NAME_MAX) {
 		why_set(why, whylen, "service name '%.*s...' too long (at most %d characters)",
-		     ARG_SHOWN, arg, KB_NAME_MAX - 1);
+		        ARG_SHOWN, arg, KB_NAME_MAX - 1);
 		return -ENAMETOOLONG;
 	}
 	if (arg[0] == '-') {

@@ -15,9 +15,9 @@
 
 struct perm {
 	uint64_t n;
-	unsigned half_bits;   /* each Feistel half has this many bits */
+	unsigned half_bits; /* each Feistel half has this many bits */
 	uint64_t half_mask;
-	uint64_t keys[4];     /* round keys derived from the seed */
+	uint64_t keys[4]; /* round keys derived from the seed */
 };
 
 void perm_init(struct perm *p, uint64_t n, uint64_t seed);

@@ -28,7 +28,7 @@
 #include <stdint.h>
 
 struct target_addr {
-	int family;            /* AF_INET or AF_INET6 */
+	int family; /* AF_INET or AF_INET6 */
 	union {
 		struct in_addr v4;
 		struct in6_addr v6;
@@ -38,8 +38,8 @@ struct target_addr {
 struct targetset; /* opaque */
 
 enum {
-	TARGETSET_IPV6 = 1 << 0,    /* addresses are IPv6 (-6); names resolve to AAAA */
-	TARGETSET_NO_DNS = 1 << 1,  /* -n: a host name is an error */
+	TARGETSET_IPV6 = 1 << 0,   /* addresses are IPv6 (-6); names resolve to AAAA */
+	TARGETSET_NO_DNS = 1 << 1, /* -n: a host name is an error */
 };
 
 /* Returns a new empty set, or NULL when out of memory. */
@@ -63,8 +63,8 @@ int targetset_exclude(struct targetset *ts, const char *spec, char *why, size_t 
  * space, '#' to end of line is a comment. Errors name the file and line.
  * With exclude set, adds exclusions instead (--excludefile).
  */
-int targetset_add_file(struct targetset *ts, const char *path, bool exclude,
-		       char *why, size_t whylen);
+int targetset_add_file(struct targetset *ts, const char *path, bool exclude, char *why,
+                       size_t whylen);
 
 /* Subtracts exclusions and builds the index; no adds afterwards. Returns 0 or -ENOMEM. */
 int targetset_seal(struct targetset *ts);

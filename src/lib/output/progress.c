@@ -14,7 +14,8 @@ void out_progress_update(struct out_progress *p, const struct scan_progress *sp)
 	if (sp->has_eta)
 		eta = sp->eta;
 	else
-		eta = sp->done ? sp->elapsed * (double)(sp->total - sp->done) / (double)sp->done : 0;
+		eta =
+		    sp->done ? sp->elapsed * (double)(sp->total - sp->done) / (double)sp->done : 0;
 	eta = eta < 0 ? 0 : eta > 359999 ? 359999 : eta;
 	n = fprintf(p->f, "\r  %5.1f%%  %8.0f probes/s  %llu open  ETA %d:%02d ", pct, rate,
 	            (unsigned long long)sp->found, (int)eta / 60, (int)eta % 60);

@@ -24,7 +24,7 @@ struct table {
 	size_t ncols;
 	struct table_cell *cells; /* row-major, ncells of cap */
 	size_t ncells, cap;
-	char *arena;              /* every cell's text, back to back */
+	char *arena; /* every cell's text, back to back */
 	size_t arena_len, arena_cap;
 	bool header;
 	unsigned gap;
@@ -185,7 +185,8 @@ size_t table_rows(const struct table *t)
 
 static void pad(FILE *out, size_t n)
 {
-	static const char spaces[64] = "                                                                ";
+	static const char spaces[64] =
+	    "                                                                ";
 
 	for (; n > sizeof(spaces); n -= sizeof(spaces))
 		fwrite(spaces, 1, sizeof(spaces), out);
@@ -197,7 +198,7 @@ static void pad(FILE *out, size_t n)
  * the next visible text, so no line ends in blanks.
  */
 static void put_cell(FILE *out, const struct table *t, size_t col, const char *text,
-		     const char *sgr, size_t width, size_t colw, bool color, size_t *pending)
+                     const char *sgr, size_t width, size_t colw, bool color, size_t *pending)
 {
 	size_t fill = colw > width ? colw - width : 0;
 
@@ -237,13 +238,14 @@ int table_render(const struct table *t, FILE *out, bool color)
 		size_t pending = 0;
 		for (size_t c = 0; c < t->ncols; c++)
 			put_cell(out, t, c, t->cols[c].header, TABLE_BOLD, t->cols[c].width, w[c],
-				 color, &pending);
+			         color, &pending);
 		fputc('\n', out);
 	}
 	for (size_t i = 0, pending = 0; i < t->ncells; i++) {
 		size_t col = i % t->ncols;
 		const struct table_cell *c = &t->cells[i];
-		put_cell(out, t, col, t->arena + c->text, c->sgr, c->width, w[col], color, &pending);
+		put_cell(out, t, col, t->arena + c->text, c->sgr, c->width, w[col], color,
+		         &pending);
 		if (col + 1 == t->ncols || i + 1 == t->ncells) {
 			fputc('\n', out);
 			pending = 0;

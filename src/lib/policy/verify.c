@@ -20,8 +20,8 @@ enum policy_verify_result policy_verify_judge(enum policy_action verdict, enum s
 {
 	if (verdict == POLICY_ALLOW)
 		return state == SCAN_OPEN || state == SCAN_OPEN_FILTERED ? POLICY_VERIFY_OK
-		       : state == SCAN_CLOSED                           ? POLICY_VERIFY_CLOSED
-		                                                        : POLICY_VERIFY_BLOCKED;
+		       : state == SCAN_CLOSED                            ? POLICY_VERIFY_CLOSED
+		                                                         : POLICY_VERIFY_BLOCKED;
 	if (state == SCAN_OPEN)
 		return local ? POLICY_VERIFY_DENIED_LOCAL : POLICY_VERIFY_VIOLATION;
 	if (state == SCAN_CLOSED && verdict == POLICY_DENY && !local)

@@ -811,7 +811,7 @@ int scan_run(const struct scan_config *cfg, const struct scan_sink *sink, char *
 	if (!g.hosts || !g.res) {
 		r = -ENOMEM;
 		why_set(why, whylen, "out of memory for a host group of %llu hosts",
-		          (unsigned long long)group);
+		        (unsigned long long)group);
 		goto out;
 	}
 	for (; nworkers < nthreads; nworkers++) {
@@ -838,7 +838,7 @@ int scan_run(const struct scan_config *cfg, const struct scan_sink *sink, char *
 		r = scan_fill_hosts(cfg, &g, &hperm, h0);
 		if (r < 0) {
 			why_set(why, whylen, "target %llu missing from the set",
-			          (unsigned long long)h0);
+			        (unsigned long long)h0);
 			goto out;
 		}
 		perm_init(&g.perm, g.total, cfg->seed + h0);
@@ -876,9 +876,9 @@ int scan_run(const struct scan_config *cfg, const struct scan_sink *sink, char *
 		if (r < 0) {
 			if (r == -EMFILE)
 				why_set(why, whylen,
-				          "out of file descriptors for %llu s with "
-				          "nothing in flight (raise ulimit -n)",
-				          (unsigned long long)(SCAN_STARVE_US / 1000000));
+				        "out of file descriptors for %llu s with "
+				        "nothing in flight (raise ulimit -n)",
+				        (unsigned long long)(SCAN_STARVE_US / 1000000));
 			else
 				why_set(why, whylen, "scan failed: %s", strerror(-r));
 			goto out;

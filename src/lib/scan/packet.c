@@ -138,8 +138,8 @@ void packet_ip6_header(uint8_t *buf, size_t plen, uint8_t proto, const struct in
 }
 
 size_t packet_build_udp4(uint8_t *buf, size_t cap, const struct in_addr *src,
-                         const struct in_addr *dst, uint16_t sport, uint16_t dport,
-                         uint16_t ipid, const uint8_t *payload, size_t plen)
+                         const struct in_addr *dst, uint16_t sport, uint16_t dport, uint16_t ipid,
+                         const uint8_t *payload, size_t plen)
 {
 	size_t total = PACKET_UDP4_HDR + plen;
 	uint8_t *u = buf + 20;

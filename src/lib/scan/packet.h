@@ -78,8 +78,8 @@ size_t packet_build_tcp6(uint8_t *buf, size_t cap, const struct in6_addr *src,
 
 /* Builds an IPv4 UDP datagram carrying payload; returns its length, or 0 if cap is short. */
 size_t packet_build_udp4(uint8_t *buf, size_t cap, const struct in_addr *src,
-                         const struct in_addr *dst, uint16_t sport, uint16_t dport,
-                         uint16_t ipid, const uint8_t *payload, size_t plen);
+                         const struct in_addr *dst, uint16_t sport, uint16_t dport, uint16_t ipid,
+                         const uint8_t *payload, size_t plen);
 
 /* Builds the UDP datagram for IPv6 (header + payload, checksummed); its length or 0. */
 size_t packet_build_udp6(uint8_t *buf, size_t cap, const struct in6_addr *src,

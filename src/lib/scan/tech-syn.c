@@ -30,8 +30,8 @@ static size_t syn_build(uint8_t *buf, size_t cap, const struct target_addr *self
 	return packet_build_tcp6(buf, cap, &self->v6, &target->v6, sport, tport, seq);
 }
 
-static bool syn_match(const struct packet_info *pi, const uint8_t key[16], uint16_t lo,
-                      uint16_t hi, struct rawscan_match *m)
+static bool syn_match(const struct packet_info *pi, const uint8_t key[16], uint16_t lo, uint16_t hi,
+                      struct rawscan_match *m)
 {
 	if (pi->proto == IPPROTO_TCP) {
 		if (pi->dport < lo || pi->dport > hi || !(pi->tcp_flags & PKT_TCP_ACK))
@@ -53,7 +53,8 @@ static bool syn_match(const struct packet_info *pi, const uint8_t key[16], uint1
 		return true;
 	}
 	if (pi->proto == IPPROTO_ICMP || pi->proto == IPPROTO_ICMPV6) {
-		enum scan_reason r = rawscan_icmp_reason(pi->src.family, pi->icmp_type, pi->icmp_code);
+		enum scan_reason r =
+		    rawscan_icmp_reason(pi->src.family, pi->icmp_type, pi->icmp_code);
 
 		if (r == SCAN_REASON_NONE || !pi->has_inner || !pi->inner_has_seq ||
 		    pi->inner_proto != IPPROTO_TCP || pi->inner_sport < lo || pi->inner_sport > hi)

@@ -39,8 +39,8 @@ static size_t udp_build(uint8_t *buf, size_t cap, const struct target_addr *self
 	return packet_build_udp6(buf, cap, &self->v6, &target->v6, sport, tport, pl, plen);
 }
 
-static bool udp_match(const struct packet_info *pi, const uint8_t key[16], uint16_t lo,
-                      uint16_t hi, struct rawscan_match *m)
+static bool udp_match(const struct packet_info *pi, const uint8_t key[16], uint16_t lo, uint16_t hi,
+                      struct rawscan_match *m)
 {
 	if (pi->proto == IPPROTO_UDP) {
 		if (pi->dport < lo || pi->dport > hi)
@@ -53,7 +53,8 @@ static bool udp_match(const struct packet_info *pi, const uint8_t key[16], uint1
 		return true;
 	}
 	if (pi->proto == IPPROTO_ICMP || pi->proto == IPPROTO_ICMPV6) {
-		enum scan_reason r = rawscan_icmp_reason(pi->src.family, pi->icmp_type, pi->icmp_code);
+		enum scan_reason r =
+		    rawscan_icmp_reason(pi->src.family, pi->icmp_type, pi->icmp_code);
 
 		if (r == SCAN_REASON_NONE || !pi->has_inner || pi->inner_proto != IPPROTO_UDP ||
 		    pi->inner_sport < lo || pi->inner_sport > hi)

@@ -57,8 +57,8 @@ struct scan_technique {
 	/* Required without run. epoll reported events on fd. */
 	int (*probe_event)(int fd, uint32_t events, const struct sockaddr *sa, socklen_t salen,
 	                   struct scan_verdict *v);
-	/* Required without run. Releases fd when the probe ends; state is the verdict (SCAN_PENDING on
-	 * timeout). */
+	/* Required without run. Releases fd when the probe ends; state is the verdict (SCAN_PENDING
+	 * on timeout). */
 	void (*probe_close)(int fd, enum scan_state state);
 };
 

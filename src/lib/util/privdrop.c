@@ -46,7 +46,8 @@ int privdrop_nobody(char *why, size_t whylen)
 	if (geteuid() == 0 || getuid() == 0) {
 		if (setgroups(0, NULL) < 0) {
 			err = errno;
-			snprintf(why, whylen, "cannot drop supplementary groups: %s", strerror(err));
+			snprintf(why, whylen, "cannot drop supplementary groups: %s",
+			         strerror(err));
 			return -err;
 		}
 		if (setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0) {
