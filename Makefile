@@ -15,7 +15,7 @@ DEBS = meson ninja-build pkg-config gcc clang libclang-rt-14-dev \
        inetutils-telnetd postgresql memcached snmpd masscan \
        samba tigervnc-standalone-server docker.io openssl
 
-APT_LINE = DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEBS)
+APT_LINE = DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y --no-install-recommends $(DEBS)
 
 .PHONY: all build deps run test unit integration asan fuzz bench clean
 
