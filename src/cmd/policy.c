@@ -6,10 +6,13 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cmd/commands.h"
 #include "cmd/common.h"
 #include "cmd/policy.h"
+#include "knowledge/services.h"
 #include "output/json.h"
 #include "output/table.h"
 #include "policy/lint.h"
@@ -141,6 +144,66 @@ int policy_cmd_load(const struct policy_opts *o, struct policy *p)
 	return st;
 }
 
+/* ---- progress on a terminal, for long runs ---- */
+
+#define PROGRESS_AFTER 0.5 /* seconds before the first progress line */
+
+struct progress {
+	bool on;    /* stderr is a terminal */
+	bool shown; /* a progress line is on screen */
+	double start;
+};
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void progress_init(struct progress *pg)
+{
+	pg->on = isatty(STDERR_FILENO);
+	pg->shown = false;
+	pg->start = now();
+}
+
+/* "portscope policy: linting 24576/60000 rules" on one line that is rewritten. */
+static void progress_show(struct progress *pg, const char *what, size_t done, size_t total)
+{
+	if (!pg->on || now() - pg->start < PROGRESS_AFTER)
+		return;
+	if (total)
+		fprintf(stderr, "\rportscope policy: %s %zu/%zu rules (%zu%%)\033[K", what, done,
+		        total, done * 100 / total);
+	else
+		fprintf(stderr, "\rportscope policy: %s\033[K", what);
+	fflush(stderr);
+	pg->shown = true;
+}
+
+static void progress_done(struct progress *pg)
+{
+	if (pg->shown)
+		fputs("\r\033[K", stderr);
+	pg->shown = false;
+}
+
+static void lint_progress(size_t done, size_t total, void *ctx)
+{
+	progress_show(ctx, "linting", done, total);
+}
+
+/* Whether some rule names a service hint (then the services files are worth loading). */
+static bool has_hints(const struct policy *p)
+{
+	for (size_t i = 0; i < p->nrules; i++)
+		if (p->rules[i].hint)
+			return true;
+	return false;
+}
+
 /* ---- check ---- */
 
 struct check_state {
@@ -213,7 +276,11 @@ static int run_check(const struct policy_opts *o)
 {
 	struct policy_error errs[MAX_ERRORS];
 	struct check_state cs = {.o = o};
+	struct policy_lint_opts lo = {.progress = lint_progress};
+	struct progress pg;
 	struct policy p = {0};
+	struct kb *kb = NULL;
+	char why[256];
 	size_t nerr;
 	int st, rc;
 	bool fail;
@@ -238,7 +305,13 @@ static int run_check(const struct policy_opts *o)
 		st = EXIT_RUNTIME;
 		goto out;
 	}
-	rc = policy_lint(&p, check_emit, &cs);
+	progress_init(&pg);
+	if (has_hints(&p) && kb_load(NULL, &kb, why, sizeof(why)) < 0)
+		kb = NULL; /* no services files: hints are not checked */
+	lo.kb = kb;
+	lo.progress_ctx = &pg;
+	rc = policy_lint_with(&p, &lo, check_emit, &cs);
+	progress_done(&pg);
 	if (rc < 0) {
 		cmd_error(CMD, "lint: %s", strerror(-rc));
 		st = EXIT_RUNTIME;
@@ -269,6 +342,7 @@ static int run_check(const struct policy_opts *o)
 out:
 	json_decref(cs.arr);
 	table_free(cs.t);
+	kb_free(kb);
 	policy_free(&p);
 	return st;
 }
@@ -311,6 +385,7 @@ static int run_eval(const struct policy_opts *o)
 			json_set(jr, "line", json_integer(r->line));
 			json_set_str(jr, "text", r->text);
 			json_set_str(jr, "label", r->label);
+			json_set_str(jr, "hint", r->hint);
 		}
 		json_set_str(doc, "verdict", verdict);
 		json_set_str(doc, "proto", o->proto == POLICY_P_TCP ? "tcp" : "udp");

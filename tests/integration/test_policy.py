@@ -56,6 +56,80 @@ def test_docs_example_parses_as_written(tmp_path):
     assert [(f["check"], f["line"]) for f in doc["findings"]] == [("ipv6-gap", 2)]
 
 
+# The docs write a service hint after the port and the label at the end; every line of
+# their example is accepted as written.
+DOCS_HINTS = """ALLOW TCP Port 80 (HTTP)
+ALLOW TCP Port 22 (SSH) from 10.0.0.5 (Admin)
+DENY ALL (Block everything else)
+"""
+
+
+def test_docs_lines_verbatim(tmp_path):
+    path = write(tmp_path, DOCS_HINTS)
+    r = policy("check", "--json", path)
+    assert r.rc == 0, r
+    doc = r.json()
+    assert doc["rules"] == 3 and doc["errors"] == 0, doc
+    # the hints name the services these ports are registered for: no hint warning
+    assert [f["check"] for f in doc["findings"]] == ["ipv6-gap"], doc
+    for src, verdict, line, label in (("10.0.0.5", "allow", 2, "Admin"),
+                                      ("10.0.0.6", "deny", 3, "Block everything else")):
+        r = policy("eval", path, "--proto", "tcp", "--port", "22", "--from", src, "--json")
+        assert r.rc == 0, r
+        doc = r.json()
+        assert doc["verdict"] == verdict, doc
+        assert doc["rule"]["line"] == line and doc["rule"]["label"] == label, doc
+        assert doc["rule"]["text"] == DOCS_HINTS.splitlines()[line - 1]
+    r = policy("eval", path, "--proto", "tcp", "--port", "22", "--from", "10.0.0.5", "--json")
+    assert r.json()["rule"]["hint"] == "SSH"
+    r = policy("eval", path, "--proto", "tcp", "--port", "80", "--json")
+    assert r.json()["verdict"] == "allow" and r.json()["rule"]["label"] == "HTTP"
+    # and it compiles: the label is the comment
+    r = policy("compile", path)
+    assert r.rc == 0 and 'comment "Admin"' in r.out, r
+
+
+@pytest.mark.parametrize("line,words", [
+    ("ALLOW TCP Port 8080 (SSH)", "ssh is 22/tcp; make sure what answers on 8080 is what you mean"),
+    ("ALLOW TCP Port 8443, 9443 (https) FROM 198.18.0.0/15, fd00:5c09::/64 (Admin)",
+     "https is 443/tcp; make sure what answers on 8443,9443 is what you mean"),
+    ("ALLOW UDP Port 5353 (HTTP) (mdns)", "http is 80/udp"),
+])
+def test_hint_names_another_port(tmp_path, line, words):
+    if not os.path.exists("/etc/services"):
+        pytest.skip("needs /etc/services")
+    path = write(tmp_path, line + "\nDENY ALL\n")
+    r = policy("check", "--json", path)
+    assert r.rc == 0, r  # a warning
+    hits = [f for f in r.json()["findings"] if f["check"] == "hint"]
+    assert len(hits) == 1 and hits[0]["line"] == 1 and hits[0]["severity"] == "warning", r
+    assert words in hits[0]["message"], hits
+    assert policy("check", "--strict", path).rc == 1
+    # the port the hint names, or free text, is no warning
+    for ok in ("ALLOW TCP Port 22 (SSH)", "ALLOW TCP Port 8080 (Web)",
+               "ALLOW TCP Port 20-30 (ssh) FROM 198.18.0.0/15, fd00:5c09::/64",
+               "ALLOW TCP PORT 8080 (http-alt)"):
+        r = policy("check", "--json", write(tmp_path, ok + "\nDENY ALL\n", "ok.pol"))
+        assert r.rc == 0 and not [f for f in r.json()["findings"] if f["check"] == "hint"], r
+
+
+@pytest.mark.parametrize("text,check", [
+    ("", "empty"),
+    ("# nothing but comments\n\n", "empty"),
+    ("DENY ALL (Block everything else)\n", "no-allow"),
+    ("REJECT TCP PORT 22\nDENY ALL\n", "no-allow"),
+])
+def test_allows_nothing_is_an_error(tmp_path, text, check):
+    path = write(tmp_path, text)
+    r = policy("check", "--json", path)
+    assert r.rc == 1, r
+    hits = [f for f in r.json()["findings"] if f["check"] == check]
+    assert len(hits) == 1 and hits[0]["severity"] == "error", r
+    assert "SSH included" in hits[0]["message"]
+    r = policy("check", path)
+    assert r.rc == 1 and check in r.out, r
+
+
 @pytest.mark.parametrize("proto,port,src,verdict,line,label", [
     ("tcp", 22, "10.0.0.5", "allow", 2, "Admin"),
     ("tcp", 22, "10.0.0.6", "deny", 3, "Block everything else"),
@@ -151,7 +225,8 @@ MALFORMED = [
     ("DENY ALL ALL", 10, "expected FROM, '(' label or end of line, found 'ALL'"),
     ("ALLOW TCP PORT 80 (Web", 19, "unclosed label: expected ')' before end of line"),
     ("ALLOW TCP PORT 80 ()", 19, "empty label"),
-    ("ALLOW TCP PORT 80 (Web) extra", 25, "expected end of line after the label, found 'extra'"),
+    ("ALLOW TCP PORT 80 (Web) extra", 25, "expected FROM, '(' label or end of line after the service hint, found 'extra'"),
+    ("ALLOW TCP PORT 22 (SSH) FROM 10.0.0.5 (Admin) extra", 47, "expected end of line after the label, found 'extra'"),
     ('ALLOW TCP PORT 80 (say "hi")', 24, "a label cannot contain '\"'"),
     ("ALLOW TCP PORT 80 )", 19, "found ')'"),
 ]
