@@ -34,63 +34,80 @@ enum {
 	OPT_NO_PROCESS,
 	OPT_FROM_ADDRESS,
 	OPT_ALL,
+	OPT_MAPS,
+	OPT_CONFIRM,
+	OPT_FORCE,
 	OPT_PORTS = 'p',
 	OPT_TIMING = 'T',
 };
 
 static void policy_help(FILE *f)
 {
-	fputs("usage: portscope policy check [--strict] [--json] FILE\n"
-	      "       portscope policy eval --proto tcp|udp --port N [--from ADDR] [--json] FILE\n"
-	      "       portscope policy compile [--no-ping] FILE\n"
-	      "       portscope policy apply [--dry-run] [--no-ping] FILE\n"
-	      "       portscope policy listening [--no-process] [--strict] [--json] FILE\n"
-	      "       portscope policy verify [-p PORTS] [-T0-5] [--from-address ADDR] [--all]\n"
-	      "                               [--json] FILE TARGET\n"
-	      "\n"
-	      "The firewall language of the docs, one rule a line, first match wins:\n"
-	      "  ALLOW TCP PORT 80 (Web)\n"
-	      "  ALLOW TCP PORT 22 FROM 10.0.0.5 (Admin)\n"
-	      "  DENY ALL (Block everything else)\n"
-	      "ALLOW|DENY|REJECT, then TCP|UDP|ANY [PORT N|N-M|list] or ALL (every protocol),\n"
-	      "[FROM ADDR|CIDR|list|ANY], an optional (label), # comments. FILE '-' is stdin.\n"
-	      "\n"
-	      "  check     syntax and lint: unreachable and shadowed rules, overlapping ranges,\n"
-	      "            IPv4/IPv6 gaps, high-risk ports open to anywhere, no default deny;\n"
-	      "            exit 1 on a lint error (with --strict also on a warning)\n"
-	      "  eval      the verdict for one connection and the rule that decides it\n"
-	      "  compile   the nftables ruleset (table inet " POLICY_NFT_TABLE ") on stdout\n"
-	      "  apply     load it atomically through libnftables (needs CAP_NET_ADMIN);\n"
-	      "            --dry-run has the kernel check it without loading\n"
-	      "  listening this machine's listening sockets and the rule that decides each\n"
-	      "            for everyone; flags those the policy exposes to everyone\n"
-	      "            (with --strict, exit 1 when there is one)\n"
-	      "  verify    scan TARGET (TCP connect; UDP with a raw scan as root) and compare\n"
-	      "            what answers with what the policy allows for the scanning\n"
-	      "            address: a reachable port the policy denies is a violation (exit 1)\n"
-	      "\n"
-	      "options:\n"
-	      "  --json        machine output (check, eval, listening)\n"
-	      "  --strict      check: warnings fail too; listening: exposed listeners fail\n"
-	      "  --proto P     eval: tcp or udp\n"
-	      "  --port N      eval: destination port 1-65535\n"
-	      "  --from ADDR   eval: source address (none: an address no FROM list names)\n"
-	      "  --no-ping     compile/apply: do not accept ICMP/ICMPv6 echo requests\n"
-	      "  --dry-run     apply: check only\n"
-	      "  --no-process  listening: skip the owning-process look-up\n"
-	      "  -p PORTS      verify: ports to scan (nmap syntax, UDP only after U:;\n"
-	      "                default: TCP 1-1024 and every port the policy names)\n"
-	      "  -T0..5        verify: timing template (default 4)\n"
-	      "  --from-address ADDR  verify: judge as if the scan came from ADDR (default:\n"
-	      "                the source address the kernel picks towards TARGET)\n"
-	      "  --all         verify: list filtered ports the policy denies too\n"
-	      "  --no-color    no colour (also NO_COLOR)\n"
-	      "  -h, --help    this help\n"
-	      "\n"
-	      "exit status: 0 ok, 1 lint findings (check), violations (verify) or exposed\n"
-	      "listeners (listening --strict), 2 bad usage or a syntax error,\n"
-	      "3 runtime failure (permission, nftables refused the ruleset)\n",
-	      f);
+	fputs(
+	    "usage: portscope policy check [--strict] [--json] FILE\n"
+	    "       portscope policy eval --proto tcp|udp --port N [--from ADDR] [--json] FILE\n"
+	    "       portscope policy compile [--no-ping] [--maps] [--force] FILE\n"
+	    "       portscope policy apply [--dry-run] [--confirm SECONDS] [--force] [--no-ping]\n"
+	    "                              [--maps] FILE\n"
+	    "       portscope policy listening [--no-process] [--strict] [--json] FILE\n"
+	    "       portscope policy verify [-p PORTS] [-T0-5] [--from-address ADDR] [--all]\n"
+	    "                               [--json] FILE TARGET\n"
+	    "\n"
+	    "The firewall language of the docs, one rule a line, first match wins:\n"
+	    "  ALLOW TCP Port 80 (Web)\n"
+	    "  ALLOW TCP Port 22 (SSH) from 10.0.0.5 (Admin)\n"
+	    "  DENY ALL (Block everything else)\n"
+	    "ALLOW|DENY|REJECT, then TCP|UDP|ANY [PORT N|N-M|list [(service hint)]] or ALL\n"
+	    "(every protocol), [FROM ADDR|CIDR|list|ANY], an optional (label), # comments.\n"
+	    "FILE '-' is stdin. At most 65536 rules.\n"
+	    "\n"
+	    "  check     syntax and lint: a policy that allows nothing, unreachable and\n"
+	    "            shadowed rules, overlapping ranges, IPv4/IPv6 gaps, high-risk ports\n"
+	    "            open to anywhere, hints naming another port's service, no default\n"
+	    "            deny; exit 1 on a lint error (with --strict also on a warning)\n"
+	    "  eval      the verdict for one connection and the rule that decides it\n"
+	    "  compile   the nftables ruleset (table inet " POLICY_NFT_TABLE ") on stdout\n"
+	    "  apply     load it atomically through libnftables (needs CAP_NET_ADMIN);\n"
+	    "            refuses a policy that allows nothing (exit 1) or that would cut off\n"
+	    "            the SSH connection it runs from (exit 3)\n"
+	    "  listening this machine's listening sockets and the rule that decides each\n"
+	    "            for everyone; flags those the policy exposes to everyone\n"
+	    "            (with --strict, exit 1 when there is one)\n"
+	    "  verify    scan TARGET (TCP connect; UDP with a raw scan as root) and compare\n"
+	    "            what answers with what the policy allows for the scanning\n"
+	    "            address: a reachable port the policy denies is a violation (exit 1)\n"
+	    "\n"
+	    "options:\n"
+	    "  --json        machine output (check, eval, listening)\n"
+	    "  --strict      check: warnings fail too; listening: exposed listeners fail\n"
+	    "  --proto P     eval: tcp or udp\n"
+	    "  --port N      eval: destination port 1-65535\n"
+	    "  --from ADDR   eval: source address (none: an address no FROM list names)\n"
+	    "  --no-ping     compile/apply: do not accept ICMP/ICMPv6 echo requests\n"
+	    "  --maps        compile/apply: verdict maps whatever the size (the default above\n"
+	    "                100 rules)\n"
+	    "  --force       compile/apply: even a policy that allows nothing; apply: even\n"
+	    "                one that would cut off this SSH session\n"
+	    "  --dry-run     apply: check only\n"
+	    "  --confirm S   apply: ask on the terminal; anything but \"yes\" within S seconds\n"
+	    "                (or end of input, or a hang-up) puts back what was there before\n"
+	    "                (exit 1); the default from an SSH session on a terminal is 10,\n"
+	    "                0 does not ask\n"
+	    "  --no-process  listening: skip the owning-process look-up\n"
+	    "  -p PORTS      verify: ports to scan (nmap syntax, UDP only after U:;\n"
+	    "                default: TCP 1-1024 and every port the policy names)\n"
+	    "  -T0..5        verify: timing template (default 4)\n"
+	    "  --from-address ADDR  verify: judge as if the scan came from ADDR (default:\n"
+	    "                the source address the kernel picks towards TARGET)\n"
+	    "  --all         verify: list filtered ports the policy denies too\n"
+	    "  --no-color    no colour (also NO_COLOR)\n"
+	    "  -h, --help    this help\n"
+	    "\n"
+	    "exit status: 0 ok, 1 lint findings (check), a policy that allows nothing,\n"
+	    "an apply not confirmed (rolled back), violations (verify) or exposed listeners\n"
+	    "(listening --strict), 2 bad usage or a syntax error, 3 runtime failure\n"
+	    "(permission, nftables refused the ruleset, an SSH lockout refused)\n",
+	    f);
 }
 
 /* Reads and parses opts->file; reports syntax errors. Returns an exit status. */
@@ -433,9 +450,12 @@ static int compile(const struct policy_opts *o, char **script, size_t *len)
 {
 	struct policy p = {0};
 	struct policy_nft_opts no = {.source = strcmp(o->file, "-") ? o->file : "stdin",
-	                             .no_ping = o->no_ping};
+	                             .no_ping = o->no_ping,
+	                             .layout = o->maps ? POLICY_NFT_MAPS : POLICY_NFT_AUTO};
 	int st = policy_cmd_load(o, &p), rc;
 
+	if (st == EXIT_OK)
+		st = policy_cmd_refuse_nothing(o, &p, "compile");
 	if (st == EXIT_OK) {
 		rc = policy_nft_compile(&p, &no, script, len);
 		if (rc < 0) {
@@ -463,32 +483,6 @@ static int run_compile(const struct policy_opts *o)
 	return st;
 }
 
-static int run_apply(const struct policy_opts *o)
-{
-	char why[512], *script = NULL;
-	size_t len = 0;
-	int st = compile(o, &script, &len), rc;
-
-	if (st != EXIT_OK)
-		return st;
-	rc = policy_nft_apply(script, o->dry_run, why, sizeof(why));
-	free(script);
-	if (rc == -EPERM) {
-		cmd_error(CMD, "loading nftables rules needs root (CAP_NET_ADMIN): %s", why);
-		return EXIT_RUNTIME;
-	}
-	if (rc < 0) {
-		cmd_error(CMD, "nftables refused the ruleset: %s", why[0] ? why : strerror(-rc));
-		return EXIT_RUNTIME;
-	}
-	if (o->dry_run)
-		printf("%s: ruleset for table inet %s accepted (dry run, nothing loaded)\n",
-		       o->file, POLICY_NFT_TABLE);
-	else
-		printf("%s: table inet %s loaded\n", o->file, POLICY_NFT_TABLE);
-	return EXIT_OK;
-}
-
 /* ---- entry ---- */
 
 static const struct {
@@ -498,7 +492,7 @@ static const struct {
     {"check", run_check},
     {"eval", run_eval},
     {"compile", run_compile},
-    {"apply", run_apply},
+    {"apply", policy_cmd_apply},
     {"listening", policy_cmd_listening},
     {"verify", policy_cmd_verify},
 };
@@ -526,9 +520,13 @@ static bool option_fits(const char *sub, int opt)
 	case OPT_FROM:
 		return !strcmp(sub, "eval");
 	case OPT_NO_PING:
+	case OPT_MAPS:
 		return !strcmp(sub, "compile") || !strcmp(sub, "apply");
 	case OPT_DRY_RUN:
+	case OPT_CONFIRM:
 		return !strcmp(sub, "apply");
+	case OPT_FORCE:
+		return !strcmp(sub, "apply") || !strcmp(sub, "compile");
 	}
 	return false;
 }
@@ -547,10 +545,13 @@ int cmd_policy_main(int argc, char **argv)
 	    {"no-process", no_argument, NULL, OPT_NO_PROCESS},
 	    {"from-address", required_argument, NULL, OPT_FROM_ADDRESS},
 	    {"all", no_argument, NULL, OPT_ALL},
+	    {"maps", no_argument, NULL, OPT_MAPS},
+	    {"confirm", required_argument, NULL, OPT_CONFIRM},
+	    {"force", no_argument, NULL, OPT_FORCE},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
-	struct policy_opts o = {.port = -1, .timing = -1};
+	struct policy_opts o = {.port = -1, .timing = -1, .confirm = -1};
 	const char *sub;
 	size_t i;
 	int opt, longindex = -1;
@@ -609,6 +610,21 @@ int cmd_policy_main(int argc, char **argv)
 			break;
 		case OPT_NO_PING:
 			o.no_ping = true;
+			break;
+		case OPT_MAPS:
+			o.maps = true;
+			break;
+		case OPT_CONFIRM:
+			if (strnum_u64(optarg, 0, 3600, &v) < 0)
+				return cmd_usage(
+				    CMD,
+				    "--confirm '%s': expected seconds 0-3600 (0: do not "
+				    "ask)",
+				    optarg);
+			o.confirm = (int)v;
+			break;
+		case OPT_FORCE:
+			o.force = true;
 			break;
 		case OPT_NO_PROCESS:
 			o.no_process = true;

@@ -339,17 +339,29 @@ COMPILED.update({"lint-" + k: v[0] for k, v in LINT_CASES.items()})
 @pytest.mark.parametrize("name", sorted(COMPILED))
 def test_nft_accepts_compiled(tmp_path, netns, name):
     path = write(tmp_path, COMPILED[name])
-    r = policy("compile", path)
-    assert r.rc == 0, r
-    assert "flush ruleset" not in r.out
-    nft_file = tmp_path / "out.nft"
-    nft_file.write_text(r.out)
     ns = netns("nftc")
-    c = ns.run(["nft", "-c", "-f", str(nft_file)])
-    assert c.rc == 0, c
-    # and --no-ping leaves echo requests to the policy
-    r = policy("compile", "--no-ping", path)
-    assert r.rc == 0 and "echo-request" not in r.out, r
+    force = ["--force"] if name == "empty" else []
+    for layout in ([], ["--maps"]):
+        r = policy("compile", *force, *layout, path)
+        assert r.rc == 0, r
+        assert "flush ruleset" not in r.out
+        if layout:
+            assert "set from_" not in r.out and "chain reject_tcp" in r.out, r.out
+        nft_file = tmp_path / "out.nft"
+        nft_file.write_text(r.out)
+        c = ns.run(["nft", "-c", "-f", str(nft_file)])
+        assert c.rc == 0, (layout, c)
+        # and --no-ping leaves echo requests to the policy
+        r = policy("compile", "--no-ping", *force, *layout, path)
+        assert r.rc == 0 and "echo-request" not in r.out, r
+
+
+def test_compile_refuses_a_policy_that_allows_nothing(tmp_path):
+    r = policy("compile", write(tmp_path, "# nothing\n"))
+    assert r.rc == 1 and r.out == "", r
+    assert len(r.err.splitlines()) == 1 and "--force" in r.err, r
+    r = policy("compile", "--force", write(tmp_path, "DENY ALL\n"))
+    assert r.rc == 0 and "policy drop" in r.out, r
 
 
 def tables(ns):
@@ -571,6 +583,8 @@ DENY TCP PORT 8005 (shadowed by the line above)
 ALLOW ANY PORT 53
 REJECT UDP PORT 9999
 ALLOW UDP PORT 7000 FROM 198.18.200.0/24
+ALLOW TCP PORT 79 FROM 198.18.3.0/24, fd00:5c09::3:0/112 (the scanner's network)
+DENY TCP PORT 82 FROM 198.18.0.0/16, fd00:5c09::/64 (after the scanner's own rule)
 DENY ALL
 """
 
@@ -581,7 +595,8 @@ PROBED = SERVED + ["85/tcp", "8009/tcp", "8081/tcp", "79/tcp", "5001/udp"]
 
 @needs_root
 @pytest.mark.skipif(not have("nft"), reason="needs nft")
-def test_kernel_agrees_with_eval(tmp_path, netns):
+@pytest.mark.parametrize("layout", ["rules", "maps"])
+def test_kernel_agrees_with_eval(tmp_path, netns, layout):
     target, scanner = netns("tgt"), netns("scn")
     scan4, scan6, tgt4, tgt6 = "198.18.3.2", "fd00:5c09::3:2", "198.18.3.1", "fd00:5c09::3:1"
     link_veth(target, scanner, tgt4, scan4)
@@ -589,8 +604,9 @@ def test_kernel_agrees_with_eval(tmp_path, netns):
     p = target.popen(["python3", "-u", "-c", SERVE] + SERVED, text=True)
     assert p.stdout.readline().strip() == "READY", p.stderr.read()
     path = write(tmp_path, RICH.format(scan4=scan4, scan6=scan6), "rich.pol")
-    r = target.portscope("policy", "apply", path)
+    r = target.portscope("policy", "apply", *(["--maps"] if layout == "maps" else []), path)
     assert r.rc == 0, r
+    assert ("vmap" in target.run(["nft", "list", "ruleset"]).out) == (layout == "maps")
 
     for dst, src in ((tgt4, scan4), (tgt6, scan6)):
         seen = json.loads(scanner.run(["python3", "-c", PROBE, dst] + PROBED,
@@ -612,6 +628,7 @@ def test_kernel_agrees_with_eval(tmp_path, netns):
     assert seen["8005/tcp"] == "open"  # first match wins
     assert seen["7000/udp"] == "filtered" and seen["5000/udp"] == "filtered"
     assert seen["53/udp"] == "open" and seen["53/tcp"] == "open"
+    assert seen["79/tcp"] == "closed" and seen["82/tcp"] == "open"  # nested FROM prefixes
 
 
 # ---- listening: this namespace's listeners and the rule that decides each ----
