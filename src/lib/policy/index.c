@@ -235,11 +235,12 @@ static int plane_build(struct scratch *s, uint32_t max, struct ix_plane_segs *ps
 
 	while (size < n)
 		size *= 2;
-	ps->seg = malloc(n * sizeof(*ps->seg));
-	ps->tmax = malloc(2 * size * sizeof(*ps->tmax));
-	ps->tmin = malloc(2 * size * sizeof(*ps->tmin));
-	if (!ps->seg || !ps->tmax || !ps->tmin)
+	/* one block: the segments, then both trees */
+	ps->seg = malloc(n * sizeof(*ps->seg) + 4 * size * sizeof(uint32_t));
+	if (!ps->seg)
 		return -ENOMEM;
+	ps->tmax = (uint32_t *)(ps->seg + n);
+	ps->tmin = ps->tmax + 2 * size;
 	memcpy(ps->seg, s->seg, n * sizeof(*ps->seg));
 	ps->n = n;
 	ps->size = size;
@@ -413,14 +414,9 @@ void policy_index_free(struct policy_index *ix)
 	if (!ix)
 		return;
 	for (size_t i = 0; i < ix->nnodes; i++)
-		for (int pl = 0; pl < IX_PLANES; pl++) {
+		for (int pl = 0; pl < IX_PLANES; pl++)
 			free(ix->node[i].plane[pl].seg);
-			free(ix->node[i].plane[pl].tmax);
-			free(ix->node[i].plane[pl].tmin);
-		}
-	if (ix->ranges)
-		for (size_t i = 0; i < ix->last - ix->first; i++)
-			free(ix->ranges[i]);
+	free(ix->range_arena);
 	free(ix->ranges);
 	free(ix->nranges);
 	free(ix->node);
@@ -507,23 +503,55 @@ static int gather(struct policy_index *ix, const struct rec *recs, size_t a, siz
 	return 0;
 }
 
+static int cmp_range(const void *a, const void *b)
+{
+	const struct policy_range *x = a, *y = b;
+
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	return x->hi < y->hi ? -1 : x->hi > y->hi;
+}
+
+/* The rule's ports sorted and merged into out (room for nports); returns how many. */
+static size_t merge_ports(const struct policy_rule *r, struct policy_range *out)
+{
+	size_t n = 0;
+
+	memcpy(out, r->ports, r->nports * sizeof(*out));
+	if (r->nports > 1)
+		qsort(out, r->nports, sizeof(*out), cmp_range);
+	for (size_t i = 0; i < r->nports; i++) {
+		if (n && (unsigned)out[i].lo <= (unsigned)out[n - 1].hi + 1) {
+			if (out[i].hi > out[n - 1].hi)
+				out[n - 1].hi = out[i].hi;
+		} else {
+			out[n++] = out[i];
+		}
+	}
+	return n;
+}
+
 static int build(struct policy_index *ix)
 {
 	const struct policy *p = ix->p;
-	size_t nr = ix->last - ix->first, nrec = 2, at;
+	size_t nr = ix->last - ix->first, nrec = 2, nranges = 0, at;
 	struct scratch s = {0};
 	uint32_t *rec_node = NULL, *fill = NULL;
 	struct rec *recs;
 	int rc = -ENOMEM;
 
-	for (size_t r = ix->first; r < ix->last; r++)
+	for (size_t r = ix->first; r < ix->last; r++) {
 		nrec += p->rules[r].nfrom ? p->rules[r].nfrom : 2;
+		nranges += p->rules[r].nports;
+	}
+	ix->range_arena = malloc((nranges ? nranges : 1) * sizeof(*ix->range_arena));
+	nranges = 0;
 	recs = calloc(nrec, sizeof(*recs));
 	ix->off = calloc(nr + 1, sizeof(*ix->off));
 	ix->ranges = calloc(nr ? nr : 1, sizeof(*ix->ranges));
 	ix->nranges = calloc(nr ? nr : 1, sizeof(*ix->nranges));
 	rec_node = malloc(nrec * sizeof(*rec_node));
-	if (!recs || !ix->off || !ix->ranges || !ix->nranges || !rec_node)
+	if (!recs || !ix->off || !ix->ranges || !ix->nranges || !rec_node || !ix->range_arena)
 		goto out;
 
 	/* the two roots, even without rules */
@@ -535,9 +563,11 @@ static int build(struct policy_index *ix)
 
 		ix->off[r - ix->first + 1] =
 		    ix->off[r - ix->first] + (rule->nfrom ? rule->nfrom : 2);
-		if (rule->nports && policy_rule_ports_merged(rule, &ix->ranges[r - ix->first],
-		                                             &ix->nranges[r - ix->first]) < 0)
-			goto out;
+		if (rule->nports) {
+			ix->ranges[r - ix->first] = ix->range_arena + nranges;
+			ix->nranges[r - ix->first] = merge_ports(rule, ix->range_arena + nranges);
+			nranges += ix->nranges[r - ix->first];
+		}
 		if (rule->nfrom == 0) {
 			recs[at++] = (struct rec){.family = AF_INET, .rule = (uint32_t)r};
 			recs[at++] = (struct rec){.family = AF_INET6, .rule = (uint32_t)r};

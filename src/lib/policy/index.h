@@ -71,6 +71,7 @@ struct policy_index {
 	size_t *off;
 	struct policy_range **ranges; /* rule r's ports merged: ranges[r - first], nranges */
 	size_t *nranges;
+	struct policy_range *range_arena; /* where they live */
 	uint32_t maxdepth;
 };
 

@@ -425,6 +425,11 @@ static int put_maps(FILE *f, const struct policy *p, size_t a, size_t b)
 			rc = put_maps(f, p, mid, b);
 		goto out;
 	}
+	/* the IPv6 root's elements are not written when both roots decide alike */
+	for (int pl = 0; pl < IX_PLANES && rc == 0; pl++)
+		if (roots_alike(ix, pl))
+			for (size_t i = 0; i < m[pl].n; i++)
+				total -= m[pl].e[i].node == ix->root[1];
 	if (rc == 0)
 		fprintf(f, "\t\t# lines %u-%u: %zu rules as %zu map elements\n", p->rules[a].line,
 		        p->rules[b - 1].line, b - a, total);
