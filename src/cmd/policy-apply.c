@@ -26,6 +26,7 @@
 #include "policy/nft.h"
 #include "policy/rollback.h"
 #include "policy/session.h"
+#include "util/clock.h"
 
 #define CONFIRM_DEFAULT 10   /* seconds, as iptables-apply */
 #define LOAD_ALLOWANCE  600  /* seconds the watchdog waits for the load itself */
@@ -97,14 +98,6 @@ enum answer {
 	ANSWER_SIGNAL,
 };
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Whether line (len bytes) says yes: "yes" or "y", any case, blanks around. */
 static bool is_yes(const char *line, size_t len)
 {
@@ -121,13 +114,13 @@ static bool is_yes(const char *line, size_t len)
 /* Waits up to seconds for one line on stdin; signals in mask are let through while waiting. */
 static enum answer ask(unsigned seconds, const sigset_t *waitmask)
 {
-	int64_t deadline = now_ms() + (int64_t)seconds * 1000;
+	int64_t deadline = (int64_t)clock_mono_ms() + (int64_t)seconds * 1000;
 	char line[256];
 	size_t len = 0;
 
 	for (;;) {
 		struct pollfd pfd = {.fd = STDIN_FILENO, .events = POLLIN};
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - (int64_t)clock_mono_ms();
 		struct timespec ts;
 		ssize_t n;
 		int r;

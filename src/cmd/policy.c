@@ -6,7 +6,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cmd/commands.h"
@@ -18,6 +17,7 @@
 #include "policy/lint.h"
 #include "policy/nft.h"
 #include "policy/policy.h"
+#include "util/clock.h"
 #include "util/strnum.h"
 #include "util/array.h"
 
@@ -172,25 +172,17 @@ struct progress {
 	double start;
 };
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void progress_init(struct progress *pg)
 {
 	pg->on = isatty(STDERR_FILENO);
 	pg->shown = false;
-	pg->start = now();
+	pg->start = clock_mono();
 }
 
 /* "portscope policy: linting 24576/60000 rules" on one line that is rewritten. */
 static void progress_show(struct progress *pg, const char *what, size_t done, size_t total)
 {
-	if (!pg->on || now() - pg->start < PROGRESS_AFTER)
+	if (!pg->on || clock_mono() - pg->start < PROGRESS_AFTER)
 		return;
 	if (total)
 		fprintf(stderr, "\rportscope policy: %s %zu/%zu rules (%zu%%)\033[K", what, done,

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include "policy/index.h"
+#include "util/array.h"
 
 typedef unsigned __int128 u128;
 
@@ -117,23 +118,6 @@ static bool children_tile(const struct policy_index *ix, uint32_t id)
 	return false;
 }
 
-static int grow(void **arr, size_t *cap, size_t need, size_t size)
-{
-	size_t c = *cap ? *cap : 16;
-	void *p;
-
-	if (need <= *cap)
-		return 0;
-	while (c < need)
-		c *= 2;
-	p = realloc(*arr, c * size);
-	if (!p)
-		return -ENOMEM;
-	*arr = p;
-	*cap = c;
-	return 0;
-}
-
 static int cmp_iv_lo(const void *a, const void *b)
 {
 	const struct iv *x = a, *y = b;
@@ -181,7 +165,7 @@ static int seg_add(struct scratch *s, size_t *n, uint32_t lo, uint32_t hi, uint3
 		s->seg[*n - 1].hi = hi;
 		return 0;
 	}
-	if (grow((void **)&s->seg, &s->scap, *n + 1, sizeof(*s->seg)) < 0)
+	if (GREEDY_REALLOC(s->seg, s->scap, *n + 1) < 0)
 		return -ENOMEM;
 	s->seg[(*n)++] = (struct ix_seg){.lo = lo, .hi = hi, .rule = rule};
 	return 0;
@@ -198,7 +182,7 @@ static int plane_build(struct scratch *s, uint32_t max, struct ix_plane_segs *ps
 
 	if (s->n == 0)
 		return 0;
-	if (grow((void **)&s->heap, &s->hcap, s->n, sizeof(*s->heap)) < 0)
+	if (GREEDY_REALLOC(s->heap, s->hcap, s->n) < 0)
 		return -ENOMEM;
 	qsort(s->iv, s->n, sizeof(*s->iv), cmp_iv_lo);
 	for (;;) {
@@ -489,12 +473,12 @@ static int gather(struct policy_index *ix, const struct rec *recs, size_t a, siz
 		if (!ix_rule_has_plane(rule, pl))
 			continue;
 		if (pl == IX_OTHER || rule->nports == 0) {
-			if (grow((void **)&s->iv, &s->cap, s->n + 1, sizeof(*s->iv)) < 0)
+			if (GREEDY_REALLOC(s->iv, s->cap, s->n + 1) < 0)
 				return -ENOMEM;
 			s->iv[s->n++] = (struct iv){.lo = 0, .hi = ix_plane_max(pl), .rule = r};
 			continue;
 		}
-		if (grow((void **)&s->iv, &s->cap, s->n + ix->nranges[ri], sizeof(*s->iv)) < 0)
+		if (GREEDY_REALLOC(s->iv, s->cap, s->n + ix->nranges[ri]) < 0)
 			return -ENOMEM;
 		for (size_t k = 0; k < ix->nranges[ri]; k++)
 			s->iv[s->n++] = (struct iv){

@@ -10,6 +10,7 @@
 #include "knowledge/services.h"
 #include "policy/index.h"
 #include "policy/lint.h"
+#include "util/array.h"
 
 #define RISKS_INLINE   4    /* more risky ports than this in one rule: one summary finding */
 #define DECIDERS_NAMED 3    /* rules named in a shadowed finding */
@@ -408,14 +409,8 @@ static bool has_family(const struct policy_rule *r, int family)
 
 static int famset_add(struct famset *fs, uint32_t lo, uint32_t hi)
 {
-	if (fs->n == fs->cap) {
-		size_t c = fs->cap ? fs->cap * 2 : 16;
-		void *p = realloc(fs->r, c * sizeof(*fs->r));
-		if (!p)
-			return -ENOMEM;
-		fs->r = p;
-		fs->cap = c;
-	}
+	if (GREEDY_REALLOC(fs->r, fs->cap, fs->n + 1) < 0)
+		return -ENOMEM;
 	fs->r[fs->n++] = (struct policy_range){.lo = (uint16_t)lo, .hi = (uint16_t)hi};
 	return 0;
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "policy/nft.h"
+#include "util/array.h"
 
 /* Copies nft's error text to why as one line (its messages span several). */
 static void one_line(const char *msg, char *why, size_t whylen)
@@ -153,7 +154,7 @@ static int put_emptying(struct nft_ctx *ctx, const char *table, FILE *f, char *w
 
 	nft_ctx_output_set_flags(ctx, flags | NFT_CTX_OUTPUT_JSON | NFT_CTX_OUTPUT_TERSE);
 	fprintf(f, "table inet %s {}\nflush table inet %s\n", table, table);
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]) && rc == 0; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(kinds) && rc == 0; i++)
 		rc = put_deletes(ctx, table, kinds[i].list, kinds[i].key, f, why, whylen);
 	nft_ctx_output_set_flags(ctx, flags);
 	return rc;

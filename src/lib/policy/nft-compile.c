@@ -7,6 +7,7 @@
 
 #include "policy/index.h"
 #include "policy/nft.h"
+#include "util/array.h"
 
 #define MAP_BUDGET_PER_ITEM 4    /* map elements a stretch of rules may take per port range */
 #define MAP_BUDGET_BASE     1024 /* ... plus this many */
@@ -190,14 +191,8 @@ struct melems {
 
 static int melem_add(struct melems *m, uint32_t node, uint32_t lo, uint32_t hi, uint32_t rule)
 {
-	if (m->n == m->cap) {
-		size_t c = m->cap ? m->cap * 2 : 256;
-		void *p = realloc(m->e, c * sizeof(*m->e));
-		if (!p)
-			return -ENOMEM;
-		m->e = p;
-		m->cap = c;
-	}
+	if (GREEDY_REALLOC(m->e, m->cap, m->n + 1) < 0)
+		return -ENOMEM;
 	m->e[m->n++] = (struct melem){.node = node, .lo = lo, .hi = hi, .rule = rule};
 	return 0;
 }

@@ -7,11 +7,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "policy/nft.h"
 #include "policy/rollback.h"
+#include "util/clock.h"
 
 enum {
 	EXIT_KEPT = 0,
@@ -19,18 +19,10 @@ enum {
 	EXIT_FAILED = 11,
 };
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The watchdog: waits for a command, the caller's death or the deadline. Never returns. */
 static void watch(int ctl, int report, const char *table, const char *saved, unsigned max_seconds)
 {
-	int64_t deadline = now_ms() + (int64_t)max_seconds * 1000;
+	int64_t deadline = (int64_t)clock_mono_ms() + (int64_t)max_seconds * 1000;
 	char why[512];
 	int fd;
 
@@ -53,7 +45,7 @@ static void watch(int ctl, int report, const char *table, const char *saved, uns
 	}
 	for (;;) {
 		struct pollfd pfd = {.fd = ctl, .events = POLLIN};
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - (int64_t)clock_mono_ms();
 		unsigned char cmd[5];
 		ssize_t n;
 		int r;
@@ -75,7 +67,7 @@ static void watch(int ctl, int report, const char *table, const char *saved, uns
 		if (cmd[0] == 'a' && read(ctl, cmd + 1, 4) == 4) {
 			uint32_t s;
 			memcpy(&s, cmd + 1, 4);
-			deadline = now_ms() + (int64_t)s * 1000;
+			deadline = (int64_t)clock_mono_ms() + (int64_t)s * 1000;
 			continue;
 		}
 		break; /* 'r' or anything else: restore */
