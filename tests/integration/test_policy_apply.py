@@ -68,18 +68,23 @@ class Tty:
         os.close(slave)
         self.out = b""
 
+    def _drain(self, wait):
+        """Reads what the terminal has; False at its end."""
+        r, _, _ = select.select([self.master], [], [], wait)
+        if not r:
+            return True
+        try:
+            chunk = os.read(self.master, 4096)
+        except OSError:
+            return False
+        self.out += chunk
+        return bool(chunk)
+
     def read_until(self, text, timeout=30):
         deadline = time.monotonic() + timeout
         while text.encode() not in self.out and time.monotonic() < deadline:
-            r, _, _ = select.select([self.master], [], [], 0.2)
-            if r:
-                try:
-                    chunk = os.read(self.master, 4096)
-                except OSError:
-                    break
-                if not chunk:
-                    break
-                self.out += chunk
+            if not self._drain(0.2):
+                break
         assert text.encode() in self.out, self.out
         return self.out.decode(errors="replace")
 
@@ -88,16 +93,7 @@ class Tty:
 
     def wait(self, timeout=60):
         rc = self.p.wait(timeout=timeout)
-        try:
-            while True:
-                r, _, _ = select.select([self.master], [], [], 0)
-                if not r:
-                    break
-                chunk = os.read(self.master, 4096)
-                if not chunk:
-                    break
-                self.out += chunk
-        except OSError:
+        while select.select([self.master], [], [], 0)[0] and self._drain(0):
             pass
         os.close(self.master)
         return rc
@@ -107,6 +103,15 @@ class Tty:
 
 
 PROMPT = "Type yes within"
+
+
+def answer(ns, path, send, seconds="30", env=None):
+    """Applies path with --confirm on a terminal and answers send once asked; (rc, text)."""
+    t = Tty(ns, ["--confirm", seconds, path], env=env)
+    t.read_until(PROMPT)
+    t.write(send)
+    rc = t.wait()
+    return rc, t.text()
 
 
 @pytest.fixture
@@ -137,11 +142,8 @@ def test_confirm_no_answer_puts_a_back(lab):
 
 def test_confirm_yes_keeps_b(lab):
     ns, a, b, before = lab
-    t = Tty(ns, ["--confirm", "3", b])
-    t.read_until(PROMPT)
-    t.write(b"yes\n")
-    assert t.wait() == 0, t.text()
-    assert "loaded and kept" in t.text()
+    rc, text = answer(ns, b, b"yes\n", seconds="3")
+    assert rc == 0 and "loaded and kept" in text, text
     after = ruleset(ns)
     assert after != before and 'comment "Admins"' in after
     # kept in place: still before the other table
@@ -152,18 +154,12 @@ def test_confirm_yes_keeps_b(lab):
 
 def test_confirm_other_answer_or_end_of_input_puts_a_back(lab):
     ns, a, b, before = lab
-    t = Tty(ns, ["--confirm", "30", b])
-    t.read_until(PROMPT)
-    t.write(b"no\n")
-    assert t.wait() == 1, t.text()
-    assert "not confirmed" in t.text()
+    rc, text = answer(ns, b, b"no\n")
+    assert rc == 1 and "not confirmed" in text, text
     assert ruleset(ns) == before
     # end of input: ^D on an empty line of the terminal
-    t = Tty(ns, ["--confirm", "30", b])
-    t.read_until(PROMPT)
-    t.write(b"\x04")
-    assert t.wait() == 1, t.text()
-    assert "end of input" in t.text()
+    rc, text = answer(ns, b, b"\x04")
+    assert rc == 1 and "end of input" in text, text
     assert ruleset(ns) == before
     # and stdin closed outright (a pipe, no terminal)
     r = ns.run([portscope_bin(), "policy", "apply", "--confirm", "30", b], input="",

@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
+#include "policy-rand.h"
 #include "policy/index.h"
 #include "policy/policy.h"
 
@@ -26,10 +27,7 @@ static uint64_t rng = 0x9e3779b97f4a7c15ull;
 
 static unsigned rnd(unsigned n)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (unsigned)(rng % n);
+	return policy_rand(&rng, n);
 }
 
 /* A random source list: nothing, a prefix inside the /28 (or /124), or the whole family. */

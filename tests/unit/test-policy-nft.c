@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
+#include "policy-rand.h"
 #include "policy/nft.h"
 
 static char *compile(const char *doc, const struct policy_nft_opts *o)
@@ -298,10 +299,7 @@ static uint64_t rng = 88172645463325252ull;
 
 static unsigned rnd(unsigned n)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (unsigned)(rng % n);
+	return policy_rand(&rng, n);
 }
 
 static void random_policy(char *buf, size_t len)

@@ -355,11 +355,28 @@ static bool range_covered(const struct policy_index *ix, uint32_t node, enum ix_
 	}
 }
 
+size_t ix_rule_ranges(const struct policy_index *ix, size_t r, enum ix_plane pl,
+                      struct policy_range *one, const struct policy_range **out)
+{
+	if (!ix_rule_has_plane(&ix->p->rules[r], pl))
+		return 0;
+	if (pl == IX_OTHER || ix->p->rules[r].nports == 0) {
+		*one =
+		    pl == IX_OTHER ? (struct policy_range){0, 0} : (struct policy_range){1, 65535};
+		*out = one;
+		return 1;
+	}
+	*out = ix->ranges[r - ix->first];
+	return ix->nranges[r - ix->first];
+}
+
 /* Whether rules before r decide all of rule r's ports in plane pl for every address of node. */
 static bool node_covered(const struct policy_index *ix, uint32_t node, enum ix_plane pl, size_t r)
 {
 	const struct ix_node *n = &ix->node[node];
-	size_t ri = r - ix->first;
+	const struct policy_range *v;
+	struct policy_range one;
+	size_t nv;
 
 	if (n->tiled) {
 		for (uint32_t c = node + 1; c < n->end; c = ix->node[c].end)
@@ -367,13 +384,9 @@ static bool node_covered(const struct policy_index *ix, uint32_t node, enum ix_p
 				return false;
 		return true;
 	}
-	if (pl == IX_OTHER)
-		return range_covered(ix, node, pl, 0, 0, (uint32_t)r);
-	if (ix->p->rules[r].nports == 0)
-		return range_covered(ix, node, pl, 1, 65535, (uint32_t)r);
-	for (size_t k = 0; k < ix->nranges[ri]; k++)
-		if (!range_covered(ix, node, pl, ix->ranges[ri][k].lo, ix->ranges[ri][k].hi,
-		                   (uint32_t)r))
+	nv = ix_rule_ranges(ix, r, pl, &one, &v);
+	for (size_t k = 0; k < nv; k++)
+		if (!range_covered(ix, node, pl, v[k].lo, v[k].hi, (uint32_t)r))
 			return false;
 	return true;
 }
@@ -487,34 +500,6 @@ static int gather(struct policy_index *ix, const struct rec *recs, size_t a, siz
 	return 0;
 }
 
-static int cmp_range(const void *a, const void *b)
-{
-	const struct policy_range *x = a, *y = b;
-
-	if (x->lo != y->lo)
-		return x->lo < y->lo ? -1 : 1;
-	return x->hi < y->hi ? -1 : x->hi > y->hi;
-}
-
-/* The rule's ports sorted and merged into out (room for nports); returns how many. */
-static size_t merge_ports(const struct policy_rule *r, struct policy_range *out)
-{
-	size_t n = 0;
-
-	memcpy(out, r->ports, r->nports * sizeof(*out));
-	if (r->nports > 1)
-		qsort(out, r->nports, sizeof(*out), cmp_range);
-	for (size_t i = 0; i < r->nports; i++) {
-		if (n && (unsigned)out[i].lo <= (unsigned)out[n - 1].hi + 1) {
-			if (out[i].hi > out[n - 1].hi)
-				out[n - 1].hi = out[i].hi;
-		} else {
-			out[n++] = out[i];
-		}
-	}
-	return n;
-}
-
 static int build(struct policy_index *ix)
 {
 	const struct policy *p = ix->p;
@@ -549,7 +534,10 @@ static int build(struct policy_index *ix)
 		    ix->off[r - ix->first] + (rule->nfrom ? rule->nfrom : 2);
 		if (rule->nports) {
 			ix->ranges[r - ix->first] = ix->range_arena + nranges;
-			ix->nranges[r - ix->first] = merge_ports(rule, ix->range_arena + nranges);
+			memcpy(ix->range_arena + nranges, rule->ports,
+			       rule->nports * sizeof(*rule->ports));
+			ix->nranges[r - ix->first] =
+			    policy_ranges_merge(ix->range_arena + nranges, rule->nports);
 			nranges += ix->nranges[r - ix->first];
 		}
 		if (rule->nfrom == 0) {

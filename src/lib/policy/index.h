@@ -105,6 +105,15 @@ uint32_t ix_decider(const struct policy_index *ix, uint32_t node, enum ix_plane 
                     uint32_t *last);
 
 /*
+ * The port ranges of rule r in plane pl as the linter asks about them: its
+ * merged ranges, 1-65535 when it names none, 0-0 in IX_OTHER (*one holds those
+ * two); none when the rule is not of that plane. Stores them in *out and
+ * returns how many.
+ */
+size_t ix_rule_ranges(const struct policy_index *ix, size_t r, enum ix_plane pl,
+                      struct policy_range *one, const struct policy_range **out);
+
+/*
  * Whether rule r (first <= r < last) decides some packet: some port of its
  * ranges in some plane for some address of its sources is not decided by an
  * earlier rule.

@@ -197,19 +197,12 @@ static int report_shadowed(struct linter *l, size_t j)
 	size_t off = 0;
 
 	for (int pl = 0; pl < IX_PLANES; pl++) {
-		if (!ix_rule_has_plane(b, pl))
-			continue;
-		for (size_t k = l->ix->off[j]; k < l->ix->off[j + 1]; k++) {
-			uint32_t node = l->ix->src[k];
-			if (pl == IX_OTHER)
-				walk_deciders(l, &d, node, pl, 0, 0);
-			else if (b->nports == 0)
-				walk_deciders(l, &d, node, pl, 1, 65535);
-			else
-				for (size_t m = 0; m < l->ix->nranges[j]; m++)
-					walk_deciders(l, &d, node, pl, l->ix->ranges[j][m].lo,
-					              l->ix->ranges[j][m].hi);
-		}
+		struct policy_range one;
+		const struct policy_range *v;
+		size_t nv = ix_rule_ranges(l->ix, j, pl, &one, &v);
+		for (size_t k = l->ix->off[j]; k < l->ix->off[j + 1]; k++)
+			for (size_t m = 0; m < nv; m++)
+				walk_deciders(l, &d, l->ix->src[k], pl, v[m].lo, v[m].hi);
 	}
 	if (d.nnamed == 0) /* cannot be: the rule never matches */
 		return report(l, POLICY_SEV_WARNING, "shadowed", b->line, 0,
@@ -320,15 +313,6 @@ static int cmp_overlap(const void *a, const void *b)
 	return x->rule < y->rule ? -1 : x->rule > y->rule;
 }
 
-static int cmp_range(const void *a, const void *b)
-{
-	const struct policy_range *x = a, *y = b;
-
-	if (x->lo != y->lo)
-		return x->lo < y->lo ? -1 : 1;
-	return x->hi < y->hi ? -1 : x->hi > y->hi;
-}
-
 /* Port ranges as written that meet within one rule: sorted, each against the widest before. */
 static int check_self_overlap(struct linter *l, size_t j)
 {
@@ -342,7 +326,7 @@ static int check_self_overlap(struct linter *l, size_t j)
 	if (!v)
 		return -ENOMEM;
 	memcpy(v, b->ports, b->nports * sizeof(*v));
-	qsort(v, b->nports, sizeof(*v), cmp_range);
+	policy_ranges_sort(v, b->nports);
 	widest = v[0];
 	for (size_t i = 1; i < b->nports; i++) {
 		if (v[i].lo <= widest.hi) {
@@ -367,15 +351,12 @@ static int check_overlap(struct linter *l, size_t j)
 	if (rc < 0 || b->nports == 0)
 		return rc;
 	for (int pl = IX_TCP; pl <= IX_UDP; pl++) {
-		if (!ix_rule_has_plane(b, pl))
-			continue;
-		for (size_t k = l->ix->off[j]; k < l->ix->off[j + 1]; k++) {
-			if (l->ix->node[l->ix->src[k]].tiled)
-				continue;
-			for (size_t m = 0; m < l->ix->nranges[j]; m++)
-				walk_overlaps(l, &ov, j, l->ix->src[k], pl, l->ix->ranges[j][m].lo,
-				              l->ix->ranges[j][m].hi);
-		}
+		struct policy_range one;
+		const struct policy_range *v;
+		size_t nv = ix_rule_ranges(l->ix, j, pl, &one, &v);
+		for (size_t k = l->ix->off[j]; k < l->ix->off[j + 1]; k++)
+			for (size_t m = 0; m < nv && !l->ix->node[l->ix->src[k]].tiled; m++)
+				walk_overlaps(l, &ov, j, l->ix->src[k], pl, v[m].lo, v[m].hi);
 	}
 	qsort(ov.o, ov.n, sizeof(ov.o[0]), cmp_overlap);
 	for (size_t i = 0; i < ov.n; i++) {
@@ -407,32 +388,6 @@ static bool has_family(const struct policy_rule *r, int family)
 	return false;
 }
 
-static int famset_add(struct famset *fs, uint32_t lo, uint32_t hi)
-{
-	if (GREEDY_REALLOC(fs->r, fs->cap, fs->n + 1) < 0)
-		return -ENOMEM;
-	fs->r[fs->n++] = (struct policy_range){.lo = (uint16_t)lo, .hi = (uint16_t)hi};
-	return 0;
-}
-
-static void famset_merge(struct famset *fs)
-{
-	size_t n = 0;
-
-	if (fs->n == 0)
-		return;
-	qsort(fs->r, fs->n, sizeof(*fs->r), cmp_range);
-	for (size_t i = 0; i < fs->n; i++) {
-		if (n && (unsigned)fs->r[i].lo <= (unsigned)fs->r[n - 1].hi + 1) {
-			if (fs->r[i].hi > fs->r[n - 1].hi)
-				fs->r[n - 1].hi = fs->r[i].hi;
-		} else {
-			fs->r[n++] = fs->r[i];
-		}
-	}
-	fs->n = n;
-}
-
 static bool famset_holds(const struct famset *fs, uint32_t lo, uint32_t hi)
 {
 	size_t a = 0, b = fs->n;
@@ -457,27 +412,21 @@ static int famsets_build(struct linter *l)
 				continue;
 			for (int pl = 0; pl < IX_PLANES; pl++) {
 				struct famset *fs = &l->fam[allows(r)][f][pl];
-				int rc = 0;
-
-				if (!ix_rule_has_plane(r, pl))
-					continue;
-				if (pl == IX_OTHER)
-					rc = famset_add(fs, 0, 0);
-				else if (r->nports == 0)
-					rc = famset_add(fs, 1, 65535);
-				else
-					for (size_t k = 0; k < l->ix->nranges[j] && rc == 0; k++)
-						rc = famset_add(fs, l->ix->ranges[j][k].lo,
-						                l->ix->ranges[j][k].hi);
-				if (rc < 0)
-					return rc;
+				struct policy_range one;
+				const struct policy_range *v;
+				size_t nv = ix_rule_ranges(l->ix, j, pl, &one, &v);
+				if (GREEDY_REALLOC(fs->r, fs->cap, fs->n + nv) < 0)
+					return -ENOMEM;
+				memcpy(fs->r + fs->n, v, nv * sizeof(*v));
+				fs->n += nv;
 			}
 		}
 	}
 	for (int a = 0; a < 2; a++)
 		for (int f = 0; f < 2; f++)
 			for (int pl = 0; pl < IX_PLANES; pl++)
-				famset_merge(&l->fam[a][f][pl]);
+				l->fam[a][f][pl].n =
+				    policy_ranges_merge(l->fam[a][f][pl].r, l->fam[a][f][pl].n);
 	return 0;
 }
 
@@ -491,17 +440,11 @@ static int check_family_gap(struct linter *l, size_t j)
 	/* Rules with the same verdict for these ports and the other family close it. */
 	for (int pl = 0; pl < IX_PLANES && closed; pl++) {
 		const struct famset *fs = &l->fam[allows(b)][v4 ? 1 : 0][pl];
-
-		if (!ix_rule_has_plane(b, pl))
-			continue;
-		if (pl == IX_OTHER)
-			closed = famset_holds(fs, 0, 0);
-		else if (b->nports == 0)
-			closed = famset_holds(fs, 1, 65535);
-		else
-			for (size_t k = 0; k < l->ix->nranges[j] && closed; k++)
-				closed = famset_holds(fs, l->ix->ranges[j][k].lo,
-				                      l->ix->ranges[j][k].hi);
+		struct policy_range one;
+		const struct policy_range *v;
+		size_t nv = ix_rule_ranges(l->ix, j, pl, &one, &v);
+		for (size_t k = 0; k < nv && closed; k++)
+			closed = famset_holds(fs, v[k].lo, v[k].hi);
 	}
 	if (closed)
 		return 0;

@@ -49,26 +49,15 @@ static bool have_net_admin(void)
 	return data[CAP_TO_INDEX(CAP_NET_ADMIN)].effective & CAP_TO_MASK(CAP_NET_ADMIN);
 }
 
-static bool table_name_ok(const char *s)
-{
-	size_t n = s ? strlen(s) : 0;
-
-	if (n == 0 || n > 32)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-		      (s[i] >= '0' && s[i] <= '9' && i > 0) || s[i] == '_'))
-			return false;
-	return true;
-}
-
-/* A libnftables context whose output and errors stay in buffers. */
-static int ctx_new(struct nft_ctx **out, char *why, size_t whylen)
+/* A libnftables context for table whose output and errors stay in buffers. */
+static int ctx_new(const char *table, struct nft_ctx **out, char *why, size_t whylen)
 {
 	struct nft_ctx *ctx;
 
 	if (why && whylen)
 		why[0] = '\0';
+	if (table && !policy_nft_table_ok(table))
+		return -EINVAL;
 	if (!have_net_admin()) {
 		one_line("this process runs without it", why, whylen);
 		return -EPERM;
@@ -168,9 +157,7 @@ int policy_nft_load(const char *table, const char *body, bool dry_run, char *why
 	FILE *f;
 	int rc;
 
-	if (!table_name_ok(table))
-		return -EINVAL;
-	rc = ctx_new(&ctx, why, whylen);
+	rc = ctx_new(table, &ctx, why, whylen);
 	if (rc < 0)
 		return rc;
 	f = open_memstream(&script, &len);
@@ -202,9 +189,7 @@ int policy_nft_save(const char *table, char **text, char *why, size_t whylen)
 	int rc;
 
 	*text = NULL;
-	if (!table_name_ok(table))
-		return -EINVAL;
-	rc = ctx_new(&ctx, why, whylen);
+	rc = ctx_new(table, &ctx, why, whylen);
 	if (rc < 0)
 		return rc;
 	/* does it exist? (listing a missing table is an error we must tell from others) */
@@ -243,7 +228,7 @@ out:
 int policy_nft_apply(const char *script, bool dry_run, char *why, size_t whylen)
 {
 	struct nft_ctx *ctx;
-	int rc = ctx_new(&ctx, why, whylen);
+	int rc = ctx_new(NULL, &ctx, why, whylen);
 
 	if (rc < 0)
 		return rc;

@@ -22,7 +22,7 @@ struct emit {
 	bool whole; /* the rule names no ports */
 };
 
-static bool table_name_ok(const char *s)
+bool policy_nft_table_ok(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -492,7 +492,7 @@ int policy_nft_compile(const struct policy *p, const struct policy_nft_opts *o, 
 	FILE *f;
 	int rc = 0;
 
-	if (!table_name_ok(table))
+	if (!policy_nft_table_ok(table))
 		return -EINVAL;
 	f = open_memstream(&buf, &len);
 	if (!f)

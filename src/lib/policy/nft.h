@@ -66,6 +66,9 @@ struct policy_nft_opts {
 	bool body_only; /* only "table inet NAME { ... }", for policy_nft_load() */
 };
 
+/* Whether s is a table name the compiler takes: [A-Za-z_][A-Za-z0-9_]{0,31}. */
+bool policy_nft_table_ok(const char *s);
+
 /*
  * Compiles p to an nftables script in a malloc'd string (*out, *outlen).
  * Returns 0, -EINVAL (bad table name) or -ENOMEM.

@@ -133,6 +133,14 @@ void policy_addr_format(const struct policy_addr *a, char *buf, size_t len);
 bool policy_addr_contains(const struct policy_addr *a, const struct policy_addr *b);
 
 /*
+ * Sorts v[0..n) by start then end (policy_ranges_sort), or sorts and merges
+ * overlapping and adjacent ranges in place, returning the new count
+ * (policy_ranges_merge). Example: 8000-8100,80,8050-8200,81 gives 80-81,8000-8200.
+ */
+void policy_ranges_sort(struct policy_range *v, size_t n);
+size_t policy_ranges_merge(struct policy_range *v, size_t n);
+
+/*
  * The rule's ports sorted and merged, adjacent ranges joined, in a malloc'd
  * array; a rule without PORT gives 1-65535. Returns 0 or -ENOMEM.
  * Example: 8000-8100,80,8050-8200,81 gives [80-81, 8000-8200].
