@@ -415,6 +415,9 @@ static int famsets_build(struct linter *l)
 				struct policy_range one;
 				const struct policy_range *v;
 				size_t nv = ix_rule_ranges(l->ix, j, pl, &one, &v);
+
+				if (nv == 0)
+					continue;
 				if (GREEDY_REALLOC(fs->r, fs->cap, fs->n + nv) < 0)
 					return -ENOMEM;
 				memcpy(fs->r + fs->n, v, nv * sizeof(*v));
