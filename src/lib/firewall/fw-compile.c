@@ -31,6 +31,10 @@ static void sort_set(struct fw_set *s)
 
 	if (!s || s->single_sorted || s->ncomp != 1 || s->why)
 		return;
+	if (s->nelems < 2) {
+		s->single_sorted = s->nelems == 0 || !s->elems[0].catchall;
+		return;
+	}
 	for (size_t i = 0; i < s->nelems; i++)
 		if (s->elems[i].catchall)
 			return;

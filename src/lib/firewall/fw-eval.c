@@ -1038,9 +1038,16 @@ static void fork_unknown(struct ev *ev, struct collect *c, struct state *s, cons
 	char why[160];
 
 	if (++ev->forks <= FORK_BUDGET && state_copy(&a, s) == 0) {
+		struct state b;
+
 		run(ev, &ca, &a, r, item + 1); /* as if it held */
 		region_free(&a.src);
-		run(ev, &cb, s, NULL, 0); /* as if not: on with the next rule */
+		if (state_copy(&b, s) < 0) {
+			ev->err = -ENOMEM;
+			return;
+		}
+		run(ev, &cb, &b, NULL, 0); /* as if not: on with the next rule */
+		region_free(&b.src);
 		for (size_t i = 0; i < ca.n + cb.n && agree; i++) {
 			const struct fw_outcome *o = i < ca.n ? &va[i] : &vb[i - ca.n];
 
