@@ -38,6 +38,7 @@ enum {
 	OPT_MAPS,
 	OPT_CONFIRM,
 	OPT_FORCE,
+	OPT_IIF,
 	OPT_PORTS = 'p',
 	OPT_TIMING = 'T',
 };
@@ -50,6 +51,7 @@ static void policy_help(FILE *f)
 	    "       portscope policy compile [--no-ping] [--maps] [--force] FILE\n"
 	    "       portscope policy apply [--dry-run] [--confirm SECONDS] [--force] [--no-ping]\n"
 	    "                              [--maps] FILE\n"
+	    "       portscope policy import [--iif IFACE] [RULESET.json]\n"
 	    "       portscope policy listening [--no-process] [--strict] [--json] FILE\n"
 	    "       portscope policy verify [-p PORTS] [-T0-5] [--from-address ADDR] [--all]\n"
 	    "                               [--json] FILE TARGET\n"
@@ -71,6 +73,10 @@ static void policy_help(FILE *f)
 	    "  apply     load it atomically through libnftables (needs CAP_NET_ADMIN);\n"
 	    "            refuses a policy that allows nothing (exit 1) or that would cut off\n"
 	    "            the SSH connection it runs from (exit 3)\n"
+	    "  import    the live nftables ruleset (ufw's iptables-nft tables too), or one\n"
+	    "            saved with nft -j list ruleset, as a policy on stdout: the same verdict\n"
+	    "            for every protocol, port and source; what the language cannot say is\n"
+	    "            judged for one interface and commented\n"
 	    "  listening this machine's listening sockets and the rule that decides each\n"
 	    "            for everyone; flags those the policy exposes to everyone\n"
 	    "            (with --strict, exit 1 when there is one)\n"
@@ -94,6 +100,8 @@ static void policy_help(FILE *f)
 	    "                (or end of input, or a hang-up) puts back what was there before\n"
 	    "                (exit 1); the default from an SSH session on a terminal is 10,\n"
 	    "                0 does not ask\n"
+	    "  --iif IFACE   import: judge connections arriving on IFACE (default: the first\n"
+	    "                interface up with an address)\n"
 	    "  --no-process  listening: skip the owning-process look-up\n"
 	    "  -p PORTS      verify: ports to scan (nmap syntax, UDP only after U:;\n"
 	    "                default: TCP 1-1024 and every port the policy names)\n"
@@ -482,11 +490,9 @@ static const struct {
 	const char *name;
 	int (*run)(const struct policy_opts *o);
 } subcommands[] = {
-    {"check", run_check},
-    {"eval", run_eval},
-    {"compile", run_compile},
-    {"apply", policy_cmd_apply},
-    {"listening", policy_cmd_listening},
+    {"check", run_check},          {"eval", run_eval},
+    {"compile", run_compile},      {"apply", policy_cmd_apply},
+    {"import", policy_cmd_import}, {"listening", policy_cmd_listening},
     {"verify", policy_cmd_verify},
 };
 
@@ -520,6 +526,8 @@ static bool option_fits(const char *sub, int opt)
 		return !strcmp(sub, "apply");
 	case OPT_FORCE:
 		return !strcmp(sub, "apply") || !strcmp(sub, "compile");
+	case OPT_IIF:
+		return !strcmp(sub, "import");
 	}
 	return false;
 }
@@ -541,6 +549,7 @@ int cmd_policy_main(int argc, char **argv)
 	    {"maps", no_argument, NULL, OPT_MAPS},
 	    {"confirm", required_argument, NULL, OPT_CONFIRM},
 	    {"force", no_argument, NULL, OPT_FORCE},
+	    {"iif", required_argument, NULL, OPT_IIF},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
@@ -552,8 +561,9 @@ int cmd_policy_main(int argc, char **argv)
 
 	if (argc < 2)
 		return cmd_usage(
-		    CMD, "needs a subcommand: check, eval, compile, apply, listening or verify "
-		         "(see --help)");
+		    CMD,
+		    "needs a subcommand: check, eval, compile, apply, import, listening or verify "
+		    "(see --help)");
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		policy_help(stdout);
 		return EXIT_OK;
@@ -565,7 +575,7 @@ int cmd_policy_main(int argc, char **argv)
 	if (i == ARRAY_SIZE(subcommands))
 		return cmd_usage(CMD,
 		                 "unknown subcommand '%s': expected check, eval, compile, "
-		                 "apply, listening or verify (see --help)",
+		                 "apply, import, listening or verify (see --help)",
 		                 sub);
 	argc--;
 	argv++;
@@ -619,6 +629,12 @@ int cmd_policy_main(int argc, char **argv)
 		case OPT_FORCE:
 			o.force = true;
 			break;
+		case OPT_IIF:
+			if (!*optarg || strlen(optarg) >= 16)
+				return cmd_usage(CMD, "--iif '%s': expected an interface name",
+				                 optarg);
+			o.iif = optarg;
+			break;
 		case OPT_NO_PROCESS:
 			o.no_process = true;
 			break;
@@ -659,6 +675,15 @@ int cmd_policy_main(int argc, char **argv)
 			o.from = optarg;
 			break;
 		}
+	}
+	if (!strcmp(sub, "import")) {
+		/* an optional ruleset file (nft -j list ruleset), else the live one */
+		if (optind < argc)
+			o.file = argv[optind++];
+		if (optind < argc)
+			return cmd_usage(CMD, "unexpected argument '%s' after the ruleset FILE",
+			                 argv[optind]);
+		return subcommands[i].run(&o);
 	}
 	if (optind >= argc)
 		return cmd_usage(CMD, "%s needs a policy FILE (see --help)", sub);

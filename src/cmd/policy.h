@@ -12,6 +12,7 @@ struct policy_opts {
 	bool maps;         /* compile/apply: the maps layout whatever the size */
 	bool force;        /* compile/apply: even a policy that allows nothing or locks us out */
 	int confirm;       /* apply: seconds to wait for "yes", 0 do not ask, -1 unset */
+	const char *iif;   /* import: the arrival interface */
 	unsigned proto;    /* eval: POLICY_P_TCP or POLICY_P_UDP, 0 unset */
 	long port;         /* eval: -1 unset */
 	const char *from;  /* eval --from, verify --from-address */
@@ -33,6 +34,9 @@ int policy_cmd_apply(const struct policy_opts *o);
  */
 int policy_cmd_refuse_nothing(const struct policy_opts *o, const struct policy *p,
                               const char *verb);
+
+/* policy import: the live ruleset (or a saved one) as a policy on stdout (policy-import.c). */
+int policy_cmd_import(const struct policy_opts *o);
 
 /* policy listening: this machine's listeners and the rule that decides each. */
 int policy_cmd_listening(const struct policy_opts *o);

@@ -1,0 +1,129 @@
+/*
+ * portscope policy import: the live ruleset (or `nft -j list ruleset` saved in
+ * a file) as a policy in the docs' language on stdout (src/lib/policy/import.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cmd/common.h"
+#include "cmd/policy.h"
+#include "firewall/firewall.h"
+#include "policy/import.h"
+
+#define RULESET_MAX (256u << 20) /* a ruleset file this large is refused */
+
+/* Reads a whole file ('-': stdin) into a malloc'd buffer. Returns an exit status. */
+static int slurp(const char *path, char **out, size_t *len)
+{
+	bool is_stdin = !strcmp(path, "-");
+	FILE *f = is_stdin ? stdin : fopen(path, "re");
+	size_t cap = 0, n = 0;
+	char *buf = NULL;
+	struct stat st;
+
+	if (!f) {
+		cmd_error(CMD, "cannot open '%s': %s", path, strerror(errno));
+		return errno == ENOENT || errno == ENOTDIR ? EXIT_USAGE : EXIT_RUNTIME;
+	}
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		cmd_error(CMD, "'%s' is a directory, not a ruleset", path);
+		fclose(f);
+		return EXIT_USAGE;
+	}
+	for (;;) {
+		size_t r;
+
+		if (n == cap) {
+			char *p;
+			if (cap >= RULESET_MAX) {
+				cmd_error(CMD, "'%s': larger than %u MiB", path, RULESET_MAX >> 20);
+				free(buf);
+				if (!is_stdin)
+					fclose(f);
+				return EXIT_USAGE;
+			}
+			cap = cap ? 2 * cap : 65536;
+			p = realloc(buf, cap + 1);
+			if (!p) {
+				free(buf);
+				if (!is_stdin)
+					fclose(f);
+				return EXIT_RUNTIME;
+			}
+			buf = p;
+		}
+		r = fread(buf + n, 1, cap - n, f);
+		n += r;
+		if (r == 0)
+			break;
+	}
+	if (!is_stdin)
+		fclose(f);
+	buf[n] = '\0';
+	*out = buf;
+	*len = n;
+	return EXIT_OK;
+}
+
+int policy_cmd_import(const struct policy_opts *o)
+{
+	struct policy_import_opts io = {.iifname = o->iif, .origin = "the live ruleset"};
+	struct policy_import_stats st;
+	struct fw_ruleset *rs = NULL;
+	struct fw_env env = {0};
+	char why[512] = "", origin[300], *text = NULL, *json = NULL;
+	size_t len;
+	int rc, status = EXIT_OK;
+
+	if (o->file) {
+		status = slurp(o->file, &json, &len);
+		if (status != EXIT_OK)
+			return status;
+		rc = fw_ruleset_parse(json, len, &rs, why, sizeof(why));
+		free(json);
+		if (rc < 0) {
+			cmd_error(CMD, "%s: not an nftables ruleset: %s", o->file, why);
+			return rc == -ENOMEM ? EXIT_RUNTIME : EXIT_USAGE;
+		}
+		snprintf(origin, sizeof(origin), "%s", o->file);
+		io.origin = origin;
+	} else {
+		rc = fw_ruleset_read(-1, &rs, why, sizeof(why));
+		if (rc < 0) {
+			cmd_error(CMD, "reading the live ruleset%s: %s",
+			          rc == -EPERM ? " needs root (CAP_NET_ADMIN)" : "",
+			          why[0] ? why : strerror(-rc));
+			return EXIT_RUNTIME;
+		}
+	}
+	/* the host the connections arrive at: this namespace's interfaces and addresses */
+	rc = fw_env_read(-1, &env, why, sizeof(why));
+	if (rc < 0) {
+		cmd_error(CMD, "reading the interfaces: %s", why[0] ? why : strerror(-rc));
+		fw_ruleset_free(rs);
+		return EXIT_RUNTIME;
+	}
+	rc = policy_import(rs, &env, &io, &text, &len, &st, why, sizeof(why));
+	if (rc == -ENOENT) {
+		cmd_error(CMD, "%s", why);
+		status = o->iif ? EXIT_USAGE : EXIT_RUNTIME;
+	} else if (rc < 0) {
+		cmd_error(CMD, "import: %s", strerror(-rc));
+		status = EXIT_RUNTIME;
+	} else if (fwrite(text, 1, len, stdout) != len || fflush(stdout) != 0) {
+		cmd_error(CMD, "writing the policy: %s", strerror(errno));
+		status = EXIT_RUNTIME;
+	} else {
+		cmd_error(CMD,
+		          "imported %s: %zu rules; %zu live rules not expressed, %zu port ranges "
+		          "unknown (see the comments)",
+		          io.origin, st.rules, st.not_expressed, st.unknown);
+	}
+	free(text);
+	fw_env_free(&env);
+	fw_ruleset_free(rs);
+	return status;
+}
