@@ -118,9 +118,10 @@ int policy_cmd_import(const struct policy_opts *o)
 		status = EXIT_RUNTIME;
 	} else {
 		cmd_error(CMD,
-		          "imported %s: %zu rules; %zu live rules not expressed, %zu port ranges "
-		          "unknown (see the comments)",
-		          io.origin, st.rules, st.not_expressed, st.unknown);
+		          "imported %s: %zu rule%s; %zu live rule%s not expressed, %zu port "
+		          "range%s unknown (see the comments)",
+		          io.origin, st.rules, st.rules == 1 ? "" : "s", st.not_expressed,
+		          st.not_expressed == 1 ? "" : "s", st.unknown, st.unknown == 1 ? "" : "s");
 	}
 	free(text);
 	fw_env_free(&env);
