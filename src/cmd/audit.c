@@ -8,7 +8,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
 #include <ifaddrs.h>
 #include <jansson.h>
 #include <net/if.h>
@@ -884,25 +883,26 @@ static void audit_history_record(struct audit_run *ar)
 	}
 }
 
-static void audit_help(FILE *f)
-{
-	fputs("usage: portscope audit [OPTIONS] [TARGET...]\n"
-	      "\n"
-	      "The attack surface: without TARGET, this machine's listening sockets, who owns\n"
-	      "them, where they are reachable (a scan of its own addresses), what answers and\n"
-	      "how risky it is; with TARGETs, the same from the network (scan side only).\n"
-	      "\n"
-	      "  --json             one JSON document\n"
-	      "  --fail-on SEV      exit 1 when a finding is at least SEV (high|medium|low|info)\n"
-	      "  -p PORTS           remote mode: ports to scan (default: the top 1000)\n"
-	      "  -6                 remote mode: targets are IPv6\n"
-	      "  --db PATH          the history file (default "
-	      "$XDG_STATE_HOME/portscope/history.db)\n"
-	      "  --no-history       do not record the audit\n"
-	      "  --no-color         no colours (also NO_COLOR)\n"
-	      "  -h, --help         this help\n",
-	      f);
-}
+enum { OPT_FAIL_ON = CMD_OPT_OWN, OPT_NO_HISTORY };
+
+static const struct cmd_option audit_options[] = {
+    CMD_OPTION_JSON("one JSON document"),
+    {.name = "fail-on",
+     .id = OPT_FAIL_ON,
+     .arg = CMD_ARG_REQUIRED,
+     .metavar = "SEV",
+     .complete = "high|medium|low|info",
+     .help = "exit 1 when a finding is at least SEV (high|medium|low|info)"},
+    {.letter = 'p',
+     .arg = CMD_ARG_REQUIRED,
+     .metavar = "PORTS",
+     .help = "remote mode: ports to scan (default: the top 1000)"},
+    {.letter = '6', .help = "remote mode: targets are IPv6"},
+    CMD_OPTION_DB("the history file (default " CMD_DB_DEFAULT ")"),
+    {.name = "no-history", .id = OPT_NO_HISTORY, .help = "do not record the audit"},
+    CMD_OPTION_NO_COLOR,
+    {0},
+};
 
 /*
  * Remote UDP: without the raw-socket engine there is no UDP scan; a UDP port
@@ -997,76 +997,44 @@ static int audit_remote_scan(struct audit_run *ar, int argc, char **argv, char *
 	return rc;
 }
 
-int cmd_audit_main(int argc, char **argv)
+static int audit_cmd_run(const struct cmd_args *a)
 {
-	static const struct option longopts[] = {
-	    {"json", no_argument, NULL, 'j'},
-	    {"fail-on", required_argument, NULL, 'f'},
-	    {"no-color", no_argument, NULL, 'C'},
-	    {"db", required_argument, NULL, 'd'},
-	    {"no-history", no_argument, NULL, 'H'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	struct audit_run ar = {.fail_on = -1};
-	char why[512] = "";
-	int opt, rc, exit_rc = EXIT_OK;
+	struct audit_run ar = {.fail_on = -1,
+	                       .json = a->json,
+	                       .no_color = a->no_color,
+	                       .ipv6 = cmd_has(a, '6'),
+	                       .ports_spec = cmd_get(a, 'p'),
+	                       .db = a->db,
+	                       .no_history = cmd_has(a, OPT_NO_HISTORY)};
+	const char *fail_on = cmd_get(a, OPT_FAIL_ON);
+	int argc = (int)a->nwords;
+	char **argv = a->words, why[512] = "";
+	int rc, exit_rc = EXIT_OK;
 	bool hist_complete = false;
 	double t0 = clock_mono();
 
 	ar.wall_start = clock_wall();
-	ar.args = cmd_join("portscope", argc, argv); /* before getopt reorders argv */
+	ar.args = cmd_join("portscope", a->argc, a->argv);
 	if (!ar.args) {
 		cmd_error("audit", "out of memory");
 		return EXIT_RUNTIME;
 	}
-	optind = 0;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":hp:6", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'j':
-			ar.json = true;
-			break;
-		case 'C':
-			ar.no_color = true;
-			break;
-		case '6':
-			ar.ipv6 = true;
-			break;
-		case 'p':
-			ar.ports_spec = optarg;
-			break;
-		case 'd':
-			ar.db = optarg;
-			break;
-		case 'H':
-			ar.no_history = true;
-			break;
-		case 'f':
-			ar.fail_on = audit_severity_parse(optarg);
-			if (ar.fail_on < 0) {
-				exit_rc = cmd_usage(
-				    "audit", "bad --fail-on '%s': not high, medium, low or info",
-				    optarg);
-				goto out;
-			}
-			break;
-		case 'h':
-			audit_help(stdout);
-			goto out;
-		default:
-			exit_rc = cmd_bad_option("audit", argv, opt);
+	if (fail_on) {
+		ar.fail_on = audit_severity_parse(fail_on);
+		if (ar.fail_on < 0) {
+			exit_rc = cmd_usage(
+			    "audit", "bad --fail-on '%s': not high, medium, low or info", fail_on);
 			goto out;
 		}
 	}
-	ar.remote = optind < argc;
+	ar.remote = argc > 0;
 	if (!ar.remote && (ar.ports_spec || ar.ipv6)) {
 		exit_rc = cmd_usage("audit", "%s needs a TARGET (remote mode)",
 		                    ar.ports_spec ? "-p" : "-6");
 		goto out;
 	}
 	if (ar.remote && !ar.no_history) {
-		ar.targets = cmd_join(NULL, argc - optind, argv + optind);
+		ar.targets = cmd_join(NULL, argc, argv);
 		if (!ar.targets) {
 			cmd_error("audit", "out of memory");
 			exit_rc = EXIT_RUNTIME;
@@ -1084,7 +1052,7 @@ int cmd_audit_main(int argc, char **argv)
 	why[0] = '\0';
 	rlimit_raise_nofile();
 	if (ar.remote) {
-		rc = audit_remote_scan(&ar, argc - optind, argv + optind, why, sizeof(why));
+		rc = audit_remote_scan(&ar, argc, argv, why, sizeof(why));
 		if (rc == -EINVAL) {
 			exit_rc = cmd_usage("audit", "%s", why);
 			goto out;
@@ -1144,3 +1112,15 @@ out:
 	kb_free(ar.kb);
 	return exit_rc;
 }
+
+const struct cmd_spec cmd_audit = {
+    .name = "audit",
+    .usage = "[OPTIONS] [TARGET...]",
+    .summary = "attack-surface report of this machine or of targets (the default)",
+    .about = "The attack surface: without TARGET, this machine's listening sockets, who owns\n"
+             "them, where they are reachable (a scan of its own addresses), what answers and\n"
+             "how risky it is; with TARGETs, the same from the network (scan side only).\n",
+    .options = audit_options,
+    .max_words = -1,
+    .run = audit_cmd_run,
+};
