@@ -543,8 +543,7 @@ static struct audit_finding *finding_add(struct audit_run *ar, size_t ep, int se
 /* Safe checks, port ≠ service, and the risk catalogue, per endpoint. */
 static int audit_judge(struct audit_run *ar)
 {
-	size_t nchecks;
-	const struct audit_check *checks = audit_check_table(&nchecks);
+	const struct audit_check *const *checks = audit_checks;
 
 	for (size_t i = 0; i < ar->neps; i++) {
 		struct audit_ep *e = &ar->eps[i];
@@ -560,16 +559,16 @@ static int audit_judge(struct audit_run *ar)
 			continue;
 		if (e->proto == IPPROTO_TCP && e->exp != AUDIT_EXP_REACHABLE)
 			continue;
-		for (size_t c = 0; c < nchecks; c++) {
+		for (size_t c = 0; checks[c]; c++) {
 			struct sockaddr_storage ss;
 			socklen_t sl;
 			struct audit_conv conv;
 			int v;
 
-			if (!audit_check_applies(&checks[c], e->proto, e->port, e->service))
+			if (!audit_check_applies(checks[c], e->proto, e->port, e->service))
 				continue;
 			ep_sockaddr(e, &ss, &sl);
-			v = audit_check_run(&checks[c], &ss, sl, AUDIT_CHECK_MS, &conv);
+			v = audit_check_run(checks[c], &ss, sl, AUDIT_CHECK_MS, &conv);
 			if (v != AUDIT_CHECK_YES) {
 				e->checked_no = true;
 				continue;
@@ -582,16 +581,16 @@ static int audit_judge(struct audit_run *ar)
 				snprintf(e->reach, sizeof(e->reach), "%s",
 				         target_addr_str(&e->target, b, sizeof(b)));
 			}
-			f = finding_add(ar, i, checks[c].severity, checks[c].name);
+			f = finding_add(ar, i, checks[c]->severity, checks[c]->name);
 			if (!f)
 				return -ENOMEM;
-			snprintf(f->title, sizeof(f->title), "%s", checks[c].title);
+			snprintf(f->title, sizeof(f->title), "%s", checks[c]->title);
 			snprintf(f->evidence, sizeof(f->evidence), "%s", conv.evidence);
 			snprintf(f->recommendation, sizeof(f->recommendation), "%s%s",
-			         checks[c].recommendation,
+			         checks[c]->recommendation,
 			         e->local ? "; or allow only an admin address with portscope policy"
 			                  : "");
-			f->citation = checks[c].citation;
+			f->citation = checks[c]->citation;
 		}
 		if (e->proto != IPPROTO_TCP)
 			continue;
@@ -910,15 +909,14 @@ static const struct cmd_option audit_options[] = {
  */
 static void audit_remote_udp(struct audit_run *ar, const struct portlist *udp)
 {
-	size_t nchecks;
-	const struct audit_check *checks = audit_check_table(&nchecks);
+	const struct audit_check *const *checks = audit_checks;
 	uint64_t n = targetset_count(ar->ts);
 
 	for (size_t k = 0; k < udp->n; k++) {
 		bool any = false;
 
-		for (size_t c = 0; c < nchecks; c++)
-			any |= audit_check_applies(&checks[c], IPPROTO_UDP, udp->ports[k], NULL);
+		for (size_t c = 0; checks[c]; c++)
+			any |= audit_check_applies(checks[c], IPPROTO_UDP, udp->ports[k], NULL);
 		if (!any) {
 			ar->udp_skipped++;
 			continue;
