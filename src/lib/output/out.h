@@ -50,7 +50,7 @@ struct kb;
 /*
  * A format: name, flag and help make its line in `scan --help` and `show
  * --help` and its shell completion (generated from the registry); begin, host
- * and end are required (test-output walks the registry and checks them).
+ * and end are required (test-output-out walks the registry and checks them).
  */
 struct out_format {
 	const char *name; /* "normal", "json-lines", "xml", "grepable" */

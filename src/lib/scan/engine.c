@@ -92,7 +92,7 @@ struct scan_worker {
 	bool indexes_left;
 	int spare;             /* a descriptor handed back for reuse (v.reuse), or -1 */
 	uint64_t starve_since; /* when EMFILE hit with nothing in flight, 0 otherwise */
-	unsigned fp_tries, fp_hits, fp_skip; /* immediate-answer sampling */
+	unsigned fp_tries, fp_hits, fp_skip; /* the fast path's sampling (scan_fastpath()) */
 	pthread_mutex_t *fin_lock;
 	pthread_cond_t *fin_cond;
 	unsigned *finished;
@@ -358,6 +358,19 @@ static void scan_expire(struct scan_worker *w, uint64_t now)
 	}
 }
 
+/*
+ * The fast path: a connect() to a near host (loopback, the LAN) is often
+ * accepted or refused before it returns, and asking the descriptor at once
+ * (probe_check) saves a trip through epoll; towards a far host it never has
+ * an answer yet and each ask is a wasted system call. So the asks are
+ * sampled: every SCAN_FP_SAMPLE fresh probes, fewer than SCAN_FP_MIN_HITS
+ * answers (one in eight) turn the fast path off for the next SCAN_FP_PAUSE
+ * probes, after which it is sampled again.
+ */
+#define SCAN_FP_SAMPLE   64   /* fresh probes per sample */
+#define SCAN_FP_MIN_HITS 8    /* immediate answers a sample needs to keep asking */
+#define SCAN_FP_PAUSE    2048 /* probes started without asking after a poor sample */
+
 /* Whether to ask a fresh probe for its answer right away: sampled, kept while it pays. */
 static bool scan_fastpath(struct scan_worker *w)
 {
@@ -372,9 +385,9 @@ static void scan_fastpath_count(struct scan_worker *w, bool hit)
 {
 	w->fp_tries++;
 	w->fp_hits += hit;
-	if (w->fp_tries == 64) {
-		if (w->fp_hits < 8)
-			w->fp_skip = 2048;
+	if (w->fp_tries == SCAN_FP_SAMPLE) {
+		if (w->fp_hits < SCAN_FP_MIN_HITS)
+			w->fp_skip = SCAN_FP_PAUSE;
 		w->fp_tries = w->fp_hits = 0;
 	}
 }
