@@ -6,67 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cmd/common.h"
 #include "cmd/policy.h"
 #include "firewall/firewall.h"
 #include "policy/import.h"
+#include "util/input.h"
 
-#define RULESET_MAX (256u << 20) /* a ruleset file this large is refused */
-
-/* Reads a whole file ('-': stdin) into a malloc'd buffer. Returns an exit status. */
-static int slurp(const char *path, char **out, size_t *len)
-{
-	bool is_stdin = !strcmp(path, "-");
-	FILE *f = is_stdin ? stdin : fopen(path, "re");
-	size_t cap = 0, n = 0;
-	char *buf = NULL;
-	struct stat st;
-
-	if (!f) {
-		cmd_error(CMD, "cannot open '%s': %s", path, strerror(errno));
-		return errno == ENOENT || errno == ENOTDIR ? EXIT_USAGE : EXIT_RUNTIME;
-	}
-	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-		cmd_error(CMD, "'%s' is a directory, not a ruleset", path);
-		fclose(f);
-		return EXIT_USAGE;
-	}
-	for (;;) {
-		size_t r;
-
-		if (n == cap) {
-			char *p;
-			if (cap >= RULESET_MAX) {
-				cmd_error(CMD, "'%s': larger than %u MiB", path, RULESET_MAX >> 20);
-				free(buf);
-				if (!is_stdin)
-					fclose(f);
-				return EXIT_USAGE;
-			}
-			cap = cap ? 2 * cap : 65536;
-			p = realloc(buf, cap + 1);
-			if (!p) {
-				free(buf);
-				if (!is_stdin)
-					fclose(f);
-				return EXIT_RUNTIME;
-			}
-			buf = p;
-		}
-		r = fread(buf + n, 1, cap - n, f);
-		n += r;
-		if (r == 0)
-			break;
-	}
-	if (!is_stdin)
-		fclose(f);
-	buf[n] = '\0';
-	*out = buf;
-	*len = n;
-	return EXIT_OK;
-}
+#define RULESET_MAX (256u << 20) /* a ruleset file (nft -j: one line) this large is refused */
 
 int policy_cmd_import(const struct policy_opts *o)
 {
@@ -79,9 +26,13 @@ int policy_cmd_import(const struct policy_opts *o)
 	int rc, status = EXIT_OK;
 
 	if (o->file) {
-		status = slurp(o->file, &json, &len);
-		if (status != EXIT_OK)
-			return status;
+		const struct input_limits lim = {.max_bytes = RULESET_MAX, .max_line = RULESET_MAX};
+
+		rc = input_slurp(o->file, &lim, &json, &len, why, sizeof(why));
+		if (rc < 0) {
+			cmd_error(CMD, "%s", why);
+			return input_is_bad(rc) ? EXIT_USAGE : EXIT_RUNTIME;
+		}
 		rc = fw_ruleset_parse(json, len, &rs, why, sizeof(why));
 		free(json);
 		if (rc < 0) {

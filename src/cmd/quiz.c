@@ -1,6 +1,5 @@
 /* portscope quiz: the knowledge check, multiple choice, answers from stdin. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -10,26 +9,31 @@
 #include "knowledge/services.h"
 #include "output/json.h"
 #include "quiz/quiz.h"
+#include "util/input.h"
 #include "util/seed.h"
 #include "util/strnum.h"
 
 #define QUIZ_DEFAULT_COUNT 10
 #define QUIZ_MAX_COUNT     200
 
-static const char quiz_usage_text[] =
-    "usage: portscope quiz [OPTIONS]\n"
-    "\n"
-    "Multiple-choice questions on ports and protocols, generated from the knowledge\n"
-    "base: port to service, service to port, IANA ranges, TCP or UDP, what open,\n"
-    "closed and filtered mean, why a risky port is risky, what a 4-tuple identifies.\n"
-    "Answer with a letter (or number) and Enter; q stops. Answers may be piped in.\n"
-    "\n"
-    "  --count N      N questions (default 10, at most 200)\n"
-    "  --seed S       the same questions again (the seed is printed at the start)\n"
-    "  --json         print the questions, answers and explanations as one JSON\n"
-    "                 document (for other front ends); asks nothing\n"
-    "  --no-color     no colour (also NO_COLOR)\n"
-    "  -h, --help     this help\n";
+enum { OPT_COUNT = CMD_OPT_OWN, OPT_SEED };
+
+static const struct cmd_option quiz_options[] = {
+    {.name = "count",
+     .id = OPT_COUNT,
+     .arg = CMD_ARG_REQUIRED,
+     .metavar = "N",
+     .help = "N questions (default 10, at most 200)"},
+    {.name = "seed",
+     .id = OPT_SEED,
+     .arg = CMD_ARG_REQUIRED,
+     .metavar = "S",
+     .help = "the same questions again (the seed is printed at the start)"},
+    CMD_OPTION_JSON("print the questions, answers and explanations as one JSON\n"
+                    "document (for other front ends); asks nothing"),
+    CMD_OPTION_NO_COLOR,
+    {0},
+};
 
 static int quiz_json(const struct kb *kb, uint64_t seed, unsigned count)
 {
@@ -77,29 +81,22 @@ static void quiz_paint(bool color, const char *sgr, const char *text)
 		fputs(text, stdout);
 }
 
-/* Reads one answer line into buf (a longer line is cut). Returns false at end of input. */
-static bool quiz_read_line(char *buf, size_t len)
-{
-	size_t n;
-
-	if (!fgets(buf, (int)len, stdin))
-		return false;
-	n = strlen(buf);
-	if (n && buf[n - 1] != '\n') {
-		int c;
-
-		while ((c = getchar()) != EOF && c != '\n')
-			; /* drop the rest of an overlong line */
-	}
-	return true;
-}
-
 static int quiz_ask(const struct kb *kb, uint64_t seed, unsigned count, bool color)
 {
+	/* Answers are short: a megabyte of them is no quiz (/dev/zero, yes(1)). */
+	const struct input_limits lim = {.max_bytes = 1u << 20, .max_line = 1024};
 	struct quiz_question q;
+	struct input in;
 	unsigned asked = 0, right = 0;
-	char line[256];
+	char why[256], *line;
+	size_t len;
 	bool stop = false;
+	int r = input_open(&in, "-", &lim, why, sizeof(why));
+
+	if (r < 0) {
+		cmd_error("quiz", "%s", why);
+		return EXIT_RUNTIME;
+	}
 
 	printf("portscope quiz: %u question%s, seed %llu (replay with --seed %llu)\n\n", count,
 	       count == 1 ? "" : "s", (unsigned long long)seed, (unsigned long long)seed);
@@ -108,6 +105,7 @@ static int quiz_ask(const struct kb *kb, uint64_t seed, unsigned count, bool col
 
 		if (quiz_generate(kb, seed, i, &q) < 0) {
 			cmd_error("quiz", "cannot make question %u", i + 1);
+			input_close(&in);
 			return EXIT_RUNTIME;
 		}
 		printf("%u. %s\n", i + 1, q.text);
@@ -116,12 +114,13 @@ static int quiz_ask(const struct kb *kb, uint64_t seed, unsigned count, bool col
 		for (;;) {
 			printf("answer [a-%c, q to stop]: ", 'a' + q.noptions - 1);
 			fflush(stdout);
-			if (!quiz_read_line(line, sizeof(line))) {
+			r = input_line(&in, &line, &len, why, sizeof(why));
+			if (r <= 0) {
 				stop = true;
 				printf("\n");
 				break;
 			}
-			a = quiz_parse_answer(line, strlen(line), q.noptions);
+			a = quiz_parse_answer(line, len, q.noptions);
 			if (a == -ECANCELED) {
 				stop = true;
 				break;
@@ -143,71 +142,58 @@ static int quiz_ask(const struct kb *kb, uint64_t seed, unsigned count, bool col
 		}
 		printf("\n   %s\n\n", q.explanation);
 	}
+	input_close(&in);
 	printf("score: %u/%u", right, asked);
 	if (asked < count)
 		printf(" (stopped after %u of %u questions)", asked, count);
 	printf("\n");
-	return fflush(stdout) == 0 ? EXIT_OK : EXIT_RUNTIME;
+	if (fflush(stdout) != 0)
+		return EXIT_RUNTIME;
+	if (r < 0) {
+		cmd_error("quiz", "answers: %s", why);
+		return input_is_bad(r) ? EXIT_USAGE : EXIT_RUNTIME;
+	}
+	return EXIT_OK;
 }
 
-int cmd_quiz_main(int argc, char **argv)
+static int quiz_run(const struct cmd_args *a)
 {
-	enum { OPT_COUNT = 256, OPT_SEED, OPT_JSON, OPT_NO_COLOR };
-	static const struct option longopts[] = {
-	    {"help", no_argument, NULL, 'h'},
-	    {"count", required_argument, NULL, OPT_COUNT},
-	    {"seed", required_argument, NULL, OPT_SEED},
-	    {"json", no_argument, NULL, OPT_JSON},
-	    {"no-color", no_argument, NULL, OPT_NO_COLOR},
-	    {0},
-	};
+	const char *count_arg = cmd_get(a, OPT_COUNT), *seed_arg = cmd_get(a, OPT_SEED);
 	unsigned count = QUIZ_DEFAULT_COUNT;
-	bool json = false, no_color = false, seeded = false;
 	uint64_t seed = 0, v;
 	struct kb *kb = NULL;
 	char why[256];
-	int c, rc;
+	int rc;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			fputs(quiz_usage_text, stdout);
-			return EXIT_OK;
-		case OPT_COUNT:
-			if (strnum_u64(optarg, 1, QUIZ_MAX_COUNT, &v) < 0)
-				return cmd_usage("quiz",
-				                 "--count: '%s' is not a number from 1 to %d",
-				                 optarg, QUIZ_MAX_COUNT);
-			count = (unsigned)v;
-			break;
-		case OPT_SEED:
-			if (strnum_u64(optarg, 0, UINT64_MAX, &seed) < 0)
-				return cmd_usage("quiz",
-				                 "--seed: '%s' is not a number from 0 to %llu",
-				                 optarg, (unsigned long long)UINT64_MAX);
-			seeded = true;
-			break;
-		case OPT_JSON:
-			json = true;
-			break;
-		case OPT_NO_COLOR:
-			no_color = true;
-			break;
-		default:
-			return cmd_bad_option("quiz", argv, c);
-		}
+	if (count_arg) {
+		if (strnum_u64(count_arg, 1, QUIZ_MAX_COUNT, &v) < 0)
+			return cmd_usage("quiz", "--count: '%s' is not a number from 1 to %d",
+			                 count_arg, QUIZ_MAX_COUNT);
+		count = (unsigned)v;
 	}
-	if (optind < argc)
-		return cmd_usage("quiz", "unexpected argument '%s' (see --help)", argv[optind]);
-	if (!seeded)
+	if (seed_arg && strnum_u64(seed_arg, 0, UINT64_MAX, &seed) < 0)
+		return cmd_usage("quiz", "--seed: '%s' is not a number from 0 to %llu", seed_arg,
+		                 (unsigned long long)UINT64_MAX);
+	if (!seed_arg)
 		seed = seed_random();
 	seed %= 1000000000; /* short enough to type back */
 	if (kb_load(NULL, &kb, why, sizeof(why)) < 0)
 		kb = NULL; /* no services files: questions that need none */
-	rc = json ? quiz_json(kb, seed, count)
-	          : quiz_ask(kb, seed, count, cmd_use_color(stdout, no_color));
+	rc = a->json ? quiz_json(kb, seed, count)
+	             : quiz_ask(kb, seed, count, cmd_use_color(stdout, a->no_color));
 	kb_free(kb);
 	return rc;
 }
+
+const struct cmd_spec cmd_quiz = {
+    .name = "quiz",
+    .usage = "[OPTIONS]",
+    .summary = "questions on ports and protocols, from the knowledge base",
+    .about = "Multiple-choice questions on ports and protocols, generated from the knowledge\n"
+             "base: port to service, service to port, IANA ranges, TCP or UDP, what open,\n"
+             "closed and filtered mean, why a risky port is risky, what a 4-tuple identifies.\n"
+             "Answer with a letter (or number) and Enter; q stops. Answers may be piped in.\n",
+    .options = quiz_options,
+    .max_words = 0,
+    .run = quiz_run,
+};

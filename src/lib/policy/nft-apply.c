@@ -5,12 +5,16 @@
  * among the others; saving and restoring use the same path.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <linux/capability.h>
+#include <linux/nsfs.h>
 #include <nftables/libnftables.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -49,6 +53,24 @@ static bool have_net_admin(void)
 	return data[CAP_TO_INDEX(CAP_NET_ADMIN)].effective & CAP_TO_MASK(CAP_NET_ADMIN);
 }
 
+/* Whether this network namespace belongs to our user namespace (true when unknown). */
+static bool netns_of_our_userns(void)
+{
+	struct stat own, ours;
+	int net = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC), user;
+	bool same = true;
+
+	if (net < 0)
+		return true;
+	user = ioctl(net, NS_GET_USERNS);
+	if (user >= 0 && fstat(user, &own) == 0 && stat("/proc/self/ns/user", &ours) == 0)
+		same = own.st_ino == ours.st_ino && own.st_dev == ours.st_dev;
+	if (user >= 0)
+		close(user);
+	close(net);
+	return same;
+}
+
 /* A libnftables context for table whose output and errors stay in buffers. */
 static int ctx_new(const char *table, struct nft_ctx **out, char *why, size_t whylen)
 {
@@ -77,12 +99,25 @@ static int ctx_new(const char *table, struct nft_ctx **out, char *why, size_t wh
 static int run(struct nft_ctx *ctx, const char *cmd, char *why, size_t whylen)
 {
 	const char *err;
+	int rc;
 
 	if (nft_run_cmd_from_buffer(ctx, cmd) == 0)
 		return 0;
 	err = nft_ctx_get_error_buffer(ctx);
 	one_line(err && *err ? err : "nftables rejected the ruleset", why, whylen);
-	return err && strstr(err, "Operation not permitted") ? -EPERM : -EINVAL;
+	rc = -EINVAL;
+	if (err && strstr(err, "Operation not permitted")) {
+		/* CAP_NET_ADMIN is held (asked first): the kernel refuses for another reason. */
+		rc = netns_of_our_userns() ? -EACCES : -EPERM;
+		snprintf(why, whylen, "%s",
+		         rc == -EACCES
+		             ? "the kernel said 'Operation not permitted' though this process "
+		               "holds CAP_NET_ADMIN: is a table of that name owned by another "
+		               "program (nft list tables), or does a security module forbid it?"
+		             : "this process's CAP_NET_ADMIN is in a user namespace that does "
+		               "not own the network namespace");
+	}
+	return rc;
 }
 
 /* The kinds of objects replaced in place, in the order they are deleted. */

@@ -79,7 +79,9 @@ int policy_nft_compile(const struct policy *p, const struct policy_nft_opts *o, 
 /*
  * Loads an nftables script through libnftables in one transaction; dry_run
  * checks it in the kernel without committing. Returns 0, -EPERM (no
- * CAP_NET_ADMIN), -EINVAL (rejected: why gets nft's message) or -ENOMEM.
+ * CAP_NET_ADMIN over this network namespace), -EACCES (the kernel said "not
+ * permitted" for another reason: an owned table, a security module),
+ * -EINVAL (rejected: why gets nft's message) or -ENOMEM.
  */
 int policy_nft_apply(const char *script, bool dry_run, char *why, size_t whylen);
 
@@ -89,8 +91,8 @@ int policy_nft_apply(const char *script, bool dry_run, char *why, size_t whylen)
  * table is created when absent, else its chains, sets, maps and flowtables are
  * deleted and body added, so it keeps its place among the tables. body NULL
  * deletes the table (when there is one). dry_run has the kernel check without
- * committing. Returns 0, -EPERM, -EINVAL (why gets nft's message), -EIO or
- * -ENOMEM.
+ * committing. Returns 0, -EPERM or -EACCES (as policy_nft_apply()), -EINVAL
+ * (why gets nft's message), -EIO or -ENOMEM.
  */
 int policy_nft_load(const char *table, const char *body, bool dry_run, char *why, size_t whylen);
 

@@ -38,6 +38,7 @@
 #define POLICY_LINE_MAX  4096 /* longer lines are a syntax error */
 #define POLICY_ITEMS_MAX 1024 /* ports or addresses in one rule */
 #define POLICY_RULES_MAX 65536
+#define POLICY_FILE_MAX  (32u << 20) /* bytes of a policy file: room for the most rules */
 
 enum policy_action {
 	POLICY_ALLOW,
