@@ -17,6 +17,7 @@ import tempfile
 import pytest
 
 from conftest import Netns, have, link_veth, needs_root, portscope_bin, run
+from test_policy import SERVE  # a TCP and UDP server on each port given
 
 pytestmark = [needs_root, pytest.mark.skipif(not have("nft"), reason="needs nft")]
 
@@ -210,31 +211,6 @@ ts = [threading.Thread(target=probe, args=(i, t)) for i, t in enumerate(tuples)]
 for t in ts: t.start()
 for t in ts: t.join()
 print(json.dumps([res[i] for i in range(len(tuples))]))
-"""
-
-SERVE = r"""
-import selectors, socket, sys, time
-sel = selectors.DefaultSelector()
-for arg in sys.argv[1:]:
-    port, proto = arg.split("/")
-    kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
-    s = socket.socket(socket.AF_INET6, kind)
-    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("::", int(port)))
-    if proto == "tcp":
-        s.listen(64)
-    sel.register(s, selectors.EVENT_READ, proto)
-print("READY", flush=True)
-deadline = time.monotonic() + 120
-while time.monotonic() < deadline:
-    for key, _ in sel.select(timeout=1):
-        if key.data == "tcp":
-            c, _ = key.fileobj.accept()
-            c.close()
-        else:
-            data, peer = key.fileobj.recvfrom(64)
-            key.fileobj.sendto(data, peer)
 """
 
 WANT = {"accepted": "open", "dropped": "filtered", "rejected": "closed"}
