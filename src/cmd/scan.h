@@ -56,9 +56,15 @@ struct scan_opts {
 	uint64_t max_rate;        /* --max-rate probes/s; 0 when not given */
 	int max_retries;          /* --max-retries; -1 when not given */
 	uint64_t host_timeout_ms; /* --host-timeout; 0 when not given */
+	unsigned max_hostgroup;   /* --max-hostgroup; 0: the engine's choice */
 	bool open_only;           /* --open */
 	bool reason;              /* --reason */
 	bool no_ping;             /* -Pn (every target is treated as up anyway) */
+	unsigned verbose;         /* -v, -vv: hosts down are shown */
+	unsigned debugging;       /* -d, -d2 …: nmap's <debugging level=> */
+	bool append_output;       /* --append-output: -o files are appended to */
+	const char *stylesheet;   /* XML: --stylesheet, --webxml, nmap.xsl; NULL: --no-stylesheet */
+	bool stylesheet_given;    /* one of those was given */
 	struct scan_output outputs[SCAN_MAX_OUTPUTS]; /* -oN, -oX, ... in order (not --json) */
 	size_t noutputs;
 	const char *out_all; /* -oA BASE: every format, BASE + its extension */
@@ -145,5 +151,8 @@ void scan_history_service(struct scan_history *h, const struct target_addr *addr
 void scan_history_finding(struct scan_history *h, const struct store_finding *f);
 void scan_history_tick(struct scan_history *h);
 
-/* Ends the run (complete or incomplete) and closes. Returns EXIT_OK or EXIT_RUNTIME. */
-int scan_history_close(struct scan_history *h, const struct scan_summary *sum, bool complete);
+/*
+ * Ends the run with status (STORE_RUN_COMPLETE, _INCOMPLETE, _INTERRUPTED) and
+ * closes. Returns EXIT_OK or EXIT_RUNTIME.
+ */
+int scan_history_close(struct scan_history *h, const struct scan_summary *sum, int status);
