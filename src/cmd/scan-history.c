@@ -32,7 +32,8 @@ int scan_history_start(struct scan_history *h, const char *cmd, const char *db, 
 		               "(use --db PATH or --no-history)");
 		return EXIT_OK;
 	}
-	r = store_open(path, STORE_CREATE, &h->st, why, sizeof(why));
+	/* The default file's directories are made; a --db file's directory must exist. */
+	r = store_open(path, STORE_CREATE | (db ? 0 : STORE_MKDIR), &h->st, why, sizeof(why));
 	if (r < 0 && !db && r != -ENOMEM) {
 		/*
 		 * The default file is a convenience: a user who cannot write it
@@ -46,7 +47,10 @@ int scan_history_start(struct scan_history *h, const char *cmd, const char *db, 
 	}
 	if (r < 0) {
 		cmd_error(cmd, "history: %s", why[0] ? why : strerror(-r));
-		return r == -EBADMSG || r == -ENOTSUP ? EXIT_USAGE : EXIT_RUNTIME;
+		return r == -EBADMSG || r == -ENOTSUP || r == -EPROTONOSUPPORT || r == -EISDIR ||
+		               r == -ENOENT
+		           ? EXIT_USAGE
+		           : EXIT_RUNTIME;
 	}
 	r = store_run_begin(h->st, ri, &h->run);
 	if (r < 0) {
@@ -183,17 +187,17 @@ void scan_history_tick(struct scan_history *h)
 		h->error = r;
 }
 
-int scan_history_close(struct scan_history *h, const struct scan_summary *sum, bool complete)
+int scan_history_close(struct scan_history *h, const struct scan_summary *sum, int status)
 {
 	int r = 0;
 
 	if (!h->st)
 		return EXIT_OK;
 	if (!h->error)
-		r = store_run_end(h->st, h->run, sum,
-		                  complete ? STORE_RUN_COMPLETE : STORE_RUN_INCOMPLETE);
+		r = store_run_end(h->st, h->run, sum, status);
 	else
-		store_run_end(h->st, h->run, sum, STORE_RUN_INCOMPLETE);
+		store_run_end(h->st, h->run, sum,
+		              status == STORE_RUN_INTERRUPTED ? status : STORE_RUN_INCOMPLETE);
 	if (h->error || r < 0) {
 		int e = h->error ? h->error : r;
 

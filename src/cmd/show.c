@@ -61,15 +61,13 @@ static int show_finding(void *ctx, const struct store_finding_row *f)
 	char port[16] = "";
 
 	if (c->json) {
-		json_t *j = json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:s?}", "type", "finding", "id",
-		                      f->check, "severity", f->severity, "title", f->title,
-		                      "evidence", f->detail, "host", f->host);
+		json_t *j = json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:o}", "type",
+		                      "finding", "check", f->check, "severity", f->severity, "title",
+		                      f->title, "evidence", f->detail, "address", f->host, "proto",
+		                      f->proto ? out_proto_name(f->proto) : NULL, "port",
+		                      f->proto ? json_integer(f->port) : json_null());
 		int r = j ? 0 : -ENOMEM;
 
-		if (!r && f->proto) {
-			r |= json_set_str(j, "proto", out_proto_name(f->proto));
-			r |= json_set(j, "port", json_integer(f->port));
-		}
 		if (!r)
 			r = json_write_line(out, j);
 		json_decref(j);
@@ -85,8 +83,11 @@ static int show_finding(void *ctx, const struct store_finding_row *f)
 	        f->host ? f->host : "", port);
 	if (f->title)
 		fprintf(out, "    %s\n", f->title);
-	if (f->detail && f->detail[0])
-		fprintf(out, "    evidence: %s\n", f->detail);
+	if (f->detail && f->detail[0]) {
+		fputs("    evidence: ", out);
+		cmd_put_indented(out, f->detail, "              ");
+		fputc('\n', out);
+	}
 	return ferror(out) ? -EIO : 0;
 }
 
@@ -126,9 +127,7 @@ static int show_load(struct store *st, const char *idword, struct show_run *sr)
 		        : -ENOMEM;
 	}
 	if (r < 0) {
-		cmd_error("show", "cannot read run %s: %s (%s)", idword, strerror(-r),
-		          store_errmsg(st));
-		return EXIT_RUNTIME;
+		return histdb_read_error("show", st, r);
 	}
 	if (sr->run.status != STORE_RUN_COMPLETE)
 		cmd_error("show", "run %lld is %s: what it recorded before it stopped",
@@ -193,12 +192,15 @@ static int show_run(const struct cmd_args *a)
 	    .ports = &sr.pl,
 	    .open_only = cmd_has(a, OPT_OPEN),
 	    .reason = cmd_has(a, OPT_REASON),
-	    .color = fmt == &out_normal && cmd_use_color(stdout, a->no_color),
-	    .interactive = fmt == &out_normal,
 	    .start = sr.run.start,
 	    .kb = kb,
+	    .status = store_status_name(sr.run.status),
 	};
-	c.s = (struct out_stream){.fmt = fmt, .f = stdout, .info = &info};
+	c.s = (struct out_stream){.fmt = fmt,
+	                          .f = stdout,
+	                          .info = &info,
+	                          .interactive = fmt == &out_normal,
+	                          .color = fmt == &out_normal && cmd_use_color(stdout, a->no_color)};
 	c.json = fmt == &out_jsonl;
 	c.sum = (struct scan_summary){
 	    .probes_sent = sr.run.probes_sent,
@@ -209,8 +211,7 @@ static int show_run(const struct cmd_args *a)
 	/* Scans record no findings; audits do, and show them where the format can. */
 	r = show_write(st, &sr, &c, fmt == &out_normal || fmt == &out_jsonl);
 	if (r < 0) {
-		cmd_error("show", "cannot show run %lld: %s", (long long)sr.id, strerror(-r));
-		rc = EXIT_RUNTIME;
+		rc = r == -EIO ? EXIT_RUNTIME : histdb_read_error("show", st, r);
 	} else if (fflush(stdout) != 0) {
 		rc = EXIT_RUNTIME;
 	}

@@ -38,6 +38,9 @@ struct store_change {
 	uint16_t port;
 	enum scan_state old_state, new_state;  /* STORE_CH_PORT, STORE_CH_SERVICE */
 	const char *old_service, *new_service; /* "name product version", NULL when none */
+	struct store_change_service {
+		const char *name, *product, *version; /* detected (-sV); NULL when unknown */
+	} old_svc, new_svc;                    /* the same, field by field */
 	const char *check, *severity, *title;  /* findings */
 };
 

@@ -28,6 +28,7 @@ struct store {
 	char boot_id[40];
 	sqlite3_stmt *stmts[STORE_STMT_COUNT];
 	char *strs;    /* strings of the last store_run filled */
+	char *path;    /* as opened */
 	char err[256]; /* SQLite's message of the last failure, kept past later calls */
 };
 

@@ -46,7 +46,7 @@ static void store_run_from_row(const struct store *st, sqlite3_stmt *s, struct s
 	    .findings = (uint64_t)sqlite3_column_int64(s, 16),
 	    .probes_sent = (uint64_t)sqlite3_column_int64(s, 17),
 	};
-	if (r->status < STORE_RUN_RUNNING || r->status > STORE_RUN_INCOMPLETE)
+	if (r->status < STORE_RUN_RUNNING || r->status > STORE_RUN_INTERRUPTED)
 		r->status = STORE_RUN_INCOMPLETE;
 	if (r->status == STORE_RUN_RUNNING &&
 	    !store_owner_alive(st, sqlite3_column_int64(s, 11), col_text(s, 12)))
@@ -300,7 +300,7 @@ int store_hosts(struct store *st, int64_t id, int (*cb)(void *ctx, const struct 
 				h.start = sqlite3_column_double(hs, 9);
 				h.end = sqlite3_column_double(hs, 10);
 			} else {
-				h.timedout = true; /* never finished: its ports are incomplete */
+				h.unfinished = true; /* the ports decided before the run stopped */
 			}
 			r = store_host_fill(st, ps, id, key, klen, &h, res, fill);
 			if (!r)

@@ -1,4 +1,5 @@
 /* History in SQLite: open and migrate, batched writes, runs, hosts (see store.h). */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,11 +25,12 @@ static const char *const store_status_names[] = {
     [STORE_RUN_RUNNING] = "running",
     [STORE_RUN_COMPLETE] = "complete",
     [STORE_RUN_INCOMPLETE] = "incomplete",
+    [STORE_RUN_INTERRUPTED] = "interrupted",
 };
 
 const char *store_status_name(int status)
 {
-	if (status < 0 || status > STORE_RUN_INCOMPLETE)
+	if (status < 0 || status > STORE_RUN_INTERRUPTED)
 		return NULL;
 	return store_status_names[status];
 }
@@ -451,6 +454,55 @@ static void store_remove_side_files(const char *path, bool had_wal, bool had_shm
 		unlink(p);
 }
 
+/*
+ * A URL rather than a file name: "postgresql://user@host/db". The one place
+ * that tells back-ends apart: a PostgreSQL store (issue 19) is opened here.
+ */
+static int store_check_url(const char *path, char *why, size_t whylen)
+{
+	size_t n = strspn(path, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
+
+	if (n == 0 || strncmp(path + n, "://", 3) != 0 || !isalpha((unsigned char)path[0]))
+		return 0;
+	if ((n == 10 && strncasecmp(path, "postgresql", n) == 0) ||
+	    (n == 8 && strncasecmp(path, "postgres", n) == 0))
+		return store_fail(NULL, why, whylen, -EPROTONOSUPPORT,
+		                  "'%.*s://...': a PostgreSQL history is not supported by this "
+		                  "portscope; --db takes the path of an SQLite file",
+		                  (int)n, path);
+	return store_fail(NULL, why, whylen, -EPROTONOSUPPORT,
+	                  "'%.*s://...' is a URL; --db takes the path of an SQLite file", (int)n,
+	                  path);
+}
+
+/* Without STORE_MKDIR, the directory of a new file must exist. */
+static int store_check_dir(const char *path, char *why, size_t whylen)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	struct stat sb;
+
+	if (!slash || slash == path)
+		return 0; /* the current directory, or / */
+	if ((size_t)(slash - path) >= sizeof(dir))
+		return store_fail(NULL, why, whylen, -ENAMETOOLONG, "'%s': path too long", path);
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	if (stat(dir, &sb) < 0)
+		return store_fail(NULL, why, whylen, -ENOENT,
+		                  "cannot create '%s': no such directory '%s' (make it first)", path,
+		                  dir);
+	if (!S_ISDIR(sb.st_mode))
+		return store_fail(NULL, why, whylen, -ENOENT,
+		                  "cannot create '%s': '%s' is not a directory", path, dir);
+	return 0;
+}
+
+const char *store_path(const struct store *st)
+{
+	return st && st->path ? st->path : "";
+}
+
 int store_open(const char *path, int flags, struct store **out, char *why, size_t whylen)
 {
 	struct store *st;
@@ -459,6 +511,9 @@ int store_open(const char *path, int flags, struct store **out, char *why, size_
 	int rc, r, oflags;
 
 	*out = NULL;
+	r = store_check_url(path, why, whylen);
+	if (r < 0)
+		return r;
 	exists = stat(path, &sb) == 0;
 	if (!exists && errno != ENOENT)
 		return store_fail(NULL, why, whylen, -errno, "cannot open '%s': %s", path,
@@ -466,6 +521,9 @@ int store_open(const char *path, int flags, struct store **out, char *why, size_
 	if (!exists && (!(flags & STORE_CREATE) || (flags & STORE_READONLY)))
 		return store_fail(NULL, why, whylen, -ENOENT, "'%s': no history yet (no such file)",
 		                  path);
+	if (exists && S_ISDIR(sb.st_mode))
+		return store_fail(NULL, why, whylen, -EISDIR,
+		                  "'%s' is a directory; the history is a file (--db PATH)", path);
 	if (exists && !S_ISREG(sb.st_mode))
 		return store_fail(NULL, why, whylen, -EBADMSG, "'%s' is not a regular file", path);
 	if (exists) {
@@ -478,16 +536,25 @@ int store_open(const char *path, int flags, struct store **out, char *why, size_
 		if (empty && (flags & STORE_READONLY))
 			return store_fail(NULL, why, whylen, -ENOENT,
 			                  "'%s': no history yet (empty)", path);
-	} else {
+	} else if (flags & STORE_MKDIR) {
 		r = store_mkdirs(path);
 		if (r < 0)
 			return store_fail(NULL, why, whylen, r,
 			                  "cannot make the directory of '%s': %s", path,
 			                  strerror(-r));
+	} else {
+		r = store_check_dir(path, why, whylen);
+		if (r < 0)
+			return r;
 	}
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
+	st->path = strdup(path);
+	if (!st->path) {
+		free(st);
+		return -ENOMEM;
+	}
 	st->readonly = flags & STORE_READONLY;
 	store_read_boot_id(st->boot_id, sizeof(st->boot_id));
 	oflags =
@@ -536,6 +603,7 @@ void store_close(struct store *st)
 		sqlite3_finalize(st->stmts[i]);
 	sqlite3_close(st->db);
 	free(st->strs);
+	free(st->path);
 	free(st);
 }
 
@@ -858,7 +926,9 @@ int store_run_end(struct store *st, int64_t id, const struct scan_summary *sum, 
 		return store_note(st, sqlite3_errcode(st->db));
 	sqlite3_bind_double(s, 1, sum && sum->end > 0 ? sum->end : clock_wall());
 	sqlite3_bind_int(s, 2,
-	                 status == STORE_RUN_COMPLETE ? STORE_RUN_COMPLETE : STORE_RUN_INCOMPLETE);
+	                 status == STORE_RUN_COMPLETE || status == STORE_RUN_INTERRUPTED
+	                     ? status
+	                     : STORE_RUN_INCOMPLETE);
 	if (sum) {
 		sqlite3_bind_int64(s, 3, (int64_t)sum->hosts_total);
 		sqlite3_bind_int64(s, 4, (int64_t)sum->hosts_up);

@@ -39,19 +39,21 @@
 #define STORE_BATCH_MS       250
 
 enum store_flags {
-	STORE_CREATE = 1 << 0,   /* create the file (and its directory) when missing */
+	STORE_CREATE = 1 << 0,   /* create the file when missing (its directory must exist) */
 	STORE_READONLY = 1 << 1, /* never write (history, show, diff) */
+	STORE_MKDIR = 1 << 2,    /* with STORE_CREATE: make the directories too (the default path) */
 };
 
 enum store_status {
 	STORE_RUN_RUNNING,
 	STORE_RUN_COMPLETE,
-	STORE_RUN_INCOMPLETE, /* killed, or ended by a failure */
+	STORE_RUN_INCOMPLETE,  /* killed, or ended by a failure */
+	STORE_RUN_INTERRUPTED, /* stopped by SIGINT or SIGTERM, what it found so far kept */
 };
 
 struct store;
 
-/* "running", "complete", "incomplete"; NULL for an unknown value. */
+/* "running", "complete", "incomplete", "interrupted"; NULL for an unknown value. */
 const char *store_status_name(int status);
 
 /*
@@ -63,13 +65,21 @@ int store_default_path(char *buf, size_t len);
 
 /*
  * Opens (with STORE_CREATE: creates) the history at path and brings its schema
- * up to date. Returns 0 with *out set, or a negative errno with a reason:
- *   -ENOENT     no such file (without STORE_CREATE)
+ * up to date. path is a file name; a URL names another back-end, and is
+ * recognised here, where such a back-end would be opened (PostgreSQL is not
+ * one yet). Returns 0 with *out set, or a negative errno with a reason:
+ *   -ENOENT     no such file (without STORE_CREATE), or no such directory
+ *               (without STORE_MKDIR)
+ *   -EISDIR     path is a directory
+ *   -EPROTONOSUPPORT  a URL ("postgresql://…"): not a back-end of this build
  *   -EBADMSG    not an SQLite file, or corrupt
  *   -ENOTSUP    another program's database, or a newer schema than this build's
  *   -EACCES, -EBUSY, -EIO, -ENOMEM
  */
 int store_open(const char *path, int flags, struct store **out, char *why, size_t whylen);
+
+/* The path st was opened with. */
+const char *store_path(const struct store *st);
 
 /* Commits what is pending and closes. NULL is allowed. */
 void store_close(struct store *st);
@@ -152,8 +162,9 @@ int store_findings(struct store *st, int64_t id,
                    int (*cb)(void *ctx, const struct store_finding_row *f), void *ctx);
 
 /*
- * Ends run id with status (STORE_RUN_COMPLETE or STORE_RUN_INCOMPLETE) and the
- * scan's summary (may be NULL), and commits. Returns 0 or a negative errno.
+ * Ends run id with status (STORE_RUN_COMPLETE, STORE_RUN_INCOMPLETE or
+ * STORE_RUN_INTERRUPTED) and the scan's summary (may be NULL), and commits.
+ * Returns 0 or a negative errno.
  */
 int store_run_end(struct store *st, int64_t id, const struct scan_summary *sum, int status);
 
@@ -201,7 +212,8 @@ int store_run_previous(struct store *st, int64_t before, int64_t *id);
 /*
  * Rebuilds the hosts of run id as the scan reported them, in the order they
  * were recorded, and calls cb for each; a host of an interrupted run that was
- * never finished is given with the ports recorded so far (others pending).
+ * never finished is given with the ports recorded so far (others pending,
+ * h->unfinished set).
  * ports is the run's port list (from store_run_get().ports). Stops when cb
  * returns non-zero and returns that value; 0 when done; negative errno.
  */
