@@ -78,25 +78,19 @@ static int emit_json(struct verify_ctx *c, const char *host, const char *from, i
                      uint16_t port, enum scan_state state, const struct policy_rule *r,
                      enum policy_action action, enum policy_verify_result res)
 {
-	json_t *o = json_object(), *jr = json_null();
+	json_t *o = json_object();
 	int rc = 0;
 
 	if (!o)
 		return -ENOMEM;
-	if (r) {
-		jr = json_object();
-		rc |= json_set(jr, "line", json_integer(r->line));
-		rc |= json_set_str(jr, "text", r->text);
-		rc |= json_set_str(jr, "label", r->label);
-	}
 	rc |= json_set_str(o, "type", "verify");
-	rc |= json_set_str(o, "host", host);
+	rc |= json_set_str(o, "address", host);
 	rc |= json_set_str(o, "from", from);
 	rc |= json_set_str(o, "proto", proto == IPPROTO_UDP ? "udp" : "tcp");
 	rc |= json_set(o, "port", json_integer(port));
 	rc |= json_set_str(o, "state", scan_state_name(state));
 	rc |= json_set_str(o, "verdict", policy_action_name(action));
-	rc |= json_set(o, "rule", jr);
+	rc |= json_set(o, "rule", policy_json_rule(r));
 	rc |= json_set_str(o, "result", policy_verify_result_name(res));
 	if (rc == 0)
 		rc = json_write_line(stdout, o);
@@ -214,7 +208,7 @@ static int verify_ports(const struct policy_opts *o, const struct policy *p, str
 	char why[256];
 
 	if (o->ports) {
-		if (portspec_parse(o->ports, ps, why, sizeof(why)) < 0)
+		if (portspec_parse_tcp(o->ports, ps, why, sizeof(why)) < 0)
 			return cmd_usage(CMD, "-p: %s", why);
 		if (!strchr(o->ports, 'U') && !strchr(o->ports, 'u'))
 			portlist_free(&ps->udp);
@@ -295,10 +289,13 @@ static int verify_summary(const struct verify_ctx *c, bool json)
 		     json_set(sum, "results", counts) || json_write_line(stdout, sum);
 		json_decref(sum);
 	} else {
-		printf("%" PRIu64 " violations, %" PRIu64 " denied but open over the loopback, "
+		char v[48];
+
+		printf("%s, %" PRIu64 " denied but open over the loopback, "
 		       "%" PRIu64 " allowed but closed, %" PRIu64 " allowed but filtered, %" PRIu64
 		       " denied but answered\n",
-		       c->counts[POLICY_VERIFY_VIOLATION], c->counts[POLICY_VERIFY_DENIED_LOCAL],
+		       cmd_plural(c->counts[POLICY_VERIFY_VIOLATION], "violation", v, sizeof(v)),
+		       c->counts[POLICY_VERIFY_DENIED_LOCAL],
 		       c->counts[POLICY_VERIFY_CLOSED], c->counts[POLICY_VERIFY_BLOCKED],
 		       c->counts[POLICY_VERIFY_ANSWERED]);
 	}

@@ -22,6 +22,10 @@ struct policy_opts {
 	const char *target; /* verify */
 };
 
+/* A rule as JSON ({"line","text","label","hint"}), json null for NULL; NULL: no memory. */
+struct json_t;
+struct json_t *policy_json_rule(const struct policy_rule *r);
+
 /* Loads o->file ('-': stdin) into p; syntax errors go to stderr. Returns an exit status. */
 int policy_cmd_load(const struct policy_opts *o, struct policy *p);
 

@@ -677,7 +677,8 @@ def test_listening(tmp_path, netns):
     assert web["address"] == "::" and web["dual_stack"] is True
     assert web["exposure"] == "all-interfaces"
     assert web["verdict"] == "allow" and web["exposed"] is True
-    assert web["rule"] == {"line": 1, "text": "ALLOW TCP Port 80 (Web)", "label": "Web"}
+    assert web["rule"] == {"line": 1, "text": "ALLOW TCP Port 80 (Web)", "label": "Web",
+                           "hint": "Web"}
 
     ssh = got[("tcp", 22)]
     assert ssh["verdict"] == "deny" and ssh["exposed"] is False
