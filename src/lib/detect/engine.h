@@ -52,11 +52,11 @@ struct detect_config {
 	unsigned idle_ms;       /* silence after some bytes that ends an answer, default 300 */
 	unsigned tcpwrapped_ms; /* a close with no data within this is tcpwrapped, default 2000 */
 	unsigned endpoint_timeout_ms; /* whole endpoint, default 20000 */
-	unsigned
-	    silent_limit; /* silent probes (besides NULL) that end a silent endpoint, default 4 */
-	size_t max_read;  /* bytes read per connection at most, default 65536 */
-	bool no_builtin;  /* only nmap-service-probes (for comparisons) */
-	bool no_tls;      /* report "ssl" without opening the tunnel */
+	unsigned silent_limit; /* silent probes (besides NULL) that end a silent endpoint; default
+	                          0: none, every probe up to the intensity is tried, as nmap does */
+	size_t max_read;       /* bytes read per connection at most, default 65536 */
+	bool no_builtin;       /* only nmap-service-probes (for comparisons) */
+	bool no_tls;           /* report "ssl" without opening the tunnel */
 	struct detect_stats *stats; /* filled by detect_run when not NULL */
 };
 
