@@ -1016,6 +1016,32 @@ static int find_twins(struct engine *e)
 	return 0;
 }
 
+/* When the loop must wake: the nearest deadline of a connection or an endpoint, at most 1 s. */
+static uint64_t engine_wake(const struct engine *e, uint64_t now)
+{
+	const struct detect_config *cfg = e->cfg;
+	uint64_t wake = now + 1000;
+
+	for (size_t i = 0; i < e->nconns; i++) {
+		const struct conn *c = e->conns[i];
+
+		if (c->deadline < wake)
+			wake = c->deadline;
+		if (c->idle_deadline && c->idle_deadline < wake)
+			wake = c->idle_deadline;
+	}
+	for (size_t i = 0; i < e->neps; i++) {
+		uint64_t t = e->eps[i].started + cfg->banner_wait_ms;
+
+		if (t > now && t < wake && e->eps[i].next < e->eps[i].nsteps)
+			wake = t;
+		t = e->eps[i].started + cfg->endpoint_timeout_ms;
+		if (t < wake)
+			wake = t;
+	}
+	return wake;
+}
+
 int detect_run(const struct detect_config *cfg, const struct detect_endpoint *eps, size_t n,
                detect_sink sink, void *ctx)
 {
@@ -1070,25 +1096,7 @@ int detect_run(const struct detect_config *cfg, const struct detect_endpoint *ep
 			break;
 		if (!e.neps)
 			continue;
-		/* sleep until the nearest deadline */
-		wake = now + 1000;
-		for (size_t i = 0; i < e.nconns; i++) {
-			struct conn *c = e.conns[i];
-
-			if (c->deadline < wake)
-				wake = c->deadline;
-			if (c->idle_deadline && c->idle_deadline < wake)
-				wake = c->idle_deadline;
-		}
-		for (size_t i = 0; i < e.neps; i++) {
-			uint64_t t = e.eps[i].started + cfg->banner_wait_ms;
-
-			if (t > now && t < wake && e.eps[i].next < e.eps[i].nsteps)
-				wake = t;
-			t = e.eps[i].started + cfg->endpoint_timeout_ms;
-			if (t < wake)
-				wake = t;
-		}
+		wake = engine_wake(&e, now);
 		timeout = wake > now ? (int)(wake - now) : 0;
 		nev = epoll_wait(e.epfd, evs, 64, timeout);
 		if (nev < 0 && errno != EINTR) {
