@@ -18,7 +18,8 @@ z = zoo.start(tag="bzoo", timeout=60)
 worst = 0.0
 try:
     if z.failed:
-        print("did not start:", ", ".join(n for n, _ in z.failed))
+        for n, e in z.failed:
+            print(f"did not start: {n}: {e.strip()[-400:]}")
     names = sorted({l.daemon for l in z.listeners})
     print(f"zoo: {len(names)} daemons, {len(z.listeners)} listeners (seed {z.seed})")
     for proto in ("tcp", "udp"):
