@@ -22,56 +22,53 @@ MIN_DAEMONS = 30
 
 @pytest.fixture(scope="session")
 def zoo_lab():
+    """The zoo, portscope's answers (TCP, UDP) and, in the plain build, nmap's.
+
+    portscope scans first and nmap after it, never both at once: fork-per-connection daemons
+    (smbd) fall behind when two scanners probe them together.
+    """
     if os.geteuid() != 0:
         pytest.skip("needs root: network namespaces and daemons")
     z = zoo.start(tag="zoo", timeout=60)
-    z.facts = zoo.facts()
-    z.nmap = {}
-    if not SANITIZED and have("nmap"):
-        # nmap runs beside the whole session: TCP and UDP at once, on the listeners where it
-        # names something (the others are checked against the facts)
-        def run(proto):
-            keep = [l for l in z.listeners if l.proto == proto and
-                    z.facts[l.fact].get("nmap_names", True)]
-            sub = zoo.Zoo.__new__(zoo.Zoo)
-            sub.__dict__.update(z.__dict__)
-            sub.listeners = keep
-            try:
-                z.nmap[proto] = zoo.nmap_sv(sub, proto)[0]
-            except Exception as e:  # reported by the tests that need it
-                z.nmap[proto] = e
-
-        z.nmap_threads = [threading.Thread(target=run, args=(p,)) for p in ("tcp", "udp")]
-        for t in z.nmap_threads:
-            t.start()
     try:
+        z.facts = zoo.facts()
+        z.ours = {p: zoo.portscope_sv(z, portscope_bin(), p)[0] for p in ("tcp", "udp")}
+        z.reasons = dict(zoo.REASONS)
+        z.nmap = {}
+        if not SANITIZED and have("nmap"):
+            threads = [threading.Thread(target=nmap_run, args=(z, p)) for p in ("tcp", "udp")]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(timeout=900)
         yield z
     finally:
-        for t in getattr(z, "nmap_threads", []):
-            t.join(timeout=900)
         z.close()
 
 
-def nmap_view(z, proto):
-    if SANITIZED or not have("nmap"):
-        return None
-    for t in z.nmap_threads:
-        t.join(timeout=900)
-    got = z.nmap.get(proto)
-    if isinstance(got, Exception):
-        raise got
-    return got
+def nmap_run(z, proto):
+    """nmap -sV on the listeners where it names something (the others: zoo_facts.json)."""
+    sub = zoo.Zoo.__new__(zoo.Zoo)
+    sub.__dict__.update(z.__dict__)
+    sub.listeners = [l for l in z.listeners
+                     if l.proto == proto and z.facts[l.fact].get("nmap_names", True)]
+    try:
+        z.nmap[proto] = zoo.nmap_sv(sub, proto)[0]
+    except Exception as e:  # reported by the test that needs it
+        z.nmap[proto] = e
 
 
 def check(z, proto):
-    ours, _ = zoo.portscope_sv(z, portscope_bin(), proto)
-    theirs = nmap_view(z, proto)
+    ours = z.ours[proto]
+    theirs = z.nmap.get(proto)
+    if isinstance(theirs, Exception):
+        raise theirs
     bad = []
     for l in (l for l in z.listeners if l.proto == proto):
         fact = z.facts[l.fact]
         name, product, version = ours.get((l.addr, l.port), ("missing", "", ""))
         if not name:
-            bad.append(f"{l}: portscope names nothing")
+            bad.append(f"{l}: portscope names nothing ({z.reasons.get((l.addr, l.port))})")
             continue
         if name != fact["name"] or (fact["product"] and product != fact["product"]):
             bad.append(f"{l}: portscope {name!r} {product!r}, expected {fact['name']!r} "

@@ -38,11 +38,19 @@ static const uint8_t amqp_header[] = "AMQP\x00\x00\x09\x01";
 static const uint8_t dns_udp[] = {DNS_VERSION_BIND};
 static const uint8_t dns_tcp[] = {0x00, 30, DNS_VERSION_BIND};
 
-/* SNMPv2c GetRequest, community "public", sysDescr.0 */
-static const uint8_t snmp_get[] = {0x30, 0x29, 0x02, 0x01, 0x01, 0x04, 0x06, 'p',  'u',  'b',  'l',
+/* SNMPv1 GetRequest, community "public", sysDescr.0 */
+static const uint8_t snmp_get[] = {0x30, 0x29, 0x02, 0x01, 0x00, 0x04, 0x06, 'p',  'u',  'b',  'l',
                                    'i',  'c',  0xa0, 0x1c, 0x02, 0x04, 0x70, 0x73, 0x6e, 0x6d, 0x02,
                                    0x01, 0x00, 0x02, 0x01, 0x00, 0x30, 0x0e, 0x30, 0x0c, 0x06, 0x08,
                                    0x2b, 0x06, 0x01, 0x02, 0x01, 0x01, 0x01, 0x00, 0x05, 0x00};
+
+/* SNMPv3 GetRequest without a user or engine ID (msgID and request-id 0x7073, reportable): the
+ * agent answers a Report whose msgAuthoritativeEngineID names its enterprise (RFC 3411) */
+static const uint8_t snmpv3_discovery[] = {
+    0x30, 0x3a, 0x02, 0x01, 0x03, 0x30, 0x0f, 0x02, 0x02, 0x70, 0x73, 0x02, 0x03, 0x00, 0xff,
+    0xe3, 0x04, 0x01, 0x04, 0x02, 0x01, 0x03, 0x04, 0x10, 0x30, 0x0e, 0x04, 0x00, 0x02, 0x01,
+    0x00, 0x02, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00, 0x04, 0x00, 0x30, 0x12, 0x04, 0x00, 0x04,
+    0x00, 0xa0, 0x0c, 0x02, 0x02, 0x70, 0x73, 0x02, 0x01, 0x00, 0x02, 0x01, 0x00, 0x30, 0x00};
 
 /* LDAP searchRequest on the root DSE for vendorName and vendorVersion, messageID 1 */
 static const uint8_t ldap_rootdse[] = {
@@ -160,7 +168,7 @@ const struct builtin_probe builtin_probes[] = {
 	  .ports = PORTS(80, 81, 591, 8000, 8008, 8080, 8081, 8888, 9200, 9000),
 	  .rarity = 1, PAYLOAD(http_get), .parse = builtin_parse_http },
 	{ .name = "docker-version", .service = "docker", .proto = PROBES_TCP, .ports = PORTS(2375, 2376),
-	  .rarity = 3, PAYLOAD(docker_version), .parse = builtin_parse_http },
+	  .rarity = 3, PAYLOAD(docker_version), .judge = "GetRequest", .parse = builtin_parse_http },
 	{ .name = "redis-info", .service = "redis", .proto = PROBES_TCP, .ports = PORTS(6379, 6380), .rarity = 2,
 	  PAYLOAD(redis_info), .parse = builtin_parse_redis },
 	{ .name = "memcached-version", .service = "memcached", .proto = PROBES_TCP, .ports = PORTS(11211),
@@ -181,6 +189,8 @@ const struct builtin_probe builtin_probes[] = {
 	  BPAYLOAD(ldap_rootdse), .parse = builtin_parse_ldap },
 	{ .name = "snmp-sysdescr", .service = "snmp", .proto = PROBES_UDP, .ports = PORTS(161), .rarity = 2,
 	  BPAYLOAD(snmp_get), .parse = builtin_parse_snmp },
+	{ .name = "snmpv3-engineid", .service = "snmp", .proto = PROBES_UDP, .ports = PORTS(161), .rarity = 2,
+	  .augments = "snmp", BPAYLOAD(snmpv3_discovery), .parse = builtin_parse_snmpv3 },
 	{ .name = "ntp-client", .service = "ntp", .proto = PROBES_UDP, .ports = PORTS(123), .rarity = 2,
 	  BPAYLOAD(ntp_client), .parse = builtin_parse_ntp },
 	{ .name = "mqtt-connect", .service = "mqtt", .proto = PROBES_TCP, .ports = PORTS(1883, 8883), .rarity = 3,

@@ -22,6 +22,7 @@ struct step {
 	bool send_nmap;               /* payload comes from n (b NULL or only a parser) */
 	bool hinted;                  /* the probe lists the endpoint's port (ports/sslports) */
 	bool empty;                   /* sent, and its connection ended without a byte */
+	bool augment;                 /* b completes an identified service (builtin.h) */
 };
 
 enum ep_level { LV_NONE, LV_SOFT, LV_PARTIAL, LV_HARD };
@@ -38,6 +39,7 @@ struct ep_state {
 	bool narrow;       /* a hard match without version: only probes that may add to it */
 	bool retry;        /* the pass that sends silent probes again, two at a time */
 	bool null_wrapped; /* the NULL probe was closed at once without a byte */
+	bool augment_only; /* identified with a version: only its augmenting probes still go */
 	bool lat_known;    /* a probe was answered: lat_ms holds the slowest first byte */
 	uint64_t lat_ms;
 	unsigned silent, answered, closed_empty, sent;
@@ -192,13 +194,16 @@ static int plan_steps(struct engine *e, struct ep_state *es)
 				bool likes = builtin_likes_port(b, port);
 				const struct probes_probe *twin = NULL;
 
-				if (b->proto != proto || !b->payload || likes == (bool)pass)
+				if (b->proto != proto || !b->payload || b->augments ||
+				    likes == (bool)pass)
 					continue;
 				if (pass && (b->rarity != rarity || b->rarity > cfg->intensity))
 					continue;
 				for (size_t k = 0; pf && k < pf->n; k++)
 					if (e->twin[k] == b)
 						twin = &pf->probes[k];
+				if (!twin && pf && b->judge)
+					twin = probes_find(pf, proto, b->judge);
 				rc = add_step(&es->steps, &es->nsteps, &cap,
 				              (struct step){.b = b, .n = twin, .hinted = likes});
 			}
@@ -218,6 +223,14 @@ static int plan_steps(struct engine *e, struct ep_state *es)
 				    (struct step){.n = p, .send_nmap = true, .hinted = likes});
 			}
 		}
+	}
+	/* last, the probes that complete a service once it is identified */
+	for (size_t i = 0; i < builtin_nprobes && !cfg->no_builtin && !rc; i++) {
+		const struct builtin_probe *b = &builtin_probes[i];
+
+		if (b->augments && b->proto == proto && b->payload)
+			rc = add_step(&es->steps, &es->nsteps, &cap,
+			              (struct step){.b = b, .augment = true});
 	}
 	return rc;
 }
@@ -328,8 +341,13 @@ static enum ep_level judge(struct engine *e, struct ep_state *es, size_t step, c
 	}
 	*out = (struct detect_result){.ep = es->ep};
 	if (brc == BUILTIN_YES || nrc == 1) {
-		/* nmap's match when it knows as much; the built-in when it knows more */
-		bool take_b = brc == BUILTIN_YES && (nrc != 1 || richness(&bsvc) > richness(&nsvc));
+		/*
+		 * nmap's match when it knows as much or names the service otherwise (tinyproxy:
+		 * http-proxy, CUPS: ipp); the built-in when it knows more of the same service
+		 */
+		bool take_b =
+		    brc == BUILTIN_YES && (nrc != 1 || (strcmp(bsvc.name, nsvc.name) == 0 &&
+		                                        richness(&bsvc) > richness(&nsvc)));
 
 		if (take_b && nrc == 1)
 			merge_fields(&bsvc, &nsvc);
@@ -407,9 +425,12 @@ static void ep_finish(struct engine *e, struct ep_state *es, const char *reason)
 /* Keeps r when it says more than what the endpoint has: a higher level, or a richer hard match. */
 static void ep_offer(struct ep_state *es, enum ep_level lv, const struct detect_result *r)
 {
+	/* a built-in's answer never renames nmap's (http for nmap's http-proxy) */
 	bool richer = lv == LV_HARD && es->level == LV_HARD &&
 	              same_service(r->svc.name, es->res.svc.name) &&
-	              richness(&r->svc) > richness(&es->res.svc);
+	              richness(&r->svc) > richness(&es->res.svc) &&
+	              (strcmp(r->svc.name, es->res.svc.name) == 0 ||
+	               strcmp(r->source, "nmap-service-probes") == 0);
 
 	if (lv > es->level || richer) {
 		es->level = lv;
@@ -422,6 +443,33 @@ static int conn_open(struct engine *e, struct ep_state *es, size_t step);
 static bool is_tls_name(const char *n)
 {
 	return strcmp(n, "ssl") == 0 || strcmp(n, "tls") == 0;
+}
+
+/* Whether a probe that completes the identified service is still to be sent. */
+static bool augment_pending(const struct ep_state *es)
+{
+	for (size_t i = es->next; i < es->nsteps; i++)
+		if (es->steps[i].augment &&
+		    same_service(es->steps[i].b->augments, es->res.svc.name))
+			return true;
+	return false;
+}
+
+/*
+ * An augmenting probe's answer adds to the product as nmap's version scripts do:
+ * "SNMPv1 server" and "net-snmp SNMPv3 server" give "SNMPv1 server; net-snmp SNMPv3 server".
+ */
+static void augment_apply(struct ep_state *es, const struct step *s, const uint8_t *buf, size_t len)
+{
+	struct detect_service add = {0};
+	char *prod = es->res.svc.product;
+	char joined[2 * sizeof(es->res.svc.product) + 2];
+
+	if (es->level != LV_HARD || !len || s->b->parse(buf, len, &add) != BUILTIN_YES ||
+	    !add.product[0] || strstr(prod, add.product))
+		return;
+	snprintf(joined, sizeof(joined), "%s%s%s", prod, prod[0] ? "; " : "", add.product);
+	service_set(&es->res.svc, product, joined);
 }
 
 /* A hard match ends the endpoint, unless it is TLS to look into. */
@@ -441,10 +489,14 @@ static void ep_hard(struct engine *e, struct ep_state *es, const struct detect_r
 	 * Without a version, the probes that may match this service still run and the richest
 	 * answer is kept; nothing else starts.
 	 */
-	if (es->res.svc.version[0] || es->tls_phase)
+	if (es->tls_phase)
 		ep_finish(e, es, "matched");
-	else
+	else if (!es->res.svc.version[0])
 		es->narrow = true;
+	else if (augment_pending(es))
+		es->augment_only = true;
+	else
+		ep_finish(e, es, "matched");
 }
 
 /* The TLS connection is over: what was found inside, if anything, becomes the service. */
@@ -592,6 +644,11 @@ static void conn_done(struct engine *e, struct conn *c, int err)
 			return;
 		}
 	}
+	if (c->step < es->nsteps && es->steps[c->step].augment) {
+		augment_apply(es, &es->steps[c->step], c->buf, c->len);
+		conn_close(e, c);
+		return;
+	}
 	if (err == -ECONNREFUSED && es->ep->proto == PROBES_UDP) {
 		conn_close(e, c);
 		ep_finish(e, es, "port-unreachable");
@@ -736,6 +793,7 @@ static void conn_read(struct engine *e, struct conn *c)
 
 		c->idle_deadline = now_ms() + cfg->idle_ms;
 		if (c->len <= EVAL_LIVE_MAX &&
+		    !(c->step < es->nsteps && es->steps[c->step].augment) &&
 		    judge(e, es, c->step, c->buf, c->len, false, &r) == LV_HARD) {
 			conn_close(e, c);
 			ep_hard(e, es, &r);
@@ -877,6 +935,10 @@ static bool step_wanted(const struct ep_state *es, const struct step *s)
 {
 	const char *name = es->res.svc.name;
 
+	if (s->augment)
+		return !es->retry && es->level == LV_HARD && same_service(s->b->augments, name);
+	if (es->augment_only)
+		return false;
 	/* the second pass: what got nothing, or (one at a time) what may name a partial answer */
 	if (es->retry)
 		return es->level >= LV_SOFT ? step_detects(s, name) : s->empty;
@@ -896,7 +958,11 @@ static void ep_pump(struct engine *e, struct ep_state *es, uint64_t now)
 	bool silent_stop = cfg->silent_limit && es->silent >= cfg->silent_limit && !es->answered &&
 	                   !es->closed_empty;
 
-	unsigned parallel = !es->retry ? cfg->probe_parallel : es->level >= LV_SOFT ? 1 : 2;
+	/* a server that has said and closed nothing yet takes twice as many probes at once */
+	bool silent = !es->answered && !es->closed_empty;
+	unsigned parallel = es->retry               ? (es->level >= LV_SOFT ? 1 : 2)
+	                    : silent && !es->narrow ? 2 * cfg->probe_parallel
+	                                            : cfg->probe_parallel;
 
 	while (!es->done && probes_ok && !silent_stop && es->next < es->nsteps &&
 	       es->active_probes < parallel && e->nconns < cfg->max_conns) {

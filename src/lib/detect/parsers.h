@@ -33,6 +33,7 @@ int builtin_parse_rdp(const uint8_t *buf, size_t len, struct detect_service *svc
 int builtin_parse_smb(const uint8_t *buf, size_t len, struct detect_service *svc);
 int builtin_parse_ldap(const uint8_t *buf, size_t len, struct detect_service *svc);
 int builtin_parse_snmp(const uint8_t *buf, size_t len, struct detect_service *svc);
+int builtin_parse_snmpv3(const uint8_t *buf, size_t len, struct detect_service *svc);
 int builtin_parse_ntp(const uint8_t *buf, size_t len, struct detect_service *svc);
 int builtin_parse_mqtt(const uint8_t *buf, size_t len, struct detect_service *svc);
 int builtin_parse_amqp(const uint8_t *buf, size_t len, struct detect_service *svc);

@@ -350,6 +350,8 @@ int builtin_parse_snmp(const uint8_t *buf, size_t len, struct detect_service *sv
 	         buf[p + 2] == 0   ? "v1"
 	         : buf[p + 2] == 1 ? "v2c"
 	                           : "v3");
+	if (buf[p + 2] == 0)
+		service_set(svc, product, "SNMPv1 server"); /* nmap's name for an SNMPv1 answer */
 	for (size_t i = p; i + sizeof(oid) + 2 <= len; i++)
 		if (memcmp(buf + i, oid, sizeof(oid)) == 0 && buf[i + sizeof(oid)] == 0x04) {
 			size_t q = i + sizeof(oid) + 1;
@@ -360,6 +362,69 @@ int builtin_parse_snmp(const uint8_t *buf, size_t len, struct detect_service *sv
 				                       (const char *)buf + q, (size_t)vl);
 			break;
 		}
+	return BUILTIN_YES;
+}
+
+/* Reads "tag len" at *p and checks it is tag with its value inside buf; returns the length. */
+static long ber_expect(const uint8_t *buf, size_t len, size_t *p, uint8_t tag)
+{
+	long l;
+
+	if (*p >= len || buf[*p] != tag)
+		return -1;
+	(*p)++;
+	l = ber_len(buf, len, p);
+	if (l < 0 || *p + (size_t)l > len)
+		return -1;
+	return l;
+}
+
+/* Enterprise numbers (IANA) of the usual SNMP agents. */
+static const char *snmp_enterprise(uint32_t n, char *buf, size_t size)
+{
+	static const struct {
+		uint32_t n;
+		const char *name;
+	} known[] = {{8072, "net-snmp"}, {2021, "ucd-snmp"}, {9, "cisco"},      {2636, "Juniper"},
+	             {311, "Microsoft"}, {11, "HP"},         {4526, "Netgear"}, {30065, "Arista"}};
+
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (known[i].n == n)
+			return known[i].name;
+	snprintf(buf, size, "enterprise %u", n);
+	return buf;
+}
+
+/*
+ * The Report to our SNMPv3 discovery: 30 { 02 version 3, 30 globalData, 04 { 30 { 04 engineID
+ * … } } … }; the engine ID's first four bytes are 0x80000000 | the agent's enterprise number.
+ * Fills product "<enterprise> SNMPv3 server", as nmap's snmp-info script does.
+ */
+int builtin_parse_snmpv3(const uint8_t *buf, size_t len, struct detect_service *svc)
+{
+	size_t p;
+	long l;
+	uint32_t ent;
+	char tmp[32];
+	int rc = ber_message(buf, len, &p);
+
+	if (rc != BUILTIN_YES)
+		return rc;
+	if (p + 3 > len || buf[p] != 0x02 || buf[p + 1] != 1 || buf[p + 2] != 3)
+		return BUILTIN_NO;
+	p += 3;
+	if ((l = ber_expect(buf, len, &p, 0x30)) < 0)
+		return BUILTIN_NO;
+	p += (size_t)l;
+	if (ber_expect(buf, len, &p, 0x04) < 0 || ber_expect(buf, len, &p, 0x30) < 0 ||
+	    (l = ber_expect(buf, len, &p, 0x04)) < 4)
+		return BUILTIN_NO;
+	ent = rd_be32(buf + p);
+	if (!(ent & 0x80000000u))
+		return BUILTIN_NO;
+	NAME(svc, "snmp");
+	snprintf(svc->product, sizeof(svc->product), "%s SNMPv3 server",
+	         snmp_enterprise(ent & 0x7fffffffu, tmp, sizeof(tmp)));
 	return BUILTIN_YES;
 }
 
