@@ -25,6 +25,13 @@
  *   some connections, the probes that got nothing go again two at a time (or, after a partial
  *   answer or softmatch, those that may name it, one at a time): servers with few connection
  *   slots per client (unbound, ngircd) or one connection at a time still answer.
+ * - A server that has neither answered nor closed anything yet takes 2 x probe_parallel probes
+ *   at once (a silent port ends sooner; the waits stay whole: fork-per-connection servers
+ *   such as smbd fall behind when probes time out early).
+ * - Built-ins that augment a service (builtin.h: the SNMPv3 engine-id probe) are sent only once
+ *   the endpoint is identified as it, and add to its product, as nmap's version scripts do.
+ * - A built-in answer never renames nmap's match of the same answer (nmap's http-proxy and ipp
+ *   stay, not the built-in's http).
  * Each connection reads at most max_read bytes. UDP endpoints get the UDP probes the same way,
  * without a NULL probe, one datagram per probe.
  *
