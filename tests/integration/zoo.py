@@ -113,7 +113,8 @@ class Zoo:
     def spawn(self, name, argv, env=None, cwd=None):
         e = dict(os.environ)
         e.update(env or {})
-        p = self.tgt.popen(argv, stdout=subprocess.DEVNULL, stderr=open(
+        # stdin a pipe that stays open: smbd --foreground stops at EOF on its standard input
+        p = self.tgt.popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=open(
             os.path.join(self.tmp, name + ".stderr"), "ab"), env=e, cwd=cwd)
         self.procs.setdefault(name, []).append(p)
         return p
