@@ -238,7 +238,7 @@ static int decision_add(struct decision *d, const struct fw_outcome *o, u128 lo,
 	}
 	if (g->v == V_UNKNOWN && !d->why[0])
 		snprintf(d->why, sizeof(d->why), "%s", o->why);
-	if (GREEDY_REALLOC(g->s, g->cap, g->n + 1) < 0)
+	if (policy_grow((void **)&g->s, &g->cap, g->n, sizeof(*g->s)) < 0)
 		return -ENOMEM;
 	g->s[g->n++] = (struct span){.lo = lo, .hi = hi};
 	g->size = sat_add(g->size, hi - lo == ~(u128)0 ? hi - lo : hi - lo + 1);

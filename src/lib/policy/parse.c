@@ -174,7 +174,7 @@ static int port_item(struct lexer *lx, const struct word *w, void *ctx)
 	if (pc->r->nports >= POLICY_ITEMS_MAX)
 		return fail(lx, w->pos, "too many ports in one rule (at most %d)",
 		            POLICY_ITEMS_MAX);
-	if (GREEDY_REALLOC(pc->r->ports, pc->cap, pc->r->nports + 1) < 0)
+	if (policy_grow((void **)&pc->r->ports, &pc->cap, pc->r->nports, sizeof(*pc->r->ports)) < 0)
 		return -ENOMEM;
 	pc->r->ports[pc->r->nports++] =
 	    (struct policy_range){.lo = (uint16_t)lo, .hi = (uint16_t)hi};
@@ -220,7 +220,7 @@ static int addr_item(struct lexer *lx, const struct word *w, void *ctx)
 	if (ac->r->nfrom >= POLICY_ITEMS_MAX)
 		return fail(lx, w->pos, "too many addresses in one rule (at most %d)",
 		            POLICY_ITEMS_MAX);
-	if (GREEDY_REALLOC(ac->r->from, ac->cap, ac->r->nfrom + 1) < 0)
+	if (policy_grow((void **)&ac->r->from, &ac->cap, ac->r->nfrom, sizeof(*ac->r->from)) < 0)
 		return -ENOMEM;
 	ac->r->from[ac->r->nfrom++] = a;
 	return 0;

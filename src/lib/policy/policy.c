@@ -80,6 +80,23 @@ bool policy_addr_contains(const struct policy_addr *a, const struct policy_addr 
 	return memcmp(tmp, a->bytes, a->family == AF_INET ? 4 : 16) == 0;
 }
 
+int policy_grow(void **arr, size_t *cap, size_t n, size_t size)
+{
+	size_t c = *cap ? 2 * *cap : 2;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	if (c > SIZE_MAX / size)
+		return -ENOMEM;
+	p = realloc(*arr, c * size);
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	*cap = c;
+	return 0;
+}
+
 static int cmp_range(const void *a, const void *b)
 {
 	const struct policy_range *x = a, *y = b;

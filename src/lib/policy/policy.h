@@ -121,6 +121,13 @@ int policy_read_buf(const char *buf, size_t len, struct policy *p, struct policy
 void policy_free(struct policy *p);
 
 /*
+ * Makes *arr (*cap elements of size bytes) hold at least n + 1, doubling from 2:
+ * for the many small arrays of a policy (a rule's ports and addresses), where
+ * GREEDY_REALLOC's first 4 KiB would cost 8 KiB a rule. Returns 0 or -ENOMEM.
+ */
+int policy_grow(void **arr, size_t *cap, size_t n, size_t size);
+
+/*
  * Parses ADDR or ADDR/PREFIX (IPv4 or IPv6). Returns 0, -EINVAL (not an
  * address), -ERANGE (prefix not a number in 0-32 or 0-128) or -EDOM (host bits set beyond the
  * prefix: "10.0.0.5/24"). Example: "198.18.0.0/15" gives { AF_INET, 15, 198.18.0.0 }.
