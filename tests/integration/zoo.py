@@ -90,6 +90,7 @@ class Zoo:
         # closed UDP ports answer at once (no ICMP rate limit): both tools' UDP scans stay short
         self.tgt.sh("sysctl -qw net.ipv4.icmp_ratelimit=0")
         self.display = 40 + self.rng.randrange(400)
+        self.displays = []  # X displays of the VNC servers: their lock and socket go at close
 
     def unusual(self):
         """A random port that no nmap probe hints at and the zoo does not use yet."""
@@ -182,6 +183,12 @@ class Zoo:
         self.tgt.close()
         self.scan.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
+        for disp in self.displays:  # Xtigervnc killed leaves them, and a later run would clash
+            for path in (f"/tmp/.X{disp}-lock", f"/tmp/.X11-unix/X{disp}"):
+                try:
+                    os.unlink(path)
+                except OSError:
+                    pass
         for d in getattr(self, "cleanup_dirs", []):
             shutil.rmtree(d, ignore_errors=True)
 
@@ -792,6 +799,7 @@ def z_tigervnc(z):
     for port, kind in ((5901, "default"), (z.unusual(), "unusual")):
         disp = z.display
         z.display += 1
+        z.displays.append(disp)
         z.spawn("tigervnc", ["/usr/bin/Xtigervnc", f":{disp}", "-rfbport", str(port),
                              "-interface", A, "-SecurityTypes", "None", "-geometry", "64x64",
                              "-depth", "16", "-nolisten", "tcp", "-NeverShared=0"])
