@@ -17,6 +17,11 @@ DEBS = meson ninja-build pkg-config gcc clang libclang-rt-14-dev \
        samba tigervnc-standalone-server docker.io openssl
 # issue 13: make test checks the code against .clang-format
 DEBS += clang-format
+# issue 16: the service-detection zoo (tests/integration/zoo.py), started by the tests in lab
+# namespaces with their own configs; policy-rc.d below keeps apt from starting these
+DEBS += apache2 lighttpd dovecot-imapd dovecot-pop3d exim4-daemon-light mariadb-server \
+        mosquitto rsync squid haproxy tinyproxy unbound bind9 stunnel4 ngircd cups-daemon \
+        slapd ntpsec inspircd nsd beanstalkd git
 
 APT_LINE = DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y --no-install-recommends $(DEBS)
 
