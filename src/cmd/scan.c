@@ -521,13 +521,14 @@ static const struct scan_technique *scan_pick_technique(const struct scan_opts *
 
 	if (o->udp) {
 		if (!raw)
-			cmd_error("scan", "-sU needs CAP_NET_RAW (root or a file capability)");
+			cmd_error("scan", "-sU needs CAP_NET_RAW (root, or group portscope: see "
+			                  "PRIVILEGES in portscope(1))");
 		return raw ? &scan_tech_udp : NULL;
 	}
 	if (o->tcp_syn) {
 		if (!raw)
-			cmd_error("scan", "-sS needs CAP_NET_RAW (root or a file capability): "
-			                  "use -sT (TCP connect)");
+			cmd_error("scan", "-sS needs CAP_NET_RAW (root, or group portscope: see "
+			                  "PRIVILEGES in portscope(1)); use -sT (TCP connect)");
 		return raw ? &scan_tech_syn : NULL;
 	}
 	if (o->tcp_connect || raw)
@@ -588,6 +589,11 @@ static int scan_engine(const struct scan_opts *o, int argc, char **argv)
 	rc = scan_check_sources(o, tech);
 	if (rc != EXIT_OK)
 		return rc;
+	/* A connect scan needs no capability: a user with file capabilities drops them. */
+	if (!tech->needs_raw && privdrop_unneeded(why, sizeof(why)) < 0) {
+		cmd_error("scan", "%s", why);
+		return EXIT_RUNTIME;
+	}
 	if (kb_load(NULL, &kb, why, sizeof(why)) < 0)
 		kb = NULL; /* no services files: no names, built-in port ranking */
 	if (!o->ports_given) {
