@@ -14,12 +14,15 @@ DEBS = meson ninja-build pkg-config gcc clang libclang-rt-14-dev \
        openssh-server openssh-client nginx-light vsftpd redis-server dnsmasq-base \
        inetutils-telnetd postgresql memcached snmpd masscan \
        samba tigervnc-standalone-server docker.io openssl
+# issue 13: make test checks the code against .clang-format
+DEBS += clang-format
 # Issue 21's package test: builds, lints and installs the Debian package, loads its completions.
 DEBS += debhelper dpkg-dev lintian libcap2-bin man-db bash-completion zsh fish
 
 APT_LINE = DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y --no-install-recommends $(DEBS)
 
-.PHONY: all build deps run test unit integration asan fuzz bench clean install package-test
+.PHONY: all build deps run test unit integration asan fuzz bench clean format-check install \
+	package-test
 
 all: build
 
@@ -69,12 +72,16 @@ fuzz: $(FUZZ_BUILD)/build.ninja
 	meson compile -C $(FUZZ_BUILD)
 	FUZZ_SECONDS=$(FUZZ_SECONDS) meson test -C $(FUZZ_BUILD) --suite fuzz --print-errorlogs
 
+# The code as the repository's .clang-format writes it (first: it is cheap).
+format-check:
+	clang-format --dry-run --Werror $$(find src tests -name '*.[ch]' | sort)
+
 # Each build runs its suites in one meson invocation so that its testlog
 # holds them all; tests/summary.py prints the closing count of every build.
 # The package suite (tests/package) runs last and alone in the plain build:
 # it builds the Debian package from a clone of HEAD, installs it on this
 # machine and purges it; PORTSCOPE_PACKAGE_TEST=1 is the consent it asks for.
-test: deps build
+test: deps format-check build
 	PORTSCOPE_PACKAGE_TEST=1 meson test -C $(BUILD) --suite unit --suite integration \
 		--suite package --print-errorlogs
 	$(MAKE) --no-print-directory asan

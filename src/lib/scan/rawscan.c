@@ -25,6 +25,7 @@
 #include "scan/linkpath.h"
 #include "scan/rawscan.h"
 #include "scan/rawsock.h"
+#include "util/clock.h"
 #include "util/privdrop.h"
 
 #define RAW_GROUP_RESULTS (1u << 20)
@@ -38,6 +39,7 @@
 #define RAW_FAST_RATE   1000000.0 /* below this the rate doubles while nothing is lost */
 #define RAW_MAX_SENDERS 4
 #define RAW_CHUNK       256 /* probes a sender takes from a pass at a time */
+#define RAW_PROGRESS_MS 250 /* progress reports while a group runs */
 
 #define RAW_PACE_MAX_US 2000000 /* paced retries: the longest gap */
 #define RAW_PACE_TRIES  4       /* paced retries: counted tries at most */
@@ -124,22 +126,6 @@ struct raw_scan {
 	pthread_cond_t fin_cond;
 };
 
-static uint64_t raw_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-static double raw_wall(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void raw_sleep_us(uint64_t us)
 {
 	struct timespec ts = {.tv_sec = (time_t)(us / 1000000u),
@@ -211,7 +197,7 @@ static void raw_on_packet(void *ctx, const uint8_t *ip, size_t len)
 		atomic_fetch_add(&s->dups, 1);
 		return;
 	}
-	now = raw_now_us();
+	now = clock_mono_us();
 	sent_us = s->t0 + atomic_load_explicit(&s->sent_at[e], memory_order_relaxed);
 	__atomic_store_n(&s->res[e], scan_res_pack(m.state, m.reason), __ATOMIC_RELEASE);
 	atomic_fetch_add(&s->done, 1);
@@ -256,7 +242,7 @@ static void *raw_receiver(void *arg)
 			raw_set_error(s, -EIO);
 			break;
 		}
-		now = raw_now_us();
+		now = clock_mono_us();
 		if (now - last_stats >= RAW_TICK_US / 2) {
 			atomic_store(&s->drops, capture_drops(s->cap));
 			last_stats = now;
@@ -274,7 +260,7 @@ static bool raw_expired(struct raw_scan *s)
 {
 	if (atomic_load_explicit(&s->expired, memory_order_relaxed))
 		return true;
-	if (s->cfg->host_timeout_us && raw_now_us() - s->gstart_us > s->cfg->host_timeout_us) {
+	if (s->cfg->host_timeout_us && clock_mono_us() - s->gstart_us > s->cfg->host_timeout_us) {
 		atomic_store(&s->expired, true);
 		return true;
 	}
@@ -399,7 +385,7 @@ static int raw_pace(struct raw_tx *tx, struct raw_rate *rt, bool first_pass)
 	struct raw_scan *s = tx->s;
 
 	while (tx->tokens < 1) {
-		uint64_t now = raw_now_us();
+		uint64_t now = clock_mono_us();
 		double rate, burst;
 		int r;
 
@@ -472,7 +458,7 @@ static int raw_send_one(struct raw_tx *tx, struct raw_rate *rt, uint64_t e, unsi
 	                  s->key);
 	if (n == 0)
 		return -EMSGSIZE;
-	atomic_store_explicit(&s->sent_at[e], (uint32_t)(raw_now_us() - s->t0),
+	atomic_store_explicit(&s->sent_at[e], (uint32_t)(clock_mono_us() - s->t0),
 	                      memory_order_relaxed);
 	rawsock_commit(b, n);
 	if (s->tries[e] < UINT8_MAX)
@@ -504,7 +490,7 @@ static void raw_wait_pass(struct raw_scan *s, struct raw_rate *rt, uint64_t last
 	uint32_t rto, maxrtt = s->cfg->cc.max_rtt_us;
 
 	for (;;) {
-		uint64_t now = raw_now_us(), last_reply = atomic_load(&s->last_reply_us);
+		uint64_t now = clock_mono_us(), last_reply = atomic_load(&s->last_reply_us);
 
 		pthread_mutex_lock(&s->lock);
 		rto = cc_rto_us(&s->cc);
@@ -640,7 +626,7 @@ static int raw_paced(struct raw_tx *tx, struct raw_rate *rt)
 			    .done = l >= nl || atomic_load(&s->hosts[h].answers) == 0};
 	}
 	for (uint64_t last_eta = 0;;) {
-		uint64_t now = raw_now_us(), soonest = now + 10000;
+		uint64_t now = clock_mono_us(), soonest = now + 10000;
 		bool active = false;
 
 		if (now - last_eta >= 200000) {
@@ -689,12 +675,12 @@ static int raw_paced(struct raw_tx *tx, struct raw_rate *rt)
 		if (r != 0 || !active || atomic_load(&s->error) ||
 		    atomic_load(&s->done) == s->total || raw_expired(s))
 			break;
-		now = raw_now_us();
+		now = clock_mono_us();
 		if (soonest > now)
 			raw_sleep_us(soonest - now);
 	}
 	if (r == 0) /* the last paced probes' answers */
-		raw_wait_pass(s, rt, raw_now_us());
+		raw_wait_pass(s, rt, clock_mono_us());
 	return r < 0 ? r : 0;
 }
 
@@ -793,16 +779,16 @@ static void *raw_sender(void *arg)
 	struct raw_rate rt;
 	int r = 0;
 
-	raw_rate_init(s, &rt, &s->cfg->cc, raw_now_us());
+	raw_rate_init(s, &rt, &s->cfg->cc, clock_mono_us());
 	for (unsigned k = 0; k < s->nsend; k++)
-		s->tx[k].last_refill = raw_now_us();
+		s->tx[k].last_refill = clock_mono_us();
 	for (unsigned tryno = 0; tryno < raw_allowed_tries(s); tryno++) {
 		if (tryno > 0)
 			raw_refresh_paths(s);
 		r = raw_pass(s, &rt, tryno);
 		if (r < 0 || raw_expired(s))
 			break;
-		raw_wait_pass(s, &rt, raw_now_us());
+		raw_wait_pass(s, &rt, clock_mono_us());
 		if (atomic_load(&s->done) == s->total || atomic_load(&s->error))
 			break;
 	}
@@ -829,7 +815,7 @@ static void raw_progress(struct raw_scan *s, uint64_t done_before, uint64_t gran
 	    .total = grand_total,
 	    .sent = atomic_load(&s->sent),
 	    .found = atomic_load(&s->found),
-	    .elapsed = (double)(raw_now_us() - s->t0) / 1e6,
+	    .elapsed = (double)(clock_mono_us() - s->t0) / 1e6,
 	};
 	int64_t eta = atomic_load(&s->eta_us);
 
@@ -899,7 +885,7 @@ static void raw_report_group(struct raw_scan *s, double gstart, struct scan_summ
 		    .ports = s->cfg->ports->ports,
 		    .res = res,
 		    .start = gstart,
-		    .end = raw_wall(),
+		    .end = clock_wall(),
 		};
 
 		/* Past --host-timeout, a host not finished gets no port results (as nmap). */
@@ -938,7 +924,7 @@ static int raw_run_group(struct raw_scan *s, uint64_t done_before, uint64_t gran
 	atomic_store(&s->tx_done, false);
 	atomic_store(&s->expired, false);
 	atomic_store(&s->eta_us, -1);
-	s->gstart_us = raw_now_us();
+	s->gstart_us = clock_mono_us();
 	atomic_store(&s->done, 0);
 	r = pthread_create(&rx, NULL, raw_receiver, s);
 	if (r)
@@ -951,14 +937,8 @@ static int raw_run_group(struct raw_scan *s, uint64_t done_before, uint64_t gran
 	}
 	pthread_mutex_lock(&s->fin_lock);
 	while (!atomic_load(&s->tx_done)) {
-		struct timespec ts;
+		struct timespec ts = clock_mono_after_ms(RAW_PROGRESS_MS);
 
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_nsec += 250 * 1000 * 1000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
 		pthread_cond_timedwait(&s->fin_cond, &s->fin_lock, &ts);
 		if (!atomic_load(&s->tx_done)) {
 			pthread_mutex_unlock(&s->fin_lock);
@@ -1096,7 +1076,7 @@ int rawscan_run(const struct scan_config *cfg, const struct rawscan_ops *ops,
 	pthread_cond_init(&s->fin_cond, &ca);
 	pthread_condattr_destroy(&ca);
 	if (getrandom(s->key, sizeof(s->key), 0) != (ssize_t)sizeof(s->key)) {
-		uint64_t x = raw_now_us() ^ cfg->seed;
+		uint64_t x = clock_mono_us() ^ cfg->seed;
 
 		for (size_t i = 0; i < sizeof(s->key); i++, x = x * 6364136223846793005ull + 1)
 			s->key[i] = (uint8_t)(x >> 56);
@@ -1126,13 +1106,13 @@ int rawscan_run(const struct scan_config *cfg, const struct rawscan_ops *ops,
 	r = raw_open(s, why, whylen);
 	if (r < 0)
 		goto out;
-	s->t0 = raw_now_us();
+	s->t0 = clock_mono_us();
 	cc_init(&s->cc, &cfg->cc, s->t0);
-	sum.start = raw_wall();
+	sum.start = clock_wall();
 	sum.hosts_total = nhosts;
 	perm_init(&hperm, nhosts, cfg->seed ^ 0x9e3779b97f4a7c15ull);
 	for (uint64_t h0 = 0; h0 < nhosts; h0 += group) {
-		double gstart = raw_wall();
+		double gstart = clock_wall();
 
 		s->nhosts = nhosts - h0 < group ? nhosts - h0 : group;
 		s->total = s->nhosts * s->nports;
@@ -1154,8 +1134,8 @@ int rawscan_run(const struct scan_config *cfg, const struct rawscan_ops *ops,
 	raw_progress(s, done_before, grand_total);
 	sum.probes_sent = atomic_load(&s->sent);
 	sum.retries = atomic_load(&s->retries);
-	sum.end = raw_wall();
-	sum.elapsed = (double)(raw_now_us() - s->t0) / 1e6;
+	sum.end = clock_wall();
+	sum.elapsed = (double)(clock_mono_us() - s->t0) / 1e6;
 	if (sink->on_done)
 		sink->on_done(sink->ctx, &sum);
 	r = 0;
