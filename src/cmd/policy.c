@@ -546,6 +546,7 @@ static const struct cmd_spec sub_apply = {
     .options = apply_options,
     .max_words = 1,
     .run = policy_run,
+    .uses_capabilities = true,
 };
 
 static const struct cmd_spec sub_listening = {
@@ -569,6 +570,7 @@ static const struct cmd_spec sub_verify = {
     .options = verify_options,
     .max_words = 2,
     .run = policy_run,
+    .uses_capabilities = true,
 };
 
 static const struct cmd_spec *const policy_subs[] = {
