@@ -37,7 +37,26 @@ STATE = "/var/lib/portscope"
 LOCK = "/run/lock/portscope-package-test.lock"
 APT = ["apt-get", "-o", "DPkg::Lock::Timeout=900", "-y", "-q"]
 # What the package installs, besides the binary and the units.
-PAYLOAD = ("/usr/share/man/man1/portscope.1.gz",)
+PAYLOAD = ("/usr/share/man/man1/portscope.1.gz",
+           "/usr/share/bash-completion/completions/portscope",
+           "/usr/share/zsh/vendor-completions/_portscope",
+           "/usr/share/fish/vendor_completions.d/portscope.fish")
+# An interactive bash as a user's ~/.bashrc sets it up (Debian's /etc/skel one), asked
+# what TAB completes after each line.
+BASH_RC = ("[ -f /usr/share/bash-completion/bash_completion ] && "
+           ". /usr/share/bash-completion/bash_completion\n")
+BASH_ASK = r'''
+_completion_loader portscope
+complete -p portscope
+for line in 'portscope sc' 'portscope ' 'portscope scan -s' 'portscope scan --top'; do
+    read -ra COMP_WORDS <<< "$line"
+    [[ $line == *' ' ]] && COMP_WORDS+=('')
+    COMP_CWORD=$((${#COMP_WORDS[@]} - 1)) COMP_LINE=$line COMP_POINT=${#line}
+    COMPREPLY=()
+    _portscope portscope "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
+    echo "$line|${COMPREPLY[*]}"
+done
+'''
 
 pytestmark = [
     pytest.mark.skipif(os.environ.get("PORTSCOPE_PACKAGE_TEST") != "1",
@@ -164,6 +183,20 @@ def proc_status(pid):
         return dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
 
 
+def watch(p, cond, seconds=10):
+    """The first /proc status of process p that meets cond while it runs, else None."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and p.poll() is None:
+        try:
+            st = proc_status(p.pid)
+        except (FileNotFoundError, ProcessLookupError):
+            return None
+        if cond(st):
+            return st
+        time.sleep(0.02)
+    return None
+
+
 def unit_value(text, key):
     return [line.split("=", 1)[1] for line in text.splitlines() if line.startswith(key + "=")]
 
@@ -204,16 +237,7 @@ def test_member_raw_scans_keep_uid_and_drop_capabilities(member, ns):
     # 3000 ports at 1000 probes/s: seconds to look at the process while it scans.
     p = ns.popen(as_member(member, [PROGRAM, "scan", "-sS", "-p", "1-3000", "--max-rate",
                                     "1000", "-oJ", "-", "127.0.0.1"]), text=True, env=env)
-    seen, deadline = None, time.monotonic() + 10
-    while time.monotonic() < deadline and p.poll() is None:
-        try:
-            st = proc_status(p.pid)
-        except (FileNotFoundError, ProcessLookupError):
-            break
-        if st.get("Name") == "portscope" and int(st["CapEff"], 16) == 0:
-            seen = st
-            break
-        time.sleep(0.02)
+    seen = watch(p, lambda st: st.get("Name") == "portscope" and int(st["CapEff"], 16) == 0)
     assert seen is not None and p.poll() is None, "never seen scanning without capabilities"
     assert seen["Uid"].split() == [str(uid)] * 4
     assert seen["Gid"].split() == [str(gid)] * 4
@@ -227,6 +251,17 @@ def test_member_raw_scans_keep_uid_and_drop_capabilities(member, ns):
     # The history is the member's own.
     db = os.path.join(home, ".local", "state", "portscope", "history.db")
     assert os.stat(db).st_uid == uid
+
+    # A connect scan needs no capability: gone before the first probe.
+    p = ns.popen(as_member(member, [PROGRAM, "scan", "-sT", "-p", "1-3000", "--max-rate",
+                                    "1000", "--no-history", "-oJ", "-", "127.0.0.1"]),
+                 text=True, env=env)
+    seen = watch(p, lambda st: st.get("Name") == "portscope" and int(st["CapEff"], 16) == 0)
+    assert seen is not None and p.poll() is None, "never seen scanning without capabilities"
+    assert int(seen["CapPrm"], 16) == 0 and seen["NoNewPrivs"].strip() == "1", seen
+    assert seen["Uid"].split() == [str(uid)] * 4
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 0 and '"port":2222,"state":"open"' in out.replace(" ", ""), err
 
     r = ns.run(as_member(member, [PROGRAM, "scan", "-sU", "-p", "9,53", "--no-history",
                                   "-oJ", "-", "127.0.0.1"]), env=env)
@@ -278,6 +313,29 @@ def test_audit_service_commands(package, ns):
     r = ns.run(svc + post)
     assert r.rc == 0 and "0 changes" in r.out, r
     assert os.path.isfile(STATE + "/history.db")
+
+
+def test_completions(package, tmp_path):
+    """The installed completions, found where each shell looks for them."""
+    rc = tmp_path / "bashrc"
+    rc.write_text(BASH_RC)
+    r = run(["bash", "--rcfile", str(rc), "-i", "-c", BASH_ASK])
+    assert r.rc == 0, r
+    lines = r.out.splitlines()
+    assert lines[0] == "complete -F _portscope portscope", r
+    got = dict(line.split("|", 1) for line in lines[1:])
+    assert got["portscope sc"] == "scan"
+    assert {"info", "ls", "audit", "scan", "policy", "history", "diff"} <= set(
+        got["portscope "].split())
+    assert {"-sS", "-sT", "-sU"} <= set(got["portscope scan -s"].split())
+    assert got["portscope scan --top"] == "--top-ports"
+    if shutil.which("fish"):
+        r = run(["fish", "-c", "complete -C 'portscope scan -s'"])
+        assert r.rc == 0 and "-sS\t" in r.out, r
+    if shutil.which("zsh"):
+        r = run(["zsh", "-f", "-c", "fpath=(/usr/share/zsh/vendor-completions $fpath); "
+                 "autoload -Uz compinit; compinit -u -D; print -r -- $_comps[portscope]"])
+        assert r.rc == 0 and r.out.strip() == "_portscope", r
 
 
 def test_remove_then_purge_leaves_nothing(package, member):
