@@ -91,23 +91,18 @@ static void each_command(FILE *f, void (*fn)(FILE *f, const struct cmd_spec *s, 
 	}
 }
 
-/* Writes the first n bytes of s, every ' as '\'' (inside a single-quoted shell word). */
+/*
+ * Writes the first n bytes of s on one line (a help's line breaks become
+ * spaces), every ' as '\'' (inside a single-quoted shell word).
+ */
 static void put_quoted(FILE *f, const char *s, size_t n)
 {
 	for (size_t i = 0; i < n && s[i]; i++) {
 		if (s[i] == '\'')
 			fputs("'\\''", f);
 		else
-			fputc(s[i], f);
+			fputc(s[i] == '\n' ? ' ' : s[i], f);
 	}
-}
-
-/* The first line of a help text. */
-static size_t first_line(const char *help)
-{
-	const char *nl = strchr(help, '\n');
-
-	return nl ? (size_t)(nl - help) : strlen(help);
 }
 
 /* Writes a '|'-separated word list with spaces between the words. */
@@ -257,10 +252,10 @@ static void completion_bash(FILE *f)
 
 /* zsh ------------------------------------------------------------------- */
 
-/* Writes text for inside a single-quoted _arguments spec's [...] or description. */
+/* Writes a help on one line for inside a single-quoted _arguments spec's [...]. */
 static void zsh_put_help(FILE *f, const char *help)
 {
-	size_t n = first_line(help);
+	size_t n = strlen(help);
 
 	for (size_t i = 0; i < n; i++) {
 		if (help[i] == '[' || help[i] == ']' || help[i] == '\\')
@@ -268,7 +263,7 @@ static void zsh_put_help(FILE *f, const char *help)
 		if (help[i] == '\'')
 			fputs("'\\''", f);
 		else
-			fputc(help[i], f);
+			fputc(help[i] == '\n' ? ' ' : help[i], f);
 	}
 }
 
@@ -305,7 +300,7 @@ static void zsh_form(FILE *f, const struct cmd_spec *spec, const char *path, con
 /* The function name of a command path: "policy check" → _portscope_policy_check. */
 static void zsh_fn_name(FILE *f, const char *path)
 {
-	fputs("_portscope", f);
+	fputs("_portscope_", f);
 	for (const char *p = path; *p; p++)
 		fputc(*p == ' ' || *p == '-' ? '_' : *p, f);
 }
@@ -315,7 +310,7 @@ static void zsh_describe_subs(FILE *f, const char *what, const struct cmd_spec *
 	fputs("        local -a cmds\n        cmds=(\n", f);
 	for (size_t k = 0; subs[k]; k++) {
 		fprintf(f, "            '%s:", subs[k]->name);
-		put_quoted(f, subs[k]->summary, first_line(subs[k]->summary));
+		put_quoted(f, subs[k]->summary, strlen(subs[k]->summary));
 		fputs("'\n", f);
 	}
 	fprintf(f, "        )\n        _describe -t commands '%s' cmds\n", what);
@@ -452,7 +447,7 @@ static void fish_form(FILE *f, const struct cmd_spec *spec, const char *path, co
 		}
 	}
 	fputs(" -d '", f);
-	put_quoted(f, fm->help, first_line(fm->help));
+	put_quoted(f, fm->help, strlen(fm->help));
 	fputs("'\n", f);
 }
 
@@ -469,7 +464,7 @@ static void fish_command(FILE *f, const struct cmd_spec *s, const char *path,
 			for (size_t j = 0; s->subs[j]; j++)
 				fprintf(f, " %s", s->subs[j]->name);
 			fprintf(f, "' -f -a %s -d '", s->subs[k]->name);
-			put_quoted(f, s->subs[k]->summary, first_line(s->subs[k]->summary));
+			put_quoted(f, s->subs[k]->summary, strlen(s->subs[k]->summary));
 			fputs("'\n", f);
 		}
 	}
@@ -488,7 +483,7 @@ static void completion_fish(FILE *f)
 	for (size_t i = 0; cmd_specs[i]; i++) {
 		fprintf(f, "complete -c portscope -n __fish_use_subcommand -f -a %s -d '",
 		        cmd_specs[i]->name);
-		put_quoted(f, cmd_specs[i]->summary, first_line(cmd_specs[i]->summary));
+		put_quoted(f, cmd_specs[i]->summary, strlen(cmd_specs[i]->summary));
 		fputs("'\n", f);
 	}
 	each_command(f, fish_command);
