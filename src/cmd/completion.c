@@ -112,6 +112,32 @@ static void put_words(FILE *f, const char *list)
 		fputc(*p == '|' ? ' ' : *p, f);
 }
 
+/* What one shell writes for an option's argument, by the table's .complete. */
+struct arg_actions {
+	const char *free;                     /* NULL: a free argument (PORTS, N) */
+	const char *file;                     /* CMD_COMPLETE_FILE */
+	const char *dir;                      /* CMD_COMPLETE_DIR */
+	const char *netns;                    /* CMD_COMPLETE_NETNS */
+	const char *words_open, *words_close; /* around "high medium low info" */
+};
+
+static void put_action(FILE *f, const struct arg_actions *a, const char *complete)
+{
+	if (!complete)
+		fputs(a->free, f);
+	else if (!strcmp(complete, CMD_COMPLETE_FILE))
+		fputs(a->file, f);
+	else if (!strcmp(complete, CMD_COMPLETE_DIR))
+		fputs(a->dir, f);
+	else if (!strcmp(complete, CMD_COMPLETE_NETNS))
+		fputs(a->netns, f);
+	else {
+		fputs(a->words_open, f);
+		put_words(f, complete);
+		fputs(a->words_close, f);
+	}
+}
+
 /* bash ------------------------------------------------------------------ */
 
 static void bash_offered(FILE *f, const struct cmd_spec *spec, const char *path,
@@ -133,21 +159,19 @@ static void bash_takes_arg(FILE *f, const struct cmd_spec *spec, const char *pat
 static void bash_value(FILE *f, const struct cmd_spec *spec, const char *path,
                        const struct form *fm)
 {
+	static const struct arg_actions bash = {
+	    .file = "_filedir ;;\n",
+	    .dir = "_filedir -d ;;\n",
+	    .netns = "_portscope_words \"$(_portscope_netns)\" ;;\n",
+	    .words_open = "_portscope_words '",
+	    .words_close = "' ;;\n",
+	};
+
 	(void)spec;
 	if (!fm->takes_arg || !fm->complete)
 		return;
 	fprintf(f, "    '%s %s') ", path, fm->flag);
-	if (!strcmp(fm->complete, CMD_COMPLETE_FILE))
-		fputs("_filedir ;;\n", f);
-	else if (!strcmp(fm->complete, CMD_COMPLETE_DIR))
-		fputs("_filedir -d ;;\n", f);
-	else if (!strcmp(fm->complete, CMD_COMPLETE_NETNS))
-		fputs("_portscope_words \"$(_portscope_netns)\" ;;\n", f);
-	else {
-		fputs("_portscope_words '", f);
-		put_words(f, fm->complete);
-		fputs("' ;;\n", f);
-	}
+	put_action(f, &bash, fm->complete);
 }
 
 static void bash_spec(FILE *f, const struct cmd_spec *s, const char *path,
@@ -269,6 +293,14 @@ static void zsh_put_help(FILE *f, const char *help)
 
 static void zsh_form(FILE *f, const struct cmd_spec *spec, const char *path, const struct form *fm)
 {
+	static const struct arg_actions zsh = {
+	    .free = " ",
+	    .file = "_files",
+	    .dir = "_files -/",
+	    .netns = "_portscope_netns",
+	    .words_open = "(",
+	    .words_close = ")",
+	};
 	bool gnu_long = !strncmp(fm->flag, "--", 2);
 
 	(void)spec, (void)path;
@@ -280,19 +312,7 @@ static void zsh_form(FILE *f, const struct cmd_spec *spec, const char *path, con
 	fputc(']', f);
 	if (fm->takes_arg) {
 		fprintf(f, ":%s:", fm->metavar ? fm->metavar : "value");
-		if (!fm->complete)
-			fputc(' ', f);
-		else if (!strcmp(fm->complete, CMD_COMPLETE_FILE))
-			fputs("_files", f);
-		else if (!strcmp(fm->complete, CMD_COMPLETE_DIR))
-			fputs("_files -/", f);
-		else if (!strcmp(fm->complete, CMD_COMPLETE_NETNS))
-			fputs("_portscope_netns", f);
-		else {
-			fputc('(', f);
-			put_words(f, fm->complete);
-			fputc(')', f);
-		}
+		put_action(f, &zsh, fm->complete);
 	}
 	fputc('\'', f);
 }
@@ -416,6 +436,16 @@ static void fish_condition(FILE *f, const char *path)
 
 static void fish_form(FILE *f, const struct cmd_spec *spec, const char *path, const struct form *fm)
 {
+	static const struct arg_actions fish = {
+	    .free = " -x",
+	    .file = " -r -F",
+	    .dir = " -x -a '(__fish_complete_directories)'",
+	    .netns =
+	        " -x -a '(ip netns list 2>/dev/null | string replace -r \" .*\" \"\"; echo all)'",
+	    .words_open = " -x -a '",
+	    .words_close = "'",
+	};
+
 	(void)spec;
 	if (!fm->help)
 		return;
@@ -428,24 +458,8 @@ static void fish_form(FILE *f, const struct cmd_spec *spec, const char *path, co
 		fprintf(f, " -o %s", fm->flag + 1); /* -iL, -sS: fish's old-style options */
 	else
 		fprintf(f, " -s %s", fm->flag + 1);
-	if (fm->takes_arg) {
-		if (fm->complete && !strcmp(fm->complete, CMD_COMPLETE_FILE))
-			fputs(" -r -F", f);
-		else if (fm->complete && !strcmp(fm->complete, CMD_COMPLETE_DIR))
-			fputs(" -x -a '(__fish_complete_directories)'", f);
-		else if (fm->complete && !strcmp(fm->complete, CMD_COMPLETE_NETNS))
-			fputs(
-			    " -x -a '(ip netns list 2>/dev/null | string replace -r \" .*\" \"\"; "
-			    "echo all)'",
-			    f);
-		else if (fm->complete) {
-			fputs(" -x -a '", f);
-			put_words(f, fm->complete);
-			fputc('\'', f);
-		} else {
-			fputs(" -x", f);
-		}
-	}
+	if (fm->takes_arg)
+		put_action(f, &fish, fm->complete);
 	fputs(" -d '", f);
 	put_quoted(f, fm->help, strlen(fm->help));
 	fputs("'\n", f);
