@@ -659,6 +659,7 @@ static const struct cmd_spec sub_import = {
     .options = import_options,
     .max_words = 1,
     .run = policy_run,
+    .uses_capabilities = true, /* the live ruleset: CAP_NET_ADMIN */
 };
 
 static const struct cmd_spec sub_listening = {
