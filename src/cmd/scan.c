@@ -528,7 +528,9 @@ static int scan_pick_technique(const struct scan_opts *o, const struct scan_tech
 			if (scan_techniques[i]->proto == (*tech)->proto &&
 			    !scan_techniques[i]->needs_raw)
 				alt = scan_techniques[i];
-		cmd_error("scan", "%s needs CAP_NET_RAW (root or a file capability)%s%s",
+		cmd_error("scan",
+		          "%s needs CAP_NET_RAW (root, or group portscope: see PRIVILEGES in "
+		          "portscope(1))%s%s",
 		          (*tech)->flag, alt ? ": use " : "", alt ? alt->flag : "");
 		return EXIT_RUNTIME;
 	}
@@ -606,6 +608,11 @@ static int scan_setup(struct scan_job *j, const struct scan_opts *o, const struc
 		rc = scan_check_sources(o, j->tech);
 	if (rc != EXIT_OK)
 		return rc;
+	/* A connect scan needs no capability: a user with file capabilities drops them. */
+	if (!j->tech->needs_raw && privdrop_unneeded(why, sizeof(why)) < 0) {
+		cmd_error("scan", "%s", why);
+		return EXIT_RUNTIME;
+	}
 	if (kb_load(NULL, &j->kb, why, sizeof(why)) < 0)
 		j->kb = NULL; /* no services files: no names, built-in port ranking */
 	rc = scan_ports(j, o);
