@@ -85,6 +85,21 @@ static int dump(struct sockns *ns, struct socks *l)
 	return rc;
 }
 
+/* s as a JSON string body (quotes and backslashes escaped, controls dropped). */
+static const char *esc(const char *s, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	for (; *s && n + 3 < len; s++) {
+		if (*s == '"' || *s == '\\')
+			buf[n++] = '\\';
+		if ((unsigned char)*s >= 0x20)
+			buf[n++] = *s;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
 static void list_path(const struct sockdiag_sock *s, const struct fw_expo *e)
 {
 	for (size_t i = 0; i < e->npaths; i++) {
@@ -94,6 +109,7 @@ static void list_path(const struct sockdiag_sock *s, const struct fw_expo *e)
 		inet_ntop(p->family == 6 ? AF_INET6 : AF_INET, p->addr, a, sizeof(a));
 		for (size_t k = 0; k < p->nout; k++) {
 			const struct fw_outcome *o = &p->out[k];
+			char eby[1300], ewhy[400];
 
 			fw_ref_format(&o->by, by, sizeof(by));
 			fw_sources_format(o, p->family, src, sizeof(src));
@@ -103,7 +119,8 @@ static void list_path(const struct sockdiag_sock *s, const struct fw_expo *e)
 			    "\"exposure\":\"%s\",\"by\":\"%s\",\"why\":\"%s\"}\n",
 			    s->proto == IPPROTO_UDP ? "udp" : "tcp", s->local_port, a, p->iif,
 			    fw_result_name(o->result), fw_scan_state(o, s->proto, o->local), src,
-			    fw_expo_name(e->cls), by, o->why);
+			    fw_expo_name(e->cls), esc(by, eby, sizeof(eby)),
+			    esc(o->why, ewhy, sizeof(ewhy)));
 		}
 	}
 }
@@ -119,7 +136,7 @@ static int on_nat(const struct fw_nat_endpoint *ep, void *data)
 
 	c->n++;
 	if (c->list) {
-		char a[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN], by[600];
+		char a[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN], by[600], eby[1300];
 
 		inet_ntop(ep->family == 6 ? AF_INET6 : AF_INET, ep->addr, a, sizeof(a));
 		inet_ntop(ep->out.dfamily == 6 ? AF_INET6 : AF_INET, ep->out.daddr, d, sizeof(d));
@@ -129,7 +146,7 @@ static int on_nat(const struct fw_nat_endpoint *ep, void *data)
 		       "s\"}\n",
 		       ep->proto == IPPROTO_UDP ? "udp" : "tcp", a, ep->port_lo, ep->port_hi,
 		       ep->iif, d, ep->out.dport, fw_result_name(ep->out.result),
-		       ep->out.local ? "true" : "false", by);
+		       ep->out.local ? "true" : "false", esc(by, eby, sizeof(eby)));
 	}
 	return 0;
 }

@@ -72,6 +72,45 @@ static bool reaches(const struct fw_outcome *o, uint8_t family, const uint8_t *b
 	return o->dport == port && accepts(family, bind, dual, o->dfamily, o->daddr);
 }
 
+/*
+ * Whether a neighbor solicitation for addr arriving on iif gets in: 1 for
+ * every source, 0 for none (*blk: how it was stopped), -1 mixed or unknown.
+ * Without it, no IPv6 packet reaches addr from that link.
+ */
+static int nd_passes(const struct fw_ruleset *rs, const struct fw_env *env, const uint8_t *addr,
+                     const char *iif, struct fw_outcome *blk)
+{
+	struct fw_query q = {.family = 6,
+	                     .proto = IPPROTO_ICMPV6,
+	                     .icmp_type = 135,
+	                     .hoplimit = 255,
+	                     .iifname = iif};
+	struct fw_outcome out[FW_MAX_OUTCOMES];
+	bool acc = false, stop = false;
+	int n;
+
+	/* the solicited-node multicast group of addr: ff02::1:ffXX:XXXX */
+	q.daddr[0] = 0xff;
+	q.daddr[1] = 0x02;
+	q.daddr[11] = 0x01;
+	q.daddr[12] = 0xff;
+	memcpy(q.daddr + 13, addr + 13, 3);
+	n = fw_eval(rs, env, &q, out, FW_MAX_OUTCOMES);
+	for (int i = 0; i < n; i++) {
+		if (out[i].result == FW_ACCEPTED)
+			acc = true;
+		else if (out[i].result == FW_UNKNOWN)
+			return -1;
+		else if (!stop) {
+			*blk = out[i];
+			stop = true;
+		}
+	}
+	if (n <= 0 || (acc && stop))
+		return -1;
+	return acc ? 1 : 0;
+}
+
 int fw_expose_socket(const struct fw_ruleset *rs, const struct fw_env *env, uint8_t proto,
                      uint8_t family, const uint8_t *bind, bool dual_stack, uint16_t port,
                      struct fw_expo *e)
@@ -128,6 +167,26 @@ int fw_expose_socket(const struct fw_ruleset *rs, const struct fw_env *env, uint
 			}
 			for (int k = 0; k < n && p->nout < FW_EXPO_OUT; k++)
 				p->out[p->nout++] = out[k];
+			if (ad->family == 6) {
+				struct fw_outcome blk;
+
+				if (nd_passes(rs, env, ad->addr, in->name, &blk) == 0) {
+					/* nothing gets through: the neighbor discovery decides */
+					blk.src_all = true;
+					blk.nsrc = 0;
+					blk.natted = false;
+					snprintf(
+					    blk.why, sizeof(blk.why),
+					    "IPv6 neighbor discovery is %s here: no IPv6 packet "
+					    "reaches this address from the link",
+					    blk.result == FW_REJECTED ? "rejected" : "dropped");
+					if (blk.result == FW_REJECTED)
+						blk.result = FW_DROPPED; /* the solicitation gets no
+						                            answer */
+					p->out[0] = blk;
+					p->nout = 1;
+				}
+			}
 			for (size_t k = 0; k < p->nout; k++) {
 				const struct fw_outcome *o = &p->out[k];
 

@@ -1,0 +1,382 @@
+"""Exposure as the outside sees it (issue 14): a matrix of lab cases.
+
+Each case is a target namespace with listeners and a real ruleset (nft, iptables-nft,
+ufw, DNAT to a container namespace, ...) and a scanner namespace outside it. The
+local verdict (what portscope says from inside the target, without sending a packet)
+must equal what `nmap -sS` from the scanner sees, port by port and family by
+family, and name the rule that decided.
+"""
+import ipaddress
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from conftest import have, link_veth, needs_root, portscope_bin, run
+
+pytestmark = needs_root
+
+SANITIZED = os.environ.get("PORTSCOPE_SANITIZE", "none") != "none"
+T4, T6 = "198.18.0.2", "fd00:5c09::2"
+S4, S6 = "198.18.0.1", "fd00:5c09::1"
+C4 = "198.18.50.2"  # the container namespace behind the target
+
+LISTEN = r"""
+import json, signal, socket, sys
+held = []
+for fam, addr, port, v6only in json.loads(sys.argv[1]):
+    s = socket.socket(socket.AF_INET6 if fam == 6 else socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if fam == 6:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, v6only)
+    s.bind((addr, port))
+    s.listen(16)
+    held.append(s)
+print("READY", flush=True)
+signal.pause()
+"""
+
+
+class Lab:
+    """Scanner S and target T joined by one veth; optionally a container C behind T."""
+
+    def __init__(self, netns, container=False):
+        self.s = netns("exs")
+        self.t = netns("ext")
+        self.vs, self.vt = link_veth(self.s, self.t, S4, T4)
+        self.s.sh(f"ip -6 addr add {S6}/64 dev {self.vs} nodad")
+        self.t.sh(f"ip -6 addr add {T6}/64 dev {self.vt} nodad")
+        self.c = None
+        if container:
+            self.c = netns("exc")
+            self.vtc, self.vc = link_veth(self.t, self.c, "198.18.50.1", C4)
+            self.c.sh("ip route add default via 198.18.50.1")
+            self.t.sh("sysctl -qw net.ipv4.ip_forward=1")
+            self.s.sh("ip route add 198.18.50.0/24 via " + T4)
+
+    def listen(self, ns, socks):
+        ns.spawn_python(LISTEN.replace("sys.argv[1]", repr(json.dumps(socks))), timeout=10)
+
+    def nft(self, text):
+        r = self.t.run(["nft", "-f", "-"], input=nft_lines(text))
+        assert r.rc == 0, r
+
+    def nmap(self, ports, family):
+        target = T4 if family == 4 else T6
+        argv = ["nmap", "-sS", "-Pn", "-n", "-T4", "--max-retries", "1", "-p",
+                ",".join(str(p) for p in ports), "-oX", "-", target]
+        if family == 6:
+            argv.insert(1, "-6")
+        r = self.s.run(argv, timeout=120)
+        assert r.rc == 0, r
+        states = {}
+        for port in ET.fromstring(r.out).iter("port"):
+            states[int(port.get("portid"))] = port.find("state").get("state")
+        return states
+
+
+def nft_lines(text):
+    """Moves braces that close blocks after a rule onto a line of their own (nft 1.0.6)."""
+    out = []
+    for line in text.splitlines():
+        m = re.match(r"^(.*?[^\s}])\s*((?:\}\s*)+)$", line)
+        if m and m.group(1).count("{") == m.group(1).count("}"):
+            out += [m.group(1)] + ["}"] * m.group(2).count("}")
+        else:
+            out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def src_contains(sources, addr):
+    if sources == "any":
+        return True
+    a = ipaddress.ip_address(addr)
+    for part in sources.split(", "):
+        if part in ("", "none", "..."):
+            continue
+        if "-" in part:
+            lo, hi = part.split("-")
+            if ipaddress.ip_address(lo) <= a <= ipaddress.ip_address(hi):
+                return True
+        elif a in ipaddress.ip_network(part, strict=False):
+            return True
+    return False
+
+
+def local_view(lab, listening_at):
+    """What portscope says from inside T: {(port, family): (scan state, rule)} for the scanner.
+
+    listening_at(family, addr, port) tells whether a socket waits where a translated
+    endpoint delivers (the audit finds the owner itself; the driver does not).
+    """
+    r = run([os.environ["FW_DRIVER"], "--netns", lab.t.name, "--list"], timeout=60)
+    assert r.rc == 0, r
+    view = {}
+    for rec in r.jsonl():
+        if rec["type"] == "path":
+            fam = 6 if ":" in rec["address"] else 4
+            if rec["iif"] != lab.vt or rec["address"] != (T6 if fam == 6 else T4):
+                continue
+            if not src_contains(rec["sources"], S6 if fam == 6 else S4):
+                continue
+            view.setdefault((rec["port"], fam), (rec["scan"], rec["by"], rec))
+        elif rec["type"] == "nat":
+            fam = 6 if ":" in rec["address"] else 4
+            if rec["iif"] != lab.vt or rec["proto"] != "tcp":
+                continue
+            lo, hi = (int(x) for x in rec["ports"].split("-"))
+            if hi - lo > 64:
+                continue
+            to_addr, to_port = rec["to"].rsplit(":", 1)
+            for p in range(lo, hi + 1):
+                dport = int(to_port) if int(to_port) != lo or lo == hi else p
+                if rec["result"] == "accepted":
+                    scan = "open" if listening_at(fam, to_addr, dport) else "closed"
+                else:
+                    scan = "filtered"
+                view[(p, fam)] = (scan, rec["by"], rec)
+    return view
+
+
+def compare(lab, ports, families=(4, 6), listening_at=lambda f, a, p: False, unknown=()):
+    view = local_view(lab, listening_at)
+    seen = {}
+    for fam in families:
+        seen[fam] = lab.nmap(ports, fam)
+    bad = []
+    for fam in families:
+        for p in ports:
+            # no port at all in nmap's report: nothing answered (host unreachable)
+            got = seen[fam].get(p, "filtered")
+            if (p, fam) in view:
+                want, by, rec = view[(p, fam)]
+                if p in unknown:
+                    assert want == "unknown", rec
+                    assert "handle" in by, rec
+                    continue
+                assert by and by != "no rule" or want == "open", rec
+                if want != got:
+                    bad.append(f"{p}/tcp IPv{fam}: portscope {want} ({by}), nmap {got}")
+            elif got == "open":
+                bad.append(f"{p}/tcp IPv{fam}: portscope has no path, nmap open")
+    assert not bad, "\n".join(bad)
+    return view
+
+
+def socks(*ports, fam=4, addr=None, v6only=1):
+    return [[fam, addr or ("0.0.0.0" if fam == 4 else "::"), p, v6only] for p in ports]
+
+
+@pytest.fixture
+def lab(netns):
+    if not have("nmap") or not have("nft"):
+        pytest.skip("needs nmap and nft")
+    return lambda container=False: Lab(netns, container)
+
+
+def test_default_drop_loopback_accepted(lab):
+    L = lab()
+    L.listen(L.t, socks(2201, 2202, fam=6, v6only=0))
+    L.nft("""table inet f { chain input { type filter hook input priority 0; policy drop;
+        iif "lo" accept
+        ct state established,related accept
+        tcp dport 2201 accept } }""")
+    view = compare(L, [2201, 2202])
+    assert "policy drop" in view[(2202, 4)][1]
+
+
+def test_drop_after_loopback_accept(lab):
+    L = lab()
+    L.listen(L.t, socks(2211, 2212))
+    L.nft("""table inet f { chain input { type filter hook input priority 0; policy accept;
+        iif "lo" accept
+        tcp dport 2211 drop } }""")
+    view = compare(L, [2211, 2212], families=(4,))
+    assert "tcp dport 2211 drop" in view[(2211, 4)][1]
+
+
+def test_reject_kinds(lab):
+    L = lab()
+    L.listen(L.t, socks(2221, 2222, 2223))
+    L.nft("""table inet f { chain input { type filter hook input priority 0; policy accept;
+        tcp dport 2221 reject with tcp reset
+        tcp dport 2222 reject
+        tcp dport 2223 reject with icmpx admin-prohibited } }""")
+    compare(L, [2221, 2222, 2223], families=(4,))
+
+
+def test_iptables_nft_rules(lab):
+    if not have("iptables"):
+        pytest.skip("needs iptables")
+    L = lab()
+    L.listen(L.t, socks(2231, 2232, 2233, 2234))
+    for rule in (["-A", "INPUT", "-p", "tcp", "--dport", "2231", "-j", "DROP"],
+                 ["-A", "INPUT", "-p", "tcp", "-m", "multiport", "--dports", "2232,2233",
+                  "-j", "REJECT", "--reject-with", "tcp-reset"],
+                 ["-A", "INPUT", "-m", "conntrack", "--ctstate", "INVALID", "-j", "DROP"]):
+        r = L.t.run(["iptables", "-w"] + rule)
+        assert r.rc == 0, r
+    view = compare(L, [2231, 2232, 2233, 2234], families=(4,))
+    assert view[(2231, 4)][1].startswith("ip filter INPUT handle")
+
+
+def test_firewalld_style_zones(lab):
+    L = lab()
+    L.listen(L.t, socks(22, 9090, 2241, fam=6, v6only=0))
+    L.nft(f"""table inet firewalld {{
+      chain raw_PREROUTING {{ type filter hook prerouting priority raw + 10; policy accept;
+        meta nfproto ipv6 fib saddr . iif oif missing drop }}
+      chain filter_INPUT {{ type filter hook input priority filter + 10; policy accept;
+        ct state established,related accept
+        ct status dnat accept
+        iifname "lo" accept
+        ct state invalid drop
+        jump filter_INPUT_ZONES
+        reject with icmpx admin-prohibited }}
+      chain filter_INPUT_ZONES {{
+        iifname "{L.vt}" goto filter_IN_public
+        goto filter_IN_public }}
+      chain filter_IN_public {{
+        jump filter_IN_public_pre
+        jump filter_IN_public_allow
+        meta l4proto {{ icmp, ipv6-icmp }} accept }}
+      chain filter_IN_public_pre {{ }}
+      chain filter_IN_public_allow {{
+        tcp dport 22 ct state new,untracked accept
+        ip6 daddr fe80::/64 udp dport 546 ct state new,untracked accept
+        tcp dport 9090 ct state new,untracked accept }} }}""")
+    view = compare(L, [22, 9090, 2241])
+    assert "admin-prohibited" in view[(2241, 4)][1]
+
+
+def test_dnat_to_container_under_default_drop(lab):
+    L = lab(container=True)
+    L.listen(L.c, socks(80))
+    L.nft("""table ip nat { chain pre { type nat hook prerouting priority dstnat; policy accept;
+        tcp dport 8090 dnat to 198.18.50.2:80
+        tcp dport 8091 dnat to 198.18.50.2:81 } }
+      table inet f { chain input { type filter hook input priority 0; policy drop;
+        iif "lo" accept }
+        chain forward { type filter hook forward priority 0; policy drop;
+        ct state established,related accept
+        ct status dnat accept } }""")
+    view = compare(L, [8090, 8091], families=(4,),
+                   listening_at=lambda f, a, p: (a, p) == (C4, 80))
+    assert "dnat to 198.18.50.2:80" in view[(8090, 4)][2]["by"]
+
+
+def test_dnat_to_localhost_route_localnet(lab):
+    L = lab()
+    L.listen(L.t, socks(6379, addr="127.0.0.1"))
+    L.t.sh(f"sysctl -qw net.ipv4.conf.{L.vt}.route_localnet=1")
+    L.nft("""table ip nat { chain pre { type nat hook prerouting priority dstnat; policy accept;
+        tcp dport 8092 dnat to 127.0.0.1:6379 } }
+      table inet f { chain input { type filter hook input priority 0; policy drop;
+        iif "lo" accept
+        ct status dnat accept } }""")
+    compare(L, [8092], families=(4,), listening_at=lambda f, a, p: (a, p) == ("127.0.0.1", 6379))
+
+
+def test_redirect_to_another_port(lab):
+    L = lab()
+    L.listen(L.t, socks(2251, fam=6, v6only=0))
+    L.nft("""table inet nat { chain pre { type nat hook prerouting priority dstnat; policy accept;
+        tcp dport 8093 redirect to :2251 } }""")
+    compare(L, [8093, 2251], listening_at=lambda f, a, p: p == 2251)
+
+
+def test_ipv6_only_socket(lab):
+    L = lab()
+    L.listen(L.t, socks(2261, fam=6, v6only=1))
+    compare(L, [2261])
+
+
+def test_dual_stack_ipv4_dropped_ipv6_open(lab):
+    L = lab()
+    L.listen(L.t, socks(2271, fam=6, v6only=0))
+    L.nft("""table inet f { chain input { type filter hook input priority 0; policy accept;
+        meta nfproto ipv4 tcp dport 2271 drop } }""")
+    view = compare(L, [2271])
+    assert view[(2271, 4)][0] == "filtered" and view[(2271, 6)][0] == "open"
+
+
+def test_source_restricted_accept(lab):
+    L = lab()
+    L.listen(L.t, socks(2281, 2282))
+    L.nft(f"""table inet f {{ chain input {{ type filter hook input priority 0; policy drop;
+        ip saddr {S4} tcp dport 2281 accept
+        ip saddr 198.18.0.99 tcp dport 2282 accept }} }}""")
+    compare(L, [2281, 2282], families=(4,))
+
+
+def test_interface_restricted_accept(lab):
+    L = lab()
+    L.listen(L.t, socks(2291, 2292))
+    L.nft(f"""table inet f {{ chain input {{ type filter hook input priority 0; policy drop;
+        iifname "{L.vt[:3]}*" tcp dport 2291 accept
+        iifname "nomatch0" tcp dport 2292 accept }} }}""")
+    compare(L, [2291, 2292], families=(4,))
+
+
+def test_sets_and_maps(lab):
+    L = lab()
+    L.listen(L.t, socks(2301, 2302, 2303, 2304, 2305, 2306))
+    L.nft(f"""table inet f {{
+        set okports {{ type inet_service; elements = {{ 2301, 2302 }} }}
+        map decide {{ type inet_service : verdict; elements = {{ 2303 : accept, 2304 : drop }} }}
+        chain input {{ type filter hook input priority 0; policy drop;
+        tcp dport @okports accept
+        tcp dport vmap @decide
+        ip saddr . tcp dport {{ {S4} . 2305, 198.18.0.99 . 2306 }} accept }} }}""")
+    compare(L, [2301, 2302, 2303, 2304, 2305, 2306], families=(4,))
+
+
+def test_unreadable_rule_is_unknown(lab):
+    L = lab()
+    L.listen(L.t, socks(2311, 2312))
+    L.nft("""table inet f { chain input { type filter hook input priority 0; policy drop;
+        tcp dport 2311 tcp option maxseg size 1400 accept
+        tcp dport 2312 accept } }""")
+    compare(L, [2311, 2312], families=(4,), unknown=(2311,))
+
+
+def test_two_base_chains_priorities(lab):
+    L = lab()
+    L.listen(L.t, socks(2321, 2322, 2323))
+    L.nft("""table inet early { chain input { type filter hook input priority -10; policy accept;
+        tcp dport 2321 accept
+        tcp dport 2322 drop } }
+      table inet late { chain input { type filter hook input priority 10; policy accept;
+        tcp dport 2321 drop } }""")
+    view = compare(L, [2321, 2322, 2323], families=(4,))
+    assert "inet late input" in view[(2321, 4)][1]
+    assert "inet early input" in view[(2322, 4)][1]
+
+
+def test_jump_and_return(lab):
+    L = lab()
+    L.listen(L.t, socks(2331, 2332))
+    L.nft("""table inet f {
+        chain svc { tcp dport 2332 return
+            tcp dport 2331-2332 accept }
+        chain input { type filter hook input priority 0; policy drop;
+            jump svc } }""")
+    view = compare(L, [2331, 2332], families=(4,))
+    assert "svc" in view[(2331, 4)][1]
+
+
+def test_ip_and_inet_tables(lab):
+    L = lab()
+    L.listen(L.t, socks(2341, 2342, fam=6, v6only=0))
+    L.nft("""table ip v4only { chain input { type filter hook input priority 0; policy accept;
+        tcp dport 2341 drop } }
+      table inet both { chain input { type filter hook input priority 5; policy accept;
+        tcp dport 2342 drop } }""")
+    view = compare(L, [2341, 2342])
+    assert view[(2341, 6)][0] == "open" and "ip v4only" in view[(2341, 4)][1]
