@@ -17,6 +17,9 @@ DEBS = meson ninja-build pkg-config gcc clang libclang-rt-14-dev \
 # issue 13: make test checks the code against .clang-format
 DEBS += clang-format
 
+# issue 14: ufw's own chains and a busybox image for docker run -p in the exposure lab
+DEBS += ufw busybox-static
+
 APT_LINE = DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y --no-install-recommends $(DEBS)
 
 .PHONY: all build deps run test unit integration asan fuzz bench clean format-check

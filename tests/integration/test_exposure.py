@@ -380,3 +380,27 @@ def test_ip_and_inet_tables(lab):
         tcp dport 2342 drop } }""")
     view = compare(L, [2341, 2342])
     assert view[(2341, 6)][0] == "open" and "ip v4only" in view[(2341, 4)][1]
+
+
+def test_ufw_own_chains(lab):
+    """ufw itself (Debian's), with a private copy of /etc/ufw: its chains, limits and logging."""
+    if not have("ufw") or not have("unshare"):
+        pytest.skip("needs ufw")
+    L = lab()
+    L.listen(L.t, socks(22, 2350, 2351, 2352, 2353, fam=6, v6only=0))
+    tmp = tempfile.mkdtemp(prefix="ps-ufw-")
+    try:
+        shutil.copytree("/etc/ufw", os.path.join(tmp, "ufw"), symlinks=True)
+        shutil.copy("/etc/default/ufw", os.path.join(tmp, "default-ufw"))
+        script = (f"mount --bind {tmp}/ufw /etc/ufw && "
+                  f"mount --bind {tmp}/default-ufw /etc/default/ufw && "
+                  "ufw --force enable && ufw allow 22/tcp && ufw deny 2350/tcp && "
+                  "ufw reject 2352/tcp && "
+                  f"ufw allow from {S4} to any port 2353 proto tcp")
+        r = L.t.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script])
+        assert r.rc == 0, r
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    view = compare(L, [22, 2350, 2351, 2352, 2353])
+    assert "ufw-user-input" in view[(22, 4)][1]
+    assert "ufw-user-input" in view[(2352, 4)][1]

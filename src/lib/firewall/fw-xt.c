@@ -10,6 +10,8 @@
  *   multiport, tcp, udp         → port matches
  *   addrtype --dst-type         → fib daddr type match
  *   mark, pkttype, rpfilter     → meta mark, meta pkttype, fib saddr oif
+ *   icmp, icmp6, hl, ttl        → icmp type and hop limit matches
+ *   rt (IPv6 routing header)    → false: the evaluated packets carry none
  *   REJECT, DNAT, REDIRECT      → reject, dnat, redirect
  *   SNAT, MASQUERADE, LOG, ...  → no effect on the path in
  *
@@ -379,6 +381,76 @@ static int decode_match(const struct fw_xt *xt, uint8_t family, struct fw_item *
 		items[*n].match.comp[0].fib_saddr = true;
 		items[*n].match.comp[0].fib_iif = !(rp.flags & XT_RPFILTER_LOOSE);
 		(*n)++;
+		return 0;
+	}
+	if (strcmp(name, "icmp") == 0 || strcmp(name, "icmp6") == 0) {
+		/* ipt_icmp and ip6t_icmp: type, code range, inversion */
+		uint8_t b[4];
+		uint8_t l4 = name[4] == '6' ? 58 : 1;
+
+		if (xt->len < 4)
+			return -ENOTSUP;
+		memcpy(b, xt->info, 4);
+		if ((b[0] != 0xff && (b[1] != 0 || b[2] != 0xff)) || (b[3] & ~1u))
+			return -ENOTSUP; /* a code range: not modelled */
+		if (match_item(&items[*n], FW_F_ICMPTYPE, b[3] ? FW_OP_NE : FW_OP_EQ, l4) < 0)
+			return -ENOMEM;
+		items[*n].match.set->comp[0].l4 = l4;
+		/* type 0xff matches any type */
+		if (set_add(items[*n].match.set, b[0] == 0xff ? 0 : b[0],
+		            b[0] == 0xff ? 255 : b[0]) < 0) {
+			fw_item_release(&items[*n]);
+			return -ENOMEM;
+		}
+		(*n)++;
+		return 0;
+	}
+	if (strcmp(name, "hl") == 0 || strcmp(name, "ttl") == 0) {
+		/* ip6t_hl_info and ipt_ttl_info alike: mode (eq, ne, lt, gt) and value */
+		uint8_t b[2];
+		uint64_t lo, hi;
+		enum fw_op op = FW_OP_EQ;
+
+		if (xt->len < 2)
+			return -ENOTSUP;
+		memcpy(b, xt->info, 2);
+		switch (b[0]) {
+		case 0:
+			lo = hi = b[1];
+			break;
+		case 1:
+			lo = hi = b[1];
+			op = FW_OP_NE;
+			break;
+		case 2:
+			if (b[1] == 0)
+				return -ENOTSUP;
+			lo = 0;
+			hi = b[1] - 1u;
+			break;
+		case 3:
+			if (b[1] == 255)
+				return -ENOTSUP;
+			lo = b[1] + 1u;
+			hi = 255;
+			break;
+		default:
+			return -ENOTSUP;
+		}
+		if (match_item(&items[*n], FW_F_HOPLIMIT, op, 0) < 0 ||
+		    set_add(items[*n].match.set, lo, hi) < 0)
+			return -ENOMEM;
+		(*n)++;
+		return 0;
+	}
+	if (strcmp(name, "rt") == 0) {
+		/*
+		 * A routing extension header's fields: the kernel's match is false for
+		 * a packet without one, and the packets evaluated here carry none.
+		 */
+		if (match_item(&items[*n], FW_F_L4PROTO, FW_OP_EQ, 0) < 0)
+			return -ENOMEM;
+		(*n)++; /* an empty set: never true */
 		return 0;
 	}
 	(void)family;
