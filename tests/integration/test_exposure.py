@@ -404,3 +404,60 @@ def test_ufw_own_chains(lab):
     view = compare(L, [22, 2350, 2351, 2352, 2353])
     assert "ufw-user-input" in view[(22, 4)][1]
     assert "ufw-user-input" in view[(2352, 4)][1]
+
+
+DOCKERD = ('mount -t tmpfs ps-docker /etc/docker && mount -t tmpfs ps-docker /run && '
+           'exec /usr/sbin/dockerd "$@"')
+DOCKER = "/usr/bin/docker"
+
+
+def test_docker_run_publish(lab):
+    """A real `docker run -p` (image imported from busybox-static, no registry) under an
+    iptables-nft INPUT policy DROP: Docker's DNAT publishes the port all the same."""
+    if not all(os.path.exists(p) for p in ("/usr/sbin/dockerd", DOCKER, "/bin/busybox")):
+        pytest.skip("needs docker.io and busybox-static")
+    L = lab()
+    base = tempfile.mkdtemp(prefix="ps-dk-")  # short: containerd's sockets live there
+    sock = f"unix://{base}/d.sock"
+    proc = subprocess.Popen(
+        ["nsenter", f"--net=/run/netns/{L.t.name}", "unshare", "--mount", "--propagation",
+         "private", "sh", "-c", DOCKERD, "dockerd", "-H", sock, "--data-root", f"{base}/data",
+         "--exec-root", f"{base}/exec", "--pidfile", f"{base}/pid", "--bip", "198.18.60.1/24",
+         "--ip6tables=false", "--iptables=true"],
+        stdout=open(f"{base}/log", "w"), stderr=subprocess.STDOUT, start_new_session=True)
+    L.t.procs.append(proc)
+    docker = [DOCKER, "-H", sock]
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and run(docker + ["version"]).rc != 0:
+            time.sleep(0.2)
+        rootfs = os.path.join(base, "rootfs")
+        os.makedirs(os.path.join(rootfs, "bin"))
+        shutil.copy("/bin/busybox", os.path.join(rootfs, "bin", "busybox"))
+        tar = subprocess.run(["tar", "-C", rootfs, "-c", "."], capture_output=True, check=True)
+        imp = subprocess.run(docker + ["import", "-", "ps-lab/busybox:1"], input=tar.stdout,
+                             capture_output=True)
+        if imp.returncode != 0:
+            pytest.skip(f"dockerd cannot import an image here: {imp.stderr[-300:]!r}")
+        r = run(docker + ["run", "-d", "-p", "8095:80", "ps-lab/busybox:1", "/bin/busybox",
+                          "httpd", "-f", "-p", "80"], timeout=60)
+        if r.rc != 0:
+            with open(f"{base}/log") as f:
+                log = f.read()[-800:]
+            pytest.skip(f"containers cannot start here: {r.err[-400:]} {log}")
+        r = L.t.run(["iptables", "-w", "-P", "INPUT", "DROP"])
+        assert r.rc == 0, r
+        L.t.wait_port("tcp", 8095)  # docker-proxy
+        view = compare(L, [8095], families=(4,),
+                       listening_at=lambda f, a, p: (a, p) == ("198.18.60.2", 80))
+        assert "dnat to 198.18.60.2:80" in view[(8095, 4)][2]["by"]
+    finally:
+        ids = run(docker + ["ps", "-aq"]).out.split()
+        if ids:
+            run(docker + ["rm", "-f"] + ids, timeout=60)
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        shutil.rmtree(base, ignore_errors=True)
