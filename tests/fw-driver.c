@@ -24,6 +24,7 @@
 
 #include "firewall/expose.h"
 #include "firewall/firewall.h"
+#include "firewall/owner.h"
 #include "sockets/sockdiag.h"
 #include "sockets/sockns.h"
 #include "util/strnum.h"
@@ -128,6 +129,9 @@ static void list_path(const struct sockdiag_sock *s, const struct fw_expo *e)
 struct nat_ctx {
 	size_t n;
 	bool list;
+	struct sockns *all; /* every namespace, for the owners */
+	size_t nall;
+	struct sockns *self; /* the namespace evaluated: local deliveries' owners */
 };
 
 static int on_nat(const struct fw_nat_endpoint *ep, void *data)
@@ -140,13 +144,24 @@ static int on_nat(const struct fw_nat_endpoint *ep, void *data)
 
 		inet_ntop(ep->family == 6 ? AF_INET6 : AF_INET, ep->addr, a, sizeof(a));
 		inet_ntop(ep->out.dfamily == 6 ? AF_INET6 : AF_INET, ep->out.daddr, d, sizeof(d));
+		struct fw_dest dst = {
+		    .proto = ep->proto, .family = ep->out.dfamily, .port = ep->out.dport};
+		struct fw_owner own = {0};
+		char enet[700];
+
+		memcpy(dst.addr, ep->out.daddr, 16);
+		if (ep->out.result == FW_ACCEPTED)
+			fw_owner_find(ep->out.local ? c->self : c->all, ep->out.local ? 1 : c->nall,
+			              &dst, &own);
 		fw_ref_format(&ep->out.nat_by, by, sizeof(by));
 		printf("{\"type\":\"nat\",\"proto\":\"%s\",\"address\":\"%s\",\"ports\":\"%u-%u\","
-		       "\"iif\":\"%s\",\"to\":\"%s:%u\",\"result\":\"%s\",\"local\":%s,\"by\":\"%"
-		       "s\"}\n",
+		       "\"iif\":\"%s\",\"to\":\"%s:%u\",\"result\":\"%s\",\"local\":%s,"
+		       "\"by\":\"%s\",\"scan\":\"%s\",\"owner_netns\":\"%s\",\"owner_found\":%s}\n",
 		       ep->proto == IPPROTO_UDP ? "udp" : "tcp", a, ep->port_lo, ep->port_hi,
 		       ep->iif, d, ep->out.dport, fw_result_name(ep->out.result),
-		       ep->out.local ? "true" : "false", esc(by, eby, sizeof(eby)));
+		       ep->out.local ? "true" : "false", esc(by, eby, sizeof(eby)),
+		       fw_scan_state(&ep->out, ep->proto, own.found),
+		       esc(own.netns, enet, sizeof(enet)), own.found ? "true" : "false");
 	}
 	return 0;
 }
@@ -228,6 +243,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "fw-driver: %s\n", why[0] ? why : strerror(-rc));
 		return 3;
 	}
+	nc.self = &ns;
+	if (!netns && sockns_current(SOCKNS_RUN_DIR, &ns) < 0) {
+		fprintf(stderr, "fw-driver: cannot open the own namespace\n");
+		return 3;
+	}
+	if (list && sockns_list_all(SOCKNS_RUN_DIR, "/proc", &nc.all, &nc.nall) < 0) {
+		fprintf(stderr, "fw-driver: cannot list the namespaces\n");
+		return 3;
+	}
 	for (unsigned r = 0; r < repeat; r++) {
 		double t = now_ms();
 
@@ -261,6 +285,7 @@ int main(int argc, char **argv)
 	       l.n, paths, nc.n, read_ms, eval_ms, nat_ms, rs->legacy ? rs->legacy : "");
 	fw_ruleset_free(rs);
 	fw_env_free(&env);
+	sockns_free_list(nc.all, nc.nall);
 	free(l.v);
 	sockns_release(&ns);
 	return 0;
