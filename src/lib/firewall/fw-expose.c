@@ -216,6 +216,66 @@ int fw_expose_socket(const struct fw_ruleset *rs, const struct fw_env *env, uint
 	return 0;
 }
 
+const struct fw_outcome *fw_expo_decider(const struct fw_expo *e, uint8_t *family)
+{
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < e->npaths; i++)
+			for (size_t k = 0; k < e->paths[i].nout; k++) {
+				const struct fw_outcome *o = &e->paths[i].out[k];
+				bool want;
+
+				switch (e->cls) {
+				case FW_EXPO_REACHABLE:
+					/* first pass: an outcome for every source */
+					want = o->result == FW_ACCEPTED && !o->natted &&
+					       (pass || o->src_all);
+					break;
+				case FW_EXPO_BLOCKED:
+					want = o->result == FW_DROPPED || o->result == FW_REJECTED;
+					break;
+				case FW_EXPO_UNKNOWN:
+					want = o->result == FW_UNKNOWN;
+					break;
+				default:
+					return NULL;
+				}
+				if (want) {
+					if (family)
+						*family = e->paths[i].family;
+					return o;
+				}
+			}
+	return NULL;
+}
+
+char *fw_expo_describe(const struct fw_expo *e, char *buf, size_t len)
+{
+	uint8_t fam = 4;
+	const struct fw_outcome *o = fw_expo_decider(e, &fam);
+	char by[600] = "", src[200] = "";
+	size_t off;
+
+	if (o)
+		fw_ref_format(&o->by, by, sizeof(by));
+	off = (size_t)snprintf(buf, len, "%s", fw_expo_name(e->cls));
+	if (off >= len)
+		return buf;
+	if (e->cls == FW_EXPO_REACHABLE)
+		off += (size_t)snprintf(buf + off, len - off, " (%s%s%s)", e->v4 ? "IPv4" : "",
+		                        e->v4 && e->v6 ? ", " : "", e->v6 ? "IPv6" : "");
+	if (o && off < len && e->cls == FW_EXPO_REACHABLE && !o->src_all)
+		off += (size_t)snprintf(buf + off, len - off, " from %s only",
+		                        fw_sources_format(o, fam, src, sizeof(src)));
+	if (o && off < len && o->why[0] && (e->cls != FW_EXPO_REACHABLE || !o->by.table))
+		off += (size_t)snprintf(buf + off, len - off, ": %s", o->why);
+	if (o && off < len && o->by.table)
+		snprintf(buf + off, len - off, "%s %s",
+		         e->cls == FW_EXPO_UNKNOWN ? " (rule" : " by", by);
+	if (o && e->cls == FW_EXPO_UNKNOWN && o->by.table && strlen(buf) + 2 < len)
+		strcat(buf, ")");
+	return buf;
+}
+
 void fw_expo_release(struct fw_expo *e)
 {
 	free(e->paths);
