@@ -4,6 +4,12 @@
  * policy/verify.h). TCP with a connect scan; UDP (the ports the policy's UDP
  * rules name, or -p U:...) with a raw UDP scan when this process has
  * CAP_NET_RAW, else UDP is left out with a note.
+ *
+ * A scan of this machine runs over the loopback, which every firewall accepts
+ * first; there the live ruleset decides instead (src/lib/firewall): what a
+ * NEW connection from outside meets at that address, and the rule that says
+ * so. A port the policy allows but another table drops is blocked; a port the
+ * policy denies but some rule (a DNAT, another table) lets in is a violation.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,6 +23,7 @@
 
 #include "cmd/common.h"
 #include "cmd/policy.h"
+#include "firewall/firewall.h"
 #include "net/portspec.h"
 #include "net/targetspec.h"
 #include "output/json.h"
@@ -35,9 +42,85 @@ struct verify_ctx {
 	const struct policy *p;
 	bool color;
 	uint64_t counts[POLICY_VERIFY_RESULT_MAX];
-	uint64_t hidden; /* filtered ports the policy denies, not listed (human output) */
-	int error;       /* first output or look-up failure */
+	uint64_t hidden;       /* filtered ports the policy denies, not listed (human output) */
+	int error;             /* first output or look-up failure */
+	struct fw_ruleset *rs; /* the live ruleset (NULL: not read) and its host */
+	struct fw_env env;
+	char fw_why[256]; /* why it was not read */
 };
+
+/* What the live ruleset does with a NEW connection from outside to (addr, port). */
+struct live_verdict {
+	bool have;
+	enum fw_result result;
+	bool natted;     /* accepted through a dnat or redirect */
+	char text[1024]; /* "dropped by inet other input handle 2: tcp dport 2400 drop" */
+};
+
+static void live_eval(struct verify_ctx *c, const struct target_addr *a, int proto, uint16_t port,
+                      const struct policy_addr *from, struct live_verdict *lv)
+{
+	struct fw_query q = {
+	    .family = a->family == AF_INET6 ? 6 : 4, .proto = (uint8_t)proto, .dport = port};
+	struct fw_outcome out[FW_MAX_OUTCOMES];
+	char by[600];
+	int n;
+
+	memset(lv, 0, sizeof(*lv));
+	if (!c->rs || c->rs->legacy)
+		return;
+	memcpy(q.daddr, target_addr_bytes(a), target_addr_size(a->family));
+	/* arriving on the interface that holds the address */
+	for (size_t i = 0; i < c->env.naddrs && !q.iifname; i++)
+		if (c->env.addrs[i].family == q.family &&
+		    memcmp(c->env.addrs[i].addr, q.daddr, q.family == 6 ? 16 : 4) == 0)
+			q.iifname = c->env.addrs[i].ifname;
+	if (!q.iifname || strcmp(q.iifname, "lo") == 0)
+		return; /* a loopback address: nothing outside reaches it */
+	if (c->o->from && from->family == a->family) {
+		q.have_saddr = true;
+		memcpy(q.saddr, from->bytes, target_addr_size(a->family));
+	}
+	n = fw_eval(c->rs, &c->env, &q, out, FW_MAX_OUTCOMES);
+	if (n < 1)
+		return;
+	/* without --from-address: the verdict for any source, else the first that differs */
+	lv->have = true;
+	lv->result = out[0].result;
+	lv->natted = out[0].natted;
+	for (int i = 0; i < n; i++)
+		if (out[i].result == FW_ACCEPTED) {
+			lv->result = FW_ACCEPTED;
+			lv->natted = out[i].natted;
+			out[0] = out[i];
+			break;
+		}
+	fw_ref_format(out[0].natted && out[0].result == FW_ACCEPTED ? &out[0].nat_by : &out[0].by,
+	              by, sizeof(by));
+	snprintf(lv->text, sizeof(lv->text), "%s%s%s%s%s", fw_result_name(out[0].result),
+	         out[0].natted && out[0].result == FW_ACCEPTED ? ", published by " : " by ", by,
+	         out[0].why[0] ? ": " : "", out[0].why);
+	if (!out[0].src_all && !q.have_saddr && lv->result == FW_ACCEPTED)
+		strncat(lv->text, " (for some sources)", sizeof(lv->text) - strlen(lv->text) - 1);
+}
+
+/* The result when the live ruleset speaks for the outside (a scan over the loopback). */
+static enum policy_verify_result live_judge(enum policy_action action, enum scan_state state,
+                                            const struct live_verdict *lv)
+{
+	if (lv->result == FW_UNKNOWN)
+		return POLICY_VERIFY_DENIED_LOCAL; /* as before: the scan cannot tell */
+	if (action == POLICY_ALLOW) {
+		if (lv->result != FW_ACCEPTED)
+			return POLICY_VERIFY_BLOCKED;
+		return state == SCAN_CLOSED ? POLICY_VERIFY_CLOSED : POLICY_VERIFY_OK;
+	}
+	/* a translated port is published whatever the loopback scan met (it skips prerouting) */
+	if (lv->result == FW_ACCEPTED &&
+	    (lv->natted || state == SCAN_OPEN || state == SCAN_OPEN_FILTERED))
+		return POLICY_VERIFY_VIOLATION;
+	return POLICY_VERIFY_OK;
+}
 
 /* The source address the kernel would use towards a (no packet is sent). */
 static int source_for(const struct target_addr *a, struct policy_addr *src)
@@ -76,7 +159,8 @@ static const char *result_color(enum policy_verify_result r)
 
 static int emit_json(struct verify_ctx *c, const char *host, const char *from, int proto,
                      uint16_t port, enum scan_state state, const struct policy_rule *r,
-                     enum policy_action action, enum policy_verify_result res)
+                     enum policy_action action, enum policy_verify_result res,
+                     const struct live_verdict *lv)
 {
 	json_t *o = json_object(), *jr = json_null();
 	int rc = 0;
@@ -98,6 +182,14 @@ static int emit_json(struct verify_ctx *c, const char *host, const char *from, i
 	rc |= json_set_str(o, "verdict", policy_action_name(action));
 	rc |= json_set(o, "rule", jr);
 	rc |= json_set_str(o, "result", policy_verify_result_name(res));
+	if (lv->have) {
+		json_t *fw = json_object();
+
+		rc |= !fw;
+		rc |= json_set_str(fw, "result", fw_result_name(lv->result));
+		rc |= json_set_str(fw, "verdict", lv->text);
+		rc |= json_set(o, "firewall", fw);
+	}
 	if (rc == 0)
 		rc = json_write_line(stdout, o);
 	json_decref(o);
@@ -135,9 +227,10 @@ static void verify_host(void *ctx, const struct scan_host *h)
 	                                   : IN6_IS_ADDR_LOOPBACK(&h->addr.v6));
 	policy_addr_format(&src, from, sizeof(from));
 	if (!c->o->json) {
-		static const char *const cols[] = {"PORT", "STATE", "POLICY", "RULE", "RESULT"};
+		static const char *const cols[] = {
+		    "PORT", "STATE", "POLICY", "RULE", "RESULT", "LIVE FIREWALL (from outside)"};
 		t = table_new();
-		for (size_t i = 0; t && i < ARRAY_SIZE(cols); i++)
+		for (size_t i = 0; t && i < ARRAY_SIZE(cols) - (local && c->rs ? 0 : 1); i++)
 			table_add_column(t, cols[i], TABLE_LEFT);
 		if (!t) {
 			c->error = -ENOMEM;
@@ -153,10 +246,17 @@ static void verify_host(void *ctx, const struct scan_host *h)
 		const struct policy_rule *r = idx >= 0 ? &c->p->rules[idx] : NULL;
 		enum policy_action action = r ? r->action : POLICY_DENY;
 		enum policy_verify_result res = policy_verify_judge(action, state, local);
+		struct live_verdict lv = {0};
 
+		if (local && c->rs) {
+			live_eval(c, &h->addr, h->proto, h->ports[i], &src, &lv);
+			if (lv.have)
+				res = live_judge(action, state, &lv);
+		}
 		c->counts[res]++;
 		if (c->o->json) {
-			rc = emit_json(c, host, from, h->proto, h->ports[i], state, r, action, res);
+			rc = emit_json(c, host, from, h->proto, h->ports[i], state, r, action, res,
+			               &lv);
 			if (rc < 0)
 				c->error = rc;
 			continue;
@@ -174,12 +274,16 @@ static void verify_host(void *ctx, const struct scan_host *h)
 		else
 			rc |= table_cell(t, "none: the chain's policy drops");
 		rc |= table_cell_color(t, policy_verify_result_name(res), result_color(res));
+		if (local && c->rs)
+			rc |= table_cell(t, lv.have ? lv.text : "-");
 		if (rc)
 			c->error = -ENOMEM;
 	}
 	if (t && !c->error) {
 		printf("%s from %s%s%s:\n", host, from, local ? " (over the loopback, " : "",
-		       local ? "which the compiled chain accepts)" : "");
+		       !local  ? ""
+		       : c->rs ? "so the live ruleset speaks for the outside)"
+		               : "which the compiled chain accepts)");
 		if (table_rows(t) && table_render(t, stdout, c->color) < 0)
 			c->error = -EIO;
 		if (c->hidden)
@@ -286,6 +390,12 @@ int policy_cmd_verify(const struct policy_opts *o)
 		st = EXIT_RUNTIME;
 		goto out;
 	}
+	/* before any privilege is dropped: reading the ruleset needs CAP_NET_ADMIN */
+	if (fw_ruleset_read(-1, &c.rs, c.fw_why, sizeof(c.fw_why)) < 0 ||
+	    fw_env_read(-1, &c.env, c.fw_why, sizeof(c.fw_why)) < 0) {
+		fw_ruleset_free(c.rs);
+		c.rs = NULL;
+	}
 	if (scan_config_defaults(&cfg, (unsigned)(o->timing >= 0 ? o->timing : DEFAULT_TIMING)) <
 	    0) {
 		st = cmd_usage(CMD, "-T%d: no such timing template (0-5)", o->timing);
@@ -343,5 +453,7 @@ out:
 	targetset_free(ts);
 	portspec_free(&ps);
 	policy_free(&p);
+	fw_ruleset_free(c.rs);
+	fw_env_free(&c.env);
 	return st;
 }

@@ -456,3 +456,40 @@ def test_docker_run_publish(lab):
         except subprocess.TimeoutExpired:
             proc.kill()
         shutil.rmtree(base, ignore_errors=True)
+
+
+POLICY = "ALLOW TCP PORT 22 (ssh)\nALLOW TCP PORT 2400\nDENY ALL\n"
+
+
+def test_policy_verify_and_listening_use_the_live_ruleset(lab, tmp_path):
+    """policy verify of this machine: a port the policy allows but another table drops is
+    blocked, naming that rule; a port the policy denies but a DNAT publishes is a violation.
+    policy listening shows the live verdict beside the policy's."""
+    L = lab(container=True)
+    pol = tmp_path / "p.policy"
+    pol.write_text(POLICY)
+    L.listen(L.t, socks(22, 2400))
+    L.listen(L.c, socks(80))
+    r = L.t.portscope("policy", "apply", str(pol))
+    assert r.rc == 0, r
+    L.nft("""table inet other { chain input { type filter hook input priority 10; policy accept;
+        tcp dport 2400 drop } }
+      table ip nat { chain pre { type nat hook prerouting priority dstnat; policy accept;
+        tcp dport 2403 dnat to 198.18.50.2:80 } }""")
+    r = L.t.portscope("policy", "verify", "--json", "-p", "22,2400,2403", str(pol), T4)
+    assert r.rc == 1, r  # the DNAT is a violation
+    rows = {o["port"]: o for o in r.jsonl() if o.get("type") == "verify"}
+    assert rows[22]["result"] == "ok"
+    assert rows[2400]["result"] == "blocked"
+    assert "inet other input" in rows[2400]["firewall"]["verdict"]
+    assert rows[2403]["result"] == "violation"
+    assert "dnat to 198.18.50.2:80" in rows[2403]["firewall"]["verdict"]
+    # what the scanner outside sees agrees with the live verdicts
+    seen = L.nmap([22, 2400, 2403], 4)
+    assert seen == {22: "open", 2400: "filtered", 2403: "open"}, seen
+    r = L.t.portscope("policy", "listening", "--json", "--no-process", str(pol))
+    assert r.rc == 0, r
+    lis = {o["port"]: o for o in r.jsonl() if o.get("type") == "listener"}
+    assert lis[22]["firewall"]["agrees"] and lis[22]["firewall"]["exposure"] == "reachable"
+    assert not lis[2400]["firewall"]["agrees"]
+    assert "inet other input" in lis[2400]["firewall"]["verdict"]
