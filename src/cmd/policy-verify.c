@@ -84,24 +84,31 @@ static void live_eval(struct verify_ctx *c, const struct target_addr *a, int pro
 	n = fw_eval(c->rs, &c->env, &q, out, FW_MAX_OUTCOMES);
 	if (n < 1)
 		return;
-	/* without --from-address: the verdict for any source, else the first that differs */
+	/*
+	 * Without --from-address the policy speaks for a source no FROM list names:
+	 * compare with the outcome of the most sources (the others a rule does not name).
+	 */
+	for (int i = 1; i < n; i++) {
+		fw_u128 sa = 0, sb = 0;
+
+		for (size_t k = 0; k < out[i].nsrc; k++)
+			sa += out[i].src_hi[k] - out[i].src_lo[k];
+		for (size_t k = 0; k < out[0].nsrc; k++)
+			sb += out[0].src_hi[k] - out[0].src_lo[k];
+		if (!out[0].src_all && (out[i].src_all || sa > sb))
+			out[0] = out[i];
+	}
 	lv->have = true;
 	lv->result = out[0].result;
 	lv->natted = out[0].natted;
-	for (int i = 0; i < n; i++)
-		if (out[i].result == FW_ACCEPTED) {
-			lv->result = FW_ACCEPTED;
-			lv->natted = out[i].natted;
-			out[0] = out[i];
-			break;
-		}
 	fw_ref_format(out[0].natted && out[0].result == FW_ACCEPTED ? &out[0].nat_by : &out[0].by,
 	              by, sizeof(by));
 	snprintf(lv->text, sizeof(lv->text), "%s%s%s%s%s", fw_result_name(out[0].result),
 	         out[0].natted && out[0].result == FW_ACCEPTED ? ", published by " : " by ", by,
 	         out[0].why[0] ? ": " : "", out[0].why);
-	if (!out[0].src_all && !q.have_saddr && lv->result == FW_ACCEPTED)
-		strncat(lv->text, " (for some sources)", sizeof(lv->text) - strlen(lv->text) - 1);
+	if (!out[0].src_all && !q.have_saddr)
+		strncat(lv->text, " (sources a rule does not name)",
+		        sizeof(lv->text) - strlen(lv->text) - 1);
 }
 
 /* The result when the live ruleset speaks for the outside (a scan over the loopback). */
@@ -274,9 +281,11 @@ static void verify_host(void *ctx, const struct scan_host *h)
 	for (size_t i = 0; i < h->nports && !c->error; i++) {
 		enum scan_state state = scan_res_state(h->res[i]);
 		unsigned proto = h->proto == IPPROTO_UDP ? POLICY_P_UDP : POLICY_P_TCP;
+		/* over the loopback with the live ruleset: the policy for the outside's sources */
+		bool outside = local && c->rs && !c->o->from;
 		ssize_t idx = policy_eval(
-		    c->p,
-		    &(struct policy_packet){.proto = proto, .port = h->ports[i], .from = &src});
+		    c->p, &(struct policy_packet){
+		              .proto = proto, .port = h->ports[i], .from = outside ? NULL : &src});
 		const struct policy_rule *r = idx >= 0 ? &c->p->rules[idx] : NULL;
 		enum policy_action action = r ? r->action : POLICY_DENY;
 		enum policy_verify_result res = policy_verify_judge(action, state, local);
