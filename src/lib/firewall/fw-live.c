@@ -21,12 +21,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
-#include <linux/capability.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "firewall/fw-private.h"
+#include "util/privdrop.h"
 #include "util/why.h"
 
 /* Enters nsfd (when >= 0), saving the thread's own namespace in *saved (-1: none). */
@@ -203,20 +202,6 @@ static bool xt_left(const struct fw_ruleset *rs)
 	return false;
 }
 
-/*
- * Whether this thread holds CAP_NET_ADMIN (in its user namespace). Asked
- * first: libnftables writes "(you must be root)" on stderr itself otherwise.
- */
-static bool have_net_admin(void)
-{
-	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
-	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {{0}};
-
-	if (syscall(SYS_capget, &hdr, data) != 0)
-		return true; /* unknown: let netlink tell */
-	return data[CAP_TO_INDEX(CAP_NET_ADMIN)].effective & CAP_TO_MASK(CAP_NET_ADMIN);
-}
-
 static int read_here(struct fw_ruleset **out, char *why, size_t whylen)
 {
 	struct nft_ctx *ctx;
@@ -224,7 +209,7 @@ static int read_here(struct fw_ruleset **out, char *why, size_t whylen)
 	char *legacy = NULL;
 	int rc;
 
-	if (!have_net_admin())
+	if (!privdrop_have_net_admin())
 		return why_err(why, whylen, -EPERM,
 		               "reading the ruleset needs CAP_NET_ADMIN (root)");
 	rc = legacy_check(&legacy);

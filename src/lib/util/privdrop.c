@@ -29,6 +29,15 @@ bool privdrop_have_net_raw(void)
 	return (data[CAP_TO_INDEX(CAP_NET_RAW)].effective & CAP_TO_MASK(CAP_NET_RAW)) != 0;
 }
 
+bool privdrop_have_net_admin(void)
+{
+	struct __user_cap_data_struct data[2] = {{0}};
+
+	if (privdrop_capget(data) < 0)
+		return false;
+	return (data[CAP_TO_INDEX(CAP_NET_ADMIN)].effective & CAP_TO_MASK(CAP_NET_ADMIN)) != 0;
+}
+
 int privdrop_nobody(char *why, size_t whylen)
 {
 	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};

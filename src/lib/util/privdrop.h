@@ -12,6 +12,9 @@
 /* Whether the effective capability set holds CAP_NET_RAW. */
 bool privdrop_have_net_raw(void);
 
+/* Whether this process holds CAP_NET_ADMIN (reading nftables needs it). */
+bool privdrop_have_net_admin(void);
+
 /*
  * Becomes nobody (when running as root) and clears every capability.
  * Returns 0, or a negative errno with why naming the step that failed.
