@@ -270,10 +270,13 @@ int audit_firewall(struct audit_job *j)
 
 		rc = fw_expose_socket(rs, &env, (uint8_t)e->proto, e->family == AF_INET6 ? 6 : 4,
 		                      e->bind, e->dual, e->port, &x);
-		if (rc == 0) {
+		if (rc < 0)
+			break;
+		/* no interface to come in by: the ruleset has nothing to say, the scan's word
+		 * stands */
+		if (x.cls != FW_EXPO_NO_ADDRESS)
 			reach_from(e, &x);
-			fw_expo_release(&x);
-		}
+		fw_expo_release(&x);
 	}
 	if (rc == 0) {
 		c.procs = sockproc_new();
