@@ -333,10 +333,9 @@ static void iv_format(uint8_t family, fw_u128 lo, fw_u128 hi, char *buf, size_t 
 		return;
 	}
 	for (unsigned p = 0; p < bits; p++) {
-		fw_u128 span = (((fw_u128)1) << (bits - p)) - 1;
+		/* the host bits of a /p: all 128 of them would shift past the type */
+		fw_u128 span = bits - p == 128 ? (fw_u128)-1 : (((fw_u128)1) << (bits - p)) - 1;
 
-		if (bits - p == 128)
-			span = (fw_u128)-1;
 		if ((lo & span) == 0 && hi == (lo | span)) {
 			snprintf(buf, len, "%s/%u", s1, p);
 			return;
