@@ -513,6 +513,12 @@ static void test_backend_registry(void **state)
 	assert_ptr_equal(store_backends[n - 1], &store_backend_sqlite);
 	assert_ptr_equal(store_backend_for("/tmp/h.db"), &store_backend_sqlite);
 	assert_ptr_equal(store_backend_for("history.db"), &store_backend_sqlite);
+	assert_ptr_equal(store_backend_for("/tmp/a=b.db"), &store_backend_sqlite);
+	assert_ptr_equal(store_backend_for("./host=x"), &store_backend_sqlite);
+	assert_ptr_equal(store_backend_for("postgresql://u@h/db"), &store_backend_pg);
+	assert_ptr_equal(store_backend_for("postgres:///db?host=/run/pg"), &store_backend_pg);
+	assert_ptr_equal(store_backend_for("host=/run/pg dbname=ps"), &store_backend_pg);
+	assert_ptr_equal(store_backend_for("dbname = ps"), &store_backend_pg);
 }
 
 int main(void)

@@ -282,6 +282,20 @@ static bool sq_run_alive(struct store *st, int64_t id, int64_t pid, const char *
 	return store_local_owner_alive(st, pid, boot_id);
 }
 
+static int sq_own_run(struct store *st, int64_t id, bool own)
+{
+	(void)st;
+	(void)id;
+	(void)own;
+	return 0; /* the run's pid and boot id say who runs it */
+}
+
+static int sq_settle(struct store *st)
+{
+	(void)st;
+	return 0;
+}
+
 /* mkdir -p of the directory part of path, mode 0700 for what it makes. */
 static int sq_mkdirs(const char *path)
 {
@@ -589,6 +603,8 @@ const struct store_backend store_backend_sqlite = {
     .column_text = sq_column_text,
     .column_blob = sq_column_blob,
     .changes = sq_changes,
+    .own_run = sq_own_run,
     .run_alive = sq_run_alive,
     .errmsg = sq_errmsg,
+    .settle = sq_settle,
 };

@@ -11,6 +11,7 @@
  * string comes before SQLite, which takes whatever is left (a path).
  */
 const struct store_backend *const store_backends[] = {
+    &store_backend_pg,     /* db-pg.c: postgresql://, postgres://, key=value */
     &store_backend_sqlite, /* db-sqlite.c */
     NULL,
 };

@@ -97,6 +97,11 @@ struct store_backend {
 	int64_t (*changes)(struct db_stmt *s);
 
 	/*
+	 * This connection runs run id (own) or has ended it: what run_alive() asks
+	 * of other connections. Returns 0, or -EBUSY when another process runs it.
+	 */
+	int (*own_run)(struct store *st, int64_t id, bool own);
+	/*
 	 * Whether the process that began run id (pid of boot boot_id, on host
 	 * hostname) still runs it. Called for runs in state running.
 	 */
@@ -104,9 +109,15 @@ struct store_backend {
 	                  const char *hostname);
 	/* The backend's last message, when st->err holds none. */
 	const char *(*errmsg)(const struct store *st);
+	/*
+	 * Waits until what was committed is on the server, or until the backend
+	 * gives up (a connection lost and not regained): 0 or a negative errno.
+	 */
+	int (*settle)(struct store *st);
 };
 
 extern const struct store_backend store_backend_sqlite;
+extern const struct store_backend store_backend_pg;
 
 /* The backends, NULL-terminated; the last one (SQLite) takes any path. */
 extern const struct store_backend *const store_backends[];

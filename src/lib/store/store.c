@@ -313,6 +313,9 @@ int store_run_begin(struct store *st, const struct store_run_info *ri, int64_t *
 		r = db_step(s);
 	}
 	db_reset(s);
+	/* Ours before it is committed: no reader may take it for a dead one. */
+	if (r == 0)
+		r = st->be->own_run(st, *id, true);
 	if (r < 0) {
 		db_rollback(st);
 		st->in_tx = false;
@@ -540,5 +543,10 @@ int store_run_end(struct store *st, int64_t id, const struct scan_summary *sum, 
 	db_reset(s);
 	if (r < 0)
 		return r;
-	return store_flush(st);
+	r = store_flush(st);
+	if (!r)
+		r = st->be->settle(st);
+	if (!r)
+		r = st->be->own_run(st, id, false);
+	return r;
 }
