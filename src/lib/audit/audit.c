@@ -55,7 +55,23 @@ static void scan_port(void *ctx, const struct scan_result *r)
 
 static void scan_host(void *ctx, const struct scan_host *h)
 {
+	struct audit_report *rep = ((struct audit_scan_ctx *)ctx)->j->rep;
 	const struct scan_sink *s = ((struct audit_scan_ctx *)ctx)->j->cfg->sink;
+
+	if (rep->remote) {
+		/* a target that answered nothing at all (no open, no closed port) is unreachable */
+		bool answered = h->counts[SCAN_OPEN] || h->counts[SCAN_CLOSED];
+
+		rep->hosts_done++;
+		if (!answered && h->nports) {
+			char b[INET6_ADDRSTRLEN];
+			size_t at = strlen(rep->silent);
+
+			rep->hosts_silent++;
+			snprintf(rep->silent + at, sizeof(rep->silent) - at, "%s%s", at ? ", " : "",
+			         target_addr_str(&h->addr, b, sizeof(b)));
+		}
+	}
 
 	if (s && s->on_host_done)
 		s->on_host_done(s->ctx, h);
@@ -186,14 +202,14 @@ static void ep_sockaddr(const struct audit_endpoint *e, struct sockaddr_storage 
 		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
 
 		s4->sin_family = AF_INET;
-		s4->sin_port = htons(e->port);
+		s4->sin_port = htons(e->target_port ? e->target_port : e->port);
 		s4->sin_addr = e->target.v4;
 		*len = sizeof(*s4);
 	} else {
 		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
 
 		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(e->port);
+		s6->sin6_port = htons(e->target_port ? e->target_port : e->port);
 		s6->sin6_addr = e->target.v6;
 		*len = sizeof(*s6);
 	}
@@ -311,6 +327,10 @@ int audit_run(const struct audit_config *cfg, struct audit_report *rep, char *wh
 
 void audit_report_free(struct audit_report *rep)
 {
+	for (size_t i = 0; rep->eps && i < rep->neps; i++)
+		free(rep->eps[i].reach.paths);
+	fw_ruleset_free(rep->fw_rs);
+	rep->fw_rs = NULL;
 	free(rep->eps);
 	free(rep->fs);
 	rep->eps = NULL;
