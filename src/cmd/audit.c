@@ -311,10 +311,18 @@ static int print_human(const struct audit_cmd *ac)
 		       rep->silent);
 	if (rep->overflow)
 		printf("note: more than %d endpoints; the rest were left out\n", AUDIT_MAX_EPS);
+	if (c.unverified)
+		printf("note: %u UDP port(s) did not answer (open|filtered, listed as unverified): "
+		       "not counted as open\n",
+		       c.unverified);
+	if (rep->udp_silent)
+		printf("note: %u more UDP port(s) gave no answer to one UDP probe each "
+		       "(open|filtered)\n",
+		       rep->udp_silent);
 	if (rep->udp_skipped)
 		printf(
 		    "note: %u UDP port(s) without a safe check were not scanned (a UDP scan needs "
-		    "the raw-socket engine)\n",
+		    "CAP_NET_RAW: run as root)\n",
 		    rep->udp_skipped);
 	return ferror(stdout) ? -EIO : 0;
 }
@@ -484,6 +492,7 @@ static int print_json(const struct audit_cmd *ac)
 		rc |=
 		    json_array_append_new(fs, json_finding(&rep->fs[i], &rep->eps[rep->fs[i].ep]));
 	rc |= json_set(sum, "endpoints", json_integer(c.endpoints));
+	rc |= json_set(sum, "unverified", json_integer(c.unverified));
 	rc |= json_set(sum, "reachable", json_integer(c.reachable));
 	rc |= json_set(sum, "loopback_only", json_integer(c.loopback));
 	rc |= json_set(sum, "blocked", json_integer(c.blocked));

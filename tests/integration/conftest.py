@@ -28,6 +28,14 @@ def portscope_bin():
     return path
 
 
+def built_helper(var):
+    """The path of a test helper meson built, from environment variable var; skips without."""
+    path = os.environ.get(var)
+    if not path or not os.access(path, os.X_OK):
+        pytest.skip(f"{var} is not set to a built helper (run through meson test)")
+    return path
+
+
 def is_root():
     return os.geteuid() == 0
 

@@ -127,48 +127,6 @@ static void test_refuse_newer_schema(void **state)
 	rm_db(path);
 }
 
-/* A run whose process died without ending it reads as incomplete. */
-static void test_killed_run_incomplete(void **state)
-{
-	char path[128], why[256];
-	struct store *st;
-	struct store_run r;
-	int64_t first, killed = 0;
-	int pipefd[2], status;
-	pid_t pid;
-
-	(void)state;
-	tmp_db(path, sizeof(path));
-	assert_int_equal(store_open(path, STORE_CREATE, &st, why, sizeof(why)), 0);
-	first = test_record(st, "a", "22", NULL, 0);
-	assert_true(first > 0);
-	store_close(st);
-	assert_int_equal(pipe(pipefd), 0);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		struct store *cst;
-		int64_t id = 0;
-
-		if (store_open(path, STORE_CREATE, &cst, NULL, 0) == 0 &&
-		    store_run_begin(cst, &(struct store_run_info){.targets = "a", .start = 2},
-		                    &id) == 0)
-			(void)!write(pipefd[1], &id, sizeof(id));
-		_exit(0); /* dies without store_run_end() or store_close() */
-	}
-	close(pipefd[1]);
-	assert_int_equal(read(pipefd[0], &killed, sizeof(killed)), (ssize_t)sizeof(killed));
-	close(pipefd[0]);
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_int_equal(store_open(path, STORE_READONLY, &st, why, sizeof(why)), 0);
-	assert_int_equal(store_run_get(st, killed, &r), 0);
-	assert_int_equal(r.status, STORE_RUN_INCOMPLETE);
-	assert_int_equal(store_run_get(st, first, &r), 0);
-	assert_int_equal(r.status, STORE_RUN_COMPLETE);
-	store_close(st);
-	rm_db(path);
-}
-
 /* A run left running by a process that died; returns its id. */
 static int64_t dead_run(const char *path)
 {
@@ -193,6 +151,30 @@ static int64_t dead_run(const char *path)
 	close(pipefd[0]);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	return id;
+}
+
+/* A run whose process died without ending it reads as incomplete. */
+static void test_killed_run_incomplete(void **state)
+{
+	char path[128], why[256];
+	struct store *st;
+	struct store_run r;
+	int64_t first, killed;
+
+	(void)state;
+	tmp_db(path, sizeof(path));
+	assert_int_equal(store_open(path, STORE_CREATE, &st, why, sizeof(why)), 0);
+	first = test_record(st, "a", "22", NULL, 0);
+	assert_true(first > 0);
+	store_close(st);
+	killed = dead_run(path); /* dies without store_run_end() or store_close() */
+	assert_int_equal(store_open(path, STORE_READONLY, &st, why, sizeof(why)), 0);
+	assert_int_equal(store_run_get(st, killed, &r), 0);
+	assert_int_equal(r.status, STORE_RUN_INCOMPLETE);
+	assert_int_equal(store_run_get(st, first, &r), 0);
+	assert_int_equal(r.status, STORE_RUN_COMPLETE);
+	store_close(st);
+	rm_db(path);
 }
 
 /*
@@ -300,6 +282,22 @@ static int collect_host(void *ctx, const struct scan_host *h)
 	return 0;
 }
 
+/* The first column of the first row of sql on the file at path. */
+static int db_int(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	int v;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return v;
+}
+
 /* Hosts come back as recorded: order, states, the hidden state's ports restored. */
 static void test_hosts_roundtrip(void **state)
 {
@@ -308,8 +306,6 @@ static void test_hosts_roundtrip(void **state)
 	struct collect c = {0};
 	char path[128], why[256];
 	struct store *st;
-	sqlite3 *db;
-	sqlite3_stmt *s;
 	int64_t id;
 
 	(void)state;
@@ -331,13 +327,7 @@ static void test_hosts_roundtrip(void **state)
 	assert_memory_equal(c.res2[1], hosts[1].res, 40);
 	store_close(st);
 	/* The 38 and 39 closed ports are one count on their host, not rows. */
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM ports", -1, &s, NULL),
-	                 SQLITE_OK);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(s, 0), 3);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM ports"), 3);
 	rm_db(path);
 }
 
@@ -349,8 +339,6 @@ static void test_many_open_kept(void **state)
 	struct collect c = {0};
 	char path[128], why[256];
 	struct store *st;
-	sqlite3 *db;
-	sqlite3_stmt *s;
 	int64_t id;
 
 	(void)state;
@@ -366,17 +354,8 @@ static void test_many_open_kept(void **state)
 	assert_int_equal(c.open[0], 30);
 	assert_int_equal(c.closed[0], 10);
 	store_close(st);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db,
-	                                    "SELECT count(*), (SELECT extra_state FROM hosts)"
-	                                    " FROM ports WHERE state = 1",
-	                                    -1, &s, NULL),
-	                 SQLITE_OK);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(s, 0), 30);
-	assert_int_not_equal(sqlite3_column_int(s, 1), SCAN_OPEN);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM ports WHERE state = 1"), 30);
+	assert_int_not_equal(db_int(path, "SELECT extra_state FROM hosts"), SCAN_OPEN);
 	rm_db(path);
 }
 

@@ -124,8 +124,10 @@ struct audit_report {
 	size_t nfs, capfs;
 	struct target_addr addrs[AUDIT_MAX_ADDRS]; /* own non-loopback addresses (local) */
 	unsigned naddrs;
-	bool overflow;        /* more endpoints than AUDIT_MAX_EPS: the rest left out */
-	unsigned udp_skipped; /* remote UDP ports with no safe check: not scanned */
+	bool overflow; /* more endpoints than AUDIT_MAX_EPS: the rest left out */
+	unsigned
+	    udp_skipped;     /* remote UDP ports with no safe check: not scanned (no CAP_NET_RAW) */
+	unsigned udp_silent; /* remote UDP ports with no safe check the UDP scan found silent */
 	/* local: whether the live ruleset decided the exposure, and what was said of it */
 	bool fw_evaluated;
 	struct fw_ruleset *fw_rs; /* the ruleset the paths refer to (freed with the report) */
@@ -176,9 +178,12 @@ void audit_report_free(struct audit_report *rep);
  */
 int audit_judge(struct audit_report *rep);
 
-/* Counts for the summary line. */
+/*
+ * Counts for the summary line. Remote endpoints that are unverified (UDP
+ * ports nothing answered on) are counted apart, not among the open ones.
+ */
 struct audit_counts {
-	unsigned endpoints, reachable, loopback, blocked;
+	unsigned endpoints, reachable, loopback, blocked, unverified;
 	unsigned sev[4]; /* findings per enum kb_severity */
 };
 void audit_count(const struct audit_report *rep, struct audit_counts *c);

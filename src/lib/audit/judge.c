@@ -207,8 +207,12 @@ int audit_judge(struct audit_report *rep)
 void audit_count(const struct audit_report *rep, struct audit_counts *c)
 {
 	memset(c, 0, sizeof(*c));
-	c->endpoints = (unsigned)rep->neps;
 	for (size_t i = 0; i < rep->neps; i++) {
+		if (rep->remote && rep->eps[i].reach.exp == AUDIT_EXP_UNVERIFIED) {
+			c->unverified++; /* no answer: not an open port */
+			continue;
+		}
+		c->endpoints++;
 		c->reachable += rep->eps[i].reach.exp == AUDIT_EXP_REACHABLE;
 		c->loopback += rep->eps[i].reach.exp == AUDIT_EXP_LOOPBACK;
 		c->blocked += rep->eps[i].reach.exp == AUDIT_EXP_BLOCKED;
