@@ -39,7 +39,7 @@ static const struct cmd_option audit_options[] = {
      .metavar = "PORTS",
      .help = "remote mode: ports to scan (default: the top 1000)"},
     {.letter = '6', .help = "remote mode: targets are IPv6"},
-    CMD_OPTION_DB("the history file (default " CMD_DB_DEFAULT ")"),
+    CMD_OPTION_DB(CMD_DB_HELP),
     {.name = "no-history", .id = OPT_NO_HISTORY, .help = "do not record the audit"},
     CMD_OPTION_NO_COLOR,
     {0},

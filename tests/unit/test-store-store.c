@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "store-helpers.h"
+#include "store/db.h"
 
 static size_t read_file(const char *path, char *buf, size_t len)
 {
@@ -469,6 +470,36 @@ static void test_default_path(void **state)
 	assert_int_equal(store_default_path(buf, sizeof(buf)), -ENOENT);
 }
 
+/* Every backend of the registry has every callback; SQLite, last, takes any path. */
+static void test_backend_registry(void **state)
+{
+	size_t n = 0;
+
+	(void)state;
+	for (; store_backends[n]; n++) {
+		const struct store_backend *b = store_backends[n];
+
+		assert_non_null(b->name);
+		assert_true(b->claims && b->open && b->close && b->exec && b->begin && b->commit &&
+		            b->rollback && b->in_tx && b->prepare && b->step && b->reset &&
+		            b->finalize && b->column_null && b->column_int64 && b->column_double &&
+		            b->column_text && b->column_blob && b->changes && b->run_alive &&
+		            b->errmsg);
+		for (size_t k = 0; k < n; k++)
+			assert_string_not_equal(store_backends[k]->name, b->name);
+	}
+	assert_true(n >= 1);
+	assert_ptr_equal(store_backends[n - 1], &store_backend_sqlite);
+	assert_ptr_equal(store_backend_for("/tmp/h.db"), &store_backend_sqlite);
+	assert_ptr_equal(store_backend_for("history.db"), &store_backend_sqlite);
+	assert_ptr_equal(store_backend_for("/tmp/a=b.db"), &store_backend_sqlite);
+	assert_ptr_equal(store_backend_for("./host=x"), &store_backend_sqlite);
+	assert_ptr_equal(store_backend_for("postgresql://u@h/db"), &store_backend_pg);
+	assert_ptr_equal(store_backend_for("postgres:///db?host=/run/pg"), &store_backend_pg);
+	assert_ptr_equal(store_backend_for("host=/run/pg dbname=ps"), &store_backend_pg);
+	assert_ptr_equal(store_backend_for("dbname = ps"), &store_backend_pg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -484,6 +515,7 @@ int main(void)
 	    cmocka_unit_test(test_unfinished_host),
 	    cmocka_unit_test(test_runs_query),
 	    cmocka_unit_test(test_default_path),
+	    cmocka_unit_test(test_backend_registry),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
