@@ -27,8 +27,7 @@ int histdb_open(const char *cmd, const char *db, struct store **st)
 	r = store_open(path, STORE_READONLY, st, why, sizeof(why));
 	if (r < 0) {
 		cmd_error(cmd, "%s", why[0] ? why : strerror(-r));
-		return r == -ENOENT || r == -EBADMSG || r == -ENOTSUP || r == -EPROTONOSUPPORT ||
-		               r == -EISDIR
+		return r == -ENOENT || r == -EBADMSG || r == -ENOTSUP || r == -EINVAL || r == -EISDIR
 		           ? EXIT_USAGE
 		           : EXIT_RUNTIME;
 	}

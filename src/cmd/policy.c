@@ -663,6 +663,7 @@ static const struct cmd_spec sub_apply = {
     .options = apply_options,
     .max_words = 1,
     .run = policy_run,
+    .uses_capabilities = true,
 };
 static const struct cmd_spec sub_import = {
     .name = "import",
@@ -674,6 +675,7 @@ static const struct cmd_spec sub_import = {
     .options = import_options,
     .max_words = 1,
     .run = policy_run,
+    .uses_capabilities = true, /* the live ruleset: CAP_NET_ADMIN */
 };
 
 static const struct cmd_spec sub_listening = {
@@ -697,6 +699,7 @@ static const struct cmd_spec sub_verify = {
     .options = verify_options,
     .max_words = 2,
     .run = policy_run,
+    .uses_capabilities = true,
 };
 
 static const struct cmd_spec *const policy_subs[] = {

@@ -47,8 +47,7 @@ int scan_history_start(struct scan_history *h, const char *cmd, const char *db, 
 	}
 	if (r < 0) {
 		cmd_error(cmd, "history: %s", why[0] ? why : strerror(-r));
-		return r == -EBADMSG || r == -ENOTSUP || r == -EPROTONOSUPPORT || r == -EISDIR ||
-		               r == -ENOENT
+		return r == -EBADMSG || r == -ENOTSUP || r == -EINVAL || r == -EISDIR || r == -ENOENT
 		           ? EXIT_USAGE
 		           : EXIT_RUNTIME;
 	}

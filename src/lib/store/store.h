@@ -1,10 +1,12 @@
 /*
- * History in SQLite: every scan and audit as a run with its command line,
- * times, targets, port results and findings.
+ * History: every scan and audit as a run with its command line, times,
+ * targets, port results and findings, in a database behind a backend
+ * (db.h): SQLite, the default, or PostgreSQL.
  *
- * The file is marked as portscope's (PRAGMA application_id) and versioned
- * (PRAGMA user_version, one migration per version). It runs in WAL mode with
- * a busy timeout, so two scans can write at once and readers never block.
+ * An SQLite file is marked as portscope's (PRAGMA application_id) and
+ * versioned (PRAGMA user_version, one migration per version). It runs in WAL
+ * mode with a busy timeout, so two scans can write at once and readers never
+ * block.
  * Writes are batched: a transaction is committed every STORE_BATCH_ROWS rows
  * or STORE_BATCH_MS milliseconds, and at store_run_end()/store_flush().
  *
@@ -64,21 +66,19 @@ const char *store_status_name(int status);
 int store_default_path(char *buf, size_t len);
 
 /*
- * Opens (with STORE_CREATE: creates) the history at path and brings its schema
- * up to date. path is a file name; a URL names another back-end, and is
- * recognised here, where such a back-end would be opened (PostgreSQL is not
- * one yet). Returns 0 with *out set, or a negative errno with a reason:
+ * Opens (with STORE_CREATE: creates) the history at where (an SQLite file's
+ * path, or what another backend claims) and brings its schema up to date.
+ * Returns 0 with *out set, or a negative errno with a reason:
  *   -ENOENT     no such file (without STORE_CREATE), or no such directory
- *               (without STORE_MKDIR)
- *   -EISDIR     path is a directory
- *   -EPROTONOSUPPORT  a URL ("postgresql://…"): not a back-end of this build
+ *               (an SQLite file without STORE_MKDIR)
+ *   -EISDIR     an SQLite path that is a directory
  *   -EBADMSG    not an SQLite file, or corrupt
  *   -ENOTSUP    another program's database, or a newer schema than this build's
  *   -EACCES, -EBUSY, -EIO, -ENOMEM
  */
-int store_open(const char *path, int flags, struct store **out, char *why, size_t whylen);
+int store_open(const char *where, int flags, struct store **out, char *why, size_t whylen);
 
-/* The path st was opened with. */
+/* What st was opened with (the file's path, the connection string). */
 const char *store_path(const struct store *st);
 
 /* Commits what is pending and closes. NULL is allowed. */
@@ -94,7 +94,7 @@ int store_flush(struct store *st);
  */
 int store_tick(struct store *st);
 
-/* The last SQLite error message of st, for a reason line. */
+/* The last error message of st's database, for a reason line. */
 const char *store_errmsg(const struct store *st);
 
 struct store_run_info {
@@ -162,9 +162,8 @@ int store_findings(struct store *st, int64_t id,
                    int (*cb)(void *ctx, const struct store_finding_row *f), void *ctx);
 
 /*
- * Ends run id with status (STORE_RUN_COMPLETE, STORE_RUN_INCOMPLETE or
- * STORE_RUN_INTERRUPTED) and the scan's summary (may be NULL), and commits.
- * Returns 0 or a negative errno.
+ * Ends run id with status (STORE_RUN_COMPLETE, _INCOMPLETE or _INTERRUPTED) and the
+ * scan's summary (may be NULL), and commits. Returns 0 or a negative errno.
  */
 int store_run_end(struct store *st, int64_t id, const struct scan_summary *sum, int status);
 
@@ -212,8 +211,7 @@ int store_run_previous(struct store *st, int64_t before, int64_t *id);
 /*
  * Rebuilds the hosts of run id as the scan reported them, in the order they
  * were recorded, and calls cb for each; a host of an interrupted run that was
- * never finished is given with the ports recorded so far (others pending,
- * h->unfinished set).
+ * never finished is given with the ports recorded so far (others pending).
  * ports is the run's port list (from store_run_get().ports). Stops when cb
  * returns non-zero and returns that value; 0 when done; negative errno.
  */
