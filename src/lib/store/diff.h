@@ -40,8 +40,8 @@ struct store_change {
 	const char *old_service, *new_service; /* "name product version", NULL when none */
 	struct store_change_service {
 		const char *name, *product, *version; /* detected (-sV); NULL when unknown */
-	} old_svc, new_svc;                    /* the same, field by field */
-	const char *check, *severity, *title;  /* findings */
+	} old_svc, new_svc;                           /* the same, field by field */
+	const char *check, *severity, *title;         /* findings */
 };
 
 /* "host-new", "host-gone", "host-up", "host-down", "port", "service", "finding-new",
