@@ -47,7 +47,8 @@ int scan_history_start(struct scan_history *h, const char *cmd, const char *db, 
 	}
 	if (r < 0) {
 		cmd_error(cmd, "history: %s", why[0] ? why : strerror(-r));
-		return r == -EBADMSG || r == -ENOTSUP || r == -EINVAL || r == -EISDIR || r == -ENOENT
+		return r == -EBADMSG || r == -ENOTSUP || r == -EINVAL || r == -EISDIR ||
+		               r == -ENOENT
 		           ? EXIT_USAGE
 		           : EXIT_RUNTIME;
 	}
@@ -153,14 +154,57 @@ void scan_history_service(struct scan_history *h, const struct target_addr *addr
 		h->error = r;
 }
 
+/* The reason host's port was found open by (its ports are ascending). */
+static enum scan_reason sh_reason(const struct scan_host *host, uint16_t port)
+{
+	size_t lo = 0, hi = host->nports;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (host->ports[mid] < port)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < host->nports && host->ports[lo] == port)
+		return scan_res_reason(host->res[lo]);
+	return host->proto == IPPROTO_UDP ? SCAN_REASON_UDP_RESPONSE : SCAN_REASON_SYN_ACK;
+}
+
+/* A detected field, NULL when empty. */
+#define SH_TEXT(s) ((s)[0] ? (s) : NULL)
+
 void scan_history_versions(struct scan_history *h, const struct scan_host *host,
                            const struct out_version *ver, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		const struct detect_service *svc = &ver[i].r->svc;
+	for (size_t i = 0; i < n && h->st && !h->error; i++) {
+		const struct detect_result *d = ver[i].r;
+		const struct detect_service *svc = &d->svc;
+		int r;
 
-		scan_history_service(h, &host->addr, host->proto, ver[i].port, svc->name,
-		                     svc->product, svc->version);
+		/* Kept whole, as the outputs print it, so that show reprints it. */
+		r = store_port(h->st, h->run,
+		               &(struct store_port){
+		                   .addr = &host->addr,
+		                   .proto = host->proto,
+		                   .port = ver[i].port,
+		                   .state = SCAN_OPEN,
+		                   .reason = sh_reason(host, ver[i].port),
+		                   .service = svc->name[0] ? svc->name : "unknown",
+		                   .product = SH_TEXT(svc->product),
+		                   .version = SH_TEXT(svc->version),
+		                   .extrainfo = SH_TEXT(svc->extrainfo),
+		                   .hostname = SH_TEXT(svc->hostname),
+		                   .ostype = SH_TEXT(svc->ostype),
+		                   .devicetype = SH_TEXT(svc->devicetype),
+		                   .cpe = SH_TEXT(svc->cpe),
+		                   .tunnel = d->tunnel,
+		                   .probed = true,
+		                   .conf = d->confidence,
+		               });
+		if (r < 0)
+			h->error = r;
 	}
 }
 

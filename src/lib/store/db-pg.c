@@ -90,6 +90,10 @@ static const char *const pg_migrations[] = {
     "CREATE FUNCTION portscope_bytea_min(bytea, bytea) RETURNS bytea LANGUAGE sql IMMUTABLE"
     " STRICT AS 'SELECT CASE WHEN $1 <= $2 THEN $1 ELSE $2 END';"
     "CREATE AGGREGATE min(bytea) (SFUNC = portscope_bytea_min, STYPE = bytea);",
+    /* 1 -> 2: -sV's whole answer, so that show reprints it (issue 17) */
+    "ALTER TABLE ports ADD COLUMN extrainfo text, ADD COLUMN svc_hostname text,"
+    " ADD COLUMN ostype text, ADD COLUMN devicetype text, ADD COLUMN cpe text,"
+    " ADD COLUMN tunnel text, ADD COLUMN conf integer;",
 };
 
 _Static_assert(ARRAY_SIZE(pg_migrations) == STORE_SCHEMA_VERSION,

@@ -57,6 +57,14 @@ static const char *const sqlite_migrations[] = {
     " check_id TEXT NOT NULL, severity TEXT, title TEXT, detail TEXT);"
     "CREATE INDEX findings_run ON findings (run);"
     "CREATE INDEX runs_targets ON runs (kind, targets, id);",
+    /* 1 -> 2: -sV's whole answer, so that show reprints it (issue 17) */
+    "ALTER TABLE ports ADD COLUMN extrainfo TEXT;"
+    "ALTER TABLE ports ADD COLUMN svc_hostname TEXT;"
+    "ALTER TABLE ports ADD COLUMN ostype TEXT;"
+    "ALTER TABLE ports ADD COLUMN devicetype TEXT;"
+    "ALTER TABLE ports ADD COLUMN cpe TEXT;"
+    "ALTER TABLE ports ADD COLUMN tunnel TEXT;"
+    "ALTER TABLE ports ADD COLUMN conf INTEGER;",
 };
 
 _Static_assert(ARRAY_SIZE(sqlite_migrations) == STORE_SCHEMA_VERSION,
@@ -512,8 +520,8 @@ static int sq_check_dir(const char *path, char *why, size_t whylen)
 	dir[slash - path] = '\0';
 	if (stat(dir, &sb) < 0)
 		return store_fail(NULL, why, whylen, -ENOENT,
-		                  "cannot create '%s': no such directory '%s' (make it first)", path,
-		                  dir);
+		                  "cannot create '%s': no such directory '%s' (make it first)",
+		                  path, dir);
 	if (!S_ISDIR(sb.st_mode))
 		return store_fail(NULL, why, whylen, -ENOENT,
 		                  "cannot create '%s': '%s' is not a directory", path, dir);

@@ -355,3 +355,52 @@ int store_findings(struct store *st, int64_t id,
 	db_finalize(s);
 	return r;
 }
+
+int store_services(struct store *st, int64_t id, const struct target_addr *addr, int proto,
+                   int (*cb)(void *ctx, uint16_t port, const struct store_port *p), void *ctx)
+{
+	static const char sql[] =
+	    "SELECT port, service, product, version, extrainfo, svc_hostname, ostype, devicetype,"
+	    " cpe, tunnel, conf FROM ports WHERE run = ?1 AND addr = ?2 AND proto = ?3"
+	    " AND conf IS NOT NULL ORDER BY port";
+	uint8_t key[17];
+	struct db_stmt *s;
+	int rc, r;
+
+	r = db_prepare(st, sql, &s);
+	if (r < 0)
+		return r;
+	db_bind_int64(s, 1, id);
+	db_bind_blob(s, 2, key, store_addr_key(addr, key));
+	db_bind_int64(s, 3, proto);
+	while ((rc = db_step(s)) == DB_ROW) {
+		int port = db_column_int(s, 0), conf = db_column_int(s, 10);
+		struct store_port p = {
+		    .addr = addr,
+		    .proto = proto,
+		    .service = db_column_text(s, 1),
+		    .product = db_column_text(s, 2),
+		    .version = db_column_text(s, 3),
+		    .extrainfo = db_column_text(s, 4),
+		    .hostname = db_column_text(s, 5),
+		    .ostype = db_column_text(s, 6),
+		    .devicetype = db_column_text(s, 7),
+		    .cpe = db_column_text(s, 8),
+		    .tunnel = db_column_text(s, 9),
+		    .probed = true,
+		    .conf = conf < 0 || conf > 10 ? 0 : (unsigned)conf,
+		};
+
+		if (port < 0 || port > 65535) {
+			r = -EBADMSG;
+			break;
+		}
+		r = cb(ctx, (uint16_t)port, &p);
+		if (r)
+			break;
+	}
+	if (!r && rc < 0)
+		r = rc;
+	db_finalize(s);
+	return r;
+}

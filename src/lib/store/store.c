@@ -348,11 +348,16 @@ int store_port(struct store *st, int64_t id, const struct store_port *p)
 		return r;
 	s = store_stmt(st, STMT_PORT,
 	               "INSERT INTO ports (run, addr, host, proto, port, state, reason, rtt_us,"
-	               " service, product, version) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)"
+	               " service, product, version, extrainfo, svc_hostname, ostype, devicetype,"
+	               " cpe, tunnel, conf) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,"
+	               "?14,?15,?16,?17,?18)"
 	               " ON CONFLICT (run, addr, proto, port) DO UPDATE SET host = excluded.host,"
 	               " state = excluded.state, reason = excluded.reason,"
 	               " rtt_us = excluded.rtt_us, service = excluded.service,"
-	               " product = excluded.product, version = excluded.version");
+	               " product = excluded.product, version = excluded.version,"
+	               " extrainfo = excluded.extrainfo, svc_hostname = excluded.svc_hostname,"
+	               " ostype = excluded.ostype, devicetype = excluded.devicetype,"
+	               " cpe = excluded.cpe, tunnel = excluded.tunnel, conf = excluded.conf");
 	if (!s)
 		return store_stmt_failed(st);
 	db_bind_int64(s, 1, id);
@@ -366,6 +371,16 @@ int store_port(struct store *st, int64_t id, const struct store_port *p)
 	db_bind_text(s, 9, p->service);
 	db_bind_text(s, 10, p->product);
 	db_bind_text(s, 11, p->version);
+	db_bind_text(s, 12, p->extrainfo);
+	db_bind_text(s, 13, p->hostname);
+	db_bind_text(s, 14, p->ostype);
+	db_bind_text(s, 15, p->devicetype);
+	db_bind_text(s, 16, p->cpe);
+	db_bind_text(s, 17, p->tunnel);
+	if (p->probed)
+		db_bind_int64(s, 18, p->conf);
+	else
+		db_bind_null(s, 18);
 	r = db_step_done(s);
 	return r < 0 ? r : store_batch_row(st);
 }

@@ -36,14 +36,14 @@
 #include "scan/result.h"
 
 #define STORE_APPLICATION_ID 0x50534350 /* "PSCP" */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 #define STORE_BATCH_ROWS     2000
 #define STORE_BATCH_MS       250
 
 enum store_flags {
 	STORE_CREATE = 1 << 0,   /* create the file when missing (its directory must exist) */
 	STORE_READONLY = 1 << 1, /* never write (history, show, diff) */
-	STORE_MKDIR = 1 << 2,    /* with STORE_CREATE: make the directories too (the default path) */
+	STORE_MKDIR = 1 << 2, /* with STORE_CREATE: make the directories too (the default path) */
 };
 
 enum store_status {
@@ -120,6 +120,10 @@ struct store_port {
 	enum scan_reason reason;
 	uint32_t rtt_us;
 	const char *service, *product, *version; /* detected service, or NULL */
+	/* -sV's answer beside them (NULL when none): nmap's service fields */
+	const char *extrainfo, *hostname, *ostype, *devicetype, *cpe, *tunnel;
+	bool probed;   /* -sV identified it: method "probed" with conf */
+	unsigned conf; /* nmap's conf, 0-10, when probed */
 };
 
 /* Adds (or replaces) a port result of run id. Returns 0 or a negative errno. */
@@ -160,6 +164,15 @@ struct store_finding_row {
  */
 int store_findings(struct store *st, int64_t id,
                    int (*cb)(void *ctx, const struct store_finding_row *f), void *ctx);
+
+/*
+ * The ports of one host of run id that -sV identified, ascending, as
+ * store_port() was given them (service, product, …, conf); the strings are
+ * valid during the call only. Stops when cb returns non-zero and returns that
+ * value; 0 when done; negative errno.
+ */
+int store_services(struct store *st, int64_t id, const struct target_addr *addr, int proto,
+                   int (*cb)(void *ctx, uint16_t port, const struct store_port *p), void *ctx);
 
 /*
  * Ends run id with status (STORE_RUN_COMPLETE, _INCOMPLETE or _INTERRUPTED) and the
