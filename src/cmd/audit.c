@@ -673,9 +673,9 @@ static int audit_cmd_run(const struct cmd_args *a)
 	ac.sum.end = clock_wall();
 	ac.sum.elapsed = clock_mono() - ac.t0;
 	if (scan_history_close(&ac.hist, &ac.sum,
-	                       st == EXIT_OK || st == EXIT_FINDINGS ? STORE_RUN_COMPLETE
-	                                                            : STORE_RUN_INCOMPLETE) !=
-	        EXIT_OK &&
+	                       st == EXIT_OK || st == EXIT_FINDINGS
+	                           ? STORE_RUN_COMPLETE
+	                           : STORE_RUN_INCOMPLETE) != EXIT_OK &&
 	    (st == EXIT_OK || st == EXIT_FINDINGS))
 		st = EXIT_RUNTIME;
 	free(ac.args);

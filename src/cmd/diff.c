@@ -50,8 +50,9 @@ static int diff_print_json(struct diff_out *o, const struct store_change *c)
 	    "change", store_change_kind_name(c->kind), "address", c->host, "proto",
 	    c->proto ? out_proto_name(c->proto) : NULL, "port",
 	    c->proto ? json_integer(c->port) : json_null(), "old_state",
-	    port ? diff_state(c->old_state) : NULL, "new_state", port ? diff_state(c->new_state) : NULL,
-	    "old_service", port ? diff_service(&c->old_svc) : json_null(), "new_service",
+	    port ? diff_state(c->old_state) : NULL, "new_state",
+	    port ? diff_state(c->new_state) : NULL, "old_service",
+	    port ? diff_service(&c->old_svc) : json_null(), "new_service",
 	    port ? diff_service(&c->new_svc) : json_null(), "check", finding ? c->check : NULL,
 	    "severity", finding ? c->severity : NULL, "title", finding ? c->title : NULL);
 	int r = j ? json_write_line(o->f, j) : -ENOMEM;

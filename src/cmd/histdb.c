@@ -27,7 +27,8 @@ int histdb_open(const char *cmd, const char *db, struct store **st)
 	r = store_open(path, STORE_READONLY, st, why, sizeof(why));
 	if (r < 0) {
 		cmd_error(cmd, "%s", why[0] ? why : strerror(-r));
-		return r == -ENOENT || r == -EBADMSG || r == -ENOTSUP || r == -EINVAL || r == -EISDIR
+		return r == -ENOENT || r == -EBADMSG || r == -ENOTSUP || r == -EINVAL ||
+		               r == -EISDIR
 		           ? EXIT_USAGE
 		           : EXIT_RUNTIME;
 	}
@@ -91,15 +92,15 @@ const char *histdb_time(double t, char *buf, size_t len)
 struct json_t *histdb_json_run(const struct store_run *r, const char *role)
 {
 	bool ended = r->end > 0 && r->status != STORE_RUN_RUNNING;
-	json_t *j = json_pack(
-	    "{s:s, s:I, s:s, s:s, s:o, s:o, s:o, s:s?, s:s?, s:s?, s:I, s:I, s:I, s:I}", "type",
-	    "run", "id", (json_int_t)r->id, "kind", r->kind ? r->kind : "scan", "status",
-	    store_status_name(r->status), "start", json_time(r->start), "end",
-	    ended ? json_time(r->end) : json_null(), "duration_s",
-	    ended ? json_seconds(r->end - r->start) : json_null(), "command", r->args, "targets",
-	    r->targets, "ports", r->ports, "hosts_total", (json_int_t)r->hosts_total, "hosts_up",
-	    (json_int_t)r->hosts_up, "open", (json_int_t)r->open, "findings",
-	    (json_int_t)r->findings);
+	json_t *j =
+	    json_pack("{s:s, s:I, s:s, s:s, s:o, s:o, s:o, s:s?, s:s?, s:s?, s:I, s:I, s:I, s:I}",
+	              "type", "run", "id", (json_int_t)r->id, "kind", r->kind ? r->kind : "scan",
+	              "status", store_status_name(r->status), "start", json_time(r->start), "end",
+	              ended ? json_time(r->end) : json_null(), "duration_s",
+	              ended ? json_seconds(r->end - r->start) : json_null(), "command", r->args,
+	              "targets", r->targets, "ports", r->ports, "hosts_total",
+	              (json_int_t)r->hosts_total, "hosts_up", (json_int_t)r->hosts_up, "open",
+	              (json_int_t)r->open, "findings", (json_int_t)r->findings);
 
 	if (j && role && json_set_str(j, "role", role) < 0) {
 		json_decref(j);

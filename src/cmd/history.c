@@ -111,10 +111,11 @@ static int history_run(const struct cmd_args *a)
 	if (r < 0) {
 		rc = histdb_read_error("history", st, r);
 	} else if (json) {
-		json_t *sum = json_pack("{s:s, s:I}", "type", "summary", "runs", (json_int_t)o.runs);
+		json_t *sum =
+		    json_pack("{s:s, s:I}", "type", "summary", "runs", (json_int_t)o.runs);
 
 		rc = !sum || json_write_line(stdout, sum) < 0 || fflush(stdout) != 0 ? EXIT_RUNTIME
-		                                                                      : EXIT_OK;
+		                                                                     : EXIT_OK;
 		json_decref(sum);
 	} else if (table_rows(o.table) == 0) {
 		printf("no runs recorded%s\n", q.target ? " for that target" : "");

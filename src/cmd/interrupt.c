@@ -39,8 +39,7 @@ static void *interrupt_thread(void *arg)
 	return NULL; /* not reached: the default action ends the process */
 }
 
-int cmd_interrupt_start(struct cmd_interrupt *ci, void (*on_signal)(void *ctx, int sig),
-                        void *ctx)
+int cmd_interrupt_start(struct cmd_interrupt *ci, void (*on_signal)(void *ctx, int sig), void *ctx)
 {
 	pthread_attr_t attr;
 	sigset_t set;

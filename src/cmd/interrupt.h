@@ -27,7 +27,10 @@ struct cmd_interrupt {
 	bool running;
 };
 
-#define CMD_INTERRUPT_INIT {.lock = PTHREAD_MUTEX_INITIALIZER}
+#define CMD_INTERRUPT_INIT                                                                         \
+	{                                                                                          \
+		.lock = PTHREAD_MUTEX_INITIALIZER                                                  \
+	}
 
 /* Blocks SIGINT and SIGTERM in this thread and the threads it starts later. */
 void cmd_interrupt_block(void);
@@ -36,8 +39,7 @@ void cmd_interrupt_block(void);
  * Starts the signal thread. Returns 0, or a negative errno: then the signals
  * are unblocked and end the process as they would without us (the run goes on).
  */
-int cmd_interrupt_start(struct cmd_interrupt *ci, void (*on_signal)(void *ctx, int sig),
-                        void *ctx);
+int cmd_interrupt_start(struct cmd_interrupt *ci, void (*on_signal)(void *ctx, int sig), void *ctx);
 
 /*
  * Ends the signal thread (a signal being handled is finished: the process

@@ -312,8 +312,8 @@ static int report(const struct policy_opts *o, const struct policy *p, const str
 			rc = table_render(t, stdout, cmd_use_color(stdout, o->no_color));
 		char n[48];
 
-		printf("%s, %zu exposed to everyone by %s", cmd_plural(l->n, "listener", n, sizeof(n)),
-		       *exposed, o->file);
+		printf("%s, %zu exposed to everyone by %s",
+		       cmd_plural(l->n, "listener", n, sizeof(n)), *exposed, o->file);
 		if (lv->ok && !lv->rs->legacy)
 			printf("; the live firewall does otherwise for %zu", disagree);
 		printf("\n");

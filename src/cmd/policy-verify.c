@@ -408,9 +408,8 @@ static int verify_summary(const struct verify_ctx *c, bool json)
 		       "%" PRIu64 " allowed but closed, %" PRIu64 " allowed but filtered, %" PRIu64
 		       " denied but answered\n",
 		       cmd_plural(c->counts[POLICY_VERIFY_VIOLATION], "violation", v, sizeof(v)),
-		       c->counts[POLICY_VERIFY_DENIED_LOCAL],
-		       c->counts[POLICY_VERIFY_CLOSED], c->counts[POLICY_VERIFY_BLOCKED],
-		       c->counts[POLICY_VERIFY_ANSWERED]);
+		       c->counts[POLICY_VERIFY_DENIED_LOCAL], c->counts[POLICY_VERIFY_CLOSED],
+		       c->counts[POLICY_VERIFY_BLOCKED], c->counts[POLICY_VERIFY_ANSWERED]);
 	}
 	if (rc || fflush(stdout) != 0) {
 		cmd_error(CMD, "cannot write the output");

@@ -408,7 +408,8 @@ static int run_check(const struct policy_opts *o)
 			table_render(cs.t, stdout, cmd_use_color(stdout, o->no_color));
 		char r[48], e[48], w[48];
 
-		printf("%s: %s, %s, %s, %u info\n", o->file, cmd_plural(p.nrules, "rule", r, sizeof(r)),
+		printf("%s: %s, %s, %s, %u info\n", o->file,
+		       cmd_plural(p.nrules, "rule", r, sizeof(r)),
 		       cmd_plural(cs.count[POLICY_SEV_ERROR], "error", e, sizeof(e)),
 		       cmd_plural(cs.count[POLICY_SEV_WARNING], "warning", w, sizeof(w)),
 		       cs.count[POLICY_SEV_INFO]);

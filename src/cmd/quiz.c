@@ -37,8 +37,8 @@ static const struct cmd_option quiz_options[] = {
 
 static int quiz_json(const struct kb *kb, uint64_t seed, unsigned count)
 {
-	json_t *doc = json_pack("{s:s, s:I, s:[]}", "type", "quiz", "seed", (json_int_t)seed,
-	                        "questions");
+	json_t *doc =
+	    json_pack("{s:s, s:I, s:[]}", "type", "quiz", "seed", (json_int_t)seed, "questions");
 	json_t *arr = doc ? json_object_get(doc, "questions") : NULL;
 	struct quiz_question q;
 	int r = arr ? 0 : -ENOMEM;

@@ -710,8 +710,9 @@ int scan_opts_from_args(const struct cmd_args *a, struct scan_opts *opts, char *
 		if (r == 0)
 			r = scan_check_conflicts(opts, why, whylen);
 		if (r == 0 && !opts->stylesheet_given)
-			opts->stylesheet = access(SCAN_XSL_LOCAL, R_OK) == 0 ? "file://" SCAN_XSL_LOCAL
-			                                                     : SCAN_XSL_WEB;
+			opts->stylesheet = access(SCAN_XSL_LOCAL, R_OK) == 0
+			                       ? "file://" SCAN_XSL_LOCAL
+			                       : SCAN_XSL_WEB;
 		if (r == 0)
 			r = scan_build_targets(opts, &w, why, whylen);
 		if (r == 0)

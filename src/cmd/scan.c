@@ -791,7 +791,6 @@ static int scan_list_fast(const struct scan_opts *o)
 	return EXIT_OK;
 }
 
-
 /*
  * -sL into the output formats (-oX, -oG, -oJ, --json, -oA, -oN FILE): each
  * target as a host that was listed, not scanned (XML status "unknown",
@@ -831,7 +830,8 @@ static int scan_list(struct scan_job *j, const struct scan_opts *o, const struct
 	for (uint64_t i = 0; rc == EXIT_OK && i < n && !cli->write_error; i++) {
 		struct scan_host h = {.proto = IPPROTO_TCP};
 
-		if (targetset_get(o->targets, o->randomize_hosts ? perm_at(&perm, i) : i, &h.addr) < 0)
+		if (targetset_get(o->targets, o->randomize_hosts ? perm_at(&perm, i) : i, &h.addr) <
+		    0)
 			break; /* cannot happen: i < count */
 		cmd_interrupt_lock(&cli->intr);
 		scan_cli_write_host(cli, &h, NULL, 0);

@@ -338,10 +338,10 @@ static void test_jsonl(void **state)
 /* Durations to the microsecond, times as RFC 3339 UTC, no float noise anywhere. */
 static void test_json_numbers(void **state)
 {
-	json_t *o = json_pack("{s:o, s:o, s:o, s:o, s:o, s:f}", "a", json_seconds(0.54776599999999998),
-	                      "b", json_millis(0.17299999999999999), "c",
-	                      json_time(1796378861.0120559), "d", json_time(0), "e",
-	                      json_seconds(4.0748731439998664), "f", 0.182286);
+	json_t *o =
+	    json_pack("{s:o, s:o, s:o, s:o, s:o, s:f}", "a", json_seconds(0.54776599999999998), "b",
+	              json_millis(0.17299999999999999), "c", json_time(1796378861.0120559), "d",
+	              json_time(0), "e", json_seconds(4.0748731439998664), "f", 0.182286);
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -350,8 +350,9 @@ static void test_json_numbers(void **state)
 	assert_non_null(o);
 	assert_int_equal(json_write_line(f, o), 0);
 	fclose(f);
-	assert_string_equal(buf, "{\"a\":0.547766,\"b\":0.173,\"c\":\"2026-12-04T10:07:41.012056Z\","
-	                         "\"d\":null,\"e\":4.074873,\"f\":0.182286}\n");
+	assert_string_equal(buf,
+	                    "{\"a\":0.547766,\"b\":0.173,\"c\":\"2026-12-04T10:07:41.012056Z\","
+	                    "\"d\":null,\"e\":4.074873,\"f\":0.182286}\n");
 	free(buf);
 	json_decref(o);
 }
@@ -416,9 +417,10 @@ static void test_xml(void **state)
 	assert_non_null(strstr(out, "<hosts up=\"1\" down=\"0\" total=\"1\"/>\n</runstats>\n"
 	                            "</nmaprun>\n"));
 	assert_non_null(strstr(out, "\n<!-- portscope 0.1.0 scan initiated "));
-	assert_non_null(strstr(out, "\n<scaninfo type=\"connect\" protocol=\"tcp\" "
-	                            "numservices=\"40\" services=\"1-40\"/>\n<verbose level=\"0\"/>\n"
-	                            "<debugging level=\"0\"/>\n"));
+	assert_non_null(strstr(out,
+	                       "\n<scaninfo type=\"connect\" protocol=\"tcp\" "
+	                       "numservices=\"40\" services=\"1-40\"/>\n<verbose level=\"0\"/>\n"
+	                       "<debugging level=\"0\"/>\n"));
 	if (access(dtdpath, R_OK) == 0) {
 		xmlDtdPtr dtd = xmlParseDTD(NULL, (const xmlChar *)dtdpath);
 		xmlValidCtxtPtr vctx = xmlNewValidCtxt();

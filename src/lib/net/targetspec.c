@@ -43,7 +43,8 @@ struct target_name {
 struct targetset {
 	unsigned flags;
 	bool sealed;
-	struct target_name *names; /* sorted by address once sealed; first name of an address wins */
+	struct target_name
+	    *names; /* sorted by address once sealed; first name of an address wins */
 	size_t nnames, capnames;
 	struct rangevec add;  /* targets; after sealing, sorted, disjoint, exclusions removed */
 	struct rangevec excl; /* exclusions, until sealing */

@@ -11,7 +11,8 @@
  * digits (a duration to the microsecond, a frequency from a file) is written
  * back exactly as that decimal, never as 0.17299999999999999.
  */
-#define JSON_FLAGS (JSON_COMPACT | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15))
+#define JSON_FLAGS                                                                                 \
+	(JSON_COMPACT | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15))
 
 int json_write_line(FILE *out, const json_t *v)
 {

@@ -135,9 +135,9 @@ static json_t *jsonl_host_record(const struct out_info *in, const struct scan_ho
 /* -sL: {"type":"target","address":…,"hostname":…,"family":…}. */
 static int jsonl_target(struct out_stream *s, const struct scan_host *h, const char *addr)
 {
-	return jsonl_emit(s, json_pack("{s:s, s:s, s:s?, s:s}", "type", "target", "address",
-	                               addr, "hostname", out_hostname(s->info, &h->addr),
-	                               "family", json_family(h->addr.family)));
+	return jsonl_emit(s, json_pack("{s:s, s:s, s:s?, s:s}", "type", "target", "address", addr,
+	                               "hostname", out_hostname(s->info, &h->addr), "family",
+	                               json_family(h->addr.family)));
 }
 
 static int jsonl_host(struct out_stream *s, const struct scan_host *h)
@@ -170,16 +170,15 @@ static int jsonl_end(struct out_stream *s, const struct scan_summary *sum)
 	int r = jsonl_emit(
 	    s, ports ? json_pack("{s:s, s:s, s:s?, s:{s:I, s:I, s:I, s:I}, s:o, s:I, s:I, s:o, "
 	                         "s:o, s:o}",
-	                         "type", "summary", "status", out_status_name(s->info),
-	                         "signal", s->info->signal,
-	                         "hosts", "total", (json_int_t)sum->hosts_total, "up",
-	                         (json_int_t)sum->hosts_up, "down",
+	                         "type", "summary", "status", out_status_name(s->info), "signal",
+	                         s->info->signal, "hosts", "total", (json_int_t)sum->hosts_total,
+	                         "up", (json_int_t)sum->hosts_up, "down",
 	                         (json_int_t)(sum->hosts_total - sum->hosts_up), "timedout",
 	                         (json_int_t)sum->hosts_timedout, "ports", ports, "probes_sent",
 	                         (json_int_t)sum->probes_sent, "retries", (json_int_t)sum->retries,
 	                         "start", json_time(sum->start), "end", json_time(sum->end),
 	                         "duration_s", json_seconds(sum->elapsed))
-	          : NULL);
+	             : NULL);
 
 	if (fflush(s->f) != 0)
 		r = r ? r : -EIO;

@@ -187,7 +187,8 @@ static int normal_end(struct out_stream *s, const struct scan_summary *sum)
 	else if (s->interactive)
 		fprintf(s->f, "portscope done: %s\n", line);
 	else if (in->signal)
-		fprintf(s->f, "# portscope interrupted at %s by %s -- %s\n", when, in->signal, line);
+		fprintf(s->f, "# portscope interrupted at %s by %s -- %s\n", when, in->signal,
+		        line);
 	else
 		fprintf(s->f, "# portscope done at %s -- %s\n", when, line);
 	return fflush(s->f) != 0 || ferror(s->f) ? -EIO : 0;

@@ -167,8 +167,7 @@ static int xml_prologue(xmlTextWriterPtr w, const struct out_info *in)
 	if (xml_comment(w, in) || xml_nl(w))
 		return -EIO;
 	if (xml_start(w, "nmaprun") || xml_attr(w, "scanner", "nmap") ||
-	    xml_attr(w, "args", in->args) ||
-	    xml_attrf(w, "start", "%lld", (long long)in->start) ||
+	    xml_attr(w, "args", in->args) || xml_attrf(w, "start", "%lld", (long long)in->start) ||
 	    xml_attr(w, "startstr", out_ctime(in->start, when, sizeof(when))) ||
 	    xml_attr(w, "version", in->version) || xml_attr(w, "profile_name", "portscope") ||
 	    xml_attr(w, "xmloutputversion", "1.05") || xml_nl(w))
@@ -205,8 +204,8 @@ static int xml_begin(struct out_stream *s)
 	if (!r && !in->list_only &&
 	    (xml_start(w, "scaninfo") || xml_attr(w, "type", in->scan_type) ||
 	     xml_attr(w, "protocol", out_proto_name(in->proto)) ||
-	     xml_attrf(w, "numservices", "%zu", in->ports->n) || xml_attr(w, "services", services) ||
-	     xml_endln(w)))
+	     xml_attrf(w, "numservices", "%zu", in->ports->n) ||
+	     xml_attr(w, "services", services) || xml_endln(w)))
 		r = -EIO;
 	if (!r && (xml_start(w, "verbose") || xml_attrf(w, "level", "%u", in->verbose) ||
 	           xml_endln(w) || xml_start(w, "debugging") ||
@@ -318,8 +317,8 @@ static int xml_listed(struct out_stream *s, xmlTextWriterPtr w, const struct sca
                       const char *addr)
 {
 	if (xml_start(w, "host") || xml_start(w, "status") || xml_attr(w, "state", "unknown") ||
-	    xml_attr(w, "reason", "user-set") || xml_attr(w, "reason_ttl", "0") ||
-	    xml_endln(w) || xml_start(w, "address") || xml_attr(w, "addr", addr) ||
+	    xml_attr(w, "reason", "user-set") || xml_attr(w, "reason_ttl", "0") || xml_endln(w) ||
+	    xml_start(w, "address") || xml_attr(w, "addr", addr) ||
 	    xml_attr(w, "addrtype", json_family(h->addr.family)) || xml_endln(w) ||
 	    (out_hostname(s->info, &h->addr) && xml_hostnames(w, s->info, h)) || xml_endln(w))
 		return -EIO;
@@ -361,9 +360,8 @@ static int xml_host(struct out_stream *s, const struct scan_host *h)
 	    (h->timedout && xml_attr(w, "timedout", "true")) || xml_start(w, "status") ||
 	    xml_attr(w, "state", "up") || xml_attr(w, "reason", "user-set") ||
 	    xml_attr(w, "reason_ttl", "0") || xml_endln(w) || xml_start(w, "address") ||
-	    xml_attr(w, "addr", addr) ||
-	    xml_attr(w, "addrtype", json_family(h->addr.family)) || xml_endln(w) ||
-	    xml_hostnames(w, in, h))
+	    xml_attr(w, "addr", addr) || xml_attr(w, "addrtype", json_family(h->addr.family)) ||
+	    xml_endln(w) || xml_hostnames(w, in, h))
 		return -EIO;
 	if (!h->timedout && xml_ports(w, in, h, hidden))
 		return -EIO;
@@ -399,8 +397,8 @@ static int xml_end(struct out_stream *s, const struct scan_summary *sum)
 	    xml_attrf(w, "time", "%lld", (long long)sum->end) || xml_attr(w, "timestr", when) ||
 	    xml_attr(w, "summary", summary) || xml_attrf(w, "elapsed", "%.2f", sum->elapsed) ||
 	    xml_attr(w, "exit", in->signal ? "error" : "success") ||
-	    (in->signal && xml_attr(w, "errormsg", msg)) || xml_endel(w) ||
-	    xml_start(w, "hosts") || xml_attrf(w, "up", "%llu", (unsigned long long)sum->hosts_up) ||
+	    (in->signal && xml_attr(w, "errormsg", msg)) || xml_endel(w) || xml_start(w, "hosts") ||
+	    xml_attrf(w, "up", "%llu", (unsigned long long)sum->hosts_up) ||
 	    xml_attrf(w, "down", "%llu", (unsigned long long)(sum->hosts_total - sum->hosts_up)) ||
 	    xml_attrf(w, "total", "%llu", (unsigned long long)sum->hosts_total) || xml_endln(w) ||
 	    xml_endln(w) || xmlTextWriterEndDocument(w) < 0)

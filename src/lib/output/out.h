@@ -32,16 +32,16 @@ struct out_info {
 	const char *scan_type; /* nmap XML scaninfo type: "connect" */
 	int proto;             /* IPPROTO_TCP */
 	const struct portlist *ports;
-	bool open_only;      /* --open */
-	bool reason;         /* --reason */
-	double start;        /* wall clock, seconds since the epoch */
-	const struct kb *kb; /* service names; NULL: none */
-	bool list_only;      /* -sL: the targets are listed, nothing is sent */
-	unsigned verbose;    /* -v, -vv: nmap's <verbose level=> */
-	unsigned debugging;  /* -d: nmap's <debugging level=> */
+	bool open_only;         /* --open */
+	bool reason;            /* --reason */
+	double start;           /* wall clock, seconds since the epoch */
+	const struct kb *kb;    /* service names; NULL: none */
+	bool list_only;         /* -sL: the targets are listed, nothing is sent */
+	unsigned verbose;       /* -v, -vv: nmap's <verbose level=> */
+	unsigned debugging;     /* -d: nmap's <debugging level=> */
 	const char *stylesheet; /* XML: the <?xml-stylesheet href=?>; NULL: none */
-	const char *status;  /* how the run ended: NULL "complete", "interrupted", … (show) */
-	const char *signal;  /* the signal that interrupted the run ("SIGINT"), or NULL */
+	const char *status;     /* how the run ended: NULL "complete", "interrupted", … (show) */
+	const char *signal;     /* the signal that interrupted the run ("SIGINT"), or NULL */
 	/* The name a target was given by (nmap's hostname type="user"), NULL: none. */
 	const char *(*hostname)(const void *ctx, const struct target_addr *a);
 	const void *hostname_ctx;

@@ -167,11 +167,10 @@ json_t *out_json_service(const struct out_service *s)
 	}
 	e |= json_set_str(o, "port_default", s->port_default) < 0;
 	e |= json_set(o, "mismatch",
-	              json_boolean(s->mismatch ? *s->mismatch
-	                                       : s->probed && s->port_default && s->name &&
-	                                             s->name[0] &&
-	                                             detect_mismatch(s->name, s->port_default))) <
-	     0;
+	              json_boolean(s->mismatch
+	                               ? *s->mismatch
+	                               : s->probed && s->port_default && s->name && s->name[0] &&
+	                                     detect_mismatch(s->name, s->port_default))) < 0;
 	if (e) {
 		json_decref(o);
 		return NULL;

@@ -48,13 +48,13 @@ size_t out_cpe_parts(const char *cpes, char *buf, size_t len, const char *out[3]
  * change. name NULL or "" with probed false: nothing known (JSON null).
  */
 struct out_service {
-	const char *name;           /* detected, else the port table's; NULL: unknown */
-	bool probed;                /* -sV answered: method "probed", else "table" (conf 3) */
-	unsigned confidence;        /* nmap's conf when probed, 0-10 */
+	const char *name;              /* detected, else the port table's; NULL: unknown */
+	bool probed;                   /* -sV answered: method "probed", else "table" (conf 3) */
+	unsigned confidence;           /* nmap's conf when probed, 0-10 */
 	const struct detect_result *r; /* the -sV result (product, cpe, tls …), or NULL */
 	const char *product, *version; /* without r */
-	const char *port_default;   /* the port table's name; NULL: none */
-	const bool *mismatch;       /* the caller's judgement; NULL: detect_mismatch() */
+	const char *port_default;      /* the port table's name; NULL: none */
+	const bool *mismatch;          /* the caller's judgement; NULL: detect_mismatch() */
 };
 
 /* The service object (a new reference); json null when nothing is known; NULL: no memory. */

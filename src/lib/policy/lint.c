@@ -487,9 +487,9 @@ static int check_risk(struct linter *l, size_t j)
 		/* whole names only: what does not fit is counted ("and 3 more") */
 		if (!left) {
 			size_t room = sizeof(names) - off;
-			int w = snprintf(names + off, room, "%s%s %u/%s", nhit ? ", " : "",
-			                 k->service, k->port,
-			                 k->proto == KB_PROTO_TCP ? "tcp" : "udp");
+			int w =
+			    snprintf(names + off, room, "%s%s %u/%s", nhit ? ", " : "", k->service,
+			             k->port, k->proto == KB_PROTO_TCP ? "tcp" : "udp");
 
 			if (w >= 0 && (size_t)w + 20 < room) { /* room left for ", and N more" */
 				off += (size_t)w;
