@@ -1,9 +1,10 @@
 /*
- * nmap's grepable output (-oG):
- *   Host: 127.0.0.1 (localhost)	Status: Up
- *   Host: 127.0.0.1 (localhost)	Ports: 22/open/tcp//ssh///, 80/open/tcp//http///	Ignored
- * State: closed (65525) "Ignored State" is written, as nmap does, only when one state is hidden. A
- * list scan (-sL) gives "Status: Unknown" per address.
+ * nmap's grepable output (-oG), fields separated by tabs:
+ *   Host: 127.0.0.1 (localhost) <TAB> Status: Up
+ *   Host: 127.0.0.1 (localhost) <TAB> Ports: 22/open/tcp//ssh///, 80/open/tcp//http///
+ *       <TAB> Ignored State: closed (65525)
+ * "Ignored State" is written, as nmap does, only when one state is hidden.
+ * A list scan (-sL) gives "Status: Unknown" per address.
  */
 #include <errno.h>
 
