@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cmd/scan.h"
+#include "scan/discovery.h"
 #include "scan/timing.h"
 #include "util/strnum.h"
 #include "util/why.h"
@@ -47,6 +48,7 @@ enum scan_longopt {
 	OPT_SOURCE_IP,
 	OPT_SEND_IP,
 	OPT_SEND_ETH,
+	OPT_DISABLE_ARP_PING,
 };
 
 struct scan_longdef {
@@ -80,6 +82,7 @@ static const struct scan_longdef scan_longopts[] = {
     {.name = "source-ip", .id = OPT_SOURCE_IP, .has_arg = true},
     {.name = "send-ip", .id = OPT_SEND_IP, .has_arg = false},
     {.name = "send-eth", .id = OPT_SEND_ETH, .has_arg = false},
+    {.name = "disable-arp-ping", .id = OPT_DISABLE_ARP_PING, .has_arg = false},
 };
 
 /* Finds a long option by the text after the dashes, up to '=' if any. */
@@ -114,7 +117,7 @@ static int scan_set_types(struct scan_opts *o, const char *word, char *why, size
 	const char *t = word + 2;
 
 	if (!*t)
-		return why_fail(why, whylen, "'-s' needs a scan type: -sT, -sS, -sU or -sL");
+		return why_fail(why, whylen, "'-s' needs a scan type: -sT, -sS, -sU, -sn or -sL");
 	for (; *t; t++) {
 		switch (*t) {
 		case 'L':
@@ -132,11 +135,121 @@ static int scan_set_types(struct scan_opts *o, const char *word, char *why, size
 		case 'V':
 			o->version = true;
 			break;
+		case 'n':
+			o->ping_only = true;
+			break;
 		default:
 			return why_fail(why, whylen,
 			                "unknown scan type '-s%c' in '%s' (see --help)", *t, word);
 		}
 	}
+	return 0;
+}
+
+/* The port list of -PS, -PA, -PU (attached, as nmap: -PS22,80); none gives dflt. */
+static int scan_ping_ports(const char *word, uint16_t dflt, bool udp, struct portlist *out,
+                           char *why, size_t whylen)
+{
+	const char *spec = word + 3;
+	struct portspec ps = {0};
+	char msg[256] = "";
+	int r;
+
+	if (!*spec)
+		return portlist_add_range(out, dflt, dflt);
+	if (strchr(spec, ':'))
+		return why_fail(why, whylen,
+		                "%.3s takes plain ports (%.3s22,80,1000-2000), not a protocol "
+		                "prefix: '%s'",
+		                word, word, word);
+	r = portspec_parse(spec, &ps, msg, sizeof(msg));
+	if (r < 0) {
+		snprintf(why, whylen, "%.3s: %s", word, msg);
+		portspec_free(&ps);
+		return r == -ENOMEM ? r : -EINVAL;
+	}
+	/* A bare list names both protocols: take the one of this probe. */
+	*out = udp ? ps.udp : ps.tcp;
+	if (udp)
+		portlist_free(&ps.tcp);
+	else
+		portlist_free(&ps.udp);
+	if (out->n == 0)
+		return why_fail(why, whylen, "%.3s: no port in '%s'", word, spec);
+	return 0;
+}
+
+/* -Pn, -PE, -PP, -PM, -PR, -PS[ports], -PA[ports], -PU[ports] (and nmap's old -P0). */
+static int scan_set_ping(struct scan_opts *o, const char *word, char *why, size_t whylen)
+{
+	char t = word[2];
+	bool *given;
+	struct portlist *pl;
+
+	if (!t)
+		return why_fail(why, whylen,
+		                "'-P' needs a discovery type: -Pn, -PS, -PA, -PU, -PE, -PP, -PM "
+		                "or -PR");
+	if (strchr("nEPMR0", t) && word[3])
+		return why_fail(why, whylen, "'%s': -P%c takes no argument", word, t);
+	switch (t) {
+	case 'n':
+	case '0':
+		o->no_ping = true;
+		return 0;
+	case 'E':
+		o->ping_icmp |= DISC_ECHO;
+		return 0;
+	case 'P':
+		o->ping_icmp |= DISC_TIMESTAMP;
+		return 0;
+	case 'M':
+		o->ping_icmp |= DISC_MASK;
+		return 0;
+	case 'R':
+		o->ping_arp = true;
+		return 0;
+	case 'S':
+		given = &o->ping_syn_given;
+		pl = &o->ping_syn;
+		break;
+	case 'A':
+		given = &o->ping_ack_given;
+		pl = &o->ping_ack;
+		break;
+	case 'U':
+		given = &o->ping_udp_given;
+		pl = &o->ping_udp;
+		break;
+	default:
+		return why_fail(why, whylen,
+		                "unknown discovery type '%s': -Pn, -PS, -PA, -PU, -PE, -PP, -PM "
+		                "or -PR",
+		                word);
+	}
+	if (*given)
+		return why_fail(why, whylen, "-P%c given twice: write one list, '-P%c22,80'", t, t);
+	*given = true;
+	return scan_ping_ports(word, t == 'U' ? DISC_DEFAULT_UDP_PORT : DISC_DEFAULT_TCP_PORT,
+	                       t == 'U', pl, why, whylen);
+}
+
+/* -v, -vv, -vvv or -v2: more detail (hosts down are listed). */
+static int scan_set_verbose(struct scan_opts *o, const char *word, char *why, size_t whylen)
+{
+	const char *p = word + 1;
+	uint64_t v;
+
+	if (word[2] >= '0' && word[2] <= '9') {
+		if (strnum_u64(word + 2, 0, 9, &v) < 0)
+			return why_fail(why, whylen, "'%s': -v takes a level from 0 to 9", word);
+		o->verbose = (unsigned)v;
+		return 0;
+	}
+	for (; *p == 'v'; p++)
+		o->verbose++;
+	if (*p)
+		return why_fail(why, whylen, "unknown option '%s' (see --help)", word);
 	return 0;
 }
 
@@ -310,6 +423,9 @@ static int scan_long(struct scan_opts *o, struct scan_words *w, const struct sca
 	case OPT_SEND_ETH:
 		o->send_eth = true;
 		return 0;
+	case OPT_DISABLE_ARP_PING:
+		o->disable_arp = true;
+		return 0;
 	}
 	return why_fail(why, whylen, "unknown option '%s' (see --help)", word);
 }
@@ -400,13 +516,10 @@ static int scan_collect(int argc, char **argv, struct scan_opts *o, struct scan_
 				                "option '-S' needs an address (see --help)");
 			break;
 		case 'P':
-			if (strcmp(word, "-Pn") != 0)
-				return why_fail(why, whylen,
-				                "unknown option '%s': host discovery is not done, "
-				                "-Pn is the only -P option",
-				                word);
-			o->no_ping = true;
-			r = 0;
+			r = scan_set_ping(o, word, why, whylen);
+			break;
+		case 'v':
+			r = scan_set_verbose(o, word, why, whylen);
 			break;
 		case '6':
 		case 'n':
@@ -433,10 +546,51 @@ static int scan_collect(int argc, char **argv, struct scan_opts *o, struct scan_
 /* Options that make no sense together, as nmap judges them. */
 static int scan_check_conflicts(const struct scan_opts *o, char *why, size_t whylen)
 {
-	if (o->list_only && (o->tcp_connect || o->tcp_syn || o->udp || o->version))
+	bool ping_asked = o->ping_icmp || o->ping_arp || o->ping_syn_given || o->ping_ack_given ||
+	                  o->ping_udp_given;
+
+	if (o->list_only && (o->tcp_connect || o->tcp_syn || o->udp || o->version || o->ping_only))
 		return why_fail(why, whylen,
 		                "-sL lists targets only: it cannot be combined with "
-		                "-sT, -sS, -sU or -sV");
+		                "-sT, -sS, -sU, -sV or -sn");
+	if (o->list_only && (ping_asked || o->disable_arp))
+		return why_fail(why, whylen,
+		                "-sL sends nothing: host discovery options (-P…, "
+		                "--disable-arp-ping) have nothing to do");
+	if (o->ping_only && (o->tcp_connect || o->tcp_syn || o->udp || o->version))
+		return why_fail(
+		    why, whylen,
+		    "-sn is host discovery only: it cannot be combined with a port scan "
+		    "(-sT, -sS, -sU) or -sV");
+	if (o->ping_only && (o->ports_given || o->fast || o->top_ports))
+		return why_fail(why, whylen, "-sn scans no ports: %s has nothing to do",
+		                o->ports_given ? "-p"
+		                : o->fast      ? "-F"
+		                               : "--top-ports");
+	if (o->ping_only && o->open_only)
+		return why_fail(why, whylen, "-sn scans no ports: --open has nothing to do");
+	if (o->no_ping && ping_asked)
+		return why_fail(why, whylen,
+		                "-Pn skips host discovery: it cannot be combined with %s",
+		                o->ping_syn_given                 ? "-PS"
+		                : o->ping_ack_given               ? "-PA"
+		                : o->ping_udp_given               ? "-PU"
+		                : o->ping_arp                     ? "-PR"
+		                : (o->ping_icmp & DISC_ECHO)      ? "-PE"
+		                : (o->ping_icmp & DISC_TIMESTAMP) ? "-PP"
+		                                                  : "-PM");
+	if (o->ping_arp && o->disable_arp)
+		return why_fail(why, whylen,
+		                "-PR asks for ARP ping, --disable-arp-ping turns it off: "
+		                "choose one");
+	if (o->ping_arp && o->send_ip)
+		return why_fail(why, whylen,
+		                "-PR asks for ARP ping, which --send-ip rules out: "
+		                "choose one");
+	if (o->ipv6 && (o->ping_icmp & (DISC_TIMESTAMP | DISC_MASK)))
+		return why_fail(why, whylen, "%s: ICMPv6 has no %s request (use -PE with -6)",
+		                (o->ping_icmp & DISC_TIMESTAMP) ? "-PP" : "-PM",
+		                (o->ping_icmp & DISC_TIMESTAMP) ? "timestamp" : "address mask");
 	if (!o->version && (o->version_intensity >= 0 || o->probes_file))
 		return why_fail(why, whylen, "%s belongs to service detection: add -sV",
 		                o->probes_file ? "--probes" : "--version-intensity");
@@ -647,6 +801,9 @@ int scan_opts_parse(int argc, char **argv, struct scan_opts *opts, char *why, si
 
 void scan_opts_free(struct scan_opts *opts)
 {
+	portlist_free(&opts->ping_syn);
+	portlist_free(&opts->ping_ack);
+	portlist_free(&opts->ping_udp);
 	targetset_free(opts->targets);
 	opts->targets = NULL;
 	portspec_free(&opts->ports);

@@ -19,6 +19,7 @@
 #include "output/json.h"
 #include "output/out.h"
 #include "output/progress.h"
+#include "scan/discovery.h"
 #include "scan/engine.h"
 #include "scan/linkpath.h"
 #include "scan/timing.h"
@@ -40,7 +41,16 @@ static const char scan_usage_text[] =
     "Scan types:\n"
     "  -sL                 list the targets, send nothing\n"
     "  -sT, -sS, -sU       TCP connect, TCP SYN (default with CAP_NET_RAW), UDP\n"
-    "  -Pn                 no host discovery (connect scans treat every target as up)\n"
+    "Host discovery (before the port scan; hosts found down are not scanned):\n"
+    "  -sn                 host discovery only, no port scan\n"
+    "  -Pn                 no host discovery: every target is up\n"
+    "  -PS[PORTS] -PA[PORTS]  TCP SYN / ACK to PORTS (default 80), e.g. -PS22,443\n"
+    "  -PU[PORTS]          UDP to PORTS (default 40125)\n"
+    "  -PE, -PP, -PM       ICMP echo, timestamp, address mask request\n"
+    "  -PR                 ARP (ND) for on-link targets: the default with CAP_NET_RAW\n"
+    "  --disable-arp-ping  no ARP/ND: on-link targets get the IP probes too\n"
+    "                      default: on-link ARP/ND; elsewhere -PE -PS443 -PA80 -PP;\n"
+    "                      without CAP_NET_RAW, TCP connect() to 80 and 443\n"
     "  --source-ip LIST, -S LIST  raw scans: probes spread over these addresses of ours\n"
     "                      (198.18.0.16-31, fd00::10/124): multiplies a target's ICMP budget\n"
     "  --send-ip           raw scans: raw IP sockets only (through routing and the\n"
@@ -65,6 +75,7 @@ static const char scan_usage_text[] =
     "  -oJ FILE            JSON Lines\n"
     "  -oA BASE            BASE.nmap, BASE.xml, BASE.gnmap and BASE.jsonl\n"
     "  --open              only open ports (and hosts with some)\n"
+    "  -v, -vv             more detail: hosts found down are listed too\n"
     "  --reason            a REASON column: syn-ack, conn-refused, no-response, …\n"
     "  --json              JSON Lines on stdout\n"
     "  --no-color          no colour\n"
@@ -288,10 +299,11 @@ static void scan_cli_host(void *ctx, const struct scan_host *h)
 	struct out_version *ver = NULL;
 	size_t nver = 0;
 
-	scan_history_host(&c->history, h);
+	if (h->up) /* hosts down are counted in the run, not kept one by one */
+		scan_history_host(&c->history, h);
 	if (c->progress_on)
 		out_progress_clear(&c->progress);
-	if (c->detect) {
+	if (c->detect && h->up && h->nports) {
 		int r = scan_detect_host(c, h, &ver, &nver);
 
 		if (r < 0 && !c->detect_error)
@@ -440,7 +452,7 @@ static int scan_build_config(const struct scan_opts *o, const struct portlist *p
 	    .tech = tech,
 	    .seed = o->seed,
 	    .randomize_hosts = o->randomize_hosts,
-	    .drop_privileges = tech->needs_raw,
+	    .drop_privileges = tech && tech->needs_raw,
 	    .sources = o->sources,
 	    .nsources = o->nsources,
 	    .send_ip = o->send_ip,
@@ -537,12 +549,75 @@ static const struct scan_technique *scan_pick_technique(const struct scan_opts *
 	return &scan_tech_connect;
 }
 
+/*
+ * Host discovery as the options ask (nothing with -Pn): fills dc and points
+ * cfg at it. Crafted probes with CAP_NET_RAW (privileges are dropped once the
+ * sockets are open), else connect(). Returns EXIT_OK or EXIT_RUNTIME (-PU
+ * without CAP_NET_RAW).
+ */
+static int scan_discovery(const struct scan_opts *o, struct scan_config *cfg,
+                          struct disc_config *dc)
+{
+	bool raw = privdrop_have_net_raw();
+
+	if (o->no_ping)
+		return EXIT_OK;
+	*dc = (struct disc_config){
+	    .targets = o->targets,
+	    .raw = raw,
+	    .arp = !o->disable_arp && !o->send_ip,
+	    .send_ip = o->send_ip,
+	    .icmp = o->ping_icmp,
+	    .syn_ports = o->ping_syn_given ? &o->ping_syn : NULL,
+	    .ack_ports = o->ping_ack_given ? &o->ping_ack : NULL,
+	    .udp_ports = o->ping_udp_given ? &o->ping_udp : NULL,
+	    .cc = cfg->cc,
+	    .seed = cfg->seed,
+	    .randomize_hosts = cfg->randomize_hosts,
+	};
+	if (!raw && o->ping_udp_given) {
+		cmd_error("scan", "-PU needs CAP_NET_RAW (root or a file capability)");
+		return EXIT_RUNTIME;
+	}
+	if (!raw && o->ping_icmp) {
+		fprintf(stderr, "portscope scan: note: no CAP_NET_RAW, so host discovery by TCP "
+		                "connect() instead of ICMP (-PE, -PP, -PM)\n");
+		dc->icmp = 0;
+	}
+	if (raw)
+		cfg->drop_privileges = true;
+	cfg->discover = dc;
+	return EXIT_OK;
+}
+
+/* -sn -Pn: every target up (user-set), nothing sent. */
+static int scan_assume_up(const struct scan_config *cfg, const struct scan_sink *sink)
+{
+	struct scan_summary sum = {.start = (double)time(NULL)};
+	uint64_t n = targetset_count(cfg->targets);
+
+	for (uint64_t i = 0; i < n; i++) {
+		struct scan_host h = {.up = true, .reason = SCAN_REASON_USER_SET};
+
+		if (targetset_get(cfg->targets, i, &h.addr) < 0)
+			return -ERANGE;
+		h.start = h.end = (double)time(NULL);
+		if (sink->on_host_done)
+			sink->on_host_done(sink->ctx, &h);
+	}
+	sum.hosts_total = sum.hosts_up = n;
+	sum.end = (double)time(NULL);
+	if (sink->on_done)
+		sink->on_done(sink->ctx, &sum);
+	return 0;
+}
+
 /* --source-ip: a raw scan, and every address one of ours. EXIT_OK or EXIT_USAGE. */
 static int scan_check_sources(const struct scan_opts *o, const struct scan_technique *tech)
 {
 	char a[INET6_ADDRSTRLEN];
 
-	if (o->nsources && !tech->needs_raw)
+	if (o->nsources && (!tech || !tech->needs_raw))
 		return cmd_usage("scan", "--source-ip needs a raw scan (-sS or -sU), which needs "
 		                         "CAP_NET_RAW");
 	for (size_t i = 0; i < o->nsources; i++) {
@@ -565,6 +640,7 @@ static int scan_engine(const struct scan_opts *o, int argc, char **argv)
 	struct kb *kb = NULL;
 	const struct portlist *ports = &o->ports.tcp;
 	struct scan_config cfg;
+	struct disc_config disc;
 	size_t begun = 0;
 	struct out_info info;
 	struct scan_sink sink;
@@ -582,15 +658,17 @@ static int scan_engine(const struct scan_opts *o, int argc, char **argv)
 			return cmd_usage("scan",
 			                 "-p names no UDP port: a UDP scan needs some (U:PORTS)");
 	}
-	tech = scan_pick_technique(o);
-	if (!tech)
+	tech = o->ping_only ? NULL : scan_pick_technique(o);
+	if (!tech && !o->ping_only)
 		return EXIT_RUNTIME;
 	rc = scan_check_sources(o, tech);
 	if (rc != EXIT_OK)
 		return rc;
-	if (kb_load(NULL, &kb, why, sizeof(why)) < 0)
+	if (!o->ping_only && kb_load(NULL, &kb, why, sizeof(why)) < 0)
 		kb = NULL; /* no services files: no names, built-in port ranking */
-	if (!o->ports_given) {
+	if (o->ping_only) {
+		ports = NULL;
+	} else if (!o->ports_given) {
 		/* nmap's default: the most common ports (nmap-services frequencies). */
 		size_t n = o->top_ports ? o->top_ports : o->fast ? 100 : 1000;
 		uint16_t *top = calloc(n, sizeof(*top));
@@ -621,9 +699,11 @@ static int scan_engine(const struct scan_opts *o, int argc, char **argv)
 	info = (struct out_info){
 	    .version = PORTSCOPE_VERSION,
 	    .args = args,
-	    .scan_type = tech->xml_type,
-	    .proto = tech->proto,
+	    .scan_type = tech ? tech->xml_type : NULL,
+	    .proto = tech ? tech->proto : 0,
 	    .ports = ports,
+	    .verbose = o->verbose,
+	    .discovery = !o->no_ping,
 	    .open_only = o->open_only,
 	    .reason = o->reason,
 	    .color = cmd_use_color(stdout, o->no_color),
@@ -647,6 +727,8 @@ static int scan_engine(const struct scan_opts *o, int argc, char **argv)
 	if (rc == EXIT_OK)
 		rc = scan_build_config(o, ports, tech, &cfg);
 	if (rc == EXIT_OK)
+		rc = scan_discovery(o, &cfg, &disc);
+	if (rc == EXIT_OK)
 		rc = scan_history_open(&cli.history, o, &info);
 	for (; rc == EXIT_OK && begun < cli.n; begun++) {
 		r = cli.streams[begun].fmt->begin(&cli.streams[begun]);
@@ -662,7 +744,10 @@ static int scan_engine(const struct scan_opts *o, int argc, char **argv)
 		                          .on_host_done = scan_cli_host,
 		                          .on_progress = scan_cli_progress,
 		                          .on_done = scan_cli_done};
-		r = scan_run(&cfg, &sink, why, sizeof(why));
+		if (o->ping_only && !cfg.discover)
+			r = scan_assume_up(&cfg, &sink);
+		else
+			r = scan_run(&cfg, &sink, why, sizeof(why));
 		if (cli.progress_on)
 			out_progress_clear(&cli.progress);
 		if (r < 0) {

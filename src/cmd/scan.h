@@ -48,12 +48,19 @@ struct scan_opts {
 	uint64_t host_timeout_ms; /* --host-timeout; 0 when not given */
 	bool open_only;           /* --open */
 	bool reason;              /* --reason */
-	bool no_ping;             /* -Pn (every target is treated as up anyway) */
-	const char *out_normal;   /* -oN FILE ('-' is stdout) */
-	const char *out_xml;      /* -oX FILE */
-	const char *out_grep;     /* -oG FILE */
-	const char *out_json;     /* -oJ FILE (JSON Lines) */
-	const char *out_all;      /* -oA BASE: BASE.nmap, BASE.xml, BASE.gnmap, BASE.jsonl */
+	bool no_ping;             /* -Pn: no host discovery, every target is up (user-set) */
+	bool ping_only;           /* -sn: host discovery only, no port scan */
+	unsigned ping_icmp;       /* -PE, -PP, -PM: DISC_ECHO, DISC_TIMESTAMP, DISC_MASK */
+	bool ping_arp;            /* -PR (ARP/ND on-link is the default anyway) */
+	bool ping_syn_given, ping_ack_given, ping_udp_given; /* -PS, -PA, -PU */
+	struct portlist ping_syn, ping_ack, ping_udp;        /* their ports */
+	bool disable_arp;                                    /* --disable-arp-ping */
+	unsigned verbose;                                    /* -v, -vv: hosts down are shown */
+	const char *out_normal;                              /* -oN FILE ('-' is stdout) */
+	const char *out_xml;                                 /* -oX FILE */
+	const char *out_grep;                                /* -oG FILE */
+	const char *out_json;                                /* -oJ FILE (JSON Lines) */
+	const char *out_all; /* -oA BASE: BASE.nmap, BASE.xml, BASE.gnmap, BASE.jsonl */
 
 	/* History (store/). */
 	const char *db;     /* --db PATH; NULL: the default history file */

@@ -26,6 +26,7 @@
 
 #include "net/perm.h"
 #include "scan/engine.h"
+#include "scan/pipeline.h"
 #include "util/why.h"
 
 #define SCAN_CHUNK         64         /* indexes a worker takes at a time */
@@ -135,6 +136,48 @@ unsigned scan_fd_budget(void)
 	headroom = 16 + cur / 32;
 	b = cur > used + headroom ? cur - used - headroom : 1;
 	return b > SCAN_MAX_WINDOW ? SCAN_MAX_WINDOW : (unsigned)b;
+}
+
+void scan_hostiter_init(struct scan_hostiter *it, const struct scan_config *cfg)
+{
+	*it = (struct scan_hostiter){.cfg = cfg};
+	if (cfg->feed)
+		return;
+	it->count = targetset_count(cfg->targets);
+	perm_init(&it->perm, it->count, cfg->seed ^ 0x9e3779b97f4a7c15ull);
+}
+
+long scan_hostiter_take(struct scan_hostiter *it, struct target_addr *out, size_t max)
+{
+	const struct scan_config *cfg = it->cfg;
+	size_t n = 0;
+
+	if (cfg->feed) {
+		long r = cfg->feed->next(cfg->feed->ctx, out, max);
+
+		if (r > 0)
+			it->taken += (uint64_t)r;
+		return r;
+	}
+	for (; n < max && it->next < it->count; n++, it->next++) {
+		uint64_t idx = cfg->randomize_hosts ? perm_at(&it->perm, it->next) : it->next;
+		int r = targetset_get(cfg->targets, idx, &out[n]);
+
+		if (r < 0)
+			return r;
+	}
+	it->taken += n;
+	return (long)n;
+}
+
+uint64_t scan_hostiter_expect(const struct scan_hostiter *it)
+{
+	uint64_t e;
+
+	if (!it->cfg->feed)
+		return it->count;
+	e = it->cfg->feed->expect ? it->cfg->feed->expect(it->cfg->feed->ctx) : 0;
+	return e > it->taken ? e : it->taken;
 }
 
 /* ---- the retry queue ---- */
@@ -647,18 +690,16 @@ static struct cc_params scan_share(const struct cc_params *p, unsigned n)
 	return q;
 }
 
-static void scan_progress(const struct scan_config *cfg, const struct scan_sink *sink,
-                          pthread_mutex_t *lock, const struct scan_group *g, uint64_t total,
-                          uint64_t t0)
+static void scan_progress(const struct scan_hostiter *it, const struct scan_sink *sink,
+                          pthread_mutex_t *lock, const struct scan_group *g, uint64_t t0)
 {
 	struct scan_progress pr;
 
 	if (!sink->on_progress)
 		return;
-	(void)cfg;
 	pr = (struct scan_progress){
 	    .done = atomic_load(g->done),
-	    .total = total,
+	    .total = scan_hostiter_expect(it) * g->nports,
 	    .sent = atomic_load(g->sent),
 	    .found = atomic_load(g->found),
 	    .elapsed = (double)(scan_now_us() - t0) / 1e6,
@@ -680,6 +721,7 @@ static void scan_report_group(struct scan_group *g, struct scan_worker *w0, doub
 		struct scan_host h = {
 		    .addr = gh->addr,
 		    .up = true,
+		    .reason = SCAN_REASON_USER_SET,
 		    .timedout = atomic_load(&gh->timedout),
 		    .srtt_us = n ? (uint32_t)(atomic_load(&gh->rtt_sum_us) / n) : 0,
 		    .rttvar_us = (uint32_t)w0->cc.rttvar_us,
@@ -706,16 +748,12 @@ static void scan_report_group(struct scan_group *g, struct scan_worker *w0, doub
 	}
 }
 
-static int scan_fill_hosts(const struct scan_config *cfg, struct scan_group *g,
-                           const struct perm *hperm, uint64_t h0)
+static void scan_fill_hosts(struct scan_group *g, const struct target_addr *addrs)
 {
 	for (size_t i = 0; i < g->nhosts; i++) {
 		struct scan_ghost *h = &g->hosts[i];
-		uint64_t idx = cfg->randomize_hosts ? perm_at(hperm, h0 + i) : h0 + i;
-		int r = targetset_get(cfg->targets, idx, &h->addr);
 
-		if (r < 0)
-			return r;
+		h->addr = addrs[i];
 		memset(&h->sa, 0, sizeof(h->sa));
 		if (h->addr.family == AF_INET) {
 			struct sockaddr_in *s = (struct sockaddr_in *)&h->sa;
@@ -734,7 +772,6 @@ static int scan_fill_hosts(const struct scan_config *cfg, struct scan_group *g,
 		atomic_store(&h->rtt_sum_us, 0);
 		atomic_store(&h->rtt_n, 0);
 	}
-	return 0;
 }
 
 static int scan_check_config(const struct scan_config *cfg, char *why, size_t whylen)
@@ -745,7 +782,7 @@ static int scan_check_config(const struct scan_config *cfg, char *why, size_t wh
 		why_set(why, whylen, "incomplete scan technique");
 		return -EINVAL;
 	}
-	if (!cfg->targets || !cfg->ports || cfg->ports->n == 0) {
+	if ((!cfg->targets && !cfg->feed) || !cfg->ports || cfg->ports->n == 0) {
 		why_set(why, whylen, "no ports to scan");
 		return -EINVAL;
 	}
@@ -767,26 +804,28 @@ int scan_run(const struct scan_config *cfg, const struct scan_sink *sink, char *
 	struct scan_worker workers[SCAN_MAX_THREADS];
 	struct scan_summary sum = {0};
 	struct scan_group g = {0};
-	struct perm hperm;
-	uint64_t nhosts, group, total, t0 = scan_now_us();
+	struct scan_hostiter it;
+	struct target_addr *addrs = NULL;
+	uint64_t group, t0 = scan_now_us();
 	unsigned nthreads, budget, finished = 0, nworkers = 0;
 	struct cc_params share;
 	int r;
 
+	if (cfg->discover)
+		return pipeline_run(cfg, sink, why, whylen);
 	r = scan_check_config(cfg, why, whylen);
 	if (r < 0)
 		return r;
 	if (cfg->tech->run)
 		return cfg->tech->run(cfg, sink, why, whylen);
-	nhosts = targetset_count(cfg->targets);
-	total = nhosts * cfg->ports->n;
+	scan_hostiter_init(&it, cfg);
 	group = cfg->hostgroup ? cfg->hostgroup : SCAN_GROUP_RESULTS / cfg->ports->n;
 	if (group < 1)
 		group = 1;
 	if (group > SCAN_MAX_GROUP)
 		group = SCAN_MAX_GROUP;
-	if (group > nhosts)
-		group = nhosts ? nhosts : 1;
+	if (!cfg->feed && group > it.count)
+		group = it.count ? it.count : 1;
 	nthreads = scan_threads(cfg, group * cfg->ports->n);
 	share = scan_share(&cfg->cc, nthreads);
 	budget = (unsigned)share.cwnd_max;
@@ -797,7 +836,6 @@ int scan_run(const struct scan_config *cfg, const struct scan_sink *sink, char *
 	pthread_condattr_destroy(&ca);
 
 	sum.start = scan_wall();
-	sum.hosts_total = nhosts;
 	g = (struct scan_group){.cfg = cfg,
 	                        .sink = sink,
 	                        .sink_lock = &sink_lock,
@@ -808,7 +846,8 @@ int scan_run(const struct scan_config *cfg, const struct scan_sink *sink, char *
 	                        .retries = &retries};
 	g.hosts = calloc(group, sizeof(*g.hosts));
 	g.res = malloc(group * cfg->ports->n);
-	if (!g.hosts || !g.res) {
+	addrs = calloc(group, sizeof(*addrs));
+	if (!g.hosts || !g.res || !addrs) {
 		r = -ENOMEM;
 		why_set(why, whylen, "out of memory for a host group of %llu hosts",
 		        (unsigned long long)group);
@@ -826,21 +865,24 @@ int scan_run(const struct scan_config *cfg, const struct scan_sink *sink, char *
 		workers[nworkers].fin_cond = &fin_cond;
 		workers[nworkers].finished = &finished;
 	}
-	perm_init(&hperm, nhosts, cfg->seed ^ 0x9e3779b97f4a7c15ull);
-	for (uint64_t h0 = 0; h0 < nhosts; h0 += group) {
-		double gstart = scan_wall();
+	for (uint64_t h0 = 0;; h0 += g.nhosts) {
+		double gstart;
 		unsigned started = 0;
+		long got = scan_hostiter_take(&it, addrs, group);
 
-		g.nhosts = nhosts - h0 < group ? nhosts - h0 : group;
+		if (got < 0) {
+			r = (int)got;
+			why_set(why, whylen, "no more targets: %s", strerror(-r));
+			goto out;
+		}
+		if (got == 0)
+			break;
+		gstart = scan_wall();
+		g.nhosts = (size_t)got;
 		g.total = g.nhosts * g.nports;
 		atomic_store(&g.next, 0);
 		memset(g.res, 0, g.total);
-		r = scan_fill_hosts(cfg, &g, &hperm, h0);
-		if (r < 0) {
-			why_set(why, whylen, "target %llu missing from the set",
-			        (unsigned long long)h0);
-			goto out;
-		}
+		scan_fill_hosts(&g, addrs);
 		perm_init(&g.perm, g.total, cfg->seed + h0);
 		g.start_us = scan_now_us();
 		finished = 0;
@@ -865,7 +907,7 @@ int scan_run(const struct scan_config *cfg, const struct scan_sink *sink, char *
 			pthread_cond_timedwait(&fin_cond, &fin_lock, &ts);
 			if (finished < started) {
 				pthread_mutex_unlock(&fin_lock);
-				scan_progress(cfg, sink, &sink_lock, &g, total, t0);
+				scan_progress(&it, sink, &sink_lock, &g, t0);
 				pthread_mutex_lock(&fin_lock);
 			}
 		}
@@ -885,7 +927,8 @@ int scan_run(const struct scan_config *cfg, const struct scan_sink *sink, char *
 		}
 		scan_report_group(&g, &workers[0], gstart, &sum, &sink_lock);
 	}
-	scan_progress(cfg, sink, &sink_lock, &g, total, t0);
+	scan_progress(&it, sink, &sink_lock, &g, t0);
+	sum.hosts_total = it.taken;
 	sum.probes_sent = atomic_load(&sent);
 	sum.retries = atomic_load(&retries);
 	sum.end = scan_wall();
@@ -898,6 +941,7 @@ out:
 		scan_worker_free(&workers[i]);
 	free(g.hosts);
 	free(g.res);
+	free(addrs);
 	pthread_cond_destroy(&fin_cond);
 	return r;
 }

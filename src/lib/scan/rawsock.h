@@ -85,6 +85,14 @@ struct rawsock_batch *rawsock_batch_for(struct rawsock_tx *tx, const struct raws
 uint8_t *rawsock_slot(struct rawsock_batch *b, const struct target_addr *self,
                       const struct target_addr *dst, const struct linkpath *p, uint8_t proto);
 
+/*
+ * The buffer for a whole frame, link header included (ARP, neighbour
+ * solicitations), to dmac on device ifindex: b is a link batch (its kind
+ * RAWSOCK_LINK or RAWSOCK_DIRECT). Queued by rawsock_commit; NULL when full.
+ */
+uint8_t *rawsock_frame_slot(struct rawsock_batch *b, int ifindex, uint16_t ethertype,
+                            const uint8_t dmac[6]);
+
 /* Queues the probe of len bytes written into the last slot. */
 void rawsock_commit(struct rawsock_batch *b, size_t len);
 
