@@ -41,11 +41,11 @@
 #define DISC_BLOCK       65536 /* targets set up at a time */
 #define DISC_MAX_ROUTES  1024  /* distinct paths in one run */
 #define DISC_MAX_SENDERS 4
-#define DISC_CHUNK       256        /* entries a sender takes at a time */
-#define DISC_TRIES       16         /* source ports (TCP, UDP) and check bits (ICMP) */
-#define DISC_QUIET_US    20000      /* nothing captured this long: the receiver is idle */
+#define DISC_CHUNK       256       /* entries a sender takes at a time */
+#define DISC_TRIES       16        /* source ports (TCP, UDP) and check bits (ICMP) */
+#define DISC_QUIET_US    20000     /* nothing captured this long: the receiver is idle */
 #define DISC_CAPTURE     (4 << 20) /* ring bytes: replies are far fewer than probes */
-#define DISC_NO_ROUTE    0xffff     /* a slot's route: none (down, no-route) */
+#define DISC_NO_ROUTE    0xffff    /* a slot's route: none (down, no-route) */
 #define DISC_NO_PATH     0xfffe /* a slot's route: none usable (broadcast…): down, no-response */
 #define DISC_ARP_RTO_US  200000 /* probe timeout before any reply, every target on-link */
 
