@@ -12,6 +12,7 @@ test_scan_discovery.py and bench/discovery.py.
            far namespace: 198.18.8.0/24 (fd00:5c09:1::/64) behind the router, with an
            nftables ruleset: some addresses drop ICMP echo (and answer TCP), some
            drop everything (so count as down, as nmap says)
+    and DARK4, 198.18.9.0/24: routed to the router, which drops it (silent)
 
 Which addresses live, drop echo or drop everything is drawn from a seed, so
 every run (and every lab we do not see) differs. Every namespace is made with
@@ -28,6 +29,7 @@ FAR6 = ipaddress.ip_network("fd00:5c09:1::/64")
 SCANNER4, SCANNER6 = "198.18.4.1", "fd00:5c09::1"
 ROUTER4, ROUTER6 = "198.18.4.254", "fd00:5c09::fe"
 RFAR4, RFAR6 = "198.18.8.254", "fd00:5c09:1::fe"
+DARK4 = ipaddress.ip_network("198.18.9.0/24")
 
 # Listens on every port given (all addresses of its namespace, both families).
 LISTENER = r"""
@@ -73,7 +75,7 @@ class DiscLab:
     far_live4/6        off-link addresses that answer something
     far_noecho4/6      off-link addresses that drop ICMP echo but answer TCP
     far_dark4/6        off-link addresses that exist but drop everything (down)
-    up4/up6            every address nmap -sn calls up (scanner itself included)
+    up4/up6            every address nmap -sn calls up (scanner and router included)
     hosts              the on-link host namespaces; far: the far namespace
     """
 
@@ -105,6 +107,7 @@ class DiscLab:
         self.scanner.sh(f"ip addr add {SCANNER4}/22 dev {s} && "
                         f"ip -6 addr add {SCANNER6}/64 dev {s} nodad && "
                         f"ip route add {FAR4} via {ROUTER4} && "
+                        f"ip route add {DARK4} via {ROUTER4} && "
                         f"ip -6 route add {FAR6} via {ROUTER6}")
         r, _ = _veth(f"r{t}", self.router, self.switch, True)
         rf, ff = _veth(f"f{t}", self.router, self.far)
@@ -112,6 +115,7 @@ class DiscLab:
                        f"ip -6 addr add {ROUTER6}/64 dev {r} nodad && "
                        f"ip addr add {RFAR4}/24 dev {rf} && "
                        f"ip -6 addr add {RFAR6}/64 dev {rf} nodad && "
+                       f"ip route add blackhole {DARK4} && "
                        "sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1")
         avoid = {SCANNER4, ROUTER4, SCANNER6, ROUTER6}
         n_on = self.onlink_hosts * self.per_host
@@ -156,8 +160,8 @@ class DiscLab:
         assert r_.rc == 0, r_
         self.live4 = sorted(sum((h.addrs4 for h in self.hosts), []) + [ROUTER4])
         self.live6 = sorted(sum((h.addrs6 for h in self.hosts), []) + [ROUTER6])
-        self.up4 = set(self.live4) | set(self.far_live4) | {SCANNER4}
-        self.up6 = set(self.live6) | set(self.far_live6) | {SCANNER6}
+        self.up4 = set(self.live4) | set(self.far_live4) | {SCANNER4, RFAR4}
+        self.up6 = set(self.live6) | set(self.far_live6) | {SCANNER6, RFAR6}
         return self
 
     def listen(self):

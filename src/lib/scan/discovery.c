@@ -83,6 +83,8 @@ struct disc_route {
 	bool noqueue;            /* oif has no queue: sends bypass it */
 	struct target_addr self; /* our source address */
 	struct linkpath path;    /* IP probes: path.ifindex > 0 link-level, else raw IP */
+	struct cc_state cc;      /* round trips of its hosts' replies: its probe timeout */
+	bool pending;            /* some host of the block on this route is still silent */
 };
 
 struct disc_slot {
@@ -134,9 +136,8 @@ struct disc {
 	uint32_t *ups;       /* slots found up, in order found */
 	_Atomic size_t nups; /* written by one producer at a time (under blk_lock) */
 	struct perm perm;
-	uint64_t total;    /* n * maxp entries */
-	bool blk_live;     /* the receiver may match against the block */
-	bool blk_arp_only; /* every target of the block goes by ARP/ND (or not at all) */
+	uint64_t total; /* n * maxp entries */
+	bool blk_live;  /* the receiver may match against the block */
 	unsigned pass_try;
 	atomic_uint_fast64_t cursor;
 	atomic_uint active;
@@ -311,6 +312,7 @@ static long disc_route_for(struct disc *d, const struct target_addr *a)
 		return -E2BIG;
 	x = &d->routes[d->nroutes];
 	*x = (struct disc_route){.family = a->family, .kind = rt.kind, .oif = rt.oif, .gw = rt.gw};
+	cc_init(&x->cc, &d->cfg.cc, disc_now_us());
 	if (rt.kind == LINKPATH_LOCAL) {
 		x->self = *a;
 		return (long)d->nroutes++;
@@ -415,6 +417,7 @@ static void disc_mark_up(struct disc *d, size_t i, enum scan_reason reason,
 	if (now > sent) {
 		pthread_mutex_lock(&d->lock);
 		cc_on_reply(&d->cc, sent, now, tryno);
+		cc_on_reply(&d->routes[sl->route].cc, sent, now, tryno);
 		pthread_mutex_unlock(&d->lock);
 	}
 }
@@ -892,13 +895,42 @@ static int disc_pass(struct disc *d, struct ratectl *rt, unsigned tryno)
 	return atomic_load(&d->error);
 }
 
-/* Whether some host of the block is still pending. */
-static bool disc_pending(const struct disc *d)
+/* Whether some host of the block is still pending; marks the routes that have one. */
+static bool disc_pending(struct disc *d)
 {
+	bool any = false;
+
+	for (size_t r = 0; r < d->nroutes; r++)
+		d->routes[r].pending = false;
 	for (size_t i = 0; i < d->n; i++)
-		if (atomic_load(&d->slots[i].state) == DS_PENDING)
-			return true;
-	return false;
+		if (atomic_load(&d->slots[i].state) == DS_PENDING) {
+			d->routes[d->slots[i].route].pending = true;
+			any = true;
+		}
+	return any;
+}
+
+/*
+ * The probe timeout for the silent hosts: the longest of their routes' (each
+ * from its own hosts' round trips, nmap's group timing per path). A route
+ * without a reply yet has the template's initial timeout, but on-link (ARP,
+ * ND) far less than that. Called with d->lock held.
+ */
+static uint32_t disc_rto(struct disc *d)
+{
+	uint32_t rto = 0;
+
+	for (size_t r = 0; r < d->nroutes; r++) {
+		const struct disc_route *x = &d->routes[r];
+		uint32_t t = cc_rto_us(&x->cc);
+
+		if (!x->pending)
+			continue;
+		if (!x->cc.have_rtt && x->arp && t > DISC_ARP_RTO_US)
+			t = DISC_ARP_RTO_US;
+		rto = t > rto ? t : rto;
+	}
+	return rto ? rto : cc_rto_us(&d->cc);
 }
 
 /* After a pass: a probe timeout past the last send, and the receiver idle. */
@@ -910,11 +942,7 @@ static void disc_wait_pass(struct disc *d, struct ratectl *rt, uint64_t last_sen
 		uint64_t now = disc_now_us(), last_reply = atomic_load(&d->last_reply_us);
 
 		pthread_mutex_lock(&d->lock);
-		rto = cc_rto_us(&d->cc);
-		/* Nothing measured yet: on-link, a reply takes far less than the template's guess.
-		 */
-		if (!d->cc.have_rtt && d->blk_arp_only && rto > DISC_ARP_RTO_US)
-			rto = DISC_ARP_RTO_US;
+		rto = disc_rto(d);
 		pthread_mutex_unlock(&d->lock);
 		if (atomic_load(&d->error) || atomic_load(&d->stop))
 			return;
@@ -959,6 +987,7 @@ static void *disc_sender(void *arg)
 		r = disc_pass(d, rt, tryno);
 		if (r < 0)
 			break;
+		disc_pending(d); /* the routes whose timeouts the wait takes */
 		disc_wait_pass(d, rt, disc_now_us());
 		if (!disc_pending(d) || atomic_load(&d->error) || atomic_load(&d->stop))
 			break;
@@ -1013,7 +1042,6 @@ static int disc_setup_block(struct disc *d, const struct perm *hperm, uint64_t b
 
 	pthread_mutex_lock(&d->blk_lock);
 	d->blk_live = false;
-	d->blk_arp_only = true;
 	d->n = n;
 	atomic_store(&d->nups, 0);
 	memset(d->htab, 0, (d->hmask + 1) * sizeof(*d->htab));
@@ -1041,8 +1069,6 @@ static int disc_setup_block(struct disc *d, const struct perm *hperm, uint64_t b
 			atomic_store(&sl->state, DS_FIXED);
 			sl->reason = SCAN_REASON_LOCALHOST;
 			disc_push_up(d, i);
-		} else if (!d->routes[ri].arp) {
-			d->blk_arp_only = false;
 		}
 		for (j = disc_addr_hash(&sl->addr) & d->hmask; d->htab[j]; j = (j + 1) & d->hmask)
 			;

@@ -237,7 +237,7 @@ int store_hosts(struct store *st, int64_t id, int (*cb)(void *ctx, const struct 
 {
 	static const char done_sql[] =
 	    "SELECT addr, proto, up, timedout, extra_state, extra_reason, srtt_us, rttvar_us,"
-	    " rto_us, start, end FROM hosts WHERE run = ? ORDER BY id";
+	    " rto_us, start, end, reason, reason_ttl, mac FROM hosts WHERE run = ? ORDER BY id";
 	static const char partial_sql[] =
 	    "SELECT DISTINCT addr, proto FROM ports p WHERE run = ?1 AND NOT EXISTS"
 	    " (SELECT 1 FROM hosts h WHERE h.run = ?1 AND h.addr = p.addr AND h.proto = p.proto)"
@@ -284,11 +284,19 @@ int store_hosts(struct store *st, int64_t id, int (*cb)(void *ctx, const struct 
 			}
 			if (!pass) {
 				int es = sqlite3_column_int(hs, 4), er = sqlite3_column_int(hs, 5);
+				int hr = sqlite3_column_int(hs, 11), ttl = sqlite3_column_int(hs, 12);
 
 				if (es < 0 || es >= SCAN_STATE_MAX || er < 0 ||
-				    er >= SCAN_REASON_MAX) {
+				    er >= SCAN_REASON_MAX || hr < 0 || hr >= SCAN_REASON_HOST_MAX ||
+				    ttl < 0 || ttl > 255) {
 					r = -EBADMSG;
 					break;
+				}
+				h.reason = (enum scan_reason)hr;
+				h.reason_ttl = (uint8_t)ttl;
+				if (sqlite3_column_bytes(hs, 13) == 6) {
+					memcpy(h.mac, sqlite3_column_blob(hs, 13), 6);
+					h.has_mac = true;
 				}
 				h.up = sqlite3_column_int(hs, 2);
 				h.timedout = sqlite3_column_int(hs, 3);

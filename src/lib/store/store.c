@@ -68,6 +68,10 @@ static const char *const store_migrations[] = {
     " check_id TEXT NOT NULL, severity TEXT, title TEXT, detail TEXT);"
     "CREATE INDEX findings_run ON findings (run);"
     "CREATE INDEX runs_targets ON runs (kind, targets, id);",
+    /* 1 -> 2: why a host is up (host discovery): reason, its TTL, an on-link MAC */
+    "ALTER TABLE hosts ADD COLUMN reason INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE hosts ADD COLUMN reason_ttl INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE hosts ADD COLUMN mac BLOB;",
 };
 
 _Static_assert(sizeof(store_migrations) / sizeof(store_migrations[0]) == STORE_SCHEMA_VERSION,
@@ -634,7 +638,8 @@ int store_host(struct store *st, int64_t id, const struct scan_host *h)
 	               "INSERT OR REPLACE INTO hosts (run, addr, host, proto, up, timedout,"
 	               " extra_state, extra_reason, srtt_us, rttvar_us, rto_us, start, end,"
 	               " n_open, n_closed, n_filtered, n_unfiltered, n_open_filtered,"
-	               " n_closed_filtered) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+	               " n_closed_filtered, reason, reason_ttl, mac)"
+	               " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
 	if (!s)
 		return store_errno(sqlite3_errcode(st->db));
 	sqlite3_bind_int64(s, 1, id);
@@ -652,6 +657,12 @@ int store_host(struct store *st, int64_t id, const struct scan_host *h)
 	sqlite3_bind_double(s, 13, h->end);
 	for (int k = SCAN_OPEN; k < SCAN_STATE_MAX; k++)
 		sqlite3_bind_int64(s, 14 + k - SCAN_OPEN, (int64_t)h->counts[k]);
+	sqlite3_bind_int(s, 20, (int)h->reason);
+	sqlite3_bind_int(s, 21, h->reason_ttl);
+	if (h->has_mac)
+		sqlite3_bind_blob(s, 22, h->mac, 6, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, 22);
 	r = store_step_done(st, s);
 	if (r < 0)
 		return r;
