@@ -284,7 +284,8 @@ int store_hosts(struct store *st, int64_t id, int (*cb)(void *ctx, const struct 
 			}
 			if (!pass) {
 				int es = sqlite3_column_int(hs, 4), er = sqlite3_column_int(hs, 5);
-				int hr = sqlite3_column_int(hs, 11), ttl = sqlite3_column_int(hs, 12);
+				int hr = sqlite3_column_int(hs, 11),
+				    ttl = sqlite3_column_int(hs, 12);
 
 				if (es < 0 || es >= SCAN_STATE_MAX || er < 0 ||
 				    er >= SCAN_REASON_MAX || hr < 0 || hr >= SCAN_REASON_HOST_MAX ||
