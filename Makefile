@@ -14,10 +14,12 @@ DEBS = meson ninja-build pkg-config gcc clang libclang-rt-14-dev \
        openssh-server openssh-client nginx-light vsftpd redis-server dnsmasq-base \
        inetutils-telnetd postgresql memcached snmpd masscan \
        samba tigervnc-standalone-server docker.io openssl
+# issue 13: make test checks the code against .clang-format
+DEBS += clang-format
 
 APT_LINE = DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y --no-install-recommends $(DEBS)
 
-.PHONY: all build deps run test unit integration asan fuzz bench clean
+.PHONY: all build deps run test unit integration asan fuzz bench clean format-check
 
 all: build
 
@@ -67,9 +69,13 @@ fuzz: $(FUZZ_BUILD)/build.ninja
 	meson compile -C $(FUZZ_BUILD)
 	FUZZ_SECONDS=$(FUZZ_SECONDS) meson test -C $(FUZZ_BUILD) --suite fuzz --print-errorlogs
 
+# The code as the repository's .clang-format writes it (first: it is cheap).
+format-check:
+	clang-format --dry-run --Werror $$(find src tests -name '*.[ch]' | sort)
+
 # Each build runs its suites in one meson invocation so that its testlog
 # holds them all; tests/summary.py prints the closing count of every build.
-test: deps build
+test: deps format-check build
 	meson test -C $(BUILD) --suite unit --suite integration --print-errorlogs
 	$(MAKE) --no-print-directory asan
 	$(MAKE) --no-print-directory fuzz

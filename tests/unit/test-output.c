@@ -148,6 +148,57 @@ static void test_hidden(void **state)
 	assert_int_equal(out_hidden_state(&h, false), SCAN_PENDING);
 }
 
+/* Open is never the hidden state, however many ports are open (nmap never hides them). */
+static void test_open_never_hidden(void **state)
+{
+	struct scan_host h = make_host();
+	char *text;
+
+	(void)state;
+	for (int i = 0; i < NPORTS; i++)
+		res[i] = scan_res_pack(i < 30 ? SCAN_OPEN : SCAN_CLOSED, SCAN_REASON_SYN_ACK);
+	memset(h.counts, 0, sizeof(h.counts));
+	h.counts[SCAN_OPEN] = 30;
+	h.counts[SCAN_CLOSED] = 10;
+	assert_int_equal(out_hidden_state(&h, false), SCAN_PENDING);
+	assert_int_equal(out_hidden_state(&h, true), SCAN_CLOSED);
+	h.counts[SCAN_OPEN] = 40;
+	h.counts[SCAN_CLOSED] = 0;
+	assert_int_equal(out_hidden_state(&h, false), SCAN_PENDING);
+	assert_int_equal(out_hidden_state(&h, true), SCAN_PENDING);
+	for (int i = 0; i < NPORTS; i++)
+		assert_true(out_port_shown(&h, (size_t)i, SCAN_PENDING, true) == (i < 30));
+	/* 40 open ports: every format lists them all and names no open "not shown". */
+	for (size_t f = 0; out_formats[f]; f++) {
+		struct out_info info = {.version = "0.1.0",
+		                        .args = "portscope scan",
+		                        .scan_type = "connect",
+		                        .proto = IPPROTO_TCP,
+		                        .ports = &plist,
+		                        .start = 1700000000,
+		                        .kb = test_kb()};
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *fp = open_memstream(&buf, &len);
+		struct out_stream s = {.fmt = out_formats[f], .f = fp, .info = &info};
+
+		for (int i = 0; i < NPORTS; i++)
+			res[i] = scan_res_pack(SCAN_OPEN, SCAN_REASON_SYN_ACK);
+		assert_int_equal(s.fmt->begin(&s), 0);
+		assert_int_equal(s.fmt->host(&s, &h), 0);
+		assert_int_equal(s.fmt->end(&s, &summary), 0);
+		fclose(fp);
+		text = buf;
+		assert_null(strstr(text, "ignored states"));
+		assert_null(strstr(text, "Not shown"));
+		assert_null(strstr(text, "Ignored State"));
+		assert_null(strstr(text, "extraports"));
+		assert_null(strstr(text, "\"not_shown\":{"));
+		assert_non_null(strstr(text, "40"));
+		free(text);
+	}
+}
+
 static void test_ranges(void **state)
 {
 	uint16_t p[] = {1, 2, 3, 22, 80, 81, 65535};
@@ -312,10 +363,15 @@ static void test_progress(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_registry), cmocka_unit_test(test_hidden),
-	    cmocka_unit_test(test_ranges),   cmocka_unit_test(test_normal),
-	    cmocka_unit_test(test_jsonl),    cmocka_unit_test(test_grepable),
-	    cmocka_unit_test(test_xml),      cmocka_unit_test(test_progress),
+	    cmocka_unit_test(test_registry),
+	    cmocka_unit_test(test_hidden),
+	    cmocka_unit_test(test_open_never_hidden),
+	    cmocka_unit_test(test_ranges),
+	    cmocka_unit_test(test_normal),
+	    cmocka_unit_test(test_jsonl),
+	    cmocka_unit_test(test_grepable),
+	    cmocka_unit_test(test_xml),
+	    cmocka_unit_test(test_progress),
 	};
 	int r = cmocka_run_group_tests(tests, NULL, NULL);
 

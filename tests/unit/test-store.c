@@ -230,6 +230,45 @@ static void test_hosts_roundtrip(void **state)
 	rm_db(path);
 }
 
+/* Thirty open ports stay thirty rows: open is never the host's hidden count. */
+static void test_many_open_kept(void **state)
+{
+	uint16_t open[30];
+	struct test_host host;
+	struct collect c = {0};
+	char path[128], why[256];
+	struct store *st;
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	int64_t id;
+
+	(void)state;
+	for (size_t i = 0; i < 30; i++)
+		open[i] = (uint16_t)(100 + i);
+	test_host_make(&host, "198.18.0.9", 100, 40, open, 30);
+	tmp_db(path, sizeof(path));
+	assert_int_equal(store_open(path, STORE_CREATE, &st, why, sizeof(why)), 0);
+	id = test_record(st, "198.18.0.9", "100-139", &host, 1);
+	assert_true(id > 0);
+	assert_int_equal(store_hosts(st, id, collect_host, &c), 0);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.open[0], 30);
+	assert_int_equal(c.closed[0], 10);
+	store_close(st);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db,
+	                                    "SELECT count(*), (SELECT extra_state FROM hosts)"
+	                                    " FROM ports WHERE state = 1",
+	                                    -1, &s, NULL),
+	                 SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(s, 0), 30);
+	assert_int_not_equal(sqlite3_column_int(s, 1), SCAN_OPEN);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	rm_db(path);
+}
+
 /* A host whose ports were recorded but which never finished comes back as timed out. */
 static void test_unfinished_host(void **state)
 {
@@ -350,6 +389,7 @@ int main(void)
 	    cmocka_unit_test(test_refuse_newer_schema),
 	    cmocka_unit_test(test_killed_run_incomplete),
 	    cmocka_unit_test(test_hosts_roundtrip),
+	    cmocka_unit_test(test_many_open_kept),
 	    cmocka_unit_test(test_unfinished_host),
 	    cmocka_unit_test(test_runs_query),
 	    cmocka_unit_test(test_default_path),

@@ -25,9 +25,8 @@ enum scan_state out_hidden_state(const struct scan_host *h, bool open_only)
 	enum scan_state best = SCAN_PENDING;
 	uint64_t most = 0;
 
-	for (int s = SCAN_OPEN; s < SCAN_STATE_MAX; s++) {
-		if (open_only && s == SCAN_OPEN)
-			continue;
+	/* Open ports are what a scan is for: never folded into a count. */
+	for (int s = SCAN_OPEN + 1; s < SCAN_STATE_MAX; s++) {
 		if (h->counts[s] > most) {
 			most = h->counts[s];
 			best = (enum scan_state)s;

@@ -75,8 +75,9 @@ extern const struct out_format out_normal, out_jsonl, out_xml, out_grepable;
 
 /*
  * The state to leave out of port lists ("Not shown: …"), as nmap does: the
- * most common state when more than 25 ports are in it, or, with --open, every
- * state but open (the most common one is named). SCAN_PENDING means none.
+ * most common state other than open when more than 25 ports are in it, or,
+ * with --open, every state but open (the most common one is named). Open is
+ * never hidden, however many ports are open. SCAN_PENDING means none.
  */
 enum scan_state out_hidden_state(const struct scan_host *h, bool open_only);
 

@@ -36,6 +36,7 @@
 #include "scan/ratectl.h"
 #include "scan/rawsock.h"
 #include "scan/udp-payloads.h"
+#include "util/clock.h"
 #include "util/why.h"
 
 #define DISC_BLOCK       65536 /* targets set up at a time */
@@ -151,14 +152,6 @@ struct disc {
 	pthread_t rx;
 	bool rx_started;
 };
-
-static uint64_t disc_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 static void disc_sleep_us(uint64_t us)
 {
@@ -312,7 +305,7 @@ static long disc_route_for(struct disc *d, const struct target_addr *a)
 		return -E2BIG;
 	x = &d->routes[d->nroutes];
 	*x = (struct disc_route){.family = a->family, .kind = rt.kind, .oif = rt.oif, .gw = rt.gw};
-	cc_init(&x->cc, &d->cfg.cc, disc_now_us());
+	cc_init(&x->cc, &d->cfg.cc, clock_mono_us());
 	if (rt.kind == LINKPATH_LOCAL) {
 		x->self = *a;
 		return (long)d->nroutes++;
@@ -393,7 +386,7 @@ static void disc_mark_up(struct disc *d, size_t i, enum scan_reason reason,
 {
 	struct disc_slot *sl = &d->slots[i];
 	uint8_t st = atomic_load(&sl->state);
-	uint64_t now = disc_now_us(), sent;
+	uint64_t now = clock_mono_us(), sent;
 
 	while (st == DS_PENDING || st == DS_DOWN) {
 		if (atomic_compare_exchange_weak(&sl->state, &st, DS_UP))
@@ -432,7 +425,7 @@ static void disc_mark_down(struct disc *d, size_t i, enum scan_reason reason, ui
 		sl->reason = (uint8_t)reason;
 		sl->ttl = ttl;
 		atomic_fetch_add(&d->replies, 1);
-		atomic_store(&d->last_reply_us, disc_now_us());
+		atomic_store(&d->last_reply_us, clock_mono_us());
 	}
 }
 
@@ -599,7 +592,7 @@ static void *disc_receiver(void *arg)
 			disc_set_error(d, -EIO);
 			break;
 		}
-		now = disc_now_us();
+		now = clock_mono_us();
 		if (now - last_stats >= RATECTL_TICK_US / 2) {
 			atomic_store(&d->drops, capture_drops(d->cap));
 			last_stats = now;
@@ -665,7 +658,7 @@ static int disc_pace(struct disc_tx *tx, struct ratectl *rt)
 	struct disc *d = tx->d;
 
 	while (tx->tokens < 1) {
-		uint64_t now = disc_now_us();
+		uint64_t now = clock_mono_us();
 		double rate, burst;
 		int r;
 
@@ -824,7 +817,7 @@ static int disc_send_entry(struct disc_tx *tx, struct ratectl *rt, uint64_t e, u
 	r = disc_pace(tx, rt);
 	if (r < 0)
 		return r;
-	atomic_store_explicit(&sl->sent_us, (uint32_t)(disc_now_us() - d->t0),
+	atomic_store_explicit(&sl->sent_us, (uint32_t)(clock_mono_us() - d->t0),
 	                      memory_order_relaxed);
 	if (route->arp)
 		r = disc_send_nd(tx, route, sl);
@@ -939,7 +932,7 @@ static void disc_wait_pass(struct disc *d, struct ratectl *rt, uint64_t last_sen
 	uint32_t rto, maxrtt = d->cfg.cc.max_rtt_us;
 
 	for (;;) {
-		uint64_t now = disc_now_us(), last_reply = atomic_load(&d->last_reply_us);
+		uint64_t now = clock_mono_us(), last_reply = atomic_load(&d->last_reply_us);
 
 		pthread_mutex_lock(&d->lock);
 		rto = disc_rto(d);
@@ -977,10 +970,10 @@ static void *disc_sender(void *arg)
 	struct ratectl *rt = &(struct ratectl){0};
 	int r = 0;
 
-	ratectl_init(rt, &d->cfg.cc, disc_now_us());
+	ratectl_init(rt, &d->cfg.cc, clock_mono_us());
 	atomic_store(&d->rate, rt->rate);
 	for (unsigned k = 0; k < d->nsend; k++)
-		d->tx[k].last_refill = disc_now_us();
+		d->tx[k].last_refill = clock_mono_us();
 	for (unsigned tryno = 0; tryno < disc_allowed_tries(d); tryno++) {
 		if (tryno > 0)
 			disc_refresh_routes(d);
@@ -988,7 +981,7 @@ static void *disc_sender(void *arg)
 		if (r < 0)
 			break;
 		disc_pending(d); /* the routes whose timeouts the wait takes */
-		disc_wait_pass(d, rt, disc_now_us());
+		disc_wait_pass(d, rt, clock_mono_us());
 		if (!disc_pending(d) || atomic_load(&d->error) || atomic_load(&d->stop))
 			break;
 	}
@@ -1028,7 +1021,7 @@ static void disc_progress(struct disc *d, const struct disc_sink *sink, const st
 	    .total = total,
 	    .sent = atomic_load(&d->sent),
 	    .found = st->up,
-	    .elapsed = (double)(disc_now_us() - d->t0) / 1e6,
+	    .elapsed = (double)(clock_mono_us() - d->t0) / 1e6,
 	};
 
 	if (sink->on_progress)
@@ -1105,9 +1098,9 @@ static int disc_run_block(struct disc *d, const struct disc_sink *sink, struct d
 	for (uint64_t last = 0; !atomic_load(&d->tx_done);) {
 		disc_sleep_us(10000);
 		disc_emit_ups(d, sink, &seen, st);
-		if (disc_now_us() - last >= 250000) {
+		if (clock_mono_us() - last >= 250000) {
 			disc_progress(d, sink, st, grand_total);
-			last = disc_now_us();
+			last = clock_mono_us();
 		}
 	}
 	pthread_join(tx, NULL);
@@ -1368,7 +1361,7 @@ int disc_open(const struct disc_config *cfg, struct disc **out, char *why, size_
 	pthread_mutex_init(&d->blk_lock, NULL);
 	pthread_mutex_init(&d->lock, NULL);
 	if (getrandom(d->key, sizeof(d->key), 0) != (ssize_t)sizeof(d->key)) {
-		uint64_t x = disc_now_us() ^ cfg->seed;
+		uint64_t x = clock_mono_us() ^ cfg->seed;
 
 		for (size_t i = 0; i < sizeof(d->key); i++, x = x * 6364136223846793005ull + 1)
 			d->key[i] = (uint8_t)(x >> 56);
@@ -1419,7 +1412,7 @@ int disc_run(struct disc *d, const struct disc_sink *sink, struct disc_stats *st
 	*st = (struct disc_stats){0};
 	d->why = why;
 	d->whylen = whylen;
-	d->t0 = disc_now_us();
+	d->t0 = clock_mono_us();
 	cc_init(&d->cc, &d->cfg.cc, d->t0);
 	r = d->cfg.raw ? disc_run_raw(d, sink, st) : disc_run_connect(d, sink, st);
 	if (d->rx_started) {
@@ -1429,7 +1422,7 @@ int disc_run(struct disc *d, const struct disc_sink *sink, struct disc_stats *st
 	}
 	st->sent = atomic_load(&d->sent);
 	st->retries = atomic_load(&d->retries);
-	st->elapsed = (double)(disc_now_us() - d->t0) / 1e6;
+	st->elapsed = (double)(clock_mono_us() - d->t0) / 1e6;
 	return r;
 }
 

@@ -8,11 +8,12 @@
 
 #include "scan/discovery.h"
 #include "scan/pipeline.h"
+#include "util/clock.h"
 #include "util/privdrop.h"
 #include "util/why.h"
 
-#define PIPE_QUEUE  65536  /* hosts found up, waiting for the engine */
-#define PIPE_LINGER 200000 /* us a group waits for more hosts after its first */
+#define PIPE_QUEUE  65536 /* hosts found up, waiting for the engine */
+#define PIPE_LINGER 200   /* ms a group waits for more hosts after its first */
 
 struct pipe {
 	const struct scan_config *cfg;
@@ -35,22 +36,6 @@ struct pipe {
 	struct scan_summary sum; /* the engine's */
 };
 
-static uint64_t pipe_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-static double pipe_wall(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* A host with no ports to report (down, or up with -sn); called with the lock held. */
 static void pipe_report(struct pipe *p, const struct disc_host *h)
 {
@@ -62,7 +47,7 @@ static void pipe_report(struct pipe *p, const struct disc_host *h)
 	    .has_mac = h->has_mac,
 	    .srtt_us = h->rtt_us,
 	    .proto = p->cfg->tech ? p->cfg->tech->proto : 0,
-	    .start = pipe_wall(),
+	    .start = clock_wall(),
 	};
 
 	memcpy(sh.mac, h->mac, 6);
@@ -147,18 +132,11 @@ static long pipe_next(void *ctx, struct target_addr *out, size_t max)
 	while (p->qlen == 0 && !p->done && !p->err)
 		pthread_cond_wait(&p->cond, &p->lock);
 	if (p->qlen && p->qlen < max && !p->done && !p->err) {
-		uint64_t until = pipe_now_us() + PIPE_LINGER;
-		struct timespec ts;
+		struct timespec until = clock_mono_after_ms(PIPE_LINGER);
 
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += (time_t)(PIPE_LINGER / 1000000);
-		ts.tv_nsec += (long)(PIPE_LINGER % 1000000) * 1000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-		while (p->qlen < max && !p->done && !p->err && pipe_now_us() < until)
-			pthread_cond_timedwait(&p->cond, &p->lock, &ts);
+		while (p->qlen < max && !p->done && !p->err &&
+		       pthread_cond_timedwait(&p->cond, &p->lock, &until) != ETIMEDOUT)
+			;
 	}
 	if (p->err) {
 		r = p->err;
@@ -281,10 +259,11 @@ int pipeline_run(const struct scan_config *cfg, const struct scan_sink *sink, ch
 	                       .on_progress = pipe_progress,
 	                       .on_done = pipe_done};
 	struct scan_config ec = *cfg;
-	double start = pipe_wall();
+	double start = clock_wall();
 	struct scan_summary sum = {.start = start};
 	bool scan = cfg->ports && cfg->ports->n;
-	uint64_t t0 = pipe_now_us();
+	uint64_t t0 = clock_mono_us();
+	pthread_condattr_t ca;
 	int r;
 
 	dc.targets = cfg->targets;
@@ -301,7 +280,10 @@ int pipeline_run(const struct scan_config *cfg, const struct scan_sink *sink, ch
 	if (r < 0)
 		return r;
 	pthread_mutex_init(&p.lock, NULL);
-	pthread_cond_init(&p.cond, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&p.cond, &ca);
+	pthread_condattr_destroy(&ca);
 	p.q = scan ? calloc(PIPE_QUEUE, sizeof(*p.q)) : NULL;
 	if (scan && !p.q) {
 		why_set(why, whylen, "out of memory");
@@ -336,8 +318,8 @@ int pipeline_run(const struct scan_config *cfg, const struct scan_sink *sink, ch
 	sum.hosts_up = p.ups;
 	sum.probes_sent += p.st.sent;
 	sum.retries += p.st.retries;
-	sum.end = pipe_wall();
-	sum.elapsed = (double)(pipe_now_us() - t0) / 1e6;
+	sum.end = clock_wall();
+	sum.elapsed = (double)(clock_mono_us() - t0) / 1e6;
 	if (sink->on_done)
 		sink->on_done(sink->ctx, &sum);
 out:

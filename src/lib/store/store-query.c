@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "store/store-private.h"
+#include "util/array.h"
 
 #define RUN_COLUMNS                                                                                \
 	"SELECT r.id, r.kind, r.version, r.args, r.targets, r.ports, r.proto, r.scan_type,"        \
@@ -92,13 +93,13 @@ static int store_run_keep(struct store *st, struct store_run *r)
 	size_t len = 0;
 	char *p;
 
-	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(f); i++)
 		len += *f[i] ? strlen(*f[i]) + 1 : 0;
 	free(st->strs);
 	st->strs = p = malloc(len ? len : 1);
 	if (!p)
 		return -ENOMEM;
-	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(f); i++) {
 		if (!*f[i])
 			continue;
 		len = strlen(*f[i]) + 1;

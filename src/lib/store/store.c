@@ -14,7 +14,9 @@
 
 #include "output/out.h"
 #include "store/store-private.h"
+#include "util/clock.h"
 #include "util/why.h"
+#include "util/array.h"
 
 static const char *const store_status_names[] = {
     [STORE_RUN_RUNNING] = "running",
@@ -74,7 +76,7 @@ static const char *const store_migrations[] = {
     "ALTER TABLE hosts ADD COLUMN mac BLOB;",
 };
 
-_Static_assert(sizeof(store_migrations) / sizeof(store_migrations[0]) == STORE_SCHEMA_VERSION,
+_Static_assert(ARRAY_SIZE(store_migrations) == STORE_SCHEMA_VERSION,
                "one migration per schema version");
 
 int store_fail(struct store *st, char *why, size_t whylen, int err, const char *fmt, ...)
@@ -419,14 +421,6 @@ void store_close(struct store *st)
 	free(st);
 }
 
-static uint64_t store_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 int store_flush(struct store *st)
 {
 	int r;
@@ -446,7 +440,7 @@ int store_flush(struct store *st)
 
 int store_tick(struct store *st)
 {
-	if (st && st->in_tx && store_now_ms() - st->tx_start_ms >= STORE_BATCH_MS)
+	if (st && st->in_tx && clock_mono_ms() - st->tx_start_ms >= STORE_BATCH_MS)
 		return store_flush(st);
 	return 0;
 }
@@ -465,7 +459,7 @@ static int store_batch_begin(struct store *st)
 		return r;
 	st->in_tx = true;
 	st->rows = 0;
-	st->tx_start_ms = store_now_ms();
+	st->tx_start_ms = clock_mono_ms();
 	return 0;
 }
 
@@ -740,21 +734,18 @@ int store_finding(struct store *st, int64_t id, const struct store_finding *f)
 
 int store_run_end(struct store *st, int64_t id, const struct scan_summary *sum, int status)
 {
-	struct timespec now;
 	sqlite3_stmt *s;
 	int r = store_batch_begin(st);
 
 	if (r < 0)
 		return r;
-	clock_gettime(CLOCK_REALTIME, &now);
 	s = store_stmt(st, STMT_RUN_END,
 	               "UPDATE runs SET end = ?, status = ?, hosts_total = ?, hosts_up = ?,"
 	               " hosts_timedout = ?, probes_sent = ?, retries = ?, elapsed = ?"
 	               " WHERE id = ?");
 	if (!s)
 		return store_errno(sqlite3_errcode(st->db));
-	sqlite3_bind_double(
-	    s, 1, sum && sum->end > 0 ? sum->end : (double)now.tv_sec + now.tv_nsec / 1e9);
+	sqlite3_bind_double(s, 1, sum && sum->end > 0 ? sum->end : clock_wall());
 	sqlite3_bind_int(s, 2,
 	                 status == STORE_RUN_COMPLETE ? STORE_RUN_COMPLETE : STORE_RUN_INCOMPLETE);
 	if (sum) {
