@@ -35,12 +35,14 @@
 #include "output/json.h"
 #include "output/out.h"
 #include "output/table.h"
+#include "scan/discovery.h"
 #include "scan/engine.h"
 #include "scan/timing.h"
 #include "sockets/sockdiag.h"
 #include "sockets/sockexpose.h"
 #include "sockets/sockproc.h"
 #include "util/clock.h"
+#include "util/privdrop.h"
 #include "util/rlimit.h"
 #include "util/array.h"
 
@@ -84,6 +86,13 @@ struct audit_finding {
 	size_t ep;
 };
 
+#define AUDIT_MAX_DOWN 1024 /* hosts down listed by name; the rest are counted */
+
+struct audit_down {
+	struct target_addr addr;
+	enum scan_reason reason;
+};
+
 struct audit_run {
 	bool json, no_color, remote, ipv6;
 	int fail_on; /* -1 none */
@@ -111,6 +120,12 @@ struct audit_run {
 	struct scan_history hist; /* the run being recorded (hist.st NULL: none) */
 	int hist_rc;              /* EXIT_* of a history that could not be opened */
 	struct scan_summary sum;  /* the scans' summaries added up */
+	/* Remote: host discovery's verdicts. */
+	struct target_addr *up; /* hosts found up, in the order found */
+	size_t nup, capup;
+	struct audit_down *down; /* hosts found down (the first AUDIT_MAX_DOWN) */
+	size_t ndown;
+	uint64_t hosts_down;
 };
 
 static const char *addr_text(int family, const uint8_t *a, char *buf, size_t len)
@@ -287,7 +302,28 @@ static void audit_on_host(void *ctx, const struct scan_host *h)
 {
 	struct audit_run *ar = ctx;
 
+	if (!h->up) {
+		ar->hosts_down++;
+		if (ar->ndown < AUDIT_MAX_DOWN && ar->down)
+			ar->down[ar->ndown++] =
+			    (struct audit_down){.addr = h->addr, .reason = h->reason};
+		return;
+	}
 	scan_history_host(&ar->hist, h);
+	if (!ar->remote)
+		return;
+	if (ar->nup == ar->capup) {
+		size_t cap = ar->capup ? 2 * ar->capup : 64;
+		struct target_addr *n = realloc(ar->up, cap * sizeof(*n));
+
+		if (!n) {
+			ar->overflow = true;
+			return;
+		}
+		ar->up = n;
+		ar->capup = cap;
+	}
+	ar->up[ar->nup++] = h->addr;
 }
 
 static void audit_on_progress(void *ctx, const struct scan_progress *p)
@@ -351,12 +387,24 @@ static int audit_scan(struct audit_run *ar, const struct targetset *ts, const st
 	                         .on_progress = audit_on_progress,
 	                         .on_done = audit_on_done};
 
+	struct disc_config dc;
+
 	if (scan_config_defaults(&cfg, AUDIT_TIMING) < 0)
 		return -EINVAL;
 	cfg.targets = ts;
 	cfg.ports = pl;
 	cfg.tech = &scan_tech_connect;
 	cfg.cc.max_retries = 1;
+	if (ar->remote) {
+		/* Only hosts that are up are audited (nmap's discovery, as scan does). */
+		dc = (struct disc_config){.targets = ts,
+		                          .raw = privdrop_have_net_raw(),
+		                          .arp = true,
+		                          .cc = cfg.cc,
+		                          .seed = cfg.seed};
+		cfg.discover = &dc;
+		cfg.drop_privileges = dc.raw; /* nothing after discovery needs them */
+	}
 	return scan_run(&cfg, &sink, why, whylen);
 }
 
@@ -686,6 +734,23 @@ static void audit_count(const struct audit_run *ar, struct audit_counts *c)
 		c->sev[ar->fs[i].sev]++;
 }
 
+/* Remote mode: the targets found down, which have nothing to audit (the first 20 named). */
+static void audit_print_down(const struct audit_run *ar)
+{
+	char b[INET6_ADDRSTRLEN];
+
+	printf("hosts: %llu up, %llu down\n", (unsigned long long)ar->nup,
+	       (unsigned long long)ar->hosts_down);
+	for (size_t i = 0; i < ar->ndown && i < 20; i++)
+		printf("  %s is down (%s): not audited\n",
+		       target_addr_str(&ar->down[i].addr, b, sizeof(b)),
+		       scan_reason_name(ar->down[i].reason == SCAN_REASON_NONE
+		                            ? SCAN_REASON_NO_RESPONSE
+		                            : ar->down[i].reason));
+	if (ar->hosts_down > 20)
+		printf("  and %llu more down\n", (unsigned long long)(ar->hosts_down - 20));
+}
+
 static int audit_print_human(const struct audit_run *ar)
 {
 	bool color = cmd_use_color(stdout, ar->no_color);
@@ -759,6 +824,8 @@ static int audit_print_human(const struct audit_run *ar)
 	       c.sev[KB_SEV_INFO], ar->elapsed);
 	if (!ar->remote && !ar->naddrs)
 		printf("note: no address but loopback here: nothing is reachable from outside\n");
+	if (ar->remote)
+		audit_print_down(ar);
 	if (ar->overflow)
 		printf("note: more than %d endpoints; the rest were left out\n", AUDIT_MAX_EPS);
 	if (ar->udp_skipped)
@@ -767,6 +834,28 @@ static int audit_print_human(const struct audit_run *ar)
 		    "the raw-socket engine)\n",
 		    ar->udp_skipped);
 	return ferror(stdout) ? -EIO : 0;
+}
+
+/* Remote mode: {"up": N, "down": [{"host": …, "reason": …}, …], "down_count": N}. */
+static json_t *audit_hosts_json(const struct audit_run *ar)
+{
+	json_t *o = json_object(), *down = json_array();
+	char b[INET6_ADDRSTRLEN];
+	int rc = !o || !down;
+
+	for (size_t i = 0; !rc && i < ar->ndown; i++)
+		rc |= json_array_append_new(
+		    down, json_pack("{s:s, s:s, s:s}", "host",
+		                    target_addr_str(&ar->down[i].addr, b, sizeof(b)), "status",
+		                    "down", "reason", scan_reason_name(ar->down[i].reason)));
+	rc |= json_set(o, "up", json_integer((json_int_t)ar->nup));
+	rc |= json_set(o, "down_count", json_integer((json_int_t)ar->hosts_down));
+	rc |= json_set(o, "down", down);
+	if (rc) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }
 
 static int audit_print_json(const struct audit_run *ar)
@@ -838,6 +927,11 @@ static int audit_print_json(const struct audit_run *ar)
 		rc |= json_set(sum, kb_severity_name(s), json_integer(c.sev[s]));
 	rc |= json_set(sum, "seconds", json_real(ar->elapsed));
 	rc |= json_set(doc, "summary", sum);
+	if (ar->remote) {
+		json_t *hosts = audit_hosts_json(ar);
+
+		rc |= !hosts || json_set(doc, "hosts", hosts);
+	}
 	rc |= json_set(doc, "endpoints", eps);
 	rc |= json_set(doc, "findings", fs);
 	if (rc) {
@@ -912,7 +1006,7 @@ static void audit_remote_udp(struct audit_run *ar, const struct portlist *udp)
 {
 	size_t nchecks;
 	const struct audit_check *checks = audit_check_table(&nchecks);
-	uint64_t n = targetset_count(ar->ts);
+	uint64_t n = ar->nup; /* hosts found down have nothing to audit */
 
 	for (size_t k = 0; k < udp->n; k++) {
 		bool any = false;
@@ -927,8 +1021,7 @@ static void audit_remote_udp(struct audit_run *ar, const struct portlist *udp)
 			struct audit_ep *e;
 			struct target_addr a;
 
-			if (targetset_get(ar->ts, i, &a) < 0)
-				break;
+			a = ar->up[i];
 			if (ar->neps == AUDIT_MAX_EPS) {
 				ar->overflow = true;
 				return;
@@ -984,7 +1077,8 @@ static int audit_remote_scan(struct audit_run *ar, int argc, char **argv, char *
 		pl = (struct portlist){.ports = top, .n = (size_t)got};
 	}
 	rc = audit_history_begin(ar, &pl);
-	if (rc == 0 && pl.n)
+	/* Without TCP ports, discovery alone: which targets get their UDP ports asked. */
+	if (rc == 0)
 		rc = audit_scan(ar, ar->ts, &pl, remote_on_port, why, whylen);
 	if (rc < 0 && rc != -ENOMEM && rc != -EMFILE && rc != -ECANCELED)
 		rc = -EIO;
@@ -1074,7 +1168,8 @@ int cmd_audit_main(int argc, char **argv)
 		}
 	}
 	ar.eps = calloc(AUDIT_MAX_EPS, sizeof(*ar.eps));
-	if (!ar.eps) {
+	ar.down = ar.remote ? calloc(AUDIT_MAX_DOWN, sizeof(*ar.down)) : NULL;
+	if (!ar.eps || (ar.remote && !ar.down)) {
 		cmd_error("audit", "out of memory");
 		exit_rc = EXIT_RUNTIME;
 		goto out;
@@ -1137,6 +1232,8 @@ out:
 	free(ar.args);
 	free(ar.targets);
 	free(ar.eps);
+	free(ar.up);
+	free(ar.down);
 	free(ar.fs);
 	free(ar.states);
 	free(ar.ports);

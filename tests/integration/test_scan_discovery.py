@@ -294,3 +294,18 @@ def test_bad_discovery_options_exit_2(args, word):
     assert len(lines) == 1, r
     if word:
         assert word in lines[0], r
+
+
+@needs_root
+def test_remote_audit_skips_and_reports_hosts_down(lab):
+    live = lab.hosts[0].addrs4[0]  # listens on 22 and 80
+    dead = ["198.18.4.3" if "198.18.4.3" not in lab.live4 else "198.18.4.5", lab.far_dark4[0]]
+    r = lab.scanner.portscope("audit", "--no-history", "--json", "-p", "22,80", live, *dead)
+    assert r.rc in (0, 1), r
+    doc = json.loads(r.out)
+    assert doc["hosts"]["up"] == 1 and doc["hosts"]["down_count"] == 2
+    assert {d["host"] for d in doc["hosts"]["down"]} == set(dead)
+    assert {e["address"] for e in doc["endpoints"]} == {live}
+    assert {e["port"] for e in doc["endpoints"]} == {22, 80}
+    human = lab.scanner.portscope("audit", "--no-history", "-p", "22,80", live, *dead)
+    assert f"{dead[0]} is down (no-response)" in human.out, human
