@@ -1,5 +1,6 @@
 /* portscope scan: targets and ports as nmap takes them; -sL lists the targets. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include "scan/discovery.h"
 #include "scan/engine.h"
 #include "scan/linkpath.h"
+#include "scan/svcscan.h"
 #include "scan/timing.h"
 #include "util/array.h"
 #include "util/clock.h"
@@ -176,6 +178,8 @@ static int scan_list(const struct scan_opts *o)
 	return EXIT_OK;
 }
 
+#define SCAN_DETECT_CONNS 128 /* -sV: sockets open at once over every host being probed */
+
 /* -oN, -oX, -oG, -oJ, --json, four from -oA, and the default: ten at most. */
 #define SCAN_MAX_STREAMS 10
 
@@ -192,88 +196,86 @@ struct scan_cli {
 	/* -sV */
 	struct out_info *info;              /* the streams' info: versions are set per host */
 	const struct detect_config *detect; /* NULL without -sV */
+	struct svcscan *svc;                /* -sV: the detection worker, hosts as they come */
 	int detect_error;                   /* first failure of the detection engine */
+	pthread_mutex_t lock;               /* outputs and history: scan and worker both write */
 };
 
-/* -sV results of one host, in endpoint order. */
-struct scan_versions {
-	const struct detect_endpoint *eps;
-	struct detect_result *res;
-};
-
-static void scan_version_sink(void *ctx, const struct detect_result *r)
+/* Writes host h to every output (and its -sV versions, ver[0..nver), to the history). */
+static void scan_cli_write(struct scan_cli *c, const struct scan_host *h,
+                           const struct out_version *ver, size_t nver)
 {
-	struct scan_versions *v = ctx;
+	if (h->up) /* hosts down are counted in the run, not kept one by one */
+		scan_history_host(&c->history, h);
+	if (c->progress_on)
+		out_progress_clear(&c->progress);
+	if (c->detect) {
+		c->info->versions = ver;
+		c->info->nversions = nver;
+		scan_history_versions(&c->history, h, ver, nver);
+	}
+	for (size_t i = 0; i < c->n; i++) {
+		int r = c->streams[i].fmt->host(&c->streams[i], h);
 
-	v->res[r->ep - v->eps] = *r;
+		if (r < 0 && !c->write_error)
+			c->write_error = r;
+	}
+	c->info->versions = NULL;
+	c->info->nversions = 0;
+}
+
+/* -sV: a host whose open ports are identified (from the detection worker). */
+static void scan_cli_detected(void *ctx, struct scan_host *h, const struct svcscan_port *ports,
+                              size_t n)
+{
+	struct scan_cli *c = ctx;
+	struct out_version *ver = n ? calloc(n, sizeof(*ver)) : NULL;
+
+	pthread_mutex_lock(&c->lock);
+	if (n && !ver && !c->detect_error)
+		c->detect_error = -ENOMEM;
+	for (size_t i = 0; ver && i < n; i++)
+		ver[i] = (struct out_version){.port = ports[i].port, .r = &ports[i].r};
+	scan_cli_write(c, h, ver, ver ? n : 0);
+	pthread_mutex_unlock(&c->lock);
+	free(ver);
 }
 
 /*
- * Runs service detection on the open ports of h (TCP, or UDP ports that
- * answered the scan), all at once. On success
- * *out holds one entry per open port, ascending, whose results live in one
- * array at (*out)[0].r; the caller frees both.
+ * -sV: hands an up host to the detection worker with its open ports (TCP, or
+ * UDP ports that answered the scan), ascending; the worker writes it when they
+ * are identified, while the scan goes on. Called without c->lock.
  */
-static int scan_detect_host(struct scan_cli *c, const struct scan_host *h, struct out_version **out,
-                            size_t *nout)
+static void scan_cli_detect(struct scan_cli *c, const struct scan_host *h)
 {
 	size_t nopen = (size_t)h->counts[SCAN_OPEN], n = 0;
-	struct detect_endpoint *eps;
-	struct detect_result *res;
-	struct out_version *ver;
-	struct scan_versions sv;
+	uint16_t *ports = NULL;
 	int r;
 
-	*out = NULL;
-	*nout = 0;
-	if (h->timedout || (h->proto != IPPROTO_TCP && h->proto != IPPROTO_UDP) || !nopen)
-		return 0;
-	eps = calloc(nopen, sizeof(*eps));
-	res = calloc(nopen, sizeof(*res));
-	ver = calloc(nopen, sizeof(*ver));
-	if (!eps || !res || !ver) {
-		free(eps);
-		free(res);
-		free(ver);
-		return -ENOMEM;
+	if (h->timedout || (h->proto != IPPROTO_TCP && h->proto != IPPROTO_UDP))
+		nopen = 0;
+	if (nopen && !(ports = calloc(nopen, sizeof(*ports)))) {
+		r = -ENOMEM;
+		goto fail;
 	}
-	for (size_t i = 0; i < h->nports && n < nopen; i++) {
-		struct detect_endpoint *ep = &eps[n];
-
-		if (scan_res_state(h->res[i]) != SCAN_OPEN)
-			continue;
-		ep->proto = h->proto == IPPROTO_UDP ? PROBES_UDP : PROBES_TCP;
-		if (h->addr.family == AF_INET6) {
-			struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ep->addr;
-
-			a->sin6_family = AF_INET6;
-			a->sin6_addr = h->addr.v6;
-			a->sin6_port = htons(h->ports[i]);
-			ep->addrlen = sizeof(*a);
-		} else {
-			struct sockaddr_in *a = (struct sockaddr_in *)&ep->addr;
-
-			a->sin_family = AF_INET;
-			a->sin_addr = h->addr.v4;
-			a->sin_port = htons(h->ports[i]);
-			ep->addrlen = sizeof(*a);
-		}
-		ver[n] = (struct out_version){.port = h->ports[i], .r = &res[n]};
-		n++;
+	for (size_t i = 0; i < h->nports && n < nopen; i++)
+		if (scan_res_state(h->res[i]) == SCAN_OPEN)
+			ports[n++] = h->ports[i];
+	r = svcscan_add(c->svc, h, ports, n, h->proto == IPPROTO_UDP ? PROBES_UDP : PROBES_TCP);
+	free(ports);
+	if (r == -ENOMEM)
+		goto fail;
+	if (r < 0) {
+		pthread_mutex_lock(&c->lock);
+		c->detect_error = c->detect_error ? c->detect_error : r;
+		pthread_mutex_unlock(&c->lock);
 	}
-	sv = (struct scan_versions){.eps = eps, .res = res};
-	r = detect_run(c->detect, eps, n, scan_version_sink, &sv);
-	for (size_t i = 0; i < n; i++)
-		res[i].ep = NULL; /* eps goes away here; outputs go by port */
-	free(eps);
-	if (r < 0 || n == 0) {
-		free(res);
-		free(ver);
-		return r;
-	}
-	*out = ver;
-	*nout = n;
-	return 0;
+	return;
+fail:
+	pthread_mutex_lock(&c->lock);
+	c->detect_error = c->detect_error ? c->detect_error : r;
+	scan_cli_write(c, h, NULL, 0); /* the host, without versions */
+	pthread_mutex_unlock(&c->lock);
 }
 
 static void scan_cli_done(void *ctx, const struct scan_summary *sum)
@@ -286,52 +288,34 @@ static void scan_cli_done(void *ctx, const struct scan_summary *sum)
 static void scan_cli_host(void *ctx, const struct scan_host *h)
 {
 	struct scan_cli *c = ctx;
-	struct out_version *ver = NULL;
-	size_t nver = 0;
 
-	if (h->up) /* hosts down are counted in the run, not kept one by one */
-		scan_history_host(&c->history, h);
-	if (c->progress_on)
-		out_progress_clear(&c->progress);
-	if (c->detect && h->up && h->nports) {
-		int r = scan_detect_host(c, h, &ver, &nver);
-
-		if (r < 0 && !c->detect_error)
-			c->detect_error = r;
-		c->info->versions = ver;
-		c->info->nversions = nver;
-		scan_history_versions(&c->history, h, ver, nver);
+	if (c->svc && h->up) {
+		scan_cli_detect(c, h); /* not under the lock: the worker may hold it up */
+		return;
 	}
-	for (size_t i = 0; i < c->n; i++) {
-		int r = c->streams[i].fmt->host(&c->streams[i], h);
-
-		if (r < 0 && !c->write_error)
-			c->write_error = r;
-	}
-	if (ver) {
-		free((void *)ver[0].r); /* the results array, allocated with ver */
-		free(ver);
-	}
-	if (c->detect) {
-		c->info->versions = NULL;
-		c->info->nversions = 0;
-	}
+	pthread_mutex_lock(&c->lock);
+	scan_cli_write(c, h, NULL, 0);
+	pthread_mutex_unlock(&c->lock);
 }
 
 static void scan_cli_port(void *ctx, const struct scan_result *r)
 {
 	struct scan_cli *c = ctx;
 
+	pthread_mutex_lock(&c->lock);
 	scan_history_port(&c->history, r);
+	pthread_mutex_unlock(&c->lock);
 }
 
 static void scan_cli_progress(void *ctx, const struct scan_progress *p)
 {
 	struct scan_cli *c = ctx;
 
+	pthread_mutex_lock(&c->lock);
 	scan_history_tick(&c->history);
 	if (c->progress_on)
 		out_progress_update(&c->progress, p);
+	pthread_mutex_unlock(&c->lock);
 }
 
 /* Adds an output of format name to path ('-' is stdout). */
@@ -476,6 +460,13 @@ static int scan_detect_setup(const struct scan_opts *o, struct probes_file *pf, 
 	int r;
 
 	detect_config_default(dc);
+	/*
+	 * Many hosts are probed at once: fewer sockets than one host alone may
+	 * take, or busy servers (sshd forks per connection) answer past the
+	 * deadlines.
+	 */
+	if (dc->max_conns > SCAN_DETECT_CONNS)
+		dc->max_conns = SCAN_DETECT_CONNS;
 	if (o->version_intensity >= 0)
 		dc->intensity = (unsigned)o->version_intensity;
 	probes_init(pf, scan_probes_warning, nwarn);
@@ -608,7 +599,7 @@ static int scan_check_sources(const struct scan_opts *o, const struct scan_techn
 /* -sT, -sS, -sU: runs the scan engine with the chosen outputs. */
 static int scan_engine(const struct scan_opts *o, int argc, char **argv)
 {
-	struct scan_cli cli = {.progress = {.f = stderr}};
+	struct scan_cli cli = {.progress = {.f = stderr}, .lock = PTHREAD_MUTEX_INITIALIZER};
 	struct probes_file pf;
 	struct detect_config dc;
 	unsigned nwarn = 0;
@@ -720,10 +711,25 @@ static int scan_engine(const struct scan_opts *o, int argc, char **argv)
 		                          .on_host_done = scan_cli_host,
 		                          .on_progress = scan_cli_progress,
 		                          .on_done = scan_cli_done};
-		if (o->ping_only && !cfg.discover)
+		r = cli.detect ? svcscan_start(&cli.svc, cli.detect, SVCSCAN_PER_HOST,
+		                               scan_cli_detected, &cli)
+		               : 0;
+		if (r == 0 && o->ping_only && !cfg.discover)
 			r = scan_assume_up(&cfg, &sink);
-		else
+		else if (r == 0)
 			r = scan_run(&cfg, &sink, why, sizeof(why));
+		if (cli.svc) {
+			/* The last hosts' services; the run took until they were known. */
+			int d = svcscan_finish(cli.svc);
+			double now = clock_wall();
+
+			if (cli.summary.end > 0 && now > cli.summary.end) {
+				cli.summary.elapsed += now - cli.summary.end;
+				cli.summary.end = now;
+			}
+			if (d < 0 && !cli.detect_error)
+				cli.detect_error = d;
+		}
 		if (cli.progress_on)
 			out_progress_clear(&cli.progress);
 		if (r < 0) {

@@ -309,3 +309,26 @@ def test_remote_audit_skips_and_reports_hosts_down(lab):
     assert {e["port"] for e in doc["endpoints"]} == {22, 80}
     human = lab.scanner.portscope("audit", "--no-history", "-p", "22,80", live, *dead)
     assert f"{dead[0]} is down (no-response)" in human.out, human
+
+
+@needs_root
+def test_service_detection_of_many_hosts_at_once(lab):
+    """-sV over hosts of three namespaces: every open port of every host is probed (the
+    lab's listeners accept and close at once: tcpwrapped, or unknown when the close comes
+    late under load), each host reported once."""
+    hosts = [a for h in lab.hosts for a in h.addrs4[:4]]
+    r = ps(lab, "-sV", "-p", "22,80,443,8080,25,3306", *hosts, "-oX", "-")
+    assert r.rc == 0, r
+    root = ET.fromstring(r.out)
+    seen = {}
+    for host in root.iter("host"):
+        addr = host.find("address").get("addr")
+        assert addr not in seen
+        seen[addr] = {int(p.get("portid")): p.find("service") for p in host.iter("port")
+                      if p.find("state").get("state") == "open"}
+    assert set(seen) == set(hosts)
+    for addr, ports in seen.items():
+        assert set(ports) == lab.open_ports(addr), addr
+        for port, svc in ports.items():
+            assert svc is not None and svc.get("method") == "probed", (addr, port)
+            assert svc.get("name") in ("tcpwrapped", "unknown"), (addr, port, svc.attrib)
