@@ -43,8 +43,18 @@ def timed(ns, argv, timeout=1800):
 
 
 def grep_hosts(text):
-    """(hosts up, {host: open ports}) from -oG output."""
+    """(hosts up, {host: open ports}) from -oG (or -oX) output."""
     up, ports = set(), {}
+    if text.startswith("<?xml"):
+        import xml.etree.ElementTree as ET
+        for host in ET.fromstring(text).iter("host"):
+            if host.find("status").get("state") != "up":
+                continue
+            addr = host.find("address").get("addr")
+            up.add(addr)
+            ports[addr] = {p.get("portid") for p in host.iter("port")
+                           if p.find("state").get("state") == "open"}
+        return up, ports
     for line in text.splitlines():
         if not line.startswith("Host: "):
             continue
