@@ -22,6 +22,8 @@ import ipaddress
 import random
 import subprocess
 
+from test_scan_raw import start_listeners  # every port, both families, every address
+
 ONLINK4 = ipaddress.ip_network("198.18.4.0/22")
 ONLINK6 = ipaddress.ip_network("fd00:5c09::/64")
 FAR4 = ipaddress.ip_network("198.18.8.0/24")
@@ -30,31 +32,6 @@ SCANNER4, SCANNER6 = "198.18.4.1", "fd00:5c09::1"
 ROUTER4, ROUTER6 = "198.18.4.254", "fd00:5c09::fe"
 RFAR4, RFAR6 = "198.18.8.254", "fd00:5c09:1::fe"
 DARK4 = ipaddress.ip_network("198.18.9.0/24")
-
-# Listens on every port given (all addresses of its namespace, both families).
-LISTENER = r"""
-import selectors, socket, sys
-sel = selectors.DefaultSelector()
-for p in [int(x) for x in sys.argv[1:]]:
-    for fam, addr in ((socket.AF_INET, "0.0.0.0"), (socket.AF_INET6, "::")):
-        s = socket.socket(fam, socket.SOCK_STREAM)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if fam == socket.AF_INET6:
-            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-        s.bind((addr, p))
-        s.listen(1024)
-        s.setblocking(False)
-        sel.register(s, selectors.EVENT_READ)
-print("READY", flush=True)
-while True:
-    for key, _ in sel.select():
-        try:
-            c, _ = key.fileobj.accept()
-            c.close()
-        except OSError:
-            pass
-"""
-
 
 def _veth(tag, a, b, br_ns=None):
     """A veth pair from namespace a (end 'a') to namespace b; the b end joins br0 when br_ns."""
@@ -167,17 +144,8 @@ class DiscLab:
     def listen(self):
         """Starts the listeners (self.ports[k] in on-link host k, the first list in far)."""
         for k, h in enumerate(self.hosts):
-            self._listen(h, self.ports[k % len(self.ports)])
-        self._listen(self.far, self.ports[0])
-
-    @staticmethod
-    def _listen(ns, ports):
-        p = ns.popen(["python3", "-u", "-c", LISTENER] + [str(x) for x in ports], text=True)
-        line = p.stdout.readline()
-        if line.strip() != "READY":
-            raise RuntimeError(f"listeners did not start: {line!r} {p.stderr.read()}")
-        for port in ports:
-            ns.wait_port("tcp", port)
+            start_listeners(h, self.ports[k % len(self.ports)])
+        start_listeners(self.far, self.ports[0])
 
     def open_ports(self, addr):
         """The TCP ports open at addr (on-link or far), empty for a dark one."""

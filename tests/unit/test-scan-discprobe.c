@@ -10,28 +10,13 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "addr-helpers.h"
 #include "scan/discovery.h"
 #include "scan/discprobe.h"
 #include "scan/packet.h"
 
 static const uint8_t mymac[6] = {0x02, 0x00, 0x5e, 0x10, 0x20, 0x30};
 static const uint8_t hismac[6] = {0x02, 0x00, 0x5e, 0xaa, 0xbb, 0xcc};
-
-static struct target_addr v4(const char *s)
-{
-	struct target_addr a = {.family = AF_INET};
-
-	assert_int_equal(inet_pton(AF_INET, s, &a.v4), 1);
-	return a;
-}
-
-static struct target_addr v6(const char *s)
-{
-	struct target_addr a = {.family = AF_INET6};
-
-	assert_int_equal(inet_pton(AF_INET6, s, &a.v6), 1);
-	return a;
-}
 
 /* An Ethernet frame from hismac carrying ip[0..len). */
 static size_t eth_wrap(uint8_t *f, uint16_t type, const uint8_t *ip, size_t len)

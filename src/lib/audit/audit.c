@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,12 +19,14 @@
 #include "util/array.h"
 #include "util/privdrop.h"
 
-#define AUDIT_TIMING      4    /* -T4: a check of known hosts, not a survey */
-#define AUDIT_CHECK_MS    3000 /* deadline of one safe check */
-#define AUDIT_CONNECT_MS  1500 /* detection: connect timeout */
-#define AUDIT_ENDPOINT_MS 6000 /* detection: one endpoint's deadline */
-#define AUDIT_CONFIDENCE  5    /* detection results below this are not taken */
-#define AUDIT_TOP_PORTS   1000 /* remote mode without -p */
+#define AUDIT_TIMING         4    /* -T4: a check of known hosts, not a survey */
+#define AUDIT_CHECK_MS       3000 /* deadline of one safe check */
+#define AUDIT_CONNECT_MS     1500 /* detection: connect timeout */
+#define AUDIT_ENDPOINT_MS    6000 /* detection: one endpoint's deadline */
+#define AUDIT_CONFIDENCE     5    /* detection results below this are not taken */
+#define AUDIT_TOP_PORTS      1000 /* remote mode without -p */
+#define AUDIT_CHECK_THREADS  32   /* safe checks running at once over every host */
+#define AUDIT_CHECK_PER_HOST 4    /* of them against one host */
 
 struct audit_endpoint *audit_ep_new(struct audit_report *rep)
 {
@@ -281,31 +284,136 @@ static int audit_detect(struct audit_report *rep)
 	return rc;
 }
 
-/* The safe checks that apply to each endpoint the judgement will look at; their outcomes. */
-static void audit_checks_run(struct audit_report *rep, unsigned check_ms)
+/* One safe check to run: its endpoint, the outcome's slot, the target host's index. */
+struct check_job {
+	const struct audit_endpoint *e;
+	struct audit_check_outcome *o;
+	size_t host;
+	bool started;
+};
+
+/* The safe checks of every host at once: a few threads, at most a few checks per host. */
+struct check_pool {
+	struct check_job *jobs;
+	size_t n, first;   /* jobs; every one before first has started */
+	unsigned *running; /* checks running per host */
+	unsigned check_ms;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+};
+
+/* The next job whose host has room, or NULL (*left: whether any job is still to start). */
+static struct check_job *pool_take(struct check_pool *p, bool *left)
 {
-	for (size_t i = 0; i < rep->neps; i++) {
+	*left = false;
+	while (p->first < p->n && p->jobs[p->first].started)
+		p->first++;
+	for (size_t i = p->first; i < p->n; i++) {
+		struct check_job *j = &p->jobs[i];
+
+		if (j->started)
+			continue;
+		*left = true;
+		if (p->running[j->host] < AUDIT_CHECK_PER_HOST)
+			return j;
+	}
+	return NULL;
+}
+
+static void *pool_worker(void *arg)
+{
+	struct check_pool *p = arg;
+
+	pthread_mutex_lock(&p->lock);
+	for (;;) {
+		struct sockaddr_storage ss;
+		struct audit_conv conv;
+		struct check_job *j;
+		socklen_t sl;
+		bool left;
+
+		j = pool_take(p, &left);
+		if (!j && !left)
+			break;
+		if (!j) { /* every job left waits for a busy host */
+			pthread_cond_wait(&p->cond, &p->lock);
+			continue;
+		}
+		j->started = true;
+		p->running[j->host]++;
+		pthread_mutex_unlock(&p->lock);
+		ep_sockaddr(j->e, &ss, &sl);
+		j->o->verdict = audit_check_run(j->o->check, &ss, sl, p->check_ms, &conv);
+		snprintf(j->o->evidence, sizeof(j->o->evidence), "%s",
+		         j->o->verdict < 0 ? "" : conv.evidence);
+		pthread_mutex_lock(&p->lock);
+		p->running[j->host]--;
+		pthread_cond_broadcast(&p->cond);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+/*
+ * The safe checks that apply to each endpoint the judgement will look at;
+ * their outcomes, in the order of the endpoints and checks. They run at once
+ * over every host (AUDIT_CHECK_THREADS threads), at most AUDIT_CHECK_PER_HOST
+ * at a time against one host, each within check_ms. Returns 0 or -ENOMEM.
+ */
+static int audit_checks_run(struct audit_report *rep, unsigned check_ms)
+{
+	struct check_pool p = {.check_ms = check_ms};
+	struct target_addr *hosts = NULL;
+	pthread_t threads[AUDIT_CHECK_THREADS];
+	size_t capjobs = 0, nhosts = 0, caphosts = 0;
+	unsigned started = 0;
+	int r = 0;
+
+	for (size_t i = 0; i < rep->neps && r == 0; i++) {
 		struct audit_endpoint *e = &rep->eps[i];
+		size_t h;
 
 		if (!e->have_target ||
 		    (e->proto == IPPROTO_TCP && e->reach.exp != AUDIT_EXP_REACHABLE))
 			continue;
+		for (h = 0; h < nhosts && !target_addr_equal(&hosts[h], &e->target); h++)
+			;
 		for (size_t c = 0; audit_checks[c] && e->nchecks < AUDIT_MAX_CHECKS; c++) {
-			struct audit_check_outcome *o = &e->checks[e->nchecks];
-			struct sockaddr_storage ss;
-			struct audit_conv conv;
-			socklen_t sl;
-
 			if (!audit_check_applies(audit_checks[c], e->proto, e->port, e->service))
 				continue;
-			ep_sockaddr(e, &ss, &sl);
-			o->check = audit_checks[c];
-			o->verdict = audit_check_run(audit_checks[c], &ss, sl, check_ms, &conv);
-			snprintf(o->evidence, sizeof(o->evidence), "%s",
-			         o->verdict < 0 ? "" : conv.evidence);
-			e->nchecks++;
+			if (h == nhosts && (r = GREEDY_REALLOC(hosts, caphosts, nhosts + 1)) == 0)
+				hosts[nhosts++] = e->target;
+			if (r == 0)
+				r = GREEDY_REALLOC(p.jobs, capjobs, p.n + 1);
+			if (r < 0)
+				break;
+			e->checks[e->nchecks] =
+			    (struct audit_check_outcome){.check = audit_checks[c]};
+			p.jobs[p.n++] =
+			    (struct check_job){.e = e, .o = &e->checks[e->nchecks++], .host = h};
 		}
 	}
+	p.running = r == 0 ? calloc(nhosts + 1, sizeof(*p.running)) : NULL;
+	if (r < 0 || !p.running) {
+		free(p.jobs);
+		free(hosts);
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&p.lock, NULL);
+	pthread_cond_init(&p.cond, NULL);
+	for (; started < AUDIT_CHECK_THREADS && started < p.n; started++)
+		if (pthread_create(&threads[started], NULL, pool_worker, &p))
+			break;
+	if (!started && p.n)
+		pool_worker(&p); /* no thread: one at a time, here */
+	for (unsigned t = 0; t < started; t++)
+		pthread_join(threads[t], NULL);
+	pthread_cond_destroy(&p.cond);
+	pthread_mutex_destroy(&p.lock);
+	free(p.running);
+	free(p.jobs);
+	free(hosts);
+	return 0;
 }
 
 /* Each endpoint's port name in the services files (the judgement compares it with detection). */
@@ -336,8 +444,9 @@ int audit_run(const struct audit_config *cfg, struct audit_report *rep, char *wh
 		rc = audit_detect(rep);
 	if (rc == 0) {
 		name_ports(rep, cfg->kb);
-		audit_checks_run(rep, cfg->check_ms ? cfg->check_ms : AUDIT_CHECK_MS);
-		rc = audit_judge(rep);
+		rc = audit_checks_run(rep, cfg->check_ms ? cfg->check_ms : AUDIT_CHECK_MS);
+		if (rc == 0)
+			rc = audit_judge(rep);
 	}
 	free(j.ports);
 	free(j.states);

@@ -34,6 +34,7 @@
 #include "scan/linkpath.h"
 #include "scan/packet.h"
 #include "scan/ratectl.h"
+#include "scan/rawscan.h"
 #include "scan/rawsock.h"
 #include "scan/udp-payloads.h"
 #include "util/clock.h"
@@ -104,8 +105,7 @@ struct disc_tx {
 	struct disc *d;
 	struct rawsock_tx *sock[DP_N];
 	pthread_t thread;
-	double tokens;
-	uint64_t last_refill;
+	struct ratectl_bucket bucket; /* its share of the rate */
 	int err;
 };
 
@@ -153,14 +153,6 @@ struct disc {
 	bool rx_started;
 };
 
-static void disc_sleep_us(uint64_t us)
-{
-	struct timespec ts = {.tv_sec = (time_t)(us / 1000000u),
-	                      .tv_nsec = (long)(us % 1000000u) * 1000};
-
-	nanosleep(&ts, NULL);
-}
-
 static int disc_fam(int family)
 {
 	return family == AF_INET6;
@@ -175,44 +167,12 @@ static void disc_set_error(struct disc *d, int err)
 
 enum scan_reason disc_icmp_reason(int family, uint8_t type, uint8_t code)
 {
-	if (family == AF_INET) {
-		if (type == 11)
-			return SCAN_REASON_TIME_EXCEEDED;
-		if (type != 3)
-			return SCAN_REASON_NONE;
-		switch (code) {
-		case 0:
-		case 6:
-		case 11:
-			return SCAN_REASON_NET_UNREACH;
-		case 2:
-			return SCAN_REASON_PROTO_UNREACH;
-		case 3:
-			return SCAN_REASON_PORT_UNREACH;
-		case 9:
-		case 10:
-		case 13:
-			return SCAN_REASON_ADMIN_PROHIBITED;
-		default:
-			return SCAN_REASON_HOST_UNREACH;
-		}
-	}
-	if (type == 3)
+	if (family == AF_INET ? type == 11 : type == 3)
 		return SCAN_REASON_TIME_EXCEEDED;
-	if (type != 1)
-		return SCAN_REASON_NONE;
-	switch (code) {
-	case 0:
-		return SCAN_REASON_NET_UNREACH;
-	case 1:
-	case 5:
-	case 6:
-		return SCAN_REASON_ADMIN_PROHIBITED;
-	case 4:
-		return SCAN_REASON_PORT_UNREACH;
-	default:
-		return SCAN_REASON_HOST_UNREACH;
-	}
+	if (family == AF_INET && type == 3 && code == 2)
+		return SCAN_REASON_PROTO_UNREACH; /* the host itself: up (a port scan calls it
+		                                     filtered) */
+	return rawscan_icmp_reason(family, type, code);
 }
 
 /* ---- the probe list ---- */
@@ -345,21 +305,11 @@ static void disc_refresh_routes(struct disc *d)
 
 /* ---- the block ---- */
 
-static uint64_t disc_addr_hash(const struct target_addr *a)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-	const uint8_t *p = target_addr_bytes(a);
-
-	for (size_t i = 0; i < target_addr_size(a->family); i++)
-		h = (h ^ p[i]) * 0x100000001b3ull;
-	return h ^ h >> 29;
-}
-
 static long disc_find(const struct disc *d, const struct target_addr *a)
 {
 	if (!d->htab)
 		return -1;
-	for (size_t i = disc_addr_hash(a) & d->hmask;; i = (i + 1) & d->hmask) {
+	for (size_t i = target_addr_hash(a) & d->hmask;; i = (i + 1) & d->hmask) {
 		uint32_t v = d->htab[i];
 
 		if (v == 0)
@@ -607,19 +557,7 @@ static void *disc_receiver(void *arg)
 
 static int disc_flush(struct disc_tx *tx, struct rawsock_batch *b)
 {
-	while (b->n) {
-		int r = rawsock_flush(b);
-
-		if (r >= 0)
-			return 0;
-		if (r != -ENOBUFS && r != -EAGAIN)
-			return r;
-		atomic_fetch_add(&tx->d->nobufs, 1);
-		disc_sleep_us(200);
-		if (atomic_load(&tx->d->error) || atomic_load(&tx->d->stop))
-			return atomic_load(&tx->d->error) ? atomic_load(&tx->d->error) : -ECANCELED;
-	}
-	return 0;
+	return rawsock_flush_wait(b, &tx->d->nobufs, &tx->d->error);
 }
 
 static int disc_flush_all(struct disc_tx *tx)
@@ -657,29 +595,23 @@ static int disc_pace(struct disc_tx *tx, struct ratectl *rt)
 {
 	struct disc *d = tx->d;
 
-	while (tx->tokens < 1) {
-		uint64_t now = clock_mono_us();
-		double rate, burst;
+	for (;;) {
+		uint64_t now = clock_mono_us(), wait;
 		int r;
 
 		if (rt && now - rt->last_tick >= RATECTL_TICK_US)
 			disc_rate_tick(d, rt, now);
-		rate = atomic_load(&d->rate) / atomic_load(&d->active);
-		burst = rate * 0.002 > RAWSOCK_BATCH ? rate * 0.002 : RAWSOCK_BATCH;
-		tx->tokens += (double)(now - tx->last_refill) * rate / 1e6;
-		tx->tokens = tx->tokens < burst ? tx->tokens : burst;
-		tx->last_refill = now;
-		if (tx->tokens >= 1)
-			break;
+		wait =
+		    ratectl_take(&tx->bucket, atomic_load(&d->rate) / atomic_load(&d->active), now);
+		if (!wait)
+			return 0;
 		r = disc_flush_all(tx);
 		if (r < 0)
 			return r;
-		if (atomic_load(&d->stop))
-			return -ECANCELED;
-		disc_sleep_us((uint64_t)((1 - tx->tokens) * 1e6 / rate) + 1);
+		if (atomic_load(&d->error))
+			return atomic_load(&d->error);
+		clock_sleep_us(wait);
 	}
-	tx->tokens -= 1;
-	return 0;
 }
 
 /* Builds and queues an ARP request or neighbour solicitation for slot sl. */
@@ -945,22 +877,18 @@ static void disc_wait_pass(struct disc *d, struct ratectl *rt, uint64_t last_sen
 			return;
 		if (now - rt->last_tick >= RATECTL_TICK_US)
 			disc_rate_tick(d, rt, now);
-		disc_sleep_us(2000);
+		clock_sleep_us(2000);
 	}
 }
 
 /* Sends allowed: up to max_retries resends, at least one, more once a resend was answered. */
 static unsigned disc_allowed_tries(struct disc *d)
 {
-	unsigned n, ok;
+	unsigned n;
 
 	pthread_mutex_lock(&d->lock);
-	ok = d->cc.max_ok_try;
+	n = cc_retries_allowed(&d->cc) + 1;
 	pthread_mutex_unlock(&d->lock);
-	n = ok + 1 > 1 ? ok + 1 : 1;
-	if (n > d->cfg.cc.max_retries)
-		n = d->cfg.cc.max_retries;
-	n += 1;
 	return n < DISC_TRIES ? n : DISC_TRIES;
 }
 
@@ -973,7 +901,7 @@ static void *disc_sender(void *arg)
 	ratectl_init(rt, &d->cfg.cc, clock_mono_us());
 	atomic_store(&d->rate, rt->rate);
 	for (unsigned k = 0; k < d->nsend; k++)
-		d->tx[k].last_refill = clock_mono_us();
+		d->tx[k].bucket.last_refill = clock_mono_us();
 	for (unsigned tryno = 0; tryno < disc_allowed_tries(d); tryno++) {
 		if (tryno > 0)
 			disc_refresh_routes(d);
@@ -1063,7 +991,7 @@ static int disc_setup_block(struct disc *d, const struct perm *hperm, uint64_t b
 			sl->reason = SCAN_REASON_LOCALHOST;
 			disc_push_up(d, i);
 		}
-		for (j = disc_addr_hash(&sl->addr) & d->hmask; d->htab[j]; j = (j + 1) & d->hmask)
+		for (j = target_addr_hash(&sl->addr) & d->hmask; d->htab[j]; j = (j + 1) & d->hmask)
 			;
 		d->htab[j] = (uint32_t)i + 1;
 	}
@@ -1096,7 +1024,7 @@ static int disc_run_block(struct disc *d, const struct disc_sink *sink, struct d
 	if (r)
 		return -r;
 	for (uint64_t last = 0; !atomic_load(&d->tx_done);) {
-		disc_sleep_us(10000);
+		clock_sleep_us(10000);
 		disc_emit_ups(d, sink, &seen, st);
 		if (clock_mono_us() - last >= 250000) {
 			disc_progress(d, sink, st, grand_total);
@@ -1429,6 +1357,7 @@ int disc_run(struct disc *d, const struct disc_sink *sink, struct disc_stats *st
 void disc_stop(struct disc *d)
 {
 	atomic_store(&d->stop, true);
+	disc_set_error(d, -ECANCELED); /* the senders stop at their next flush or wait */
 }
 
 void disc_close(struct disc *d)

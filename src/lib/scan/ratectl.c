@@ -7,6 +7,7 @@
 #define RATECTL_CEILING 2000000.0 /* without --max-rate */
 #define RATECTL_FLOOR   50.0      /* without --min-rate */
 #define RATECTL_FAST    1000000.0 /* below this the rate doubles while nothing is lost */
+#define RATECTL_BURST   64        /* tokens a bucket holds at least (a batch) */
 
 void ratectl_init(struct ratectl *rt, const struct cc_params *p, uint64_t now_us)
 {
@@ -57,4 +58,17 @@ double ratectl_tick(struct ratectl *rt, const struct ratectl_counts *c, uint64_t
 	rt->at = *c;
 	rt->last_tick = now_us;
 	return rt->rate;
+}
+
+uint64_t ratectl_take(struct ratectl_bucket *b, double rate, uint64_t now_us)
+{
+	double burst = fmax(RATECTL_BURST, rate * 0.002);
+
+	b->tokens = fmin(b->tokens + (double)(now_us - b->last_refill) * rate / 1e6, burst);
+	b->last_refill = now_us;
+	if (b->tokens >= 1) {
+		b->tokens -= 1;
+		return 0;
+	}
+	return (uint64_t)((1 - b->tokens) * 1e6 / rate) + 1;
 }

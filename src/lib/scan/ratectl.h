@@ -42,6 +42,21 @@ struct ratectl {
 	unsigned cut_pass; /* pass (try + 1) whose late replies cut the rate: once per pass */
 };
 
+/*
+ * One sender's share of the rate: a token bucket refilled at rate probes per
+ * second, holding at most 2 ms of them (at least a batch of 64).
+ */
+struct ratectl_bucket {
+	double tokens;
+	uint64_t last_refill; /* us */
+};
+
+/*
+ * Takes one token at now_us from b filled at rate. Returns 0 when taken, else
+ * how many microseconds to wait for it (take again then).
+ */
+uint64_t ratectl_take(struct ratectl_bucket *b, double rate, uint64_t now_us);
+
 /* Starts at now_us with p's --min-rate, --max-rate and scan delay. */
 void ratectl_init(struct ratectl *rt, const struct cc_params *p, uint64_t now_us);
 

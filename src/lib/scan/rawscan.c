@@ -74,9 +74,7 @@ struct raw_tx {
 	struct raw_scan *s;
 	struct rawsock_tx *sock;
 	pthread_t thread;
-	double tokens;
-	uint64_t last_refill;
-	uint64_t nobufs; /* full device queues met */
+	struct ratectl_bucket bucket; /* its share of the rate */
 	int err;
 };
 
@@ -137,34 +135,15 @@ struct raw_scan {
 	pthread_cond_t fin_cond;
 };
 
-static void raw_sleep_us(uint64_t us)
-{
-	struct timespec ts = {.tv_sec = (time_t)(us / 1000000u),
-	                      .tv_nsec = (long)(us % 1000000u) * 1000};
-
-	nanosleep(&ts, NULL);
-}
-
 static void raw_fail(char *why, size_t whylen, const char *msg)
 {
 	snprintf(why, whylen, "%s", msg);
 }
 
-static uint64_t raw_addr_hash(const struct target_addr *a)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-	const uint8_t *p = target_addr_bytes(a);
-	size_t n = target_addr_size(a->family);
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 0x100000001b3ull;
-	return h ^ h >> 29;
-}
-
 /* The group's index of host a, or -1. */
 static long raw_host_find(const struct raw_scan *s, const struct target_addr *a)
 {
-	for (size_t i = raw_addr_hash(a) & s->hmask;; i = (i + 1) & s->hmask) {
+	for (size_t i = target_addr_hash(a) & s->hmask;; i = (i + 1) & s->hmask) {
 		uint32_t v = s->htab[i];
 
 		if (v == 0)
@@ -340,20 +319,7 @@ static bool raw_expired(struct raw_scan *s)
 /* Sends what is queued in b, waiting out a full device queue. */
 static int raw_flush(struct raw_tx *tx, struct rawsock_batch *b)
 {
-	while (b->n) {
-		int r = rawsock_flush(b);
-
-		if (r >= 0)
-			return 0;
-		if (r != -ENOBUFS && r != -EAGAIN)
-			return r;
-		tx->nobufs++;
-		atomic_fetch_add(&tx->s->nobufs, 1);
-		raw_sleep_us(200);
-		if (atomic_load(&tx->s->error))
-			return atomic_load(&tx->s->error);
-	}
-	return 0;
+	return rawsock_flush_wait(b, &tx->s->nobufs, &tx->s->error);
 }
 
 /* Sends everything tx has queued. */
@@ -399,28 +365,23 @@ static int raw_pace(struct raw_tx *tx, struct ratectl *rt, bool first_pass)
 {
 	struct raw_scan *s = tx->s;
 
-	while (tx->tokens < 1) {
-		uint64_t now = clock_mono_us();
-		double rate, burst;
+	for (;;) {
+		uint64_t now = clock_mono_us(), wait;
 		int r;
 
 		if (rt && now - rt->last_tick >= RAW_TICK_US)
 			raw_rate_tick(s, rt, now, first_pass);
-		rate = atomic_load(&s->rate) / atomic_load(&s->active);
-		burst = fmax(RAWSOCK_BATCH, rate * 0.002);
-		tx->tokens = fmin(tx->tokens + (double)(now - tx->last_refill) * rate / 1e6, burst);
-		tx->last_refill = now;
-		if (tx->tokens >= 1)
-			break;
+		wait =
+		    ratectl_take(&tx->bucket, atomic_load(&s->rate) / atomic_load(&s->active), now);
+		if (!wait)
+			return 0;
 		r = raw_flush_all(tx);
 		if (r < 0)
 			return r;
 		if (raw_expired(s))
 			return RAW_EXPIRED;
-		raw_sleep_us((uint64_t)((1 - tx->tokens) * 1e6 / rate) + 1);
+		clock_sleep_us(wait);
 	}
-	tx->tokens -= 1;
-	return 0;
 }
 
 static int raw_fam(int family)
@@ -490,18 +451,14 @@ static int raw_send_one(struct raw_tx *tx, struct ratectl *rt, uint64_t e, unsig
 	return 0;
 }
 
-/* How many sends a silent probe gets, as cc.h: up to max_retries, at least 2. */
+/* How many sends a silent probe gets, as cc.h: up to max_retries resends, at least one. */
 static unsigned raw_allowed_tries(struct raw_scan *s)
 {
-	unsigned n, ok;
+	unsigned n;
 
 	pthread_mutex_lock(&s->lock);
-	ok = s->cc.max_ok_try;
+	n = cc_retries_allowed(&s->cc) + 1;
 	pthread_mutex_unlock(&s->lock);
-	n = ok + 1 > 1 ? ok + 1 : 1;
-	if (n > s->cfg->cc.max_retries)
-		n = s->cfg->cc.max_retries;
-	n += 1;
 	return n < RAWSCAN_TRIES ? n : RAWSCAN_TRIES;
 }
 
@@ -571,7 +528,7 @@ static void raw_wait_pass(struct raw_scan *s, struct ratectl *rt, uint64_t last_
 			return;
 		if (now - rt->last_tick >= RAW_TICK_US)
 			raw_rate_tick(s, rt, now, false);
-		raw_sleep_us(2000);
+		clock_sleep_us(2000);
 	}
 }
 
@@ -750,7 +707,7 @@ static int raw_paced(struct raw_tx *tx, struct ratectl *rt)
 			break;
 		now = clock_mono_us();
 		if (soonest > now)
-			raw_sleep_us(soonest - now);
+			clock_sleep_us(soonest - now);
 	}
 	if (r == 0) /* the last paced probes' answers */
 		raw_wait_pass(s, rt, clock_mono_us());
@@ -854,7 +811,7 @@ static void *raw_sender(void *arg)
 
 	raw_rate_init(s, &rt, &s->cfg->cc, clock_mono_us());
 	for (unsigned k = 0; k < s->nsend; k++)
-		s->tx[k].last_refill = clock_mono_us();
+		s->tx[k].bucket.last_refill = clock_mono_us();
 	for (unsigned tryno = 0; tryno < raw_allowed_tries(s); tryno++) {
 		if (tryno > 0)
 			raw_refresh_paths(s);
@@ -929,7 +886,7 @@ static int raw_fill_group(struct raw_scan *s, const struct target_addr *addrs, c
 			snprintf(why, whylen, "no route to %s: %s", a, strerror(-r));
 			return r;
 		}
-		for (j = raw_addr_hash(&h->addr) & s->hmask; s->htab[j]; j = (j + 1) & s->hmask)
+		for (j = target_addr_hash(&h->addr) & s->hmask; s->htab[j]; j = (j + 1) & s->hmask)
 			;
 		s->htab[j] = (uint32_t)i + 1;
 	}

@@ -11,6 +11,7 @@
 
 #include "scan/packet.h"
 #include "scan/rawsock.h"
+#include "util/clock.h"
 
 #define RAWSOCK_SNDBUF (4 << 20)
 
@@ -209,4 +210,22 @@ int rawsock_flush(struct rawsock_batch *b)
 	}
 	b->n = b->first = 0;
 	return (int)sent;
+}
+
+int rawsock_flush_wait(struct rawsock_batch *b, atomic_uint_fast64_t *nobufs,
+                       const atomic_int *error)
+{
+	while (b->n) {
+		int r = rawsock_flush(b);
+
+		if (r >= 0)
+			return 0;
+		if (r != -ENOBUFS && r != -EAGAIN)
+			return r;
+		atomic_fetch_add(nobufs, 1);
+		clock_sleep_us(200);
+		if (atomic_load(error))
+			return atomic_load(error);
+	}
+	return 0;
 }

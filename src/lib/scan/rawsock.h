@@ -24,6 +24,7 @@
  */
 #pragma once
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -102,3 +103,11 @@ void rawsock_commit(struct rawsock_batch *b, size_t len);
  * flushes again; the unsent ones stay queued, in order).
  */
 int rawsock_flush(struct rawsock_batch *b);
+
+/*
+ * rawsock_flush() until b is empty, waiting out a full device queue (200 us
+ * at a time, each counted in *nobufs: a loss signal for the rate). Returns 0,
+ * a negative errno, or *error as soon as it is set (another sender failed).
+ */
+int rawsock_flush_wait(struct rawsock_batch *b, atomic_uint_fast64_t *nobufs,
+                       const atomic_int *error);
