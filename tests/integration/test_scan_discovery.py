@@ -218,6 +218,10 @@ def test_outputs_say_up_down_and_why(lab, tmp_path):
     st = {h.find("address").get("addr"): h.find("status")
           for h in ET.parse(base + ".xml").getroot().iter("host")}
     assert st[dark].get("state") == "down" and st[dark].get("reason") == "no-response"
+    dtd = "/usr/share/nmap/nmap.dtd"
+    if os.path.exists(dtd) and have("xmllint"):  # hosts down and up, without scaninfo
+        v = run(["xmllint", "--noout", "--dtdvalid", dtd, base + ".xml"])
+        assert v.rc == 0, v
     assert grep_status(open(base + ".gnmap").read())[dark] == "Down"
     hosts = {x["host"]: x for x in map(json.loads, open(base + ".jsonl")) if x["type"] == "host"}
     assert hosts[dark]["status"] == "down"
