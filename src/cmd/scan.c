@@ -141,6 +141,62 @@ struct scan_cli {
 
 #define SCAN_DETECT_CONNS 128 /* -sV: sockets open at once over every host being probed */
 
+/* Whether a -sV result shows that something answered on the port. */
+static bool scan_version_answered(const struct detect_result *r)
+{
+	static const char *const answered[] = {"matched", "softmatch", "partial", "unrecognized"};
+
+	for (size_t i = 0; r->reason && i < ARRAY_SIZE(answered); i++)
+		if (strcmp(r->reason, answered[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * -sU -sV, as nmap: an open|filtered port that answered a probe is open (udp-response), one
+ * that sent port-unreachable is closed; the others keep no version. Fills out as h with the
+ * new states and drops those versions from ver. Returns the new state array for the caller to
+ * free, or NULL (no memory: h stays as it was).
+ */
+static uint8_t *scan_udp_promote(const struct scan_host *h, struct scan_host *out,
+                                 struct out_version *ver, size_t *nver)
+{
+	uint8_t *res = malloc(h->nports ? h->nports : 1);
+	size_t k = 0, n = 0;
+
+	if (!res)
+		return NULL;
+	memcpy(res, h->res, h->nports);
+	*out = *h;
+	for (size_t i = 0; i < h->nports && k < *nver; i++) {
+		const struct detect_result *r = ver[k].r;
+		bool keep = true;
+
+		if (ver[k].port != h->ports[i])
+			continue;
+		k++;
+		if (scan_res_state(res[i]) == SCAN_OPEN_FILTERED) {
+			enum scan_state st = SCAN_OPEN_FILTERED;
+
+			if (scan_version_answered(r)) {
+				st = SCAN_OPEN;
+				res[i] = scan_res_pack(st, SCAN_REASON_UDP_RESPONSE);
+			} else if (r->reason && strcmp(r->reason, "port-unreachable") == 0) {
+				st = SCAN_CLOSED;
+				res[i] = scan_res_pack(st, SCAN_REASON_PORT_UNREACH);
+			}
+			out->counts[SCAN_OPEN_FILTERED] -= st != SCAN_OPEN_FILTERED;
+			out->counts[st] += st != SCAN_OPEN_FILTERED;
+			keep = st == SCAN_OPEN;
+		}
+		if (keep)
+			ver[n++] = ver[k - 1];
+	}
+	*nver = n;
+	out->res = res;
+	return res;
+}
+
 /* Writes host h to every output (and its -sV versions, ver[0..nver), to the history). */
 static void scan_cli_write(struct scan_cli *c, const struct scan_host *h,
                            const struct out_version *ver, size_t nver)
@@ -170,25 +226,35 @@ static void scan_cli_detected(void *ctx, struct scan_host *h, const struct svcsc
 {
 	struct scan_cli *c = ctx;
 	struct out_version *ver = n ? calloc(n, sizeof(*ver)) : NULL;
+	struct scan_host promoted;
+	uint8_t *promoted_res = NULL;
+	size_t nver = ver ? n : 0;
 
 	pthread_mutex_lock(&c->lock);
 	if (n && !ver && !c->detect_error)
 		c->detect_error = -ENOMEM;
 	for (size_t i = 0; ver && i < n; i++)
 		ver[i] = (struct out_version){.port = ports[i].port, .r = &ports[i].r};
-	scan_cli_write(c, h, ver, ver ? n : 0);
+	/* -sU: open|filtered ports that answered a probe are open, the others stay as they were */
+	if (nver && h->proto == IPPROTO_UDP &&
+	    (promoted_res = scan_udp_promote(h, &promoted, ver, &nver)))
+		h = &promoted;
+	scan_cli_write(c, h, ver, nver);
 	pthread_mutex_unlock(&c->lock);
+	free(promoted_res);
 	free(ver);
 }
 
 /*
  * -sV: hands an up host to the detection worker with its open ports (TCP, or
- * UDP ports that answered the scan), ascending; the worker writes it when they
+ * open and open|filtered UDP ports), ascending; the worker writes it when they
  * are identified, while the scan goes on. Called without c->lock.
  */
 static void scan_cli_detect(struct scan_cli *c, const struct scan_host *h)
 {
-	size_t nopen = (size_t)h->counts[SCAN_OPEN], n = 0;
+	bool udp = h->proto == IPPROTO_UDP;
+	size_t nopen = (size_t)(h->counts[SCAN_OPEN] + (udp ? h->counts[SCAN_OPEN_FILTERED] : 0));
+	size_t n = 0;
 	uint16_t *ports = NULL;
 	int r;
 
@@ -198,9 +264,13 @@ static void scan_cli_detect(struct scan_cli *c, const struct scan_host *h)
 		r = -ENOMEM;
 		goto fail;
 	}
-	for (size_t i = 0; i < h->nports && n < nopen; i++)
-		if (scan_res_state(h->res[i]) == SCAN_OPEN)
+	for (size_t i = 0; i < h->nports && n < nopen; i++) {
+		enum scan_state st = scan_res_state(h->res[i]);
+
+		/* nmap probes open|filtered UDP ports too: an answer shows them open */
+		if (st == SCAN_OPEN || (udp && st == SCAN_OPEN_FILTERED))
 			ports[n++] = h->ports[i];
+	}
 	r = svcscan_add(c->svc, h, ports, n, h->proto == IPPROTO_UDP ? PROBES_UDP : PROBES_TCP);
 	free(ports);
 	if (r == -ENOMEM)
@@ -451,7 +521,9 @@ static int scan_pick_technique(const struct scan_opts *o, const struct scan_tech
 			if (scan_techniques[i]->proto == (*tech)->proto &&
 			    !scan_techniques[i]->needs_raw)
 				alt = scan_techniques[i];
-		cmd_error("scan", "%s needs CAP_NET_RAW (root or a file capability)%s%s",
+		cmd_error("scan",
+		          "%s needs CAP_NET_RAW (root, or group portscope: see PRIVILEGES in "
+		          "portscope(1))%s%s",
 		          (*tech)->flag, alt ? ": use " : "", alt ? alt->flag : "");
 		return EXIT_RUNTIME;
 	}

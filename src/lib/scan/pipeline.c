@@ -291,7 +291,7 @@ int pipeline_run(const struct scan_config *cfg, const struct scan_sink *sink, ch
 		goto out;
 	}
 	if (cfg->drop_privileges && (!scan || !cfg->tech->needs_raw)) {
-		r = privdrop_nobody(why, whylen);
+		r = privdrop_all(why, whylen);
 		if (r < 0)
 			goto out;
 	}
