@@ -305,14 +305,20 @@ def test_remote_audit_skips_and_reports_hosts_down(lab):
     live = lab.hosts[0].addrs4[0]  # listens on 22 and 80
     dead = ["198.18.4.3" if "198.18.4.3" not in lab.live4 else "198.18.4.5", lab.far_dark4[0]]
     r = lab.scanner.portscope("audit", "--no-history", "--json", "-p", "22,80", live, *dead)
-    assert r.rc in (0, 1), r
+    assert r.rc == 3, r  # the hosts down are the unreachable targets
+    assert "2 of 3 targets unreachable" in r.err and dead[0] in r.err, r
     doc = json.loads(r.out)
     assert doc["hosts"]["up"] == 1 and doc["hosts"]["down_count"] == 2
+    assert doc["summary"]["targets"] == 3 and doc["summary"]["unreachable"] == 2, doc
     assert {d["host"] for d in doc["hosts"]["down"]} == set(dead)
     assert {e["address"] for e in doc["endpoints"]} == {live}
     assert {e["port"] for e in doc["endpoints"]} == {22, 80}
     human = lab.scanner.portscope("audit", "--no-history", "-p", "22,80", live, *dead)
+    assert human.rc == 3, human
     assert f"{dead[0]} is down (no-response)" in human.out, human
+    r = lab.scanner.portscope("audit", "--no-history", "--json", "-p", "22,80", live)
+    assert r.rc in (0, 1), r  # every target up and answering: audited, not unreachable
+    assert json.loads(r.out)["summary"]["unreachable"] == 0, r
 
 
 @needs_root
