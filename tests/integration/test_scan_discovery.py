@@ -228,6 +228,31 @@ def test_outputs_say_up_down_and_why(lab, tmp_path):
 
 
 @needs_root
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_history_keeps_why_a_host_is_up(lab, tmp_path, request, backend):
+    """The history keeps discovery's verdicts (schema 2: reason, its TTL, the MAC):
+    show replays the host records of the scan's own -oJ, in SQLite and PostgreSQL."""
+    db = str(tmp_path / "h.db") if backend == "sqlite" else request.getfixturevalue("pg_db")
+    live, dark, noecho = lab.hosts[1].addrs4[0], lab.far_dark4[0], lab.far_noecho4[0]
+    out = str(tmp_path / "scan.jsonl")
+    r = lab.scanner.portscope("scan", "-sn", "-v", live, dark, noecho, "--db", db, "-oJ", out)
+    assert r.rc == 0, r
+    keys = ("host", "status", "reason", "reason_ttl", "mac")
+
+    def hosts(recs):
+        return {x["host"]: {k: x.get(k) for k in keys} for x in recs if x["type"] == "host"}
+
+    scanned = hosts(map(json.loads, open(out)))
+    assert scanned[live]["reason"] == "arp-response" and scanned[live]["mac"], scanned
+    assert scanned[noecho]["reason_ttl"] == 63 and scanned[dark]["status"] == "down", scanned
+    shown = run([portscope_bin(), "show", "last", "--json", "--db", db], check=True).jsonl()
+    del scanned[dark]  # as scan without -v, show counts the host down without a record
+    assert hosts(shown) == scanned
+    assert shown[-1]["type"] == "summary", shown
+    assert {k: shown[-1]["hosts"][k] for k in ("total", "up")} == {"total": 3, "up": 2}, shown
+
+
+@needs_root
 def test_a_host_found_up_is_scanned_before_the_sweep_ends(lab):
     """The first live host's port results stream out while discovery still waits on
     a silent /24 (two probe timeouts at least)."""
