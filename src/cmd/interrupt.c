@@ -31,7 +31,7 @@ static void *interrupt_thread(void *arg)
 		;
 	/* From here the handling runs to the end: the process dies of sig. */
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
-	pthread_mutex_lock(&ci->lock);
+	pthread_mutex_lock(ci->lock);
 	ci->on_signal(ci->ctx, sig);
 	signal(sig, SIG_DFL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
@@ -39,12 +39,14 @@ static void *interrupt_thread(void *arg)
 	return NULL; /* not reached: the default action ends the process */
 }
 
-int cmd_interrupt_start(struct cmd_interrupt *ci, void (*on_signal)(void *ctx, int sig), void *ctx)
+int cmd_interrupt_start(struct cmd_interrupt *ci, pthread_mutex_t *lock,
+                        void (*on_signal)(void *ctx, int sig), void *ctx)
 {
 	pthread_attr_t attr;
 	sigset_t set;
 	int r;
 
+	ci->lock = lock;
 	ci->on_signal = on_signal;
 	ci->ctx = ctx;
 	/* A small stack: the handler formats a few lines and closes files. */
@@ -75,18 +77,6 @@ void cmd_interrupt_stop(struct cmd_interrupt *ci)
 	}
 	interrupt_set(&set);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
-}
-
-void cmd_interrupt_lock(struct cmd_interrupt *ci)
-{
-	if (ci)
-		pthread_mutex_lock(&ci->lock);
-}
-
-void cmd_interrupt_unlock(struct cmd_interrupt *ci)
-{
-	if (ci)
-		pthread_mutex_unlock(&ci->lock);
 }
 
 const char *cmd_signal_name(int sig)

@@ -59,12 +59,18 @@ struct scan_opts {
 	unsigned max_hostgroup;   /* --max-hostgroup; 0: the engine's choice */
 	bool open_only;           /* --open */
 	bool reason;              /* --reason */
-	bool no_ping;             /* -Pn (every target is treated as up anyway) */
-	unsigned verbose;         /* -v, -vv: hosts down are shown */
-	unsigned debugging;       /* -d, -d2 …: nmap's <debugging level=> */
-	bool append_output;       /* --append-output: -o files are appended to */
-	const char *stylesheet;   /* XML: --stylesheet, --webxml, nmap.xsl; NULL: --no-stylesheet */
-	bool stylesheet_given;    /* one of those was given */
+	bool no_ping;             /* -Pn: no host discovery, every target is up (user-set) */
+	bool ping_only;           /* -sn: host discovery only, no port scan */
+	unsigned ping_icmp;       /* -PE, -PP, -PM: DISC_ECHO, DISC_TIMESTAMP, DISC_MASK */
+	bool ping_arp;            /* -PR (ARP/ND on-link is the default anyway) */
+	bool ping_syn_given, ping_ack_given, ping_udp_given; /* -PS, -PA, -PU */
+	struct portlist ping_syn, ping_ack, ping_udp;        /* their ports */
+	bool disable_arp;                                    /* --disable-arp-ping */
+	unsigned verbose;                                    /* -v, -vv: hosts down are shown */
+	unsigned debugging;     /* -d, -d2 …: nmap's <debugging level=> */
+	bool append_output;     /* --append-output: -o files are appended to */
+	const char *stylesheet; /* XML: --stylesheet, --webxml, nmap.xsl; NULL: --no-stylesheet */
+	bool stylesheet_given;  /* one of those was given */
 	struct scan_output outputs[SCAN_MAX_OUTPUTS]; /* -oN, -oX, ... in order (not --json) */
 	size_t noutputs;
 	const char *out_all; /* -oA BASE: every format, BASE + its extension */

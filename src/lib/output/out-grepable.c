@@ -1,6 +1,6 @@
 /*
  * nmap's grepable output (-oG), fields separated by tabs:
- *   Host: 127.0.0.1 (localhost) <TAB> Status: Up
+ *   Host: 127.0.0.1 (localhost) <TAB> Status: Up   (Status: Down for hosts down, with -v)
  *   Host: 127.0.0.1 (localhost) <TAB> Ports: 22/open/tcp//ssh///, 80/open/tcp//http///
  *       <TAB> Ignored State: closed (65525)
  * "Ignored State" is written, as nmap does, only when one state is hidden.
@@ -36,6 +36,13 @@ static int grep_host(struct out_stream *s, const struct scan_host *h)
 		hname = "";
 	if (in->list_only) {
 		fprintf(s->f, "Host: %s (%s)\tStatus: Unknown\n", addr, hname);
+		return ferror(s->f) ? -EIO : 0;
+	}
+	if (!out_host_listed(in, h))
+		return 0;
+	if (!h->up || !in->ports) {
+		fprintf(s->f, "Host: %s (%s)\tStatus: %s\n", addr, hname, h->up ? "Up" : "Down");
+		fflush(s->f);
 		return ferror(s->f) ? -EIO : 0;
 	}
 	for (size_t i = 0; i < h->nports; i++)

@@ -1,7 +1,9 @@
 /*
  * JSON Lines (-oJ, --json; schema/scan-*.json): per host a {"type":"host"}
  * record followed by its listed ports (the same ports as the normal output),
- * then one {"type":"summary"} record last. Port record:
+ * then one {"type":"summary"} record last. A host record says "status" (up, or
+ * down with -v), "reason" (arp-response, echo-reply, user-set …), "reason_ttl"
+ * and, for on-link hosts, "mac". Port record:
  *   {"type":"port","address":"127.0.0.1","hostname":null,"proto":"tcp","port":22,
  *    "state":"open","reason":"syn-ack","reason_ttl":0,
  *    "service":{"name":"ssh","method":"table","confidence":3,"port_default":"ssh",
@@ -116,20 +118,23 @@ static json_t *jsonl_host_record(const struct out_info *in, const struct scan_ho
                                  const char *addr, unsigned hidden)
 {
 	json_t *counts = jsonl_counts(h->counts), *not_shown = jsonl_not_shown(h, hidden);
+	char mac[24];
 
 	if (!counts || !not_shown) {
 		json_decref(counts);
 		json_decref(not_shown);
 		return NULL;
 	}
-	return json_pack("{s:s, s:s, s:s?, s:s, s:s, s:s, s:i, s:n, s:b, s:b, s:o, s:I, s:o, s:o, "
+	return json_pack("{s:s, s:s, s:s?, s:s, s:s, s:s, s:i, s:s?, s:b, s:b, s:o, s:I, s:o, s:o, "
 	                 "s:o, s:o}",
 	                 "type", "host", "address", addr, "hostname", out_hostname(in, &h->addr),
-	                 "family", json_family(h->addr.family), "status", "up", "reason",
-	                 "user-set", "reason_ttl", 0, "mac", "timedout", h->timedout, "unfinished",
-	                 h->unfinished, "latency_ms", json_millis(h->srtt_us / 1e3),
-	                 "ports_scanned", (json_int_t)h->nports, "counts", counts, "not_shown",
-	                 not_shown, "start", json_time(h->start), "end", json_time(h->end));
+	                 "family", json_family(h->addr.family), "status", h->up ? "up" : "down",
+	                 "reason", out_host_reason(h), "reason_ttl", (int)h->reason_ttl, "mac",
+	                 h->has_mac ? out_mac(h->mac, mac, sizeof(mac)) : NULL, "timedout",
+	                 h->timedout, "unfinished", h->unfinished, "latency_ms",
+	                 json_millis(h->srtt_us / 1e3), "ports_scanned", (json_int_t)h->nports,
+	                 "counts", counts, "not_shown", not_shown, "start", json_time(h->start),
+	                 "end", json_time(h->end));
 }
 
 /* -sL: {"type":"target","address":…,"hostname":…,"family":…}. */
@@ -151,6 +156,8 @@ static int jsonl_host(struct out_stream *s, const struct scan_host *h)
 	target_addr_str(&h->addr, addr, sizeof(addr));
 	if (in->list_only)
 		return jsonl_target(s, h, addr);
+	if (!out_host_listed(in, h))
+		return 0;
 	for (size_t i = 0; i < h->nports; i++)
 		shown += out_port_shown(h, i, hidden, in->open_only);
 	if (in->open_only && shown == 0)

@@ -4,7 +4,7 @@
  * ("portscope scan report for" where nmap says "Nmap scan report for"):
  *
  *   portscope scan report for localhost (127.0.0.1)
- *   Host is up (0.000050s latency).
+ *   Host is up (0.000050s latency).           ("Host is up, received syn-ack (…)." with --reason)
  *   Not shown: 65523 closed tcp ports (conn-refused), 2 filtered tcp ports (no-response)
  *   PORT   STATE SERVICE
  *   22/tcp open  ssh
@@ -113,16 +113,38 @@ static void normal_not_shown(FILE *f, const struct scan_host *h, unsigned hidden
 		fputc('\n', f);
 }
 
-/* "portscope scan report for localhost (127.0.0.1)", or for the address alone. */
+/* "portscope scan report for localhost (127.0.0.1)", or for the address alone; suffix after. */
 static void normal_report_line(FILE *f, const struct out_info *in, const struct scan_host *h,
-                               const char *addr)
+                               const char *addr, const char *suffix)
 {
 	const char *name = out_hostname(in, &h->addr);
 
 	if (name)
-		fprintf(f, "portscope scan report for %s (%s)\n", name, addr);
+		fprintf(f, "portscope scan report for %s (%s)%s\n", name, addr, suffix);
 	else
-		fprintf(f, "portscope scan report for %s\n", addr);
+		fprintf(f, "portscope scan report for %s%s\n", addr, suffix);
+}
+
+/* "Host is up, received echo-reply ttl 63 (0.000210s latency)." (the reason with --reason). */
+static void normal_up_line(FILE *f, const struct out_info *in, const struct scan_host *h)
+{
+	fputs("Host is up", f);
+	if (in->reason) {
+		fprintf(f, ", received %s", out_host_reason(h));
+		if (h->reason_ttl)
+			fprintf(f, " ttl %u", h->reason_ttl);
+	}
+	if (h->srtt_us)
+		fprintf(f, " (%.6fs latency)", h->srtt_us / 1e6);
+	fputs(".\n", f);
+}
+
+static void normal_mac_line(FILE *f, const struct scan_host *h)
+{
+	char mac[24];
+
+	if (h->has_mac)
+		fprintf(f, "MAC Address: %s (Unknown)\n", out_mac(h->mac, mac, sizeof(mac)));
 }
 
 static int normal_host(struct out_stream *s, const struct scan_host *h)
@@ -135,7 +157,24 @@ static int normal_host(struct out_stream *s, const struct scan_host *h)
 
 	target_addr_str(&h->addr, addr, sizeof(addr));
 	if (in->list_only) {
-		normal_report_line(s->f, in, h, addr);
+		normal_report_line(s->f, in, h, addr, "");
+		return ferror(s->f) ? -EIO : 0;
+	}
+	if (!h->up) {
+		char why[64];
+
+		if (!out_host_listed(in, h))
+			return 0;
+		snprintf(why, sizeof(why), " [host down%s%s]", in->reason ? ", received " : "",
+		         in->reason ? out_host_reason(h) : "");
+		normal_report_line(s->f, in, h, addr, why);
+		return ferror(s->f) ? -EIO : 0;
+	}
+	if (!in->ports) { /* -sn */
+		normal_report_line(s->f, in, h, addr, "");
+		normal_up_line(s->f, in, h);
+		normal_mac_line(s->f, h);
+		fflush(s->f);
 		return ferror(s->f) ? -EIO : 0;
 	}
 	if (h->timedout) {
@@ -149,11 +188,8 @@ static int normal_host(struct out_stream *s, const struct scan_host *h)
 			nhidden += h->counts[st];
 	if (in->open_only && shown == 0)
 		return 0; /* nmap --open leaves out hosts without open ports */
-	normal_report_line(s->f, in, h, addr);
-	if (h->srtt_us)
-		fprintf(s->f, "Host is up (%.6fs latency).\n", h->srtt_us / 1e6);
-	else
-		fputs("Host is up.\n", s->f);
+	normal_report_line(s->f, in, h, addr, "");
+	normal_up_line(s->f, in, h);
 	if (h->unfinished) {
 		uint64_t decided = 0;
 
@@ -169,6 +205,7 @@ static int normal_host(struct out_stream *s, const struct scan_host *h)
 	r = shown ? normal_table(s, h, hidden) : 0;
 	if (r < 0)
 		return r;
+	normal_mac_line(s->f, h);
 	fputc('\n', s->f);
 	fflush(s->f);
 	return ferror(s->f) ? -EIO : 0;
@@ -182,6 +219,11 @@ static int normal_end(struct out_stream *s, const struct scan_summary *sum)
 
 	out_done_line(sum, line, sizeof(line));
 	out_ctime(sum->end, when, sizeof(when));
+	if (in->discovery && sum->hosts_total && !sum->hosts_up)
+		fputs(
+		    "Note: Host seems down. If it is really up, but blocking our ping probes, try "
+		    "-Pn\n",
+		    s->f);
 	if (s->interactive && in->signal)
 		fprintf(s->f, "portscope interrupted by %s: %s\n", in->signal, line);
 	else if (s->interactive)

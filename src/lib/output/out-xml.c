@@ -200,8 +200,8 @@ static int xml_begin(struct out_stream *s)
 	if (!services)
 		return -ENOMEM;
 	r = xml_prologue(w, in);
-	/* No scaninfo for a list scan, as nmap. */
-	if (!r && !in->list_only &&
+	/* No scaninfo for a list scan or discovery alone (-sn), as nmap. */
+	if (!r && !in->list_only && in->ports &&
 	    (xml_start(w, "scaninfo") || xml_attr(w, "type", in->scan_type) ||
 	     xml_attr(w, "protocol", out_proto_name(in->proto)) ||
 	     xml_attrf(w, "numservices", "%zu", in->ports->n) ||
@@ -340,6 +340,21 @@ static int xml_ports(xmlTextWriterPtr w, const struct out_info *in, const struct
 	return xml_endln(w);
 }
 
+/* <address> of h, and of its link layer (an on-link host's MAC), a line each. */
+static int xml_addresses(xmlTextWriterPtr w, const struct scan_host *h, const char *addr)
+{
+	char mac[24];
+
+	if (xml_start(w, "address") || xml_attr(w, "addr", addr) ||
+	    xml_attr(w, "addrtype", json_family(h->addr.family)) || xml_endln(w))
+		return -EIO;
+	if (h->has_mac &&
+	    (xml_start(w, "address") || xml_attr(w, "addr", out_mac(h->mac, mac, sizeof(mac))) ||
+	     xml_attr(w, "addrtype", "mac") || xml_endln(w)))
+		return -EIO;
+	return 0;
+}
+
 static int xml_host(struct out_stream *s, const struct scan_host *h)
 {
 	const struct out_info *in = s->info;
@@ -351,19 +366,26 @@ static int xml_host(struct out_stream *s, const struct scan_host *h)
 	target_addr_str(&h->addr, addr, sizeof(addr));
 	if (in->list_only)
 		return xml_listed(s, w, h, addr);
+	if (!out_host_listed(in, h))
+		return 0;
 	for (size_t i = 0; i < h->nports; i++)
 		shown += out_port_shown(h, i, hidden, in->open_only);
 	if (in->open_only && shown == 0)
 		return 0;
-	if (xml_start(w, "host") || xml_attrf(w, "starttime", "%lld", (long long)h->start) ||
-	    xml_attrf(w, "endtime", "%lld", (long long)h->end) ||
+	if (xml_start(w, "host") ||
+	    (h->up && xml_attrf(w, "starttime", "%lld", (long long)h->start)) ||
+	    (h->up && xml_attrf(w, "endtime", "%lld", (long long)h->end)) ||
 	    (h->timedout && xml_attr(w, "timedout", "true")) || xml_start(w, "status") ||
-	    xml_attr(w, "state", "up") || xml_attr(w, "reason", "user-set") ||
-	    xml_attr(w, "reason_ttl", "0") || xml_endln(w) || xml_start(w, "address") ||
-	    xml_attr(w, "addr", addr) || xml_attr(w, "addrtype", json_family(h->addr.family)) ||
-	    xml_endln(w) || xml_hostnames(w, in, h))
+	    xml_attr(w, "state", h->up ? "up" : "down") ||
+	    xml_attr(w, "reason", out_host_reason(h)) ||
+	    xml_attrf(w, "reason_ttl", "%u", h->reason_ttl) || xml_endln(w) ||
+	    xml_addresses(w, h, addr))
 		return -EIO;
-	if (!h->timedout && xml_ports(w, in, h, hidden))
+	if (!h->up) /* nmap: status and addresses only */
+		return xml_endln(w) ? -EIO : xml_flush(s, w);
+	if (xml_hostnames(w, in, h))
+		return -EIO;
+	if (!h->timedout && in->ports && xml_ports(w, in, h, hidden))
 		return -EIO;
 	if (xml_start(w, "times") || xml_attrf(w, "srtt", "%u", h->srtt_us) ||
 	    xml_attrf(w, "rttvar", "%u", h->rttvar_us) || xml_attrf(w, "to", "%u", h->rto_us) ||

@@ -27,18 +27,19 @@ struct out_version {
 
 /* What every format needs to know about the scan. */
 struct out_info {
-	const char *version;   /* portscope version */
-	const char *args;      /* the command line, as one string */
-	const char *scan_type; /* nmap XML scaninfo type: "connect" */
-	int proto;             /* IPPROTO_TCP */
-	const struct portlist *ports;
+	const char *version;          /* portscope version */
+	const char *args;             /* the command line, as one string */
+	const char *scan_type;        /* nmap XML scaninfo type: "connect" */
+	int proto;                    /* IPPROTO_TCP */
+	const struct portlist *ports; /* NULL: host discovery only (-sn) */
+	unsigned verbose;       /* -v, -vv: hosts down are listed too; nmap's <verbose level=> */
+	unsigned debugging;     /* -d: nmap's <debugging level=> */
+	bool discovery;         /* hosts were discovered (no -Pn): some may be down */
 	bool open_only;         /* --open */
 	bool reason;            /* --reason */
 	double start;           /* wall clock, seconds since the epoch */
 	const struct kb *kb;    /* service names; NULL: none */
 	bool list_only;         /* -sL: the targets are listed, nothing is sent */
-	unsigned verbose;       /* -v, -vv: nmap's <verbose level=> */
-	unsigned debugging;     /* -d: nmap's <debugging level=> */
 	const char *stylesheet; /* XML: the <?xml-stylesheet href=?>; NULL: none */
 	const char *status;     /* how the run ended: NULL "complete", "interrupted", … (show) */
 	const char *signal;     /* the signal that interrupted the run ("SIGINT"), or NULL */
@@ -123,7 +124,7 @@ size_t out_reasons(const struct scan_host *h, enum scan_state st,
  */
 char *out_ports_where(const struct scan_host *h, enum scan_state st, enum scan_reason r);
 
-/* Formats a port list as ranges, "1-21,23,80", into a new string (NULL: no memory). */
+/* Formats a port list as ranges, "1-21,23,80", into a new string ("" for none; NULL: no memory). */
 char *out_port_ranges(const struct portlist *pl);
 
 /* Protocol name: "tcp", "udp". */
@@ -140,6 +141,15 @@ uint8_t out_port_ttl(const struct scan_host *h, size_t i);
 
 /* "complete", or in->status. */
 const char *out_status_name(const struct out_info *in);
+
+/* The name of why h is up or down ("arp-response", "user-set", "no-response" …). */
+const char *out_host_reason(const struct scan_host *h);
+
+/* Whether host h is written at all: up, or down with -v (nmap leaves the down ones out). */
+bool out_host_listed(const struct out_info *in, const struct scan_host *h);
+
+/* Formats a MAC address as nmap does, "02:42:AC:11:00:02", into buf (18 bytes). */
+const char *out_mac(const uint8_t mac[6], char *buf, size_t len);
 
 /* "1 IP address (1 host up) scanned in 0.61 seconds" into buf. */
 const char *out_done_line(const struct scan_summary *sum, char *buf, size_t len);

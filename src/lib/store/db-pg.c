@@ -90,7 +90,11 @@ static const char *const pg_migrations[] = {
     "CREATE FUNCTION portscope_bytea_min(bytea, bytea) RETURNS bytea LANGUAGE sql IMMUTABLE"
     " STRICT AS 'SELECT CASE WHEN $1 <= $2 THEN $1 ELSE $2 END';"
     "CREATE AGGREGATE min(bytea) (SFUNC = portscope_bytea_min, STYPE = bytea);",
-    /* 1 -> 2: -sV's whole answer, so that show reprints it (issue 17) */
+    /* 1 -> 2: why a host is up (host discovery): reason, its TTL, an on-link MAC */
+    "ALTER TABLE hosts ADD COLUMN reason integer NOT NULL DEFAULT 0;"
+    "ALTER TABLE hosts ADD COLUMN reason_ttl integer NOT NULL DEFAULT 0;"
+    "ALTER TABLE hosts ADD COLUMN mac bytea;",
+    /* 2 -> 3: -sV's whole answer, so that show reprints it (issue 17) */
     "ALTER TABLE ports ADD COLUMN extrainfo text, ADD COLUMN svc_hostname text,"
     " ADD COLUMN ostype text, ADD COLUMN devicetype text, ADD COLUMN cpe text,"
     " ADD COLUMN tunnel text, ADD COLUMN conf integer;",

@@ -57,7 +57,11 @@ static const char *const sqlite_migrations[] = {
     " check_id TEXT NOT NULL, severity TEXT, title TEXT, detail TEXT);"
     "CREATE INDEX findings_run ON findings (run);"
     "CREATE INDEX runs_targets ON runs (kind, targets, id);",
-    /* 1 -> 2: -sV's whole answer, so that show reprints it (issue 17) */
+    /* 1 -> 2: why a host is up (host discovery): reason, its TTL, an on-link MAC */
+    "ALTER TABLE hosts ADD COLUMN reason INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE hosts ADD COLUMN reason_ttl INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE hosts ADD COLUMN mac BLOB;",
+    /* 2 -> 3: -sV's whole answer, so that show reprints it (issue 17) */
     "ALTER TABLE ports ADD COLUMN extrainfo TEXT;"
     "ALTER TABLE ports ADD COLUMN svc_hostname TEXT;"
     "ALTER TABLE ports ADD COLUMN ostype TEXT;"
