@@ -302,7 +302,7 @@ static void print_down(const struct audit_report *rep)
 		printf("  and %llu more down\n", (unsigned long long)(rep->hosts_down - 20));
 }
 
-/* Remote: {"up": N, "down_count": N, "down": [{"host", "status", "reason"}, ...]}. */
+/* Remote: {"up": N, "down_count": N, "down": [{"address", "status", "reason"}, ...]}. */
 static json_t *json_hosts(const struct audit_report *rep)
 {
 	json_t *o = json_object(), *down = json_array();
@@ -311,7 +311,7 @@ static json_t *json_hosts(const struct audit_report *rep)
 
 	for (size_t i = 0; !rc && i < rep->ndown; i++)
 		rc |= json_array_append_new(
-		    down, json_pack("{s:s, s:s, s:s}", "host",
+		    down, json_pack("{s:s, s:s, s:s}", "address",
 		                    target_addr_str(&rep->down[i].addr, b, sizeof(b)), "status",
 		                    "down", "reason", scan_reason_name(rep->down[i].reason)));
 	rc |= json_set(o, "up", json_integer((json_int_t)rep->nup));
