@@ -32,6 +32,9 @@ DEBS += libpq-dev
 # issue 14: ufw's own chains and a busybox image for docker run -p in the exposure lab
 DEBS += ufw busybox-static
 
+# issue 17: every JSON output checked against schema/; nmap's XML consumers in the tests
+DEBS += python3-jsonschema python3-libnmap python3-nmap xsltproc
+
 APT_LINE = DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y --no-install-recommends $(DEBS)
 
 .PHONY: all build deps run test unit integration asan fuzz fuzz-long bench clean format-check \

@@ -400,6 +400,58 @@ def test_bare_ports_are_tcp_in_audit_and_verify(netns, tmp_path):
     assert {e["proto"] for e in doc["endpoints"]} == {"tcp"}, doc
 
 
+def _libnmap_view(path):
+    from libnmap.parser import NmapParser
+    rep = NmapParser.parse_fromfile(str(path))
+    out = {}
+    for h in rep.hosts:
+        for svc in h.services:
+            d = svc.service_dict
+            out[(h.address, h.status, svc.port, svc.protocol)] = (
+                svc.state, svc.service, d.get("product"), d.get("version"),
+                d.get("extrainfo"), d.get("method"), d.get("conf"),
+                sorted(c.cpestring for c in svc.cpelist))
+    return out
+
+
+def _python_nmap_view(path):
+    import nmap
+    res = nmap.PortScanner().analyse_nmap_xml_scan(path.read_text())["scan"]
+    return {(ip, port): {k: v[k] for k in ("state", "name", "product", "version", "extrainfo",
+                                            "conf", "cpe")}
+            for ip, h in res.items() for port, v in h.get("tcp", {}).items()}
+
+
+@needs_root
+@pytest.mark.skipif(not have("nmap") or not have("ndiff") or not have("xsltproc"),
+                    reason="nmap, ndiff and xsltproc are in the Makefile's DEBS")
+def test_nmap_consumers_read_our_xml_as_nmaps(netns, tmp_path):
+    """ndiff both ways, xsltproc with nmap.xsl, python3-libnmap and python3-nmap: our XML
+    of a lab scan reads as nmap's XML of the same scan (hosts, ports, states, services)."""
+    pytest.importorskip("libnmap")
+    pytest.importorskip("nmap")
+    scan, tgt = lab(netns, "cx")
+    start_listeners(tgt, [22, 80], banner="SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3")
+    ports = "20-23,79-81"
+    theirs, ours = tmp_path / "nmap.xml", tmp_path / "portscope.xml"
+    r = scan.run(["nmap", "-sT", "-sV", "-Pn", "-n", "-p", ports, TGT, "-oX", str(theirs)],
+                 timeout=120)
+    assert r.rc == 0, r
+    r = scan.portscope("scan", "-sT", "-sV", "-Pn", "-p", ports, TGT, "--no-history",
+                       "-oX", str(ours), timeout=120)
+    assert r.rc == 0, r
+    for a, b in ((theirs, ours), (ours, theirs)):
+        d = run(["ndiff", str(a), str(b)])
+        assert d.rc == 0, d.out  # 0: no difference in hosts, ports, states, services
+    html = run(["xsltproc", "/usr/share/nmap/nmap.xsl", str(ours)])
+    assert html.rc == 0 and "<html" in html.out and "OpenSSH" in html.out, html.err
+    assert dtd_valid(ours)
+    mine, nmaps = _libnmap_view(ours), _libnmap_view(theirs)
+    assert mine == nmaps and any(k[2] == 80 for k in mine), (mine, nmaps)
+    mine, nmaps = _python_nmap_view(ours), _python_nmap_view(theirs)
+    assert mine == nmaps and mine[(TGT, 80)]["name"] == "ssh", (mine, nmaps)
+
+
 # ---- rough edges ----
 
 def test_help_command_and_ascii_help():
