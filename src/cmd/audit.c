@@ -98,7 +98,7 @@ static void history_port(void *ctx, const struct scan_result *r)
 
 static void history_host(void *ctx, const struct scan_host *h)
 {
-	scan_history_host(&((struct audit_cmd *)ctx)->hist, h);
+	scan_history_host(&((struct audit_cmd *)ctx)->hist, h, NULL);
 }
 
 static void history_tick(void *ctx, const struct scan_progress *p)

@@ -121,13 +121,15 @@ void scan_history_port(struct scan_history *h, const struct scan_result *res)
 		h->error = r;
 }
 
-void scan_history_host(struct scan_history *h, const struct scan_host *host)
+void scan_history_host(struct scan_history *h, const struct scan_host *host, const char *name)
 {
+	struct scan_host named = *host;
 	int r;
 
 	if (!h->st || h->error)
 		return;
-	r = store_host(h->st, h->run, host);
+	named.name = name;
+	r = store_host(h->st, h->run, &named);
 	if (r < 0)
 		h->error = r;
 }

@@ -137,7 +137,7 @@ static void scan_cli_write(struct scan_cli *c, const struct scan_host *h,
                            const struct out_version *ver, size_t nver)
 {
 	if (h->up) /* hosts down are counted in the run, not kept one by one */
-		scan_history_host(&c->history, h);
+		scan_history_host(&c->history, h, out_hostname(c->info, h));
 	if (c->progress_on)
 		out_progress_clear(&c->progress);
 	if (c->detect) {

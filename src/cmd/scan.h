@@ -145,7 +145,8 @@ int scan_history_open(struct scan_history *h, const struct scan_opts *o,
 int scan_history_start(struct scan_history *h, const char *cmd, const char *db, bool no_history,
                        const struct store_run_info *ri);
 void scan_history_port(struct scan_history *h, const struct scan_result *res);
-void scan_history_host(struct scan_history *h, const struct scan_host *host);
+/* Records a finished host; name: the name it was given by (kept for show), or NULL. */
+void scan_history_host(struct scan_history *h, const struct scan_host *host, const char *name);
 /* Records what -sV found on host's open ports (ver[0..n)), replacing their rows. */
 void scan_history_versions(struct scan_history *h, const struct scan_host *host,
                            const struct out_version *ver, size_t n);

@@ -344,6 +344,32 @@ def test_nmap_output_flags(netns, tmp_path):
 
 
 @needs_root
+def test_reason_ttl_from_the_reply(netns):
+    """reason_ttl was always 0: a raw scan now says the TTL of the reply that decided the
+    port, as nmap does (XML, JSON, and --reason's "syn-ack ttl 64")."""
+    scan, tgt = lab(netns, "rt")
+    start_listeners(tgt, [22])
+    tgt.sh("sysctl -qw net.ipv4.ip_default_ttl=77")  # not a default a bug could hide behind
+    argv = ["-sS", "-Pn", "-p", "22,23", TGT]
+    r = scan.portscope("scan", *argv, "--no-history", "-oX", "-")
+    assert r.rc == 0, r
+    ours = {p.get("portid"): (p.find("state").get("reason"), p.find("state").get("reason_ttl"))
+            for p in ET.fromstring(r.out).iter("port")}
+    assert ours == {"22": ("syn-ack", "77"), "23": ("reset", "77")}, ours
+    if have("nmap"):
+        n = scan.run(["nmap", "-n", *argv, "-oX", "-"], timeout=60)
+        assert n.rc == 0, n
+        theirs = {p.get("portid"): (p.find("state").get("reason"),
+                                    p.find("state").get("reason_ttl"))
+                  for p in ET.fromstring(n.out).iter("port")}
+        assert ours == theirs, (ours, theirs)
+    recs = scan.portscope("scan", *argv, "--no-history", "--json").jsonl()
+    assert {x["port"]: x["reason_ttl"] for x in recs if x["type"] == "port"} == {22: 77, 23: 77}
+    text = scan.portscope("scan", *argv, "--no-history", "--reason", "--no-color").out
+    assert re.search(r"^22/tcp +open +ssh +syn-ack ttl 77$", text, re.M), text
+
+
+@needs_root
 def test_target_names_are_kept(netns, tmp_path):
     """Names were dropped: `scan localhost` gave "Host: 127.0.0.1 ()" and <hostnames/>, and
     the results of an -iL list of names could not be mapped back."""
@@ -358,7 +384,8 @@ def test_target_names_are_kept(netns, tmp_path):
         names = tmp_path / "names.txt"
         names.write_text("web1.lab\nweb2.lab\n")
         base = tmp_path / "n"
-        r = scan.portscope("scan", "-sT", "-p", "22,23", "-iL", str(names), "--no-history",
+        db = tmp_path / "h.db"
+        r = scan.portscope("scan", "-sT", "-p", "22,23", "-iL", str(names), "--db", str(db),
                            "-oA", str(base), "--json")
         assert r.rc == 0, r
         by_addr = {x["address"]: x["hostname"] for x in r.jsonl() if x["type"] == "host"}
@@ -374,6 +401,11 @@ def test_target_names_are_kept(netns, tmp_path):
                for h in root.iter("host")}
         assert got == {TGT: [("web1.lab", "user")], SLOW: [("web2.lab", "user")]}
         assert dtd_valid(tmp_path / "n.xml")
+        # The history keeps them: show reprints the names as the scan wrote them.
+        shown = run([portscope_bin(), "show", "--db", str(db), "last", "-oG"]).out
+        assert f"Host: {TGT} (web1.lab)\tStatus: Up" in shown, shown
+        recs = run([portscope_bin(), "show", "--db", str(db), "last", "--json"]).jsonl()
+        assert {x["address"]: x["hostname"] for x in recs if x["type"] == "host"} == by_addr
         r = scan.portscope("scan", "-sT", "-p", "22", "localhost", "--no-history")
         assert "portscope scan report for localhost (127.0.0.1)\n" in r.out, r
     finally:

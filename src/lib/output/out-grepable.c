@@ -26,7 +26,7 @@ static int grep_host(struct out_stream *s, const struct scan_host *h)
 	const struct out_info *in = s->info;
 	unsigned hidden = out_hidden_states(h, in->open_only);
 	enum scan_state one = out_hidden_state(h, in->open_only);
-	const char *hname = out_hostname(in, &h->addr);
+	const char *hname = out_hostname(in, h);
 	char addr[INET6_ADDRSTRLEN];
 	const char *sep = "";
 	size_t shown = 0;

@@ -75,7 +75,7 @@ static json_t *jsonl_port(const struct out_info *in, const struct scan_host *h, 
 	if (!service)
 		return NULL;
 	return json_pack("{s:s, s:s, s:s?, s:s, s:i, s:s, s:s, s:i, s:o}", "type", "port",
-	                 "address", addr, "hostname", out_hostname(in, &h->addr), "proto",
+	                 "address", addr, "hostname", out_hostname(in, h), "proto",
 	                 out_proto_name(h->proto), "port", (int)h->ports[i], "state",
 	                 scan_state_name(scan_res_state(h->res[i])), "reason",
 	                 scan_reason_name(scan_res_reason(h->res[i])), "reason_ttl",
@@ -127,9 +127,9 @@ static json_t *jsonl_host_record(const struct out_info *in, const struct scan_ho
 	}
 	return json_pack("{s:s, s:s, s:s?, s:s, s:s, s:s, s:i, s:s?, s:b, s:b, s:o, s:I, s:o, s:o, "
 	                 "s:o, s:o}",
-	                 "type", "host", "address", addr, "hostname", out_hostname(in, &h->addr),
-	                 "family", json_family(h->addr.family), "status", h->up ? "up" : "down",
-	                 "reason", out_host_reason(h), "reason_ttl", (int)h->reason_ttl, "mac",
+	                 "type", "host", "address", addr, "hostname", out_hostname(in, h), "family",
+	                 json_family(h->addr.family), "status", h->up ? "up" : "down", "reason",
+	                 out_host_reason(h), "reason_ttl", (int)h->reason_ttl, "mac",
 	                 h->has_mac ? out_mac(h->mac, mac, sizeof(mac)) : NULL, "timedout",
 	                 h->timedout, "unfinished", h->unfinished, "latency_ms",
 	                 json_millis(h->srtt_us / 1e3), "ports_scanned", (json_int_t)h->nports,
@@ -141,7 +141,7 @@ static json_t *jsonl_host_record(const struct out_info *in, const struct scan_ho
 static int jsonl_target(struct out_stream *s, const struct scan_host *h, const char *addr)
 {
 	return jsonl_emit(s, json_pack("{s:s, s:s, s:s?, s:s}", "type", "target", "address", addr,
-	                               "hostname", out_hostname(s->info, &h->addr), "family",
+	                               "hostname", out_hostname(s->info, h), "family",
 	                               json_family(h->addr.family)));
 }
 

@@ -51,6 +51,15 @@ static int normal_begin(struct out_stream *s)
 	return ferror(s->f) ? -EIO : 0;
 }
 
+/* The REASON cell of port entry i: "syn-ack ttl 64", as nmap (no TTL: the reason alone). */
+static int normal_reason_cell(struct table *t, const struct scan_host *h, size_t i)
+{
+	const char *why = scan_reason_name(scan_res_reason(h->res[i]));
+	uint8_t ttl = out_port_ttl(h, i);
+
+	return ttl ? table_cellf(t, "%s ttl %u", why, ttl) : table_cell(t, why);
+}
+
 static int normal_table(struct out_stream *s, const struct scan_host *h, unsigned hidden)
 {
 	const struct out_info *in = s->info;
@@ -78,7 +87,7 @@ static int normal_table(struct out_stream *s, const struct scan_host *h, unsigne
 		    table_cell(t, v ? out_version_name(v, '/', name, sizeof(name))
 		                    : out_service_name(in->kb, h->ports[i], h->proto) ?: "unknown") <
 		        0 ||
-		    (in->reason && table_cell(t, scan_reason_name(scan_res_reason(h->res[i]))) < 0) ||
+		    (in->reason && normal_reason_cell(t, h, i) < 0) ||
 		    (in->version_scan &&
 		     table_cell(t, v ? out_version_text(v, version, sizeof(version)) : "") < 0))
 			goto out;
@@ -117,7 +126,7 @@ static void normal_not_shown(FILE *f, const struct scan_host *h, unsigned hidden
 static void normal_report_line(FILE *f, const struct out_info *in, const struct scan_host *h,
                                const char *addr, const char *suffix)
 {
-	const char *name = out_hostname(in, &h->addr);
+	const char *name = out_hostname(in, h);
 
 	if (name)
 		fprintf(f, "portscope scan report for %s (%s)%s\n", name, addr, suffix);

@@ -302,7 +302,7 @@ static int xml_port(xmlTextWriterPtr w, const struct out_info *in, const struct 
 /* <hostnames> with the name the target was given by (type "user"), a line each. */
 static int xml_hostnames(xmlTextWriterPtr w, const struct out_info *in, const struct scan_host *h)
 {
-	const char *name = out_hostname(in, &h->addr);
+	const char *name = out_hostname(in, h);
 
 	if (xml_start(w, "hostnames") || xml_nl(w))
 		return -EIO;
@@ -320,7 +320,7 @@ static int xml_listed(struct out_stream *s, xmlTextWriterPtr w, const struct sca
 	    xml_attr(w, "reason", "user-set") || xml_attr(w, "reason_ttl", "0") || xml_endln(w) ||
 	    xml_start(w, "address") || xml_attr(w, "addr", addr) ||
 	    xml_attr(w, "addrtype", json_family(h->addr.family)) || xml_endln(w) ||
-	    (out_hostname(s->info, &h->addr) && xml_hostnames(w, s->info, h)) || xml_endln(w))
+	    (out_hostname(s->info, h) && xml_hostnames(w, s->info, h)) || xml_endln(w))
 		return -EIO;
 	return xml_flush(s, w);
 }

@@ -136,9 +136,11 @@ const char *out_ctime(double t, char *buf, size_t len)
 	return buf;
 }
 
-const char *out_hostname(const struct out_info *in, const struct target_addr *a)
+const char *out_hostname(const struct out_info *in, const struct scan_host *h)
 {
-	return in->hostname ? in->hostname(in->hostname_ctx, a) : NULL;
+	if (h->name)
+		return h->name;
+	return in->hostname ? in->hostname(in->hostname_ctx, &h->addr) : NULL;
 }
 
 uint8_t out_port_ttl(const struct scan_host *h, size_t i)

@@ -133,8 +133,8 @@ const char *out_proto_name(int proto);
 /* Formats a wall-clock time like ctime() without the newline ("Tue Nov 24 10:10:00 2026"). */
 const char *out_ctime(double t, char *buf, size_t len);
 
-/* The name host a was given by (in->hostname), or NULL. */
-const char *out_hostname(const struct out_info *in, const struct target_addr *a);
+/* The name host h was given by (h->name, else in->hostname), or NULL. */
+const char *out_hostname(const struct out_info *in, const struct scan_host *h);
 
 /* The TTL of the reply that decided port entry i of h (nmap's reason_ttl); 0 when none. */
 uint8_t out_port_ttl(const struct scan_host *h, size_t i);

@@ -105,6 +105,7 @@ struct raw_scan {
 	uint32_t *htab; /* open addressing: host index + 1, 0 empty */
 	size_t hmask;
 	uint8_t *res;
+	uint8_t *ttl;          /* per entry: the TTL of the reply that decided it (reason_ttl) */
 	uint8_t *tries;        /* counted sends per entry (sender only) */
 	struct raw_pace *pace; /* nlanes per host */
 	size_t nlanes;
@@ -238,6 +239,7 @@ static void raw_on_packet(void *ctx, const uint8_t *ip, size_t len)
 	if (m.bare && !raw_bare(s, e, &m, now, sent_us, &tryno))
 		return;
 	atomic_fetch_add(&s->hosts[h].answers, 1);
+	s->ttl[e] = pi.ttl; /* published by the release store of res below */
 	__atomic_store_n(&s->res[e], scan_res_pack(m.state, m.reason), __ATOMIC_RELEASE);
 	atomic_fetch_add(&s->done, 1);
 	atomic_fetch_add(&s->replies, 1);
@@ -905,6 +907,7 @@ static void raw_report_group(struct raw_scan *s, double gstart, struct scan_summ
 		    .nports = s->nports,
 		    .ports = s->cfg->ports->ports,
 		    .res = res,
+		    .ttl = s->ttl + i * s->nports,
 		    .start = gstart,
 		    .end = clock_wall(),
 		};
@@ -1003,6 +1006,7 @@ static int raw_alloc(struct raw_scan *s, size_t group)
 	s->hosts = calloc(group, sizeof(*s->hosts));
 	s->htab = calloc(hcap, sizeof(*s->htab));
 	s->res = malloc(group * s->nports);
+	s->ttl = calloc(group, s->nports);
 	s->sent_at = calloc(group * s->nports, sizeof(*s->sent_at));
 	s->tries = malloc(group * s->nports);
 	s->maxtry = malloc(group * s->nports);
@@ -1010,8 +1014,8 @@ static int raw_alloc(struct raw_scan *s, size_t group)
 	s->bare = malloc(group * s->nports * sizeof(*s->bare));
 	s->pace = calloc(group * s->nlanes, sizeof(*s->pace));
 	s->addrs = calloc(group, sizeof(*s->addrs));
-	if (!s->addrs || !s->pidx || !s->hosts || !s->htab || !s->res || !s->sent_at || !s->tries ||
-	    !s->maxtry || !s->lasttry || !s->bare || !s->pace)
+	if (!s->addrs || !s->pidx || !s->hosts || !s->htab || !s->res || !s->ttl || !s->sent_at ||
+	    !s->tries || !s->maxtry || !s->lasttry || !s->bare || !s->pace)
 		return -ENOMEM;
 	for (size_t i = 0; i < 65536; i++)
 		s->pidx[i] = -1;
@@ -1026,6 +1030,7 @@ static void raw_free(struct raw_scan *s)
 	free(s->hosts);
 	free(s->htab);
 	free(s->res);
+	free(s->ttl);
 	free((void *)s->sent_at);
 	free(s->tries);
 	free((void *)s->maxtry);
@@ -1160,6 +1165,7 @@ int rawscan_run(const struct scan_config *cfg, const struct rawscan_ops *ops,
 		s->nhosts = (size_t)got;
 		s->total = s->nhosts * s->nports;
 		memset(s->res, 0, s->total);
+		memset(s->ttl, 0, s->total);
 		memset(s->tries, 0, s->total);
 		memset((void *)s->maxtry, 0, s->total);
 		memset((void *)s->lasttry, 0, s->total);

@@ -95,6 +95,7 @@ struct scan_host {
 	uint8_t mac[6];
 	bool timedout;    /* --host-timeout expired: res is incomplete */
 	bool unfinished;  /* from the history of a stopped run: the ports decided by then */
+	const char *name; /* the name the target was given by, from the history; NULL: none */
 	uint32_t srtt_us; /* smoothed reply time, 0 when nothing replied */
 	uint32_t rttvar_us;
 	uint32_t rto_us; /* probe timeout in force at the end */

@@ -97,7 +97,8 @@ static const char *const pg_migrations[] = {
     /* 2 -> 3: -sV's whole answer, so that show reprints it (issue 17) */
     "ALTER TABLE ports ADD COLUMN extrainfo text, ADD COLUMN svc_hostname text,"
     " ADD COLUMN ostype text, ADD COLUMN devicetype text, ADD COLUMN cpe text,"
-    " ADD COLUMN tunnel text, ADD COLUMN conf integer;",
+    " ADD COLUMN tunnel text, ADD COLUMN conf integer;"
+    "ALTER TABLE hosts ADD COLUMN hostname text;",
 };
 
 _Static_assert(ARRAY_SIZE(pg_migrations) == STORE_SCHEMA_VERSION,

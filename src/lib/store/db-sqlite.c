@@ -68,7 +68,8 @@ static const char *const sqlite_migrations[] = {
     "ALTER TABLE ports ADD COLUMN devicetype TEXT;"
     "ALTER TABLE ports ADD COLUMN cpe TEXT;"
     "ALTER TABLE ports ADD COLUMN tunnel TEXT;"
-    "ALTER TABLE ports ADD COLUMN conf INTEGER;",
+    "ALTER TABLE ports ADD COLUMN conf INTEGER;"
+    "ALTER TABLE hosts ADD COLUMN hostname TEXT;",
 };
 
 _Static_assert(ARRAY_SIZE(sqlite_migrations) == STORE_SCHEMA_VERSION,

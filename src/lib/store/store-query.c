@@ -287,6 +287,7 @@ static int store_hosts_row(struct hosts_walk *w, struct db_stmt *hs, int pass)
 		h.rto_us = (uint32_t)db_column_int64(hs, 8);
 		h.start = db_column_double(hs, 9);
 		h.end = db_column_double(hs, 10);
+		h.name = db_column_text(hs, 14);
 	} else {
 		h.unfinished = true; /* the ports decided before the run stopped */
 	}
@@ -299,7 +300,7 @@ int store_hosts(struct store *st, int64_t id, int (*cb)(void *ctx, const struct 
 {
 	static const char done_sql[] =
 	    "SELECT addr, proto, up, timedout, extra_state, extra_reason, srtt_us, rttvar_us,"
-	    " rto_us, start, \"end\", reason, reason_ttl, mac FROM hosts WHERE run = ?1"
+	    " rto_us, start, \"end\", reason, reason_ttl, mac, hostname FROM hosts WHERE run = ?1"
 	    " ORDER BY id";
 	static const char partial_sql[] =
 	    "SELECT DISTINCT addr, proto FROM ports p WHERE run = ?1 AND NOT EXISTS"

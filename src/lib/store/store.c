@@ -415,9 +415,9 @@ static int store_host_row(struct store *st, int64_t id, const struct scan_host *
 	    "INSERT INTO hosts (run, addr, host, proto, up, timedout, extra_state,"
 	    " extra_reason, srtt_us, rttvar_us, rto_us, start, \"end\", n_open,"
 	    " n_closed, n_filtered, n_unfiltered, n_open_filtered, n_closed_filtered,"
-	    " reason, reason_ttl, mac)"
+	    " reason, reason_ttl, mac, hostname)"
 	    " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,"
-	    "?20,?21,?22)"
+	    "?20,?21,?22,?23)"
 	    " ON CONFLICT (run, addr, proto) DO UPDATE SET host = excluded.host,"
 	    " up = excluded.up, timedout = excluded.timedout,"
 	    " extra_state = excluded.extra_state, extra_reason = excluded.extra_reason,"
@@ -427,7 +427,7 @@ static int store_host_row(struct store *st, int64_t id, const struct scan_host *
 	    " n_filtered = excluded.n_filtered, n_unfiltered = excluded.n_unfiltered,"
 	    " n_open_filtered = excluded.n_open_filtered,"
 	    " n_closed_filtered = excluded.n_closed_filtered, reason = excluded.reason,"
-	    " reason_ttl = excluded.reason_ttl, mac = excluded.mac");
+	    " reason_ttl = excluded.reason_ttl, mac = excluded.mac, hostname = excluded.hostname");
 	if (!s)
 		return store_stmt_failed(st);
 	db_bind_int64(s, 1, id);
@@ -451,6 +451,7 @@ static int store_host_row(struct store *st, int64_t id, const struct scan_host *
 		db_bind_blob(s, 22, h->mac, sizeof(h->mac));
 	else
 		db_bind_null(s, 22);
+	db_bind_text(s, 23, h->name);
 	return db_step_done(s);
 }
 
