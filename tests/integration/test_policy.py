@@ -793,7 +793,7 @@ def test_verify_in_lab(tmp_path, netns):
     assert r.rc == 1, r
     assert f"{TARGET_B4} from {OTHER4}:" in r.out
     assert any("22/tcp" in row and "violation" in row for row in r.out.splitlines()), r
-    assert "3 violations" not in r.out and "1 violations" in r.out, r
+    assert "3 violations" not in r.out and "1 violation," in r.out, r
 
 
 @pytest.mark.parametrize("args,words", [
