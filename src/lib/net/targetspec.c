@@ -634,7 +634,8 @@ int targetset_seal(struct targetset *ts)
 	}
 	ts->count = total;
 	ts->sealed = true;
-	qsort(ts->names, ts->nnames, sizeof(*ts->names), name_cmp);
+	if (ts->nnames) /* qsort takes no NULL, even for 0 entries */
+		qsort(ts->names, ts->nnames, sizeof(*ts->names), name_cmp);
 	return 0;
 }
 
