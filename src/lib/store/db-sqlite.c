@@ -61,7 +61,7 @@ static const char *const sqlite_migrations[] = {
     "ALTER TABLE hosts ADD COLUMN reason INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE hosts ADD COLUMN reason_ttl INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE hosts ADD COLUMN mac BLOB;",
-    /* 2 -> 3: -sV's whole answer, so that show reprints it (issue 17) */
+    /* 2 -> 3: -sV's whole answer, reply TTLs, target names: show reprints them (issue 17) */
     "ALTER TABLE ports ADD COLUMN extrainfo TEXT;"
     "ALTER TABLE ports ADD COLUMN svc_hostname TEXT;"
     "ALTER TABLE ports ADD COLUMN ostype TEXT;"
@@ -69,6 +69,7 @@ static const char *const sqlite_migrations[] = {
     "ALTER TABLE ports ADD COLUMN cpe TEXT;"
     "ALTER TABLE ports ADD COLUMN tunnel TEXT;"
     "ALTER TABLE ports ADD COLUMN conf INTEGER;"
+    "ALTER TABLE ports ADD COLUMN ttl INTEGER;"
     "ALTER TABLE hosts ADD COLUMN hostname TEXT;",
 };
 

@@ -194,19 +194,20 @@ int store_run_portlist(const char *ranges, int proto, struct portlist *out)
 
 /* Builds h's res and counts from the run's port rows of one address. */
 static int store_host_fill(struct db_stmt *ps, int64_t id, const void *key, size_t klen,
-                           struct scan_host *h, uint8_t *res, uint8_t fill)
+                           struct scan_host *h, uint8_t *res, uint8_t *ttl, uint8_t fill)
 {
 	int rc;
 
 	for (size_t i = 0; i < h->nports; i++)
 		res[i] = fill;
+	memset(ttl, 0, h->nports);
 	db_reset(ps);
 	db_bind_int64(ps, 1, id);
 	db_bind_blob(ps, 2, key, klen);
 	db_bind_int64(ps, 3, h->proto);
 	while ((rc = db_step(ps)) == DB_ROW) {
 		int port = db_column_int(ps, 0), state = db_column_int(ps, 1);
-		int reason = db_column_int(ps, 2);
+		int reason = db_column_int(ps, 2), t = db_column_int(ps, 3);
 		ssize_t i;
 
 		if (port < 0 || port > 65535 || state < 0 || state >= SCAN_STATE_MAX ||
@@ -215,8 +216,10 @@ static int store_host_fill(struct db_stmt *ps, int64_t id, const void *key, size
 		i = store_port_index(
 		    &(struct portlist){.ports = (uint16_t *)h->ports, .n = h->nports},
 		    (uint16_t)port);
-		if (i >= 0)
+		if (i >= 0) {
 			res[i] = scan_res_pack((enum scan_state)state, (enum scan_reason)reason);
+			ttl[i] = t > 0 && t < 256 ? (uint8_t)t : 0;
+		}
 	}
 	if (rc < 0)
 		return rc;
@@ -233,6 +236,7 @@ struct hosts_walk {
 	int64_t id;
 	struct portlist pl;
 	uint8_t *res;
+	uint8_t *ttl;          /* per port: the TTL of the reply that decided it, 0: none */
 	struct db_stmt *ports; /* the port rows of one host */
 	int (*cb)(void *ctx, const struct scan_host *h);
 	void *ctx;
@@ -266,6 +270,7 @@ static int store_hosts_row(struct hosts_walk *w, struct db_stmt *hs, int pass)
 	    .nports = w->pl.n,
 	    .ports = w->pl.ports,
 	    .res = w->res,
+	    .ttl = w->ttl,
 	    .up = true,
 	};
 	uint8_t fill = 0;
@@ -291,7 +296,7 @@ static int store_hosts_row(struct hosts_walk *w, struct db_stmt *hs, int pass)
 	} else {
 		h.unfinished = true; /* the ports decided before the run stopped */
 	}
-	r = store_host_fill(w->ports, w->id, key, klen, &h, w->res, fill);
+	r = store_host_fill(w->ports, w->id, key, klen, &h, w->res, w->ttl, fill);
 	return r ? r : w->cb(w->ctx, &h);
 }
 
@@ -306,8 +311,8 @@ int store_hosts(struct store *st, int64_t id, int (*cb)(void *ctx, const struct 
 	    "SELECT DISTINCT addr, proto FROM ports p WHERE run = ?1 AND NOT EXISTS"
 	    " (SELECT 1 FROM hosts h WHERE h.run = ?1 AND h.addr = p.addr AND h.proto = p.proto)"
 	    " ORDER BY addr, proto";
-	static const char ports_sql[] =
-	    "SELECT port, state, reason FROM ports WHERE run = ?1 AND addr = ?2 AND proto = ?3";
+	static const char ports_sql[] = "SELECT port, state, reason, ttl FROM ports WHERE run = ?1 "
+	                                "AND addr = ?2 AND proto = ?3";
 	struct hosts_walk w = {.st = st, .id = id, .cb = cb, .ctx = ctx};
 	struct store_run run;
 	int r;
@@ -318,7 +323,8 @@ int store_hosts(struct store *st, int64_t id, int (*cb)(void *ctx, const struct 
 	if (r < 0)
 		return r;
 	w.res = malloc(w.pl.n ? w.pl.n : 1);
-	r = w.res ? db_prepare(st, ports_sql, &w.ports) : -ENOMEM;
+	w.ttl = malloc(w.pl.n ? w.pl.n : 1);
+	r = w.res && w.ttl ? db_prepare(st, ports_sql, &w.ports) : -ENOMEM;
 	for (int pass = 0; pass < 2 && !r; pass++) {
 		struct db_stmt *hs;
 		int rc = 0;
@@ -335,6 +341,7 @@ int store_hosts(struct store *st, int64_t id, int (*cb)(void *ctx, const struct 
 	}
 	db_finalize(w.ports);
 	free(w.res);
+	free(w.ttl);
 	portlist_free(&w.pl);
 	return r;
 }

@@ -487,8 +487,9 @@ int store_host(struct store *st, int64_t id, const struct scan_host *h)
 		return r;
 	/* Every other port has its row, even when no on_port delivered it. */
 	s = store_stmt(st, STMT_HOST_PORT,
-	               "INSERT INTO ports (run, addr, host, proto, port, state, reason)"
-	               " VALUES (?1,?2,?3,?4,?5,?6,?7) ON CONFLICT DO NOTHING");
+	               "INSERT INTO ports (run, addr, host, proto, port, state, reason, ttl)"
+	               " VALUES (?1,?2,?3,?4,?5,?6,?7,?8)"
+	               " ON CONFLICT (run, addr, proto, port) DO UPDATE SET ttl = excluded.ttl");
 	if (!s)
 		return store_stmt_failed(st);
 	for (size_t i = 0; i < h->nports; i++) {
@@ -504,6 +505,7 @@ int store_host(struct store *st, int64_t id, const struct scan_host *h)
 		db_bind_int64(s, 5, h->ports[i]);
 		db_bind_int64(s, 6, (int)ps);
 		db_bind_int64(s, 7, (int)pr);
+		db_bind_int64(s, 8, h->ttl ? h->ttl[i] : 0);
 		r = db_step_done(s);
 		if (r < 0)
 			return r;
