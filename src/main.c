@@ -8,10 +8,11 @@
 static void usage(FILE *f)
 {
 	fputs("usage: portscope [--version] [--help] COMMAND [ARGS]\n\ncommands:\n", f);
-	fprintf(f, "  %-10s %s\n", "help", "this list; 'portscope help COMMAND' describes one");
 	for (size_t i = 0; cmd_specs[i]; i++)
 		fprintf(f, "  %-10s %s\n", cmd_specs[i]->name, cmd_specs[i]->summary);
-	fputs("\n'portscope COMMAND --help' describes a command; man portscope has the rest.\n", f);
+	fputs("\n'portscope help COMMAND' (or 'portscope COMMAND --help') describes a command;\n"
+	      "man portscope has the rest.\n",
+	      f);
 }
 
 int main(int argc, char **argv)

@@ -190,6 +190,9 @@ static int emit_json(struct verify_ctx *c, const char *host, const char *from, i
 		rc |= json_set_str(fw, "result", fw_result_name(lv->result));
 		rc |= json_set_str(fw, "verdict", lv->text);
 		rc |= json_set(o, "firewall", fw);
+	} else {
+		rc |= json_set(o, "firewall",
+		               json_null()); /* not read: remote, or no CAP_NET_ADMIN */
 	}
 	if (rc == 0)
 		rc = json_write_line(stdout, o);

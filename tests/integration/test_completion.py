@@ -56,7 +56,7 @@ def help_flags(*cmd):
         m = re.match(r"^  (-[^ ].*?)(?:  |$)", line)
         if m:
             for part in m.group(1).split(", "):
-                flags.add(part.split(" ")[0])
+                flags.add(part.split(" ")[0].split("[")[0])  # -PA[PORTS]: the flag -PA
     return flags
 
 
