@@ -25,6 +25,13 @@ DEBS += apache2 lighttpd dovecot-imapd dovecot-pop3d exim4-daemon-light mariadb-
 # Issue 21's package test: builds, lints and installs the Debian package, loads its completions.
 DEBS += debhelper dpkg-dev lintian libcap2-bin man-db bash-completion zsh fish
 
+# issue 19: the PostgreSQL history backend (libpq); its tests start their own server from
+# postgresql (above) as the postgres user
+DEBS += libpq-dev
+
+# issue 14: ufw's own chains and a busybox image for docker run -p in the exposure lab
+DEBS += ufw busybox-static
+
 APT_LINE = DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y --no-install-recommends $(DEBS)
 
 .PHONY: all build deps run test unit integration asan fuzz fuzz-long bench clean format-check \

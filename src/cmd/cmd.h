@@ -133,6 +133,9 @@ struct cmd_option {
 		.complete = CMD_COMPLETE_FILE, .help = (what)                                      \
 	}
 #define CMD_DB_DEFAULT "$XDG_STATE_HOME/portscope/history.db"
+#define CMD_DB_HELP                                                                                \
+	"the history file (default " CMD_DB_DEFAULT "),\n"                                         \
+	"or a PostgreSQL database: postgresql://USER@HOST/DB or 'host=H dbname=DB'"
 
 struct cmd_args;
 

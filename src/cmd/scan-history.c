@@ -46,7 +46,7 @@ int scan_history_start(struct scan_history *h, const char *cmd, const char *db, 
 	}
 	if (r < 0) {
 		cmd_error(cmd, "history: %s", why[0] ? why : strerror(-r));
-		return r == -EBADMSG || r == -ENOTSUP ? EXIT_USAGE : EXIT_RUNTIME;
+		return r == -EBADMSG || r == -ENOTSUP || r == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
 	}
 	r = store_run_begin(h->st, ri, &h->run);
 	if (r < 0) {

@@ -180,7 +180,8 @@ static const struct cmd_option scan_options[] = {
      .metavar = "PATH",
      .complete = CMD_COMPLETE_FILE,
      .section = "History:",
-     .help = "record the scan in PATH (default " CMD_DB_DEFAULT ")"},
+     .help = "record the scan in PATH (default " CMD_DB_DEFAULT "),\n"
+             "or in PostgreSQL: postgresql://USER@HOST/DB or 'host=H dbname=DB'"},
     {.name = "no-history", .id = OPT_NO_HISTORY, .help = "do not record the scan"},
     {0},
 };

@@ -27,7 +27,7 @@ static const struct cmd_option show_options[] = {
     CMD_OPTION_JSON("JSON Lines (as -oJ)"),
     {.name = "open", .id = OPT_OPEN, .help = "only open ports"},
     {.name = "reason", .id = OPT_REASON, .help = "a REASON column"},
-    CMD_OPTION_DB("the history file (default " CMD_DB_DEFAULT ")"),
+    CMD_OPTION_DB(CMD_DB_HELP),
     CMD_OPTION_NO_COLOR,
     {0},
 };

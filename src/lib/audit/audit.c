@@ -55,7 +55,23 @@ static void scan_port(void *ctx, const struct scan_result *r)
 
 static void scan_host(void *ctx, const struct scan_host *h)
 {
+	struct audit_report *rep = ((struct audit_scan_ctx *)ctx)->j->rep;
 	const struct scan_sink *s = ((struct audit_scan_ctx *)ctx)->j->cfg->sink;
+
+	if (rep->remote) {
+		/* a target that answered nothing at all (no open, no closed port) is unreachable */
+		bool answered = h->counts[SCAN_OPEN] || h->counts[SCAN_CLOSED];
+
+		rep->hosts_done++;
+		if (!answered && h->nports) {
+			char b[INET6_ADDRSTRLEN];
+			size_t at = strlen(rep->silent);
+
+			rep->hosts_silent++;
+			snprintf(rep->silent + at, sizeof(rep->silent) - at, "%s%s", at ? ", " : "",
+			         target_addr_str(&h->addr, b, sizeof(b)));
+		}
+	}
 
 	if (s && s->on_host_done)
 		s->on_host_done(s->ctx, h);
@@ -113,39 +129,99 @@ static void remote_on_port(struct audit_job *j, const struct scan_result *r)
 	snprintf(e->reach.on, sizeof(e->reach.on), "%s", target_addr_str(r->addr, b, sizeof(b)));
 }
 
-/*
- * Remote UDP: without the raw-socket engine there is no UDP scan; a UDP port
- * with a safe check (SNMP) is asked directly, and an answer proves it open.
- */
-static void remote_udp(struct audit_job *j, const struct portlist *udp)
+/* Whether a safe check applies to UDP port. */
+static bool remote_udp_checked(uint16_t port)
 {
+	for (size_t c = 0; audit_checks[c]; c++)
+		if (audit_check_applies(audit_checks[c], IPPROTO_UDP, port, NULL))
+			return true;
+	return false;
+}
+
+/* A remote UDP endpoint of target a: reachable (it answered) or unverified. */
+static void remote_udp_ep(struct audit_job *j, const struct target_addr *a, uint16_t port,
+                          bool answered)
+{
+	struct audit_endpoint *e = audit_ep_new(j->rep);
+	char b[INET6_ADDRSTRLEN];
+
+	if (!e)
+		return;
+	*e = (struct audit_endpoint){.proto = IPPROTO_UDP,
+	                             .port = port,
+	                             .family = a->family,
+	                             .reach.exp =
+	                                 answered ? AUDIT_EXP_REACHABLE : AUDIT_EXP_UNVERIFIED,
+	                             .target = *a,
+	                             .have_target = true};
+	if (answered)
+		snprintf(e->reach.on, sizeof(e->reach.on), "%s", target_addr_str(a, b, sizeof(b)));
+}
+
+/*
+ * The raw UDP scan's answers: a port that answered is open; a silent one
+ * (open|filtered: silent, or closed past the target's ICMP budget) is listed
+ * unverified when a safe check may still ask it, else only counted; closed
+ * and filtered ones are not open.
+ */
+static void remote_udp_port(void *ctx, const struct scan_result *r)
+{
+	struct audit_job *j = ctx;
+
+	if (r->state == SCAN_OPEN)
+		remote_udp_ep(j, r->addr, r->port, true);
+	else if (r->state == SCAN_OPEN_FILTERED && remote_udp_checked(r->port))
+		remote_udp_ep(j, r->addr, r->port, false);
+	else if (r->state == SCAN_OPEN_FILTERED)
+		j->rep->udp_silent++;
+}
+
+/*
+ * Remote UDP: a raw UDP scan when this process may send raw packets (its
+ * results stay out of the caller's sink: the history records the TCP scan).
+ * Without CAP_NET_RAW there is no UDP scan; a UDP port with a safe check
+ * (SNMP) is asked directly, an answer proves it open, and the others are
+ * counted as not scanned.
+ */
+static int remote_udp(struct audit_job *j, const struct portlist *udp)
+{
+	struct scan_sink sink = {.ctx = j, .on_port = remote_udp_port};
 	uint64_t n = targetset_count(j->cfg->targets);
+	struct scan_config cfg;
+	int rc;
 
+	if (udp->n == 0)
+		return 0;
+	if (scan_config_defaults(&cfg, AUDIT_TIMING) < 0)
+		return -EINVAL;
+	cfg.targets = j->cfg->targets;
+	cfg.ports = udp;
+	cfg.tech = &scan_tech_udp;
+	/*
+	 * One try: the audit wants the ports that answer, which no ICMP rate limit
+	 * holds back; retries paced to the target's ICMP budget (about a port a
+	 * second) would only tell closed from silent ports, at hours for -p-.
+	 */
+	cfg.cc.max_retries = 0;
+	cfg.drop_privileges = false; /* the audit goes on after the scan */
+	rc = scan_run(&cfg, &sink, j->why, j->whylen);
+	if (rc != -EPERM)
+		return rc;
+	if (j->why && j->whylen)
+		j->why[0] = '\0';
 	for (size_t k = 0; k < udp->n; k++) {
-		bool any = false;
-
-		for (size_t c = 0; audit_checks[c]; c++)
-			any |=
-			    audit_check_applies(audit_checks[c], IPPROTO_UDP, udp->ports[k], NULL);
-		if (!any) {
+		if (!remote_udp_checked(udp->ports[k])) {
 			j->rep->udp_skipped++;
 			continue;
 		}
 		for (uint64_t i = 0; i < n; i++) {
-			struct audit_endpoint *e;
 			struct target_addr a;
 
-			if (targetset_get(j->cfg->targets, i, &a) < 0 ||
-			    !(e = audit_ep_new(j->rep)))
-				return;
-			*e = (struct audit_endpoint){.proto = IPPROTO_UDP,
-			                             .port = udp->ports[k],
-			                             .family = a.family,
-			                             .reach.exp = AUDIT_EXP_UNVERIFIED,
-			                             .target = a,
-			                             .have_target = true};
+			if (targetset_get(j->cfg->targets, i, &a) == 0)
+				remote_udp_ep(j, &a, udp->ports[k], false);
 		}
 	}
+	return 0;
 }
 
 /* Remote mode: the TCP ports (-p, else the most common), the scan, then UDP. */
@@ -170,10 +246,10 @@ static int audit_remote(struct audit_job *j)
 	rc = cfg->on_begin ? cfg->on_begin(cfg->ctx, pl) : 0;
 	if (rc == 0 && pl->n)
 		rc = audit_scan(j, cfg->targets, pl, remote_on_port);
+	if (rc == 0 && cfg->ports)
+		rc = remote_udp(j, &cfg->ports->udp);
 	if (rc < 0 && rc != -ENOMEM && rc != -EMFILE && rc != -ECANCELED)
 		rc = -EIO;
-	if (rc == 0 && cfg->ports)
-		remote_udp(j, &cfg->ports->udp);
 	portlist_free(&top);
 	return rc;
 }
@@ -186,14 +262,14 @@ static void ep_sockaddr(const struct audit_endpoint *e, struct sockaddr_storage 
 		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
 
 		s4->sin_family = AF_INET;
-		s4->sin_port = htons(e->port);
+		s4->sin_port = htons(e->target_port ? e->target_port : e->port);
 		s4->sin_addr = e->target.v4;
 		*len = sizeof(*s4);
 	} else {
 		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
 
 		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(e->port);
+		s6->sin6_port = htons(e->target_port ? e->target_port : e->port);
 		s6->sin6_addr = e->target.v6;
 		*len = sizeof(*s6);
 	}
@@ -311,6 +387,10 @@ int audit_run(const struct audit_config *cfg, struct audit_report *rep, char *wh
 
 void audit_report_free(struct audit_report *rep)
 {
+	for (size_t i = 0; rep->eps && i < rep->neps; i++)
+		free(rep->eps[i].reach.paths);
+	fw_ruleset_free(rep->fw_rs);
+	rep->fw_rs = NULL;
 	free(rep->eps);
 	free(rep->fs);
 	rep->eps = NULL;

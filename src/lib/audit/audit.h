@@ -28,6 +28,7 @@
 
 #include "audit/check.h"
 #include "audit/exposure.h"
+#include "firewall/expose.h"
 #include "net/portspec.h"
 #include "net/targetspec.h"
 #include "scan/result.h"
@@ -36,6 +37,7 @@
 #define AUDIT_MAX_ADDRS  64   /* own addresses scanned */
 #define AUDIT_MAX_CHECKS 4    /* safe-check outcomes kept per endpoint */
 #define AUDIT_REACH_MAX  160
+#define AUDIT_RULE_MAX   512
 
 struct kb;
 
@@ -49,6 +51,25 @@ struct kb;
 struct audit_reach {
 	enum audit_exposure exp;
 	char on[AUDIT_REACH_MAX]; /* the addresses it answered on, comma-separated; "" none */
+	/* From the live ruleset (issue 14), when it could be read: */
+	bool evaluated;                /* exp comes from the firewall evaluator, not the scan */
+	bool v4, v6;                   /* reachable over IPv4, IPv6 */
+	bool restricted;               /* reachable from some sources or interfaces only */
+	char rule[AUDIT_RULE_MAX];     /* "inet filter input handle 5: tcp dport 22 accept" */
+	char sources[AUDIT_REACH_MAX]; /* reachable: "any", or the sources a rule admits */
+	struct fw_expo_path *paths;    /* every path tried (owned: audit_report_free) */
+	size_t npaths;
+	/* A translated endpoint (dnat, redirect): outside port → destination. */
+	bool nat;
+	char nat_rule[AUDIT_RULE_MAX];
+	uint8_t to_family; /* 4 or 6 */
+	uint8_t to_addr[16];
+	uint16_t to_port;
+	uint16_t port_hi;    /* the outside ports are port..port_hi */
+	char netns[300];     /* the namespace holding the destination; "" this one */
+	bool owner_found;    /* a socket listens at the destination */
+	bool forwarded;      /* the destination is not this host (a container, another host) */
+	bool loopback_bound; /* the socket it reaches is bound to a loopback address */
 };
 
 /* A safe check run against an endpoint, and what it found. */
@@ -72,6 +93,7 @@ struct audit_endpoint {
 	char user[32];
 	struct audit_reach reach;
 	struct target_addr target; /* where detection and checks go */
+	uint16_t target_port;      /* and its port when not port (a translated endpoint) */
 	bool have_target;
 	/* Service detection ("": none). */
 	char service[48];
@@ -102,8 +124,17 @@ struct audit_report {
 	size_t nfs, capfs;
 	struct target_addr addrs[AUDIT_MAX_ADDRS]; /* own non-loopback addresses (local) */
 	unsigned naddrs;
-	bool overflow;        /* more endpoints than AUDIT_MAX_EPS: the rest left out */
-	unsigned udp_skipped; /* remote UDP ports with no safe check: not scanned */
+	bool overflow; /* more endpoints than AUDIT_MAX_EPS: the rest left out */
+	unsigned
+	    udp_skipped;     /* remote UDP ports with no safe check: not scanned (no CAP_NET_RAW) */
+	unsigned udp_silent; /* remote UDP ports with no safe check the UDP scan found silent */
+	/* local: whether the live ruleset decided the exposure, and what was said of it */
+	bool fw_evaluated;
+	struct fw_ruleset *fw_rs; /* the ruleset the paths refer to (freed with the report) */
+	char firewall[320]; /* "evaluated: 3 tables of the live ruleset", "not evaluated: ..." */
+	/* remote: targets scanned, and those that gave no answer at all (unreachable) */
+	unsigned hosts_done, hosts_silent;
+	char silent[AUDIT_REACH_MAX]; /* the first of them, comma-separated */
 };
 
 struct audit_config {
@@ -147,9 +178,12 @@ void audit_report_free(struct audit_report *rep);
  */
 int audit_judge(struct audit_report *rep);
 
-/* Counts for the summary line. */
+/*
+ * Counts for the summary line. Remote endpoints that are unverified (UDP
+ * ports nothing answered on) are counted apart, not among the open ones.
+ */
 struct audit_counts {
-	unsigned endpoints, reachable, loopback, blocked;
+	unsigned endpoints, reachable, loopback, blocked, unverified;
 	unsigned sev[4]; /* findings per enum kb_severity */
 };
 void audit_count(const struct audit_report *rep, struct audit_counts *c);

@@ -28,6 +28,7 @@
 #include "scan/linkpath.h"
 #include "scan/rawscan.h"
 #include "scan/rawsock.h"
+#include "util/array.h"
 #include "util/clock.h"
 #include "util/privdrop.h"
 
@@ -208,16 +209,7 @@ static bool raw_bare(struct raw_scan *s, uint64_t e, const struct rawscan_match 
 		return true;
 	}
 	pthread_mutex_lock(&s->lock);
-	if (s->nconfirm == s->confirm_cap) {
-		size_t cap = s->confirm_cap ? 2 * s->confirm_cap : 64;
-		uint64_t *c = realloc(s->confirm, cap * sizeof(*c));
-
-		if (c) {
-			s->confirm = c;
-			s->confirm_cap = cap;
-		}
-	}
-	if (s->nconfirm < s->confirm_cap) {
+	if (GREEDY_REALLOC(s->confirm, s->confirm_cap, s->nconfirm + 1) == 0) {
 		s->confirm[s->nconfirm++] = e;
 		queued = true;
 	}
