@@ -82,7 +82,7 @@ int scan_history_open(struct scan_history *h, const struct scan_opts *o,
 	                            .targets = o->target_words,
 	                            .ports = ranges,
 	                            .proto = info->proto,
-	                            .scan_type = info->scan_type,
+	                            .scan_type = info->scan_type ? info->scan_type : "ping",
 	                            .start = info->start,
 	                        });
 	free(ranges);

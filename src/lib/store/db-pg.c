@@ -90,6 +90,10 @@ static const char *const pg_migrations[] = {
     "CREATE FUNCTION portscope_bytea_min(bytea, bytea) RETURNS bytea LANGUAGE sql IMMUTABLE"
     " STRICT AS 'SELECT CASE WHEN $1 <= $2 THEN $1 ELSE $2 END';"
     "CREATE AGGREGATE min(bytea) (SFUNC = portscope_bytea_min, STYPE = bytea);",
+    /* 1 -> 2: why a host is up (host discovery): reason, its TTL, an on-link MAC */
+    "ALTER TABLE hosts ADD COLUMN reason integer NOT NULL DEFAULT 0;"
+    "ALTER TABLE hosts ADD COLUMN reason_ttl integer NOT NULL DEFAULT 0;"
+    "ALTER TABLE hosts ADD COLUMN mac bytea;",
 };
 
 _Static_assert(ARRAY_SIZE(pg_migrations) == STORE_SCHEMA_VERSION,
