@@ -423,6 +423,24 @@ static void scan_cli_close(struct scan_cli *c)
 	c->n = 0;
 }
 
+/*
+ * The seed of shards run without --seed: one the shards of a scan agree on,
+ * as they run the same command (targets, ports, technique) on other machines.
+ */
+static uint64_t scan_shared_seed(const struct scan_opts *o, const struct portlist *ports,
+                                 const struct scan_technique *tech)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (const char *p = o->target_words ? o->target_words : ""; *p; p++)
+		h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
+	for (size_t i = 0; i < ports->n; i++)
+		h = (h ^ ports->ports[i]) * 0x100000001b3ull;
+	for (const char *p = tech->name; *p; p++)
+		h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
+	return h;
+}
+
 /* The engine's configuration from the options. Returns EXIT_OK or EXIT_USAGE. */
 static int scan_build_config(const struct scan_opts *o, const struct portlist *ports,
                              const struct scan_technique *tech, struct scan_config *cfg)
@@ -436,6 +454,9 @@ static int scan_build_config(const struct scan_opts *o, const struct portlist *p
 	cfg->tech = tech;
 	if (o->seed_given)
 		cfg->seed = o->seed;
+	else if (o->shard.count)
+		cfg->seed = scan_shared_seed(o, ports, tech);
+	cfg->shard = o->shard;
 	cfg->randomize_hosts = o->randomize_hosts;
 	cfg->drop_privileges = tech->needs_raw;
 	cfg->sources = o->sources;

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "net/portspec.h"
+#include "net/shard.h"
 #include "net/targetspec.h"
 #include "scan/result.h"
 #include "store/store.h"
@@ -40,11 +41,14 @@ struct scan_opts {
 	size_t ntechs;  /* 0: the default, SYN with CAP_NET_RAW, else connect */
 	bool list_only; /* -sL: list the targets, send nothing */
 
-	bool ipv6;            /* -6 */
-	bool no_dns;          /* -n: no reverse DNS (as nmap; names still resolve) */
-	bool randomize_hosts; /* --randomize-hosts (implied by --seed) */
-	bool seed_given;      /* --seed was given */
-	uint64_t seed;        /* --seed N: the permutation of target x port */
+	bool ipv6;               /* -6 */
+	bool no_dns;             /* -n: no reverse DNS (as nmap; names still resolve) */
+	bool randomize_hosts;    /* --randomize-hosts (implied by --seed) */
+	bool seed_given;         /* --seed was given */
+	uint64_t seed;           /* --seed N: the permutation of target x port */
+	struct shard shard;      /* --shard I/N, or from the environment; count 0: none */
+	bool shard_given;        /* --shard was given (the environment is not read) */
+	const char *shard_count; /* --shard-count N (with JOB_COMPLETION_INDEX) */
 
 	bool json;     /* --json: JSON Lines on stdout */
 	bool no_color; /* --no-color */

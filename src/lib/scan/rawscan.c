@@ -107,6 +107,8 @@ struct raw_scan {
 	uint32_t *htab; /* open addressing: host index + 1, 0 empty */
 	size_t hmask;
 	uint8_t *res;
+	uint16_t *own_ports; /* a host's ports of this shard (reports) */
+	uint8_t *own_res;
 	uint8_t *tries;        /* counted sends per entry (sender only) */
 	struct raw_pace *pace; /* nlanes per host */
 	size_t nlanes;
@@ -1011,6 +1013,8 @@ static void raw_report_group(struct raw_scan *s, double gstart, struct scan_summ
 		/* Past --host-timeout, a host not finished gets no port results (as nmap). */
 		h.timedout = atomic_load(&s->expired) && memchr(res, 0, s->nports) != NULL;
 		for (size_t p = 0; p < s->nports; p++) {
+			if (res[p] == SCAN_RES_OTHER_SHARD)
+				continue;
 			if (res[p] == 0 && !h.timedout) {
 				res[p] = silent;
 				if (sink->on_port) {
@@ -1025,6 +1029,8 @@ static void raw_report_group(struct raw_scan *s, double gstart, struct scan_summ
 			}
 			h.counts[scan_res_state(res[p])]++;
 		}
+		if (s->cfg->shard.count > 1)
+			scan_host_own_ports(&h, s->own_ports, s->own_res, &h);
 		for (int st = 0; st < SCAN_STATE_MAX; st++)
 			sum->counts[st] += h.counts[st];
 		sum->hosts_up += h.up;
@@ -1045,7 +1051,6 @@ static int raw_run_group(struct raw_scan *s, uint64_t done_before, uint64_t gran
 	atomic_store(&s->expired, false);
 	atomic_store(&s->eta_us, -1);
 	s->gstart_us = clock_mono_us();
-	atomic_store(&s->done, 0);
 	r = pthread_create(&rx, NULL, raw_receiver, s);
 	if (r)
 		return -r;
@@ -1102,14 +1107,16 @@ static int raw_alloc(struct raw_scan *s, size_t group)
 	s->hosts = calloc(group, sizeof(*s->hosts));
 	s->htab = calloc(hcap, sizeof(*s->htab));
 	s->res = malloc(group * s->nports);
+	s->own_ports = malloc(s->nports * sizeof(*s->own_ports));
+	s->own_res = malloc(s->nports);
 	s->sent_at = calloc(group * s->nports, sizeof(*s->sent_at));
 	s->tries = malloc(group * s->nports);
 	s->maxtry = malloc(group * s->nports);
 	s->lasttry = malloc(group * s->nports);
 	s->bare = malloc(group * s->nports * sizeof(*s->bare));
 	s->pace = calloc(group * s->nlanes, sizeof(*s->pace));
-	if (!s->pidx || !s->hosts || !s->htab || !s->res || !s->sent_at || !s->tries ||
-	    !s->maxtry || !s->lasttry || !s->bare || !s->pace)
+	if (!s->pidx || !s->hosts || !s->htab || !s->res || !s->own_ports || !s->own_res ||
+	    !s->sent_at || !s->tries || !s->maxtry || !s->lasttry || !s->bare || !s->pace)
 		return -ENOMEM;
 	for (size_t i = 0; i < 65536; i++)
 		s->pidx[i] = -1;
@@ -1124,6 +1131,8 @@ static void raw_free(struct raw_scan *s)
 	free(s->hosts);
 	free(s->htab);
 	free(s->res);
+	free(s->own_ports);
+	free(s->own_res);
 	free((void *)s->sent_at);
 	free(s->tries);
 	free((void *)s->maxtry);
@@ -1259,6 +1268,12 @@ int rawscan_run(const struct scan_config *cfg, const struct rawscan_ops *ops,
 		if (r < 0)
 			goto out;
 		perm_init(&s->perm, s->total, cfg->seed + h0);
+		atomic_store(&s->done, 0);
+		for (size_t i = 0; i < s->nhosts; i++)
+			atomic_fetch_add(&s->done,
+			                 shard_mark(&cfg->shard, cfg->seed, &s->hosts[i].addr,
+			                            s->nports, s->res + i * s->nports,
+			                            SCAN_RES_OTHER_SHARD));
 		r = raw_run_group(s, done_before, grand_total);
 		if (r < 0) {
 			snprintf(why, whylen, "raw scan failed: %s", strerror(-r));
