@@ -588,7 +588,8 @@ struct scan_job {
 	struct out_info info;
 	struct scan_config cfg;
 	char *args;
-	size_t begun; /* outputs begun */
+	char *argv_json; /* the command line as a JSON array, for --resume */
+	size_t begun;    /* outputs begun */
 };
 
 /* The ports of the technique's protocol: -p, else the most common ones. An exit status. */
@@ -668,8 +669,12 @@ static int scan_setup(struct scan_job *j, const struct scan_opts *o, const struc
 	}
 	if (rc == EXIT_OK)
 		rc = scan_build_config(o, j->ports, j->tech, &j->cfg);
-	if (rc == EXIT_OK)
-		rc = scan_history_open(&j->cli.history, o, &j->info);
+	if (rc == EXIT_OK) {
+		j->argv_json = cmd_argv_json(a->argc, a->argv);
+		rc = j->argv_json
+		         ? scan_history_open(&j->cli.history, o, &j->info, &j->cfg, j->argv_json)
+		         : EXIT_RUNTIME;
+	}
 	return rc;
 }
 
@@ -729,6 +734,7 @@ static int scan_finish(struct scan_job *j, int rc)
 	}
 	probes_free(&j->pf);
 	free(j->args);
+	free(j->argv_json);
 	portlist_free(&j->fallback);
 	kb_free(j->kb);
 	return rc;

@@ -19,6 +19,7 @@ struct out_info;
 struct out_format;
 struct cmd_args;
 struct scan_technique;
+struct scan_config;
 
 #define SCAN_MAX_TECHS   4  /* -sSU...: techniques asked for in one run */
 #define SCAN_MAX_OUTPUTS 16 /* -oN, -oX, ...: outputs asked for */
@@ -128,7 +129,8 @@ struct scan_history {
  * corrupt file, left untouched) / EXIT_RUNTIME after reporting.
  */
 int scan_history_open(struct scan_history *h, const struct scan_opts *o,
-                      const struct out_info *info);
+                      const struct out_info *info, const struct scan_config *cfg,
+                      const char *argv_json);
 /*
  * The same for any command (audit): db is --db (NULL: the default path),
  * ri the run to record. Returns EXIT_OK (also with no_history, or with no

@@ -90,6 +90,12 @@ static const char *const pg_migrations[] = {
     "CREATE FUNCTION portscope_bytea_min(bytea, bytea) RETURNS bytea LANGUAGE sql IMMUTABLE"
     " STRICT AS 'SELECT CASE WHEN $1 <= $2 THEN $1 ELSE $2 END';"
     "CREATE AGGREGATE min(bytea) (SFUNC = portscope_bytea_min, STYPE = bytea);",
+    /* 1 -> 2: as db-sqlite.c's */
+    "ALTER TABLE runs ADD COLUMN hostname text;"
+    "ALTER TABLE runs ADD COLUMN shard_index integer;"
+    "ALTER TABLE runs ADD COLUMN shard_count integer;"
+    "ALTER TABLE runs ADD COLUMN seed bigint;"
+    "ALTER TABLE runs ADD COLUMN argv text;",
 };
 
 _Static_assert(ARRAY_SIZE(pg_migrations) == STORE_SCHEMA_VERSION,

@@ -57,6 +57,15 @@ static const char *const sqlite_migrations[] = {
     " check_id TEXT NOT NULL, severity TEXT, title TEXT, detail TEXT);"
     "CREATE INDEX findings_run ON findings (run);"
     "CREATE INDEX runs_targets ON runs (kind, targets, id);",
+    /*
+     * 1 -> 2 (issue 19): the machine that ran each run, its shard and seed, and
+     * its command line as a JSON array (what --resume runs again).
+     */
+    "ALTER TABLE runs ADD COLUMN hostname TEXT;"
+    "ALTER TABLE runs ADD COLUMN shard_index INTEGER;"
+    "ALTER TABLE runs ADD COLUMN shard_count INTEGER;"
+    "ALTER TABLE runs ADD COLUMN seed INTEGER;"
+    "ALTER TABLE runs ADD COLUMN argv TEXT;",
 };
 
 _Static_assert(ARRAY_SIZE(sqlite_migrations) == STORE_SCHEMA_VERSION,
