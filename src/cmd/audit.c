@@ -284,6 +284,43 @@ static int print_endpoints(const struct audit_report *rep, bool color)
 	return 0;
 }
 
+/* Remote: the targets found down, which have nothing to audit (the first 20 named). */
+static void print_down(const struct audit_report *rep)
+{
+	char b[INET6_ADDRSTRLEN];
+
+	printf("hosts: %zu up, %llu down\n", rep->nup, (unsigned long long)rep->hosts_down);
+	for (size_t i = 0; i < rep->ndown && i < 20; i++)
+		printf("  %s is down (%s): not audited\n",
+		       target_addr_str(&rep->down[i].addr, b, sizeof(b)),
+		       scan_reason_name(rep->down[i].reason ? rep->down[i].reason
+		                                            : SCAN_REASON_NO_RESPONSE));
+	if (rep->hosts_down > 20)
+		printf("  and %llu more down\n", (unsigned long long)(rep->hosts_down - 20));
+}
+
+/* Remote: {"up": N, "down_count": N, "down": [{"host", "status", "reason"}, ...]}. */
+static json_t *json_hosts(const struct audit_report *rep)
+{
+	json_t *o = json_object(), *down = json_array();
+	char b[INET6_ADDRSTRLEN];
+	int rc = !o || !down;
+
+	for (size_t i = 0; !rc && i < rep->ndown; i++)
+		rc |= json_array_append_new(
+		    down, json_pack("{s:s, s:s, s:s}", "host",
+		                    target_addr_str(&rep->down[i].addr, b, sizeof(b)), "status",
+		                    "down", "reason", scan_reason_name(rep->down[i].reason)));
+	rc |= json_set(o, "up", json_integer((json_int_t)rep->nup));
+	rc |= json_set(o, "down_count", json_integer((json_int_t)rep->hosts_down));
+	rc |= json_set(o, "down", down);
+	if (rc) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 static int print_human(const struct audit_cmd *ac)
 {
 	const struct audit_report *rep = &ac->rep;
@@ -305,6 +342,8 @@ static int print_human(const struct audit_cmd *ac)
 	if (!rep->remote)
 		printf("firewall: %s%s\n", rep->firewall,
 		       rep->fw_evaluated ? "" : " (exposure from a scan of the own addresses)");
+	if (rep->remote)
+		print_down(rep);
 	if (rep->remote && rep->hosts_silent)
 		printf("unreachable: %s: no answer at all (no route, host down, or every port "
 		       "filtered)\n",
@@ -511,6 +550,11 @@ static int print_json(const struct audit_cmd *ac)
 		rc |= json_set(sum, "unreachable", json_integer(rep->hosts_silent));
 	}
 	rc |= json_set(doc, "summary", sum);
+	if (rep->remote) {
+		json_t *hosts = json_hosts(rep);
+
+		rc |= !hosts || json_set(doc, "hosts", hosts);
+	}
 	rc |= json_set(doc, "endpoints", eps);
 	rc |= json_set(doc, "findings", fs);
 	if (rc == 0)

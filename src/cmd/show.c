@@ -147,6 +147,9 @@ static int show_write(struct store *st, const struct show_run *sr, struct show_c
 	r = store_hosts(st, sr->id, show_host, c);
 	if (c->err)
 		r = c->err;
+	/* Hosts found down are counted in the run, not kept one by one. */
+	if (sr->run.hosts_total > c->sum.hosts_total)
+		c->sum.hosts_total = sr->run.hosts_total;
 	if (!r && findings) {
 		r = store_findings(st, sr->id, show_finding, c);
 		if (!r && !c->json && c->nfound)

@@ -6,7 +6,8 @@
  *
  *   local:  sock_diag listeners ─ owners (/proc, passwd) ─┐
  *           own addresses ─ connect scan of them ─────────┴─ exposure per socket
- *   remote: connect scan of the targets (open TCP ports), UDP ports with a safe check
+ *   remote: host discovery, a connect scan of the hosts up (open TCP ports), UDP ports
+ *           with a safe check on the hosts up; hosts down reported as such
  *   both:   service detection on reachable TCP endpoints → safe checks → audit_judge()
  *
  *   struct audit_config cfg = {.kb = kb, .sink = &history_sink};
@@ -116,6 +117,14 @@ struct audit_finding {
 	size_t ep; /* index into eps */
 };
 
+/* Remote: a target host discovery found down (nothing to audit there). */
+struct audit_down {
+	struct target_addr addr;
+	enum scan_reason reason; /* no-response, host-unreach, no-route ... */
+};
+
+#define AUDIT_MAX_DOWN 1024 /* hosts down kept by name; the rest are counted */
+
 struct audit_report {
 	bool remote;
 	struct audit_endpoint *eps; /* AUDIT_MAX_EPS of room */
@@ -132,7 +141,16 @@ struct audit_report {
 	bool fw_evaluated;
 	struct fw_ruleset *fw_rs; /* the ruleset the paths refer to (freed with the report) */
 	char firewall[320]; /* "evaluated: 3 tables of the live ruleset", "not evaluated: ..." */
-	/* remote: targets scanned, and those that gave no answer at all (unreachable) */
+	/* Remote: host discovery's verdicts (only hosts up are scanned and checked). */
+	struct target_addr *up; /* the hosts found up, in the order found */
+	size_t nup, capup;
+	struct audit_down *down; /* the first AUDIT_MAX_DOWN hosts found down */
+	size_t ndown;
+	uint64_t hosts_down;
+	/*
+	 * Remote: targets scanned, and the unreachable ones: found down, or up
+	 * with every port scanned filtered (hosts_down of them are down).
+	 */
 	unsigned hosts_done, hosts_silent;
 	char silent[AUDIT_REACH_MAX]; /* the first of them, comma-separated */
 };

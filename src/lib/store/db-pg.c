@@ -90,7 +90,11 @@ static const char *const pg_migrations[] = {
     "CREATE FUNCTION portscope_bytea_min(bytea, bytea) RETURNS bytea LANGUAGE sql IMMUTABLE"
     " STRICT AS 'SELECT CASE WHEN $1 <= $2 THEN $1 ELSE $2 END';"
     "CREATE AGGREGATE min(bytea) (SFUNC = portscope_bytea_min, STYPE = bytea);",
-    /* 1 -> 2: as db-sqlite.c's */
+    /* 1 -> 2: why a host is up (host discovery): reason, its TTL, an on-link MAC */
+    "ALTER TABLE hosts ADD COLUMN reason integer NOT NULL DEFAULT 0;"
+    "ALTER TABLE hosts ADD COLUMN reason_ttl integer NOT NULL DEFAULT 0;"
+    "ALTER TABLE hosts ADD COLUMN mac bytea;",
+    /* 2 -> 3: as db-sqlite.c's */
     "ALTER TABLE runs ADD COLUMN hostname text;"
     "ALTER TABLE runs ADD COLUMN shard_index integer;"
     "ALTER TABLE runs ADD COLUMN shard_count integer;"

@@ -57,8 +57,12 @@ static const char *const sqlite_migrations[] = {
     " check_id TEXT NOT NULL, severity TEXT, title TEXT, detail TEXT);"
     "CREATE INDEX findings_run ON findings (run);"
     "CREATE INDEX runs_targets ON runs (kind, targets, id);",
+    /* 1 -> 2: why a host is up (host discovery): reason, its TTL, an on-link MAC */
+    "ALTER TABLE hosts ADD COLUMN reason INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE hosts ADD COLUMN reason_ttl INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE hosts ADD COLUMN mac BLOB;",
     /*
-     * 1 -> 2 (issue 19): the machine that ran each run, its shard and seed, and
+     * 2 -> 3 (issue 19): the machine that ran each run, its shard and seed, and
      * its command line as a JSON array (what --resume runs again).
      */
     "ALTER TABLE runs ADD COLUMN hostname TEXT;"

@@ -253,6 +253,24 @@ struct hosts_walk {
 	void *ctx;
 };
 
+/* Why a finished host row is up or down (columns 11-13: reason, reason_ttl, mac). */
+static int store_host_why(struct db_stmt *hs, struct scan_host *h)
+{
+	int64_t hr = db_column_int64(hs, 11), ttl = db_column_int64(hs, 12);
+	size_t maclen = 0;
+	const void *mac = db_column_blob(hs, 13, &maclen);
+
+	if (hr < 0 || hr >= SCAN_REASON_HOST_MAX || ttl < 0 || ttl > 255)
+		return -EBADMSG;
+	h->reason = (enum scan_reason)hr;
+	h->reason_ttl = (uint8_t)ttl;
+	if (mac && maclen == sizeof(h->mac)) {
+		memcpy(h->mac, mac, sizeof(h->mac));
+		h->has_mac = true;
+	}
+	return 0;
+}
+
 /* One host row of pass 0 (finished hosts) or 1 (hosts never finished) to the callback. */
 static int store_hosts_row(struct hosts_walk *w, struct db_stmt *hs, int pass)
 {
@@ -283,7 +301,8 @@ static int store_hosts_row(struct hosts_walk *w, struct db_stmt *hs, int pass)
 	if (!pass) {
 		int es = db_column_int(hs, 4), er = db_column_int(hs, 5);
 
-		if (es < 0 || es >= SCAN_STATE_MAX || er < 0 || er >= SCAN_REASON_MAX)
+		if (es < 0 || es >= SCAN_STATE_MAX || er < 0 || er >= SCAN_REASON_MAX ||
+		    store_host_why(hs, &h) < 0)
 			return -EBADMSG;
 		h.up = db_column_int(hs, 2);
 		h.timedout = db_column_int(hs, 3);
@@ -305,7 +324,8 @@ int store_hosts(struct store *st, int64_t id, int (*cb)(void *ctx, const struct 
 {
 	static const char done_sql[] =
 	    "SELECT addr, proto, up, timedout, extra_state, extra_reason, srtt_us, rttvar_us,"
-	    " rto_us, start, \"end\" FROM hosts WHERE run = ?1 ORDER BY id";
+	    " rto_us, start, \"end\", reason, reason_ttl, mac FROM hosts WHERE run = ?1"
+	    " ORDER BY id";
 	static const char partial_sql[] =
 	    "SELECT DISTINCT addr, proto FROM ports p WHERE run = ?1 AND NOT EXISTS"
 	    " (SELECT 1 FROM hosts h WHERE h.run = ?1 AND h.addr = p.addr AND h.proto = p.proto)"

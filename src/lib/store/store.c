@@ -400,8 +400,10 @@ static int store_host_row(struct store *st, int64_t id, const struct scan_host *
 	    st, STMT_HOST,
 	    "INSERT INTO hosts (run, addr, host, proto, up, timedout, extra_state,"
 	    " extra_reason, srtt_us, rttvar_us, rto_us, start, \"end\", n_open,"
-	    " n_closed, n_filtered, n_unfiltered, n_open_filtered, n_closed_filtered)"
-	    " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)"
+	    " n_closed, n_filtered, n_unfiltered, n_open_filtered, n_closed_filtered,"
+	    " reason, reason_ttl, mac)"
+	    " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,"
+	    "?20,?21,?22)"
 	    " ON CONFLICT (run, addr, proto) DO UPDATE SET host = excluded.host,"
 	    " up = excluded.up, timedout = excluded.timedout,"
 	    " extra_state = excluded.extra_state, extra_reason = excluded.extra_reason,"
@@ -410,7 +412,8 @@ static int store_host_row(struct store *st, int64_t id, const struct scan_host *
 	    " n_open = excluded.n_open, n_closed = excluded.n_closed,"
 	    " n_filtered = excluded.n_filtered, n_unfiltered = excluded.n_unfiltered,"
 	    " n_open_filtered = excluded.n_open_filtered,"
-	    " n_closed_filtered = excluded.n_closed_filtered");
+	    " n_closed_filtered = excluded.n_closed_filtered, reason = excluded.reason,"
+	    " reason_ttl = excluded.reason_ttl, mac = excluded.mac");
 	if (!s)
 		return store_stmt_failed(st);
 	db_bind_int64(s, 1, id);
@@ -428,6 +431,12 @@ static int store_host_row(struct store *st, int64_t id, const struct scan_host *
 	db_bind_double(s, 13, h->end);
 	for (int k = SCAN_OPEN; k < SCAN_STATE_MAX; k++)
 		db_bind_int64(s, 14 + k - SCAN_OPEN, (int64_t)h->counts[k]);
+	db_bind_int64(s, 20, (int)h->reason);
+	db_bind_int64(s, 21, h->reason_ttl);
+	if (h->has_mac)
+		db_bind_blob(s, 22, h->mac, sizeof(h->mac));
+	else
+		db_bind_null(s, 22);
 	return db_step_done(s);
 }
 

@@ -36,7 +36,7 @@
 #include "scan/result.h"
 
 #define STORE_APPLICATION_ID 0x50534350 /* "PSCP" */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 #define STORE_BATCH_ROWS     2000
 #define STORE_BATCH_MS       250
 
