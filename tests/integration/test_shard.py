@@ -97,3 +97,18 @@ def test_shard_from_the_environment(shard_lab):
     assert bad.rc == 2 and "JOB_COMPLETION_INDEX=4" in bad.err, bad
     bad = scanner.run(scan_argv(seed + ["--shard", "0/4"]))
     assert bad.rc == 2 and "--shard: '0/4'" in bad.err, bad
+
+
+def test_syn_shards_cover_the_scan_once(shard_lab):
+    """The raw engine splits the same way: two -sS shards, the unsharded result between them."""
+    scanner, open_ports = shard_lab
+    argv = [a if a != "-sT" else "-sS" for a in scan_argv(["--seed", "5", "--no-history"])]
+    whole = host_ports(scanner.run(argv, check=True).jsonl())
+    assert all(w[1] == set(open_ports) for w in whole.values())
+    shards = [host_ports(scanner.run(argv + ["--shard", f"{i}/2"], check=True).jsonl())
+              for i in (1, 2)]
+    for host in HOSTS:
+        counts = [s[host][0] for s in shards]
+        assert counts == [NPORTS // 2, NPORTS // 2], counts
+        opens = [s[host][1] for s in shards]
+        assert not opens[0] & opens[1] and opens[0] | opens[1] == whole[host][1]
