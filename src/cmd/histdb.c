@@ -92,6 +92,7 @@ const char *histdb_time(double t, char *buf, size_t len)
 struct json_t *histdb_json_run(const struct store_run *r, const char *role)
 {
 	bool ended = r->end > 0 && r->status != STORE_RUN_RUNNING;
+	char shard[32];
 	json_t *j =
 	    json_pack("{s:s, s:I, s:s, s:s, s:o, s:o, s:o, s:s?, s:s?, s:s?, s:I, s:I, s:I, s:I}",
 	              "type", "run", "id", (json_int_t)r->id, "kind", r->kind ? r->kind : "scan",
@@ -102,6 +103,13 @@ struct json_t *histdb_json_run(const struct store_run *r, const char *role)
 	              (json_int_t)r->hosts_total, "hosts_up", (json_int_t)r->hosts_up, "open",
 	              (json_int_t)r->open, "findings", (json_int_t)r->findings);
 
+	/* issue 19: the machine that ran it, and its shard ("2/4"), null when not sharded */
+	snprintf(shard, sizeof(shard), "%u/%u", r->shard_index, r->shard_count);
+	if (j && (json_set_str(j, "scanner", r->hostname) < 0 ||
+	          json_set_str(j, "shard", r->shard_count ? shard : NULL) < 0)) {
+		json_decref(j);
+		j = NULL;
+	}
 	if (j && role && json_set_str(j, "role", role) < 0) {
 		json_decref(j);
 		j = NULL;

@@ -63,6 +63,11 @@ static int history_add_row(struct history_out *o, const struct store_run *r)
 		e |= table_cellf(o->table, "%.2fs", r->end - r->start);
 	else
 		e |= table_cell(o->table, NULL);
+	e |= table_cell(o->table, r->hostname);
+	if (r->shard_count)
+		e |= table_cellf(o->table, "%u/%u", r->shard_index, r->shard_count);
+	else
+		e |= table_cell(o->table, NULL);
 	e |= table_cell(o->table, r->targets);
 	return e ? -ENOMEM : 0;
 }
@@ -78,8 +83,8 @@ static int history_each(void *ctx, const struct store_run *r)
 
 static int history_run(const struct cmd_args *a)
 {
-	static const char *const cols[] = {"ID",       "STARTED", "KIND", "STATUS",
-	                                   "HOSTS UP", "OPEN",    "TIME", "TARGETS"};
+	static const char *const cols[] = {"ID",   "STARTED", "KIND",    "STATUS", "HOSTS UP",
+	                                   "OPEN", "TIME",    "SCANNER", "SHARD",  "TARGETS"};
 	struct store_query q = {.target = cmd_get(a, OPT_TARGET)};
 	struct history_out o = {0};
 	const char *limit = cmd_get(a, OPT_LIMIT);

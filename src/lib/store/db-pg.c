@@ -94,7 +94,13 @@ static const char *const pg_migrations[] = {
     "ALTER TABLE hosts ADD COLUMN reason integer NOT NULL DEFAULT 0;"
     "ALTER TABLE hosts ADD COLUMN reason_ttl integer NOT NULL DEFAULT 0;"
     "ALTER TABLE hosts ADD COLUMN mac bytea;",
-    /* 2 -> 3: -sV's whole answer, reply TTLs, target names: show reprints them (issue 17) */
+    /* 2 -> 3: as db-sqlite.c's */
+    "ALTER TABLE runs ADD COLUMN hostname text;"
+    "ALTER TABLE runs ADD COLUMN shard_index integer;"
+    "ALTER TABLE runs ADD COLUMN shard_count integer;"
+    "ALTER TABLE runs ADD COLUMN seed bigint;"
+    "ALTER TABLE runs ADD COLUMN argv text;",
+    /* 3 -> 4: -sV's whole answer, reply TTLs, target names: show reprints them (issue 17) */
     "ALTER TABLE ports ADD COLUMN extrainfo text, ADD COLUMN svc_hostname text,"
     " ADD COLUMN ostype text, ADD COLUMN devicetype text, ADD COLUMN cpe text,"
     " ADD COLUMN tunnel text, ADD COLUMN conf integer, ADD COLUMN ttl integer;"
