@@ -56,8 +56,8 @@ def help_flags(*cmd):
         m = re.match(r"^  (-[^ ].*?)(?:  |$)", line)
         if m:
             for part in m.group(1).split(", "):
-                # a glued optional argument is not part of the flag: -PS[PORTS] is -PS
-                flags.add(re.sub(r"\[[^]]*\]$", "", part.split(" ")[0]))
+                # -PS[PORTS]: the optional argument is glued, the flag is -PS
+                flags.add(re.sub(r"\[.*$", "", part.split(" ")[0]))
     return flags
 
 
