@@ -344,7 +344,8 @@ static int print_human(const struct audit_cmd *ac)
 		       rep->fw_evaluated ? "" : " (exposure from a scan of the own addresses)");
 	if (rep->remote)
 		print_down(rep);
-	if (rep->remote && rep->hosts_silent)
+	/* the hosts down are listed above; said again only beside hosts up that are silent */
+	if (rep->remote && rep->hosts_silent > rep->hosts_down)
 		printf("unreachable: %s: no answer at all (no route, host down, or every port "
 		       "filtered)\n",
 		       rep->silent);
@@ -710,7 +711,8 @@ const struct cmd_spec cmd_audit = {
              "evaluated: the rule that decides, the sources it admits, DNAT'd endpoints and\n"
              "their owners in any namespace; without CAP_NET_ADMIN a scan of the own\n"
              "addresses), what answers and how risky it is; with TARGETs, the same from the\n"
-             "network (scan side only). A target that answers nothing exits 3.\n",
+             "network (scan side only): host discovery first, only the hosts up are scanned\n"
+             "and checked; a target found down, or answering nothing, exits 3.\n",
     .options = audit_options,
     .max_words = -1,
     .run = audit_cmd_run,
