@@ -874,37 +874,68 @@ static int audit_print_json(const struct audit_run *ar)
 	return rc;
 }
 
+/* Where an endpoint is: the socket's bind address (local) or the target (remote). */
+static struct target_addr ep_addr(const struct audit_ep *e)
+{
+	struct target_addr a = {.family = e->family};
+
+	if (!e->local)
+		return e->target;
+	if (e->family == AF_INET)
+		memcpy(&a.v4, e->bind, 4);
+	else
+		memcpy(&a.v6, e->bind, 16);
+	return a;
+}
+
 /*
  * What the history keeps beyond the scan's ports: the services detected on
- * reachable TCP ports, and every finding, placed at the socket's bind address
- * (local) or the target (remote) so that two audits match them up.
+ * reachable TCP ports, every endpoint with its exposure and owner, and every
+ * finding, placed at the socket's bind address (local) or the target (remote)
+ * so that two audits match them up.
  */
 static void audit_history_record(struct audit_run *ar)
 {
 	for (size_t i = 0; i < ar->neps; i++) {
 		const struct audit_ep *e = &ar->eps[i];
+		struct target_addr a = ep_addr(e);
 
 		if (e->proto == IPPROTO_TCP && e->exp == AUDIT_EXP_REACHABLE && e->have_target)
 			scan_history_service(&ar->hist, &e->target, IPPROTO_TCP, e->port,
 			                     e->service, e->product, e->version);
+		scan_history_endpoint(&ar->hist, &(struct store_endpoint){
+		                                     .addr = &a,
+		                                     .proto = e->proto,
+		                                     .port = e->port,
+		                                     .exposure = audit_exposure_name(e->exp),
+		                                     .reachable_on = e->reach,
+		                                     .service = e->service,
+		                                     .product = e->product,
+		                                     .version = e->version,
+		                                     .port_default = e->port_default,
+		                                     .mismatch = e->mismatch,
+		                                     .pid = e->pid,
+		                                     .process = e->pid ? e->process : NULL,
+		                                     .user = e->local ? e->user : NULL,
+		                                 });
 	}
 	for (size_t i = 0; i < ar->nfs; i++) {
 		const struct audit_finding *f = &ar->fs[i];
 		const struct audit_ep *e = &ar->eps[f->ep];
-		struct target_addr bind = {.family = e->family};
+		struct target_addr a = ep_addr(e);
 
-		if (e->family == AF_INET)
-			memcpy(&bind.v4, e->bind, 4);
-		else
-			memcpy(&bind.v6, e->bind, 16);
 		scan_history_finding(&ar->hist, &(struct store_finding){
-		                                    .addr = e->local ? &bind : &e->target,
+		                                    .addr = &a,
 		                                    .proto = e->proto,
 		                                    .port = e->port,
 		                                    .check = f->id,
 		                                    .severity = kb_severity_name(f->sev),
 		                                    .title = f->title,
 		                                    .detail = f->evidence,
+		                                    .recommendation = f->recommendation,
+		                                    .citation = f->citation,
+		                                    .pid = e->pid,
+		                                    .process = e->pid ? e->process : NULL,
 		                                });
 	}
 }

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "cmd/common.h"
@@ -14,10 +15,24 @@
 #include "detect/engine.h"
 #include "output/out.h"
 
+/* ri, or a copy of it in *copy naming this machine when ri names none. */
+static const struct store_run_info *scan_history_with_hostname(const struct store_run_info *ri,
+                                                               struct store_run_info *copy,
+                                                               char *buf, size_t len)
+{
+	if (ri->hostname || gethostname(buf, len) < 0)
+		return ri;
+	buf[len - 1] = '\0';
+	*copy = *ri;
+	copy->hostname = buf;
+	return copy;
+}
+
 int scan_history_start(struct scan_history *h, const char *cmd, const char *db, bool no_history,
                        const struct store_run_info *ri)
 {
-	char path[PATH_MAX], why[PATH_MAX + 128] = "";
+	char path[PATH_MAX], why[PATH_MAX + 128] = "", hostname[256];
+	struct store_run_info named;
 	int r;
 
 	*h = (struct scan_history){.cmd = cmd};
@@ -48,7 +63,8 @@ int scan_history_start(struct scan_history *h, const char *cmd, const char *db, 
 		cmd_error(cmd, "history: %s", why[0] ? why : strerror(-r));
 		return r == -EBADMSG || r == -ENOTSUP ? EXIT_USAGE : EXIT_RUNTIME;
 	}
-	r = store_run_begin(h->st, ri, &h->run);
+	r = store_run_begin(
+	    h->st, scan_history_with_hostname(ri, &named, hostname, sizeof(hostname)), &h->run);
 	if (r < 0) {
 		cmd_error(cmd, "history: cannot record the run in '%s': %s", path,
 		          store_errmsg(h->st));
@@ -168,6 +184,17 @@ void scan_history_finding(struct scan_history *h, const struct store_finding *f)
 	if (!h->st || h->error)
 		return;
 	r = store_finding(h->st, h->run, f);
+	if (r < 0)
+		h->error = r;
+}
+
+void scan_history_endpoint(struct scan_history *h, const struct store_endpoint *e)
+{
+	int r;
+
+	if (!h->st || h->error)
+		return;
+	r = store_endpoint(h->st, h->run, e);
 	if (r < 0)
 		h->error = r;
 }

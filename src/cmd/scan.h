@@ -127,6 +127,8 @@ void scan_history_service(struct scan_history *h, const struct target_addr *addr
                           const char *version);
 /* Records a finding (audit). */
 void scan_history_finding(struct scan_history *h, const struct store_finding *f);
+/* Records an endpoint and what the audit decided about it (audit). */
+void scan_history_endpoint(struct scan_history *h, const struct store_endpoint *e);
 void scan_history_tick(struct scan_history *h);
 
 /* Ends the run (complete or incomplete) and closes. Returns EXIT_OK or EXIT_RUNTIME. */

@@ -16,7 +16,7 @@
 	"     (SELECT 1 FROM hosts h WHERE h.run = p.run AND h.addr = p.addr"                      \
 	"      AND h.proto = p.proto)),"                                                           \
 	" (SELECT count(*) FROM findings f WHERE f.run = r.id),"                                   \
-	" coalesce(r.probes_sent, 0)"                                                              \
+	" coalesce(r.probes_sent, 0), r.hostname"                                                  \
 	" FROM runs r"
 
 static const char *col_text(sqlite3_stmt *s, int i)
@@ -44,6 +44,7 @@ static void store_run_from_row(const struct store *st, sqlite3_stmt *s, struct s
 	    .open = (uint64_t)sqlite3_column_int64(s, 15),
 	    .findings = (uint64_t)sqlite3_column_int64(s, 16),
 	    .probes_sent = (uint64_t)sqlite3_column_int64(s, 17),
+	    .hostname = col_text(s, 18),
 	};
 	if (r->status < STORE_RUN_RUNNING || r->status > STORE_RUN_INCOMPLETE)
 		r->status = STORE_RUN_INCOMPLETE;
@@ -88,7 +89,8 @@ int store_runs(struct store *st, const struct store_query *q,
 /* Copies the strings of r into st->strs, so they outlive the statement. */
 static int store_run_keep(struct store *st, struct store_run *r)
 {
-	const char **f[] = {&r->kind, &r->version, &r->args, &r->targets, &r->ports, &r->scan_type};
+	const char **f[] = {&r->kind,  &r->version,   &r->args,    &r->targets,
+	                    &r->ports, &r->scan_type, &r->hostname};
 	size_t len = 0;
 	char *p;
 
@@ -319,11 +321,10 @@ int store_hosts(struct store *st, int64_t id, int (*cb)(void *ctx, const struct 
 	return r;
 }
 
-int store_findings(struct store *st, int64_t id,
-                   int (*cb)(void *ctx, const struct store_finding_row *f), void *ctx)
+/* Runs sql (one parameter: the run) and calls cb with each finding row. */
+static int store_findings_query(struct store *st, const char *sql, int64_t id,
+                                int (*cb)(void *ctx, const struct store_finding_row *f), void *ctx)
 {
-	static const char sql[] = "SELECT host, proto, port, check_id, severity, title, detail"
-	                          " FROM findings WHERE run = ? ORDER BY id";
 	sqlite3_stmt *s;
 	int rc, r = 0;
 
@@ -333,6 +334,7 @@ int store_findings(struct store *st, int64_t id,
 	sqlite3_bind_int64(s, 1, id);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		int port = sqlite3_column_int(s, 2);
+		int64_t pid = sqlite3_column_int64(s, 9);
 		struct store_finding_row f = {
 		    .host = col_text(s, 0),
 		    .proto = sqlite3_column_int(s, 1),
@@ -341,6 +343,10 @@ int store_findings(struct store *st, int64_t id,
 		    .severity = col_text(s, 4),
 		    .title = col_text(s, 5),
 		    .detail = col_text(s, 6),
+		    .recommendation = col_text(s, 7),
+		    .citation = col_text(s, 8),
+		    .pid = pid > 0 && pid <= INT32_MAX ? (int)pid : 0,
+		    .process = col_text(s, 10),
 		};
 
 		if (port < 0 || port > 65535 || !f.check) {
@@ -348,6 +354,75 @@ int store_findings(struct store *st, int64_t id,
 			break;
 		}
 		r = cb(ctx, &f);
+		if (r)
+			break;
+	}
+	if (!r && rc != SQLITE_DONE)
+		r = store_errno(rc);
+	sqlite3_finalize(s);
+	return r;
+}
+
+#define FINDING_COLUMNS                                                                            \
+	"SELECT host, proto, port, check_id, severity, title, detail, recommendation, citation,"   \
+	" pid, process FROM findings WHERE run = ?"
+
+int store_findings(struct store *st, int64_t id,
+                   int (*cb)(void *ctx, const struct store_finding_row *f), void *ctx)
+{
+	return store_findings_query(st, FINDING_COLUMNS " ORDER BY id", id, cb, ctx);
+}
+
+int store_findings_by_severity(struct store *st, int64_t id,
+                               int (*cb)(void *ctx, const struct store_finding_row *f), void *ctx)
+{
+	return store_findings_query(
+	    st,
+	    FINDING_COLUMNS " ORDER BY CASE severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1"
+	                    " WHEN 'low' THEN 2 WHEN 'info' THEN 3 ELSE 4 END, id",
+	    id, cb, ctx);
+}
+
+int store_endpoints(struct store *st, int64_t id,
+                    int (*cb)(void *ctx, const struct store_endpoint_row *e), void *ctx)
+{
+	static const char sql[] =
+	    "SELECT host, proto, port, exposure, reachable_on, decided_by, service, product,"
+	    " version, port_default, mismatch, pid, process, user FROM endpoints WHERE run = ?"
+	    " ORDER BY id";
+	sqlite3_stmt *s;
+	int rc, r = 0;
+
+	rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return store_errno(rc);
+	sqlite3_bind_int64(s, 1, id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int port = sqlite3_column_int(s, 2), proto = sqlite3_column_int(s, 1);
+		int64_t pid = sqlite3_column_int64(s, 11);
+		struct store_endpoint_row e = {
+		    .host = col_text(s, 0),
+		    .proto = proto,
+		    .port = (uint16_t)port,
+		    .exposure = col_text(s, 3),
+		    .reachable_on = col_text(s, 4),
+		    .decided_by = col_text(s, 5),
+		    .service = col_text(s, 6),
+		    .product = col_text(s, 7),
+		    .version = col_text(s, 8),
+		    .port_default = col_text(s, 9),
+		    .mismatch = sqlite3_column_int(s, 10) != 0,
+		    .pid = pid > 0 && pid <= INT32_MAX ? (int)pid : 0,
+		    .process = col_text(s, 12),
+		    .user = col_text(s, 13),
+		};
+
+		if (port < 0 || port > 65535 || !e.exposure ||
+		    (proto != IPPROTO_TCP && proto != IPPROTO_UDP)) {
+			r = -EBADMSG;
+			break;
+		}
+		r = cb(ctx, &e);
 		if (r)
 			break;
 	}

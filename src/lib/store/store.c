@@ -68,6 +68,28 @@ static const char *const store_migrations[] = {
     " check_id TEXT NOT NULL, severity TEXT, title TEXT, detail TEXT);"
     "CREATE INDEX findings_run ON findings (run);"
     "CREATE INDEX runs_targets ON runs (kind, targets, id);",
+    /*
+     * 1 -> 2: the machine that ran each run; the audit's endpoints (a socket or
+     * an open port, its exposure and owner); a finding's fix, reference and
+     * owner. Lookups by run and host (report, fleet).
+     */
+    "ALTER TABLE runs ADD COLUMN hostname TEXT;"
+    "CREATE TABLE endpoints ("
+    " id INTEGER PRIMARY KEY,"
+    " run INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    " addr BLOB, host TEXT, proto INTEGER NOT NULL, port INTEGER NOT NULL,"
+    " exposure TEXT NOT NULL, reachable_on TEXT, decided_by TEXT,"
+    " service TEXT, product TEXT, version TEXT, port_default TEXT,"
+    " mismatch INTEGER NOT NULL DEFAULT 0,"
+    " pid INTEGER, process TEXT, user TEXT);"
+    "CREATE INDEX endpoints_run ON endpoints (run, host);"
+    "ALTER TABLE findings ADD COLUMN recommendation TEXT;"
+    "ALTER TABLE findings ADD COLUMN citation TEXT;"
+    "ALTER TABLE findings ADD COLUMN pid INTEGER;"
+    "ALTER TABLE findings ADD COLUMN process TEXT;"
+    "DROP INDEX findings_run;"
+    "CREATE INDEX findings_run ON findings (run, host);"
+    "CREATE INDEX hosts_host ON hosts (host, run);",
 };
 
 _Static_assert(sizeof(store_migrations) / sizeof(store_migrations[0]) == STORE_SCHEMA_VERSION,
@@ -545,7 +567,7 @@ int store_run_begin(struct store *st, const struct store_run_info *ri, int64_t *
 		return r;
 	s = store_stmt(st, STMT_RUN_BEGIN,
 	               "INSERT INTO runs (kind, version, args, targets, ports, proto, scan_type,"
-	               " start, status, pid, boot_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)");
+	               " start, status, pid, boot_id, hostname) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
 	if (!s)
 		return store_errno(sqlite3_errcode(st->db));
 	store_bind_text(s, 1, ri->kind ? ri->kind : "scan");
@@ -559,6 +581,7 @@ int store_run_begin(struct store *st, const struct store_run_info *ri, int64_t *
 	sqlite3_bind_int(s, 9, STORE_RUN_RUNNING);
 	sqlite3_bind_int64(s, 10, (int64_t)getpid());
 	store_bind_text(s, 11, st->boot_id);
+	store_bind_text(s, 12, ri->hostname);
 	r = store_step_done(st, s);
 	if (r < 0) {
 		store_exec(st, "ROLLBACK");
@@ -709,7 +732,8 @@ int store_finding(struct store *st, int64_t id, const struct store_finding *f)
 		return r;
 	s = store_stmt(st, STMT_FINDING,
 	               "INSERT INTO findings (run, addr, host, proto, port, check_id, severity,"
-	               " title, detail) VALUES (?,?,?,?,?,?,?,?,?)");
+	               " title, detail, recommendation, citation, pid, process)"
+	               " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
 	if (!s)
 		return store_errno(sqlite3_errcode(st->db));
 	sqlite3_bind_int64(s, 1, id);
@@ -723,6 +747,52 @@ int store_finding(struct store *st, int64_t id, const struct store_finding *f)
 	store_bind_text(s, 7, f->severity);
 	store_bind_text(s, 8, f->title);
 	store_bind_text(s, 9, f->detail);
+	store_bind_text(s, 10, f->recommendation);
+	store_bind_text(s, 11, f->citation);
+	if (f->pid > 0)
+		sqlite3_bind_int64(s, 12, f->pid);
+	store_bind_text(s, 13, f->process);
+	r = store_step_done(st, s);
+	return r < 0 ? r : store_batch_row(st);
+}
+
+int store_endpoint(struct store *st, int64_t id, const struct store_endpoint *e)
+{
+	char host[INET6_ADDRSTRLEN];
+	uint8_t key[17];
+	sqlite3_stmt *s;
+	int r;
+
+	if (!e->exposure || (e->proto != IPPROTO_TCP && e->proto != IPPROTO_UDP))
+		return -EINVAL;
+	r = store_batch_begin(st);
+	if (r < 0)
+		return r;
+	s = store_stmt(st, STMT_ENDPOINT,
+	               "INSERT INTO endpoints (run, addr, host, proto, port, exposure,"
+	               " reachable_on, decided_by, service, product, version, port_default,"
+	               " mismatch, pid, process, user) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+	if (!s)
+		return store_errno(sqlite3_errcode(st->db));
+	sqlite3_bind_int64(s, 1, id);
+	if (e->addr) {
+		sqlite3_bind_blob(s, 2, key, (int)store_addr_key(e->addr, key), SQLITE_TRANSIENT);
+		store_bind_text(s, 3, target_addr_str(e->addr, host, sizeof(host)));
+	}
+	sqlite3_bind_int(s, 4, e->proto);
+	sqlite3_bind_int(s, 5, e->port);
+	store_bind_text(s, 6, e->exposure);
+	store_bind_text(s, 7, e->reachable_on && *e->reachable_on ? e->reachable_on : NULL);
+	store_bind_text(s, 8, e->decided_by);
+	store_bind_text(s, 9, e->service && *e->service ? e->service : NULL);
+	store_bind_text(s, 10, e->product && *e->product ? e->product : NULL);
+	store_bind_text(s, 11, e->version && *e->version ? e->version : NULL);
+	store_bind_text(s, 12, e->port_default);
+	sqlite3_bind_int(s, 13, e->mismatch);
+	if (e->pid > 0)
+		sqlite3_bind_int64(s, 14, e->pid);
+	store_bind_text(s, 15, e->process && *e->process ? e->process : NULL);
+	store_bind_text(s, 16, e->user && *e->user ? e->user : NULL);
 	r = store_step_done(st, s);
 	return r < 0 ? r : store_batch_row(st);
 }

@@ -34,7 +34,7 @@
 #include "scan/result.h"
 
 #define STORE_APPLICATION_ID 0x50534350 /* "PSCP" */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 #define STORE_BATCH_ROWS     2000
 #define STORE_BATCH_MS       250
 
@@ -96,6 +96,7 @@ struct store_run_info {
 	int proto;             /* IPPROTO_TCP, IPPROTO_UDP; 0 when none */
 	const char *scan_type; /* nmap XML scaninfo type ("connect") */
 	double start;          /* wall clock, seconds since the epoch */
+	const char *hostname;  /* the machine that ran it; NULL: unknown */
 };
 
 /* Records a new run as running and commits it at once. Returns 0 with *id set. */
@@ -126,10 +127,14 @@ struct store_finding {
 	const struct target_addr *addr; /* NULL: not about one host */
 	int proto;                      /* IPPROTO_TCP, IPPROTO_UDP; 0: not about one port */
 	uint16_t port;
-	const char *check;    /* stable identifier ("exposed-smb") */
-	const char *severity; /* "info", "low", "medium", "high" */
-	const char *title;    /* one line */
-	const char *detail;   /* may be NULL */
+	const char *check;          /* stable identifier ("exposed-smb") */
+	const char *severity;       /* "info", "low", "medium", "high" */
+	const char *title;          /* one line */
+	const char *detail;         /* the evidence; may be NULL */
+	const char *recommendation; /* what to do; may be NULL */
+	const char *citation;       /* where the risk is documented; may be NULL */
+	int pid;                    /* the owner process; 0: none or unknown */
+	const char *process;        /* its name; may be NULL */
 };
 
 /* Adds a finding to run id. Returns 0 or a negative errno. */
@@ -141,6 +146,9 @@ struct store_finding_row {
 	int proto;        /* 0: not about one port */
 	uint16_t port;
 	const char *check, *severity, *title, *detail; /* severity, title, detail may be NULL */
+	const char *recommendation, *citation;         /* NULL when not recorded (schema 1) */
+	int pid;                                       /* 0: none or unknown */
+	const char *process;                           /* may be NULL */
 };
 
 /*
@@ -152,6 +160,56 @@ int store_findings(struct store *st, int64_t id,
                    int (*cb)(void *ctx, const struct store_finding_row *f), void *ctx);
 
 /*
+ * The same, most severe first (high, medium, low, info, then unknown
+ * severities), in recording order within a severity.
+ */
+int store_findings_by_severity(struct store *st, int64_t id,
+                               int (*cb)(void *ctx, const struct store_finding_row *f), void *ctx);
+
+/*
+ * An audit's endpoint: a listening socket (local audit: addr is its bind
+ * address) or an open port (remote audit: addr is the target), with what the
+ * audit decided about it. Empty strings are stored as NULL.
+ */
+struct store_endpoint {
+	const struct target_addr *addr; /* NULL: unknown */
+	int proto;                      /* IPPROTO_TCP or IPPROTO_UDP */
+	uint16_t port;
+	const char *exposure;     /* "reachable", "loopback-only", "blocked", …; required */
+	const char *reachable_on; /* the addresses where it answers, comma-separated */
+	const char *decided_by;   /* the firewall rule that decided, when known */
+	const char *service, *product, *version; /* what service detection found */
+	const char *port_default;                /* the port's name in the services files */
+	bool mismatch;                           /* the service is not the port's */
+	int pid;                                 /* owner; 0: none or unknown */
+	const char *process, *user;
+};
+
+/* Adds an endpoint to run id. Returns 0, -EINVAL (no exposure, bad proto), or a negative errno. */
+int store_endpoint(struct store *st, int64_t id, const struct store_endpoint *e);
+
+/* An endpoint as read back; strings live only during the callback, NULL when not known. */
+struct store_endpoint_row {
+	const char *host;
+	int proto;
+	uint16_t port;
+	const char *exposure, *reachable_on, *decided_by;
+	const char *service, *product, *version, *port_default;
+	bool mismatch;
+	int pid;
+	const char *process, *user;
+};
+
+/*
+ * Calls cb for each endpoint of run id in the order they were recorded; stops
+ * when cb returns non-zero and returns that value. Returns 0 when done (also
+ * for a run without endpoints: a scan, or an audit of schema 1), -EBADMSG for
+ * a malformed row, or a negative errno.
+ */
+int store_endpoints(struct store *st, int64_t id,
+                    int (*cb)(void *ctx, const struct store_endpoint_row *e), void *ctx);
+
+/*
  * Ends run id with status (STORE_RUN_COMPLETE or STORE_RUN_INCOMPLETE) and the
  * scan's summary (may be NULL), and commits. Returns 0 or a negative errno.
  */
@@ -161,6 +219,7 @@ int store_run_end(struct store *st, int64_t id, const struct scan_summary *sum, 
 struct store_run {
 	int64_t id;
 	const char *kind, *version, *args, *targets, *ports, *scan_type;
+	const char *hostname; /* the machine that ran it; NULL: unknown (schema 1) */
 	int proto;
 	double start, end; /* end 0 while running or when killed */
 	int status;        /* enum store_status; a dead running run reads as incomplete */
