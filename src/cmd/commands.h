@@ -15,6 +15,7 @@
 	X(history, cmd_history_main, "the scans recorded in the history")                          \
 	X(show, cmd_show_main, "print a recorded scan again, in any output format")                \
 	X(diff, cmd_diff_main, "what changed between two recorded scans (like ndiff)")             \
+	X(report, cmd_report_main, "the history as one HTML page: findings, exposure, timeline")   \
 	X(quiz, cmd_quiz_main, "questions on ports and protocols, from the knowledge base")        \
 	X(version, cmd_version_main, "print the version")
 
@@ -26,5 +27,6 @@ int cmd_scan_main(int argc, char **argv);
 int cmd_history_main(int argc, char **argv);
 int cmd_show_main(int argc, char **argv);
 int cmd_diff_main(int argc, char **argv);
+int cmd_report_main(int argc, char **argv);
 int cmd_quiz_main(int argc, char **argv);
 int cmd_version_main(int argc, char **argv);

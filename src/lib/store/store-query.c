@@ -57,7 +57,11 @@ int store_runs(struct store *st, const struct store_query *q,
                int (*cb)(void *ctx, const struct store_run *r), void *ctx)
 {
 	static const char sql[] = RUN_COLUMNS
+	    " LEFT JOIN runs l ON l.id = ?4"
 	    " WHERE (?1 IS NULL OR r.kind = ?1)"
+	    " AND (?4 IS NULL OR (r.kind = l.kind AND r.targets IS l.targets"
+	    "      AND r.hostname IS l.hostname))"
+	    " AND (?5 = 0 OR r.status = ?6)"
 	    " AND (?2 IS NULL OR instr(' ' || coalesce(r.targets, '') || ' ', ' ' || ?2 || ' ') > 0"
 	    "      OR EXISTS (SELECT 1 FROM hosts h WHERE h.run = r.id AND h.host = ?2)"
 	    "      OR EXISTS (SELECT 1 FROM ports p WHERE p.run = r.id AND p.host = ?2))"
@@ -74,6 +78,10 @@ int store_runs(struct store *st, const struct store_query *q,
 	if (q && q->target)
 		sqlite3_bind_text(s, 2, q->target, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, q && q->limit ? (int64_t)q->limit : -1);
+	if (q && q->like > 0)
+		sqlite3_bind_int64(s, 4, q->like);
+	sqlite3_bind_int(s, 5, q && q->complete);
+	sqlite3_bind_int(s, 6, STORE_RUN_COMPLETE);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		store_run_from_row(st, s, &run);
 		r = cb(ctx, &run);

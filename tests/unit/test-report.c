@@ -1,0 +1,330 @@
+/*
+ * The report: HTML escaping, the Prometheus textfile, and pages written from
+ * real history files that hold hostile text (banners, hostnames, process names).
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <cmocka.h>
+
+#include "report/html.h"
+#include "report/prom.h"
+#include "report/report.h"
+#include "store-helpers.h"
+
+static void check_escape(const char *in, size_t n, const char *want)
+{
+	char out[256];
+	size_t need = html_escape(in, n, out, sizeof(out));
+
+	assert_string_equal(out, want);
+	assert_int_equal(need, strlen(want));
+}
+
+static void test_escape(void **state)
+{
+	char small[8];
+
+	(void)state;
+	check_escape("plain text, 1-2", 15, "plain text, 1-2");
+	check_escape("<script>alert(1)</script>", 25, "&lt;script&gt;alert(1)&lt;/script&gt;");
+	check_escape("a\"b'c&d", 7, "a&quot;b&#39;c&amp;d");
+	check_escape("\" onmouseover=\"x", 16, "&quot; onmouseover=&quot;x");
+	check_escape("tab\tnl\n", 7, "tab\tnl\n");
+	check_escape("caf\xc3\xa9 \xe2\x9a\xa0 \xf0\x9f\x94\x92", 14,
+	             "caf\xc3\xa9 \xe2\x9a\xa0 \xf0\x9f\x94\x92");
+	/* Not UTF-8, controls, C1 controls, overlongs, surrogates: U+FFFD each byte. */
+	check_escape("\xff", 1, "\xef\xbf\xbd");
+	check_escape("\x01\x1b[31m\x7f", 7, "\xef\xbf\xbd\xef\xbf\xbd[31m\xef\xbf\xbd");
+	check_escape("\xc2\x85", 2, "\xef\xbf\xbd\xef\xbf\xbd");
+	check_escape("\xc0\xbc", 2, "\xef\xbf\xbd\xef\xbf\xbd");
+	check_escape("\xed\xa0\x80", 3, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	check_escape("\xe2\x82", 2, "\xef\xbf\xbd\xef\xbf\xbd");
+	check_escape("\xf4\x90\x80\x80", 4, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	check_escape("a\0b", 3,
+	             "a\xef\xbf\xbd"
+	             "b");
+	/* Cut at a whole piece; the return value is the whole length. */
+	assert_int_equal(html_escape("<<<", 3, small, sizeof(small)), 12);
+	assert_string_equal(small, "&lt;");
+}
+
+/* html_text() on a stream writes what html_escape() says; a write error sticks. */
+static void test_writer(void **state)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct html h = {.f = f};
+
+	(void)state;
+	assert_non_null(f);
+	html_raw(&h, "<td>");
+	html_text(&h, "x<y & \xff");
+	html_text(&h, NULL);
+	html_elem(&h, "td class=\"num\"", NULL);
+	html_text_or(&h, "", "-");
+	fclose(f);
+	assert_int_equal(h.err, 0);
+	assert_string_equal(buf,
+	                    "<td>x&lt;y &amp; \xef\xbf\xbd<td class=\"num\">\xe2\x80\x94</td>-");
+	free(buf);
+
+	f = fopen("/dev/full", "w");
+	assert_non_null(f);
+	setvbuf(f, NULL, _IONBF, 0);
+	h = (struct html){.f = f};
+	html_text(&h, "abc<def");
+	html_raw(&h, "more");
+	assert_int_equal(h.err, -EIO);
+	fclose(f);
+}
+
+static void test_prom(void **state)
+{
+	static const struct prom_count exps[] = {{"reachable", 3}, {"loopback-only", 1}};
+	struct prom_run r = {
+	    .kind = "audit",
+	    .targets = "198.18.0.0/24 \"x\\y\"\nz",
+	    .tcp = true,
+	    .open_tcp = 4,
+	    .reachable = 3,
+	    .hosts_up = 2,
+	    .findings = {1, 0, 2, 5},
+	    .exposures = exps,
+	    .nexposures = 2,
+	    .end = 1763980021.5,
+	    .duration = 4.0701,
+	};
+	char *buf = NULL, path[256], dir[256];
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct stat sb;
+	char why[256];
+
+	(void)state;
+	assert_int_equal(prom_write(f, &r), 0);
+	fclose(f);
+	/* Label values escaped; every metric with HELP and TYPE; no UDP line for a TCP run. */
+	assert_non_null(strstr(buf, "portscope_open_ports{kind=\"audit\",targets=\"198.18.0.0/24 "
+	                            "\\\"x\\\\y\\\"\\nz\",proto=\"tcp\"} 4\n"));
+	assert_null(strstr(buf, "proto=\"udp\""));
+	assert_non_null(strstr(buf, "severity=\"high\"} 5\n"));
+	assert_non_null(strstr(buf, "severity=\"info\"} 1\n"));
+	assert_non_null(strstr(buf, "exposure=\"loopback-only\"} 1\n"));
+	assert_non_null(strstr(buf, "_timestamp_seconds{kind=\"audit\",targets="));
+	assert_non_null(strstr(buf, "} 1763980021.500\n"));
+	assert_non_null(strstr(buf, "} 4.070\n"));
+	for (const char *p = buf; (p = strstr(p, "# TYPE ")) != NULL; p++) {
+		const char *name = p + 7, *sp = strchr(name, ' ');
+		char help[128];
+
+		snprintf(help, sizeof(help), "# HELP %.*s ", (int)(sp - name), name);
+		assert_non_null(strstr(buf, help));
+		assert_int_equal(strncmp(sp, " gauge\n", 7), 0);
+	}
+	free(buf);
+
+	/* The file: replaced whole, readable by others, no temporary file left. */
+	tmp_db(path, sizeof(path));
+	memcpy(dir, path, sizeof(dir));
+	*strrchr(dir, '/') = '\0';
+	snprintf(path, sizeof(path), "%.200s/portscope.prom", dir);
+	assert_int_equal(prom_write_file(path, &r, why, sizeof(why)), 0);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0644);
+	assert_int_equal(prom_write_file(path, &r, why, sizeof(why)), 0);
+	{
+		char cmd[256];
+
+		snprintf(cmd, sizeof(cmd), "test $(ls -A %s | wc -l) -eq 1", dir);
+		assert_int_equal(system(cmd), 0);
+	}
+	unlink(path);
+	rmdir(dir);
+	assert_int_equal(prom_write_file("/nonexistent-dir/x.prom", &r, why, sizeof(why)), -ENOENT);
+	assert_non_null(strstr(why, "/nonexistent-dir/x.prom"));
+}
+
+/* An audit of machine host with hostile text everywhere the history has text. */
+static int64_t record_audit(struct store *st, const char *host, int findings, double start)
+{
+	struct target_addr any = {.family = AF_INET};
+	int64_t id;
+
+	if (store_run_begin(st,
+	                    &(struct store_run_info){.kind = "audit",
+	                                             .args = "portscope audit <b>bold</b>",
+	                                             .hostname = host,
+	                                             .start = start},
+	                    &id) < 0)
+		return -1;
+	if (store_endpoint(st, id,
+	                   &(struct store_endpoint){
+	                       .addr = &any,
+	                       .proto = IPPROTO_TCP,
+	                       .port = 80,
+	                       .exposure = "reachable",
+	                       .reachable_on = "198.18.0.2",
+	                       .decided_by = "inet filter input handle 7: tcp dport 80 accept",
+	                       .service = "ssh",
+	                       .product = "OpenSSH\"><script>alert(1)</script>",
+	                       .version = "9.2p1 <img src=x onerror=alert(2)>",
+	                       .port_default = "http",
+	                       .mismatch = true,
+	                       .pid = 42,
+	                       .process = "<svg onload=alert(3)>",
+	                       .user = "root",
+	                   }) < 0)
+		return -1;
+	for (int i = 0; i < findings; i++)
+		if (store_finding(st, id,
+		                  &(struct store_finding){
+		                      .addr = &any,
+		                      .proto = IPPROTO_TCP,
+		                      .port = 80,
+		                      .check = i ? "port-service-mismatch" : "redis-noauth",
+		                      .severity = i ? "info" : "high",
+		                      .title = "</td></tr></table><script>alert(4)</script>",
+		                      .detail = "got '\x1b[31m\xff'",
+		                      .recommendation = "close it & see",
+		                      .citation = i ? "javascript:alert(5)"
+		                                    : "https://example.org/x\"onclick=\"alert(6)",
+		                      .pid = 42,
+		                      .process = "redis-server",
+		                  }) < 0)
+			return -1;
+	if (store_run_end(st, id, NULL, STORE_RUN_COMPLETE) < 0)
+		return -1;
+	return id;
+}
+
+static size_t count(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+		n++;
+	return n;
+}
+
+/* Writes the page of req to a string; returns report_html()'s result. */
+static int page(struct store *st, const struct report_request *req, char **buf)
+{
+	size_t len = 0;
+	FILE *f = open_memstream(buf, &len);
+	char why[256];
+	int r;
+
+	assert_non_null(f);
+	r = report_html(st, req, f, why, sizeof(why));
+	fclose(f);
+	return r;
+}
+
+static void test_page(void **state)
+{
+	char path[128], why[256], *buf = NULL;
+	struct report_request req = {.generator = "portscope test", .now = 1763980021};
+	struct store *st;
+	int64_t a1, a2, a3, other, id;
+
+	(void)state;
+	setenv("TZ", "UTC", 1);
+	tmp_db(path, sizeof(path));
+	assert_int_equal(store_open(path, STORE_CREATE, &st, why, sizeof(why)), 0);
+	/* An empty history has nothing to show. */
+	assert_int_equal(page(st, &req, &buf), -ENOENT);
+	free(buf);
+	a1 = record_audit(st, "<img src=x onerror=alert(7)>", 0, 1000);
+	a2 = record_audit(st, "<img src=x onerror=alert(7)>", 1, 2000);
+	other = record_audit(st, "web-2", 2, 2500);
+	a3 = record_audit(st, "<img src=x onerror=alert(7)>", 2, 3000);
+	assert_true(a1 > 0 && a2 > 0 && a3 > 0 && other > 0);
+	store_close(st);
+	assert_int_equal(store_open(path, STORE_READONLY, &st, why, sizeof(why)), 0);
+	assert_int_equal(report_default_run(st, &id), 0);
+	assert_int_equal(id, a3);
+
+	assert_int_equal(page(st, &req, &buf), 0);
+	/* Markup: only the page's own script and no element from the history. */
+	assert_int_equal(count(buf, "<script"), 1);
+	assert_int_equal(count(buf, "<img"), 0);
+	assert_int_equal(count(buf, "<svg "), 1); /* the timeline */
+	assert_int_equal(count(buf, "<b>"), 0);
+	assert_int_equal(count(buf, "onclick=\""), 0);
+	assert_non_null(strstr(buf, "&lt;img src=x onerror=alert(7)&gt;"));
+	assert_non_null(strstr(buf, "OpenSSH&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"));
+	assert_non_null(strstr(buf, "got &#39;\xef\xbf\xbd[31m\xef\xbf\xbd&#39;"));
+	/* Only an http(s) reference without quotes becomes a link; never javascript:. */
+	assert_int_equal(count(buf, "<a href=\"javascript"), 0);
+	assert_int_equal(count(buf, "<a href=\"https://example.org"), 0);
+	/* The timeline: one point per run of the same machine, oldest first. */
+	assert_int_equal(count(buf, "class=\"pt pt-open\""), 3);
+	assert_int_equal(count(buf, "class=\"pt pt-findings\""), 3);
+	{
+		char pt[64];
+
+		snprintf(pt, sizeof(pt), "pt-findings\" data-run=\"%lld\" data-value=\"1\"",
+		         (long long)a2);
+		assert_non_null(strstr(buf, pt));
+	}
+	/* The changes since the previous run of that machine (a2), not web-2's. */
+	assert_non_null(strstr(buf, "Changes since run 2"));
+	assert_int_equal(count(buf, "data-change=\"finding-new\""), 1);
+	assert_int_equal(count(buf, "data-change=\"finding-fixed\""), 0);
+	/* Two machines: a fleet. */
+	assert_non_null(strstr(buf, "id=\"fleet\""));
+	assert_non_null(strstr(buf, "data-host=\"web-2\""));
+	/* The exposure row with its rule and the port ≠ service flag. */
+	assert_non_null(strstr(buf, "class=\"mismatch\""));
+	assert_non_null(strstr(buf, "inet filter input handle 7: tcp dport 80 accept"));
+	assert_non_null(strstr(buf, "default-src 'none'"));
+	free(buf);
+
+	/* Two runs asked for, without the fleet; an unknown run is refused. */
+	{
+		int64_t two[] = {a1, other};
+
+		req.runs = two;
+		req.nruns = 2;
+		req.no_fleet = true;
+		req.history = 2;
+		assert_int_equal(page(st, &req, &buf), 0);
+		assert_null(strstr(buf, "id=\"fleet\""));
+		assert_int_equal(a1, 1);
+		assert_int_equal(other, 3);
+		assert_non_null(strstr(buf, "id=\"run-1\""));
+		assert_non_null(strstr(buf, "id=\"run-3\""));
+		assert_int_equal(count(buf, "class=\"pt pt-open\""), 2); /* run 1: itself; 3 too */
+		free(buf);
+		two[1] = 999;
+		assert_int_equal(page(st, &req, &buf), -ENOENT);
+		free(buf);
+	}
+	/* A page that cannot be written is an error. */
+	{
+		FILE *f = fopen("/dev/full", "w");
+
+		req = (struct report_request){.generator = "portscope test"};
+		assert_int_equal(report_html(st, &req, f, why, sizeof(why)), -EIO);
+		fclose(f);
+	}
+	store_close(st);
+	rm_db(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_escape),
+	    cmocka_unit_test(test_writer),
+	    cmocka_unit_test(test_prom),
+	    cmocka_unit_test(test_page),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
