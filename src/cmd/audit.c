@@ -11,6 +11,7 @@
 #include <getopt.h>
 #include <ifaddrs.h>
 #include <jansson.h>
+#include <limits.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <pwd.h>
@@ -38,6 +39,7 @@
 #include "output/json.h"
 #include "output/out.h"
 #include "output/table.h"
+#include "report/prom.h"
 #include "scan/engine.h"
 #include "scan/timing.h"
 #include "sockets/sockdiag.h"
@@ -103,6 +105,7 @@ struct audit_run {
 	unsigned udp_skipped; /* remote UDP ports with no safe check: not scanned */
 	/* History. */
 	const char *db;           /* --db PATH; NULL: the default file */
+	const char *prometheus;   /* --prometheus FILE; NULL: none */
 	bool no_history;          /* --no-history */
 	char *args;               /* the command line as one string */
 	char *targets;            /* remote: the target words; local: NULL */
@@ -940,6 +943,53 @@ static void audit_history_record(struct audit_run *ar)
 	}
 }
 
+/* The audit's metrics into --prometheus FILE. Returns 0, or -EIO after reporting. */
+static int audit_write_prometheus(const struct audit_run *ar, double end)
+{
+	static const enum audit_exposure exps[] = {AUDIT_EXP_REACHABLE, AUDIT_EXP_LOOPBACK,
+	                                           AUDIT_EXP_BLOCKED, AUDIT_EXP_NO_ADDRESS,
+	                                           AUDIT_EXP_UNVERIFIED};
+	struct prom_count byexp[sizeof(exps) / sizeof(exps[0])];
+	struct audit_counts c;
+	struct prom_run pr = {
+	    .kind = "audit",
+	    .targets = ar->targets,
+	    .tcp = true,
+	    .udp = true,
+	    .hosts_up = ar->remote ? ar->sum.hosts_up : 1,
+	    .exposures = byexp,
+	    .nexposures = sizeof(exps) / sizeof(exps[0]),
+	    .end = end,
+	    .duration = ar->elapsed,
+	};
+	char why[PATH_MAX + 128] = "";
+
+	audit_count(ar, &c);
+	pr.reachable = c.reachable;
+	for (int s = KB_SEV_INFO; s <= KB_SEV_HIGH; s++)
+		pr.findings[s] = c.sev[s];
+	for (size_t k = 0; k < sizeof(exps) / sizeof(exps[0]); k++)
+		byexp[k] = (struct prom_count){.name = audit_exposure_name(exps[k])};
+	for (size_t i = 0; i < ar->neps; i++) {
+		const struct audit_ep *e = &ar->eps[i];
+
+		for (size_t k = 0; k < sizeof(exps) / sizeof(exps[0]); k++)
+			byexp[k].n += e->exp == exps[k];
+		/* A remote UDP port no check could ask is not known to be open. */
+		if (ar->remote && e->exp == AUDIT_EXP_UNVERIFIED)
+			continue;
+		if (e->proto == IPPROTO_UDP)
+			pr.open_udp++;
+		else
+			pr.open_tcp++;
+	}
+	if (prom_write_file(ar->prometheus, &pr, why, sizeof(why)) < 0) {
+		cmd_error("audit", "--prometheus: %s", why);
+		return -EIO;
+	}
+	return 0;
+}
+
 static void audit_help(FILE *f)
 {
 	fputs("usage: portscope audit [OPTIONS] [TARGET...]\n"
@@ -955,6 +1005,8 @@ static void audit_help(FILE *f)
 	      "  --db PATH          the history file (default "
 	      "$XDG_STATE_HOME/portscope/history.db)\n"
 	      "  --no-history       do not record the audit\n"
+	      "  --prometheus FILE  the audit's metrics as a node_exporter textfile (replaced "
+	      "whole)\n"
 	      "  --no-color         no colours (also NO_COLOR)\n"
 	      "  -h, --help         this help\n",
 	      f);
@@ -1066,13 +1118,10 @@ static void raise_nofile(void)
 int cmd_audit_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	    {"json", no_argument, NULL, 'j'},
-	    {"fail-on", required_argument, NULL, 'f'},
-	    {"no-color", no_argument, NULL, 'C'},
-	    {"db", required_argument, NULL, 'd'},
-	    {"no-history", no_argument, NULL, 'H'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"json", no_argument, NULL, 'j'},       {"fail-on", required_argument, NULL, 'f'},
+	    {"no-color", no_argument, NULL, 'C'},   {"db", required_argument, NULL, 'd'},
+	    {"no-history", no_argument, NULL, 'H'}, {"prometheus", required_argument, NULL, 'P'},
+	    {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
 	};
 	struct audit_run ar = {.fail_on = -1};
 	char why[512] = "";
@@ -1108,6 +1157,13 @@ int cmd_audit_main(int argc, char **argv)
 		case 'H':
 			ar.no_history = true;
 			break;
+		case 'P':
+			if (!*optarg) {
+				exit_rc = cmd_usage("audit", "--prometheus: empty path");
+				goto out;
+			}
+			ar.prometheus = optarg;
+			break;
 		case 'f':
 			ar.fail_on = audit_severity_parse(optarg);
 			if (ar.fail_on < 0) {
@@ -1131,7 +1187,7 @@ int cmd_audit_main(int argc, char **argv)
 		                    ar.ports_spec ? "-p" : "-6");
 		goto out;
 	}
-	if (ar.remote && !ar.no_history) {
+	if (ar.remote && (!ar.no_history || ar.prometheus)) {
 		ar.targets = cmd_join(NULL, argc - optind, argv + optind);
 		if (!ar.targets) {
 			cmd_error("audit", "out of memory");
@@ -1192,6 +1248,8 @@ int cmd_audit_main(int argc, char **argv)
 			exit_rc = EXIT_FINDINGS;
 	audit_history_record(&ar);
 	hist_complete = true;
+	if (ar.prometheus && audit_write_prometheus(&ar, wall_now()) < 0)
+		exit_rc = EXIT_RUNTIME;
 out:
 	/* The report is out: a history that failed only changes the exit status. */
 	ar.sum.start = ar.wall_start;

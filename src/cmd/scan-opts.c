@@ -47,6 +47,7 @@ enum scan_longopt {
 	OPT_SOURCE_IP,
 	OPT_SEND_IP,
 	OPT_SEND_ETH,
+	OPT_PROMETHEUS,
 };
 
 struct scan_longdef {
@@ -80,6 +81,7 @@ static const struct scan_longdef scan_longopts[] = {
     {.name = "source-ip", .id = OPT_SOURCE_IP, .has_arg = true},
     {.name = "send-ip", .id = OPT_SEND_IP, .has_arg = false},
     {.name = "send-eth", .id = OPT_SEND_ETH, .has_arg = false},
+    {.name = "prometheus", .id = OPT_PROMETHEUS, .has_arg = true},
 };
 
 /* Finds a long option by the text after the dashes, up to '=' if any. */
@@ -285,6 +287,11 @@ static int scan_long(struct scan_opts *o, struct scan_words *w, const struct sca
 		return 0;
 	case OPT_NO_HISTORY:
 		o->no_history = true;
+		return 0;
+	case OPT_PROMETHEUS:
+		if (!*arg)
+			return why_fail(why, whylen, "%s: empty path", word);
+		o->prometheus = arg;
 		return 0;
 	case OPT_VERSION_INTENSITY:
 		r = strnum_u64(arg, 0, 9, &v);

@@ -1,5 +1,6 @@
 /* portscope scan: targets and ports as nmap takes them; -sL lists the targets. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "output/json.h"
 #include "output/out.h"
 #include "output/progress.h"
+#include "report/prom.h"
 #include "scan/engine.h"
 #include "scan/linkpath.h"
 #include "scan/timing.h"
@@ -68,6 +70,7 @@ static const char scan_usage_text[] =
     "  --reason            a REASON column: syn-ack, conn-refused, no-response, …\n"
     "  --json              JSON Lines on stdout\n"
     "  --no-color          no colour\n"
+    "  --prometheus FILE   the run's metrics as a node_exporter textfile (replaced whole)\n"
     "History:\n"
     "  --db PATH           record the scan in PATH (default\n"
     "                      $XDG_STATE_HOME/portscope/history.db)\n"
@@ -555,6 +558,32 @@ static int scan_check_sources(const struct scan_opts *o, const struct scan_techn
 }
 
 /* -sT, -sS, -sU: runs the scan engine with the chosen outputs. */
+/* The run's metrics into --prometheus FILE. Returns EXIT_OK or EXIT_RUNTIME after reporting. */
+static int scan_write_prometheus(const struct scan_opts *o, int proto,
+                                 const struct scan_summary *sum)
+{
+	uint64_t open = sum->counts[SCAN_OPEN];
+	struct prom_run pr = {
+	    .kind = "scan",
+	    .targets = o->target_words,
+	    .tcp = proto != IPPROTO_UDP,
+	    .udp = proto == IPPROTO_UDP,
+	    .open_tcp = proto != IPPROTO_UDP ? open : 0,
+	    .open_udp = proto == IPPROTO_UDP ? open : 0,
+	    .reachable = open,
+	    .hosts_up = sum->hosts_up,
+	    .end = sum->end,
+	    .duration = sum->elapsed,
+	};
+	char why[PATH_MAX + 128] = "";
+
+	if (prom_write_file(o->prometheus, &pr, why, sizeof(why)) < 0) {
+		cmd_error("scan", "--prometheus: %s", why);
+		return EXIT_RUNTIME;
+	}
+	return EXIT_OK;
+}
+
 static int scan_engine(const struct scan_opts *o, int argc, char **argv)
 {
 	struct scan_cli cli = {.progress = {.f = stderr}};
@@ -688,6 +717,8 @@ static int scan_engine(const struct scan_opts *o, int argc, char **argv)
 		cmd_error("scan", "service detection failed: %s", strerror(-cli.detect_error));
 		rc = EXIT_RUNTIME;
 	}
+	if (rc == EXIT_OK && o->prometheus)
+		rc = scan_write_prometheus(o, tech->proto, &cli.summary);
 	probes_free(&pf);
 	free(args);
 	portlist_free(&fallback);

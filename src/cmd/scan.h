@@ -54,6 +54,7 @@ struct scan_opts {
 	const char *out_grep;     /* -oG FILE */
 	const char *out_json;     /* -oJ FILE (JSON Lines) */
 	const char *out_all;      /* -oA BASE: BASE.nmap, BASE.xml, BASE.gnmap, BASE.jsonl */
+	const char *prometheus;   /* --prometheus FILE: a node_exporter textfile of the run */
 
 	/* History (store/). */
 	const char *db;     /* --db PATH; NULL: the default history file */
