@@ -14,17 +14,23 @@ DEBS = meson ninja-build pkg-config gcc clang libclang-rt-14-dev \
        openssh-server openssh-client nginx-light vsftpd redis-server dnsmasq-base \
        inetutils-telnetd postgresql memcached snmpd masscan \
        samba tigervnc-standalone-server docker.io openssl
+# issue 20 (report): the HTML page is tested in Debian's chromium, driven from node
+# (playwright-core, axe-core: `npm ci` under tests/browser); promtool checks the textfile.
+DEBS += chromium nodejs npm prometheus
 
-APT_LINE = DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y --no-install-recommends $(DEBS)
+# A NodeSource nodejs provides (and conflicts with) Debian's npm: keep the npm it has.
+APT_DEBS = $(if $(shell command -v npm 2>/dev/null),$(filter-out npm,$(DEBS)),$(DEBS))
 
-.PHONY: all build deps run test unit integration asan fuzz bench clean
+APT_LINE = DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y --no-install-recommends $(APT_DEBS)
+
+.PHONY: all build deps browser-deps run test unit integration asan fuzz bench clean
 
 all: build
 
 # The lab daemons (vsftpd, redis, sshd...) are for the tests, which start their own
 # in namespaces: a policy-rc.d keeps apt from starting the machine's copies.
 deps:
-	@missing=$$(dpkg-query -W -f='$${db:Status-Abbrev} $${Package}\n' $(DEBS) 2>&1 | \
+	@missing=$$(dpkg-query -W -f='$${db:Status-Abbrev} $${Package}\n' $(APT_DEBS) 2>&1 | \
 		awk '$$1 != "ii" {print}' ); \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" != 0 ]; then \
@@ -67,9 +73,17 @@ fuzz: $(FUZZ_BUILD)/build.ninja
 	meson compile -C $(FUZZ_BUILD)
 	FUZZ_SECONDS=$(FUZZ_SECONDS) meson test -C $(FUZZ_BUILD) --suite fuzz --print-errorlogs
 
+# The browser tests' npm packages (playwright-core, axe-core) as locked; no
+# install scripts run and no browser is downloaded (they drive Debian's chromium).
+BROWSER_DIR = tests/browser
+$(BROWSER_DIR)/node_modules/.package-lock.json: $(BROWSER_DIR)/package-lock.json
+	cd $(BROWSER_DIR) && npm ci --no-audit --no-fund --ignore-scripts
+
+browser-deps: $(BROWSER_DIR)/node_modules/.package-lock.json
+
 # Each build runs its suites in one meson invocation so that its testlog
 # holds them all; tests/summary.py prints the closing count of every build.
-test: deps build
+test: deps build browser-deps
 	meson test -C $(BUILD) --suite unit --suite integration --print-errorlogs
 	$(MAKE) --no-print-directory asan
 	$(MAKE) --no-print-directory fuzz
