@@ -224,11 +224,46 @@ void report_timeline(struct report *rp, const struct store_run *r, const struct 
 	html_raw(h, "</tbody></table>\n</details>\n");
 }
 
+/* The changes counted in the summary line, by their data-change name. */
+enum change_class { CH_NEW, CH_FIXED, CH_OPENED, CH_CLOSED, CH_OTHER, CH_CLASSES };
+
+static const char *const change_class_names[CH_CLASSES] = {
+    [CH_NEW] = "finding-new", [CH_FIXED] = "finding-fixed",
+    [CH_OPENED] = "opened",   [CH_CLOSED] = "closed",
+    [CH_OTHER] = NULL,
+};
+
+static const char *const change_class_labels[CH_CLASSES][2] = {
+    [CH_NEW] = {"new finding", "new findings"},
+    [CH_FIXED] = {"fixed finding", "fixed findings"},
+    [CH_OPENED] = {"port opened", "ports opened"},
+    [CH_CLOSED] = {"port closed", "ports closed"},
+    [CH_OTHER] = {"other change", "other changes"},
+};
+
+#define CHANGES_OPEN_MAX 50 /* a longer list starts folded */
+
 struct changes_ctx {
 	struct report *rp;
 	bool audit;
+	bool counting; /* the first pass: count, write nothing */
+	uint64_t count[CH_CLASSES];
 	size_t n;
 };
+
+/* Counts a change of kind in the first pass; returns whether to write it (second pass). */
+static bool change_count(struct changes_ctx *c, const char *kind)
+{
+	enum change_class k = CH_OTHER;
+
+	if (!c->counting)
+		return true;
+	for (int i = 0; i < CH_OTHER; i++)
+		if (strcmp(kind, change_class_names[i]) == 0)
+			k = (enum change_class)i;
+	c->count[k]++;
+	return false;
+}
 
 static void change_open(struct changes_ctx *c, const char *kind, const char *label)
 {
@@ -253,6 +288,8 @@ static int change_endpoint(void *ctx, const struct store_endpoint_change *e)
 	struct html *h = &c->rp->h;
 	char where[128];
 
+	if (!change_count(c, kinds[e->kind]))
+		return 0;
 	change_open(c, kinds[e->kind], labels[e->kind]);
 	html_raw(h, "<code>");
 	html_text(h, report_where(e->host, e->proto, e->port, where, sizeof(where)));
@@ -295,6 +332,10 @@ static int change_store(void *ctx, const struct store_change *sc)
 
 	if (c->audit && sc->kind != STORE_CH_FINDING_NEW && sc->kind != STORE_CH_FINDING_FIXED)
 		return 0; /* an audit's ports are its endpoints, compared apart */
+	if (!change_count(c, sc->kind == STORE_CH_PORT && sc->new_state == SCAN_OPEN   ? "opened"
+	                     : sc->kind == STORE_CH_PORT && sc->old_state == SCAN_OPEN ? "closed"
+	                                                                               : kind))
+		return 0;
 	switch (sc->kind) {
 	case STORE_CH_FINDING_NEW:
 	case STORE_CH_FINDING_FIXED:
@@ -367,14 +408,36 @@ int report_changes(struct report *rp, const struct store_run *b, int64_t a, bool
 			r = store_run_counts(rp->st, b->id, &cb);
 		c.audit = !r && ca.endpoints && cb.endpoints;
 	}
-	if (r >= 0)
+	for (int pass = 0; pass < 2 && r >= 0; pass++) {
+		c.counting = pass == 0;
+		if (pass == 1) {
+			uint64_t total = 0;
+
+			for (int k = 0; k < CH_CLASSES; k++)
+				total += c.count[k];
+			if (!total)
+				break;
+			html_raw(h, "<p class=\"summary\">");
+			for (int k = 0, first = 1; k < CH_CLASSES; k++) {
+				if (!c.count[k] && k != CH_NEW && k != CH_FIXED)
+					continue;
+				html_rawf(h, "%s%llu %s", first ? "" : ", ",
+				          (unsigned long long)c.count[k],
+				          change_class_labels[k][c.count[k] != 1]);
+				first = 0;
+			}
+			html_rawf(h, ".</p>\n<details%s><summary>The %llu change%s</summary>\n",
+			          total <= CHANGES_OPEN_MAX ? " open" : "",
+			          (unsigned long long)total, total == 1 ? "" : "s");
+		}
 		r = store_diff(rp->st, a, b->id, change_store, &c);
-	if (r >= 0 && c.audit)
-		r = store_endpoint_diff(rp->st, a, b->id, change_endpoint, &c);
+		if (r >= 0 && c.audit)
+			r = store_endpoint_diff(rp->st, a, b->id, change_endpoint, &c);
+	}
 	if (r < 0)
 		return (int)r;
 	if (c.n)
-		html_raw(h, "</ul>\n");
+		html_raw(h, "</ul>\n</details>\n");
 	else
 		html_raw(h, "<p>No changes.</p>\n");
 	return 0;
