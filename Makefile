@@ -17,6 +17,8 @@ DEBS = meson ninja-build pkg-config gcc clang libclang-rt-14-dev \
 # issue 20 (report): the HTML page is tested in Debian's chromium, driven from node
 # (playwright-core, axe-core: `npm ci` under tests/browser); promtool checks the textfile.
 DEBS += chromium nodejs npm prometheus
+# issue 20 (bench/report.sh): nmap.xsl's page of the same scan, the reference.
+DEBS += xsltproc
 
 # A NodeSource nodejs provides (and conflicts with) Debian's npm: keep the npm it has.
 APT_DEBS = $(if $(shell command -v npm 2>/dev/null),$(filter-out npm,$(DEBS)),$(DEBS))
