@@ -14,6 +14,8 @@ DEBS = meson ninja-build pkg-config gcc clang libclang-rt-14-dev \
        openssh-server openssh-client nginx-light vsftpd redis-server dnsmasq-base \
        inetutils-telnetd postgresql memcached snmpd masscan \
        samba tigervnc-standalone-server docker.io openssl
+# issue 13: make test checks the code against .clang-format
+DEBS += clang-format
 # issue 20 (report): the HTML page is tested in Debian's chromium, driven from node
 # (playwright-core, axe-core: `npm ci` under tests/browser); promtool checks the textfile.
 DEBS += chromium nodejs npm prometheus
@@ -25,7 +27,7 @@ APT_DEBS = $(if $(shell command -v npm 2>/dev/null),$(filter-out npm,$(DEBS)),$(
 
 APT_LINE = DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y --no-install-recommends $(APT_DEBS)
 
-.PHONY: all build deps browser-deps run test unit integration asan fuzz bench clean
+.PHONY: all build deps browser-deps run test unit integration asan fuzz bench clean format-check
 
 all: build
 
@@ -75,6 +77,10 @@ fuzz: $(FUZZ_BUILD)/build.ninja
 	meson compile -C $(FUZZ_BUILD)
 	FUZZ_SECONDS=$(FUZZ_SECONDS) meson test -C $(FUZZ_BUILD) --suite fuzz --print-errorlogs
 
+# The code as the repository's .clang-format writes it (first: it is cheap).
+format-check:
+	clang-format --dry-run --Werror $$(find src tests -name '*.[ch]' | sort)
+
 # The browser tests' npm packages (playwright-core, axe-core) as locked; no
 # install scripts run and no browser is downloaded (they drive Debian's chromium).
 BROWSER_DIR = tests/browser
@@ -85,7 +91,7 @@ browser-deps: $(BROWSER_DIR)/node_modules/.package-lock.json
 
 # Each build runs its suites in one meson invocation so that its testlog
 # holds them all; tests/summary.py prints the closing count of every build.
-test: deps build browser-deps
+test: deps format-check build browser-deps
 	meson test -C $(BUILD) --suite unit --suite integration --print-errorlogs
 	$(MAKE) --no-print-directory asan
 	$(MAKE) --no-print-directory fuzz

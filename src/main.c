@@ -4,6 +4,7 @@
 
 #include "cmd/commands.h"
 #include "cmd/common.h"
+#include "util/array.h"
 
 static const struct cmd commands[] = {
 #define X(name, fn, summary) {#name, fn, summary},
@@ -14,14 +15,14 @@ static const struct cmd commands[] = {
 static void usage(FILE *f)
 {
 	fputs("usage: portscope [--version] [--help] COMMAND [ARGS]\n\ncommands:\n", f);
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fputs("\n'portscope COMMAND --help' describes a command; man portscope has the rest.\n", f);
 }
 
 static const struct cmd *find(const char *name)
 {
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		if (strcmp(commands[i].name, name) == 0)
 			return &commands[i];
 	return NULL;

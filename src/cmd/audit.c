@@ -18,10 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "audit/check.h"
@@ -45,10 +42,14 @@
 #include "sockets/sockdiag.h"
 #include "sockets/sockexpose.h"
 #include "sockets/sockproc.h"
+#include "util/clock.h"
+#include "util/rlimit.h"
+#include "util/array.h"
 
 #define AUDIT_MAX_EPS   4096 /* endpoints kept (listening sockets or open ports) */
 #define AUDIT_MAX_ADDRS 64   /* own addresses scanned */
 #define AUDIT_CHECK_MS  3000 /* deadline of one safe check */
+#define AUDIT_TIMING    4    /* -T4: the own addresses answer fast */
 
 /* One listening socket (local) or one open port (remote). */
 struct audit_ep {
@@ -314,14 +315,6 @@ static void audit_on_done(void *ctx, const struct scan_summary *s)
 	ar->sum.retries += s->retries;
 }
 
-static double wall_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /*
  * Records the run as begun, with the TCP ports it scans. Returns 0, or
  * -ECANCELED after reporting (ar->hist_rc holds the exit status).
@@ -350,33 +343,22 @@ static int audit_history_begin(struct audit_run *ar, const struct portlist *pl)
 	return ar->hist_rc == EXIT_OK ? 0 : -ECANCELED;
 }
 
-static double mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* A connect scan of ts on ports; results to the sink's on_port. */
 static int audit_scan(struct audit_run *ar, const struct targetset *ts, const struct portlist *pl,
                       void (*on_port)(void *, const struct scan_result *), char *why, size_t whylen)
 {
-	struct scan_config cfg = {
-	    .targets = ts,
-	    .ports = pl,
-	    .tech = scan_technique_find("-sT"),
-	};
+	struct scan_config cfg;
 	struct scan_sink sink = {.ctx = ar,
 	                         .on_port = on_port,
 	                         .on_host_done = audit_on_host,
 	                         .on_progress = audit_on_progress,
 	                         .on_done = audit_on_done};
 
-	if (getrandom(&cfg.seed, sizeof(cfg.seed), 0) != sizeof(cfg.seed))
-		cfg.seed = (uint64_t)time(NULL);
-	if (scan_timing_template(4, scan_fd_budget(), &cfg.cc, &cfg.host_timeout_us) < 0)
+	if (scan_config_defaults(&cfg, AUDIT_TIMING) < 0)
 		return -EINVAL;
+	cfg.targets = ts;
+	cfg.ports = pl;
+	cfg.tech = &scan_tech_connect;
 	cfg.cc.max_retries = 1;
 	return scan_run(&cfg, &sink, why, whylen);
 }
@@ -555,15 +537,8 @@ static struct audit_finding *finding_add(struct audit_run *ar, size_t ep, int se
 {
 	struct audit_finding *f;
 
-	if (ar->nfs == ar->capfs) {
-		size_t cap = ar->capfs ? ar->capfs * 2 : 16;
-		struct audit_finding *nf = realloc(ar->fs, cap * sizeof(*nf));
-
-		if (!nf)
-			return NULL;
-		ar->fs = nf;
-		ar->capfs = cap;
-	}
+	if (GREEDY_REALLOC(ar->fs, ar->capfs, ar->nfs + 1) < 0)
+		return NULL;
 	f = &ar->fs[ar->nfs++];
 	*f = (struct audit_finding){.sev = sev, .id = id, .ep = ep};
 	return f;
@@ -949,7 +924,7 @@ static int audit_write_prometheus(const struct audit_run *ar, double end)
 	static const enum audit_exposure exps[] = {AUDIT_EXP_REACHABLE, AUDIT_EXP_LOOPBACK,
 	                                           AUDIT_EXP_BLOCKED, AUDIT_EXP_NO_ADDRESS,
 	                                           AUDIT_EXP_UNVERIFIED};
-	struct prom_count byexp[sizeof(exps) / sizeof(exps[0])];
+	struct prom_count byexp[ARRAY_SIZE(exps)];
 	struct audit_counts c;
 	struct prom_run pr = {
 	    .kind = "audit",
@@ -958,7 +933,7 @@ static int audit_write_prometheus(const struct audit_run *ar, double end)
 	    .udp = true,
 	    .hosts_up = ar->remote ? ar->sum.hosts_up : 1,
 	    .exposures = byexp,
-	    .nexposures = sizeof(exps) / sizeof(exps[0]),
+	    .nexposures = ARRAY_SIZE(exps),
 	    .end = end,
 	    .duration = ar->elapsed,
 	};
@@ -968,12 +943,12 @@ static int audit_write_prometheus(const struct audit_run *ar, double end)
 	pr.reachable = c.reachable;
 	for (int s = KB_SEV_INFO; s <= KB_SEV_HIGH; s++)
 		pr.findings[s] = c.sev[s];
-	for (size_t k = 0; k < sizeof(exps) / sizeof(exps[0]); k++)
+	for (size_t k = 0; k < ARRAY_SIZE(exps); k++)
 		byexp[k] = (struct prom_count){.name = audit_exposure_name(exps[k])};
 	for (size_t i = 0; i < ar->neps; i++) {
 		const struct audit_ep *e = &ar->eps[i];
 
-		for (size_t k = 0; k < sizeof(exps) / sizeof(exps[0]); k++)
+		for (size_t k = 0; k < ARRAY_SIZE(exps); k++)
 			byexp[k].n += e->exp == exps[k];
 		/* A remote UDP port no check could ask is not known to be open. */
 		if (ar->remote && e->exp == AUDIT_EXP_UNVERIFIED)
@@ -1105,16 +1080,6 @@ static int audit_remote_scan(struct audit_run *ar, int argc, char **argv, char *
 	return rc;
 }
 
-static void raise_nofile(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-}
-
 int cmd_audit_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -1127,9 +1092,9 @@ int cmd_audit_main(int argc, char **argv)
 	char why[512] = "";
 	int opt, rc, exit_rc = EXIT_OK;
 	bool hist_complete = false;
-	double t0 = mono_now();
+	double t0 = clock_mono();
 
-	ar.wall_start = wall_now();
+	ar.wall_start = clock_wall();
 	ar.args = cmd_join("portscope", argc, argv); /* before getopt reorders argv */
 	if (!ar.args) {
 		cmd_error("audit", "out of memory");
@@ -1204,7 +1169,7 @@ int cmd_audit_main(int argc, char **argv)
 	if (kb_load(NULL, &ar.kb, why, sizeof(why)) < 0)
 		ar.kb = NULL; /* no services files: no port names */
 	why[0] = '\0';
-	raise_nofile();
+	rlimit_raise_nofile();
 	if (ar.remote) {
 		rc = audit_remote_scan(&ar, argc - optind, argv + optind, why, sizeof(why));
 		if (rc == -EINVAL) {
@@ -1236,7 +1201,7 @@ int cmd_audit_main(int argc, char **argv)
 	}
 	if (ar.nfs)
 		qsort(ar.fs, ar.nfs, sizeof(*ar.fs), cmp_finding);
-	ar.elapsed = mono_now() - t0;
+	ar.elapsed = clock_mono() - t0;
 	rc = ar.json ? audit_print_json(&ar) : audit_print_human(&ar);
 	if (rc < 0) {
 		cmd_error("audit", "cannot write the report: %s", strerror(-rc));
@@ -1248,13 +1213,13 @@ int cmd_audit_main(int argc, char **argv)
 			exit_rc = EXIT_FINDINGS;
 	audit_history_record(&ar);
 	hist_complete = true;
-	if (ar.prometheus && audit_write_prometheus(&ar, wall_now()) < 0)
+	if (ar.prometheus && audit_write_prometheus(&ar, clock_wall()) < 0)
 		exit_rc = EXIT_RUNTIME;
 out:
 	/* The report is out: a history that failed only changes the exit status. */
 	ar.sum.start = ar.wall_start;
-	ar.sum.end = wall_now();
-	ar.sum.elapsed = mono_now() - t0;
+	ar.sum.end = clock_wall();
+	ar.sum.elapsed = clock_mono() - t0;
 	if (scan_history_close(&ar.hist, &ar.sum, hist_complete) != EXIT_OK &&
 	    (exit_rc == EXIT_OK || exit_rc == EXIT_FINDINGS))
 		exit_rc = EXIT_RUNTIME;

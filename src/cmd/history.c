@@ -10,6 +10,7 @@
 #include "output/json.h"
 #include "output/table.h"
 #include "util/strnum.h"
+#include "util/array.h"
 
 static const char history_usage_text[] =
     "usage: portscope history [OPTIONS]\n"
@@ -139,7 +140,7 @@ int cmd_history_main(int argc, char **argv)
 		o.array = json_array();
 	} else {
 		o.table = table_new();
-		for (size_t i = 0; o.table && i < sizeof(cols) / sizeof(cols[0]); i++)
+		for (size_t i = 0; o.table && i < ARRAY_SIZE(cols); i++)
 			table_add_column(o.table, cols[i],
 			                 i == 0 || i == 5 || i == 6 ? TABLE_RIGHT : TABLE_LEFT);
 	}

@@ -20,6 +20,7 @@
 #include "sockets/sockns.h"
 #include "sockets/sockproc.h"
 #include "sockets/sockquery.h"
+#include "util/array.h"
 
 #define CMD "ls"
 
@@ -64,15 +65,8 @@ static int rows_add(const struct sockdiag_sock *s, void *data)
 
 	if (!sockquery_match(r->q, s))
 		return 0;
-	if (r->n == r->cap) {
-		size_t ncap = r->cap ? r->cap * 2 : 1024;
-		struct ls_row *v = realloc(r->v, ncap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		r->v = v;
-		r->cap = ncap;
-	}
+	if (GREEDY_REALLOC(r->v, r->cap, r->n + 1) < 0)
+		return -ENOMEM;
 	r->v[r->n].s = *s;
 	r->v[r->n].ns = r->ns;
 	r->n++;
@@ -271,11 +265,11 @@ static const char *user_name(struct user_cache *c, uint32_t uid)
 			return c->v[i].name;
 	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) != 0 || !res) {
 		snprintf(c->fallback, sizeof(c->fallback), "%u", uid);
-		if (c->n == sizeof(c->v) / sizeof(c->v[0]))
+		if (c->n == ARRAY_SIZE(c->v))
 			return c->fallback;
 		c->v[c->n].name = strdup(c->fallback);
 	} else {
-		if (c->n == sizeof(c->v) / sizeof(c->v[0])) {
+		if (c->n == ARRAY_SIZE(c->v)) {
 			snprintf(c->fallback, sizeof(c->fallback), "%u", uid);
 			return c->fallback;
 		}
@@ -318,12 +312,8 @@ static size_t row_procs(struct ls_ctx *c, const struct sockdiag_sock *s)
 		return 0;
 	n = sockproc_lookup(c->procs, s->inode, c->idx, c->idx_cap);
 	if (n > c->idx_cap) {
-		unsigned *v = realloc(c->idx, n * sizeof(*v));
-
-		if (!v)
+		if (GREEDY_REALLOC(c->idx, c->idx_cap, n) < 0)
 			return c->idx_cap;
-		c->idx = v;
-		c->idx_cap = n;
 		n = sockproc_lookup(c->procs, s->inode, c->idx, c->idx_cap);
 	}
 	if (n == 0 && s->inode != 0 && sockproc_unreadable(c->procs))
@@ -443,14 +433,11 @@ static int emit_json(struct ls_ctx *c, const struct ls_row *r, FILE *out)
 static const char *single_cell(struct ls_ctx *c, unsigned i)
 {
 	if (i >= c->ncells) {
-		size_t n = (size_t)i + 64;
-		char **v = realloc(c->cells, n * sizeof(*v));
+		size_t had = c->ncells;
 
-		if (!v)
+		if (GREEDY_REALLOC(c->cells, c->ncells, (size_t)i + 1) < 0)
 			return NULL;
-		memset(v + c->ncells, 0, (n - c->ncells) * sizeof(*v));
-		c->cells = v;
-		c->ncells = n;
+		memset(c->cells + had, 0, (c->ncells - had) * sizeof(*c->cells));
 	}
 	if (!c->cells[i] && asprintf(&c->cells[i], "%s(%d)", sockproc_name(c->procs, i),
 	                             (int)sockproc_pid(c->procs, i)) < 0)

@@ -21,6 +21,7 @@
 #include "sockets/sockdiag.h"
 #include "sockets/sockexpose.h"
 #include "sockets/sockproc.h"
+#include "util/array.h"
 
 #define MAX_ALSO 8 /* ALLOW ... FROM rules named per listener */
 
@@ -36,15 +37,8 @@ static int listeners_add(const struct sockdiag_sock *s, void *data)
 	/* UDP: only unconnected sockets wait for anyone; connected ones are clients. */
 	if (s->proto == IPPROTO_UDP && s->state != TCP_CLOSE)
 		return 0;
-	if (l->n == l->cap) {
-		size_t ncap = l->cap ? l->cap * 2 : 64;
-		struct sockdiag_sock *v = realloc(l->v, ncap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		l->v = v;
-		l->cap = ncap;
-	}
+	if (GREEDY_REALLOC(l->v, l->cap, l->n + 1) < 0)
+		return -ENOMEM;
 	l->v[l->n++] = *s;
 	return 0;
 }
@@ -261,7 +255,7 @@ int policy_cmd_listening(const struct policy_opts *o)
 		static const char *const cols[] = {"PROTO",   "LOCAL", "PROCESS",   "EXPOSURE",
 		                                   "VERDICT", "RULE",  "ALSO FROM", ""};
 		t = table_new();
-		for (size_t i = 0; t && i < sizeof(cols) / sizeof(cols[0]); i++)
+		for (size_t i = 0; t && i < ARRAY_SIZE(cols); i++)
 			table_add_column(t, cols[i], TABLE_LEFT);
 		if (!t) {
 			st = EXIT_RUNTIME;

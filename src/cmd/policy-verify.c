@@ -12,9 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cmd/common.h"
@@ -28,6 +26,7 @@
 #include "policy/verify.h"
 #include "scan/timing.h"
 #include "util/privdrop.h"
+#include "util/array.h"
 
 #define DEFAULT_TIMING 4 /* aggressive: a verify is a check, not a survey */
 
@@ -138,7 +137,7 @@ static void verify_host(void *ctx, const struct scan_host *h)
 	if (!c->o->json) {
 		static const char *const cols[] = {"PORT", "STATE", "POLICY", "RULE", "RESULT"};
 		t = table_new();
-		for (size_t i = 0; t && i < sizeof(cols) / sizeof(cols[0]); i++)
+		for (size_t i = 0; t && i < ARRAY_SIZE(cols); i++)
 			table_add_column(t, cols[i], TABLE_LEFT);
 		if (!t) {
 			c->error = -ENOMEM;
@@ -287,11 +286,8 @@ int policy_cmd_verify(const struct policy_opts *o)
 		st = EXIT_RUNTIME;
 		goto out;
 	}
-	cfg = (struct scan_config){0};
-	if (getrandom(&cfg.seed, sizeof(cfg.seed), 0) != sizeof(cfg.seed))
-		cfg.seed = (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32;
-	if (scan_timing_template((unsigned)(o->timing >= 0 ? o->timing : DEFAULT_TIMING),
-	                         scan_fd_budget(), &cfg.cc, &cfg.host_timeout_us) < 0) {
+	if (scan_config_defaults(&cfg, (unsigned)(o->timing >= 0 ? o->timing : DEFAULT_TIMING)) <
+	    0) {
 		st = cmd_usage(CMD, "-T%d: no such timing template (0-5)", o->timing);
 		goto out;
 	}

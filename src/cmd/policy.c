@@ -16,6 +16,7 @@
 #include "policy/nft.h"
 #include "policy/policy.h"
 #include "util/strnum.h"
+#include "util/array.h"
 
 #define MAX_ERRORS 20 /* syntax errors shown before "... and N more" */
 
@@ -490,10 +491,10 @@ int cmd_policy_main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	sub = argv[1];
-	for (i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(subcommands); i++)
 		if (!strcmp(subcommands[i].name, sub))
 			break;
-	if (i == sizeof(subcommands) / sizeof(subcommands[0]))
+	if (i == ARRAY_SIZE(subcommands))
 		return cmd_usage(CMD,
 		                 "unknown subcommand '%s': expected check, eval, compile, "
 		                 "apply, listening or verify (see --help)",

@@ -3,8 +3,6 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cmd/commands.h"
@@ -12,6 +10,7 @@
 #include "knowledge/services.h"
 #include "output/json.h"
 #include "quiz/quiz.h"
+#include "util/seed.h"
 #include "util/strnum.h"
 
 #define QUIZ_DEFAULT_COUNT 10
@@ -202,8 +201,8 @@ int cmd_quiz_main(int argc, char **argv)
 	}
 	if (optind < argc)
 		return cmd_usage("quiz", "unexpected argument '%s' (see --help)", argv[optind]);
-	if (!seeded && getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
-		seed = (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32;
+	if (!seeded)
+		seed = seed_random();
 	seed %= 1000000000; /* short enough to type back */
 	if (kb_load(NULL, &kb, why, sizeof(why)) < 0)
 		kb = NULL; /* no services files: questions that need none */

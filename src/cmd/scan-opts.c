@@ -9,6 +9,7 @@
 #include "scan/timing.h"
 #include "util/strnum.h"
 #include "util/why.h"
+#include "util/array.h"
 
 /* Sets the reason; returns -EINVAL (a bad option). */
 #define why_fail(why, whylen, ...) why_err(why, whylen, -EINVAL, __VA_ARGS__)
@@ -87,7 +88,7 @@ static const struct scan_longdef scan_longopts[] = {
 /* Finds a long option by the text after the dashes, up to '=' if any. */
 static const struct scan_longdef *scan_find_long(const char *name, size_t len)
 {
-	for (size_t i = 0; i < sizeof(scan_longopts) / sizeof(scan_longopts[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(scan_longopts); i++)
 		if (strlen(scan_longopts[i].name) == len &&
 		    strncmp(scan_longopts[i].name, name, len) == 0)
 			return &scan_longopts[i];

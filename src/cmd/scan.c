@@ -4,8 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,7 +22,11 @@
 #include "scan/engine.h"
 #include "scan/linkpath.h"
 #include "scan/timing.h"
+#include "util/array.h"
+#include "util/clock.h"
 #include "util/privdrop.h"
+#include "util/rlimit.h"
+#include "util/seed.h"
 
 static const char scan_usage_text[] =
     "usage: portscope scan [OPTIONS] TARGET...\n"
@@ -77,14 +79,6 @@ static const char scan_usage_text[] =
     "  --no-history        do not record the scan\n"
     "  -h, --help          this help\n";
 
-static double scan_elapsed(const struct timespec *t0)
-{
-	struct timespec t1;
-
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
 /* Formats an IPv4 address (network order) into buf; returns the length. */
 static size_t scan_fmt_v4(const struct in_addr *a, char *buf)
 {
@@ -112,15 +106,11 @@ static int scan_list(const struct scan_opts *o)
 	static char obuf[1 << 16];
 	const uint64_t n = targetset_count(o->targets);
 	struct perm perm;
-	struct timespec t0;
-	uint64_t seed = o->seed;
+	double t0 = clock_mono();
+	uint64_t seed = o->randomize_hosts && !o->seed_given ? seed_random() : o->seed;
 	char line[sizeof(prefix) + INET6_ADDRSTRLEN + 1];
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	setvbuf(stdout, obuf, _IOFBF, sizeof(obuf));
-	if (o->randomize_hosts && !o->seed_given &&
-	    getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
-		seed = (uint64_t)t0.tv_nsec ^ ((uint64_t)t0.tv_sec << 32);
 	perm_init(&perm, n, seed);
 	if (!o->json) {
 		char when[64];
@@ -160,16 +150,16 @@ static int scan_list(const struct scan_opts *o)
 			break;
 	}
 	if (o->json) {
-		json_t *sum =
-		    json_pack("{s:s, s:I, s:i, s:I}", "type", "summary", "addresses", (json_int_t)n,
-		              "hosts_up", 0, "duration_ms", (json_int_t)(scan_elapsed(&t0) * 1000));
+		json_t *sum = json_pack("{s:s, s:I, s:i, s:I}", "type", "summary", "addresses",
+		                        (json_int_t)n, "hosts_up", 0, "duration_ms",
+		                        (json_int_t)((clock_mono() - t0) * 1000));
 
 		if (sum)
 			json_write_line(stdout, sum);
 		json_decref(sum);
 	} else {
 		printf("portscope done: %llu IP address%s (0 hosts up) scanned in %.2f seconds\n",
-		       (unsigned long long)n, n == 1 ? "" : "es", scan_elapsed(&t0));
+		       (unsigned long long)n, n == 1 ? "" : "es", clock_mono() - t0);
 	}
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		cmd_error("scan", "cannot write the list: %s", strerror(errno));
@@ -390,7 +380,7 @@ static int scan_cli_outputs(struct scan_cli *c, const struct scan_opts *o,
 	bool stdout_taken = false;
 	int rc;
 
-	for (size_t i = 0; i < sizeof(asked) / sizeof(asked[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(asked); i++) {
 		if (!asked[i].path)
 			continue;
 		if (strcmp(asked[i].path, "-") == 0) {
@@ -420,38 +410,24 @@ static void scan_cli_close(struct scan_cli *c)
 	c->n = 0;
 }
 
-/* More descriptors for probes: the soft limit up to the hard one. */
-static void scan_raise_nofile(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-}
-
 /* The engine's configuration from the options. Returns EXIT_OK or EXIT_USAGE. */
 static int scan_build_config(const struct scan_opts *o, const struct portlist *ports,
                              const struct scan_technique *tech, struct scan_config *cfg)
 {
 	unsigned level = o->timing >= 0 ? (unsigned)o->timing : 3;
 
-	*cfg = (struct scan_config){
-	    .targets = o->targets,
-	    .ports = ports,
-	    .tech = tech,
-	    .seed = o->seed,
-	    .randomize_hosts = o->randomize_hosts,
-	    .drop_privileges = tech->needs_raw,
-	    .sources = o->sources,
-	    .nsources = o->nsources,
-	    .send_ip = o->send_ip,
-	};
-	if (!o->seed_given && getrandom(&cfg->seed, sizeof(cfg->seed), 0) != sizeof(cfg->seed))
-		cfg->seed = (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32;
-	if (scan_timing_template(level, scan_fd_budget(), &cfg->cc, &cfg->host_timeout_us) < 0)
+	if (scan_config_defaults(cfg, level) < 0)
 		return cmd_usage("scan", "-T%u: no such timing template", level);
+	cfg->targets = o->targets;
+	cfg->ports = ports;
+	cfg->tech = tech;
+	if (o->seed_given)
+		cfg->seed = o->seed;
+	cfg->randomize_hosts = o->randomize_hosts;
+	cfg->drop_privileges = tech->needs_raw;
+	cfg->sources = o->sources;
+	cfg->nsources = o->nsources;
+	cfg->send_ip = o->send_ip;
 	if (o->max_retries >= 0)
 		cfg->cc.max_retries = (unsigned)o->max_retries;
 	if (o->host_timeout_ms)
@@ -646,7 +622,7 @@ static int scan_engine(const struct scan_opts *o, int argc, char **argv)
 		kb_free(kb);
 		return EXIT_RUNTIME;
 	}
-	scan_raise_nofile();
+	rlimit_raise_nofile(); /* more descriptors for probes */
 	info = (struct out_info){
 	    .version = PORTSCOPE_VERSION,
 	    .args = args,

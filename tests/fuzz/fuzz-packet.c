@@ -1,7 +1,8 @@
 /*
  * libFuzzer harness: the raw-scan reply path on arbitrary bytes. The first byte
  * picks a link type (Ethernet, cooked v1/v2, raw IP, loopback), the rest is the
- * captured frame: link header stripping, then the IPv4/IPv6/TCP/UDP/ICMP parser.
+ * captured frame: link header stripping, then the IPv4/IPv6/TCP/UDP/ICMP parser
+ * and the UDP scan's reply validation over what it parsed.
  */
 #include <errno.h>
 #include <pcap/dlt.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "scan/packet.h"
+#include "scan/rawscan.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -41,6 +43,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (r == 0 && pi.src.family != AF_INET && pi.src.family != AF_INET6)
 			abort();
+		if (r == 0 && pi.has_inner &&
+		    (pi.inner_l4 < ip || pi.inner_l4 + pi.inner_l4_len > ip + iplen))
+			abort();
+		if (r == 0) {
+			static const uint8_t key[16] = "fuzz-packet-key!";
+			struct rawscan_match m;
+
+			if (rawscan_ops_udp.match(&pi, key, PACKET_SPORT_LO, 65535, &m) &&
+			    m.tryno >= RAWSCAN_TRIES)
+				abort();
+		}
 	} else if (r != -EINVAL && r != -EPROTONOSUPPORT) {
 		abort();
 	}

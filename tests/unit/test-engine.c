@@ -182,9 +182,41 @@ static void test_engine(void **state)
 	portlist_free(&pl);
 }
 
+/* What scan, audit and policy verify start from: a template and a fresh seed. */
+static void test_config_defaults(void **state)
+{
+	struct scan_config cfg, again;
+	struct cc_params want;
+	uint64_t ht;
+
+	(void)state;
+	assert_int_equal(scan_config_defaults(&cfg, 4), 0);
+	assert_int_equal(scan_timing_template(4, scan_fd_budget(), &want, &ht), 0);
+	assert_memory_equal(&cfg.cc, &want, sizeof(want));
+	assert_int_equal(cfg.host_timeout_us, ht);
+	assert_null(cfg.targets);
+	assert_null(cfg.ports);
+	assert_null(cfg.tech);
+	assert_false(cfg.randomize_hosts);
+	assert_int_equal(cfg.threads, 0);
+	assert_int_equal(scan_config_defaults(&again, 4), 0);
+	assert_true(cfg.seed != again.seed || cfg.seed != 0);
+	/* -T5 has a host timeout, -T3 none. */
+	assert_int_equal(scan_config_defaults(&cfg, 5), 0);
+	assert_true(cfg.host_timeout_us > 0);
+	assert_int_equal(scan_config_defaults(&cfg, 3), 0);
+	assert_int_equal(cfg.host_timeout_us, 0);
+	/* No -T6: refused, and nothing half-filled. */
+	cfg.seed = 7;
+	assert_int_equal(scan_config_defaults(&cfg, 6), -ERANGE);
+	assert_int_equal(cfg.seed, 0);
+	assert_int_equal(cfg.cc.cwnd_max, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_config_defaults),
 	    cmocka_unit_test(test_engine),
 	};
 

@@ -11,6 +11,7 @@
 
 #include "knowledge/portclass.h"
 #include "knowledge/sysctl.h"
+#include "util/array.h"
 
 static void test_port_class(void **state)
 {
@@ -25,7 +26,7 @@ static void test_port_class(void **state)
 	uint16_t lo, hi;
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
 		assert_int_equal(kb_port_class(cases[i].port), cases[i].cls);
 	assert_string_equal(kb_portclass_name(KB_PORT_WELL_KNOWN), "well-known");
 	assert_string_equal(kb_portclass_name(KB_PORT_REGISTERED), "registered");

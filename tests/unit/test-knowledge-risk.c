@@ -9,6 +9,7 @@
 
 #include "knowledge/risk.h"
 #include "knowledge/services.h"
+#include "util/array.h"
 
 static bool nonempty(const char *s)
 {
@@ -72,7 +73,7 @@ static void test_required_entries(void **state)
 	};
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(required); i++)
 		(void)find(required[i].port, required[i].proto);
 	assert_non_null(strstr(find(445, KB_PROTO_TCP)->citation, "MS17-010"));
 	assert_non_null(strstr(find(3389, KB_PROTO_TCP)->citation, "CVE-2019-0708"));

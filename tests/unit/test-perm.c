@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "net/perm.h"
+#include "util/array.h"
 
 /* Every value of [0, n) comes out exactly once, and nothing outside. */
 static void check_bijection(uint64_t n, uint64_t seed)
@@ -36,8 +37,8 @@ static void test_perm_bijection(void **state)
 	static const uint64_t seeds[] = {0, 1, 42, UINT64_MAX};
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
-		for (size_t j = 0; j < sizeof(seeds) / sizeof(seeds[0]); j++)
+	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++)
+		for (size_t j = 0; j < ARRAY_SIZE(seeds); j++)
 			check_bijection(sizes[i], seeds[j]);
 }
 
@@ -70,7 +71,7 @@ static void test_perm_seeds(void **state)
 	static const uint64_t sizes[] = {1000, 65535, 65536 * 3 + 7, UINT64_C(1) << 40};
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
 		uint64_t n = sizes[i];
 
 		/* Same seed, same order; different seeds, (almost) all positions differ. */

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "policy/verify.h"
+#include "util/array.h"
 
 struct judge_case {
 	enum policy_action verdict;
@@ -40,7 +41,7 @@ static void test_judge(void **state)
 	/* clang-format on */
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		enum policy_verify_result got =
 		    policy_verify_judge(cases[i].verdict, cases[i].state, cases[i].local);
 		if (got != cases[i].want)

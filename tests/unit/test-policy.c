@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "policy/policy.h"
+#include "util/array.h"
 
 /* Parses one line into a fresh policy; returns policy_parse_line's result. */
 static int parse1(const char *line, struct policy *p, struct policy_error *e)
@@ -169,8 +170,8 @@ static void test_bad_lines(void **state)
 	struct policy p;
 
 	(void)state;
-	assert_true(sizeof(bad) / sizeof(bad[0]) >= 20);
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	assert_true(ARRAY_SIZE(bad) >= 20);
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		int rc = parse1(bad[i].line, &p, &e);
 		if (rc != -EINVAL || e.line != 7 || e.col != bad[i].col ||
 		    !strstr(e.msg, bad[i].msg))
@@ -357,7 +358,7 @@ static void test_eval(void **state)
 
 	(void)state;
 	assert_int_equal(policy_read_buf(doc, strlen(doc), &p, errs, 2, &nerr), 0);
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		struct policy_addr a;
 		struct policy_packet pkt = {.proto = cases[i].proto, .port = cases[i].port};
 		ssize_t idx;

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "net/portspec.h"
+#include "util/array.h"
 
 static void expect_list(const struct portlist *pl, const uint16_t *want, size_t n)
 {
@@ -64,7 +65,7 @@ static void test_portspec_valid(void **state)
 	/* clang-format on */
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		const struct valid_case *c = &cases[i];
 		struct portspec ps;
 		char why[256] = "";
@@ -135,7 +136,7 @@ static void test_portspec_malformed(void **state)
 	/* clang-format on */
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		const struct bad_case *c = &cases[i];
 		struct portspec ps;
 		char why[256] = "";
@@ -148,7 +149,7 @@ static void test_portspec_malformed(void **state)
 		assert_null(ps.udp.ports);
 		assert_null(strchr(why, '\n'));
 	}
-	assert_true(sizeof(cases) / sizeof(cases[0]) >= 25);
+	assert_true(ARRAY_SIZE(cases) >= 25);
 }
 
 static void test_portspec_null_why(void **state)

@@ -13,6 +13,7 @@
 #include "knowledge/risk.h"
 #include "knowledge/services.h"
 #include "quiz/quiz.h"
+#include "util/array.h"
 
 /* A small /etc/services: every quiz port, with tcp/udp as Debian lists them. */
 static const char services[] = "ftp 21/tcp\n"
@@ -212,7 +213,7 @@ static void test_fixed_kinds(void **state)
 	    {"What does the 4-tuple", "one connection (for one transport protocol)"},
 	    {"which part of their 4-tuples differs", "the source (client) port"},
 	};
-	unsigned found[sizeof(cases) / sizeof(cases[0])] = {0};
+	unsigned found[ARRAY_SIZE(cases)] = {0};
 	struct quiz_question q;
 
 	(void)state;
@@ -221,13 +222,13 @@ static void test_fixed_kinds(void **state)
 			assert_int_equal(quiz_generate(NULL, seed, i, &q), 0);
 			if (q.kind != QUIZ_STATE && q.kind != QUIZ_TUPLE)
 				continue;
-			for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++)
+			for (size_t c = 0; c < ARRAY_SIZE(cases); c++)
 				if (strstr(q.text, cases[c].needle)) {
 					assert_string_equal(q.options[q.answer], cases[c].answer);
 					found[c]++;
 				}
 		}
-	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++)
+	for (size_t c = 0; c < ARRAY_SIZE(cases); c++)
 		if (!found[c])
 			fail_msg("question '%s' never generated", cases[c].needle);
 }
@@ -246,7 +247,7 @@ static void test_parse_answer(void **state)
 	};
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		int got = quiz_parse_answer(cases[i].in, strlen(cases[i].in), cases[i].n);
 
 		if (got != cases[i].want)

@@ -264,6 +264,13 @@ static void test_page(void **state)
 	assert_int_equal(count(buf, "<a href=\"https://example.org"), 0);
 	/* The timeline: one point per run of the same machine, oldest first. */
 	assert_int_equal(count(buf, "class=\"pt pt-open\""), 3);
+	{
+		const char *p1 = strstr(buf, "pt-open\" data-run=\"1\""),
+		           *p2 = strstr(buf, "pt-open\" data-run=\"2\""),
+		           *p4 = strstr(buf, "pt-open\" data-run=\"4\"");
+
+		assert_true(p1 && p2 && p4 && p1 < p2 && p2 < p4);
+	}
 	assert_int_equal(count(buf, "class=\"pt pt-findings\""), 3);
 	{
 		char pt[64];

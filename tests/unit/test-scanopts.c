@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "cmd/scan.h"
+#include "util/array.h"
 
 /* The parser never writes argv: literals are safe behind the cast. */
 #define ARGV(...) ((char **)(const char *[]){"scan", __VA_ARGS__, NULL})
@@ -167,7 +168,7 @@ static void test_scanopts_errors(void **state)
 	/* clang-format on */
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		struct scan_opts o;
 		char why[512] = "";
 		int r = parse(cases[i].argv, &o, why, sizeof(why));

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "scan/siphash.h"
+#include "util/array.h"
 
 static void test_vectors(void **state)
 {
@@ -25,7 +26,7 @@ static void test_vectors(void **state)
 		key[i] = (uint8_t)i;
 	for (int i = 0; i < 64; i++)
 		msg[i] = (uint8_t)i;
-	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(v); i++)
 		assert_int_equal(siphash24(key, msg, v[i].len), v[i].want);
 }
 

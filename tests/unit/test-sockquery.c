@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "sockets/sockquery.h"
+#include "util/array.h"
 
 #define ST(s)   SOCKQUERY_STATE(s)
 #define MAXARGS 12
@@ -132,7 +133,7 @@ static void test_states(void **state)
 	    {"closing", ST(TCP_CLOSING)},
 	    {"unconn", ST(TCP_CLOSE)},
 	};
-	for (size_t i = 0; i < sizeof(one) / sizeof(one[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(one); i++) {
 		m = 0;
 		assert_int_equal(sockquery_parse_state(one[i].name, &m), 0);
 		assert_int_equal(m, one[i].mask);

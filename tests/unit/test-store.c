@@ -168,6 +168,116 @@ static void test_killed_run_incomplete(void **state)
 	rm_db(path);
 }
 
+/* A run left running by a process that died; returns its id. */
+static int64_t dead_run(const char *path)
+{
+	int pipefd[2], status;
+	int64_t id = 0;
+	pid_t pid;
+
+	assert_int_equal(pipe(pipefd), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct store *cst;
+
+		if (store_open(path, STORE_CREATE, &cst, NULL, 0) == 0 &&
+		    store_run_begin(cst, &(struct store_run_info){.targets = "a", .start = 2},
+		                    &id) == 0)
+			(void)!write(pipefd[1], &id, sizeof(id));
+		_exit(0);
+	}
+	close(pipefd[1]);
+	assert_int_equal(read(pipefd[0], &id, sizeof(id)), (ssize_t)sizeof(id));
+	close(pipefd[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return id;
+}
+
+/*
+ * The reaper waits for another writer like any write: a writer that commits
+ * while the next scan opens the file (after a crash left a running run) must
+ * not make that open fail with SQLITE_BUSY, nor say "not an error".
+ */
+static void test_reap_waits_for_writer(void **state)
+{
+	char path[128], why[256] = "";
+	struct store *st;
+	struct store_run r;
+	int pipefd[2], status;
+	int64_t killed;
+	pid_t pid;
+	char c;
+
+	(void)state;
+	tmp_db(path, sizeof(path));
+	assert_int_equal(store_open(path, STORE_CREATE, &st, why, sizeof(why)), 0);
+	store_close(st);
+	killed = dead_run(path);
+	assert_int_equal(pipe(pipefd), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		sqlite3 *db;
+
+		if (sqlite3_open(path, &db) != SQLITE_OK ||
+		    sqlite3_exec(db, "BEGIN IMMEDIATE; UPDATE runs SET args = 'x'", NULL, NULL,
+		                 NULL) != SQLITE_OK)
+			_exit(1);
+		(void)!write(pipefd[1], "L", 1);
+		usleep(300000);
+		_exit(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0 : 1);
+	}
+	close(pipefd[1]);
+	assert_int_equal(read(pipefd[0], &c, 1), 1);
+	close(pipefd[0]);
+	assert_int_equal(store_open(path, STORE_CREATE, &st, why, sizeof(why)), 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(store_run_get(st, killed, &r), 0);
+	assert_int_equal(r.status, STORE_RUN_INCOMPLETE);
+	assert_null(strstr(why, "not an error"));
+	store_close(st);
+	rm_db(path);
+}
+
+/* A truncated file is refused with what is wrong, and nothing is made beside it. */
+static void test_refuse_truncated(void **state)
+{
+	off_t sizes[4] = {0, 4096, 100, 50}; /* shorter and shorter */
+	char path[128], side[160], why[256];
+	struct store *st;
+	struct stat sb;
+
+	(void)state;
+	tmp_db(path, sizeof(path));
+	assert_int_equal(store_open(path, STORE_CREATE, &st, why, sizeof(why)), 0);
+	for (int i = 0; i < 40; i++)
+		assert_true(test_record(st, "a", "22", NULL, 0) > 0);
+	store_close(st);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_true(sb.st_size >= 2 * 4096);
+	sizes[0] = sb.st_size - 100; /* the last page cut short */
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		assert_int_equal(truncate(path, sizes[i]), 0);
+		for (int ro = 0; ro < 2; ro++) {
+			why[0] = '\0';
+			assert_int_equal(store_open(path, ro ? STORE_READONLY : STORE_CREATE, &st,
+			                            why, sizeof(why)),
+			                 -EBADMSG);
+			assert_non_null(strstr(why, "truncated"));
+			assert_null(strstr(why, "not an error"));
+			snprintf(side, sizeof(side), "%s-wal", path);
+			assert_int_equal(access(side, F_OK), -1);
+			snprintf(side, sizeof(side), "%s-shm", path);
+			assert_int_equal(access(side, F_OK), -1);
+		}
+		assert_int_equal(stat(path, &sb), 0);
+		assert_int_equal(sb.st_size, sizes[i]);
+	}
+	rm_db(path);
+}
+
 struct collect {
 	size_t n;
 	char hosts[8][64];
@@ -605,6 +715,8 @@ int main(void)
 	    cmocka_unit_test(test_refuse_foreign),
 	    cmocka_unit_test(test_refuse_newer_schema),
 	    cmocka_unit_test(test_killed_run_incomplete),
+	    cmocka_unit_test(test_reap_waits_for_writer),
+	    cmocka_unit_test(test_refuse_truncated),
 	    cmocka_unit_test(test_hosts_roundtrip),
 	    cmocka_unit_test(test_many_open_kept),
 	    cmocka_unit_test(test_unfinished_host),

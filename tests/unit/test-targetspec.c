@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "net/targetspec.h"
+#include "util/array.h"
 
 static const char *addr_at(const struct targetset *ts, uint64_t i, char *buf, size_t len)
 {
@@ -92,7 +93,7 @@ static void test_targetset_valid(void **state)
 	/* clang-format on */
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		const struct valid_case *c = &cases[i];
 		struct targetset *ts = targetset_new(c->flags);
 		char why[256] = "", buf[INET6_ADDRSTRLEN];
@@ -198,7 +199,7 @@ static void test_targetset_malformed(void **state)
 	/* clang-format on */
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		const struct bad_case *c = &cases[i];
 		struct targetset *ts;
 		char why[256] = "";
@@ -219,7 +220,7 @@ static void test_targetset_malformed(void **state)
 		assert_int_equal(targetset_count(ts), 0);
 		targetset_free(ts);
 	}
-	assert_true(sizeof(cases) / sizeof(cases[0]) >= 25);
+	assert_true(ARRAY_SIZE(cases) >= 25);
 }
 
 static void test_targetset_too_long(void **state)

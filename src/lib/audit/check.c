@@ -6,6 +6,7 @@
 
 #include "audit/check.h"
 #include "knowledge/risk.h"
+#include "util/array.h"
 
 void audit_conv_note(struct audit_conv *conv, const char *what, const uint8_t *buf, size_t len)
 {
@@ -257,7 +258,7 @@ static enum audit_check_verdict telnet_step(struct audit_conv *conv, const uint8
 		}
 	}
 	text[nt] = '\0';
-	for (size_t p = 0; p < sizeof(prompts) / sizeof(prompts[0]); p++) {
+	for (size_t p = 0; p < ARRAY_SIZE(prompts); p++) {
 		const char *hit = strcasestr(text, prompts[p]);
 
 		if (hit) {
@@ -796,13 +797,13 @@ static const struct audit_check checks[] = {
 
 const struct audit_check *audit_check_table(size_t *n)
 {
-	*n = sizeof(checks) / sizeof(checks[0]);
+	*n = ARRAY_SIZE(checks);
 	return checks;
 }
 
 const struct audit_check *audit_check_find(const char *name)
 {
-	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(checks); i++)
 		if (strcmp(checks[i].name, name) == 0)
 			return &checks[i];
 	return NULL;

@@ -4,26 +4,19 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "audit/check.h"
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "util/clock.h"
+#include "util/seed.h"
 
 /* Waits for events on fd until deadline. Returns revents, 0 on timeout, or -errno. */
 static int wait_fd(int fd, short events, int64_t deadline)
 {
 	for (;;) {
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - (int64_t)clock_mono_ms();
 		struct pollfd p = {.fd = fd, .events = events};
 		int r;
 
@@ -70,7 +63,7 @@ int audit_check_run(const struct audit_check *c, const void *addr, unsigned addr
                     unsigned timeout_ms, struct audit_conv *conv)
 {
 	const struct sockaddr *sa = addr;
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = (int64_t)clock_mono_ms() + timeout_ms;
 	int type = c->proto == IPPROTO_UDP ? SOCK_DGRAM : SOCK_STREAM;
 	uint8_t *buf;
 	size_t have = 0;
@@ -80,8 +73,7 @@ int audit_check_run(const struct audit_check *c, const void *addr, unsigned addr
 
 	memset(conv, 0, sizeof(*conv));
 	if (c->proto == IPPROTO_UDP) {
-		if (getrandom(&conv->cookie, sizeof(conv->cookie), 0) != sizeof(conv->cookie))
-			conv->cookie = (uint32_t)now_ms();
+		conv->cookie = (uint32_t)seed_random();
 		/* 0x40000000-0x7fffffff: a positive BER INTEGER of four octets, minimal */
 		conv->cookie = (conv->cookie & 0x3fffffffu) | 0x40000000u;
 	}

@@ -4,6 +4,7 @@
 
 #include "audit/svcname.h"
 #include "detect/engine.h"
+#include "util/array.h"
 
 /* Pairs naming one service: nmap's name first, /etc/services' second. */
 static const char *const same[][2] = {
@@ -13,7 +14,7 @@ static const char *const same[][2] = {
 
 bool audit_service_mismatch(const char *detected, const char *port_default)
 {
-	for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(same); i++)
 		if (strcmp(detected, same[i][0]) == 0 && strcmp(port_default, same[i][1]) == 0)
 			return false;
 	return detect_mismatch(detected, port_default);

@@ -2,6 +2,7 @@
 
 #include "knowledge/risk.h"
 #include "knowledge/services.h"
+#include "util/array.h"
 
 #define TCP KB_PROTO_TCP
 #define UDP KB_PROTO_UDP
@@ -218,7 +219,7 @@ const char *kb_severity_name(int sev)
 const struct kb_risk *kb_risk_table(size_t *n)
 {
 	if (n)
-		*n = sizeof(risks) / sizeof(risks[0]);
+		*n = ARRAY_SIZE(risks);
 	return risks;
 }
 
@@ -226,7 +227,7 @@ size_t kb_risks_for(uint16_t port, int proto, const struct kb_risk **out, size_t
 {
 	size_t total = 0;
 
-	for (size_t i = 0; i < sizeof(risks) / sizeof(risks[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(risks); i++) {
 		if (risks[i].port != port || (proto >= 0 && risks[i].proto != proto))
 			continue;
 		if (total < max && out)

@@ -11,6 +11,7 @@
 #include "knowledge/kb-private.h"
 #include "knowledge/services.h"
 #include "util/strnum.h"
+#include "util/array.h"
 
 #define KB_FILE_MAX (64u << 20) /* refuse services files above 64 MiB */
 #define DUP_WINDOW  64          /* records of one port compared for duplicates */
@@ -149,14 +150,8 @@ static int parse_freq(const char *s, double *out)
 
 static int push_record(struct kb *kb, const struct kb_service *rec)
 {
-	if (kb->nrecs == kb->caprecs) {
-		size_t ncap = kb->caprecs ? kb->caprecs * 2 : 1024;
-		struct kb_service *r = realloc(kb->recs, ncap * sizeof(*r));
-		if (!r)
-			return -ENOMEM;
-		kb->recs = r;
-		kb->caprecs = ncap;
-	}
+	if (GREEDY_REALLOC(kb->recs, kb->caprecs, kb->nrecs + 1) < 0)
+		return -ENOMEM;
 	kb->recs[kb->nrecs++] = *rec;
 	return 0;
 }
@@ -177,10 +172,10 @@ static int parse_line(struct kb *kb, char *p, char *end, enum kb_source source)
 		rec.comment = trim(hash + 1, end);
 		end = hash;
 	}
-	n = tokenize(p, end, tok, sizeof(tok) / sizeof(tok[0]));
+	n = tokenize(p, end, tok, ARRAY_SIZE(tok));
 	if (n == 0)
 		return 0;
-	if (n < 2 || n > sizeof(tok) / sizeof(tok[0]) || strlen(tok[0]) >= KB_NAME_MAX)
+	if (n < 2 || n > ARRAY_SIZE(tok) || strlen(tok[0]) >= KB_NAME_MAX)
 		return -EINVAL;
 	if (parse_portproto(tok[1], &rec.port, &rec.proto) < 0)
 		return -EINVAL;

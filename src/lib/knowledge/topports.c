@@ -3,6 +3,7 @@
 
 #include "knowledge/kb-private.h"
 #include "knowledge/services.h"
+#include "util/array.h"
 
 /*
  * Our own ranking of commonly exposed ports, used after nmap's frequencies
@@ -51,8 +52,7 @@ int kb_top_ports(const struct kb *kb, enum kb_proto proto, size_t n, uint16_t *o
 {
 	struct picker pk = {.out = out, .n = n};
 	const uint16_t *common = proto == KB_PROTO_UDP ? common_udp : common_tcp;
-	size_t ncommon = proto == KB_PROTO_UDP ? sizeof(common_udp) / sizeof(common_udp[0])
-	                                       : sizeof(common_tcp) / sizeof(common_tcp[0]);
+	size_t ncommon = proto == KB_PROTO_UDP ? ARRAY_SIZE(common_udp) : ARRAY_SIZE(common_tcp);
 
 	if ((unsigned)proto >= KB_PROTO_COUNT || (n && !out))
 		return -EINVAL;

@@ -11,6 +11,7 @@
 #include "net/targetspec.h"
 #include "util/strnum.h"
 #include "util/why.h"
+#include "util/array.h"
 
 typedef unsigned __int128 u128;
 
@@ -42,20 +43,10 @@ struct targetset {
 
 static int rangevec_push(struct rangevec *rv, u128 lo, u128 hi)
 {
-	if (rv->n == rv->cap) {
-		size_t cap = rv->cap ? rv->cap * 2 : 16;
-		struct addr_range *v;
-
-		if (cap > TARGETSET_MAX_RANGES)
-			cap = TARGETSET_MAX_RANGES;
-		if (rv->n >= cap)
-			return -E2BIG;
-		v = realloc(rv->v, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		rv->v = v;
-		rv->cap = cap;
-	}
+	if (rv->n >= TARGETSET_MAX_RANGES)
+		return -E2BIG;
+	if (GREEDY_REALLOC(rv->v, rv->cap, rv->n + 1) < 0)
+		return -ENOMEM;
 	rv->v[rv->n++] = (struct addr_range){.lo = lo, .hi = hi};
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include "detect/engine.h"
 #include "output/out.h"
 #include "output/service.h"
+#include "util/array.h"
 
 struct xml_state {
 	xmlTextWriterPtr w;
@@ -137,7 +138,7 @@ static int xml_detected(xmlTextWriterPtr w, const struct detect_result *r)
 
 	if (xml_start(w, "service") || xml_attr(w, "name", d->name[0] ? d->name : "unknown"))
 		return -EIO;
-	for (size_t a = 0; a < sizeof(attrs) / sizeof(attrs[0]); a++)
+	for (size_t a = 0; a < ARRAY_SIZE(attrs); a++)
 		if (attrs[a].value[0] && xml_attr(w, attrs[a].attr, attrs[a].value))
 			return -EIO;
 	if (xml_attr(w, "method", "probed") || xml_attrf(w, "conf", "%u", r->confidence))

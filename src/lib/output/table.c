@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include "output/table.h"
+#include "util/array.h"
 
 struct table_cell {
 	size_t text;     /* offset of the NUL-terminated text in the arena */
@@ -99,18 +100,8 @@ static ssize_t arena_add(struct table *t, const char *text, size_t len)
 {
 	size_t off = t->arena_len;
 
-	if (t->arena_cap - t->arena_len < len + 1) {
-		size_t ncap = t->arena_cap ? t->arena_cap : 4096;
-		char *a;
-
-		while (ncap - t->arena_len < len + 1)
-			ncap *= 2;
-		a = realloc(t->arena, ncap);
-		if (!a)
-			return -1;
-		t->arena = a;
-		t->arena_cap = ncap;
-	}
+	if (len >= SIZE_MAX - off || GREEDY_REALLOC(t->arena, t->arena_cap, off + len + 1) < 0)
+		return -1;
 	memcpy(t->arena + off, text, len);
 	t->arena[off + len] = '\0';
 	t->arena_len += len + 1;
@@ -124,14 +115,8 @@ static int add_cell(struct table *t, const char *text, size_t len, const char *s
 
 	if (t->ncols == 0)
 		return -EINVAL;
-	if (t->ncells == t->cap) {
-		size_t ncap = t->cap ? t->cap * 2 : 64;
-		c = realloc(t->cells, ncap * sizeof(*c));
-		if (!c)
-			return -ENOMEM;
-		t->cells = c;
-		t->cap = ncap;
-	}
+	if (GREEDY_REALLOC(t->cells, t->cap, t->ncells + 1) < 0)
+		return -ENOMEM;
 	off = arena_add(t, text, len);
 	if (off < 0)
 		return -ENOMEM;

@@ -7,6 +7,7 @@
 
 #include "policy/policy.h"
 #include "util/strnum.h"
+#include "util/array.h"
 
 /* A cursor over one line. */
 struct lexer {
@@ -120,22 +121,6 @@ static bool word_is(const struct word *w, const char *kw)
 	return w->len == strlen(kw) && strncasecmp(w->s, kw, w->len) == 0;
 }
 
-static int grow(void **arr, size_t *cap, size_t n, size_t size)
-{
-	void *p;
-	size_t c;
-
-	if (n < *cap)
-		return 0;
-	c = *cap ? *cap * 2 : 4;
-	p = realloc(*arr, c * size);
-	if (!p)
-		return -ENOMEM;
-	*arr = p;
-	*cap = c;
-	return 0;
-}
-
 /* Parses a ',' separated list after a keyword, calling item() on each word. */
 static int parse_list(struct lexer *lx, const char *what, const char *after,
                       int (*item)(struct lexer *lx, const struct word *w, void *ctx), void *ctx)
@@ -189,7 +174,7 @@ static int port_item(struct lexer *lx, const struct word *w, void *ctx)
 	if (pc->r->nports >= POLICY_ITEMS_MAX)
 		return fail(lx, w->pos, "too many ports in one rule (at most %d)",
 		            POLICY_ITEMS_MAX);
-	if (grow((void **)&pc->r->ports, &pc->cap, pc->r->nports, sizeof(*pc->r->ports)) < 0)
+	if (GREEDY_REALLOC(pc->r->ports, pc->cap, pc->r->nports + 1) < 0)
 		return -ENOMEM;
 	pc->r->ports[pc->r->nports++] =
 	    (struct policy_range){.lo = (uint16_t)lo, .hi = (uint16_t)hi};
@@ -235,7 +220,7 @@ static int addr_item(struct lexer *lx, const struct word *w, void *ctx)
 	if (ac->r->nfrom >= POLICY_ITEMS_MAX)
 		return fail(lx, w->pos, "too many addresses in one rule (at most %d)",
 		            POLICY_ITEMS_MAX);
-	if (grow((void **)&ac->r->from, &ac->cap, ac->r->nfrom, sizeof(*ac->r->from)) < 0)
+	if (GREEDY_REALLOC(ac->r->from, ac->cap, ac->r->nfrom + 1) < 0)
 		return -ENOMEM;
 	ac->r->from[ac->r->nfrom++] = a;
 	return 0;
@@ -412,7 +397,7 @@ int policy_parse_line(struct policy *p, const char *line, size_t len, unsigned l
 		return -E2BIG;
 	}
 	r.text = strndup(line + start, end - start);
-	if (!r.text || grow((void **)&p->rules, &p->cap, p->nrules, sizeof(*p->rules)) < 0) {
+	if (!r.text || GREEDY_REALLOC(p->rules, p->cap, p->nrules + 1) < 0) {
 		rule_free(&r);
 		return -ENOMEM;
 	}

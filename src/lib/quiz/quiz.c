@@ -8,6 +8,7 @@
 #include "knowledge/portclass.h"
 #include "knowledge/risk.h"
 #include "quiz/quiz.h"
+#include "util/array.h"
 
 static const char *const quiz_kind_names[] = {
     [QUIZ_PORT_SERVICE] = "port-service",
@@ -36,7 +37,7 @@ static const struct kb_portproto quiz_ports[] = {
     {995, KB_PROTO_TCP},  {1433, KB_PROTO_TCP}, {3306, KB_PROTO_TCP}, {3389, KB_PROTO_TCP},
     {5432, KB_PROTO_TCP}, {5900, KB_PROTO_TCP}, {6379, KB_PROTO_TCP}, {11211, KB_PROTO_TCP},
 };
-#define QUIZ_NPORTS (sizeof(quiz_ports) / sizeof(quiz_ports[0]))
+#define QUIZ_NPORTS (ARRAY_SIZE(quiz_ports))
 
 /* splitmix64: small, seedable, good enough to pick questions. */
 struct quiz_rng {
@@ -412,15 +413,13 @@ int quiz_generate(const struct kb *kb, uint64_t seed, unsigned index, struct qui
 			rc = quiz_transport(kb, &r, q);
 			break;
 		case QUIZ_STATE:
-			rc = quiz_fixed(quiz_states, sizeof(quiz_states) / sizeof(quiz_states[0]),
-			                &r, q);
+			rc = quiz_fixed(quiz_states, ARRAY_SIZE(quiz_states), &r, q);
 			break;
 		case QUIZ_RISK:
 			rc = quiz_risk(&r, q);
 			break;
 		case QUIZ_TUPLE:
-			rc = quiz_fixed(quiz_tuples, sizeof(quiz_tuples) / sizeof(quiz_tuples[0]),
-			                &r, q);
+			rc = quiz_fixed(quiz_tuples, ARRAY_SIZE(quiz_tuples), &r, q);
 			break;
 		default:
 			rc = -ENOENT;

@@ -9,7 +9,7 @@
 struct points_ctx {
 	int64_t upto; /* the run the timeline ends with */
 	size_t max;
-	int64_t *ids;
+	struct report_point *pts; /* newest first */
 	size_t n;
 };
 
@@ -19,7 +19,7 @@ static int points_collect(void *ctx, const struct store_run *r)
 
 	if (r->id >= p->upto)
 		return 0;
-	p->ids[p->n++] = r->id;
+	p->pts[p->n++] = (struct report_point){.id = r->id, .start = r->start};
 	return p->n + 1 >= p->max ? 1 : 0;
 }
 
@@ -32,34 +32,27 @@ int report_timeline_points(struct report *rp, const struct store_run *r, size_t 
 
 	*pts = NULL;
 	*n = 0;
-	p.ids = calloc(p.max, sizeof(*p.ids));
-	if (!p.ids)
+	p.pts = calloc(p.max, sizeof(*p.pts));
+	if (!p.pts)
 		return -ENOMEM;
 	/* The complete runs before this one, newest first, then this one. */
 	if (p.max > 1)
 		err = store_runs(rp->st, &(struct store_query){.like = r->id, .complete = true},
 		                 points_collect, &p);
-	if (err < 0) {
-		free(p.ids);
-		return err;
-	}
-	*pts = calloc(p.n + 1, sizeof(**pts));
-	if (!*pts) {
-		free(p.ids);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i <= p.n && !err; i++) {
-		struct report_point *pt = &(*pts)[i];
-		struct store_counts c;
-		struct store_run run;
+	for (size_t i = 0; i < p.n / 2; i++) {
+		struct report_point t = p.pts[i];
 
-		pt->id = i < p.n ? p.ids[p.n - 1 - i] : r->id;
+		p.pts[i] = p.pts[p.n - 1 - i];
+		p.pts[p.n - 1 - i] = t;
+	}
+	p.pts[p.n++] = (struct report_point){.id = r->id, .start = r->start};
+	for (size_t i = 0; i < p.n && !err; i++) {
+		struct report_point *pt = &p.pts[i];
+		struct store_counts c;
+
 		err = store_run_counts(rp->st, pt->id, &c);
-		if (!err && i < p.n)
-			err = store_run_get(rp->st, pt->id, &run);
 		if (err)
 			break;
-		pt->start = i < p.n ? run.start : r->start;
 		pt->open = audit && c.endpoints ? c.endpoints : c.open_tcp + c.open_udp;
 		pt->reachable = audit ? c.reachable : c.open_tcp + c.open_udp;
 		memcpy(pt->sev, c.findings, sizeof(pt->sev));
@@ -67,13 +60,12 @@ int report_timeline_points(struct report *rp, const struct store_run *r, size_t 
 			pt->findings += c.findings[s];
 		pt->findings += c.findings_other;
 	}
-	free(p.ids);
 	if (err) {
-		free(*pts);
-		*pts = NULL;
+		free(p.pts);
 		return err;
 	}
-	*n = p.n + 1;
+	*pts = p.pts;
+	*n = p.n;
 	return 0;
 }
 

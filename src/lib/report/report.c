@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "report/report-private.h"
+#include "util/array.h"
 #include "util/why.h"
 
 const char *report_time(double t, char *buf, size_t len)
@@ -71,7 +72,7 @@ void report_exposure_badge(struct html *h, const char *exposure)
 	static const char *const known[] = {"reachable", "blocked", "loopback-only"};
 	const char *cls = "other";
 
-	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(known); i++)
 		if (exposure && strcmp(exposure, known[i]) == 0)
 			cls = known[i];
 	html_rawf(h, "<span class=\"exp %s\">", cls);
@@ -208,18 +209,18 @@ static int report_run(struct report *rp, int64_t id)
 	size_t npts = 0;
 	int64_t prev = 0;
 	bool audit;
-	char *strs[7];
+	const char **f[] = {&r.kind,  &r.version,   &r.args,    &r.targets,
+	                    &r.ports, &r.scan_type, &r.hostname};
+	char *strs[ARRAY_SIZE(f)];
 	int err;
 
 	err = store_run_get(rp->st, id, &r);
 	if (err < 0)
 		return err;
-	/* The run's strings live in the store until the next store_run_get(): keep copies. */
+	/* The run's strings live in the store until the next store_run_get() (the diff's): copies.
+	 */
 	{
-		const char **f[] = {&r.kind,  &r.version,   &r.args,    &r.targets,
-		                    &r.ports, &r.scan_type, &r.hostname};
-
-		for (size_t i = 0; i < 7; i++) {
+		for (size_t i = 0; i < ARRAY_SIZE(f); i++) {
 			strs[i] = *f[i] ? strdup(*f[i]) : NULL;
 			if (*f[i] && !strs[i])
 				err = -ENOMEM;
@@ -250,7 +251,7 @@ static int report_run(struct report *rp, int64_t id)
 		err = audit ? report_audit_details(rp, &r, &c) : report_scan_details(rp, &r);
 	html_raw(&rp->h, "</section>\n");
 	free(pts);
-	for (size_t i = 0; i < 7; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(strs); i++)
 		free(strs[i]);
 	return err;
 }

@@ -26,6 +26,9 @@
 
 #include "net/perm.h"
 #include "scan/engine.h"
+#include "scan/timing.h"
+#include "util/clock.h"
+#include "util/seed.h"
 #include "util/why.h"
 
 #define SCAN_CHUNK         64         /* indexes a worker takes at a time */
@@ -34,6 +37,7 @@
 #define SCAN_MAX_THREADS   4
 #define SCAN_MAX_WINDOW    16384
 #define SCAN_STARVE_US     (5 * 1000000ull) /* no descriptor, nothing in flight: give up */
+#define SCAN_PROGRESS_MS   250              /* progress reports while a group runs */
 
 struct scan_ghost {
 	struct target_addr addr;
@@ -94,22 +98,6 @@ struct scan_worker {
 	unsigned *finished;
 };
 
-static uint64_t scan_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-static double scan_wall(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static unsigned scan_open_fds(void)
 {
 	DIR *d = opendir("/proc/self/fd");
@@ -135,6 +123,20 @@ unsigned scan_fd_budget(void)
 	headroom = 16 + cur / 32;
 	b = cur > used + headroom ? cur - used - headroom : 1;
 	return b > SCAN_MAX_WINDOW ? SCAN_MAX_WINDOW : (unsigned)b;
+}
+
+int scan_config_defaults(struct scan_config *cfg, unsigned level)
+{
+	int r;
+
+	*cfg = (struct scan_config){0};
+	r = scan_timing_template(level, scan_fd_budget(), &cfg->cc, &cfg->host_timeout_us);
+	if (r < 0) {
+		*cfg = (struct scan_config){0};
+		return r;
+	}
+	cfg->seed = seed_random();
+	return 0;
 }
 
 /* ---- the retry queue ---- */
@@ -414,7 +416,7 @@ static int scan_launch_one(struct scan_worker *w, const struct scan_item *it, ui
 			w->spare = fd;
 		else if (fd >= 0)
 			t->probe_close(fd, v.again ? SCAN_OPEN : v.state);
-		scan_decide(w, it, now, scan_now_us(), &v);
+		scan_decide(w, it, now, clock_mono_us(), &v);
 		return 0;
 	}
 	s = w->free[--w->nfree];
@@ -453,7 +455,7 @@ static int scan_launch(struct scan_worker *w, uint64_t now)
 		budget--;
 		/* Immediate answers free their budget again: re-ask the window. */
 		if (budget == 0 && w->nfree && ++rounds < 64) {
-			now = scan_now_us();
+			now = clock_mono_us();
 			budget = cc_send_budget(&w->cc, w->inflight, now);
 			if (budget > w->nfree)
 				budget = w->nfree;
@@ -465,7 +467,7 @@ static int scan_launch(struct scan_worker *w, uint64_t now)
 static void scan_events(struct scan_worker *w, const struct epoll_event *ev, int n)
 {
 	const struct scan_technique *t = w->g->cfg->tech;
-	uint64_t now = scan_now_us();
+	uint64_t now = clock_mono_us();
 
 	for (int i = 0; i < n; i++) {
 		uint32_t s = ev[i].data.u32;
@@ -552,7 +554,7 @@ static void *scan_worker_main(void *arg)
 	w->chunk_next = w->chunk_end = 0;
 	w->starve_since = 0;
 	for (;;) {
-		uint64_t now = scan_now_us();
+		uint64_t now = clock_mono_us();
 		int n, r;
 
 		if (atomic_load_explicit(&w->g->error, memory_order_relaxed))
@@ -569,7 +571,7 @@ static void *scan_worker_main(void *arg)
 		}
 		if (w->inflight == 0 && w->qlen == 0 && !w->indexes_left)
 			break;
-		n = epoll_wait(w->ep, ev, 256, scan_wait_ms(w, scan_now_us()));
+		n = epoll_wait(w->ep, ev, 256, scan_wait_ms(w, clock_mono_us()));
 		if (n < 0 && errno != EINTR) {
 			scan_set_error(w->g, -errno);
 			break;
@@ -661,7 +663,7 @@ static void scan_progress(const struct scan_config *cfg, const struct scan_sink 
 	    .total = total,
 	    .sent = atomic_load(g->sent),
 	    .found = atomic_load(g->found),
-	    .elapsed = (double)(scan_now_us() - t0) / 1e6,
+	    .elapsed = (double)(clock_mono_us() - t0) / 1e6,
 	};
 	pthread_mutex_lock(lock);
 	sink->on_progress(sink->ctx, &pr);
@@ -689,7 +691,7 @@ static void scan_report_group(struct scan_group *g, struct scan_worker *w0, doub
 		    .ports = g->cfg->ports->ports,
 		    .res = g->res + i * g->nports,
 		    .start = start,
-		    .end = scan_wall(),
+		    .end = clock_wall(),
 		};
 
 		for (size_t p = 0; p < g->nports; p++)
@@ -768,7 +770,7 @@ int scan_run(const struct scan_config *cfg, const struct scan_sink *sink, char *
 	struct scan_summary sum = {0};
 	struct scan_group g = {0};
 	struct perm hperm;
-	uint64_t nhosts, group, total, t0 = scan_now_us();
+	uint64_t nhosts, group, total, t0 = clock_mono_us();
 	unsigned nthreads, budget, finished = 0, nworkers = 0;
 	struct cc_params share;
 	int r;
@@ -796,7 +798,7 @@ int scan_run(const struct scan_config *cfg, const struct scan_sink *sink, char *
 	pthread_cond_init(&fin_cond, &ca);
 	pthread_condattr_destroy(&ca);
 
-	sum.start = scan_wall();
+	sum.start = clock_wall();
 	sum.hosts_total = nhosts;
 	g = (struct scan_group){.cfg = cfg,
 	                        .sink = sink,
@@ -828,7 +830,7 @@ int scan_run(const struct scan_config *cfg, const struct scan_sink *sink, char *
 	}
 	perm_init(&hperm, nhosts, cfg->seed ^ 0x9e3779b97f4a7c15ull);
 	for (uint64_t h0 = 0; h0 < nhosts; h0 += group) {
-		double gstart = scan_wall();
+		double gstart = clock_wall();
 		unsigned started = 0;
 
 		g.nhosts = nhosts - h0 < group ? nhosts - h0 : group;
@@ -842,7 +844,7 @@ int scan_run(const struct scan_config *cfg, const struct scan_sink *sink, char *
 			goto out;
 		}
 		perm_init(&g.perm, g.total, cfg->seed + h0);
-		g.start_us = scan_now_us();
+		g.start_us = clock_mono_us();
 		finished = 0;
 		for (; started < nthreads; started++) {
 			r = pthread_create(&workers[started].thread, NULL, scan_worker_main,
@@ -854,14 +856,8 @@ int scan_run(const struct scan_config *cfg, const struct scan_sink *sink, char *
 		}
 		pthread_mutex_lock(&fin_lock);
 		while (finished < started) {
-			struct timespec ts;
+			struct timespec ts = clock_mono_after_ms(SCAN_PROGRESS_MS);
 
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			ts.tv_nsec += 250 * 1000 * 1000;
-			if (ts.tv_nsec >= 1000000000) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000;
-			}
 			pthread_cond_timedwait(&fin_cond, &fin_lock, &ts);
 			if (finished < started) {
 				pthread_mutex_unlock(&fin_lock);
@@ -888,8 +884,8 @@ int scan_run(const struct scan_config *cfg, const struct scan_sink *sink, char *
 	scan_progress(cfg, sink, &sink_lock, &g, total, t0);
 	sum.probes_sent = atomic_load(&sent);
 	sum.retries = atomic_load(&retries);
-	sum.end = scan_wall();
-	sum.elapsed = (double)(scan_now_us() - t0) / 1e6;
+	sum.end = clock_wall();
+	sum.elapsed = (double)(clock_mono_us() - t0) / 1e6;
 	if (sink->on_done)
 		sink->on_done(sink->ctx, &sum);
 	r = 0;

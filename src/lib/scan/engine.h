@@ -8,9 +8,9 @@
  * (e.g. 16 hosts with -p-, 1024 hosts with 1000 ports); a group's hosts are
  * reported (on_host_done, in target order) when the group ends.
  *
- *   struct scan_config cfg = { .targets = ts, .ports = &ps.tcp,
- *                              .tech = &scan_tech_connect, .seed = 1 };
- *   scan_timing_template(3, scan_fd_budget(), &cfg.cc, &cfg.host_timeout_us);
+ *   struct scan_config cfg;
+ *   scan_config_defaults(&cfg, 3);          (-T3, a random seed)
+ *   cfg.targets = ts;  cfg.ports = &ps.tcp;  cfg.tech = &scan_tech_connect;
  *   r = scan_run(&cfg, &sink, why, sizeof(why));
  */
 #pragma once
@@ -47,6 +47,15 @@ struct scan_config {
  * and some headroom, at most 16384; at least 1.
  */
 unsigned scan_fd_budget(void);
+
+/*
+ * Fills cfg with what every scanning command (scan, audit, policy verify)
+ * starts from: everything zero but the congestion parameters and host timeout
+ * of timing template level (0-5, scan_timing_template()) sized to
+ * scan_fd_budget(), and a fresh random seed. The caller sets targets, ports
+ * and tech. Returns 0, or -ERANGE for a level above 5 (cfg zeroed).
+ */
+int scan_config_defaults(struct scan_config *cfg, unsigned level);
 
 /*
  * Runs the scan. Returns 0 when every probe is decided (results went to sink),

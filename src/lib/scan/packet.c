@@ -199,6 +199,39 @@ uint32_t packet_cookie(const uint8_t key[16], const struct target_addr *target, 
 	return (uint32_t)siphash24(key, b, n + 4);
 }
 
+uint64_t packet_secret(const uint8_t key[16], uint8_t tag, const struct target_addr *target,
+                       uint16_t tport, const struct target_addr *self, uint16_t n)
+{
+	uint8_t b[37];
+	size_t len = target_addr_size(target->family);
+
+	b[0] = tag;
+	memcpy(b + 1, target_addr_bytes(target), len);
+	memcpy(b + 1 + len, target_addr_bytes(self), len);
+	pkt_put16(b + 1 + 2 * len, tport);
+	pkt_put16(b + 3 + 2 * len, n);
+	return siphash24(key, b, 5 + 2 * len);
+}
+
+uint16_t packet_sport(const uint8_t key[16], const struct target_addr *target, uint16_t tport,
+                      const struct target_addr *self, unsigned tryno)
+{
+	uint64_t h = packet_secret(key, 'S', target, tport, self, (uint16_t)tryno);
+
+	return (uint16_t)(PACKET_SPORT_LO + h % PACKET_SPORT_SPAN);
+}
+
+int packet_sport_try(const uint8_t key[16], const struct target_addr *target, uint16_t tport,
+                     const struct target_addr *self, uint16_t sport, unsigned ntries)
+{
+	if (sport < PACKET_SPORT_LO)
+		return -1;
+	for (unsigned t = 0; t < ntries; t++)
+		if (packet_sport(key, target, tport, self, t) == sport)
+			return (int)t;
+	return -1;
+}
+
 /* Skips IPv6 extension headers from *nh at p[*off]; 0, -EINVAL or -EPROTONOSUPPORT. */
 static int pkt_skip_ext6(const uint8_t *p, size_t len, uint8_t *nh, size_t *off)
 {
@@ -269,6 +302,8 @@ static void pkt_parse_inner(const uint8_t *p, size_t len, struct packet_info *pi
 	pi->inner_proto = nh;
 	pi->inner_sport = pkt_get16(p + off);
 	pi->inner_dport = pkt_get16(p + off + 2);
+	pi->inner_l4 = p + off;
+	pi->inner_l4_len = len - off;
 	if (nh == IPPROTO_TCP && len - off >= 8) {
 		pi->inner_has_seq = true;
 		pi->inner_seq = pkt_get32(p + off + 4);

@@ -30,6 +30,10 @@ enum {
 #define PACKET_UDP4_HDR 28 /* IPv4 + UDP headers */
 #define PACKET_UDP6_HDR 8  /* UDP header */
 
+/* Per-probe source ports (packet_sport()): 32768-65535. */
+#define PACKET_SPORT_LO   32768
+#define PACKET_SPORT_SPAN 32768
+
 /* What a received IP packet says. */
 struct packet_info {
 	struct target_addr src, dst;
@@ -49,6 +53,8 @@ struct packet_info {
 	uint16_t inner_sport, inner_dport;
 	bool inner_has_seq; /* the quote reaches the TCP sequence number */
 	uint32_t inner_seq;
+	const uint8_t *inner_l4; /* the quoted transport header and what follows, in the buffer */
+	size_t inner_l4_len;     /* as much as was quoted (at least 4 bytes) */
 };
 
 /*
@@ -96,6 +102,30 @@ void packet_ip6_header(uint8_t *buf, size_t plen, uint8_t proto, const struct in
  */
 uint32_t packet_cookie(const uint8_t key[16], const struct target_addr *target, uint16_t tport,
                        const struct target_addr *self, uint16_t sport);
+
+/*
+ * A 64-bit secret of a probe for use tag (a letter: 'T' payload token, 'I' IP
+ * id), SipHash-2-4 under key of (tag, target, target port, our address, n);
+ * n is our source port, or the try number for 'S'.
+ */
+uint64_t packet_secret(const uint8_t key[16], uint8_t tag, const struct target_addr *target,
+                       uint16_t tport, const struct target_addr *self, uint16_t n);
+
+/*
+ * The source port of try tryno of the probe self -> target:tport, one of the
+ * PACKET_SPORT_SPAN ports from PACKET_SPORT_LO, unpredictable without key:
+ * a reply to another port answers no probe of ours.
+ */
+uint16_t packet_sport(const uint8_t key[16], const struct target_addr *target, uint16_t tport,
+                      const struct target_addr *self, unsigned tryno);
+
+/*
+ * The try (0 .. ntries-1) whose packet_sport() is sport, or -1 when none is.
+ * Example: packet_sport_try(k, t, 161, s, packet_sport(k, t, 161, s, 2), 16) == 2
+ * (unless an earlier try drew the same port).
+ */
+int packet_sport_try(const uint8_t key[16], const struct target_addr *target, uint16_t tport,
+                     const struct target_addr *self, uint16_t sport, unsigned ntries);
 
 /* The Internet checksum (RFC 1071) of data, folded and complemented, seeded with sum. */
 uint16_t packet_checksum(const void *data, size_t len, uint32_t sum);

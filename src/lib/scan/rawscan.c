@@ -2,10 +2,13 @@
  * Stateless raw scans (see rawscan.h): a sender thread, a receiver thread and
  * the calling thread, which reports progress and results.
  *
- * Per host group the shared state is two arrays indexed host-major
+ * Per host group the shared state is arrays indexed host-major
  * (host * nports + port index): res (the packed result, written once by the
- * receiver; 0 while undecided) and sent_at (when the last try left, in
- * microseconds since the scan started, for round-trip times).
+ * receiver; 0 while undecided), sent_at (when the last try left, in
+ * microseconds since the scan started, for round-trip times and the window of
+ * bare replies), maxtry and lasttry (the highest try sent + 1, the try of the
+ * last send: written by the senders before the probe leaves) and bare (the
+ * tries that got a bare reply, one bit each; receiver only).
  */
 #include <errno.h>
 #include <math.h>
@@ -25,6 +28,7 @@
 #include "scan/linkpath.h"
 #include "scan/rawscan.h"
 #include "scan/rawsock.h"
+#include "util/clock.h"
 #include "util/privdrop.h"
 
 #define RAW_GROUP_RESULTS (1u << 20)
@@ -38,6 +42,9 @@
 #define RAW_FAST_RATE   1000000.0 /* below this the rate doubles while nothing is lost */
 #define RAW_MAX_SENDERS 4
 #define RAW_CHUNK       256 /* probes a sender takes from a pass at a time */
+#define RAW_PROGRESS_MS 250 /* progress reports while a group runs */
+
+#define RAW_BARE_TRIES 3 /* tries that must get a bare reply before it decides */
 
 #define RAW_PACE_MAX_US 2000000 /* paced retries: the longest gap */
 #define RAW_PACE_TRIES  4       /* paced retries: counted tries at most */
@@ -106,6 +113,12 @@ struct raw_scan {
 	struct target_addr *src[2];
 	size_t nsrc[2];
 	_Atomic uint32_t *sent_at;
+	_Atomic uint8_t *maxtry, *lasttry;
+	uint16_t *bare;
+	/* Entries with a bare reply whose confirming try is to be sent (under lock). */
+	uint64_t *confirm;
+	size_t nconfirm, confirm_cap;
+	_Atomic uint32_t bare_window_us; /* a bare reply counts this soon after its send: the rto */
 	struct perm perm;
 	uint64_t total;
 
@@ -123,22 +136,6 @@ struct raw_scan {
 	pthread_mutex_t fin_lock;
 	pthread_cond_t fin_cond;
 };
-
-static uint64_t raw_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-static double raw_wall(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void raw_sleep_us(uint64_t us)
 {
@@ -184,13 +181,62 @@ static void raw_set_error(struct raw_scan *s, int err)
 	atomic_compare_exchange_strong(&s->error, &zero, err);
 }
 
+/*
+ * A bare reply m to entry e, received at now. It counts when it answers the
+ * latest try within the probe timeout of its send; each try so answered asks
+ * for another, and the RAW_BARE_TRIES-th decides. Returns true when m decides,
+ * with *tryno set to the try that first answered.
+ */
+static bool raw_bare(struct raw_scan *s, uint64_t e, const struct rawscan_match *m, uint64_t now,
+                     uint64_t sent_us, unsigned *tryno)
+{
+	uint16_t seen = s->bare[e], bit = (uint16_t)(1u << m->tryno);
+	bool queued = false;
+
+	if (m->tryno != atomic_load_explicit(&s->lasttry[e], memory_order_acquire) ||
+	    now < sent_us || now - sent_us > atomic_load(&s->bare_window_us)) {
+		atomic_fetch_add(&s->rejected, 1);
+		return false;
+	}
+	if (seen & bit) {
+		atomic_fetch_add(&s->dups, 1);
+		return false;
+	}
+	s->bare[e] = seen | bit;
+	if (__builtin_popcount(seen | bit) >= RAW_BARE_TRIES) {
+		*tryno = (unsigned)__builtin_ctz(seen);
+		return true;
+	}
+	pthread_mutex_lock(&s->lock);
+	if (s->nconfirm == s->confirm_cap) {
+		size_t cap = s->confirm_cap ? 2 * s->confirm_cap : 64;
+		uint64_t *c = realloc(s->confirm, cap * sizeof(*c));
+
+		if (c) {
+			s->confirm = c;
+			s->confirm_cap = cap;
+		}
+	}
+	if (s->nconfirm < s->confirm_cap) {
+		s->confirm[s->nconfirm++] = e;
+		queued = true;
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (!queued)
+		raw_set_error(s, -ENOMEM);
+	if (!seen)
+		atomic_fetch_add(&s->hosts[e / s->nports].answers, 1);
+	return false;
+}
+
 /* The receiver's handler of one captured IP packet. */
 static void raw_on_packet(void *ctx, const uint8_t *ip, size_t len)
 {
 	struct raw_scan *s = ctx;
 	struct packet_info pi;
-	struct rawscan_match m;
+	struct rawscan_match m = {0};
 	uint64_t e, now, sent_us;
+	unsigned tryno;
 	long h;
 	int32_t p;
 
@@ -206,28 +252,38 @@ static void raw_on_packet(void *ctx, const uint8_t *ip, size_t len)
 	if (h < 0 || p < 0)
 		return; /* an earlier group's late reply */
 	e = (uint64_t)h * s->nports + (uint64_t)p;
-	atomic_fetch_add(&s->hosts[h].answers, 1);
+	/* Only a try already sent can be answered. */
+	if (m.tryno >= atomic_load_explicit(&s->maxtry[e], memory_order_acquire)) {
+		atomic_fetch_add(&s->rejected, 1);
+		return;
+	}
 	if (__atomic_load_n(&s->res[e], __ATOMIC_ACQUIRE) != 0) {
 		atomic_fetch_add(&s->dups, 1);
 		return;
 	}
-	now = raw_now_us();
+	now = clock_mono_us();
 	sent_us = s->t0 + atomic_load_explicit(&s->sent_at[e], memory_order_relaxed);
+	tryno = m.tryno;
+	if (m.bare && !raw_bare(s, e, &m, now, sent_us, &tryno))
+		return;
+	atomic_fetch_add(&s->hosts[h].answers, 1);
 	__atomic_store_n(&s->res[e], scan_res_pack(m.state, m.reason), __ATOMIC_RELEASE);
 	atomic_fetch_add(&s->done, 1);
 	atomic_fetch_add(&s->replies, 1);
 	atomic_store(&s->last_reply_us, now);
 	if (m.state == SCAN_OPEN)
 		atomic_fetch_add(&s->found, 1);
-	if (m.tryno > 0)
+	if (tryno > 0)
 		atomic_fetch_add(&s->late, 1);
 	if (now >= sent_us && now - sent_us < 60000000u) {
 		s->hosts[h].rtt_sum_us += now - sent_us;
 		s->hosts[h].rtt_n++;
 	}
 	pthread_mutex_lock(&s->lock);
-	if (now >= sent_us)
-		cc_on_reply(&s->cc, sent_us, now, m.tryno);
+	if (now >= sent_us) {
+		cc_on_reply(&s->cc, sent_us, now, tryno);
+		atomic_store(&s->bare_window_us, cc_rto_us(&s->cc));
+	}
 	if (s->sink->on_port) {
 		struct scan_result r = {.addr = &s->hosts[h].addr,
 		                        .proto = s->ops->proto,
@@ -256,7 +312,7 @@ static void *raw_receiver(void *arg)
 			raw_set_error(s, -EIO);
 			break;
 		}
-		now = raw_now_us();
+		now = clock_mono_us();
 		if (now - last_stats >= RAW_TICK_US / 2) {
 			atomic_store(&s->drops, capture_drops(s->cap));
 			last_stats = now;
@@ -274,7 +330,7 @@ static bool raw_expired(struct raw_scan *s)
 {
 	if (atomic_load_explicit(&s->expired, memory_order_relaxed))
 		return true;
-	if (s->cfg->host_timeout_us && raw_now_us() - s->gstart_us > s->cfg->host_timeout_us) {
+	if (s->cfg->host_timeout_us && clock_mono_us() - s->gstart_us > s->cfg->host_timeout_us) {
 		atomic_store(&s->expired, true);
 		return true;
 	}
@@ -399,7 +455,7 @@ static int raw_pace(struct raw_tx *tx, struct raw_rate *rt, bool first_pass)
 	struct raw_scan *s = tx->s;
 
 	while (tx->tokens < 1) {
-		uint64_t now = raw_now_us();
+		uint64_t now = clock_mono_us();
 		double rate, burst;
 		int r;
 
@@ -453,6 +509,7 @@ static int raw_send_one(struct raw_tx *tx, struct raw_rate *rt, uint64_t e, unsi
 	uint16_t tport = s->cfg->ports->ports[e % s->nports];
 	struct rawsock_batch *b = rawsock_batch_for(tx->sock, &s->rs, h->addr.family, &h->path);
 	const struct target_addr *self;
+	uint16_t sport;
 	uint8_t *buf;
 	size_t n;
 	int r;
@@ -468,12 +525,17 @@ static int raw_send_one(struct raw_tx *tx, struct raw_rate *rt, uint64_t e, unsi
 			return r;
 		buf = rawsock_slot(b, self, &h->addr, &h->path, (uint8_t)s->ops->proto);
 	}
-	n = s->ops->build(buf, RAWSOCK_MTU, self, &h->addr, (uint16_t)(s->sport_lo + tryno), tport,
-	                  s->key);
+	sport = s->ops->hashed_sports ? packet_sport(s->key, &h->addr, tport, self, tryno)
+	                              : (uint16_t)(s->sport_lo + tryno);
+	n = s->ops->build(buf, RAWSOCK_MTU, self, &h->addr, sport, tport, s->key);
 	if (n == 0)
 		return -EMSGSIZE;
-	atomic_store_explicit(&s->sent_at[e], (uint32_t)(raw_now_us() - s->t0),
+	/* Before the probe can leave: its answer must find the try sent. */
+	atomic_store_explicit(&s->sent_at[e], (uint32_t)(clock_mono_us() - s->t0),
 	                      memory_order_relaxed);
+	atomic_store_explicit(&s->lasttry[e], (uint8_t)tryno, memory_order_release);
+	if (tryno >= atomic_load_explicit(&s->maxtry[e], memory_order_relaxed))
+		atomic_store_explicit(&s->maxtry[e], (uint8_t)(tryno + 1), memory_order_release);
 	rawsock_commit(b, n);
 	if (s->tries[e] < UINT8_MAX)
 		s->tries[e]++;
@@ -498,13 +560,60 @@ static unsigned raw_allowed_tries(struct raw_scan *s)
 	return n < RAWSCAN_TRIES ? n : RAWSCAN_TRIES;
 }
 
-/* After a pass: waits a probe timeout past the last send, and for the receiver to settle. */
+/*
+ * Sends the confirming try of every entry with a bare reply queued by the
+ * receiver (by the first sender, with no helper running). It is not counted
+ * against the entry's retries. Returns how many were sent, or a negative errno.
+ */
+static int raw_confirm(struct raw_tx *tx, struct raw_rate *rt)
+{
+	struct raw_scan *s = tx->s;
+	uint64_t *q;
+	size_t n;
+	int sent = 0, r = 0;
+
+	pthread_mutex_lock(&s->lock);
+	q = s->confirm;
+	n = s->nconfirm;
+	s->confirm = NULL;
+	s->nconfirm = s->confirm_cap = 0;
+	pthread_mutex_unlock(&s->lock);
+	for (size_t i = 0; i < n && r == 0; i++) {
+		uint64_t e = q[i];
+		unsigned next = atomic_load(&s->maxtry[e]);
+
+		if (__atomic_load_n(&s->res[e], __ATOMIC_ACQUIRE) != 0 || next >= RAWSCAN_TRIES)
+			continue;
+		r = raw_send_one(tx, rt, e, next, false);
+		if (r == 0) {
+			s->tries[e]--;
+			sent++;
+		}
+	}
+	free(q);
+	if (r == 0)
+		r = raw_flush_all(tx);
+	return r < 0 ? r : sent;
+}
+
+/*
+ * After a pass: waits a probe timeout past the last send, and for the receiver
+ * to settle; sends the confirming tries of bare replies meanwhile.
+ */
 static void raw_wait_pass(struct raw_scan *s, struct raw_rate *rt, uint64_t last_send)
 {
 	uint32_t rto, maxrtt = s->cfg->cc.max_rtt_us;
 
 	for (;;) {
-		uint64_t now = raw_now_us(), last_reply = atomic_load(&s->last_reply_us);
+		uint64_t now = clock_mono_us(), last_reply = atomic_load(&s->last_reply_us);
+		int c = raw_confirm(&s->tx[0], rt);
+
+		if (c < 0) {
+			raw_set_error(s, c);
+			return;
+		}
+		if (c > 0)
+			last_send = now = clock_mono_us();
 
 		pthread_mutex_lock(&s->lock);
 		rto = cc_rto_us(&s->cc);
@@ -640,8 +749,13 @@ static int raw_paced(struct raw_tx *tx, struct raw_rate *rt)
 			    .done = l >= nl || atomic_load(&s->hosts[h].answers) == 0};
 	}
 	for (uint64_t last_eta = 0;;) {
-		uint64_t now = raw_now_us(), soonest = now + 10000;
+		uint64_t now = clock_mono_us(), soonest = now + 10000;
 		bool active = false;
+
+		r = raw_confirm(tx, rt);
+		if (r < 0)
+			break;
+		r = 0;
 
 		if (now - last_eta >= 200000) {
 			atomic_store(&s->eta_us, raw_paced_eta(s, tmax));
@@ -689,12 +803,12 @@ static int raw_paced(struct raw_tx *tx, struct raw_rate *rt)
 		if (r != 0 || !active || atomic_load(&s->error) ||
 		    atomic_load(&s->done) == s->total || raw_expired(s))
 			break;
-		now = raw_now_us();
+		now = clock_mono_us();
 		if (soonest > now)
 			raw_sleep_us(soonest - now);
 	}
 	if (r == 0) /* the last paced probes' answers */
-		raw_wait_pass(s, rt, raw_now_us());
+		raw_wait_pass(s, rt, clock_mono_us());
 	return r < 0 ? r : 0;
 }
 
@@ -793,16 +907,16 @@ static void *raw_sender(void *arg)
 	struct raw_rate rt;
 	int r = 0;
 
-	raw_rate_init(s, &rt, &s->cfg->cc, raw_now_us());
+	raw_rate_init(s, &rt, &s->cfg->cc, clock_mono_us());
 	for (unsigned k = 0; k < s->nsend; k++)
-		s->tx[k].last_refill = raw_now_us();
+		s->tx[k].last_refill = clock_mono_us();
 	for (unsigned tryno = 0; tryno < raw_allowed_tries(s); tryno++) {
 		if (tryno > 0)
 			raw_refresh_paths(s);
 		r = raw_pass(s, &rt, tryno);
 		if (r < 0 || raw_expired(s))
 			break;
-		raw_wait_pass(s, &rt, raw_now_us());
+		raw_wait_pass(s, &rt, clock_mono_us());
 		if (atomic_load(&s->done) == s->total || atomic_load(&s->error))
 			break;
 	}
@@ -829,7 +943,7 @@ static void raw_progress(struct raw_scan *s, uint64_t done_before, uint64_t gran
 	    .total = grand_total,
 	    .sent = atomic_load(&s->sent),
 	    .found = atomic_load(&s->found),
-	    .elapsed = (double)(raw_now_us() - s->t0) / 1e6,
+	    .elapsed = (double)(clock_mono_us() - s->t0) / 1e6,
 	};
 	int64_t eta = atomic_load(&s->eta_us);
 
@@ -899,7 +1013,7 @@ static void raw_report_group(struct raw_scan *s, double gstart, struct scan_summ
 		    .ports = s->cfg->ports->ports,
 		    .res = res,
 		    .start = gstart,
-		    .end = raw_wall(),
+		    .end = clock_wall(),
 		};
 
 		/* Past --host-timeout, a host not finished gets no port results (as nmap). */
@@ -938,7 +1052,7 @@ static int raw_run_group(struct raw_scan *s, uint64_t done_before, uint64_t gran
 	atomic_store(&s->tx_done, false);
 	atomic_store(&s->expired, false);
 	atomic_store(&s->eta_us, -1);
-	s->gstart_us = raw_now_us();
+	s->gstart_us = clock_mono_us();
 	atomic_store(&s->done, 0);
 	r = pthread_create(&rx, NULL, raw_receiver, s);
 	if (r)
@@ -951,14 +1065,8 @@ static int raw_run_group(struct raw_scan *s, uint64_t done_before, uint64_t gran
 	}
 	pthread_mutex_lock(&s->fin_lock);
 	while (!atomic_load(&s->tx_done)) {
-		struct timespec ts;
+		struct timespec ts = clock_mono_after_ms(RAW_PROGRESS_MS);
 
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_nsec += 250 * 1000 * 1000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
 		pthread_cond_timedwait(&s->fin_cond, &s->fin_lock, &ts);
 		if (!atomic_load(&s->tx_done)) {
 			pthread_mutex_unlock(&s->fin_lock);
@@ -1004,8 +1112,12 @@ static int raw_alloc(struct raw_scan *s, size_t group)
 	s->res = malloc(group * s->nports);
 	s->sent_at = calloc(group * s->nports, sizeof(*s->sent_at));
 	s->tries = malloc(group * s->nports);
+	s->maxtry = malloc(group * s->nports);
+	s->lasttry = malloc(group * s->nports);
+	s->bare = malloc(group * s->nports * sizeof(*s->bare));
 	s->pace = calloc(group * s->nlanes, sizeof(*s->pace));
-	if (!s->pidx || !s->hosts || !s->htab || !s->res || !s->sent_at || !s->tries || !s->pace)
+	if (!s->pidx || !s->hosts || !s->htab || !s->res || !s->sent_at || !s->tries ||
+	    !s->maxtry || !s->lasttry || !s->bare || !s->pace)
 		return -ENOMEM;
 	for (size_t i = 0; i < 65536; i++)
 		s->pidx[i] = -1;
@@ -1022,6 +1134,10 @@ static void raw_free(struct raw_scan *s)
 	free(s->res);
 	free((void *)s->sent_at);
 	free(s->tries);
+	free((void *)s->maxtry);
+	free((void *)s->lasttry);
+	free(s->bare);
+	free(s->confirm);
 	free(s->pace);
 	free(s->src[0]);
 	free(s->src[1]);
@@ -1096,7 +1212,7 @@ int rawscan_run(const struct scan_config *cfg, const struct rawscan_ops *ops,
 	pthread_cond_init(&s->fin_cond, &ca);
 	pthread_condattr_destroy(&ca);
 	if (getrandom(s->key, sizeof(s->key), 0) != (ssize_t)sizeof(s->key)) {
-		uint64_t x = raw_now_us() ^ cfg->seed;
+		uint64_t x = clock_mono_us() ^ cfg->seed;
 
 		for (size_t i = 0; i < sizeof(s->key); i++, x = x * 6364136223846793005ull + 1)
 			s->key[i] = (uint8_t)(x >> 56);
@@ -1104,6 +1220,10 @@ int rawscan_run(const struct scan_config *cfg, const struct rawscan_ops *ops,
 	/* Source ports: 16 in a row at a place of the seed, above the usual ephemeral range. */
 	s->sport_lo = (uint16_t)(61000 + (cfg->seed >> 13) % 256 * 16);
 	s->sport_hi = (uint16_t)(s->sport_lo + RAWSCAN_TRIES - 1);
+	if (ops->hashed_sports) {
+		s->sport_lo = PACKET_SPORT_LO;
+		s->sport_hi = (uint16_t)(PACKET_SPORT_LO + PACKET_SPORT_SPAN - 1);
+	}
 
 	nhosts = targetset_count(cfg->targets);
 	grand_total = nhosts * s->nports;
@@ -1126,18 +1246,23 @@ int rawscan_run(const struct scan_config *cfg, const struct rawscan_ops *ops,
 	r = raw_open(s, why, whylen);
 	if (r < 0)
 		goto out;
-	s->t0 = raw_now_us();
+	s->t0 = clock_mono_us();
 	cc_init(&s->cc, &cfg->cc, s->t0);
-	sum.start = raw_wall();
+	atomic_store(&s->bare_window_us, cc_rto_us(&s->cc));
+	sum.start = clock_wall();
 	sum.hosts_total = nhosts;
 	perm_init(&hperm, nhosts, cfg->seed ^ 0x9e3779b97f4a7c15ull);
 	for (uint64_t h0 = 0; h0 < nhosts; h0 += group) {
-		double gstart = raw_wall();
+		double gstart = clock_wall();
 
 		s->nhosts = nhosts - h0 < group ? nhosts - h0 : group;
 		s->total = s->nhosts * s->nports;
 		memset(s->res, 0, s->total);
 		memset(s->tries, 0, s->total);
+		memset((void *)s->maxtry, 0, s->total);
+		memset((void *)s->lasttry, 0, s->total);
+		memset(s->bare, 0, s->total * sizeof(*s->bare));
+		s->nconfirm = 0;
 		r = raw_fill_group(s, &hperm, h0, why, whylen);
 		if (r < 0)
 			goto out;
@@ -1154,8 +1279,8 @@ int rawscan_run(const struct scan_config *cfg, const struct rawscan_ops *ops,
 	raw_progress(s, done_before, grand_total);
 	sum.probes_sent = atomic_load(&s->sent);
 	sum.retries = atomic_load(&s->retries);
-	sum.end = raw_wall();
-	sum.elapsed = (double)(raw_now_us() - s->t0) / 1e6;
+	sum.end = clock_wall();
+	sum.elapsed = (double)(clock_mono_us() - s->t0) / 1e6;
 	if (sink->on_done)
 		sink->on_done(sink->ctx, &sum);
 	r = 0;

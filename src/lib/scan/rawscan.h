@@ -6,9 +6,17 @@
  * group by host group (at most 2^20 results per group, as engine.h).
  *
  * A probe to (target, port) on try t (0 = first send) leaves from source port
- * sport_base + t, so a reply tells which try it answers: replies that only come
- * on a retry are loss, and the rate backs off. Silence after the retries gives
+ * sport_base + t (or, with ops->hashed_sports, from packet_sport() of its try),
+ * so a reply tells which try it answers: replies that only come on a retry are
+ * loss, and the rate backs off. Silence after the retries gives
  * ops->silent_state.
+ *
+ * A reply counts only for a probe already sent (its try) and not yet answered;
+ * the first reply that counts decides, and nothing after it changes the
+ * result. A bare reply (rawscan_match.bare: nothing in it proves our probe
+ * caused it, as a UDP reply that repeats no token) counts only when it answers
+ * the latest try within the probe timeout, and decides only once three tries
+ * are answered so: the engine sends the next try as soon as one is.
  *
  * Rate: starts at 10,000 probes/s (or --max-rate/--min-rate), grows by a
  * quarter every 50 ms while nothing is lost, halves on capture drops or a full
@@ -35,6 +43,7 @@ struct rawscan_match {
 	unsigned tryno; /* 0 .. RAWSCAN_TRIES-1 */
 	enum scan_state state;
 	enum scan_reason reason;
+	bool bare; /* nothing in the reply proves the probe (UDP reply without a token) */
 };
 
 struct rawscan_ops {
@@ -49,6 +58,11 @@ struct rawscan_ops {
 	bool (*match)(const struct packet_info *pi, const uint8_t key[16], uint16_t lo, uint16_t hi,
 	              struct rawscan_match *m);
 	enum scan_state silent_state; /* after the last retry: filtered, open|filtered */
+	/*
+	 * Source ports from packet_sport() (32768-65535, a port per probe and try)
+	 * instead of 16 ports in a row; filter() and match() get lo 32768, hi 65535.
+	 */
+	bool hashed_sports;
 	/*
 	 * Retries paced per host to the rate at which it answers (UDP: targets
 	 * rate-limit ICMP port unreachable, Linux to one a second after a burst of 6).
@@ -68,6 +82,9 @@ struct rawscan_ops {
  */
 int rawscan_run(const struct scan_config *cfg, const struct rawscan_ops *ops,
                 const struct scan_sink *sink, char *why, size_t whylen);
+
+/* The UDP scan's ops (tech-udp.c), for its unit tests. */
+extern const struct rawscan_ops rawscan_ops_udp;
 
 /* The filtered reason an ICMP or ICMPv6 unreachable (type, code) gives; NONE if it is none. */
 enum scan_reason rawscan_icmp_reason(int family, uint8_t type, uint8_t code);

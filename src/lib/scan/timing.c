@@ -4,6 +4,7 @@
 
 #include "scan/timing.h"
 #include "util/strnum.h"
+#include "util/array.h"
 
 struct scan_template {
 	uint32_t min_rtt_ms, max_rtt_ms, initial_rtt_ms;
@@ -47,7 +48,7 @@ int scan_timing_template(unsigned level, unsigned max_window, struct cc_params *
 	const struct scan_template *t;
 	double win = max_window ? max_window : 1;
 
-	if (level >= sizeof(scan_templates) / sizeof(scan_templates[0]))
+	if (level >= ARRAY_SIZE(scan_templates))
 		return -ERANGE;
 	t = &scan_templates[level];
 	if (t->max_parallel && t->max_parallel < win)
@@ -99,7 +100,7 @@ int scan_timing_parse_time(const char *s, uint64_t *ms)
 	digits = strspn(s, "0123456789");
 	if (digits == 0)
 		return -EINVAL;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
 		if (strcmp(s + digits, units[i].unit) != 0)
 			continue;
 		r = strnum_u64n(s, digits, 0, 1000000000000ull / units[i].ms, &v);

@@ -13,6 +13,7 @@
 
 #include "sockets/sockns.h"
 #include "util/strnum.h"
+#include "util/array.h"
 
 int sockns_check_name(const char *name)
 {
@@ -109,15 +110,8 @@ static bool nslist_has(const struct nslist *l, uint64_t inode)
 
 static int nslist_push(struct nslist *l, const struct sockns *ns)
 {
-	if (l->n == l->cap) {
-		size_t ncap = l->cap ? l->cap * 2 : 16;
-		struct sockns *v = realloc(l->v, ncap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		l->v = v;
-		l->cap = ncap;
-	}
+	if (GREEDY_REALLOC(l->v, l->cap, l->n + 1) < 0)
+		return -ENOMEM;
 	l->v[l->n++] = *ns;
 	return 0;
 }

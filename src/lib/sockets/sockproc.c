@@ -10,6 +10,7 @@
 
 #include "sockets/sockproc.h"
 #include "util/strnum.h"
+#include "util/array.h"
 
 #define DENTS_BUF    (32 * 1024)
 #define NAME_MAX_LEN 256
@@ -131,30 +132,16 @@ char *sockproc_name_from(const char *cmdline, size_t len, const char *comm, char
 
 static int add_entry(struct sockproc *m, uint32_t proc, uint32_t fd)
 {
-	if (m->nents == m->ecap) {
-		size_t ncap = m->ecap ? m->ecap * 2 : 4096;
-		struct sockproc_entry *e = realloc(m->ents, ncap * sizeof(*e));
-
-		if (!e)
-			return -ENOMEM;
-		m->ents = e;
-		m->ecap = ncap;
-	}
+	if (GREEDY_REALLOC(m->ents, m->ecap, m->nents + 1) < 0)
+		return -ENOMEM;
 	m->ents[m->nents++] = (struct sockproc_entry){.proc = proc, .fd = fd, .next = -1};
 	return 0;
 }
 
 static int add_proc(struct sockproc *m, pid_t pid, int fdfd, uint32_t *idx)
 {
-	if (m->nprocs == m->pcap) {
-		size_t ncap = m->pcap ? m->pcap * 2 : 256;
-		struct sockproc_proc *p = realloc(m->procs, ncap * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		m->procs = p;
-		m->pcap = ncap;
-	}
+	if (GREEDY_REALLOC(m->procs, m->pcap, m->nprocs + 1) < 0)
+		return -ENOMEM;
 	m->procs[m->nprocs] = (struct sockproc_proc){.pid = pid, .fdfd = fdfd, .name = NULL};
 	*idx = (uint32_t)m->nprocs++;
 	return 0;

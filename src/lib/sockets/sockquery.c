@@ -8,6 +8,7 @@
 
 #include "sockets/sockquery.h"
 #include "util/strnum.h"
+#include "util/array.h"
 
 #define S(st) SOCKQUERY_STATE(st)
 
@@ -47,7 +48,7 @@ static const struct {
 
 int sockquery_parse_state(const char *name, uint32_t *mask)
 {
-	for (size_t i = 0; i < sizeof(state_names) / sizeof(state_names[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(state_names); i++) {
 		if (strcasecmp(name, state_names[i].name) == 0) {
 			*mask |= state_names[i].mask;
 			return 0;
@@ -74,7 +75,7 @@ const char *sockquery_state_name(uint8_t state, uint8_t proto)
 
 	if (state == TCP_CLOSE && proto != IPPROTO_TCP)
 		return "unconn";
-	if (state < sizeof(names) / sizeof(names[0]) && names[state])
+	if (state < ARRAY_SIZE(names) && names[state])
 		return names[state];
 	return "unknown";
 }

@@ -49,7 +49,7 @@ static int diff_prepare(struct diff_ctx *d, const char *sql, sqlite3_stmt **s)
 	int rc = sqlite3_prepare_v2(d->st->db, sql, -1, s, NULL);
 
 	if (rc != SQLITE_OK)
-		return store_errno(rc);
+		return store_note(d->st, rc);
 	sqlite3_bind_int64(*s, 1, d->a);
 	sqlite3_bind_int64(*s, 2, d->b);
 	return 0;
@@ -86,7 +86,7 @@ static int diff_hosts(struct diff_ctx *d)
 		r = diff_emit(d, &c);
 	}
 	if (!r && rc != SQLITE_DONE)
-		r = store_errno(rc);
+		r = store_note(d->st, rc);
 	sqlite3_finalize(s);
 	return r;
 }
@@ -180,7 +180,7 @@ static int diff_ports(struct diff_ctx *d)
 		r = diff_emit(d, &c);
 	}
 	if (!r && rc != SQLITE_DONE)
-		r = store_errno(rc);
+		r = store_note(d->st, rc);
 	sqlite3_finalize(s);
 	return r;
 }
@@ -217,7 +217,7 @@ static int diff_findings(struct diff_ctx *d, bool fixed)
 		r = diff_emit(d, &c);
 	}
 	if (!r && rc != SQLITE_DONE)
-		r = store_errno(rc);
+		r = store_note(d->st, rc);
 	sqlite3_finalize(s);
 	return r;
 }

@@ -28,7 +28,8 @@ struct store {
 	int error;            /* first failed commit */
 	char boot_id[40];
 	sqlite3_stmt *stmts[STORE_STMT_COUNT];
-	char *strs; /* strings of the last store_run filled */
+	char *strs;    /* strings of the last store_run filled */
+	char err[256]; /* SQLite's message of the last failure, kept past later calls */
 };
 
 /* Sets why (may be NULL) and returns err. */
@@ -38,6 +39,13 @@ int store_fail(struct store *st, char *why, size_t whylen, int err, const char *
 /* An SQLite result code as a negative errno (0 for OK, ROW, DONE). */
 int store_errno(int rc);
 
+/*
+ * Keeps SQLite's message for the failure rc (sqlite3_errmsg() while it still
+ * holds it, else sqlite3_errstr(rc)) for store_errmsg(). Returns store_errno(rc).
+ */
+int store_note(struct store *st, int rc);
+
+/* Runs sql; a failure is noted. Returns 0 or a negative errno. */
 int store_exec(struct store *st, const char *sql);
 
 sqlite3_stmt *store_stmt(struct store *st, enum store_stmt_id i, const char *sql);

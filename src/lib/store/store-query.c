@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "store/store-private.h"
+#include "util/array.h"
 
 #define RUN_COLUMNS                                                                                \
 	"SELECT r.id, r.kind, r.version, r.args, r.targets, r.ports, r.proto, r.scan_type,"        \
@@ -72,7 +73,7 @@ int store_runs(struct store *st, const struct store_query *q,
 
 	rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
 	if (rc != SQLITE_OK)
-		return store_errno(rc);
+		return store_note(st, rc);
 	if (q && q->kind)
 		sqlite3_bind_text(s, 1, q->kind, -1, SQLITE_STATIC);
 	if (q && q->target)
@@ -89,7 +90,7 @@ int store_runs(struct store *st, const struct store_query *q,
 			break;
 	}
 	if (!r && rc != SQLITE_DONE)
-		r = store_errno(rc);
+		r = store_note(st, rc);
 	sqlite3_finalize(s);
 	return r;
 }
@@ -102,13 +103,13 @@ static int store_run_keep(struct store *st, struct store_run *r)
 	size_t len = 0;
 	char *p;
 
-	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(f); i++)
 		len += *f[i] ? strlen(*f[i]) + 1 : 0;
 	free(st->strs);
 	st->strs = p = malloc(len ? len : 1);
 	if (!p)
 		return -ENOMEM;
-	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(f); i++) {
 		if (!*f[i])
 			continue;
 		len = strlen(*f[i]) + 1;
@@ -126,14 +127,14 @@ int store_run_get(struct store *st, int64_t id, struct store_run *r)
 
 	rc = sqlite3_prepare_v2(st->db, RUN_COLUMNS " WHERE r.id = ?", -1, &s, NULL);
 	if (rc != SQLITE_OK)
-		return store_errno(rc);
+		return store_note(st, rc);
 	sqlite3_bind_int64(s, 1, id);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		store_run_from_row(st, s, r);
 		ret = store_run_keep(st, r);
 	} else {
-		ret = rc == SQLITE_DONE ? -ENOENT : store_errno(rc);
+		ret = rc == SQLITE_DONE ? -ENOENT : store_note(st, rc);
 	}
 	sqlite3_finalize(s);
 	return ret;
@@ -151,7 +152,7 @@ int store_run_previous(struct store *st, int64_t before, int64_t *id)
 
 	rc = sqlite3_prepare_v2(st->db, before ? older : latest, -1, &s, NULL);
 	if (rc != SQLITE_OK)
-		return store_errno(rc);
+		return store_note(st, rc);
 	sqlite3_bind_int(s, 1, STORE_RUN_COMPLETE);
 	if (before)
 		sqlite3_bind_int64(s, 2, before);
@@ -160,7 +161,7 @@ int store_run_previous(struct store *st, int64_t before, int64_t *id)
 		*id = sqlite3_column_int64(s, 0);
 		ret = 0;
 	} else {
-		ret = rc == SQLITE_DONE ? -ENOENT : store_errno(rc);
+		ret = rc == SQLITE_DONE ? -ENOENT : store_note(st, rc);
 	}
 	sqlite3_finalize(s);
 	return ret;
@@ -234,7 +235,7 @@ static int store_host_fill(struct store *st, sqlite3_stmt *ps, int64_t id, const
 			res[i] = scan_res_pack((enum scan_state)state, (enum scan_reason)reason);
 	}
 	if (rc != SQLITE_DONE)
-		return store_errno(rc);
+		return store_note(st, rc);
 	memset(h->counts, 0, sizeof(h->counts));
 	for (size_t i = 0; i < h->nports; i++)
 		h->counts[scan_res_state(res[i])]++;
@@ -316,13 +317,13 @@ int store_hosts(struct store *st, int64_t id, int (*cb)(void *ctx, const struct 
 				r = cb(ctx, &h);
 		}
 		if (!r && rc != SQLITE_DONE)
-			r = store_errno(rc);
+			r = store_note(st, rc);
 		sqlite3_finalize(hs);
 		hs = NULL;
 		rc = SQLITE_OK;
 	}
 	if (!r && rc != SQLITE_OK && rc != SQLITE_DONE)
-		r = store_errno(rc);
+		r = store_note(st, rc);
 	sqlite3_finalize(ps);
 	free(res);
 	portlist_free(&pl);
@@ -338,7 +339,7 @@ static int store_findings_query(struct store *st, const char *sql, int64_t id,
 
 	rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
 	if (rc != SQLITE_OK)
-		return store_errno(rc);
+		return store_note(st, rc);
 	sqlite3_bind_int64(s, 1, id);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		int port = sqlite3_column_int(s, 2);
@@ -366,7 +367,7 @@ static int store_findings_query(struct store *st, const char *sql, int64_t id,
 			break;
 	}
 	if (!r && rc != SQLITE_DONE)
-		r = store_errno(rc);
+		r = store_note(st, rc);
 	sqlite3_finalize(s);
 	return r;
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "store/store-private.h"
+#include "util/array.h"
 
 static const char *const store_severity_names[STORE_SEVERITIES] = {"info", "low", "medium", "high"};
 
@@ -55,7 +56,7 @@ int store_run_counts(struct store *st, int64_t id, struct store_counts *c)
 	int r = 0;
 
 	memset(c, 0, sizeof(*c));
-	for (size_t q = 0; q < sizeof(sqls) / sizeof(sqls[0]) && !r; q++) {
+	for (size_t q = 0; q < ARRAY_SIZE(sqls) && !r; q++) {
 		sqlite3_stmt *s;
 		int rc = sqlite3_prepare_v2(st->db, sqls[q], -1, &s, NULL);
 

@@ -14,7 +14,10 @@
 
 #include "output/out.h"
 #include "store/store-private.h"
+#include "util/clock.h"
+#include "util/array.h"
 #include "util/why.h"
+#include "util/array.h"
 
 static const char *const store_status_names[] = {
     [STORE_RUN_RUNNING] = "running",
@@ -92,7 +95,7 @@ static const char *const store_migrations[] = {
     "CREATE INDEX hosts_host ON hosts (host, run);",
 };
 
-_Static_assert(sizeof(store_migrations) / sizeof(store_migrations[0]) == STORE_SCHEMA_VERSION,
+_Static_assert(ARRAY_SIZE(store_migrations) == STORE_SCHEMA_VERSION,
                "one migration per schema version");
 
 int store_fail(struct store *st, char *why, size_t whylen, int err, const char *fmt, ...)
@@ -142,7 +145,23 @@ int store_errno(int rc)
 
 const char *store_errmsg(const struct store *st)
 {
-	return st && st->db ? sqlite3_errmsg(st->db) : "no database";
+	if (!st || !st->db)
+		return "no database";
+	if (st->err[0])
+		return st->err;
+	if (sqlite3_errcode(st->db) != SQLITE_OK)
+		return sqlite3_errmsg(st->db);
+	return "no further detail from SQLite";
+}
+
+int store_note(struct store *st, int rc)
+{
+	if ((rc & 0xff) == SQLITE_OK || (rc & 0xff) == SQLITE_ROW || (rc & 0xff) == SQLITE_DONE)
+		return 0;
+	snprintf(st->err, sizeof(st->err), "%s",
+	         sqlite3_errcode(st->db) != SQLITE_OK ? sqlite3_errmsg(st->db)
+	                                              : sqlite3_errstr(rc));
+	return store_errno(rc);
 }
 
 int store_default_path(char *buf, size_t len)
@@ -183,7 +202,14 @@ static int store_mkdirs(const char *path)
 
 int store_exec(struct store *st, const char *sql)
 {
-	return store_errno(sqlite3_exec(st->db, sql, NULL, NULL, NULL));
+	return store_note(st, sqlite3_exec(st->db, sql, NULL, NULL, NULL));
+}
+
+/* Rolls back the open transaction, if any, keeping the message of what failed. */
+static void store_rollback(struct store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 /* An integer from a one-row statement such as "PRAGMA user_version". */
@@ -193,35 +219,88 @@ static int store_pragma_int(struct store *st, const char *sql, int64_t *v)
 	int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
 
 	if (rc != SQLITE_OK)
-		return store_errno(rc);
+		return store_note(st, rc);
 	rc = sqlite3_step(s);
 	*v = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		store_note(st, rc);
 	sqlite3_finalize(s);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_errno(rc);
 }
 
-/* The header check, before SQLite sees the file: an SQLite file starts with this. */
+static uint32_t store_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Whether path-suffix exists with more than 0 bytes. */
+static bool store_side_file(const char *path, const char *suffix, bool nonempty)
+{
+	char p[PATH_MAX];
+	struct stat sb;
+
+	if ((size_t)snprintf(p, sizeof(p), "%s%s", path, suffix) >= sizeof(p))
+		return false;
+	return stat(p, &sb) == 0 && (!nonempty || sb.st_size > 0);
+}
+
+/*
+ * The header check, before SQLite sees the file (and makes its -wal and
+ * -shm beside it): an SQLite file starts with the magic string and a
+ * 100-byte header, is whole pages long, and, when no write-ahead log holds
+ * newer pages, at least as long as its header says.
+ */
 static int store_check_header(const char *path, bool *empty, char *why, size_t whylen)
 {
 	static const char magic[16] = "SQLite format 3";
-	char head[16];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	uint8_t head[100];
+	struct stat sb;
+	uint32_t psize, pages;
 	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	*empty = false;
 	if (fd < 0)
 		return -errno;
 	n = read(fd, head, sizeof(head));
+	if (n < 0 || fstat(fd, &sb) < 0) {
+		int save = -errno;
+
+		close(fd);
+		return save;
+	}
 	close(fd);
 	if (n == 0) {
 		*empty = true;
 		return 0;
 	}
-	if (n != (ssize_t)sizeof(head) || memcmp(head, magic, sizeof(magic)) != 0)
+	if ((size_t)n < sizeof(magic) || memcmp(head, magic, sizeof(magic)) != 0)
 		return store_fail(NULL, why, whylen, -EBADMSG,
 		                  "'%s' is not a portscope history database (not an SQLite file); "
 		                  "left untouched",
 		                  path);
+	if (n < (ssize_t)sizeof(head))
+		return store_fail(NULL, why, whylen, -EBADMSG,
+		                  "'%s' is truncated: %lld bytes, shorter than an SQLite header; "
+		                  "left untouched",
+		                  path, (long long)sb.st_size);
+	psize = (uint32_t)(head[16] << 8 | head[17]);
+	psize = psize == 1 ? 65536 : psize;
+	if (psize < 512 || (psize & (psize - 1)) != 0)
+		return store_fail(NULL, why, whylen, -EBADMSG,
+		                  "'%s' is corrupt: page size %u in its header; left untouched",
+		                  path, psize);
+	if (store_side_file(path, "-wal", true))
+		return 0; /* pages may live in the log; SQLite checks the rest */
+	/* The header's page count is valid when its version-valid-for matches its change count. */
+	pages = store_be32(head + 24) == store_be32(head + 92) ? store_be32(head + 28) : 0;
+	if (sb.st_size % psize != 0 || (uint64_t)sb.st_size < (uint64_t)pages * psize)
+		return store_fail(
+		    NULL, why, whylen, -EBADMSG,
+		    "'%s' is truncated: %lld bytes, but its header says %u pages of %u "
+		    "bytes (%llu); left untouched",
+		    path, (long long)sb.st_size, pages ? pages : 1, psize,
+		    (unsigned long long)(pages ? pages : 1) * psize);
 	return 0;
 }
 
@@ -247,38 +326,61 @@ bool store_owner_alive(const struct store *st, int64_t pid, const char *boot_id)
 	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
 }
 
-/* Marks running runs whose process is gone as incomplete. */
+/*
+ * Marks running runs whose process is gone as incomplete. The dead runs are
+ * read first, and marked in a write transaction of their own: an UPDATE run
+ * while the SELECT still holds a read transaction cannot wait for another
+ * writer (SQLite returns SQLITE_BUSY at once, past the busy timeout), while
+ * BEGIN IMMEDIATE waits for the lock like any write.
+ */
 static int store_reap(struct store *st)
 {
 	sqlite3_stmt *s, *u = NULL;
+	int64_t *dead = NULL;
+	size_t n = 0, cap = 0;
 	int rc, r = 0;
 
 	rc = sqlite3_prepare_v2(st->db, "SELECT id, pid, boot_id FROM runs WHERE status = ?", -1,
 	                        &s, NULL);
 	if (rc != SQLITE_OK)
-		return store_errno(rc);
+		return store_note(st, rc);
 	sqlite3_bind_int(s, 1, STORE_RUN_RUNNING);
-	rc = sqlite3_prepare_v2(st->db, "UPDATE runs SET status = ? WHERE id = ? AND status = ?",
-	                        -1, &u, NULL);
-	if (rc != SQLITE_OK) {
-		sqlite3_finalize(s);
-		return store_errno(rc);
-	}
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if (store_owner_alive(st, sqlite3_column_int64(s, 1),
 		                      (const char *)sqlite3_column_text(s, 2)))
 			continue;
-		sqlite3_bind_int(u, 1, STORE_RUN_INCOMPLETE);
-		sqlite3_bind_int64(u, 2, sqlite3_column_int64(s, 0));
-		sqlite3_bind_int(u, 3, STORE_RUN_RUNNING);
-		if (sqlite3_step(u) != SQLITE_DONE)
-			r = store_errno(sqlite3_errcode(st->db));
-		sqlite3_reset(u);
+		if (GREEDY_REALLOC(dead, cap, n + 1) < 0) {
+			r = -ENOMEM;
+			break;
+		}
+		dead[n++] = sqlite3_column_int64(s, 0);
 	}
-	if (rc != SQLITE_DONE && !r)
-		r = store_errno(rc);
+	if (!r && rc != SQLITE_DONE)
+		r = store_note(st, rc);
 	sqlite3_finalize(s);
-	sqlite3_finalize(u);
+	if (!r && n)
+		r = store_exec(st, "BEGIN IMMEDIATE");
+	if (!r && n) {
+		rc = sqlite3_prepare_v2(
+		    st->db, "UPDATE runs SET status = ? WHERE id = ? AND status = ?", -1, &u, NULL);
+		if (rc != SQLITE_OK)
+			r = store_note(st, rc);
+		for (size_t i = 0; !r && i < n; i++) {
+			sqlite3_bind_int(u, 1, STORE_RUN_INCOMPLETE);
+			sqlite3_bind_int64(u, 2, dead[i]);
+			sqlite3_bind_int(u, 3, STORE_RUN_RUNNING);
+			rc = sqlite3_step(u);
+			if (rc != SQLITE_DONE)
+				r = store_note(st, rc);
+			sqlite3_reset(u);
+		}
+		sqlite3_finalize(u);
+		if (!r)
+			r = store_exec(st, "COMMIT");
+		if (r)
+			store_rollback(st);
+	}
+	free(dead);
 	return r;
 }
 
@@ -300,12 +402,14 @@ static int store_prepare_schema(struct store *st, const char *path, char *why, s
 		r = store_pragma_int(st, "PRAGMA user_version", &ver);
 	if (!r)
 		r = store_pragma_int(st, "SELECT count(*) FROM sqlite_master", &tables);
-	if (sqlite3_get_autocommit(st->db) == 0)
-		store_exec(st, r ? "ROLLBACK" : "COMMIT");
+	if (r)
+		store_rollback(st);
+	else if (!sqlite3_get_autocommit(st->db))
+		r = store_exec(st, "COMMIT");
 	if (r < 0)
 		return store_fail(st, why, whylen, r == -EBUSY ? r : -EBADMSG,
 		                  "cannot read '%s' as a history database: %s; left untouched",
-		                  path, sqlite3_errmsg(st->db));
+		                  path, store_errmsg(st));
 	if (app != STORE_APPLICATION_ID && (app != 0 || tables != 0))
 		return store_fail(st, why, whylen, -ENOTSUP,
 		                  "'%s' is another program's SQLite database, not a portscope "
@@ -324,7 +428,7 @@ static int store_prepare_schema(struct store *st, const char *path, char *why, s
 	r = store_exec(st, "BEGIN IMMEDIATE");
 	if (r < 0)
 		return store_fail(st, why, whylen, r, "cannot lock '%s': %s", path,
-		                  sqlite3_errmsg(st->db));
+		                  store_errmsg(st));
 	/* Another process may have migrated it while we waited for the lock. */
 	r = store_pragma_int(st, "PRAGMA user_version", &ver);
 	for (; !r && ver < STORE_SCHEMA_VERSION; ver++) {
@@ -347,17 +451,33 @@ static int store_prepare_schema(struct store *st, const char *path, char *why, s
 		int save = r;
 
 		r = store_fail(st, why, whylen, save, "cannot set up '%s': %s", path,
-		               sqlite3_errmsg(st->db));
-		store_exec(st, "ROLLBACK");
+		               store_errmsg(st));
+		store_rollback(st);
 	}
 	return r;
+}
+
+/*
+ * After a refused file (corrupt, foreign): removes the -wal and -shm SQLite
+ * made beside it, when they were not there before and the log is empty.
+ */
+static void store_remove_side_files(const char *path, bool had_wal, bool had_shm)
+{
+	char p[PATH_MAX];
+
+	if (had_wal || store_side_file(path, "-wal", true) ||
+	    (size_t)snprintf(p, sizeof(p), "%s-wal", path) >= sizeof(p))
+		return;
+	unlink(p);
+	if (!had_shm && (size_t)snprintf(p, sizeof(p), "%s-shm", path) < sizeof(p))
+		unlink(p);
 }
 
 int store_open(const char *path, int flags, struct store **out, char *why, size_t whylen)
 {
 	struct store *st;
 	struct stat sb;
-	bool empty = false, exists;
+	bool empty = false, exists, had_wal, had_shm;
 	int rc, r, oflags;
 
 	*out = NULL;
@@ -396,6 +516,8 @@ int store_open(const char *path, int flags, struct store **out, char *why, size_
 	    SQLITE_OPEN_NOMUTEX | (st->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE);
 	if (!exists)
 		oflags |= SQLITE_OPEN_CREATE;
+	had_wal = store_side_file(path, "-wal", false);
+	had_shm = store_side_file(path, "-shm", false);
 	rc = sqlite3_open_v2(path, &st->db, oflags, NULL);
 	if (rc != SQLITE_OK) {
 		r = store_fail(st, why, whylen, store_errno(rc), "cannot open '%s': %s", path,
@@ -415,10 +537,12 @@ int store_open(const char *path, int flags, struct store **out, char *why, size_
 			r = store_reap(st);
 		if (r < 0)
 			r = store_fail(st, why, whylen, r, "cannot set up '%s': %s", path,
-			               sqlite3_errmsg(st->db));
+			               store_errmsg(st));
 	}
 	if (r < 0) {
 		store_close(st);
+		if (r == -EBADMSG || r == -ENOTSUP)
+			store_remove_side_files(path, had_wal, had_shm);
 		return r;
 	}
 	*out = st;
@@ -435,14 +559,6 @@ void store_close(struct store *st)
 	sqlite3_close(st->db);
 	free(st->strs);
 	free(st);
-}
-
-static uint64_t store_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 int store_flush(struct store *st)
@@ -464,7 +580,7 @@ int store_flush(struct store *st)
 
 int store_tick(struct store *st)
 {
-	if (st && st->in_tx && store_now_ms() - st->tx_start_ms >= STORE_BATCH_MS)
+	if (st && st->in_tx && clock_mono_ms() - st->tx_start_ms >= STORE_BATCH_MS)
 		return store_flush(st);
 	return 0;
 }
@@ -483,7 +599,7 @@ static int store_batch_begin(struct store *st)
 		return r;
 	st->in_tx = true;
 	st->rows = 0;
-	st->tx_start_ms = store_now_ms();
+	st->tx_start_ms = clock_mono_ms();
 	return 0;
 }
 
@@ -513,7 +629,7 @@ static int store_step_done(struct store *st, sqlite3_stmt *s)
 
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE)
-		return store_errno(rc ? rc : sqlite3_errcode(st->db));
+		return store_note(st, rc ? rc : sqlite3_errcode(st->db));
 	return 0;
 }
 
@@ -569,7 +685,7 @@ int store_run_begin(struct store *st, const struct store_run_info *ri, int64_t *
 	               "INSERT INTO runs (kind, version, args, targets, ports, proto, scan_type,"
 	               " start, status, pid, boot_id, hostname) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
 	if (!s)
-		return store_errno(sqlite3_errcode(st->db));
+		return store_note(st, sqlite3_errcode(st->db));
 	store_bind_text(s, 1, ri->kind ? ri->kind : "scan");
 	store_bind_text(s, 2, ri->version);
 	store_bind_text(s, 3, ri->args);
@@ -606,7 +722,7 @@ int store_port(struct store *st, int64_t id, const struct store_port *p)
 	               "INSERT OR REPLACE INTO ports (run, addr, host, proto, port, state, reason,"
 	               " rtt_us, service, product, version) VALUES (?,?,?,?,?,?,?,?,?,?,?)");
 	if (!s)
-		return store_errno(sqlite3_errcode(st->db));
+		return store_note(st, sqlite3_errcode(st->db));
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_blob(s, 2, key, (int)store_addr_key(p->addr, key), SQLITE_TRANSIENT);
 	store_bind_text(s, 3, target_addr_str(p->addr, host, sizeof(host)));
@@ -659,7 +775,7 @@ int store_host(struct store *st, int64_t id, const struct scan_host *h)
 	               " n_open, n_closed, n_filtered, n_unfiltered, n_open_filtered,"
 	               " n_closed_filtered) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
 	if (!s)
-		return store_errno(sqlite3_errcode(st->db));
+		return store_note(st, sqlite3_errcode(st->db));
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_blob(s, 2, key, (int)klen, SQLITE_TRANSIENT);
 	store_bind_text(s, 3, host);
@@ -683,7 +799,7 @@ int store_host(struct store *st, int64_t id, const struct scan_host *h)
 	               "DELETE FROM ports WHERE run = ? AND addr = ? AND proto = ?"
 	               " AND state = ? AND reason = ?");
 	if (!s)
-		return store_errno(sqlite3_errcode(st->db));
+		return store_note(st, sqlite3_errcode(st->db));
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_blob(s, 2, key, (int)klen, SQLITE_TRANSIENT);
 	sqlite3_bind_int(s, 3, h->proto);
@@ -697,7 +813,7 @@ int store_host(struct store *st, int64_t id, const struct scan_host *h)
 	               "INSERT OR IGNORE INTO ports (run, addr, host, proto, port, state, reason)"
 	               " VALUES (?,?,?,?,?,?,?)");
 	if (!s)
-		return store_errno(sqlite3_errcode(st->db));
+		return store_note(st, sqlite3_errcode(st->db));
 	for (size_t i = 0; i < h->nports; i++) {
 		enum scan_state ps = scan_res_state(h->res[i]);
 		enum scan_reason pr = scan_res_reason(h->res[i]);
@@ -735,7 +851,7 @@ int store_finding(struct store *st, int64_t id, const struct store_finding *f)
 	               " title, detail, recommendation, citation, pid, process)"
 	               " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
 	if (!s)
-		return store_errno(sqlite3_errcode(st->db));
+		return store_note(st, sqlite3_errcode(st->db));
 	sqlite3_bind_int64(s, 1, id);
 	if (f->addr) {
 		sqlite3_bind_blob(s, 2, key, (int)store_addr_key(f->addr, key), SQLITE_TRANSIENT);
@@ -799,21 +915,18 @@ int store_endpoint(struct store *st, int64_t id, const struct store_endpoint *e)
 
 int store_run_end(struct store *st, int64_t id, const struct scan_summary *sum, int status)
 {
-	struct timespec now;
 	sqlite3_stmt *s;
 	int r = store_batch_begin(st);
 
 	if (r < 0)
 		return r;
-	clock_gettime(CLOCK_REALTIME, &now);
 	s = store_stmt(st, STMT_RUN_END,
 	               "UPDATE runs SET end = ?, status = ?, hosts_total = ?, hosts_up = ?,"
 	               " hosts_timedout = ?, probes_sent = ?, retries = ?, elapsed = ?"
 	               " WHERE id = ?");
 	if (!s)
-		return store_errno(sqlite3_errcode(st->db));
-	sqlite3_bind_double(
-	    s, 1, sum && sum->end > 0 ? sum->end : (double)now.tv_sec + now.tv_nsec / 1e9);
+		return store_note(st, sqlite3_errcode(st->db));
+	sqlite3_bind_double(s, 1, sum && sum->end > 0 ? sum->end : clock_wall());
 	sqlite3_bind_int(s, 2,
 	                 status == STORE_RUN_COMPLETE ? STORE_RUN_COMPLETE : STORE_RUN_INCOMPLETE);
 	if (sum) {
