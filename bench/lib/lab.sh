@@ -1,4 +1,4 @@
-# Sourced by benchmarks: the two-host lab of ../shared/LAB.md.
+# Sourced by benchmarks: the two-host lab of tests/LAB.md.
 #
 #   lab_two_hosts syn   makes namespaces ps-bsyn-s-TAG (scanner, 198.18.0.1/24 on $vs)
 #                       and ps-bsyn-t-TAG (target, 198.18.0.2/24 on $vt), joined by one

@@ -1,4 +1,3 @@
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,24 +63,6 @@ int cmd_print_version(void)
 {
 	printf("portscope %s\n", PORTSCOPE_VERSION);
 	return EXIT_OK;
-}
-
-int cmd_bad_option(const char *cmd, char **argv, int opt)
-{
-	const char *word = optind > 0 ? argv[optind - 1] : "?";
-
-	if (opt == ':')
-		return cmd_usage(cmd, "option '%s' needs an argument (see --help)", word);
-	if (optopt && optopt != '?')
-		return cmd_usage(cmd, "unknown option '-%c' (see --help)", optopt);
-	return cmd_usage(cmd, "unknown option '%s' (see --help)", word);
-}
-
-int cmd_version_main(int argc, char **argv)
-{
-	(void)argc;
-	(void)argv;
-	return cmd_print_version();
 }
 
 char *cmd_join(const char *first, int argc, char **argv)

@@ -4,19 +4,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-/* Exit statuses of the CLI contract (DESIGN.md). */
-enum {
-	EXIT_OK = 0,
-	EXIT_FINDINGS = 1, /* findings at/above --fail-on, violations, differences */
-	EXIT_USAGE = 2,    /* bad usage or input */
-	EXIT_RUNTIME = 3,  /* permission, resource */
-};
-
-struct cmd {
-	const char *name;
-	int (*run)(int argc, char **argv);
-	const char *summary;
-};
+#include "cmd/cmd.h"
 
 /* Prints "portscope CMD: message" on stderr, one line. */
 void cmd_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -38,9 +26,3 @@ const char *cmd_severity_color(int sev);
 
 /* Prints "portscope VERSION" on stdout; returns EXIT_OK. */
 int cmd_print_version(void);
-
-/*
- * Reports a getopt_long() failure (unknown option, missing argument) for cmd,
- * naming the offending word of argv. Returns EXIT_USAGE.
- */
-int cmd_bad_option(const char *cmd, char **argv, int opt);

@@ -10,21 +10,12 @@
 #include "output/out.h"
 #include "store/diff.h"
 
-static const char diff_usage_text[] =
-    "usage: portscope diff [OPTIONS] [A] [B]\n"
-    "\n"
-    "What changed from run A to run B of the history: hosts new, gone, up or down;\n"
-    "ports whose state changed; services or versions changed; findings new or fixed.\n"
-    "Exit status 1 when anything changed, 0 when nothing did.\n"
-    "\n"
-    "  (no runs)      the newest complete run and the one before it over the same targets\n"
-    "  B              run B and the complete run before it over the same targets\n"
-    "  A B            run A, then run B (IDs, or 'last')\n"
-    "\n"
-    "  --db PATH      the history file (default $XDG_STATE_HOME/portscope/history.db)\n"
-    "  --json         JSON Lines: two run records, one per change, a summary\n"
-    "  --no-color     no colour (also NO_COLOR)\n"
-    "  -h, --help     this help\n";
+static const struct cmd_option diff_options[] = {
+    CMD_OPTION_DB("the history file (default " CMD_DB_DEFAULT ")"),
+    CMD_OPTION_JSON("JSON Lines: two run records, one per change, a summary"),
+    CMD_OPTION_NO_COLOR,
+    {0},
+};
 
 struct diff_out {
 	bool json, color;
@@ -161,63 +152,59 @@ static int diff_run_id(struct store *st, const char *word, int64_t *id)
 	return EXIT_OK;
 }
 
-int cmd_diff_main(int argc, char **argv)
+/* The two runs to compare from the words: A B, B (and the one before), or the newest two. */
+static int diff_pick_runs(struct store *st, char *const *words, size_t nwords, int64_t *a,
+                          int64_t *b)
 {
-	struct diff_out o = {.f = stdout};
-	const char *db = NULL, *words[2];
-	bool no_color = false;
-	size_t nwords = 0;
+	int rc = EXIT_OK;
+
+	if (nwords == 2) {
+		rc = diff_run_id(st, words[0], a);
+		if (rc == EXIT_OK)
+			rc = diff_run_id(st, words[1], b);
+		return rc;
+	}
+	if (nwords == 1)
+		rc = diff_run_id(st, words[0], b);
+	else if (store_run_previous(st, 0, b) < 0)
+		rc = cmd_usage("diff", "no complete run in the history to compare");
+	if (rc == EXIT_OK && store_run_previous(st, *b, a) < 0)
+		rc = cmd_usage("diff",
+		               "run %lld has no earlier complete run over the same targets: "
+		               "name two runs (portscope diff A B)",
+		               (long long)*b);
+	return rc;
+}
+
+/* The last line: how many changes. Returns 0 or -EIO. */
+static int diff_summary(const struct diff_out *o, int64_t a, int64_t b, int64_t n)
+{
+	if (o->json) {
+		json_t *j =
+		    json_pack("{s:s, s:I, s:I, s:I}", "type", "summary", "old", (json_int_t)a,
+		              "new", (json_int_t)b, "changes", (json_int_t)n);
+		int r = j ? json_write_line(stdout, j) : -ENOMEM;
+
+		json_decref(j);
+		return r < 0 ? -EIO : 0;
+	}
+	printf("%lld change%s\n", (long long)n, n == 1 ? "" : "s");
+	return 0;
+}
+
+static int diff_run(const struct cmd_args *args)
+{
+	struct diff_out o = {.f = stdout, .json = args->json};
 	int64_t a = 0, b = 0, n;
 	struct store_run ra, rb;
 	struct store *st;
 	int rc, e;
 
-	for (int i = 1; i < argc; i++) {
-		const char *w = argv[i];
-
-		if (strcmp(w, "-h") == 0 || strcmp(w, "--help") == 0) {
-			fputs(diff_usage_text, stdout);
-			return EXIT_OK;
-		} else if (strcmp(w, "--json") == 0) {
-			o.json = true;
-		} else if (strcmp(w, "--no-color") == 0) {
-			no_color = true;
-		} else if (strcmp(w, "--db") == 0) {
-			if (++i == argc)
-				return cmd_usage("diff",
-				                 "option '--db' needs an argument (see --help)");
-			db = argv[i];
-		} else if (strncmp(w, "--db=", 5) == 0) {
-			db = w + 5;
-		} else if (w[0] == '-' && w[1]) {
-			return cmd_usage("diff", "unknown option '%s' (see --help)", w);
-		} else if (nwords == 2) {
-			return cmd_usage("diff", "unexpected argument '%s': at most two run IDs",
-			                 w);
-		} else {
-			words[nwords++] = w;
-		}
-	}
-	o.color = !o.json && cmd_use_color(stdout, no_color);
-	rc = histdb_open("diff", db, &st);
+	o.color = !o.json && cmd_use_color(stdout, args->no_color);
+	rc = histdb_open("diff", args->db, &st);
 	if (rc != EXIT_OK)
 		return rc;
-	if (nwords == 2) {
-		rc = diff_run_id(st, words[0], &a);
-		if (rc == EXIT_OK)
-			rc = diff_run_id(st, words[1], &b);
-	} else {
-		if (nwords == 1)
-			rc = diff_run_id(st, words[0], &b);
-		else if (store_run_previous(st, 0, &b) < 0)
-			rc = cmd_usage("diff", "no complete run in the history to compare");
-		if (rc == EXIT_OK && store_run_previous(st, b, &a) < 0)
-			rc =
-			    cmd_usage("diff",
-			              "run %lld has no earlier complete run over the same targets: "
-			              "name two runs (portscope diff A B)",
-			              (long long)b);
-	}
+	rc = diff_pick_runs(st, args->words, args->nwords, &a, &b);
 	if (rc != EXIT_OK)
 		goto out;
 	e = store_run_get(st, a, &ra);
@@ -234,22 +221,28 @@ int cmd_diff_main(int argc, char **argv)
 		rc = EXIT_RUNTIME;
 		goto out;
 	}
-	if (o.json) {
-		json_t *j =
-		    json_pack("{s:s, s:I, s:I, s:I}", "type", "summary", "old", (json_int_t)a,
-		              "new", (json_int_t)b, "changes", (json_int_t)n);
-
-		if (!j || json_write_line(stdout, j) < 0)
-			rc = EXIT_RUNTIME;
-		json_decref(j);
-	} else {
-		printf("%lld change%s\n", (long long)n, n == 1 ? "" : "s");
-	}
-	if (rc == EXIT_OK && fflush(stdout) != 0)
+	if (diff_summary(&o, a, b, n) < 0 || fflush(stdout) != 0)
 		rc = EXIT_RUNTIME;
-	if (rc == EXIT_OK && n > 0)
+	else if (n > 0)
 		rc = EXIT_FINDINGS;
 out:
 	store_close(st);
 	return rc;
 }
+
+const struct cmd_spec cmd_diff = {
+    .name = "diff",
+    .usage = "[OPTIONS] [A] [B]",
+    .summary = "what changed between two recorded scans (like ndiff)",
+    .about =
+        "What changed from run A to run B of the history: hosts new, gone, up or down;\n"
+        "ports whose state changed; services or versions changed; findings new or fixed.\n"
+        "Exit status 1 when anything changed, 0 when nothing did.\n"
+        "\n"
+        "  (no runs)      the newest complete run and the one before it over the same targets\n"
+        "  B              run B and the complete run before it over the same targets\n"
+        "  A B            run A, then run B (IDs, or 'last')\n",
+    .options = diff_options,
+    .max_words = 2,
+    .run = diff_run,
+};

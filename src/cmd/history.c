@@ -1,6 +1,5 @@
 /* portscope history: the runs recorded in the history, newest first. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,19 +11,24 @@
 #include "util/strnum.h"
 #include "util/array.h"
 
-static const char history_usage_text[] =
-    "usage: portscope history [OPTIONS]\n"
-    "\n"
-    "The scans and audits recorded in the history, newest first.\n"
-    "\n"
-    "  --db PATH      the history file (default $XDG_STATE_HOME/portscope/history.db)\n"
-    "  --limit N      the N newest runs only\n"
-    "  --target T     runs given the target word T, or that scanned host T\n"
-    "  --json         one JSON document: an array of runs\n"
-    "  --no-color     no colour (also NO_COLOR)\n"
-    "  -h, --help     this help\n"
-    "\n"
-    "See a run with 'portscope show ID', changes with 'portscope diff [A] [B]'.\n";
+enum { OPT_LIMIT = CMD_OPT_OWN, OPT_TARGET };
+
+static const struct cmd_option history_options[] = {
+    CMD_OPTION_DB("the history file (default " CMD_DB_DEFAULT ")"),
+    {.name = "limit",
+     .id = OPT_LIMIT,
+     .arg = CMD_ARG_REQUIRED,
+     .metavar = "N",
+     .help = "the N newest runs only"},
+    {.name = "target",
+     .id = OPT_TARGET,
+     .arg = CMD_ARG_REQUIRED,
+     .metavar = "T",
+     .help = "runs given the target word T, or that scanned host T"},
+    CMD_OPTION_JSON("one JSON document: an array of runs"),
+    CMD_OPTION_NO_COLOR,
+    {0},
+};
 
 struct history_out {
 	struct table *table;
@@ -78,62 +82,26 @@ static int history_each(void *ctx, const struct store_run *r)
 	return o->err;
 }
 
-int cmd_history_main(int argc, char **argv)
+static int history_run(const struct cmd_args *a)
 {
-	enum { OPT_DB = 256, OPT_LIMIT, OPT_TARGET, OPT_JSON, OPT_NO_COLOR };
-	static const struct option longopts[] = {
-	    {"help", no_argument, NULL, 'h'},
-	    {"db", required_argument, NULL, OPT_DB},
-	    {"limit", required_argument, NULL, OPT_LIMIT},
-	    {"target", required_argument, NULL, OPT_TARGET},
-	    {"json", no_argument, NULL, OPT_JSON},
-	    {"no-color", no_argument, NULL, OPT_NO_COLOR},
-	    {0},
-	};
 	static const char *const cols[] = {"ID",       "STARTED", "KIND", "STATUS",
 	                                   "HOSTS UP", "OPEN",    "TIME", "TARGETS"};
-	struct store_query q = {0};
+	struct store_query q = {.target = cmd_get(a, OPT_TARGET)};
 	struct history_out o = {0};
-	const char *db = NULL;
-	bool json = false, no_color = false;
+	const char *limit = cmd_get(a, OPT_LIMIT);
+	bool json = a->json;
 	struct store *st;
 	uint64_t v;
-	int c, rc, r;
+	int rc, r;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			fputs(history_usage_text, stdout);
-			return EXIT_OK;
-		case OPT_DB:
-			db = optarg;
-			break;
-		case OPT_LIMIT:
-			if (strnum_u64(optarg, 1, 1000000000, &v) < 0)
-				return cmd_usage("history", "--limit: '%s' is not a number from 1",
-				                 optarg);
-			q.limit = (size_t)v;
-			break;
-		case OPT_TARGET:
-			if (!*optarg)
-				return cmd_usage("history", "--target: empty");
-			q.target = optarg;
-			break;
-		case OPT_JSON:
-			json = true;
-			break;
-		case OPT_NO_COLOR:
-			no_color = true;
-			break;
-		default:
-			return cmd_bad_option("history", argv, c);
-		}
+	if (limit) {
+		if (strnum_u64(limit, 1, 1000000000, &v) < 0)
+			return cmd_usage("history", "--limit: '%s' is not a number from 1", limit);
+		q.limit = (size_t)v;
 	}
-	if (optind < argc)
-		return cmd_usage("history", "unexpected argument '%s' (see --help)", argv[optind]);
-	rc = histdb_open("history", db, &st);
+	if (q.target && !*q.target)
+		return cmd_usage("history", "--target: empty");
+	rc = histdb_open("history", a->db, &st);
 	if (rc != EXIT_OK)
 		return rc;
 	if (json) {
@@ -154,7 +122,7 @@ int cmd_history_main(int argc, char **argv)
 	} else if (table_rows(o.table) == 0) {
 		printf("no runs recorded%s\n", q.target ? " for that target" : "");
 	} else {
-		rc = table_render(o.table, stdout, cmd_use_color(stdout, no_color)) < 0
+		rc = table_render(o.table, stdout, cmd_use_color(stdout, a->no_color)) < 0
 		         ? EXIT_RUNTIME
 		         : EXIT_OK;
 	}
@@ -163,3 +131,14 @@ int cmd_history_main(int argc, char **argv)
 	store_close(st);
 	return rc;
 }
+
+const struct cmd_spec cmd_history = {
+    .name = "history",
+    .usage = "[OPTIONS]",
+    .summary = "the scans recorded in the history",
+    .about = "The scans and audits recorded in the history, newest first.\n",
+    .epilog = "See a run with 'portscope show ID', changes with 'portscope diff [A] [B]'.\n",
+    .options = history_options,
+    .max_words = 0,
+    .run = history_run,
+};

@@ -1,6 +1,5 @@
 /* portscope info: what a port number (or a service name) means on this machine. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,35 +39,28 @@ struct info_query {
 	size_t nports;
 };
 
-struct info_opts {
-	bool json, no_color;
-	struct kb_paths paths;
-};
+enum { OPT_SERVICES = CMD_OPT_OWN, OPT_NMAP };
 
-static void info_help(void)
-{
-	fputs("usage: portscope info [--json] [--no-color] PORT[/PROTO]... | SERVICE[/PROTO]...\n"
-	      "\n"
-	      "What a port means: its IANA class, whether it lies in this machine's\n"
-	      "ephemeral range, whether binding it needs privilege, the services\n"
-	      "registered for it (/etc/services, nmap-services with open frequency)\n"
-	      "and the known risks of exposing it, with citations.\n"
-	      "\n"
-	      "  PORT        0-65535, e.g. 23 or 53/udp (PROTO: tcp, udp, sctp)\n"
-	      "  SERVICE     a service name or alias, e.g. ssh, https, www, domain/udp\n"
-	      "\n"
-	      "options:\n"
-	      "  --json                  one JSON document: an array, one object per argument\n"
-	      "  --no-color              no colour (also NO_COLOR)\n"
-	      "  --services FILE         read FILE instead of /etc/services ('' to skip)\n"
-	      "  --nmap-services FILE    read FILE instead of " KB_NMAP_SERVICES " ('' to skip)\n"
-	      "  -h, --help              this help\n"
-	      "\n"
-	      "examples:\n"
-	      "  portscope info 23 ssh\n"
-	      "  portscope info 161/udp --json\n",
-	      stdout);
-}
+static const struct cmd_option info_options[] = {
+    {.name = "json",
+     .id = CMD_OPT_JSON,
+     .section = "options:",
+     .help = "one JSON document: an array, one object per argument"},
+    CMD_OPTION_NO_COLOR,
+    {.name = "services",
+     .id = OPT_SERVICES,
+     .arg = CMD_ARG_REQUIRED,
+     .metavar = "FILE",
+     .complete = CMD_COMPLETE_FILE,
+     .help = "read FILE instead of /etc/services ('' to skip)"},
+    {.name = "nmap-services",
+     .id = OPT_NMAP,
+     .arg = CMD_ARG_REQUIRED,
+     .metavar = "FILE",
+     .complete = CMD_COMPLETE_FILE,
+     .help = "read FILE instead of " KB_NMAP_SERVICES " ('' to skip)"},
+    {0},
+};
 
 static unsigned proto_mask(int proto)
 {
@@ -489,70 +481,20 @@ static int print_json(const struct kb *kb, const struct info_host *h, struct inf
 
 /* ---- entry point ---- */
 
-static int parse_options(int argc, char **argv, struct info_opts *o)
+static int info_run(const struct cmd_args *a)
 {
-	enum { OPT_JSON = 256, OPT_NO_COLOR, OPT_SERVICES, OPT_NMAP };
-	static const struct option longopts[] = {
-	    {"help", no_argument, NULL, 'h'},
-	    {"json", no_argument, NULL, OPT_JSON},
-	    {"no-color", no_argument, NULL, OPT_NO_COLOR},
-	    {"services", required_argument, NULL, OPT_SERVICES},
-	    {"nmap-services", required_argument, NULL, OPT_NMAP},
-	    {0},
-	};
-	int c;
-
-	/* "-1" is a negative port, not an option: report it as such. */
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0)
-			break;
-		if (argv[i][0] == '-' && strnum_is_digits(argv[i] + 1))
-			return cmd_usage("info", "port '%s' out of range 0-65535", argv[i]);
-	}
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			info_help();
-			return -1;
-		case OPT_JSON:
-			o->json = true;
-			break;
-		case OPT_NO_COLOR:
-			o->no_color = true;
-			break;
-		case OPT_SERVICES:
-			o->paths.etc_services = optarg;
-			break;
-		case OPT_NMAP:
-			o->paths.nmap_services = optarg;
-			break;
-		default:
-			return cmd_bad_option("info", argv, c);
-		}
-	}
-	return 0;
-}
-
-int cmd_info_main(int argc, char **argv)
-{
-	struct info_opts opts = {0};
+	struct kb_paths paths = {.etc_services = cmd_get(a, OPT_SERVICES),
+	                         .nmap_services = cmd_get(a, OPT_NMAP)};
 	struct info_query *qs = NULL;
 	struct info_host host = {0};
 	struct kb *kb = NULL;
 	char why[512];
-	size_t nq;
+	size_t nq = a->nwords;
 	int rc, status = EXIT_OK;
 
-	rc = parse_options(argc, argv, &opts);
-	if (rc < 0)
-		return EXIT_OK; /* --help */
-	if (rc > 0)
-		return rc;
-	if (optind >= argc)
+	if (nq == 0)
 		return cmd_usage("info", "missing PORT or SERVICE argument (see --help)");
-	nq = (size_t)(argc - optind);
+
 	qs = calloc(nq, sizeof(*qs));
 	if (!qs) {
 		cmd_error("info", "out of memory");
@@ -560,13 +502,13 @@ int cmd_info_main(int argc, char **argv)
 	}
 	/* Validate every argument before any output. */
 	for (size_t i = 0; i < nq; i++) {
-		qs[i].arg = argv[optind + (int)i];
+		qs[i].arg = a->words[i];
 		if (portarg_parse(qs[i].arg, &qs[i].pa, why, sizeof(why)) < 0) {
 			status = cmd_usage("info", "%s", why);
 			goto out;
 		}
 	}
-	rc = kb_load(&opts.paths, &kb, why, sizeof(why));
+	rc = kb_load(&paths, &kb, why, sizeof(why));
 	if (rc < 0) {
 		cmd_error("info", "%s", why);
 		status = (rc == -ENOENT || rc == -EISDIR) ? EXIT_USAGE : EXIT_RUNTIME;
@@ -592,10 +534,10 @@ int cmd_info_main(int argc, char **argv)
 		}
 	}
 	read_host(&host);
-	if (opts.json)
+	if (a->json)
 		rc = print_json(kb, &host, qs, nq);
 	else
-		rc = print_human(kb, &host, qs, nq, cmd_use_color(stdout, opts.no_color));
+		rc = print_human(kb, &host, qs, nq, cmd_use_color(stdout, a->no_color));
 	if (rc < 0) {
 		cmd_error("info", "cannot write output: %s", strerror(-rc));
 		status = EXIT_RUNTIME;
@@ -607,3 +549,23 @@ out:
 	kb_free(kb);
 	return status;
 }
+
+const struct cmd_spec cmd_info = {
+    .name = "info",
+    .usage = "[--json] [--no-color] PORT[/PROTO]... | SERVICE[/PROTO]...",
+    .summary = "what a port number means: range, services, risk",
+    .about = "What a port means: its IANA class, whether it lies in this machine's\n"
+             "ephemeral range, whether binding it needs privilege, the services\n"
+             "registered for it (/etc/services, nmap-services with open frequency)\n"
+             "and the known risks of exposing it, with citations.\n"
+             "\n"
+             "  PORT        0-65535, e.g. 23 or 53/udp (PROTO: tcp, udp, sctp)\n"
+             "  SERVICE     a service name or alias, e.g. ssh, https, www, domain/udp\n",
+    .epilog = "examples:\n"
+              "  portscope info 23 ssh\n"
+              "  portscope info 161/udp --json\n",
+    .options = info_options,
+    .max_words = -1,
+    .dash_digits_are_words = true,
+    .run = info_run,
+};

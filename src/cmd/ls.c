@@ -12,6 +12,7 @@
 
 #include "cmd/commands.h"
 #include "cmd/common.h"
+#include "cmd/ls.h"
 #include "knowledge/services.h"
 #include "output/json.h"
 #include "output/table.h"
@@ -21,29 +22,48 @@
 #include "sockets/sockproc.h"
 #include "sockets/sockquery.h"
 #include "util/array.h"
+#include "util/strnum.h"
+#include "util/why.h"
 
 #define CMD "ls"
 
-static const char usage_text[] =
-    "usage: portscope ls [-tulan46] [--no-process] [--port N] [--state STATE]\n"
-    "                    [--netns NAME|all] [--json] [--no-color]\n"
-    "\n"
-    "Local TCP and UDP sockets with their owning processes (like ss -tulnp).\n"
-    "Default: listening sockets (TCP LISTEN, unconnected UDP) of both protocols.\n"
-    "\n"
-    "  -t, --tcp          TCP sockets          -u, --udp        UDP sockets\n"
-    "  -l, --listening    listening (default)  -a, --all        every state\n"
-    "  -4, --ipv4         IPv4 only            -6, --ipv6       IPv6 only\n"
-    "  -n, --numeric      no service names     -p, --processes  owning processes (default)\n"
-    "      --no-process   skip the process look-up (faster)\n"
-    "      --port N       sockets whose local or peer port is N\n"
-    "      --state STATE  listen, established, syn-sent, syn-recv, fin-wait-1, fin-wait-2,\n"
-    "                     time-wait, close, close-wait, last-ack, closing, or the groups\n"
-    "                     connected, synchronized, all (repeatable; overrides -l/-a)\n"
-    "      --netns NAME   the namespace /run/netns/NAME; 'all' for every namespace\n"
-    "      --json         JSON Lines, one object per socket\n"
-    "      --no-color     no colour (also NO_COLOR)\n"
-    "  -h, --help         this help\n";
+enum { OPT_NO_PROCESS = CMD_OPT_OWN, OPT_PORT, OPT_STATE, OPT_NETNS };
+
+static const struct cmd_option ls_options[] = {
+    {.letter = 't', .name = "tcp", .help = "TCP sockets"},
+    {.letter = 'u', .name = "udp", .help = "UDP sockets"},
+    {.letter = 'l', .name = "listening", .help = "listening sockets (the default)"},
+    {.letter = 'a', .name = "all", .help = "sockets in every state"},
+    {.letter = '4', .name = "ipv4", .help = "IPv4 only"},
+    {.letter = '6', .name = "ipv6", .help = "IPv6 only"},
+    {.letter = 'n', .name = "numeric", .help = "no service names"},
+    {.letter = 'p', .name = "processes", .help = "owning processes (the default)"},
+    {.name = "no-process", .id = OPT_NO_PROCESS, .help = "skip the process look-up (faster)"},
+    {.name = "port",
+     .id = OPT_PORT,
+     .arg = CMD_ARG_REQUIRED,
+     .metavar = "N",
+     .help = "sockets whose local or peer port is N"},
+    {.name = "state",
+     .id = OPT_STATE,
+     .arg = CMD_ARG_REQUIRED,
+     .metavar = "STATE",
+     .complete = "listen|established|syn-sent|syn-recv|fin-wait-1|fin-wait-2|time-wait|close|"
+                 "close-wait|last-ack|closing|connected|synchronized|all",
+     .help = "listen, established, syn-sent, syn-recv, fin-wait-1, fin-wait-2,\n"
+             "time-wait, close, close-wait, last-ack, closing, or the groups\n"
+             "connected, synchronized, all (repeatable; overrides -l/-a)"},
+    {.name = "netns",
+     .id = OPT_NETNS,
+     .arg = CMD_ARG_REQUIRED,
+     .metavar = "NAME",
+     .complete = CMD_COMPLETE_NETNS,
+     .help = "the namespace /run/netns/NAME; 'all' for every namespace"},
+    CMD_OPTION_JSON("JSON Lines, one object per socket"),
+    CMD_OPTION_NO_COLOR,
+    {.name = "no-colour", .id = CMD_OPT_NO_COLOR},
+    {0},
+};
 
 /* A socket and the namespace (index into the run's list) it was dumped from. */
 struct ls_row {
@@ -289,7 +309,7 @@ static void user_cache_free(struct user_cache *c)
 
 /* Everything the renderers need besides the rows. */
 struct ls_ctx {
-	const struct sockquery *q;
+	const struct ls_opts *o;
 	struct kb *kb; /* service names; NULL with -n */
 	struct ls_services services;
 	struct sockproc *procs; /* NULL with --no-process */
@@ -511,7 +531,7 @@ static int table_row(struct ls_ctx *c, const struct ls_row *r, struct table *t)
 	         : e == SOCKEXPOSE_LOOPBACK ? TABLE_GREEN
 	                                    : TABLE_CYAN;
 
-	if (c->nns > 1 || c->q->netns)
+	if (c->nns > 1 || c->o->netns)
 		rc |= table_cell(t, c->ns[r->ns].name);
 	rc |= table_cell(t, s->proto == IPPROTO_TCP ? "tcp" : "udp");
 	rc |= table_cell_color(t, state, s->state == TCP_LISTEN ? TABLE_GREEN : NULL);
@@ -520,7 +540,7 @@ static int table_row(struct ls_ctx *c, const struct ls_row *r, struct table *t)
 	if (c->procs)
 		rc |= process_cell(c, n, t);
 	rc |= table_cell(t, user_name(&c->users, s->uid));
-	if (!c->q->numeric)
+	if (!c->o->numeric)
 		rc |= table_cell(t, row_service(&c->services, s));
 	rc |= table_cell_color(t, dual ? "all-interfaces (v4+v6)" : sockexpose_name(e), ecolor);
 	return rc ? -ENOMEM : 0;
@@ -533,7 +553,7 @@ static int render_table(struct ls_ctx *c, const struct ls_rows *rows, FILE *out)
 
 	if (!t)
 		return -ENOMEM;
-	if (c->nns > 1 || c->q->netns)
+	if (c->nns > 1 || c->o->netns)
 		rc |= table_add_column(t, "NETNS", TABLE_LEFT);
 	rc |= table_add_column(t, "PROTO", TABLE_LEFT);
 	rc |= table_add_column(t, "STATE", TABLE_LEFT);
@@ -542,19 +562,19 @@ static int render_table(struct ls_ctx *c, const struct ls_rows *rows, FILE *out)
 	if (c->procs)
 		rc |= table_add_column(t, "PROCESS", TABLE_LEFT);
 	rc |= table_add_column(t, "USER", TABLE_LEFT);
-	if (!c->q->numeric)
+	if (!c->o->numeric)
 		rc |= table_add_column(t, "SERVICE", TABLE_LEFT);
 	rc |= table_add_column(t, "EXPOSURE", TABLE_LEFT);
 	for (size_t i = 0; rc == 0 && i < rows->n; i++)
 		rc = table_row(c, rows->order[i], t);
 	if (rc == 0)
-		rc = table_render(t, out, cmd_use_color(out, c->q->no_color));
+		rc = table_render(t, out, cmd_use_color(out, c->o->no_color));
 	table_free(t);
 	return rc ? (rc == -EIO ? -EIO : -ENOMEM) : 0;
 }
 
 /* Resolves --netns into the list of namespaces to dump; returns an exit status. */
-static int resolve_ns(const struct sockquery *q, struct sockns **list, size_t *n, bool *enter)
+static int resolve_ns(const struct ls_opts *q, struct sockns **list, size_t *n, bool *enter)
 {
 	int rc;
 
@@ -594,115 +614,216 @@ static int resolve_ns(const struct sockquery *q, struct sockns **list, size_t *n
 	return EXIT_OK;
 }
 
-int cmd_ls_main(int argc, char **argv)
+int ls_opts_from_args(const struct cmd_args *a, struct ls_opts *o, char *why, size_t whylen)
 {
-	static char outbuf[1 << 16];
-	struct sockquery q;
-	struct ls_rows rows = {.q = &q};
-	struct ls_ctx c = {.q = &q};
-	struct sockns *ns = NULL;
-	size_t nns = 0;
-	bool enter;
-	char why[256];
-	int rc, status = EXIT_OK;
+	uint32_t states = 0;
+	bool have_states = false, t = false, u = false, v4 = false, v6 = false;
+	uint64_t v;
+	int r;
 
-	if (sockquery_parse_args(&q, argc, argv, why, sizeof(why)) < 0)
-		return cmd_usage(CMD, "%s", why);
-	if (q.help) {
-		fputs(usage_text, stdout);
-		return EXIT_OK;
-	}
-	status = resolve_ns(&q, &ns, &nns, &enter);
-	if (status != EXIT_OK) {
-		sockns_free_list(ns, nns);
-		return status;
-	}
-	c.ns = ns;
-	c.nns = nns;
-	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
+	*o = (struct ls_opts){.processes = true, .json = a->json, .no_color = a->no_color};
+	sockquery_init(&o->q);
+	for (size_t i = 0; i < a->nvalues; i++) {
+		const char *arg = a->values[i].arg;
 
-	if (q.processes) {
-		c.procs = sockproc_new();
-		if (!c.procs || sockproc_scan_start(c.procs, "/proc") < 0) {
-			cmd_error(CMD, "cannot start the process scan");
-			status = EXIT_RUNTIME;
-			goto out;
+		switch (a->values[i].id) {
+		case 't':
+			t = true;
+			break;
+		case 'u':
+			u = true;
+			break;
+		case '4':
+			v4 = true;
+			break;
+		case '6':
+			v6 = true;
+			break;
+		case 'l':
+		case 'a': /* the last of -l/-a wins, as in ss */
+			o->q.states = a->values[i].id == 'a' ? SOCKQUERY_STATES_ALL
+			                                     : SOCKQUERY_STATES_LISTENING;
+			break;
+		case 'n':
+			o->numeric = true;
+			break;
+		case 'p':
+		case OPT_NO_PROCESS:
+			o->processes = a->values[i].id == 'p';
+			break;
+		case OPT_PORT:
+			r = strnum_u64(arg, 1, 65535, &v);
+			if (r < 0)
+				return why_err(why, whylen, -EINVAL, "bad --port '%s': %s", arg,
+				               r == -ERANGE ? "not in 1-65535"
+				                            : "not a port number");
+			o->q.port = (int)v;
+			break;
+		case OPT_STATE:
+			if (sockquery_parse_state(arg, &states) < 0)
+				return why_err(
+				    why, whylen, -EINVAL,
+				    "unknown --state '%s' (listen, established, time-wait, "
+				    "connected, all, ...: see --help)",
+				    arg);
+			have_states = true;
+			break;
+		case OPT_NETNS:
+			if ((strcmp(arg, "all") != 0 && strchr(arg, '/')) || arg[0] == '\0' ||
+			    strcmp(arg, ".") == 0 || strcmp(arg, "..") == 0)
+				return why_err(why, whylen, -EINVAL,
+				               "bad --netns '%s': a name in /run/netns or 'all'",
+				               arg);
+			o->netns = arg;
+			break;
 		}
 	}
-	if (!q.numeric) {
+	if (have_states)
+		o->q.states = states; /* --state wins over -l/-a, as in ss */
+	if (t || u) {
+		o->q.tcp = t;
+		o->q.udp = u;
+	}
+	if (v4 || v6) {
+		o->q.inet4 = v4;
+		o->q.inet6 = v6;
+	}
+	return 0;
+}
+
+/* The process scan (started: it runs while the sockets are dumped) and the service names. */
+static int ls_prepare(const struct ls_opts *o, struct ls_ctx *c)
+{
+	char why[256];
+
+	if (o->processes) {
+		c->procs = sockproc_new();
+		if (!c->procs || sockproc_scan_start(c->procs, "/proc") < 0) {
+			cmd_error(CMD, "cannot start the process scan");
+			return EXIT_RUNTIME;
+		}
+	}
+	if (!o->numeric) {
 		/*
 		 * /etc/services only, as ss: nmap-services names nearly every
 		 * ephemeral port, which would label client ports with noise.
 		 */
 		static const struct kb_paths etc_only = {.etc_services = NULL, .nmap_services = ""};
 
-		if (kb_load(&etc_only, &c.kb, why, sizeof(why)) < 0) {
+		if (kb_load(&etc_only, &c->kb, why, sizeof(why)) < 0) {
 			cmd_error(CMD, "no service names: %s", why);
-			c.kb = NULL;
+			c->kb = NULL;
 		}
-		c.services.kb = c.kb;
-		c.services.memo = calloc(2 * 65536, sizeof(*c.services.memo));
+		c->services.kb = c->kb;
+		c->services.memo = calloc(2 * 65536, sizeof(*c->services.memo));
 	}
-	for (size_t i = 0; i < nns; i++) {
+	return EXIT_OK;
+}
+
+/* Every namespace's sockets into rows, sorted; then the process scan's end. */
+static int ls_collect(struct ls_ctx *c, struct ls_rows *rows, bool enter)
+{
+	int rc;
+
+	for (size_t i = 0; i < c->nns; i++) {
 		const char *what = "";
 
-		rows.ns = (unsigned)i;
-		rc = dump_ns(&rows, enter ? &ns[i] : NULL, &what);
+		rows->ns = (unsigned)i;
+		rc = dump_ns(rows, enter ? &c->ns[i] : NULL, &what);
 		if (rc < 0) {
 			cmd_error(CMD, "%s%s%s: %s%s", what, enter ? " " : "",
-			          enter ? ns[i].name : "", strerror(-rc),
+			          enter ? c->ns[i].name : "", strerror(-rc),
 			          rc == -EPERM ? " (run as root)" : "");
-			status = EXIT_RUNTIME;
-			goto out;
+			return EXIT_RUNTIME;
 		}
 	}
 	/* Sorted while the scan thread is still resolving links. */
-	rc = rows_sort(&rows);
-	if (rc < 0) {
+	if (rows_sort(rows) < 0) {
 		cmd_error(CMD, "out of memory");
-		status = EXIT_RUNTIME;
-		goto out;
+		return EXIT_RUNTIME;
 	}
-	if (c.procs) {
-		rc = sockproc_scan_wait(c.procs);
-		if (rc < 0) {
-			cmd_error(CMD, "cannot read /proc: %s", strerror(-rc));
-			status = EXIT_RUNTIME;
-			goto out;
-		}
+	rc = c->procs ? sockproc_scan_wait(c->procs) : 0;
+	if (rc < 0) {
+		cmd_error(CMD, "cannot read /proc: %s", strerror(-rc));
+		return EXIT_RUNTIME;
 	}
+	return EXIT_OK;
+}
+
+/* The rows as JSON Lines or a table on stdout, then the note on hidden owners. */
+static int ls_output(struct ls_ctx *c, const struct ls_rows *rows)
+{
+	int rc = 0;
+
 	/* Only this thread writes stdout now: skip stdio's per-call locking. */
 	__fsetlocking(stdout, FSETLOCKING_BYCALLER);
-
-	rc = 0;
-	if (q.json) {
-		for (size_t i = 0; rc == 0 && i < rows.n; i++)
-			rc = emit_json(&c, rows.order[i], stdout);
+	if (c->o->json) {
+		for (size_t i = 0; rc == 0 && i < rows->n; i++)
+			rc = emit_json(c, rows->order[i], stdout);
 	} else {
-		rc = render_table(&c, &rows, stdout);
+		rc = render_table(c, rows, stdout);
 	}
 	if (fflush(stdout) != 0 || rc < 0) {
 		cmd_error(CMD, "cannot write the output: %s", strerror(rc < 0 ? -rc : errno));
-		status = EXIT_RUNTIME;
-		goto out;
+		return EXIT_RUNTIME;
 	}
-	if (c.hidden)
+	if (c->hidden)
 		cmd_error(
 		    CMD,
 		    "%zu socket%s owned by processes of other users %s shown without a process "
 		    "(run as root to see them)",
-		    c.hidden, c.hidden == 1 ? "" : "s", c.hidden == 1 ? "is" : "are");
-out:
-	sockproc_free(c.procs);
-	kb_free(c.kb);
-	free(c.services.memo);
-	user_cache_free(&c.users);
-	free(c.idx);
-	for (size_t i = 0; i < c.ncells; i++)
-		free(c.cells[i]);
-	free(c.cells);
+		    c->hidden, c->hidden == 1 ? "" : "s", c->hidden == 1 ? "is" : "are");
+	return EXIT_OK;
+}
+
+static void ls_ctx_free(struct ls_ctx *c)
+{
+	sockproc_free(c->procs);
+	kb_free(c->kb);
+	free(c->services.memo);
+	user_cache_free(&c->users);
+	free(c->idx);
+	for (size_t i = 0; i < c->ncells; i++)
+		free(c->cells[i]);
+	free(c->cells);
+	sockns_free_list(c->ns, c->nns);
+}
+
+static int ls_run(const struct cmd_args *a)
+{
+	static char outbuf[1 << 16];
+	struct ls_opts o;
+	struct ls_rows rows = {.q = &o.q};
+	struct ls_ctx c = {.o = &o};
+	bool enter;
+	char why[256];
+	int status;
+
+	if (ls_opts_from_args(a, &o, why, sizeof(why)) < 0)
+		return cmd_usage(CMD, "%s", why);
+	status = resolve_ns(&o, &c.ns, &c.nns, &enter);
+	if (status == EXIT_OK) {
+		setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
+		status = ls_prepare(&o, &c);
+	}
+	if (status == EXIT_OK)
+		status = ls_collect(&c, &rows, enter);
+	if (status == EXIT_OK)
+		status = ls_output(&c, &rows);
+	ls_ctx_free(&c);
 	free(rows.order);
 	free(rows.v);
-	sockns_free_list(ns, nns);
 	return status;
 }
+
+const struct cmd_spec cmd_ls = {
+    .name = "ls",
+    .usage = "[-tulan46] [--no-process] [--port N] [--state STATE]\n"
+             "                    [--netns NAME|all] [--json] [--no-color]",
+    .summary = "local sockets and their processes (like ss -tulnp)",
+    .about = "Local TCP and UDP sockets with their owning processes (like ss -tulnp).\n"
+             "Default: listening sockets (TCP LISTEN, unconnected UDP) of both protocols.\n",
+    .options = ls_options,
+    .max_words = 0,
+    .run = ls_run,
+};

@@ -212,85 +212,98 @@ static int add_row(struct table *t, const struct policy *p, const struct sockdia
 	return rc ? -ENOMEM : 0;
 }
 
-int policy_cmd_listening(const struct policy_opts *o)
+/* The listeners, sorted, with the process scan (unless --no-process). An exit status. */
+static int collect(const struct policy_opts *o, struct listeners *l, struct sockproc **procs)
 {
-	struct listeners l = {0};
-	struct sockproc *procs = NULL;
-	struct policy p = {0};
-	struct table *t = NULL;
-	size_t exposed = 0;
-	int st, rc;
+	int rc, rc2 = 0;
 
-	st = policy_cmd_load(o, &p);
-	if (st != EXIT_OK)
-		goto out;
 	if (!o->no_process) {
-		procs = sockproc_new();
-		if (!procs || sockproc_scan_start(procs, "/proc") < 0) {
+		*procs = sockproc_new();
+		if (!*procs || sockproc_scan_start(*procs, "/proc") < 0) {
 			cmd_error(CMD, "cannot start the process scan");
-			sockproc_free(procs);
-			procs = NULL;
-			st = EXIT_RUNTIME;
-			goto out;
+			return EXIT_RUNTIME;
 		}
 	}
-	rc = dump(&l);
-	if (procs) {
-		int rc2 = sockproc_scan_wait(procs);
-		if (rc2 < 0 && rc == 0) {
-			cmd_error(CMD, "cannot read /proc: %s", strerror(-rc2));
-			st = EXIT_RUNTIME;
-			goto out;
-		}
+	rc = dump(l);
+	if (*procs)
+		rc2 = sockproc_scan_wait(*procs);
+	if (rc2 < 0 && rc == 0) {
+		cmd_error(CMD, "cannot read /proc: %s", strerror(-rc2));
+		return EXIT_RUNTIME;
 	}
 	if (rc < 0) {
 		cmd_error(CMD, "sock_diag dump failed: %s%s", strerror(-rc),
 		          rc == -EPERM ? " (run as root)" : "");
-		st = EXIT_RUNTIME;
-		goto out;
+		return EXIT_RUNTIME;
 	}
-	if (l.n)
-		qsort(l.v, l.n, sizeof(*l.v), cmp_sock);
+	if (l->n)
+		qsort(l->v, l->n, sizeof(*l->v), cmp_sock);
+	return EXIT_OK;
+}
+
+/* Each listener judged, as JSON Lines or a table, then the summary. 0 or -errno. */
+static int report(const struct policy_opts *o, const struct policy *p, const struct listeners *l,
+                  struct sockproc *procs, size_t *exposed)
+{
+	static const char *const cols[] = {"PROTO",   "LOCAL", "PROCESS",   "EXPOSURE",
+	                                   "VERDICT", "RULE",  "ALSO FROM", ""};
+	struct table *t = NULL;
+	int rc = 0;
+
 	if (!o->json) {
-		static const char *const cols[] = {"PROTO",   "LOCAL", "PROCESS",   "EXPOSURE",
-		                                   "VERDICT", "RULE",  "ALSO FROM", ""};
 		t = table_new();
 		for (size_t i = 0; t && i < ARRAY_SIZE(cols); i++)
 			table_add_column(t, cols[i], TABLE_LEFT);
-		if (!t) {
-			st = EXIT_RUNTIME;
-			goto out;
-		}
+		if (!t)
+			return -ENOMEM;
 	}
-	rc = 0;
-	for (size_t i = 0; i < l.n && rc == 0; i++) {
+	for (size_t i = 0; i < l->n && rc == 0; i++) {
 		struct verdict v;
 
-		judge(&p, &l.v[i], &v);
-		exposed += v.exposed;
-		rc = o->json ? emit_json(&p, &l.v[i], &v, procs)
-		             : add_row(t, &p, &l.v[i], &v, procs);
+		judge(p, &l->v[i], &v);
+		*exposed += v.exposed;
+		rc = o->json ? emit_json(p, &l->v[i], &v, procs)
+		             : add_row(t, p, &l->v[i], &v, procs);
 	}
 	if (rc == 0 && o->json) {
 		json_t *sum = json_object();
+
 		rc = !sum || json_set_str(sum, "type", "summary") ||
-		     json_set(sum, "listeners", json_integer((json_int_t)l.n)) ||
-		     json_set(sum, "exposed", json_integer((json_int_t)exposed)) ||
+		     json_set(sum, "listeners", json_integer((json_int_t)l->n)) ||
+		     json_set(sum, "exposed", json_integer((json_int_t)*exposed)) ||
 		     json_write_line(stdout, sum);
 		json_decref(sum);
 	} else if (rc == 0) {
 		if (table_rows(t))
 			rc = table_render(t, stdout, cmd_use_color(stdout, o->no_color));
-		printf("%zu listeners, %zu exposed to everyone by %s\n", l.n, exposed, o->file);
+		printf("%zu listeners, %zu exposed to everyone by %s\n", l->n, *exposed, o->file);
 	}
-	if (rc != 0 || fflush(stdout) != 0) {
-		cmd_error(CMD, "cannot write the output");
-		st = EXIT_RUNTIME;
-		goto out;
-	}
-	st = o->strict && exposed ? EXIT_FINDINGS : EXIT_OK;
-out:
 	table_free(t);
+	return rc ? -EIO : 0;
+}
+
+int policy_cmd_listening(const struct policy_opts *o)
+{
+	struct listeners l = {0};
+	struct sockproc *procs = NULL;
+	struct policy p = {0};
+	size_t exposed = 0;
+	int st = policy_cmd_load(o, &p);
+
+	if (st == EXIT_OK)
+		st = collect(o, &l, &procs);
+	if (st == EXIT_OK) {
+		int rc = report(o, &p, &l, procs, &exposed);
+
+		if (rc == -ENOMEM) {
+			st = EXIT_RUNTIME;
+		} else if (rc != 0 || fflush(stdout) != 0) {
+			cmd_error(CMD, "cannot write the output");
+			st = EXIT_RUNTIME;
+		} else {
+			st = o->strict && exposed ? EXIT_FINDINGS : EXIT_OK;
+		}
+	}
 	sockproc_free(procs);
 	free(l.v);
 	policy_free(&p);

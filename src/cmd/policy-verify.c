@@ -104,45 +104,77 @@ static int emit_json(struct verify_ctx *c, const char *host, const char *from, i
 	return rc ? -EIO : 0;
 }
 
+/*
+ * The address the policy judges the scan from (--from-address, else the one the
+ * kernel picks towards the host), as text in from, and whether the scan goes over
+ * the loopback. Returns 0, or a negative errno after reporting.
+ */
+static int verify_source(const struct verify_ctx *c, const struct scan_host *h, const char *host,
+                         struct policy_addr *src, char *from, size_t fromlen, bool *local)
+{
+	int rc;
+
+	if (c->o->from) {
+		rc = policy_addr_parse(c->o->from, strlen(c->o->from), src);
+		if (rc < 0 || src->family != h->addr.family) {
+			cmd_error(CMD,
+			          "--from-address '%s' is not an %s address (the family of %s)",
+			          c->o->from, h->addr.family == AF_INET ? "IPv4" : "IPv6", host);
+			return -EINVAL;
+		}
+	} else if ((rc = source_for(&h->addr, src)) < 0) {
+		cmd_error(CMD, "no source address towards %s: %s", host, strerror(-rc));
+		return rc;
+	}
+	*local = same_addr(src, &h->addr) ||
+	         (h->addr.family == AF_INET ? (ntohl(h->addr.v4.s_addr) >> 24) == 127
+	                                    : IN6_IS_ADDR_LOOPBACK(&h->addr.v6));
+	policy_addr_format(src, from, fromlen);
+	return 0;
+}
+
+/* One port's row of the table; filtered ports the policy denies are counted, not listed. */
+static int verify_row(struct verify_ctx *c, struct table *t, const struct scan_host *h, size_t i,
+                      enum scan_state state, const struct policy_rule *r, enum policy_action action,
+                      enum policy_verify_result res)
+{
+	int rc;
+
+	if (res == POLICY_VERIFY_OK && state != SCAN_OPEN && state != SCAN_CLOSED && !c->o->all &&
+	    action != POLICY_ALLOW) {
+		c->hidden++;
+		return 0;
+	}
+	rc = table_cellf(t, "%u/%s", h->ports[i], h->proto == IPPROTO_UDP ? "udp" : "tcp");
+	rc |= table_cell(t, scan_state_name(state));
+	rc |= table_cell(t, policy_action_name(action));
+	if (r)
+		rc |= table_cellf(t, "line %u: %s", r->line, r->text);
+	else
+		rc |= table_cell(t, "none: the chain's policy drops");
+	rc |= table_cell_color(t, policy_verify_result_name(res), result_color(res));
+	return rc ? -ENOMEM : 0;
+}
+
 static void verify_host(void *ctx, const struct scan_host *h)
 {
+	static const char *const cols[] = {"PORT", "STATE", "POLICY", "RULE", "RESULT"};
 	struct verify_ctx *c = ctx;
 	char host[INET6_ADDRSTRLEN], from[64];
 	struct policy_addr src;
 	struct table *t = NULL;
 	bool local;
-	int rc;
 
 	if (c->error)
 		return;
 	target_addr_str(&h->addr, host, sizeof(host));
-	if (c->o->from) {
-		rc = policy_addr_parse(c->o->from, strlen(c->o->from), &src);
-		if (rc < 0 || src.family != h->addr.family) {
-			cmd_error(CMD,
-			          "--from-address '%s' is not an %s address (the family of %s)",
-			          c->o->from, h->addr.family == AF_INET ? "IPv4" : "IPv6", host);
-			c->error = -EINVAL;
-			return;
-		}
-	} else if ((rc = source_for(&h->addr, &src)) < 0) {
-		cmd_error(CMD, "no source address towards %s: %s", host, strerror(-rc));
-		c->error = rc;
-		return;
-	}
-	local = same_addr(&src, &h->addr) ||
-	        (h->addr.family == AF_INET ? (ntohl(h->addr.v4.s_addr) >> 24) == 127
-	                                   : IN6_IS_ADDR_LOOPBACK(&h->addr.v6));
-	policy_addr_format(&src, from, sizeof(from));
-	if (!c->o->json) {
-		static const char *const cols[] = {"PORT", "STATE", "POLICY", "RULE", "RESULT"};
+	c->error = verify_source(c, h, host, &src, from, sizeof(from), &local);
+	if (!c->error && !c->o->json) {
 		t = table_new();
 		for (size_t i = 0; t && i < ARRAY_SIZE(cols); i++)
 			table_add_column(t, cols[i], TABLE_LEFT);
-		if (!t) {
+		if (!t)
 			c->error = -ENOMEM;
-			return;
-		}
 	}
 	for (size_t i = 0; i < h->nports && !c->error; i++) {
 		enum scan_state state = scan_res_state(h->res[i]);
@@ -155,27 +187,11 @@ static void verify_host(void *ctx, const struct scan_host *h)
 		enum policy_verify_result res = policy_verify_judge(action, state, local);
 
 		c->counts[res]++;
-		if (c->o->json) {
-			rc = emit_json(c, host, from, h->proto, h->ports[i], state, r, action, res);
-			if (rc < 0)
-				c->error = rc;
-			continue;
-		}
-		if (res == POLICY_VERIFY_OK && state != SCAN_OPEN && state != SCAN_CLOSED &&
-		    !c->o->all && action != POLICY_ALLOW) {
-			c->hidden++;
-			continue;
-		}
-		rc = table_cellf(t, "%u/%s", h->ports[i], h->proto == IPPROTO_UDP ? "udp" : "tcp");
-		rc |= table_cell(t, scan_state_name(state));
-		rc |= table_cell(t, policy_action_name(action));
-		if (r)
-			rc |= table_cellf(t, "line %u: %s", r->line, r->text);
+		if (c->o->json)
+			c->error =
+			    emit_json(c, host, from, h->proto, h->ports[i], state, r, action, res);
 		else
-			rc |= table_cell(t, "none: the chain's policy drops");
-		rc |= table_cell_color(t, policy_verify_result_name(res), result_color(res));
-		if (rc)
-			c->error = -ENOMEM;
+			c->error = verify_row(c, t, h, i, state, r, action, res);
 	}
 	if (t && !c->error) {
 		printf("%s from %s%s%s:\n", host, from, local ? " (over the loopback, " : "",
@@ -248,79 +264,33 @@ static int verify_scan(struct verify_ctx *c, const struct targetset *ts,
 	return EXIT_OK;
 }
 
-int policy_cmd_verify(const struct policy_opts *o)
+/* TARGET as a sealed target set (IPv6 when it holds a ':'). An exit status. */
+static int verify_target(const struct policy_opts *o, struct targetset **ts)
 {
-	struct verify_ctx c = {.o = o, .color = cmd_use_color(stdout, o->no_color)};
-	struct portspec ps = {0};
-	struct targetset *ts = NULL;
-	struct scan_config cfg;
-	struct policy p = {0};
 	char why[512] = "";
-	int st, rc;
+	int rc;
 
-	if (o->from) {
-		struct policy_addr a;
-		rc = policy_addr_parse(o->from, strlen(o->from), &a);
-		if (rc < 0 || a.prefix != (a.family == AF_INET ? 32 : 128))
-			return cmd_usage(
-			    CMD, "--from-address '%s': expected one IPv4 or IPv6 address", o->from);
-	}
-	st = policy_cmd_load(o, &p);
-	if (st != EXIT_OK)
-		goto out;
-	c.p = &p;
-	st = verify_ports(o, &p, &ps);
-	if (st != EXIT_OK)
-		goto out;
-	ts = targetset_new(strchr(o->target, ':') ? TARGETSET_IPV6 : 0);
-	if (!ts) {
-		st = EXIT_RUNTIME;
-		goto out;
-	}
-	rc = targetset_add(ts, o->target, why, sizeof(why));
-	if (rc < 0) {
-		st = cmd_usage(CMD, "TARGET: %s", why);
-		goto out;
-	}
-	if (targetset_seal(ts) < 0) {
-		st = EXIT_RUNTIME;
-		goto out;
-	}
-	if (scan_config_defaults(&cfg, (unsigned)(o->timing >= 0 ? o->timing : DEFAULT_TIMING)) <
-	    0) {
-		st = cmd_usage(CMD, "-T%d: no such timing template (0-5)", o->timing);
-		goto out;
-	}
-	if (ps.udp.n && !privdrop_have_net_raw()) {
-		if (ps.tcp.n == 0) {
-			cmd_error(CMD, "a UDP scan needs CAP_NET_RAW (root or a file capability)");
-			st = EXIT_RUNTIME;
-			goto out;
-		}
-		fprintf(stderr,
-		        "portscope policy: note: no CAP_NET_RAW, so the %zu UDP ports are "
-		        "not verified (TCP only)\n",
-		        ps.udp.n);
-		portlist_free(&ps.udp);
-	}
-	st = verify_scan(&c, ts, &ps.tcp, &scan_tech_connect, &cfg);
-	/* The UDP scan drops privileges: it goes last. */
-	if (st == EXIT_OK && !c.error)
-		st = verify_scan(&c, ts, &ps.udp, &scan_tech_udp, &cfg);
-	if (st != EXIT_OK)
-		goto out;
-	if (c.error) {
-		if (c.error != -EINVAL)
-			cmd_error(CMD, "%s", strerror(-c.error));
-		st = c.error == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
-		goto out;
-	}
-	if (o->json) {
+	*ts = targetset_new(strchr(o->target, ':') ? TARGETSET_IPV6 : 0);
+	if (!*ts)
+		return EXIT_RUNTIME;
+	rc = targetset_add(*ts, o->target, why, sizeof(why));
+	if (rc < 0)
+		return cmd_usage(CMD, "TARGET: %s", why);
+	return targetset_seal(*ts) < 0 ? EXIT_RUNTIME : EXIT_OK;
+}
+
+/* The closing line (or JSON summary) with the counts of each result. An exit status. */
+static int verify_summary(const struct verify_ctx *c, bool json)
+{
+	int rc = 0;
+
+	if (json) {
 		json_t *sum = json_object(), *counts = json_object();
+
 		rc = !sum || !counts;
 		for (int i = 0; !rc && i < POLICY_VERIFY_RESULT_MAX; i++)
 			rc = json_set(counts, policy_verify_result_name(i),
-			              json_integer((json_int_t)c.counts[i]));
+			              json_integer((json_int_t)c->counts[i]));
 		rc = rc || json_set_str(sum, "type", "summary") ||
 		     json_set(sum, "results", counts) || json_write_line(stdout, sum);
 		json_decref(sum);
@@ -328,18 +298,77 @@ int policy_cmd_verify(const struct policy_opts *o)
 		printf("%" PRIu64 " violations, %" PRIu64 " denied but open over the loopback, "
 		       "%" PRIu64 " allowed but closed, %" PRIu64 " allowed but filtered, %" PRIu64
 		       " denied but answered\n",
-		       c.counts[POLICY_VERIFY_VIOLATION], c.counts[POLICY_VERIFY_DENIED_LOCAL],
-		       c.counts[POLICY_VERIFY_CLOSED], c.counts[POLICY_VERIFY_BLOCKED],
-		       c.counts[POLICY_VERIFY_ANSWERED]);
-		rc = 0;
+		       c->counts[POLICY_VERIFY_VIOLATION], c->counts[POLICY_VERIFY_DENIED_LOCAL],
+		       c->counts[POLICY_VERIFY_CLOSED], c->counts[POLICY_VERIFY_BLOCKED],
+		       c->counts[POLICY_VERIFY_ANSWERED]);
 	}
 	if (rc || fflush(stdout) != 0) {
 		cmd_error(CMD, "cannot write the output");
-		st = EXIT_RUNTIME;
-		goto out;
+		return EXIT_RUNTIME;
 	}
-	st = c.counts[POLICY_VERIFY_VIOLATION] ? EXIT_FINDINGS : EXIT_OK;
-out:
+	return c->counts[POLICY_VERIFY_VIOLATION] ? EXIT_FINDINGS : EXIT_OK;
+}
+
+/* The scans: TCP connect, then UDP (raw, it drops privileges: last). An exit status. */
+static int verify_scans(struct verify_ctx *c, const struct targetset *ts, struct portspec *ps,
+                        const struct scan_config *cfg)
+{
+	int st;
+
+	if (ps->udp.n && !privdrop_have_net_raw()) {
+		if (ps->tcp.n == 0) {
+			cmd_error(CMD, "a UDP scan needs CAP_NET_RAW (root or a file capability)");
+			return EXIT_RUNTIME;
+		}
+		fprintf(stderr,
+		        "portscope policy: note: no CAP_NET_RAW, so the %zu UDP ports are "
+		        "not verified (TCP only)\n",
+		        ps->udp.n);
+		portlist_free(&ps->udp);
+	}
+	st = verify_scan(c, ts, &ps->tcp, &scan_tech_connect, cfg);
+	if (st == EXIT_OK && !c->error)
+		st = verify_scan(c, ts, &ps->udp, &scan_tech_udp, cfg);
+	if (st != EXIT_OK)
+		return st;
+	if (c->error) {
+		if (c->error != -EINVAL)
+			cmd_error(CMD, "%s", strerror(-c->error));
+		return c->error == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
+	}
+	return EXIT_OK;
+}
+
+int policy_cmd_verify(const struct policy_opts *o)
+{
+	struct verify_ctx c = {.o = o, .color = cmd_use_color(stdout, o->no_color)};
+	struct portspec ps = {0};
+	struct targetset *ts = NULL;
+	struct scan_config cfg;
+	struct policy p = {0};
+	int st, rc;
+
+	if (o->from) {
+		struct policy_addr a;
+
+		rc = policy_addr_parse(o->from, strlen(o->from), &a);
+		if (rc < 0 || a.prefix != (a.family == AF_INET ? 32 : 128))
+			return cmd_usage(
+			    CMD, "--from-address '%s': expected one IPv4 or IPv6 address", o->from);
+	}
+	st = policy_cmd_load(o, &p);
+	c.p = &p;
+	if (st == EXIT_OK)
+		st = verify_ports(o, &p, &ps);
+	if (st == EXIT_OK)
+		st = verify_target(o, &ts);
+	if (st == EXIT_OK &&
+	    scan_config_defaults(&cfg, (unsigned)(o->timing >= 0 ? o->timing : DEFAULT_TIMING)) < 0)
+		st = cmd_usage(CMD, "-T%d: no such timing template (0-5)", o->timing);
+	if (st == EXIT_OK)
+		st = verify_scans(&c, ts, &ps, &cfg);
+	if (st == EXIT_OK)
+		st = verify_summary(&c, o->json);
 	targetset_free(ts);
 	portspec_free(&ps);
 	policy_free(&p);

@@ -1,6 +1,5 @@
 /* portscope policy: the docs' firewall language: check, eval, compile, apply. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,9 +20,7 @@
 #define MAX_ERRORS 20 /* syntax errors shown before "... and N more" */
 
 enum {
-	OPT_JSON = 256,
-	OPT_NO_COLOR,
-	OPT_STRICT,
+	OPT_STRICT = CMD_OPT_OWN,
 	OPT_DRY_RUN,
 	OPT_NO_PING,
 	OPT_PROTO,
@@ -32,64 +29,89 @@ enum {
 	OPT_NO_PROCESS,
 	OPT_FROM_ADDRESS,
 	OPT_ALL,
-	OPT_PORTS = 'p',
-	OPT_TIMING = 'T',
 };
 
-static void policy_help(FILE *f)
-{
-	fputs("usage: portscope policy check [--strict] [--json] FILE\n"
-	      "       portscope policy eval --proto tcp|udp --port N [--from ADDR] [--json] FILE\n"
-	      "       portscope policy compile [--no-ping] FILE\n"
-	      "       portscope policy apply [--dry-run] [--no-ping] FILE\n"
-	      "       portscope policy listening [--no-process] [--strict] [--json] FILE\n"
-	      "       portscope policy verify [-p PORTS] [-T0-5] [--from-address ADDR] [--all]\n"
-	      "                               [--json] FILE TARGET\n"
-	      "\n"
-	      "The firewall language of the docs, one rule a line, first match wins:\n"
-	      "  ALLOW TCP PORT 80 (Web)\n"
-	      "  ALLOW TCP PORT 22 FROM 10.0.0.5 (Admin)\n"
-	      "  DENY ALL (Block everything else)\n"
-	      "ALLOW|DENY|REJECT, then TCP|UDP|ANY [PORT N|N-M|list] or ALL (every protocol),\n"
-	      "[FROM ADDR|CIDR|list|ANY], an optional (label), # comments. FILE '-' is stdin.\n"
-	      "\n"
-	      "  check     syntax and lint: unreachable and shadowed rules, overlapping ranges,\n"
-	      "            IPv4/IPv6 gaps, high-risk ports open to anywhere, no default deny;\n"
-	      "            exit 1 on a lint error (with --strict also on a warning)\n"
-	      "  eval      the verdict for one connection and the rule that decides it\n"
-	      "  compile   the nftables ruleset (table inet " POLICY_NFT_TABLE ") on stdout\n"
-	      "  apply     load it atomically through libnftables (needs CAP_NET_ADMIN);\n"
-	      "            --dry-run has the kernel check it without loading\n"
-	      "  listening this machine's listening sockets and the rule that decides each\n"
-	      "            for everyone; flags those the policy exposes to everyone\n"
-	      "            (with --strict, exit 1 when there is one)\n"
-	      "  verify    scan TARGET (TCP connect; UDP with a raw scan as root) and compare\n"
-	      "            what answers with what the policy allows for the scanning\n"
-	      "            address: a reachable port the policy denies is a violation (exit 1)\n"
-	      "\n"
-	      "options:\n"
-	      "  --json        machine output (check, eval, listening)\n"
-	      "  --strict      check: warnings fail too; listening: exposed listeners fail\n"
-	      "  --proto P     eval: tcp or udp\n"
-	      "  --port N      eval: destination port 1-65535\n"
-	      "  --from ADDR   eval: source address (none: an address no FROM list names)\n"
-	      "  --no-ping     compile/apply: do not accept ICMP/ICMPv6 echo requests\n"
-	      "  --dry-run     apply: check only\n"
-	      "  --no-process  listening: skip the owning-process look-up\n"
-	      "  -p PORTS      verify: ports to scan (nmap syntax, UDP only after U:;\n"
-	      "                default: TCP 1-1024 and every port the policy names)\n"
-	      "  -T0..5        verify: timing template (default 4)\n"
-	      "  --from-address ADDR  verify: judge as if the scan came from ADDR (default:\n"
-	      "                the source address the kernel picks towards TARGET)\n"
-	      "  --all         verify: list filtered ports the policy denies too\n"
-	      "  --no-color    no colour (also NO_COLOR)\n"
-	      "  -h, --help    this help\n"
-	      "\n"
-	      "exit status: 0 ok, 1 lint findings (check), violations (verify) or exposed\n"
-	      "listeners (listening --strict), 2 bad usage or a syntax error,\n"
-	      "3 runtime failure (permission, nftables refused the ruleset)\n",
-	      f);
-}
+/* The options, each declared once; a subcommand's table names those it takes. */
+#define POLICY_JSON  CMD_OPTION_JSON("machine output (check, eval, listening, verify)")
+#define POLICY_COLOR CMD_OPTION_NO_COLOR
+#define POLICY_STRICT                                                                              \
+	{                                                                                          \
+		.name = "strict", .id = OPT_STRICT, .section = "options:",                         \
+		.help = "check: warnings fail too; listening: exposed listeners fail"              \
+	}
+#define POLICY_NO_PING                                                                             \
+	{                                                                                          \
+		.name = "no-ping", .id = OPT_NO_PING,                                              \
+		.help = "compile/apply: do not accept ICMP/ICMPv6 echo requests"                   \
+	}
+
+static const struct cmd_option check_options[] = {POLICY_STRICT, POLICY_JSON, POLICY_COLOR, {0}};
+
+static const struct cmd_option eval_options[] = {
+    {.name = "proto",
+     .id = OPT_PROTO,
+     .arg = CMD_ARG_REQUIRED,
+     .metavar = "P",
+     .complete = "tcp|udp",
+     .help = "eval: tcp or udp"},
+    {.name = "port",
+     .id = OPT_PORT,
+     .arg = CMD_ARG_REQUIRED,
+     .metavar = "N",
+     .help = "eval: destination port 1-65535"},
+    {.name = "from",
+     .id = OPT_FROM,
+     .arg = CMD_ARG_REQUIRED,
+     .once = true,
+     .metavar = "ADDR",
+     .help = "eval: source address (none: an address no FROM list names)"},
+    POLICY_JSON,
+    POLICY_COLOR,
+    {0},
+};
+
+static const struct cmd_option compile_options[] = {POLICY_NO_PING, POLICY_COLOR, {0}};
+
+static const struct cmd_option apply_options[] = {
+    {.name = "dry-run", .id = OPT_DRY_RUN, .help = "apply: check only"},
+    POLICY_NO_PING,
+    POLICY_COLOR,
+    {0},
+};
+
+static const struct cmd_option listening_options[] = {
+    {.name = "no-process",
+     .id = OPT_NO_PROCESS,
+     .help = "listening: skip the owning-process look-up"},
+    POLICY_STRICT,
+    POLICY_JSON,
+    POLICY_COLOR,
+    {0},
+};
+
+static const struct cmd_option verify_options[] = {
+    {.letter = 'p',
+     .arg = CMD_ARG_REQUIRED,
+     .metavar = "PORTS",
+     .help = "verify: ports to scan (nmap syntax, UDP only after U:;\n"
+             "default: TCP 1-1024 and every port the policy names)"},
+    {.letter = 'T',
+     .arg = CMD_ARG_REQUIRED,
+     .metavar = "0-5",
+     .complete = "0|1|2|3|4|5",
+     .help = "verify: timing template (default 4)"},
+    {.name = "from-address",
+     .id = OPT_FROM_ADDRESS,
+     .arg = CMD_ARG_REQUIRED,
+     .once = true,
+     .metavar = "ADDR",
+     .help = "verify: judge as if the scan came from ADDR (default:\n"
+             "the source address the kernel picks towards TARGET)"},
+    {.name = "all", .id = OPT_ALL, .help = "verify: list filtered ports the policy denies too"},
+    POLICY_JSON,
+    POLICY_COLOR,
+    {0},
+};
 
 /* Reads and parses opts->file; reports syntax errors. Returns an exit status. */
 static int load(const struct policy_opts *o, struct policy *p, struct policy_error *errs,
@@ -417,176 +439,154 @@ static int run_apply(const struct policy_opts *o)
 
 /* ---- entry ---- */
 
+static const struct cmd_spec sub_check, sub_eval, sub_compile, sub_apply, sub_listening, sub_verify;
+
+/* The options of a into o; the words: FILE, and TARGET for verify. Returns an exit status. */
+static int policy_opts_from_args(const struct cmd_args *a, struct policy_opts *o)
+{
+	const char *sub = a->spec->name, *v;
+	uint64_t n;
+
+	*o = (struct policy_opts){.port = -1, .timing = -1};
+	o->json = a->json;
+	o->no_color = a->no_color;
+	o->strict = cmd_has(a, OPT_STRICT);
+	o->dry_run = cmd_has(a, OPT_DRY_RUN);
+	o->no_ping = cmd_has(a, OPT_NO_PING);
+	o->no_process = cmd_has(a, OPT_NO_PROCESS);
+	o->all = cmd_has(a, OPT_ALL);
+	o->ports = cmd_get(a, 'p');
+	o->from = cmd_has(a, OPT_FROM) ? cmd_get(a, OPT_FROM) : cmd_get(a, OPT_FROM_ADDRESS);
+	if ((v = cmd_get(a, 'T'))) {
+		if (strnum_u64(v, 0, 5, &n) < 0)
+			return cmd_usage(CMD, "-T%s: expected a timing template 0-5", v);
+		o->timing = (int)n;
+	}
+	if ((v = cmd_get(a, OPT_PROTO))) {
+		if (!strcasecmp(v, "tcp"))
+			o->proto = POLICY_P_TCP;
+		else if (!strcasecmp(v, "udp"))
+			o->proto = POLICY_P_UDP;
+		else
+			return cmd_usage(CMD, "--proto '%s': expected tcp or udp", v);
+	}
+	if ((v = cmd_get(a, OPT_PORT))) {
+		if (strnum_u64(v, 1, 65535, &n) < 0)
+			return cmd_usage(CMD, "--port '%s': expected a port 1-65535", v);
+		o->port = (long)n;
+	}
+	if (a->nwords < 1)
+		return cmd_usage(CMD, "%s needs a policy FILE (see --help)", sub);
+	o->file = a->words[0];
+	if (a->spec->max_words == 2) {
+		if (a->nwords < 2)
+			return cmd_usage(CMD, "%s needs a TARGET after FILE (see --help)", sub);
+		o->target = a->words[1];
+	}
+	return EXIT_OK;
+}
+
 static const struct {
-	const char *name;
+	const struct cmd_spec *spec;
 	int (*run)(const struct policy_opts *o);
-} subcommands[] = {
-    {"check", run_check},
-    {"eval", run_eval},
-    {"compile", run_compile},
-    {"apply", run_apply},
-    {"listening", policy_cmd_listening},
-    {"verify", policy_cmd_verify},
+} runners[] = {
+    {&sub_check, run_check},
+    {&sub_eval, run_eval},
+    {&sub_compile, run_compile},
+    {&sub_apply, run_apply},
+    {&sub_listening, policy_cmd_listening},
+    {&sub_verify, policy_cmd_verify},
 };
 
-/* Which options each subcommand takes; the others are usage errors. */
-static bool option_fits(const char *sub, int opt)
+static int policy_run(const struct cmd_args *a)
 {
-	switch (opt) {
-	case OPT_NO_COLOR:
-		return true;
-	case OPT_JSON:
-		return !strcmp(sub, "check") || !strcmp(sub, "eval") || !strcmp(sub, "listening") ||
-		       !strcmp(sub, "verify");
-	case OPT_FROM_ADDRESS:
-	case OPT_ALL:
-	case OPT_PORTS:
-	case OPT_TIMING:
-		return !strcmp(sub, "verify");
-	case OPT_STRICT:
-		return !strcmp(sub, "check") || !strcmp(sub, "listening");
-	case OPT_NO_PROCESS:
-		return !strcmp(sub, "listening");
-	case OPT_PROTO:
-	case OPT_PORT:
-	case OPT_FROM:
-		return !strcmp(sub, "eval");
-	case OPT_NO_PING:
-		return !strcmp(sub, "compile") || !strcmp(sub, "apply");
-	case OPT_DRY_RUN:
-		return !strcmp(sub, "apply");
-	}
-	return false;
+	struct policy_opts o;
+	int st = policy_opts_from_args(a, &o);
+
+	for (size_t i = 0; st == EXIT_OK && i < ARRAY_SIZE(runners); i++)
+		if (runners[i].spec == a->spec)
+			return runners[i].run(&o);
+	return st;
 }
 
-int cmd_policy_main(int argc, char **argv)
-{
-	static const struct option longopts[] = {
-	    {"json", no_argument, NULL, OPT_JSON},
-	    {"no-color", no_argument, NULL, OPT_NO_COLOR},
-	    {"strict", no_argument, NULL, OPT_STRICT},
-	    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
-	    {"no-ping", no_argument, NULL, OPT_NO_PING},
-	    {"proto", required_argument, NULL, OPT_PROTO},
-	    {"port", required_argument, NULL, OPT_PORT},
-	    {"from", required_argument, NULL, OPT_FROM},
-	    {"no-process", no_argument, NULL, OPT_NO_PROCESS},
-	    {"from-address", required_argument, NULL, OPT_FROM_ADDRESS},
-	    {"all", no_argument, NULL, OPT_ALL},
-	    {"help", no_argument, NULL, 'h'},
-	    {0},
-	};
-	struct policy_opts o = {.port = -1, .timing = -1};
-	const char *sub;
-	size_t i;
-	int opt, longindex = -1;
-	uint64_t v;
+static const struct cmd_spec sub_check = {
+    .name = "check",
+    .usage = "[--strict] [--json] FILE",
+    .summary = "syntax and lint: unreachable and shadowed rules, overlapping ranges,\n"
+               "IPv4/IPv6 gaps, high-risk ports open to anywhere, no default deny;\n"
+               "exit 1 on a lint error (with --strict also on a warning)",
+    .options = check_options,
+    .max_words = 1,
+    .run = policy_run,
+};
 
-	if (argc < 2)
-		return cmd_usage(
-		    CMD, "needs a subcommand: check, eval, compile, apply, listening or verify "
-		         "(see --help)");
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		policy_help(stdout);
-		return EXIT_OK;
-	}
-	sub = argv[1];
-	for (i = 0; i < ARRAY_SIZE(subcommands); i++)
-		if (!strcmp(subcommands[i].name, sub))
-			break;
-	if (i == ARRAY_SIZE(subcommands))
-		return cmd_usage(CMD,
-		                 "unknown subcommand '%s': expected check, eval, compile, "
-		                 "apply, listening or verify (see --help)",
-		                 sub);
-	argc--;
-	argv++;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, ":hp:T:", longopts, &longindex)) != -1) {
-		if (opt == 'h') {
-			policy_help(stdout);
-			return EXIT_OK;
-		}
-		if (opt == '?' || opt == ':')
-			return cmd_bad_option(CMD, argv, opt);
-		if (!option_fits(sub, opt)) {
-			if (longindex >= 0)
-				return cmd_usage(CMD,
-				                 "option '--%s' does not apply to 'policy %s' "
-				                 "(see --help)",
-				                 longopts[longindex].name, sub);
-			return cmd_usage(CMD,
-			                 "option '-%c' does not apply to 'policy %s' (see --help)",
-			                 opt, sub);
-		}
-		longindex = -1;
-		switch (opt) {
-		case OPT_JSON:
-			o.json = true;
-			break;
-		case OPT_NO_COLOR:
-			o.no_color = true;
-			break;
-		case OPT_STRICT:
-			o.strict = true;
-			break;
-		case OPT_DRY_RUN:
-			o.dry_run = true;
-			break;
-		case OPT_NO_PING:
-			o.no_ping = true;
-			break;
-		case OPT_NO_PROCESS:
-			o.no_process = true;
-			break;
-		case OPT_FROM_ADDRESS:
-			if (o.from)
-				return cmd_usage(CMD, "--from-address given twice");
-			o.from = optarg;
-			break;
-		case OPT_ALL:
-			o.all = true;
-			break;
-		case OPT_PORTS:
-			o.ports = optarg;
-			break;
-		case OPT_TIMING:
-			if (strnum_u64(optarg, 0, 5, &v) < 0)
-				return cmd_usage(CMD, "-T%s: expected a timing template 0-5",
-				                 optarg);
-			o.timing = (int)v;
-			break;
-		case OPT_PROTO:
-			if (!strcasecmp(optarg, "tcp"))
-				o.proto = POLICY_P_TCP;
-			else if (!strcasecmp(optarg, "udp"))
-				o.proto = POLICY_P_UDP;
-			else
-				return cmd_usage(CMD, "--proto '%s': expected tcp or udp", optarg);
-			break;
-		case OPT_PORT:
-			if (strnum_u64(optarg, 1, 65535, &v) < 0)
-				return cmd_usage(CMD, "--port '%s': expected a port 1-65535",
-				                 optarg);
-			o.port = (long)v;
-			break;
-		case OPT_FROM:
-			if (o.from)
-				return cmd_usage(CMD, "--from given twice: eval takes one address");
-			o.from = optarg;
-			break;
-		}
-	}
-	if (optind >= argc)
-		return cmd_usage(CMD, "%s needs a policy FILE (see --help)", sub);
-	o.file = argv[optind++];
-	if (!strcmp(sub, "verify")) {
-		if (optind >= argc)
-			return cmd_usage(CMD, "verify needs a TARGET after FILE (see --help)");
-		o.target = argv[optind++];
-	}
-	if (optind < argc)
-		return cmd_usage(CMD, "unexpected argument '%s' after %s", argv[optind],
-		                 o.target ? "TARGET" : "FILE");
-	return subcommands[i].run(&o);
-}
+static const struct cmd_spec sub_eval = {
+    .name = "eval",
+    .usage = "--proto tcp|udp --port N [--from ADDR] [--json] FILE",
+    .summary = "the verdict for one connection and the rule that decides it",
+    .options = eval_options,
+    .max_words = 1,
+    .run = policy_run,
+};
+
+static const struct cmd_spec sub_compile = {
+    .name = "compile",
+    .usage = "[--no-ping] FILE",
+    .summary = "the nftables ruleset (table inet " POLICY_NFT_TABLE ") on stdout",
+    .options = compile_options,
+    .max_words = 1,
+    .run = policy_run,
+};
+
+static const struct cmd_spec sub_apply = {
+    .name = "apply",
+    .usage = "[--dry-run] [--no-ping] FILE",
+    .summary = "load it atomically through libnftables (needs CAP_NET_ADMIN);\n"
+               "--dry-run has the kernel check it without loading",
+    .options = apply_options,
+    .max_words = 1,
+    .run = policy_run,
+};
+
+static const struct cmd_spec sub_listening = {
+    .name = "listening",
+    .usage = "[--no-process] [--strict] [--json] FILE",
+    .summary = "this machine's listening sockets and the rule that decides each\n"
+               "for everyone; flags those the policy exposes to everyone\n"
+               "(with --strict, exit 1 when there is one)",
+    .options = listening_options,
+    .max_words = 1,
+    .run = policy_run,
+};
+
+static const struct cmd_spec sub_verify = {
+    .name = "verify",
+    .usage = "[-p PORTS] [-T0-5] [--from-address ADDR] [--all]\n"
+             "                               [--json] FILE TARGET",
+    .summary = "scan TARGET (TCP connect; UDP with a raw scan as root) and compare\n"
+               "what answers with what the policy allows for the scanning\n"
+               "address: a reachable port the policy denies is a violation (exit 1)",
+    .options = verify_options,
+    .max_words = 2,
+    .run = policy_run,
+};
+
+static const struct cmd_spec *const policy_subs[] = {
+    &sub_check, &sub_eval, &sub_compile, &sub_apply, &sub_listening, &sub_verify, NULL,
+};
+
+const struct cmd_spec cmd_policy = {
+    .name = "policy",
+    .usage = "SUBCOMMAND [OPTIONS] FILE",
+    .summary = "the docs' firewall language: check, eval, compile to nftables, apply, listening",
+    .about = "The firewall language of the docs, one rule a line, first match wins:\n"
+             "  ALLOW TCP PORT 80 (Web)\n"
+             "  ALLOW TCP PORT 22 FROM 10.0.0.5 (Admin)\n"
+             "  DENY ALL (Block everything else)\n"
+             "ALLOW|DENY|REJECT, then TCP|UDP|ANY [PORT N|N-M|list] or ALL (every protocol),\n"
+             "[FROM ADDR|CIDR|list|ANY], an optional (label), # comments. FILE '-' is stdin.\n",
+    .epilog = "exit status: 0 ok, 1 lint findings (check), violations (verify) or exposed\n"
+              "listeners (listening --strict), 2 bad usage or a syntax error,\n"
+              "3 runtime failure (permission, nftables refused the ruleset)\n",
+    .subs = policy_subs,
+};

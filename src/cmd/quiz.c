@@ -1,6 +1,5 @@
 /* portscope quiz: the knowledge check, multiple choice, answers from stdin. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,20 +15,24 @@
 #define QUIZ_DEFAULT_COUNT 10
 #define QUIZ_MAX_COUNT     200
 
-static const char quiz_usage_text[] =
-    "usage: portscope quiz [OPTIONS]\n"
-    "\n"
-    "Multiple-choice questions on ports and protocols, generated from the knowledge\n"
-    "base: port to service, service to port, IANA ranges, TCP or UDP, what open,\n"
-    "closed and filtered mean, why a risky port is risky, what a 4-tuple identifies.\n"
-    "Answer with a letter (or number) and Enter; q stops. Answers may be piped in.\n"
-    "\n"
-    "  --count N      N questions (default 10, at most 200)\n"
-    "  --seed S       the same questions again (the seed is printed at the start)\n"
-    "  --json         print the questions, answers and explanations as one JSON\n"
-    "                 document (for other front ends); asks nothing\n"
-    "  --no-color     no colour (also NO_COLOR)\n"
-    "  -h, --help     this help\n";
+enum { OPT_COUNT = CMD_OPT_OWN, OPT_SEED };
+
+static const struct cmd_option quiz_options[] = {
+    {.name = "count",
+     .id = OPT_COUNT,
+     .arg = CMD_ARG_REQUIRED,
+     .metavar = "N",
+     .help = "N questions (default 10, at most 200)"},
+    {.name = "seed",
+     .id = OPT_SEED,
+     .arg = CMD_ARG_REQUIRED,
+     .metavar = "S",
+     .help = "the same questions again (the seed is printed at the start)"},
+    CMD_OPTION_JSON("print the questions, answers and explanations as one JSON\n"
+                    "document (for other front ends); asks nothing"),
+    CMD_OPTION_NO_COLOR,
+    {0},
+};
 
 static int quiz_json(const struct kb *kb, uint64_t seed, unsigned count)
 {
@@ -150,64 +153,44 @@ static int quiz_ask(const struct kb *kb, uint64_t seed, unsigned count, bool col
 	return fflush(stdout) == 0 ? EXIT_OK : EXIT_RUNTIME;
 }
 
-int cmd_quiz_main(int argc, char **argv)
+static int quiz_run(const struct cmd_args *a)
 {
-	enum { OPT_COUNT = 256, OPT_SEED, OPT_JSON, OPT_NO_COLOR };
-	static const struct option longopts[] = {
-	    {"help", no_argument, NULL, 'h'},
-	    {"count", required_argument, NULL, OPT_COUNT},
-	    {"seed", required_argument, NULL, OPT_SEED},
-	    {"json", no_argument, NULL, OPT_JSON},
-	    {"no-color", no_argument, NULL, OPT_NO_COLOR},
-	    {0},
-	};
+	const char *count_arg = cmd_get(a, OPT_COUNT), *seed_arg = cmd_get(a, OPT_SEED);
 	unsigned count = QUIZ_DEFAULT_COUNT;
-	bool json = false, no_color = false, seeded = false;
 	uint64_t seed = 0, v;
 	struct kb *kb = NULL;
 	char why[256];
-	int c, rc;
+	int rc;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			fputs(quiz_usage_text, stdout);
-			return EXIT_OK;
-		case OPT_COUNT:
-			if (strnum_u64(optarg, 1, QUIZ_MAX_COUNT, &v) < 0)
-				return cmd_usage("quiz",
-				                 "--count: '%s' is not a number from 1 to %d",
-				                 optarg, QUIZ_MAX_COUNT);
-			count = (unsigned)v;
-			break;
-		case OPT_SEED:
-			if (strnum_u64(optarg, 0, UINT64_MAX, &seed) < 0)
-				return cmd_usage("quiz",
-				                 "--seed: '%s' is not a number from 0 to %llu",
-				                 optarg, (unsigned long long)UINT64_MAX);
-			seeded = true;
-			break;
-		case OPT_JSON:
-			json = true;
-			break;
-		case OPT_NO_COLOR:
-			no_color = true;
-			break;
-		default:
-			return cmd_bad_option("quiz", argv, c);
-		}
+	if (count_arg) {
+		if (strnum_u64(count_arg, 1, QUIZ_MAX_COUNT, &v) < 0)
+			return cmd_usage("quiz", "--count: '%s' is not a number from 1 to %d",
+			                 count_arg, QUIZ_MAX_COUNT);
+		count = (unsigned)v;
 	}
-	if (optind < argc)
-		return cmd_usage("quiz", "unexpected argument '%s' (see --help)", argv[optind]);
-	if (!seeded)
+	if (seed_arg && strnum_u64(seed_arg, 0, UINT64_MAX, &seed) < 0)
+		return cmd_usage("quiz", "--seed: '%s' is not a number from 0 to %llu", seed_arg,
+		                 (unsigned long long)UINT64_MAX);
+	if (!seed_arg)
 		seed = seed_random();
 	seed %= 1000000000; /* short enough to type back */
 	if (kb_load(NULL, &kb, why, sizeof(why)) < 0)
 		kb = NULL; /* no services files: questions that need none */
-	rc = json ? quiz_json(kb, seed, count)
-	          : quiz_ask(kb, seed, count, cmd_use_color(stdout, no_color));
+	rc = a->json ? quiz_json(kb, seed, count)
+	             : quiz_ask(kb, seed, count, cmd_use_color(stdout, a->no_color));
 	kb_free(kb);
 	return rc;
 }
+
+const struct cmd_spec cmd_quiz = {
+    .name = "quiz",
+    .usage = "[OPTIONS]",
+    .summary = "questions on ports and protocols, from the knowledge base",
+    .about = "Multiple-choice questions on ports and protocols, generated from the knowledge\n"
+             "base: port to service, service to port, IANA ranges, TCP or UDP, what open,\n"
+             "closed and filtered mean, why a risky port is risky, what a 4-tuple identifies.\n"
+             "Answer with a letter (or number) and Enter; q stops. Answers may be piped in.\n",
+    .options = quiz_options,
+    .max_words = 0,
+    .run = quiz_run,
+};

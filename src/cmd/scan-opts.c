@@ -1,143 +1,246 @@
-/* nmap-style option parsing for `portscope scan` (see scan.h). */
+/* The options of `portscope scan`, nmap's where they exist (see scan.h). */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd/cmd.h"
+#include "cmd/commands.h"
 #include "cmd/scan.h"
+#include "output/out.h"
+#include "scan/technique.h"
 #include "scan/timing.h"
+#include "util/array.h"
 #include "util/strnum.h"
 #include "util/why.h"
-#include "util/array.h"
 
 /* Sets the reason; returns -EINVAL (a bad option). */
 #define why_fail(why, whylen, ...) why_err(why, whylen, -EINVAL, __VA_ARGS__)
 
-/* Words collected in the first pass, used once -6 and -n are known. */
-struct scan_words {
-	const char **targets;
-	const char **files;        /* -iL */
-	const char **excludes;     /* --exclude lists */
-	const char **excludefiles; /* --excludefile */
-	size_t ntargets, nfiles, nexcludes, nexcludefiles;
-};
-
-enum scan_longopt {
+enum {
+	OPT_IL = CMD_OPT_OWN,
 	OPT_EXCLUDE,
 	OPT_EXCLUDEFILE,
-	OPT_IL,
-	OPT_SEED,
-	OPT_RANDOMIZE_HOSTS,
 	OPT_TOP_PORTS,
-	OPT_JSON,
-	OPT_NO_COLOR,
-	OPT_HELP,
-	OPT_MIN_RATE,
-	OPT_MAX_RATE,
-	OPT_MAX_RETRIES,
-	OPT_HOST_TIMEOUT,
-	OPT_OPEN,
-	OPT_REASON,
-	OPT_DB,
-	OPT_NO_HISTORY,
+	OPT_PN,
+	OPT_SEND_IP,
+	OPT_SEND_ETH,
 	OPT_VERSION_INTENSITY,
 	OPT_VERSION_LIGHT,
 	OPT_VERSION_ALL,
 	OPT_PROBES,
-	OPT_SOURCE_IP,
-	OPT_SEND_IP,
-	OPT_SEND_ETH,
+	OPT_MIN_RATE,
+	OPT_MAX_RATE,
+	OPT_MAX_RETRIES,
+	OPT_HOST_TIMEOUT,
+	OPT_RANDOMIZE_HOSTS,
+	OPT_SEED,
+	OPT_OPEN,
+	OPT_REASON,
+	OPT_NO_HISTORY,
 	OPT_PROMETHEUS,
 };
 
-struct scan_longdef {
-	const char *name;
-	enum scan_longopt id;
-	bool has_arg;
-};
-
-static const struct scan_longdef scan_longopts[] = {
-    {.name = "exclude", .id = OPT_EXCLUDE, .has_arg = true},
-    {.name = "excludefile", .id = OPT_EXCLUDEFILE, .has_arg = true},
-    {.name = "iL", .id = OPT_IL, .has_arg = true},
-    {.name = "seed", .id = OPT_SEED, .has_arg = true},
-    {.name = "randomize-hosts", .id = OPT_RANDOMIZE_HOSTS, .has_arg = false},
-    {.name = "top-ports", .id = OPT_TOP_PORTS, .has_arg = true},
-    {.name = "json", .id = OPT_JSON, .has_arg = false},
-    {.name = "no-color", .id = OPT_NO_COLOR, .has_arg = false},
-    {.name = "help", .id = OPT_HELP, .has_arg = false},
-    {.name = "min-rate", .id = OPT_MIN_RATE, .has_arg = true},
-    {.name = "max-rate", .id = OPT_MAX_RATE, .has_arg = true},
-    {.name = "max-retries", .id = OPT_MAX_RETRIES, .has_arg = true},
-    {.name = "host-timeout", .id = OPT_HOST_TIMEOUT, .has_arg = true},
-    {.name = "open", .id = OPT_OPEN, .has_arg = false},
-    {.name = "reason", .id = OPT_REASON, .has_arg = false},
-    {.name = "db", .id = OPT_DB, .has_arg = true},
-    {.name = "no-history", .id = OPT_NO_HISTORY, .has_arg = false},
-    {.name = "version-intensity", .id = OPT_VERSION_INTENSITY, .has_arg = true},
-    {.name = "version-light", .id = OPT_VERSION_LIGHT, .has_arg = false},
-    {.name = "version-all", .id = OPT_VERSION_ALL, .has_arg = false},
-    {.name = "probes", .id = OPT_PROBES, .has_arg = true},
-    {.name = "source-ip", .id = OPT_SOURCE_IP, .has_arg = true},
-    {.name = "send-ip", .id = OPT_SEND_IP, .has_arg = false},
-    {.name = "send-eth", .id = OPT_SEND_ETH, .has_arg = false},
-    {.name = "prometheus", .id = OPT_PROMETHEUS, .has_arg = true},
-};
-
-/* Finds a long option by the text after the dashes, up to '=' if any. */
-static const struct scan_longdef *scan_find_long(const char *name, size_t len)
+/* -sX: the techniques of the registry, then -sL and -sV. */
+static bool scan_type_choice(size_t i, struct cmd_choice *c)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(scan_longopts); i++)
-		if (strlen(scan_longopts[i].name) == len &&
-		    strncmp(scan_longopts[i].name, name, len) == 0)
-			return &scan_longopts[i];
-	return NULL;
+	static const struct cmd_choice more[] = {
+	    {.word = "L", .help = "list the targets, send nothing"},
+	    {.word = "V", .help = "find out which service answers on each open port"},
+	};
+	size_t n = 0;
+
+	while (scan_techniques[n])
+		n++;
+	if (i < n)
+		*c = (struct cmd_choice){.word = scan_techniques[i]->flag + 2,
+		                         .help = scan_techniques[i]->help};
+	else if (i - n < ARRAY_SIZE(more))
+		*c = more[i - n];
+	else
+		return false;
+	return true;
 }
 
-static int scan_set_ports(struct scan_opts *o, const char *spec, char *why, size_t whylen)
+/* -oX FILE: the formats of the registry, then -oA BASE. */
+static bool output_choice(size_t i, struct cmd_choice *c)
 {
-	char msg[256] = "";
-	int r;
+	size_t n = 0;
 
-	if (o->ports_given)
-		return why_fail(why, whylen, "-p given twice: write one list, '-p 22,80'");
-	r = portspec_parse(spec, &o->ports, msg, sizeof(msg));
-	if (r < 0) {
-		snprintf(why, whylen, "-p: %s", msg);
-		return r;
+	while (out_formats[n])
+		n++;
+	if (i < n)
+		*c = (struct cmd_choice){.word = out_formats[i]->flag + 2,
+		                         .help = out_formats[i]->help};
+	else if (i == n)
+		*c = (struct cmd_choice){.word = "A",
+		                         .metavar = "BASE",
+		                         .help =
+		                             "every format: BASE.nmap, BASE.xml, BASE.gnmap, ..."};
+	else
+		return false;
+	return true;
+}
+
+#define NUMBER(nm, idv, meta, text)                                                                \
+	{                                                                                          \
+		.name = (nm), .id = (idv), .arg = CMD_ARG_REQUIRED, .metavar = (meta),             \
+		.help = (text)                                                                     \
 	}
-	o->ports_given = true;
-	return 0;
-}
 
-/* -sL, -sT, -sS, -sU, or several letters at once (-sSU). */
-static int scan_set_types(struct scan_opts *o, const char *word, char *why, size_t whylen)
+static const struct cmd_option scan_options[] = {
+    {.name = "-iL",
+     .id = OPT_IL,
+     .arg = CMD_ARG_REQUIRED,
+     .metavar = "FILE",
+     .complete = CMD_COMPLETE_FILE,
+     .section = "Targets:",
+     .help = "targets from FILE ('-' is stdin), '#' starts a comment"},
+    {.name = "exclude",
+     .id = OPT_EXCLUDE,
+     .arg = CMD_ARG_REQUIRED,
+     .metavar = "LIST",
+     .help = "comma-separated targets to leave out"},
+    {.name = "excludefile",
+     .id = OPT_EXCLUDEFILE,
+     .arg = CMD_ARG_REQUIRED,
+     .metavar = "FILE",
+     .complete = CMD_COMPLETE_FILE,
+     .help = "targets to leave out, from FILE"},
+    {.letter = '6', .help = "IPv6 targets; names resolve to IPv6 addresses"},
+    {.letter = 'n', .help = "never resolve names: a host name is an error"},
+    {.letter = 'p',
+     .arg = CMD_ARG_REQUIRED,
+     .once = true,
+     .metavar = "LIST",
+     .section = "Ports:",
+     .help = "22,80,1000-2000  -p- (1-65535)  T:53,U:53,161 (T: TCP, U: UDP)"},
+    NUMBER("top-ports", OPT_TOP_PORTS, "N", "the N most common ports"),
+    {.letter = 'F', .help = "the 100 most common ports"},
+    {.letter = 's', .arg = CMD_ARG_GLUED, .section = "Scan types:", .choices = scan_type_choice},
+    {.name = "-Pn",
+     .id = OPT_PN,
+     .help = "no host discovery (connect scans treat every target as up)"},
+    {.name = "source-ip",
+     .letter = 'S',
+     .arg = CMD_ARG_REQUIRED,
+     .once = true,
+     .metavar = "LIST",
+     .help = "raw scans: probes spread over these addresses of ours\n"
+             "(198.18.0.16-31, fd00::10/124): multiplies a target's ICMP budget"},
+    {.name = "send-ip",
+     .id = OPT_SEND_IP,
+     .help = "raw scans: raw IP sockets only (through routing and the\n"
+             "netfilter output hook)"},
+    {.name = "send-eth", .id = OPT_SEND_ETH, .help = "raw scans: link-level sends where possible"},
+    {.name = "version-intensity",
+     .id = OPT_VERSION_INTENSITY,
+     .arg = CMD_ARG_REQUIRED,
+     .metavar = "N",
+     .section = "Service detection (-sV):",
+     .help = "0-9 (default 7): how rare a probe may be"},
+    {.name = "version-light", .id = OPT_VERSION_LIGHT, .help = "--version-intensity 2"},
+    {.name = "version-all", .id = OPT_VERSION_ALL, .help = "--version-intensity 9"},
+    {.name = "probes",
+     .id = OPT_PROBES,
+     .arg = CMD_ARG_REQUIRED,
+     .metavar = "FILE",
+     .complete = CMD_COMPLETE_FILE,
+     .help = "nmap-service-probes file (default: nmap's, when installed)"},
+    {.letter = 'T',
+     .arg = CMD_ARG_REQUIRED,
+     .metavar = "0-5",
+     .complete = "0|1|2|3|4|5|paranoid|sneaky|polite|normal|aggressive|insane",
+     .section = "Timing:",
+     .help = "paranoid, sneaky, polite, normal (default), aggressive, insane"},
+    NUMBER("min-rate", OPT_MIN_RATE, "N", "send at least N probes per second"),
+    NUMBER("max-rate", OPT_MAX_RATE, "N", "send at most N probes per second"),
+    NUMBER("max-retries", OPT_MAX_RETRIES, "N", "resend a silent probe at most N times"),
+    NUMBER("host-timeout", OPT_HOST_TIMEOUT, "T",
+           "give up on a host after T (500ms, 30s, 15m, 2h)"),
+    {.name = "randomize-hosts",
+     .id = OPT_RANDOMIZE_HOSTS,
+     .section = "Order and output:",
+     .help = "scan hosts in a random order"},
+    NUMBER("seed", OPT_SEED, "N", "fixed random order (implies --randomize-hosts)"),
+    {.letter = 'o',
+     .arg = CMD_ARG_KEYED,
+     .metavar = "FILE",
+     .complete = CMD_COMPLETE_FILE,
+     .choices = output_choice},
+    {.name = "open", .id = OPT_OPEN, .help = "only open ports (and hosts with some)"},
+    {.name = "reason",
+     .id = OPT_REASON,
+     .help = "a REASON column: syn-ack, conn-refused, no-response, ..."},
+    CMD_OPTION_JSON("JSON Lines on stdout"),
+    CMD_OPTION_NO_COLOR,
+    {.name = "prometheus",
+     .id = OPT_PROMETHEUS,
+     .arg = CMD_ARG_REQUIRED,
+     .metavar = "FILE",
+     .complete = CMD_COMPLETE_FILE,
+     .once = true,
+     .help = "the run's metrics as a node_exporter textfile (replaced whole)"},
+    {.name = "db",
+     .id = CMD_OPT_DB,
+     .arg = CMD_ARG_REQUIRED,
+     .metavar = "PATH",
+     .complete = CMD_COMPLETE_FILE,
+     .section = "History:",
+     .help = "record the scan in PATH (default " CMD_DB_DEFAULT ")"},
+    {.name = "no-history", .id = OPT_NO_HISTORY, .help = "do not record the scan"},
+    {0},
+};
+
+const struct cmd_spec cmd_scan = {
+    .name = "scan",
+    .usage = "[OPTIONS] TARGET...",
+    .summary = "scan targets: which ports are open, closed, filtered (like nmap)",
+    .about = "TARGET (IPv4 unless -6): 198.18.0.2  fd00:5c09::1  198.18.0.0/24  198.18.0.1-20\n"
+             "                        198.18.0-3.*  host.name\n",
+    .options = scan_options,
+    .style = CMD_STYLE_NMAP,
+    .max_words = -1,
+    .run = scan_cmd_run,
+};
+
+/* Words collected from the options, used once -6 and -n are known. */
+struct scan_words {
+	char *const *targets;
+	size_t ntargets;
+	const char **files;        /* -iL */
+	const char **excludes;     /* --exclude lists */
+	const char **excludefiles; /* --excludefile */
+	size_t nfiles, nexcludes, nexcludefiles;
+};
+
+/* -sT, -sS, -sU (the registry), -sL, -sV, or several at once (-sSU). */
+static int scan_set_types(struct scan_opts *o, const char *letters, char *why, size_t whylen)
 {
-	const char *t = word + 2;
+	for (const char *t = letters; *t; t++) {
+		char flag[4] = {'-', 's', *t, 0};
+		const struct scan_technique *tech = scan_technique_find(flag);
 
-	if (!*t)
-		return why_fail(why, whylen, "'-s' needs a scan type: -sT, -sS, -sU or -sL");
-	for (; *t; t++) {
-		switch (*t) {
-		case 'L':
+		if (*t == 'L') {
 			o->list_only = true;
-			break;
-		case 'T':
-			o->tcp_connect = true;
-			break;
-		case 'S':
-			o->tcp_syn = true;
-			break;
-		case 'U':
-			o->udp = true;
-			break;
-		case 'V':
+		} else if (*t == 'V') {
 			o->version = true;
-			break;
-		default:
-			return why_fail(why, whylen,
-			                "unknown scan type '-s%c' in '%s' (see --help)", *t, word);
+		} else if (!tech) {
+			return why_fail(why, whylen, "unknown scan type '%s' (see --help)", flag);
+		} else {
+			bool have = false;
+
+			for (size_t i = 0; i < o->ntechs; i++) {
+				if (o->techs[i]->proto == tech->proto && o->techs[i] != tech)
+					return why_fail(why, whylen,
+					                "%s and %s are both %s scans: choose one",
+					                o->techs[i]->flag, tech->flag,
+					                tech->proto == IPPROTO_UDP ? "UDP" : "TCP");
+				have |= o->techs[i] == tech;
+			}
+			if (!have && o->ntechs < SCAN_MAX_TECHS)
+				o->techs[o->ntechs++] = tech;
 		}
 	}
 	return 0;
@@ -157,280 +260,180 @@ static int scan_set_timing(struct scan_opts *o, const char *arg, char *why, size
 	return 0;
 }
 
-/* -oN, -oX, -oG, -oJ FILE and -oA BASE. */
-static int scan_set_output(struct scan_opts *o, char kind, const char *arg, const char *word,
-                           char *why, size_t whylen)
+/* -oN, -oX, -oG, -oJ FILE (the registry) and -oA BASE. */
+static int scan_set_output(struct scan_opts *o, const struct cmd_value *v, char *why, size_t whylen)
 {
-	const char **slot;
+	const struct out_format *fmt = out_format_find(v->flag);
 
-	switch (kind) {
-	case 'N':
-		slot = &o->out_normal;
-		break;
-	case 'X':
-		slot = &o->out_xml;
-		break;
-	case 'G':
-		slot = &o->out_grep;
-		break;
-	case 'J':
-		slot = &o->out_json;
-		break;
-	case 'A':
-		slot = &o->out_all;
-		break;
-	default:
-		return why_fail(why, whylen,
-		                "unknown output option '%s': -oN, -oX, -oG, -oJ or -oA", word);
+	if (!*v->arg)
+		return why_fail(why, whylen, "option '%s' needs a file name ('-' is stdout)",
+		                v->flag);
+	if (!fmt) { /* the only other choice: -oA */
+		if (o->out_all)
+			return why_fail(why, whylen, "'%s' given twice", v->flag);
+		if (strcmp(v->arg, "-") == 0)
+			return why_fail(why, whylen, "-oA takes a base name for files, not '-'");
+		o->out_all = v->arg;
+		return 0;
 	}
-	if (!arg || !*arg)
-		return why_fail(why, whylen, "option '%s' needs a file name ('-' is stdout)", word);
-	if (*slot)
-		return why_fail(why, whylen, "'-o%c' given twice", kind);
-	if (kind == 'A' && strcmp(arg, "-") == 0)
-		return why_fail(why, whylen, "-oA takes a base name for files, not '-'");
-	*slot = arg;
+	for (size_t i = 0; i < o->noutputs; i++)
+		if (o->outputs[i].fmt == fmt)
+			return why_fail(why, whylen, "'%s' given twice", v->flag);
+	if (o->noutputs == SCAN_MAX_OUTPUTS)
+		return why_fail(why, whylen, "too many outputs");
+	o->outputs[o->noutputs++] = (struct scan_output){.fmt = fmt, .path = v->arg};
 	return 0;
 }
 
-static int scan_set_source(struct scan_opts *o, const char *arg, const char *word, char *why,
-                           size_t whylen)
+/* A number option: strnum_u64 in [min, max], else "FLAG: 'ARG' is not WHAT". */
+static int scan_number(const struct cmd_value *v, uint64_t min, uint64_t max, const char *what,
+                       uint64_t *out, char *why, size_t whylen)
 {
-	if (o->source_ip)
-		return why_fail(why, whylen, "%s given twice: list every address in one", word);
-	if (!*arg)
-		return why_fail(why, whylen, "%s needs addresses (198.18.0.10-25, 2001:db8::/124)",
-		                word);
-	o->source_ip = arg;
+	if (strnum_u64(v->arg, min, max, out) < 0)
+		return why_fail(why, whylen, "%s: '%s' is not %s", v->flag, v->arg, what);
 	return 0;
 }
 
-static int scan_long(struct scan_opts *o, struct scan_words *w, const struct scan_longdef *d,
-                     const char *arg, const char *word, char *why, size_t whylen)
+/* The numbers: --top-ports, --seed, the rates, --max-retries, --version-intensity. */
+static int scan_numbers(struct scan_opts *o, const struct cmd_value *v, char *why, size_t whylen)
 {
-	uint64_t v;
-	int r;
+	char what[64];
+	uint64_t n;
+	int r = 0;
 
-	switch (d->id) {
-	case OPT_EXCLUDE:
-		w->excludes[w->nexcludes++] = arg;
-		return 0;
-	case OPT_EXCLUDEFILE:
-		w->excludefiles[w->nexcludefiles++] = arg;
-		return 0;
-	case OPT_IL:
-		w->files[w->nfiles++] = arg;
-		return 0;
-	case OPT_SEED:
-		r = strnum_u64(arg, 0, UINT64_MAX, &v);
-		if (r < 0)
-			return why_fail(why, whylen, "%s: '%s' is not a number from 0 to %llu",
-			                word, arg, (unsigned long long)UINT64_MAX);
-		o->seed = v;
-		o->seed_given = true;
-		o->randomize_hosts = true;
-		return 0;
-	case OPT_RANDOMIZE_HOSTS:
-		o->randomize_hosts = true;
-		return 0;
+	switch (v->id) {
 	case OPT_TOP_PORTS:
-		r = strnum_u64(arg, 1, 65535, &v);
-		if (r < 0)
-			return why_fail(why, whylen, "%s: '%s' is not a number from 1 to 65535",
-			                word, arg);
-		o->top_ports = (unsigned)v;
-		return 0;
-	case OPT_JSON:
-		o->json = true;
-		return 0;
-	case OPT_NO_COLOR:
-		o->no_color = true;
-		return 0;
-	case OPT_HELP:
-		o->help = true;
-		return 0;
+		r = scan_number(v, 1, 65535, "a number from 1 to 65535", &n, why, whylen);
+		o->top_ports = (unsigned)n;
+		break;
+	case OPT_SEED:
+		snprintf(what, sizeof(what), "a number from 0 to %llu",
+		         (unsigned long long)UINT64_MAX);
+		r = scan_number(v, 0, UINT64_MAX, what, &o->seed, why, whylen);
+		o->seed_given = o->randomize_hosts = true;
+		break;
 	case OPT_MIN_RATE:
 	case OPT_MAX_RATE:
-		r = strnum_u64(arg, 1, 10000000, &v);
-		if (r < 0)
-			return why_fail(
-			    why, whylen,
-			    "%s: '%s' is not a rate from 1 to 10000000 probes per second", word,
-			    arg);
-		*(d->id == OPT_MIN_RATE ? &o->min_rate : &o->max_rate) = v;
-		return 0;
+		r = scan_number(v, 1, 10000000, "a rate from 1 to 10000000 probes per second",
+		                v->id == OPT_MIN_RATE ? &o->min_rate : &o->max_rate, why, whylen);
+		break;
 	case OPT_MAX_RETRIES:
-		r = strnum_u64(arg, 0, 50, &v);
-		if (r < 0)
-			return why_fail(why, whylen, "%s: '%s' is not a number from 0 to 50", word,
-			                arg);
-		o->max_retries = (int)v;
-		return 0;
-	case OPT_HOST_TIMEOUT:
-		r = scan_timing_parse_time(arg, &v);
-		if (r < 0 || v == 0)
-			return why_fail(
-			    why, whylen,
-			    "%s: '%s' is not a time above 0 such as 500ms, 30s, 15m, 2h", word,
-			    arg);
-		o->host_timeout_ms = v;
-		return 0;
-	case OPT_OPEN:
-		o->open_only = true;
-		return 0;
-	case OPT_REASON:
-		o->reason = true;
-		return 0;
-	case OPT_DB:
-		if (!*arg)
-			return why_fail(why, whylen, "%s: empty path", word);
-		o->db = arg;
-		return 0;
-	case OPT_NO_HISTORY:
-		o->no_history = true;
-		return 0;
-	case OPT_PROMETHEUS:
-		if (!*arg)
-			return why_fail(why, whylen, "%s: empty path", word);
-		o->prometheus = arg;
-		return 0;
+		r = scan_number(v, 0, 50, "a number from 0 to 50", &n, why, whylen);
+		o->max_retries = (int)n;
+		break;
 	case OPT_VERSION_INTENSITY:
-		r = strnum_u64(arg, 0, 9, &v);
-		if (r < 0)
-			return why_fail(why, whylen, "%s: '%s' is not an intensity from 0 to 9",
-			                word, arg);
-		o->version_intensity = (int)v;
-		return 0;
-	case OPT_VERSION_LIGHT:
-	case OPT_VERSION_ALL:
-		o->version_intensity = d->id == OPT_VERSION_LIGHT ? 2 : 9;
-		return 0;
-	case OPT_PROBES:
-		if (!*arg)
-			return why_fail(why, whylen, "%s needs a probe file name", word);
-		o->probes_file = arg;
-		return 0;
-	case OPT_SOURCE_IP:
-		return scan_set_source(o, arg, word, why, whylen);
-	case OPT_SEND_IP:
-		o->send_ip = true;
-		return 0;
-	case OPT_SEND_ETH:
-		o->send_eth = true;
-		return 0;
+		r = scan_number(v, 0, 9, "an intensity from 0 to 9", &n, why, whylen);
+		o->version_intensity = (int)n;
+		break;
 	}
-	return why_fail(why, whylen, "unknown option '%s' (see --help)", word);
+	return r;
 }
 
-/* First pass: options into o, target words and files into w. */
-static int scan_collect(int argc, char **argv, struct scan_opts *o, struct scan_words *w, char *why,
-                        size_t whylen)
+/* One option with an argument; w collects the words of targets and files. */
+static int scan_value(struct scan_opts *o, struct scan_words *w, const struct cmd_value *v,
+                      char *why, size_t whylen)
 {
-	bool only_targets = false;
+	uint64_t ms;
 	int r;
 
-	for (int i = 1; i < argc; i++) {
-		const char *word = argv[i], *name, *eq, *arg;
-		const struct scan_longdef *d;
+	switch (v->id) {
+	case 'p':
+		r = portspec_parse(v->arg, &o->ports, why, whylen);
+		if (r < 0) {
+			char msg[256];
 
-		if (only_targets || word[0] != '-' || word[1] == '\0') {
-			/* "-" alone is a (bad) target word, reported by the target parser. */
-			w->targets[w->ntargets++] = word;
-			continue;
+			snprintf(msg, sizeof(msg), "%s", why);
+			snprintf(why, whylen, "-p: %s", msg);
+			return r;
 		}
-		if (strcmp(word, "--") == 0) {
-			only_targets = true;
-			continue;
-		}
-		/* Long options: --name, -name (as nmap), with "=value" or the next word. */
-		name = word + (word[1] == '-' ? 2 : 1);
-		eq = strchr(name, '=');
-		d = scan_find_long(name, eq ? (size_t)(eq - name) : strlen(name));
-		if (d) {
-			if (!d->has_arg && eq)
-				return why_fail(why, whylen, "option '%.*s' takes no argument",
-				                (int)(eq - word), word);
-			arg = NULL;
-			if (d->has_arg) {
-				if (eq)
-					arg = eq + 1;
-				else if (i + 1 < argc)
-					arg = argv[++i];
-				else
-					return why_fail(
-					    why, whylen,
-					    "option '%s' needs an argument (see --help)", word);
-			}
-			r = scan_long(o, w, d, arg, word, why, whylen);
-			if (r < 0)
-				return r;
-			continue;
-		}
-		if (word[1] == '-')
-			return why_fail(why, whylen, "unknown option '%s' (see --help)", word);
-		switch (word[1]) {
-		case 'p':
-			if (word[2])
-				r = scan_set_ports(o, word + 2, why, whylen);
-			else if (i + 1 < argc)
-				r = scan_set_ports(o, argv[++i], why, whylen);
-			else
-				return why_fail(why, whylen,
-				                "option '-p' needs a port list (see --help)");
-			break;
-		case 's':
-			r = scan_set_types(o, word, why, whylen);
-			break;
-		case 'T':
-			if (word[2])
-				r = scan_set_timing(o, word + 2, why, whylen);
-			else if (i + 1 < argc)
-				r = scan_set_timing(o, argv[++i], why, whylen);
-			else
-				return why_fail(why, whylen,
-				                "option '-T' needs a template, 0-5 (see --help)");
-			break;
-		case 'o':
-			if (word[2] && word[3])
-				r = scan_set_output(o, word[2], word + 3, word, why, whylen);
-			else if (word[2] && i + 1 < argc)
-				r = scan_set_output(o, word[2], argv[++i], word, why, whylen);
-			else
-				r = scan_set_output(o, word[2], NULL, word, why, whylen);
-			break;
-		case 'S':
-			if (word[2])
-				r = scan_set_source(o, word + 2, "-S", why, whylen);
-			else if (i + 1 < argc)
-				r = scan_set_source(o, argv[++i], "-S", why, whylen);
-			else
-				return why_fail(why, whylen,
-				                "option '-S' needs an address (see --help)");
-			break;
-		case 'P':
-			if (strcmp(word, "-Pn") != 0)
-				return why_fail(why, whylen,
-				                "unknown option '%s': host discovery is not done, "
-				                "-Pn is the only -P option",
-				                word);
-			o->no_ping = true;
-			r = 0;
-			break;
+		o->ports_given = true;
+		return 0;
+	case 's':
+		return scan_set_types(o, v->arg, why, whylen);
+	case 'T':
+		return scan_set_timing(o, v->arg, why, whylen);
+	case 'o':
+		return scan_set_output(o, v, why, whylen);
+	case 'S':
+		if (!*v->arg)
+			return why_fail(why, whylen,
+			                "%s needs addresses (198.18.0.10-25, 2001:db8::/124)",
+			                v->flag);
+		o->source_ip = v->arg;
+		return 0;
+	case OPT_IL:
+		w->files[w->nfiles++] = v->arg;
+		return 0;
+	case OPT_EXCLUDE:
+		w->excludes[w->nexcludes++] = v->arg;
+		return 0;
+	case OPT_EXCLUDEFILE:
+		w->excludefiles[w->nexcludefiles++] = v->arg;
+		return 0;
+	case OPT_HOST_TIMEOUT:
+		r = scan_timing_parse_time(v->arg, &ms);
+		if (r < 0 || ms == 0)
+			return why_fail(
+			    why, whylen,
+			    "%s: '%s' is not a time above 0 such as 500ms, 30s, 15m, 2h", v->flag,
+			    v->arg);
+		o->host_timeout_ms = ms;
+		return 0;
+	case OPT_PROBES:
+		if (!*v->arg)
+			return why_fail(why, whylen, "%s needs a probe file name", v->flag);
+		o->probes_file = v->arg;
+		return 0;
+	}
+	return scan_numbers(o, v, why, whylen);
+}
+
+/* The options in command-line order into o and w. */
+static int scan_collect(const struct cmd_args *a, struct scan_opts *o, struct scan_words *w,
+                        char *why, size_t whylen)
+{
+	for (size_t i = 0; i < a->nvalues; i++) {
+		const struct cmd_value *v = &a->values[i];
+		int r = 0;
+
+		switch (v->id) {
 		case '6':
 		case 'n':
 		case 'F':
-		case 'h':
-			if (word[2])
-				return why_fail(why, whylen, "unknown option '%s' (see --help)",
-				                word);
-			o->ipv6 |= word[1] == '6';
-			o->no_dns |= word[1] == 'n';
-			o->fast |= word[1] == 'F';
-			o->help |= word[1] == 'h';
-			r = 0;
+			o->ipv6 |= v->id == '6';
+			o->no_dns |= v->id == 'n';
+			o->fast |= v->id == 'F';
+			break;
+		case OPT_PN:
+		case OPT_SEND_IP:
+		case OPT_SEND_ETH:
+		case OPT_OPEN:
+		case OPT_REASON:
+		case OPT_NO_HISTORY:
+		case OPT_RANDOMIZE_HOSTS:
+			o->no_ping |= v->id == OPT_PN;
+			o->send_ip |= v->id == OPT_SEND_IP;
+			o->send_eth |= v->id == OPT_SEND_ETH;
+			o->open_only |= v->id == OPT_OPEN;
+			o->reason |= v->id == OPT_REASON;
+			o->no_history |= v->id == OPT_NO_HISTORY;
+			o->randomize_hosts |= v->id == OPT_RANDOMIZE_HOSTS;
+			break;
+		case OPT_VERSION_LIGHT:
+		case OPT_VERSION_ALL:
+			o->version_intensity = v->id == OPT_VERSION_LIGHT ? 2 : 9;
+			break;
+		case CMD_OPT_JSON:
+		case CMD_OPT_NO_COLOR:
+		case CMD_OPT_DB:
+			break; /* read from a itself */
+		case OPT_PROMETHEUS:
+			if (!*v->arg)
+				return why_fail(why, whylen, "%s: empty path", v->flag);
+			o->prometheus = v->arg;
 			break;
 		default:
-			return why_fail(why, whylen, "unknown option '%s' (see --help)", word);
+			r = scan_value(o, w, v, why, whylen);
 		}
 		if (r < 0)
 			return r;
@@ -441,15 +444,18 @@ static int scan_collect(int argc, char **argv, struct scan_opts *o, struct scan_
 /* Options that make no sense together, as nmap judges them. */
 static int scan_check_conflicts(const struct scan_opts *o, char *why, size_t whylen)
 {
-	if (o->list_only && (o->tcp_connect || o->tcp_syn || o->udp || o->version))
+	bool raw = false;
+
+	for (size_t i = 0; i < o->ntechs; i++)
+		raw |= o->techs[i]->needs_raw;
+	if (o->list_only && (o->ntechs || o->version))
 		return why_fail(why, whylen,
 		                "-sL lists targets only: it cannot be combined with "
-		                "-sT, -sS, -sU or -sV");
+		                "%s or -sV",
+		                o->ntechs ? o->techs[0]->flag : "a scan type");
 	if (!o->version && (o->version_intensity >= 0 || o->probes_file))
 		return why_fail(why, whylen, "%s belongs to service detection: add -sV",
 		                o->probes_file ? "--probes" : "--version-intensity");
-	if (o->tcp_connect && o->tcp_syn)
-		return why_fail(why, whylen, "-sT and -sS are both TCP scans: choose one");
 	if (o->ports_given && (o->top_ports || o->fast))
 		return why_fail(why, whylen, "-p cannot be combined with %s: choose one",
 		                o->fast ? "-F" : "--top-ports");
@@ -457,9 +463,9 @@ static int scan_check_conflicts(const struct scan_opts *o, char *why, size_t why
 		return why_fail(why, whylen, "-F and --top-ports both choose ports: choose one");
 	if (o->db && o->no_history)
 		return why_fail(why, whylen, "--db and --no-history: choose one");
-	if (o->source_ip && (o->tcp_connect || o->list_only))
+	if (o->source_ip && (o->list_only || (o->ntechs && !raw)))
 		return why_fail(why, whylen, "--source-ip needs a raw scan (-sS or -sU), not %s",
-		                o->list_only ? "-sL" : "-sT");
+		                o->list_only ? "-sL" : o->techs[0]->flag);
 	if (o->send_ip && o->send_eth)
 		return why_fail(why, whylen, "--send-ip and --send-eth: choose one");
 	if (o->min_rate && o->max_rate && o->min_rate > o->max_rate)
@@ -616,40 +622,55 @@ static int scan_build_targets(struct scan_opts *o, const struct scan_words *w, c
 	return r;
 }
 
-int scan_opts_parse(int argc, char **argv, struct scan_opts *opts, char *why, size_t whylen)
+int scan_opts_from_args(const struct cmd_args *a, struct scan_opts *opts, char *why, size_t whylen)
 {
-	struct scan_words w = {0};
-	size_t n = argc > 0 ? (size_t)argc : 1;
+	size_t n = a->nvalues ? a->nvalues : 1;
+	struct scan_words w = {.targets = a->words, .ntargets = a->nwords};
 	int r = -ENOMEM;
 
-	memset(opts, 0, sizeof(*opts));
-	opts->timing = -1;
-	opts->max_retries = -1;
-	opts->version_intensity = -1;
-	if (why && whylen)
-		why[0] = '\0';
-	/* Each list holds at most one entry per word of argv. */
-	w.targets = calloc(n, sizeof(*w.targets));
+	*opts = (struct scan_opts){.timing = -1,
+	                           .max_retries = -1,
+	                           .version_intensity = -1,
+	                           .json = a->json,
+	                           .no_color = a->no_color,
+	                           .db = a->db,
+	                           .help = a->help};
+	why_set(why, whylen, "%s", "");
+	if (a->help)
+		return 0;
+	/* Each list holds at most one entry per option given. */
 	w.files = calloc(n, sizeof(*w.files));
 	w.excludes = calloc(n, sizeof(*w.excludes));
 	w.excludefiles = calloc(n, sizeof(*w.excludefiles));
-	if (w.targets && w.files && w.excludes && w.excludefiles) {
-		r = scan_collect(argc, argv, opts, &w, why, whylen);
-		if (r == 0 && !opts->help)
+	if (w.files && w.excludes && w.excludefiles) {
+		r = scan_collect(a, opts, &w, why, whylen);
+		if (r == 0)
 			r = scan_check_conflicts(opts, why, whylen);
-		if (r == 0 && !opts->help)
+		if (r == 0)
 			r = scan_build_targets(opts, &w, why, whylen);
-		if (r == 0 && !opts->help)
+		if (r == 0)
 			r = scan_target_words(opts, &w);
-		if (r == 0 && !opts->help)
+		if (r == 0)
 			r = scan_build_sources(opts, why, whylen);
 	}
 	if (r == -ENOMEM && why && whylen && !why[0])
 		snprintf(why, whylen, "out of memory");
-	free(w.targets);
 	free(w.files);
 	free(w.excludes);
 	free(w.excludefiles);
+	return r;
+}
+
+int scan_opts_parse(int argc, char **argv, struct scan_opts *opts, char *why, size_t whylen)
+{
+	struct cmd_args a;
+	int r = cmd_parse(&cmd_scan, argc, argv, &a, why, whylen);
+
+	if (r == 0)
+		r = scan_opts_from_args(&a, opts, why, whylen);
+	else
+		*opts = (struct scan_opts){0};
+	cmd_args_free(&a);
 	return r;
 }
 

@@ -28,57 +28,6 @@
 #include "util/rlimit.h"
 #include "util/seed.h"
 
-static const char scan_usage_text[] =
-    "usage: portscope scan [OPTIONS] TARGET...\n"
-    "\n"
-    "Targets (IPv4 unless -6):\n"
-    "  198.18.0.2  fd00:5c09::1  198.18.0.0/24  198.18.0.1-20  198.18.0-3.*  host.name\n"
-    "  -iL FILE            targets from FILE ('-' is stdin), '#' starts a comment\n"
-    "  --exclude LIST      comma-separated targets to leave out\n"
-    "  --excludefile FILE  targets to leave out, from FILE\n"
-    "  -6                  IPv6 targets; names resolve to IPv6 addresses\n"
-    "  -n                  never resolve names: a host name is an error\n"
-    "Ports:\n"
-    "  -p LIST             22,80,1000-2000  -p- (1-65535)  T:53,U:53,161 (T: TCP, U: UDP)\n"
-    "  --top-ports N, -F   the N (-F: 100) most common ports\n"
-    "Scan types:\n"
-    "  -sL                 list the targets, send nothing\n"
-    "  -sT, -sS, -sU       TCP connect, TCP SYN (default with CAP_NET_RAW), UDP\n"
-    "  -Pn                 no host discovery (connect scans treat every target as up)\n"
-    "  --source-ip LIST, -S LIST  raw scans: probes spread over these addresses of ours\n"
-    "                      (198.18.0.16-31, fd00::10/124): multiplies a target's ICMP budget\n"
-    "  --send-ip           raw scans: raw IP sockets only (through routing and the\n"
-    "                      netfilter output hook); --send-eth: link-level where possible\n"
-    "Service detection:\n"
-    "  -sV                 find out which service answers on each open port\n"
-    "  --version-intensity N  0-9 (default 7): how rare a probe may be; --version-light 2,\n"
-    "                      --version-all 9\n"
-    "  --probes FILE       nmap-service-probes file (default: nmap's, when installed)\n"
-    "Timing:\n"
-    "  -T0 … -T5           paranoid, sneaky, polite, normal (default), aggressive, insane\n"
-    "  --min-rate N        send at least N probes per second\n"
-    "  --max-rate N        send at most N probes per second\n"
-    "  --max-retries N     resend a silent probe at most N times\n"
-    "  --host-timeout T    give up on a host after T (500ms, 30s, 15m, 2h)\n"
-    "Order and output:\n"
-    "  --randomize-hosts   scan hosts in a random order\n"
-    "  --seed N            fixed random order (implies --randomize-hosts)\n"
-    "  -oN FILE            normal output (the default on stdout); '-' is stdout\n"
-    "  -oX FILE            nmap XML\n"
-    "  -oG FILE            grepable\n"
-    "  -oJ FILE            JSON Lines\n"
-    "  -oA BASE            BASE.nmap, BASE.xml, BASE.gnmap and BASE.jsonl\n"
-    "  --open              only open ports (and hosts with some)\n"
-    "  --reason            a REASON column: syn-ack, conn-refused, no-response, …\n"
-    "  --json              JSON Lines on stdout\n"
-    "  --no-color          no colour\n"
-    "  --prometheus FILE   the run's metrics as a node_exporter textfile (replaced whole)\n"
-    "History:\n"
-    "  --db PATH           record the scan in PATH (default\n"
-    "                      $XDG_STATE_HOME/portscope/history.db)\n"
-    "  --no-history        do not record the scan\n"
-    "  -h, --help          this help\n";
-
 /* Formats an IPv4 address (network order) into buf; returns the length. */
 static size_t scan_fmt_v4(const struct in_addr *a, char *buf)
 {
@@ -325,8 +274,8 @@ static void scan_cli_progress(void *ctx, const struct scan_progress *p)
 		out_progress_update(&c->progress, p);
 }
 
-/* Adds an output of format name to path ('-' is stdout). */
-static int scan_cli_add(struct scan_cli *c, const char *name, const char *path,
+/* Adds an output of format fmt to path ('-' is stdout). */
+static int scan_cli_add(struct scan_cli *c, const struct out_format *fmt, const char *path,
                         const struct out_info *info)
 {
 	struct out_stream *s = &c->streams[c->n];
@@ -339,7 +288,7 @@ static int scan_cli_add(struct scan_cli *c, const char *name, const char *path,
 		if (!f)
 			return cmd_usage("scan", "cannot write '%s': %s", path, strerror(errno));
 	}
-	*s = (struct out_stream){.fmt = out_format_find(name), .f = f, .info = info};
+	*s = (struct out_stream){.fmt = fmt, .f = f, .info = info};
 	c->files[c->n] = f == stdout ? NULL : f;
 	c->n++;
 	return EXIT_OK;
@@ -356,7 +305,7 @@ static int scan_cli_add_all(struct scan_cli *c, const char *base, const struct o
 		if (!path)
 			return EXIT_RUNTIME;
 		snprintf(path, len, "%s%s", base, out_formats[i]->ext);
-		rc = scan_cli_add(c, out_formats[i]->name, path, info);
+		rc = scan_cli_add(c, out_formats[i], path, info);
 		free(path);
 		if (rc != EXIT_OK)
 			return rc;
@@ -368,27 +317,23 @@ static int scan_cli_add_all(struct scan_cli *c, const char *base, const struct o
 static int scan_cli_outputs(struct scan_cli *c, const struct scan_opts *o,
                             const struct out_info *info)
 {
-	const struct {
-		const char *path, *name;
-	} asked[] = {
-	    {o->out_normal, "normal"},
-	    {o->out_xml, "xml"},
-	    {o->out_grep, "grepable"},
-	    {o->out_json, "json-lines"},
-	    {o->json ? "-" : NULL, "json-lines"},
-	};
 	bool stdout_taken = false;
 	int rc;
 
-	for (size_t i = 0; i < ARRAY_SIZE(asked); i++) {
-		if (!asked[i].path)
-			continue;
-		if (strcmp(asked[i].path, "-") == 0) {
+	for (size_t i = 0; i <= o->noutputs; i++) {
+		const struct scan_output *out = i < o->noutputs ? &o->outputs[i] : NULL;
+		struct scan_output json = {.fmt = &out_jsonl, .path = "-"};
+
+		if (!out && !o->json)
+			break;
+		if (!out)
+			out = &json; /* --json: JSON Lines on stdout */
+		if (strcmp(out->path, "-") == 0) {
 			if (stdout_taken)
 				return cmd_usage("scan", "two outputs on stdout ('-'): choose one");
 			stdout_taken = true;
 		}
-		rc = scan_cli_add(c, asked[i].name, asked[i].path, info);
+		rc = scan_cli_add(c, out->fmt, out->path, info);
 		if (rc != EXIT_OK)
 			return rc;
 	}
@@ -398,7 +343,7 @@ static int scan_cli_outputs(struct scan_cli *c, const struct scan_opts *o,
 			return rc;
 	}
 	if (!stdout_taken)
-		return scan_cli_add(c, "normal", "-", info);
+		return scan_cli_add(c, &out_normal, "-", info);
 	return EXIT_OK;
 }
 
@@ -490,30 +435,33 @@ static int scan_detect_setup(const struct scan_opts *o, struct probes_file *pf, 
 }
 
 /*
- * The technique the options ask for: -sS needs CAP_NET_RAW; without -sS or -sT,
- * SYN when this process may open raw sockets, else connect with a note.
- * NULL (after the message) when -sS cannot run.
+ * The technique the options ask for (one: -sU with -sS is refused), else SYN
+ * when this process may open raw sockets, connect with a note otherwise.
+ * Returns EXIT_OK with *tech set, or EXIT_USAGE / EXIT_RUNTIME after the message.
  */
-static const struct scan_technique *scan_pick_technique(const struct scan_opts *o)
+static int scan_pick_technique(const struct scan_opts *o, const struct scan_technique **tech)
 {
 	bool raw = privdrop_have_net_raw();
 
-	if (o->udp) {
-		if (!raw)
-			cmd_error("scan", "-sU needs CAP_NET_RAW (root or a file capability)");
-		return raw ? &scan_tech_udp : NULL;
+	if (o->ntechs > 1)
+		return cmd_usage("scan", "%s with %s: one scan type per run for now",
+		                 o->techs[1]->flag, o->techs[0]->flag);
+	*tech = o->ntechs ? o->techs[0] : scan_technique_find(raw ? "syn" : "connect");
+	if (!o->ntechs && !raw)
+		fprintf(stderr, "portscope scan: note: no CAP_NET_RAW, so a TCP connect scan (-sT) "
+		                "instead of a SYN scan (-sS)\n");
+	if ((*tech)->needs_raw && !raw) {
+		const struct scan_technique *alt = NULL;
+
+		for (size_t i = 0; scan_techniques[i] && !alt; i++)
+			if (scan_techniques[i]->proto == (*tech)->proto &&
+			    !scan_techniques[i]->needs_raw)
+				alt = scan_techniques[i];
+		cmd_error("scan", "%s needs CAP_NET_RAW (root or a file capability)%s%s",
+		          (*tech)->flag, alt ? ": use " : "", alt ? alt->flag : "");
+		return EXIT_RUNTIME;
 	}
-	if (o->tcp_syn) {
-		if (!raw)
-			cmd_error("scan", "-sS needs CAP_NET_RAW (root or a file capability): "
-			                  "use -sT (TCP connect)");
-		return raw ? &scan_tech_syn : NULL;
-	}
-	if (o->tcp_connect || raw)
-		return o->tcp_connect ? &scan_tech_connect : &scan_tech_syn;
-	fprintf(stderr, "portscope scan: note: no CAP_NET_RAW, so a TCP connect scan (-sT) "
-	                "instead of a SYN scan (-sS)\n");
-	return &scan_tech_connect;
+	return EXIT_OK;
 }
 
 /* --source-ip: a raw scan, and every address one of ours. EXIT_OK or EXIT_USAGE. */
@@ -533,7 +481,160 @@ static int scan_check_sources(const struct scan_opts *o, const struct scan_techn
 	return EXIT_OK;
 }
 
-/* -sT, -sS, -sU: runs the scan engine with the chosen outputs. */
+/* One run of the engine: what scan_engine() sets up, runs and releases. */
+struct scan_job {
+	struct scan_cli cli;
+	const struct scan_technique *tech;
+	const struct portlist *ports; /* -p's of tech->proto, or fallback */
+	struct portlist fallback;     /* the most common ports, without -p */
+	struct kb *kb;
+	struct probes_file pf;
+	struct detect_config dc;
+	unsigned nwarn;
+	struct out_info info;
+	struct scan_config cfg;
+	char *args;
+	size_t begun; /* outputs begun */
+};
+
+/* The ports of the technique's protocol: -p, else the most common ones. An exit status. */
+static int scan_ports(struct scan_job *j, const struct scan_opts *o)
+{
+	bool udp = j->tech->proto == IPPROTO_UDP;
+	size_t n = o->top_ports ? o->top_ports : o->fast ? 100 : 1000;
+	uint16_t *top;
+	int got;
+
+	j->ports = udp ? &o->ports.udp : &o->ports.tcp;
+	if (o->ports_given && j->ports->n == 0)
+		return cmd_usage("scan", "-p names no %s port: a %s scan needs some (%s:PORTS)",
+		                 udp ? "UDP" : "TCP", j->tech->name, udp ? "U" : "T");
+	if (o->ports_given)
+		return EXIT_OK;
+	/* nmap's default: the most common ports (nmap-services frequencies). */
+	top = calloc(n, sizeof(*top));
+	got = top ? kb_top_ports(j->kb, udp ? KB_PROTO_UDP : KB_PROTO_TCP, n, top) : -ENOMEM;
+	if (got < 0) {
+		free(top);
+		return EXIT_RUNTIME;
+	}
+	/* Distinct ports; a port list is kept sorted. */
+	qsort(top, (size_t)got, sizeof(*top), cmp_u16);
+	j->fallback = (struct portlist){.ports = top, .n = (size_t)got};
+	j->ports = &j->fallback;
+	return EXIT_OK;
+}
+
+/* Everything before the first probe: technique, ports, outputs, -sV, history. */
+static int scan_setup(struct scan_job *j, const struct scan_opts *o, const struct cmd_args *a)
+{
+	char why[512];
+	int rc = scan_pick_technique(o, &j->tech);
+
+	if (rc == EXIT_OK)
+		rc = scan_check_sources(o, j->tech);
+	if (rc != EXIT_OK)
+		return rc;
+	if (kb_load(NULL, &j->kb, why, sizeof(why)) < 0)
+		j->kb = NULL; /* no services files: no names, built-in port ranking */
+	rc = scan_ports(j, o);
+	j->args = rc == EXIT_OK ? cmd_join("portscope", a->argc, a->argv) : NULL;
+	if (rc != EXIT_OK || !j->args)
+		return rc != EXIT_OK ? rc : EXIT_RUNTIME;
+	rlimit_raise_nofile(); /* more descriptors for probes */
+	j->info = (struct out_info){
+	    .version = PORTSCOPE_VERSION,
+	    .args = j->args,
+	    .scan_type = j->tech->xml_type,
+	    .proto = j->tech->proto,
+	    .ports = j->ports,
+	    .open_only = o->open_only,
+	    .reason = o->reason,
+	    .color = cmd_use_color(stdout, o->no_color),
+	    .start = (double)time(NULL),
+	    .kb = j->kb,
+	    .version_scan = o->version,
+	};
+	j->cli.info = &j->info;
+	rc = o->version ? scan_detect_setup(o, &j->pf, &j->nwarn, &j->dc) : EXIT_OK;
+	if (rc == EXIT_OK && o->version)
+		j->cli.detect = &j->dc;
+	if (rc == EXIT_OK)
+		rc = scan_cli_outputs(&j->cli, o, &j->info);
+	for (size_t i = 0; i < j->cli.n; i++) {
+		if (j->cli.streams[i].fmt == &out_normal && j->cli.streams[i].f == stdout)
+			j->info.interactive = true;
+		else if (j->cli.streams[i].f == stdout)
+			j->info.color = false;
+	}
+	if (rc == EXIT_OK)
+		rc = scan_build_config(o, j->ports, j->tech, &j->cfg);
+	if (rc == EXIT_OK)
+		rc = scan_history_open(&j->cli.history, o, &j->info);
+	return rc;
+}
+
+/* Begins the outputs and runs the engine into them. An exit status. */
+static int scan_go(struct scan_job *j)
+{
+	struct scan_cli *cli = &j->cli;
+	char why[512] = "";
+	int r;
+
+	for (; j->begun < cli->n; j->begun++) {
+		r = cli->streams[j->begun].fmt->begin(&cli->streams[j->begun]);
+		if (r < 0) {
+			cmd_error("scan", "cannot write the output: %s", strerror(-r));
+			return EXIT_RUNTIME;
+		}
+	}
+	cli->progress_on = isatty(STDERR_FILENO);
+	r = scan_run(&j->cfg,
+	             &(struct scan_sink){.ctx = cli,
+	                                 .on_port = scan_cli_port,
+	                                 .on_host_done = scan_cli_host,
+	                                 .on_progress = scan_cli_progress,
+	                                 .on_done = scan_cli_done},
+	             why, sizeof(why));
+	if (cli->progress_on)
+		out_progress_clear(&cli->progress);
+	if (r < 0) {
+		cmd_error("scan", "%s", why[0] ? why : strerror(-r));
+		return EXIT_RUNTIME;
+	}
+	return EXIT_OK;
+}
+
+/* Every begun output gets its trailer, the history its end, even on failure. */
+static int scan_finish(struct scan_job *j, int rc)
+{
+	struct scan_cli *cli = &j->cli;
+	int r;
+
+	for (size_t i = 0; i < j->begun; i++) {
+		r = cli->streams[i].fmt->end(&cli->streams[i], &cli->summary);
+		if (r < 0 && !cli->write_error)
+			cli->write_error = r;
+	}
+	scan_cli_close(cli);
+	r = scan_history_close(&cli->history, &cli->summary, rc == EXIT_OK);
+	if (rc == EXIT_OK)
+		rc = r;
+	if (rc == EXIT_OK && cli->write_error) {
+		cmd_error("scan", "cannot write the output: %s", strerror(-cli->write_error));
+		rc = EXIT_RUNTIME;
+	}
+	if (rc == EXIT_OK && cli->detect_error) {
+		cmd_error("scan", "service detection failed: %s", strerror(-cli->detect_error));
+		rc = EXIT_RUNTIME;
+	}
+	probes_free(&j->pf);
+	free(j->args);
+	portlist_free(&j->fallback);
+	kb_free(j->kb);
+	return rc;
+}
+
 /* The run's metrics into --prometheus FILE. Returns EXIT_OK or EXIT_RUNTIME after reporting. */
 static int scan_write_prometheus(const struct scan_opts *o, int proto,
                                  const struct scan_summary *sum)
@@ -560,169 +661,31 @@ static int scan_write_prometheus(const struct scan_opts *o, int proto,
 	return EXIT_OK;
 }
 
-static int scan_engine(const struct scan_opts *o, int argc, char **argv)
-{
-	struct scan_cli cli = {.progress = {.f = stderr}};
-	struct probes_file pf;
-	struct detect_config dc;
-	unsigned nwarn = 0;
-	struct portlist fallback = {0};
-	struct kb *kb = NULL;
-	const struct portlist *ports = &o->ports.tcp;
-	struct scan_config cfg;
-	size_t begun = 0;
-	struct out_info info;
-	struct scan_sink sink;
-	char why[512] = "", *args;
-	int rc, r = 0;
-
-	const struct scan_technique *tech;
-
-	if (o->udp && (o->tcp_syn || o->tcp_connect))
-		return cmd_usage("scan", "-sU with %s: one scan type per run for now",
-		                 o->tcp_syn ? "-sS" : "-sT");
-	if (o->udp) {
-		ports = &o->ports.udp;
-		if (o->ports_given && ports->n == 0)
-			return cmd_usage("scan",
-			                 "-p names no UDP port: a UDP scan needs some (U:PORTS)");
-	}
-	tech = scan_pick_technique(o);
-	if (!tech)
-		return EXIT_RUNTIME;
-	rc = scan_check_sources(o, tech);
-	if (rc != EXIT_OK)
-		return rc;
-	if (kb_load(NULL, &kb, why, sizeof(why)) < 0)
-		kb = NULL; /* no services files: no names, built-in port ranking */
-	if (!o->ports_given) {
-		/* nmap's default: the most common ports (nmap-services frequencies). */
-		size_t n = o->top_ports ? o->top_ports : o->fast ? 100 : 1000;
-		uint16_t *top = calloc(n, sizeof(*top));
-		int got =
-		    top ? kb_top_ports(kb, o->udp ? KB_PROTO_UDP : KB_PROTO_TCP, n, top) : -ENOMEM;
-
-		if (got < 0) {
-			free(top);
-			kb_free(kb);
-			return EXIT_RUNTIME;
-		}
-		/* Distinct ports; a port list is kept sorted. */
-		qsort(top, (size_t)got, sizeof(*top), cmp_u16);
-		fallback = (struct portlist){.ports = top, .n = (size_t)got};
-		ports = &fallback;
-	} else if (ports->n == 0) {
-		kb_free(kb);
-		return cmd_usage("scan",
-		                 "-p names no TCP port: a connect scan needs some (T:PORTS)");
-	}
-	args = cmd_join("portscope", argc, argv);
-	if (!args) {
-		portlist_free(&fallback);
-		kb_free(kb);
-		return EXIT_RUNTIME;
-	}
-	rlimit_raise_nofile(); /* more descriptors for probes */
-	info = (struct out_info){
-	    .version = PORTSCOPE_VERSION,
-	    .args = args,
-	    .scan_type = tech->xml_type,
-	    .proto = tech->proto,
-	    .ports = ports,
-	    .open_only = o->open_only,
-	    .reason = o->reason,
-	    .color = cmd_use_color(stdout, o->no_color),
-	    .start = (double)time(NULL),
-	    .kb = kb,
-	    .version_scan = o->version,
-	};
-	cli.info = &info;
-	probes_init(&pf, NULL, NULL);
-	rc = o->version ? scan_detect_setup(o, &pf, &nwarn, &dc) : EXIT_OK;
-	if (rc == EXIT_OK && o->version)
-		cli.detect = &dc;
-	if (rc == EXIT_OK)
-		rc = scan_cli_outputs(&cli, o, &info);
-	for (size_t i = 0; i < cli.n; i++) {
-		if (cli.streams[i].fmt == &out_normal && cli.streams[i].f == stdout)
-			info.interactive = true;
-		else if (cli.streams[i].f == stdout)
-			info.color = false;
-	}
-	if (rc == EXIT_OK)
-		rc = scan_build_config(o, ports, tech, &cfg);
-	if (rc == EXIT_OK)
-		rc = scan_history_open(&cli.history, o, &info);
-	for (; rc == EXIT_OK && begun < cli.n; begun++) {
-		r = cli.streams[begun].fmt->begin(&cli.streams[begun]);
-		if (r < 0) {
-			cmd_error("scan", "cannot write the output: %s", strerror(-r));
-			rc = EXIT_RUNTIME;
-		}
-	}
-	if (rc == EXIT_OK) {
-		cli.progress_on = isatty(STDERR_FILENO);
-		sink = (struct scan_sink){.ctx = &cli,
-		                          .on_port = scan_cli_port,
-		                          .on_host_done = scan_cli_host,
-		                          .on_progress = scan_cli_progress,
-		                          .on_done = scan_cli_done};
-		r = scan_run(&cfg, &sink, why, sizeof(why));
-		if (cli.progress_on)
-			out_progress_clear(&cli.progress);
-		if (r < 0) {
-			cmd_error("scan", "%s", why[0] ? why : strerror(-r));
-			rc = EXIT_RUNTIME;
-		}
-	}
-	/* Every begun output gets its trailer and releases its state, even on failure. */
-	for (size_t i = 0; i < begun; i++) {
-		r = cli.streams[i].fmt->end(&cli.streams[i], &cli.summary);
-		if (r < 0 && !cli.write_error)
-			cli.write_error = r;
-	}
-	scan_cli_close(&cli);
-	r = scan_history_close(&cli.history, &cli.summary, rc == EXIT_OK);
-	if (rc == EXIT_OK)
-		rc = r;
-	if (rc == EXIT_OK && cli.write_error) {
-		cmd_error("scan", "cannot write the output: %s", strerror(-cli.write_error));
-		rc = EXIT_RUNTIME;
-	}
-	if (rc == EXIT_OK && cli.detect_error) {
-		cmd_error("scan", "service detection failed: %s", strerror(-cli.detect_error));
-		rc = EXIT_RUNTIME;
-	}
-	if (rc == EXIT_OK && o->prometheus)
-		rc = scan_write_prometheus(o, tech->proto, &cli.summary);
-	probes_free(&pf);
-	free(args);
-	portlist_free(&fallback);
-	kb_free(kb);
-	return rc;
-}
-
-int cmd_scan_main(int argc, char **argv)
+int scan_cmd_run(const struct cmd_args *a)
 {
 	struct scan_opts o;
 	char why[768];
 	int r, rc;
 
-	r = scan_opts_parse(argc, argv, &o, why, sizeof(why));
+	r = scan_opts_from_args(a, &o, why, sizeof(why));
 	if (r < 0) {
 		cmd_error("scan", "%s", why);
 		scan_opts_free(&o);
 		return r == -ENOMEM || r == -EIO ? EXIT_RUNTIME : EXIT_USAGE;
 	}
-	if (o.help) {
-		fputs(scan_usage_text, stdout);
-		scan_opts_free(&o);
-		return EXIT_OK;
-	}
-	if (o.list_only)
+	if (o.list_only) {
 		rc = scan_list(&o);
-	else
-		rc = scan_engine(&o, argc, argv);
+	} else {
+		struct scan_job j = {.cli = {.progress = {.f = stderr}}};
+
+		probes_init(&j.pf, NULL, NULL);
+		rc = scan_setup(&j, &o, a);
+		if (rc == EXIT_OK)
+			rc = scan_go(&j);
+		rc = scan_finish(&j, rc);
+		if (rc == EXIT_OK && o.prometheus)
+			rc = scan_write_prometheus(&o, j.tech->proto, &j.cli.summary);
+	}
 	scan_opts_free(&o);
 	return rc;
 }

@@ -1,7 +1,6 @@
 /*
  * `portscope scan`: the parsed command line. scan_opts_parse() fills it from
- * nmap-style arguments; the scan engine reads it. Fields the engine needs later
- * (timing, outputs, -sV, -Pn) are added here by the engine's author.
+ * nmap-style arguments (the table in scan-opts.c); scan.c runs it.
  */
 #pragma once
 
@@ -15,8 +14,19 @@
 #include "store/store.h"
 
 struct out_version;
-
 struct out_info;
+struct out_format;
+struct cmd_args;
+struct scan_technique;
+
+#define SCAN_MAX_TECHS   4  /* -sSU...: techniques asked for in one run */
+#define SCAN_MAX_OUTPUTS 16 /* -oN, -oX, ...: outputs asked for */
+
+/* One -oX FILE. */
+struct scan_output {
+	const struct out_format *fmt;
+	const char *path; /* '-' is stdout */
+};
 
 struct scan_opts {
 	struct targetset *targets; /* sealed: command-line words, -iL, minus exclusions */
@@ -25,10 +35,10 @@ struct scan_opts {
 	unsigned top_ports;        /* --top-ports N; 0 when not given */
 	bool fast;                 /* -F: the 100 most common ports */
 
-	bool tcp_connect; /* -sT */
-	bool tcp_syn;     /* -sS */
-	bool udp;         /* -sU */
-	bool list_only;   /* -sL: list the targets, send nothing */
+	/* -sT, -sS, -sU (scan_technique_find() on the flag), in the order given. */
+	const struct scan_technique *techs[SCAN_MAX_TECHS];
+	size_t ntechs;  /* 0: the default, SYN with CAP_NET_RAW, else connect */
+	bool list_only; /* -sL: list the targets, send nothing */
 
 	bool ipv6;            /* -6 */
 	bool no_dns;          /* -n: no reverse DNS (as nmap; names still resolve) */
@@ -49,12 +59,10 @@ struct scan_opts {
 	bool open_only;           /* --open */
 	bool reason;              /* --reason */
 	bool no_ping;             /* -Pn (every target is treated as up anyway) */
-	const char *out_normal;   /* -oN FILE ('-' is stdout) */
-	const char *out_xml;      /* -oX FILE */
-	const char *out_grep;     /* -oG FILE */
-	const char *out_json;     /* -oJ FILE (JSON Lines) */
-	const char *out_all;      /* -oA BASE: BASE.nmap, BASE.xml, BASE.gnmap, BASE.jsonl */
-	const char *prometheus;   /* --prometheus FILE: a node_exporter textfile of the run */
+	struct scan_output outputs[SCAN_MAX_OUTPUTS]; /* -oN, -oX, ... in order (not --json) */
+	size_t noutputs;
+	const char *out_all;    /* -oA BASE: every format, BASE + its extension */
+	const char *prometheus; /* --prometheus FILE: a node_exporter textfile of the run */
 
 	/* History (store/). */
 	const char *db;     /* --db PATH; NULL: the default history file */
@@ -72,18 +80,26 @@ struct scan_opts {
 	bool send_eth; /* --send-eth: link-level sends where possible (the default) */
 };
 
+/* Runs `portscope scan` on what cmd_parse() read (scan.c); cmd_scan's run. */
+int scan_cmd_run(const struct cmd_args *a);
+
 /*
- * Parses argv (argv[0] is "scan") into opts, which the caller releases with
- * scan_opts_free() whatever the result. Returns 0, or a negative errno with a
- * one-line reason in why naming the bad word:
- *   -EINVAL   unknown option, missing argument, malformed port or target,
- *             conflicting options, no targets
+ * Fills opts from what cmd_parse() read for cmd_scan; the caller releases
+ * opts with scan_opts_free() whatever the result. Returns 0, or a negative
+ * errno with a one-line reason in why naming the bad word:
+ *   -EINVAL   a malformed port or target, conflicting options, no targets
  *   -ERANGE   a number, octet or prefix out of range
  *   -EAFNOSUPPORT, -ENOENT, … as targetset_add() and targetset_add_file()
  *   -ENOMEM
- * Options work before or after the targets; "--" ends the options. Multi-letter
- * nmap options take one dash (-sL, -iL, -p-), long ones one or two (--exclude,
- * -exclude, --seed=7); -p takes its argument attached or next (-p22, -p 22).
+ */
+int scan_opts_from_args(const struct cmd_args *a, struct scan_opts *opts, char *why, size_t whylen);
+
+/*
+ * cmd_parse() on cmd_scan, then scan_opts_from_args(): argv[0] is "scan".
+ * Options work before or after the targets; "--" ends the options.
+ * Multi-letter nmap options take one dash (-sL, -iL, -p-), long ones one or
+ * two (--exclude, -exclude, --seed=7); -p takes its argument attached or next
+ * (-p22, -p 22). Returns as scan_opts_from_args() (-EINVAL for the parser's).
  */
 int scan_opts_parse(int argc, char **argv, struct scan_opts *opts, char *why, size_t whylen);
 

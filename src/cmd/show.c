@@ -11,21 +11,26 @@
 #include "output/json.h"
 #include "output/out.h"
 
-static const char show_usage_text[] =
-    "usage: portscope show [OPTIONS] ID|last\n"
-    "\n"
-    "Prints a run of the history (see 'portscope history') as the scan printed it;\n"
-    "an audit's findings follow its ports (normal output and JSON Lines).\n"
-    "\n"
-    "  -oN            normal output (the default)\n"
-    "  -oX            nmap XML\n"
-    "  -oG            grepable\n"
-    "  -oJ, --json    JSON Lines\n"
-    "  --open         only open ports\n"
-    "  --reason       a REASON column\n"
-    "  --db PATH      the history file (default $XDG_STATE_HOME/portscope/history.db)\n"
-    "  --no-color     no colour (also NO_COLOR)\n"
-    "  -h, --help     this help\n";
+enum { OPT_OPEN = CMD_OPT_OWN, OPT_REASON };
+
+/* -oN, -oX, ...: one a format of the registry (output/out.h). */
+static bool show_formats(size_t i, struct cmd_choice *c)
+{
+	if (!out_formats[i])
+		return false;
+	*c = (struct cmd_choice){.word = out_formats[i]->flag + 2, .help = out_formats[i]->help};
+	return true;
+}
+
+static const struct cmd_option show_options[] = {
+    {.letter = 'o', .arg = CMD_ARG_GLUED, .choices = show_formats},
+    CMD_OPTION_JSON("JSON Lines (as -oJ)"),
+    {.name = "open", .id = OPT_OPEN, .help = "only open ports"},
+    {.name = "reason", .id = OPT_REASON, .help = "a REASON column"},
+    CMD_OPTION_DB("the history file (default " CMD_DB_DEFAULT ")"),
+    CMD_OPTION_NO_COLOR,
+    {0},
+};
 
 struct show_ctx {
 	struct out_stream s;
@@ -85,142 +90,144 @@ static int show_finding(void *ctx, const struct store_finding_row *f)
 	return ferror(out) ? -EIO : 0;
 }
 
-int cmd_show_main(int argc, char **argv)
-{
-	const char *fmt = "normal", *db = NULL, *idword = NULL;
-	bool open_only = false, reason = false, no_color = false;
-	struct show_ctx c = {0};
-	struct store_run run;
-	struct portlist pl = {0};
-	struct store *st;
-	struct kb *kb = NULL;
-	struct out_info info;
-	char *args = NULL, *version = NULL, *scan_type = NULL;
-	bool findings = false;
-	char why[256];
+/* The stored run id (a number or "last") as a run, its port list and strings. */
+struct show_run {
 	int64_t id;
-	int rc, r;
+	struct store_run run;
+	struct portlist pl;
+	char *args, *version, *scan_type; /* copies: the run's strings live until the next call */
+};
 
-	for (int i = 1; i < argc; i++) {
-		const char *w = argv[i];
+static void show_run_free(struct show_run *r)
+{
+	free(r->args);
+	free(r->version);
+	free(r->scan_type);
+	portlist_free(&r->pl);
+}
 
-		if (strcmp(w, "-h") == 0 || strcmp(w, "--help") == 0) {
-			fputs(show_usage_text, stdout);
-			return EXIT_OK;
-		} else if (strcmp(w, "-oN") == 0) {
-			fmt = "normal";
-		} else if (strcmp(w, "-oX") == 0) {
-			fmt = "xml";
-		} else if (strcmp(w, "-oG") == 0) {
-			fmt = "grepable";
-		} else if (strcmp(w, "-oJ") == 0 || strcmp(w, "--json") == 0) {
-			fmt = "json-lines";
-		} else if (strcmp(w, "--open") == 0) {
-			open_only = true;
-		} else if (strcmp(w, "--reason") == 0) {
-			reason = true;
-		} else if (strcmp(w, "--no-color") == 0) {
-			no_color = true;
-		} else if (strcmp(w, "--db") == 0) {
-			if (++i == argc)
-				return cmd_usage("show",
-				                 "option '--db' needs an argument (see --help)");
-			db = argv[i];
-		} else if (strncmp(w, "--db=", 5) == 0) {
-			db = w + 5;
-		} else if (w[0] == '-' && w[1]) {
-			return cmd_usage("show", "unknown option '%s' (see --help)", w);
-		} else if (idword) {
-			return cmd_usage("show", "unexpected argument '%s': one run ID", w);
-		} else {
-			idword = w;
-		}
-	}
-	if (!idword)
-		return cmd_usage("show", "missing run ID (see 'portscope history')");
-	rc = histdb_open("show", db, &st);
-	if (rc != EXIT_OK)
-		return rc;
-	r = histdb_parse_id(st, idword, &id);
-	if (r == -EINVAL) {
-		store_close(st);
+/* Reads the run idword names. Returns EXIT_OK or reports and returns EXIT_USAGE/EXIT_RUNTIME. */
+static int show_load(struct store *st, const char *idword, struct show_run *sr)
+{
+	int r = histdb_parse_id(st, idword, &sr->id);
+
+	if (r == -EINVAL)
 		return cmd_usage("show", "'%s' is not a run ID (a number, or 'last')", idword);
-	}
 	if (!r)
-		r = store_run_get(st, id, &run);
-	if (r == -ENOENT) {
-		store_close(st);
+		r = store_run_get(st, sr->id, &sr->run);
+	if (r == -ENOENT)
 		return cmd_usage("show", "no run %s in the history", idword);
-	}
 	if (!r) {
-		/* Scans record no findings; audits do, and show them where the format can. */
-		findings = strcmp(fmt, "normal") == 0 || strcmp(fmt, "json-lines") == 0;
-		c.json = strcmp(fmt, "json-lines") == 0;
-		/* The run's strings live until the next store call: keep copies. */
-		args = strdup(run.args ? run.args : "portscope");
-		version = strdup(run.version ? run.version : "?");
-		scan_type = strdup(run.scan_type ? run.scan_type : "connect");
-		r = args && version && scan_type ? store_run_portlist(run.ports, run.proto, &pl)
-		                                 : -ENOMEM;
+		sr->args = strdup(sr->run.args ? sr->run.args : "portscope");
+		sr->version = strdup(sr->run.version ? sr->run.version : "?");
+		sr->scan_type = strdup(sr->run.scan_type ? sr->run.scan_type : "connect");
+		r = sr->args && sr->version && sr->scan_type
+		        ? store_run_portlist(sr->run.ports, sr->run.proto, &sr->pl)
+		        : -ENOMEM;
 	}
 	if (r < 0) {
 		cmd_error("show", "cannot read run %s: %s (%s)", idword, strerror(-r),
 		          store_errmsg(st));
-		rc = EXIT_RUNTIME;
-		goto out;
+		return EXIT_RUNTIME;
 	}
-	if (run.status != STORE_RUN_COMPLETE)
+	if (sr->run.status != STORE_RUN_COMPLETE)
 		cmd_error("show", "run %lld is %s: what it recorded before it stopped",
-		          (long long)id, store_status_name(run.status));
+		          (long long)sr->id, store_status_name(sr->run.status));
+	return EXIT_OK;
+}
+
+/* Writes the run through c->s: begin, its hosts, its findings (where the format can), end. */
+static int show_write(struct store *st, const struct show_run *sr, struct show_ctx *c,
+                      bool findings)
+{
+	int r = c->s.fmt->begin(&c->s), e;
+
+	if (r < 0)
+		return r;
+	r = store_hosts(st, sr->id, show_host, c);
+	if (c->err)
+		r = c->err;
+	if (!r && findings) {
+		r = store_findings(st, sr->id, show_finding, c);
+		if (!r && !c->json && c->nfound)
+			fputc('\n', stdout);
+	}
+	e = c->s.fmt->end(&c->s, &c->sum);
+	return r ? r : e;
+}
+
+static int show_run(const struct cmd_args *a)
+{
+	const struct out_format *fmt = &out_normal;
+	struct show_run sr = {0};
+	struct show_ctx c = {0};
+	struct store *st;
+	struct kb *kb = NULL;
+	struct out_info info;
+	char why[256];
+	int rc, r;
+
+	for (size_t i = 0; i < a->nvalues; i++) {
+		const struct cmd_value *v = &a->values[i];
+
+		if (v->id == CMD_OPT_JSON)
+			fmt = &out_jsonl;
+		else if (v->id == 'o' && !(fmt = out_format_find(v->flag)))
+			return cmd_usage("show", "unknown option '%s' (see --help)", v->flag);
+	}
+	if (a->nwords == 0)
+		return cmd_usage("show", "missing run ID (see 'portscope history')");
+	rc = histdb_open("show", a->db, &st);
+	if (rc != EXIT_OK)
+		return rc;
+	rc = show_load(st, a->words[0], &sr);
+	if (rc != EXIT_OK)
+		goto out;
 	if (kb_load(NULL, &kb, why, sizeof(why)) < 0)
 		kb = NULL;
 	info = (struct out_info){
-	    .version = version,
-	    .args = args,
-	    .scan_type = scan_type,
-	    .proto = run.proto ? run.proto : IPPROTO_TCP,
-	    .ports = &pl,
-	    .open_only = open_only,
-	    .reason = reason,
-	    .color = strcmp(fmt, "normal") == 0 && cmd_use_color(stdout, no_color),
-	    .interactive = strcmp(fmt, "normal") == 0,
-	    .start = run.start,
+	    .version = sr.version,
+	    .args = sr.args,
+	    .scan_type = sr.scan_type,
+	    .proto = sr.run.proto ? sr.run.proto : IPPROTO_TCP,
+	    .ports = &sr.pl,
+	    .open_only = cmd_has(a, OPT_OPEN),
+	    .reason = cmd_has(a, OPT_REASON),
+	    .color = fmt == &out_normal && cmd_use_color(stdout, a->no_color),
+	    .interactive = fmt == &out_normal,
+	    .start = sr.run.start,
 	    .kb = kb,
 	};
-	c.s = (struct out_stream){.fmt = out_format_find(fmt), .f = stdout, .info = &info};
+	c.s = (struct out_stream){.fmt = fmt, .f = stdout, .info = &info};
+	c.json = fmt == &out_jsonl;
 	c.sum = (struct scan_summary){
-	    .probes_sent = run.probes_sent,
-	    .start = run.start,
-	    .end = run.end > 0 ? run.end : run.start,
-	    .elapsed = run.end > run.start ? run.end - run.start : 0,
+	    .probes_sent = sr.run.probes_sent,
+	    .start = sr.run.start,
+	    .end = sr.run.end > 0 ? sr.run.end : sr.run.start,
+	    .elapsed = sr.run.end > sr.run.start ? sr.run.end - sr.run.start : 0,
 	};
-	r = c.s.fmt->begin(&c.s);
-	if (!r) {
-		r = store_hosts(st, id, show_host, &c);
-		if (c.err)
-			r = c.err;
-		if (!r && findings) {
-			r = store_findings(st, id, show_finding, &c);
-			if (!r && !c.json && c.nfound)
-				fputc('\n', stdout);
-		}
-		int e = c.s.fmt->end(&c.s, &c.sum);
-
-		if (!r)
-			r = e;
-	}
+	/* Scans record no findings; audits do, and show them where the format can. */
+	r = show_write(st, &sr, &c, fmt == &out_normal || fmt == &out_jsonl);
 	if (r < 0) {
-		cmd_error("show", "cannot show run %lld: %s", (long long)id, strerror(-r));
+		cmd_error("show", "cannot show run %lld: %s", (long long)sr.id, strerror(-r));
 		rc = EXIT_RUNTIME;
 	} else if (fflush(stdout) != 0) {
 		rc = EXIT_RUNTIME;
 	}
 out:
-	free(args);
-	free(version);
-	free(scan_type);
-	portlist_free(&pl);
+	show_run_free(&sr);
 	kb_free(kb);
 	store_close(st);
 	return rc;
 }
+
+const struct cmd_spec cmd_show = {
+    .name = "show",
+    .usage = "[OPTIONS] ID|last",
+    .summary = "print a recorded scan again, in any output format",
+    .about = "Prints a run of the history (see 'portscope history') as the scan printed it;\n"
+             "an audit's findings follow its ports (normal output and JSON Lines).\n",
+    .options = show_options,
+    .max_words = 1,
+    .run = show_run,
+};

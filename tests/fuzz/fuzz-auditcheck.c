@@ -13,15 +13,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	size_t n, at = 1, have = 0;
-	const struct audit_check *t = audit_check_table(&n), *c;
+	size_t n = 0, at = 1, have = 0;
+	const struct audit_check *c;
 	struct audit_conv conv;
 	uint8_t *buf;
 	unsigned sends = 0;
 
 	if (size < 2)
 		return 0;
-	c = &t[data[0] % n];
+	while (audit_checks[n])
+		n++;
+	c = audit_checks[data[0] % n];
 	buf = malloc(AUDIT_CHECK_READ_MAX);
 	if (!buf)
 		return 0;

@@ -1,4 +1,4 @@
-"""Lab fixtures for integration tests (see ../shared/LAB.md).
+"""Lab fixtures for integration tests (see tests/LAB.md).
 
 Every test that sends packets does it inside network namespaces that a fixture
 creates with a unique name and removes afterwards, even when the test fails.

@@ -1,4 +1,4 @@
-/* Shared by test-store.c and test-store-diff.c: temp files and scan hosts to record. */
+/* Shared by test-store-store.c and test-store-diff.c: temp files and scan hosts to record. */
 #pragma once
 
 #include <arpa/inet.h>

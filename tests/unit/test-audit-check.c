@@ -13,13 +13,11 @@
 /* A registry entry lacks nothing; names are unique. */
 static void test_registry_walk(void **state)
 {
-	size_t n;
-	const struct audit_check *t = audit_check_table(&n);
+	size_t n = 0;
 
 	(void)state;
-	assert_int_equal(n, 10);
-	for (size_t i = 0; i < n; i++) {
-		const struct audit_check *c = &t[i];
+	for (size_t i = 0; audit_checks[i]; i++, n++) {
+		const struct audit_check *c = audit_checks[i];
 
 		if (!c->name || !c->services || !c->ports || !c->ports[0] || !c->step ||
 		    !c->title || !c->recommendation || !c->citation || !*c->citation ||
@@ -30,9 +28,10 @@ static void test_registry_walk(void **state)
 		if (c->proto == IPPROTO_UDP && !c->start)
 			fail_msg("UDP check %s has no start()", c->name);
 		for (size_t j = 0; j < i; j++)
-			assert_string_not_equal(t[j].name, c->name);
+			assert_string_not_equal(audit_checks[j]->name, c->name);
 		assert_ptr_equal(audit_check_find(c->name), c);
 	}
+	assert_true(n >= 10);
 	assert_null(audit_check_find("nope"));
 }
 

@@ -673,139 +673,154 @@ static const uint16_t ports_snmp[] = {161, 0};
 static const uint16_t ports_pgsql[] = {5432, 0};
 static const uint16_t ports_mongodb[] = {27017, 0};
 
-static const struct audit_check checks[] = {
-    {
-        .name = "ftp-anonymous",
-        .services = "ftp",
-        .ports = ports_ftp,
-        .proto = IPPROTO_TCP,
-        .severity = KB_SEV_HIGH,
-        .title = "FTP accepts anonymous login",
-        .recommendation = "set anonymous_enable=NO (vsftpd) or stop the FTP service; use SFTP",
-        .citation = "RFC 1635; CVE-1999-0497",
-        .step = ftp_step,
-    },
-    {
-        .name = "redis-noauth",
-        .services = "redis",
-        .ports = ports_redis,
-        .proto = IPPROTO_TCP,
-        .severity = KB_SEV_HIGH,
-        .title = "Redis answers commands without AUTH",
-        .recommendation = "set requirepass (or ACL users), bind 127.0.0.1, protected-mode yes",
-        .citation = "https://redis.io/docs/latest/operate/oss_and_stack/management/security/",
-        .start = redis_start,
-        .step = redis_step,
-    },
-    {
-        .name = "telnet-cleartext",
-        .services = "telnet",
-        .ports = ports_telnet,
-        .proto = IPPROTO_TCP,
-        .severity = KB_SEV_HIGH,
-        .title = "telnet offers a login in cleartext",
-        .recommendation = "stop telnetd; use SSH",
-        .citation = "RFC 854 (no encryption); CVE-1999-0619",
-        .step = telnet_step,
-    },
-    {
-        .name = "docker-api-plain",
-        .services = "docker",
-        .ports = ports_docker,
-        .proto = IPPROTO_TCP,
-        .severity = KB_SEV_HIGH,
-        .title = "Docker Engine API answers without TLS",
-        .recommendation = "remove -H tcp://0.0.0.0:2375; use the unix socket or TLS with "
-                          "client certificates (tlsverify) on 2376",
-        .citation = "https://docs.docker.com/engine/security/protect-access/",
-        .start = docker_start,
-        .step = docker_step,
-    },
-    {
-        .name = "memcached-stats",
-        .services = "memcached",
-        .ports = ports_memcached,
-        .proto = IPPROTO_TCP,
-        .severity = KB_SEV_MEDIUM,
-        .title = "memcached answers stats to anyone",
-        .recommendation = "bind memcached to 127.0.0.1 (-l 127.0.0.1), disable UDP (-U 0), "
-                          "enable SASL",
-        .citation = "CVE-2018-1000115",
-        .start = memcached_start,
-        .step = memcached_step,
-    },
-    {
-        .name = "vnc-no-auth",
-        .services = "vnc",
-        .ports = ports_vnc,
-        .proto = IPPROTO_TCP,
-        .severity = KB_SEV_HIGH,
-        .title = "VNC offers security type None (no password)",
-        .recommendation = "require VNC authentication and tunnel VNC over SSH",
-        .citation = "RFC 6143 7.2.1; CVE-2006-2369",
-        .step = vnc_step,
-    },
-    {
-        .name = "smb1-accepted",
-        .services = "microsoft-ds netbios-ssn smb",
-        .ports = ports_smb,
-        .proto = IPPROTO_TCP,
-        .severity = KB_SEV_HIGH,
-        .title = "SMB1 is accepted in negotiate",
-        .recommendation = "disable SMB1 (server min protocol = SMB2_10 in smb.conf)",
-        .citation = "MS17-010; CVE-2017-0144 (EternalBlue)",
-        .start = smb1_start,
-        .step = smb1_step,
-    },
-    {
-        .name = "snmp-public",
-        .services = "snmp",
-        .ports = ports_snmp,
-        .proto = IPPROTO_UDP,
-        .severity = KB_SEV_HIGH,
-        .title = "SNMP v2c answers the community 'public'",
-        .recommendation = "remove the public community; use SNMPv3 with authPriv",
-        .citation = "CVE-1999-0517",
-        .start = snmp_start,
-        .step = snmp_step,
-    },
-    {
-        .name = "postgresql-trust",
-        .services = "postgresql",
-        .ports = ports_pgsql,
-        .proto = IPPROTO_TCP,
-        .severity = KB_SEV_HIGH,
-        .title = "PostgreSQL lets user postgres in without a password (trust)",
-        .recommendation = "replace trust with scram-sha-256 in pg_hba.conf",
-        .citation = "https://www.postgresql.org/docs/current/auth-trust.html",
-        .start = pgsql_start,
-        .step = pgsql_step,
-    },
-    {
-        .name = "mongodb-noauth",
-        .services = "mongodb",
-        .ports = ports_mongodb,
-        .proto = IPPROTO_TCP,
-        .severity = KB_SEV_HIGH,
-        .title = "MongoDB lists its databases without authentication",
-        .recommendation = "enable security.authorization and bind to 127.0.0.1",
-        .citation = "https://www.mongodb.com/docs/manual/administration/security-checklist/",
-        .start = mongodb_start,
-        .step = mongodb_step,
-    },
+static const struct audit_check check_ftp_anonymous = {
+    .name = "ftp-anonymous",
+    .services = "ftp",
+    .ports = ports_ftp,
+    .proto = IPPROTO_TCP,
+    .severity = KB_SEV_HIGH,
+    .title = "FTP accepts anonymous login",
+    .recommendation = "set anonymous_enable=NO (vsftpd) or stop the FTP service; use SFTP",
+    .citation = "RFC 1635; CVE-1999-0497",
+    .step = ftp_step,
 };
 
-const struct audit_check *audit_check_table(size_t *n)
-{
-	*n = ARRAY_SIZE(checks);
-	return checks;
-}
+static const struct audit_check check_redis_noauth = {
+    .name = "redis-noauth",
+    .services = "redis",
+    .ports = ports_redis,
+    .proto = IPPROTO_TCP,
+    .severity = KB_SEV_HIGH,
+    .title = "Redis answers commands without AUTH",
+    .recommendation = "set requirepass (or ACL users), bind 127.0.0.1, protected-mode yes",
+    .citation = "https://redis.io/docs/latest/operate/oss_and_stack/management/security/",
+    .start = redis_start,
+    .step = redis_step,
+};
+
+static const struct audit_check check_telnet_cleartext = {
+    .name = "telnet-cleartext",
+    .services = "telnet",
+    .ports = ports_telnet,
+    .proto = IPPROTO_TCP,
+    .severity = KB_SEV_HIGH,
+    .title = "telnet offers a login in cleartext",
+    .recommendation = "stop telnetd; use SSH",
+    .citation = "RFC 854 (no encryption); CVE-1999-0619",
+    .step = telnet_step,
+};
+
+static const struct audit_check check_docker_api_plain = {
+    .name = "docker-api-plain",
+    .services = "docker",
+    .ports = ports_docker,
+    .proto = IPPROTO_TCP,
+    .severity = KB_SEV_HIGH,
+    .title = "Docker Engine API answers without TLS",
+    .recommendation = "remove -H tcp://0.0.0.0:2375; use the unix socket or TLS with "
+                      "client certificates (tlsverify) on 2376",
+    .citation = "https://docs.docker.com/engine/security/protect-access/",
+    .start = docker_start,
+    .step = docker_step,
+};
+
+static const struct audit_check check_memcached_stats = {
+    .name = "memcached-stats",
+    .services = "memcached",
+    .ports = ports_memcached,
+    .proto = IPPROTO_TCP,
+    .severity = KB_SEV_MEDIUM,
+    .title = "memcached answers stats to anyone",
+    .recommendation = "bind memcached to 127.0.0.1 (-l 127.0.0.1), disable UDP (-U 0), "
+                      "enable SASL",
+    .citation = "CVE-2018-1000115",
+    .start = memcached_start,
+    .step = memcached_step,
+};
+
+static const struct audit_check check_vnc_no_auth = {
+    .name = "vnc-no-auth",
+    .services = "vnc",
+    .ports = ports_vnc,
+    .proto = IPPROTO_TCP,
+    .severity = KB_SEV_HIGH,
+    .title = "VNC offers security type None (no password)",
+    .recommendation = "require VNC authentication and tunnel VNC over SSH",
+    .citation = "RFC 6143 7.2.1; CVE-2006-2369",
+    .step = vnc_step,
+};
+
+static const struct audit_check check_smb1_accepted = {
+    .name = "smb1-accepted",
+    .services = "microsoft-ds netbios-ssn smb",
+    .ports = ports_smb,
+    .proto = IPPROTO_TCP,
+    .severity = KB_SEV_HIGH,
+    .title = "SMB1 is accepted in negotiate",
+    .recommendation = "disable SMB1 (server min protocol = SMB2_10 in smb.conf)",
+    .citation = "MS17-010; CVE-2017-0144 (EternalBlue)",
+    .start = smb1_start,
+    .step = smb1_step,
+};
+
+static const struct audit_check check_snmp_public = {
+    .name = "snmp-public",
+    .services = "snmp",
+    .ports = ports_snmp,
+    .proto = IPPROTO_UDP,
+    .severity = KB_SEV_HIGH,
+    .title = "SNMP v2c answers the community 'public'",
+    .recommendation = "remove the public community; use SNMPv3 with authPriv",
+    .citation = "CVE-1999-0517",
+    .start = snmp_start,
+    .step = snmp_step,
+};
+
+static const struct audit_check check_postgresql_trust = {
+    .name = "postgresql-trust",
+    .services = "postgresql",
+    .ports = ports_pgsql,
+    .proto = IPPROTO_TCP,
+    .severity = KB_SEV_HIGH,
+    .title = "PostgreSQL lets user postgres in without a password (trust)",
+    .recommendation = "replace trust with scram-sha-256 in pg_hba.conf",
+    .citation = "https://www.postgresql.org/docs/current/auth-trust.html",
+    .start = pgsql_start,
+    .step = pgsql_step,
+};
+
+static const struct audit_check check_mongodb_noauth = {
+    .name = "mongodb-noauth",
+    .services = "mongodb",
+    .ports = ports_mongodb,
+    .proto = IPPROTO_TCP,
+    .severity = KB_SEV_HIGH,
+    .title = "MongoDB lists its databases without authentication",
+    .recommendation = "enable security.authorization and bind to 127.0.0.1",
+    .citation = "https://www.mongodb.com/docs/manual/administration/security-checklist/",
+    .start = mongodb_start,
+    .step = mongodb_step,
+};
+
+const struct audit_check *const audit_checks[] = {
+    &check_ftp_anonymous,
+    &check_redis_noauth,
+    &check_telnet_cleartext,
+    &check_docker_api_plain,
+    &check_memcached_stats,
+    &check_vnc_no_auth,
+    &check_smb1_accepted,
+    &check_snmp_public,
+    &check_postgresql_trust,
+    &check_mongodb_noauth,
+    NULL,
+};
 
 const struct audit_check *audit_check_find(const char *name)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(checks); i++)
-		if (strcmp(checks[i].name, name) == 0)
-			return &checks[i];
+	for (size_t i = 0; audit_checks[i]; i++)
+		if (strcmp(audit_checks[i]->name, name) == 0)
+			return audit_checks[i];
 	return NULL;
 }
 

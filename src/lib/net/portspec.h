@@ -9,7 +9,7 @@
  *
  * The result is two sorted, de-duplicated arrays. Example:
  *   portspec_parse("80,22,T:20-22,U:53", &ps, ...) gives
- *   tcp = {20,21,22,80}, udp = {22,53,80}, any_given = {tcp:true, udp:true}
+ *   tcp = {20,21,22,80}, udp = {22,53,80}
  */
 #pragma once
 

@@ -80,6 +80,7 @@ const struct out_format out_grepable = {
     .name = "grepable",
     .flag = "-oG",
     .ext = ".gnmap",
+    .help = "grepable",
     .begin = grep_begin,
     .host = grep_host,
     .end = grep_end,

@@ -161,6 +161,7 @@ const struct out_format out_jsonl = {
     .name = "json-lines",
     .flag = "-oJ",
     .ext = ".jsonl",
+    .help = "JSON Lines",
     .begin = jsonl_begin,
     .host = jsonl_host,
     .end = jsonl_end,

@@ -141,6 +141,7 @@ const struct out_format out_normal = {
     .name = "normal",
     .flag = "-oN",
     .ext = ".nmap",
+    .help = "normal output (the default on stdout)",
     .begin = normal_begin,
     .host = normal_host,
     .end = normal_end,

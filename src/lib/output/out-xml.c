@@ -243,6 +243,7 @@ const struct out_format out_xml = {
     .name = "xml",
     .flag = "-oX",
     .ext = ".xml",
+    .help = "nmap XML",
     .begin = xml_begin,
     .host = xml_host,
     .end = xml_end,

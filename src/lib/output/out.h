@@ -47,10 +47,16 @@ struct out_info {
 struct out_stream;
 struct kb;
 
+/*
+ * A format: name, flag and help make its line in `scan --help` and `show
+ * --help` and its shell completion (generated from the registry); begin, host
+ * and end are required (test-output-out walks the registry and checks them).
+ */
 struct out_format {
 	const char *name; /* "normal", "json-lines", "xml", "grepable" */
-	const char *flag; /* "-oN" */
+	const char *flag; /* "-oN": scan -oN FILE, show -oN */
 	const char *ext;  /* file extension for -oA BASE: ".nmap" */
+	const char *help; /* one line: "nmap XML" */
 	int (*begin)(struct out_stream *s);
 	int (*host)(struct out_stream *s, const struct scan_host *h);
 	int (*end)(struct out_stream *s, const struct scan_summary *sum);

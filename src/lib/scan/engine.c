@@ -92,7 +92,7 @@ struct scan_worker {
 	bool indexes_left;
 	int spare;             /* a descriptor handed back for reuse (v.reuse), or -1 */
 	uint64_t starve_since; /* when EMFILE hit with nothing in flight, 0 otherwise */
-	unsigned fp_tries, fp_hits, fp_skip; /* immediate-answer sampling */
+	unsigned fp_tries, fp_hits, fp_skip; /* the fast path's sampling (scan_fastpath()) */
 	pthread_mutex_t *fin_lock;
 	pthread_cond_t *fin_cond;
 	unsigned *finished;
@@ -358,6 +358,19 @@ static void scan_expire(struct scan_worker *w, uint64_t now)
 	}
 }
 
+/*
+ * The fast path: a connect() to a near host (loopback, the LAN) is often
+ * accepted or refused before it returns, and asking the descriptor at once
+ * (probe_check) saves a trip through epoll; towards a far host it never has
+ * an answer yet and each ask is a wasted system call. So the asks are
+ * sampled: every SCAN_FP_SAMPLE fresh probes, fewer than SCAN_FP_MIN_HITS
+ * answers (one in eight) turn the fast path off for the next SCAN_FP_PAUSE
+ * probes, after which it is sampled again.
+ */
+#define SCAN_FP_SAMPLE   64   /* fresh probes per sample */
+#define SCAN_FP_MIN_HITS 8    /* immediate answers a sample needs to keep asking */
+#define SCAN_FP_PAUSE    2048 /* probes started without asking after a poor sample */
+
 /* Whether to ask a fresh probe for its answer right away: sampled, kept while it pays. */
 static bool scan_fastpath(struct scan_worker *w)
 {
@@ -372,9 +385,9 @@ static void scan_fastpath_count(struct scan_worker *w, bool hit)
 {
 	w->fp_tries++;
 	w->fp_hits += hit;
-	if (w->fp_tries == 64) {
-		if (w->fp_hits < 8)
-			w->fp_skip = 2048;
+	if (w->fp_tries == SCAN_FP_SAMPLE) {
+		if (w->fp_hits < SCAN_FP_MIN_HITS)
+			w->fp_skip = SCAN_FP_PAUSE;
 		w->fp_tries = w->fp_hits = 0;
 	}
 }
@@ -759,141 +772,165 @@ static int scan_check_config(const struct scan_config *cfg, char *why, size_t wh
 	return 0;
 }
 
-int scan_run(const struct scan_config *cfg, const struct scan_sink *sink, char *why, size_t whylen)
-{
-	pthread_mutex_t sink_lock = PTHREAD_MUTEX_INITIALIZER;
-	pthread_mutex_t fin_lock = PTHREAD_MUTEX_INITIALIZER;
-	pthread_cond_t fin_cond;
-	pthread_condattr_t ca;
-	atomic_uint_fast64_t done = 0, sent = 0, found = 0, retries = 0;
+/* What scan_run() shares with the helpers that set up and run its host groups. */
+struct scan_main {
+	const struct scan_config *cfg;
+	const struct scan_sink *sink;
+	pthread_mutex_t sink_lock, fin_lock;
+	pthread_cond_t fin_cond; /* a worker finished its share of the group */
+	unsigned finished;       /* workers done with the group, under fin_lock */
 	struct scan_worker workers[SCAN_MAX_THREADS];
-	struct scan_summary sum = {0};
-	struct scan_group g = {0};
-	struct perm hperm;
-	uint64_t nhosts, group, total, t0 = clock_mono_us();
-	unsigned nthreads, budget, finished = 0, nworkers = 0;
+	unsigned nthreads, nworkers; /* wanted, set up */
+	struct scan_group g;
+	struct perm hperm; /* the order of hosts (--randomize-hosts) */
+	uint64_t nhosts, group, total, t0;
+	atomic_uint_fast64_t done, sent, found, retries;
+	struct scan_summary sum;
+};
+
+/* Sizes the host groups and threads, allocates a group, starts no thread yet. */
+static int scan_setup(struct scan_main *m, char *why, size_t whylen)
+{
+	const struct scan_config *cfg = m->cfg;
 	struct cc_params share;
+	pthread_condattr_t ca;
 	int r;
 
-	r = scan_check_config(cfg, why, whylen);
+	m->nhosts = targetset_count(cfg->targets);
+	m->total = m->nhosts * cfg->ports->n;
+	m->group = cfg->hostgroup ? cfg->hostgroup : SCAN_GROUP_RESULTS / cfg->ports->n;
+	if (m->group < 1)
+		m->group = 1;
+	if (m->group > SCAN_MAX_GROUP)
+		m->group = SCAN_MAX_GROUP;
+	if (m->group > m->nhosts)
+		m->group = m->nhosts ? m->nhosts : 1;
+	m->nthreads = scan_threads(cfg, m->group * cfg->ports->n);
+	share = scan_share(&cfg->cc, m->nthreads);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&m->fin_cond, &ca);
+	pthread_condattr_destroy(&ca);
+	m->sum.start = clock_wall();
+	m->sum.hosts_total = m->nhosts;
+	m->g = (struct scan_group){.cfg = cfg,
+	                           .sink = m->sink,
+	                           .sink_lock = &m->sink_lock,
+	                           .nports = cfg->ports->n,
+	                           .done = &m->done,
+	                           .sent = &m->sent,
+	                           .found = &m->found,
+	                           .retries = &m->retries};
+	m->g.hosts = calloc(m->group, sizeof(*m->g.hosts));
+	m->g.res = malloc(m->group * cfg->ports->n);
+	if (!m->g.hosts || !m->g.res)
+		return why_err(why, whylen, -ENOMEM, "out of memory for a host group of %llu hosts",
+		               (unsigned long long)m->group);
+	for (; m->nworkers < m->nthreads; m->nworkers++) {
+		struct scan_worker *w = &m->workers[m->nworkers];
+
+		r = scan_worker_init(w, &share, (unsigned)share.cwnd_max, m->t0);
+		if (r < 0) {
+			scan_worker_free(w);
+			return why_err(why, whylen, r, "cannot set up a scan thread: %s",
+			               strerror(-r));
+		}
+		w->g = &m->g;
+		w->fin_lock = &m->fin_lock;
+		w->fin_cond = &m->fin_cond;
+		w->finished = &m->finished;
+	}
+	perm_init(&m->hperm, m->nhosts, cfg->seed ^ 0x9e3779b97f4a7c15ull);
+	return 0;
+}
+
+/* Runs the hosts [h0, h0 + group) on the workers, reporting progress; then the group's hosts. */
+static int scan_run_group(struct scan_main *m, uint64_t h0, char *why, size_t whylen)
+{
+	struct scan_group *g = &m->g;
+	double gstart = clock_wall();
+	unsigned started = 0;
+	int r;
+
+	g->nhosts = m->nhosts - h0 < m->group ? m->nhosts - h0 : m->group;
+	g->total = g->nhosts * g->nports;
+	atomic_store(&g->next, 0);
+	memset(g->res, 0, g->total);
+	r = scan_fill_hosts(m->cfg, g, &m->hperm, h0);
+	if (r < 0)
+		return why_err(why, whylen, r, "target %llu missing from the set",
+		               (unsigned long long)h0);
+	perm_init(&g->perm, g->total, m->cfg->seed + h0);
+	g->start_us = clock_mono_us();
+	m->finished = 0;
+	for (; started < m->nthreads; started++) {
+		r = pthread_create(&m->workers[started].thread, NULL, scan_worker_main,
+		                   &m->workers[started]);
+		if (r) {
+			scan_set_error(g, -r);
+			break;
+		}
+	}
+	pthread_mutex_lock(&m->fin_lock);
+	while (m->finished < started) {
+		struct timespec ts = clock_mono_after_ms(SCAN_PROGRESS_MS);
+
+		pthread_cond_timedwait(&m->fin_cond, &m->fin_lock, &ts);
+		if (m->finished < started) {
+			pthread_mutex_unlock(&m->fin_lock);
+			scan_progress(m->cfg, m->sink, &m->sink_lock, g, m->total, m->t0);
+			pthread_mutex_lock(&m->fin_lock);
+		}
+	}
+	pthread_mutex_unlock(&m->fin_lock);
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(m->workers[i].thread, NULL);
+	r = atomic_load(&g->error);
+	if (r == -EMFILE)
+		return why_err(why, whylen, r,
+		               "out of file descriptors for %llu s with nothing in flight (raise "
+		               "ulimit -n)",
+		               (unsigned long long)(SCAN_STARVE_US / 1000000));
+	if (r < 0)
+		return why_err(why, whylen, r, "scan failed: %s", strerror(-r));
+	scan_report_group(g, &m->workers[0], gstart, &m->sum, &m->sink_lock);
+	return 0;
+}
+
+int scan_run(const struct scan_config *cfg, const struct scan_sink *sink, char *why, size_t whylen)
+{
+	struct scan_main *m;
+	int r = scan_check_config(cfg, why, whylen);
+
 	if (r < 0)
 		return r;
 	if (cfg->tech->run)
 		return cfg->tech->run(cfg, sink, why, whylen);
-	nhosts = targetset_count(cfg->targets);
-	total = nhosts * cfg->ports->n;
-	group = cfg->hostgroup ? cfg->hostgroup : SCAN_GROUP_RESULTS / cfg->ports->n;
-	if (group < 1)
-		group = 1;
-	if (group > SCAN_MAX_GROUP)
-		group = SCAN_MAX_GROUP;
-	if (group > nhosts)
-		group = nhosts ? nhosts : 1;
-	nthreads = scan_threads(cfg, group * cfg->ports->n);
-	share = scan_share(&cfg->cc, nthreads);
-	budget = (unsigned)share.cwnd_max;
-
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&fin_cond, &ca);
-	pthread_condattr_destroy(&ca);
-
-	sum.start = clock_wall();
-	sum.hosts_total = nhosts;
-	g = (struct scan_group){.cfg = cfg,
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return why_err(why, whylen, -ENOMEM, "out of memory");
+	*m = (struct scan_main){.cfg = cfg,
 	                        .sink = sink,
-	                        .sink_lock = &sink_lock,
-	                        .nports = cfg->ports->n,
-	                        .done = &done,
-	                        .sent = &sent,
-	                        .found = &found,
-	                        .retries = &retries};
-	g.hosts = calloc(group, sizeof(*g.hosts));
-	g.res = malloc(group * cfg->ports->n);
-	if (!g.hosts || !g.res) {
-		r = -ENOMEM;
-		why_set(why, whylen, "out of memory for a host group of %llu hosts",
-		        (unsigned long long)group);
-		goto out;
+	                        .sink_lock = PTHREAD_MUTEX_INITIALIZER,
+	                        .fin_lock = PTHREAD_MUTEX_INITIALIZER,
+	                        .t0 = clock_mono_us()};
+	r = scan_setup(m, why, whylen);
+	for (uint64_t h0 = 0; r == 0 && h0 < m->nhosts; h0 += m->group)
+		r = scan_run_group(m, h0, why, whylen);
+	if (r == 0) {
+		scan_progress(cfg, sink, &m->sink_lock, &m->g, m->total, m->t0);
+		m->sum.probes_sent = atomic_load(&m->sent);
+		m->sum.retries = atomic_load(&m->retries);
+		m->sum.end = clock_wall();
+		m->sum.elapsed = (double)(clock_mono_us() - m->t0) / 1e6;
+		if (sink->on_done)
+			sink->on_done(sink->ctx, &m->sum);
 	}
-	for (; nworkers < nthreads; nworkers++) {
-		r = scan_worker_init(&workers[nworkers], &share, budget, t0);
-		if (r < 0) {
-			scan_worker_free(&workers[nworkers]);
-			why_set(why, whylen, "cannot set up a scan thread: %s", strerror(-r));
-			goto out;
-		}
-		workers[nworkers].g = &g;
-		workers[nworkers].fin_lock = &fin_lock;
-		workers[nworkers].fin_cond = &fin_cond;
-		workers[nworkers].finished = &finished;
-	}
-	perm_init(&hperm, nhosts, cfg->seed ^ 0x9e3779b97f4a7c15ull);
-	for (uint64_t h0 = 0; h0 < nhosts; h0 += group) {
-		double gstart = clock_wall();
-		unsigned started = 0;
-
-		g.nhosts = nhosts - h0 < group ? nhosts - h0 : group;
-		g.total = g.nhosts * g.nports;
-		atomic_store(&g.next, 0);
-		memset(g.res, 0, g.total);
-		r = scan_fill_hosts(cfg, &g, &hperm, h0);
-		if (r < 0) {
-			why_set(why, whylen, "target %llu missing from the set",
-			        (unsigned long long)h0);
-			goto out;
-		}
-		perm_init(&g.perm, g.total, cfg->seed + h0);
-		g.start_us = clock_mono_us();
-		finished = 0;
-		for (; started < nthreads; started++) {
-			r = pthread_create(&workers[started].thread, NULL, scan_worker_main,
-			                   &workers[started]);
-			if (r) {
-				scan_set_error(&g, -r);
-				break;
-			}
-		}
-		pthread_mutex_lock(&fin_lock);
-		while (finished < started) {
-			struct timespec ts = clock_mono_after_ms(SCAN_PROGRESS_MS);
-
-			pthread_cond_timedwait(&fin_cond, &fin_lock, &ts);
-			if (finished < started) {
-				pthread_mutex_unlock(&fin_lock);
-				scan_progress(cfg, sink, &sink_lock, &g, total, t0);
-				pthread_mutex_lock(&fin_lock);
-			}
-		}
-		pthread_mutex_unlock(&fin_lock);
-		for (unsigned i = 0; i < started; i++)
-			pthread_join(workers[i].thread, NULL);
-		r = atomic_load(&g.error);
-		if (r < 0) {
-			if (r == -EMFILE)
-				why_set(why, whylen,
-				        "out of file descriptors for %llu s with "
-				        "nothing in flight (raise ulimit -n)",
-				        (unsigned long long)(SCAN_STARVE_US / 1000000));
-			else
-				why_set(why, whylen, "scan failed: %s", strerror(-r));
-			goto out;
-		}
-		scan_report_group(&g, &workers[0], gstart, &sum, &sink_lock);
-	}
-	scan_progress(cfg, sink, &sink_lock, &g, total, t0);
-	sum.probes_sent = atomic_load(&sent);
-	sum.retries = atomic_load(&retries);
-	sum.end = clock_wall();
-	sum.elapsed = (double)(clock_mono_us() - t0) / 1e6;
-	if (sink->on_done)
-		sink->on_done(sink->ctx, &sum);
-	r = 0;
-out:
-	for (unsigned i = 0; i < nworkers; i++)
-		scan_worker_free(&workers[i]);
-	free(g.hosts);
-	free(g.res);
-	pthread_cond_destroy(&fin_cond);
+	for (unsigned i = 0; i < m->nworkers; i++)
+		scan_worker_free(&m->workers[i]);
+	free(m->g.hosts);
+	free(m->g.res);
+	pthread_cond_destroy(&m->fin_cond);
+	free(m);
 	return r;
 }

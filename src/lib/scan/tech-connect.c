@@ -151,6 +151,7 @@ static void connect_probe_close(int fd, enum scan_state state)
 const struct scan_technique scan_tech_connect = {
     .name = "connect",
     .flag = "-sT",
+    .help = "TCP connect scan (the default without CAP_NET_RAW)",
     .xml_type = "connect",
     .proto = IPPROTO_TCP,
     .needs_raw = false,

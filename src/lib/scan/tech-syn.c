@@ -89,6 +89,7 @@ static int syn_run(const struct scan_config *cfg, const struct scan_sink *sink, 
 const struct scan_technique scan_tech_syn = {
     .name = "syn",
     .flag = "-sS",
+    .help = "TCP SYN scan (the default with CAP_NET_RAW)",
     .xml_type = "syn",
     .proto = IPPROTO_TCP,
     .needs_raw = true,

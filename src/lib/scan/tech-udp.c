@@ -142,6 +142,7 @@ static int udp_run(const struct scan_config *cfg, const struct scan_sink *sink, 
 const struct scan_technique scan_tech_udp = {
     .name = "udp",
     .flag = "-sU",
+    .help = "UDP scan (service payloads, paced to the ICMP rate limit)",
     .xml_type = "udp",
     .proto = IPPROTO_UDP,
     .needs_raw = true,

@@ -31,7 +31,8 @@ struct scan_verdict {
 
 struct scan_technique {
 	const char *name;     /* "connect" */
-	const char *flag;     /* "-sT" */
+	const char *flag;     /* "-sT": its option of `scan` (-s and one letter) */
+	const char *help;     /* one line of `scan --help` and the shell completions */
 	const char *xml_type; /* nmap XML scaninfo type: "connect", "syn", "udp" */
 	int proto;            /* IPPROTO_TCP, IPPROTO_UDP */
 	bool needs_raw;       /* needs CAP_NET_RAW */
@@ -62,7 +63,11 @@ struct scan_technique {
 	void (*probe_close)(int fd, enum scan_state state);
 };
 
-/* The registry: every technique, NULL-terminated. */
+/*
+ * The registry: every technique, NULL-terminated. Adding one is a file
+ * tech-<name>.c defining its struct and a line in technique.c; `scan -sX`,
+ * its --help line and completions come from here (test-scan-technique walks it).
+ */
 extern const struct scan_technique *const scan_techniques[];
 
 /* The technique named name ("connect") or flagged flag ("-sT"), or NULL. */

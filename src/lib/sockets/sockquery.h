@@ -1,7 +1,7 @@
 /*
- * What `portscope ls` is asked for: its options (ss's -t -u -l -a -n -p -4 -6
- * plus --port, --state, --netns, --json), parsed and checked here so that
- * every error path is unit-testable, and the per-socket filter they imply.
+ * Which sockets `portscope ls` wants: protocols, families, TCP states (ss's
+ * names) and a port, as the per-socket filter they imply. The command layer
+ * (src/cmd/ls.c) fills it from the options; nothing here parses argv.
  */
 #pragma once
 
@@ -14,25 +14,20 @@
 /* Bit of TCP state st in a state mask; TCP_* as in <netinet/tcp.h>. */
 #define SOCKQUERY_STATE(st) (1u << (st))
 
+/* ss's SS_ALL: every state TCP_ESTABLISHED (1) .. TCP_CLOSING (11). */
+#define SOCKQUERY_STATES_ALL 0xffeu
+/* ss -l: listening TCP and unconnected UDP (TCP_LISTEN, TCP_CLOSE). */
+#define SOCKQUERY_STATES_LISTENING (SOCKQUERY_STATE(10) | SOCKQUERY_STATE(7))
+
 struct sockquery {
 	bool tcp, udp;     /* protocols to dump */
 	bool inet4, inet6; /* families to dump */
 	uint32_t states;   /* SOCKQUERY_STATE() bits */
-	bool numeric;      /* -n: no service names */
-	bool processes;    /* look up owning processes (default; --no-process clears) */
-	bool json;
-	bool no_color;
-	bool help;         /* -h/--help: nothing else is checked */
-	int port;          /* --port: local or peer port, -1 for any */
-	const char *netns; /* --netns: NULL (own), a /run/netns name, or "all" */
+	int port;          /* local or peer port, -1 for any */
 };
 
-/*
- * Parses argv (argv[0] is the command name) into q. Returns 0, or -EINVAL with
- * a one-line reason naming the bad word in why ("bad --port '70000': not in
- * 1-65535", "unknown --state 'bogus'", "unknown option '--frob'").
- */
-int sockquery_parse_args(struct sockquery *q, int argc, char **argv, char *why, size_t whylen);
+/* The query of bare `ls`: listening sockets of both protocols and families, any port. */
+void sockquery_init(struct sockquery *q);
 
 /*
  * ORs the states named by name into *mask: ss's names (established, syn-sent,

@@ -9,6 +9,8 @@
 #include <cmocka.h>
 
 #include "cmd/scan.h"
+#include "output/out.h"
+#include "scan/technique.h"
 #include "util/array.h"
 
 /* The parser never writes argv: literals are safe behind the cast. */
@@ -57,19 +59,23 @@ static void test_scanopts_forms(void **state)
 	                            "198.18.0.9", "--top-ports=0"),
 	                       &o, why, sizeof(why)),
 	                 -EINVAL);
-	assert_non_null(strstr(why, "--top-ports=0"));
+	assert_non_null(strstr(why, "--top-ports: '0' is not a number"));
 	scan_opts_free(&o);
 
 	assert_int_equal(parse(ARGV("198.18.0.1", "-p", "T:22,U:53", "-sSU"), &o, why, sizeof(why)),
 	                 0);
-	assert_true(o.tcp_syn && o.udp && !o.tcp_connect && !o.list_only);
+	/* Techniques from the registry, in the order given (the engine runs one). */
+	assert_int_equal(o.ntechs, 2);
+	assert_ptr_equal(o.techs[0], &scan_tech_syn);
+	assert_ptr_equal(o.techs[1], &scan_tech_udp);
+	assert_false(o.list_only);
 	assert_int_equal(o.ports.tcp.n, 1);
 	assert_int_equal(o.ports.udp.n, 1);
 	scan_opts_free(&o);
 
 	assert_int_equal(parse(ARGV("-p-", "-sT", "--", "198.18.0.1"), &o, why, sizeof(why)), 0);
 	assert_int_equal(o.ports.tcp.n, 65535);
-	assert_true(o.tcp_connect);
+	assert_true(o.ntechs == 1 && o.techs[0] == &scan_tech_connect);
 	scan_opts_free(&o);
 
 	assert_int_equal(
@@ -83,6 +89,21 @@ static void test_scanopts_forms(void **state)
 
 	assert_int_equal(parse(ARGV("--top-ports", "100", "198.18.0.1"), &o, why, sizeof(why)), 0);
 	assert_int_equal(o.top_ports, 100);
+	scan_opts_free(&o);
+
+	/* Outputs: the registry's formats in the order given, -oA apart, --json apart. */
+	assert_int_equal(parse(ARGV("-oX", "a.xml", "-oGb.gnmap", "-oA", "base", "--json", "-sT",
+	                            "-sT", "198.18.0.1"),
+	                       &o, why, sizeof(why)),
+	                 0);
+	assert_int_equal(o.noutputs, 2);
+	assert_ptr_equal(o.outputs[0].fmt, &out_xml);
+	assert_string_equal(o.outputs[0].path, "a.xml");
+	assert_ptr_equal(o.outputs[1].fmt, &out_grepable);
+	assert_string_equal(o.outputs[1].path, "b.gnmap");
+	assert_string_equal(o.out_all, "base");
+	assert_true(o.json);
+	assert_int_equal(o.ntechs, 1); /* -sT twice is -sT */
 	scan_opts_free(&o);
 
 	/* Help needs nothing else and checks nothing else. */
@@ -107,10 +128,12 @@ static void test_scanopts_errors(void **state)
 	const struct bad_case cases[] = {
 		{ ARGV("-sL"), -EINVAL, "no targets given" },
 		{ ARGV("-sL", "-p", "70000", "198.18.0.1"), -ERANGE, "-p: port 70000 out of range" },
-		{ ARGV("-sL", "-p"), -EINVAL, "option '-p' needs a port list" },
+		{ ARGV("-sL", "-p"), -EINVAL, "option '-p' needs an argument" },
 		{ ARGV("-sL", "-p22", "-p80", "198.18.0.1"), -EINVAL, "-p given twice" },
-		{ ARGV("-sX", "198.18.0.1"), -EINVAL, "unknown scan type '-sX'" },
-		{ ARGV("-s", "198.18.0.1"), -EINVAL, "'-s' needs a scan type" },
+		{ ARGV("-sX", "198.18.0.1"), -EINVAL, "unknown option '-sX'" },
+		{ ARGV("-sTX", "198.18.0.1"), -EINVAL, "unknown option '-sTX'" },
+		{ ARGV("-s", "198.18.0.1"), -EINVAL, "option '-s' needs one of -sT, -sS, -sU, -sL, -sV" },
+		{ ARGV("-sU", "-sU", "-sT", "-sS", "198.18.0.1"), -EINVAL, "-sT and -sS are both TCP" },
 		{ ARGV("-sL", "-sT", "198.18.0.1"), -EINVAL, "-sL lists targets only" },
 		{ ARGV("-sT", "-sS", "198.18.0.1"), -EINVAL, "-sT and -sS" },
 		{ ARGV("-p22", "-F", "198.18.0.1"), -EINVAL, "-p cannot be combined with -F" },
@@ -156,7 +179,14 @@ static void test_scanopts_errors(void **state)
 		  "--source-ip: 'gw.example' is not an address" },
 		{ ARGV("-sU", "-S", "198.18.0.5", "-S", "198.18.0.6", "198.18.0.1"), -EINVAL,
 		  "-S given twice" },
-		{ ARGV("-sU", "-S"), -EINVAL, "option '-S' needs an address" },
+		{ ARGV("-sU", "-S"), -EINVAL, "option '-S' needs an argument" },
+		{ ARGV("-oZ", "x", "198.18.0.1"), -EINVAL, "unknown option '-oZ'" },
+		{ ARGV("-oX", "a", "-oX", "b", "198.18.0.1"), -EINVAL, "'-oX' given twice" },
+		{ ARGV("-oA", "-", "198.18.0.1"), -EINVAL, "-oA takes a base name" },
+		{ ARGV("-oX"), -EINVAL, "option '-oX' needs an argument" },
+		{ ARGV("--no-such", "198.18.0.1"), -EINVAL, "unknown option '--no-such'" },
+		{ ARGV("-Px", "198.18.0.1"), -EINVAL, "unknown option '-Px'" },
+		{ ARGV("--db", "", "198.18.0.1"), -EINVAL, "--db: empty path" },
 		{ ARGV("-sT", "--source-ip", "198.18.0.5", "198.18.0.1"), -EINVAL,
 		  "--source-ip needs a raw scan (-sS or -sU), not -sT" },
 		{ ARGV("-sL", "-S", "198.18.0.5", "198.18.0.1"), -EINVAL,
@@ -231,7 +261,7 @@ static void test_scanopts_version(void **state)
 	scan_opts_free(&o);
 	assert_int_equal(parse(ARGV("-sTV", "--version-light", "198.18.0.1"), &o, why, sizeof(why)),
 	                 0);
-	assert_true(o.version && o.tcp_connect);
+	assert_true(o.version && o.ntechs == 1 && o.techs[0] == &scan_tech_connect);
 	assert_int_equal(o.version_intensity, 2);
 	scan_opts_free(&o);
 	assert_int_equal(parse(ARGV("-sV", "-version-all", "198.18.0.1"), &o, why, sizeof(why)), 0);

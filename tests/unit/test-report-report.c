@@ -1,159 +1,16 @@
 /*
- * The report: HTML escaping, the Prometheus textfile, and pages written from
- * real history files that hold hostile text (banners, hostnames, process names).
+ * The report's page, written from real history files that hold hostile text
+ * (banners, hostnames, process names, references): markup, timeline, changes, fleet.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/stat.h>
 #include <cmocka.h>
 
-#include "report/html.h"
-#include "report/prom.h"
 #include "report/report.h"
 #include "store-helpers.h"
-
-static void check_escape(const char *in, size_t n, const char *want)
-{
-	char out[256];
-	size_t need = html_escape(in, n, out, sizeof(out));
-
-	assert_string_equal(out, want);
-	assert_int_equal(need, strlen(want));
-}
-
-static void test_escape(void **state)
-{
-	char small[8];
-
-	(void)state;
-	check_escape("plain text, 1-2", 15, "plain text, 1-2");
-	check_escape("<script>alert(1)</script>", 25, "&lt;script&gt;alert(1)&lt;/script&gt;");
-	check_escape("a\"b'c&d", 7, "a&quot;b&#39;c&amp;d");
-	check_escape("\" onmouseover=\"x", 16, "&quot; onmouseover=&quot;x");
-	check_escape("tab\tnl\n", 7, "tab\tnl\n");
-	check_escape("caf\xc3\xa9 \xe2\x9a\xa0 \xf0\x9f\x94\x92", 14,
-	             "caf\xc3\xa9 \xe2\x9a\xa0 \xf0\x9f\x94\x92");
-	/* Not UTF-8, controls, C1 controls, overlongs, surrogates: U+FFFD each byte. */
-	check_escape("\xff", 1, "\xef\xbf\xbd");
-	check_escape("\x01\x1b[31m\x7f", 7, "\xef\xbf\xbd\xef\xbf\xbd[31m\xef\xbf\xbd");
-	check_escape("\xc2\x85", 2, "\xef\xbf\xbd\xef\xbf\xbd");
-	check_escape("\xc0\xbc", 2, "\xef\xbf\xbd\xef\xbf\xbd");
-	check_escape("\xed\xa0\x80", 3, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
-	check_escape("\xe2\x82", 2, "\xef\xbf\xbd\xef\xbf\xbd");
-	check_escape("\xf4\x90\x80\x80", 4, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
-	check_escape("a\0b", 3,
-	             "a\xef\xbf\xbd"
-	             "b");
-	/* Cut at a whole piece; the return value is the whole length. */
-	assert_int_equal(html_escape("<<<", 3, small, sizeof(small)), 12);
-	assert_string_equal(small, "&lt;");
-}
-
-/* html_text() on a stream writes what html_escape() says; a write error sticks. */
-static void test_writer(void **state)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	struct html h = {.f = f};
-
-	(void)state;
-	assert_non_null(f);
-	html_raw(&h, "<td>");
-	html_text(&h, "x<y & \xff");
-	html_text(&h, NULL);
-	html_elem(&h, "td class=\"num\"", NULL);
-	html_text_or(&h, "", "-");
-	fclose(f);
-	assert_int_equal(h.err, 0);
-	assert_string_equal(buf,
-	                    "<td>x&lt;y &amp; \xef\xbf\xbd<td class=\"num\">\xe2\x80\x94</td>-");
-	free(buf);
-
-	f = fopen("/dev/full", "w");
-	assert_non_null(f);
-	setvbuf(f, NULL, _IONBF, 0);
-	h = (struct html){.f = f};
-	html_text(&h, "abc<def");
-	html_raw(&h, "more");
-	assert_int_equal(h.err, -EIO);
-	fclose(f);
-}
-
-static void test_prom(void **state)
-{
-	static const struct prom_count exps[] = {{"reachable", 3}, {"loopback-only", 1}};
-	struct prom_run r = {
-	    .kind = "audit",
-	    .targets = "198.18.0.0/24 \"x\\y\"\nz",
-	    .tcp = true,
-	    .open_tcp = 4,
-	    .reachable = 3,
-	    .hosts_up = 2,
-	    .findings = {1, 0, 2, 5},
-	    .exposures = exps,
-	    .nexposures = 2,
-	    .end = 1763980021.5,
-	    .duration = 4.0701,
-	};
-	char *buf = NULL, path[256], dir[256];
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	struct stat sb;
-	char why[256];
-
-	(void)state;
-	assert_int_equal(prom_write(f, &r), 0);
-	fclose(f);
-	/* Label values escaped; every metric with HELP and TYPE; no UDP line for a TCP run. */
-	assert_non_null(strstr(buf, "portscope_open_ports{kind=\"audit\",targets=\"198.18.0.0/24 "
-	                            "\\\"x\\\\y\\\"\\nz\",proto=\"tcp\"} 4\n"));
-	assert_null(strstr(buf, "proto=\"udp\""));
-	assert_non_null(strstr(buf, "severity=\"high\"} 5\n"));
-	assert_non_null(strstr(buf, "severity=\"info\"} 1\n"));
-	assert_non_null(strstr(buf, "exposure=\"loopback-only\"} 1\n"));
-	assert_non_null(strstr(buf, "_timestamp_seconds{kind=\"audit\",targets="));
-	assert_non_null(strstr(buf, "} 1763980021.500\n"));
-	assert_non_null(strstr(buf, "} 4.070\n"));
-	for (const char *p = buf; (p = strstr(p, "# TYPE ")) != NULL; p++) {
-		const char *name = p + 7, *sp = strchr(name, ' ');
-		char help[128];
-
-		snprintf(help, sizeof(help), "# HELP %.*s ", (int)(sp - name), name);
-		assert_non_null(strstr(buf, help));
-		assert_int_equal(strncmp(sp, " gauge\n", 7), 0);
-	}
-	free(buf);
-
-	/* The file: replaced whole, readable by others, no temporary file left. */
-	tmp_db(path, sizeof(path));
-	memcpy(dir, path, sizeof(dir));
-	*strrchr(dir, '/') = '\0';
-	snprintf(path, sizeof(path), "%.200s/portscope.prom", dir);
-	assert_int_equal(prom_write_file(path, &r, why, sizeof(why)), 0);
-	assert_int_equal(stat(path, &sb), 0);
-	assert_int_equal(sb.st_mode & 0777, 0644);
-	assert_int_equal(prom_write_file(path, &r, why, sizeof(why)), 0);
-	{
-		DIR *d = opendir(dir);
-		struct dirent *de;
-		int files = 0;
-
-		assert_non_null(d);
-		while ((de = readdir(d)) != NULL)
-			files += de->d_name[0] != '.';
-		closedir(d);
-		assert_int_equal(files, 1);
-	}
-	unlink(path);
-	rmdir(dir);
-	assert_int_equal(prom_write_file("/nonexistent-dir/x.prom", &r, why, sizeof(why)), -ENOENT);
-	assert_non_null(strstr(why, "/nonexistent-dir/x.prom"));
-}
 
 /* An audit of machine host with hostile text everywhere the history has text. */
 static int64_t record_audit(struct store *st, const char *host, int findings, double start)
@@ -333,9 +190,6 @@ static void test_page(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_escape),
-	    cmocka_unit_test(test_writer),
-	    cmocka_unit_test(test_prom),
 	    cmocka_unit_test(test_page),
 	};
 

@@ -21,7 +21,10 @@ static void test_registry_complete(void **state)
 		assert_non_null(t->name);
 		assert_non_null(t->flag);
 		assert_non_null(t->xml_type);
+		assert_non_null(t->help);
+		/* -sX: one letter after -s; L and V are scan's -sL and -sV. */
 		assert_true(strncmp(t->flag, "-s", 2) == 0 && strlen(t->flag) == 3);
+		assert_true(t->flag[2] != 'L' && t->flag[2] != 'V');
 		assert_true(t->proto == IPPROTO_TCP || t->proto == IPPROTO_UDP);
 		if (t->run) {
 			/* A raw technique runs the scan itself: no per-descriptor probes. */
