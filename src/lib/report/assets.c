@@ -35,7 +35,7 @@ static const char report_css[] =
     "padding:4px 8px}\n"
     "nav ul{list-style:none;padding:0;margin:.6em 0;display:flex;flex-wrap:wrap;gap:.4em 1.2em}\n"
     ".cards{list-style:none;padding:0;margin:.6em 0;display:grid;gap:10px;"
-    "grid-template-columns:repeat(auto-fill,minmax(132px,1fr))}\n"
+    "grid-template-columns:repeat(auto-fill,minmax(118px,1fr))}\n"
     ".card{background:var(--card);border:1px solid var(--line);border-radius:8px;"
     "padding:10px 12px}.card .n{display:block;font-size:1.8em;font-weight:700;line-height:1.2}"
     ".card .d{display:block;color:var(--muted);font-size:.85em}\n"
