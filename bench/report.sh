@@ -28,6 +28,7 @@ if [ "${1:-}" != "--inside" ]; then
 	exec unshare --net -- "$0" --inside
 fi
 
+. "$(dirname "$0")/lib/time.sh"
 ip link set lo up
 ip route add local 198.18.4.0/22 dev lo
 tmp=$(mktemp -d)
@@ -89,14 +90,6 @@ while True:
 	echo "the fleet's services did not start"; exit 1
 }
 
-elapsed() { # wall time of the command in seconds; its output goes to $tmp/out
-	local t0 t1
-	t0=$EPOCHREALTIME
-	"$@" > "$tmp/out"
-	t1=$EPOCHREALTIME
-	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f\n", b - a }'
-}
-median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 size() { stat -c %s "$1"; }
 
 db=$tmp/fleet.db

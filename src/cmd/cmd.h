@@ -133,6 +133,12 @@ struct cmd_option {
 		.complete = CMD_COMPLETE_FILE, .help = (what)                                      \
 	}
 #define CMD_DB_DEFAULT "$XDG_STATE_HOME/portscope/history.db"
+/* --prometheus FILE (audit, scan): the run's metrics as a node_exporter textfile. */
+#define CMD_OPTION_PROMETHEUS(id_, what)                                                           \
+	{                                                                                          \
+		.name = "prometheus", .id = (id_), .arg = CMD_ARG_REQUIRED, .metavar = "FILE",     \
+		.complete = CMD_COMPLETE_FILE, .once = true, .help = (what)                        \
+	}
 
 struct cmd_args;
 

@@ -10,24 +10,29 @@
 #include "util/array.h"
 #include "util/why.h"
 
-const char *report_time(double t, char *buf, size_t len)
+/* t (local time) as a date, with the time when with_time, into buf; "?" when it cannot be shown. */
+static const char *report_strftime(double t, bool with_time, char *buf, size_t len)
 {
 	time_t s = (time_t)t;
 	struct tm tm;
+	size_t n = 0;
 
-	if (t <= 0 || !localtime_r(&s, &tm) || !strftime(buf, len, "%Y-%m-%d %H:%M %Z", &tm))
+	if (t > 0 && localtime_r(&s, &tm))
+		n = with_time ? strftime(buf, len, "%Y-%m-%d %H:%M %Z", &tm)
+		              : strftime(buf, len, "%Y-%m-%d", &tm);
+	if (!n)
 		snprintf(buf, len, "?");
 	return buf;
 }
 
+const char *report_time(double t, char *buf, size_t len)
+{
+	return report_strftime(t, true, buf, len);
+}
+
 const char *report_date(double t, char *buf, size_t len)
 {
-	time_t s = (time_t)t;
-	struct tm tm;
-
-	if (t <= 0 || !localtime_r(&s, &tm) || !strftime(buf, len, "%Y-%m-%d", &tm))
-		snprintf(buf, len, "?");
-	return buf;
+	return report_strftime(t, false, buf, len);
 }
 
 const char *report_where(const char *host, int proto, uint16_t port, char *buf, size_t len)

@@ -330,9 +330,8 @@ int store_hosts(struct store *st, int64_t id, int (*cb)(void *ctx, const struct 
 	return r;
 }
 
-/* Runs sql (one parameter: the run) and calls cb with each finding row. */
-static int store_findings_query(struct store *st, const char *sql, int64_t id,
-                                int (*cb)(void *ctx, const struct store_finding_row *f), void *ctx)
+int store_each_row(struct store *st, const char *sql, int64_t id,
+                   int (*row)(sqlite3_stmt *s, void *arg), void *arg)
 {
 	sqlite3_stmt *s;
 	int rc, r = 0;
@@ -341,35 +340,42 @@ static int store_findings_query(struct store *st, const char *sql, int64_t id,
 	if (rc != SQLITE_OK)
 		return store_note(st, rc);
 	sqlite3_bind_int64(s, 1, id);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		int port = sqlite3_column_int(s, 2);
-		int64_t pid = sqlite3_column_int64(s, 9);
-		struct store_finding_row f = {
-		    .host = col_text(s, 0),
-		    .proto = sqlite3_column_int(s, 1),
-		    .port = (uint16_t)port,
-		    .check = col_text(s, 3),
-		    .severity = col_text(s, 4),
-		    .title = col_text(s, 5),
-		    .detail = col_text(s, 6),
-		    .recommendation = col_text(s, 7),
-		    .citation = col_text(s, 8),
-		    .pid = pid > 0 && pid <= INT32_MAX ? (int)pid : 0,
-		    .process = col_text(s, 10),
-		};
-
-		if (port < 0 || port > 65535 || !f.check) {
-			r = -EBADMSG;
-			break;
-		}
-		r = cb(ctx, &f);
-		if (r)
-			break;
-	}
+	while (!r && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		r = row(s, arg);
 	if (!r && rc != SQLITE_DONE)
 		r = store_note(st, rc);
 	sqlite3_finalize(s);
 	return r;
+}
+
+struct finding_each {
+	int (*cb)(void *ctx, const struct store_finding_row *f);
+	void *ctx;
+};
+
+/* A row of FINDING_COLUMNS to its callback. */
+static int store_finding_row(sqlite3_stmt *s, void *arg)
+{
+	const struct finding_each *e = arg;
+	int port = sqlite3_column_int(s, 2);
+	int64_t pid = sqlite3_column_int64(s, 9);
+	struct store_finding_row f = {
+	    .host = col_text(s, 0),
+	    .proto = sqlite3_column_int(s, 1),
+	    .port = (uint16_t)port,
+	    .check = col_text(s, 3),
+	    .severity = col_text(s, 4),
+	    .title = col_text(s, 5),
+	    .detail = col_text(s, 6),
+	    .recommendation = col_text(s, 7),
+	    .citation = col_text(s, 8),
+	    .pid = pid > 0 && pid <= INT32_MAX ? (int)pid : 0,
+	    .process = col_text(s, 10),
+	};
+
+	if (port < 0 || port > 65535 || !f.check)
+		return -EBADMSG;
+	return e->cb(e->ctx, &f);
 }
 
 #define FINDING_COLUMNS                                                                            \
@@ -379,64 +385,60 @@ static int store_findings_query(struct store *st, const char *sql, int64_t id,
 int store_findings(struct store *st, int64_t id,
                    int (*cb)(void *ctx, const struct store_finding_row *f), void *ctx)
 {
-	return store_findings_query(st, FINDING_COLUMNS " ORDER BY id", id, cb, ctx);
+	return store_each_row(st, FINDING_COLUMNS " ORDER BY id", id, store_finding_row,
+	                      &(struct finding_each){cb, ctx});
 }
 
 int store_findings_by_severity(struct store *st, int64_t id,
                                int (*cb)(void *ctx, const struct store_finding_row *f), void *ctx)
 {
-	return store_findings_query(
-	    st,
-	    FINDING_COLUMNS " ORDER BY CASE severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1"
-	                    " WHEN 'low' THEN 2 WHEN 'info' THEN 3 ELSE 4 END, id",
-	    id, cb, ctx);
+	return store_each_row(st,
+	                      FINDING_COLUMNS
+	                      " ORDER BY CASE severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1"
+	                      " WHEN 'low' THEN 2 WHEN 'info' THEN 3 ELSE 4 END, id",
+	                      id, store_finding_row, &(struct finding_each){cb, ctx});
+}
+
+struct endpoint_each {
+	int (*cb)(void *ctx, const struct store_endpoint_row *e);
+	void *ctx;
+};
+
+static int store_endpoint_row(sqlite3_stmt *s, void *arg)
+{
+	const struct endpoint_each *each = arg;
+	int port = sqlite3_column_int(s, 2), proto = sqlite3_column_int(s, 1);
+	int64_t pid = sqlite3_column_int64(s, 11);
+	struct store_endpoint_row e = {
+	    .host = col_text(s, 0),
+	    .proto = proto,
+	    .port = (uint16_t)port,
+	    .exposure = col_text(s, 3),
+	    .reachable_on = col_text(s, 4),
+	    .decided_by = col_text(s, 5),
+	    .service = col_text(s, 6),
+	    .product = col_text(s, 7),
+	    .version = col_text(s, 8),
+	    .port_default = col_text(s, 9),
+	    .mismatch = sqlite3_column_int(s, 10) != 0,
+	    .pid = pid > 0 && pid <= INT32_MAX ? (int)pid : 0,
+	    .process = col_text(s, 12),
+	    .user = col_text(s, 13),
+	};
+
+	if (port < 0 || port > 65535 || !e.exposure ||
+	    (proto != IPPROTO_TCP && proto != IPPROTO_UDP))
+		return -EBADMSG;
+	return each->cb(each->ctx, &e);
 }
 
 int store_endpoints(struct store *st, int64_t id,
                     int (*cb)(void *ctx, const struct store_endpoint_row *e), void *ctx)
 {
-	static const char sql[] =
-	    "SELECT host, proto, port, exposure, reachable_on, decided_by, service, product,"
-	    " version, port_default, mismatch, pid, process, user FROM endpoints WHERE run = ?"
-	    " ORDER BY id";
-	sqlite3_stmt *s;
-	int rc, r = 0;
-
-	rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
-	if (rc != SQLITE_OK)
-		return store_errno(rc);
-	sqlite3_bind_int64(s, 1, id);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		int port = sqlite3_column_int(s, 2), proto = sqlite3_column_int(s, 1);
-		int64_t pid = sqlite3_column_int64(s, 11);
-		struct store_endpoint_row e = {
-		    .host = col_text(s, 0),
-		    .proto = proto,
-		    .port = (uint16_t)port,
-		    .exposure = col_text(s, 3),
-		    .reachable_on = col_text(s, 4),
-		    .decided_by = col_text(s, 5),
-		    .service = col_text(s, 6),
-		    .product = col_text(s, 7),
-		    .version = col_text(s, 8),
-		    .port_default = col_text(s, 9),
-		    .mismatch = sqlite3_column_int(s, 10) != 0,
-		    .pid = pid > 0 && pid <= INT32_MAX ? (int)pid : 0,
-		    .process = col_text(s, 12),
-		    .user = col_text(s, 13),
-		};
-
-		if (port < 0 || port > 65535 || !e.exposure ||
-		    (proto != IPPROTO_TCP && proto != IPPROTO_UDP)) {
-			r = -EBADMSG;
-			break;
-		}
-		r = cb(ctx, &e);
-		if (r)
-			break;
-	}
-	if (!r && rc != SQLITE_DONE)
-		r = store_errno(rc);
-	sqlite3_finalize(s);
-	return r;
+	return store_each_row(
+	    st,
+	    "SELECT host, proto, port, exposure, reachable_on, decided_by, service,"
+	    " product, version, port_default, mismatch, pid, process, user"
+	    " FROM endpoints WHERE run = ? ORDER BY id",
+	    id, store_endpoint_row, &(struct endpoint_each){cb, ctx});
 }

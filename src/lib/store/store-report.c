@@ -17,7 +17,8 @@ int store_severity_index(const char *name)
 }
 
 /* Steps a one-parameter statement and adds each row's (severity, count) to f and *other. */
-static int store_add_severities(sqlite3_stmt *s, uint64_t f[STORE_SEVERITIES], uint64_t *other)
+static int store_add_severities(struct store *st, sqlite3_stmt *s, uint64_t f[STORE_SEVERITIES],
+                                uint64_t *other)
 {
 	int rc;
 
@@ -32,7 +33,7 @@ static int store_add_severities(sqlite3_stmt *s, uint64_t f[STORE_SEVERITIES], u
 		else if (other)
 			*other += (uint64_t)n;
 	}
-	return rc == SQLITE_DONE ? 0 : store_errno(rc);
+	return rc == SQLITE_DONE ? 0 : store_note(st, rc);
 }
 
 int store_run_counts(struct store *st, int64_t id, struct store_counts *c)
@@ -61,10 +62,10 @@ int store_run_counts(struct store *st, int64_t id, struct store_counts *c)
 		int rc = sqlite3_prepare_v2(st->db, sqls[q], -1, &s, NULL);
 
 		if (rc != SQLITE_OK)
-			return store_errno(rc);
+			return store_note(st, rc);
 		sqlite3_bind_int64(s, 1, id);
 		if (sqls[q] == sev_sql) {
-			r = store_add_severities(s, c->findings, &c->findings_other);
+			r = store_add_severities(st, s, c->findings, &c->findings_other);
 		} else {
 			while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 				uint64_t v = (uint64_t)sqlite3_column_int64(s, 1);
@@ -82,7 +83,7 @@ int store_run_counts(struct store *st, int64_t id, struct store_counts *c)
 					c->open_tcp += v;
 				}
 			}
-			r = rc == SQLITE_DONE ? 0 : store_errno(rc);
+			r = rc == SQLITE_DONE ? 0 : store_note(st, rc);
 		}
 		sqlite3_finalize(s);
 	}
@@ -112,7 +113,7 @@ int64_t store_endpoint_diff(struct store *st, int64_t a, int64_t b,
 		    sqlite3_prepare_v2(st->db, pass < 2 ? gone_sql : changed_sql, -1, &s, NULL);
 
 		if (rc != SQLITE_OK)
-			return store_errno(rc);
+			return store_note(st, rc);
 		sqlite3_bind_int64(s, 1, pass == 1 ? a : b);
 		sqlite3_bind_int64(s, 2, pass == 1 ? b : a);
 		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -147,7 +148,7 @@ int64_t store_endpoint_diff(struct store *st, int64_t a, int64_t b,
 			n++;
 		}
 		if (!r && rc != SQLITE_DONE)
-			r = store_errno(rc);
+			r = store_note(st, rc);
 		sqlite3_finalize(s);
 	}
 	return r ? r : n;
@@ -188,7 +189,8 @@ static const char *const fleet_sql[FLEET_STMTS] = {
 };
 
 /* Runs statement s for (run, host) and returns its first row's two integers. */
-static int fleet_pair(sqlite3_stmt *s, int64_t run, const char *host, int64_t *x, int64_t *y)
+static int fleet_pair(struct store *st, sqlite3_stmt *s, int64_t run, const char *host, int64_t *x,
+                      int64_t *y)
 {
 	int rc;
 
@@ -203,21 +205,21 @@ static int fleet_pair(sqlite3_stmt *s, int64_t run, const char *host, int64_t *x
 		*y = sqlite3_column_int64(s, 1);
 		return 0;
 	}
-	return rc == SQLITE_DONE ? 0 : store_errno(rc);
+	return rc == SQLITE_DONE ? 0 : store_note(st, rc);
 }
 
 /* Fills the counts of h (h->host, h->run, h->local set) with the per-host statements. */
-static int fleet_counts(sqlite3_stmt **s, struct store_fleet_host *h)
+static int fleet_counts(struct store *st, sqlite3_stmt **s, struct store_fleet_host *h)
 {
 	const char *host = h->local ? NULL : h->host;
 	sqlite3_stmt *sev = s[h->local ? FLEET_LOCAL_SEV : FLEET_REMOTE_SEV];
 	int64_t eps, reach, open, up;
 	int r;
 
-	r = fleet_pair(s[h->local ? FLEET_LOCAL_EPS : FLEET_REMOTE_EPS], h->run, host, &eps,
+	r = fleet_pair(st, s[h->local ? FLEET_LOCAL_EPS : FLEET_REMOTE_EPS], h->run, host, &eps,
 	               &reach);
 	if (!r && !h->local)
-		r = fleet_pair(s[FLEET_REMOTE_HOST], h->run, host, &open, &up);
+		r = fleet_pair(st, s[FLEET_REMOTE_HOST], h->run, host, &open, &up);
 	if (r)
 		return r;
 	h->reachable = reach > 0 ? (uint64_t)reach : 0;
@@ -232,7 +234,7 @@ static int fleet_counts(sqlite3_stmt **s, struct store_fleet_host *h)
 	sqlite3_bind_int64(sev, 1, h->run);
 	if (host)
 		sqlite3_bind_text(sev, 2, host, -1, SQLITE_STATIC);
-	return store_add_severities(sev, h->findings, NULL);
+	return store_add_severities(st, sev, h->findings, NULL);
 }
 
 int store_fleet(struct store *st, const char *kind,
@@ -244,7 +246,7 @@ int store_fleet(struct store *st, const char *kind,
 	for (int i = 0; i < FLEET_STMTS && rc == SQLITE_OK; i++)
 		rc = sqlite3_prepare_v2(st->db, fleet_sql[i], -1, &s[i], NULL);
 	if (rc != SQLITE_OK)
-		r = store_errno(rc);
+		r = store_note(st, rc);
 	for (int pass = 0; pass < 2 && !r; pass++) {
 		sqlite3_stmt *list = s[pass ? FLEET_REMOTE : FLEET_LOCAL];
 
@@ -264,14 +266,14 @@ int store_fleet(struct store *st, const char *kind,
 				r = -EBADMSG;
 				break;
 			}
-			r = fleet_counts(s, &h);
+			r = fleet_counts(st, s, &h);
 			if (!r)
 				r = cb(ctx, &h);
 			if (r)
 				break;
 		}
 		if (!r && rc != SQLITE_DONE)
-			r = store_errno(rc);
+			r = store_note(st, rc);
 	}
 	for (int i = 0; i < FLEET_STMTS; i++)
 		sqlite3_finalize(s[i]);
@@ -291,7 +293,7 @@ int store_fleet_count(struct store *st, const char *kind, uint64_t limit, uint64
 
 	*n = 0;
 	if (rc != SQLITE_OK)
-		return store_errno(rc);
+		return store_note(st, rc);
 	sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, 2, STORE_RUN_COMPLETE);
 	sqlite3_bind_int64(s, 3, limit ? (int64_t)limit : -1);
@@ -299,47 +301,41 @@ int store_fleet_count(struct store *st, const char *kind, uint64_t limit, uint64
 	if (rc == SQLITE_ROW)
 		*n = (uint64_t)sqlite3_column_int64(s, 0);
 	sqlite3_finalize(s);
-	return rc == SQLITE_ROW ? 0 : store_errno(rc);
+	return rc == SQLITE_ROW ? 0 : store_note(st, rc);
+}
+
+struct port_each {
+	int (*cb)(void *ctx, const struct store_port_row *p);
+	void *ctx;
+};
+
+static int store_port_row(sqlite3_stmt *s, void *arg)
+{
+	const struct port_each *each = arg;
+	int port = sqlite3_column_int(s, 2), state = sqlite3_column_int(s, 3);
+	int reason = sqlite3_column_int(s, 4);
+	struct store_port_row p = {
+	    .host = (const char *)sqlite3_column_text(s, 0),
+	    .proto = sqlite3_column_int(s, 1),
+	    .port = (uint16_t)port,
+	    .state = (enum scan_state)state,
+	    .reason = (enum scan_reason)reason,
+	    .service = (const char *)sqlite3_column_text(s, 5),
+	    .product = (const char *)sqlite3_column_text(s, 6),
+	    .version = (const char *)sqlite3_column_text(s, 7),
+	};
+
+	if (!p.host || port < 0 || port > 65535 || state < 0 || state >= SCAN_STATE_MAX ||
+	    reason < 0 || reason >= SCAN_REASON_MAX)
+		return -EBADMSG;
+	return each->cb(each->ctx, &p);
 }
 
 int store_ports(struct store *st, int64_t id, int (*cb)(void *ctx, const struct store_port_row *p),
                 void *ctx)
 {
-	static const char sql[] =
-	    "SELECT host, proto, port, state, reason, service, product, version"
-	    " FROM ports WHERE run = ? ORDER BY addr, proto, port";
-	sqlite3_stmt *s;
-	int rc, r = 0;
-
-	rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
-	if (rc != SQLITE_OK)
-		return store_errno(rc);
-	sqlite3_bind_int64(s, 1, id);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		int port = sqlite3_column_int(s, 2), state = sqlite3_column_int(s, 3);
-		int reason = sqlite3_column_int(s, 4);
-		struct store_port_row p = {
-		    .host = (const char *)sqlite3_column_text(s, 0),
-		    .proto = sqlite3_column_int(s, 1),
-		    .port = (uint16_t)port,
-		    .state = (enum scan_state)state,
-		    .reason = (enum scan_reason)reason,
-		    .service = (const char *)sqlite3_column_text(s, 5),
-		    .product = (const char *)sqlite3_column_text(s, 6),
-		    .version = (const char *)sqlite3_column_text(s, 7),
-		};
-
-		if (!p.host || port < 0 || port > 65535 || state < 0 || state >= SCAN_STATE_MAX ||
-		    reason < 0 || reason >= SCAN_REASON_MAX) {
-			r = -EBADMSG;
-			break;
-		}
-		r = cb(ctx, &p);
-		if (r)
-			break;
-	}
-	if (!r && rc != SQLITE_DONE)
-		r = store_errno(rc);
-	sqlite3_finalize(s);
-	return r;
+	return store_each_row(st,
+	                      "SELECT host, proto, port, state, reason, service, product, version"
+	                      " FROM ports WHERE run = ? ORDER BY addr, proto, port",
+	                      id, store_port_row, &(struct port_each){cb, ctx});
 }
