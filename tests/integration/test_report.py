@@ -127,7 +127,8 @@ def lab(netns):
     return tgt, scn
 
 
-def test_audit_page(lab, tmp_path):
+def test_report_page(lab, tmp_path):
+    """Audits and scans of one lab; one page holds the newest of each (one browser run)."""
     tgt, scn = lab
     db = tmp_path / "h.db"
     # A remote audit first (the fleet's second host), then two audits of the machine itself.
@@ -138,79 +139,72 @@ def test_audit_page(lab, tmp_path):
     start_scripted(tgt, "tcp", REDIS, b"", b"+PONG\r\n")
     doc = json.loads(audit_as(tgt, HOSTILE_HOST, "--json", "--db", str(db)).out)
     assert "redis-noauth" in {f["id"] for f in doc["findings"]}
+    # Then two scans of the target from outside (runs 4 and 5).
+    for _ in range(2):
+        r = scn.portscope("scan", "-sT", "-sV", "-p", PORTS, TGT, "--db", str(db), "-oJ", "-",
+                          timeout=90)
+        assert r.rc == 0, r
+    opened = sorted(x["port"] for x in r.jsonl() if x["type"] == "port" and x["state"] == "open")
+    assert opened == [SSH80, PLAIN, REDIS]
 
-    page = tmp_path / "report.html"
+    # The default page: the newest audit.
+    page = tmp_path / "default.html"
     r = run([portscope_bin(), "report", "--db", str(db), "-o", str(page)])
     assert r.rc == 0 and r.out == "" and r.err == "", r
     text = page.read_text(encoding="utf-8")
-    _, shown = check_markup(text)
+    p, shown = check_markup(text)
+    assert f"portscope report: Audit of {HOSTILE_HOST}" in shown
+    assert 'id="run-3"' in text and 'id="run-5"' not in text
     # Hostile text is shown as text, whole.
     assert HOSTILE_HOST in shown and "<script>alert(1)</script>" in shown
     assert "&lt;img src=x onerror=alert(7)&gt;" in text
 
+    # The audit and the scan on one page.
+    page = tmp_path / "report.html"
+    r = run([portscope_bin(), "report", "--db", str(db), "-o", str(page), "3", "last"])
+    assert r.rc == 0 and r.out == "" and r.err == "", r
+    _, shown = check_markup(page.read_text(encoding="utf-8"))
+    assert "port of http" in shown
     b = in_browser(page, tmp_path)
     if b is None:
         return
     check_browser(b)
-    [sec] = b["runs"]
-    assert sec["kind"] == "audit" and sec["id"] == 3
+    audit, scan = b["runs"]
+    assert audit["kind"] == "audit" and audit["id"] == 3
     # Findings: the --json's, each with its place, evidence, owner, fix and reference.
     want = sorted((f["id"], where(f["address"], f["port"], f["proto"]), f["severity"], f["title"],
                    f["evidence"], f["recommendation"], f["citation"]) for f in doc["findings"])
     got = sorted((f["check"], f["where"], f["severity"], f["title"], f["evidence"], f["fix"],
-                  f["reference"]) for f in sec["findings"])
+                  f["reference"]) for f in audit["findings"])
     assert got == want
-    owners = {f["check"]: f["owner"] for f in sec["findings"]}
+    owners = {f["check"]: f["owner"] for f in audit["findings"]}
     for f in doc["findings"]:
         assert owners[f["id"]] == f"{f['process']} (pid {f['pid']})"
     # Exposure: one row per endpoint of the --json, with its exposure and service.
     want = sorted((e["proto"], e["port"], e["address"], e["exposure"], e["reachable_on"] or "—")
                   for e in doc["endpoints"])
     got = sorted((e["proto"], e["port"], e["address"], e["exposure"], e["reachable_on"])
-                 for e in sec["exposure"])
+                 for e in audit["exposure"])
     assert got == want
-    rows = {(e["proto"], e["port"]): e for e in sec["exposure"]}
+    rows = {(e["proto"], e["port"]): e for e in audit["exposure"]}
     assert rows[("tcp", LOCAL_ONLY)]["exposure"] == "loopback-only"
     assert rows[("tcp", SSH80)]["mismatch"] and "port of http" in rows[("tcp", SSH80)]["service"]
     assert "<script>alert(1)</script>" in rows[("tcp", SSH80)]["service"]
-    assert [m for m in sec["mismatches"] if f":{SSH80}/tcp" in m]
+    assert [m for m in audit["mismatches"] if f":{SSH80}/tcp" in m]
     # The timeline: one point per audit of this machine; the changes since the first.
-    assert sec["points_open"] == [2, 3] and sec["points_findings"] == [2, 3]
-    changes = {(c["change"], c["text"].split(":")[0]) for c in sec["changes"]}
+    assert audit["points_open"] == [2, 3] and audit["points_findings"] == [2, 3]
+    changes = {(c["change"], c["text"].split(":")[0]) for c in audit["changes"]}
     assert any(k == "finding-new" and "redis-noauth" in t for k, t in changes), changes
-    assert ("opened", f"Opened 0.0.0.0") in {(k, t) for k, t in changes}, changes
-    assert len(sec["changes"]) == 2, sec["changes"]
-    # The fleet: the machine (by its hostile name) and the remote target.
-    assert {f["host"] for f in b["fleet"]} == {HOSTILE_HOST, TGT}
-    assert b["title"] == f"portscope report: Audit of {HOSTILE_HOST}"
-
-
-def test_scan_page(lab, tmp_path):
-    tgt, scn = lab
-    db = tmp_path / "h.db"
-    for _ in range(2):
-        r = scn.portscope("scan", "-sT", "-sV", "-p", PORTS, TGT, "--db", str(db), "-oJ", "-",
-                          timeout=90)
-        assert r.rc == 0, r
-    recs = r.jsonl()
-    opened = sorted(x["port"] for x in recs if x["type"] == "port" and x["state"] == "open")
-    assert opened == [SSH80, PLAIN]
-    page = tmp_path / "scan.html"
-    r = run([portscope_bin(), "report", "--db", str(db), "-o", str(page), "last"])
-    assert r.rc == 0, r
-    _, shown = check_markup(page.read_text(encoding="utf-8"))
-    assert "ssh" in shown and "port of http" in shown
-
-    b = in_browser(page, tmp_path)
-    if b is None:
-        return
-    check_browser(b)
-    [sec] = b["runs"]
-    assert sec["kind"] == "scan" and sec["points_open"] == [1, 2]
-    assert sorted(p["port"] for p in sec["ports"] if p["state"] == "open") == opened
-    [ssh] = [p for p in sec["ports"] if p["port"] == SSH80]
+    assert ("opened", "Opened 0.0.0.0") in changes, changes
+    assert len(audit["changes"]) == 2, audit["changes"]
+    # The scan: its ports (the -oJ's open ones, port != service marked), two points.
+    assert scan["kind"] == "scan" and scan["id"] == 5 and scan["points_open"] == [4, 5]
+    assert scan["points_findings"] == []
+    assert sorted(p["port"] for p in scan["ports"] if p["state"] == "open") == opened
+    [ssh] = [p for p in scan["ports"] if p["port"] == SSH80]
     assert ssh["mismatch"] and ssh["cells"][5].startswith("ssh")
-    assert b["fleet"] == []  # one host: no fleet
+    # The fleet of the audits: the machine (by its hostile name) and the remote target.
+    assert {f["host"] for f in b["fleet"]} == {HOSTILE_HOST, TGT}
 
 
 def test_report_refuses_bad_input(tmp_path):
