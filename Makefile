@@ -4,6 +4,7 @@ ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 WERROR     ?= $(if $(CI),true,false)
 FUZZ_SECONDS ?= 15
+FUZZ_LONG_SECONDS ?= 600
 
 # Every build and test dependency on a fresh Debian 12 machine.
 DEBS = meson ninja-build pkg-config gcc clang libclang-rt-14-dev \
@@ -27,7 +28,7 @@ APT_DEBS = $(if $(shell command -v npm 2>/dev/null),$(filter-out npm,$(DEBS)),$(
 
 APT_LINE = DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y --no-install-recommends $(APT_DEBS)
 
-.PHONY: all build deps browser-deps run test unit integration asan fuzz bench clean format-check
+.PHONY: all build deps browser-deps run test unit integration asan fuzz fuzz-long bench clean format-check
 
 all: build
 
@@ -76,6 +77,13 @@ $(FUZZ_BUILD)/build.ninja:
 fuzz: $(FUZZ_BUILD)/build.ninja
 	meson compile -C $(FUZZ_BUILD)
 	FUZZ_SECONDS=$(FUZZ_SECONDS) meson test -C $(FUZZ_BUILD) --suite fuzz --print-errorlogs
+
+# Every harness for FUZZ_LONG_SECONDS (10 minutes) each, as many at once as meson runs
+# tests (MESON_TESTTHREADS); not part of make test. New inputs stay in a scratch directory.
+fuzz-long: $(FUZZ_BUILD)/build.ninja
+	meson compile -C $(FUZZ_BUILD)
+	FUZZ_SECONDS=$(FUZZ_LONG_SECONDS) meson test -C $(FUZZ_BUILD) --suite fuzz --print-errorlogs \
+		--timeout-multiplier 0
 
 # The code as the repository's .clang-format writes it (first: it is cheap).
 format-check:

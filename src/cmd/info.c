@@ -13,6 +13,7 @@
 #include "knowledge/sysctl.h"
 #include "output/json.h"
 #include "output/table.h"
+#include "util/input.h"
 #include "util/strnum.h"
 
 #define ALL_PROTOS ((1u << KB_PROTO_COUNT) - 1)
@@ -511,7 +512,7 @@ static int info_run(const struct cmd_args *a)
 	rc = kb_load(&paths, &kb, why, sizeof(why));
 	if (rc < 0) {
 		cmd_error("info", "%s", why);
-		status = (rc == -ENOENT || rc == -EISDIR) ? EXIT_USAGE : EXIT_RUNTIME;
+		status = input_is_bad(rc) ? EXIT_USAGE : EXIT_RUNTIME;
 		goto out;
 	}
 	for (size_t i = 0; i < nq; i++) {

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 
 #include "cmd/commands.h"
 #include "cmd/common.h"
@@ -14,8 +13,9 @@
 #include "policy/lint.h"
 #include "policy/nft.h"
 #include "policy/policy.h"
-#include "util/strnum.h"
 #include "util/array.h"
+#include "util/input.h"
+#include "util/strnum.h"
 
 #define MAX_ERRORS 20 /* syntax errors shown before "... and N more" */
 
@@ -117,24 +117,20 @@ static const struct cmd_option verify_options[] = {
 static int load(const struct policy_opts *o, struct policy *p, struct policy_error *errs,
                 size_t *nerr)
 {
-	bool is_stdin = strcmp(o->file, "-") == 0;
-	FILE *f = is_stdin ? stdin : fopen(o->file, "re");
-	struct stat st;
+	/* Lines up to 64 KiB reach the parser, which names a line over POLICY_LINE_MAX. */
+	const struct input_limits lim = {.max_bytes = 4u << 20, .max_line = 65536};
+	char why[512], *buf;
+	size_t len;
 	int rc;
 
 	*nerr = 0;
-	if (!f) {
-		cmd_error(CMD, "cannot open '%s': %s", o->file, strerror(errno));
-		return errno == ENOENT || errno == ENOTDIR ? EXIT_USAGE : EXIT_RUNTIME;
+	rc = input_slurp(o->file, &lim, &buf, &len, why, sizeof(why));
+	if (rc < 0) {
+		cmd_error(CMD, "%s", why);
+		return input_is_bad(rc) ? EXIT_USAGE : EXIT_RUNTIME;
 	}
-	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-		cmd_error(CMD, "'%s' is a directory, not a policy file", o->file);
-		fclose(f);
-		return EXIT_USAGE;
-	}
-	rc = policy_read(f, p, errs, MAX_ERRORS, nerr);
-	if (!is_stdin)
-		fclose(f);
+	rc = policy_read_buf(buf, len, p, errs, MAX_ERRORS, nerr);
+	free(buf);
 	if (rc < 0 && rc != -EINVAL) {
 		cmd_error(CMD, "reading '%s': %s", o->file, strerror(-rc));
 		return EXIT_RUNTIME;

@@ -9,6 +9,7 @@
 #include "knowledge/services.h"
 #include "output/json.h"
 #include "quiz/quiz.h"
+#include "util/input.h"
 #include "util/seed.h"
 #include "util/strnum.h"
 
@@ -80,29 +81,22 @@ static void quiz_paint(bool color, const char *sgr, const char *text)
 		fputs(text, stdout);
 }
 
-/* Reads one answer line into buf (a longer line is cut). Returns false at end of input. */
-static bool quiz_read_line(char *buf, size_t len)
-{
-	size_t n;
-
-	if (!fgets(buf, (int)len, stdin))
-		return false;
-	n = strlen(buf);
-	if (n && buf[n - 1] != '\n') {
-		int c;
-
-		while ((c = getchar()) != EOF && c != '\n')
-			; /* drop the rest of an overlong line */
-	}
-	return true;
-}
-
 static int quiz_ask(const struct kb *kb, uint64_t seed, unsigned count, bool color)
 {
+	/* Answers are short: a megabyte of them is no quiz (/dev/zero, yes(1)). */
+	const struct input_limits lim = {.max_bytes = 1u << 20, .max_line = 1024};
 	struct quiz_question q;
+	struct input in;
 	unsigned asked = 0, right = 0;
-	char line[256];
+	char why[256], *line;
+	size_t len;
 	bool stop = false;
+	int r = input_open(&in, "-", &lim, why, sizeof(why));
+
+	if (r < 0) {
+		cmd_error("quiz", "%s", why);
+		return EXIT_RUNTIME;
+	}
 
 	printf("portscope quiz: %u question%s, seed %llu (replay with --seed %llu)\n\n", count,
 	       count == 1 ? "" : "s", (unsigned long long)seed, (unsigned long long)seed);
@@ -111,6 +105,7 @@ static int quiz_ask(const struct kb *kb, uint64_t seed, unsigned count, bool col
 
 		if (quiz_generate(kb, seed, i, &q) < 0) {
 			cmd_error("quiz", "cannot make question %u", i + 1);
+			input_close(&in);
 			return EXIT_RUNTIME;
 		}
 		printf("%u. %s\n", i + 1, q.text);
@@ -119,12 +114,13 @@ static int quiz_ask(const struct kb *kb, uint64_t seed, unsigned count, bool col
 		for (;;) {
 			printf("answer [a-%c, q to stop]: ", 'a' + q.noptions - 1);
 			fflush(stdout);
-			if (!quiz_read_line(line, sizeof(line))) {
+			r = input_line(&in, &line, &len, why, sizeof(why));
+			if (r <= 0) {
 				stop = true;
 				printf("\n");
 				break;
 			}
-			a = quiz_parse_answer(line, strlen(line), q.noptions);
+			a = quiz_parse_answer(line, len, q.noptions);
 			if (a == -ECANCELED) {
 				stop = true;
 				break;
@@ -146,11 +142,18 @@ static int quiz_ask(const struct kb *kb, uint64_t seed, unsigned count, bool col
 		}
 		printf("\n   %s\n\n", q.explanation);
 	}
+	input_close(&in);
 	printf("score: %u/%u", right, asked);
 	if (asked < count)
 		printf(" (stopped after %u of %u questions)", asked, count);
 	printf("\n");
-	return fflush(stdout) == 0 ? EXIT_OK : EXIT_RUNTIME;
+	if (fflush(stdout) != 0)
+		return EXIT_RUNTIME;
+	if (r < 0) {
+		cmd_error("quiz", "answers: %s", why);
+		return input_is_bad(r) ? EXIT_USAGE : EXIT_RUNTIME;
+	}
+	return EXIT_OK;
 }
 
 static int quiz_run(const struct cmd_args *a)

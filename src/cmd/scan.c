@@ -419,11 +419,14 @@ static int scan_detect_setup(const struct scan_opts *o, struct probes_file *pf, 
 		path = PROBES_DEFAULT_PATH;
 	if (!path)
 		return EXIT_OK; /* built-in probes only */
+	why[0] = '\0';
 	r = probes_load_file(pf, path, why, sizeof(why));
 	if (r < 0) {
 		probes_free(pf);
-		if (r == -ENOMEM)
+		if (r == -ENOMEM) {
+			cmd_error("scan", "-sV: out of memory loading the probe file %s", path);
 			return EXIT_RUNTIME;
+		}
 		return o->probes_file ? cmd_usage("scan", "--probes: %s", why) : EXIT_OK;
 	}
 	if (*nwarn > 5)

@@ -263,7 +263,7 @@ def test_scan_sv_normal_grepable_xml(lab, tmp_path):
 @needs_root
 def test_scan_sv_bad_usage(lab):
     r = lab.portscope("scan", "-sV", "--probes", "/nonexistent/probes", "-p", "80", "127.0.0.1")
-    assert r.rc == 2 and "--probes: cannot read /nonexistent/probes" in r.err, r
+    assert r.rc == 2 and "--probes: cannot open '/nonexistent/probes'" in r.err, r
     r = lab.portscope("scan", "-sV", "--version-intensity", "12", "-p", "80", "127.0.0.1")
     assert r.rc == 2 and "'12' is not an intensity from 0 to 9" in r.err, r
     r = lab.portscope("scan", "--version-intensity", "3", "-p", "80", "127.0.0.1")

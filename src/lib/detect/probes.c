@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "detect/match.h"
+#include "util/input.h"
 #include "util/strnum.h"
 
 void probes_init(struct probes_file *pf, void (*on_error)(void *, unsigned, const char *),
@@ -595,33 +596,21 @@ int probes_parse_buf(struct probes_file *pf, const char *buf, size_t len)
 
 int probes_load_file(struct probes_file *pf, const char *path, char *why, size_t whylen)
 {
-	FILE *f = fopen(path, "re");
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	int rc = 0;
+	const struct input_limits lim = {.max_bytes = PROBES_FILE_MAX, .max_line = PROBES_LINE_MAX};
+	struct input in;
+	char *line;
+	size_t n;
+	int rc = input_open(&in, path, &lim, why, whylen);
 
-	if (!f) {
-		rc = -errno;
-		if (why)
-			snprintf(why, whylen, "cannot read %s: %s", path, strerror(-rc));
+	if (rc < 0)
 		return rc;
-	}
-	while ((n = getline(&line, &cap, f)) >= 0) {
-		if (n && line[n - 1] == '\n')
-			n--;
-		if (probes_parse_line(pf, line, (size_t)n) == -ENOMEM) {
+	while ((rc = input_line(&in, &line, &n, why, whylen)) > 0) {
+		if (probes_parse_line(pf, line, n) == -ENOMEM) {
 			rc = -ENOMEM;
 			break;
 		}
 	}
-	if (!rc && ferror(f)) {
-		rc = -EIO;
-		if (why)
-			snprintf(why, whylen, "error reading %s", path);
-	}
-	free(line);
-	fclose(f);
+	input_close(&in);
 	if (!rc)
 		rc = probes_finish(pf);
 	return rc;

@@ -111,9 +111,14 @@ int probes_parse_buf(struct probes_file *pf, const char *buf, size_t len);
 /* Resolves fallback names. Call once after the last probes_parse_line(). */
 int probes_finish(struct probes_file *pf);
 
+#define PROBES_FILE_MAX (64u << 20) /* bytes of a probe file (nmap's: 2.5 MB), at most */
+#define PROBES_LINE_MAX 65536u      /* bytes of one of its lines (nmap's: 1,757) */
+
 /*
- * Loads a probe file (streamed line by line). Returns 0, -errno when it cannot be
- * read (why says so), or -ENOMEM. Malformed lines do not fail the load.
+ * Loads a probe file (streamed line by line through util/input.h). Returns 0,
+ * -errno when it cannot be read or breaks PROBES_FILE_MAX, PROBES_LINE_MAX or
+ * holds a NUL byte (why says so, with the line), or -ENOMEM. Malformed lines
+ * do not fail the load.
  */
 int probes_load_file(struct probes_file *pf, const char *path, char *why, size_t whylen);
 

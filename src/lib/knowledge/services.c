@@ -1,17 +1,15 @@
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "knowledge/kb-private.h"
 #include "knowledge/services.h"
-#include "util/strnum.h"
 #include "util/array.h"
+#include "util/input.h"
+#include "util/strnum.h"
 
 #define KB_FILE_MAX (64u << 20) /* refuse services files above 64 MiB */
 #define DUP_WINDOW  64          /* records of one port compared for duplicates */
@@ -266,69 +264,13 @@ static void set_why(char *why, size_t whylen, const char *what, const char *path
 int kb_load_file(struct kb *kb, const char *path, enum kb_source source, struct kb_parse_stats *st,
                  char *why, size_t whylen)
 {
-	struct stat sb;
+	const struct input_limits lim = {.max_bytes = KB_FILE_MAX, .max_line = 65536};
 	char *buf;
-	size_t len = 0, cap;
-	int fd, rc, save_errno;
+	size_t len;
+	int rc = input_slurp(path, &lim, &buf, &len, why, whylen);
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		rc = -errno;
-		set_why(why, whylen, "cannot open", path, -rc);
+	if (rc < 0)
 		return rc;
-	}
-	if (fstat(fd, &sb) < 0) {
-		rc = -errno;
-		close(fd);
-		set_why(why, whylen, "cannot stat", path, -rc);
-		return rc;
-	}
-	if (sb.st_size > (off_t)KB_FILE_MAX) {
-		close(fd);
-		set_why(why, whylen, "cannot load", path, EFBIG);
-		return -EFBIG;
-	}
-	/* Read to EOF: /proc-like files report size 0. */
-	cap = sb.st_size > 0 ? (size_t)sb.st_size + 1 : 65536;
-	buf = malloc(cap);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	for (;;) {
-		ssize_t r;
-		if (len == cap) {
-			char *nb;
-			if (cap >= KB_FILE_MAX) {
-				free(buf);
-				close(fd);
-				set_why(why, whylen, "cannot load", path, EFBIG);
-				return -EFBIG;
-			}
-			cap *= 2;
-			nb = realloc(buf, cap);
-			if (!nb) {
-				free(buf);
-				close(fd);
-				return -ENOMEM;
-			}
-			buf = nb;
-		}
-		r = read(fd, buf + len, cap - len);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			save_errno = errno;
-			free(buf);
-			close(fd);
-			set_why(why, whylen, "cannot read", path, save_errno);
-			return -save_errno;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
-	close(fd);
 	rc = kb_parse(kb, buf, len, source, st);
 	free(buf);
 	if (rc < 0)

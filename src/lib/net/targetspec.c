@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "net/targetspec.h"
+#include "util/input.h"
 #include "util/strnum.h"
 #include "util/why.h"
 #include "util/array.h"
@@ -487,31 +488,17 @@ int targetset_exclude(struct targetset *ts, const char *spec, char *why, size_t 
 int targetset_add_file(struct targetset *ts, const char *path, bool exclude, char *why,
                        size_t whylen)
 {
-	const bool is_stdin = strcmp(path, "-") == 0;
-	const char *name = is_stdin ? "<stdin>" : path;
-	char line[4096], msg[512];
-	unsigned long lineno = 0;
-	FILE *f;
-	int r = 0;
+	const struct input_limits lim = {.max_bytes = TARGETSET_FILE_MAX,
+	                                 .max_line = TARGETSET_LINE_MAX};
+	struct input in;
+	char msg[512], *line;
+	size_t len;
+	int r = input_open(&in, path, &lim, why, whylen);
 
-	f = is_stdin ? stdin : fopen(path, "re");
-	if (!f) {
-		r = -errno;
-		why_set(why, whylen, "cannot open '%s': %s", path, strerror(-r));
-		return r;
-	}
-	while (r == 0 && fgets(line, sizeof(line), f)) {
-		size_t len = strlen(line);
-		char *save = NULL, *word, *hash;
+	while (r == 0 && (r = input_line(&in, &line, &len, why, whylen)) > 0) {
+		char *save = NULL, *word, *hash = strchr(line, '#');
 
-		lineno++;
-		if (len == sizeof(line) - 1 && line[len - 1] != '\n' && !feof(f)) {
-			why_set(why, whylen, "%s:%lu: line too long (at most %zu characters)", name,
-			        lineno, sizeof(line) - 2);
-			r = -EINVAL;
-			break;
-		}
-		hash = strchr(line, '#');
+		r = 0;
 		if (hash)
 			*hash = '\0';
 		for (word = strtok_r(line, " \t\r\n\v\f", &save); word && r == 0;
@@ -520,15 +507,11 @@ int targetset_add_file(struct targetset *ts, const char *path, bool exclude, cha
 			r = exclude ? targetset_exclude(ts, word, msg, sizeof(msg))
 			            : targetset_add(ts, word, msg, sizeof(msg));
 			if (r < 0)
-				why_set(why, whylen, "%s:%lu: %s", name, lineno, msg);
+				why_set(why, whylen, "%s:%lu: %s", in.name, in.lineno, msg);
 		}
 	}
-	if (r == 0 && ferror(f)) {
-		why_set(why, whylen, "%s: read error", name);
-		r = -EIO;
-	}
-	if (!is_stdin)
-		fclose(f);
+	if (in.buf)
+		input_close(&in);
 	return r;
 }
 

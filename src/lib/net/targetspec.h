@@ -58,9 +58,13 @@ int targetset_add(struct targetset *ts, const char *spec, char *why, size_t whyl
 /* Adds one exclusion (same syntax; names resolve). Same errors as targetset_add. */
 int targetset_exclude(struct targetset *ts, const char *spec, char *why, size_t whylen);
 
+#define TARGETSET_FILE_MAX (256u << 20) /* bytes of a target file, at most */
+#define TARGETSET_LINE_MAX 4096u        /* bytes of one of its lines */
+
 /*
  * Adds every target in a file (-iL; path "-" is stdin): words separated by white
- * space, '#' to end of line is a comment. Errors name the file and line.
+ * space, '#' to end of line is a comment. Errors name the file and line. The
+ * file is read through util/input.h (TARGETSET_FILE_MAX, TARGETSET_LINE_MAX).
  * With exclude set, adds exclusions instead (--excludefile).
  */
 int targetset_add_file(struct targetset *ts, const char *path, bool exclude, char *why,

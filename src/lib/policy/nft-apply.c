@@ -1,9 +1,13 @@
 /* Loads a compiled policy through libnftables: one batch, so one transaction. */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/nsfs.h>
 #include <nftables/libnftables.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -41,6 +45,24 @@ static bool have_net_admin(void)
 	return data[CAP_TO_INDEX(CAP_NET_ADMIN)].effective & CAP_TO_MASK(CAP_NET_ADMIN);
 }
 
+/* Whether this network namespace belongs to our user namespace (true when unknown). */
+static bool netns_of_our_userns(void)
+{
+	struct stat own, ours;
+	int net = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC), user;
+	bool same = true;
+
+	if (net < 0)
+		return true;
+	user = ioctl(net, NS_GET_USERNS);
+	if (user >= 0 && fstat(user, &own) == 0 && stat("/proc/self/ns/user", &ours) == 0)
+		same = own.st_ino == ours.st_ino && own.st_dev == ours.st_dev;
+	if (user >= 0)
+		close(user);
+	close(net);
+	return same;
+}
+
 int policy_nft_apply(const char *script, bool dry_run, char *why, size_t whylen)
 {
 	struct nft_ctx *ctx;
@@ -66,7 +88,20 @@ int policy_nft_apply(const char *script, bool dry_run, char *why, size_t whylen)
 	if (rc != 0) {
 		err = nft_ctx_get_error_buffer(ctx);
 		one_line(err && *err ? err : "nftables rejected the ruleset", why, whylen);
-		rc = err && strstr(err, "Operation not permitted") ? -EPERM : -EINVAL;
+		rc = -EINVAL;
+		if (err && strstr(err, "Operation not permitted")) {
+			/* CAP_NET_ADMIN is held (asked above): the kernel refuses for another
+			 * reason. */
+			rc = netns_of_our_userns() ? -EACCES : -EPERM;
+			snprintf(
+			    why, whylen, "%s",
+			    rc == -EACCES
+			        ? "the kernel said 'Operation not permitted' though this process "
+			          "holds CAP_NET_ADMIN: is a table of that name owned by another "
+			          "program (nft list tables), or does a security module forbid it?"
+			        : "this process's CAP_NET_ADMIN is in a user namespace that does "
+			          "not own the network namespace");
+		}
 	}
 	nft_ctx_free(ctx);
 	return rc;

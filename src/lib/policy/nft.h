@@ -48,6 +48,8 @@ int policy_nft_compile(const struct policy *p, const struct policy_nft_opts *o, 
 /*
  * Loads an nftables script through libnftables in one transaction; dry_run
  * checks it in the kernel without committing. Returns 0, -EPERM (no
- * CAP_NET_ADMIN), -EINVAL (rejected: why gets nft's message) or -ENOMEM.
+ * CAP_NET_ADMIN over this network namespace), -EACCES (the kernel said "not
+ * permitted" for another reason: an owned table, a security module),
+ * -EINVAL (rejected: why gets nft's message) or -ENOMEM.
  */
 int policy_nft_apply(const char *script, bool dry_run, char *why, size_t whylen);

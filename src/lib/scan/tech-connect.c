@@ -1,7 +1,8 @@
 /*
  * TCP connect scan (-sT): a non-blocking connect() per probe, the answer read
  * from SO_ERROR. Open ports are closed with SO_LINGER {1, 0} so the kernel
- * sends RST and keeps no TIME_WAIT.
+ * sends RST and keeps no TIME_WAIT. A connection reset after the handshake
+ * (ECONNRESET: a service that accepts and resets) is an open port.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -10,46 +11,6 @@
 #include <unistd.h>
 
 #include "scan/technique.h"
-
-/* Maps a connect() error to a verdict; returns SCAN_PROBE_DONE, PENDING or -errno. */
-static int connect_errno_verdict(int err, struct scan_verdict *v)
-{
-	switch (err) {
-	case EINPROGRESS:
-	case EALREADY:
-	case EINTR:
-		return SCAN_PROBE_PENDING;
-	case ECONNREFUSED:
-		*v =
-		    (struct scan_verdict){.state = SCAN_CLOSED, .reason = SCAN_REASON_CONN_REFUSED};
-		return SCAN_PROBE_DONE;
-	case ECONNRESET:
-		*v = (struct scan_verdict){.state = SCAN_CLOSED, .reason = SCAN_REASON_RESET};
-		return SCAN_PROBE_DONE;
-	case EHOSTUNREACH:
-	case EHOSTDOWN:
-		*v = (struct scan_verdict){.state = SCAN_FILTERED,
-		                           .reason = SCAN_REASON_HOST_UNREACH};
-		return SCAN_PROBE_DONE;
-	case ENETUNREACH:
-	case ENETDOWN:
-		*v = (struct scan_verdict){.state = SCAN_FILTERED,
-		                           .reason = SCAN_REASON_NET_UNREACH};
-		return SCAN_PROBE_DONE;
-	case EACCES:
-	case EPERM:
-		/* An ICMP "administratively prohibited" answer, or a local firewall reject. */
-		*v = (struct scan_verdict){.state = SCAN_FILTERED,
-		                           .reason = SCAN_REASON_ADMIN_PROHIBITED};
-		return SCAN_PROBE_DONE;
-	case ETIMEDOUT:
-		*v = (struct scan_verdict){.state = SCAN_FILTERED,
-		                           .reason = SCAN_REASON_NO_RESPONSE};
-		return SCAN_PROBE_DONE;
-	default:
-		return -err;
-	}
-}
 
 static bool connect_same_endpoint(const struct sockaddr_storage *a, const struct sockaddr *b,
                                   bool with_port)
@@ -90,6 +51,50 @@ static int connect_established(int fd, const struct sockaddr *sa, struct scan_ve
 	return SCAN_PROBE_DONE;
 }
 
+/* Maps a connect() error on fd to a verdict; returns SCAN_PROBE_DONE, PENDING or -errno. */
+static int connect_errno_verdict(int fd, int err, const struct sockaddr *sa, struct scan_verdict *v)
+{
+	switch (err) {
+	case EINPROGRESS:
+	case EALREADY:
+	case EINTR:
+		return SCAN_PROBE_PENDING;
+	case ECONNREFUSED:
+		*v =
+		    (struct scan_verdict){.state = SCAN_CLOSED, .reason = SCAN_REASON_CONN_REFUSED};
+		return SCAN_PROBE_DONE;
+	case ECONNRESET:
+	case EPIPE:
+		/*
+		 * Reset after the handshake completed (a SYN's RST is ECONNREFUSED): the
+		 * port accepted the connection, so it is open, as nmap says.
+		 */
+		return connect_established(fd, sa, v);
+	case EHOSTUNREACH:
+	case EHOSTDOWN:
+		*v = (struct scan_verdict){.state = SCAN_FILTERED,
+		                           .reason = SCAN_REASON_HOST_UNREACH};
+		return SCAN_PROBE_DONE;
+	case ENETUNREACH:
+	case ENETDOWN:
+		*v = (struct scan_verdict){.state = SCAN_FILTERED,
+		                           .reason = SCAN_REASON_NET_UNREACH};
+		return SCAN_PROBE_DONE;
+	case EACCES:
+	case EPERM:
+		/* An ICMP "administratively prohibited" answer, or a local firewall reject. */
+		*v = (struct scan_verdict){.state = SCAN_FILTERED,
+		                           .reason = SCAN_REASON_ADMIN_PROHIBITED};
+		return SCAN_PROBE_DONE;
+	case ETIMEDOUT:
+		*v = (struct scan_verdict){.state = SCAN_FILTERED,
+		                           .reason = SCAN_REASON_NO_RESPONSE};
+		return SCAN_PROBE_DONE;
+	default:
+		return -err;
+	}
+}
+
 static int connect_probe_start(const struct sockaddr *sa, socklen_t salen, int *fd,
                                struct scan_verdict *v)
 {
@@ -103,7 +108,7 @@ static int connect_probe_start(const struct sockaddr *sa, socklen_t salen, int *
 	}
 	if (connect(s, sa, salen) == 0)
 		return connect_established(s, sa, v);
-	r = connect_errno_verdict(errno, v);
+	r = connect_errno_verdict(s, errno, sa, v);
 	/* A refusal reported by connect() itself leaves the socket unconnected, unbound. */
 	v->reuse = r == SCAN_PROBE_DONE && v->state == SCAN_CLOSED;
 	return r;
@@ -117,7 +122,7 @@ static int connect_probe_check(int fd, const struct sockaddr *sa, socklen_t sale
 
 	if (connect(fd, sa, salen) == 0 || errno == EISCONN)
 		return connect_established(fd, sa, v);
-	r = connect_errno_verdict(errno, v);
+	r = connect_errno_verdict(fd, errno, sa, v);
 	v->reuse = r == SCAN_PROBE_DONE && v->state == SCAN_CLOSED;
 	return r;
 }
@@ -132,7 +137,7 @@ static int connect_probe_event(int fd, uint32_t events, const struct sockaddr *s
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
 		return -errno;
 	if (err)
-		return connect_errno_verdict(err, v);
+		return connect_errno_verdict(fd, err, sa, v);
 	if (events & (EPOLLOUT | EPOLLIN))
 		return connect_established(fd, sa, v);
 	return SCAN_PROBE_PENDING;
