@@ -17,6 +17,13 @@ DEBS = meson ninja-build pkg-config gcc clang libclang-rt-14-dev \
        samba tigervnc-standalone-server docker.io openssl
 # issue 13: make test checks the code against .clang-format
 DEBS += clang-format
+# issue 16: the service-detection zoo (tests/integration/zoo.py), started by the tests in lab
+# namespaces with their own configs; policy-rc.d below keeps apt from starting these
+DEBS += apache2 lighttpd dovecot-imapd dovecot-pop3d exim4-daemon-light mariadb-server \
+        mosquitto rsync squid haproxy tinyproxy unbound bind9 stunnel4 ngircd cups-daemon \
+        slapd ntpsec inspircd nsd beanstalkd git
+# Issue 21's package test: builds, lints and installs the Debian package, loads its completions.
+DEBS += debhelper dpkg-dev lintian libcap2-bin man-db bash-completion zsh fish
 # issue 20 (report): the HTML page is tested in Debian's chromium, driven from node
 # (playwright-core, axe-core: `npm ci` under tests/browser); promtool checks the textfile.
 DEBS += chromium nodejs npm prometheus
@@ -28,7 +35,8 @@ APT_DEBS = $(if $(shell command -v npm 2>/dev/null),$(filter-out npm,$(DEBS)),$(
 
 APT_LINE = DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y --no-install-recommends $(APT_DEBS)
 
-.PHONY: all build deps browser-deps run test unit integration asan fuzz fuzz-long bench clean format-check
+.PHONY: all build deps browser-deps run test unit integration asan fuzz fuzz-long bench clean format-check \
+	install package-test
 
 all: build
 
@@ -99,11 +107,27 @@ browser-deps: $(BROWSER_DIR)/node_modules/.package-lock.json
 
 # Each build runs its suites in one meson invocation so that its testlog
 # holds them all; tests/summary.py prints the closing count of every build.
+# The package suite (tests/package) runs last and alone in the plain build:
+# it builds the Debian package from a clone of HEAD, installs it on this
+# machine and purges it; PORTSCOPE_PACKAGE_TEST=1 is the consent it asks for.
 test: deps format-check build browser-deps
-	meson test -C $(BUILD) --suite unit --suite integration --print-errorlogs
+	PORTSCOPE_PACKAGE_TEST=1 meson test -C $(BUILD) --suite unit --suite integration \
+		--suite package --print-errorlogs
 	$(MAKE) --no-print-directory asan
 	$(MAKE) --no-print-directory fuzz
 	@python3 tests/summary.py $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+
+# Installs the binary, man page, completions and systemd units under PREFIX
+# (default /usr/local), staged under DESTDIR when it is set.
+PREFIX ?= /usr/local
+install: $(BUILD)/build.ninja
+	meson configure $(BUILD) -Dprefix=$(PREFIX)
+	meson compile -C $(BUILD)
+	meson install -C $(BUILD) --no-rebuild $(if $(DESTDIR),--destdir "$(DESTDIR)")
+
+# Only the package test (root: installs and purges the package).
+package-test: deps build
+	PORTSCOPE_PACKAGE_TEST=1 meson test -C $(BUILD) --suite package --print-errorlogs
 
 bench: deps build
 	@for b in bench/*.sh; do echo "== $$b"; PORTSCOPE_BIN=$(CURDIR)/$(BUILD)/portscope XDG_STATE_HOME=$(CURDIR)/$(BUILD)/bench-state bash $$b || exit 1; done

@@ -42,6 +42,8 @@ int main(int argc, char **argv)
 		return cmd_run(&cmd_audit, argc, argv);
 	}
 	c = cmd_find(cmd_specs, argv[1]);
+	if (!c && strcmp(argv[1], cmd_completion.name) == 0)
+		c = &cmd_completion; /* hidden: meson runs it at build time */
 	if (!c)
 		return cmd_usage(NULL, "unknown command '%s' (see portscope --help)", argv[1]);
 	return cmd_run(c, argc - 1, argv + 1);

@@ -163,7 +163,8 @@ static size_t udp_segment(uint8_t *u, struct in_addr src, struct in_addr dst, ui
 	put16(u + 2, dport);
 	put16(u + 4, (uint16_t)(8 + plen));
 	put16(u + 6, 0);
-	memcpy(u + 8, pl, plen);
+	if (plen)
+		memcpy(u + 8, pl, plen); /* pl may be NULL when empty */
 	sum = sum16((const uint8_t *)&src, 4, 0);
 	sum = sum16((const uint8_t *)&dst, 4, sum);
 	sum += 17 + (uint32_t)(8 + plen);

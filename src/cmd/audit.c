@@ -606,4 +606,5 @@ const struct cmd_spec cmd_audit = {
     .options = audit_options,
     .max_words = -1,
     .run = audit_cmd_run,
+    .uses_capabilities = true,
 };

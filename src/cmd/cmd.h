@@ -154,6 +154,12 @@ struct cmd_spec {
 	bool dash_digits_are_words; /* "-1" is a (bad) word, not an option (info's ports) */
 	/* A command of subcommands (policy): NULL-terminated; the first word picks one. */
 	const struct cmd_spec *const *subs;
+	/*
+	 * Raw sockets or nftables (CAP_NET_RAW, CAP_NET_ADMIN): keeps the file
+	 * capabilities of the packaged binary; any other command drops them before
+	 * it runs (privdrop_unneeded()).
+	 */
+	bool uses_capabilities;
 	/* Runs the command on what cmd_parse() read; returns an EXIT_* status. */
 	int (*run)(const struct cmd_args *a);
 };

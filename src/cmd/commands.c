@@ -5,8 +5,18 @@
 #include "cmd/common.h"
 
 const struct cmd_spec *const cmd_specs[] = {
-    &cmd_info, &cmd_ls,   &cmd_audit,  &cmd_scan, &cmd_policy,  &cmd_history,
-    &cmd_show, &cmd_diff, &cmd_report, &cmd_quiz, &cmd_version, NULL,
+    &cmd_info,    /* info.c */
+    &cmd_ls,      /* ls.c */
+    &cmd_audit,   /* audit.c */
+    &cmd_scan,    /* scan.c, scan-opts.c */
+    &cmd_policy,  /* policy.c */
+    &cmd_history, /* history.c */
+    &cmd_show,    /* show.c */
+    &cmd_diff,    /* diff.c */
+    &cmd_report,  /* report.c */
+    &cmd_quiz,    /* quiz.c */
+    &cmd_version, /* below */
+    NULL,
 };
 
 static int version_run(const struct cmd_args *a)

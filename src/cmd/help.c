@@ -4,6 +4,7 @@
 
 #include "cmd/cmd.h"
 #include "cmd/common.h"
+#include "util/privdrop.h"
 
 #define HELP_COLUMN_MAX 24 /* a longer option runs into its help, two spaces apart */
 
@@ -159,6 +160,9 @@ int cmd_run(const struct cmd_spec *spec, int argc, char **argv)
 	} else if (a.help) {
 		cmd_help(a.spec, a.parent, stdout);
 		rc = EXIT_OK;
+	} else if (!a.spec->uses_capabilities && privdrop_unneeded(why, sizeof(why)) < 0) {
+		cmd_error(spec->name, "%s", why);
+		rc = EXIT_RUNTIME;
 	} else {
 		rc = a.spec->run(&a);
 	}

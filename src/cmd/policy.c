@@ -1,19 +1,22 @@
-/* portscope policy: the docs' firewall language: check, eval, compile, apply. */
+/* portscope policy: the docs' firewall language: check, eval, compile, apply, import. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "cmd/commands.h"
 #include "cmd/common.h"
 #include "cmd/policy.h"
+#include "knowledge/services.h"
 #include "output/json.h"
 #include "output/table.h"
 #include "policy/lint.h"
 #include "policy/nft.h"
 #include "policy/policy.h"
 #include "util/array.h"
+#include "util/clock.h"
 #include "util/input.h"
 #include "util/strnum.h"
 
@@ -29,6 +32,10 @@ enum {
 	OPT_NO_PROCESS,
 	OPT_FROM_ADDRESS,
 	OPT_ALL,
+	OPT_MAPS,
+	OPT_FORCE,
+	OPT_CONFIRM,
+	OPT_IIF,
 };
 
 /* The options, each declared once; a subcommand's table names those it takes. */
@@ -43,6 +50,18 @@ enum {
 	{                                                                                          \
 		.name = "no-ping", .id = OPT_NO_PING,                                              \
 		.help = "compile/apply: do not accept ICMP/ICMPv6 echo requests"                   \
+	}
+#define POLICY_MAPS                                                                                \
+	{                                                                                          \
+		.name = "maps", .id = OPT_MAPS,                                                    \
+		.help = "compile/apply: verdict maps whatever the size (the default above\n"       \
+		        "100 rules)"                                                               \
+	}
+#define POLICY_FORCE                                                                               \
+	{                                                                                          \
+		.name = "force", .id = OPT_FORCE,                                                  \
+		.help = "compile/apply: even a policy that allows nothing; apply: even\n"          \
+		        "one that would cut off this SSH session"                                  \
 	}
 
 static const struct cmd_option check_options[] = {POLICY_STRICT, POLICY_JSON, POLICY_COLOR, {0}};
@@ -70,11 +89,35 @@ static const struct cmd_option eval_options[] = {
     {0},
 };
 
-static const struct cmd_option compile_options[] = {POLICY_NO_PING, POLICY_COLOR, {0}};
+static const struct cmd_option compile_options[] = {
+    POLICY_NO_PING, POLICY_MAPS, POLICY_FORCE, POLICY_COLOR, {0}};
 
 static const struct cmd_option apply_options[] = {
     {.name = "dry-run", .id = OPT_DRY_RUN, .help = "apply: check only"},
+    {.name = "confirm",
+     .id = OPT_CONFIRM,
+     .arg = CMD_ARG_REQUIRED,
+     .once = true,
+     .metavar = "S",
+     .help = "apply: ask on the terminal; anything but \"yes\" within S seconds\n"
+             "(or end of input, or a hang-up) puts back what was there before\n"
+             "(exit 1); the default from an SSH session on a terminal is 10,\n"
+             "0 does not ask"},
+    POLICY_FORCE,
     POLICY_NO_PING,
+    POLICY_MAPS,
+    POLICY_COLOR,
+    {0},
+};
+
+static const struct cmd_option import_options[] = {
+    {.name = "iif",
+     .id = OPT_IIF,
+     .arg = CMD_ARG_REQUIRED,
+     .once = true,
+     .metavar = "IFACE",
+     .help = "import: judge connections arriving on IFACE (default: the first\n"
+             "interface up with an address)"},
     POLICY_COLOR,
     {0},
 };
@@ -117,8 +160,11 @@ static const struct cmd_option verify_options[] = {
 static int load(const struct policy_opts *o, struct policy *p, struct policy_error *errs,
                 size_t *nerr)
 {
-	/* Lines up to 64 KiB reach the parser, which names a line over POLICY_LINE_MAX. */
-	const struct input_limits lim = {.max_bytes = 4u << 20, .max_line = 65536};
+	/*
+	 * Lines up to 64 KiB reach the parser, which names a line over POLICY_LINE_MAX;
+	 * files up to POLICY_FILE_MAX hold the most rules the parser takes.
+	 */
+	const struct input_limits lim = {.max_bytes = POLICY_FILE_MAX, .max_line = 65536};
 	char why[512], *buf;
 	size_t len;
 	int rc;
@@ -158,6 +204,58 @@ int policy_cmd_load(const struct policy_opts *o, struct policy *p)
 	if (st == EXIT_USAGE && nerr)
 		print_syntax_errors(o, errs, nerr);
 	return st;
+}
+
+/* ---- progress on a terminal, for long runs ---- */
+
+#define PROGRESS_AFTER 0.5 /* seconds before the first progress line */
+
+struct progress {
+	bool on;    /* stderr is a terminal */
+	bool shown; /* a progress line is on screen */
+	double start;
+};
+
+static void progress_init(struct progress *pg)
+{
+	pg->on = isatty(STDERR_FILENO);
+	pg->shown = false;
+	pg->start = clock_mono();
+}
+
+/* "portscope policy: linting 24576/60000 rules" on one line that is rewritten. */
+static void progress_show(struct progress *pg, const char *what, size_t done, size_t total)
+{
+	if (!pg->on || clock_mono() - pg->start < PROGRESS_AFTER)
+		return;
+	if (total)
+		fprintf(stderr, "\rportscope policy: %s %zu/%zu rules (%zu%%)\033[K", what, done,
+		        total, done * 100 / total);
+	else
+		fprintf(stderr, "\rportscope policy: %s\033[K", what);
+	fflush(stderr);
+	pg->shown = true;
+}
+
+static void progress_done(struct progress *pg)
+{
+	if (pg->shown)
+		fputs("\r\033[K", stderr);
+	pg->shown = false;
+}
+
+static void lint_progress(size_t done, size_t total, void *ctx)
+{
+	progress_show(ctx, "linting", done, total);
+}
+
+/* Whether some rule names a service hint (then the services files are worth loading). */
+static bool has_hints(const struct policy *p)
+{
+	for (size_t i = 0; i < p->nrules; i++)
+		if (p->rules[i].hint)
+			return true;
+	return false;
 }
 
 /* ---- check ---- */
@@ -232,7 +330,11 @@ static int run_check(const struct policy_opts *o)
 {
 	struct policy_error errs[MAX_ERRORS];
 	struct check_state cs = {.o = o};
+	struct policy_lint_opts lo = {.progress = lint_progress};
+	struct progress pg;
 	struct policy p = {0};
+	struct kb *kb = NULL;
+	char why[256];
 	size_t nerr;
 	int st, rc;
 	bool fail;
@@ -257,7 +359,13 @@ static int run_check(const struct policy_opts *o)
 		st = EXIT_RUNTIME;
 		goto out;
 	}
-	rc = policy_lint(&p, check_emit, &cs);
+	progress_init(&pg);
+	if (has_hints(&p) && kb_load(NULL, &kb, why, sizeof(why)) < 0)
+		kb = NULL; /* no services files: hints are not checked */
+	lo.kb = kb;
+	lo.progress_ctx = &pg;
+	rc = policy_lint_with(&p, &lo, check_emit, &cs);
+	progress_done(&pg);
 	if (rc < 0) {
 		cmd_error(CMD, "lint: %s", strerror(-rc));
 		st = EXIT_RUNTIME;
@@ -288,6 +396,7 @@ static int run_check(const struct policy_opts *o)
 out:
 	json_decref(cs.arr);
 	table_free(cs.t);
+	kb_free(kb);
 	policy_free(&p);
 	return st;
 }
@@ -330,6 +439,7 @@ static int run_eval(const struct policy_opts *o)
 			json_set(jr, "line", json_integer(r->line));
 			json_set_str(jr, "text", r->text);
 			json_set_str(jr, "label", r->label);
+			json_set_str(jr, "hint", r->hint);
 		}
 		json_set_str(doc, "verdict", verdict);
 		json_set_str(doc, "proto", o->proto == POLICY_P_TCP ? "tcp" : "udp");
@@ -377,9 +487,12 @@ static int compile(const struct policy_opts *o, char **script, size_t *len)
 {
 	struct policy p = {0};
 	struct policy_nft_opts no = {.source = strcmp(o->file, "-") ? o->file : "stdin",
-	                             .no_ping = o->no_ping};
+	                             .no_ping = o->no_ping,
+	                             .layout = o->maps ? POLICY_NFT_MAPS : POLICY_NFT_AUTO};
 	int st = policy_cmd_load(o, &p), rc;
 
+	if (st == EXIT_OK)
+		st = policy_cmd_refuse_nothing(o, &p, "compile");
 	if (st == EXIT_OK) {
 		rc = policy_nft_compile(&p, &no, script, len);
 		if (rc < 0) {
@@ -407,35 +520,10 @@ static int run_compile(const struct policy_opts *o)
 	return st;
 }
 
-static int run_apply(const struct policy_opts *o)
-{
-	char why[512], *script = NULL;
-	size_t len = 0;
-	int st = compile(o, &script, &len), rc;
-
-	if (st != EXIT_OK)
-		return st;
-	rc = policy_nft_apply(script, o->dry_run, why, sizeof(why));
-	free(script);
-	if (rc == -EPERM) {
-		cmd_error(CMD, "loading nftables rules needs root (CAP_NET_ADMIN): %s", why);
-		return EXIT_RUNTIME;
-	}
-	if (rc < 0) {
-		cmd_error(CMD, "nftables refused the ruleset: %s", why[0] ? why : strerror(-rc));
-		return EXIT_RUNTIME;
-	}
-	if (o->dry_run)
-		printf("%s: ruleset for table inet %s accepted (dry run, nothing loaded)\n",
-		       o->file, POLICY_NFT_TABLE);
-	else
-		printf("%s: table inet %s loaded\n", o->file, POLICY_NFT_TABLE);
-	return EXIT_OK;
-}
-
 /* ---- entry ---- */
 
-static const struct cmd_spec sub_check, sub_eval, sub_compile, sub_apply, sub_listening, sub_verify;
+static const struct cmd_spec sub_check, sub_eval, sub_compile, sub_apply, sub_import, sub_listening,
+    sub_verify;
 
 /* The options of a into o; the words: FILE, and TARGET for verify. Returns an exit status. */
 static int policy_opts_from_args(const struct cmd_args *a, struct policy_opts *o)
@@ -443,7 +531,7 @@ static int policy_opts_from_args(const struct cmd_args *a, struct policy_opts *o
 	const char *sub = a->spec->name, *v;
 	uint64_t n;
 
-	*o = (struct policy_opts){.port = -1, .timing = -1};
+	*o = (struct policy_opts){.port = -1, .timing = -1, .confirm = -1};
 	o->json = a->json;
 	o->no_color = a->no_color;
 	o->strict = cmd_has(a, OPT_STRICT);
@@ -451,6 +539,17 @@ static int policy_opts_from_args(const struct cmd_args *a, struct policy_opts *o
 	o->no_ping = cmd_has(a, OPT_NO_PING);
 	o->no_process = cmd_has(a, OPT_NO_PROCESS);
 	o->all = cmd_has(a, OPT_ALL);
+	o->maps = cmd_has(a, OPT_MAPS);
+	o->force = cmd_has(a, OPT_FORCE);
+	o->iif = cmd_get(a, OPT_IIF);
+	if (o->iif && (!*o->iif || strlen(o->iif) >= 16))
+		return cmd_usage(CMD, "--iif '%s': expected an interface name", o->iif);
+	if ((v = cmd_get(a, OPT_CONFIRM))) {
+		if (strnum_u64(v, 0, 3600, &n) < 0)
+			return cmd_usage(
+			    CMD, "--confirm '%s': expected seconds 0-3600 (0: do not ask)", v);
+		o->confirm = (int)n;
+	}
 	o->ports = cmd_get(a, 'p');
 	o->from = cmd_has(a, OPT_FROM) ? cmd_get(a, OPT_FROM) : cmd_get(a, OPT_FROM_ADDRESS);
 	if ((v = cmd_get(a, 'T'))) {
@@ -471,6 +570,11 @@ static int policy_opts_from_args(const struct cmd_args *a, struct policy_opts *o
 			return cmd_usage(CMD, "--port '%s': expected a port 1-65535", v);
 		o->port = (long)n;
 	}
+	if (a->spec == &sub_import) {
+		/* an optional ruleset file (nft -j list ruleset), else the live one */
+		o->file = a->nwords ? a->words[0] : NULL;
+		return EXIT_OK;
+	}
 	if (a->nwords < 1)
 		return cmd_usage(CMD, "%s needs a policy FILE (see --help)", sub);
 	o->file = a->words[0];
@@ -486,11 +590,9 @@ static const struct {
 	const struct cmd_spec *spec;
 	int (*run)(const struct policy_opts *o);
 } runners[] = {
-    {&sub_check, run_check},
-    {&sub_eval, run_eval},
-    {&sub_compile, run_compile},
-    {&sub_apply, run_apply},
-    {&sub_listening, policy_cmd_listening},
+    {&sub_check, run_check},          {&sub_eval, run_eval},
+    {&sub_compile, run_compile},      {&sub_apply, policy_cmd_apply},
+    {&sub_import, policy_cmd_import}, {&sub_listening, policy_cmd_listening},
     {&sub_verify, policy_cmd_verify},
 };
 
@@ -508,9 +610,10 @@ static int policy_run(const struct cmd_args *a)
 static const struct cmd_spec sub_check = {
     .name = "check",
     .usage = "[--strict] [--json] FILE",
-    .summary = "syntax and lint: unreachable and shadowed rules, overlapping ranges,\n"
-               "IPv4/IPv6 gaps, high-risk ports open to anywhere, no default deny;\n"
-               "exit 1 on a lint error (with --strict also on a warning)",
+    .summary = "syntax and lint: a policy that allows nothing, unreachable and\n"
+               "shadowed rules, overlapping ranges, IPv4/IPv6 gaps, high-risk ports\n"
+               "open to anywhere, hints naming another port's service, no default\n"
+               "deny; exit 1 on a lint error (with --strict also on a warning)",
     .options = check_options,
     .max_words = 1,
     .run = policy_run,
@@ -527,7 +630,7 @@ static const struct cmd_spec sub_eval = {
 
 static const struct cmd_spec sub_compile = {
     .name = "compile",
-    .usage = "[--no-ping] FILE",
+    .usage = "[--no-ping] [--maps] [--force] FILE",
     .summary = "the nftables ruleset (table inet " POLICY_NFT_TABLE ") on stdout",
     .options = compile_options,
     .max_words = 1,
@@ -536,12 +639,27 @@ static const struct cmd_spec sub_compile = {
 
 static const struct cmd_spec sub_apply = {
     .name = "apply",
-    .usage = "[--dry-run] [--no-ping] FILE",
+    .usage = "[--dry-run] [--confirm SECONDS] [--force] [--no-ping] [--maps] FILE",
     .summary = "load it atomically through libnftables (needs CAP_NET_ADMIN);\n"
-               "--dry-run has the kernel check it without loading",
+               "refuses a policy that allows nothing (exit 1) or that would cut off\n"
+               "the SSH connection it runs from (exit 3); --dry-run has the kernel\n"
+               "check it without loading",
     .options = apply_options,
     .max_words = 1,
     .run = policy_run,
+    .uses_capabilities = true,
+};
+static const struct cmd_spec sub_import = {
+    .name = "import",
+    .usage = "[--iif IFACE] [RULESET.json]",
+    .summary = "the live nftables ruleset (ufw's iptables-nft tables too), or one\n"
+               "saved with nft -j list ruleset, as a policy on stdout: the same verdict\n"
+               "for every protocol, port and source; what the language cannot say is\n"
+               "judged for one interface and commented",
+    .options = import_options,
+    .max_words = 1,
+    .run = policy_run,
+    .uses_capabilities = true, /* the live ruleset: CAP_NET_ADMIN */
 };
 
 static const struct cmd_spec sub_listening = {
@@ -565,24 +683,27 @@ static const struct cmd_spec sub_verify = {
     .options = verify_options,
     .max_words = 2,
     .run = policy_run,
+    .uses_capabilities = true,
 };
 
 static const struct cmd_spec *const policy_subs[] = {
-    &sub_check, &sub_eval, &sub_compile, &sub_apply, &sub_listening, &sub_verify, NULL,
+    &sub_check, &sub_eval, &sub_compile, &sub_apply, &sub_import, &sub_listening, &sub_verify, NULL,
 };
 
 const struct cmd_spec cmd_policy = {
     .name = "policy",
     .usage = "SUBCOMMAND [OPTIONS] FILE",
-    .summary = "the docs' firewall language: check, eval, compile to nftables, apply, listening",
+    .summary = "the docs' firewall language: check, eval, compile to nftables, apply, import",
     .about = "The firewall language of the docs, one rule a line, first match wins:\n"
-             "  ALLOW TCP PORT 80 (Web)\n"
-             "  ALLOW TCP PORT 22 FROM 10.0.0.5 (Admin)\n"
+             "  ALLOW TCP Port 80 (Web)\n"
+             "  ALLOW TCP Port 22 (SSH) from 10.0.0.5 (Admin)\n"
              "  DENY ALL (Block everything else)\n"
-             "ALLOW|DENY|REJECT, then TCP|UDP|ANY [PORT N|N-M|list] or ALL (every protocol),\n"
-             "[FROM ADDR|CIDR|list|ANY], an optional (label), # comments. FILE '-' is stdin.\n",
-    .epilog = "exit status: 0 ok, 1 lint findings (check), violations (verify) or exposed\n"
-              "listeners (listening --strict), 2 bad usage or a syntax error,\n"
-              "3 runtime failure (permission, nftables refused the ruleset)\n",
+             "ALLOW|DENY|REJECT, then TCP|UDP|ANY [PORT N|N-M|list [(service hint)]] or ALL\n"
+             "(every protocol), [FROM ADDR|CIDR|list|ANY], an optional (label), # comments.\n"
+             "FILE '-' is stdin. At most 65536 rules.\n",
+    .epilog = "exit status: 0 ok, 1 lint findings (check), a policy that allows nothing,\n"
+              "an apply not confirmed (rolled back), violations (verify) or exposed\n"
+              "listeners (listening --strict), 2 bad usage or a syntax error, 3 runtime\n"
+              "failure (permission, nftables refused the ruleset, an SSH lockout refused)\n",
     .subs = policy_subs,
 };

@@ -198,6 +198,7 @@ const struct cmd_spec cmd_scan = {
     .style = CMD_STYLE_NMAP,
     .max_words = -1,
     .run = scan_cmd_run,
+    .uses_capabilities = true,
 };
 
 /* Words collected from the options, used once -6 and -n are known. */

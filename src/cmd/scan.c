@@ -158,7 +158,9 @@ static void scan_version_sink(void *ctx, const struct detect_result *r)
 static int scan_detect_host(struct scan_cli *c, const struct scan_host *h, struct out_version **out,
                             size_t *nout)
 {
-	size_t nopen = (size_t)h->counts[SCAN_OPEN], n = 0;
+	bool udp = h->proto == IPPROTO_UDP;
+	size_t nopen = (size_t)(h->counts[SCAN_OPEN] + (udp ? h->counts[SCAN_OPEN_FILTERED] : 0));
+	size_t n = 0;
 	struct detect_endpoint *eps;
 	struct detect_result *res;
 	struct out_version *ver;
@@ -181,7 +183,10 @@ static int scan_detect_host(struct scan_cli *c, const struct scan_host *h, struc
 	for (size_t i = 0; i < h->nports && n < nopen; i++) {
 		struct detect_endpoint *ep = &eps[n];
 
-		if (scan_res_state(h->res[i]) != SCAN_OPEN)
+		enum scan_state st = scan_res_state(h->res[i]);
+
+		/* nmap probes open|filtered UDP ports too: an answer shows them open */
+		if (st != SCAN_OPEN && !(udp && st == SCAN_OPEN_FILTERED))
 			continue;
 		ep->proto = h->proto == IPPROTO_UDP ? PROBES_UDP : PROBES_TCP;
 		if (h->addr.family == AF_INET6) {
@@ -224,13 +229,71 @@ static void scan_cli_done(void *ctx, const struct scan_summary *sum)
 	c->summary = *sum;
 }
 
+/* Whether a -sV result shows that something answered on the port. */
+static bool scan_version_answered(const struct detect_result *r)
+{
+	static const char *const answered[] = {"matched", "softmatch", "partial", "unrecognized"};
+
+	for (size_t i = 0; r->reason && i < ARRAY_SIZE(answered); i++)
+		if (strcmp(r->reason, answered[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * -sU -sV, as nmap: an open|filtered port that answered a probe is open (udp-response), one
+ * that sent port-unreachable is closed; the others keep no version. Fills out as h with the
+ * new states and drops those versions from ver. Returns the new state array for the caller to
+ * free, or NULL (no memory: h stays as it was).
+ */
+static uint8_t *scan_udp_promote(const struct scan_host *h, struct scan_host *out,
+                                 struct out_version *ver, size_t *nver)
+{
+	uint8_t *res = malloc(h->nports ? h->nports : 1);
+	size_t k = 0, n = 0;
+
+	if (!res)
+		return NULL;
+	memcpy(res, h->res, h->nports);
+	*out = *h;
+	for (size_t i = 0; i < h->nports && k < *nver; i++) {
+		const struct detect_result *r = ver[k].r;
+		bool keep = true;
+
+		if (ver[k].port != h->ports[i])
+			continue;
+		k++;
+		if (scan_res_state(res[i]) == SCAN_OPEN_FILTERED) {
+			enum scan_state st = SCAN_OPEN_FILTERED;
+
+			if (scan_version_answered(r)) {
+				st = SCAN_OPEN;
+				res[i] = scan_res_pack(st, SCAN_REASON_UDP_RESPONSE);
+			} else if (r->reason && strcmp(r->reason, "port-unreachable") == 0) {
+				st = SCAN_CLOSED;
+				res[i] = scan_res_pack(st, SCAN_REASON_PORT_UNREACH);
+			}
+			out->counts[SCAN_OPEN_FILTERED] -= st != SCAN_OPEN_FILTERED;
+			out->counts[st] += st != SCAN_OPEN_FILTERED;
+			keep = st == SCAN_OPEN;
+		}
+		if (keep)
+			ver[n++] = ver[k - 1];
+	}
+	*nver = n;
+	out->res = res;
+	return res;
+}
+
 static void scan_cli_host(void *ctx, const struct scan_host *h)
 {
 	struct scan_cli *c = ctx;
 	struct out_version *ver = NULL;
+	const struct detect_result *results = NULL; /* ver's results, one array */
 	size_t nver = 0;
+	struct scan_host promoted;
+	uint8_t *promoted_res = NULL;
 
-	scan_history_host(&c->history, h);
 	if (c->progress_on)
 		out_progress_clear(&c->progress);
 	if (c->detect) {
@@ -238,10 +301,16 @@ static void scan_cli_host(void *ctx, const struct scan_host *h)
 
 		if (r < 0 && !c->detect_error)
 			c->detect_error = r;
+		results = ver ? ver[0].r : NULL;
+		if (ver && h->proto == IPPROTO_UDP &&
+		    (promoted_res = scan_udp_promote(h, &promoted, ver, &nver)))
+			h = &promoted;
 		c->info->versions = ver;
 		c->info->nversions = nver;
-		scan_history_versions(&c->history, h, ver, nver);
 	}
+	scan_history_host(&c->history, h);
+	if (c->detect)
+		scan_history_versions(&c->history, h, ver, nver);
 	for (size_t i = 0; i < c->n; i++) {
 		int r = c->streams[i].fmt->host(&c->streams[i], h);
 
@@ -249,9 +318,10 @@ static void scan_cli_host(void *ctx, const struct scan_host *h)
 			c->write_error = r;
 	}
 	if (ver) {
-		free((void *)ver[0].r); /* the results array, allocated with ver */
+		free((void *)results);
 		free(ver);
 	}
+	free(promoted_res);
 	if (c->detect) {
 		c->info->versions = NULL;
 		c->info->nversions = 0;
@@ -460,7 +530,9 @@ static int scan_pick_technique(const struct scan_opts *o, const struct scan_tech
 			if (scan_techniques[i]->proto == (*tech)->proto &&
 			    !scan_techniques[i]->needs_raw)
 				alt = scan_techniques[i];
-		cmd_error("scan", "%s needs CAP_NET_RAW (root or a file capability)%s%s",
+		cmd_error("scan",
+		          "%s needs CAP_NET_RAW (root, or group portscope: see PRIVILEGES in "
+		          "portscope(1))%s%s",
 		          (*tech)->flag, alt ? ": use " : "", alt ? alt->flag : "");
 		return EXIT_RUNTIME;
 	}
@@ -538,6 +610,11 @@ static int scan_setup(struct scan_job *j, const struct scan_opts *o, const struc
 		rc = scan_check_sources(o, j->tech);
 	if (rc != EXIT_OK)
 		return rc;
+	/* A connect scan needs no capability: a user with file capabilities drops them. */
+	if (!j->tech->needs_raw && privdrop_unneeded(why, sizeof(why)) < 0) {
+		cmd_error("scan", "%s", why);
+		return EXIT_RUNTIME;
+	}
 	if (kb_load(NULL, &j->kb, why, sizeof(why)) < 0)
 		j->kb = NULL; /* no services files: no names, built-in port ranking */
 	rc = scan_ports(j, o);

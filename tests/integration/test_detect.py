@@ -1,8 +1,9 @@
 """Service detection engine against scripted services in a fresh namespace.
 
-The engine is driven through tests/detect-driver.c ($DETECT_DRIVER) until
-`portscope scan -sV` is wired to it. Every service here is a Python script of
-the test's own (detect_servers.py), bound to 127.0.0.1 inside the namespace.
+The engine is driven through tests/detect-driver.c ($DETECT_DRIVER), which reports
+what `portscope scan -sV` does not (probe, source, statistics). Every service here is
+a Python script of the test's own (detect_servers.py), bound to 127.0.0.1 inside the
+namespace.
 """
 import json
 import os

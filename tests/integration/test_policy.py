@@ -56,6 +56,80 @@ def test_docs_example_parses_as_written(tmp_path):
     assert [(f["check"], f["line"]) for f in doc["findings"]] == [("ipv6-gap", 2)]
 
 
+# The docs write a service hint after the port and the label at the end; every line of
+# their example is accepted as written.
+DOCS_HINTS = """ALLOW TCP Port 80 (HTTP)
+ALLOW TCP Port 22 (SSH) from 10.0.0.5 (Admin)
+DENY ALL (Block everything else)
+"""
+
+
+def test_docs_lines_verbatim(tmp_path):
+    path = write(tmp_path, DOCS_HINTS)
+    r = policy("check", "--json", path)
+    assert r.rc == 0, r
+    doc = r.json()
+    assert doc["rules"] == 3 and doc["errors"] == 0, doc
+    # the hints name the services these ports are registered for: no hint warning
+    assert [f["check"] for f in doc["findings"]] == ["ipv6-gap"], doc
+    for src, verdict, line, label in (("10.0.0.5", "allow", 2, "Admin"),
+                                      ("10.0.0.6", "deny", 3, "Block everything else")):
+        r = policy("eval", path, "--proto", "tcp", "--port", "22", "--from", src, "--json")
+        assert r.rc == 0, r
+        doc = r.json()
+        assert doc["verdict"] == verdict, doc
+        assert doc["rule"]["line"] == line and doc["rule"]["label"] == label, doc
+        assert doc["rule"]["text"] == DOCS_HINTS.splitlines()[line - 1]
+    r = policy("eval", path, "--proto", "tcp", "--port", "22", "--from", "10.0.0.5", "--json")
+    assert r.json()["rule"]["hint"] == "SSH"
+    r = policy("eval", path, "--proto", "tcp", "--port", "80", "--json")
+    assert r.json()["verdict"] == "allow" and r.json()["rule"]["label"] == "HTTP"
+    # and it compiles: the label is the comment
+    r = policy("compile", path)
+    assert r.rc == 0 and 'comment "Admin"' in r.out, r
+
+
+@pytest.mark.parametrize("line,words", [
+    ("ALLOW TCP Port 8080 (SSH)", "ssh is 22/tcp; make sure what answers on 8080 is what you mean"),
+    ("ALLOW TCP Port 8443, 9443 (https) FROM 198.18.0.0/15, fd00:5c09::/64 (Admin)",
+     "https is 443/tcp; make sure what answers on 8443,9443 is what you mean"),
+    ("ALLOW UDP Port 5353 (HTTP) (mdns)", "http is 80/udp"),
+])
+def test_hint_names_another_port(tmp_path, line, words):
+    if not os.path.exists("/etc/services"):
+        pytest.skip("needs /etc/services")
+    path = write(tmp_path, line + "\nDENY ALL\n")
+    r = policy("check", "--json", path)
+    assert r.rc == 0, r  # a warning
+    hits = [f for f in r.json()["findings"] if f["check"] == "hint"]
+    assert len(hits) == 1 and hits[0]["line"] == 1 and hits[0]["severity"] == "warning", r
+    assert words in hits[0]["message"], hits
+    assert policy("check", "--strict", path).rc == 1
+    # the port the hint names, or free text, is no warning
+    for ok in ("ALLOW TCP Port 22 (SSH)", "ALLOW TCP Port 8080 (Web)",
+               "ALLOW TCP Port 20-30 (ssh) FROM 198.18.0.0/15, fd00:5c09::/64",
+               "ALLOW TCP PORT 8080 (http-alt)"):
+        r = policy("check", "--json", write(tmp_path, ok + "\nDENY ALL\n", "ok.pol"))
+        assert r.rc == 0 and not [f for f in r.json()["findings"] if f["check"] == "hint"], r
+
+
+@pytest.mark.parametrize("text,check", [
+    ("", "empty"),
+    ("# nothing but comments\n\n", "empty"),
+    ("DENY ALL (Block everything else)\n", "no-allow"),
+    ("REJECT TCP PORT 22\nDENY ALL\n", "no-allow"),
+])
+def test_allows_nothing_is_an_error(tmp_path, text, check):
+    path = write(tmp_path, text)
+    r = policy("check", "--json", path)
+    assert r.rc == 1, r
+    hits = [f for f in r.json()["findings"] if f["check"] == check]
+    assert len(hits) == 1 and hits[0]["severity"] == "error", r
+    assert "SSH included" in hits[0]["message"]
+    r = policy("check", path)
+    assert r.rc == 1 and check in r.out, r
+
+
 @pytest.mark.parametrize("proto,port,src,verdict,line,label", [
     ("tcp", 22, "10.0.0.5", "allow", 2, "Admin"),
     ("tcp", 22, "10.0.0.6", "deny", 3, "Block everything else"),
@@ -151,7 +225,8 @@ MALFORMED = [
     ("DENY ALL ALL", 10, "expected FROM, '(' label or end of line, found 'ALL'"),
     ("ALLOW TCP PORT 80 (Web", 19, "unclosed label: expected ')' before end of line"),
     ("ALLOW TCP PORT 80 ()", 19, "empty label"),
-    ("ALLOW TCP PORT 80 (Web) extra", 25, "expected end of line after the label, found 'extra'"),
+    ("ALLOW TCP PORT 80 (Web) extra", 25, "expected FROM, '(' label or end of line after the service hint, found 'extra'"),
+    ("ALLOW TCP PORT 22 (SSH) FROM 10.0.0.5 (Admin) extra", 47, "expected end of line after the label, found 'extra'"),
     ('ALLOW TCP PORT 80 (say "hi")', 24, "a label cannot contain '\"'"),
     ("ALLOW TCP PORT 80 )", 19, "found ')'"),
 ]
@@ -264,17 +339,29 @@ COMPILED.update({"lint-" + k: v[0] for k, v in LINT_CASES.items()})
 @pytest.mark.parametrize("name", sorted(COMPILED))
 def test_nft_accepts_compiled(tmp_path, netns, name):
     path = write(tmp_path, COMPILED[name])
-    r = policy("compile", path)
-    assert r.rc == 0, r
-    assert "flush ruleset" not in r.out
-    nft_file = tmp_path / "out.nft"
-    nft_file.write_text(r.out)
     ns = netns("nftc")
-    c = ns.run(["nft", "-c", "-f", str(nft_file)])
-    assert c.rc == 0, c
-    # and --no-ping leaves echo requests to the policy
-    r = policy("compile", "--no-ping", path)
-    assert r.rc == 0 and "echo-request" not in r.out, r
+    force = ["--force"] if name == "empty" else []
+    for layout in ([], ["--maps"]):
+        r = policy("compile", *force, *layout, path)
+        assert r.rc == 0, r
+        assert "flush ruleset" not in r.out
+        if layout:
+            assert "set from_" not in r.out and "chain reject_tcp" in r.out, r.out
+        nft_file = tmp_path / "out.nft"
+        nft_file.write_text(r.out)
+        c = ns.run(["nft", "-c", "-f", str(nft_file)])
+        assert c.rc == 0, (layout, c)
+        # and --no-ping leaves echo requests to the policy
+        r = policy("compile", "--no-ping", *force, *layout, path)
+        assert r.rc == 0 and "echo-request" not in r.out, r
+
+
+def test_compile_refuses_a_policy_that_allows_nothing(tmp_path):
+    r = policy("compile", write(tmp_path, "# nothing\n"))
+    assert r.rc == 1 and r.out == "", r
+    assert len(r.err.splitlines()) == 1 and "--force" in r.err, r
+    r = policy("compile", "--force", write(tmp_path, "DENY ALL\n"))
+    assert r.rc == 0 and "policy drop" in r.out, r
 
 
 def tables(ns):
@@ -496,6 +583,8 @@ DENY TCP PORT 8005 (shadowed by the line above)
 ALLOW ANY PORT 53
 REJECT UDP PORT 9999
 ALLOW UDP PORT 7000 FROM 198.18.200.0/24
+ALLOW TCP PORT 79 FROM 198.18.3.0/24, fd00:5c09::3:0/112 (the scanner's network)
+DENY TCP PORT 82 FROM 198.18.0.0/16, fd00:5c09::/64 (after the scanner's own rule)
 DENY ALL
 """
 
@@ -506,7 +595,8 @@ PROBED = SERVED + ["85/tcp", "8009/tcp", "8081/tcp", "79/tcp", "5001/udp"]
 
 @needs_root
 @pytest.mark.skipif(not have("nft"), reason="needs nft")
-def test_kernel_agrees_with_eval(tmp_path, netns):
+@pytest.mark.parametrize("layout", ["rules", "maps"])
+def test_kernel_agrees_with_eval(tmp_path, netns, layout):
     target, scanner = netns("tgt"), netns("scn")
     scan4, scan6, tgt4, tgt6 = "198.18.3.2", "fd00:5c09::3:2", "198.18.3.1", "fd00:5c09::3:1"
     link_veth(target, scanner, tgt4, scan4)
@@ -514,8 +604,9 @@ def test_kernel_agrees_with_eval(tmp_path, netns):
     p = target.popen(["python3", "-u", "-c", SERVE] + SERVED, text=True)
     assert p.stdout.readline().strip() == "READY", p.stderr.read()
     path = write(tmp_path, RICH.format(scan4=scan4, scan6=scan6), "rich.pol")
-    r = target.portscope("policy", "apply", path)
+    r = target.portscope("policy", "apply", *(["--maps"] if layout == "maps" else []), path)
     assert r.rc == 0, r
+    assert ("vmap" in target.run(["nft", "list", "ruleset"]).out) == (layout == "maps")
 
     for dst, src in ((tgt4, scan4), (tgt6, scan6)):
         seen = json.loads(scanner.run(["python3", "-c", PROBE, dst] + PROBED,
@@ -537,6 +628,7 @@ def test_kernel_agrees_with_eval(tmp_path, netns):
     assert seen["8005/tcp"] == "open"  # first match wins
     assert seen["7000/udp"] == "filtered" and seen["5000/udp"] == "filtered"
     assert seen["53/udp"] == "open" and seen["53/tcp"] == "open"
+    assert seen["79/tcp"] == "closed" and seen["82/tcp"] == "open"  # nested FROM prefixes
 
 
 # ---- listening: this namespace's listeners and the rule that decides each ----

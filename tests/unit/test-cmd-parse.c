@@ -351,6 +351,20 @@ static void test_help(void **state)
 	free(buf);
 }
 
+/* An options table is well formed: help or choices, arguments named, no -h of its own. */
+static void check_options(const struct cmd_option *o)
+{
+	for (; o && (o->name || o->letter); o++) {
+		assert_true(o->help || o->choices || o->id == CMD_OPT_NO_COLOR);
+		assert_true((o->arg == CMD_ARG_GLUED || o->arg == CMD_ARG_KEYED) ==
+		            (o->choices != NULL));
+		assert_true(o->letter != 'h');
+		assert_true(!o->name || (o->name[0] != '-' || o->name[1] != '-'));
+		if (o->arg == CMD_ARG_REQUIRED || o->arg == CMD_ARG_KEYED)
+			assert_non_null(o->metavar);
+	}
+}
+
 /* Every command of the registry: complete, names unique, options well formed. */
 static void test_registry(void **state)
 {
@@ -363,15 +377,13 @@ static void test_registry(void **state)
 		assert_non_null(s->summary);
 		assert_true(s->run || s->subs);
 		assert_ptr_equal(cmd_find(cmd_specs, s->name), s);
-		for (size_t k = 0; s->subs && s->subs[k]; k++)
+		check_options(s->options);
+		for (size_t k = 0; s->subs && s->subs[k]; k++) {
 			assert_non_null(s->subs[k]->run);
-		for (const struct cmd_option *o = s->options; o && (o->name || o->letter); o++) {
-			assert_true(o->help || o->choices || o->id == CMD_OPT_NO_COLOR);
-			assert_true((o->arg == CMD_ARG_GLUED || o->arg == CMD_ARG_KEYED) ==
-			            (o->choices != NULL));
-			assert_true(o->letter != 'h');
-			if (o->arg == CMD_ARG_REQUIRED)
-				assert_non_null(o->metavar);
+			assert_non_null(s->subs[k]->usage);
+			assert_non_null(s->subs[k]->summary);
+			assert_ptr_equal(cmd_find(s->subs, s->subs[k]->name), s->subs[k]);
+			check_options(s->subs[k]->options);
 		}
 	}
 	assert_null(cmd_find(cmd_specs, "frobnicate"));

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -84,8 +85,15 @@ static void test_registry_walk(void **state)
 		assert_int_equal(p->payload[1] + 2, p->payload_len);
 		p = builtin_find("snmp-sysdescr");
 		assert_int_equal(p->payload[1] + 2, p->payload_len);
-		p = builtin_find("mqtt-connect");
-		assert_int_equal(p->payload[1] + 2, p->payload_len);
+		p = builtin_find("mqtt-connect"); /* CONNECT, then SUBSCRIBE */
+		assert_int_equal(p->payload[1] + 2 + p->payload[p->payload[1] + 3] + 2,
+		                 p->payload_len);
+		p = builtin_find("git-upload-pack");
+		assert_int_equal(
+		    strtoul((const char[5]){(char)p->payload[0], (char)p->payload[1],
+		                            (char)p->payload[2], (char)p->payload[3], 0},
+		            NULL, 16),
+		    p->payload_len);
 		p = builtin_find("ntp-client");
 		assert_int_equal(p->payload_len, 48);
 	}
@@ -171,14 +179,14 @@ static const struct parse_case cases[] = {
 	  "authentication required" },
 	{ "redis-info", "-ERR unknown command\r\n", 0, BUILTIN_NO, "", "", "", "" },
 	{ "memcached-version", "VERSION 1.6.18\r\n", 0, BUILTIN_YES, "memcached", "Memcached", "1.6.18", "" },
-	{ "dns-version-bind", "\x70\x73\x85\x80\x00\x01\x00\x01\x00\x00\x00\x00\x07version\x04" "bind\x00\x00\x10\x00\x03"
+	{ "dns-version-bind", "\x00\x06\x85\x80\x00\x01\x00\x01\x00\x00\x00\x00\x07version\x04" "bind\x00\x00\x10\x00\x03"
 	  "\xc0\x0c\x00\x10\x00\x03\x00\x00\x00\x00\x00\x0d\x0c" "dnsmasq-2.89", 55, BUILTIN_YES, "domain", "dnsmasq",
 	  "2.89", "" },
-	{ "dns-version-bind-tcp", "\x00\x37\x70\x73\x85\x80\x00\x01\x00\x01\x00\x00\x00\x00\x07version\x04" "bind\x00\x00\x10"
+	{ "dns-version-bind-tcp", "\x00\x37\x00\x06\x85\x80\x00\x01\x00\x01\x00\x00\x00\x00\x07version\x04" "bind\x00\x00\x10"
 	  "\x00\x03\xc0\x0c\x00\x10\x00\x03\x00\x00\x00\x00\x00\x0d\x0c" "9.18.19-1deb", 57, BUILTIN_YES, "domain",
 	  "ISC BIND", "9.18.19-1deb", "" },
-	{ "dns-version-bind-tcp", "\x00\x37\x70\x73\x85", 5, BUILTIN_MORE, "", "", "", "" },
-	{ "dns-version-bind", "\x70\x73\x81\x05\x00\x01\x00\x00\x00\x00\x00\x00\x07version\x04" "bind\x00\x00\x10\x00\x03",
+	{ "dns-version-bind-tcp", "\x00\x37\x00\x06\x85", 5, BUILTIN_MORE, "", "", "", "" },
+	{ "dns-version-bind", "\x00\x06\x81\x05\x00\x01\x00\x00\x00\x00\x00\x00\x07version\x04" "bind\x00\x00\x10\x00\x03",
 	  30, BUILTIN_YES, "domain", "", "", "version.bind rcode 5" },
 	{ "dns-version-bind", "\x12\x34\x81\x05\x00\x01\x00\x00\x00\x00\x00\x00", 12, BUILTIN_NO, "", "", "", "" },
 	{ "postgresql-startup", "E\x00\x00\x00\x5cSFATAL\0VFATAL\0C28000\0Mno pg_hba.conf entry for host\0Fauth.c\0L543\0"
@@ -201,10 +209,33 @@ static const struct parse_case cases[] = {
 	{ "snmp-sysdescr", "\x30\x3a\x02\x01\x01\x04\x06public\xa2\x2d\x02\x04\x70\x73\x6e\x6d\x02\x01\x00\x02\x01\x00"
 	  "\x30\x1f\x30\x1d\x06\x08\x2b\x06\x01\x02\x01\x01\x01\x00\x04\x11Linux lab 6.1.0 x", 60, BUILTIN_YES, "snmp", "",
 	  "v2c", "Linux lab 6.1.0 x" },
+	{ "snmp-sysdescr", "\x30\x3a\x02\x01\x00\x04\x06public\xa2\x2d\x02\x04\x70\x73\x6e\x6d\x02\x01\x00\x02\x01\x00"
+	  "\x30\x1f\x30\x1d\x06\x08\x2b\x06\x01\x02\x01\x01\x01\x00\x04\x11Linux lab 6.1.0 x", 60, BUILTIN_YES, "snmp",
+	  "SNMPv1 server", "v1", "Linux lab 6.1.0 x" },
+	{ "snmpv3-engineid", "\x30\x2c\x02\x01\x03\x30\x0f\x02\x02\x70\x73\x02\x03\x00\xff\xe3\x04\x01\x00\x02\x01\x03"
+	  "\x04\x16\x30\x14\x04\x0c\x80\x00\x1f\x88\x80\x11\x22\x33\x44\x55\x66\x77\x02\x01\x01\x02\x01\x05", 46,
+	  BUILTIN_YES, "snmp", "net-snmp SNMPv3 server", "", "" },
+	{ "snmpv3-engineid", "\x30\x2c\x02\x01\x01", 5, BUILTIN_MORE, "", "", "", "" },
 	{ "ntp-client", "\x24\x02\x03\xe8\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0",
-	  48, BUILTIN_YES, "ntp", "", "v4", "stratum 2" },
+	  48, BUILTIN_YES, "ntp", "NTP", "v4", "stratum 2" },
 	{ "ntp-client", "\xe3\x00", 2, BUILTIN_NO, "", "", "", "" },
 	{ "mqtt-connect", "\x20\x02\x00\x05", 4, BUILTIN_YES, "mqtt", "", "", "not authorized" },
+	{ "mqtt-connect", "\x20\x02\x00\x00\x90\x03\x00\x01\x00", 9, BUILTIN_MORE, "mqtt", "", "", "" },
+	{ "mqtt-connect", "\x20\x02\x00\x00\x90\x03\x00\x01\x00\x31\x2d\x00\x13$SYS/broker/version"
+	  "mosquitto version 2.0.11", 56, BUILTIN_YES, "mqtt", "Mosquitto", "2.0.11", "" },
+	{ "mqtt-connect", "\x20\x02\x00\x00\x31\x7f\x00\x13$SYS/broker/version", 25, BUILTIN_MORE, "mqtt", "", "", "" },
+	{ "git-upload-pack", "0040ERR access denied or repository not exported: /portscope.git", 64, BUILTIN_YES,
+	  "git", "git daemon", "", "repository not exported" },
+	{ "git-upload-pack", "005ba8b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9 HEAD\0multi_ack side-band-64k agent=git/2.39.5\n",
+	  91, BUILTIN_YES, "git", "git daemon", "2.39.5", "" },
+	{ "git-upload-pack", "00c4a8b1", 8, BUILTIN_MORE, "", "", "", "" },
+	{ "git-upload-pack", "HTTP/1.1 400 Bad Request\r\n", 26, BUILTIN_NO, "", "", "", "" },
+	{ "beanstalkd-stats", "OK 30\r\n---\ncurrent-jobs-urgent: 0\nversion: 1.12\n", 48, BUILTIN_YES, "beanstalkd",
+	  "beanstalkd", "1.12", "" },
+	{ "beanstalkd-stats", "OK 33\r\n---\ncurrent-jobs-urgent: 0\nversion: \"1.12\"\npid: 1\n", 57, BUILTIN_YES,
+	  "beanstalkd", "beanstalkd", "1.12", "" },
+	{ "beanstalkd-stats", "OK", 2, BUILTIN_MORE, "", "", "", "" },
+	{ "beanstalkd-stats", "UNKNOWN_COMMAND\r\n", 17, BUILTIN_NO, "", "", "", "" },
 	{ "amqp-header", "\x01\x00\x00\x00\x00\x00\x32\x00\x0a\x00\x0a\x00\x09\x00\x00\x00\x24\x07productS\x00\x00\x00\x08"
 	  "RabbitMQ\x07versionS\x00\x00\x00\x06" "3.12.1" "\xce", 58, BUILTIN_YES, "amqp", "RabbitMQ", "3.12.1", "AMQP 0.9" },
 	{ "amqp-header", "AMQP\x00\x01\x00\x00", 8, BUILTIN_YES, "amqp", "", "", "AMQP 1-0.0" },

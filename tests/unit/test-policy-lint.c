@@ -97,8 +97,31 @@ static void test_no_default(void **state)
 	expect(&fs, "no-default", 0, POLICY_SEV_WARNING, 0, "no default deny");
 	lint("ALLOW TCP PORT 443\nREJECT ALL FROM 0.0.0.0/0, ::/0\n", &fs);
 	assert_null(find(&fs, "no-default", 0));
+}
+
+static void test_allows_nothing(void **state)
+{
+	struct found fs;
+
+	(void)state;
+	/* an empty policy locks everyone out: an error, not a warning */
 	lint("", &fs);
-	expect(&fs, "no-default", 0, POLICY_SEV_WARNING, 0, "no default deny");
+	expect(&fs, "empty", 0, POLICY_SEV_ERROR, 0, "drop every new connection");
+	assert_int_equal(fs.n, 1);
+	lint("# only comments\n\n", &fs);
+	expect(&fs, "empty", 0, POLICY_SEV_ERROR, 0, "empty policy");
+	/* denying everything without any ALLOW, whatever the shape */
+	lint("DENY ALL\n", &fs);
+	expect(&fs, "no-allow", 0, POLICY_SEV_ERROR, 0, "no ALLOW rule");
+	lint("REJECT TCP PORT 22\nDENY UDP FROM 198.18.0.0/15\nDENY ALL\n", &fs);
+	expect(&fs, "no-allow", 0, POLICY_SEV_ERROR, 0, "SSH included");
+	assert_null(find(&fs, "no-default", 0));
+	assert_null(find(&fs, "empty", 0));
+	/* one ALLOW anywhere is enough */
+	lint("DENY TCP PORT 23\nALLOW TCP PORT 22 FROM 198.18.0.0/15, fd00:5c09::/64\nDENY ALL\n",
+	     &fs);
+	assert_null(find(&fs, "no-allow", 0));
+	assert_true(policy_allows_nothing(&(struct policy){0}));
 }
 
 static void test_unreachable(void **state)
@@ -230,10 +253,11 @@ static void test_emit_error_stops(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_clean),       cmocka_unit_test(test_no_default),
-	    cmocka_unit_test(test_unreachable), cmocka_unit_test(test_shadowed),
-	    cmocka_unit_test(test_overlap),     cmocka_unit_test(test_family_gap),
-	    cmocka_unit_test(test_high_risk),   cmocka_unit_test(test_emit_error_stops),
+	    cmocka_unit_test(test_clean),          cmocka_unit_test(test_no_default),
+	    cmocka_unit_test(test_unreachable),    cmocka_unit_test(test_shadowed),
+	    cmocka_unit_test(test_overlap),        cmocka_unit_test(test_family_gap),
+	    cmocka_unit_test(test_high_risk),      cmocka_unit_test(test_emit_error_stops),
+	    cmocka_unit_test(test_allows_nothing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -63,6 +63,69 @@ static void test_docs_example(void **state)
 	assert_null(p.rules);
 }
 
+/* The docs write a service hint after the port and the label at the end. */
+static void test_docs_hint_lines(void **state)
+{
+	static const char doc[] = "ALLOW TCP Port 80 (HTTP)\n"
+	                          "ALLOW TCP Port 22 (SSH) from 10.0.0.5 (Admin)\n"
+	                          "DENY ALL (Block everything else)\n"
+	                          "allow udp port 53 (DNS) (resolver)\n"
+	                          "ALLOW TCP PORT 8000-8100,9000 ( Web ) FROM 198.18.0.0/15 # c\n"
+	                          "ALLOW ANY PORT 5353 (mdns) FROM ANY\n";
+	struct policy_error errs[4];
+	struct policy p = {0};
+	size_t nerr = 99;
+	char buf[64];
+	struct policy_addr a5, a6;
+
+	(void)state;
+	assert_int_equal(policy_read_buf(doc, strlen(doc), &p, errs, 4, &nerr), 0);
+	assert_int_equal(nerr, 0);
+	assert_int_equal(p.nrules, 6);
+
+	/* one group after the port: the hint, and the label too */
+	assert_string_equal(p.rules[0].hint, "HTTP");
+	assert_string_equal(p.rules[0].label, "HTTP");
+	assert_int_equal(p.rules[0].ports[0].lo, 80);
+
+	/* the docs' second line, verbatim */
+	assert_string_equal(p.rules[1].text, "ALLOW TCP Port 22 (SSH) from 10.0.0.5 (Admin)");
+	assert_string_equal(p.rules[1].hint, "SSH");
+	assert_string_equal(p.rules[1].label, "Admin");
+	assert_int_equal(p.rules[1].protos, POLICY_P_TCP);
+	assert_int_equal(p.rules[1].nports, 1);
+	assert_int_equal(p.rules[1].ports[0].lo, 22);
+	assert_int_equal(p.rules[1].nfrom, 1);
+	policy_addr_format(&p.rules[1].from[0], buf, sizeof(buf));
+	assert_string_equal(buf, "10.0.0.5");
+
+	/* no port list: the group is a label, not a hint */
+	assert_null(p.rules[2].hint);
+	assert_string_equal(p.rules[2].label, "Block everything else");
+
+	assert_string_equal(p.rules[3].hint, "DNS");
+	assert_string_equal(p.rules[3].label, "resolver");
+	assert_string_equal(p.rules[4].hint, "Web"); /* trimmed */
+	assert_int_equal(p.rules[4].nports, 2);
+	assert_int_equal(p.rules[4].nfrom, 1);
+	assert_string_equal(p.rules[4].label, "Web");
+	assert_string_equal(p.rules[5].hint, "mdns");
+	assert_int_equal(p.rules[5].nfrom, 0);
+
+	/* the docs' verdicts: 22/tcp from 10.0.0.5 allowed, from 10.0.0.6 denied */
+	assert_int_equal(policy_addr_parse("10.0.0.5", 8, &a5), 0);
+	assert_int_equal(policy_addr_parse("10.0.0.6", 8, &a6), 0);
+	assert_int_equal(
+	    policy_eval(&p,
+	                &(struct policy_packet){.proto = POLICY_P_TCP, .port = 22, .from = &a5}),
+	    1);
+	assert_int_equal(
+	    policy_eval(&p,
+	                &(struct policy_packet){.proto = POLICY_P_TCP, .port = 22, .from = &a6}),
+	    2);
+	policy_free(&p);
+}
+
 static void test_good_lines(void **state)
 {
 	struct policy_error e;
@@ -151,8 +214,15 @@ static const struct bad_case bad[] = {
 	{"DENY ALL ALL", 10, "expected FROM, '(' label or end of line, found 'ALL'"},
 	{"ALLOW TCP PORT 80 (Web", 19, "unclosed label: expected ')' before end of line"},
 	{"ALLOW TCP PORT 80 (  )", 19, "empty label"},
-	{"ALLOW TCP PORT 80 (Web) extra", 25, "expected end of line after the label, found 'extra'"},
-	{"ALLOW TCP PORT 80 (a) (b)", 23, "expected end of line after the label, found '('"},
+	{"ALLOW TCP PORT 80 (Web) extra", 25, "expected FROM, '(' label or end of line after the service hint, found 'extra'"},
+	{"ALLOW TCP PORT 80 (a) (b) (c)", 27, "expected end of line after the label, found '('"},
+	{"ALLOW TCP PORT 22 (SSH) FROM 10.0.0.5 (Admin) x", 47, "expected end of line after the label, found 'x'"},
+	{"ALLOW TCP PORT 22 (SSH) PORT 23", 25, "after the service hint, found 'PORT'"},
+	{"ALLOW TCP PORT 22 (SSH) 23", 25, "after the service hint, found '23'"},
+	{"ALLOW TCP PORT 22 (SSH FROM 10.0.0.5 (Admin)", 38, "a label cannot contain '('"},
+	{"ALLOW TCP PORT 22 () FROM 10.0.0.5", 19, "empty label"},
+	{"ALLOW TCP (SSH) FROM 10.0.0.5", 17, "expected end of line after the label, found 'FROM'"},
+	{"DENY ALL (x) FROM 10.0.0.5", 14, "expected end of line after the label, found 'FROM'"},
 	{"ALLOW TCP PORT 80 (say \"hi\")", 24, "a label cannot contain '\"'"},
 	{"ALLOW TCP PORT 80 (a (b))", 22, "a label cannot contain '('"},
 	{"ALLOW TCP PORT 80 (caf\xc3\xa9)", 23, "labels are printable ASCII, found byte 0xc3"},
@@ -409,15 +479,11 @@ static void test_allowed_before(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_docs_example),
-	    cmocka_unit_test(test_good_lines),
-	    cmocka_unit_test(test_bad_lines),
-	    cmocka_unit_test(test_limits),
-	    cmocka_unit_test(test_read_collects_errors),
-	    cmocka_unit_test(test_read_file),
-	    cmocka_unit_test(test_addr),
-	    cmocka_unit_test(test_merge),
-	    cmocka_unit_test(test_eval),
+	    cmocka_unit_test(test_docs_example),    cmocka_unit_test(test_good_lines),
+	    cmocka_unit_test(test_docs_hint_lines), cmocka_unit_test(test_bad_lines),
+	    cmocka_unit_test(test_limits),          cmocka_unit_test(test_read_collects_errors),
+	    cmocka_unit_test(test_read_file),       cmocka_unit_test(test_addr),
+	    cmocka_unit_test(test_merge),           cmocka_unit_test(test_eval),
 	    cmocka_unit_test(test_allowed_before),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

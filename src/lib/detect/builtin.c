@@ -30,18 +30,27 @@ static const uint8_t xmpp_stream[] =
     "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>";
 static const uint8_t amqp_header[] = "AMQP\x00\x00\x09\x01";
 
-/* version.bind TXT CH, id 0x7073 */
+/* version.bind TXT CH, id 6: the bytes of nmap's DNSVersionBindReq, so that its match lines judge
+ * the answer too */
 #define DNS_VERSION_BIND                                                                           \
-	0x70, 0x73, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x07, 'v', 'e',    \
+	0x00, 0x06, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x07, 'v', 'e',    \
 	    'r', 's', 'i', 'o', 'n', 0x04, 'b', 'i', 'n', 'd', 0x00, 0x00, 0x10, 0x00, 0x03
 static const uint8_t dns_udp[] = {DNS_VERSION_BIND};
 static const uint8_t dns_tcp[] = {0x00, 30, DNS_VERSION_BIND};
 
-/* SNMPv2c GetRequest, community "public", sysDescr.0 */
-static const uint8_t snmp_get[] = {0x30, 0x29, 0x02, 0x01, 0x01, 0x04, 0x06, 'p',  'u',  'b',  'l',
+/* SNMPv1 GetRequest, community "public", sysDescr.0 */
+static const uint8_t snmp_get[] = {0x30, 0x29, 0x02, 0x01, 0x00, 0x04, 0x06, 'p',  'u',  'b',  'l',
                                    'i',  'c',  0xa0, 0x1c, 0x02, 0x04, 0x70, 0x73, 0x6e, 0x6d, 0x02,
                                    0x01, 0x00, 0x02, 0x01, 0x00, 0x30, 0x0e, 0x30, 0x0c, 0x06, 0x08,
                                    0x2b, 0x06, 0x01, 0x02, 0x01, 0x01, 0x01, 0x00, 0x05, 0x00};
+
+/* SNMPv3 GetRequest without a user or engine ID (msgID and request-id 0x7073, reportable): the
+ * agent answers a Report whose msgAuthoritativeEngineID names its enterprise (RFC 3411) */
+static const uint8_t snmpv3_discovery[] = {
+    0x30, 0x3a, 0x02, 0x01, 0x03, 0x30, 0x0f, 0x02, 0x02, 0x70, 0x73, 0x02, 0x03, 0x00, 0xff,
+    0xe3, 0x04, 0x01, 0x04, 0x02, 0x01, 0x03, 0x04, 0x10, 0x30, 0x0e, 0x04, 0x00, 0x02, 0x01,
+    0x00, 0x02, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00, 0x04, 0x00, 0x30, 0x12, 0x04, 0x00, 0x04,
+    0x00, 0xa0, 0x0c, 0x02, 0x02, 0x70, 0x73, 0x02, 0x01, 0x00, 0x02, 0x01, 0x00, 0x30, 0x00};
 
 /* LDAP searchRequest on the root DSE for vendorName and vendorVersion, messageID 1 */
 static const uint8_t ldap_rootdse[] = {
@@ -52,13 +61,24 @@ static const uint8_t ldap_rootdse[] = {
     'd',  'o',  'r',  'V',  'e',  'r',  's',  'i',  'o',  'n',
 };
 
-/* NTPv4 client request (mode 3) */
-static const uint8_t ntp_client[48] = {0xe3, 0x00, 0x04, 0xfa, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01};
+/* NTPv4 client request (mode 3): the bytes of nmap's NTPRequest (its match lines judge the answer)
+ */
+static const uint8_t ntp_client[48] = {0xe3, 0x00,        0x04, 0xfa, 0x00, 0x01, 0x00, 0x00, 0x00,
+                                       0x01, [40] = 0xc5, 0x4f, 0x23, 0x4b, 0x71, 0xb1, 0x52, 0xf3};
 
-/* MQTT 3.1.1 CONNECT, client id "portscope", clean session, keepalive 60 */
-static const uint8_t mqtt_connect[] = {0x10, 0x15, 0x00, 0x04, 'M',  'Q',  'T', 'T',
-                                       0x04, 0x02, 0x00, 0x3c, 0x00, 0x09, 'p', 'o',
-                                       'r',  't',  's',  'c',  'o',  'p',  'e'};
+/* MQTT 3.1.1 CONNECT, client id "portscope", clean session, keepalive 60; then SUBSCRIBE to
+ * $SYS/broker/version (packet id 1, QoS 0): a broker that publishes it names itself */
+static const uint8_t mqtt_connect[] = {
+    0x10, 0x15, 0x00, 0x04, 'M', 'Q', 'T',  'T',  0x04, 0x02, 0x00, 0x3c, 0x00, 0x09, 'p', 'o', 'r',
+    't',  's',  'c',  'o',  'p', 'e', 0x82, 0x18, 0x00, 0x01, 0x00, 0x13, '$',  'S',  'Y', 'S', '/',
+    'b',  'r',  'o',  'k',  'e', 'r', '/',  'v',  'e',  'r',  's',  'i',  'o',  'n',  0x00};
+
+/* git protocol: upload-pack of a repository that should not exist; git daemon answers
+ * "ERR access denied or repository not exported" (or advertises refs) in a pkt-line */
+static const uint8_t git_upload_pack[] = "0032git-upload-pack /portscope.git\0host=portscope\0";
+
+/* beanstalkd: "stats" answers a YAML document with the server's version */
+static const uint8_t beanstalk_stats[] = "stats\r\n";
 
 /* Kafka ApiVersions v0, correlation id 'psk1', client id "ps" */
 static const uint8_t kafka_apiversions[] = {0x00, 0x00, 0x00, 0x0c, 0x00, 0x12, 0x00, 0x00,
@@ -148,11 +168,11 @@ const struct builtin_probe builtin_probes[] = {
 	  .ports = PORTS(80, 81, 591, 8000, 8008, 8080, 8081, 8888, 9200, 9000),
 	  .rarity = 1, PAYLOAD(http_get), .parse = builtin_parse_http },
 	{ .name = "docker-version", .service = "docker", .proto = PROBES_TCP, .ports = PORTS(2375, 2376),
-	  .rarity = 3, PAYLOAD(docker_version), .parse = builtin_parse_http },
+	  .rarity = 3, PAYLOAD(docker_version), .judge = "GetRequest", .parse = builtin_parse_http },
 	{ .name = "redis-info", .service = "redis", .proto = PROBES_TCP, .ports = PORTS(6379, 6380), .rarity = 2,
 	  PAYLOAD(redis_info), .parse = builtin_parse_redis },
 	{ .name = "memcached-version", .service = "memcached", .proto = PROBES_TCP, .ports = PORTS(11211),
-	  .rarity = 3, PAYLOAD(memcached_version), .parse = builtin_parse_memcached },
+	  .rarity = 2, PAYLOAD(memcached_version), .parse = builtin_parse_memcached },
 	{ .name = "dns-version-bind-tcp", .service = "domain", .proto = PROBES_TCP, .ports = PORTS(53), .rarity = 2,
 	  BPAYLOAD(dns_tcp), .parse = builtin_parse_dns_tcp },
 	{ .name = "dns-version-bind", .service = "domain", .proto = PROBES_UDP, .ports = PORTS(53, 5353),
@@ -160,30 +180,36 @@ const struct builtin_probe builtin_probes[] = {
 	{ .name = "postgresql-startup", .service = "postgresql", .proto = PROBES_TCP, .ports = PORTS(5432, 5433),
 	  .rarity = 3, BPAYLOAD(pg_startup), .parse = builtin_parse_postgresql },
 	{ .name = "mongodb-ismaster", .service = "mongodb", .proto = PROBES_TCP, .ports = PORTS(27017, 27018),
-	  .rarity = 4, BPAYLOAD(mongo_ismaster), .parse = builtin_parse_mongodb },
+	  .rarity = 3, BPAYLOAD(mongo_ismaster), .parse = builtin_parse_mongodb },
 	{ .name = "rdp-x224", .service = "ms-wbt-server", .proto = PROBES_TCP, .ports = PORTS(3389), .rarity = 3,
 	  BPAYLOAD(rdp_cr), .parse = builtin_parse_rdp },
 	{ .name = "smb-negotiate", .service = "microsoft-ds", .proto = PROBES_TCP, .ports = PORTS(445, 139),
 	  .rarity = 3, BPAYLOAD(smb_negotiate), .parse = builtin_parse_smb },
-	{ .name = "ldap-rootdse", .service = "ldap", .proto = PROBES_TCP, .ports = PORTS(389, 3268), .rarity = 4,
+	{ .name = "ldap-rootdse", .service = "ldap", .proto = PROBES_TCP, .ports = PORTS(389, 3268), .rarity = 3,
 	  BPAYLOAD(ldap_rootdse), .parse = builtin_parse_ldap },
 	{ .name = "snmp-sysdescr", .service = "snmp", .proto = PROBES_UDP, .ports = PORTS(161), .rarity = 2,
 	  BPAYLOAD(snmp_get), .parse = builtin_parse_snmp },
+	{ .name = "snmpv3-engineid", .service = "snmp", .proto = PROBES_UDP, .ports = PORTS(161), .rarity = 2,
+	  .augments = "snmp", BPAYLOAD(snmpv3_discovery), .parse = builtin_parse_snmpv3 },
 	{ .name = "ntp-client", .service = "ntp", .proto = PROBES_UDP, .ports = PORTS(123), .rarity = 2,
 	  BPAYLOAD(ntp_client), .parse = builtin_parse_ntp },
-	{ .name = "mqtt-connect", .service = "mqtt", .proto = PROBES_TCP, .ports = PORTS(1883, 8883), .rarity = 4,
+	{ .name = "mqtt-connect", .service = "mqtt", .proto = PROBES_TCP, .ports = PORTS(1883, 8883), .rarity = 3,
 	  BPAYLOAD(mqtt_connect), .parse = builtin_parse_mqtt },
-	{ .name = "amqp-header", .service = "amqp", .proto = PROBES_TCP, .ports = PORTS(5672), .rarity = 4,
+	{ .name = "amqp-header", .service = "amqp", .proto = PROBES_TCP, .ports = PORTS(5672), .rarity = 3,
 	  PAYLOAD(amqp_header), .parse = builtin_parse_amqp },
-	{ .name = "kafka-apiversions", .service = "kafka", .proto = PROBES_TCP, .ports = PORTS(9092), .rarity = 5,
+	{ .name = "kafka-apiversions", .service = "kafka", .proto = PROBES_TCP, .ports = PORTS(9092), .rarity = 4,
 	  BPAYLOAD(kafka_apiversions), .parse = builtin_parse_kafka },
 	{ .name = "sip-options", .service = "sip", .proto = PROBES_UDP, .ports = PORTS(5060), .rarity = 3,
 	  PAYLOAD(sip_options), .parse = builtin_parse_sip },
-	{ .name = "sip-options-tcp", .service = "sip", .proto = PROBES_TCP, .ports = PORTS(5060, 5061), .rarity = 5,
+	{ .name = "sip-options-tcp", .service = "sip", .proto = PROBES_TCP, .ports = PORTS(5060, 5061), .rarity = 4,
 	  PAYLOAD(sip_options), .parse = builtin_parse_sip },
-	{ .name = "xmpp-stream", .service = "jabber", .proto = PROBES_TCP, .ports = PORTS(5222, 5269), .rarity = 4,
+	{ .name = "xmpp-stream", .service = "jabber", .proto = PROBES_TCP, .ports = PORTS(5222, 5269), .rarity = 3,
 	  PAYLOAD(xmpp_stream), .parse = builtin_parse_xmpp },
-	{ .name = "irc-register", .service = "irc", .proto = PROBES_TCP, .ports = PORTS(6667, 6697), .rarity = 5,
+	{ .name = "git-upload-pack", .service = "git", .proto = PROBES_TCP, .ports = PORTS(9418), .rarity = 3,
+	  PAYLOAD(git_upload_pack), .parse = builtin_parse_git },
+	{ .name = "beanstalkd-stats", .service = "beanstalkd", .proto = PROBES_TCP, .ports = PORTS(11300),
+	  .rarity = 3, PAYLOAD(beanstalk_stats), .parse = builtin_parse_beanstalkd },
+	{ .name = "irc-register", .service = "irc", .proto = PROBES_TCP, .ports = PORTS(6667, 6697), .rarity = 3,
 	  PAYLOAD(irc_register), .parse = builtin_parse_irc },
 };
 /* clang-format on */

@@ -29,6 +29,14 @@ struct builtin_probe {
 	const uint8_t *payload; /* bytes to send; NULL for a banner parser */
 	size_t payload_len;
 	unsigned rarity; /* 1 common … 9 rare: order among probes not hinted by port */
+	/*
+	 * Service this probe completes once an endpoint is identified as it (as nmap's version
+	 * scripts do), or NULL for an ordinary probe. Its answer adds to the product
+	 * ("SNMPv1 server; net-snmp SNMPv3 server"); it is never sent before.
+	 */
+	const char *augments;
+	/* nmap probe whose match lines also judge the answer when none has this payload, or NULL */
+	const char *judge;
 	/* Parses a response buf[0..len); returns BUILTIN_NO, BUILTIN_YES or BUILTIN_MORE. */
 	int (*parse)(const uint8_t *buf, size_t len, struct detect_service *svc);
 };

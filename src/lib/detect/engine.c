@@ -20,6 +20,9 @@ struct step {
 	const struct builtin_probe *b;
 	const struct probes_probe *n; /* nmap probe sent, or whose matches judge b's answer */
 	bool send_nmap;               /* payload comes from n (b NULL or only a parser) */
+	bool hinted;                  /* the probe lists the endpoint's port (ports/sslports) */
+	bool empty;                   /* sent, and its connection ended without a byte */
+	bool augment;                 /* b completes an identified service (builtin.h) */
 };
 
 enum ep_level { LV_NONE, LV_SOFT, LV_PARTIAL, LV_HARD };
@@ -33,6 +36,12 @@ struct ep_state {
 	uint64_t started;
 	uint64_t null_deadline; /* when the NULL probe gives up, while it is open */
 	bool done, null_open;
+	bool narrow;       /* a hard match without version: only probes that may add to it */
+	bool retry;        /* the pass that sends silent probes again, two at a time */
+	bool null_wrapped; /* the NULL probe was closed at once without a byte */
+	bool augment_only; /* identified with a version: only its augmenting probes still go */
+	bool lat_known;    /* a probe was answered: lat_ms holds the slowest first byte */
+	uint64_t lat_ms;
 	unsigned silent, answered, closed_empty, sent;
 	enum ep_level level;
 	struct detect_result res;
@@ -60,6 +69,7 @@ struct conn {
 	uint8_t *buf;
 	size_t len, cap;
 	uint64_t opened, deadline, idle_deadline;
+	uint64_t sent_at; /* when the probe was sent (reading began) */
 	bool eof;
 	SSL *ssl; /* TLS_STEP only */
 };
@@ -105,7 +115,7 @@ void detect_config_default(struct detect_config *cfg)
 	    .idle_ms = 300,
 	    .tcpwrapped_ms = 2000,
 	    .endpoint_timeout_ms = 20000,
-	    .silent_limit = 4,
+	    .silent_limit = 0,
 	    .max_read = 65536,
 	};
 }
@@ -184,15 +194,18 @@ static int plan_steps(struct engine *e, struct ep_state *es)
 				bool likes = builtin_likes_port(b, port);
 				const struct probes_probe *twin = NULL;
 
-				if (b->proto != proto || !b->payload || likes == (bool)pass)
+				if (b->proto != proto || !b->payload || b->augments ||
+				    likes == (bool)pass)
 					continue;
 				if (pass && (b->rarity != rarity || b->rarity > cfg->intensity))
 					continue;
 				for (size_t k = 0; pf && k < pf->n; k++)
 					if (e->twin[k] == b)
 						twin = &pf->probes[k];
+				if (!twin && pf && b->judge)
+					twin = probes_find(pf, proto, b->judge);
 				rc = add_step(&es->steps, &es->nsteps, &cap,
-				              (struct step){.b = b, .n = twin});
+				              (struct step){.b = b, .n = twin, .hinted = likes});
 			}
 			for (size_t i = 0; pf && i < pf->n && !rc; i++) {
 				const struct probes_probe *p = &pf->probes[i];
@@ -205,10 +218,19 @@ static int plan_steps(struct engine *e, struct ep_state *es)
 					continue; /* sent as its built-in twin */
 				if (pass && (p->rarity != rarity || p->rarity > cfg->intensity))
 					continue;
-				rc = add_step(&es->steps, &es->nsteps, &cap,
-				              (struct step){.n = p, .send_nmap = true});
+				rc = add_step(
+				    &es->steps, &es->nsteps, &cap,
+				    (struct step){.n = p, .send_nmap = true, .hinted = likes});
 			}
 		}
+	}
+	/* last, the probes that complete a service once it is identified */
+	for (size_t i = 0; i < builtin_nprobes && !cfg->no_builtin && !rc; i++) {
+		const struct builtin_probe *b = &builtin_probes[i];
+
+		if (b->augments && b->proto == proto && b->payload)
+			rc = add_step(&es->steps, &es->nsteps, &cap,
+			              (struct step){.b = b, .augment = true});
 	}
 	return rc;
 }
@@ -216,9 +238,59 @@ static int plan_steps(struct engine *e, struct ep_state *es)
 /* --- judging answers -----------------------------------------------------------------------------
  */
 
-static int field_count(const struct detect_service *s)
+/* How much an answer tells: version 4, product 2, extra info 1, a CPE with a version 1. */
+static int richness(const struct detect_service *s)
 {
-	return (s->product[0] != 0) + (s->version[0] != 0);
+	int colons = 0;
+
+	for (const char *p = s->cpe; *p && *p != ' '; p++)
+		colons += *p == ':';
+	return 4 * (s->version[0] != 0) + 2 * (s->product[0] != 0) + (s->extrainfo[0] != 0) +
+	       (colons >= 4);
+}
+
+#define FILL(dst, src, field)                                                                      \
+	do {                                                                                       \
+		if (!(dst)->field[0])                                                              \
+			memcpy((dst)->field, (src)->field, sizeof((dst)->field));                  \
+	} while (0)
+
+/* Completes the fields the built-in answer b left empty from nmap's match n of the same service. */
+static void merge_fields(struct detect_service *b, const struct detect_service *n)
+{
+	if (strcmp(b->name, n->name) != 0)
+		return;
+	FILL(b, n, product);
+	FILL(b, n, version);
+	FILL(b, n, extrainfo);
+	FILL(b, n, hostname);
+	FILL(b, n, ostype);
+	FILL(b, n, devicetype);
+	if (!b->cpe[0] ||
+	    (richness(n) > richness(b) - 1 && n->cpe[0] && strlen(n->cpe) > strlen(b->cpe) &&
+	     strncmp(n->cpe, b->cpe, strlen(b->cpe)) == 0))
+		memcpy(b->cpe, n->cpe, sizeof(b->cpe));
+}
+
+/* Whether two service names are one service (same name or aliases: netbios-ssn, microsoft-ds). */
+static bool same_service(const char *a, const char *b)
+{
+	return strcmp(a, b) == 0 || !detect_mismatch(a, b);
+}
+
+/* Whether the nmap probe has a hard match line for service name. */
+static bool nmap_detects(const struct probes_probe *p, const char *name)
+{
+	for (size_t i = 0; p && i < p->nmatches; i++)
+		if (!p->matches[i].soft && same_service(p->matches[i].service, name))
+			return true;
+	return false;
+}
+
+/* Whether step may tell more about service name (its built-in or its nmap matches know it). */
+static bool step_detects(const struct step *s, const char *name)
+{
+	return (s->b && same_service(s->b->service, name)) || nmap_detects(s->n, name);
 }
 
 /*
@@ -269,12 +341,16 @@ static enum ep_level judge(struct engine *e, struct ep_state *es, size_t step, c
 	}
 	*out = (struct detect_result){.ep = es->ep};
 	if (brc == BUILTIN_YES || nrc == 1) {
-		/* nmap's match when it knows as much; the built-in when it knows more */
+		/*
+		 * nmap's match when it knows as much or names the service otherwise (tinyproxy:
+		 * http-proxy, CUPS: ipp); the built-in when it knows more of the same service
+		 */
 		bool take_b =
-		    brc == BUILTIN_YES && (nrc != 1 || field_count(&bsvc) > field_count(&nsvc));
+		    brc == BUILTIN_YES && (nrc != 1 || (strcmp(bsvc.name, nsvc.name) == 0 &&
+		                                        richness(&bsvc) > richness(&nsvc)));
 
-		if (take_b && nrc == 1 && !bsvc.cpe[0])
-			memcpy(bsvc.cpe, nsvc.cpe, sizeof(bsvc.cpe));
+		if (take_b && nrc == 1)
+			merge_fields(&bsvc, &nsvc);
 		out->svc = take_b ? bsvc : nsvc;
 		out->confidence = take_b ? 9 : 10;
 		out->reason = "matched";
@@ -346,9 +422,17 @@ static void ep_finish(struct engine *e, struct ep_state *es, const char *reason)
 			conn_close(e, e->conns[i]);
 }
 
+/* Keeps r when it says more than what the endpoint has: a higher level, or a richer hard match. */
 static void ep_offer(struct ep_state *es, enum ep_level lv, const struct detect_result *r)
 {
-	if (lv > es->level) {
+	/* a built-in's answer never renames nmap's (http for nmap's http-proxy) */
+	bool richer = lv == LV_HARD && es->level == LV_HARD &&
+	              same_service(r->svc.name, es->res.svc.name) &&
+	              richness(&r->svc) > richness(&es->res.svc) &&
+	              (strcmp(r->svc.name, es->res.svc.name) == 0 ||
+	               strcmp(r->source, "nmap-service-probes") == 0);
+
+	if (lv > es->level || richer) {
 		es->level = lv;
 		es->res = *r;
 	}
@@ -359,6 +443,33 @@ static int conn_open(struct engine *e, struct ep_state *es, size_t step);
 static bool is_tls_name(const char *n)
 {
 	return strcmp(n, "ssl") == 0 || strcmp(n, "tls") == 0;
+}
+
+/* Whether a probe that completes the identified service is still to be sent. */
+static bool augment_pending(const struct ep_state *es)
+{
+	for (size_t i = es->next; i < es->nsteps; i++)
+		if (es->steps[i].augment &&
+		    same_service(es->steps[i].b->augments, es->res.svc.name))
+			return true;
+	return false;
+}
+
+/*
+ * An augmenting probe's answer adds to the product as nmap's version scripts do:
+ * "SNMPv1 server" and "net-snmp SNMPv3 server" give "SNMPv1 server; net-snmp SNMPv3 server".
+ */
+static void augment_apply(struct ep_state *es, const struct step *s, const uint8_t *buf, size_t len)
+{
+	struct detect_service add = {0};
+	char *prod = es->res.svc.product;
+	char joined[2 * sizeof(es->res.svc.product) + 2];
+
+	if (es->level != LV_HARD || !len || s->b->parse(buf, len, &add) != BUILTIN_YES ||
+	    !add.product[0] || strstr(prod, add.product))
+		return;
+	snprintf(joined, sizeof(joined), "%s%s%s", prod, prod[0] ? "; " : "", add.product);
+	service_set(&es->res.svc, product, joined);
 }
 
 /* A hard match ends the endpoint, unless it is TLS to look into. */
@@ -374,7 +485,18 @@ static void ep_hard(struct engine *e, struct ep_state *es, const struct detect_r
 		if (conn_open(e, es, TLS_STEP) == 0)
 			return;
 	}
-	ep_finish(e, es, "matched");
+	/*
+	 * Without a version, the probes that may match this service still run and the richest
+	 * answer is kept; nothing else starts.
+	 */
+	if (es->tls_phase)
+		ep_finish(e, es, "matched");
+	else if (!es->res.svc.version[0])
+		es->narrow = true;
+	else if (augment_pending(es))
+		es->augment_only = true;
+	else
+		ep_finish(e, es, "matched");
 }
 
 /* The TLS connection is over: what was found inside, if anything, becomes the service. */
@@ -479,12 +601,21 @@ static uint64_t read_deadline(const struct engine *e, const struct conn *c)
 	if (c->step == NULL_STEP)
 		return now_ms() + wait;
 	/*
-	 * A server that serves one connection at a time (openssl s_server, socat
-	 * without fork) accepts this probe only after the NULL probe lets go: its
-	 * clock starts then.
+	 * Once the server has answered a probe, a silent one waits four times its slowest answer
+	 * (at least 500 ms), not the whole probe wait: an endpoint that ignores most probes ends
+	 * soon.
 	 */
-	if (c->es->null_open && c->es->null_deadline > now_ms())
-		return c->es->null_deadline + wait;
+	if (c->es->lat_known) {
+		uint64_t w = 4 * c->es->lat_ms > 500 ? 4 * c->es->lat_ms : 500;
+
+		if (w < wait)
+			wait = (unsigned)w;
+	}
+	/*
+	 * A server that serves one connection at a time (openssl s_server, socat without fork)
+	 * leaves the probes sent while the NULL probe holds it silent: they go again in the
+	 * second pass (ep_pump).
+	 */
 	return now_ms() + wait;
 }
 
@@ -513,6 +644,11 @@ static void conn_done(struct engine *e, struct conn *c, int err)
 			return;
 		}
 	}
+	if (c->step < es->nsteps && es->steps[c->step].augment) {
+		augment_apply(es, &es->steps[c->step], c->buf, c->len);
+		conn_close(e, c);
+		return;
+	}
 	if (err == -ECONNREFUSED && es->ep->proto == PROBES_UDP) {
 		conn_close(e, c);
 		ep_finish(e, es, "port-unreachable");
@@ -531,15 +667,25 @@ static void conn_done(struct engine *e, struct conn *c, int err)
 		    pf->probes[pf->null_probe].tcpwrappedms < tw)
 			tw = pf->probes[pf->null_probe].tcpwrappedms;
 		es->closed_empty++;
+		/*
+		 * nmap says tcpwrapped when the server closes its one connection, the NULL probe's,
+		 * without a byte. When our own probes were in flight the close may be theirs (a
+		 * busy server dropping idle clients): then it is decided at the end.
+		 */
 		if (c->step == NULL_STEP && es->ep->proto == PROBES_TCP && now - c->opened <= tw &&
 		    !es->answered && es->level == LV_NONE) {
-			conn_close(e, c);
-			ep_finish(e, es, "tcpwrapped");
-			return;
+			es->null_wrapped = true;
+			if (!es->active_probes) {
+				conn_close(e, c);
+				ep_finish(e, es, "tcpwrapped");
+				return;
+			}
 		}
 	} else {
 		es->silent++;
 	}
+	if (!c->len && c->step < es->nsteps)
+		es->steps[c->step].empty = true;
 	conn_close(e, c);
 	if (lv == LV_HARD)
 		ep_hard(e, es, &r);
@@ -570,6 +716,7 @@ static void conn_send(struct engine *e, struct conn *c)
 		}
 	}
 	c->st = C_READING;
+	c->sent_at = now_ms();
 	c->deadline = read_deadline(e, c);
 	if (c->step == NULL_STEP)
 		c->es->null_deadline = c->deadline;
@@ -628,6 +775,13 @@ static void conn_read(struct engine *e, struct conn *c)
 			conn_done(e, c, c->len ? 0 : -errno);
 			return;
 		}
+		if (!c->len && c->step < es->nsteps) {
+			uint64_t lat = now_ms() - c->sent_at;
+
+			es->lat_known = true;
+			if (lat > es->lat_ms)
+				es->lat_ms = lat;
+		}
 		c->len += (size_t)n;
 		if (es->ep->proto == PROBES_UDP) {
 			conn_done(e, c, 0); /* one datagram is the whole answer */
@@ -639,6 +793,7 @@ static void conn_read(struct engine *e, struct conn *c)
 
 		c->idle_deadline = now_ms() + cfg->idle_ms;
 		if (c->len <= EVAL_LIVE_MAX &&
+		    !(c->step < es->nsteps && es->steps[c->step].augment) &&
 		    judge(e, es, c->step, c->buf, c->len, false, &r) == LV_HARD) {
 			conn_close(e, c);
 			ep_hard(e, es, &r);
@@ -771,17 +926,53 @@ static void conn_event(struct engine *e, struct conn *c, uint32_t events)
 /* --- endpoints -----------------------------------------------------------------------------------
  */
 
+/*
+ * Whether the endpoint still sends step: after a softmatch only probes that list the port or may
+ * match that service hard (as nmap); after a hard match without version only those that may
+ * match that service too (the richest answer is kept).
+ */
+static bool step_wanted(const struct ep_state *es, const struct step *s)
+{
+	const char *name = es->res.svc.name;
+
+	if (s->augment)
+		return !es->retry && es->level == LV_HARD && same_service(s->b->augments, name);
+	if (es->augment_only)
+		return false;
+	/* the second pass: what got nothing, or (one at a time) what may name a partial answer */
+	if (es->retry)
+		return es->level >= LV_SOFT ? step_detects(s, name) : s->empty;
+	if (es->narrow)
+		return step_detects(s, name);
+	if (es->level == LV_SOFT)
+		return s->hinted || step_detects(s, name);
+	return true;
+}
+
 /* Starts what the endpoint may start now. */
 static void ep_pump(struct engine *e, struct ep_state *es, uint64_t now)
 {
 	const struct detect_config *cfg = e->cfg;
 	bool probes_ok = es->ep->proto == PROBES_UDP || now >= es->started + cfg->banner_wait_ms ||
 	                 !es->null_open;
-	bool silent_stop = es->silent >= cfg->silent_limit && !es->answered && !es->closed_empty;
+	bool silent_stop = cfg->silent_limit && es->silent >= cfg->silent_limit && !es->answered &&
+	                   !es->closed_empty;
+
+	/* a server that has said and closed nothing yet takes twice as many probes at once */
+	bool silent = !es->answered && !es->closed_empty;
+	unsigned parallel = es->retry               ? (es->level >= LV_SOFT ? 1 : 2)
+	                    : silent && !es->narrow ? 2 * cfg->probe_parallel
+	                                            : cfg->probe_parallel;
 
 	while (!es->done && probes_ok && !silent_stop && es->next < es->nsteps &&
-	       es->active_probes < cfg->probe_parallel && e->nconns < cfg->max_conns) {
-		int rc = conn_open(e, es, es->next++);
+	       es->active_probes < parallel && e->nconns < cfg->max_conns) {
+		int rc;
+
+		if (!step_wanted(es, &es->steps[es->next])) {
+			es->next++;
+			continue;
+		}
+		rc = conn_open(e, es, es->next++);
 
 		if (rc == -ENOMEM || rc == -EMFILE || rc == -ENFILE) {
 			es->next--; /* retry when something closes */
@@ -794,8 +985,23 @@ static void ep_pump(struct engine *e, struct ep_state *es, uint64_t now)
 	}
 	if (es->done)
 		return;
+	/*
+	 * A server that answered other probes but not these may have been out of connection slots
+	 * (unbound serves 10 TCP clients at once and closes idle ones early when busy; ngircd
+	 * refuses a sixth client from one address): the probes that got nothing go again, two at
+	 * a time, or those that may name a partial answer, one at a time.
+	 */
+	if (es->active == 0 && es->next >= es->nsteps && !es->retry &&
+	    (es->answered || es->closed_empty) && es->level < LV_HARD &&
+	    es->ep->proto == PROBES_TCP) {
+		es->retry = true;
+		es->next = 0;
+		return;
+	}
 	if (es->active == 0 && (es->next >= es->nsteps || silent_stop)) {
-		const char *reason = es->answered ? "unrecognized" : "no-response";
+		const char *reason = es->answered       ? "unrecognized"
+		                     : es->null_wrapped ? "tcpwrapped"
+		                                        : "no-response";
 
 		if (es->level != LV_NONE)
 			reason = es->res.reason;
@@ -876,6 +1082,32 @@ static int find_twins(struct engine *e)
 	return 0;
 }
 
+/* When the loop must wake: the nearest deadline of a connection or an endpoint, at most 1 s. */
+static uint64_t engine_wake(const struct engine *e, uint64_t now)
+{
+	const struct detect_config *cfg = e->cfg;
+	uint64_t wake = now + 1000;
+
+	for (size_t i = 0; i < e->nconns; i++) {
+		const struct conn *c = e->conns[i];
+
+		if (c->deadline < wake)
+			wake = c->deadline;
+		if (c->idle_deadline && c->idle_deadline < wake)
+			wake = c->idle_deadline;
+	}
+	for (size_t i = 0; i < e->neps; i++) {
+		uint64_t t = e->eps[i].started + cfg->banner_wait_ms;
+
+		if (t > now && t < wake && e->eps[i].next < e->eps[i].nsteps)
+			wake = t;
+		t = e->eps[i].started + cfg->endpoint_timeout_ms;
+		if (t < wake)
+			wake = t;
+	}
+	return wake;
+}
+
 int detect_run(const struct detect_config *cfg, const struct detect_endpoint *eps, size_t n,
                detect_sink sink, void *ctx)
 {
@@ -930,25 +1162,7 @@ int detect_run(const struct detect_config *cfg, const struct detect_endpoint *ep
 			break;
 		if (!e.neps)
 			continue;
-		/* sleep until the nearest deadline */
-		wake = now + 1000;
-		for (size_t i = 0; i < e.nconns; i++) {
-			struct conn *c = e.conns[i];
-
-			if (c->deadline < wake)
-				wake = c->deadline;
-			if (c->idle_deadline && c->idle_deadline < wake)
-				wake = c->idle_deadline;
-		}
-		for (size_t i = 0; i < e.neps; i++) {
-			uint64_t t = e.eps[i].started + cfg->banner_wait_ms;
-
-			if (t > now && t < wake && e.eps[i].next < e.eps[i].nsteps)
-				wake = t;
-			t = e.eps[i].started + cfg->endpoint_timeout_ms;
-			if (t < wake)
-				wake = t;
-		}
+		wake = engine_wake(&e, now);
 		timeout = wake > now ? (int)(wake - now) : 0;
 		nev = epoll_wait(e.epfd, evs, 64, timeout);
 		if (nev < 0 && errno != EINTR) {

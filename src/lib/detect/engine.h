@@ -2,14 +2,38 @@
  * The detection engine: given open endpoints, finds out which service answers
  * on each, all endpoints at once (one epoll loop, non-blocking sockets).
  *
- * Per TCP endpoint: a NULL probe (connect and wait for a greeting) starts
- * first; if nothing is identified within banner_wait_ms, probes follow, up to
- * probe_parallel connections at a time, in this order: built-in probes that
- * list the port, nmap probes that list it (ports/sslports), then built-in and
- * nmap probes by rarity up to the intensity. Each probe has its own deadline;
- * each connection reads at most max_read bytes. A hard match (built-in parser
- * or nmap match line) ends the endpoint at once. UDP endpoints get the UDP
- * probes the same way, without a NULL probe.
+ * Per TCP endpoint, the sequence is nmap's, run several connections at a time: the NULL
+ * probe (connect and wait for a greeting) starts first; after banner_wait_ms the probes follow,
+ * up to probe_parallel connections at once, each on a fresh connection, in this order: built-in
+ * probes that list the port, nmap probes that list it (ports/sslports), then built-in and nmap
+ * probes by rarity up to the intensity (an nmap probe with a built-in's payload is sent once and
+ * judged by both). Every probe up to the intensity is tried unless something matches (nmap
+ * does the same; silent_limit can cut a silent endpoint short). An answer is judged by the
+ * built-in parser and by the nmap probe's matches, its fallbacks and the NULL probe's; the
+ * richer of the two wins, completed from the other (product, version, extra info, CPE).
+ * - A hard match with a version ends the endpoint. Without a version, only the probes that may
+ *   match the same service still run (nmap's or the built-ins of that service), and the richest
+ *   answer is kept: Redis on any port gets its version from INFO.
+ * - After a softmatch, only probes that list the port or may match that service hard run, as
+ *   nmap's softmatch continuation.
+ * - tcpwrapped, as nmap: the NULL probe's connection closed without a byte within the NULL
+ *   probe's tcpwrappedms (or tcpwrapped_ms), while none of our probes was in flight; otherwise
+ *   it is said only when nothing else answered either.
+ * - Once the server has answered a probe, a silent probe waits four times the slowest answer
+ *   (at least 500 ms) instead of probe_wait_ms.
+ * - A second pass: when the whole plan got no hard match but the server answered or closed
+ *   some connections, the probes that got nothing go again two at a time (or, after a partial
+ *   answer or softmatch, those that may name it, one at a time): servers with few connection
+ *   slots per client (unbound, ngircd) or one connection at a time still answer.
+ * - A server that has neither answered nor closed anything yet takes 2 x probe_parallel probes
+ *   at once (a silent port ends sooner; the waits stay whole: fork-per-connection servers
+ *   such as smbd fall behind when probes time out early).
+ * - Built-ins that augment a service (builtin.h: the SNMPv3 engine-id probe) are sent only once
+ *   the endpoint is identified as it, and add to its product, as nmap's version scripts do.
+ * - A built-in answer never renames nmap's match of the same answer (nmap's http-proxy and ipp
+ *   stay, not the built-in's http).
+ * Each connection reads at most max_read bytes. UDP endpoints get the UDP probes the same way,
+ * without a NULL probe, one datagram per probe.
  *
  * When the answer is TLS ("ssl"), the engine completes a handshake with
  * OpenSSL (no SNI), records the certificate and ALPN, and probes again inside
@@ -52,11 +76,11 @@ struct detect_config {
 	unsigned idle_ms;       /* silence after some bytes that ends an answer, default 300 */
 	unsigned tcpwrapped_ms; /* a close with no data within this is tcpwrapped, default 2000 */
 	unsigned endpoint_timeout_ms; /* whole endpoint, default 20000 */
-	unsigned
-	    silent_limit; /* silent probes (besides NULL) that end a silent endpoint, default 4 */
-	size_t max_read;  /* bytes read per connection at most, default 65536 */
-	bool no_builtin;  /* only nmap-service-probes (for comparisons) */
-	bool no_tls;      /* report "ssl" without opening the tunnel */
+	unsigned silent_limit; /* silent probes (besides NULL) that end a silent endpoint; default
+	                          0: none, every probe up to the intensity is tried, as nmap does */
+	size_t max_read;       /* bytes read per connection at most, default 65536 */
+	bool no_builtin;       /* only nmap-service-probes (for comparisons) */
+	bool no_tls;           /* report "ssl" without opening the tunnel */
 	struct detect_stats *stats; /* filled by detect_run when not NULL */
 };
 

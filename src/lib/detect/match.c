@@ -11,6 +11,7 @@
 #define MATCH_OVECTOR   32     /* group pairs kept; nmap's templates use $1-$9 */
 #define MATCH_LIMIT     200000 /* backtracking bound against hostile banners */
 #define MATCH_JIT_STACK (512 * 1024)
+#define MATCH_JIT_AFTER 8 /* tries of a regex before it is JIT-compiled */
 
 struct match_ctx {
 	pcre2_match_data *md;
@@ -78,8 +79,6 @@ int match_compile(struct probes_match *m, char *why, size_t whylen)
 		}
 		return -EINVAL;
 	}
-	/* JIT is an optimisation: without it (no JIT support, no memory) the interpreter runs. */
-	(void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
 	m->re = re;
 	m->re_state = 1;
 	return 0;
@@ -268,6 +267,13 @@ int match_try(struct match_ctx *mc, struct probes_match *m, const uint8_t *buf, 
 
 	if (rc < 0)
 		return rc;
+	/*
+	 * The JIT pays for itself on regexes tried often (the NULL probe's, on every greeting);
+	 * compiling all ~12,000 at once cost seconds that every endpoint's clock counted. Without
+	 * it (no JIT support, no memory) the interpreter runs.
+	 */
+	if (++m->tries == MATCH_JIT_AFTER)
+		(void)pcre2_jit_compile(m->re, PCRE2_JIT_COMPLETE);
 	rc = pcre2_match(m->re, buf, len, 0, 0, mc->md, mc->mctx);
 	if (rc == PCRE2_ERROR_NOMATCH || rc == PCRE2_ERROR_MATCHLIMIT ||
 	    rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT)

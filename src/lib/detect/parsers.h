@@ -6,41 +6,41 @@
 
 #include "detect/service.h"
 
-#define PARSER(name)                                                                               \
-	int builtin_parse_##name(const uint8_t *buf, size_t len, struct detect_service *svc)
-
 /* svc-text.c: line-oriented protocols */
-PARSER(ssh);
-PARSER(ftp);
-PARSER(smtp);
-PARSER(pop3);
-PARSER(imap);
-PARSER(nntp);
-PARSER(irc);
-PARSER(rsync);
-PARSER(vnc);
-PARSER(telnet);
-PARSER(redis);
-PARSER(memcached);
-PARSER(sip);
-PARSER(xmpp);
+int builtin_parse_ssh(const uint8_t *buf, size_t len, struct detect_service *svc);
+int builtin_parse_ftp(const uint8_t *buf, size_t len, struct detect_service *svc);
+int builtin_parse_smtp(const uint8_t *buf, size_t len, struct detect_service *svc);
+int builtin_parse_pop3(const uint8_t *buf, size_t len, struct detect_service *svc);
+int builtin_parse_imap(const uint8_t *buf, size_t len, struct detect_service *svc);
+int builtin_parse_nntp(const uint8_t *buf, size_t len, struct detect_service *svc);
+int builtin_parse_irc(const uint8_t *buf, size_t len, struct detect_service *svc);
+int builtin_parse_rsync(const uint8_t *buf, size_t len, struct detect_service *svc);
+int builtin_parse_vnc(const uint8_t *buf, size_t len, struct detect_service *svc);
+int builtin_parse_telnet(const uint8_t *buf, size_t len, struct detect_service *svc);
+int builtin_parse_redis(const uint8_t *buf, size_t len, struct detect_service *svc);
+int builtin_parse_memcached(const uint8_t *buf, size_t len, struct detect_service *svc);
+int builtin_parse_sip(const uint8_t *buf, size_t len, struct detect_service *svc);
+int builtin_parse_xmpp(const uint8_t *buf, size_t len, struct detect_service *svc);
+int builtin_parse_git(const uint8_t *buf, size_t len, struct detect_service *svc);
+int builtin_parse_beanstalkd(const uint8_t *buf, size_t len, struct detect_service *svc);
 /* svc-http.c */
-PARSER(http);
+int builtin_parse_http(const uint8_t *buf, size_t len, struct detect_service *svc);
 /* svc-binary.c: binary protocols */
-PARSER(mysql);
-PARSER(postgresql);
-PARSER(mongodb);
-PARSER(rdp);
-PARSER(smb);
-PARSER(ldap);
-PARSER(snmp);
-PARSER(ntp);
-PARSER(mqtt);
-PARSER(amqp);
-PARSER(kafka);
-PARSER(dns_tcp);
-PARSER(dns_udp);
-PARSER(tls);
+int builtin_parse_mysql(const uint8_t *buf, size_t len, struct detect_service *svc);
+int builtin_parse_postgresql(const uint8_t *buf, size_t len, struct detect_service *svc);
+int builtin_parse_mongodb(const uint8_t *buf, size_t len, struct detect_service *svc);
+int builtin_parse_rdp(const uint8_t *buf, size_t len, struct detect_service *svc);
+int builtin_parse_smb(const uint8_t *buf, size_t len, struct detect_service *svc);
+int builtin_parse_ldap(const uint8_t *buf, size_t len, struct detect_service *svc);
+int builtin_parse_snmp(const uint8_t *buf, size_t len, struct detect_service *svc);
+int builtin_parse_snmpv3(const uint8_t *buf, size_t len, struct detect_service *svc);
+int builtin_parse_ntp(const uint8_t *buf, size_t len, struct detect_service *svc);
+int builtin_parse_mqtt(const uint8_t *buf, size_t len, struct detect_service *svc);
+int builtin_parse_amqp(const uint8_t *buf, size_t len, struct detect_service *svc);
+int builtin_parse_kafka(const uint8_t *buf, size_t len, struct detect_service *svc);
+int builtin_parse_dns_tcp(const uint8_t *buf, size_t len, struct detect_service *svc);
+int builtin_parse_dns_udp(const uint8_t *buf, size_t len, struct detect_service *svc);
+int builtin_parse_tls(const uint8_t *buf, size_t len, struct detect_service *svc);
 
 /* Helpers shared by the parsers (svc-util.c). */
 
@@ -57,9 +57,9 @@ int text_starts(const uint8_t *buf, size_t len, const char *prefix);
  * part before the separator, version the token after it. Either may be empty.
  */
 void text_product_version(const char *s, size_t len, char sep, struct detect_service *svc);
-/* Copies the token (up to a blank) at buf[off..len) into dst. */
+/* Copies the token (up to a blank) at buf[off..len), blanks before it skipped, into dst. */
 void text_token(const uint8_t *buf, size_t len, size_t off, char *dst, size_t dstsize);
-/* Reads a big-endian 16/32-bit integer. */
+/* Read a big-endian 16-bit, a big-endian 32-bit and a little-endian 32-bit integer. */
 uint32_t rd_be16(const uint8_t *p);
 uint32_t rd_be32(const uint8_t *p);
 uint32_t rd_le32(const uint8_t *p);

@@ -296,6 +296,75 @@ static void match_clear(struct probes_match *m)
 	match_release(m);
 }
 
+/*
+ * Parses the version fields of a match line from s[pos..len) into m: p/…/ v/…/ i/…/ h/…/ o/…/
+ * d/…/ cpe:/…/[a], any delimiter. Returns 0, -ENOMEM or -EINVAL (reported).
+ */
+static int parse_version_fields(struct probes_file *pf, struct probes_match *m, const char *s,
+                                size_t len, size_t pos)
+{
+	char delim;
+	int rc;
+
+	for (;;) {
+		int field = -1;
+		bool cpe = false;
+		size_t vstart;
+
+		pos = skip_ws(s, len, pos);
+		if (pos >= len)
+			break;
+		if (len - pos >= 4 && memcmp(s + pos, "cpe:", 4) == 0) {
+			cpe = true;
+			pos += 4;
+		} else {
+			const char *letters = "pvihod",
+			           *l = s[pos] ? strchr(letters, s[pos]) : NULL;
+
+			if (!l) {
+				rc = line_error(pf, "line %u: match %s: unknown version field '%c'",
+				                pf->lineno, m->service, s[pos]);
+				return rc;
+			}
+			field = (int)(l - letters);
+			pos++;
+		}
+		if (pos >= len) {
+			rc = line_error(pf, "line %u: match %s: version field without a value",
+			                pf->lineno, m->service);
+			return rc;
+		}
+		delim = s[pos++];
+		vstart = pos;
+		while (pos < len && s[pos] != delim)
+			pos++;
+		if (pos >= len) {
+			rc = line_error(pf, "line %u: match %s: version field not closed by '%c'",
+			                pf->lineno, m->service, delim);
+			return rc;
+		}
+		if (cpe) {
+			if (m->ncpe < PROBES_MAX_CPE) {
+				m->cpe[m->ncpe] = strndup_or_null(s + vstart, pos - vstart);
+				if (!m->cpe[m->ncpe]) {
+					return -ENOMEM;
+				}
+				m->ncpe++;
+			}
+			pos++;
+			if (pos < len && s[pos] == 'a')
+				pos++;
+		} else {
+			if (set_field(&m->field[field], s + vstart, pos - vstart) < 0) {
+				return -ENOMEM;
+			}
+			pos++;
+		}
+	}
+	return 0;
+}
+
+/* Parses a match or softmatch line into the current probe. Returns 0, -ENOMEM or -EINVAL. */
 static int parse_match(struct probes_file *pf, const char *s, size_t len, size_t pos, bool soft)
 {
 	struct probes_probe *p = current(pf);
@@ -350,66 +419,10 @@ static int parse_match(struct probes_file *pf, const char *s, size_t len, size_t
 		}
 		pos++;
 	}
-	/* Version fields: p/…/ v/…/ i/…/ h/…/ o/…/ d/…/ cpe:/…/[a], any delimiter. */
-	for (;;) {
-		int field = -1;
-		bool cpe = false;
-		size_t vstart;
-
-		pos = skip_ws(s, len, pos);
-		if (pos >= len)
-			break;
-		if (len - pos >= 4 && memcmp(s + pos, "cpe:", 4) == 0) {
-			cpe = true;
-			pos += 4;
-		} else {
-			const char *letters = "pvihod",
-			           *l = s[pos] ? strchr(letters, s[pos]) : NULL;
-
-			if (!l) {
-				rc = line_error(pf, "line %u: match %s: unknown version field '%c'",
-				                pf->lineno, m.service, s[pos]);
-				match_clear(&m);
-				return rc;
-			}
-			field = (int)(l - letters);
-			pos++;
-		}
-		if (pos >= len) {
-			rc = line_error(pf, "line %u: match %s: version field without a value",
-			                pf->lineno, m.service);
-			match_clear(&m);
-			return rc;
-		}
-		delim = s[pos++];
-		vstart = pos;
-		while (pos < len && s[pos] != delim)
-			pos++;
-		if (pos >= len) {
-			rc = line_error(pf, "line %u: match %s: version field not closed by '%c'",
-			                pf->lineno, m.service, delim);
-			match_clear(&m);
-			return rc;
-		}
-		if (cpe) {
-			if (m.ncpe < PROBES_MAX_CPE) {
-				m.cpe[m.ncpe] = strndup_or_null(s + vstart, pos - vstart);
-				if (!m.cpe[m.ncpe]) {
-					match_clear(&m);
-					return -ENOMEM;
-				}
-				m.ncpe++;
-			}
-			pos++;
-			if (pos < len && s[pos] == 'a')
-				pos++;
-		} else {
-			if (set_field(&m.field[field], s + vstart, pos - vstart) < 0) {
-				match_clear(&m);
-				return -ENOMEM;
-			}
-			pos++;
-		}
+	rc = parse_version_fields(pf, &m, s, len, pos);
+	if (rc < 0) {
+		match_clear(&m);
+		return rc;
 	}
 	if (p->nmatches == p->matches_cap) {
 		size_t cap = p->matches_cap ? p->matches_cap * 2 : 16;

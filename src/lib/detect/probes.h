@@ -51,8 +51,9 @@ struct probes_match {
 	char *field[PROBES_NFIELDS]; /* templates with $1, $P(), $SUBST(), $I(); NULL when absent */
 	char *cpe[PROBES_MAX_CPE];
 	unsigned ncpe;
-	void *re;     /* pcre2_code, compiled on first use */
-	int re_state; /* 0 not yet compiled, 1 compiled, negative: failed */
+	void *re;       /* pcre2_code, compiled on first use */
+	int re_state;   /* 0 not yet compiled, 1 compiled, negative: failed */
+	unsigned tries; /* matches tried: the JIT compiles a regex once it is in use */
 };
 
 struct probes_range {

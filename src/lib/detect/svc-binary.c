@@ -9,7 +9,7 @@
 
 /* MySQL/MariaDB greeting: len(3) seq(1)=0, 0x0a, "8.0.35\0" …; or 0xff error "Host … not allowed".
  */
-PARSER(mysql)
+int builtin_parse_mysql(const uint8_t *buf, size_t len, struct detect_service *svc)
 {
 	uint32_t plen;
 	size_t e;
@@ -66,7 +66,7 @@ PARSER(mysql)
 
 /* Answer to a StartupMessage: 'E' len fields ('S' 'FATAL', 'C' code, 'M' message …), or 'R' auth
  * request. */
-PARSER(postgresql)
+int builtin_parse_postgresql(const uint8_t *buf, size_t len, struct detect_service *svc)
 {
 	uint32_t plen;
 
@@ -152,7 +152,7 @@ static bool bson_int(const uint8_t *doc, size_t len, const char *key, int32_t *o
 }
 
 /* OP_REPLY (opcode 1) to isMaster: header(16) flags(4) cursor(8) start(4) n(4) BSON. */
-PARSER(mongodb)
+int builtin_parse_mongodb(const uint8_t *buf, size_t len, struct detect_service *svc)
 {
 	uint32_t mlen;
 	int32_t wire;
@@ -188,7 +188,7 @@ PARSER(mongodb)
 }
 
 /* TPKT 03 00 len, X.224 Connection Confirm (0xd0), optional RDP_NEG_RSP/FAILURE. */
-PARSER(rdp)
+int builtin_parse_rdp(const uint8_t *buf, size_t len, struct detect_service *svc)
 {
 	uint32_t tlen;
 
@@ -214,7 +214,7 @@ PARSER(rdp)
 }
 
 /* NetBIOS session header then "\xffSMB" (SMB1 only) or "\xfeSMB" (SMB 2/3), flagged as a reply. */
-PARSER(smb)
+int builtin_parse_smb(const uint8_t *buf, size_t len, struct detect_service *svc)
 {
 	if (len < 8)
 		return len && buf[0] == 0 ? BUILTIN_MORE : BUILTIN_NO;
@@ -292,7 +292,7 @@ static int ber_message(const uint8_t *buf, size_t len, size_t *body)
 }
 
 /* LDAPMessage { messageID 1, searchResEntry (0x64) or searchResDone (0x65) … } */
-PARSER(ldap)
+int builtin_parse_ldap(const uint8_t *buf, size_t len, struct detect_service *svc)
 {
 	size_t p;
 	int rc = ber_message(buf, len, &p);
@@ -331,7 +331,7 @@ PARSER(ldap)
 }
 
 /* GetResponse (0xa2) to sysDescr.0: the OCTET STRING after OID 1.3.6.1.2.1.1.1.0. */
-PARSER(snmp)
+int builtin_parse_snmp(const uint8_t *buf, size_t len, struct detect_service *svc)
 {
 	static const uint8_t oid[] = {0x06, 0x08, 0x2b, 0x06, 0x01, 0x02, 0x01, 0x01, 0x01, 0x00};
 	size_t p;
@@ -350,6 +350,8 @@ PARSER(snmp)
 	         buf[p + 2] == 0   ? "v1"
 	         : buf[p + 2] == 1 ? "v2c"
 	                           : "v3");
+	if (buf[p + 2] == 0)
+		service_set(svc, product, "SNMPv1 server"); /* nmap's name for an SNMPv1 answer */
 	for (size_t i = p; i + sizeof(oid) + 2 <= len; i++)
 		if (memcmp(buf + i, oid, sizeof(oid)) == 0 && buf[i + sizeof(oid)] == 0x04) {
 			size_t q = i + sizeof(oid) + 1;
@@ -363,8 +365,71 @@ PARSER(snmp)
 	return BUILTIN_YES;
 }
 
+/* Reads "tag len" at *p and checks it is tag with its value inside buf; returns the length. */
+static long ber_expect(const uint8_t *buf, size_t len, size_t *p, uint8_t tag)
+{
+	long l;
+
+	if (*p >= len || buf[*p] != tag)
+		return -1;
+	(*p)++;
+	l = ber_len(buf, len, p);
+	if (l < 0 || *p + (size_t)l > len)
+		return -1;
+	return l;
+}
+
+/* Enterprise numbers (IANA) of the usual SNMP agents. */
+static const char *snmp_enterprise(uint32_t n, char *buf, size_t size)
+{
+	static const struct {
+		uint32_t n;
+		const char *name;
+	} known[] = {{8072, "net-snmp"}, {2021, "ucd-snmp"}, {9, "cisco"},      {2636, "Juniper"},
+	             {311, "Microsoft"}, {11, "HP"},         {4526, "Netgear"}, {30065, "Arista"}};
+
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (known[i].n == n)
+			return known[i].name;
+	snprintf(buf, size, "enterprise %u", n);
+	return buf;
+}
+
+/*
+ * The Report to our SNMPv3 discovery: 30 { 02 version 3, 30 globalData, 04 { 30 { 04 engineID
+ * … } } … }; the engine ID's first four bytes are 0x80000000 | the agent's enterprise number.
+ * Fills product "<enterprise> SNMPv3 server", as nmap's snmp-info script does.
+ */
+int builtin_parse_snmpv3(const uint8_t *buf, size_t len, struct detect_service *svc)
+{
+	size_t p;
+	long l;
+	uint32_t ent;
+	char tmp[32];
+	int rc = ber_message(buf, len, &p);
+
+	if (rc != BUILTIN_YES)
+		return rc;
+	if (p + 3 > len || buf[p] != 0x02 || buf[p + 1] != 1 || buf[p + 2] != 3)
+		return BUILTIN_NO;
+	p += 3;
+	if ((l = ber_expect(buf, len, &p, 0x30)) < 0)
+		return BUILTIN_NO;
+	p += (size_t)l;
+	if (ber_expect(buf, len, &p, 0x04) < 0 || ber_expect(buf, len, &p, 0x30) < 0 ||
+	    (l = ber_expect(buf, len, &p, 0x04)) < 4)
+		return BUILTIN_NO;
+	ent = rd_be32(buf + p);
+	if (!(ent & 0x80000000u))
+		return BUILTIN_NO;
+	NAME(svc, "snmp");
+	snprintf(svc->product, sizeof(svc->product), "%s SNMPv3 server",
+	         snmp_enterprise(ent & 0x7fffffffu, tmp, sizeof(tmp)));
+	return BUILTIN_YES;
+}
+
 /* 48-byte NTP answer: mode 4 (server) or 2, version in bits 3-5, stratum in byte 1. */
-PARSER(ntp)
+int builtin_parse_ntp(const uint8_t *buf, size_t len, struct detect_service *svc)
 {
 	unsigned mode, vn;
 
@@ -375,13 +440,52 @@ PARSER(ntp)
 	if ((mode != 4 && mode != 2) || vn < 1 || vn > 4 || buf[1] > 16)
 		return BUILTIN_NO;
 	NAME(svc, "ntp");
+	service_set(svc, product, "NTP");
 	snprintf(svc->version, sizeof(svc->version), "v%u", vn);
 	snprintf(svc->extrainfo, sizeof(svc->extrainfo), "stratum %u", buf[1]);
 	return BUILTIN_YES;
 }
 
-/* CONNACK: 20 02 flags rc */
-PARSER(mqtt)
+/*
+ * The PUBLISH of $SYS/broker/version after our SUBSCRIBE: 0x30|flags, remaining length, topic,
+ * payload ("mosquitto version 2.0.11"). Returns 1 and fills product and version, else 0.
+ */
+static int mqtt_broker_version(const uint8_t *buf, size_t len, struct detect_service *svc)
+{
+	static const char topic[] = "$SYS/broker/version";
+	const size_t tl = sizeof(topic) - 1;
+
+	for (size_t i = 0; i + 4 + tl <= len; i++) {
+		size_t rl = buf[i + 1], p = i + 2, end, v;
+
+		if ((buf[i] & 0xf0) != 0x30 || rl & 0x80 || rd_be16(buf + p) != tl ||
+		    memcmp(buf + p + 2, topic, tl) != 0)
+			continue;
+		end = p + rl;
+		p += 2 + tl +
+		     ((buf[i] & 0x06) ? 2 : 0); /* a packet id follows the topic at QoS > 0 */
+		if (end > len || p >= end)
+			return 0;
+		/* "<product> version <version>" or "<product> <version>" */
+		for (v = p; v < end && buf[v] != ' '; v++)
+			;
+		service_copy_printable(svc->product, sizeof(svc->product), (const char *)buf + p,
+		                       v - p);
+		if (svc->product[0] >= 'a' && svc->product[0] <= 'z')
+			svc->product[0] = (char)(svc->product[0] - 'a' + 'A');
+		if (end - v > 9 && memcmp(buf + v, " version ", 9) == 0)
+			v += 9;
+		else if (v < end)
+			v++;
+		service_copy_printable(svc->version, sizeof(svc->version), (const char *)buf + v,
+		                       end - v);
+		return 1;
+	}
+	return 0;
+}
+
+/* CONNACK: 20 02 flags rc, then (accepted) SUBACK and the broker's version, when it says it */
+int builtin_parse_mqtt(const uint8_t *buf, size_t len, struct detect_service *svc)
 {
 	static const char *const rcs[] = {
 	    "connection accepted", "unacceptable protocol version", "identifier rejected",
@@ -392,9 +496,14 @@ PARSER(mqtt)
 	if (buf[0] != 0x20 || buf[1] != 2 || buf[2] > 1)
 		return BUILTIN_NO;
 	NAME(svc, "mqtt");
-	if (buf[3] < 6)
-		service_set(svc, extrainfo, rcs[buf[3]]);
-	return BUILTIN_YES;
+	if (buf[3] != 0) {
+		if (buf[3] < 6)
+			service_set(svc, extrainfo, rcs[buf[3]]);
+		return BUILTIN_YES;
+	}
+	if (mqtt_broker_version(buf + 4, len - 4, svc))
+		return BUILTIN_YES;
+	return BUILTIN_MORE; /* accepted: the broker's version may follow */
 }
 
 /* A long-string value of key in an AMQP field table: 0x07 "product" 'S' len(4) bytes */
@@ -415,7 +524,7 @@ static void amqp_field(const uint8_t *buf, size_t len, const char *key, char *ds
 
 /* Connection.Start: frame type 1, channel 0, size(4), class 10 method 10 …; or "AMQP\0\0\x09\x01".
  */
-PARSER(amqp)
+int builtin_parse_amqp(const uint8_t *buf, size_t len, struct detect_service *svc)
 {
 	uint32_t flen;
 
@@ -447,7 +556,7 @@ PARSER(amqp)
 }
 
 /* ApiVersions v0 answer: size(4) correlation id 'psk1' error(2) count(4) {key,min,max}*count */
-PARSER(kafka)
+int builtin_parse_kafka(const uint8_t *buf, size_t len, struct detect_service *svc)
 {
 	uint32_t size, n;
 
@@ -486,7 +595,7 @@ static bool dns_skip_name(const uint8_t *m, size_t len, size_t *p)
 	return false;
 }
 
-/* A DNS answer to our version.bind query (id 0x7073): the TXT string names the server. */
+/* A DNS answer to our version.bind query (id 6): the TXT string names the server. */
 static int dns_message(const uint8_t *m, size_t len, struct detect_service *svc)
 {
 	size_t p = 12;
@@ -494,7 +603,7 @@ static int dns_message(const uint8_t *m, size_t len, struct detect_service *svc)
 
 	if (len < 12)
 		return BUILTIN_NO;
-	if (rd_be16(m) != 0x7073 || !(m[2] & 0x80))
+	if (rd_be16(m) != 0x0006 || !(m[2] & 0x80))
 		return BUILTIN_NO;
 	NAME(svc, "domain");
 	rcode = m[3] & 0xf;
@@ -542,12 +651,12 @@ static int dns_message(const uint8_t *m, size_t len, struct detect_service *svc)
 	return BUILTIN_YES;
 }
 
-PARSER(dns_udp)
+int builtin_parse_dns_udp(const uint8_t *buf, size_t len, struct detect_service *svc)
 {
 	return dns_message(buf, len, svc);
 }
 
-PARSER(dns_tcp)
+int builtin_parse_dns_tcp(const uint8_t *buf, size_t len, struct detect_service *svc)
 {
 	uint32_t mlen;
 
@@ -556,7 +665,7 @@ PARSER(dns_tcp)
 	mlen = rd_be16(buf);
 	if (mlen < 12)
 		return BUILTIN_NO;
-	if (len >= 4 && rd_be16(buf + 2) != 0x7073)
+	if (len >= 4 && rd_be16(buf + 2) != 0x0006)
 		return BUILTIN_NO;
 	if (len < 2 + (size_t)mlen)
 		return BUILTIN_MORE;
@@ -564,7 +673,7 @@ PARSER(dns_tcp)
 }
 
 /* ServerHello (16 03 0x len 02 …) or an alert (15 03 0x) to our ClientHello. */
-PARSER(tls)
+int builtin_parse_tls(const uint8_t *buf, size_t len, struct detect_service *svc)
 {
 	static const char *const names[] = {"SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3"};
 	uint32_t rlen, ver;

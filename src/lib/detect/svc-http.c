@@ -106,7 +106,7 @@ static bool body_done(const uint8_t *buf, size_t len, size_t body)
 }
 
 /* "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\n…\r\n\r\n<html><title>…" */
-PARSER(http)
+int builtin_parse_http(const uint8_t *buf, size_t len, struct detect_service *svc)
 {
 	long head_end, at;
 	size_t body, vlen;

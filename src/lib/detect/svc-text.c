@@ -8,7 +8,7 @@
 #define NAME(svc, s) service_set(svc, name, s)
 
 /* "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3" → OpenSSH, "9.2p1 Debian 2+deb12u3", "protocol 2.0" */
-PARSER(ssh)
+int builtin_parse_ssh(const uint8_t *buf, size_t len, struct detect_service *svc)
 {
 	size_t line, p, sw, end;
 	char proto[16];
@@ -78,7 +78,7 @@ static int code_line(const uint8_t *buf, size_t len, const char *code)
 }
 
 /* "220 (vsFTPd 3.0.3)", "220 ProFTPD Server (Debian)", "220---------- Welcome to Pure-FTPd" */
-PARSER(ftp)
+int builtin_parse_ftp(const uint8_t *buf, size_t len, struct detect_service *svc)
 {
 	int rc = code_line(buf, len, "220");
 	size_t line;
@@ -110,7 +110,7 @@ PARSER(ftp)
 }
 
 /* "220 mx.lab ESMTP Postfix (Debian/GNU)", "220 host ESMTP Exim 4.96 date" */
-PARSER(smtp)
+int builtin_parse_smtp(const uint8_t *buf, size_t len, struct detect_service *svc)
 {
 	int rc = code_line(buf, len, "220");
 	size_t line;
@@ -141,7 +141,7 @@ PARSER(smtp)
 }
 
 /* "+OK Dovecot (Debian) ready." */
-PARSER(pop3)
+int builtin_parse_pop3(const uint8_t *buf, size_t len, struct detect_service *svc)
 {
 	int rc = code_line(buf, len, "+OK");
 	size_t line;
@@ -158,7 +158,7 @@ PARSER(pop3)
 }
 
 /* "* OK [CAPABILITY IMAP4rev1 ...] Dovecot (Debian) ready." */
-PARSER(imap)
+int builtin_parse_imap(const uint8_t *buf, size_t len, struct detect_service *svc)
 {
 	int rc = code_line(buf, len, "* OK");
 	size_t line;
@@ -177,7 +177,7 @@ PARSER(imap)
 }
 
 /* "200 news.lab InterNetNews NNRP server INN 2.7.1 ready (posting ok)" */
-PARSER(nntp)
+int builtin_parse_nntp(const uint8_t *buf, size_t len, struct detect_service *svc)
 {
 	size_t line;
 	long at;
@@ -205,7 +205,7 @@ PARSER(nntp)
 
 /* ":irc.lab NOTICE * :*** Looking up your hostname", or after NICK/USER
  * ":irc.lab 004 ps irc.lab ngircd-26.1 ..." */
-PARSER(irc)
+int builtin_parse_irc(const uint8_t *buf, size_t len, struct detect_service *svc)
 {
 	long at;
 
@@ -248,7 +248,7 @@ PARSER(irc)
 }
 
 /* "@RSYNCD: 31.0" */
-PARSER(rsync)
+int builtin_parse_rsync(const uint8_t *buf, size_t len, struct detect_service *svc)
 {
 	char v[24];
 
@@ -263,7 +263,7 @@ PARSER(rsync)
 }
 
 /* "RFB 003.008\n" */
-PARSER(vnc)
+int builtin_parse_vnc(const uint8_t *buf, size_t len, struct detect_service *svc)
 {
 	if (len < 12)
 		return memcmp(buf, "RFB ", len < 4 ? len : 4) == 0 ? BUILTIN_MORE : BUILTIN_NO;
@@ -277,7 +277,7 @@ PARSER(vnc)
 }
 
 /* IAC negotiation first: ff fd 18 ff fd 20 … (DO TERMINAL-TYPE, DO TSPEED, …) */
-PARSER(telnet)
+int builtin_parse_telnet(const uint8_t *buf, size_t len, struct detect_service *svc)
 {
 	static const char *const verbs[] = {"WILL", "WONT", "DO", "DONT"};
 	size_t n = 0, o = 0;
@@ -304,8 +304,9 @@ PARSER(telnet)
 
 /* Answer to "INFO server": "$1234\r\n# Server\r\nredis_version:7.0.15\r\n…", or an error
  * such as "-NOAUTH Authentication required." */
-PARSER(redis)
+int builtin_parse_redis(const uint8_t *buf, size_t len, struct detect_service *svc)
 {
+	char cpe[128];
 	long at;
 
 	if (!len)
@@ -325,14 +326,15 @@ PARSER(redis)
 	service_set(svc, product, "Redis key-value store");
 	service_copy_printable(svc->version, sizeof(svc->version), (const char *)buf + at + 14,
 	                       text_line_len(buf + at + 14, len - (size_t)at - 14));
-	service_add_cpe(svc, "cpe:/a:redislabs:redis");
-	if (svc->version[0])
-		return BUILTIN_YES;
-	return BUILTIN_MORE;
+	if (!svc->version[0])
+		return BUILTIN_MORE;
+	snprintf(cpe, sizeof(cpe), "cpe:/a:redislabs:redis:%s", svc->version);
+	service_add_cpe(svc, cpe);
+	return BUILTIN_YES;
 }
 
 /* "VERSION 1.6.18\r\n" */
-PARSER(memcached)
+int builtin_parse_memcached(const uint8_t *buf, size_t len, struct detect_service *svc)
 {
 	int rc = code_line(buf, len, "VERSION ");
 
@@ -346,7 +348,7 @@ PARSER(memcached)
 }
 
 /* "SIP/2.0 200 OK\r\n…Server: Asterisk PBX 20.5.0\r\n" (or User-Agent:) */
-PARSER(sip)
+int builtin_parse_sip(const uint8_t *buf, size_t len, struct detect_service *svc)
 {
 	static const char *const hdrs[] = {"\nServer: ", "\nUser-Agent: "};
 
@@ -373,7 +375,7 @@ PARSER(sip)
 }
 
 /* "<?xml version='1.0'?><stream:stream from='lab' … xmlns='jabber:client'>" */
-PARSER(xmpp)
+int builtin_parse_xmpp(const uint8_t *buf, size_t len, struct detect_service *svc)
 {
 	long at = text_find(buf, len, "<stream:stream");
 
@@ -394,5 +396,73 @@ PARSER(xmpp)
 		service_copy_printable(svc->hostname, sizeof(svc->hostname), (const char *)buf + s,
 		                       e - s);
 	}
+	return BUILTIN_YES;
+}
+
+/*
+ * A pkt-line to our upload-pack request: "0045ERR access denied or repository not exported: /x"
+ * from git daemon, or a ref advertisement "00xx<40 hex> HEAD\0<capabilities> agent=git/2.39.5".
+ */
+int builtin_parse_git(const uint8_t *buf, size_t len, struct detect_service *svc)
+{
+	unsigned plen = 0;
+	long at;
+
+	if (len < 4)
+		return BUILTIN_MORE;
+	for (int i = 0; i < 4; i++) {
+		int c = buf[i], d = c >= '0' && c <= '9'   ? c - '0'
+		                    : c >= 'a' && c <= 'f' ? c - 'a' + 10
+		                                           : -1;
+
+		if (d < 0)
+			return BUILTIN_NO;
+		plen = plen << 4 | (unsigned)d;
+	}
+	if (plen < 8 || plen > 65520)
+		return BUILTIN_NO;
+	if (len < 8)
+		return BUILTIN_MORE;
+	if (text_starts(buf + 4, len - 4, "ERR ")) {
+		NAME(svc, "git");
+		service_set(svc, product, "git daemon");
+		if (text_find(buf, len < plen ? len : plen, "not exported") >= 0)
+			service_set(svc, extrainfo, "repository not exported");
+		return BUILTIN_YES;
+	}
+	for (size_t i = 4; i < 44; i++)
+		if (i >= len ||
+		    !((buf[i] >= '0' && buf[i] <= '9') || (buf[i] >= 'a' && buf[i] <= 'f')))
+			return i >= len ? BUILTIN_MORE : BUILTIN_NO;
+	if (len < 45 || buf[44] != ' ')
+		return len < 45 ? BUILTIN_MORE : BUILTIN_NO;
+	NAME(svc, "git");
+	service_set(svc, product, "git daemon");
+	if ((at = text_find(buf, len < plen ? len : plen, "agent=git/")) >= 0)
+		text_token(buf, len < plen ? len : plen, (size_t)at + 10, svc->version,
+		           sizeof(svc->version));
+	return BUILTIN_YES;
+}
+
+/* "OK 912\r\n---\ncurrent-jobs-urgent: 0\n…version: 1.12\n…" to "stats" */
+int builtin_parse_beanstalkd(const uint8_t *buf, size_t len, struct detect_service *svc)
+{
+	long at;
+
+	if (len < 3)
+		return memcmp(buf, "OK ", len) == 0 ? BUILTIN_MORE : BUILTIN_NO;
+	if (!text_starts(buf, len, "OK "))
+		return BUILTIN_NO;
+	if (!text_has_eol(buf, len))
+		return BUILTIN_MORE;
+	if ((at = text_find(buf, len, "\nversion: ")) < 0)
+		return text_find(buf, len, "---") >= 0 && len < 4096 ? BUILTIN_MORE : BUILTIN_NO;
+	if (!text_has_eol(buf + at + 10, len - (size_t)at - 10))
+		return BUILTIN_MORE;
+	NAME(svc, "beanstalkd");
+	service_set(svc, product, "beanstalkd");
+	at += 10 + (buf[at + 10] == '"'); /* version: "1.12" */
+	text_token(buf, len, (size_t)at, svc->version, sizeof(svc->version));
+	svc->version[strcspn(svc->version, "\"")] = '\0';
 	return BUILTIN_YES;
 }

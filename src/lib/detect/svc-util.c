@@ -59,7 +59,11 @@ void text_product_version(const char *s, size_t len, char sep, struct detect_ser
 
 void text_token(const uint8_t *buf, size_t len, size_t off, char *dst, size_t dstsize)
 {
-	size_t e = off;
+	size_t e;
+
+	while (off < len && (buf[off] == ' ' || buf[off] == '\t'))
+		off++;
+	e = off;
 
 	while (e < len && buf[e] > ' ' && buf[e] < 0x7f)
 		e++;

@@ -6,8 +6,13 @@
 
 #include "output/out.h"
 
+/* One line per format: adding one is its file out-<name>.c and its line here. */
 const struct out_format *const out_formats[] = {
-    &out_normal, &out_jsonl, &out_xml, &out_grepable, NULL,
+    &out_normal,   /* out-normal.c */
+    &out_jsonl,    /* out-jsonl.c */
+    &out_xml,      /* out-xml.c */
+    &out_grepable, /* out-grepable.c */
+    NULL,
 };
 
 const struct out_format *out_format_find(const char *name_or_flag)

@@ -174,7 +174,7 @@ static int port_item(struct lexer *lx, const struct word *w, void *ctx)
 	if (pc->r->nports >= POLICY_ITEMS_MAX)
 		return fail(lx, w->pos, "too many ports in one rule (at most %d)",
 		            POLICY_ITEMS_MAX);
-	if (GREEDY_REALLOC(pc->r->ports, pc->cap, pc->r->nports + 1) < 0)
+	if (policy_grow((void **)&pc->r->ports, &pc->cap, pc->r->nports, sizeof(*pc->r->ports)) < 0)
 		return -ENOMEM;
 	pc->r->ports[pc->r->nports++] =
 	    (struct policy_range){.lo = (uint16_t)lo, .hi = (uint16_t)hi};
@@ -220,42 +220,42 @@ static int addr_item(struct lexer *lx, const struct word *w, void *ctx)
 	if (ac->r->nfrom >= POLICY_ITEMS_MAX)
 		return fail(lx, w->pos, "too many addresses in one rule (at most %d)",
 		            POLICY_ITEMS_MAX);
-	if (GREEDY_REALLOC(ac->r->from, ac->cap, ac->r->nfrom + 1) < 0)
+	if (policy_grow((void **)&ac->r->from, &ac->cap, ac->r->nfrom, sizeof(*ac->r->from)) < 0)
 		return -ENOMEM;
 	ac->r->from[ac->r->nfrom++] = a;
 	return 0;
 }
 
-/* '(' label ')' at lx->pos. */
-static int parse_label(struct lexer *lx, struct policy_rule *r)
+/* '(' text ')' at lx->pos, a label or a service hint: trimmed printable ASCII into *out. */
+static int parse_group(struct lexer *lx, const char *what, char **out)
 {
 	size_t open = lx->pos, i = lx->pos + 1, close, end;
 
 	while (i < lx->len && lx->s[i] != ')') {
 		char c = lx->s[i];
 		if (c == '"' || c == '(')
-			return fail(lx, i, "a label cannot contain '%c'", c);
+			return fail(lx, i, "a %s cannot contain '%c'", what, c);
 		if ((unsigned char)c < 0x20 || (unsigned char)c > 0x7e)
-			return fail(lx, i, "labels are printable ASCII, found byte 0x%02x",
+			return fail(lx, i, "%ss are printable ASCII, found byte 0x%02x", what,
 			            (unsigned char)c);
 		i++;
 	}
 	if (i >= lx->len)
-		return fail(lx, open, "unclosed label: expected ')' before end of line");
+		return fail(lx, open, "unclosed %s: expected ')' before end of line", what);
 	close = end = i;
-	/* Labels are trimmed; an empty one is a mistake. */
+	/* Trimmed; an empty one is a mistake. */
 	i = open + 1;
 	while (i < end && lx->s[i] == ' ')
 		i++;
 	while (end > i && lx->s[end - 1] == ' ')
 		end--;
 	if (end == i)
-		return fail(lx, open,
-		            "empty label: write text between '(' and ')' or leave it out");
+		return fail(lx, open, "empty %s: write text between '(' and ')' or leave it out",
+		            what);
 	if (end - i > POLICY_LABEL_MAX)
-		return fail(lx, open, "label longer than %d characters", POLICY_LABEL_MAX);
-	r->label = strndup(lx->s + i, end - i);
-	if (!r->label)
+		return fail(lx, open, "%s longer than %d characters", what, POLICY_LABEL_MAX);
+	*out = strndup(lx->s + i, end - i);
+	if (!*out)
 		return -ENOMEM;
 	lx->pos = close + 1;
 	return 0;
@@ -313,8 +313,22 @@ static int parse_rule(struct lexer *lx, struct policy_rule *r)
 		rc = parse_list(lx, "a port N or range N-M", "PORT", port_item, &pc);
 		if (rc < 0)
 			return rc;
-		if (!next_word(lx, &w))
+		skip_blanks(lx);
+		if (lx->pos < lx->len && lx->s[lx->pos] == '(') {
+			/* "Port 22 (SSH)": the service the ports are meant for */
+			rc = parse_group(lx, "label", &r->hint);
+			if (rc < 0)
+				return rc;
+			if (!next_word(lx, &w))
+				goto tail;
+			if (!word_is(&w, "from"))
+				return fail(lx, w.pos,
+				            "expected FROM, '(' label or end of line after the "
+				            "service hint, found %s",
+				            found(lx, w.pos, fb, sizeof(fb)));
+		} else if (!next_word(lx, &w)) {
 			goto tail;
+		}
 		if (digits(w.s, 1))
 			return fail(lx, w.pos, "expected ',' between ports, found '%.*s'",
 			            (int)(w.len > 40 ? 40 : w.len), w.s);
@@ -344,9 +358,14 @@ static int parse_rule(struct lexer *lx, struct policy_rule *r)
 tail:
 	skip_blanks(lx);
 	if (lx->pos < lx->len && lx->s[lx->pos] == '(') {
-		rc = parse_label(lx, r);
+		rc = parse_group(lx, "label", &r->label);
 		if (rc < 0)
 			return rc;
+	} else if (r->hint) {
+		/* "Port 80 (Web)": one group is the hint and the label at once */
+		r->label = strdup(r->hint);
+		if (!r->label)
+			return -ENOMEM;
 	}
 	if (!at_end(lx))
 		return fail(lx, lx->pos, "expected %s, found %s",
@@ -363,6 +382,7 @@ static void rule_free(struct policy_rule *r)
 	free(r->ports);
 	free(r->from);
 	free(r->label);
+	free(r->hint);
 	free(r->text);
 }
 

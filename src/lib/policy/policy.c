@@ -80,6 +80,23 @@ bool policy_addr_contains(const struct policy_addr *a, const struct policy_addr 
 	return memcmp(tmp, a->bytes, a->family == AF_INET ? 4 : 16) == 0;
 }
 
+int policy_grow(void **arr, size_t *cap, size_t n, size_t size)
+{
+	size_t c = *cap ? 2 * *cap : 2;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	if (c > SIZE_MAX / size)
+		return -ENOMEM;
+	p = realloc(*arr, c * size);
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	*cap = c;
+	return 0;
+}
+
 static int cmp_range(const void *a, const void *b)
 {
 	const struct policy_range *x = a, *y = b;
@@ -87,6 +104,28 @@ static int cmp_range(const void *a, const void *b)
 	if (x->lo != y->lo)
 		return x->lo < y->lo ? -1 : 1;
 	return x->hi < y->hi ? -1 : x->hi > y->hi;
+}
+
+void policy_ranges_sort(struct policy_range *v, size_t n)
+{
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_range);
+}
+
+size_t policy_ranges_merge(struct policy_range *v, size_t n)
+{
+	size_t m = 0;
+
+	policy_ranges_sort(v, n);
+	for (size_t i = 0; i < n; i++) {
+		if (m && (unsigned)v[i].lo <= (unsigned)v[m - 1].hi + 1) {
+			if (v[i].hi > v[m - 1].hi)
+				v[m - 1].hi = v[i].hi;
+		} else {
+			v[m++] = v[i];
+		}
+	}
+	return m;
 }
 
 int policy_rule_ports_merged(const struct policy_rule *r, struct policy_range **out, size_t *nout)
@@ -103,15 +142,7 @@ int policy_rule_ports_merged(const struct policy_rule *r, struct policy_range **
 		return 0;
 	}
 	memcpy(v, r->ports, r->nports * sizeof(*v));
-	qsort(v, r->nports, sizeof(*v), cmp_range);
-	for (size_t i = 0; i < r->nports; i++) {
-		if (n && (unsigned)v[i].lo <= (unsigned)v[n - 1].hi + 1) {
-			if (v[i].hi > v[n - 1].hi)
-				v[n - 1].hi = v[i].hi;
-		} else {
-			v[n++] = v[i];
-		}
-	}
+	n = policy_ranges_merge(v, r->nports);
 	*out = v;
 	*nout = n;
 	return 0;

@@ -10,12 +10,20 @@
  *   DENY ALL (Block everything else)
  *
  * Grammar (keywords case-insensitive):
- *   rule   := ACTION (ALL | PROTO [PORT ports]) [FROM addrs] ['(' label ')'] ['#' comment]
+ *   rule   := ACTION (ALL | PROTO [PORT ports ['(' hint ')']]) [FROM addrs] ['(' label ')']
+ *             ['#' comment]
  *   ACTION := ALLOW | DENY | REJECT
  *   PROTO  := TCP | UDP | ANY            ANY is TCP and UDP; ALL is every protocol
  *   ports  := N | N-M, separated by ','   1-65535; no PORT means every port
  *   addrs  := ANY | ADDR[/PREFIX], separated by ','   IPv4 and IPv6, host bits clear
- *   label  := printable ASCII without '"' or ')', at most 128 characters
+ *   hint   := the service the ports are for, as the docs write it: "Port 22 (SSH)"
+ *   label  := printable ASCII without '"' or ')', at most 128 characters (a hint too)
+ * One parenthesised group right after the ports is the hint; the group that ends the
+ * rule is the label. A rule with only the hint group ("Port 80 (Web)") has that text
+ * as its label as well:
+ *   ALLOW TCP Port 22 (SSH) from 10.0.0.5 (Admin)   hint "SSH", label "Admin"
+ *   ALLOW TCP Port 80 (Web)                        hint "Web", label "Web"
+ *   DENY ALL (Block everything else)               label only
  * "PORTS" is accepted for PORT.
  */
 #pragma once
@@ -30,6 +38,7 @@
 #define POLICY_LINE_MAX  4096 /* longer lines are a syntax error */
 #define POLICY_ITEMS_MAX 1024 /* ports or addresses in one rule */
 #define POLICY_RULES_MAX 65536
+#define POLICY_FILE_MAX  (32u << 20) /* bytes of a policy file: room for the most rules */
 
 enum policy_action {
 	POLICY_ALLOW,
@@ -67,6 +76,7 @@ struct policy_rule {
 	struct policy_addr *from; /* nfrom == 0: from anywhere */
 	size_t nfrom;
 	char *label; /* NULL when the rule has none */
+	char *hint;  /* the group after the ports ("SSH"), or NULL */
 	char *text;  /* the rule as written, without comment or surrounding blanks */
 };
 
@@ -90,8 +100,8 @@ const char *policy_action_name(enum policy_action a);
  * rule to p; blank and comment lines add nothing. Returns 1 when a rule was
  * added, 0 for a blank line, -EINVAL with err filled for a syntax error,
  * -E2BIG (err filled) past POLICY_RULES_MAX, or -ENOMEM.
- * Example: "ALLOW TCP Port 22 from 10.0.0.5 (Admin)" adds
- *   { ALLOW, TCP, ports [22-22], from [10.0.0.5/32], label "Admin" }.
+ * Example: "ALLOW TCP Port 22 (SSH) from 10.0.0.5 (Admin)" adds
+ *   { ALLOW, TCP, ports [22-22], from [10.0.0.5/32], hint "SSH", label "Admin" }.
  * Example: "ALLOW TCP 22" fails at column 11: expected PORT, FROM, '(' or end of line.
  */
 int policy_parse_line(struct policy *p, const char *line, size_t len, unsigned lineno,
@@ -111,6 +121,13 @@ int policy_read_buf(const char *buf, size_t len, struct policy *p, struct policy
 void policy_free(struct policy *p);
 
 /*
+ * Makes *arr (*cap elements of size bytes) hold at least n + 1, doubling from 2:
+ * for the many small arrays of a policy (a rule's ports and addresses), where
+ * GREEDY_REALLOC's first 4 KiB would cost 8 KiB a rule. Returns 0 or -ENOMEM.
+ */
+int policy_grow(void **arr, size_t *cap, size_t n, size_t size);
+
+/*
  * Parses ADDR or ADDR/PREFIX (IPv4 or IPv6). Returns 0, -EINVAL (not an
  * address), -ERANGE (prefix not a number in 0-32 or 0-128) or -EDOM (host bits set beyond the
  * prefix: "10.0.0.5/24"). Example: "198.18.0.0/15" gives { AF_INET, 15, 198.18.0.0 }.
@@ -122,6 +139,14 @@ void policy_addr_format(const struct policy_addr *a, char *buf, size_t len);
 
 /* Whether prefix a contains prefix b (same family, b at least as long and inside a). */
 bool policy_addr_contains(const struct policy_addr *a, const struct policy_addr *b);
+
+/*
+ * Sorts v[0..n) by start then end (policy_ranges_sort), or sorts and merges
+ * overlapping and adjacent ranges in place, returning the new count
+ * (policy_ranges_merge). Example: 8000-8100,80,8050-8200,81 gives 80-81,8000-8200.
+ */
+void policy_ranges_sort(struct policy_range *v, size_t n);
+size_t policy_ranges_merge(struct policy_range *v, size_t n);
 
 /*
  * The rule's ports sorted and merged, adjacent ranges joined, in a malloc'd

@@ -35,7 +35,7 @@ struct scan_config {
 	bool randomize_hosts;     /* hosts in a seeded random order, not target order */
 	unsigned threads;         /* 0: one per CPU, at most 4 */
 	unsigned hostgroup;       /* hosts per group; 0: automatic */
-	bool drop_privileges;     /* raw techniques: become nobody once sockets are open */
+	bool drop_privileges;     /* raw techniques: privdrop_all() once sockets are open */
 	/* Raw techniques only. */
 	const struct target_addr *sources; /* --source-ip: probes spread over these (ours) */
 	size_t nsources;

@@ -1181,7 +1181,7 @@ static int raw_open(struct raw_scan *s, char *why, size_t whylen)
 	if (r < 0)
 		return r;
 	if (s->cfg->drop_privileges)
-		return privdrop_nobody(why, whylen);
+		return privdrop_all(why, whylen);
 	return 0;
 }
 

@@ -77,8 +77,8 @@ struct rawscan_ops {
 
 /*
  * Runs a raw scan with ops (same contract as scan_run()). Fails with -EPERM
- * (why says so) without CAP_NET_RAW; with cfg->drop_privileges, becomes
- * nobody with no capabilities once the sockets and capture are open.
+ * (why says so) without CAP_NET_RAW; with cfg->drop_privileges, gives up
+ * every privilege once the sockets and capture are open (privdrop_all()).
  */
 int rawscan_run(const struct scan_config *cfg, const struct rawscan_ops *ops,
                 const struct scan_sink *sink, char *why, size_t whylen);

@@ -5,9 +5,9 @@
 #include "scan/technique.h"
 
 const struct scan_technique *const scan_techniques[] = {
-    &scan_tech_connect,
-    &scan_tech_syn,
-    &scan_tech_udp,
+    &scan_tech_connect, /* tech-connect.c */
+    &scan_tech_syn,     /* tech-syn.c */
+    &scan_tech_udp,     /* tech-udp.c */
     NULL,
 };
 

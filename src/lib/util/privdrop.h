@@ -1,7 +1,10 @@
 /*
  * Privileges of raw scans: whether this process may open raw sockets, and
- * dropping every privilege once they are open (user nobody, no supplementary
- * groups, empty capability sets, no_new_privs). Call privdrop_nobody() before
+ * giving every privilege up once they are open. Root becomes nobody (no
+ * supplementary groups); a user who holds capabilities through the binary's
+ * file capabilities (the Debian package's cap_net_raw,cap_net_admin+ep for
+ * group portscope) keeps the uid, so that the history stays the user's own.
+ * Either way the capability sets end empty, with no_new_privs. Call before
  * starting threads: capability sets belong to a thread.
  */
 #pragma once
@@ -13,7 +16,16 @@
 bool privdrop_have_net_raw(void);
 
 /*
- * Becomes nobody (when running as root) and clears every capability.
- * Returns 0, or a negative errno with why naming the step that failed.
+ * Gives up every privilege: becomes nobody when running as root with
+ * CAP_SETUID and CAP_SETGID, else keeps the uid; then clears every capability
+ * and sets no_new_privs. Returns 0, or a negative errno with why naming the
+ * step that failed.
  */
-int privdrop_nobody(char *why, size_t whylen);
+int privdrop_all(char *why, size_t whylen);
+
+/*
+ * For runs that need no privilege (a TCP connect scan): a process that is not
+ * root clears any capability it holds (file capabilities) and sets
+ * no_new_privs; root is left as it is. Returns 0 or a negative errno with why.
+ */
+int privdrop_unneeded(char *why, size_t whylen);
