@@ -30,6 +30,13 @@ DEBS += chromium nodejs npm prometheus
 # issue 20 (bench/report.sh): nmap.xsl's page of the same scan, the reference.
 DEBS += xsltproc
 
+# issue 19: the PostgreSQL history backend (libpq); its tests start their own server from
+# postgresql (above) as the postgres user
+DEBS += libpq-dev
+
+# issue 14: ufw's own chains and a busybox image for docker run -p in the exposure lab
+DEBS += ufw busybox-static
+
 # A NodeSource nodejs provides (and conflicts with) Debian's npm: keep the npm it has.
 APT_DEBS = $(if $(shell command -v npm 2>/dev/null),$(filter-out npm,$(DEBS)),$(DEBS))
 

@@ -154,7 +154,7 @@ printf '  %-44s %8s ms\n' "portscope evaluation (sockets + dnat)" "$total_ms" \
 	"portscope read (libnftables JSON + parse)" "$read_ms" \
 	"nft -j list ruleset (median)" "$nft_ms"
 awk -v e="$total_ms" -v n="$nft_ms" 'BEGIN {
-	printf "  nft listing / evaluation: %.0fx (the evaluation takes %.2f%% of nft's listing)\n", n / e, 100 * e / n
+	printf "  nft listing / evaluation: %.0fx (the evaluation takes %.2f%% of the nft listing)\n", n / e, 100 * e / n
 	if (e > 200) { print "  FAIL: evaluation above 0.2 s"; exit 1 }
 	print "  ok: evaluation within 0.2 s"
 }'

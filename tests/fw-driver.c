@@ -24,6 +24,7 @@
 
 #include "firewall/expose.h"
 #include "firewall/firewall.h"
+#include "firewall/owner.h"
 #include "sockets/sockdiag.h"
 #include "sockets/sockns.h"
 #include "util/strnum.h"
@@ -85,6 +86,21 @@ static int dump(struct sockns *ns, struct socks *l)
 	return rc;
 }
 
+/* s as a JSON string body (quotes and backslashes escaped, controls dropped). */
+static const char *esc(const char *s, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	for (; *s && n + 3 < len; s++) {
+		if (*s == '"' || *s == '\\')
+			buf[n++] = '\\';
+		if ((unsigned char)*s >= 0x20)
+			buf[n++] = *s;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
 static void list_path(const struct sockdiag_sock *s, const struct fw_expo *e)
 {
 	for (size_t i = 0; i < e->npaths; i++) {
@@ -94,6 +110,7 @@ static void list_path(const struct sockdiag_sock *s, const struct fw_expo *e)
 		inet_ntop(p->family == 6 ? AF_INET6 : AF_INET, p->addr, a, sizeof(a));
 		for (size_t k = 0; k < p->nout; k++) {
 			const struct fw_outcome *o = &p->out[k];
+			char eby[1300], ewhy[400];
 
 			fw_ref_format(&o->by, by, sizeof(by));
 			fw_sources_format(o, p->family, src, sizeof(src));
@@ -103,7 +120,8 @@ static void list_path(const struct sockdiag_sock *s, const struct fw_expo *e)
 			    "\"exposure\":\"%s\",\"by\":\"%s\",\"why\":\"%s\"}\n",
 			    s->proto == IPPROTO_UDP ? "udp" : "tcp", s->local_port, a, p->iif,
 			    fw_result_name(o->result), fw_scan_state(o, s->proto, o->local), src,
-			    fw_expo_name(e->cls), by, o->why);
+			    fw_expo_name(e->cls), esc(by, eby, sizeof(eby)),
+			    esc(o->why, ewhy, sizeof(ewhy)));
 		}
 	}
 }
@@ -111,6 +129,9 @@ static void list_path(const struct sockdiag_sock *s, const struct fw_expo *e)
 struct nat_ctx {
 	size_t n;
 	bool list;
+	struct sockns *all; /* every namespace, for the owners */
+	size_t nall;
+	struct sockns *self; /* the namespace evaluated: local deliveries' owners */
 };
 
 static int on_nat(const struct fw_nat_endpoint *ep, void *data)
@@ -119,17 +140,28 @@ static int on_nat(const struct fw_nat_endpoint *ep, void *data)
 
 	c->n++;
 	if (c->list) {
-		char a[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN], by[600];
+		char a[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN], by[600], eby[1300];
 
 		inet_ntop(ep->family == 6 ? AF_INET6 : AF_INET, ep->addr, a, sizeof(a));
 		inet_ntop(ep->out.dfamily == 6 ? AF_INET6 : AF_INET, ep->out.daddr, d, sizeof(d));
+		struct fw_dest dst = {
+		    .proto = ep->proto, .family = ep->out.dfamily, .port = ep->out.dport};
+		struct fw_owner own = {0};
+		char enet[700];
+
+		memcpy(dst.addr, ep->out.daddr, 16);
+		if (ep->out.result == FW_ACCEPTED)
+			fw_owner_find(ep->out.local ? c->self : c->all, ep->out.local ? 1 : c->nall,
+			              &dst, &own);
 		fw_ref_format(&ep->out.nat_by, by, sizeof(by));
 		printf("{\"type\":\"nat\",\"proto\":\"%s\",\"address\":\"%s\",\"ports\":\"%u-%u\","
-		       "\"iif\":\"%s\",\"to\":\"%s:%u\",\"result\":\"%s\",\"local\":%s,\"by\":\"%"
-		       "s\"}\n",
+		       "\"iif\":\"%s\",\"to\":\"%s:%u\",\"result\":\"%s\",\"local\":%s,"
+		       "\"by\":\"%s\",\"scan\":\"%s\",\"owner_netns\":\"%s\",\"owner_found\":%s}\n",
 		       ep->proto == IPPROTO_UDP ? "udp" : "tcp", a, ep->port_lo, ep->port_hi,
 		       ep->iif, d, ep->out.dport, fw_result_name(ep->out.result),
-		       ep->out.local ? "true" : "false", by);
+		       ep->out.local ? "true" : "false", esc(by, eby, sizeof(eby)),
+		       fw_scan_state(&ep->out, ep->proto, own.found),
+		       esc(own.netns, enet, sizeof(enet)), own.found ? "true" : "false");
 	}
 	return 0;
 }
@@ -211,6 +243,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "fw-driver: %s\n", why[0] ? why : strerror(-rc));
 		return 3;
 	}
+	nc.self = &ns;
+	if (!netns && sockns_current(SOCKNS_RUN_DIR, &ns) < 0) {
+		fprintf(stderr, "fw-driver: cannot open the own namespace\n");
+		return 3;
+	}
+	if (list && sockns_list_all(SOCKNS_RUN_DIR, "/proc", &nc.all, &nc.nall) < 0) {
+		fprintf(stderr, "fw-driver: cannot list the namespaces\n");
+		return 3;
+	}
 	for (unsigned r = 0; r < repeat; r++) {
 		double t = now_ms();
 
@@ -244,6 +285,7 @@ int main(int argc, char **argv)
 	       l.n, paths, nc.n, read_ms, eval_ms, nat_ms, rs->legacy ? rs->legacy : "");
 	fw_ruleset_free(rs);
 	fw_env_free(&env);
+	sockns_free_list(nc.all, nc.nall);
 	free(l.v);
 	sockns_release(&ns);
 	return 0;

@@ -42,7 +42,7 @@ static const struct cmd_option audit_options[] = {
      .metavar = "PORTS",
      .help = "remote mode: ports to scan (default: the top 1000)"},
     {.letter = '6', .help = "remote mode: targets are IPv6"},
-    CMD_OPTION_DB("the history file (default " CMD_DB_DEFAULT ")"),
+    CMD_OPTION_DB(CMD_DB_HELP),
     {.name = "no-history", .id = OPT_NO_HISTORY, .help = "do not record the audit"},
     CMD_OPTION_PROMETHEUS(OPT_PROMETHEUS,
                           "the audit's metrics as a node_exporter textfile (replaced whole)"),
@@ -80,10 +80,16 @@ static const char *ep_where(const struct audit_endpoint *e, char *buf, size_t le
 	char b[INET6_ADDRSTRLEN];
 
 	snprintf(buf, len, "%s%s%s:%u/%s", e->family == AF_INET6 ? "[" : "",
-	         e->local ? addr_text(e->family, e->bind, b, sizeof(b))
-	                  : target_addr_str(&e->target, b, sizeof(b)),
+	         e->local || e->reach.nat ? addr_text(e->family, e->bind, b, sizeof(b))
+	                                  : target_addr_str(&e->target, b, sizeof(b)),
 	         e->family == AF_INET6 ? "]" : "", e->port,
 	         e->proto == IPPROTO_TCP ? "tcp" : "udp");
+	if (e->reach.nat && !e->local && e->reach.port_hi > e->port) {
+		size_t at = strlen(buf);
+
+		/* a range of ports: 198.18.0.2:30000/tcp-30999 reads badly; say the range */
+		snprintf(buf + at, len > at ? len - at : 0, " (to port %u)", e->reach.port_hi);
+	}
 	return buf;
 }
 
@@ -148,6 +154,8 @@ static int history_begin(void *ctx, const struct portlist *pl)
 	return ac->hist_rc == EXIT_OK ? 0 : -ECANCELED;
 }
 
+static const char *fw_decided(const struct audit_endpoint *e, char *buf, size_t len);
+
 /* Where an endpoint is recorded: the socket's bind address (local) or the target (remote). */
 static struct target_addr ep_addr(const struct audit_endpoint *e)
 {
@@ -169,30 +177,35 @@ static struct target_addr ep_addr(const struct audit_endpoint *e)
 static void history_record(struct audit_cmd *ac)
 {
 	const struct audit_report *rep = &ac->rep;
+	char dec[AUDIT_RULE_MAX * 2 + AUDIT_REACH_MAX];
 
 	for (size_t i = 0; i < rep->neps; i++) {
 		const struct audit_endpoint *e = &rep->eps[i];
 		struct target_addr a = ep_addr(e);
+		const char *decided = rep->fw_evaluated ? fw_decided(e, dec, sizeof(dec)) : NULL;
 
 		if (e->proto == IPPROTO_TCP && e->reach.exp == AUDIT_EXP_REACHABLE &&
 		    e->have_target)
 			scan_history_service(&ac->hist, &e->target, IPPROTO_TCP, e->port,
 			                     e->service, e->product, e->version);
-		scan_history_endpoint(&ac->hist, &(struct store_endpoint){
-		                                     .addr = &a,
-		                                     .proto = e->proto,
-		                                     .port = e->port,
-		                                     .exposure = audit_exposure_name(e->reach.exp),
-		                                     .reachable_on = e->reach.on,
-		                                     .service = e->service,
-		                                     .product = e->product,
-		                                     .version = e->version,
-		                                     .port_default = e->port_default,
-		                                     .mismatch = e->mismatch,
-		                                     .pid = e->pid,
-		                                     .process = e->pid ? e->process : NULL,
-		                                     .user = e->local ? e->user : NULL,
-		                                 });
+		scan_history_endpoint(
+		    &ac->hist,
+		    &(struct store_endpoint){
+		        .addr = &a,
+		        .proto = e->proto,
+		        .port = e->port,
+		        .exposure = audit_exposure_name(e->reach.exp),
+		        .reachable_on = e->reach.on,
+		        .decided_by = decided && strcmp(decided, "-") != 0 ? decided : NULL,
+		        .service = e->service,
+		        .product = e->product,
+		        .version = e->version,
+		        .port_default = e->port_default,
+		        .mismatch = e->mismatch,
+		        .pid = e->pid,
+		        .process = e->pid ? e->process : NULL,
+		        .user = e->local ? e->user : NULL,
+		    });
 	}
 	for (size_t i = 0; i < rep->nfs; i++) {
 		const struct audit_finding *f = &rep->fs[i];
@@ -293,11 +306,34 @@ static void print_findings(const struct audit_report *rep, bool color)
 		printf("no findings\n");
 }
 
+/*
+ * The firewall's word on e: "dnat to 198.18.50.2:80 (ip nat pre handle 3 …)",
+ * the rule that decided, and "from S only" when a rule restricts the sources.
+ */
+static const char *fw_decided(const struct audit_endpoint *e, char *buf, size_t len)
+{
+	char a[48];
+
+	if (e->reach.nat && !e->local) {
+		inet_ntop(e->reach.to_family == 6 ? AF_INET6 : AF_INET, e->reach.to_addr, a,
+		          sizeof(a));
+		snprintf(buf, len, "to %s:%u by %s", a, e->reach.to_port, e->reach.nat_rule);
+	} else if (e->reach.nat) {
+		snprintf(buf, len, "through %s", e->reach.nat_rule);
+	} else if (e->reach.exp == AUDIT_EXP_REACHABLE && e->reach.restricted &&
+	           strcmp(e->reach.sources, "any") != 0) {
+		snprintf(buf, len, "%s (from %s only)", e->reach.rule, e->reach.sources);
+	} else {
+		snprintf(buf, len, "%s", e->reach.rule[0] ? e->reach.rule : "-");
+	}
+	return buf;
+}
+
 /* The endpoints' table: socket, exposure, where it answered, service, owner. */
 static int print_endpoints(const struct audit_report *rep, bool color)
 {
 	struct table *t = table_new();
-	char where[AUDIT_REACH_MAX + 32];
+	char where[AUDIT_REACH_MAX + 32], dec[AUDIT_RULE_MAX * 2 + AUDIT_REACH_MAX];
 
 	if (!t)
 		return -ENOMEM;
@@ -307,6 +343,8 @@ static int print_endpoints(const struct audit_report *rep, bool color)
 	table_add_column(t, "REACHABLE ON", TABLE_LEFT);
 	table_add_column(t, "SERVICE", TABLE_LEFT);
 	table_add_column(t, "PROCESS", TABLE_LEFT);
+	if (rep->fw_evaluated)
+		table_add_column(t, "DECIDED BY (live ruleset)", TABLE_LEFT);
 	for (size_t i = 0; i < rep->neps; i++) {
 		const struct audit_endpoint *e = &rep->eps[i];
 		enum audit_exposure x = e->reach.exp;
@@ -323,13 +361,55 @@ static int print_endpoints(const struct audit_report *rep, bool color)
 		else
 			table_cellf(t, "%s?", e->port_default ? e->port_default : "");
 		if (e->pid)
-			table_cellf(t, "%s/%d %s", e->process, (int)e->pid, e->user);
+			table_cellf(t, "%s/%d %s%s%s", e->process, (int)e->pid, e->user,
+			            e->reach.netns[0] ? " in " : "", e->reach.netns);
+		else if (e->reach.nat && !e->local)
+			table_cell(t, e->reach.owner_found ? "-" : "nobody listens");
 		else
 			table_cell(t, e->local ? e->user : "-");
+		if (rep->fw_evaluated)
+			table_cell(t, fw_decided(e, dec, sizeof(dec)));
 	}
 	table_render(t, stdout, color);
 	table_free(t);
 	return 0;
+}
+
+/* Remote: the targets found down, which have nothing to audit (the first 20 named). */
+static void print_down(const struct audit_report *rep)
+{
+	char b[INET6_ADDRSTRLEN];
+
+	printf("hosts: %zu up, %llu down\n", rep->nup, (unsigned long long)rep->hosts_down);
+	for (size_t i = 0; i < rep->ndown && i < 20; i++)
+		printf("  %s is down (%s): not audited\n",
+		       target_addr_str(&rep->down[i].addr, b, sizeof(b)),
+		       scan_reason_name(rep->down[i].reason ? rep->down[i].reason
+		                                            : SCAN_REASON_NO_RESPONSE));
+	if (rep->hosts_down > 20)
+		printf("  and %llu more down\n", (unsigned long long)(rep->hosts_down - 20));
+}
+
+/* Remote: {"up": N, "down_count": N, "down": [{"host", "status", "reason"}, ...]}. */
+static json_t *json_hosts(const struct audit_report *rep)
+{
+	json_t *o = json_object(), *down = json_array();
+	char b[INET6_ADDRSTRLEN];
+	int rc = !o || !down;
+
+	for (size_t i = 0; !rc && i < rep->ndown; i++)
+		rc |= json_array_append_new(
+		    down, json_pack("{s:s, s:s, s:s}", "host",
+		                    target_addr_str(&rep->down[i].addr, b, sizeof(b)), "status",
+		                    "down", "reason", scan_reason_name(rep->down[i].reason)));
+	rc |= json_set(o, "up", json_integer((json_int_t)rep->nup));
+	rc |= json_set(o, "down_count", json_integer((json_int_t)rep->hosts_down));
+	rc |= json_set(o, "down", down);
+	if (rc) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }
 
 static int print_human(const struct audit_cmd *ac)
@@ -350,12 +430,29 @@ static int print_human(const struct audit_cmd *ac)
 	       c.sev[KB_SEV_INFO], ac->elapsed);
 	if (!rep->remote && !rep->naddrs)
 		printf("note: no address but loopback here: nothing is reachable from outside\n");
+	if (!rep->remote)
+		printf("firewall: %s%s\n", rep->firewall,
+		       rep->fw_evaluated ? "" : " (exposure from a scan of the own addresses)");
+	if (rep->remote)
+		print_down(rep);
+	if (rep->remote && rep->hosts_silent)
+		printf("unreachable: %s: no answer at all (no route, host down, or every port "
+		       "filtered)\n",
+		       rep->silent);
 	if (rep->overflow)
 		printf("note: more than %d endpoints; the rest were left out\n", AUDIT_MAX_EPS);
+	if (c.unverified)
+		printf("note: %u UDP port(s) did not answer (open|filtered, listed as unverified): "
+		       "not counted as open\n",
+		       c.unverified);
+	if (rep->udp_silent)
+		printf("note: %u more UDP port(s) gave no answer to one UDP probe each "
+		       "(open|filtered)\n",
+		       rep->udp_silent);
 	if (rep->udp_skipped)
 		printf(
 		    "note: %u UDP port(s) without a safe check were not scanned (a UDP scan needs "
-		    "the raw-socket engine)\n",
+		    "CAP_NET_RAW: run as root)\n",
 		    rep->udp_skipped);
 	return ferror(stdout) ? -EIO : 0;
 }
@@ -369,9 +466,88 @@ static int json_where(json_t *o, const struct audit_endpoint *e)
 	rc |= json_set_str(o, "proto", e->proto == IPPROTO_TCP ? "tcp" : "udp");
 	rc |= json_set(o, "port", json_integer(e->port));
 	rc |= json_set_str(o, "address",
-	                   e->local ? addr_text(e->family, e->bind, b, sizeof(b))
-	                            : target_addr_str(&e->target, b, sizeof(b)));
+	                   e->local || e->reach.nat ? addr_text(e->family, e->bind, b, sizeof(b))
+	                                            : target_addr_str(&e->target, b, sizeof(b)));
 	return rc;
+}
+
+/* One path's outcomes: what a NEW connection from each group of sources meets. */
+static json_t *json_path(const struct audit_endpoint *e, const struct fw_expo_path *p)
+{
+	json_t *o = json_object(), *outs = json_array();
+	char b[INET6_ADDRSTRLEN], by[AUDIT_RULE_MAX], src[AUDIT_REACH_MAX];
+	int rc = !o || !outs;
+
+	inet_ntop(p->family == 6 ? AF_INET6 : AF_INET, p->addr, b, sizeof(b));
+	rc |= json_set_str(o, "address", b);
+	rc |= json_set_str(o, "family", p->family == 6 ? "ipv6" : "ipv4");
+	rc |= json_set_str(o, "iif", p->iif);
+	for (size_t k = 0; rc == 0 && k < p->nout; k++) {
+		const struct fw_outcome *x = &p->out[k];
+		json_t *j = json_object();
+		/* a socket waits where the outcome delivers: here, untranslated or to its port */
+		bool here = x->local && (!x->natted || x->dport == e->port);
+
+		rc |= !j;
+		rc |= json_set_str(j, "result", fw_result_name(x->result));
+		rc |= json_set_str(j, "scan", fw_scan_state(x, (uint8_t)e->proto, here));
+		rc |= json_set_str(j, "sources", fw_sources_format(x, p->family, src, sizeof(src)));
+		/* "no rule": no chain on the path decides (nothing filters it) */
+		rc |= json_set_str(j, "rule", fw_ref_format(&x->by, by, sizeof(by)));
+		rc |= json_set_str(j, "why", x->why[0] ? x->why : NULL);
+		rc |= json_array_append_new(outs, j);
+	}
+	rc |= json_set(o, "outcomes", outs);
+	if (rc) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* What the live ruleset says of e (issue 14): rule, families, sources, paths, translation. */
+static json_t *json_firewall(const struct audit_endpoint *e)
+{
+	json_t *o = json_object(), *paths = json_array(), *fams = json_array();
+	int rc = !o || !paths || !fams;
+
+	if (e->reach.v4)
+		rc |= json_array_append_new(fams, json_string("ipv4"));
+	if (e->reach.v6)
+		rc |= json_array_append_new(fams, json_string("ipv6"));
+	rc |= json_set_str(o, "rule", e->reach.rule[0] ? e->reach.rule : NULL);
+	rc |= json_set(o, "families", fams);
+	rc |= json_set_str(o, "sources", e->reach.sources[0] ? e->reach.sources : NULL);
+	rc |= json_set(o, "restricted", json_boolean(e->reach.restricted));
+	for (size_t i = 0; rc == 0 && i < e->reach.npaths; i++)
+		rc |= json_array_append_new(paths, json_path(e, &e->reach.paths[i]));
+	rc |= json_set(o, "paths", paths);
+	if (e->reach.nat) {
+		json_t *n = json_object();
+		char a[INET6_ADDRSTRLEN], to[64];
+
+		inet_ntop(e->reach.to_family == 6 ? AF_INET6 : AF_INET, e->reach.to_addr, a,
+		          sizeof(a));
+		snprintf(to, sizeof(to), e->reach.to_family == 6 ? "[%s]:%u" : "%s:%u", a,
+		         e->reach.to_port);
+		rc |= !n;
+		rc |= json_set_str(n, "to", to);
+		rc |= json_set_str(n, "rule", e->reach.nat_rule);
+		rc |= json_set(n, "port_hi",
+		               json_integer(e->reach.port_hi ? e->reach.port_hi : e->port));
+		rc |= json_set(n, "forwarded", json_boolean(e->reach.forwarded));
+		rc |= json_set_str(n, "netns", e->reach.netns[0] ? e->reach.netns : NULL);
+		rc |= json_set(n, "owner_found", json_boolean(e->reach.owner_found));
+		rc |= json_set(n, "loopback_bound", json_boolean(e->reach.loopback_bound));
+		if (!e->local)
+			rc |= json_set_str(n, "scan", e->reach.owner_found ? "open" : "closed");
+		rc |= json_set(o, "nat", n);
+	}
+	if (rc) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }
 
 static json_t *json_endpoint(const struct audit_endpoint *e)
@@ -390,7 +566,9 @@ static json_t *json_endpoint(const struct audit_endpoint *e)
 	rc |= json_set_str(o, "port_default", e->port_default);
 	rc |= json_set(o, "pid", e->pid ? json_integer(e->pid) : NULL);
 	rc |= json_set_str(o, "process", e->pid ? e->process : NULL);
-	rc |= json_set_str(o, "user", e->local ? e->user : NULL);
+	rc |= json_set_str(o, "user", e->local || e->pid ? e->user : NULL);
+	if (e->reach.evaluated)
+		rc |= json_set(o, "firewall", json_firewall(e));
 	if (rc) {
 		json_decref(o);
 		o = NULL;
@@ -444,13 +622,30 @@ static int print_json(const struct audit_cmd *ac)
 		rc |=
 		    json_array_append_new(fs, json_finding(&rep->fs[i], &rep->eps[rep->fs[i].ep]));
 	rc |= json_set(sum, "endpoints", json_integer(c.endpoints));
+	rc |= json_set(sum, "unverified", json_integer(c.unverified));
 	rc |= json_set(sum, "reachable", json_integer(c.reachable));
 	rc |= json_set(sum, "loopback_only", json_integer(c.loopback));
 	rc |= json_set(sum, "blocked", json_integer(c.blocked));
 	for (int s = KB_SEV_INFO; s <= KB_SEV_HIGH; s++)
 		rc |= json_set(sum, kb_severity_name(s), json_integer(c.sev[s]));
 	rc |= json_set(sum, "seconds", json_real(ac->elapsed));
+	if (!rep->remote) {
+		json_t *fw = json_object();
+
+		rc |= !fw;
+		rc |= json_set(fw, "evaluated", json_boolean(rep->fw_evaluated));
+		rc |= json_set_str(fw, "note", rep->firewall);
+		rc |= json_set(doc, "firewall", fw);
+	} else {
+		rc |= json_set(sum, "targets", json_integer(rep->hosts_done));
+		rc |= json_set(sum, "unreachable", json_integer(rep->hosts_silent));
+	}
 	rc |= json_set(doc, "summary", sum);
+	if (rep->remote) {
+		json_t *hosts = json_hosts(rep);
+
+		rc |= !hosts || json_set(doc, "hosts", hosts);
+	}
 	rc |= json_set(doc, "endpoints", eps);
 	rc |= json_set(doc, "findings", fs);
 	if (rc == 0)
@@ -568,6 +763,12 @@ static int audit_report(struct audit_cmd *ac)
 	if (cmd_has(ac->a, OPT_PROMETHEUS) &&
 	    audit_write_prometheus(ac, cmd_get(ac->a, OPT_PROMETHEUS)) < 0)
 		st = EXIT_RUNTIME;
+	if (ac->rep.remote && ac->rep.hosts_silent) {
+		/* never "no findings", exit 0 for a target that could not be reached */
+		cmd_error("audit", "%u of %u target%s unreachable: %s", ac->rep.hosts_silent,
+		          ac->rep.hosts_done, ac->rep.hosts_done == 1 ? "" : "s", ac->rep.silent);
+		st = EXIT_RUNTIME;
+	}
 	return st;
 }
 
@@ -601,8 +802,11 @@ const struct cmd_spec cmd_audit = {
     .usage = "[OPTIONS] [TARGET...]",
     .summary = "attack-surface report of this machine or of targets (the default)",
     .about = "The attack surface: without TARGET, this machine's listening sockets, who owns\n"
-             "them, where they are reachable (a scan of its own addresses), what answers and\n"
-             "how risky it is; with TARGETs, the same from the network (scan side only).\n",
+             "them, where they are reachable from outside (the live nftables ruleset, read and\n"
+             "evaluated: the rule that decides, the sources it admits, DNAT'd endpoints and\n"
+             "their owners in any namespace; without CAP_NET_ADMIN a scan of the own\n"
+             "addresses), what answers and how risky it is; with TARGETs, the same from the\n"
+             "network (scan side only). A target that answers nothing exits 3.\n",
     .options = audit_options,
     .max_words = -1,
     .run = audit_cmd_run,

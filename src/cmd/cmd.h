@@ -112,6 +112,11 @@ struct cmd_option {
 	const char *complete;
 	/* GLUED and KEYED: the i-th word the argument may be, false past the last. */
 	bool (*choices)(size_t i, struct cmd_choice *c);
+	/*
+	 * GLUED: one choice, then any text glued on for the command to read
+	 * (-PS22,80: choice S, "22,80"), instead of choices one after another.
+	 */
+	bool tail;
 };
 
 #define CMD_COMPLETE_FILE  "@file"
@@ -139,6 +144,10 @@ struct cmd_option {
 		.name = "prometheus", .id = (id_), .arg = CMD_ARG_REQUIRED, .metavar = "FILE",     \
 		.complete = CMD_COMPLETE_FILE, .once = true, .help = (what)                        \
 	}
+
+#define CMD_DB_HELP                                                                                \
+	"the history file (default " CMD_DB_DEFAULT "),\n"                                         \
+	"or a PostgreSQL database: postgresql://USER@HOST/DB or 'host=H dbname=DB'"
 
 struct cmd_args;
 

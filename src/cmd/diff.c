@@ -11,7 +11,7 @@
 #include "store/diff.h"
 
 static const struct cmd_option diff_options[] = {
-    CMD_OPTION_DB("the history file (default " CMD_DB_DEFAULT ")"),
+    CMD_OPTION_DB(CMD_DB_HELP),
     CMD_OPTION_JSON("JSON Lines: two run records, one per change, a summary"),
     CMD_OPTION_NO_COLOR,
     {0},

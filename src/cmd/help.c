@@ -26,7 +26,8 @@ static size_t left_text(const struct cmd_option *o, const struct cmd_choice *c, 
 		n = snprintf(buf, len, "-%c", o->letter);
 	else
 		n = snprintf(buf, len, "%s%s", o->name[0] == '-' ? "" : "--", o->name);
-	if (meta && (c ? o->arg == CMD_ARG_KEYED : o->arg != CMD_ARG_NONE))
+	if (meta &&
+	    (c ? o->arg == CMD_ARG_KEYED || (o->tail && c->metavar) : o->arg != CMD_ARG_NONE))
 		n += snprintf(buf + n, len - (size_t)n, "%s%s", o->arg == CMD_ARG_GLUED ? "" : " ",
 		              meta);
 	return (size_t)n < len ? (size_t)n : len - 1;

@@ -25,7 +25,9 @@ int histdb_open(const char *cmd, const char *db, struct store **st)
 	r = store_open(path, STORE_READONLY, st, why, sizeof(why));
 	if (r < 0) {
 		cmd_error(cmd, "%s", why[0] ? why : strerror(-r));
-		return r == -ENOENT || r == -EBADMSG || r == -ENOTSUP ? EXIT_USAGE : EXIT_RUNTIME;
+		return r == -ENOENT || r == -EBADMSG || r == -ENOTSUP || r == -EINVAL
+		           ? EXIT_USAGE
+		           : EXIT_RUNTIME;
 	}
 	return EXIT_OK;
 }

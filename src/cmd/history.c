@@ -14,7 +14,7 @@
 enum { OPT_LIMIT = CMD_OPT_OWN, OPT_TARGET };
 
 static const struct cmd_option history_options[] = {
-    CMD_OPTION_DB("the history file (default " CMD_DB_DEFAULT ")"),
+    CMD_OPTION_DB(CMD_DB_HELP),
     {.name = "limit",
      .id = OPT_LIMIT,
      .arg = CMD_ARG_REQUIRED,

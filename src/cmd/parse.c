@@ -172,7 +172,9 @@ static size_t match_key(const struct cmd_option *o, const char *rest)
 	return best;
 }
 
-/* GLUED: whether rest is choices' words one after another (-sSU: S, U); any rest without choices.
+/*
+ * GLUED: whether rest is choices' words one after another (-sSU: S, U), or
+ * with tail one choice and anything after it (-PS22,80); any rest without choices.
  */
 static bool glued_ok(const struct cmd_option *o, const char *rest)
 {
@@ -180,6 +182,8 @@ static bool glued_ok(const struct cmd_option *o, const char *rest)
 
 	if (!o->choices)
 		return true;
+	if (o->tail)
+		return match_key(o, rest) > 0;
 	for (; *rest; rest += k)
 		if (!(k = match_key(o, rest)))
 			return false;

@@ -4,6 +4,9 @@
  * FROM list names, like ufw's "show listening". A listener the policy lets
  * everyone reach is flagged as exposed; a loopback listener is out of the
  * policy's reach (the compiled chain accepts the loopback interface).
+ * Beside the policy's word, the live ruleset's: what the firewall loaded now
+ * does with a NEW connection from outside (src/lib/firewall), and whether the
+ * two agree.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,6 +19,8 @@
 
 #include "cmd/common.h"
 #include "cmd/policy.h"
+#include "firewall/expose.h"
+#include "firewall/firewall.h"
 #include "output/json.h"
 #include "output/table.h"
 #include "sockets/sockdiag.h"
@@ -87,9 +92,20 @@ struct verdict {
 	size_t also[MAX_ALSO]; /* ALLOW ... FROM rules before it */
 	size_t nalso;
 	bool exposed;
+	struct fw_expo live; /* the live ruleset's verdict (cls NOT_EVALUATED when unread) */
+	bool disagree;       /* the live ruleset does otherwise than the policy says */
 };
 
-static void judge(const struct policy *p, const struct sockdiag_sock *s, struct verdict *v)
+/* The live firewall, read once. */
+struct live {
+	struct fw_ruleset *rs;
+	struct fw_env env;
+	bool ok;
+	char why[256];
+};
+
+static void judge(const struct policy *p, const struct live *lv, const struct sockdiag_sock *s,
+                  struct verdict *v)
 {
 	unsigned proto = s->proto == IPPROTO_TCP ? POLICY_P_TCP : POLICY_P_UDP;
 	unsigned fams = 1u << s->family;
@@ -107,6 +123,24 @@ static void judge(const struct policy *p, const struct sockdiag_sock *s, struct 
 	if (v->nalso > MAX_ALSO)
 		v->nalso = MAX_ALSO;
 	v->exposed = !v->loopback && v->action == POLICY_ALLOW;
+	v->live.cls = FW_EXPO_NOT_EVALUATED;
+	if (lv->ok && fw_expose_socket(lv->rs, &lv->env, s->proto, s->family == AF_INET6 ? 6 : 4,
+	                               s->local, v->dual, s->local_port, &v->live) < 0)
+		v->live.cls = FW_EXPO_NOT_EVALUATED;
+	if (!v->loopback && (v->live.cls == FW_EXPO_REACHABLE || v->live.cls == FW_EXPO_BLOCKED))
+		v->disagree = (v->live.cls == FW_EXPO_REACHABLE) != (v->action == POLICY_ALLOW);
+}
+
+/* The live column: "reachable (IPv4) by ...", or why the ruleset was not read. */
+static const char *live_text(const struct live *lv, const struct verdict *v, char *buf, size_t len)
+{
+	if (!lv->ok)
+		snprintf(buf, len, "not read: %s", lv->why);
+	else if (lv->rs->legacy)
+		snprintf(buf, len, "not evaluated: rules in %s", lv->rs->legacy);
+	else
+		fw_expo_describe(&v->live, buf, len);
+	return buf;
 }
 
 static const char *addr_str(const struct sockdiag_sock *s, char *buf, size_t len)
@@ -136,20 +170,26 @@ static json_t *rule_json(const struct policy_rule *r)
 	return o;
 }
 
-static int emit_json(const struct policy *p, const struct sockdiag_sock *s, const struct verdict *v,
-                     struct sockproc *procs)
+static int emit_json(const struct policy *p, const struct live *lv, const struct sockdiag_sock *s,
+                     const struct verdict *v, struct sockproc *procs)
 {
+	char lt[800];
+	json_t *fw = json_object();
 	json_t *o = json_object(), *also = json_array();
 	char ab[INET6_ADDRSTRLEN];
 	unsigned idx[1];
 	size_t n = procs ? sockproc_lookup(procs, s->inode, idx, 1) : 0;
 	int rc = 0;
 
-	if (!o || !also) {
+	if (!o || !also || !fw) {
 		json_decref(o);
 		json_decref(also);
+		json_decref(fw);
 		return -ENOMEM;
 	}
+	rc |= json_set_str(fw, "exposure", fw_expo_name(v->live.cls));
+	rc |= json_set_str(fw, "verdict", live_text(lv, v, lt, sizeof(lt)));
+	rc |= json_set(fw, "agrees", json_boolean(!v->disagree));
 	for (size_t i = 0; i < v->nalso; i++)
 		rc |= json_array_append_new(also, rule_json(&p->rules[v->also[i]]));
 	rc |= json_set_str(o, "type", "listener");
@@ -164,16 +204,17 @@ static int emit_json(const struct policy *p, const struct sockdiag_sock *s, cons
 	rc |= json_set(o, "rule", v->loopback ? json_null() : rule_json(v->rule));
 	rc |= json_set(o, "allowed_from", also);
 	rc |= json_set(o, "exposed", json_boolean(v->exposed));
+	rc |= json_set(o, "firewall", fw);
 	if (rc == 0)
 		rc = json_write_line(stdout, o);
 	json_decref(o);
 	return rc ? -ENOMEM : 0;
 }
 
-static int add_row(struct table *t, const struct policy *p, const struct sockdiag_sock *s,
-                   const struct verdict *v, struct sockproc *procs)
+static int add_row(struct table *t, const struct policy *p, const struct live *lv,
+                   const struct sockdiag_sock *s, const struct verdict *v, struct sockproc *procs)
 {
-	char ab[INET6_ADDRSTRLEN], also[160];
+	char ab[INET6_ADDRSTRLEN], also[160], lt[800];
 	unsigned idx[1];
 	size_t n = procs ? sockproc_lookup(procs, s->inode, idx, 1) : 0, off = 0;
 	int rc = 0;
@@ -208,6 +249,8 @@ static int add_row(struct table *t, const struct policy *p, const struct sockdia
 			rc |= table_cell(t, "none: the chain's policy drops");
 	}
 	rc |= table_cell(t, also[0] ? also : NULL);
+	rc |= v->disagree ? table_cell_color(t, live_text(lv, v, lt, sizeof(lt)), TABLE_RED)
+	                  : table_cell(t, live_text(lv, v, lt, sizeof(lt)));
 	rc |= v->exposed ? table_cell_color(t, "EXPOSED", TABLE_RED) : table_cell(t, "");
 	return rc ? -ENOMEM : 0;
 }
@@ -242,11 +285,13 @@ static int collect(const struct policy_opts *o, struct listeners *l, struct sock
 }
 
 /* Each listener judged, as JSON Lines or a table, then the summary. 0 or -errno. */
-static int report(const struct policy_opts *o, const struct policy *p, const struct listeners *l,
-                  struct sockproc *procs, size_t *exposed)
+static int report(const struct policy_opts *o, const struct policy *p, const struct live *lv,
+                  const struct listeners *l, struct sockproc *procs, size_t *exposed)
 {
-	static const char *const cols[] = {"PROTO",   "LOCAL", "PROCESS",   "EXPOSURE",
-	                                   "VERDICT", "RULE",  "ALSO FROM", ""};
+	static const char *const cols[] = {"PROTO",     "LOCAL",         "PROCESS",
+	                                   "EXPOSURE",  "VERDICT",       "RULE",
+	                                   "ALSO FROM", "LIVE FIREWALL", ""};
+	size_t disagree = 0;
 	struct table *t = NULL;
 	int rc = 0;
 
@@ -260,10 +305,12 @@ static int report(const struct policy_opts *o, const struct policy *p, const str
 	for (size_t i = 0; i < l->n && rc == 0; i++) {
 		struct verdict v;
 
-		judge(p, &l->v[i], &v);
+		judge(p, lv, &l->v[i], &v);
 		*exposed += v.exposed;
-		rc = o->json ? emit_json(p, &l->v[i], &v, procs)
-		             : add_row(t, p, &l->v[i], &v, procs);
+		disagree += v.disagree;
+		rc = o->json ? emit_json(p, lv, &l->v[i], &v, procs)
+		             : add_row(t, p, lv, &l->v[i], &v, procs);
+		fw_expo_release(&v.live);
 	}
 	if (rc == 0 && o->json) {
 		json_t *sum = json_object();
@@ -271,12 +318,16 @@ static int report(const struct policy_opts *o, const struct policy *p, const str
 		rc = !sum || json_set_str(sum, "type", "summary") ||
 		     json_set(sum, "listeners", json_integer((json_int_t)l->n)) ||
 		     json_set(sum, "exposed", json_integer((json_int_t)*exposed)) ||
+		     json_set(sum, "firewall_disagrees", json_integer((json_int_t)disagree)) ||
 		     json_write_line(stdout, sum);
 		json_decref(sum);
 	} else if (rc == 0) {
 		if (table_rows(t))
 			rc = table_render(t, stdout, cmd_use_color(stdout, o->no_color));
-		printf("%zu listeners, %zu exposed to everyone by %s\n", l->n, *exposed, o->file);
+		printf("%zu listeners, %zu exposed to everyone by %s", l->n, *exposed, o->file);
+		if (lv->ok && !lv->rs->legacy)
+			printf("; the live firewall does otherwise for %zu", disagree);
+		printf("\n");
 	}
 	table_free(t);
 	return rc ? -EIO : 0;
@@ -287,13 +338,20 @@ int policy_cmd_listening(const struct policy_opts *o)
 	struct listeners l = {0};
 	struct sockproc *procs = NULL;
 	struct policy p = {0};
+	struct live lv = {0};
 	size_t exposed = 0;
 	int st = policy_cmd_load(o, &p);
 
 	if (st == EXIT_OK)
 		st = collect(o, &l, &procs);
 	if (st == EXIT_OK) {
-		int rc = report(o, &p, &l, procs, &exposed);
+		int rc;
+
+		/* the live ruleset: without CAP_NET_ADMIN it stays unread, and the column says so
+		 */
+		lv.ok = fw_ruleset_read(-1, &lv.rs, lv.why, sizeof(lv.why)) == 0 &&
+		        fw_env_read(-1, &lv.env, lv.why, sizeof(lv.why)) == 0;
+		rc = report(o, &p, &lv, &l, procs, &exposed);
 
 		if (rc == -ENOMEM) {
 			st = EXIT_RUNTIME;
@@ -304,6 +362,8 @@ int policy_cmd_listening(const struct policy_opts *o)
 			st = o->strict && exposed ? EXIT_FINDINGS : EXIT_OK;
 		}
 	}
+	fw_ruleset_free(lv.rs);
+	fw_env_free(&lv.env);
 	sockproc_free(procs);
 	free(l.v);
 	policy_free(&p);

@@ -4,6 +4,12 @@
  * policy/verify.h). TCP with a connect scan; UDP (the ports the policy's UDP
  * rules name, or -p U:...) with a raw UDP scan when this process has
  * CAP_NET_RAW, else UDP is left out with a note.
+ *
+ * A scan of this machine runs over the loopback, which every firewall accepts
+ * first; there the live ruleset decides instead (src/lib/firewall): what a
+ * NEW connection from outside meets at that address, and the rule that says
+ * so. A port the policy allows but another table drops is blocked; a port the
+ * policy denies but some rule (a DNAT, another table) lets in is a violation.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,6 +23,7 @@
 
 #include "cmd/common.h"
 #include "cmd/policy.h"
+#include "firewall/firewall.h"
 #include "net/portspec.h"
 #include "net/targetspec.h"
 #include "output/json.h"
@@ -35,9 +42,92 @@ struct verify_ctx {
 	const struct policy *p;
 	bool color;
 	uint64_t counts[POLICY_VERIFY_RESULT_MAX];
-	uint64_t hidden; /* filtered ports the policy denies, not listed (human output) */
-	int error;       /* first output or look-up failure */
+	uint64_t hidden;       /* filtered ports the policy denies, not listed (human output) */
+	int error;             /* first output or look-up failure */
+	struct fw_ruleset *rs; /* the live ruleset (NULL: not read) and its host */
+	struct fw_env env;
+	char fw_why[256]; /* why it was not read */
 };
+
+/* What the live ruleset does with a NEW connection from outside to (addr, port). */
+struct live_verdict {
+	bool have;
+	enum fw_result result;
+	bool natted;     /* accepted through a dnat or redirect */
+	char text[1024]; /* "dropped by inet other input handle 2: tcp dport 2400 drop" */
+};
+
+static void live_eval(struct verify_ctx *c, const struct target_addr *a, int proto, uint16_t port,
+                      const struct policy_addr *from, struct live_verdict *lv)
+{
+	struct fw_query q = {
+	    .family = a->family == AF_INET6 ? 6 : 4, .proto = (uint8_t)proto, .dport = port};
+	struct fw_outcome out[FW_MAX_OUTCOMES];
+	char by[600];
+	int n;
+
+	memset(lv, 0, sizeof(*lv));
+	if (!c->rs || c->rs->legacy)
+		return;
+	memcpy(q.daddr, target_addr_bytes(a), target_addr_size(a->family));
+	/* arriving on the interface that holds the address */
+	for (size_t i = 0; i < c->env.naddrs && !q.iifname; i++)
+		if (c->env.addrs[i].family == q.family &&
+		    memcmp(c->env.addrs[i].addr, q.daddr, q.family == 6 ? 16 : 4) == 0)
+			q.iifname = c->env.addrs[i].ifname;
+	if (!q.iifname || strcmp(q.iifname, "lo") == 0)
+		return; /* a loopback address: nothing outside reaches it */
+	if (c->o->from && from->family == a->family) {
+		q.have_saddr = true;
+		memcpy(q.saddr, from->bytes, target_addr_size(a->family));
+	}
+	n = fw_eval(c->rs, &c->env, &q, out, FW_MAX_OUTCOMES);
+	if (n < 1)
+		return;
+	/*
+	 * Without --from-address the policy speaks for a source no FROM list names:
+	 * compare with the outcome of the most sources (the others a rule does not name).
+	 */
+	for (int i = 1; i < n; i++) {
+		fw_u128 sa = 0, sb = 0;
+
+		for (size_t k = 0; k < out[i].nsrc; k++)
+			sa += out[i].src_hi[k] - out[i].src_lo[k];
+		for (size_t k = 0; k < out[0].nsrc; k++)
+			sb += out[0].src_hi[k] - out[0].src_lo[k];
+		if (!out[0].src_all && (out[i].src_all || sa > sb))
+			out[0] = out[i];
+	}
+	lv->have = true;
+	lv->result = out[0].result;
+	lv->natted = out[0].natted;
+	fw_ref_format(out[0].natted && out[0].result == FW_ACCEPTED ? &out[0].nat_by : &out[0].by,
+	              by, sizeof(by));
+	snprintf(lv->text, sizeof(lv->text), "%s%s%s%s%s", fw_result_name(out[0].result),
+	         out[0].natted && out[0].result == FW_ACCEPTED ? ", published by " : " by ", by,
+	         out[0].why[0] ? ": " : "", out[0].why);
+	if (!out[0].src_all && !q.have_saddr)
+		strncat(lv->text, " (sources a rule does not name)",
+		        sizeof(lv->text) - strlen(lv->text) - 1);
+}
+
+/* The result when the live ruleset speaks for the outside (a scan over the loopback). */
+static enum policy_verify_result live_judge(enum policy_action action, enum scan_state state,
+                                            const struct live_verdict *lv)
+{
+	if (lv->result == FW_UNKNOWN)
+		return POLICY_VERIFY_DENIED_LOCAL; /* as before: the scan cannot tell */
+	if (action == POLICY_ALLOW) {
+		if (lv->result != FW_ACCEPTED)
+			return POLICY_VERIFY_BLOCKED;
+		return state == SCAN_CLOSED ? POLICY_VERIFY_CLOSED : POLICY_VERIFY_OK;
+	}
+	/* a translated port is published whatever the loopback scan met (it skips prerouting) */
+	if (lv->result == FW_ACCEPTED &&
+	    (lv->natted || state == SCAN_OPEN || state == SCAN_OPEN_FILTERED))
+		return POLICY_VERIFY_VIOLATION;
+	return POLICY_VERIFY_OK;
+}
 
 /* The source address the kernel would use towards a (no packet is sent). */
 static int source_for(const struct target_addr *a, struct policy_addr *src)
@@ -76,7 +166,8 @@ static const char *result_color(enum policy_verify_result r)
 
 static int emit_json(struct verify_ctx *c, const char *host, const char *from, int proto,
                      uint16_t port, enum scan_state state, const struct policy_rule *r,
-                     enum policy_action action, enum policy_verify_result res)
+                     enum policy_action action, enum policy_verify_result res,
+                     const struct live_verdict *lv)
 {
 	json_t *o = json_object(), *jr = json_null();
 	int rc = 0;
@@ -98,6 +189,14 @@ static int emit_json(struct verify_ctx *c, const char *host, const char *from, i
 	rc |= json_set_str(o, "verdict", policy_action_name(action));
 	rc |= json_set(o, "rule", jr);
 	rc |= json_set_str(o, "result", policy_verify_result_name(res));
+	if (lv->have) {
+		json_t *fw = json_object();
+
+		rc |= !fw;
+		rc |= json_set_str(fw, "result", fw_result_name(lv->result));
+		rc |= json_set_str(fw, "verdict", lv->text);
+		rc |= json_set(o, "firewall", fw);
+	}
 	if (rc == 0)
 		rc = json_write_line(stdout, o);
 	json_decref(o);
@@ -136,7 +235,7 @@ static int verify_source(const struct verify_ctx *c, const struct scan_host *h, 
 /* One port's row of the table; filtered ports the policy denies are counted, not listed. */
 static int verify_row(struct verify_ctx *c, struct table *t, const struct scan_host *h, size_t i,
                       enum scan_state state, const struct policy_rule *r, enum policy_action action,
-                      enum policy_verify_result res)
+                      enum policy_verify_result res, const struct live_verdict *lv, bool live_col)
 {
 	int rc;
 
@@ -153,12 +252,15 @@ static int verify_row(struct verify_ctx *c, struct table *t, const struct scan_h
 	else
 		rc |= table_cell(t, "none: the chain's policy drops");
 	rc |= table_cell_color(t, policy_verify_result_name(res), result_color(res));
+	if (live_col)
+		rc |= table_cell(t, lv->have ? lv->text : "-");
 	return rc ? -ENOMEM : 0;
 }
 
 static void verify_host(void *ctx, const struct scan_host *h)
 {
-	static const char *const cols[] = {"PORT", "STATE", "POLICY", "RULE", "RESULT"};
+	static const char *const cols[] = {"PORT", "STATE",  "POLICY",
+	                                   "RULE", "RESULT", "LIVE FIREWALL (from outside)"};
 	struct verify_ctx *c = ctx;
 	char host[INET6_ADDRSTRLEN], from[64];
 	struct policy_addr src;
@@ -171,7 +273,7 @@ static void verify_host(void *ctx, const struct scan_host *h)
 	c->error = verify_source(c, h, host, &src, from, sizeof(from), &local);
 	if (!c->error && !c->o->json) {
 		t = table_new();
-		for (size_t i = 0; t && i < ARRAY_SIZE(cols); i++)
+		for (size_t i = 0; t && i < ARRAY_SIZE(cols) - (local && c->rs ? 0 : 1); i++)
 			table_add_column(t, cols[i], TABLE_LEFT);
 		if (!t)
 			c->error = -ENOMEM;
@@ -179,23 +281,34 @@ static void verify_host(void *ctx, const struct scan_host *h)
 	for (size_t i = 0; i < h->nports && !c->error; i++) {
 		enum scan_state state = scan_res_state(h->res[i]);
 		unsigned proto = h->proto == IPPROTO_UDP ? POLICY_P_UDP : POLICY_P_TCP;
+		/* over the loopback with the live ruleset: the policy for the outside's sources */
+		bool outside = local && c->rs && !c->o->from;
 		ssize_t idx = policy_eval(
-		    c->p,
-		    &(struct policy_packet){.proto = proto, .port = h->ports[i], .from = &src});
+		    c->p, &(struct policy_packet){
+		              .proto = proto, .port = h->ports[i], .from = outside ? NULL : &src});
 		const struct policy_rule *r = idx >= 0 ? &c->p->rules[idx] : NULL;
 		enum policy_action action = r ? r->action : POLICY_DENY;
 		enum policy_verify_result res = policy_verify_judge(action, state, local);
+		struct live_verdict lv = {0};
 
+		if (local && c->rs) {
+			live_eval(c, &h->addr, h->proto, h->ports[i], &src, &lv);
+			if (lv.have)
+				res = live_judge(action, state, &lv);
+		}
 		c->counts[res]++;
 		if (c->o->json)
-			c->error =
-			    emit_json(c, host, from, h->proto, h->ports[i], state, r, action, res);
+			c->error = emit_json(c, host, from, h->proto, h->ports[i], state, r, action,
+			                     res, &lv);
 		else
-			c->error = verify_row(c, t, h, i, state, r, action, res);
+			c->error =
+			    verify_row(c, t, h, i, state, r, action, res, &lv, local && c->rs);
 	}
 	if (t && !c->error) {
 		printf("%s from %s%s%s:\n", host, from, local ? " (over the loopback, " : "",
-		       local ? "which the compiled chain accepts)" : "");
+		       !local  ? ""
+		       : c->rs ? "so the live ruleset speaks for the outside)"
+		               : "which the compiled chain accepts)");
 		if (table_rows(t) && table_render(t, stdout, c->color) < 0)
 			c->error = -EIO;
 		if (c->hidden)
@@ -358,6 +471,12 @@ int policy_cmd_verify(const struct policy_opts *o)
 	}
 	st = policy_cmd_load(o, &p);
 	c.p = &p;
+	/* before any privilege is dropped: reading the ruleset needs CAP_NET_ADMIN */
+	if (st == EXIT_OK && (fw_ruleset_read(-1, &c.rs, c.fw_why, sizeof(c.fw_why)) < 0 ||
+	                      fw_env_read(-1, &c.env, c.fw_why, sizeof(c.fw_why)) < 0)) {
+		fw_ruleset_free(c.rs);
+		c.rs = NULL;
+	}
 	if (st == EXIT_OK)
 		st = verify_ports(o, &p, &ps);
 	if (st == EXIT_OK)
@@ -372,5 +491,7 @@ int policy_cmd_verify(const struct policy_opts *o)
 	targetset_free(ts);
 	portspec_free(&ps);
 	policy_free(&p);
+	fw_ruleset_free(c.rs);
+	fw_env_free(&c.env);
 	return st;
 }

@@ -12,6 +12,7 @@
 #include "knowledge/services.h"
 #include "report/outfile.h"
 #include "report/report.h"
+#include "store/db.h"
 #include "util/strnum.h"
 
 enum { OPT_HISTORY = CMD_OPT_OWN, OPT_TITLE, OPT_NO_FLEET };
@@ -24,7 +25,7 @@ static const struct cmd_option report_options[] = {
      .complete = CMD_COMPLETE_FILE,
      .once = true,
      .help = "the page ('-' for stdout); replaced whole, never half-written"},
-    CMD_OPTION_DB("the history file (default " CMD_DB_DEFAULT ")"),
+    CMD_OPTION_DB(CMD_DB_HELP),
     {.name = "history",
      .id = OPT_HISTORY,
      .arg = CMD_ARG_REQUIRED,
@@ -85,6 +86,16 @@ static int report_write(struct store *st, const struct report_request *rq, const
 	return EXIT_OK;
 }
 
+/* What the page says it was made from: never a PostgreSQL URI (it may hold a password). */
+static const char *report_source(const char *db)
+{
+	if (!db)
+		return "the default history";
+	if (store_backend_for(db) != &store_backend_sqlite)
+		return "a PostgreSQL history";
+	return db;
+}
+
 static int report_run(const struct cmd_args *a)
 {
 	const char *out = cmd_get(a, 'o'), *history = cmd_get(a, OPT_HISTORY);
@@ -92,7 +103,7 @@ static int report_run(const struct cmd_args *a)
 	    .nruns = a->nwords,
 	    .no_fleet = cmd_has(a, OPT_NO_FLEET),
 	    .title = cmd_get(a, OPT_TITLE),
-	    .source = a->db ? a->db : "the default history",
+	    .source = report_source(a->db),
 	    .generator = "portscope " PORTSCOPE_VERSION,
 	    .now = (double)time(NULL),
 	};

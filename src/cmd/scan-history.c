@@ -61,7 +61,7 @@ int scan_history_start(struct scan_history *h, const char *cmd, const char *db, 
 	}
 	if (r < 0) {
 		cmd_error(cmd, "history: %s", why[0] ? why : strerror(-r));
-		return r == -EBADMSG || r == -ENOTSUP ? EXIT_USAGE : EXIT_RUNTIME;
+		return r == -EBADMSG || r == -ENOTSUP || r == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
 	}
 	r = store_run_begin(
 	    h->st, scan_history_with_hostname(ri, &named, hostname, sizeof(hostname)), &h->run);
@@ -98,7 +98,7 @@ int scan_history_open(struct scan_history *h, const struct scan_opts *o,
 	                            .targets = o->target_words,
 	                            .ports = ranges,
 	                            .proto = info->proto,
-	                            .scan_type = info->scan_type,
+	                            .scan_type = info->scan_type ? info->scan_type : "ping",
 	                            .start = info->start,
 	                        });
 	free(ranges);

@@ -9,6 +9,7 @@
 #include "cmd/commands.h"
 #include "cmd/scan.h"
 #include "output/out.h"
+#include "scan/discovery.h"
 #include "scan/technique.h"
 #include "scan/timing.h"
 #include "util/array.h"
@@ -23,7 +24,6 @@ enum {
 	OPT_EXCLUDE,
 	OPT_EXCLUDEFILE,
 	OPT_TOP_PORTS,
-	OPT_PN,
 	OPT_SEND_IP,
 	OPT_SEND_ETH,
 	OPT_VERSION_INTENSITY,
@@ -40,13 +40,16 @@ enum {
 	OPT_REASON,
 	OPT_NO_HISTORY,
 	OPT_PROMETHEUS,
+	OPT_DISABLE_ARP,
+	OPT_VV,
 };
 
-/* -sX: the techniques of the registry, then -sL and -sV. */
+/* -sX: the techniques of the registry, then -sL, -sn and -sV. */
 static bool scan_type_choice(size_t i, struct cmd_choice *c)
 {
 	static const struct cmd_choice more[] = {
 	    {.word = "L", .help = "list the targets, send nothing"},
+	    {.word = "n", .help = "host discovery only, no port scan"},
 	    {.word = "V", .help = "find out which service answers on each open port"},
 	};
 	size_t n = 0;
@@ -60,6 +63,26 @@ static bool scan_type_choice(size_t i, struct cmd_choice *c)
 		*c = more[i - n];
 	else
 		return false;
+	return true;
+}
+
+/* -PX: the host discovery probes (-Pn: none). */
+static bool ping_choice(size_t i, struct cmd_choice *c)
+{
+	static const struct cmd_choice all[] = {
+	    {.word = "n", .help = "no host discovery: every target is up"},
+	    {.word = "S", .metavar = "[PORTS]", .help = "TCP SYN to PORTS (default 80): -PS22,443"},
+	    {.word = "A", .metavar = "[PORTS]", .help = "TCP ACK to PORTS (default 80)"},
+	    {.word = "U", .metavar = "[PORTS]", .help = "UDP to PORTS (default 40125)"},
+	    {.word = "E", .help = "ICMP echo request"},
+	    {.word = "P", .help = "ICMP timestamp request"},
+	    {.word = "M", .help = "ICMP address mask request"},
+	    {.word = "R", .help = "ARP (ND) for on-link targets (the default there)"},
+	};
+
+	if (i >= ARRAY_SIZE(all))
+		return false;
+	*c = all[i];
 	return true;
 }
 
@@ -119,9 +142,16 @@ static const struct cmd_option scan_options[] = {
     NUMBER("top-ports", OPT_TOP_PORTS, "N", "the N most common ports"),
     {.letter = 'F', .help = "the 100 most common ports"},
     {.letter = 's', .arg = CMD_ARG_GLUED, .section = "Scan types:", .choices = scan_type_choice},
-    {.name = "-Pn",
-     .id = OPT_PN,
-     .help = "no host discovery (connect scans treat every target as up)"},
+    {.letter = 'P',
+     .arg = CMD_ARG_GLUED,
+     .tail = true,
+     .section = "Host discovery (hosts found down are not port scanned; default: ARP/ND\n"
+                "on-link, elsewhere -PE -PS443 -PA80 -PP; without CAP_NET_RAW, TCP\n"
+                "connect() to 80 and 443):",
+     .choices = ping_choice},
+    {.name = "disable-arp-ping",
+     .id = OPT_DISABLE_ARP,
+     .help = "no ARP/ND: on-link targets get the IP probes too"},
     {.name = "source-ip",
      .letter = 'S',
      .arg = CMD_ARG_REQUIRED,
@@ -173,6 +203,8 @@ static const struct cmd_option scan_options[] = {
     {.name = "reason",
      .id = OPT_REASON,
      .help = "a REASON column: syn-ack, conn-refused, no-response, ..."},
+    {.letter = 'v', .help = "more detail: hosts found down are listed too"},
+    {.name = "-vv", .id = OPT_VV, .help = "-v twice"},
     CMD_OPTION_JSON("JSON Lines on stdout"),
     CMD_OPTION_NO_COLOR,
     CMD_OPTION_PROMETHEUS(OPT_PROMETHEUS,
@@ -183,7 +215,8 @@ static const struct cmd_option scan_options[] = {
      .metavar = "PATH",
      .complete = CMD_COMPLETE_FILE,
      .section = "History:",
-     .help = "record the scan in PATH (default " CMD_DB_DEFAULT ")"},
+     .help = "record the scan in PATH (default " CMD_DB_DEFAULT "),\n"
+             "or in PostgreSQL: postgresql://USER@HOST/DB or 'host=H dbname=DB'"},
     {.name = "no-history", .id = OPT_NO_HISTORY, .help = "do not record the scan"},
     {0},
 };
@@ -220,6 +253,8 @@ static int scan_set_types(struct scan_opts *o, const char *letters, char *why, s
 
 		if (*t == 'L') {
 			o->list_only = true;
+		} else if (*t == 'n') {
+			o->ping_only = true;
 		} else if (*t == 'V') {
 			o->version = true;
 		} else if (!tech) {
@@ -240,6 +275,75 @@ static int scan_set_types(struct scan_opts *o, const char *letters, char *why, s
 		}
 	}
 	return 0;
+}
+
+/* The port list of -PS, -PA, -PU (spec: what follows, "22,80"); none gives dflt. */
+static int scan_ping_ports(char t, const char *spec, uint16_t dflt, struct portlist *out, char *why,
+                           size_t whylen)
+{
+	struct portspec ps = {0};
+	char msg[256] = "";
+	int r;
+
+	if (!*spec)
+		return portlist_add_range(out, dflt, dflt);
+	if (strchr(spec, ':'))
+		return why_fail(why, whylen,
+		                "-P%c takes plain ports (-P%c22,80,1000-2000), not a protocol "
+		                "prefix: '-P%c%s'",
+		                t, t, t, spec);
+	r = portspec_parse(spec, &ps, msg, sizeof(msg));
+	if (r < 0) {
+		snprintf(why, whylen, "-P%c: %s", t, msg);
+		portspec_free(&ps);
+		return r == -ENOMEM ? r : -EINVAL;
+	}
+	/* A bare list names both protocols: take the one of this probe. */
+	*out = t == 'U' ? ps.udp : ps.tcp;
+	portlist_free(t == 'U' ? &ps.tcp : &ps.udp);
+	if (out->n == 0)
+		return why_fail(why, whylen, "-P%c: no port in '%s'", t, spec);
+	return 0;
+}
+
+/* -Pn, -PE, -PP, -PM, -PR, -PS[ports], -PA[ports], -PU[ports]; arg is what follows -P. */
+static int scan_set_ping(struct scan_opts *o, const char *arg, char *why, size_t whylen)
+{
+	char t = arg[0];
+	bool *given;
+	struct portlist *pl;
+
+	switch (t) {
+	case 'n':
+	case 'E':
+	case 'P':
+	case 'M':
+	case 'R':
+		if (arg[1])
+			return why_fail(why, whylen, "'-P%s': -P%c takes no argument", arg, t);
+		o->no_ping |= t == 'n';
+		o->ping_arp |= t == 'R';
+		o->ping_icmp |= t == 'E'   ? DISC_ECHO
+		                : t == 'P' ? DISC_TIMESTAMP
+		                : t == 'M' ? DISC_MASK
+		                           : 0;
+		return 0;
+	case 'S':
+	case 'A':
+	case 'U':
+		given = t == 'S'   ? &o->ping_syn_given
+		        : t == 'A' ? &o->ping_ack_given
+		                   : &o->ping_udp_given;
+		pl = t == 'S' ? &o->ping_syn : t == 'A' ? &o->ping_ack : &o->ping_udp;
+		break;
+	default: /* the parser knows the letters: cannot happen */
+		return why_fail(why, whylen, "unknown discovery type '-P%s'", arg);
+	}
+	if (*given)
+		return why_fail(why, whylen, "-P%c given twice: write one list, '-P%c22,80'", t, t);
+	*given = true;
+	return scan_ping_ports(t, arg + 1, t == 'U' ? DISC_DEFAULT_UDP_PORT : DISC_DEFAULT_TCP_PORT,
+	                       pl, why, whylen);
 }
 
 /* -T0 … -T5, or nmap's names (-T4 = -T aggressive). */
@@ -350,6 +454,8 @@ static int scan_value(struct scan_opts *o, struct scan_words *w, const struct cm
 		return scan_set_timing(o, v->arg, why, whylen);
 	case 'o':
 		return scan_set_output(o, v, why, whylen);
+	case 'P':
+		return scan_set_ping(o, v->arg, why, whylen);
 	case 'S':
 		if (!*v->arg)
 			return why_fail(why, whylen,
@@ -400,20 +506,25 @@ static int scan_collect(const struct cmd_args *a, struct scan_opts *o, struct sc
 			o->no_dns |= v->id == 'n';
 			o->fast |= v->id == 'F';
 			break;
-		case OPT_PN:
 		case OPT_SEND_IP:
 		case OPT_SEND_ETH:
 		case OPT_OPEN:
 		case OPT_REASON:
 		case OPT_NO_HISTORY:
 		case OPT_RANDOMIZE_HOSTS:
-			o->no_ping |= v->id == OPT_PN;
 			o->send_ip |= v->id == OPT_SEND_IP;
 			o->send_eth |= v->id == OPT_SEND_ETH;
 			o->open_only |= v->id == OPT_OPEN;
 			o->reason |= v->id == OPT_REASON;
 			o->no_history |= v->id == OPT_NO_HISTORY;
 			o->randomize_hosts |= v->id == OPT_RANDOMIZE_HOSTS;
+			break;
+		case OPT_DISABLE_ARP:
+			o->disable_arp = true;
+			break;
+		case 'v':
+		case OPT_VV:
+			o->verbose += v->id == OPT_VV ? 2 : 1;
 			break;
 		case OPT_VERSION_LIGHT:
 		case OPT_VERSION_ALL:
@@ -437,18 +548,73 @@ static int scan_collect(const struct cmd_args *a, struct scan_opts *o, struct sc
 	return 0;
 }
 
+/* The name of the first -P probe given, for messages. */
+static const char *scan_ping_given(const struct scan_opts *o)
+{
+	return o->ping_syn_given                 ? "-PS"
+	       : o->ping_ack_given               ? "-PA"
+	       : o->ping_udp_given               ? "-PU"
+	       : o->ping_arp                     ? "-PR"
+	       : (o->ping_icmp & DISC_ECHO)      ? "-PE"
+	       : (o->ping_icmp & DISC_TIMESTAMP) ? "-PP"
+	       : (o->ping_icmp & DISC_MASK)      ? "-PM"
+	                                         : NULL;
+}
+
+/* Host discovery options that make no sense together or with the rest. */
+static int scan_check_discovery(const struct scan_opts *o, char *why, size_t whylen)
+{
+	const char *ping = scan_ping_given(o);
+
+	if (o->list_only && (ping || o->disable_arp))
+		return why_fail(why, whylen,
+		                "-sL sends nothing: host discovery options (-P…, "
+		                "--disable-arp-ping) have nothing to do");
+	if (o->ping_only && (o->ntechs || o->version))
+		return why_fail(
+		    why, whylen,
+		    "-sn is host discovery only: it cannot be combined with a port scan "
+		    "(%s) or -sV",
+		    o->ntechs ? o->techs[0]->flag : "-sV");
+	if (o->ping_only && (o->ports_given || o->fast || o->top_ports || o->open_only))
+		return why_fail(why, whylen, "-sn scans no ports: %s has nothing to do",
+		                o->ports_given ? "-p"
+		                : o->fast      ? "-F"
+		                : o->top_ports ? "--top-ports"
+		                               : "--open");
+	if (o->no_ping && ping)
+		return why_fail(why, whylen,
+		                "-Pn skips host discovery: it cannot be combined with %s", ping);
+	if (o->ping_arp && o->disable_arp)
+		return why_fail(
+		    why, whylen,
+		    "-PR asks for ARP ping, --disable-arp-ping turns it off: choose one");
+	if (o->ping_arp && o->send_ip)
+		return why_fail(why, whylen,
+		                "-PR asks for ARP ping, which --send-ip rules out: choose one");
+	if (o->ipv6 && (o->ping_icmp & (DISC_TIMESTAMP | DISC_MASK)))
+		return why_fail(why, whylen, "%s: ICMPv6 has no %s request (use -PE with -6)",
+		                (o->ping_icmp & DISC_TIMESTAMP) ? "-PP" : "-PM",
+		                (o->ping_icmp & DISC_TIMESTAMP) ? "timestamp" : "address mask");
+	return 0;
+}
+
 /* Options that make no sense together, as nmap judges them. */
 static int scan_check_conflicts(const struct scan_opts *o, char *why, size_t whylen)
 {
 	bool raw = false;
+	int r;
 
 	for (size_t i = 0; i < o->ntechs; i++)
 		raw |= o->techs[i]->needs_raw;
-	if (o->list_only && (o->ntechs || o->version))
+	if (o->list_only && (o->ntechs || o->version || o->ping_only))
 		return why_fail(why, whylen,
 		                "-sL lists targets only: it cannot be combined with "
-		                "%s or -sV",
+		                "%s, -sn or -sV",
 		                o->ntechs ? o->techs[0]->flag : "a scan type");
+	r = scan_check_discovery(o, why, whylen);
+	if (r < 0)
+		return r;
 	if (!o->version && (o->version_intensity >= 0 || o->probes_file))
 		return why_fail(why, whylen, "%s belongs to service detection: add -sV",
 		                o->probes_file ? "--probes" : "--version-intensity");
@@ -672,6 +838,9 @@ int scan_opts_parse(int argc, char **argv, struct scan_opts *opts, char *why, si
 
 void scan_opts_free(struct scan_opts *opts)
 {
+	portlist_free(&opts->ping_syn);
+	portlist_free(&opts->ping_ack);
+	portlist_free(&opts->ping_udp);
 	targetset_free(opts->targets);
 	opts->targets = NULL;
 	portspec_free(&opts->ports);

@@ -1,6 +1,7 @@
 /* portscope scan: targets and ports as nmap takes them; -sL lists the targets. */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +20,10 @@
 #include "output/out.h"
 #include "output/progress.h"
 #include "report/prom.h"
+#include "scan/discovery.h"
 #include "scan/engine.h"
 #include "scan/linkpath.h"
+#include "scan/svcscan.h"
 #include "scan/timing.h"
 #include "util/array.h"
 #include "util/clock.h"
@@ -133,101 +136,12 @@ struct scan_cli {
 	/* -sV */
 	struct out_info *info;              /* the streams' info: versions are set per host */
 	const struct detect_config *detect; /* NULL without -sV */
+	struct svcscan *svc;                /* -sV: the detection worker, hosts as they come */
 	int detect_error;                   /* first failure of the detection engine */
+	pthread_mutex_t lock;               /* outputs and history: scan and worker both write */
 };
 
-/* -sV results of one host, in endpoint order. */
-struct scan_versions {
-	const struct detect_endpoint *eps;
-	struct detect_result *res;
-};
-
-static void scan_version_sink(void *ctx, const struct detect_result *r)
-{
-	struct scan_versions *v = ctx;
-
-	v->res[r->ep - v->eps] = *r;
-}
-
-/*
- * Runs service detection on the open ports of h (TCP, or UDP ports that
- * answered the scan), all at once. On success
- * *out holds one entry per open port, ascending, whose results live in one
- * array at (*out)[0].r; the caller frees both.
- */
-static int scan_detect_host(struct scan_cli *c, const struct scan_host *h, struct out_version **out,
-                            size_t *nout)
-{
-	bool udp = h->proto == IPPROTO_UDP;
-	size_t nopen = (size_t)(h->counts[SCAN_OPEN] + (udp ? h->counts[SCAN_OPEN_FILTERED] : 0));
-	size_t n = 0;
-	struct detect_endpoint *eps;
-	struct detect_result *res;
-	struct out_version *ver;
-	struct scan_versions sv;
-	int r;
-
-	*out = NULL;
-	*nout = 0;
-	if (h->timedout || (h->proto != IPPROTO_TCP && h->proto != IPPROTO_UDP) || !nopen)
-		return 0;
-	eps = calloc(nopen, sizeof(*eps));
-	res = calloc(nopen, sizeof(*res));
-	ver = calloc(nopen, sizeof(*ver));
-	if (!eps || !res || !ver) {
-		free(eps);
-		free(res);
-		free(ver);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < h->nports && n < nopen; i++) {
-		struct detect_endpoint *ep = &eps[n];
-
-		enum scan_state st = scan_res_state(h->res[i]);
-
-		/* nmap probes open|filtered UDP ports too: an answer shows them open */
-		if (st != SCAN_OPEN && !(udp && st == SCAN_OPEN_FILTERED))
-			continue;
-		ep->proto = h->proto == IPPROTO_UDP ? PROBES_UDP : PROBES_TCP;
-		if (h->addr.family == AF_INET6) {
-			struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ep->addr;
-
-			a->sin6_family = AF_INET6;
-			a->sin6_addr = h->addr.v6;
-			a->sin6_port = htons(h->ports[i]);
-			ep->addrlen = sizeof(*a);
-		} else {
-			struct sockaddr_in *a = (struct sockaddr_in *)&ep->addr;
-
-			a->sin_family = AF_INET;
-			a->sin_addr = h->addr.v4;
-			a->sin_port = htons(h->ports[i]);
-			ep->addrlen = sizeof(*a);
-		}
-		ver[n] = (struct out_version){.port = h->ports[i], .r = &res[n]};
-		n++;
-	}
-	sv = (struct scan_versions){.eps = eps, .res = res};
-	r = detect_run(c->detect, eps, n, scan_version_sink, &sv);
-	for (size_t i = 0; i < n; i++)
-		res[i].ep = NULL; /* eps goes away here; outputs go by port */
-	free(eps);
-	if (r < 0 || n == 0) {
-		free(res);
-		free(ver);
-		return r;
-	}
-	*out = ver;
-	*nout = n;
-	return 0;
-}
-
-static void scan_cli_done(void *ctx, const struct scan_summary *sum)
-{
-	struct scan_cli *c = ctx;
-
-	c->summary = *sum;
-}
+#define SCAN_DETECT_CONNS 128 /* -sV: sockets open at once over every host being probed */
 
 /* Whether a -sV result shows that something answered on the port. */
 static bool scan_version_answered(const struct detect_result *r)
@@ -285,63 +199,135 @@ static uint8_t *scan_udp_promote(const struct scan_host *h, struct scan_host *ou
 	return res;
 }
 
-static void scan_cli_host(void *ctx, const struct scan_host *h)
+/* Writes host h to every output (and its -sV versions, ver[0..nver), to the history). */
+static void scan_cli_write(struct scan_cli *c, const struct scan_host *h,
+                           const struct out_version *ver, size_t nver)
 {
-	struct scan_cli *c = ctx;
-	struct out_version *ver = NULL;
-	const struct detect_result *results = NULL; /* ver's results, one array */
-	size_t nver = 0;
-	struct scan_host promoted;
-	uint8_t *promoted_res = NULL;
-
+	if (h->up) /* hosts down are counted in the run, not kept one by one */
+		scan_history_host(&c->history, h);
 	if (c->progress_on)
 		out_progress_clear(&c->progress);
 	if (c->detect) {
-		int r = scan_detect_host(c, h, &ver, &nver);
-
-		if (r < 0 && !c->detect_error)
-			c->detect_error = r;
-		results = ver ? ver[0].r : NULL;
-		if (ver && h->proto == IPPROTO_UDP &&
-		    (promoted_res = scan_udp_promote(h, &promoted, ver, &nver)))
-			h = &promoted;
 		c->info->versions = ver;
 		c->info->nversions = nver;
-	}
-	scan_history_host(&c->history, h);
-	if (c->detect)
 		scan_history_versions(&c->history, h, ver, nver);
+	}
 	for (size_t i = 0; i < c->n; i++) {
 		int r = c->streams[i].fmt->host(&c->streams[i], h);
 
 		if (r < 0 && !c->write_error)
 			c->write_error = r;
 	}
-	if (ver) {
-		free((void *)results);
-		free(ver);
-	}
+	c->info->versions = NULL;
+	c->info->nversions = 0;
+}
+
+/* -sV: a host whose open ports are identified (from the detection worker). */
+static void scan_cli_detected(void *ctx, struct scan_host *h, const struct svcscan_port *ports,
+                              size_t n)
+{
+	struct scan_cli *c = ctx;
+	struct out_version *ver = n ? calloc(n, sizeof(*ver)) : NULL;
+	struct scan_host promoted;
+	uint8_t *promoted_res = NULL;
+	size_t nver = ver ? n : 0;
+
+	pthread_mutex_lock(&c->lock);
+	if (n && !ver && !c->detect_error)
+		c->detect_error = -ENOMEM;
+	for (size_t i = 0; ver && i < n; i++)
+		ver[i] = (struct out_version){.port = ports[i].port, .r = &ports[i].r};
+	/* -sU: open|filtered ports that answered a probe are open, the others stay as they were */
+	if (nver && h->proto == IPPROTO_UDP &&
+	    (promoted_res = scan_udp_promote(h, &promoted, ver, &nver)))
+		h = &promoted;
+	scan_cli_write(c, h, ver, nver);
+	pthread_mutex_unlock(&c->lock);
 	free(promoted_res);
-	if (c->detect) {
-		c->info->versions = NULL;
-		c->info->nversions = 0;
+	free(ver);
+}
+
+/*
+ * -sV: hands an up host to the detection worker with its open ports (TCP, or
+ * open and open|filtered UDP ports), ascending; the worker writes it when they
+ * are identified, while the scan goes on. Called without c->lock.
+ */
+static void scan_cli_detect(struct scan_cli *c, const struct scan_host *h)
+{
+	bool udp = h->proto == IPPROTO_UDP;
+	size_t nopen = (size_t)(h->counts[SCAN_OPEN] + (udp ? h->counts[SCAN_OPEN_FILTERED] : 0));
+	size_t n = 0;
+	uint16_t *ports = NULL;
+	int r;
+
+	if (h->timedout || (h->proto != IPPROTO_TCP && h->proto != IPPROTO_UDP))
+		nopen = 0;
+	if (nopen && !(ports = calloc(nopen, sizeof(*ports)))) {
+		r = -ENOMEM;
+		goto fail;
 	}
+	for (size_t i = 0; i < h->nports && n < nopen; i++) {
+		enum scan_state st = scan_res_state(h->res[i]);
+
+		/* nmap probes open|filtered UDP ports too: an answer shows them open */
+		if (st == SCAN_OPEN || (udp && st == SCAN_OPEN_FILTERED))
+			ports[n++] = h->ports[i];
+	}
+	r = svcscan_add(c->svc, h, ports, n, h->proto == IPPROTO_UDP ? PROBES_UDP : PROBES_TCP);
+	free(ports);
+	if (r == -ENOMEM)
+		goto fail;
+	if (r < 0) {
+		pthread_mutex_lock(&c->lock);
+		c->detect_error = c->detect_error ? c->detect_error : r;
+		pthread_mutex_unlock(&c->lock);
+	}
+	return;
+fail:
+	pthread_mutex_lock(&c->lock);
+	c->detect_error = c->detect_error ? c->detect_error : r;
+	scan_cli_write(c, h, NULL, 0); /* the host, without versions */
+	pthread_mutex_unlock(&c->lock);
+}
+
+static void scan_cli_done(void *ctx, const struct scan_summary *sum)
+{
+	struct scan_cli *c = ctx;
+
+	c->summary = *sum;
+}
+
+static void scan_cli_host(void *ctx, const struct scan_host *h)
+{
+	struct scan_cli *c = ctx;
+
+	if (c->svc && h->up) {
+		scan_cli_detect(c, h); /* not under the lock: the worker may hold it up */
+		return;
+	}
+	pthread_mutex_lock(&c->lock);
+	scan_cli_write(c, h, NULL, 0);
+	pthread_mutex_unlock(&c->lock);
 }
 
 static void scan_cli_port(void *ctx, const struct scan_result *r)
 {
 	struct scan_cli *c = ctx;
 
+	pthread_mutex_lock(&c->lock);
 	scan_history_port(&c->history, r);
+	pthread_mutex_unlock(&c->lock);
 }
 
 static void scan_cli_progress(void *ctx, const struct scan_progress *p)
 {
 	struct scan_cli *c = ctx;
 
+	pthread_mutex_lock(&c->lock);
 	scan_history_tick(&c->history);
 	if (c->progress_on)
 		out_progress_update(&c->progress, p);
+	pthread_mutex_unlock(&c->lock);
 }
 
 /* Adds an output of format fmt to path ('-' is stdout). */
@@ -439,7 +425,7 @@ static int scan_build_config(const struct scan_opts *o, const struct portlist *p
 	if (o->seed_given)
 		cfg->seed = o->seed;
 	cfg->randomize_hosts = o->randomize_hosts;
-	cfg->drop_privileges = tech->needs_raw;
+	cfg->drop_privileges = tech && tech->needs_raw;
 	cfg->sources = o->sources;
 	cfg->nsources = o->nsources;
 	cfg->send_ip = o->send_ip;
@@ -482,6 +468,13 @@ static int scan_detect_setup(const struct scan_opts *o, struct probes_file *pf, 
 	int r;
 
 	detect_config_default(dc);
+	/*
+	 * Many hosts are probed at once: fewer sockets than one host alone may
+	 * take, or busy servers (sshd forks per connection) answer past the
+	 * deadlines.
+	 */
+	if (dc->max_conns > SCAN_DETECT_CONNS)
+		dc->max_conns = SCAN_DETECT_CONNS;
 	if (o->version_intensity >= 0)
 		dc->intensity = (unsigned)o->version_intensity;
 	probes_init(pf, scan_probes_warning, nwarn);
@@ -539,12 +532,75 @@ static int scan_pick_technique(const struct scan_opts *o, const struct scan_tech
 	return EXIT_OK;
 }
 
+/*
+ * Host discovery as the options ask (nothing with -Pn): fills dc and points
+ * cfg at it. Crafted probes with CAP_NET_RAW (privileges are dropped once the
+ * sockets are open), else connect(). Returns EXIT_OK or EXIT_RUNTIME (-PU
+ * without CAP_NET_RAW).
+ */
+static int scan_discovery(const struct scan_opts *o, struct scan_config *cfg,
+                          struct disc_config *dc)
+{
+	bool raw = privdrop_have_net_raw();
+
+	if (o->no_ping)
+		return EXIT_OK;
+	*dc = (struct disc_config){
+	    .targets = o->targets,
+	    .raw = raw,
+	    .arp = !o->disable_arp && !o->send_ip,
+	    .send_ip = o->send_ip,
+	    .icmp = o->ping_icmp,
+	    .syn_ports = o->ping_syn_given ? &o->ping_syn : NULL,
+	    .ack_ports = o->ping_ack_given ? &o->ping_ack : NULL,
+	    .udp_ports = o->ping_udp_given ? &o->ping_udp : NULL,
+	    .cc = cfg->cc,
+	    .seed = cfg->seed,
+	    .randomize_hosts = cfg->randomize_hosts,
+	};
+	if (!raw && o->ping_udp_given) {
+		cmd_error("scan", "-PU needs CAP_NET_RAW (root or a file capability)");
+		return EXIT_RUNTIME;
+	}
+	if (!raw && o->ping_icmp) {
+		fprintf(stderr, "portscope scan: note: no CAP_NET_RAW, so host discovery by TCP "
+		                "connect() instead of ICMP (-PE, -PP, -PM)\n");
+		dc->icmp = 0;
+	}
+	if (raw)
+		cfg->drop_privileges = true;
+	cfg->discover = dc;
+	return EXIT_OK;
+}
+
+/* -sn -Pn: every target up (user-set), nothing sent. */
+static int scan_assume_up(const struct scan_config *cfg, const struct scan_sink *sink)
+{
+	struct scan_summary sum = {.start = clock_wall()};
+	uint64_t n = targetset_count(cfg->targets);
+
+	for (uint64_t i = 0; i < n; i++) {
+		struct scan_host h = {.up = true, .reason = SCAN_REASON_USER_SET};
+
+		if (targetset_get(cfg->targets, i, &h.addr) < 0)
+			return -ERANGE;
+		h.start = h.end = clock_wall();
+		if (sink->on_host_done)
+			sink->on_host_done(sink->ctx, &h);
+	}
+	sum.hosts_total = sum.hosts_up = n;
+	sum.end = clock_wall();
+	if (sink->on_done)
+		sink->on_done(sink->ctx, &sum);
+	return 0;
+}
+
 /* --source-ip: a raw scan, and every address one of ours. EXIT_OK or EXIT_USAGE. */
 static int scan_check_sources(const struct scan_opts *o, const struct scan_technique *tech)
 {
 	char a[INET6_ADDRSTRLEN];
 
-	if (o->nsources && !tech->needs_raw)
+	if (o->nsources && (!tech || !tech->needs_raw))
 		return cmd_usage("scan", "--source-ip needs a raw scan (-sS or -sU), which needs "
 		                         "CAP_NET_RAW");
 	for (size_t i = 0; i < o->nsources; i++) {
@@ -568,6 +624,8 @@ struct scan_job {
 	unsigned nwarn;
 	struct out_info info;
 	struct scan_config cfg;
+	struct disc_config disc; /* host discovery, unless -Pn */
+	bool ping_only;          /* -sn: no port scan */
 	char *args;
 	size_t begun; /* outputs begun */
 };
@@ -604,20 +662,16 @@ static int scan_ports(struct scan_job *j, const struct scan_opts *o)
 static int scan_setup(struct scan_job *j, const struct scan_opts *o, const struct cmd_args *a)
 {
 	char why[512];
-	int rc = scan_pick_technique(o, &j->tech);
+	int rc = o->ping_only ? EXIT_OK : scan_pick_technique(o, &j->tech);
 
+	j->ping_only = o->ping_only;
 	if (rc == EXIT_OK)
 		rc = scan_check_sources(o, j->tech);
 	if (rc != EXIT_OK)
 		return rc;
-	/* A connect scan needs no capability: a user with file capabilities drops them. */
-	if (!j->tech->needs_raw && privdrop_unneeded(why, sizeof(why)) < 0) {
-		cmd_error("scan", "%s", why);
-		return EXIT_RUNTIME;
-	}
-	if (kb_load(NULL, &j->kb, why, sizeof(why)) < 0)
+	if (!o->ping_only && kb_load(NULL, &j->kb, why, sizeof(why)) < 0)
 		j->kb = NULL; /* no services files: no names, built-in port ranking */
-	rc = scan_ports(j, o);
+	rc = o->ping_only ? EXIT_OK : scan_ports(j, o); /* -sn: no ports at all */
 	j->args = rc == EXIT_OK ? cmd_join("portscope", a->argc, a->argv) : NULL;
 	if (rc != EXIT_OK || !j->args)
 		return rc != EXIT_OK ? rc : EXIT_RUNTIME;
@@ -625,9 +679,11 @@ static int scan_setup(struct scan_job *j, const struct scan_opts *o, const struc
 	j->info = (struct out_info){
 	    .version = PORTSCOPE_VERSION,
 	    .args = j->args,
-	    .scan_type = j->tech->xml_type,
-	    .proto = j->tech->proto,
+	    .scan_type = j->tech ? j->tech->xml_type : NULL,
+	    .proto = j->tech ? j->tech->proto : 0,
 	    .ports = j->ports,
+	    .verbose = o->verbose,
+	    .discovery = !o->no_ping,
 	    .open_only = o->open_only,
 	    .reason = o->reason,
 	    .color = cmd_use_color(stdout, o->no_color),
@@ -650,14 +706,36 @@ static int scan_setup(struct scan_job *j, const struct scan_opts *o, const struc
 	if (rc == EXIT_OK)
 		rc = scan_build_config(o, j->ports, j->tech, &j->cfg);
 	if (rc == EXIT_OK)
+		rc = scan_discovery(o, &j->cfg, &j->disc);
+	if (rc == EXIT_OK)
 		rc = scan_history_open(&j->cli.history, o, &j->info);
 	return rc;
+}
+
+/* -sV: waits for the last hosts' services; the run took until they were known. */
+static void scan_detect_end(struct scan_cli *cli)
+{
+	int d = svcscan_finish(cli->svc);
+	double now = clock_wall();
+
+	cli->svc = NULL;
+	if (cli->summary.end > 0 && now > cli->summary.end) {
+		cli->summary.elapsed += now - cli->summary.end;
+		cli->summary.end = now;
+	}
+	if (d < 0 && !cli->detect_error)
+		cli->detect_error = d;
 }
 
 /* Begins the outputs and runs the engine into them. An exit status. */
 static int scan_go(struct scan_job *j)
 {
 	struct scan_cli *cli = &j->cli;
+	struct scan_sink sink = {.ctx = cli,
+	                         .on_port = scan_cli_port,
+	                         .on_host_done = scan_cli_host,
+	                         .on_progress = scan_cli_progress,
+	                         .on_done = scan_cli_done};
 	char why[512] = "";
 	int r;
 
@@ -669,13 +747,15 @@ static int scan_go(struct scan_job *j)
 		}
 	}
 	cli->progress_on = isatty(STDERR_FILENO);
-	r = scan_run(&j->cfg,
-	             &(struct scan_sink){.ctx = cli,
-	                                 .on_port = scan_cli_port,
-	                                 .on_host_done = scan_cli_host,
-	                                 .on_progress = scan_cli_progress,
-	                                 .on_done = scan_cli_done},
-	             why, sizeof(why));
+	r = cli->detect
+	        ? svcscan_start(&cli->svc, cli->detect, SVCSCAN_PER_HOST, scan_cli_detected, cli)
+	        : 0;
+	if (r == 0 && j->ping_only && !j->cfg.discover)
+		r = scan_assume_up(&j->cfg, &sink);
+	else if (r == 0)
+		r = scan_run(&j->cfg, &sink, why, sizeof(why));
+	if (cli->svc)
+		scan_detect_end(cli);
 	if (cli->progress_on)
 		out_progress_clear(&cli->progress);
 	if (r < 0) {
@@ -756,7 +836,8 @@ int scan_cmd_run(const struct cmd_args *a)
 	if (o.list_only) {
 		rc = scan_list(&o);
 	} else {
-		struct scan_job j = {.cli = {.progress = {.f = stderr}}};
+		struct scan_job j = {
+		    .cli = {.progress = {.f = stderr}, .lock = PTHREAD_MUTEX_INITIALIZER}};
 
 		probes_init(&j.pf, NULL, NULL);
 		rc = scan_setup(&j, &o, a);

@@ -58,7 +58,14 @@ struct scan_opts {
 	uint64_t host_timeout_ms; /* --host-timeout; 0 when not given */
 	bool open_only;           /* --open */
 	bool reason;              /* --reason */
-	bool no_ping;             /* -Pn (every target is treated as up anyway) */
+	bool no_ping;             /* -Pn: no host discovery, every target is up (user-set) */
+	bool ping_only;           /* -sn: host discovery only, no port scan */
+	unsigned ping_icmp;       /* -PE, -PP, -PM: DISC_ECHO, DISC_TIMESTAMP, DISC_MASK */
+	bool ping_arp;            /* -PR (ARP/ND on-link is the default anyway) */
+	bool ping_syn_given, ping_ack_given, ping_udp_given; /* -PS, -PA, -PU */
+	struct portlist ping_syn, ping_ack, ping_udp;        /* their ports */
+	bool disable_arp;                                    /* --disable-arp-ping */
+	unsigned verbose;                                    /* -v, -vv: hosts down are shown */
 	struct scan_output outputs[SCAN_MAX_OUTPUTS]; /* -oN, -oX, ... in order (not --json) */
 	size_t noutputs;
 	const char *out_all;    /* -oA BASE: every format, BASE + its extension */

@@ -27,7 +27,7 @@ static const struct cmd_option show_options[] = {
     CMD_OPTION_JSON("JSON Lines (as -oJ)"),
     {.name = "open", .id = OPT_OPEN, .help = "only open ports"},
     {.name = "reason", .id = OPT_REASON, .help = "a REASON column"},
-    CMD_OPTION_DB("the history file (default " CMD_DB_DEFAULT ")"),
+    CMD_OPTION_DB(CMD_DB_HELP),
     CMD_OPTION_NO_COLOR,
     {0},
 };
@@ -147,6 +147,9 @@ static int show_write(struct store *st, const struct show_run *sr, struct show_c
 	r = store_hosts(st, sr->id, show_host, c);
 	if (c->err)
 		r = c->err;
+	/* Hosts found down are counted in the run, not kept one by one. */
+	if (sr->run.hosts_total > c->sum.hosts_total)
+		c->sum.hosts_total = sr->run.hosts_total;
 	if (!r && findings) {
 		r = store_findings(st, sr->id, show_finding, c);
 		if (!r && !c->json && c->nfound)

@@ -28,6 +28,14 @@ def portscope_bin():
     return path
 
 
+def built_helper(var):
+    """The path of a test helper meson built, from environment variable var; skips without."""
+    path = os.environ.get(var)
+    if not path or not os.access(path, os.X_OK):
+        pytest.skip(f"{var} is not set to a built helper (run through meson test)")
+    return path
+
+
 def is_root():
     return os.geteuid() == 0
 
@@ -203,3 +211,85 @@ def netns():
     yield make
     for ns in reversed(made):
         ns.close()
+
+
+# ---- PostgreSQL (issue 19): one server for the whole session (tests/LAB.md rule 9) ----
+
+def _pg_bindir():
+    for d in sorted(__import__("glob").glob("/usr/lib/postgresql/*/bin"), reverse=True):
+        if os.access(os.path.join(d, "initdb"), os.X_OK):
+            return d
+    return None
+
+
+class PgServer:
+    """A PostgreSQL server of the test session's own: initdb into a temporary
+    directory, no TCP (listen_addresses=''), a unix socket in that directory, run as
+    the postgres user. The superuser 'postgres' connects without a password; other
+    roles need their password (scram-sha-256), so authentication can fail."""
+
+    def __init__(self):
+        self.bindir = _pg_bindir()
+        self.dir = tempfile.mkdtemp(prefix="ps-pg-")
+        self.data = os.path.join(self.dir, "data")
+        shutil.chown(self.dir, "postgres")
+        os.chmod(self.dir, 0o755)
+        self._as_pg([os.path.join(self.bindir, "initdb"), "-D", self.data, "-U", "postgres",
+                     "-A", "trust", "--no-sync"])
+        with open(os.path.join(self.data, "pg_hba.conf"), "w") as f:
+            f.write("local all postgres trust\nlocal all all scram-sha-256\n")
+        self.start()
+        self.ndb = 0
+
+    def _as_pg(self, argv, check=True, timeout=60):
+        cp = subprocess.run(["setpriv", "--reuid=postgres", "--regid=postgres",
+                             "--init-groups", "--"] + argv, capture_output=True, text=True,
+                            timeout=timeout, cwd=self.dir)
+        if check and cp.returncode != 0:
+            raise RuntimeError(f"{argv[0]} failed: {cp.stdout} {cp.stderr}")
+        return cp
+
+    def start(self):
+        self._as_pg([os.path.join(self.bindir, "pg_ctl"), "-D", self.data, "-w", "-l",
+                     os.path.join(self.dir, "log"), "-o",
+                     f"-c listen_addresses='' -c unix_socket_directories='{self.dir}'"
+                     " -c fsync=off -c max_connections=60", "start"])
+
+    def stop(self, mode="fast"):
+        self._as_pg([os.path.join(self.bindir, "pg_ctl"), "-D", self.data, "-w", "-m", mode,
+                     "stop"], check=False)
+
+    def sql(self, statement, db="postgres"):
+        return self._as_pg([os.path.join(self.bindir, "psql"), "-h", self.dir, "-U", "postgres",
+                            "-d", db, "-v", "ON_ERROR_STOP=1", "-qAt", "-c", statement]).stdout
+
+    def uri(self, db, user="postgres", password=None):
+        cred = user + (f":{password}" if password else "")
+        return f"postgresql://{cred}@/{db}?host={self.dir}"
+
+    def new_db(self, tag="t"):
+        """A fresh empty database; returns its URI."""
+        self.ndb += 1
+        name = f"ps_{tag}_{os.getpid()}_{self.ndb}"
+        self.sql(f"CREATE DATABASE {name}")
+        return self.uri(name)
+
+    def close(self):
+        self.stop("immediate")
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """The session's PostgreSQL server (skips when PostgreSQL is not installed)."""
+    if not is_root() or not _pg_bindir() or not have("setpriv"):
+        pytest.skip("needs root and PostgreSQL's server binaries (postgresql)")
+    srv = PgServer()
+    yield srv
+    srv.close()
+
+
+@pytest.fixture
+def pg_db(pg_server):
+    """A fresh PostgreSQL database of the session's server: its URI."""
+    return pg_server.new_db()

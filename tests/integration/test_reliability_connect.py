@@ -29,12 +29,12 @@ def test_accept_then_reset_is_open(netns):
     assert p.stdout.readline().strip() == "READY"
     ns.wait_port("tcp", 4444)
     got = []
-    for _ in range(20):
+    for _ in range(10):
         r = ns.portscope("scan", "-sT", "-p", "4444", "--reason", "-oJ", "-", "127.0.0.1",
                          "--no-history")
         assert r.rc == 0, r
         got += [(x["state"], x["reason"]) for x in r.jsonl() if x["type"] == "port"]
-    assert got == [("open", "syn-ack")] * 20, got
+    assert got == [("open", "syn-ack")] * 10, got
     # A port nobody listens on is still closed by the SYN's RST.
     r = ns.portscope("scan", "-sT", "-p", "4445", "--reason", "-oJ", "-", "127.0.0.1",
                      "--no-history")

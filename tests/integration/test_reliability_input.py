@@ -31,8 +31,9 @@ def test_endless_inputs_end(netns, tmp_path):
     late = str(tmp_path / "written-late")
     os.mkfifo(late)
     big = tmp_path / "big.policy"
-    # Past the policy file limit (32 MiB) in comments, so the rule limit is not hit first.
-    big.write_text(("# " + "x" * 118 + "\n") * 290000)  # 34.8 MB
+    big.write_text("ALLOW TCP PORT 22\n" * 300000)  # 5.4 MB: more rules than a policy takes
+    huge = tmp_path / "huge.policy"  # 33.6 MB: more than a policy file may be (32 MiB)
+    huge.write_text(("#" + "x" * 59999 + "\n") * 560)
     long_probe = tmp_path / "long.probes"
     long_probe.write_text("Probe TCP NULL q||\nmatch x m|" + "a" * 100000 + "|\n")
     scan = ["scan", "-sT", "-p", "1", "127.0.0.1"]
@@ -45,7 +46,8 @@ def test_endless_inputs_end(netns, tmp_path):
         (["policy", "compile", "/dev/zero"], None, ["/dev/zero:1:", "NUL byte"]),
         (["policy", "apply", "--dry-run", "/dev/zero"], None, ["/dev/zero:1:", "NUL"]),
         (["policy", "check", "-"], "/dev/zero", ["<stdin>:1:", "NUL byte"]),
-        (["policy", "check", str(big)], None, [str(big), "more than 33554432 bytes"]),
+        (["policy", "check", str(big)], None, [str(big) + ":65537:", "too many rules"]),
+        (["policy", "check", str(huge)], None, [str(huge), "more than 33554432 bytes"]),
         (["scan", "-sT", "-p", "1", "-iL", "/dev/zero"], None, ["-iL: /dev/zero:1:", "NUL"]),
         (["scan", "-sT", "-p", "1", "-iL", "-"], "/dev/zero", ["-iL: <stdin>:1:", "NUL"]),
         (["scan", "-sT", "-p", "1", "-iL", fifo], None, ["-iL: " + fifo, "no data"]),

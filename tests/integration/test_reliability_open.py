@@ -13,48 +13,11 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from conftest import needs_root, portscope_bin, run
+from test_scan_connect import start_listeners
 
 pytestmark = needs_root
 
-# Listens on ports first..last; sends a banner (argv[3], may be empty) to each
-# connection and closes it. Raises its own file limit for 1,000 listeners.
-BANNER_LISTENERS = r"""
-import resource, selectors, socket, sys
-soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 4096), hard))
-first, last, banner = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3].encode()
-sel = selectors.DefaultSelector()
-for p in range(first, last + 1):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("0.0.0.0", p))
-    s.listen(64)
-    s.setblocking(False)
-    sel.register(s, selectors.EVENT_READ)
-print("READY", flush=True)
-while True:
-    for key, _ in sel.select():
-        try:
-            c, _ = key.fileobj.accept()
-            if banner:
-                c.setblocking(False)
-                c.send(banner + b"\r\n")
-            c.close()
-        except OSError:
-            pass
-"""
-
 SSH_BANNER = "SSH-2.0-OpenSSH_9.2p1 Debian-2"
-
-
-def start_banner_listeners(ns, first, last, banner=""):
-    p = ns.popen(["python3", "-u", "-c", BANNER_LISTENERS, str(first), str(last), banner],
-                 text=True)
-    line = p.stdout.readline()
-    if line.strip() != "READY":
-        raise RuntimeError(f"listeners did not start: {line!r} {p.stderr.read()}")
-    ns.wait_port("tcp", last)
-    return p
 
 
 def normal_open(text):
@@ -117,7 +80,7 @@ def test_many_open_ports_listed_everywhere(netns, tmp_path, n, closed):
     first = 20000
     last_open = first + n - 1
     ports = f"{first}-{last_open + closed}"
-    start_banner_listeners(ns, first, last_open)
+    start_listeners(ns, range(first, last_open + 1))
     want = set(range(first, last_open + 1))
     db, base = tmp_path / "h.db", tmp_path / "scan"
     r = ns.portscope("scan", "-sT", "-p", ports, "127.0.0.1", "--db", str(db), "--no-color",
@@ -146,8 +109,8 @@ def test_many_open_versions_and_diff(netns, tmp_path):
     ns = netns("ov")
     first, n = 21000, 26
     db = tmp_path / "h.db"
-    listeners = start_banner_listeners(ns, first, first + n - 1, SSH_BANNER)
-    extra = start_banner_listeners(ns, first + n + 5, first + n + 5)
+    listeners = start_listeners(ns, range(first, first + n), SSH_BANNER)
+    extra = start_listeners(ns, [first + n + 5])
     ports = f"{first}-{first + n + 9}"
     r = ns.portscope("scan", "-sT", "-sV", "-p", ports, "127.0.0.1", "--db", str(db),
                      "--no-color", timeout=180)

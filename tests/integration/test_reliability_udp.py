@@ -9,12 +9,9 @@ floods the scanner from both target addresses, blind (it never sees a probe):
 ICMP port unreachables with every inner-header variant, and UDP datagrams from
 the probed ports, at 50,000 packets a second and more.
 """
-import os
-import time
-
 import pytest
 
-from conftest import have, link_veth, needs_root, portscope_bin
+from conftest import built_helper, have, link_veth, needs_root
 from test_audit import start_snmpd
 
 pytestmark = needs_root
@@ -46,13 +43,6 @@ ANSWERING = {161, 5353, 40000}
 CLOSED = {53, 123, 137, 1900, 11211} | set(range(9000, 9020))
 PORTS = ",".join(str(p) for p in sorted(ANSWERING | CLOSED))
 SEED = 5 << 13  # portscope's old fixed source ports for this seed: 61080-61095
-
-
-def forge_env():
-    path = os.environ.get("LAB_FORGE")
-    if not path or not os.access(path, os.X_OK):
-        pytest.skip("LAB_FORGE is not set to the built lab-forge helper")
-    return path
 
 
 @pytest.fixture
@@ -105,7 +95,7 @@ SCAN = ["scan", "-sU", "-p", PORTS, "-oJ", "-", "198.18.0.2", "198.18.0.3"]
 @pytest.mark.skipif(not have("nft"), reason="needs nft")
 def test_forged_replies_never_decide(udp_lab):
     scanner, target = udp_lab
-    forge = forge_env()
+    forge = built_helper("LAB_FORGE")
     # Without the forger: the answering ports open, the others closed or silent.
     clean = states(scanner.portscope(*SCAN))
     assert judge(clean) == {}, clean
@@ -121,7 +111,8 @@ def test_forged_replies_never_decide(udp_lab):
                 bad.append((run, judge(got)))
     finally:
         forger.terminate()
-        out, _ = forger.communicate(timeout=10)
-    sent, secs = out.split()[1], out.split()[3]
-    assert int(sent) / float(secs) >= 50000, out
+        out, err = forger.communicate(timeout=10)
+    words = out.split()
+    assert len(words) == 4 and words[0] == "SENT", (out, err)
+    assert int(words[1]) / float(words[3]) >= 50000, out
     assert bad == [], bad

@@ -18,9 +18,14 @@ from conftest import have, link_veth, needs_root, portscope_bin
 pytestmark = needs_root
 
 # Listens on every port given (all addresses) and accepts and closes connections,
-# so repeated scans never fill an accept queue.
+# so repeated scans never fill an accept queue; with LISTENER_BANNER in its
+# environment, it sends that line to each connection first. Raises its own file
+# limit for a thousand listeners.
 LISTENER = r"""
-import selectors, socket, sys
+import os, resource, selectors, socket, sys
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 4096)), hard))
+banner = os.environ.get("LISTENER_BANNER", "").encode()
 sel = selectors.DefaultSelector()
 for p in [int(x) for x in sys.argv[1:]]:
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -34,18 +39,25 @@ while True:
     for key, _ in sel.select():
         try:
             c, _ = key.fileobj.accept()
+            if banner:
+                c.setblocking(False)
+                c.send(banner + b"\r\n")
             c.close()
         except OSError:
             pass
 """
 
 
-def start_listeners(ns, ports):
-    p = ns.popen(["python3", "-u", "-c", LISTENER] + [str(x) for x in ports], text=True)
+def start_listeners(ns, ports, banner=None):
+    ports = list(ports)
+    env = dict(os.environ, LISTENER_BANNER=banner) if banner else None
+    p = ns.popen(["python3", "-u", "-c", LISTENER] + [str(x) for x in ports], text=True,
+                 env=env)
     line = p.stdout.readline()
     if line.strip() != "READY":
         raise RuntimeError(f"listeners did not start: {line!r} {p.stderr.read()}")
-    for port in ports:
+    # READY comes once every socket listens; a long list is checked at its last port.
+    for port in ports if len(ports) <= 64 else ports[-1:]:
         ns.wait_port("tcp", port)
     return p
 

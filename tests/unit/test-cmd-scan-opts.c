@@ -132,7 +132,7 @@ static void test_scanopts_errors(void **state)
 		{ ARGV("-sL", "-p22", "-p80", "198.18.0.1"), -EINVAL, "-p given twice" },
 		{ ARGV("-sX", "198.18.0.1"), -EINVAL, "unknown option '-sX'" },
 		{ ARGV("-sTX", "198.18.0.1"), -EINVAL, "unknown option '-sTX'" },
-		{ ARGV("-s", "198.18.0.1"), -EINVAL, "option '-s' needs one of -sT, -sS, -sU" },
+		{ ARGV("-s", "198.18.0.1"), -EINVAL, "option '-s' needs one of -sT, -sS, -sU, -sL, -sn, -sV" },
 		{ ARGV("-sU", "-sU", "-sT", "-sS", "198.18.0.1"), -EINVAL, "-sT and -sS are both TCP" },
 		{ ARGV("-sL", "-sT", "198.18.0.1"), -EINVAL, "-sL lists targets only" },
 		{ ARGV("-sT", "-sS", "198.18.0.1"), -EINVAL, "-sT and -sS" },

@@ -150,13 +150,91 @@ static void test_lookup_loopback(void **state)
 	assert_int_equal(linkpath_local(&other), -EADDRNOTAVAIL);
 }
 
+static struct linkpath_route route(uint32_t table, enum linkpath_kind kind, const char *pfx,
+                                   uint8_t plen, uint32_t prio, int oif)
+{
+	struct linkpath_route r = {
+	    .kind = kind, .table = table, .plen = plen, .priority = prio, .oif = oif};
+	int fam = strchr(pfx, ':') ? AF_INET6 : AF_INET;
+
+	r.dst.family = fam;
+	assert_int_equal(
+	    inet_pton(fam, pfx, fam == AF_INET ? (void *)&r.dst.v4 : (void *)&r.dst.v6), 1);
+	return r;
+}
+
+static const struct linkpath_route *match(const struct linkpath_route *rt, size_t n,
+                                          const char *dst)
+{
+	struct target_addr a = {.family = strchr(dst, ':') ? AF_INET6 : AF_INET};
+
+	assert_int_equal(
+	    inet_pton(a.family, dst, a.family == AF_INET ? (void *)&a.v4 : (void *)&a.v6), 1);
+	return linkpath_fib_match(rt, n, &a);
+}
+
+/* Longest prefix in table local, then main, then default; the lower metric among equals. */
+static void test_fib_match(void **state)
+{
+	const struct linkpath_route rt[] = {
+	    route(RT_TABLE_MAIN, LINKPATH_ONLINK, "198.18.4.0", 22, 0, 3),
+	    route(RT_TABLE_MAIN, LINKPATH_VIA, "198.18.8.0", 24, 0, 3),
+	    route(RT_TABLE_LOCAL, LINKPATH_LOCAL, "198.18.4.1", 32, 0, 1),
+	    route(RT_TABLE_LOCAL, LINKPATH_LOCAL, "127.0.0.0", 8, 0, 1),
+	    route(RT_TABLE_MAIN, LINKPATH_VIA, "0.0.0.0", 0, 100, 4),
+	    route(RT_TABLE_MAIN, LINKPATH_VIA, "0.0.0.0", 0, 50, 5),
+	    route(RT_TABLE_MAIN, LINKPATH_NOROUTE, "198.18.9.0", 24, 0, 0),
+	    route(RT_TABLE_MAIN, LINKPATH_ONLINK, "198.18.8.128", 25, 0, 6),
+	    route(RT_TABLE_DEFAULT, LINKPATH_VIA, "203.0.113.0", 24, 0, 7),
+	    route(RT_TABLE_MAIN, LINKPATH_ONLINK, "fd00:5c09::", 64, 256, 3),
+	    route(RT_TABLE_LOCAL, LINKPATH_LOCAL, "fd00:5c09::1", 128, 0, 1),
+	};
+	size_t n = sizeof(rt) / sizeof(rt[0]);
+
+	(void)state;
+	assert_ptr_equal(match(rt, n, "198.18.4.1"), &rt[2]);
+	assert_ptr_equal(match(rt, n, "198.18.5.200"), &rt[0]);
+	assert_ptr_equal(match(rt, n, "198.18.8.7"), &rt[1]);
+	assert_ptr_equal(match(rt, n, "198.18.8.200"), &rt[7]); /* /25 inside the /24 */
+	assert_ptr_equal(match(rt, n, "127.9.9.9"), &rt[3]);
+	assert_ptr_equal(match(rt, n, "198.18.9.1"), &rt[6]);
+	assert_ptr_equal(match(rt, n, "192.0.2.1"), &rt[5]); /* metric 50 beats 100 */
+	/* main's default route wins before table default is looked at */
+	assert_ptr_equal(match(rt, n, "203.0.113.5"), &rt[5]);
+	assert_ptr_equal(match(rt, 4, "203.0.113.5"), NULL);
+	assert_ptr_equal(match(rt, n, "fd00:5c09::1"), &rt[10]);
+	assert_ptr_equal(match(rt, n, "fd00:5c09::99"), &rt[9]);
+	assert_ptr_equal(match(rt, n, "fd00:5c0a::1"), NULL); /* no IPv6 default */
+	assert_ptr_equal(match(rt, 0, "198.18.4.1"), NULL);
+}
+
+/* The routing snapshot of this (test) namespace: loopback is local, with or without rules. */
+static void test_fib_load(void **state)
+{
+	struct linkpath_ctx *lp;
+	struct linkpath_fib fib;
+	struct linkpath_route r;
+	struct target_addr lo = {.family = AF_INET};
+
+	(void)state;
+	inet_pton(AF_INET, "127.0.0.1", &lo.v4);
+	assert_int_equal(linkpath_open(&lp), 0);
+	assert_int_equal(linkpath_fib_load(lp, AF_INET, &fib), 0);
+	assert_int_equal(linkpath_fib_lookup(lp, &fib, &lo, &r), 0);
+	assert_int_equal(r.kind, LINKPATH_LOCAL);
+	fib.kernel = true; /* the per-target kernel look-up says the same */
+	assert_int_equal(linkpath_fib_lookup(lp, &fib, &lo, &r), 0);
+	assert_int_equal(r.kind, LINKPATH_LOCAL);
+	linkpath_fib_free(&fib);
+	linkpath_close(lp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_route),
-	    cmocka_unit_test(test_link),
-	    cmocka_unit_test(test_neigh),
-	    cmocka_unit_test(test_lookup_loopback),
+	    cmocka_unit_test(test_route),     cmocka_unit_test(test_link),
+	    cmocka_unit_test(test_neigh),     cmocka_unit_test(test_lookup_loopback),
+	    cmocka_unit_test(test_fib_match), cmocka_unit_test(test_fib_load),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

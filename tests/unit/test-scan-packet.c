@@ -10,26 +10,11 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "addr-helpers.h"
 #include "scan/packet.h"
 #include "scan/rawscan.h"
 #include "scan/technique.h"
 #include "scan/udp-payloads.h"
-
-static struct target_addr v4(const char *s)
-{
-	struct target_addr a = {.family = AF_INET};
-
-	assert_int_equal(inet_pton(AF_INET, s, &a.v4), 1);
-	return a;
-}
-
-static struct target_addr v6(const char *s)
-{
-	struct target_addr a = {.family = AF_INET6};
-
-	assert_int_equal(inet_pton(AF_INET6, s, &a.v6), 1);
-	return a;
-}
 
 /* The transport checksum of an IPv4 packet verifies (sums to 0 with the pseudo-header). */
 static void assert_l4_sum4(const uint8_t *p, size_t len)

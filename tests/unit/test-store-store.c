@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "store-helpers.h"
+#include "store/db.h"
 
 static size_t read_file(const char *path, char *buf, size_t len)
 {
@@ -126,48 +127,6 @@ static void test_refuse_newer_schema(void **state)
 	rm_db(path);
 }
 
-/* A run whose process died without ending it reads as incomplete. */
-static void test_killed_run_incomplete(void **state)
-{
-	char path[128], why[256];
-	struct store *st;
-	struct store_run r;
-	int64_t first, killed = 0;
-	int pipefd[2], status;
-	pid_t pid;
-
-	(void)state;
-	tmp_db(path, sizeof(path));
-	assert_int_equal(store_open(path, STORE_CREATE, &st, why, sizeof(why)), 0);
-	first = test_record(st, "a", "22", NULL, 0);
-	assert_true(first > 0);
-	store_close(st);
-	assert_int_equal(pipe(pipefd), 0);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		struct store *cst;
-		int64_t id = 0;
-
-		if (store_open(path, STORE_CREATE, &cst, NULL, 0) == 0 &&
-		    store_run_begin(cst, &(struct store_run_info){.targets = "a", .start = 2},
-		                    &id) == 0)
-			(void)!write(pipefd[1], &id, sizeof(id));
-		_exit(0); /* dies without store_run_end() or store_close() */
-	}
-	close(pipefd[1]);
-	assert_int_equal(read(pipefd[0], &killed, sizeof(killed)), (ssize_t)sizeof(killed));
-	close(pipefd[0]);
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_int_equal(store_open(path, STORE_READONLY, &st, why, sizeof(why)), 0);
-	assert_int_equal(store_run_get(st, killed, &r), 0);
-	assert_int_equal(r.status, STORE_RUN_INCOMPLETE);
-	assert_int_equal(store_run_get(st, first, &r), 0);
-	assert_int_equal(r.status, STORE_RUN_COMPLETE);
-	store_close(st);
-	rm_db(path);
-}
-
 /* A run left running by a process that died; returns its id. */
 static int64_t dead_run(const char *path)
 {
@@ -192,6 +151,30 @@ static int64_t dead_run(const char *path)
 	close(pipefd[0]);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	return id;
+}
+
+/* A run whose process died without ending it reads as incomplete. */
+static void test_killed_run_incomplete(void **state)
+{
+	char path[128], why[256];
+	struct store *st;
+	struct store_run r;
+	int64_t first, killed;
+
+	(void)state;
+	tmp_db(path, sizeof(path));
+	assert_int_equal(store_open(path, STORE_CREATE, &st, why, sizeof(why)), 0);
+	first = test_record(st, "a", "22", NULL, 0);
+	assert_true(first > 0);
+	store_close(st);
+	killed = dead_run(path); /* dies without store_run_end() or store_close() */
+	assert_int_equal(store_open(path, STORE_READONLY, &st, why, sizeof(why)), 0);
+	assert_int_equal(store_run_get(st, killed, &r), 0);
+	assert_int_equal(r.status, STORE_RUN_INCOMPLETE);
+	assert_int_equal(store_run_get(st, first, &r), 0);
+	assert_int_equal(r.status, STORE_RUN_COMPLETE);
+	store_close(st);
+	rm_db(path);
 }
 
 /*
@@ -299,6 +282,22 @@ static int collect_host(void *ctx, const struct scan_host *h)
 	return 0;
 }
 
+/* The first column of the first row of sql on the file at path. */
+static int db_int(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	int v;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return v;
+}
+
 /* Hosts come back as recorded: order, states, the hidden state's ports restored. */
 static void test_hosts_roundtrip(void **state)
 {
@@ -307,8 +306,6 @@ static void test_hosts_roundtrip(void **state)
 	struct collect c = {0};
 	char path[128], why[256];
 	struct store *st;
-	sqlite3 *db;
-	sqlite3_stmt *s;
 	int64_t id;
 
 	(void)state;
@@ -330,13 +327,7 @@ static void test_hosts_roundtrip(void **state)
 	assert_memory_equal(c.res2[1], hosts[1].res, 40);
 	store_close(st);
 	/* The 38 and 39 closed ports are one count on their host, not rows. */
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM ports", -1, &s, NULL),
-	                 SQLITE_OK);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(s, 0), 3);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM ports"), 3);
 	rm_db(path);
 }
 
@@ -348,8 +339,6 @@ static void test_many_open_kept(void **state)
 	struct collect c = {0};
 	char path[128], why[256];
 	struct store *st;
-	sqlite3 *db;
-	sqlite3_stmt *s;
 	int64_t id;
 
 	(void)state;
@@ -365,17 +354,8 @@ static void test_many_open_kept(void **state)
 	assert_int_equal(c.open[0], 30);
 	assert_int_equal(c.closed[0], 10);
 	store_close(st);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db,
-	                                    "SELECT count(*), (SELECT extra_state FROM hosts)"
-	                                    " FROM ports WHERE state = 1",
-	                                    -1, &s, NULL),
-	                 SQLITE_OK);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(s, 0), 30);
-	assert_int_not_equal(sqlite3_column_int(s, 1), SCAN_OPEN);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM ports WHERE state = 1"), 30);
+	assert_int_not_equal(db_int(path, "SELECT extra_state FROM hosts"), SCAN_OPEN);
 	rm_db(path);
 }
 
@@ -578,12 +558,12 @@ static int ep_cb(void *ctx, const struct store_endpoint_row *e)
 	if (s->n == 8)
 		return 1;
 	snprintf(s->line[s->n], sizeof(s->line[0]),
-	         "%s %d/%u %s on=%s svc=%s/%s/%s def=%s %s %d %s %s", e->host ? e->host : "-",
+	         "%s %d/%u %s on=%s by=%s svc=%s/%s/%s def=%s %s %d %s %s", e->host ? e->host : "-",
 	         e->proto, e->port, e->exposure, e->reachable_on ? e->reachable_on : "-",
-	         e->service ? e->service : "-", e->product ? e->product : "-",
-	         e->version ? e->version : "-", e->port_default ? e->port_default : "-",
-	         e->mismatch ? "mismatch" : "match", e->pid, e->process ? e->process : "-",
-	         e->user ? e->user : "-");
+	         e->decided_by ? e->decided_by : "-", e->service ? e->service : "-",
+	         e->product ? e->product : "-", e->version ? e->version : "-",
+	         e->port_default ? e->port_default : "-", e->mismatch ? "mismatch" : "match",
+	         e->pid, e->process ? e->process : "-", e->user ? e->user : "-");
 	s->n++;
 	return 0;
 }
@@ -614,6 +594,7 @@ static void test_audit_records(void **state)
 	                                                         .port = 80,
 	                                                         .exposure = "reachable",
 	                                                         .reachable_on = "198.18.0.2",
+	                                                         .decided_by = "inet f in handle 5",
 	                                                         .service = "ssh",
 	                                                         .product = "OpenSSH",
 	                                                         .version = "",
@@ -666,9 +647,10 @@ static void test_audit_records(void **state)
 	assert_string_equal(r.hostname, "web-1");
 	assert_int_equal(store_endpoints(st, id, ep_cb, &eps), 0);
 	assert_int_equal(eps.n, 2);
-	assert_string_equal(eps.line[0], "0.0.0.0 6/80 reachable on=198.18.0.2 "
-	                                 "svc=ssh/OpenSSH/- def=http mismatch 42 sshd root");
-	assert_string_equal(eps.line[1], "127.0.0.1 17/53 loopback-only on=- svc=-/-/- def=- "
+	assert_string_equal(eps.line[0],
+	                    "0.0.0.0 6/80 reachable on=198.18.0.2 by=inet f in handle 5 "
+	                    "svc=ssh/OpenSSH/- def=http mismatch 42 sshd root");
+	assert_string_equal(eps.line[1], "127.0.0.1 17/53 loopback-only on=- by=- svc=-/-/- def=- "
 	                                 "match 0 - -");
 	assert_int_equal(store_findings_by_severity(st, id, finding_cb, &seen), 0);
 	assert_int_equal(seen.n, 5);
@@ -707,6 +689,36 @@ static void test_default_path(void **state)
 	assert_int_equal(store_default_path(buf, sizeof(buf)), -ENOENT);
 }
 
+/* Every backend of the registry has every callback; SQLite, last, takes any path. */
+static void test_backend_registry(void **state)
+{
+	size_t n = 0;
+
+	(void)state;
+	for (; store_backends[n]; n++) {
+		const struct store_backend *b = store_backends[n];
+
+		assert_non_null(b->name);
+		assert_true(b->claims && b->open && b->close && b->exec && b->begin && b->commit &&
+		            b->rollback && b->in_tx && b->prepare && b->step && b->reset &&
+		            b->finalize && b->column_null && b->column_int64 && b->column_double &&
+		            b->column_text && b->column_blob && b->changes && b->run_alive &&
+		            b->errmsg);
+		for (size_t k = 0; k < n; k++)
+			assert_string_not_equal(store_backends[k]->name, b->name);
+	}
+	assert_true(n >= 1);
+	assert_ptr_equal(store_backends[n - 1], &store_backend_sqlite);
+	assert_ptr_equal(store_backend_for("/tmp/h.db"), &store_backend_sqlite);
+	assert_ptr_equal(store_backend_for("history.db"), &store_backend_sqlite);
+	assert_ptr_equal(store_backend_for("/tmp/a=b.db"), &store_backend_sqlite);
+	assert_ptr_equal(store_backend_for("./host=x"), &store_backend_sqlite);
+	assert_ptr_equal(store_backend_for("postgresql://u@h/db"), &store_backend_pg);
+	assert_ptr_equal(store_backend_for("postgres:///db?host=/run/pg"), &store_backend_pg);
+	assert_ptr_equal(store_backend_for("host=/run/pg dbname=ps"), &store_backend_pg);
+	assert_ptr_equal(store_backend_for("dbname = ps"), &store_backend_pg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -724,6 +736,7 @@ int main(void)
 	    cmocka_unit_test(test_migrate_schema1),
 	    cmocka_unit_test(test_audit_records),
 	    cmocka_unit_test(test_default_path),
+	    cmocka_unit_test(test_backend_registry),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,5 +26,12 @@ int audit_scan(struct audit_job *j, const struct targetset *ts, const struct por
 /* Local mode up to exposure: listeners, owners, own addresses, the scan of them. */
 int audit_local(struct audit_job *j);
 
+/*
+ * Local mode: the exposure of every endpoint from the live ruleset and the
+ * endpoints DNAT and redirect make (firewall.c). Returns 0 (evaluated), 1 (not
+ * evaluated: rep->firewall says why; the scan's exposure stands), or -ENOMEM.
+ */
+int audit_firewall(struct audit_job *j);
+
 /* The sort order of port lists. */
 int audit_cmp_u16(const void *a, const void *b);

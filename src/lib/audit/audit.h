@@ -6,7 +6,8 @@
  *
  *   local:  sock_diag listeners ─ owners (/proc, passwd) ─┐
  *           own addresses ─ connect scan of them ─────────┴─ exposure per socket
- *   remote: connect scan of the targets (open TCP ports), UDP ports with a safe check
+ *   remote: host discovery, a connect scan of the hosts up (open TCP ports), UDP ports
+ *           with a safe check on the hosts up; hosts down reported as such
  *   both:   service detection on reachable TCP endpoints → safe checks → audit_judge()
  *
  *   struct audit_config cfg = {.kb = kb, .sink = &history_sink};
@@ -28,6 +29,7 @@
 
 #include "audit/check.h"
 #include "audit/exposure.h"
+#include "firewall/expose.h"
 #include "net/portspec.h"
 #include "net/targetspec.h"
 #include "scan/result.h"
@@ -36,6 +38,7 @@
 #define AUDIT_MAX_ADDRS  64   /* own addresses scanned */
 #define AUDIT_MAX_CHECKS 4    /* safe-check outcomes kept per endpoint */
 #define AUDIT_REACH_MAX  160
+#define AUDIT_RULE_MAX   512
 
 struct kb;
 
@@ -49,6 +52,25 @@ struct kb;
 struct audit_reach {
 	enum audit_exposure exp;
 	char on[AUDIT_REACH_MAX]; /* the addresses it answered on, comma-separated; "" none */
+	/* From the live ruleset (issue 14), when it could be read: */
+	bool evaluated;                /* exp comes from the firewall evaluator, not the scan */
+	bool v4, v6;                   /* reachable over IPv4, IPv6 */
+	bool restricted;               /* reachable from some sources or interfaces only */
+	char rule[AUDIT_RULE_MAX];     /* "inet filter input handle 5: tcp dport 22 accept" */
+	char sources[AUDIT_REACH_MAX]; /* reachable: "any", or the sources a rule admits */
+	struct fw_expo_path *paths;    /* every path tried (owned: audit_report_free) */
+	size_t npaths;
+	/* A translated endpoint (dnat, redirect): outside port → destination. */
+	bool nat;
+	char nat_rule[AUDIT_RULE_MAX];
+	uint8_t to_family; /* 4 or 6 */
+	uint8_t to_addr[16];
+	uint16_t to_port;
+	uint16_t port_hi;    /* the outside ports are port..port_hi */
+	char netns[300];     /* the namespace holding the destination; "" this one */
+	bool owner_found;    /* a socket listens at the destination */
+	bool forwarded;      /* the destination is not this host (a container, another host) */
+	bool loopback_bound; /* the socket it reaches is bound to a loopback address */
 };
 
 /* A safe check run against an endpoint, and what it found. */
@@ -72,6 +94,7 @@ struct audit_endpoint {
 	char user[32];
 	struct audit_reach reach;
 	struct target_addr target; /* where detection and checks go */
+	uint16_t target_port;      /* and its port when not port (a translated endpoint) */
 	bool have_target;
 	/* Service detection ("": none). */
 	char service[48];
@@ -94,6 +117,14 @@ struct audit_finding {
 	size_t ep; /* index into eps */
 };
 
+/* Remote: a target host discovery found down (nothing to audit there). */
+struct audit_down {
+	struct target_addr addr;
+	enum scan_reason reason; /* no-response, host-unreach, no-route ... */
+};
+
+#define AUDIT_MAX_DOWN 1024 /* hosts down kept by name; the rest are counted */
+
 struct audit_report {
 	bool remote;
 	struct audit_endpoint *eps; /* AUDIT_MAX_EPS of room */
@@ -102,8 +133,26 @@ struct audit_report {
 	size_t nfs, capfs;
 	struct target_addr addrs[AUDIT_MAX_ADDRS]; /* own non-loopback addresses (local) */
 	unsigned naddrs;
-	bool overflow;        /* more endpoints than AUDIT_MAX_EPS: the rest left out */
-	unsigned udp_skipped; /* remote UDP ports with no safe check: not scanned */
+	bool overflow; /* more endpoints than AUDIT_MAX_EPS: the rest left out */
+	unsigned
+	    udp_skipped;     /* remote UDP ports with no safe check: not scanned (no CAP_NET_RAW) */
+	unsigned udp_silent; /* remote UDP ports with no safe check the UDP scan found silent */
+	/* local: whether the live ruleset decided the exposure, and what was said of it */
+	bool fw_evaluated;
+	struct fw_ruleset *fw_rs; /* the ruleset the paths refer to (freed with the report) */
+	char firewall[320]; /* "evaluated: 3 tables of the live ruleset", "not evaluated: ..." */
+	/* Remote: host discovery's verdicts (only hosts up are scanned and checked). */
+	struct target_addr *up; /* the hosts found up, in the order found */
+	size_t nup, capup;
+	struct audit_down *down; /* the first AUDIT_MAX_DOWN hosts found down */
+	size_t ndown;
+	uint64_t hosts_down;
+	/*
+	 * Remote: targets scanned, and the unreachable ones: found down, or up
+	 * with every port scanned filtered (hosts_down of them are down).
+	 */
+	unsigned hosts_done, hosts_silent;
+	char silent[AUDIT_REACH_MAX]; /* the first of them, comma-separated */
 };
 
 struct audit_config {
@@ -147,9 +196,12 @@ void audit_report_free(struct audit_report *rep);
  */
 int audit_judge(struct audit_report *rep);
 
-/* Counts for the summary line. */
+/*
+ * Counts for the summary line. Remote endpoints that are unverified (UDP
+ * ports nothing answered on) are counted apart, not among the open ones.
+ */
 struct audit_counts {
-	unsigned endpoints, reachable, loopback, blocked;
+	unsigned endpoints, reachable, loopback, blocked, unverified;
 	unsigned sev[4]; /* findings per enum kb_severity */
 };
 void audit_count(const struct audit_report *rep, struct audit_counts *c);

@@ -21,6 +21,8 @@ const char *audit_exposure_name(enum audit_exposure e)
 		return "no-address";
 	case AUDIT_EXP_UNVERIFIED:
 		return "unverified";
+	case AUDIT_EXP_UNKNOWN:
+		return "unknown";
 	}
 	return "unknown";
 }

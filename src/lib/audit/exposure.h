@@ -9,6 +9,10 @@
  *   no non-loopback address it accepts (only lo up)  → AUDIT_EXP_NO_ADDRESS
  *   not scanned (UDP with a TCP-only scan)           → AUDIT_EXP_UNVERIFIED
  *
+ * With the live ruleset readable (root, no legacy xtables), the firewall
+ * evaluator decides instead (src/lib/firewall/expose.h), for a connection from
+ * outside, and a rule it cannot read on the way gives AUDIT_EXP_UNKNOWN.
+ *
  * Example: a socket on 0.0.0.0:21 with scan states {198.18.0.2: open} is
  * REACHABLE; on 0.0.0.0:8081 with {198.18.0.2: filtered} it is BLOCKED.
  */
@@ -25,6 +29,7 @@ enum audit_exposure {
 	AUDIT_EXP_BLOCKED,
 	AUDIT_EXP_NO_ADDRESS,
 	AUDIT_EXP_UNVERIFIED,
+	AUDIT_EXP_UNKNOWN, /* the live ruleset has a rule the evaluator cannot read on the way */
 };
 
 /* "loopback-only", "reachable", "blocked", "no-address", "unverified". */

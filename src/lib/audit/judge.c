@@ -1,5 +1,6 @@
 /* The audit's judgement: endpoints and their facts in, findings out (see audit.h). */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,6 +82,59 @@ static int judge_mismatch(struct audit_report *rep, size_t i)
 	return 0;
 }
 
+/*
+ * A translated endpoint (issue 14): a socket bound to loopback that a DNAT
+ * (with route_localnet) publishes is reachable from outside, high; a port the
+ * firewall publishes with nothing listening behind it in any namespace is a
+ * finding of its own, medium (whatever starts there next is exposed at once).
+ */
+static int judge_nat(struct audit_report *rep, size_t i)
+{
+	const struct audit_endpoint *e = &rep->eps[i];
+	char to[64], a[48];
+	struct audit_finding *f;
+
+	if (!e->reach.nat || e->local)
+		return 0;
+	if (!inet_ntop(e->reach.to_family == 6 ? AF_INET6 : AF_INET, e->reach.to_addr, a,
+	               sizeof(a)))
+		snprintf(a, sizeof(a), "?");
+	snprintf(to, sizeof(to), e->reach.to_family == 6 ? "[%s]:%u" : "%s:%u", a,
+	         e->reach.to_port);
+	if (e->reach.loopback_bound) {
+		f = finding_add(rep, i, KB_SEV_HIGH, "loopback-exposed-by-dnat");
+		if (!f)
+			return -ENOMEM;
+		snprintf(f->title, sizeof(f->title),
+		         "a loopback-only socket (%s) is reachable from outside through a DNAT",
+		         to);
+		snprintf(f->evidence, sizeof(f->evidence),
+		         "%.240s (route_localnet lets it through)", e->reach.nat_rule);
+		snprintf(f->recommendation, sizeof(f->recommendation),
+		         "remove the DNAT to %s or bind the service where it is meant to be "
+		         "reached, behind an explicit firewall rule",
+		         to);
+		f->citation = "ip-sysctl: route_localnet; nft(8) dnat";
+		return 0;
+	}
+	if (!e->reach.owner_found) {
+		f = finding_add(rep, i, KB_SEV_MEDIUM, "published-port-no-owner");
+		if (!f)
+			return -ENOMEM;
+		snprintf(f->title, sizeof(f->title),
+		         "port %u/%s is published to %s, where nothing listens in any namespace",
+		         e->port, e->proto == IPPROTO_UDP ? "udp" : "tcp", to);
+		snprintf(f->evidence, sizeof(f->evidence), "%.200s%s%.60s", e->reach.nat_rule,
+		         e->reach.netns[0] ? "; the address is in namespace " : "", e->reach.netns);
+		snprintf(f->recommendation, sizeof(f->recommendation),
+		         "remove the stale DNAT (a container gone?) or the next service on %s is "
+		         "exposed at once",
+		         to);
+		f->citation = "nft(8) dnat";
+	}
+	return 0;
+}
+
 /* The risk catalogue's entries for a reachable TCP port, capped at low when a check said no. */
 static int judge_risks(struct audit_report *rep, size_t i, bool checked_no)
 {
@@ -123,8 +177,10 @@ int audit_judge(struct audit_report *rep)
 	for (size_t i = 0; i < rep->neps; i++) {
 		struct audit_endpoint *e = &rep->eps[i];
 		bool checked_no = false;
-		int confirmed, r = 0;
+		int confirmed, r = judge_nat(rep, i);
 
+		if (r < 0)
+			return r;
 		if (!e->have_target ||
 		    (e->proto == IPPROTO_TCP && e->reach.exp != AUDIT_EXP_REACHABLE))
 			continue;
@@ -151,8 +207,12 @@ int audit_judge(struct audit_report *rep)
 void audit_count(const struct audit_report *rep, struct audit_counts *c)
 {
 	memset(c, 0, sizeof(*c));
-	c->endpoints = (unsigned)rep->neps;
 	for (size_t i = 0; i < rep->neps; i++) {
+		if (rep->remote && rep->eps[i].reach.exp == AUDIT_EXP_UNVERIFIED) {
+			c->unverified++; /* no answer: not an open port */
+			continue;
+		}
+		c->endpoints++;
 		c->reachable += rep->eps[i].reach.exp == AUDIT_EXP_REACHABLE;
 		c->loopback += rep->eps[i].reach.exp == AUDIT_EXP_LOOPBACK;
 		c->blocked += rep->eps[i].reach.exp == AUDIT_EXP_BLOCKED;

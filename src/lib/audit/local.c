@@ -260,9 +260,16 @@ int audit_local(struct audit_job *j)
 		rc = scan_family(j, fam == 0 ? AF_INET : AF_INET6, &pl);
 	if (rc < 0)
 		return rc;
+	/* the live ruleset, when readable, decides what the outside meets */
+	rc = audit_firewall(j);
+	if (rc < 0)
+		return rc;
 	for (size_t i = 0; i < rep->neps; i++) {
 		struct audit_endpoint *e = &rep->eps[i];
 		bool lo = audit_is_loopback(e->family, e->bind);
+
+		if (e->reach.evaluated)
+			continue;
 
 		if (e->proto == IPPROTO_UDP)
 			udp_exposure(j, e, lo);

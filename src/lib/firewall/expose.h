@@ -75,6 +75,20 @@ int fw_expose_socket(const struct fw_ruleset *rs, const struct fw_env *env, uint
 void fw_expo_release(struct fw_expo *e);
 
 /*
+ * The outcome that explains e's class: for REACHABLE the first accepted one
+ * that reaches the socket, for BLOCKED the first drop or reject, for UNKNOWN
+ * the first unknown. NULL for the classes without paths.
+ */
+const struct fw_outcome *fw_expo_decider(const struct fw_expo *e, uint8_t *family);
+
+/*
+ * One line for e: "reachable (IPv4, IPv6) by inet filter input handle 5: tcp
+ * dport 22 accept", "reachable (IPv4) from 198.18.0.5 only by ...", "blocked by
+ * inet filter input policy drop", "unknown: ... (rule ...)", "loopback-only".
+ */
+char *fw_expo_describe(const struct fw_expo *e, char *buf, size_t len);
+
+/*
  * What a scanner outside sees for outcome o (nmap's words): "open", "closed",
  * "filtered", "open|filtered" (UDP, no answer), or "unknown". listening: a
  * socket waits where the outcome delivers (the caller knows).

@@ -145,6 +145,8 @@ enum fw_field {
 	FW_F_CT_ODPORT, /* ct original proto-dst */
 	FW_F_FIBTYPE,   /* fib daddr type: RTN_* (1 byte); comp.fib_iif for "daddr . iif" */
 	FW_F_FIBOIF,    /* fib saddr|daddr [. iif] oif: 1 byte, 1 exists / 0 missing */
+	FW_F_ICMPTYPE,  /* icmp type / icmpv6 type (1 byte); comp.l4 1 or 58 */
+	FW_F_HOPLIMIT,  /* ip ttl / ip6 hoplimit (1 byte): known for neighbor discovery only */
 };
 
 enum fw_op {
@@ -383,6 +385,8 @@ struct fw_query {
 	const char *iifname; /* the arrival interface */
 	bool have_saddr;     /* one source only; else all non-loopback sources */
 	uint8_t saddr[16];
+	uint8_t icmp_type; /* proto IPPROTO_ICMP(V6): the message type */
+	uint8_t hoplimit;  /* TTL or hop limit when known (255: neighbor discovery), else 0 */
 };
 
 enum fw_result {

@@ -204,6 +204,7 @@ struct state {
 	uint16_t dport, odport, sport;
 	char iif[FW_IFNAMSIZ], oif[FW_IFNAMSIZ];
 	uint32_t mark, ctstate, ctstatus;
+	uint8_t icmp_type, hoplimit;
 	bool natted, local;
 	struct fw_ref nat_by;
 	enum stage stage;
@@ -416,82 +417,96 @@ static void put_be(uint8_t *p, unsigned w, uint64_t v)
 		p[w - 1 - i] = (uint8_t)(v >> (8 * i));
 }
 
-/* The packet's value for one component; false when the packet has none (NFT_BREAK). */
-static bool comp_key(struct ev *ev, const struct state *s, const struct fw_comp *c, uint8_t *k)
+/*
+ * The packet's value for one component: 1, 0 when the packet has none (the
+ * expression breaks: no match), -1 when it is not known here.
+ */
+static int comp_key(struct ev *ev, const struct state *s, const struct fw_comp *c, uint8_t *k)
 {
 	memset(k, 0, c->width);
 	switch (c->field) {
 	case FW_F_IIFNAME:
 		memcpy(k, s->iif, FW_IFNAMSIZ);
-		return true;
+		return 1;
 	case FW_F_OIFNAME:
 		if (!s->oif[0])
-			return false;
+			return 0;
 		memcpy(k, s->oif, FW_IFNAMSIZ);
-		return true;
+		return 1;
 	case FW_F_L4PROTO:
 		k[0] = s->proto;
-		return true;
+		return 1;
 	case FW_F_NFPROTO:
 		k[0] = s->family == 6 ? 10 : 2;
-		return true;
+		return 1;
 	case FW_F_ETHERTYPE:
 		put_be(k, 2, s->family == 6 ? 0x86dd : 0x0800);
-		return true;
+		return 1;
 	case FW_F_MARK:
 		put_be(k, 4, s->mark);
-		return true;
+		return 1;
 	case FW_F_PKTTYPE:
 		k[0] = 0;
-		return true;
+		return 1;
 	case FW_F_DADDR:
 		if (c->family && c->family != s->family)
-			return false;
+			return 0;
 		memcpy(k, s->daddr, c->width);
-		return true;
+		return 1;
 	case FW_F_CT_ODADDR:
 		if (c->family && c->family != s->family)
-			return false;
+			return 0;
 		memcpy(k, s->odaddr, c->width);
-		return true;
+		return 1;
 	case FW_F_SPORT:
 	case FW_F_DPORT:
-		if (c->l4 && c->l4 != s->proto)
-			return false;
+		if ((c->l4 && c->l4 != s->proto) ||
+		    (s->proto != IPPROTO_TCP && s->proto != IPPROTO_UDP))
+			return 0;
 		put_be(k, 2, c->field == FW_F_SPORT ? s->sport : s->dport);
-		return true;
+		return 1;
 	case FW_F_CT_ODPORT:
 		put_be(k, 2, s->odport);
-		return true;
+		return 1;
 	case FW_F_TCPFLAGS:
 		if (s->proto != IPPROTO_TCP)
-			return false;
+			return 0;
 		k[0] = 2; /* syn */
-		return true;
+		return 1;
 	case FW_F_CTSTATE:
 		put_be(k, 4, s->ctstate);
-		return true;
+		return 1;
 	case FW_F_CTSTATUS:
 		put_be(k, 4, s->ctstatus);
-		return true;
+		return 1;
 	case FW_F_CTDIR:
 	case FW_F_CTMARK:
-		return true;
+		return 1;
 	case FW_F_FIBTYPE:
 		k[0] = fib_type(ev->env, s->family, s->daddr, c->fib_iif ? s->iif : NULL);
-		return true;
+		return 1;
 	case FW_F_FIBOIF: {
 		const struct fw_route *r =
 		    route_lookup(ev->env, s->family, fw_addr_to_u128(s->family, s->daddr));
 
 		k[0] = r && (!c->fib_iif || strcmp(r->oifname, s->iif) == 0);
-		return true;
+		return 1;
 	}
+	case FW_F_ICMPTYPE:
+		if (s->proto != c->l4)
+			return 0;
+		k[0] = s->icmp_type;
+		return 1;
+	case FW_F_HOPLIMIT:
+		if (!s->hoplimit)
+			return -1;
+		k[0] = s->hoplimit;
+		return 1;
 	case FW_F_SADDR:
 	case FW_F_NONE:
 		break;
 	}
-	return false;
+	return 0;
 }
 
 bool fw_elem_contains(const struct fw_set *s, const struct fw_elem *e, const uint8_t *key)
@@ -553,24 +568,33 @@ static int saddr_comp(const struct fw_match *m)
 	return at;
 }
 
-/* The key of m, all components but skip (filled with zeros); false: no value (BREAK). */
-static bool build_key(struct ev *ev, const struct state *s, const struct fw_match *m, int skip,
-                      uint8_t *key)
+/* The key of m, all components but skip (zeros): 1, 0 no value (the expression breaks), -1 unknown.
+ */
+static int build_key(struct ev *ev, const struct state *s, const struct fw_match *m, int skip,
+                     uint8_t *key)
 {
 	unsigned off = 0;
+	int unknown = 0;
 
 	for (unsigned i = 0; i < m->ncomp; off += m->comp[i].width, i++) {
+		int rc;
+
 		if ((int)i == skip) {
 			memset(key + off, 0, m->comp[i].width);
 			continue;
 		}
-		if (!comp_key(ev, s, &m->comp[i], key + off))
-			return false;
+		rc = comp_key(ev, s, &m->comp[i], key + off);
+		if (rc == 0)
+			return 0;
+		if (rc < 0)
+			unknown = 1;
 	}
+	if (unknown)
+		return -1;
 	if (m->has_mask)
 		for (unsigned i = 0; i < m->keylen; i++)
 			key[i] &= m->mask[i];
-	return true;
+	return 1;
 }
 
 /*
@@ -656,10 +680,15 @@ static enum tri eval_match(struct ev *ev, const struct state *s, const struct fw
 	uint8_t key[FW_KEY_MAX];
 	int at = saddr_comp(m);
 
+	int kr;
+
 	if (!m->set || m->set->why || at == -2)
 		return T_UNKNOWN;
-	if (!build_key(ev, s, m, at, key))
+	kr = build_key(ev, s, m, at, key);
+	if (kr == 0)
 		return T_FALSE;
+	if (kr < 0)
+		return T_UNKNOWN;
 	if (at >= 0) {
 		struct region r;
 
@@ -887,6 +916,12 @@ static bool route(struct ev *ev, struct collect *c, struct state *s)
 		s->stage = ST_INPUT;
 		return true;
 	}
+	if ((s->family == 6 && s->daddr[0] == 0xff) ||
+	    (s->family == 4 && (s->daddr[0] & 0xf0) == 0xe0)) {
+		s->local = true; /* multicast to a group the host is in (neighbor discovery) */
+		s->stage = ST_INPUT;
+		return true;
+	}
 	if (addr_is_local(env, s->family, s->daddr, NULL)) {
 		static const uint8_t v6lo[16] = {[15] = 1};
 
@@ -961,8 +996,12 @@ static bool apply_nat(struct ev *ev, struct collect *c, struct state *s, const s
 			*res = T_UNKNOWN;
 			return true;
 		}
-		if (!build_key(ev, s, n->map, -1, key)) {
+		switch (build_key(ev, s, n->map, -1, key)) {
+		case 0:
 			*res = T_FALSE;
+			return true;
+		case -1:
+			*res = T_UNKNOWN;
 			return true;
 		}
 		e = set_find(n->map->set, key);
@@ -1156,8 +1195,13 @@ static bool exec_vmap(struct ev *ev, struct collect *c, struct state *s, const s
 		fork_unknown(ev, c, s, r, i, "verdict map not evaluated");
 		return false;
 	}
-	if (!build_key(ev, s, &it->match, at, key))
+	switch (build_key(ev, s, &it->match, at, key)) {
+	case 0:
 		return true;
+	case -1:
+		fork_unknown(ev, c, s, r, i, "verdict map key not known");
+		return false;
+	}
 	if (at < 0) {
 		const struct fw_mapval *mv;
 
@@ -1465,6 +1509,8 @@ int fw_eval(const struct fw_ruleset *rs, const struct fw_env *env, const struct 
 	memcpy(s.odaddr, s.daddr, 16);
 	s.dport = s.odport = q->dport;
 	s.sport = q->sport ? q->sport : 40000;
+	s.icmp_type = q->icmp_type;
+	s.hoplimit = q->hoplimit;
 	snprintf(s.iif, sizeof(s.iif), "%s", q->iifname);
 	s.ctstate = CT_NEW;
 	s.stage = ST_INGRESS;

@@ -72,6 +72,45 @@ static bool reaches(const struct fw_outcome *o, uint8_t family, const uint8_t *b
 	return o->dport == port && accepts(family, bind, dual, o->dfamily, o->daddr);
 }
 
+/*
+ * Whether a neighbor solicitation for addr arriving on iif gets in: 1 for
+ * every source, 0 for none (*blk: how it was stopped), -1 mixed or unknown.
+ * Without it, no IPv6 packet reaches addr from that link.
+ */
+static int nd_passes(const struct fw_ruleset *rs, const struct fw_env *env, const uint8_t *addr,
+                     const char *iif, struct fw_outcome *blk)
+{
+	struct fw_query q = {.family = 6,
+	                     .proto = IPPROTO_ICMPV6,
+	                     .icmp_type = 135,
+	                     .hoplimit = 255,
+	                     .iifname = iif};
+	struct fw_outcome out[FW_MAX_OUTCOMES];
+	bool acc = false, stop = false;
+	int n;
+
+	/* the solicited-node multicast group of addr: ff02::1:ffXX:XXXX */
+	q.daddr[0] = 0xff;
+	q.daddr[1] = 0x02;
+	q.daddr[11] = 0x01;
+	q.daddr[12] = 0xff;
+	memcpy(q.daddr + 13, addr + 13, 3);
+	n = fw_eval(rs, env, &q, out, FW_MAX_OUTCOMES);
+	for (int i = 0; i < n; i++) {
+		if (out[i].result == FW_ACCEPTED)
+			acc = true;
+		else if (out[i].result == FW_UNKNOWN)
+			return -1;
+		else if (!stop) {
+			*blk = out[i];
+			stop = true;
+		}
+	}
+	if (n <= 0 || (acc && stop))
+		return -1;
+	return acc ? 1 : 0;
+}
+
 int fw_expose_socket(const struct fw_ruleset *rs, const struct fw_env *env, uint8_t proto,
                      uint8_t family, const uint8_t *bind, bool dual_stack, uint16_t port,
                      struct fw_expo *e)
@@ -128,6 +167,26 @@ int fw_expose_socket(const struct fw_ruleset *rs, const struct fw_env *env, uint
 			}
 			for (int k = 0; k < n && p->nout < FW_EXPO_OUT; k++)
 				p->out[p->nout++] = out[k];
+			if (ad->family == 6) {
+				struct fw_outcome blk;
+
+				if (nd_passes(rs, env, ad->addr, in->name, &blk) == 0) {
+					/* nothing gets through: the neighbor discovery decides */
+					blk.src_all = true;
+					blk.nsrc = 0;
+					blk.natted = false;
+					snprintf(
+					    blk.why, sizeof(blk.why),
+					    "IPv6 neighbor discovery is %s here: no IPv6 packet "
+					    "reaches this address from the link",
+					    blk.result == FW_REJECTED ? "rejected" : "dropped");
+					if (blk.result == FW_REJECTED)
+						blk.result = FW_DROPPED; /* the solicitation gets no
+						                            answer */
+					p->out[0] = blk;
+					p->nout = 1;
+				}
+			}
 			for (size_t k = 0; k < p->nout; k++) {
 				const struct fw_outcome *o = &p->out[k];
 
@@ -155,6 +214,66 @@ int fw_expose_socket(const struct fw_ruleset *rs, const struct fw_env *env, uint
 	if (e->cls != FW_EXPO_REACHABLE)
 		e->restricted = false;
 	return 0;
+}
+
+const struct fw_outcome *fw_expo_decider(const struct fw_expo *e, uint8_t *family)
+{
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < e->npaths; i++)
+			for (size_t k = 0; k < e->paths[i].nout; k++) {
+				const struct fw_outcome *o = &e->paths[i].out[k];
+				bool want;
+
+				switch (e->cls) {
+				case FW_EXPO_REACHABLE:
+					/* first pass: an outcome for every source */
+					want = o->result == FW_ACCEPTED && !o->natted &&
+					       (pass || o->src_all);
+					break;
+				case FW_EXPO_BLOCKED:
+					want = o->result == FW_DROPPED || o->result == FW_REJECTED;
+					break;
+				case FW_EXPO_UNKNOWN:
+					want = o->result == FW_UNKNOWN;
+					break;
+				default:
+					return NULL;
+				}
+				if (want) {
+					if (family)
+						*family = e->paths[i].family;
+					return o;
+				}
+			}
+	return NULL;
+}
+
+char *fw_expo_describe(const struct fw_expo *e, char *buf, size_t len)
+{
+	uint8_t fam = 4;
+	const struct fw_outcome *o = fw_expo_decider(e, &fam);
+	char by[600] = "", src[200] = "";
+	size_t off;
+
+	if (o)
+		fw_ref_format(&o->by, by, sizeof(by));
+	off = (size_t)snprintf(buf, len, "%s", fw_expo_name(e->cls));
+	if (off >= len)
+		return buf;
+	if (e->cls == FW_EXPO_REACHABLE)
+		off += (size_t)snprintf(buf + off, len - off, " (%s%s%s)", e->v4 ? "IPv4" : "",
+		                        e->v4 && e->v6 ? ", " : "", e->v6 ? "IPv6" : "");
+	if (o && off < len && e->cls == FW_EXPO_REACHABLE && !o->src_all)
+		off += (size_t)snprintf(buf + off, len - off, " from %s only",
+		                        fw_sources_format(o, fam, src, sizeof(src)));
+	if (o && off < len && o->why[0] && (e->cls != FW_EXPO_REACHABLE || !o->by.table))
+		off += (size_t)snprintf(buf + off, len - off, ": %s", o->why);
+	if (o && off < len && o->by.table)
+		snprintf(buf + off, len - off, "%s %s",
+		         e->cls == FW_EXPO_UNKNOWN ? " (rule" : " by", by);
+	if (o && e->cls == FW_EXPO_UNKNOWN && o->by.table && strlen(buf) + 2 < len)
+		strcat(buf, ")");
+	return buf;
 }
 
 void fw_expo_release(struct fw_expo *e)
@@ -214,10 +333,9 @@ static void iv_format(uint8_t family, fw_u128 lo, fw_u128 hi, char *buf, size_t 
 		return;
 	}
 	for (unsigned p = 0; p < bits; p++) {
-		fw_u128 span = (((fw_u128)1) << (bits - p)) - 1;
+		/* the host bits of a /p: all 128 of them would shift past the type */
+		fw_u128 span = bits - p == 128 ? (fw_u128)-1 : (((fw_u128)1) << (bits - p)) - 1;
 
-		if (bits - p == 128)
-			span = (fw_u128)-1;
 		if ((lo & span) == 0 && hi == (lo | span)) {
 			snprintf(buf, len, "%s/%u", s1, p);
 			return;

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "firewall/fw-private.h"
+#include "util/privdrop.h"
 #include "util/why.h"
 
 /* Enters nsfd (when >= 0), saving the thread's own namespace in *saved (-1: none). */
@@ -208,6 +209,9 @@ static int read_here(struct fw_ruleset **out, char *why, size_t whylen)
 	char *legacy = NULL;
 	int rc;
 
+	if (!privdrop_have_net_admin())
+		return why_err(why, whylen, -EPERM,
+		               "reading the ruleset needs CAP_NET_ADMIN (root)");
 	rc = legacy_check(&legacy);
 	if (rc < 0)
 		return rc;

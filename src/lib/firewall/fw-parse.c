@@ -47,6 +47,26 @@ static const struct name_val l4protos[] = {
     {"sctp", 132}, {"udplite", 136}, {"comp", 108},     {"ipv6", 41},   {NULL, 0},
 };
 
+static const struct name_val icmptypes[] = {
+    {"echo-reply", 0},           {"destination-unreachable", 3},
+    {"source-quench", 4},        {"redirect", 5},
+    {"echo-request", 8},         {"router-advertisement", 9},
+    {"router-solicitation", 10}, {"time-exceeded", 11},
+    {"parameter-problem", 12},   {"timestamp-request", 13},
+    {"timestamp-reply", 14},     {"info-request", 15},
+    {"info-reply", 16},          {"address-mask-request", 17},
+    {"address-mask-reply", 18},  {NULL, 0}};
+static const struct name_val icmp6types[] = {
+    {"destination-unreachable", 1}, {"packet-too-big", 2},
+    {"time-exceeded", 3},           {"parameter-problem", 4},
+    {"echo-request", 128},          {"echo-reply", 129},
+    {"mld-listener-query", 130},    {"mld-listener-report", 131},
+    {"mld-listener-done", 132},     {"mld-listener-reduction", 132},
+    {"nd-router-solicit", 133},     {"nd-router-advert", 134},
+    {"nd-neighbor-solicit", 135},   {"nd-neighbor-advert", 136},
+    {"nd-redirect", 137},           {"router-renumbering", 138},
+    {"ind-neighbor-solicit", 141},  {"ind-neighbor-advert", 142},
+    {"mld2-listener-report", 143},  {NULL, 0}};
 static const struct name_val nfprotos[] = {{"ipv4", 2}, {"ipv6", 10}, {NULL, 0}};
 static const struct name_val ethertypes[] = {
     {"ip", 0x0800}, {"ip6", 0x86dd}, {"arp", 0x0806}, {"vlan", 0x8100}, {NULL, 0}};
@@ -277,6 +297,23 @@ static int comp_value(const struct fw_comp *c, json_t *j, uint8_t *lo, uint8_t *
 			return -1;
 		lo[0] = hi[0] = json_is_true(j);
 		return 0;
+	case FW_F_HOPLIMIT:
+		if (!json_is_integer(j) || json_integer_value(j) < 0 || json_integer_value(j) > 255)
+			return -1;
+		lo[0] = hi[0] = (uint8_t)json_integer_value(j);
+		return 0;
+	case FW_F_ICMPTYPE: {
+		uint32_t v;
+
+		if (json_is_integer(j) && json_integer_value(j) >= 0 &&
+		    json_integer_value(j) <= 255)
+			v = (uint32_t)json_integer_value(j);
+		else if (!json_is_string(j) ||
+		         !lookup(c->l4 == 58 ? icmp6types : icmptypes, json_string_value(j), &v))
+			return -1;
+		lo[0] = hi[0] = (uint8_t)v;
+		return 0;
+	}
 	default: {
 		const struct name_val *t = field_names(c->field);
 		uint32_t v;
@@ -446,6 +483,7 @@ static int type_comp(const char *name, struct fw_comp *c)
 	    {"ct_state", FW_F_CTSTATE, 0},     {"nf_proto", FW_F_NFPROTO, 0},
 	    {"ether_type", FW_F_ETHERTYPE, 0}, {"pkt_type", FW_F_PKTTYPE, 0},
 	    {"fib_addrtype", FW_F_FIBTYPE, 0}, {"ct_status", FW_F_CTSTATUS, 0},
+	    {"icmp_type", FW_F_ICMPTYPE, 1},   {"icmpv6_type", FW_F_ICMPTYPE, 58},
 	};
 
 	memset(c, 0, sizeof(*c));
@@ -453,6 +491,10 @@ static int type_comp(const char *name, struct fw_comp *c)
 		if (strcmp(types[i].name, name) == 0) {
 			c->field = types[i].field;
 			c->family = types[i].family;
+			if (c->field == FW_F_ICMPTYPE) {
+				c->l4 = c->family;
+				c->family = 0;
+			}
 			c->width = (uint8_t)fw_field_width(c->field, c->family);
 			return 0;
 		}
@@ -720,8 +762,15 @@ static int lhs_comp(json_t *j, struct fw_comp *c, struct deps *d, uint8_t table_
 				c->field = FW_F_DADDR;
 			else if (strcmp(field, c->family == 6 ? "nexthdr" : "protocol") == 0)
 				c->field = FW_F_L4PROTO;
+			else if (strcmp(field, c->family == 6 ? "hoplimit" : "ttl") == 0)
+				c->field = FW_F_HOPLIMIT;
 			else
 				return -1;
+		} else if ((strcmp(proto, "icmp") == 0 || strcmp(proto, "icmpv6") == 0) &&
+		           strcmp(field, "type") == 0) {
+			c->field = FW_F_ICMPTYPE;
+			c->l4 = proto[4] == 'v' ? 58 : 1;
+			d->l4 = c->l4;
 		} else if (strcmp(proto, "tcp") == 0 || strcmp(proto, "udp") == 0 ||
 		           strcmp(proto, "th") == 0 || strcmp(proto, "sctp") == 0 ||
 		           strcmp(proto, "dccp") == 0 || strcmp(proto, "udplite") == 0) {

@@ -10,6 +10,8 @@
  *   multiport, tcp, udp         → port matches
  *   addrtype --dst-type         → fib daddr type match
  *   mark, pkttype, rpfilter     → meta mark, meta pkttype, fib saddr oif
+ *   icmp, icmp6, hl, ttl        → icmp type and hop limit matches
+ *   rt (IPv6 routing header)    → false: the evaluated packets carry none
  *   REJECT, DNAT, REDIRECT      → reject, dnat, redirect
  *   SNAT, MASQUERADE, LOG, ...  → no effect on the path in
  *
@@ -381,6 +383,76 @@ static int decode_match(const struct fw_xt *xt, uint8_t family, struct fw_item *
 		(*n)++;
 		return 0;
 	}
+	if (strcmp(name, "icmp") == 0 || strcmp(name, "icmp6") == 0) {
+		/* ipt_icmp and ip6t_icmp: type, code range, inversion */
+		uint8_t b[4];
+		uint8_t l4 = name[4] == '6' ? 58 : 1;
+
+		if (xt->len < 4)
+			return -ENOTSUP;
+		memcpy(b, xt->info, 4);
+		if ((b[0] != 0xff && (b[1] != 0 || b[2] != 0xff)) || (b[3] & ~1u))
+			return -ENOTSUP; /* a code range: not modelled */
+		if (match_item(&items[*n], FW_F_ICMPTYPE, b[3] ? FW_OP_NE : FW_OP_EQ, l4) < 0)
+			return -ENOMEM;
+		items[*n].match.set->comp[0].l4 = l4;
+		/* type 0xff matches any type */
+		if (set_add(items[*n].match.set, b[0] == 0xff ? 0 : b[0],
+		            b[0] == 0xff ? 255 : b[0]) < 0) {
+			fw_item_release(&items[*n]);
+			return -ENOMEM;
+		}
+		(*n)++;
+		return 0;
+	}
+	if (strcmp(name, "hl") == 0 || strcmp(name, "ttl") == 0) {
+		/* ip6t_hl_info and ipt_ttl_info alike: mode (eq, ne, lt, gt) and value */
+		uint8_t b[2];
+		uint64_t lo, hi;
+		enum fw_op op = FW_OP_EQ;
+
+		if (xt->len < 2)
+			return -ENOTSUP;
+		memcpy(b, xt->info, 2);
+		switch (b[0]) {
+		case 0:
+			lo = hi = b[1];
+			break;
+		case 1:
+			lo = hi = b[1];
+			op = FW_OP_NE;
+			break;
+		case 2:
+			if (b[1] == 0)
+				return -ENOTSUP;
+			lo = 0;
+			hi = b[1] - 1u;
+			break;
+		case 3:
+			if (b[1] == 255)
+				return -ENOTSUP;
+			lo = b[1] + 1u;
+			hi = 255;
+			break;
+		default:
+			return -ENOTSUP;
+		}
+		if (match_item(&items[*n], FW_F_HOPLIMIT, op, 0) < 0 ||
+		    set_add(items[*n].match.set, lo, hi) < 0)
+			return -ENOMEM;
+		(*n)++;
+		return 0;
+	}
+	if (strcmp(name, "rt") == 0) {
+		/*
+		 * A routing extension header's fields: the kernel's match is false for
+		 * a packet without one, and the packets evaluated here carry none.
+		 */
+		if (match_item(&items[*n], FW_F_L4PROTO, FW_OP_EQ, 0) < 0)
+			return -ENOMEM;
+		(*n)++; /* an empty set: never true */
+		return 0;
+	}
 	(void)family;
 	return -ENOTSUP;
 }
@@ -504,10 +576,151 @@ static enum fw_family nfproto_family(uint8_t p)
 	return FW_FAM_UNKNOWN;
 }
 
+/* Appends the nft-like text of a decoded item to buf. */
+static void item_text(const struct fw_item *it, char *buf, size_t len)
+{
+	size_t off = strlen(buf);
+	char a[INET6_ADDRSTRLEN];
+
+#define PUT(...) (off += (size_t)snprintf(buf + off, off < len ? len - off : 0, __VA_ARGS__))
+	switch (it->kind) {
+	case FW_ITEM_MATCH: {
+		const struct fw_match *m = &it->match;
+		const struct fw_set *set = m->set;
+		static const char *const st[] = {"invalid", "established", "related", "new"};
+
+		switch (m->comp[0].field) {
+		case FW_F_CTSTATE:
+			PUT("ct state %s", m->op == FW_OP_NOT_IN ? "!= " : "");
+			for (unsigned b = 0, first = 1; set->nelems && b < 4; b++)
+				if (set->elems[0].lo[3] & (1u << b)) {
+					PUT("%s%s", first ? "" : ",", st[b]);
+					first = 0;
+				}
+			if (set->nelems && set->elems[0].lo[3] & 64)
+				PUT(",untracked");
+			return;
+		case FW_F_FIBTYPE:
+			PUT("fib daddr%s type%s", m->comp[0].fib_iif ? " . iif" : "",
+			    m->op == FW_OP_NE ? " !=" : "");
+			for (size_t i = 0; i < set->nelems; i++)
+				PUT("%s%u", i ? "," : " ", set->elems[i].lo[0]);
+			return;
+		case FW_F_SPORT:
+		case FW_F_DPORT:
+			PUT("%s%s%s {",
+			    m->comp[0].l4 == 6    ? "tcp "
+			    : m->comp[0].l4 == 17 ? "udp "
+			                          : "th ",
+			    m->comp[0].field == FW_F_SPORT ? "sport" : "dport",
+			    m->op == FW_OP_NE ? " !=" : "");
+			for (size_t i = 0; i < set->nelems; i++) {
+				unsigned lo = set->elems[i].lo[0] << 8 | set->elems[i].lo[1];
+				unsigned hi = set->elems[i].hi[0] << 8 | set->elems[i].hi[1];
+
+				PUT(lo == hi ? "%s %u" : "%s %u-%u", i ? "," : "", lo, hi);
+			}
+			PUT(" }");
+			return;
+		case FW_F_ICMPTYPE:
+			PUT("%s type%s %u", m->comp[0].l4 == 58 ? "icmpv6" : "icmp",
+			    m->op == FW_OP_NE ? " !=" : "", set->nelems ? set->elems[0].lo[0] : 0);
+			return;
+		case FW_F_HOPLIMIT:
+			PUT("hoplimit%s %u-%u", m->op == FW_OP_NE ? " !=" : "",
+			    set->nelems ? set->elems[0].lo[0] : 0,
+			    set->nelems ? set->elems[0].hi[0] : 0);
+			return;
+		case FW_F_MARK:
+			PUT("meta mark%s 0x%02x%02x%02x%02x", m->op == FW_OP_NE ? " !=" : "",
+			    set->elems[0].lo[0], set->elems[0].lo[1], set->elems[0].lo[2],
+			    set->elems[0].lo[3]);
+			return;
+		case FW_F_FIBOIF:
+			PUT("fib saddr%s oif %s", m->comp[0].fib_iif ? " . iif" : "",
+			    set->nelems && set->elems[0].lo[0] ? "exists" : "missing");
+			return;
+		case FW_F_TCPFLAGS:
+			PUT("tcp flags & 0x%x == 0x%x", m->mask[0],
+			    set->nelems ? set->elems[0].lo[0] : 0);
+			return;
+		case FW_F_L4PROTO:
+			if (!set->nelems) {
+				PUT("rt (a routing header: none here)");
+				return;
+			}
+			break;
+		default:
+			break;
+		}
+		PUT("match");
+		return;
+	}
+	case FW_ITEM_VERDICT:
+		if (it->reject == FW_REJECT_TCP_RST)
+			PUT("reject with tcp reset");
+		else
+			PUT("reject with icmp code %u", it->reject_code);
+		return;
+	case FW_ITEM_NAT:
+		PUT("%s", it->nat.kind == FW_NAT_DNAT       ? "dnat"
+		          : it->nat.kind == FW_NAT_REDIRECT ? "redirect"
+		          : it->nat.kind == FW_NAT_SNAT     ? "snat"
+		                                            : "masquerade");
+		if (it->nat.has_addr || it->nat.has_port)
+			PUT(" to ");
+		if (it->nat.has_addr) {
+			inet_ntop(it->nat.family == 6 ? AF_INET6 : AF_INET, it->nat.addr, a,
+			          sizeof(a));
+			PUT(it->nat.family == 6 && it->nat.has_port ? "[%s]" : "%s", a);
+		}
+		if (it->nat.has_port)
+			PUT(":%u", it->nat.port);
+		return;
+	case FW_ITEM_NOTRACK:
+		PUT("notrack");
+		return;
+	default:
+		PUT("comment");
+		return;
+	}
+#undef PUT
+}
+
+/* Replaces the k-th 'xt ... "name"' of text by what it was decoded to. */
+static int retext(struct fw_rule *r, unsigned k, const struct fw_item *dec, size_t nd)
+{
+	char *p = r->text, *end, *nt, repl[256] = "";
+	unsigned seen = 0;
+
+	for (;;) {
+		char *m = strstr(p, "xt match \""), *t = strstr(p, "xt target \"");
+
+		p = !m ? t : !t ? m : m < t ? m : t;
+		if (!p || ++seen == k)
+			break;
+		p += 3;
+	}
+	if (!p || !(end = strchr(p, '"')) || !(end = strchr(end + 1, '"')))
+		return 0;
+	end++;
+	for (size_t i = 0; i < nd; i++) {
+		if (i)
+			strncat(repl, " ", sizeof(repl) - strlen(repl) - 1);
+		item_text(&dec[i], repl, sizeof(repl));
+	}
+	if (asprintf(&nt, "%.*s%s%s", (int)(p - r->text), r->text, repl, end) < 0)
+		return -ENOMEM;
+	free(r->text);
+	r->text = nt;
+	return 0;
+}
+
 /* Replaces rule r's xt items by the decodings of x (the same extensions in order). */
 static int apply_rule(const struct fw_table *t, struct fw_rule *r, const struct fw_xt_rule *x)
 {
 	uint8_t family = t->family == FW_FAM_IP6 ? 6 : 4;
+	unsigned texts_done = 0; /* replaced xt texts no longer count */
 
 	for (size_t i = 0; i < r->nitems; i++) {
 		struct fw_item *it = &r->items[i], dec[8];
@@ -520,6 +733,12 @@ static int apply_rule(const struct fw_table *t, struct fw_rule *r, const struct 
 			it->xt_index = 0; /* stays unknown, named */
 			continue;
 		}
+		if (retext(r, (unsigned)idx - texts_done, dec, nd) < 0) {
+			for (size_t k = 0; k < nd; k++)
+				fw_item_release(&dec[k]);
+			return -ENOMEM;
+		}
+		texts_done++;
 		nv = realloc(r->items, (r->nitems + nd - 1) * sizeof(*nv));
 		if (!nv) {
 			for (size_t k = 0; k < nd; k++)

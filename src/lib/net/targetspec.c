@@ -630,6 +630,16 @@ int targetset_get(const struct targetset *ts, uint64_t i, struct target_addr *ou
 	return 0;
 }
 
+uint64_t target_addr_hash(const struct target_addr *a)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	const uint8_t *p = target_addr_bytes(a);
+
+	for (size_t i = 0; i < target_addr_size(a->family); i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	return h ^ h >> 29;
+}
+
 bool target_addr_equal(const struct target_addr *a, const struct target_addr *b)
 {
 	return a->family == b->family &&

@@ -91,6 +91,9 @@ static inline const void *target_addr_bytes(const struct target_addr *a)
 	return a->family == AF_INET ? (const void *)&a->v4 : (const void *)&a->v6;
 }
 
+/* A 64-bit hash of an address (FNV-1a, folded), for open-addressing tables of hosts. */
+uint64_t target_addr_hash(const struct target_addr *a);
+
 /* Whether a and b are the same address (family and bytes). */
 bool target_addr_equal(const struct target_addr *a, const struct target_addr *b);
 

@@ -1,6 +1,6 @@
 /*
  * nmap's grepable output (-oG):
- *   Host: 127.0.0.1 ()	Status: Up
+ *   Host: 127.0.0.1 ()	Status: Up             (Status: Down for hosts down, with -v)
  *   Host: 127.0.0.1 ()	Ports: 22/open/tcp//ssh///, 80/open/tcp//http///	Ignored State:
  * closed (65525)
  */
@@ -28,6 +28,13 @@ static int grep_host(struct out_stream *s, const struct scan_host *h)
 	size_t shown = 0;
 
 	target_addr_str(&h->addr, addr, sizeof(addr));
+	if (!out_host_listed(in, h))
+		return 0;
+	if (!h->up || !in->ports) {
+		fprintf(s->f, "Host: %s ()\tStatus: %s\n", addr, h->up ? "Up" : "Down");
+		fflush(s->f);
+		return ferror(s->f) ? -EIO : 0;
+	}
 	for (size_t i = 0; i < h->nports; i++)
 		shown += out_port_shown(h, i, hidden, in->open_only);
 	if (in->open_only && shown == 0)

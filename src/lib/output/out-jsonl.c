@@ -1,7 +1,9 @@
 /*
  * JSON Lines (-oJ, --json): per host a {"type":"host"} record followed by its
  * listed ports (the same ports as the normal output), then one
- * {"type":"summary"} record last. Port record:
+ * {"type":"summary"} record last. A host record says "status" (up, or down
+ * with -v), "reason" (arp-response, echo-reply, user-set …), "reason_ttl" and,
+ * for on-link hosts, "mac". Port record:
  *   {"type":"port","host":"127.0.0.1","proto":"tcp","port":22,"state":"open",
  *    "reason":"syn-ack","service":{"name":"ssh","method":"table","port_default":"ssh"}}
  */
@@ -125,15 +127,26 @@ static int jsonl_host(struct out_stream *s, const struct scan_host *h)
 	int r;
 
 	target_addr_str(&h->addr, addr, sizeof(addr));
+	if (!out_host_listed(in, h))
+		return 0;
 	if (hidden != SCAN_PENDING && h->counts[hidden])
 		not_shown = json_pack("{s:s, s:I, s:s}", "state", scan_state_name(hidden), "count",
 		                      (json_int_t)h->counts[hidden], "reasons",
 		                      out_reason_counts(h, hidden, true, reasons, sizeof(reasons)));
-	rec = json_pack("{s:s, s:s, s:s, s:s, s:b, s:f, s:I, s:o*, s:o*}", "type", "host", "host",
-	                addr, "family", h->addr.family == AF_INET6 ? "ipv6" : "ipv4", "status",
-	                "up", "timedout", h->timedout, "latency_ms", h->srtt_us / 1e3,
+	rec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:b, s:f, s:I, s:o*, s:o*}", "type", "host",
+	                "host", addr, "family", h->addr.family == AF_INET6 ? "ipv6" : "ipv4",
+	                "status", h->up ? "up" : "down", "reason", out_host_reason(h), "reason_ttl",
+	                (int)h->reason_ttl, "timedout", h->timedout, "latency_ms", h->srtt_us / 1e3,
 	                "ports_scanned", (json_int_t)h->nports, "counts", jsonl_counts(h->counts),
 	                "not_shown", not_shown);
+	if (rec && h->has_mac) {
+		char mac[24];
+
+		if (json_set_str(rec, "mac", out_mac(h->mac, mac, sizeof(mac))) < 0) {
+			json_decref(rec);
+			rec = NULL;
+		}
+	}
 	r = jsonl_emit(s, rec);
 	for (size_t i = 0; r == 0 && !h->timedout && i < h->nports; i++)
 		if (out_port_shown(h, i, hidden, in->open_only))

@@ -2,7 +2,7 @@
  * nmap's normal output (-oN, and the default on stdout):
  *
  *   portscope scan report for 127.0.0.1
- *   Host is up (0.000050s latency).
+ *   Host is up (0.000050s latency).           ("Host is up, received syn-ack (…)." with --reason)
  *   Not shown: 65525 closed tcp ports (conn-refused)
  *   PORT   STATE SERVICE
  *   22/tcp open  ssh
@@ -84,6 +84,28 @@ out:
 	return r;
 }
 
+/* "Host is up, received echo-reply ttl 63 (0.000210s latency)." (the reason with --reason). */
+static void normal_up_line(FILE *f, const struct out_info *in, const struct scan_host *h)
+{
+	fputs("Host is up", f);
+	if (in->reason) {
+		fprintf(f, ", received %s", out_host_reason(h));
+		if (h->reason_ttl)
+			fprintf(f, " ttl %u", h->reason_ttl);
+	}
+	if (h->srtt_us)
+		fprintf(f, " (%.6fs latency)", h->srtt_us / 1e6);
+	fputs(".\n", f);
+}
+
+static void normal_mac_line(FILE *f, const struct scan_host *h)
+{
+	char mac[24];
+
+	if (h->has_mac)
+		fprintf(f, "MAC Address: %s (Unknown)\n", out_mac(h->mac, mac, sizeof(mac)));
+}
+
 static int normal_host(struct out_stream *s, const struct scan_host *h)
 {
 	const struct out_info *in = s->info;
@@ -94,6 +116,23 @@ static int normal_host(struct out_stream *s, const struct scan_host *h)
 	int r;
 
 	target_addr_str(&h->addr, addr, sizeof(addr));
+	if (!h->up) {
+		if (!out_host_listed(in, h))
+			return 0;
+		if (in->reason)
+			fprintf(s->f, "portscope scan report for %s [host down, received %s]\n",
+			        addr, out_host_reason(h));
+		else
+			fprintf(s->f, "portscope scan report for %s [host down]\n", addr);
+		return ferror(s->f) ? -EIO : 0;
+	}
+	if (!in->ports) { /* -sn */
+		fprintf(s->f, "portscope scan report for %s\n", addr);
+		normal_up_line(s->f, in, h);
+		normal_mac_line(s->f, h);
+		fflush(s->f);
+		return ferror(s->f) ? -EIO : 0;
+	}
 	if (h->timedout) {
 		fprintf(s->f, "Skipping host %s due to host timeout\n", addr);
 		return ferror(s->f) ? -EIO : 0;
@@ -103,10 +142,7 @@ static int normal_host(struct out_stream *s, const struct scan_host *h)
 	if (in->open_only && shown == 0)
 		return 0; /* nmap --open leaves out hosts without open ports */
 	fprintf(s->f, "portscope scan report for %s\n", addr);
-	if (h->srtt_us)
-		fprintf(s->f, "Host is up (%.6fs latency).\n", h->srtt_us / 1e6);
-	else
-		fputs("Host is up.\n", s->f);
+	normal_up_line(s->f, in, h);
 	if (hidden != SCAN_PENDING && h->counts[hidden]) {
 		if (shown == 0)
 			fprintf(s->f, "All %zu scanned ports on %s are in ignored states.\n",
@@ -119,6 +155,7 @@ static int normal_host(struct out_stream *s, const struct scan_host *h)
 	r = shown ? normal_table(s, h, hidden) : 0;
 	if (r < 0)
 		return r;
+	normal_mac_line(s->f, h);
 	fputc('\n', s->f);
 	fflush(s->f);
 	return ferror(s->f) ? -EIO : 0;
@@ -129,6 +166,11 @@ static int normal_end(struct out_stream *s, const struct scan_summary *sum)
 	char line[160], when[64];
 
 	out_done_line(sum, line, sizeof(line));
+	if (s->info->discovery && sum->hosts_total && !sum->hosts_up)
+		fputs(
+		    "Note: Host seems down. If it is really up, but blocking our ping probes, try "
+		    "-Pn\n",
+		    s->f);
 	if (s->info->interactive)
 		fprintf(s->f, "portscope done: %s\n", line);
 	else

@@ -88,11 +88,15 @@ static int xml_begin(struct out_stream *s)
 	    xml_attrf(w, "start", "%lld", (long long)in->start) ||
 	    xml_attr(w, "startstr", out_ctime(in->start, when, sizeof(when))) ||
 	    xml_attr(w, "version", in->version) || xml_attr(w, "profile_name", "portscope") ||
-	    xml_attr(w, "xmloutputversion", "1.05") || xml_start(w, "scaninfo") ||
-	    xml_attr(w, "type", in->scan_type) ||
-	    xml_attr(w, "protocol", out_proto_name(in->proto)) ||
-	    xml_attrf(w, "numservices", "%zu", in->ports->n) || xml_attr(w, "services", services) ||
-	    xml_endel(w) || xml_start(w, "verbose") || xml_attr(w, "level", "0") || xml_endel(w) ||
+	    xml_attr(w, "xmloutputversion", "1.05"))
+		goto out;
+	/* No scaninfo for discovery alone (-sn), as nmap. */
+	if (in->ports && (xml_start(w, "scaninfo") || xml_attr(w, "type", in->scan_type) ||
+	                  xml_attr(w, "protocol", out_proto_name(in->proto)) ||
+	                  xml_attrf(w, "numservices", "%zu", in->ports->n) ||
+	                  xml_attr(w, "services", services) || xml_endel(w)))
+		goto out;
+	if (xml_start(w, "verbose") || xml_attrf(w, "level", "%u", in->verbose) || xml_endel(w) ||
 	    xml_start(w, "debugging") || xml_attr(w, "level", "0") || xml_endel(w))
 		goto out;
 	r = xml_flush(s, w);
@@ -179,20 +183,38 @@ static int xml_host(struct out_stream *s, const struct scan_host *h)
 	size_t shown = 0;
 
 	target_addr_str(&h->addr, addr, sizeof(addr));
+	if (!out_host_listed(in, h))
+		return 0;
 	for (size_t i = 0; i < h->nports; i++)
 		shown += out_port_shown(h, i, hidden, in->open_only);
 	if (in->open_only && shown == 0)
 		return 0;
-	if (xml_start(w, "host") || xml_attrf(w, "starttime", "%lld", (long long)h->start) ||
-	    xml_attrf(w, "endtime", "%lld", (long long)h->end) ||
+	if (xml_start(w, "host") ||
+	    (h->up && xml_attrf(w, "starttime", "%lld", (long long)h->start)) ||
+	    (h->up && xml_attrf(w, "endtime", "%lld", (long long)h->end)) ||
 	    (h->timedout && xml_attr(w, "timedout", "true")) || xml_start(w, "status") ||
-	    xml_attr(w, "state", "up") || xml_attr(w, "reason", "user-set") ||
-	    xml_attr(w, "reason_ttl", "0") || xml_endel(w) || xml_start(w, "address") ||
-	    xml_attr(w, "addr", addr) ||
-	    xml_attr(w, "addrtype", h->addr.family == AF_INET6 ? "ipv6" : "ipv4") || xml_endel(w) ||
-	    xml_start(w, "hostnames") || xml_endel(w))
+	    xml_attr(w, "state", h->up ? "up" : "down") ||
+	    xml_attr(w, "reason", out_host_reason(h)) ||
+	    xml_attrf(w, "reason_ttl", "%u", h->reason_ttl) || xml_endel(w) ||
+	    xml_start(w, "address") || xml_attr(w, "addr", addr) ||
+	    xml_attr(w, "addrtype", h->addr.family == AF_INET6 ? "ipv6" : "ipv4") || xml_endel(w))
 		return -EIO;
-	if (!h->timedout) {
+	if (h->has_mac) {
+		char mac[24];
+
+		if (xml_start(w, "address") ||
+		    xml_attr(w, "addr", out_mac(h->mac, mac, sizeof(mac))) ||
+		    xml_attr(w, "addrtype", "mac") || xml_endel(w))
+			return -EIO;
+	}
+	if (!h->up) { /* nmap: status and address only */
+		if (xml_endel(w) || xmlTextWriterWriteString(w, XS("\n")) < 0)
+			return -EIO;
+		return xml_flush(s, w);
+	}
+	if (xml_start(w, "hostnames") || xml_endel(w))
+		return -EIO;
+	if (!h->timedout && in->ports) {
 		if (xml_start(w, "ports"))
 			return -EIO;
 		if (hidden != SCAN_PENDING && h->counts[hidden] && xml_extraports(w, h, hidden))

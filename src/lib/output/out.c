@@ -1,5 +1,6 @@
 /* The registry of scan output formats and what they share (see out.h). */
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -81,12 +82,14 @@ const char *out_reason_counts(const struct scan_host *h, enum scan_state st, boo
 
 char *out_port_ranges(const struct portlist *pl)
 {
-	size_t cap = pl->n * 12 + 1, used = 0;
+	size_t cap = (pl ? pl->n : 0) * 12 + 1, used = 0;
 	char *s = malloc(cap);
 
 	if (!s)
 		return NULL;
 	s[0] = '\0';
+	if (!pl)
+		return s;
 	for (size_t i = 0; i < pl->n;) {
 		size_t j = i;
 
@@ -115,6 +118,25 @@ const char *out_ctime(double t, char *buf, size_t len)
 
 	if (!localtime_r(&tt, &tm) || strftime(buf, len, "%a %b %e %H:%M:%S %Y", &tm) == 0)
 		snprintf(buf, len, "%lld", (long long)tt);
+	return buf;
+}
+
+const char *out_host_reason(const struct scan_host *h)
+{
+	if (h->reason == SCAN_REASON_NONE)
+		return h->up ? "user-set" : "no-response";
+	return scan_reason_name(h->reason);
+}
+
+bool out_host_listed(const struct out_info *in, const struct scan_host *h)
+{
+	return h->up || in->verbose > 0;
+}
+
+const char *out_mac(const uint8_t mac[6], char *buf, size_t len)
+{
+	snprintf(buf, len, "%02X:%02X:%02X:%02X:%02X:%02X", mac[0], mac[1], mac[2], mac[3], mac[4],
+	         mac[5]);
 	return buf;
 }
 

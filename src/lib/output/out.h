@@ -27,17 +27,19 @@ struct out_version {
 
 /* What every format needs to know about the scan. */
 struct out_info {
-	const char *version;   /* portscope version */
-	const char *args;      /* the command line, as one string */
-	const char *scan_type; /* nmap XML scaninfo type: "connect" */
-	int proto;             /* IPPROTO_TCP */
-	const struct portlist *ports;
-	bool open_only;      /* --open */
-	bool reason;         /* --reason */
-	bool color;          /* colour escapes (normal output on a terminal) */
-	bool interactive;    /* normal output to stdout: no '#' comment lines */
-	double start;        /* wall clock, seconds since the epoch */
-	const struct kb *kb; /* service names; NULL: none */
+	const char *version;          /* portscope version */
+	const char *args;             /* the command line, as one string */
+	const char *scan_type;        /* nmap XML scaninfo type: "connect" */
+	int proto;                    /* IPPROTO_TCP */
+	const struct portlist *ports; /* NULL: host discovery only (-sn) */
+	unsigned verbose;             /* -v: hosts down are listed too */
+	bool discovery;               /* hosts were discovered (no -Pn): some may be down */
+	bool open_only;               /* --open */
+	bool reason;                  /* --reason */
+	bool color;                   /* colour escapes (normal output on a terminal) */
+	bool interactive;             /* normal output to stdout: no '#' comment lines */
+	double start;                 /* wall clock, seconds since the epoch */
+	const struct kb *kb;          /* service names; NULL: none */
 	/* -sV: the detection results of the host being written, ascending by port. */
 	bool version_scan;                  /* -sV was asked: VERSION columns and fields */
 	const struct out_version *versions; /* set by the command before each host */
@@ -95,7 +97,7 @@ bool out_port_shown(const struct scan_host *h, size_t i, enum scan_state hidden,
 const char *out_reason_counts(const struct scan_host *h, enum scan_state st, bool with_counts,
                               char *buf, size_t len);
 
-/* Formats a port list as ranges, "1-21,23,80", into a new string (NULL: no memory). */
+/* Formats a port list as ranges, "1-21,23,80", into a new string ("" for none; NULL: no memory). */
 char *out_port_ranges(const struct portlist *pl);
 
 /* Protocol name: "tcp", "udp". */
@@ -103,6 +105,15 @@ const char *out_proto_name(int proto);
 
 /* Formats a wall-clock time like ctime() without the newline ("Tue Nov 24 10:10:00 2026"). */
 const char *out_ctime(double t, char *buf, size_t len);
+
+/* The name of why h is up or down ("arp-response", "user-set", "no-response" …). */
+const char *out_host_reason(const struct scan_host *h);
+
+/* Whether host h is written at all: up, or down with -v (nmap leaves the down ones out). */
+bool out_host_listed(const struct out_info *in, const struct scan_host *h);
+
+/* Formats a MAC address as nmap does, "02:42:AC:11:00:02", into buf (18 bytes). */
+const char *out_mac(const uint8_t mac[6], char *buf, size_t len);
 
 /* "1 IP address (1 host up) scanned in 0.61 seconds" into buf. */
 const char *out_done_line(const struct scan_summary *sum, char *buf, size_t len);

@@ -1,5 +1,6 @@
 /* libpcap capture of raw-scan replies (see capture.h). */
 #include <errno.h>
+#include <limits.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@ struct capture {
 	int linktype;
 	int fd;
 	capture_cb cb;
+	capture_frame_cb fcb;
 	void *ctx;
 	uint64_t drops; /* accumulated: the counters reset when read */
 };
@@ -26,6 +28,12 @@ static void capture_fail(char *why, size_t whylen, const char *what, const char 
 }
 
 int capture_open(const char *filter, struct capture **out, char *why, size_t whylen)
+{
+	return capture_open_sized(filter, CAPTURE_BUFFER, out, why, whylen);
+}
+
+int capture_open_sized(const char *filter, size_t buffer, struct capture **out, char *why,
+                       size_t whylen)
 {
 	char err[PCAP_ERRBUF_SIZE] = "";
 	struct bpf_program prog;
@@ -45,7 +53,7 @@ int capture_open(const char *filter, struct capture **out, char *why, size_t why
 	pcap_set_snaplen(c->p, CAPTURE_SNAPLEN);
 	pcap_set_promisc(c->p, 0);
 	pcap_set_timeout(c->p, 5);
-	pcap_set_buffer_size(c->p, CAPTURE_BUFFER);
+	pcap_set_buffer_size(c->p, buffer > INT_MAX ? INT_MAX : (int)buffer);
 	r = pcap_activate(c->p);
 	if (r < 0) {
 		int e = r == PCAP_ERROR_PERM_DENIED ? -EPERM : -EIO;
@@ -99,6 +107,23 @@ int capture_dispatch(struct capture *c, capture_cb cb, void *ctx)
 	c->cb = cb;
 	c->ctx = ctx;
 	r = pcap_dispatch(c->p, -1, capture_one, (u_char *)c);
+	return r < 0 ? -EIO : r;
+}
+
+static void capture_one_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
+{
+	struct capture *c = (struct capture *)user;
+
+	c->fcb(c->ctx, c->linktype, bytes, h->caplen);
+}
+
+int capture_dispatch_frames(struct capture *c, capture_frame_cb cb, void *ctx)
+{
+	int r;
+
+	c->fcb = cb;
+	c->ctx = ctx;
+	r = pcap_dispatch(c->p, -1, capture_one_frame, (u_char *)c);
 	return r < 0 ? -EIO : r;
 }
 

@@ -26,6 +26,7 @@
 
 #include "net/perm.h"
 #include "scan/engine.h"
+#include "scan/pipeline.h"
 #include "scan/timing.h"
 #include "util/clock.h"
 #include "util/seed.h"
@@ -123,6 +124,48 @@ unsigned scan_fd_budget(void)
 	headroom = 16 + cur / 32;
 	b = cur > used + headroom ? cur - used - headroom : 1;
 	return b > SCAN_MAX_WINDOW ? SCAN_MAX_WINDOW : (unsigned)b;
+}
+
+void scan_hostiter_init(struct scan_hostiter *it, const struct scan_config *cfg)
+{
+	*it = (struct scan_hostiter){.cfg = cfg};
+	if (cfg->feed)
+		return;
+	it->count = targetset_count(cfg->targets);
+	perm_init(&it->perm, it->count, cfg->seed ^ 0x9e3779b97f4a7c15ull);
+}
+
+long scan_hostiter_take(struct scan_hostiter *it, struct target_addr *out, size_t max)
+{
+	const struct scan_config *cfg = it->cfg;
+	size_t n = 0;
+
+	if (cfg->feed) {
+		long r = cfg->feed->next(cfg->feed->ctx, out, max);
+
+		if (r > 0)
+			it->taken += (uint64_t)r;
+		return r;
+	}
+	for (; n < max && it->next < it->count; n++, it->next++) {
+		uint64_t idx = cfg->randomize_hosts ? perm_at(&it->perm, it->next) : it->next;
+		int r = targetset_get(cfg->targets, idx, &out[n]);
+
+		if (r < 0)
+			return r;
+	}
+	it->taken += n;
+	return (long)n;
+}
+
+uint64_t scan_hostiter_expect(const struct scan_hostiter *it)
+{
+	uint64_t e;
+
+	if (!it->cfg->feed)
+		return it->count;
+	e = it->cfg->feed->expect ? it->cfg->feed->expect(it->cfg->feed->ctx) : 0;
+	return e > it->taken ? e : it->taken;
 }
 
 int scan_config_defaults(struct scan_config *cfg, unsigned level)
@@ -695,6 +738,7 @@ static void scan_report_group(struct scan_group *g, struct scan_worker *w0, doub
 		struct scan_host h = {
 		    .addr = gh->addr,
 		    .up = true,
+		    .reason = SCAN_REASON_USER_SET,
 		    .timedout = atomic_load(&gh->timedout),
 		    .srtt_us = n ? (uint32_t)(atomic_load(&gh->rtt_sum_us) / n) : 0,
 		    .rttvar_us = (uint32_t)w0->cc.rttvar_us,
@@ -721,16 +765,12 @@ static void scan_report_group(struct scan_group *g, struct scan_worker *w0, doub
 	}
 }
 
-static int scan_fill_hosts(const struct scan_config *cfg, struct scan_group *g,
-                           const struct perm *hperm, uint64_t h0)
+static void scan_fill_hosts(struct scan_group *g, const struct target_addr *addrs)
 {
 	for (size_t i = 0; i < g->nhosts; i++) {
 		struct scan_ghost *h = &g->hosts[i];
-		uint64_t idx = cfg->randomize_hosts ? perm_at(hperm, h0 + i) : h0 + i;
-		int r = targetset_get(cfg->targets, idx, &h->addr);
 
-		if (r < 0)
-			return r;
+		h->addr = addrs[i];
 		memset(&h->sa, 0, sizeof(h->sa));
 		if (h->addr.family == AF_INET) {
 			struct sockaddr_in *s = (struct sockaddr_in *)&h->sa;
@@ -749,7 +789,6 @@ static int scan_fill_hosts(const struct scan_config *cfg, struct scan_group *g,
 		atomic_store(&h->rtt_sum_us, 0);
 		atomic_store(&h->rtt_n, 0);
 	}
-	return 0;
 }
 
 static int scan_check_config(const struct scan_config *cfg, char *why, size_t whylen)
@@ -760,7 +799,7 @@ static int scan_check_config(const struct scan_config *cfg, char *why, size_t wh
 		why_set(why, whylen, "incomplete scan technique");
 		return -EINVAL;
 	}
-	if (!cfg->targets || !cfg->ports || cfg->ports->n == 0) {
+	if ((!cfg->targets && !cfg->feed) || !cfg->ports || cfg->ports->n == 0) {
 		why_set(why, whylen, "no ports to scan");
 		return -EINVAL;
 	}
@@ -782,8 +821,9 @@ struct scan_main {
 	struct scan_worker workers[SCAN_MAX_THREADS];
 	unsigned nthreads, nworkers; /* wanted, set up */
 	struct scan_group g;
-	struct perm hperm; /* the order of hosts (--randomize-hosts) */
-	uint64_t nhosts, group, total, t0;
+	struct scan_hostiter it;   /* where the hosts come from */
+	struct target_addr *addrs; /* the next group's */
+	uint64_t group, t0;
 	atomic_uint_fast64_t done, sent, found, retries;
 	struct scan_summary sum;
 };
@@ -796,15 +836,14 @@ static int scan_setup(struct scan_main *m, char *why, size_t whylen)
 	pthread_condattr_t ca;
 	int r;
 
-	m->nhosts = targetset_count(cfg->targets);
-	m->total = m->nhosts * cfg->ports->n;
+	scan_hostiter_init(&m->it, cfg);
 	m->group = cfg->hostgroup ? cfg->hostgroup : SCAN_GROUP_RESULTS / cfg->ports->n;
 	if (m->group < 1)
 		m->group = 1;
 	if (m->group > SCAN_MAX_GROUP)
 		m->group = SCAN_MAX_GROUP;
-	if (m->group > m->nhosts)
-		m->group = m->nhosts ? m->nhosts : 1;
+	if (!cfg->feed && m->group > m->it.count)
+		m->group = m->it.count ? m->it.count : 1;
 	m->nthreads = scan_threads(cfg, m->group * cfg->ports->n);
 	share = scan_share(&cfg->cc, m->nthreads);
 	pthread_condattr_init(&ca);
@@ -812,7 +851,6 @@ static int scan_setup(struct scan_main *m, char *why, size_t whylen)
 	pthread_cond_init(&m->fin_cond, &ca);
 	pthread_condattr_destroy(&ca);
 	m->sum.start = clock_wall();
-	m->sum.hosts_total = m->nhosts;
 	m->g = (struct scan_group){.cfg = cfg,
 	                           .sink = m->sink,
 	                           .sink_lock = &m->sink_lock,
@@ -823,7 +861,8 @@ static int scan_setup(struct scan_main *m, char *why, size_t whylen)
 	                           .retries = &m->retries};
 	m->g.hosts = calloc(m->group, sizeof(*m->g.hosts));
 	m->g.res = malloc(m->group * cfg->ports->n);
-	if (!m->g.hosts || !m->g.res)
+	m->addrs = calloc(m->group, sizeof(*m->addrs));
+	if (!m->g.hosts || !m->g.res || !m->addrs)
 		return why_err(why, whylen, -ENOMEM, "out of memory for a host group of %llu hosts",
 		               (unsigned long long)m->group);
 	for (; m->nworkers < m->nthreads; m->nworkers++) {
@@ -840,26 +879,31 @@ static int scan_setup(struct scan_main *m, char *why, size_t whylen)
 		w->fin_cond = &m->fin_cond;
 		w->finished = &m->finished;
 	}
-	perm_init(&m->hperm, m->nhosts, cfg->seed ^ 0x9e3779b97f4a7c15ull);
 	return 0;
 }
 
-/* Runs the hosts [h0, h0 + group) on the workers, reporting progress; then the group's hosts. */
+/*
+ * Runs the next group of hosts (from h0 on) on the workers, reporting
+ * progress; then the group's hosts. 0, 1 when there were no hosts left, or a
+ * negative errno.
+ */
 static int scan_run_group(struct scan_main *m, uint64_t h0, char *why, size_t whylen)
 {
 	struct scan_group *g = &m->g;
 	double gstart = clock_wall();
 	unsigned started = 0;
+	long got = scan_hostiter_take(&m->it, m->addrs, m->group);
 	int r;
 
-	g->nhosts = m->nhosts - h0 < m->group ? m->nhosts - h0 : m->group;
+	if (got < 0)
+		return why_err(why, whylen, (int)got, "no more targets: %s", strerror((int)-got));
+	if (got == 0)
+		return 1;
+	g->nhosts = (size_t)got;
 	g->total = g->nhosts * g->nports;
 	atomic_store(&g->next, 0);
 	memset(g->res, 0, g->total);
-	r = scan_fill_hosts(m->cfg, g, &m->hperm, h0);
-	if (r < 0)
-		return why_err(why, whylen, r, "target %llu missing from the set",
-		               (unsigned long long)h0);
+	scan_fill_hosts(g, m->addrs);
 	perm_init(&g->perm, g->total, m->cfg->seed + h0);
 	g->start_us = clock_mono_us();
 	m->finished = 0;
@@ -878,7 +922,8 @@ static int scan_run_group(struct scan_main *m, uint64_t h0, char *why, size_t wh
 		pthread_cond_timedwait(&m->fin_cond, &m->fin_lock, &ts);
 		if (m->finished < started) {
 			pthread_mutex_unlock(&m->fin_lock);
-			scan_progress(m->cfg, m->sink, &m->sink_lock, g, m->total, m->t0);
+			scan_progress(m->cfg, m->sink, &m->sink_lock, g,
+			              scan_hostiter_expect(&m->it) * g->nports, m->t0);
 			pthread_mutex_lock(&m->fin_lock);
 		}
 	}
@@ -900,8 +945,11 @@ static int scan_run_group(struct scan_main *m, uint64_t h0, char *why, size_t wh
 int scan_run(const struct scan_config *cfg, const struct scan_sink *sink, char *why, size_t whylen)
 {
 	struct scan_main *m;
-	int r = scan_check_config(cfg, why, whylen);
+	int r;
 
+	if (cfg->discover)
+		return pipeline_run(cfg, sink, why, whylen);
+	r = scan_check_config(cfg, why, whylen);
 	if (r < 0)
 		return r;
 	if (cfg->tech->run)
@@ -915,10 +963,13 @@ int scan_run(const struct scan_config *cfg, const struct scan_sink *sink, char *
 	                        .fin_lock = PTHREAD_MUTEX_INITIALIZER,
 	                        .t0 = clock_mono_us()};
 	r = scan_setup(m, why, whylen);
-	for (uint64_t h0 = 0; r == 0 && h0 < m->nhosts; h0 += m->group)
+	for (uint64_t h0 = 0; r == 0; h0 += m->g.nhosts)
 		r = scan_run_group(m, h0, why, whylen);
-	if (r == 0) {
-		scan_progress(cfg, sink, &m->sink_lock, &m->g, m->total, m->t0);
+	if (r == 1) { /* every host done */
+		r = 0;
+		scan_progress(cfg, sink, &m->sink_lock, &m->g,
+		              scan_hostiter_expect(&m->it) * m->g.nports, m->t0);
+		m->sum.hosts_total = m->it.taken;
 		m->sum.probes_sent = atomic_load(&m->sent);
 		m->sum.retries = atomic_load(&m->retries);
 		m->sum.end = clock_wall();
@@ -930,6 +981,7 @@ int scan_run(const struct scan_config *cfg, const struct scan_sink *sink, char *
 		scan_worker_free(&m->workers[i]);
 	free(m->g.hosts);
 	free(m->g.res);
+	free(m->addrs);
 	pthread_cond_destroy(&m->fin_cond);
 	free(m);
 	return r;

@@ -19,15 +19,41 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "net/perm.h"
 #include "net/portspec.h"
 #include "net/targetspec.h"
 #include "scan/congestion.h"
 #include "scan/result.h"
 #include "scan/technique.h"
 
+struct disc_config;
+
+/*
+ * Hosts that come from elsewhere (host discovery) instead of cfg->targets:
+ * the engine takes them a group at a time as they come.
+ */
+struct scan_feed {
+	void *ctx;
+	/*
+	 * Fills out[0..max) with the next hosts, waiting until at least one is
+	 * ready. Returns how many, 0 when there are no more, or a negative errno
+	 * (the scan stops with it).
+	 */
+	long (*next)(void *ctx, struct target_addr *out, size_t max);
+	/* How many hosts the feed expects in all (progress); 0 when unknown. */
+	uint64_t (*expect)(void *ctx);
+};
+
 struct scan_config {
 	const struct targetset *targets; /* sealed */
-	const struct portlist *ports;    /* ports of tech->proto */
+	const struct scan_feed *feed;    /* when set, the hosts come from it, not from targets */
+	/*
+	 * Host discovery first (no -Pn): discovery.h over targets; the hosts it
+	 * finds up are port scanned as they come, the down ones reported without
+	 * ports. With no ports (ports NULL or empty) discovery only (-sn).
+	 */
+	const struct disc_config *discover;
+	const struct portlist *ports; /* ports of tech->proto */
 	const struct scan_technique *tech;
 	struct cc_params cc;      /* for the whole scan; split over the threads */
 	uint64_t host_timeout_us; /* 0: none */
@@ -47,6 +73,22 @@ struct scan_config {
  * and some headroom, at most 16384; at least 1.
  */
 unsigned scan_fd_budget(void);
+
+/* The hosts of a scan, a group at a time: cfg->feed, or cfg->targets in order or permuted. */
+struct scan_hostiter {
+	const struct scan_config *cfg;
+	struct perm perm;
+	uint64_t next, count; /* targets: the next index, how many */
+	uint64_t taken;       /* hosts handed out so far */
+};
+
+void scan_hostiter_init(struct scan_hostiter *it, const struct scan_config *cfg);
+
+/* Fills out[0..max) with the next hosts; how many (0: none left) or a negative errno. */
+long scan_hostiter_take(struct scan_hostiter *it, struct target_addr *out, size_t max);
+
+/* How many hosts the scan will have in all, as far as known (progress). */
+uint64_t scan_hostiter_expect(const struct scan_hostiter *it);
 
 /*
  * Fills cfg with what every scanning command (scan, audit, policy verify)

@@ -1,6 +1,7 @@
 /* Route, device and neighbour look-ups for link-level probe sending (see linkpath.h). */
 #include <errno.h>
 #include <libmnl/libmnl.h>
+#include <linux/fib_rules.h>
 #include <linux/if_arp.h>
 #include <linux/if_ether.h>
 #include <linux/neighbour.h>
@@ -122,33 +123,59 @@ struct lp_route {
 	unsigned char type;
 	bool has_gw;
 	struct target_addr gw;
+	/* Filled for dumps: */
+	uint32_t table, priority;
+	unsigned char dst_len;
+	struct target_addr dst;
 };
 
-static int lp_route_cb(const struct nlmsghdr *nlh, void *data)
+/* Copies an address attribute of the route's family into a; false when its size is wrong. */
+static bool lp_attr_addr(const struct nlattr *a, int family, struct target_addr *out)
 {
-	struct lp_route *rt = data;
+	if (mnl_attr_get_payload_len(a) != target_addr_size(family))
+		return false;
+	out->family = family;
+	memcpy(family == AF_INET ? (void *)&out->v4 : (void *)&out->v6, mnl_attr_get_payload(a),
+	       target_addr_size(family));
+	return true;
+}
+
+/* Reads one RTM_NEWROUTE message into rt (rt->family set by the caller); false when it is none. */
+static bool lp_route_parse(const struct nlmsghdr *nlh, struct lp_route *rt)
+{
 	const struct rtmsg *rm = mnl_nlmsg_get_payload(nlh);
 	const struct nlattr *a;
 
 	if (nlh->nlmsg_type != RTM_NEWROUTE || mnl_nlmsg_get_payload_len(nlh) < sizeof(*rm))
-		return MNL_CB_OK;
+		return false;
 	rt->type = rm->rtm_type;
+	rt->table = rm->rtm_table;
+	rt->dst_len = rm->rtm_dst_len;
+	rt->dst = (struct target_addr){.family = rt->family};
 	mnl_attr_for_each(a, nlh, sizeof(*rm))
 	{
 		uint16_t t = mnl_attr_get_type(a);
 
 		if (t == RTA_OIF && mnl_attr_get_payload_len(a) == 4) {
 			rt->oif = (int)mnl_attr_get_u32(a);
-		} else if (t == RTA_GATEWAY &&
-		           mnl_attr_get_payload_len(a) == target_addr_size(rt->family)) {
-			rt->has_gw = true;
-			rt->gw.family = rt->family;
-			memcpy(rt->family == AF_INET ? (void *)&rt->gw.v4 : (void *)&rt->gw.v6,
-			       mnl_attr_get_payload(a), target_addr_size(rt->family));
+		} else if (t == RTA_GATEWAY) {
+			rt->has_gw = lp_attr_addr(a, rt->family, &rt->gw);
+		} else if (t == RTA_DST) {
+			lp_attr_addr(a, rt->family, &rt->dst);
+		} else if (t == RTA_TABLE && mnl_attr_get_payload_len(a) == 4) {
+			rt->table = mnl_attr_get_u32(a);
+		} else if (t == RTA_PRIORITY && mnl_attr_get_payload_len(a) == 4) {
+			rt->priority = mnl_attr_get_u32(a);
 		} else if (t == RTA_VIA || t == RTA_MULTIPATH) {
 			rt->type = RTN_UNSPEC; /* not a plain next hop: leave it to the kernel */
 		}
 	}
+	return true;
+}
+
+static int lp_route_cb(const struct nlmsghdr *nlh, void *data)
+{
+	lp_route_parse(nlh, data);
 	return MNL_CB_OK;
 }
 
@@ -374,6 +401,236 @@ int linkpath_local(const struct target_addr *a)
 		r = -errno;
 	close(fd);
 	return r;
+}
+
+/* ---- a snapshot of the routing tables (see linkpath_fib_load) ---- */
+
+/* Sends the dump request in lp->buf and runs cb over every answer until it ends. */
+static int lp_dump(struct linkpath_ctx *lp, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+{
+	unsigned portid = mnl_socket_get_portid(lp->nl);
+	int r;
+
+	nlh->nlmsg_seq = ++lp->seq;
+	if (mnl_socket_sendto(lp->nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	do {
+		ssize_t n = mnl_socket_recvfrom(lp->nl, lp->buf, sizeof(lp->buf));
+
+		if (n < 0)
+			return errno == EAGAIN ? -ETIMEDOUT : -errno;
+		if (!lp_whole(lp->buf, (size_t)n))
+			return -EBADMSG;
+		r = mnl_cb_run(lp->buf, (size_t)n, lp->seq, portid, cb, data);
+	} while (r > 0);
+	return r < 0 ? -errno : 0;
+}
+
+struct lp_fib_build {
+	struct linkpath_fib *fib;
+	size_t cap;
+	int family;
+	int err;
+};
+
+/* The kind of a route for probes; false for routes a look-up passes over. */
+static bool lp_route_kind(const struct lp_route *rt, enum linkpath_kind *k)
+{
+	switch (rt->type) {
+	case RTN_LOCAL:
+		*k = LINKPATH_LOCAL;
+		return true;
+	case RTN_UNICAST:
+		*k = rt->has_gw ? LINKPATH_VIA : rt->oif > 0 ? LINKPATH_ONLINK : LINKPATH_OTHER;
+		return true;
+	case RTN_UNSPEC: /* multipath, via another family */
+	case RTN_MULTICAST:
+		*k = LINKPATH_OTHER;
+		return true;
+	case RTN_BLACKHOLE:
+	case RTN_UNREACHABLE:
+	case RTN_PROHIBIT:
+		*k = LINKPATH_NOROUTE;
+		return true;
+	default: /* broadcast, anycast, throw: the next table decides */
+		return false;
+	}
+}
+
+static int lp_fib_route_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct lp_fib_build *b = data;
+	struct lp_route rt = {.family = b->family};
+	struct linkpath_route *r;
+	enum linkpath_kind kind;
+
+	if (!lp_route_parse(nlh, &rt) || !lp_route_kind(&rt, &kind))
+		return MNL_CB_OK;
+	if (rt.table != RT_TABLE_LOCAL && rt.table != RT_TABLE_MAIN && rt.table != RT_TABLE_DEFAULT)
+		return MNL_CB_OK; /* reached only through rules: see the rules check */
+	if (rt.dst_len > target_addr_size(b->family) * 8)
+		return MNL_CB_OK;
+	if (b->fib->n == b->cap) {
+		size_t ncap = b->cap ? b->cap * 2 : 32;
+		struct linkpath_route *nr = realloc(b->fib->routes, ncap * sizeof(*nr));
+
+		if (!nr) {
+			b->err = -ENOMEM;
+			return MNL_CB_ERROR;
+		}
+		b->fib->routes = nr;
+		b->cap = ncap;
+	}
+	r = &b->fib->routes[b->fib->n++];
+	*r = (struct linkpath_route){
+	    .kind = kind,
+	    .table = rt.table,
+	    .plen = rt.dst_len,
+	    .priority = rt.priority,
+	    .dst = rt.dst,
+	    .oif = rt.oif,
+	    .gw = rt.gw,
+	};
+	r->dst.family = b->family;
+	return MNL_CB_OK;
+}
+
+/* Whether a rule is one of the kernel's defaults: to table local, main or default, no selector. */
+static int lp_fib_rule_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct lp_fib_build *b = data;
+	const struct fib_rule_hdr *fr = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *a;
+	uint32_t table;
+
+	if (nlh->nlmsg_type != RTM_NEWRULE || mnl_nlmsg_get_payload_len(nlh) < sizeof(*fr))
+		return MNL_CB_OK;
+	table = fr->table;
+	if (fr->action != FR_ACT_TO_TBL || fr->src_len || fr->dst_len || fr->tos || fr->flags)
+		b->fib->kernel = true;
+	mnl_attr_for_each(a, nlh, sizeof(*fr))
+	{
+		uint16_t t = mnl_attr_get_type(a);
+
+		if (t == FRA_TABLE && mnl_attr_get_payload_len(a) == 4)
+			table = mnl_attr_get_u32(a);
+		else if (t != FRA_PRIORITY && t != FRA_PROTOCOL && t != FRA_PAD && t != FRA_TABLE)
+			b->fib->kernel = true;
+	}
+	if (table != RT_TABLE_LOCAL && table != RT_TABLE_MAIN && table != RT_TABLE_DEFAULT)
+		b->fib->kernel = true;
+	return MNL_CB_OK;
+}
+
+int linkpath_fib_load(struct linkpath_ctx *lp, int family, struct linkpath_fib *fib)
+{
+	struct lp_fib_build b = {.fib = fib, .family = family};
+	struct nlmsghdr *nlh;
+	int r;
+
+	*fib = (struct linkpath_fib){.family = family};
+	nlh = mnl_nlmsg_put_header(lp->buf);
+	nlh->nlmsg_type = RTM_GETRULE;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	((struct fib_rule_hdr *)mnl_nlmsg_put_extra_header(nlh, sizeof(struct fib_rule_hdr)))
+	    ->family = (uint8_t)family;
+	r = lp_dump(lp, nlh, lp_fib_rule_cb, &b);
+	if (r < 0)
+		fib->kernel = true; /* rules unknown: the kernel decides each time */
+	nlh = mnl_nlmsg_put_header(lp->buf);
+	nlh->nlmsg_type = RTM_GETROUTE;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	((struct rtmsg *)mnl_nlmsg_put_extra_header(nlh, sizeof(struct rtmsg)))->rtm_family =
+	    (unsigned char)family;
+	r = lp_dump(lp, nlh, lp_fib_route_cb, &b);
+	if (r < 0 || b.err < 0) {
+		linkpath_fib_free(fib);
+		return b.err < 0 ? b.err : r;
+	}
+	return 0;
+}
+
+void linkpath_fib_free(struct linkpath_fib *fib)
+{
+	free(fib->routes);
+	fib->routes = NULL;
+	fib->n = 0;
+}
+
+/* Whether dst lies in the prefix of r. */
+static bool lp_prefix_has(const struct linkpath_route *r, const struct target_addr *dst)
+{
+	const uint8_t *a = target_addr_bytes(&r->dst), *b = target_addr_bytes(dst);
+	unsigned full = r->plen / 8, rest = r->plen % 8;
+
+	if (r->dst.family != dst->family || memcmp(a, b, full) != 0)
+		return false;
+	return rest == 0 || ((a[full] ^ b[full]) & (0xff00 >> rest)) == 0;
+}
+
+const struct linkpath_route *linkpath_fib_match(const struct linkpath_route *routes, size_t n,
+                                                const struct target_addr *dst)
+{
+	static const uint32_t tables[] = {RT_TABLE_LOCAL, RT_TABLE_MAIN, RT_TABLE_DEFAULT};
+
+	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
+		const struct linkpath_route *best = NULL;
+
+		for (size_t i = 0; i < n; i++) {
+			const struct linkpath_route *r = &routes[i];
+
+			if (r->table != tables[t] || !lp_prefix_has(r, dst))
+				continue;
+			if (!best || r->plen > best->plen ||
+			    (r->plen == best->plen && r->priority < best->priority))
+				best = r;
+		}
+		if (best)
+			return best;
+	}
+	return NULL;
+}
+
+int linkpath_fib_lookup(struct linkpath_ctx *lp, const struct linkpath_fib *fib,
+                        const struct target_addr *dst, struct linkpath_route *out)
+{
+	const struct linkpath_route *m;
+	struct lp_route rt;
+	int r;
+
+	if (!fib->kernel) {
+		m = linkpath_fib_match(fib->routes, fib->n, dst);
+		if (!m || m->kind == LINKPATH_NOROUTE)
+			return -ENETUNREACH;
+		*out = *m;
+		return 0;
+	}
+	r = lp_route(lp, dst, NULL, &rt);
+	if (r < 0)
+		return r == -EHOSTUNREACH || r == -ENETUNREACH || r == -EACCES || r == -EINVAL
+		           ? -ENETUNREACH
+		           : r;
+	*out = (struct linkpath_route){.dst = *dst,
+	                               .plen = (uint8_t)(target_addr_size(dst->family) * 8),
+	                               .table = rt.table,
+	                               .oif = rt.oif,
+	                               .gw = rt.gw};
+	if (!lp_route_kind(&rt, &out->kind))
+		out->kind = LINKPATH_OTHER;
+	return out->kind == LINKPATH_NOROUTE ? -ENETUNREACH : 0;
+}
+
+int linkpath_device(struct linkpath_ctx *lp, int ifindex, uint8_t mac[6], bool *ether,
+                    bool *noqueue)
+{
+	int r = lp_link(lp, ifindex);
+
+	if (r < 0)
+		return r;
+	memcpy(mac, lp->dev.mac, ETH_ALEN);
+	*ether = lp->dev.ether;
+	*noqueue = lp->dev.noqueue;
+	return 0;
 }
 
 int linkpath_parse(enum linkpath_msg kind, int family, const void *buf, size_t len,

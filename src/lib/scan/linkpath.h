@@ -18,6 +18,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "net/targetspec.h"
@@ -54,6 +55,60 @@ int linkpath_source(const struct target_addr *dst, struct target_addr *self);
 
 /* 0 when a is an address of this machine (a socket can bind to it), else a negative errno. */
 int linkpath_local(const struct target_addr *a);
+
+/* What the route to a target says about probing it. */
+enum linkpath_kind {
+	LINKPATH_NOROUTE, /* unreachable, blackhole, prohibit, or no route at all */
+	LINKPATH_LOCAL,   /* an address of this machine */
+	LINKPATH_ONLINK,  /* on a directly connected network (oif) */
+	LINKPATH_VIA,     /* through a gateway (gw, oif) */
+	LINKPATH_OTHER,   /* multicast, multipath…: leave it to the kernel */
+};
+
+struct linkpath_route {
+	enum linkpath_kind kind;
+	uint32_t table;         /* RT_TABLE_LOCAL, _MAIN, _DEFAULT */
+	uint8_t plen;           /* prefix length of dst */
+	uint32_t priority;      /* metric: the lower wins among equal prefixes */
+	struct target_addr dst; /* the prefix */
+	int oif;
+	struct target_addr gw;
+};
+
+/*
+ * The routing tables of one family, to classify many targets without a
+ * netlink round trip each: longest-prefix match in table local, then main,
+ * then default, as the kernel's default rules look them up. With other rules
+ * (policy routing) the snapshot is not enough: kernel is set and every look-up
+ * asks the kernel.
+ *
+ * Example: routes local 198.18.4.1/32, main 198.18.4.0/22 dev 3 and main
+ * 198.18.8.0/24 via 198.18.4.254: 198.18.4.1 is LOCAL, 198.18.5.9 ONLINK
+ * (oif 3), 198.18.8.7 VIA 198.18.4.254, 203.0.113.1 none (-ENETUNREACH).
+ */
+struct linkpath_fib {
+	int family;
+	struct linkpath_route *routes;
+	size_t n;
+	bool kernel; /* rules beyond the defaults: look-ups ask the kernel */
+};
+
+/* Dumps the rules and routes of family into fib. 0 or a negative errno. */
+int linkpath_fib_load(struct linkpath_ctx *lp, int family, struct linkpath_fib *fib);
+
+void linkpath_fib_free(struct linkpath_fib *fib);
+
+/* The route dst takes: 0 with out filled, -ENETUNREACH when none, another negative errno. */
+int linkpath_fib_lookup(struct linkpath_ctx *lp, const struct linkpath_fib *fib,
+                        const struct target_addr *dst, struct linkpath_route *out);
+
+/* The longest-prefix match of dst among routes[0..n) (tables local, main, default), or NULL. */
+const struct linkpath_route *linkpath_fib_match(const struct linkpath_route *routes, size_t n,
+                                                const struct target_addr *dst);
+
+/* The link address of device ifindex, whether it is Ethernet and has no queue. 0 or -errno. */
+int linkpath_device(struct linkpath_ctx *lp, int ifindex, uint8_t mac[6], bool *ether,
+                    bool *noqueue);
 
 enum linkpath_msg { LINKPATH_ROUTE, LINKPATH_LINK, LINKPATH_NEIGH };
 

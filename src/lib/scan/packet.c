@@ -72,8 +72,8 @@ static uint32_t pkt_pseudo6(const struct in6_addr *src, const struct in6_addr *d
 	return sum + proto + (uint32_t)len;
 }
 
-static void pkt_ip4_header(uint8_t *p, size_t total, uint8_t proto, uint16_t ipid,
-                           const struct in_addr *src, const struct in_addr *dst)
+void packet_ip4_header(uint8_t *p, size_t total, uint8_t proto, uint16_t ipid,
+                       const struct in_addr *src, const struct in_addr *dst)
 {
 	memset(p, 0, 20);
 	p[0] = 0x45;
@@ -109,10 +109,58 @@ size_t packet_build_tcp4(uint8_t *buf, size_t cap, const struct in_addr *src,
 	if (cap < PACKET_TCP4_LEN)
 		return 0;
 	/* The IP ID from the cookie: looks random, costs nothing. */
-	pkt_ip4_header(buf, PACKET_TCP4_LEN, IPPROTO_TCP, (uint16_t)(seq >> 16 ^ seq), src, dst);
+	packet_ip4_header(buf, PACKET_TCP4_LEN, IPPROTO_TCP, (uint16_t)(seq >> 16 ^ seq), src, dst);
 	pkt_tcp_syn(t, sport, dport, seq);
 	pkt_put16(t + 16, packet_checksum(t, 24, pkt_pseudo4(src, dst, IPPROTO_TCP, 24)));
 	return PACKET_TCP4_LEN;
+}
+
+uint32_t packet_pseudo_sum(const struct target_addr *src, const struct target_addr *dst,
+                           uint8_t proto, size_t len)
+{
+	if (src->family == AF_INET)
+		return pkt_pseudo4(&src->v4, &dst->v4, proto, len);
+	return pkt_pseudo6(&src->v6, &dst->v6, proto, len);
+}
+
+/* A TCP ACK header without options, checksum left 0: a probe a host answers with RST (seq = ack).
+ */
+static void pkt_tcp_ack(uint8_t *t, uint16_t sport, uint16_t dport, uint32_t ack)
+{
+	memset(t, 0, 20);
+	pkt_put16(t, sport);
+	pkt_put16(t + 2, dport);
+	pkt_put32(t + 4, ack ^ 0x5bd1e995u); /* any sequence number: the reply does not carry it */
+	pkt_put32(t + 8, ack);
+	t[12] = 5 << 4;
+	t[13] = PKT_TCP_ACK;
+	pkt_put16(t + 14, 1024);
+}
+
+size_t packet_build_tcp_ack4(uint8_t *buf, size_t cap, const struct in_addr *src,
+                             const struct in_addr *dst, uint16_t sport, uint16_t dport,
+                             uint32_t ack)
+{
+	uint8_t *t = buf + 20;
+
+	if (cap < PACKET_TCPACK4_LEN)
+		return 0;
+	packet_ip4_header(buf, PACKET_TCPACK4_LEN, IPPROTO_TCP, (uint16_t)(ack >> 16 ^ ack), src,
+	                  dst);
+	pkt_tcp_ack(t, sport, dport, ack);
+	pkt_put16(t + 16, packet_checksum(t, 20, pkt_pseudo4(src, dst, IPPROTO_TCP, 20)));
+	return PACKET_TCPACK4_LEN;
+}
+
+size_t packet_build_tcp_ack6(uint8_t *buf, size_t cap, const struct in6_addr *src,
+                             const struct in6_addr *dst, uint16_t sport, uint16_t dport,
+                             uint32_t ack)
+{
+	if (cap < PACKET_TCPACK6_LEN)
+		return 0;
+	pkt_tcp_ack(buf, sport, dport, ack);
+	pkt_put16(buf + 16, packet_checksum(buf, 20, pkt_pseudo6(src, dst, IPPROTO_TCP, 20)));
+	return PACKET_TCPACK6_LEN;
 }
 
 size_t packet_build_tcp6(uint8_t *buf, size_t cap, const struct in6_addr *src,
@@ -147,7 +195,7 @@ size_t packet_build_udp4(uint8_t *buf, size_t cap, const struct in_addr *src,
 
 	if (cap < total || total > 65535)
 		return 0;
-	pkt_ip4_header(buf, total, IPPROTO_UDP, ipid, src, dst);
+	packet_ip4_header(buf, total, IPPROTO_UDP, ipid, src, dst);
 	pkt_put16(u, sport);
 	pkt_put16(u + 2, dport);
 	pkt_put16(u + 4, (uint16_t)(8 + plen));
@@ -304,7 +352,7 @@ static void pkt_parse_inner(const uint8_t *p, size_t len, struct packet_info *pi
 	pi->inner_dport = pkt_get16(p + off + 2);
 	pi->inner_l4 = p + off;
 	pi->inner_l4_len = len - off;
-	if (nh == IPPROTO_TCP && len - off >= 8) {
+	if ((nh == IPPROTO_TCP || nh == IPPROTO_ICMP || nh == IPPROTO_ICMPV6) && len - off >= 8) {
 		pi->inner_has_seq = true;
 		pi->inner_seq = pkt_get32(p + off + 4);
 	}
@@ -312,6 +360,8 @@ static void pkt_parse_inner(const uint8_t *p, size_t len, struct packet_info *pi
 
 static int pkt_parse_l4(const uint8_t *p, size_t len, struct packet_info *pi)
 {
+	pi->l4 = p;
+	pi->l4_len = len;
 	switch (pi->proto) {
 	case IPPROTO_TCP: {
 		size_t doff;
@@ -418,16 +468,18 @@ int packet_parse_ip(const uint8_t *p, size_t len, struct packet_info *out)
 	return pkt_parse_l4(p + off, len - off, out);
 }
 
-int packet_strip_link(int linktype, const uint8_t *frame, size_t caplen, const uint8_t **ip,
-                      size_t *iplen)
+int packet_link(int linktype, const uint8_t *frame, size_t caplen, struct packet_link *out)
 {
 	size_t off;
 	uint16_t et;
 
+	memset(out, 0, sizeof(*out));
 	switch (linktype) {
 	case DLT_EN10MB:
 		if (caplen < 14)
 			return -EINVAL;
+		memcpy(out->src_mac, frame + 6, 6);
+		out->has_src_mac = true;
 		et = pkt_get16(frame + 12);
 		off = 14;
 		while (et == 0x8100 || et == 0x88a8) { /* VLAN tags */
@@ -440,12 +492,21 @@ int packet_strip_link(int linktype, const uint8_t *frame, size_t caplen, const u
 	case DLT_LINUX_SLL:
 		if (caplen < 16)
 			return -EINVAL;
+		/* hatype Ethernet (1) with a 6-byte address: the sender's MAC */
+		if (pkt_get16(frame + 2) == 1 && pkt_get16(frame + 4) == 6) {
+			memcpy(out->src_mac, frame + 6, 6);
+			out->has_src_mac = true;
+		}
 		et = pkt_get16(frame + 14);
 		off = 16;
 		break;
 	case DLT_LINUX_SLL2:
 		if (caplen < 20)
 			return -EINVAL;
+		if (pkt_get16(frame + 8) == 1 && frame[11] == 6) {
+			memcpy(out->src_mac, frame + 12, 6);
+			out->has_src_mac = true;
+		}
 		et = pkt_get16(frame);
 		off = 20;
 		break;
@@ -465,11 +526,28 @@ int packet_strip_link(int linktype, const uint8_t *frame, size_t caplen, const u
 	default:
 		return -EPROTONOSUPPORT;
 	}
-	if (et != 0 && et != 0x0800 && et != 0x86dd)
-		return -EPROTONOSUPPORT;
 	if (caplen <= off)
 		return -EINVAL;
-	*ip = frame + off;
-	*iplen = caplen - off;
+	if (et == 0) /* raw IP links: the version tells */
+		et = frame[off] >> 4 == 6 ? 0x86dd : frame[off] >> 4 == 4 ? 0x0800 : 0;
+	out->ethertype = et;
+	out->data = frame + off;
+	out->len = caplen - off;
+	return 0;
+}
+
+int packet_strip_link(int linktype, const uint8_t *frame, size_t caplen, const uint8_t **ip,
+                      size_t *iplen)
+{
+	struct packet_link l;
+	int r = packet_link(linktype, frame, caplen, &l);
+
+	if (r < 0)
+		return r;
+	/* 0: a raw link of another version; the IP parser judges it. */
+	if (l.ethertype != 0 && l.ethertype != 0x0800 && l.ethertype != 0x86dd)
+		return -EPROTONOSUPPORT;
+	*ip = l.data;
+	*iplen = l.len;
 	return 0;
 }

@@ -25,10 +25,12 @@ enum {
 	PKT_TCP_ACK = 0x10,
 };
 
-#define PACKET_TCP4_LEN 44 /* IPv4 + TCP with MSS */
-#define PACKET_TCP6_LEN 24 /* TCP with MSS (the kernel adds the IPv6 header) */
-#define PACKET_UDP4_HDR 28 /* IPv4 + UDP headers */
-#define PACKET_UDP6_HDR 8  /* UDP header */
+#define PACKET_TCP4_LEN    44 /* IPv4 + TCP with MSS */
+#define PACKET_TCP6_LEN    24 /* TCP with MSS (the kernel adds the IPv6 header) */
+#define PACKET_UDP4_HDR    28 /* IPv4 + UDP headers */
+#define PACKET_UDP6_HDR    8  /* UDP header */
+#define PACKET_TCPACK4_LEN 40 /* IPv4 + TCP without options */
+#define PACKET_TCPACK6_LEN 20 /* TCP without options */
 
 /* Per-probe source ports (packet_sport()): 32768-65535. */
 #define PACKET_SPORT_LO   32768
@@ -45,13 +47,17 @@ struct packet_info {
 	uint8_t icmp_type, icmp_code;
 	const uint8_t *payload; /* UDP payload inside the buffer */
 	size_t payload_len;
+	const uint8_t
+	    *l4; /* the transport header (TCP, UDP, ICMP) and what follows, in the buffer */
+	size_t l4_len;
 	/* ICMP errors: the start of the packet that caused it (our probe). */
 	bool has_inner;
 	struct target_addr inner_src, inner_dst;
 	uint8_t inner_proto;
 	uint16_t inner_ipid; /* IPv4 identification of the quoted probe (0 for IPv6) */
 	uint16_t inner_sport, inner_dport;
-	bool inner_has_seq; /* the quote reaches the TCP sequence number */
+	bool
+	    inner_has_seq; /* the quote reaches bytes 4-7: TCP sequence, ICMP identifier+sequence */
 	uint32_t inner_seq;
 	const uint8_t *inner_l4; /* the quoted transport header and what follows, in the buffer */
 	size_t inner_l4_len;     /* as much as was quoted (at least 4 bytes) */
@@ -64,6 +70,23 @@ struct packet_info {
  * (hop-by-hop, routing, destination options, first fragment) are skipped.
  */
 int packet_parse_ip(const uint8_t *p, size_t len, struct packet_info *out);
+
+/* A captured frame's link header: what it carries and who sent it. */
+struct packet_link {
+	uint16_t ethertype; /* 0x0800 IPv4, 0x86dd IPv6, 0x0806 ARP, …; IP version for raw links */
+	bool has_src_mac;   /* Ethernet links: the sender's MAC */
+	uint8_t src_mac[6];
+	const uint8_t *data; /* what follows the link header, inside the frame */
+	size_t len;
+};
+
+/*
+ * Parses the link header of a captured frame of link type linktype (pcap
+ * DLT_* number: EN10MB with VLAN tags, LINUX_SLL, LINUX_SLL2, RAW, IPV4, IPV6,
+ * NULL/LOOP). Returns 0, -EINVAL when truncated (nothing after the header),
+ * -EPROTONOSUPPORT for other link types.
+ */
+int packet_link(int linktype, const uint8_t *frame, size_t caplen, struct packet_link *out);
 
 /*
  * Finds the IP packet in a captured frame of link type linktype (pcap DLT_*
@@ -91,6 +114,25 @@ size_t packet_build_udp4(uint8_t *buf, size_t cap, const struct in_addr *src,
 size_t packet_build_udp6(uint8_t *buf, size_t cap, const struct in6_addr *src,
                          const struct in6_addr *dst, uint16_t sport, uint16_t dport,
                          const uint8_t *payload, size_t plen);
+
+/* Builds an IPv4 TCP ACK (no options) acknowledging ack; PACKET_TCPACK4_LEN, or 0 if cap is short.
+ */
+size_t packet_build_tcp_ack4(uint8_t *buf, size_t cap, const struct in_addr *src,
+                             const struct in_addr *dst, uint16_t sport, uint16_t dport,
+                             uint32_t ack);
+
+/* The TCP ACK segment for IPv6; PACKET_TCPACK6_LEN or 0. */
+size_t packet_build_tcp_ack6(uint8_t *buf, size_t cap, const struct in6_addr *src,
+                             const struct in6_addr *dst, uint16_t sport, uint16_t dport,
+                             uint32_t ack);
+
+/* Writes a 20-byte IPv4 header (TTL 64, checksummed) for a packet of total bytes. */
+void packet_ip4_header(uint8_t *buf, size_t total, uint8_t proto, uint16_t ipid,
+                       const struct in_addr *src, const struct in_addr *dst);
+
+/* The unfolded pseudo-header sum (IPv4 or IPv6, by src's family) for a segment of len bytes. */
+uint32_t packet_pseudo_sum(const struct target_addr *src, const struct target_addr *dst,
+                           uint8_t proto, size_t len);
 
 /* Writes the 40-byte IPv6 header for a payload of plen bytes of proto (hop limit 64). */
 void packet_ip6_header(uint8_t *buf, size_t plen, uint8_t proto, const struct in6_addr *src,

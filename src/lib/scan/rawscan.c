@@ -27,19 +27,17 @@
 #include "scan/capture.h"
 #include "scan/linkpath.h"
 #include "scan/rawscan.h"
+#include "scan/ratectl.h"
 #include "scan/rawsock.h"
+#include "util/array.h"
 #include "util/clock.h"
 #include "util/privdrop.h"
 
 #define RAW_GROUP_RESULTS (1u << 20)
 #define RAW_MAX_GROUP     4096
-#define RAW_TICK_US       50000     /* rate control period */
-#define RAW_START_RATE    10000.0   /* probes per second */
-#define RAW_CEILING_RATE  2000000.0 /* without --max-rate */
-#define RAW_FLOOR_RATE    50.0      /* without --min-rate */
-#define RAW_QUIET_US      20000     /* the receiver idle this long: nothing more queued */
+#define RAW_TICK_US       RATECTL_TICK_US /* rate control period */
+#define RAW_QUIET_US      20000           /* the receiver idle this long: nothing more queued */
 
-#define RAW_FAST_RATE   1000000.0 /* below this the rate doubles while nothing is lost */
 #define RAW_MAX_SENDERS 4
 #define RAW_CHUNK       256 /* probes a sender takes from a pass at a time */
 #define RAW_PROGRESS_MS 250 /* progress reports while a group runs */
@@ -77,9 +75,7 @@ struct raw_tx {
 	struct raw_scan *s;
 	struct rawsock_tx *sock;
 	pthread_t thread;
-	double tokens;
-	uint64_t last_refill;
-	uint64_t nobufs; /* full device queues met */
+	struct ratectl_bucket bucket; /* its share of the rate */
 	int err;
 };
 
@@ -99,6 +95,9 @@ struct raw_scan {
 	uint16_t sport_lo, sport_hi;
 	int32_t *pidx; /* port -> index in cfg->ports, -1 */
 	uint64_t t0;   /* monotonic us */
+
+	struct scan_hostiter *it;  /* where the hosts come from */
+	struct target_addr *addrs; /* the next group's addresses (group entries) */
 
 	/* The current host group. */
 	struct raw_host *hosts;
@@ -137,34 +136,15 @@ struct raw_scan {
 	pthread_cond_t fin_cond;
 };
 
-static void raw_sleep_us(uint64_t us)
-{
-	struct timespec ts = {.tv_sec = (time_t)(us / 1000000u),
-	                      .tv_nsec = (long)(us % 1000000u) * 1000};
-
-	nanosleep(&ts, NULL);
-}
-
 static void raw_fail(char *why, size_t whylen, const char *msg)
 {
 	snprintf(why, whylen, "%s", msg);
 }
 
-static uint64_t raw_addr_hash(const struct target_addr *a)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-	const uint8_t *p = target_addr_bytes(a);
-	size_t n = target_addr_size(a->family);
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 0x100000001b3ull;
-	return h ^ h >> 29;
-}
-
 /* The group's index of host a, or -1. */
 static long raw_host_find(const struct raw_scan *s, const struct target_addr *a)
 {
-	for (size_t i = raw_addr_hash(a) & s->hmask;; i = (i + 1) & s->hmask) {
+	for (size_t i = target_addr_hash(a) & s->hmask;; i = (i + 1) & s->hmask) {
 		uint32_t v = s->htab[i];
 
 		if (v == 0)
@@ -208,16 +188,7 @@ static bool raw_bare(struct raw_scan *s, uint64_t e, const struct rawscan_match 
 		return true;
 	}
 	pthread_mutex_lock(&s->lock);
-	if (s->nconfirm == s->confirm_cap) {
-		size_t cap = s->confirm_cap ? 2 * s->confirm_cap : 64;
-		uint64_t *c = realloc(s->confirm, cap * sizeof(*c));
-
-		if (c) {
-			s->confirm = c;
-			s->confirm_cap = cap;
-		}
-	}
-	if (s->nconfirm < s->confirm_cap) {
+	if (GREEDY_REALLOC(s->confirm, s->confirm_cap, s->nconfirm + 1) == 0) {
 		s->confirm[s->nconfirm++] = e;
 		queued = true;
 	}
@@ -340,20 +311,7 @@ static bool raw_expired(struct raw_scan *s)
 /* Sends what is queued in b, waiting out a full device queue. */
 static int raw_flush(struct raw_tx *tx, struct rawsock_batch *b)
 {
-	while (b->n) {
-		int r = rawsock_flush(b);
-
-		if (r >= 0)
-			return 0;
-		if (r != -ENOBUFS && r != -EAGAIN)
-			return r;
-		tx->nobufs++;
-		atomic_fetch_add(&tx->s->nobufs, 1);
-		raw_sleep_us(200);
-		if (atomic_load(&tx->s->error))
-			return atomic_load(&tx->s->error);
-	}
-	return 0;
+	return rawsock_flush_wait(b, &tx->s->nobufs, &tx->s->error);
 }
 
 /* Sends everything tx has queued. */
@@ -368,80 +326,25 @@ static int raw_flush_all(struct raw_tx *tx)
 	return 0;
 }
 
-/* The rate control, run by the first sender for all of them. */
-struct raw_rate {
-	double rate, floor, ceiling;
-	uint64_t last_tick;
-	uint64_t sent0, replies0, late0, drops0, nobufs0;
-	double ratio;      /* running average of replies per probe (first pass) */
-	bool lost;         /* loss was seen: grow by quarters from now on */
-	unsigned cut_pass; /* pass (try + 1) whose late replies cut the rate: once per pass */
-};
-
-static void raw_rate_init(struct raw_scan *s, struct raw_rate *rt, const struct cc_params *p,
+/* The rate control (ratectl.h), run by the first sender for all of them. */
+static void raw_rate_init(struct raw_scan *s, struct ratectl *rt, const struct cc_params *p,
                           uint64_t now)
 {
-	*rt = (struct raw_rate){.floor = RAW_FLOOR_RATE, .ceiling = RAW_CEILING_RATE};
-	if (p->max_rate > 0)
-		rt->ceiling = p->max_rate;
-	if (p->scan_delay_us)
-		rt->ceiling = fmin(rt->ceiling, 1e6 / p->scan_delay_us);
-	if (p->min_rate > 0)
-		rt->floor = fmin(p->min_rate, rt->ceiling);
-	rt->floor = fmin(rt->floor, rt->ceiling);
-	rt->rate = fmax(fmin(RAW_START_RATE, rt->ceiling), rt->floor);
-	rt->last_tick = now;
+	ratectl_init(rt, p, now);
 	atomic_store(&s->rate, rt->rate);
 }
 
-/*
- * Every RAW_TICK_US: back off on loss, probe upward otherwise (doubling below
- * RAW_FAST_RATE until the first loss, by a quarter after). Loss: capture drops
- * or a full device queue (halve), replies that only came to a retry (once per
- * pass: a retry pass's answers all come late) or a falling reply ratio in the
- * first pass (a quarter off). A cut never leaves the rate above 1.1 x the
- * replies per second that got through: on a link that drops what exceeds it,
- * that is the link's capacity.
- */
-static void raw_rate_tick(struct raw_scan *s, struct raw_rate *rt, uint64_t now, bool first_pass)
+static void raw_rate_tick(struct raw_scan *s, struct ratectl *rt, uint64_t now, bool first_pass)
 {
-	uint64_t sent = atomic_load(&s->sent), replies = atomic_load(&s->replies);
-	uint64_t late = atomic_load(&s->late), drops = atomic_load(&s->drops);
-	uint64_t nobufs = atomic_load(&s->nobufs);
-	double dsent = (double)(sent - rt->sent0), drep = (double)(replies - rt->replies0);
-	double span = (double)(now - rt->last_tick) / 1e6;
+	struct ratectl_counts c = {
+	    .sent = atomic_load(&s->sent),
+	    .replies = atomic_load(&s->replies),
+	    .late = atomic_load(&s->late),
+	    .drops = atomic_load(&s->drops),
+	    .nobufs = atomic_load(&s->nobufs),
+	};
 
-	bool late_now = late > rt->late0;
-	double cut = 1;
-
-	if (drops > rt->drops0 || nobufs > rt->nobufs0)
-		cut = 0.5;
-	else if ((late_now && rt->cut_pass != s->pass_try + 1) ||
-	         (first_pass && dsent >= 256 && rt->ratio > 0 && drep / dsent < 0.5 * rt->ratio))
-		cut = 0.75;
-	if (cut < 1) {
-		double answered = drep / span; /* replies per second: what got through */
-
-		rt->rate *= cut;
-		if (drep >= 16 && rt->rate > 1.1 * answered)
-			rt->rate = 1.1 * answered;
-		rt->lost = true;
-		if (late_now)
-			rt->cut_pass = s->pass_try + 1;
-	} else if (!late_now && dsent >= 0.5 * rt->rate * span) {
-		/* Only when the rate is what limits us. */
-		rt->rate *= !rt->lost && rt->rate < RAW_FAST_RATE ? 2 : 1.25;
-	}
-	rt->rate = fmax(fmin(rt->rate, rt->ceiling), rt->floor);
-	if (first_pass && dsent >= 256)
-		rt->ratio = rt->ratio > 0 ? 0.8 * rt->ratio + 0.2 * drep / dsent : drep / dsent;
-	atomic_store(&s->rate, rt->rate);
-	rt->sent0 = sent;
-	rt->replies0 = replies;
-	rt->late0 = late;
-	rt->drops0 = drops;
-	rt->nobufs0 = nobufs;
-	rt->last_tick = now;
+	atomic_store(&s->rate, ratectl_tick(rt, &c, now, first_pass, s->pass_try));
 }
 
 /*
@@ -450,32 +353,27 @@ static void raw_rate_tick(struct raw_scan *s, struct raw_rate *rt, uint64_t now,
  * first sender's rate control, NULL in the others. 0, RAW_EXPIRED or a
  * negative errno.
  */
-static int raw_pace(struct raw_tx *tx, struct raw_rate *rt, bool first_pass)
+static int raw_pace(struct raw_tx *tx, struct ratectl *rt, bool first_pass)
 {
 	struct raw_scan *s = tx->s;
 
-	while (tx->tokens < 1) {
-		uint64_t now = clock_mono_us();
-		double rate, burst;
+	for (;;) {
+		uint64_t now = clock_mono_us(), wait;
 		int r;
 
 		if (rt && now - rt->last_tick >= RAW_TICK_US)
 			raw_rate_tick(s, rt, now, first_pass);
-		rate = atomic_load(&s->rate) / atomic_load(&s->active);
-		burst = fmax(RAWSOCK_BATCH, rate * 0.002);
-		tx->tokens = fmin(tx->tokens + (double)(now - tx->last_refill) * rate / 1e6, burst);
-		tx->last_refill = now;
-		if (tx->tokens >= 1)
-			break;
+		wait =
+		    ratectl_take(&tx->bucket, atomic_load(&s->rate) / atomic_load(&s->active), now);
+		if (!wait)
+			return 0;
 		r = raw_flush_all(tx);
 		if (r < 0)
 			return r;
 		if (raw_expired(s))
 			return RAW_EXPIRED;
-		raw_sleep_us((uint64_t)((1 - tx->tokens) * 1e6 / rate) + 1);
+		clock_sleep_us(wait);
 	}
-	tx->tokens -= 1;
-	return 0;
 }
 
 static int raw_fam(int family)
@@ -501,7 +399,7 @@ static size_t raw_host_lanes(const struct raw_scan *s, const struct raw_host *h)
 }
 
 /* One probe for entry e (try tryno) into the batch of its path. */
-static int raw_send_one(struct raw_tx *tx, struct raw_rate *rt, uint64_t e, unsigned tryno,
+static int raw_send_one(struct raw_tx *tx, struct ratectl *rt, uint64_t e, unsigned tryno,
                         bool first_pass)
 {
 	struct raw_scan *s = tx->s;
@@ -545,18 +443,14 @@ static int raw_send_one(struct raw_tx *tx, struct raw_rate *rt, uint64_t e, unsi
 	return 0;
 }
 
-/* How many sends a silent probe gets, as cc.h: up to max_retries, at least 2. */
+/* How many sends a silent probe gets, as cc.h: up to max_retries resends, at least one. */
 static unsigned raw_allowed_tries(struct raw_scan *s)
 {
-	unsigned n, ok;
+	unsigned n;
 
 	pthread_mutex_lock(&s->lock);
-	ok = s->cc.max_ok_try;
+	n = cc_retries_allowed(&s->cc) + 1;
 	pthread_mutex_unlock(&s->lock);
-	n = ok + 1 > 1 ? ok + 1 : 1;
-	if (n > s->cfg->cc.max_retries)
-		n = s->cfg->cc.max_retries;
-	n += 1;
 	return n < RAWSCAN_TRIES ? n : RAWSCAN_TRIES;
 }
 
@@ -565,7 +459,7 @@ static unsigned raw_allowed_tries(struct raw_scan *s)
  * receiver (by the first sender, with no helper running). It is not counted
  * against the entry's retries. Returns how many were sent, or a negative errno.
  */
-static int raw_confirm(struct raw_tx *tx, struct raw_rate *rt)
+static int raw_confirm(struct raw_tx *tx, struct ratectl *rt)
 {
 	struct raw_scan *s = tx->s;
 	uint64_t *q;
@@ -600,7 +494,7 @@ static int raw_confirm(struct raw_tx *tx, struct raw_rate *rt)
  * After a pass: waits a probe timeout past the last send, and for the receiver
  * to settle; sends the confirming tries of bare replies meanwhile.
  */
-static void raw_wait_pass(struct raw_scan *s, struct raw_rate *rt, uint64_t last_send)
+static void raw_wait_pass(struct raw_scan *s, struct ratectl *rt, uint64_t last_send)
 {
 	uint32_t rto, maxrtt = s->cfg->cc.max_rtt_us;
 
@@ -626,7 +520,7 @@ static void raw_wait_pass(struct raw_scan *s, struct raw_rate *rt, uint64_t last
 			return;
 		if (now - rt->last_tick >= RAW_TICK_US)
 			raw_rate_tick(s, rt, now, false);
-		raw_sleep_us(2000);
+		clock_sleep_us(2000);
 	}
 }
 
@@ -728,7 +622,7 @@ static int64_t raw_paced_eta(struct raw_scan *s, unsigned tmax)
 }
 
 /* Paced retries of the hosts that answered the first pass (rawscan_ops.paced), by tx alone. */
-static int raw_paced(struct raw_tx *tx, struct raw_rate *rt)
+static int raw_paced(struct raw_tx *tx, struct ratectl *rt)
 {
 	struct raw_scan *s = tx->s;
 	unsigned tmax = s->cfg->cc.max_retries + 1;
@@ -805,7 +699,7 @@ static int raw_paced(struct raw_tx *tx, struct raw_rate *rt)
 			break;
 		now = clock_mono_us();
 		if (soonest > now)
-			raw_sleep_us(soonest - now);
+			clock_sleep_us(soonest - now);
 	}
 	if (r == 0) /* the last paced probes' answers */
 		raw_wait_pass(s, rt, clock_mono_us());
@@ -816,7 +710,7 @@ static int raw_paced(struct raw_tx *tx, struct raw_rate *rt)
  * Sends tx's share of the pass: chunks of RAW_CHUNK permutation indices taken
  * from the shared cursor, so the senders stay balanced and the order random.
  */
-static int raw_send_share(struct raw_tx *tx, struct raw_rate *rt)
+static int raw_send_share(struct raw_tx *tx, struct ratectl *rt)
 {
 	struct raw_scan *s = tx->s;
 	bool first = s->pass_first;
@@ -854,7 +748,7 @@ static void *raw_helper(void *arg)
 }
 
 /* One pass over the group (try tryno) by the active senders; the first is the caller. */
-static int raw_pass(struct raw_scan *s, struct raw_rate *rt, unsigned tryno)
+static int raw_pass(struct raw_scan *s, struct ratectl *rt, unsigned tryno)
 {
 	/* A small pass is not worth another thread. */
 	unsigned want = s->total >= (uint64_t)s->nsend * RAW_CHUNK * 8 ? s->nsend : 1;
@@ -904,12 +798,12 @@ static void raw_refresh_paths(struct raw_scan *s)
 static void *raw_sender(void *arg)
 {
 	struct raw_scan *s = arg;
-	struct raw_rate rt;
+	struct ratectl rt;
 	int r = 0;
 
 	raw_rate_init(s, &rt, &s->cfg->cc, clock_mono_us());
 	for (unsigned k = 0; k < s->nsend; k++)
-		s->tx[k].last_refill = clock_mono_us();
+		s->tx[k].bucket.last_refill = clock_mono_us();
 	for (unsigned tryno = 0; tryno < raw_allowed_tries(s); tryno++) {
 		if (tryno > 0)
 			raw_refresh_paths(s);
@@ -932,7 +826,7 @@ static void *raw_sender(void *arg)
 	return NULL;
 }
 
-static void raw_progress(struct raw_scan *s, uint64_t done_before, uint64_t grand_total)
+static void raw_progress(struct raw_scan *s, uint64_t done_before)
 {
 	struct scan_progress pr;
 
@@ -940,7 +834,7 @@ static void raw_progress(struct raw_scan *s, uint64_t done_before, uint64_t gran
 		return;
 	pr = (struct scan_progress){
 	    .done = done_before + atomic_load(&s->done),
-	    .total = grand_total,
+	    .total = scan_hostiter_expect(s->it) * s->nports,
 	    .sent = atomic_load(&s->sent),
 	    .found = atomic_load(&s->found),
 	    .elapsed = (double)(clock_mono_us() - s->t0) / 1e6,
@@ -956,20 +850,18 @@ static void raw_progress(struct raw_scan *s, uint64_t done_before, uint64_t gran
 	pthread_mutex_unlock(&s->lock);
 }
 
-/* Fills the group's hosts from index h0 and their source addresses. */
-static int raw_fill_group(struct raw_scan *s, const struct perm *hperm, uint64_t h0, char *why,
+/* Fills the group's hosts from addrs and their paths. */
+static int raw_fill_group(struct raw_scan *s, const struct target_addr *addrs, char *why,
                           size_t whylen)
 {
 	memset(s->htab, 0, (s->hmask + 1) * sizeof(*s->htab));
 	for (size_t i = 0; i < s->nhosts; i++) {
 		struct raw_host *h = &s->hosts[i];
-		uint64_t idx = s->cfg->randomize_hosts ? perm_at(hperm, h0 + i) : h0 + i;
 		char a[INET6_ADDRSTRLEN];
-		int r = targetset_get(s->cfg->targets, idx, &h->addr);
+		int r;
 		size_t j;
 
-		if (r < 0)
-			return r;
+		h->addr = addrs[i];
 		h->rtt_sum_us = h->rtt_n = 0;
 		atomic_store(&h->answers, 0);
 		if (!rawsock_can(&s->rs, h->addr.family)) {
@@ -986,7 +878,7 @@ static int raw_fill_group(struct raw_scan *s, const struct perm *hperm, uint64_t
 			snprintf(why, whylen, "no route to %s: %s", a, strerror(-r));
 			return r;
 		}
-		for (j = raw_addr_hash(&h->addr) & s->hmask; s->htab[j]; j = (j + 1) & s->hmask)
+		for (j = target_addr_hash(&h->addr) & s->hmask; s->htab[j]; j = (j + 1) & s->hmask)
 			;
 		s->htab[j] = (uint32_t)i + 1;
 	}
@@ -1005,6 +897,7 @@ static void raw_report_group(struct raw_scan *s, double gstart, struct scan_summ
 		struct scan_host h = {
 		    .addr = rh->addr,
 		    .up = true,
+		    .reason = SCAN_REASON_USER_SET,
 		    .srtt_us = rh->rtt_n ? (uint32_t)(rh->rtt_sum_us / rh->rtt_n) : 0,
 		    .rttvar_us = (uint32_t)s->cc.rttvar_us,
 		    .rto_us = cc_rto_us(&s->cc),
@@ -1043,7 +936,7 @@ static void raw_report_group(struct raw_scan *s, double gstart, struct scan_summ
 }
 
 /* Runs one host group: both threads, progress while they work. */
-static int raw_run_group(struct raw_scan *s, uint64_t done_before, uint64_t grand_total)
+static int raw_run_group(struct raw_scan *s, uint64_t done_before)
 {
 	pthread_t tx, rx;
 	int r;
@@ -1070,7 +963,7 @@ static int raw_run_group(struct raw_scan *s, uint64_t done_before, uint64_t gran
 		pthread_cond_timedwait(&s->fin_cond, &s->fin_lock, &ts);
 		if (!atomic_load(&s->tx_done)) {
 			pthread_mutex_unlock(&s->fin_lock);
-			raw_progress(s, done_before, grand_total);
+			raw_progress(s, done_before);
 			pthread_mutex_lock(&s->fin_lock);
 		}
 	}
@@ -1116,7 +1009,8 @@ static int raw_alloc(struct raw_scan *s, size_t group)
 	s->lasttry = malloc(group * s->nports);
 	s->bare = malloc(group * s->nports * sizeof(*s->bare));
 	s->pace = calloc(group * s->nlanes, sizeof(*s->pace));
-	if (!s->pidx || !s->hosts || !s->htab || !s->res || !s->sent_at || !s->tries ||
+	s->addrs = calloc(group, sizeof(*s->addrs));
+	if (!s->addrs || !s->pidx || !s->hosts || !s->htab || !s->res || !s->sent_at || !s->tries ||
 	    !s->maxtry || !s->lasttry || !s->bare || !s->pace)
 		return -ENOMEM;
 	for (size_t i = 0; i < 65536; i++)
@@ -1139,6 +1033,7 @@ static void raw_free(struct raw_scan *s)
 	free(s->bare);
 	free(s->confirm);
 	free(s->pace);
+	free(s->addrs);
 	free(s->src[0]);
 	free(s->src[1]);
 	for (unsigned k = 0; k < RAW_MAX_SENDERS; k++)
@@ -1191,11 +1086,11 @@ int rawscan_run(const struct scan_config *cfg, const struct rawscan_ops *ops,
 	struct raw_scan *s;
 	struct scan_summary sum = {0};
 	pthread_condattr_t ca;
-	struct perm hperm;
-	uint64_t nhosts, group, grand_total, done_before = 0;
+	struct scan_hostiter it;
+	uint64_t group, done_before = 0;
 	int r;
 
-	if (!cfg->targets || !cfg->ports || cfg->ports->n == 0) {
+	if ((!cfg->targets && !cfg->feed) || !cfg->ports || cfg->ports->n == 0) {
 		raw_fail(why, whylen, "no ports to scan");
 		return -EINVAL;
 	}
@@ -1225,14 +1120,14 @@ int rawscan_run(const struct scan_config *cfg, const struct rawscan_ops *ops,
 		s->sport_hi = (uint16_t)(PACKET_SPORT_LO + PACKET_SPORT_SPAN - 1);
 	}
 
-	nhosts = targetset_count(cfg->targets);
-	grand_total = nhosts * s->nports;
+	scan_hostiter_init(&it, cfg);
+	s->it = &it;
 	group = RAW_GROUP_RESULTS / s->nports;
 	if (cfg->hostgroup)
 		group = cfg->hostgroup;
 	group = group < 1 ? 1 : group > RAW_MAX_GROUP ? RAW_MAX_GROUP : group;
-	if (group > nhosts)
-		group = nhosts ? nhosts : 1;
+	if (!cfg->feed && group > it.count)
+		group = it.count ? it.count : 1;
 	s->nsend = cfg->threads ? cfg->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
 	s->nsend = s->nsend < 1 ? 1 : s->nsend > RAW_MAX_SENDERS ? RAW_MAX_SENDERS : s->nsend;
 	atomic_store(&s->active, 1);
@@ -1250,12 +1145,19 @@ int rawscan_run(const struct scan_config *cfg, const struct rawscan_ops *ops,
 	cc_init(&s->cc, &cfg->cc, s->t0);
 	atomic_store(&s->bare_window_us, cc_rto_us(&s->cc));
 	sum.start = clock_wall();
-	sum.hosts_total = nhosts;
-	perm_init(&hperm, nhosts, cfg->seed ^ 0x9e3779b97f4a7c15ull);
-	for (uint64_t h0 = 0; h0 < nhosts; h0 += group) {
-		double gstart = clock_wall();
+	for (uint64_t h0 = 0;; h0 += s->nhosts) {
+		double gstart;
+		long got = scan_hostiter_take(&it, s->addrs, group);
 
-		s->nhosts = nhosts - h0 < group ? nhosts - h0 : group;
+		if (got < 0) {
+			r = (int)got;
+			snprintf(why, whylen, "no more targets: %s", strerror(-r));
+			goto out;
+		}
+		if (got == 0)
+			break;
+		gstart = clock_wall();
+		s->nhosts = (size_t)got;
 		s->total = s->nhosts * s->nports;
 		memset(s->res, 0, s->total);
 		memset(s->tries, 0, s->total);
@@ -1263,11 +1165,11 @@ int rawscan_run(const struct scan_config *cfg, const struct rawscan_ops *ops,
 		memset((void *)s->lasttry, 0, s->total);
 		memset(s->bare, 0, s->total * sizeof(*s->bare));
 		s->nconfirm = 0;
-		r = raw_fill_group(s, &hperm, h0, why, whylen);
+		r = raw_fill_group(s, s->addrs, why, whylen);
 		if (r < 0)
 			goto out;
 		perm_init(&s->perm, s->total, cfg->seed + h0);
-		r = raw_run_group(s, done_before, grand_total);
+		r = raw_run_group(s, done_before);
 		if (r < 0) {
 			snprintf(why, whylen, "raw scan failed: %s", strerror(-r));
 			goto out;
@@ -1276,7 +1178,8 @@ int rawscan_run(const struct scan_config *cfg, const struct rawscan_ops *ops,
 		raw_report_group(s, gstart, &sum);
 	}
 	atomic_store(&s->done, 0);
-	raw_progress(s, done_before, grand_total);
+	raw_progress(s, done_before);
+	sum.hosts_total = it.taken;
 	sum.probes_sent = atomic_load(&s->sent);
 	sum.retries = atomic_load(&s->retries);
 	sum.end = clock_wall();

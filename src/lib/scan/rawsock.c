@@ -11,6 +11,7 @@
 
 #include "scan/packet.h"
 #include "scan/rawsock.h"
+#include "util/clock.h"
 
 #define RAWSOCK_SNDBUF (4 << 20)
 
@@ -146,6 +147,25 @@ uint8_t *rawsock_slot(struct rawsock_batch *b, const struct target_addr *self,
 	return buf + b->off[b->n];
 }
 
+uint8_t *rawsock_frame_slot(struct rawsock_batch *b, int ifindex, uint16_t ethertype,
+                            const uint8_t dmac[6])
+{
+	struct sockaddr_ll *sl;
+
+	if (b->n == RAWSOCK_BATCH)
+		return NULL;
+	sl = (struct sockaddr_ll *)&b->sa[b->n];
+	memset(sl, 0, sizeof(*sl));
+	sl->sll_family = AF_PACKET;
+	sl->sll_ifindex = ifindex;
+	sl->sll_protocol = htons(ethertype);
+	sl->sll_halen = ETH_ALEN;
+	memcpy(sl->sll_addr, dmac, ETH_ALEN);
+	b->off[b->n] = 0;
+	b->msgs[b->n].msg_hdr.msg_namelen = sizeof(*sl);
+	return b->buf[b->n];
+}
+
 void rawsock_commit(struct rawsock_batch *b, size_t len)
 {
 	struct msghdr *m = &b->msgs[b->n].msg_hdr;
@@ -190,4 +210,22 @@ int rawsock_flush(struct rawsock_batch *b)
 	}
 	b->n = b->first = 0;
 	return (int)sent;
+}
+
+int rawsock_flush_wait(struct rawsock_batch *b, atomic_uint_fast64_t *nobufs,
+                       const atomic_int *error)
+{
+	while (b->n) {
+		int r = rawsock_flush(b);
+
+		if (r >= 0)
+			return 0;
+		if (r != -ENOBUFS && r != -EAGAIN)
+			return r;
+		atomic_fetch_add(nobufs, 1);
+		clock_sleep_us(200);
+		if (atomic_load(error))
+			return atomic_load(error);
+	}
+	return 0;
 }

@@ -24,6 +24,7 @@
  */
 #pragma once
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -85,6 +86,14 @@ struct rawsock_batch *rawsock_batch_for(struct rawsock_tx *tx, const struct raws
 uint8_t *rawsock_slot(struct rawsock_batch *b, const struct target_addr *self,
                       const struct target_addr *dst, const struct linkpath *p, uint8_t proto);
 
+/*
+ * The buffer for a whole frame, link header included (ARP, neighbour
+ * solicitations), to dmac on device ifindex: b is a link batch (its kind
+ * RAWSOCK_LINK or RAWSOCK_DIRECT). Queued by rawsock_commit; NULL when full.
+ */
+uint8_t *rawsock_frame_slot(struct rawsock_batch *b, int ifindex, uint16_t ethertype,
+                            const uint8_t dmac[6]);
+
 /* Queues the probe of len bytes written into the last slot. */
 void rawsock_commit(struct rawsock_batch *b, size_t len);
 
@@ -94,3 +103,11 @@ void rawsock_commit(struct rawsock_batch *b, size_t len);
  * flushes again; the unsent ones stay queued, in order).
  */
 int rawsock_flush(struct rawsock_batch *b);
+
+/*
+ * rawsock_flush() until b is empty, waiting out a full device queue (200 us
+ * at a time, each counted in *nobufs: a loss signal for the rate). Returns 0,
+ * a negative errno, or *error as soon as it is set (another sender failed).
+ */
+int rawsock_flush_wait(struct rawsock_batch *b, atomic_uint_fast64_t *nobufs,
+                       const atomic_int *error);

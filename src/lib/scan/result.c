@@ -18,7 +18,7 @@ const char *scan_state_name(enum scan_state s)
 
 const char *scan_reason_name(enum scan_reason r)
 {
-	static const char *const names[SCAN_REASON_MAX] = {
+	static const char *const names[SCAN_REASON_HOST_MAX] = {
 	    [SCAN_REASON_NONE] = "unknown",
 	    [SCAN_REASON_SYN_ACK] = "syn-ack",
 	    [SCAN_REASON_CONN_REFUSED] = "conn-refused",
@@ -29,7 +29,17 @@ const char *scan_reason_name(enum scan_reason r)
 	    [SCAN_REASON_RESET] = "reset",
 	    [SCAN_REASON_PORT_UNREACH] = "port-unreach",
 	    [SCAN_REASON_UDP_RESPONSE] = "udp-response",
+	    [SCAN_REASON_ARP_RESPONSE] = "arp-response",
+	    [SCAN_REASON_ND_RESPONSE] = "nd-response",
+	    [SCAN_REASON_ECHO_REPLY] = "echo-reply",
+	    [SCAN_REASON_TIMESTAMP_REPLY] = "timestamp-reply",
+	    [SCAN_REASON_ADDRESSMASK_REPLY] = "addressmask-reply",
+	    [SCAN_REASON_PROTO_UNREACH] = "proto-unreach",
+	    [SCAN_REASON_TIME_EXCEEDED] = "time-exceeded",
+	    [SCAN_REASON_LOCALHOST] = "localhost-response",
+	    [SCAN_REASON_USER_SET] = "user-set",
+	    [SCAN_REASON_NO_ROUTE] = "no-route",
 	};
 
-	return (unsigned)r < SCAN_REASON_MAX ? names[r] : "unknown";
+	return (unsigned)r < SCAN_REASON_HOST_MAX && names[r] ? names[r] : "unknown";
 }

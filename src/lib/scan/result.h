@@ -36,13 +36,25 @@ enum scan_reason {
 	SCAN_REASON_RESET,
 	SCAN_REASON_PORT_UNREACH,
 	SCAN_REASON_UDP_RESPONSE,
-	SCAN_REASON_MAX,
+	SCAN_REASON_MAX, /* port reasons end here: a packed result holds 4 bits */
+	/* Why a host is up or down (nmap's <status reason=>), besides the port reasons above. */
+	SCAN_REASON_ARP_RESPONSE = 16,
+	SCAN_REASON_ND_RESPONSE,
+	SCAN_REASON_ECHO_REPLY,
+	SCAN_REASON_TIMESTAMP_REPLY,
+	SCAN_REASON_ADDRESSMASK_REPLY,
+	SCAN_REASON_PROTO_UNREACH,
+	SCAN_REASON_TIME_EXCEEDED,
+	SCAN_REASON_LOCALHOST,
+	SCAN_REASON_USER_SET,
+	SCAN_REASON_NO_ROUTE,
+	SCAN_REASON_HOST_MAX,
 };
 
 /* "open", "closed", "filtered", "unfiltered", "open|filtered", "closed|filtered". */
 const char *scan_state_name(enum scan_state s);
 
-/* "syn-ack", "conn-refused", "no-response", … ; "unknown" for SCAN_REASON_NONE. */
+/* "syn-ack", "conn-refused", "no-response", "arp-response", … ; "unknown" for SCAN_REASON_NONE. */
 const char *scan_reason_name(enum scan_reason r);
 
 static inline uint8_t scan_res_pack(enum scan_state s, enum scan_reason r)
@@ -70,10 +82,17 @@ struct scan_result {
 	uint32_t rtt_us; /* 0 when no reply (no-response) */
 };
 
-/* A host whose ports are all decided, delivered once per host. */
+/*
+ * A host whose ports are all decided, delivered once per host. A host found
+ * down by discovery is delivered too, with up false and no ports.
+ */
 struct scan_host {
 	struct target_addr addr;
-	bool up;          /* connect scans treat every target as up (-Pn) */
+	bool up;                 /* without discovery (-Pn) every target is up, user-set */
+	enum scan_reason reason; /* why up or down: arp-response, echo-reply, user-set, … */
+	uint8_t reason_ttl;      /* TTL (hop limit) of the reply that decided, 0 when none */
+	bool has_mac;            /* an on-link host: the link address that answered */
+	uint8_t mac[6];
 	bool timedout;    /* --host-timeout expired: res is incomplete */
 	uint32_t srtt_us; /* smoothed reply time, 0 when nothing replied */
 	uint32_t rttvar_us;
@@ -88,8 +107,8 @@ struct scan_host {
 
 /* The whole scan, delivered last. */
 struct scan_summary {
-	uint64_t hosts_total, hosts_up, hosts_timedout;
-	uint64_t counts[SCAN_STATE_MAX]; /* ports per state over all hosts */
+	uint64_t hosts_total, hosts_up, hosts_timedout; /* addresses, of them up, timed out */
+	uint64_t counts[SCAN_STATE_MAX];                /* ports per state over all hosts */
 	uint64_t probes_sent, retries;
 	double start, end; /* wall clock, seconds since the epoch */
 	double elapsed;    /* monotonic seconds */

@@ -44,14 +44,14 @@ static int diff_emit(struct diff_ctx *d, const struct store_change *c)
 	return 0;
 }
 
-static int diff_prepare(struct diff_ctx *d, const char *sql, sqlite3_stmt **s)
+static int diff_prepare(struct diff_ctx *d, const char *sql, struct db_stmt **s)
 {
-	int rc = sqlite3_prepare_v2(d->st->db, sql, -1, s, NULL);
+	int r = db_prepare(d->st, sql, s);
 
-	if (rc != SQLITE_OK)
-		return store_note(d->st, rc);
-	sqlite3_bind_int64(*s, 1, d->a);
-	sqlite3_bind_int64(*s, 2, d->b);
+	if (r < 0)
+		return r;
+	db_bind_int64(*s, 1, d->a);
+	db_bind_int64(*s, 2, d->b);
 	return 0;
 }
 
@@ -60,18 +60,19 @@ static int diff_hosts(struct diff_ctx *d)
 	static const char sql[] =
 	    "WITH k AS (SELECT addr, proto FROM hosts WHERE run = ?1"
 	    "           UNION SELECT addr, proto FROM hosts WHERE run = ?2)"
-	    " SELECT coalesce(a.host, b.host), k.proto, a.id IS NOT NULL, b.id IS NOT NULL,"
+	    " SELECT coalesce(a.host, b.host), k.proto,"
+	    " CASE WHEN a.id IS NULL THEN 0 ELSE 1 END, CASE WHEN b.id IS NULL THEN 0 ELSE 1 END,"
 	    " a.up, b.up FROM k"
 	    " LEFT JOIN hosts a ON a.run = ?1 AND a.addr = k.addr AND a.proto = k.proto"
 	    " LEFT JOIN hosts b ON b.run = ?2 AND b.addr = k.addr AND b.proto = k.proto"
 	    " ORDER BY k.addr, k.proto";
-	sqlite3_stmt *s;
-	int rc, r = diff_prepare(d, sql, &s);
+	struct db_stmt *s = NULL;
+	int rc = 0, r = diff_prepare(d, sql, &s);
 
-	while (!r && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		bool in_a = sqlite3_column_int(s, 2), in_b = sqlite3_column_int(s, 3);
-		bool up_a = sqlite3_column_int(s, 4), up_b = sqlite3_column_int(s, 5);
-		struct store_change c = {.host = (const char *)sqlite3_column_text(s, 0)};
+	while (!r && (rc = db_step(s)) == DB_ROW) {
+		bool in_a = db_column_int(s, 2), in_b = db_column_int(s, 3);
+		bool up_a = db_column_int(s, 4), up_b = db_column_int(s, 5);
+		struct store_change c = {.host = db_column_text(s, 0)};
 
 		if (in_a && in_b && up_a == up_b)
 			continue;
@@ -85,20 +86,20 @@ static int diff_hosts(struct diff_ctx *d)
 			continue;
 		r = diff_emit(d, &c);
 	}
-	if (!r && rc != SQLITE_DONE)
-		r = store_note(d->st, rc);
-	sqlite3_finalize(s);
+	if (!r && rc < 0)
+		r = rc;
+	db_finalize(s);
 	return r;
 }
 
 /* "name product version" from three nullable columns into buf; NULL when all are. */
-static const char *diff_service(sqlite3_stmt *s, int col, char *buf, size_t len)
+static const char *diff_service(struct db_stmt *s, int col, char *buf, size_t len)
 {
 	size_t used = 0;
 
 	buf[0] = '\0';
 	for (int i = 0; i < 3; i++) {
-		const char *t = (const char *)sqlite3_column_text(s, col + i);
+		const char *t = db_column_text(s, col + i);
 		int n;
 
 		if (!t || !*t)
@@ -112,15 +113,15 @@ static const char *diff_service(sqlite3_stmt *s, int col, char *buf, size_t len)
 }
 
 /* The state a run knows for a port: its row, else the host's hidden state if scanned. */
-static int diff_state(sqlite3_stmt *s, int row_col, int extra_col, const struct portlist *pl,
+static int diff_state(struct db_stmt *s, int row_col, int extra_col, const struct portlist *pl,
                       uint16_t port)
 {
 	int st;
 
-	if (sqlite3_column_type(s, row_col) != SQLITE_NULL)
-		st = sqlite3_column_int(s, row_col);
+	if (!db_column_null(s, row_col))
+		st = db_column_int(s, row_col);
 	else if (portlist_contains(pl, port))
-		st = sqlite3_column_int(s, extra_col);
+		st = db_column_int(s, extra_col);
 	else
 		st = SCAN_PENDING;
 	return st > SCAN_PENDING && st < SCAN_STATE_MAX ? st : st == SCAN_PENDING ? 0 : -1;
@@ -140,11 +141,11 @@ static int diff_ports(struct diff_ctx *d)
 	    " LEFT JOIN ports pb ON pb.run = ?2 AND pb.addr = k.addr AND pb.proto = k.proto"
 	    "  AND pb.port = k.port"
 	    " ORDER BY k.addr, k.proto, k.port";
-	sqlite3_stmt *s;
-	int rc, r = diff_prepare(d, sql, &s);
+	struct db_stmt *s = NULL;
+	int rc = 0, r = diff_prepare(d, sql, &s);
 
-	while (!r && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		int port = sqlite3_column_int(s, 2), sa, sb;
+	while (!r && (rc = db_step(s)) == DB_ROW) {
+		int port = db_column_int(s, 2), sa, sb;
 		char bufa[256], bufb[256];
 		struct store_change c;
 
@@ -162,8 +163,8 @@ static int diff_ports(struct diff_ctx *d)
 			continue; /* one run does not know this port */
 		c = (struct store_change){
 		    .kind = STORE_CH_PORT,
-		    .host = (const char *)sqlite3_column_text(s, 0),
-		    .proto = sqlite3_column_int(s, 1),
+		    .host = db_column_text(s, 0),
+		    .proto = db_column_int(s, 1),
 		    .port = (uint16_t)port,
 		    .old_state = (enum scan_state)sa,
 		    .new_state = (enum scan_state)sb,
@@ -179,9 +180,9 @@ static int diff_ports(struct diff_ctx *d)
 		}
 		r = diff_emit(d, &c);
 	}
-	if (!r && rc != SQLITE_DONE)
-		r = store_note(d->st, rc);
-	sqlite3_finalize(s);
+	if (!r && rc < 0)
+		r = rc;
+	db_finalize(s);
 	return r;
 }
 
@@ -191,34 +192,34 @@ static int diff_findings(struct diff_ctx *d, bool fixed)
 	static const char sql[] =
 	    "SELECT f.host, f.proto, f.port, f.check_id, f.severity, f.title FROM findings f"
 	    " WHERE f.run = ?2 AND NOT EXISTS (SELECT 1 FROM findings o WHERE o.run = ?1"
-	    "  AND o.host IS f.host" /* the same as addr, and indexed with run */
-	    "  AND o.check_id = f.check_id AND o.addr IS f.addr AND o.proto = f.proto"
-	    "  AND o.port = f.port)"
+	    "  AND o.host IS NOT DISTINCT FROM f.host" /* the same as addr, indexed with run */
+	    "  AND o.check_id = f.check_id AND o.addr IS NOT DISTINCT FROM f.addr"
+	    "  AND o.proto = f.proto AND o.port = f.port)"
 	    " ORDER BY f.addr, f.proto, f.port, f.check_id, f.id";
-	sqlite3_stmt *s;
-	int rc, r = diff_prepare(d, sql, &s);
+	struct db_stmt *s = NULL;
+	int rc = 0, r = diff_prepare(d, sql, &s);
 
 	if (!r && fixed) {
-		sqlite3_bind_int64(s, 1, d->b);
-		sqlite3_bind_int64(s, 2, d->a);
+		db_bind_int64(s, 1, d->b);
+		db_bind_int64(s, 2, d->a);
 	}
-	while (!r && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		int port = sqlite3_column_int(s, 2);
+	while (!r && (rc = db_step(s)) == DB_ROW) {
+		int port = db_column_int(s, 2);
 		struct store_change c = {
 		    .kind = fixed ? STORE_CH_FINDING_FIXED : STORE_CH_FINDING_NEW,
-		    .host = (const char *)sqlite3_column_text(s, 0),
-		    .proto = sqlite3_column_int(s, 1),
+		    .host = db_column_text(s, 0),
+		    .proto = db_column_int(s, 1),
 		    .port = (uint16_t)(port >= 0 && port <= 65535 ? port : 0),
-		    .check = (const char *)sqlite3_column_text(s, 3),
-		    .severity = (const char *)sqlite3_column_text(s, 4),
-		    .title = (const char *)sqlite3_column_text(s, 5),
+		    .check = db_column_text(s, 3),
+		    .severity = db_column_text(s, 4),
+		    .title = db_column_text(s, 5),
 		};
 
 		r = diff_emit(d, &c);
 	}
-	if (!r && rc != SQLITE_DONE)
-		r = store_note(d->st, rc);
-	sqlite3_finalize(s);
+	if (!r && rc < 0)
+		r = rc;
+	db_finalize(s);
 	return r;
 }
 

@@ -16,15 +16,14 @@ int store_severity_index(const char *name)
 	return -1;
 }
 
-/* Steps a one-parameter statement and adds each row's (severity, count) to f and *other. */
-static int store_add_severities(struct store *st, sqlite3_stmt *s, uint64_t f[STORE_SEVERITIES],
-                                uint64_t *other)
+/* Steps a bound statement and adds each row's (severity, count) to f and *other. */
+static int store_add_severities(struct db_stmt *s, uint64_t f[STORE_SEVERITIES], uint64_t *other)
 {
 	int rc;
 
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		int i = store_severity_index((const char *)sqlite3_column_text(s, 0));
-		int64_t n = sqlite3_column_int64(s, 1);
+	while ((rc = db_step(s)) == DB_ROW) {
+		int i = store_severity_index(db_column_text(s, 0));
+		int64_t n = db_column_int64(s, 1);
 
 		if (n < 0)
 			n = 0;
@@ -33,14 +32,35 @@ static int store_add_severities(struct store *st, sqlite3_stmt *s, uint64_t f[ST
 		else if (other)
 			*other += (uint64_t)n;
 	}
-	return rc == SQLITE_DONE ? 0 : store_note(st, rc);
+	return rc;
+}
+
+/* Adds a row of store_run_counts()'s statement q to c. */
+static void store_count_row(struct db_stmt *s, int q, struct store_counts *c)
+{
+	uint64_t v = (uint64_t)db_column_int64(s, 1);
+
+	if (q == 0) {
+		c->endpoints = (uint64_t)db_column_int64(s, 0);
+		c->reachable = v;
+		c->loopback = (uint64_t)db_column_int64(s, 2);
+		c->blocked = (uint64_t)db_column_int64(s, 3);
+	} else if (q == 2) {
+		c->hosts_up = (uint64_t)db_column_int64(s, 0);
+	} else if (db_column_int(s, 0) == IPPROTO_UDP) {
+		c->open_udp += v;
+	} else {
+		c->open_tcp += v;
+	}
 }
 
 int store_run_counts(struct store *st, int64_t id, struct store_counts *c)
 {
 	static const char eps_sql[] =
-	    "SELECT count(*), coalesce(sum(exposure = 'reachable'), 0),"
-	    " coalesce(sum(exposure = 'loopback-only'), 0), coalesce(sum(exposure = 'blocked'), 0)"
+	    "SELECT count(*),"
+	    " coalesce(sum(CASE WHEN exposure = 'reachable' THEN 1 ELSE 0 END), 0),"
+	    " coalesce(sum(CASE WHEN exposure = 'loopback-only' THEN 1 ELSE 0 END), 0),"
+	    " coalesce(sum(CASE WHEN exposure = 'blocked' THEN 1 ELSE 0 END), 0)"
 	    " FROM endpoints WHERE run = ?1";
 	/* Open ports: the hosts' counts, and the rows of hosts never finished. */
 	static const char open_sql[] =
@@ -48,9 +68,10 @@ int store_run_counts(struct store *st, int64_t id, struct store_counts *c)
 	    " SELECT proto, coalesce(sum(n_open), 0) AS n FROM hosts WHERE run = ?1 GROUP BY proto"
 	    " UNION ALL SELECT p.proto, count(*) FROM ports p WHERE p.run = ?1 AND p.state = 1"
 	    "  AND NOT EXISTS (SELECT 1 FROM hosts h WHERE h.run = p.run AND h.addr = p.addr"
-	    "  AND h.proto = p.proto) GROUP BY p.proto)"
+	    "  AND h.proto = p.proto) GROUP BY p.proto) AS o"
 	    " GROUP BY proto";
-	static const char up_sql[] = "SELECT count(DISTINCT addr) FROM hosts WHERE run = ?1 AND up";
+	static const char up_sql[] =
+	    "SELECT count(DISTINCT addr) FROM hosts WHERE run = ?1 AND up <> 0";
 	static const char sev_sql[] =
 	    "SELECT severity, count(*) FROM findings WHERE run = ?1 GROUP BY severity";
 	const char *const sqls[] = {eps_sql, open_sql, up_sql, sev_sql};
@@ -58,34 +79,21 @@ int store_run_counts(struct store *st, int64_t id, struct store_counts *c)
 
 	memset(c, 0, sizeof(*c));
 	for (size_t q = 0; q < ARRAY_SIZE(sqls) && !r; q++) {
-		sqlite3_stmt *s;
-		int rc = sqlite3_prepare_v2(st->db, sqls[q], -1, &s, NULL);
+		struct db_stmt *s;
+		int rc;
 
-		if (rc != SQLITE_OK)
-			return store_note(st, rc);
-		sqlite3_bind_int64(s, 1, id);
+		r = db_prepare(st, sqls[q], &s);
+		if (r < 0)
+			return r;
+		db_bind_int64(s, 1, id);
 		if (sqls[q] == sev_sql) {
-			r = store_add_severities(st, s, c->findings, &c->findings_other);
+			r = store_add_severities(s, c->findings, &c->findings_other);
 		} else {
-			while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-				uint64_t v = (uint64_t)sqlite3_column_int64(s, 1);
-
-				if (sqls[q] == eps_sql) {
-					c->endpoints = (uint64_t)sqlite3_column_int64(s, 0);
-					c->reachable = v;
-					c->loopback = (uint64_t)sqlite3_column_int64(s, 2);
-					c->blocked = (uint64_t)sqlite3_column_int64(s, 3);
-				} else if (sqls[q] == up_sql) {
-					c->hosts_up = (uint64_t)sqlite3_column_int64(s, 0);
-				} else if (sqlite3_column_int(s, 0) == IPPROTO_UDP) {
-					c->open_udp += v;
-				} else {
-					c->open_tcp += v;
-				}
-			}
-			r = rc == SQLITE_DONE ? 0 : store_note(st, rc);
+			while ((rc = db_step(s)) == DB_ROW)
+				store_count_row(s, (int)q, c);
+			r = rc;
 		}
-		sqlite3_finalize(s);
+		db_finalize(s);
 	}
 	return r;
 }
@@ -97,33 +105,35 @@ int64_t store_endpoint_diff(struct store *st, int64_t a, int64_t b,
 	static const char gone_sql[] =
 	    "SELECT e.host, e.proto, e.port, e.exposure, e.service FROM endpoints e"
 	    " WHERE e.run = ?1 AND NOT EXISTS (SELECT 1 FROM endpoints o WHERE o.run = ?2"
-	    " AND o.host IS e.host AND o.proto = e.proto AND o.port = e.port)"
+	    " AND o.host IS NOT DISTINCT FROM e.host AND o.proto = e.proto AND o.port = e.port)"
 	    " ORDER BY e.host, e.port, e.proto, e.id";
+	/* One row per socket: two sockets on one address and port (SO_REUSEPORT) are one. */
 	static const char changed_sql[] =
-	    "SELECT e.host, e.proto, e.port, o.exposure, e.exposure, e.service FROM endpoints e"
-	    " JOIN endpoints o ON o.run = ?2 AND o.host IS e.host AND o.proto = e.proto"
-	    " AND o.port = e.port WHERE e.run = ?1 AND o.exposure IS NOT e.exposure"
+	    "SELECT e.host, e.proto, e.port, min(o.exposure), min(e.exposure), min(e.service)"
+	    " FROM endpoints e JOIN endpoints o ON o.run = ?2"
+	    " AND o.host IS NOT DISTINCT FROM e.host AND o.proto = e.proto AND o.port = e.port"
+	    " WHERE e.run = ?1 AND o.exposure IS DISTINCT FROM e.exposure"
 	    " GROUP BY e.host, e.proto, e.port ORDER BY e.host, e.port, e.proto";
 	int64_t n = 0;
 	int r = 0;
 
 	for (int pass = 0; pass < 3 && !r; pass++) {
-		sqlite3_stmt *s;
-		int rc =
-		    sqlite3_prepare_v2(st->db, pass < 2 ? gone_sql : changed_sql, -1, &s, NULL);
+		struct db_stmt *s;
+		int rc;
 
-		if (rc != SQLITE_OK)
-			return store_note(st, rc);
-		sqlite3_bind_int64(s, 1, pass == 1 ? a : b);
-		sqlite3_bind_int64(s, 2, pass == 1 ? b : a);
-		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-			int port = sqlite3_column_int(s, 2);
+		r = db_prepare(st, pass < 2 ? gone_sql : changed_sql, &s);
+		if (r < 0)
+			return r;
+		db_bind_int64(s, 1, pass == 1 ? a : b);
+		db_bind_int64(s, 2, pass == 1 ? b : a);
+		while ((rc = db_step(s)) == DB_ROW) {
+			int port = db_column_int(s, 2);
 			struct store_endpoint_change c = {
 			    .kind = pass == 0   ? STORE_EP_OPENED
 			            : pass == 1 ? STORE_EP_CLOSED
 			                        : STORE_EP_EXPOSURE,
-			    .host = (const char *)sqlite3_column_text(s, 0),
-			    .proto = sqlite3_column_int(s, 1),
+			    .host = db_column_text(s, 0),
+			    .proto = db_column_int(s, 1),
 			    .port = (uint16_t)port,
 			};
 
@@ -132,24 +142,24 @@ int64_t store_endpoint_diff(struct store *st, int64_t a, int64_t b,
 				break;
 			}
 			if (pass < 2) {
-				const char *exp = (const char *)sqlite3_column_text(s, 3);
+				const char *exp = db_column_text(s, 3);
 
 				c.old_exposure = pass == 1 ? exp : NULL;
 				c.new_exposure = pass == 0 ? exp : NULL;
-				c.service = (const char *)sqlite3_column_text(s, 4);
+				c.service = db_column_text(s, 4);
 			} else {
-				c.old_exposure = (const char *)sqlite3_column_text(s, 3);
-				c.new_exposure = (const char *)sqlite3_column_text(s, 4);
-				c.service = (const char *)sqlite3_column_text(s, 5);
+				c.old_exposure = db_column_text(s, 3);
+				c.new_exposure = db_column_text(s, 4);
+				c.service = db_column_text(s, 5);
 			}
 			r = cb(ctx, &c);
 			if (r)
 				break;
 			n++;
 		}
-		if (!r && rc != SQLITE_DONE)
-			r = store_note(st, rc);
-		sqlite3_finalize(s);
+		if (!r && rc < 0)
+			r = rc;
+		db_finalize(s);
 	}
 	return r ? r : n;
 }
@@ -166,20 +176,22 @@ enum fleet_stmt {
 	FLEET_STMTS,
 };
 
+/* The reachable endpoints among those counted (the dialect sums CASEs, not truth values). */
+#define FLEET_REACHABLE "coalesce(sum(CASE WHEN exposure = 'reachable' THEN 1 ELSE 0 END), 0)"
+
 static const char *const fleet_sql[FLEET_STMTS] = {
     [FLEET_LOCAL] = "SELECT k, run, n, (SELECT start FROM runs WHERE id = run) FROM"
                     " (SELECT coalesce(hostname, '') AS k, max(id) AS run, count(*) AS n"
                     "  FROM runs WHERE kind = ?1 AND status = ?2 AND targets IS NULL"
-                    "  GROUP BY hostname) ORDER BY k",
+                    "  GROUP BY hostname) AS m ORDER BY k",
     [FLEET_REMOTE] = "SELECT host, run, n, (SELECT start FROM runs WHERE id = run) FROM"
                      " (SELECT h.host AS host, max(h.run) AS run, count(DISTINCT h.run) AS n,"
                      "  min(h.addr) AS a FROM hosts h JOIN runs r ON r.id = h.run"
                      "  WHERE r.kind = ?1 AND r.status = ?2 AND r.targets IS NOT NULL"
-                     "  GROUP BY h.host) ORDER BY a",
-    [FLEET_LOCAL_EPS] = "SELECT count(*), coalesce(sum(exposure = 'reachable'), 0)"
-                        " FROM endpoints WHERE run = ?1",
-    [FLEET_REMOTE_EPS] = "SELECT count(*), coalesce(sum(exposure = 'reachable'), 0)"
-                         " FROM endpoints WHERE run = ?1 AND host = ?2",
+                     "  GROUP BY h.host) AS m ORDER BY a",
+    [FLEET_LOCAL_EPS] = "SELECT count(*), " FLEET_REACHABLE " FROM endpoints WHERE run = ?1",
+    [FLEET_REMOTE_EPS] = "SELECT count(*), " FLEET_REACHABLE " FROM endpoints"
+                         " WHERE run = ?1 AND host = ?2",
     [FLEET_LOCAL_SEV] = "SELECT severity, count(*) FROM findings WHERE run = ?1"
                         " GROUP BY severity",
     [FLEET_REMOTE_SEV] = "SELECT severity, count(*) FROM findings WHERE run = ?1 AND host = ?2"
@@ -188,38 +200,43 @@ static const char *const fleet_sql[FLEET_STMTS] = {
                           " WHERE host = ?2 AND run = ?1",
 };
 
+/* Binds run and, for a host's statement, host to s from its start. */
+static void fleet_bind(struct db_stmt *s, int64_t run, const char *host)
+{
+	db_reset(s);
+	db_bind_int64(s, 1, run);
+	if (host)
+		db_bind_text(s, 2, host);
+}
+
 /* Runs statement s for (run, host) and returns its first row's two integers. */
-static int fleet_pair(struct store *st, sqlite3_stmt *s, int64_t run, const char *host, int64_t *x,
-                      int64_t *y)
+static int fleet_pair(struct db_stmt *s, int64_t run, const char *host, int64_t *x, int64_t *y)
 {
 	int rc;
 
-	sqlite3_reset(s);
-	sqlite3_bind_int64(s, 1, run);
-	if (host)
-		sqlite3_bind_text(s, 2, host, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
+	fleet_bind(s, run, host);
+	rc = db_step(s);
 	*x = *y = 0;
-	if (rc == SQLITE_ROW) {
-		*x = sqlite3_column_int64(s, 0);
-		*y = sqlite3_column_int64(s, 1);
+	if (rc == DB_ROW) {
+		*x = db_column_int64(s, 0);
+		*y = db_column_int64(s, 1);
 		return 0;
 	}
-	return rc == SQLITE_DONE ? 0 : store_note(st, rc);
+	return rc;
 }
 
 /* Fills the counts of h (h->host, h->run, h->local set) with the per-host statements. */
-static int fleet_counts(struct store *st, sqlite3_stmt **s, struct store_fleet_host *h)
+static int fleet_counts(struct db_stmt **s, struct store_fleet_host *h)
 {
 	const char *host = h->local ? NULL : h->host;
-	sqlite3_stmt *sev = s[h->local ? FLEET_LOCAL_SEV : FLEET_REMOTE_SEV];
+	struct db_stmt *sev = s[h->local ? FLEET_LOCAL_SEV : FLEET_REMOTE_SEV];
 	int64_t eps, reach, open, up;
 	int r;
 
-	r = fleet_pair(st, s[h->local ? FLEET_LOCAL_EPS : FLEET_REMOTE_EPS], h->run, host, &eps,
+	r = fleet_pair(s[h->local ? FLEET_LOCAL_EPS : FLEET_REMOTE_EPS], h->run, host, &eps,
 	               &reach);
 	if (!r && !h->local)
-		r = fleet_pair(st, s[FLEET_REMOTE_HOST], h->run, host, &open, &up);
+		r = fleet_pair(s[FLEET_REMOTE_HOST], h->run, host, &open, &up);
 	if (r)
 		return r;
 	h->reachable = reach > 0 ? (uint64_t)reach : 0;
@@ -230,53 +247,54 @@ static int fleet_counts(struct store *st, sqlite3_stmt **s, struct store_fleet_h
 		h->open = open > 0 ? (uint64_t)open : 0;
 		h->up = up > 0;
 	}
-	sqlite3_reset(sev);
-	sqlite3_bind_int64(sev, 1, h->run);
-	if (host)
-		sqlite3_bind_text(sev, 2, host, -1, SQLITE_STATIC);
-	return store_add_severities(st, sev, h->findings, NULL);
+	fleet_bind(sev, h->run, host);
+	return store_add_severities(sev, h->findings, NULL);
+}
+
+/* Calls cb for each host of list (the local or the remote hosts' statement). */
+static int fleet_walk(struct db_stmt **s, struct db_stmt *list, bool local,
+                      int (*cb)(void *ctx, const struct store_fleet_host *h), void *ctx)
+{
+	int rc, r = 0;
+
+	while ((rc = db_step(list)) == DB_ROW) {
+		int64_t runs = db_column_int64(list, 2);
+		struct store_fleet_host h = {
+		    .host = db_column_text(list, 0),
+		    .local = local,
+		    .run = db_column_int64(list, 1),
+		    .runs = runs > 0 ? (uint64_t)runs : 0,
+		    .start = db_column_double(list, 3),
+		};
+
+		if (!h.host)
+			return -EBADMSG;
+		r = fleet_counts(s, &h);
+		if (!r)
+			r = cb(ctx, &h);
+		if (r)
+			return r;
+	}
+	return rc;
 }
 
 int store_fleet(struct store *st, const char *kind,
                 int (*cb)(void *ctx, const struct store_fleet_host *h), void *ctx)
 {
-	sqlite3_stmt *s[FLEET_STMTS] = {0};
-	int rc = SQLITE_OK, r = 0;
+	struct db_stmt *s[FLEET_STMTS] = {0};
+	int r = 0;
 
-	for (int i = 0; i < FLEET_STMTS && rc == SQLITE_OK; i++)
-		rc = sqlite3_prepare_v2(st->db, fleet_sql[i], -1, &s[i], NULL);
-	if (rc != SQLITE_OK)
-		r = store_note(st, rc);
+	for (int i = 0; i < FLEET_STMTS && !r; i++)
+		r = db_prepare(st, fleet_sql[i], &s[i]);
 	for (int pass = 0; pass < 2 && !r; pass++) {
-		sqlite3_stmt *list = s[pass ? FLEET_REMOTE : FLEET_LOCAL];
+		struct db_stmt *list = s[pass ? FLEET_REMOTE : FLEET_LOCAL];
 
-		sqlite3_bind_text(list, 1, kind, -1, SQLITE_STATIC);
-		sqlite3_bind_int(list, 2, STORE_RUN_COMPLETE);
-		while ((rc = sqlite3_step(list)) == SQLITE_ROW) {
-			int64_t runs = sqlite3_column_int64(list, 2);
-			struct store_fleet_host h = {
-			    .host = (const char *)sqlite3_column_text(list, 0),
-			    .local = pass == 0,
-			    .run = sqlite3_column_int64(list, 1),
-			    .runs = runs > 0 ? (uint64_t)runs : 0,
-			    .start = sqlite3_column_double(list, 3),
-			};
-
-			if (!h.host) {
-				r = -EBADMSG;
-				break;
-			}
-			r = fleet_counts(st, s, &h);
-			if (!r)
-				r = cb(ctx, &h);
-			if (r)
-				break;
-		}
-		if (!r && rc != SQLITE_DONE)
-			r = store_note(st, rc);
+		db_bind_text(list, 1, kind);
+		db_bind_int64(list, 2, STORE_RUN_COMPLETE);
+		r = fleet_walk(s, list, pass == 0, cb, ctx);
 	}
 	for (int i = 0; i < FLEET_STMTS; i++)
-		sqlite3_finalize(s[i]);
+		db_finalize(s[i]);
 	return r;
 }
 
@@ -287,21 +305,22 @@ int store_fleet_count(struct store *st, const char *kind, uint64_t limit, uint64
 	    "        WHERE kind = ?1 AND status = ?2 AND targets IS NULL)"
 	    " + (SELECT count(*) FROM (SELECT DISTINCT h.host FROM hosts h JOIN runs r"
 	    "    ON r.id = h.run WHERE r.kind = ?1 AND r.status = ?2 AND r.targets IS NOT NULL"
-	    "    LIMIT ?3))";
-	sqlite3_stmt *s;
-	int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+	    "    LIMIT ?3) AS m)";
+	struct db_stmt *s;
+	int rc, r;
 
 	*n = 0;
-	if (rc != SQLITE_OK)
-		return store_note(st, rc);
-	sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 2, STORE_RUN_COMPLETE);
-	sqlite3_bind_int64(s, 3, limit ? (int64_t)limit : -1);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*n = (uint64_t)sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return rc == SQLITE_ROW ? 0 : store_note(st, rc);
+	r = db_prepare(st, sql, &s);
+	if (r < 0)
+		return r;
+	db_bind_text(s, 1, kind);
+	db_bind_int64(s, 2, STORE_RUN_COMPLETE);
+	db_bind_int64(s, 3, limit ? (int64_t)limit : DB_NO_LIMIT);
+	rc = db_step(s);
+	if (rc == DB_ROW)
+		*n = (uint64_t)db_column_int64(s, 0);
+	db_finalize(s);
+	return rc == DB_ROW ? 0 : rc == DB_DONE ? -EBADMSG : rc;
 }
 
 struct port_each {
@@ -309,20 +328,20 @@ struct port_each {
 	void *ctx;
 };
 
-static int store_port_row(sqlite3_stmt *s, void *arg)
+static int store_port_row(struct db_stmt *s, void *arg)
 {
 	const struct port_each *each = arg;
-	int port = sqlite3_column_int(s, 2), state = sqlite3_column_int(s, 3);
-	int reason = sqlite3_column_int(s, 4);
+	int port = db_column_int(s, 2), state = db_column_int(s, 3);
+	int reason = db_column_int(s, 4);
 	struct store_port_row p = {
-	    .host = (const char *)sqlite3_column_text(s, 0),
-	    .proto = sqlite3_column_int(s, 1),
+	    .host = db_column_text(s, 0),
+	    .proto = db_column_int(s, 1),
 	    .port = (uint16_t)port,
 	    .state = (enum scan_state)state,
 	    .reason = (enum scan_reason)reason,
-	    .service = (const char *)sqlite3_column_text(s, 5),
-	    .product = (const char *)sqlite3_column_text(s, 6),
-	    .version = (const char *)sqlite3_column_text(s, 7),
+	    .service = db_column_text(s, 5),
+	    .product = db_column_text(s, 6),
+	    .version = db_column_text(s, 7),
 	};
 
 	if (!p.host || port < 0 || port > 65535 || state < 0 || state >= SCAN_STATE_MAX ||
@@ -336,6 +355,6 @@ int store_ports(struct store *st, int64_t id, int (*cb)(void *ctx, const struct 
 {
 	return store_each_row(st,
 	                      "SELECT host, proto, port, state, reason, service, product, version"
-	                      " FROM ports WHERE run = ? ORDER BY addr, proto, port",
+	                      " FROM ports WHERE run = ?1 ORDER BY addr, proto, port",
 	                      id, store_port_row, &(struct port_each){cb, ctx});
 }

@@ -1,23 +1,18 @@
-/* History in SQLite: open and migrate, batched writes, runs, hosts (see store.h). */
+/* History: open (any backend), batched writes, runs, hosts (see store.h). */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "output/out.h"
 #include "store/store-private.h"
+#include "util/array.h"
 #include "util/clock.h"
-#include "util/array.h"
 #include "util/why.h"
-#include "util/array.h"
 
 static const char *const store_status_names[] = {
     [STORE_RUN_RUNNING] = "running",
@@ -32,72 +27,6 @@ const char *store_status_name(int status)
 	return store_status_names[status];
 }
 
-/*
- * Schema migrations: migrations[v] brings a file at user_version v to v + 1.
- * States and reasons are stored as the numbers of enum scan_state and enum
- * scan_reason, which are therefore never renumbered.
- */
-static const char *const store_migrations[] = {
-    /* 0 -> 1 */
-    "CREATE TABLE runs ("
-    " id INTEGER PRIMARY KEY,"
-    " kind TEXT NOT NULL, version TEXT, args TEXT, targets TEXT,"
-    " ports TEXT, proto INTEGER NOT NULL DEFAULT 0, scan_type TEXT,"
-    " start REAL NOT NULL, end REAL,"
-    " status INTEGER NOT NULL,"
-    " pid INTEGER, boot_id TEXT,"
-    " hosts_total INTEGER, hosts_up INTEGER, hosts_timedout INTEGER,"
-    " probes_sent INTEGER, retries INTEGER, elapsed REAL);"
-    "CREATE TABLE hosts ("
-    " id INTEGER PRIMARY KEY,"
-    " run INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
-    " addr BLOB NOT NULL, host TEXT NOT NULL, proto INTEGER NOT NULL,"
-    " up INTEGER NOT NULL, timedout INTEGER NOT NULL,"
-    " extra_state INTEGER NOT NULL, extra_reason INTEGER NOT NULL,"
-    " srtt_us INTEGER, rttvar_us INTEGER, rto_us INTEGER, start REAL, end REAL,"
-    " n_open INTEGER, n_closed INTEGER, n_filtered INTEGER, n_unfiltered INTEGER,"
-    " n_open_filtered INTEGER, n_closed_filtered INTEGER,"
-    " UNIQUE (run, addr, proto));"
-    "CREATE TABLE ports ("
-    " run INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
-    " addr BLOB NOT NULL, host TEXT NOT NULL, proto INTEGER NOT NULL, port INTEGER NOT NULL,"
-    " state INTEGER NOT NULL, reason INTEGER NOT NULL, rtt_us INTEGER,"
-    " service TEXT, product TEXT, version TEXT,"
-    " PRIMARY KEY (run, addr, proto, port)) WITHOUT ROWID;"
-    "CREATE TABLE findings ("
-    " id INTEGER PRIMARY KEY,"
-    " run INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
-    " addr BLOB, host TEXT, proto INTEGER NOT NULL, port INTEGER NOT NULL,"
-    " check_id TEXT NOT NULL, severity TEXT, title TEXT, detail TEXT);"
-    "CREATE INDEX findings_run ON findings (run);"
-    "CREATE INDEX runs_targets ON runs (kind, targets, id);",
-    /*
-     * 1 -> 2: the machine that ran each run; the audit's endpoints (a socket or
-     * an open port, its exposure and owner); a finding's fix, reference and
-     * owner. Lookups by run and host (report, fleet).
-     */
-    "ALTER TABLE runs ADD COLUMN hostname TEXT;"
-    "CREATE TABLE endpoints ("
-    " id INTEGER PRIMARY KEY,"
-    " run INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
-    " addr BLOB, host TEXT, proto INTEGER NOT NULL, port INTEGER NOT NULL,"
-    " exposure TEXT NOT NULL, reachable_on TEXT, decided_by TEXT,"
-    " service TEXT, product TEXT, version TEXT, port_default TEXT,"
-    " mismatch INTEGER NOT NULL DEFAULT 0,"
-    " pid INTEGER, process TEXT, user TEXT);"
-    "CREATE INDEX endpoints_run ON endpoints (run, host);"
-    "ALTER TABLE findings ADD COLUMN recommendation TEXT;"
-    "ALTER TABLE findings ADD COLUMN citation TEXT;"
-    "ALTER TABLE findings ADD COLUMN pid INTEGER;"
-    "ALTER TABLE findings ADD COLUMN process TEXT;"
-    "DROP INDEX findings_run;"
-    "CREATE INDEX findings_run ON findings (run, host);"
-    "CREATE INDEX hosts_host ON hosts (host, run);",
-};
-
-_Static_assert(ARRAY_SIZE(store_migrations) == STORE_SCHEMA_VERSION,
-               "one migration per schema version");
-
 int store_fail(struct store *st, char *why, size_t whylen, int err, const char *fmt, ...)
 {
 	va_list ap;
@@ -109,59 +38,22 @@ int store_fail(struct store *st, char *why, size_t whylen, int err, const char *
 	return err;
 }
 
-/* Maps an SQLite result code to a negative errno. */
-int store_errno(int rc)
+void store_set_err(struct store *st, const char *fmt, ...)
 {
-	switch (rc & 0xff) {
-	case SQLITE_OK:
-	case SQLITE_DONE:
-	case SQLITE_ROW:
-		return 0;
-	case SQLITE_NOMEM:
-		return -ENOMEM;
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return -EBUSY;
-	case SQLITE_PERM:
-	case SQLITE_AUTH:
-	case SQLITE_READONLY:
-		return -EACCES;
-	case SQLITE_CANTOPEN:
-		return -ENOENT;
-	case SQLITE_CORRUPT:
-	case SQLITE_NOTADB:
-		return -EBADMSG;
-	case SQLITE_FULL:
-		return -ENOSPC;
-	case SQLITE_TOOBIG:
-	case SQLITE_CONSTRAINT:
-	case SQLITE_MISMATCH:
-	case SQLITE_RANGE:
-		return -EINVAL;
-	default:
-		return -EIO;
-	}
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(st->err, sizeof(st->err), fmt, ap);
+	va_end(ap);
 }
 
 const char *store_errmsg(const struct store *st)
 {
-	if (!st || !st->db)
-		return "no database";
+	if (!st || !st->conn)
+		return st && st->err[0] ? st->err : "no database";
 	if (st->err[0])
 		return st->err;
-	if (sqlite3_errcode(st->db) != SQLITE_OK)
-		return sqlite3_errmsg(st->db);
-	return "no further detail from SQLite";
-}
-
-int store_note(struct store *st, int rc)
-{
-	if ((rc & 0xff) == SQLITE_OK || (rc & 0xff) == SQLITE_ROW || (rc & 0xff) == SQLITE_DONE)
-		return 0;
-	snprintf(st->err, sizeof(st->err), "%s",
-	         sqlite3_errcode(st->db) != SQLITE_OK ? sqlite3_errmsg(st->db)
-	                                              : sqlite3_errstr(rc));
-	return store_errno(rc);
+	return st->be->errmsg(st);
 }
 
 int store_default_path(char *buf, size_t len)
@@ -180,132 +72,7 @@ int store_default_path(char *buf, size_t len)
 	return 0;
 }
 
-/* mkdir -p of the directory part of path, mode 0700 for what it makes. */
-static int store_mkdirs(const char *path)
-{
-	char dir[PATH_MAX];
-	size_t len = strlen(path);
-
-	if (len >= sizeof(dir))
-		return -ENAMETOOLONG;
-	memcpy(dir, path, len + 1);
-	for (char *p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	return 0;
-}
-
-int store_exec(struct store *st, const char *sql)
-{
-	return store_note(st, sqlite3_exec(st->db, sql, NULL, NULL, NULL));
-}
-
-/* Rolls back the open transaction, if any, keeping the message of what failed. */
-static void store_rollback(struct store *st)
-{
-	if (!sqlite3_get_autocommit(st->db))
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-}
-
-/* An integer from a one-row statement such as "PRAGMA user_version". */
-static int store_pragma_int(struct store *st, const char *sql, int64_t *v)
-{
-	sqlite3_stmt *s;
-	int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
-
-	if (rc != SQLITE_OK)
-		return store_note(st, rc);
-	rc = sqlite3_step(s);
-	*v = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		store_note(st, rc);
-	sqlite3_finalize(s);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_errno(rc);
-}
-
-static uint32_t store_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-/* Whether path-suffix exists with more than 0 bytes. */
-static bool store_side_file(const char *path, const char *suffix, bool nonempty)
-{
-	char p[PATH_MAX];
-	struct stat sb;
-
-	if ((size_t)snprintf(p, sizeof(p), "%s%s", path, suffix) >= sizeof(p))
-		return false;
-	return stat(p, &sb) == 0 && (!nonempty || sb.st_size > 0);
-}
-
-/*
- * The header check, before SQLite sees the file (and makes its -wal and
- * -shm beside it): an SQLite file starts with the magic string and a
- * 100-byte header, is whole pages long, and, when no write-ahead log holds
- * newer pages, at least as long as its header says.
- */
-static int store_check_header(const char *path, bool *empty, char *why, size_t whylen)
-{
-	static const char magic[16] = "SQLite format 3";
-	uint8_t head[100];
-	struct stat sb;
-	uint32_t psize, pages;
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	*empty = false;
-	if (fd < 0)
-		return -errno;
-	n = read(fd, head, sizeof(head));
-	if (n < 0 || fstat(fd, &sb) < 0) {
-		int save = -errno;
-
-		close(fd);
-		return save;
-	}
-	close(fd);
-	if (n == 0) {
-		*empty = true;
-		return 0;
-	}
-	if ((size_t)n < sizeof(magic) || memcmp(head, magic, sizeof(magic)) != 0)
-		return store_fail(NULL, why, whylen, -EBADMSG,
-		                  "'%s' is not a portscope history database (not an SQLite file); "
-		                  "left untouched",
-		                  path);
-	if (n < (ssize_t)sizeof(head))
-		return store_fail(NULL, why, whylen, -EBADMSG,
-		                  "'%s' is truncated: %lld bytes, shorter than an SQLite header; "
-		                  "left untouched",
-		                  path, (long long)sb.st_size);
-	psize = (uint32_t)(head[16] << 8 | head[17]);
-	psize = psize == 1 ? 65536 : psize;
-	if (psize < 512 || (psize & (psize - 1)) != 0)
-		return store_fail(NULL, why, whylen, -EBADMSG,
-		                  "'%s' is corrupt: page size %u in its header; left untouched",
-		                  path, psize);
-	if (store_side_file(path, "-wal", true))
-		return 0; /* pages may live in the log; SQLite checks the rest */
-	/* The header's page count is valid when its version-valid-for matches its change count. */
-	pages = store_be32(head + 24) == store_be32(head + 92) ? store_be32(head + 28) : 0;
-	if (sb.st_size % psize != 0 || (uint64_t)sb.st_size < (uint64_t)pages * psize)
-		return store_fail(
-		    NULL, why, whylen, -EBADMSG,
-		    "'%s' is truncated: %lld bytes, but its header says %u pages of %u "
-		    "bytes (%llu); left untouched",
-		    path, (long long)sb.st_size, pages ? pages : 1, psize,
-		    (unsigned long long)(pages ? pages : 1) * psize);
-	return 0;
-}
-
-/* This boot's id (/proc/sys/kernel/random/boot_id), "" when unreadable. */
-static void store_read_boot_id(char *buf, size_t len)
+void store_read_boot_id(char *buf, size_t len)
 {
 	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
 
@@ -317,7 +84,7 @@ static void store_read_boot_id(char *buf, size_t len)
 	fclose(f);
 }
 
-bool store_owner_alive(const struct store *st, int64_t pid, const char *boot_id)
+bool store_local_owner_alive(const struct store *st, int64_t pid, const char *boot_id)
 {
 	if (!boot_id || strcmp(boot_id, st->boot_id) != 0 || pid <= 0 || pid > INT_MAX)
 		return false;
@@ -331,218 +98,73 @@ bool store_owner_alive(const struct store *st, int64_t pid, const char *boot_id)
  * read first, and marked in a write transaction of their own: an UPDATE run
  * while the SELECT still holds a read transaction cannot wait for another
  * writer (SQLite returns SQLITE_BUSY at once, past the busy timeout), while
- * BEGIN IMMEDIATE waits for the lock like any write.
+ * a write transaction waits for the lock like any write.
  */
 static int store_reap(struct store *st)
 {
-	sqlite3_stmt *s, *u = NULL;
+	struct db_stmt *s, *u = NULL;
 	int64_t *dead = NULL;
 	size_t n = 0, cap = 0;
-	int rc, r = 0;
+	int rc, r;
 
-	rc = sqlite3_prepare_v2(st->db, "SELECT id, pid, boot_id FROM runs WHERE status = ?", -1,
-	                        &s, NULL);
-	if (rc != SQLITE_OK)
-		return store_note(st, rc);
-	sqlite3_bind_int(s, 1, STORE_RUN_RUNNING);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (store_owner_alive(st, sqlite3_column_int64(s, 1),
-		                      (const char *)sqlite3_column_text(s, 2)))
+	r = db_prepare(st, "SELECT id, pid, boot_id, NULL FROM runs WHERE status = ?1", &s);
+	if (r < 0)
+		return r;
+	db_bind_int64(s, 1, STORE_RUN_RUNNING);
+	while ((rc = db_step(s)) == DB_ROW) {
+		if (st->be->run_alive(st, db_column_int64(s, 0), db_column_int64(s, 1),
+		                      db_column_text(s, 2), db_column_text(s, 3)))
 			continue;
 		if (GREEDY_REALLOC(dead, cap, n + 1) < 0) {
 			r = -ENOMEM;
 			break;
 		}
-		dead[n++] = sqlite3_column_int64(s, 0);
+		dead[n++] = db_column_int64(s, 0);
 	}
-	if (!r && rc != SQLITE_DONE)
-		r = store_note(st, rc);
-	sqlite3_finalize(s);
+	if (!r && rc < 0)
+		r = rc;
+	db_finalize(s);
 	if (!r && n)
-		r = store_exec(st, "BEGIN IMMEDIATE");
+		r = db_begin(st, DB_TX_WRITE);
 	if (!r && n) {
-		rc = sqlite3_prepare_v2(
-		    st->db, "UPDATE runs SET status = ? WHERE id = ? AND status = ?", -1, &u, NULL);
-		if (rc != SQLITE_OK)
-			r = store_note(st, rc);
+		r = db_prepare(st, "UPDATE runs SET status = ?1 WHERE id = ?2 AND status = ?3", &u);
 		for (size_t i = 0; !r && i < n; i++) {
-			sqlite3_bind_int(u, 1, STORE_RUN_INCOMPLETE);
-			sqlite3_bind_int64(u, 2, dead[i]);
-			sqlite3_bind_int(u, 3, STORE_RUN_RUNNING);
-			rc = sqlite3_step(u);
-			if (rc != SQLITE_DONE)
-				r = store_note(st, rc);
-			sqlite3_reset(u);
+			db_bind_int64(u, 1, STORE_RUN_INCOMPLETE);
+			db_bind_int64(u, 2, dead[i]);
+			db_bind_int64(u, 3, STORE_RUN_RUNNING);
+			r = db_step_done(u);
 		}
-		sqlite3_finalize(u);
+		db_finalize(u);
 		if (!r)
-			r = store_exec(st, "COMMIT");
+			r = db_commit(st);
 		if (r)
-			store_rollback(st);
+			db_rollback(st);
 	}
 	free(dead);
 	return r;
 }
 
-/* Checks the file is ours (or empty) and migrates it to STORE_SCHEMA_VERSION. */
-static int store_prepare_schema(struct store *st, const char *path, char *why, size_t whylen)
-{
-	int64_t app = 0, ver = 0, tables = 0;
-	int r;
-
-	/*
-	 * One read transaction, so that the three values come from one snapshot:
-	 * read one by one, a concurrent first scan could commit its schema in
-	 * between, and its fresh file would look like another program's.
-	 */
-	r = store_exec(st, "BEGIN");
-	if (!r)
-		r = store_pragma_int(st, "PRAGMA application_id", &app);
-	if (!r)
-		r = store_pragma_int(st, "PRAGMA user_version", &ver);
-	if (!r)
-		r = store_pragma_int(st, "SELECT count(*) FROM sqlite_master", &tables);
-	if (r)
-		store_rollback(st);
-	else if (!sqlite3_get_autocommit(st->db))
-		r = store_exec(st, "COMMIT");
-	if (r < 0)
-		return store_fail(st, why, whylen, r == -EBUSY ? r : -EBADMSG,
-		                  "cannot read '%s' as a history database: %s; left untouched",
-		                  path, store_errmsg(st));
-	if (app != STORE_APPLICATION_ID && (app != 0 || tables != 0))
-		return store_fail(st, why, whylen, -ENOTSUP,
-		                  "'%s' is another program's SQLite database, not a portscope "
-		                  "history; left untouched",
-		                  path);
-	if (ver > STORE_SCHEMA_VERSION)
-		return store_fail(st, why, whylen, -ENOTSUP,
-		                  "'%s' has history schema %lld, newer than this portscope's %d",
-		                  path, (long long)ver, STORE_SCHEMA_VERSION);
-	if (ver == STORE_SCHEMA_VERSION)
-		return 0;
-	if (st->readonly)
-		return store_fail(st, why, whylen, -EACCES,
-		                  "'%s' needs a schema upgrade: run a scan with --db on it first",
-		                  path);
-	r = store_exec(st, "BEGIN IMMEDIATE");
-	if (r < 0)
-		return store_fail(st, why, whylen, r, "cannot lock '%s': %s", path,
-		                  store_errmsg(st));
-	/* Another process may have migrated it while we waited for the lock. */
-	r = store_pragma_int(st, "PRAGMA user_version", &ver);
-	for (; !r && ver < STORE_SCHEMA_VERSION; ver++) {
-		char set[64];
-
-		r = store_exec(st, store_migrations[ver]);
-		snprintf(set, sizeof(set), "PRAGMA user_version = %lld", (long long)ver + 1);
-		if (!r)
-			r = store_exec(st, set);
-	}
-	if (!r) {
-		char set[64];
-
-		snprintf(set, sizeof(set), "PRAGMA application_id = %d", STORE_APPLICATION_ID);
-		r = store_exec(st, set);
-	}
-	if (!r)
-		r = store_exec(st, "COMMIT");
-	if (r < 0) {
-		int save = r;
-
-		r = store_fail(st, why, whylen, save, "cannot set up '%s': %s", path,
-		               store_errmsg(st));
-		store_rollback(st);
-	}
-	return r;
-}
-
-/*
- * After a refused file (corrupt, foreign): removes the -wal and -shm SQLite
- * made beside it, when they were not there before and the log is empty.
- */
-static void store_remove_side_files(const char *path, bool had_wal, bool had_shm)
-{
-	char p[PATH_MAX];
-
-	if (had_wal || store_side_file(path, "-wal", true) ||
-	    (size_t)snprintf(p, sizeof(p), "%s-wal", path) >= sizeof(p))
-		return;
-	unlink(p);
-	if (!had_shm && (size_t)snprintf(p, sizeof(p), "%s-shm", path) < sizeof(p))
-		unlink(p);
-}
-
-int store_open(const char *path, int flags, struct store **out, char *why, size_t whylen)
+int store_open(const char *where, int flags, struct store **out, char *why, size_t whylen)
 {
 	struct store *st;
-	struct stat sb;
-	bool empty = false, exists, had_wal, had_shm;
-	int rc, r, oflags;
+	int r;
 
 	*out = NULL;
-	exists = stat(path, &sb) == 0;
-	if (!exists && errno != ENOENT)
-		return store_fail(NULL, why, whylen, -errno, "cannot open '%s': %s", path,
-		                  strerror(errno));
-	if (!exists && (!(flags & STORE_CREATE) || (flags & STORE_READONLY)))
-		return store_fail(NULL, why, whylen, -ENOENT, "'%s': no history yet (no such file)",
-		                  path);
-	if (exists && !S_ISREG(sb.st_mode))
-		return store_fail(NULL, why, whylen, -EBADMSG, "'%s' is not a regular file", path);
-	if (exists) {
-		r = store_check_header(path, &empty, why, whylen);
-		if (r == -EBADMSG)
-			return r;
-		if (r < 0)
-			return store_fail(NULL, why, whylen, r, "cannot read '%s': %s", path,
-			                  strerror(-r));
-		if (empty && (flags & STORE_READONLY))
-			return store_fail(NULL, why, whylen, -ENOENT,
-			                  "'%s': no history yet (empty)", path);
-	} else {
-		r = store_mkdirs(path);
-		if (r < 0)
-			return store_fail(NULL, why, whylen, r,
-			                  "cannot make the directory of '%s': %s", path,
-			                  strerror(-r));
-	}
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
+	st->be = store_backend_for(where);
 	st->readonly = flags & STORE_READONLY;
 	store_read_boot_id(st->boot_id, sizeof(st->boot_id));
-	oflags =
-	    SQLITE_OPEN_NOMUTEX | (st->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE);
-	if (!exists)
-		oflags |= SQLITE_OPEN_CREATE;
-	had_wal = store_side_file(path, "-wal", false);
-	had_shm = store_side_file(path, "-shm", false);
-	rc = sqlite3_open_v2(path, &st->db, oflags, NULL);
-	if (rc != SQLITE_OK) {
-		r = store_fail(st, why, whylen, store_errno(rc), "cannot open '%s': %s", path,
-		               st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
-		store_close(st);
-		return r;
-	}
-	sqlite3_busy_timeout(st->db, 30000);
-	sqlite3_extended_result_codes(st->db, 1);
-	r = store_prepare_schema(st, path, why, whylen);
+	r = st->be->open(st, where, flags, why, whylen);
 	if (r == 0 && !st->readonly) {
-		/* Only once the file is known to be ours (or new): this writes its header. */
-		r = store_exec(st, "PRAGMA journal_mode = WAL");
-		if (!r)
-			r = store_exec(st, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON");
-		if (!r)
-			r = store_reap(st);
+		r = store_reap(st);
 		if (r < 0)
-			r = store_fail(st, why, whylen, r, "cannot set up '%s': %s", path,
+			r = store_fail(st, why, whylen, r, "cannot set up '%s': %s", where,
 			               store_errmsg(st));
 	}
 	if (r < 0) {
 		store_close(st);
-		if (r == -EBADMSG || r == -ENOTSUP)
-			store_remove_side_files(path, had_wal, had_shm);
 		return r;
 	}
 	*out = st;
@@ -553,10 +175,12 @@ void store_close(struct store *st)
 {
 	if (!st)
 		return;
-	store_flush(st);
-	for (size_t i = 0; i < STORE_STMT_COUNT; i++)
-		sqlite3_finalize(st->stmts[i]);
-	sqlite3_close(st->db);
+	if (st->conn) {
+		store_flush(st);
+		for (size_t i = 0; i < STORE_STMT_COUNT; i++)
+			db_finalize(st->stmts[i]);
+		st->be->close(st);
+	}
 	free(st->strs);
 	free(st);
 }
@@ -567,9 +191,9 @@ int store_flush(struct store *st)
 
 	if (!st || !st->in_tx)
 		return 0;
-	r = store_exec(st, "COMMIT");
+	r = db_commit(st);
 	if (r < 0) {
-		store_exec(st, "ROLLBACK");
+		db_rollback(st);
 		if (!st->error)
 			st->error = r;
 	}
@@ -594,7 +218,7 @@ static int store_batch_begin(struct store *st)
 		return -EACCES;
 	if (st->in_tx)
 		return 0;
-	r = store_exec(st, "BEGIN IMMEDIATE");
+	r = db_begin(st, DB_TX_WRITE);
 	if (r < 0)
 		return r;
 	st->in_tx = true;
@@ -611,34 +235,19 @@ static int store_batch_row(struct store *st)
 	return store_tick(st);
 }
 
-/* The cached statement i, prepared from sql on first use and reset. */
-sqlite3_stmt *store_stmt(struct store *st, enum store_stmt_id i, const char *sql)
+struct db_stmt *store_stmt(struct store *st, enum store_stmt_id i, const char *sql)
 {
-	if (!st->stmts[i] && sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
-	                                        &st->stmts[i], NULL) != SQLITE_OK)
+	if (!st->stmts[i] && db_prepare_persistent(st, sql, &st->stmts[i]) < 0)
 		return NULL;
-	sqlite3_reset(st->stmts[i]);
-	sqlite3_clear_bindings(st->stmts[i]);
+	db_reset(st->stmts[i]);
+	db_clear_bindings(st->stmts[i]);
 	return st->stmts[i];
 }
 
-/* Runs a write statement to its end. */
-static int store_step_done(struct store *st, sqlite3_stmt *s)
+/* The failure of store_stmt(): its message is noted. */
+static int store_stmt_failed(struct store *st)
 {
-	int rc = sqlite3_step(s);
-
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
-		return store_note(st, rc ? rc : sqlite3_errcode(st->db));
-	return 0;
-}
-
-static void store_bind_text(sqlite3_stmt *s, int i, const char *t)
-{
-	if (t)
-		sqlite3_bind_text(s, i, t, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(s, i);
+	return st->err[0] ? -EIO : -ENOMEM;
 }
 
 size_t store_addr_key(const struct target_addr *a, uint8_t key[17])
@@ -673,7 +282,7 @@ int store_addr_from_key(const void *key, size_t len, struct target_addr *a)
 
 int store_run_begin(struct store *st, const struct store_run_info *ri, int64_t *id)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int r;
 
 	r = store_flush(st);
@@ -683,28 +292,37 @@ int store_run_begin(struct store *st, const struct store_run_info *ri, int64_t *
 		return r;
 	s = store_stmt(st, STMT_RUN_BEGIN,
 	               "INSERT INTO runs (kind, version, args, targets, ports, proto, scan_type,"
-	               " start, status, pid, boot_id, hostname) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
+	               " start, status, pid, boot_id, hostname)"
+	               " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)"
+	               " RETURNING id");
 	if (!s)
-		return store_note(st, sqlite3_errcode(st->db));
-	store_bind_text(s, 1, ri->kind ? ri->kind : "scan");
-	store_bind_text(s, 2, ri->version);
-	store_bind_text(s, 3, ri->args);
-	store_bind_text(s, 4, ri->targets);
-	store_bind_text(s, 5, ri->ports);
-	sqlite3_bind_int(s, 6, ri->proto);
-	store_bind_text(s, 7, ri->scan_type);
-	sqlite3_bind_double(s, 8, ri->start);
-	sqlite3_bind_int(s, 9, STORE_RUN_RUNNING);
-	sqlite3_bind_int64(s, 10, (int64_t)getpid());
-	store_bind_text(s, 11, st->boot_id);
-	store_bind_text(s, 12, ri->hostname);
-	r = store_step_done(st, s);
+		return store_stmt_failed(st);
+	db_bind_text(s, 1, ri->kind ? ri->kind : "scan");
+	db_bind_text(s, 2, ri->version);
+	db_bind_text(s, 3, ri->args);
+	db_bind_text(s, 4, ri->targets);
+	db_bind_text(s, 5, ri->ports);
+	db_bind_int64(s, 6, ri->proto);
+	db_bind_text(s, 7, ri->scan_type);
+	db_bind_double(s, 8, ri->start);
+	db_bind_int64(s, 9, STORE_RUN_RUNNING);
+	db_bind_int64(s, 10, (int64_t)getpid());
+	db_bind_text(s, 11, st->boot_id);
+	db_bind_text(s, 12, ri->hostname);
+	r = db_step(s);
+	if (r == DB_ROW) {
+		*id = db_column_int64(s, 0);
+		r = db_step(s);
+	}
+	db_reset(s);
+	/* Ours before it is committed: no reader may take it for a dead one. */
+	if (r == 0)
+		r = st->be->own_run(st, *id, true);
 	if (r < 0) {
-		store_exec(st, "ROLLBACK");
+		db_rollback(st);
 		st->in_tx = false;
 		return r;
 	}
-	*id = sqlite3_last_insert_rowid(st->db);
 	/* Committed at once: the run is listed even if the process dies now. */
 	return store_flush(st);
 }
@@ -713,28 +331,32 @@ int store_port(struct store *st, int64_t id, const struct store_port *p)
 {
 	uint8_t key[17];
 	char host[INET6_ADDRSTRLEN];
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int r = store_batch_begin(st);
 
 	if (r < 0)
 		return r;
 	s = store_stmt(st, STMT_PORT,
-	               "INSERT OR REPLACE INTO ports (run, addr, host, proto, port, state, reason,"
-	               " rtt_us, service, product, version) VALUES (?,?,?,?,?,?,?,?,?,?,?)");
+	               "INSERT INTO ports (run, addr, host, proto, port, state, reason, rtt_us,"
+	               " service, product, version) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)"
+	               " ON CONFLICT (run, addr, proto, port) DO UPDATE SET host = excluded.host,"
+	               " state = excluded.state, reason = excluded.reason,"
+	               " rtt_us = excluded.rtt_us, service = excluded.service,"
+	               " product = excluded.product, version = excluded.version");
 	if (!s)
-		return store_note(st, sqlite3_errcode(st->db));
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_blob(s, 2, key, (int)store_addr_key(p->addr, key), SQLITE_TRANSIENT);
-	store_bind_text(s, 3, target_addr_str(p->addr, host, sizeof(host)));
-	sqlite3_bind_int(s, 4, p->proto);
-	sqlite3_bind_int(s, 5, p->port);
-	sqlite3_bind_int(s, 6, (int)p->state);
-	sqlite3_bind_int(s, 7, (int)p->reason);
-	sqlite3_bind_int64(s, 8, p->rtt_us);
-	store_bind_text(s, 9, p->service);
-	store_bind_text(s, 10, p->product);
-	store_bind_text(s, 11, p->version);
-	r = store_step_done(st, s);
+		return store_stmt_failed(st);
+	db_bind_int64(s, 1, id);
+	db_bind_blob(s, 2, key, store_addr_key(p->addr, key));
+	db_bind_text(s, 3, target_addr_str(p->addr, host, sizeof(host)));
+	db_bind_int64(s, 4, p->proto);
+	db_bind_int64(s, 5, p->port);
+	db_bind_int64(s, 6, (int)p->state);
+	db_bind_int64(s, 7, (int)p->reason);
+	db_bind_int64(s, 8, p->rtt_us);
+	db_bind_text(s, 9, p->service);
+	db_bind_text(s, 10, p->product);
+	db_bind_text(s, 11, p->version);
+	r = db_step_done(s);
 	return r < 0 ? r : store_batch_row(st);
 }
 
@@ -756,6 +378,57 @@ static enum scan_reason store_common_reason(const struct scan_host *h, enum scan
 	return best;
 }
 
+/* The host row of h, hidden being its "not shown" state with reason hreason. */
+static int store_host_row(struct store *st, int64_t id, const struct scan_host *h,
+                          const uint8_t *key, size_t klen, const char *host, enum scan_state hidden,
+                          enum scan_reason hreason)
+{
+	struct db_stmt *s;
+
+	s = store_stmt(
+	    st, STMT_HOST,
+	    "INSERT INTO hosts (run, addr, host, proto, up, timedout, extra_state,"
+	    " extra_reason, srtt_us, rttvar_us, rto_us, start, \"end\", n_open,"
+	    " n_closed, n_filtered, n_unfiltered, n_open_filtered, n_closed_filtered,"
+	    " reason, reason_ttl, mac)"
+	    " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,"
+	    "?20,?21,?22)"
+	    " ON CONFLICT (run, addr, proto) DO UPDATE SET host = excluded.host,"
+	    " up = excluded.up, timedout = excluded.timedout,"
+	    " extra_state = excluded.extra_state, extra_reason = excluded.extra_reason,"
+	    " srtt_us = excluded.srtt_us, rttvar_us = excluded.rttvar_us,"
+	    " rto_us = excluded.rto_us, start = excluded.start, \"end\" = excluded.\"end\","
+	    " n_open = excluded.n_open, n_closed = excluded.n_closed,"
+	    " n_filtered = excluded.n_filtered, n_unfiltered = excluded.n_unfiltered,"
+	    " n_open_filtered = excluded.n_open_filtered,"
+	    " n_closed_filtered = excluded.n_closed_filtered, reason = excluded.reason,"
+	    " reason_ttl = excluded.reason_ttl, mac = excluded.mac");
+	if (!s)
+		return store_stmt_failed(st);
+	db_bind_int64(s, 1, id);
+	db_bind_blob(s, 2, key, klen);
+	db_bind_text(s, 3, host);
+	db_bind_int64(s, 4, h->proto);
+	db_bind_int64(s, 5, h->up);
+	db_bind_int64(s, 6, h->timedout);
+	db_bind_int64(s, 7, (int)hidden);
+	db_bind_int64(s, 8, (int)hreason);
+	db_bind_int64(s, 9, h->srtt_us);
+	db_bind_int64(s, 10, h->rttvar_us);
+	db_bind_int64(s, 11, h->rto_us);
+	db_bind_double(s, 12, h->start);
+	db_bind_double(s, 13, h->end);
+	for (int k = SCAN_OPEN; k < SCAN_STATE_MAX; k++)
+		db_bind_int64(s, 14 + k - SCAN_OPEN, (int64_t)h->counts[k]);
+	db_bind_int64(s, 20, (int)h->reason);
+	db_bind_int64(s, 21, h->reason_ttl);
+	if (h->has_mac)
+		db_bind_blob(s, 22, h->mac, sizeof(h->mac));
+	else
+		db_bind_null(s, 22);
+	return db_step_done(s);
+}
+
 int store_host(struct store *st, int64_t id, const struct scan_host *h)
 {
 	enum scan_state hidden = out_hidden_state(h, false);
@@ -763,82 +436,69 @@ int store_host(struct store *st, int64_t id, const struct scan_host *h)
 	char host[INET6_ADDRSTRLEN];
 	uint8_t key[17];
 	size_t klen = store_addr_key(&h->addr, key);
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int r = store_batch_begin(st);
 
 	if (r < 0)
 		return r;
 	target_addr_str(&h->addr, host, sizeof(host));
-	s = store_stmt(st, STMT_HOST,
-	               "INSERT OR REPLACE INTO hosts (run, addr, host, proto, up, timedout,"
-	               " extra_state, extra_reason, srtt_us, rttvar_us, rto_us, start, end,"
-	               " n_open, n_closed, n_filtered, n_unfiltered, n_open_filtered,"
-	               " n_closed_filtered) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-	if (!s)
-		return store_note(st, sqlite3_errcode(st->db));
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_blob(s, 2, key, (int)klen, SQLITE_TRANSIENT);
-	store_bind_text(s, 3, host);
-	sqlite3_bind_int(s, 4, h->proto);
-	sqlite3_bind_int(s, 5, h->up);
-	sqlite3_bind_int(s, 6, h->timedout);
-	sqlite3_bind_int(s, 7, (int)hidden);
-	sqlite3_bind_int(s, 8, (int)hreason);
-	sqlite3_bind_int64(s, 9, h->srtt_us);
-	sqlite3_bind_int64(s, 10, h->rttvar_us);
-	sqlite3_bind_int64(s, 11, h->rto_us);
-	sqlite3_bind_double(s, 12, h->start);
-	sqlite3_bind_double(s, 13, h->end);
-	for (int k = SCAN_OPEN; k < SCAN_STATE_MAX; k++)
-		sqlite3_bind_int64(s, 14 + k - SCAN_OPEN, (int64_t)h->counts[k]);
-	r = store_step_done(st, s);
+	r = store_host_row(st, id, h, key, klen, host, hidden, hreason);
 	if (r < 0)
 		return r;
 	/* Ports in the hidden state with its common reason are the host's count. */
 	s = store_stmt(st, STMT_HOST_PRUNE,
-	               "DELETE FROM ports WHERE run = ? AND addr = ? AND proto = ?"
-	               " AND state = ? AND reason = ?");
+	               "DELETE FROM ports WHERE run = ?1 AND addr = ?2 AND proto = ?3"
+	               " AND state = ?4 AND reason = ?5");
 	if (!s)
-		return store_note(st, sqlite3_errcode(st->db));
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_blob(s, 2, key, (int)klen, SQLITE_TRANSIENT);
-	sqlite3_bind_int(s, 3, h->proto);
-	sqlite3_bind_int(s, 4, (int)hidden);
-	sqlite3_bind_int(s, 5, (int)hreason);
-	r = store_step_done(st, s);
+		return store_stmt_failed(st);
+	db_bind_int64(s, 1, id);
+	db_bind_blob(s, 2, key, klen);
+	db_bind_int64(s, 3, h->proto);
+	db_bind_int64(s, 4, (int)hidden);
+	db_bind_int64(s, 5, (int)hreason);
+	r = db_step_done(s);
 	if (r < 0)
 		return r;
 	/* Every other port has its row, even when no on_port delivered it. */
 	s = store_stmt(st, STMT_HOST_PORT,
-	               "INSERT OR IGNORE INTO ports (run, addr, host, proto, port, state, reason)"
-	               " VALUES (?,?,?,?,?,?,?)");
+	               "INSERT INTO ports (run, addr, host, proto, port, state, reason)"
+	               " VALUES (?1,?2,?3,?4,?5,?6,?7) ON CONFLICT DO NOTHING");
 	if (!s)
-		return store_note(st, sqlite3_errcode(st->db));
+		return store_stmt_failed(st);
 	for (size_t i = 0; i < h->nports; i++) {
 		enum scan_state ps = scan_res_state(h->res[i]);
 		enum scan_reason pr = scan_res_reason(h->res[i]);
 
 		if (ps == hidden && pr == hreason)
 			continue;
-		sqlite3_bind_int64(s, 1, id);
-		sqlite3_bind_blob(s, 2, key, (int)klen, SQLITE_TRANSIENT);
-		store_bind_text(s, 3, host);
-		sqlite3_bind_int(s, 4, h->proto);
-		sqlite3_bind_int(s, 5, h->ports[i]);
-		sqlite3_bind_int(s, 6, (int)ps);
-		sqlite3_bind_int(s, 7, (int)pr);
-		r = store_step_done(st, s);
+		db_bind_int64(s, 1, id);
+		db_bind_blob(s, 2, key, klen);
+		db_bind_text(s, 3, host);
+		db_bind_int64(s, 4, h->proto);
+		db_bind_int64(s, 5, h->ports[i]);
+		db_bind_int64(s, 6, (int)ps);
+		db_bind_int64(s, 7, (int)pr);
+		r = db_step_done(s);
 		if (r < 0)
 			return r;
 	}
 	return store_batch_row(st);
 }
 
+/* Binds s's ?i to a process id, or NULL when it is not one (0: unknown). */
+static void store_bind_pid(struct db_stmt *s, int i, int pid)
+{
+	if (pid > 0)
+		db_bind_int64(s, i, pid);
+	else
+		db_bind_null(s, i);
+}
+
 int store_finding(struct store *st, int64_t id, const struct store_finding *f)
 {
 	char host[INET6_ADDRSTRLEN];
 	uint8_t key[17];
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int r;
 
 	if (!f->check)
@@ -849,34 +509,42 @@ int store_finding(struct store *st, int64_t id, const struct store_finding *f)
 	s = store_stmt(st, STMT_FINDING,
 	               "INSERT INTO findings (run, addr, host, proto, port, check_id, severity,"
 	               " title, detail, recommendation, citation, pid, process)"
-	               " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
+	               " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)");
 	if (!s)
-		return store_note(st, sqlite3_errcode(st->db));
-	sqlite3_bind_int64(s, 1, id);
+		return store_stmt_failed(st);
+	db_bind_int64(s, 1, id);
 	if (f->addr) {
-		sqlite3_bind_blob(s, 2, key, (int)store_addr_key(f->addr, key), SQLITE_TRANSIENT);
-		store_bind_text(s, 3, target_addr_str(f->addr, host, sizeof(host)));
+		db_bind_blob(s, 2, key, store_addr_key(f->addr, key));
+		db_bind_text(s, 3, target_addr_str(f->addr, host, sizeof(host)));
+	} else {
+		db_bind_null(s, 2);
+		db_bind_null(s, 3);
 	}
-	sqlite3_bind_int(s, 4, f->proto);
-	sqlite3_bind_int(s, 5, f->port);
-	store_bind_text(s, 6, f->check);
-	store_bind_text(s, 7, f->severity);
-	store_bind_text(s, 8, f->title);
-	store_bind_text(s, 9, f->detail);
-	store_bind_text(s, 10, f->recommendation);
-	store_bind_text(s, 11, f->citation);
-	if (f->pid > 0)
-		sqlite3_bind_int64(s, 12, f->pid);
-	store_bind_text(s, 13, f->process);
-	r = store_step_done(st, s);
+	db_bind_int64(s, 4, f->proto);
+	db_bind_int64(s, 5, f->port);
+	db_bind_text(s, 6, f->check);
+	db_bind_text(s, 7, f->severity);
+	db_bind_text(s, 8, f->title);
+	db_bind_text(s, 9, f->detail);
+	db_bind_text(s, 10, f->recommendation);
+	db_bind_text(s, 11, f->citation);
+	store_bind_pid(s, 12, f->pid);
+	db_bind_text(s, 13, f->process);
+	r = db_step_done(s);
 	return r < 0 ? r : store_batch_row(st);
+}
+
+/* Binds s's ?i to t, or NULL when t is NULL or empty. */
+static void store_bind_nonempty(struct db_stmt *s, int i, const char *t)
+{
+	db_bind_text(s, i, t && *t ? t : NULL);
 }
 
 int store_endpoint(struct store *st, int64_t id, const struct store_endpoint *e)
 {
 	char host[INET6_ADDRSTRLEN];
 	uint8_t key[17];
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int r;
 
 	if (!e->exposure || (e->proto != IPPROTO_TCP && e->proto != IPPROTO_UDP))
@@ -887,61 +555,73 @@ int store_endpoint(struct store *st, int64_t id, const struct store_endpoint *e)
 	s = store_stmt(st, STMT_ENDPOINT,
 	               "INSERT INTO endpoints (run, addr, host, proto, port, exposure,"
 	               " reachable_on, decided_by, service, product, version, port_default,"
-	               " mismatch, pid, process, user) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+	               " mismatch, pid, process, \"user\")"
+	               " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)");
 	if (!s)
-		return store_errno(sqlite3_errcode(st->db));
-	sqlite3_bind_int64(s, 1, id);
+		return store_stmt_failed(st);
+	db_bind_int64(s, 1, id);
 	if (e->addr) {
-		sqlite3_bind_blob(s, 2, key, (int)store_addr_key(e->addr, key), SQLITE_TRANSIENT);
-		store_bind_text(s, 3, target_addr_str(e->addr, host, sizeof(host)));
+		db_bind_blob(s, 2, key, store_addr_key(e->addr, key));
+		db_bind_text(s, 3, target_addr_str(e->addr, host, sizeof(host)));
+	} else {
+		db_bind_null(s, 2);
+		db_bind_null(s, 3);
 	}
-	sqlite3_bind_int(s, 4, e->proto);
-	sqlite3_bind_int(s, 5, e->port);
-	store_bind_text(s, 6, e->exposure);
-	store_bind_text(s, 7, e->reachable_on && *e->reachable_on ? e->reachable_on : NULL);
-	store_bind_text(s, 8, e->decided_by);
-	store_bind_text(s, 9, e->service && *e->service ? e->service : NULL);
-	store_bind_text(s, 10, e->product && *e->product ? e->product : NULL);
-	store_bind_text(s, 11, e->version && *e->version ? e->version : NULL);
-	store_bind_text(s, 12, e->port_default);
-	sqlite3_bind_int(s, 13, e->mismatch);
-	if (e->pid > 0)
-		sqlite3_bind_int64(s, 14, e->pid);
-	store_bind_text(s, 15, e->process && *e->process ? e->process : NULL);
-	store_bind_text(s, 16, e->user && *e->user ? e->user : NULL);
-	r = store_step_done(st, s);
+	db_bind_int64(s, 4, e->proto);
+	db_bind_int64(s, 5, e->port);
+	db_bind_text(s, 6, e->exposure);
+	store_bind_nonempty(s, 7, e->reachable_on);
+	store_bind_nonempty(s, 8, e->decided_by);
+	store_bind_nonempty(s, 9, e->service);
+	store_bind_nonempty(s, 10, e->product);
+	store_bind_nonempty(s, 11, e->version);
+	db_bind_text(s, 12, e->port_default);
+	db_bind_int64(s, 13, e->mismatch);
+	store_bind_pid(s, 14, e->pid);
+	store_bind_nonempty(s, 15, e->process);
+	store_bind_nonempty(s, 16, e->user);
+	r = db_step_done(s);
 	return r < 0 ? r : store_batch_row(st);
 }
 
 int store_run_end(struct store *st, int64_t id, const struct scan_summary *sum, int status)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int r = store_batch_begin(st);
 
 	if (r < 0)
 		return r;
 	s = store_stmt(st, STMT_RUN_END,
-	               "UPDATE runs SET end = ?, status = ?, hosts_total = ?, hosts_up = ?,"
-	               " hosts_timedout = ?, probes_sent = ?, retries = ?, elapsed = ?"
-	               " WHERE id = ?");
+	               "UPDATE runs SET \"end\" = ?1, status = ?2, hosts_total = ?3, hosts_up = ?4,"
+	               " hosts_timedout = ?5, probes_sent = ?6, retries = ?7, elapsed = ?8"
+	               " WHERE id = ?9");
 	if (!s)
-		return store_note(st, sqlite3_errcode(st->db));
-	sqlite3_bind_double(s, 1, sum && sum->end > 0 ? sum->end : clock_wall());
-	sqlite3_bind_int(s, 2,
-	                 status == STORE_RUN_COMPLETE ? STORE_RUN_COMPLETE : STORE_RUN_INCOMPLETE);
+		return store_stmt_failed(st);
+	db_bind_double(s, 1, sum && sum->end > 0 ? sum->end : clock_wall());
+	db_bind_int64(s, 2,
+	              status == STORE_RUN_COMPLETE ? STORE_RUN_COMPLETE : STORE_RUN_INCOMPLETE);
 	if (sum) {
-		sqlite3_bind_int64(s, 3, (int64_t)sum->hosts_total);
-		sqlite3_bind_int64(s, 4, (int64_t)sum->hosts_up);
-		sqlite3_bind_int64(s, 5, (int64_t)sum->hosts_timedout);
-		sqlite3_bind_int64(s, 6, (int64_t)sum->probes_sent);
-		sqlite3_bind_int64(s, 7, (int64_t)sum->retries);
-		sqlite3_bind_double(s, 8, sum->elapsed);
+		db_bind_int64(s, 3, (int64_t)sum->hosts_total);
+		db_bind_int64(s, 4, (int64_t)sum->hosts_up);
+		db_bind_int64(s, 5, (int64_t)sum->hosts_timedout);
+		db_bind_int64(s, 6, (int64_t)sum->probes_sent);
+		db_bind_int64(s, 7, (int64_t)sum->retries);
+		db_bind_double(s, 8, sum->elapsed);
+	} else {
+		for (int i = 3; i <= 8; i++)
+			db_bind_null(s, i);
 	}
-	sqlite3_bind_int64(s, 9, id);
-	r = store_step_done(st, s);
+	db_bind_int64(s, 9, id);
+	r = db_step(s);
+	if (r == DB_DONE && db_changes(s) != 1)
+		r = -ENOENT;
+	db_reset(s);
 	if (r < 0)
 		return r;
-	if (sqlite3_changes(st->db) != 1)
-		return -ENOENT;
-	return store_flush(st);
+	r = store_flush(st);
+	if (!r)
+		r = st->be->settle(st);
+	if (!r)
+		r = st->be->own_run(st, id, false);
+	return r;
 }

@@ -1,10 +1,12 @@
 /*
- * History in SQLite: every scan and audit as a run with its command line,
- * times, targets, port results and findings.
+ * History: every scan and audit as a run with its command line, times,
+ * targets, port results and findings, in a database behind a backend
+ * (db.h): SQLite, the default, or PostgreSQL.
  *
- * The file is marked as portscope's (PRAGMA application_id) and versioned
- * (PRAGMA user_version, one migration per version). It runs in WAL mode with
- * a busy timeout, so two scans can write at once and readers never block.
+ * An SQLite file is marked as portscope's (PRAGMA application_id) and
+ * versioned (PRAGMA user_version, one migration per version). It runs in WAL
+ * mode with a busy timeout, so two scans can write at once and readers never
+ * block.
  * Writes are batched: a transaction is committed every STORE_BATCH_ROWS rows
  * or STORE_BATCH_MS milliseconds, and at store_run_end()/store_flush().
  *
@@ -34,7 +36,7 @@
 #include "scan/result.h"
 
 #define STORE_APPLICATION_ID 0x50534350 /* "PSCP" */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 #define STORE_BATCH_ROWS     2000
 #define STORE_BATCH_MS       250
 
@@ -62,14 +64,15 @@ const char *store_status_name(int status);
 int store_default_path(char *buf, size_t len);
 
 /*
- * Opens (with STORE_CREATE: creates) the history at path and brings its schema
- * up to date. Returns 0 with *out set, or a negative errno with a reason:
+ * Opens (with STORE_CREATE: creates) the history at where (an SQLite file's
+ * path, or what another backend claims) and brings its schema up to date.
+ * Returns 0 with *out set, or a negative errno with a reason:
  *   -ENOENT     no such file (without STORE_CREATE)
  *   -EBADMSG    not an SQLite file, or corrupt
  *   -ENOTSUP    another program's database, or a newer schema than this build's
  *   -EACCES, -EBUSY, -EIO, -ENOMEM
  */
-int store_open(const char *path, int flags, struct store **out, char *why, size_t whylen);
+int store_open(const char *where, int flags, struct store **out, char *why, size_t whylen);
 
 /* Commits what is pending and closes. NULL is allowed. */
 void store_close(struct store *st);
@@ -84,7 +87,7 @@ int store_flush(struct store *st);
  */
 int store_tick(struct store *st);
 
-/* The last SQLite error message of st, for a reason line. */
+/* The last error message of st's database, for a reason line. */
 const char *store_errmsg(const struct store *st);
 
 struct store_run_info {

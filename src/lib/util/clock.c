@@ -21,6 +21,14 @@ double clock_mono(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+void clock_sleep_us(uint64_t us)
+{
+	struct timespec ts = {.tv_sec = (time_t)(us / 1000000u),
+	                      .tv_nsec = (long)(us % 1000000u) * 1000};
+
+	nanosleep(&ts, NULL);
+}
+
 double clock_wall(void)
 {
 	struct timespec ts;

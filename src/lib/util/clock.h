@@ -14,6 +14,9 @@ uint64_t clock_mono_us(void);
 uint64_t clock_mono_ms(void);
 double clock_mono(void);
 
+/* Sleeps us microseconds (a signal may cut it short). */
+void clock_sleep_us(uint64_t us);
+
 /* The wall clock (CLOCK_REALTIME) in seconds since the epoch: 1795512720.25. */
 double clock_wall(void);
 

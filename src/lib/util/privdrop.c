@@ -37,6 +37,15 @@ bool privdrop_have_net_raw(void)
 	return privdrop_in(data, false, CAP_NET_RAW);
 }
 
+bool privdrop_have_net_admin(void)
+{
+	struct __user_cap_data_struct data[2] = {{0}};
+
+	if (privdrop_capget(data) < 0)
+		return false;
+	return privdrop_in(data, false, CAP_NET_ADMIN);
+}
+
 /* Root to nobody, without supplementary groups. Returns 0 or -errno with why. */
 static int privdrop_become_nobody(char *why, size_t whylen)
 {

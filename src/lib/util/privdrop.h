@@ -15,6 +15,9 @@
 /* Whether the effective capability set holds CAP_NET_RAW. */
 bool privdrop_have_net_raw(void);
 
+/* Whether this process holds CAP_NET_ADMIN (reading nftables needs it). */
+bool privdrop_have_net_admin(void);
+
 /*
  * Gives up every privilege: becomes nobody when running as root with
  * CAP_SETUID and CAP_SETGID, else keeps the uid; then clears every capability
