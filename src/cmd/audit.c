@@ -22,6 +22,7 @@
 #include "output/json.h"
 #include "output/out.h"
 #include "output/table.h"
+#include "report/outfile.h"
 #include "report/prom.h"
 #include "util/array.h"
 #include "util/clock.h"
@@ -53,18 +54,19 @@ static const struct cmd_option audit_options[] = {
 /* One `portscope audit`: what the options asked, the library's report, the history. */
 struct audit_cmd {
 	const struct cmd_args *a;
-	int fail_on;              /* -1 none */
-	struct targetset *ts;     /* remote targets */
-	struct portspec ps;       /* remote -p */
-	struct kb *kb;            /* port names; NULL without services files */
-	struct audit_report rep;  /* the library's findings */
-	double t0, wall_start;    /* monotonic, wall clock */
-	double elapsed;           /* seconds, the whole audit */
-	char *args;               /* the command line as one string */
-	char *targets;            /* remote: the target words; local: NULL */
-	struct scan_history hist; /* the run being recorded (hist.st NULL: none) */
-	int hist_rc;              /* EXIT_* of a history that could not be opened */
-	struct scan_summary sum;  /* the scans' summaries added up */
+	int fail_on;                /* -1 none */
+	struct targetset *ts;       /* remote targets */
+	struct portspec ps;         /* remote -p */
+	struct kb *kb;              /* port names; NULL without services files */
+	struct audit_report rep;    /* the library's findings */
+	double t0, wall_start;      /* monotonic, wall clock */
+	double elapsed;             /* seconds, the whole audit */
+	char *args;                 /* the command line as one string */
+	char *targets;              /* remote: the target words; local: NULL */
+	struct scan_history hist;   /* the run being recorded (hist.st NULL: none) */
+	int hist_rc;                /* EXIT_* of a history that could not be opened */
+	struct scan_summary sum;    /* the scans' summaries added up */
+	struct outfile_keeper prom; /* writes --prometheus FILE (the scan may drop root) */
 };
 
 static const char *addr_text(int family, const uint8_t *a, char *buf, size_t len)
@@ -229,7 +231,7 @@ static void history_record(struct audit_cmd *ac)
 }
 
 /* The audit's metrics into --prometheus FILE. Returns 0, or -EIO after reporting. */
-static int audit_write_prometheus(const struct audit_cmd *ac, const char *path)
+static int audit_write_prometheus(struct audit_cmd *ac)
 {
 	static const enum audit_exposure exps[] = {AUDIT_EXP_REACHABLE, AUDIT_EXP_LOOPBACK,
 	                                           AUDIT_EXP_BLOCKED, AUDIT_EXP_NO_ADDRESS,
@@ -269,7 +271,7 @@ static int audit_write_prometheus(const struct audit_cmd *ac, const char *path)
 		else
 			pr.open_tcp++;
 	}
-	if (prom_write_file(path, &pr, why, sizeof(why)) < 0) {
+	if (prom_send(&ac->prom, &pr, why, sizeof(why)) < 0) {
 		cmd_error("audit", "--prometheus: %s", why);
 		return -EIO;
 	}
@@ -698,7 +700,7 @@ static int audit_setup(struct audit_cmd *ac)
 	const struct cmd_args *a = ac->a;
 	const char *fail_on = cmd_get(a, OPT_FAIL_ON);
 	bool remote = a->nwords > 0;
-	char why[256];
+	char why[PATH_MAX + 128];
 
 	ac->args = cmd_join("portscope", a->argc, a->argv);
 	if (!ac->args)
@@ -723,6 +725,12 @@ static int audit_setup(struct audit_cmd *ac)
 	if (kb_load(NULL, &ac->kb, why, sizeof(why)) < 0)
 		ac->kb = NULL; /* no services files: no port names */
 	rlimit_raise_nofile();
+	/* Forked before any thread, and before the scan gives up root. */
+	if (cmd_has(a, OPT_PROMETHEUS) &&
+	    outfile_keep(&ac->prom, cmd_get(a, OPT_PROMETHEUS), why, sizeof(why)) < 0) {
+		cmd_error("audit", "--prometheus: %s", why);
+		return EXIT_USAGE;
+	}
 	return EXIT_OK;
 }
 
@@ -760,8 +768,7 @@ static int audit_report(struct audit_cmd *ac)
 		if (ac->rep.fs[i].sev >= ac->fail_on)
 			st = EXIT_FINDINGS;
 	history_record(ac);
-	if (cmd_has(ac->a, OPT_PROMETHEUS) &&
-	    audit_write_prometheus(ac, cmd_get(ac->a, OPT_PROMETHEUS)) < 0)
+	if (cmd_has(ac->a, OPT_PROMETHEUS) && audit_write_prometheus(ac) < 0)
 		st = EXIT_RUNTIME;
 	if (ac->rep.remote && ac->rep.hosts_silent) {
 		/* never "no findings", exit 0 for a target that could not be reached */
@@ -788,6 +795,7 @@ static int audit_cmd_run(const struct cmd_args *a)
 	        EXIT_OK &&
 	    (st == EXIT_OK || st == EXIT_FINDINGS))
 		st = EXIT_RUNTIME;
+	outfile_keeper_cancel(&ac.prom); /* the run failed: the file stays as it was */
 	free(ac.args);
 	free(ac.targets);
 	targetset_free(ac.ts);

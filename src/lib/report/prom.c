@@ -1,5 +1,6 @@
 /* Prometheus textfile of a run (see prom.h). */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "report/outfile.h"
@@ -97,4 +98,28 @@ int prom_write_file(const char *path, const struct prom_run *r, char *why, size_
 	if (err < 0)
 		why_set(why, whylen, "cannot write '%s': %s", path, strerror(-err));
 	return outfile_commit(&o, err, why, whylen);
+}
+
+int prom_send(struct outfile_keeper *k, const struct prom_run *r, char *why, size_t whylen)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int err;
+
+	if (!f) {
+		outfile_keeper_cancel(k);
+		return why_err(why, whylen, -ENOMEM, "out of memory");
+	}
+	err = prom_write(f, r);
+	if (fclose(f) != 0 && !err)
+		err = -ENOMEM;
+	if (err < 0) {
+		outfile_keeper_cancel(k);
+		free(buf);
+		return why_err(why, whylen, err, "cannot write the metrics: %s", strerror(-err));
+	}
+	err = outfile_keeper_send(k, buf, len, why, whylen);
+	free(buf);
+	return err;
 }

@@ -52,3 +52,11 @@ int prom_write(FILE *f, const struct prom_run *r);
  * reason in why; a failed write leaves path as it was and no temporary file.
  */
 int prom_write_file(const char *path, const struct prom_run *r, char *why, size_t whylen);
+
+struct outfile_keeper;
+
+/*
+ * The same through a keeper forked before the run (outfile_keep()), for runs
+ * that may drop privileges. Returns 0, or a negative errno with a reason.
+ */
+int prom_send(struct outfile_keeper *k, const struct prom_run *r, char *why, size_t whylen);
