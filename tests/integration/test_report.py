@@ -294,3 +294,42 @@ def metrics(text):
             name, value = line.rsplit(" ", 1)
             out[name] = float(value)
     return out
+
+
+def page_data(path):
+    """What a page says, without what differs between two recordings of one lab:
+    times, durations, the history it was made from."""
+    import re
+    _, shown = check_markup(path.read_text(encoding="utf-8"))
+    shown = re.sub(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d(:\d\d)?( UTC)?", "T", shown)
+    shown = re.sub(r"\b\d+(\.\d+)? ?(ms|s|min)\b", "D", shown)
+    return shown
+
+
+def test_report_pg_same_page_as_sqlite(lab, pg_db, tmp_path):
+    """Audits recorded in PostgreSQL make the page they make in SQLite (fleet, timeline,
+    changes, findings, exposure); the page never shows a password of the URI (the
+    server trusts postgres: the password given is ignored)."""
+    tgt, scn = lab
+    sqlite = str(tmp_path / "h.db")
+    pg_db = pg_db.replace("postgresql://postgres@", "postgresql://postgres:s3cret@", 1)
+    assert "s3cret" in pg_db
+    for db in (sqlite, pg_db):
+        r = scn.portscope("audit", "-p", PORTS, TGT, "--db", db, timeout=90)
+        assert r.rc == 0, r
+        audit_as(tgt, "web-1", "--db", db)
+    start_scripted(tgt, "tcp", REDIS, b"", b"+PONG\r\n")
+    for db in (sqlite, pg_db):
+        audit_as(tgt, "web-1", "--db", db)
+    pages = {}
+    for db in (sqlite, pg_db):
+        page = tmp_path / ("pg.html" if db == pg_db else "sqlite.html")
+        r = run([portscope_bin(), "report", "--db", db, "-o", str(page)])
+        assert r.rc == 0 and r.err == "", r
+        pages[db] = page_data(page)
+    assert "redis-noauth" in pages[pg_db] and "web-1" in pages[pg_db]
+    assert "s3cret" not in pages[pg_db] and "postgres:***@" in pages[pg_db]
+    assert "a PostgreSQL history" in pages[pg_db]
+    masked = pg_db.replace("s3cret", "***")
+    assert (pages[pg_db].replace("a PostgreSQL history", sqlite).replace(masked, sqlite)
+            == pages[sqlite])

@@ -20,7 +20,9 @@ static int64_t record_audit(struct store *st, const char *host, int findings, do
 
 	if (store_run_begin(st,
 	                    &(struct store_run_info){.kind = "audit",
-	                                             .args = "portscope audit <b>bold</b>",
+	                                             .args = "portscope audit <b>bold</b> --db"
+	                                                     " 'host=h password=pw1 dbname=d'"
+	                                                     " postgresql://u:pw2@h/d",
 	                                             .hostname = host,
 	                                             .start = start},
 	                    &id) < 0)
@@ -118,6 +120,10 @@ static void test_page(void **state)
 	assert_int_equal(count(buf, "<img"), 0);
 	assert_int_equal(count(buf, "<svg "), 1); /* the timeline */
 	assert_int_equal(count(buf, "<b>"), 0);
+	/* A command line's PostgreSQL passwords are masked. */
+	assert_null(strstr(buf, "pw1"));
+	assert_null(strstr(buf, "pw2"));
+	assert_non_null(strstr(buf, "password=*** dbname=d&#39; postgresql://u:***@h/d"));
 	assert_int_equal(count(buf, "onclick=\""), 0);
 	assert_non_null(strstr(buf, "&lt;img src=x onerror=alert(7)&gt;"));
 	assert_non_null(strstr(buf, "OpenSSH&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"));

@@ -133,6 +133,58 @@ int report_default_run(struct store *st, int64_t *id)
 	return *id ? 0 : -ENOENT;
 }
 
+/* Replaces b[from, to) with "***" (b has room for 2 more bytes a mask). */
+static char *report_mask(char *b, size_t from, size_t to)
+{
+	memmove(b + from + 3, b + to, strlen(b + to) + 1);
+	memcpy(b + from, "***", 3);
+	return b + from + 3;
+}
+
+/*
+ * Writes a run's command line with the passwords of PostgreSQL URIs
+ * (postgresql://user:PASSWORD@host/db) and conninfo strings (password=X)
+ * shown as ***: a page is mailed and published.
+ */
+static void report_command(struct html *h, const char *args)
+{
+	size_t len = strlen(args), n = 0;
+	char *b, *p;
+
+	for (p = (char *)args; (p = strstr(p, "password=")); p++)
+		n++;
+	for (p = (char *)args; (p = strstr(p, "://")); p++)
+		n++;
+	b = malloc(len + 3 * n + 1);
+	if (!b) {
+		html_text(h, "(command line hidden: out of memory)");
+		return;
+	}
+	memcpy(b, args, len + 1);
+	for (p = b; (p = strstr(p, "://"));) {
+		char *user = p + 3, *end = user + strcspn(user, " \t'\"/?#");
+		char *at = memchr(user, '@', (size_t)(end - user));
+		char *colon = at ? memchr(user, ':', (size_t)(at - user)) : NULL;
+
+		p = colon && at > colon + 1
+		        ? report_mask(b, (size_t)(colon + 1 - b), (size_t)(at - b))
+		        : user;
+	}
+	for (p = b; (p = strstr(p, "password="));) {
+		char *v = p + strlen("password="), *e;
+
+		if (*v == '\'' || *v == '"') {
+			e = strchr(v + 1, *v);
+			e = e ? e + 1 : v + strlen(v);
+		} else {
+			e = v + strcspn(v, " \t'\"");
+		}
+		p = e > v ? report_mask(b, (size_t)(v - b), (size_t)(e - b)) : v;
+	}
+	html_text(h, b);
+	free(b);
+}
+
 /* The run's heading, what ran and when. */
 static void report_run_header(struct report *rp, const struct store_run *r)
 {
@@ -158,7 +210,7 @@ static void report_run_header(struct report *rp, const struct store_run *r)
 	}
 	if (r->args) {
 		html_raw(h, ".<br>Command: <code>");
-		html_text(h, r->args);
+		report_command(h, r->args);
 		html_raw(h, "</code>");
 	}
 	html_raw(h, "</p>\n");
