@@ -6,7 +6,6 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "config.h"
 #include "cmd/common.h"
@@ -14,25 +13,12 @@
 #include "detect/service.h"
 #include "detect/engine.h"
 #include "output/out.h"
-
-/* ri, or a copy of it in *copy naming this machine when ri names none. */
-static const struct store_run_info *scan_history_with_hostname(const struct store_run_info *ri,
-                                                               struct store_run_info *copy,
-                                                               char *buf, size_t len)
-{
-	if (ri->hostname || gethostname(buf, len) < 0)
-		return ri;
-	buf[len - 1] = '\0';
-	*copy = *ri;
-	copy->hostname = buf;
-	return copy;
-}
+#include "scan/engine.h"
 
 int scan_history_start(struct scan_history *h, const char *cmd, const char *db, bool no_history,
                        const struct store_run_info *ri)
 {
-	char path[PATH_MAX], why[PATH_MAX + 128] = "", hostname[256];
-	struct store_run_info named;
+	char path[PATH_MAX], why[PATH_MAX + 128] = "";
 	int r;
 
 	*h = (struct scan_history){.cmd = cmd};
@@ -63,8 +49,7 @@ int scan_history_start(struct scan_history *h, const char *cmd, const char *db, 
 		cmd_error(cmd, "history: %s", why[0] ? why : strerror(-r));
 		return r == -EBADMSG || r == -ENOTSUP || r == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
 	}
-	r = store_run_begin(
-	    h->st, scan_history_with_hostname(ri, &named, hostname, sizeof(hostname)), &h->run);
+	r = store_run_begin(h->st, ri, &h->run);
 	if (r < 0) {
 		cmd_error(cmd, "history: cannot record the run in '%s': %s", path,
 		          store_errmsg(h->st));
@@ -77,7 +62,8 @@ int scan_history_start(struct scan_history *h, const char *cmd, const char *db, 
 
 /* Opens the store for the scan's options; EXIT_OK also when history is off. */
 int scan_history_open(struct scan_history *h, const struct scan_opts *o,
-                      const struct out_info *info)
+                      const struct out_info *info, const struct scan_config *cfg,
+                      const char *argv_json)
 {
 	char *ranges;
 	int rc;
@@ -100,6 +86,10 @@ int scan_history_open(struct scan_history *h, const struct scan_opts *o,
 	                            .proto = info->proto,
 	                            .scan_type = info->scan_type ? info->scan_type : "ping",
 	                            .start = info->start,
+	                            .shard_index = cfg->shard.index,
+	                            .shard_count = cfg->shard.count,
+	                            .seed = cfg->seed,
+	                            .argv = argv_json,
 	                        });
 	free(ranges);
 	return rc;

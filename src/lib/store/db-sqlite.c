@@ -62,11 +62,19 @@ static const char *const sqlite_migrations[] = {
     "ALTER TABLE hosts ADD COLUMN reason_ttl INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE hosts ADD COLUMN mac BLOB;",
     /*
-     * 2 -> 3: the machine that ran each run; the audit's endpoints (a socket or
-     * an open port, its exposure, the rule that decided it, its owner); a
-     * finding's fix, reference and owner. Lookups by run and host (report, fleet).
+     * 2 -> 3 (issue 19): the machine that ran each run, its shard and seed, and
+     * its command line as a JSON array (what --resume runs again).
      */
     "ALTER TABLE runs ADD COLUMN hostname TEXT;"
+    "ALTER TABLE runs ADD COLUMN shard_index INTEGER;"
+    "ALTER TABLE runs ADD COLUMN shard_count INTEGER;"
+    "ALTER TABLE runs ADD COLUMN seed INTEGER;"
+    "ALTER TABLE runs ADD COLUMN argv TEXT;",
+    /*
+     * 3 -> 4 (issue 20): the audit's endpoints (a socket or an open port, its
+     * exposure, the rule that decided it, its owner); a finding's fix,
+     * reference and owner. Lookups by run and host (report, fleet).
+     */
     "CREATE TABLE endpoints ("
     " id INTEGER PRIMARY KEY,"
     " run INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
