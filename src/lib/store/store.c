@@ -495,6 +495,22 @@ static void store_bind_pid(struct db_stmt *s, int i, int pid)
 		db_bind_null(s, i);
 }
 
+/* Binds ?1-?5 of a finding or an endpoint: run id, addr's key and text (or NULL), proto, port. */
+static void store_bind_place(struct db_stmt *s, int64_t id, const struct target_addr *addr,
+                             int proto, uint16_t port, uint8_t key[17], char host[INET6_ADDRSTRLEN])
+{
+	db_bind_int64(s, 1, id);
+	if (addr) {
+		db_bind_blob(s, 2, key, store_addr_key(addr, key));
+		db_bind_text(s, 3, target_addr_str(addr, host, INET6_ADDRSTRLEN));
+	} else {
+		db_bind_null(s, 2);
+		db_bind_null(s, 3);
+	}
+	db_bind_int64(s, 4, proto);
+	db_bind_int64(s, 5, port);
+}
+
 int store_finding(struct store *st, int64_t id, const struct store_finding *f)
 {
 	char host[INET6_ADDRSTRLEN];
@@ -513,16 +529,7 @@ int store_finding(struct store *st, int64_t id, const struct store_finding *f)
 	               " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)");
 	if (!s)
 		return store_stmt_failed(st);
-	db_bind_int64(s, 1, id);
-	if (f->addr) {
-		db_bind_blob(s, 2, key, store_addr_key(f->addr, key));
-		db_bind_text(s, 3, target_addr_str(f->addr, host, sizeof(host)));
-	} else {
-		db_bind_null(s, 2);
-		db_bind_null(s, 3);
-	}
-	db_bind_int64(s, 4, f->proto);
-	db_bind_int64(s, 5, f->port);
+	store_bind_place(s, id, f->addr, f->proto, f->port, key, host);
 	db_bind_text(s, 6, f->check);
 	db_bind_text(s, 7, f->severity);
 	db_bind_text(s, 8, f->title);
@@ -560,16 +567,7 @@ int store_endpoint(struct store *st, int64_t id, const struct store_endpoint *e)
 	               " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)");
 	if (!s)
 		return store_stmt_failed(st);
-	db_bind_int64(s, 1, id);
-	if (e->addr) {
-		db_bind_blob(s, 2, key, store_addr_key(e->addr, key));
-		db_bind_text(s, 3, target_addr_str(e->addr, host, sizeof(host)));
-	} else {
-		db_bind_null(s, 2);
-		db_bind_null(s, 3);
-	}
-	db_bind_int64(s, 4, e->proto);
-	db_bind_int64(s, 5, e->port);
+	store_bind_place(s, id, e->addr, e->proto, e->port, key, host);
 	db_bind_text(s, 6, e->exposure);
 	store_bind_nonempty(s, 7, e->reachable_on);
 	store_bind_nonempty(s, 8, e->decided_by);
