@@ -1,5 +1,6 @@
 /* portscope scan: targets and ports as nmap takes them; -sL lists the targets. */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,8 @@
 #include "output/json.h"
 #include "output/out.h"
 #include "output/progress.h"
+#include "report/outfile.h"
+#include "report/prom.h"
 #include "scan/discovery.h"
 #include "scan/engine.h"
 #include "scan/linkpath.h"
@@ -886,6 +889,32 @@ static int scan_list_fast(const struct scan_opts *o)
 	return EXIT_OK;
 }
 
+/* The run's metrics into --prometheus FILE. Returns EXIT_OK or EXIT_RUNTIME after reporting. */
+static int scan_write_prometheus(const struct scan_opts *o, struct outfile_keeper *k, int proto,
+                                 const struct scan_summary *sum)
+{
+	uint64_t open = sum->counts[SCAN_OPEN];
+	struct prom_run pr = {
+	    .kind = "scan",
+	    .targets = o->target_words,
+	    .tcp = proto != IPPROTO_UDP,
+	    .udp = proto == IPPROTO_UDP,
+	    .open_tcp = proto != IPPROTO_UDP ? open : 0,
+	    .open_udp = proto == IPPROTO_UDP ? open : 0,
+	    .reachable = open,
+	    .hosts_up = sum->hosts_up,
+	    .end = sum->end,
+	    .duration = sum->elapsed,
+	};
+	char why[PATH_MAX + 128] = "";
+
+	if (prom_send(k, &pr, why, sizeof(why)) < 0) {
+		cmd_error("scan", "--prometheus: %s", why);
+		return EXIT_RUNTIME;
+	}
+	return EXIT_OK;
+}
+
 /*
  * -sL into the output formats (-oX, -oG, -oJ, --json, -oA, -oN FILE): each
  * target as a host that was listed, not scanned (XML status "unknown",
@@ -944,8 +973,9 @@ static int scan_list(struct scan_job *j, const struct scan_opts *o, const struct
 int scan_cmd_run(const struct cmd_args *a)
 {
 	struct scan_job j = {.cli = {.progress = {.f = stderr}, .lock = PTHREAD_MUTEX_INITIALIZER}};
+	struct outfile_keeper prom = {0};
 	struct scan_opts o;
-	char why[768];
+	char why[PATH_MAX + 128];
 	int r, rc;
 
 	r = scan_opts_from_args(a, &o, why, sizeof(why));
@@ -954,7 +984,15 @@ int scan_cmd_run(const struct cmd_args *a)
 		scan_opts_free(&o);
 		return r == -ENOMEM || r == -EIO ? EXIT_RUNTIME : EXIT_USAGE;
 	}
-	/* Before any thread: the engines' threads never see SIGINT/SIGTERM. */
+	if (!o.list_only && o.prometheus &&
+	    outfile_keep(&prom, o.prometheus, why, sizeof(why)) < 0) {
+		/* The keeper is forked before any thread, and before a raw scan gives up root. */
+		cmd_error("scan", "--prometheus: %s", why);
+		scan_opts_free(&o);
+		return EXIT_USAGE;
+	}
+	/* Before any thread (and after the keeper): the engines' threads never see SIGINT/SIGTERM.
+	 */
 	cmd_interrupt_block();
 	probes_init(&j.pf, NULL, NULL);
 	j.cli.info = &j.info;
@@ -969,6 +1007,9 @@ int scan_cmd_run(const struct cmd_args *a)
 			rc = scan_go(&j);
 	}
 	rc = scan_finish(&j, rc);
+	if (!o.list_only && rc == EXIT_OK && o.prometheus)
+		rc = scan_write_prometheus(&o, &prom, j.tech->proto, &j.cli.summary);
+	outfile_keeper_cancel(&prom); /* a failed run leaves the file as it was */
 	scan_opts_free(&o);
 	return rc;
 }
