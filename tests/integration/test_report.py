@@ -281,7 +281,7 @@ def test_prometheus_textfiles(lab, tmp_path):
         assert m[f'portscope_findings{{{lab_},severity="{sev}"}}'] == s[sev]
     assert m[f'portscope_findings{{{lab_},severity="high"}}'] >= 1
     assert m[f'portscope_open_ports{{{lab_},proto="tcp"}}'] == 3  # not 127.0.0.1's
-    assert abs(m[f'portscope_last_run_duration_seconds{{{lab_}}}'] - s["seconds"]) < 0.5
+    assert abs(m[f'portscope_last_run_duration_seconds{{{lab_}}}'] - s["duration_s"]) < 0.5
     m = metrics(prom_scan.read_text())
     # The target words as given, escaped as a label value (quote and backslash).
     words = "-iL " + str(targets).replace("\\", "\\\\").replace('"', '\\"')
