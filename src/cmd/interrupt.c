@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cmd/interrupt.h"
+#include "util/thread.h"
 
 static void interrupt_set(sigset_t *set)
 {
@@ -42,20 +43,15 @@ static void *interrupt_thread(void *arg)
 int cmd_interrupt_start(struct cmd_interrupt *ci, pthread_mutex_t *lock,
                         void (*on_signal)(void *ctx, int sig), void *ctx)
 {
-	pthread_attr_t attr;
 	sigset_t set;
 	int r;
 
 	ci->lock = lock;
 	ci->on_signal = on_signal;
 	ci->ctx = ctx;
-	/* A small stack: the handler formats a few lines and closes files. */
-	r = pthread_attr_init(&attr);
-	if (r == 0) {
-		pthread_attr_setstacksize(&attr, 256 << 10);
-		r = pthread_create(&ci->thread, &attr, interrupt_thread, ci);
-		pthread_attr_destroy(&attr);
-	}
+	/* The handler writes the outputs' ends and commits the history: libxml2 and SQLite frames.
+	 */
+	r = thread_start(&ci->thread, interrupt_thread, ci);
 	if (r != 0) {
 		/* No thread (no memory): the signals kill the process as they always did. */
 		interrupt_set(&set);

@@ -257,7 +257,7 @@ def test_signal_ends_every_document(netns, tmp_path, sig):
     slow_host(tgt)
     db, base = tmp_path / "h.db", tmp_path / "out"
     # One host at a time: TGT's group ends (and is written) while SLOW's goes on.
-    p = scan.popen([portscope_bin(), "scan", "-sT", "-p", "1-60,80", "--max-retries", "10",
+    p = scan.popen([portscope_bin(), "scan", "-sT", "-p", "1-60,80", "--max-retries", "50",
                     "--max-rate", "40", "--max-hostgroup", "1", "--host-timeout", "60s", "-Pn",
                     TGT, SLOW, "--db", str(db), "-oA", str(base)], text=True)
     deadline = time.monotonic() + 20
