@@ -100,6 +100,11 @@ static const char *const pg_migrations[] = {
     "ALTER TABLE runs ADD COLUMN shard_count integer;"
     "ALTER TABLE runs ADD COLUMN seed bigint;"
     "ALTER TABLE runs ADD COLUMN argv text;",
+    /* 3 -> 4: as db-sqlite.c's */
+    "CREATE TABLE checkpoints ("
+    " run bigint PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,"
+    " hosts_done bigint NOT NULL, nports integer NOT NULL, hosts bytea, res bytea,"
+    " at double precision NOT NULL);",
 };
 
 _Static_assert(ARRAY_SIZE(pg_migrations) == STORE_SCHEMA_VERSION,

@@ -70,6 +70,15 @@ static const char *const sqlite_migrations[] = {
     "ALTER TABLE runs ADD COLUMN shard_count INTEGER;"
     "ALTER TABLE runs ADD COLUMN seed INTEGER;"
     "ALTER TABLE runs ADD COLUMN argv TEXT;",
+    /*
+     * 3 -> 4 (issue 19): a scan's last checkpoint (--resume): the hosts of its
+     * finished groups, and the group under way, its hosts (18 bytes each: key
+     * length, store_addr_key()) and what is decided of their ports.
+     */
+    "CREATE TABLE checkpoints ("
+    " run INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,"
+    " hosts_done INTEGER NOT NULL, nports INTEGER NOT NULL, hosts BLOB, res BLOB,"
+    " at REAL NOT NULL);",
 };
 
 _Static_assert(ARRAY_SIZE(sqlite_migrations) == STORE_SCHEMA_VERSION,
