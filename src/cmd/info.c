@@ -10,9 +10,9 @@
 #include "knowledge/portclass.h"
 #include "knowledge/risk.h"
 #include "knowledge/services.h"
-#include "knowledge/sysctl.h"
 #include "output/json.h"
 #include "output/table.h"
+#include "platform/platform.h"
 #include "util/input.h"
 #include "util/strnum.h"
 
@@ -111,10 +111,10 @@ static int resolve(const struct kb *kb, struct info_query *q)
 
 static void read_host(struct info_host *h)
 {
-	h->range_ok = kb_sysctl_port_range(NULL, &h->eph_lo, &h->eph_hi, h->range_why,
-	                                   sizeof(h->range_why)) == 0;
-	h->unpriv_ok = kb_sysctl_unpriv_start(NULL, &h->unpriv_start, h->unpriv_why,
-	                                      sizeof(h->unpriv_why)) == 0;
+	h->range_ok = platform->ephemeral_range(&h->eph_lo, &h->eph_hi, h->range_why,
+	                                        sizeof(h->range_why)) == 0;
+	h->unpriv_ok = platform->unpriv_port_start(&h->unpriv_start, h->unpriv_why,
+	                                           sizeof(h->unpriv_why)) == 0;
 }
 
 /* The best name for a port over its protocols, tcp first. */

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdio_ext.h>
 #include <stdlib.h>
@@ -16,10 +15,9 @@
 #include "knowledge/services.h"
 #include "output/json.h"
 #include "output/table.h"
-#include "sockets/sockdiag.h"
+#include "platform/platform.h"
 #include "sockets/sockexpose.h"
 #include "sockets/sockns.h"
-#include "sockets/sockproc.h"
 #include "sockets/sockquery.h"
 #include "util/array.h"
 #include "util/strnum.h"
@@ -97,7 +95,7 @@ static int rows_add(const struct sockdiag_sock *s, void *data)
 static int dump_ns(struct ls_rows *rows, const struct sockns *ns, const char **what)
 {
 	const struct sockquery *q = rows->q;
-	struct sockdiag *d = NULL;
+	struct plat_socktab *d = NULL;
 	int rc, saved;
 
 	if (ns) {
@@ -105,15 +103,16 @@ static int dump_ns(struct ls_rows *rows, const struct sockns *ns, const char **w
 		rc = sockns_enter(ns, &saved);
 		if (rc < 0)
 			return rc;
-		rc = sockdiag_open(&d);
+		rc = platform->sockets_open(&d);
 		int rc2 = sockns_leave(saved);
 		if (rc2 < 0) {
-			sockdiag_close(d);
+			if (rc == 0)
+				platform->sockets_close(d);
 			*what = "cannot return to the original network namespace";
 			return rc2;
 		}
 	} else {
-		rc = sockdiag_open(&d);
+		rc = platform->sockets_open(&d);
 	}
 	if (rc < 0) {
 		*what = "cannot open a sock_diag netlink socket";
@@ -132,13 +131,13 @@ static int dump_ns(struct ls_rows *rows, const struct sockns *ns, const char **w
 
 			if (!(f == 0 ? q->inet4 : q->inet6))
 				continue;
-			rc = sockdiag_dump(d, &req, rows_add, rows);
+			rc = platform->sockets_dump(d, &req, rows_add, rows);
 			/* A kernel without IPv6 (or without UDP diag) has nothing to show. */
 			if (rc == -ENOENT || rc == -EAFNOSUPPORT)
 				rc = 0;
 		}
 	}
-	sockdiag_close(d);
+	platform->sockets_close(d);
 	return rc;
 }
 
@@ -274,27 +273,20 @@ struct user_cache {
 	char fallback[16];
 };
 
-/* The user name of uid, looked up once; the number when it has no name. */
-static const char *user_name(struct user_cache *c, uint32_t uid)
+/* The user name of s's uid, looked up once; the number when it has no name. */
+static const char *user_name(struct user_cache *c, const struct sockdiag_sock *s)
 {
-	struct passwd pw, *res = NULL;
-	char buf[2048];
+	uint32_t uid = s->uid;
+	char buf[256];
 
 	for (size_t i = 0; i < c->n; i++)
 		if (c->v[i].uid == uid)
 			return c->v[i].name;
-	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) != 0 || !res) {
+	if (c->n == ARRAY_SIZE(c->v)) {
 		snprintf(c->fallback, sizeof(c->fallback), "%u", uid);
-		if (c->n == ARRAY_SIZE(c->v))
-			return c->fallback;
-		c->v[c->n].name = strdup(c->fallback);
-	} else {
-		if (c->n == ARRAY_SIZE(c->v)) {
-			snprintf(c->fallback, sizeof(c->fallback), "%u", uid);
-			return c->fallback;
-		}
-		c->v[c->n].name = strdup(res->pw_name);
+		return c->fallback;
 	}
+	c->v[c->n].name = strdup(platform->user_name(s, buf, sizeof(buf)));
 	if (!c->v[c->n].name)
 		return "?";
 	c->v[c->n].uid = uid;
@@ -312,7 +304,7 @@ struct ls_ctx {
 	const struct ls_opts *o;
 	struct kb *kb; /* service names; NULL with -n */
 	struct ls_services services;
-	struct sockproc *procs; /* NULL with --no-process */
+	struct plat_procs *procs; /* NULL with --no-process */
 	struct sockns *ns;
 	size_t nns;
 	struct user_cache users;
@@ -330,13 +322,13 @@ static size_t row_procs(struct ls_ctx *c, const struct sockdiag_sock *s)
 
 	if (!c->procs)
 		return 0;
-	n = sockproc_lookup(c->procs, s->inode, c->idx, c->idx_cap);
+	n = platform->procs_lookup(c->procs, s, c->idx, c->idx_cap);
 	if (n > c->idx_cap) {
 		if (GREEDY_REALLOC(c->idx, c->idx_cap, n) < 0)
 			return c->idx_cap;
-		n = sockproc_lookup(c->procs, s->inode, c->idx, c->idx_cap);
+		n = platform->procs_lookup(c->procs, s, c->idx, c->idx_cap);
 	}
-	if (n == 0 && s->inode != 0 && sockproc_unreadable(c->procs))
+	if (n == 0 && s->inode != 0 && platform->procs_unreadable(c->procs))
 		c->hidden++;
 	return n;
 }
@@ -419,8 +411,9 @@ static int emit_json(struct ls_ctx *c, const struct ls_row *r, FILE *out)
 				rc |= -ENOMEM;
 				break;
 			}
-			rc |= json_set(p, "pid", json_integer(sockproc_pid(c->procs, c->idx[i])));
-			rc |= json_set_str(p, "name", sockproc_name(c->procs, c->idx[i]));
+			rc |= json_set(p, "pid",
+			               json_integer(platform->procs_pid(c->procs, c->idx[i])));
+			rc |= json_set_str(p, "name", platform->procs_name(c->procs, c->idx[i]));
 			rc |= json_array_append_new(procs, p);
 		}
 	}
@@ -431,10 +424,10 @@ static int emit_json(struct ls_ctx *c, const struct ls_row *r, FILE *out)
 	rc |= json_set(o, "local_port", json_integer(s->local_port));
 	rc |= json_set_str(o, "peer_address", addr_str(s, s->peer, ab, sizeof(ab)));
 	rc |= json_set(o, "peer_port", json_integer(s->peer_port));
-	rc |= json_set(o, "pid", n ? json_integer(sockproc_pid(c->procs, c->idx[0])) : NULL);
-	rc |= json_set_str(o, "process", n ? sockproc_name(c->procs, c->idx[0]) : NULL);
+	rc |= json_set(o, "pid", n ? json_integer(platform->procs_pid(c->procs, c->idx[0])) : NULL);
+	rc |= json_set_str(o, "process", n ? platform->procs_name(c->procs, c->idx[0]) : NULL);
 	rc |= json_set(o, "processes", procs);
-	rc |= json_set_str(o, "user", user_name(&c->users, s->uid));
+	rc |= json_set_str(o, "user", user_name(&c->users, s));
 	rc |= json_set(o, "uid", json_integer(s->uid));
 	rc |= json_set(o, "inode", json_integer(s->inode));
 	rc |= json_set_str(o, "netns", c->ns[r->ns].name);
@@ -459,8 +452,8 @@ static const char *single_cell(struct ls_ctx *c, unsigned i)
 			return NULL;
 		memset(c->cells + had, 0, (c->ncells - had) * sizeof(*c->cells));
 	}
-	if (!c->cells[i] && asprintf(&c->cells[i], "%s(%d)", sockproc_name(c->procs, i),
-	                             (int)sockproc_pid(c->procs, i)) < 0)
+	if (!c->cells[i] && asprintf(&c->cells[i], "%s(%d)", platform->procs_name(c->procs, i),
+	                             (int)platform->procs_pid(c->procs, i)) < 0)
 		c->cells[i] = NULL;
 	return c->cells[i];
 }
@@ -481,9 +474,10 @@ static int process_cell(struct ls_ctx *c, size_t n, struct table *t)
 			return table_cell(t, one);
 	}
 	for (size_t i = 0; i < n; i++) {
-		const char *name = sockproc_name(c->procs, c->idx[i]);
-		bool same = i > 0 && strcmp(name, sockproc_name(c->procs, c->idx[i - 1])) == 0;
-		int pid = (int)sockproc_pid(c->procs, c->idx[i]);
+		const char *name = platform->procs_name(c->procs, c->idx[i]);
+		bool same =
+		    i > 0 && strcmp(name, platform->procs_name(c->procs, c->idx[i - 1])) == 0;
+		int pid = (int)platform->procs_pid(c->procs, c->idx[i]);
 		size_t need = strlen(name) + 16;
 
 		if (len + need + 2 > cap) {
@@ -539,7 +533,7 @@ static int table_row(struct ls_ctx *c, const struct ls_row *r, struct table *t)
 	rc |= table_cell(t, peer);
 	if (c->procs)
 		rc |= process_cell(c, n, t);
-	rc |= table_cell(t, user_name(&c->users, s->uid));
+	rc |= table_cell(t, user_name(&c->users, s));
 	if (!c->o->numeric)
 		rc |= table_cell(t, row_service(&c->services, s));
 	rc |= table_cell_color(t, dual ? "all-interfaces (v4+v6)" : sockexpose_name(e), ecolor);
@@ -697,8 +691,8 @@ static int ls_prepare(const struct ls_opts *o, struct ls_ctx *c)
 	char why[256];
 
 	if (o->processes) {
-		c->procs = sockproc_new();
-		if (!c->procs || sockproc_scan_start(c->procs, "/proc") < 0) {
+		c->procs = platform->procs_new();
+		if (!c->procs || platform->procs_start(c->procs) < 0) {
 			cmd_error(CMD, "cannot start the process scan");
 			return EXIT_RUNTIME;
 		}
@@ -742,7 +736,7 @@ static int ls_collect(struct ls_ctx *c, struct ls_rows *rows, bool enter)
 		cmd_error(CMD, "out of memory");
 		return EXIT_RUNTIME;
 	}
-	rc = c->procs ? sockproc_scan_wait(c->procs) : 0;
+	rc = c->procs ? platform->procs_wait(c->procs) : 0;
 	if (rc < 0) {
 		cmd_error(CMD, "cannot read /proc: %s", strerror(-rc));
 		return EXIT_RUNTIME;
@@ -778,7 +772,8 @@ static int ls_output(struct ls_ctx *c, const struct ls_rows *rows)
 
 static void ls_ctx_free(struct ls_ctx *c)
 {
-	sockproc_free(c->procs);
+	if (c->procs)
+		platform->procs_free(c->procs);
 	kb_free(c->kb);
 	free(c->services.memo);
 	user_cache_free(&c->users);

@@ -23,9 +23,8 @@
 #include "firewall/firewall.h"
 #include "output/json.h"
 #include "output/table.h"
-#include "sockets/sockdiag.h"
+#include "platform/platform.h"
 #include "sockets/sockexpose.h"
-#include "sockets/sockproc.h"
 #include "util/array.h"
 
 #define MAX_ALSO 8 /* ALLOW ... FROM rules named per listener */
@@ -50,8 +49,8 @@ static int listeners_add(const struct sockdiag_sock *s, void *data)
 
 static int dump(struct listeners *l)
 {
-	struct sockdiag *d = NULL;
-	int rc = sockdiag_open(&d);
+	struct plat_socktab *d = NULL;
+	int rc = platform->sockets_open(&d);
 
 	for (int p = 0; p < 2 && rc == 0; p++)
 		for (int f = 0; f < 2 && rc == 0; f++) {
@@ -60,11 +59,11 @@ static int dump(struct listeners *l)
 			    .proto = p == 0 ? IPPROTO_TCP : IPPROTO_UDP,
 			    .states = p == 0 ? 1u << TCP_LISTEN : 1u << TCP_CLOSE,
 			};
-			rc = sockdiag_dump(d, &req, listeners_add, l);
+			rc = platform->sockets_dump(d, &req, listeners_add, l);
 			if (rc == -ENOENT || rc == -EAFNOSUPPORT)
 				rc = 0; /* no IPv6 or no UDP diag: nothing to show */
 		}
-	sockdiag_close(d);
+	platform->sockets_close(d);
 	return rc;
 }
 
@@ -171,14 +170,14 @@ static json_t *rule_json(const struct policy_rule *r)
 }
 
 static int emit_json(const struct policy *p, const struct live *lv, const struct sockdiag_sock *s,
-                     const struct verdict *v, struct sockproc *procs)
+                     const struct verdict *v, struct plat_procs *procs)
 {
 	char lt[800];
 	json_t *fw = json_object();
 	json_t *o = json_object(), *also = json_array();
 	char ab[INET6_ADDRSTRLEN];
 	unsigned idx[1];
-	size_t n = procs ? sockproc_lookup(procs, s->inode, idx, 1) : 0;
+	size_t n = procs ? platform->procs_lookup(procs, s, idx, 1) : 0;
 	int rc = 0;
 
 	if (!o || !also || !fw) {
@@ -198,8 +197,9 @@ static int emit_json(const struct policy *p, const struct live *lv, const struct
 	rc |= json_set(o, "port", json_integer(s->local_port));
 	rc |= json_set_str(o, "exposure", sockexpose_name(v->exposure));
 	rc |= json_set(o, "dual_stack", json_boolean(v->dual));
-	rc |= json_set(o, "pid", n ? json_integer(sockproc_pid(procs, idx[0])) : json_null());
-	rc |= json_set_str(o, "process", n ? sockproc_name(procs, idx[0]) : NULL);
+	rc |=
+	    json_set(o, "pid", n ? json_integer(platform->procs_pid(procs, idx[0])) : json_null());
+	rc |= json_set_str(o, "process", n ? platform->procs_name(procs, idx[0]) : NULL);
 	rc |= json_set_str(o, "verdict", v->loopback ? "loopback" : policy_action_name(v->action));
 	rc |= json_set(o, "rule", v->loopback ? json_null() : rule_json(v->rule));
 	rc |= json_set(o, "allowed_from", also);
@@ -212,11 +212,11 @@ static int emit_json(const struct policy *p, const struct live *lv, const struct
 }
 
 static int add_row(struct table *t, const struct policy *p, const struct live *lv,
-                   const struct sockdiag_sock *s, const struct verdict *v, struct sockproc *procs)
+                   const struct sockdiag_sock *s, const struct verdict *v, struct plat_procs *procs)
 {
 	char ab[INET6_ADDRSTRLEN], also[160], lt[800];
 	unsigned idx[1];
-	size_t n = procs ? sockproc_lookup(procs, s->inode, idx, 1) : 0, off = 0;
+	size_t n = procs ? platform->procs_lookup(procs, s, idx, 1) : 0, off = 0;
 	int rc = 0;
 
 	also[0] = '\0';
@@ -232,8 +232,8 @@ static int add_row(struct table *t, const struct policy *p, const struct live *l
 	else
 		rc |= table_cellf(t, "%s:%u", addr_str(s, ab, sizeof(ab)), s->local_port);
 	if (n)
-		rc |= table_cellf(t, "%s(%d)", sockproc_name(procs, idx[0]),
-		                  (int)sockproc_pid(procs, idx[0]));
+		rc |= table_cellf(t, "%s(%d)", platform->procs_name(procs, idx[0]),
+		                  (int)platform->procs_pid(procs, idx[0]));
 	else
 		rc |= table_cell(t, NULL);
 	rc |= table_cell(t, v->dual ? "all-interfaces (v4+v6)" : sockexpose_name(v->exposure));
@@ -256,20 +256,20 @@ static int add_row(struct table *t, const struct policy *p, const struct live *l
 }
 
 /* The listeners, sorted, with the process scan (unless --no-process). An exit status. */
-static int collect(const struct policy_opts *o, struct listeners *l, struct sockproc **procs)
+static int collect(const struct policy_opts *o, struct listeners *l, struct plat_procs **procs)
 {
 	int rc, rc2 = 0;
 
 	if (!o->no_process) {
-		*procs = sockproc_new();
-		if (!*procs || sockproc_scan_start(*procs, "/proc") < 0) {
+		*procs = platform->procs_new();
+		if (!*procs || platform->procs_start(*procs) < 0) {
 			cmd_error(CMD, "cannot start the process scan");
 			return EXIT_RUNTIME;
 		}
 	}
 	rc = dump(l);
 	if (*procs)
-		rc2 = sockproc_scan_wait(*procs);
+		rc2 = platform->procs_wait(*procs);
 	if (rc2 < 0 && rc == 0) {
 		cmd_error(CMD, "cannot read /proc: %s", strerror(-rc2));
 		return EXIT_RUNTIME;
@@ -286,7 +286,7 @@ static int collect(const struct policy_opts *o, struct listeners *l, struct sock
 
 /* Each listener judged, as JSON Lines or a table, then the summary. 0 or -errno. */
 static int report(const struct policy_opts *o, const struct policy *p, const struct live *lv,
-                  const struct listeners *l, struct sockproc *procs, size_t *exposed)
+                  const struct listeners *l, struct plat_procs *procs, size_t *exposed)
 {
 	static const char *const cols[] = {"PROTO",     "LOCAL",         "PROCESS",
 	                                   "EXPOSURE",  "VERDICT",       "RULE",
@@ -336,7 +336,7 @@ static int report(const struct policy_opts *o, const struct policy *p, const str
 int policy_cmd_listening(const struct policy_opts *o)
 {
 	struct listeners l = {0};
-	struct sockproc *procs = NULL;
+	struct plat_procs *procs = NULL;
 	struct policy p = {0};
 	struct live lv = {0};
 	size_t exposed = 0;
@@ -364,7 +364,8 @@ int policy_cmd_listening(const struct policy_opts *o)
 	}
 	fw_ruleset_free(lv.rs);
 	fw_env_free(&lv.env);
-	sockproc_free(procs);
+	if (procs)
+		platform->procs_free(procs);
 	free(l.v);
 	policy_free(&p);
 	return st;

@@ -4,20 +4,16 @@
  * those on the listening TCP ports (see audit.h).
  */
 #include <errno.h>
-#include <ifaddrs.h>
-#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "audit/audit-private.h"
-#include "sockets/sockdiag.h"
+#include "platform/platform.h"
 #include "sockets/sockexpose.h"
-#include "sockets/sockproc.h"
 
 static int ep_add_sock(const struct sockdiag_sock *s, void *data)
 {
@@ -51,8 +47,8 @@ static int ep_add_sock(const struct sockdiag_sock *s, void *data)
 /* The listening TCP and unconnected UDP sockets of this namespace. */
 static int dump_sockets(struct audit_report *rep)
 {
-	struct sockdiag *d;
-	int rc = sockdiag_open(&d);
+	struct plat_socktab *d;
+	int rc = platform->sockets_open(&d);
 
 	if (rc < 0)
 		return rc;
@@ -64,74 +60,65 @@ static int dump_sockets(struct audit_report *rep)
 			    .states = 1u << (p == 0 ? TCP_LISTEN : TCP_CLOSE),
 			};
 
-			rc = sockdiag_dump(d, &req, ep_add_sock, rep);
+			rc = platform->sockets_dump(d, &req, ep_add_sock, rep);
 			if (rc == -ENOENT || rc == -EAFNOSUPPORT)
 				rc = 0;
 		}
-	sockdiag_close(d);
+	platform->sockets_close(d);
 	return rc;
 }
 
 /* Owners: pid, process name and user of each socket. */
 static void find_owners(struct audit_report *rep)
 {
-	struct sockproc *m = sockproc_new();
+	struct plat_procs *m = platform->procs_new();
 	unsigned idx[4];
 
-	if (m && sockproc_scan(m, "/proc") < 0) {
-		sockproc_free(m);
+	if (m && (platform->procs_start(m) < 0 || platform->procs_wait(m) < 0)) {
+		platform->procs_free(m);
 		m = NULL;
 	}
 	for (size_t i = 0; i < rep->neps; i++) {
 		struct audit_endpoint *e = &rep->eps[i];
-		struct passwd pw, *res = NULL;
-		char buf[1024];
+		struct sockdiag_sock s = {.uid = e->uid, .inode = e->inode};
 
-		if (m && e->inode && sockproc_lookup(m, e->inode, idx, 4) > 0) {
-			e->pid = sockproc_pid(m, idx[0]);
-			snprintf(e->process, sizeof(e->process), "%s", sockproc_name(m, idx[0]));
+		if (m && e->inode && platform->procs_lookup(m, &s, idx, 4) > 0) {
+			e->pid = (pid_t)platform->procs_pid(m, idx[0]);
+			snprintf(e->process, sizeof(e->process), "%s",
+			         platform->procs_name(m, idx[0]));
 		}
-		if (getpwuid_r(e->uid, &pw, buf, sizeof(buf), &res) == 0 && res)
-			snprintf(e->user, sizeof(e->user), "%s", res->pw_name);
-		else
-			snprintf(e->user, sizeof(e->user), "%u", e->uid);
+		platform->user_name(&s, e->user, sizeof(e->user));
 	}
-	sockproc_free(m);
+	if (m)
+		platform->procs_free(m);
 }
 
-/* The machine's own non-loopback addresses (link-local IPv6 left out: it needs a scope). */
+/* Keeps an own address unless it is loopback or link-local IPv6 (it needs a scope). */
+static void own_address(int family, const uint8_t *addr, void *data)
+{
+	struct audit_report *rep = data;
+	struct target_addr t = {.family = family};
+	bool dup = false;
+
+	if (audit_is_loopback(family, addr))
+		return;
+	if (family == AF_INET) {
+		memcpy(&t.v4, addr, 4);
+	} else {
+		memcpy(&t.v6, addr, 16);
+		if (IN6_IS_ADDR_LINKLOCAL(&t.v6))
+			return;
+	}
+	for (unsigned k = 0; k < rep->naddrs; k++)
+		dup |= memcmp(&rep->addrs[k], &t, sizeof(t)) == 0;
+	if (!dup && rep->naddrs < AUDIT_MAX_ADDRS)
+		rep->addrs[rep->naddrs++] = t;
+}
+
+/* The machine's own non-loopback addresses. */
 static void own_addresses(struct audit_report *rep)
 {
-	struct ifaddrs *ifa, *i;
-
-	if (getifaddrs(&ifa) < 0)
-		return;
-	for (i = ifa; i; i = i->ifa_next) {
-		struct target_addr t = {0};
-		bool dup = false;
-
-		if (!i->ifa_addr || !(i->ifa_flags & IFF_UP))
-			continue;
-		if (i->ifa_addr->sa_family == AF_INET) {
-			t.family = AF_INET;
-			t.v4 = ((const struct sockaddr_in *)(const void *)i->ifa_addr)->sin_addr;
-			if (audit_is_loopback(AF_INET, (const uint8_t *)&t.v4))
-				continue;
-		} else if (i->ifa_addr->sa_family == AF_INET6) {
-			t.family = AF_INET6;
-			t.v6 = ((const struct sockaddr_in6 *)(const void *)i->ifa_addr)->sin6_addr;
-			if (audit_is_loopback(AF_INET6, t.v6.s6_addr) ||
-			    IN6_IS_ADDR_LINKLOCAL(&t.v6))
-				continue;
-		} else {
-			continue;
-		}
-		for (unsigned k = 0; k < rep->naddrs; k++)
-			dup |= memcmp(&rep->addrs[k], &t, sizeof(t)) == 0;
-		if (!dup && rep->naddrs < AUDIT_MAX_ADDRS)
-			rep->addrs[rep->naddrs++] = t;
-	}
-	freeifaddrs(ifa);
+	platform->own_addresses(own_address, rep);
 }
 
 static void local_on_port(struct audit_job *j, const struct scan_result *r)

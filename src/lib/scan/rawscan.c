@@ -855,6 +855,20 @@ static void raw_progress(struct raw_scan *s, uint64_t done_before)
 	pthread_mutex_unlock(&s->lock);
 }
 
+/*
+ * Host i of the group has no path (no route, or one the kernel refuses such as
+ * a broadcast address, with -Pn): its ports are filtered at once, as the
+ * connect scan says, and the scan of the other hosts goes on.
+ */
+static void raw_unroutable(struct raw_scan *s, size_t i, int err)
+{
+	uint8_t v = scan_res_pack(SCAN_FILTERED, err == -ENETUNREACH ? SCAN_REASON_NET_UNREACH
+	                                                             : SCAN_REASON_HOST_UNREACH);
+
+	s->hosts[i].path = (struct linkpath){0};
+	memset(s->res + i * s->nports, v, s->nports);
+}
+
 /* Fills the group's hosts from addrs and their paths. */
 static int raw_fill_group(struct raw_scan *s, const struct target_addr *addrs, char *why,
                           size_t whylen)
@@ -878,11 +892,13 @@ static int raw_fill_group(struct raw_scan *s, const struct target_addr *addrs, c
 		r = linkpath_lookup(s->lp, &h->addr, NULL, &h->path);
 		if (s->cfg->send_ip)
 			h->path.ifindex = 0;
-		if (r < 0) {
+		if (r == -ENOMEM) {
 			target_addr_str(&h->addr, a, sizeof(a));
-			snprintf(why, whylen, "no route to %s: %s", a, strerror(-r));
+			snprintf(why, whylen, "out of memory looking up the route to %s", a);
 			return r;
 		}
+		if (r < 0)
+			raw_unroutable(s, i, r);
 		for (j = target_addr_hash(&h->addr) & s->hmask; s->htab[j]; j = (j + 1) & s->hmask)
 			;
 		s->htab[j] = (uint32_t)i + 1;

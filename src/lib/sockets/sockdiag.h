@@ -13,23 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* One socket as sock_diag reports it. */
-struct sockdiag_sock {
-	uint8_t family; /* AF_INET or AF_INET6 */
-	uint8_t proto;  /* IPPROTO_TCP or IPPROTO_UDP (from the request) */
-	uint8_t state;  /* TCP_* state (UDP: TCP_CLOSE unconnected, TCP_ESTABLISHED connected) */
-	int8_t v6only;  /* INET_DIAG_SKV6ONLY: 1, 0, or -1 when not reported (AF_INET) */
-	uint16_t local_port; /* host order */
-	uint16_t peer_port;  /* host order */
-	uint8_t local[16];   /* network order; the first 4 bytes for AF_INET */
-	uint8_t peer[16];
-	uint32_t uid;     /* owner of the socket */
-	uint32_t inode;   /* socket inode, 0 for time-wait and request sockets */
-	uint32_t ifindex; /* SO_BINDTODEVICE interface, 0 when none */
-};
-
-/* Called per socket; a non-zero return stops the walk and is returned. */
-typedef int (*sockdiag_cb)(const struct sockdiag_sock *s, void *data);
+#include "sockets/socktab.h"
 
 /*
  * Parses one SOCK_DIAG_BY_FAMILY message (header included, nlh->nlmsg_len
@@ -47,13 +31,6 @@ int sockdiag_parse_msg(const struct nlmsghdr *nlh, uint8_t proto, struct sockdia
  * NLMSG_ERROR.
  */
 int sockdiag_parse_buf(const void *buf, size_t len, uint8_t proto, sockdiag_cb cb, void *data);
-
-/* What to dump. */
-struct sockdiag_req {
-	uint8_t family;  /* AF_INET or AF_INET6 */
-	uint8_t proto;   /* IPPROTO_TCP or IPPROTO_UDP */
-	uint32_t states; /* bit (1 << TCP_*) per wanted state */
-};
 
 struct sockdiag;
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "output/out.h"
+#include "platform/platform.h"
 #include "store/store-private.h"
 #include "util/array.h"
 #include "util/clock.h"
@@ -58,18 +59,7 @@ const char *store_errmsg(const struct store *st)
 
 int store_default_path(char *buf, size_t len)
 {
-	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
-	int n;
-
-	if (xdg && xdg[0] == '/')
-		n = snprintf(buf, len, "%s/portscope/history.db", xdg);
-	else if (home && home[0] == '/')
-		n = snprintf(buf, len, "%s/.local/state/portscope/history.db", home);
-	else
-		return -ENOENT;
-	if (n < 0 || (size_t)n >= len)
-		return -ENAMETOOLONG;
-	return 0;
+	return platform->history_path(buf, len);
 }
 
 void store_read_boot_id(char *buf, size_t len)
