@@ -109,6 +109,7 @@ static int resume_opts(struct scan_resume *rs, const struct scan_opts *o,
 	out->db = o->db;
 	out->json = o->json;
 	out->no_history = false;
+	out->prometheus = NULL;    /* the run's metrics file is not rewritten by a part of it */
 	out->resume_run = run->id; /* continued, not begun (scan_history_open()) */
 	return EXIT_OK;
 }

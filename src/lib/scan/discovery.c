@@ -38,6 +38,7 @@
 #include "scan/rawsock.h"
 #include "scan/udp-payloads.h"
 #include "util/clock.h"
+#include "util/thread.h"
 #include "util/why.h"
 
 #define DISC_BLOCK       65536 /* targets set up at a time */
@@ -804,7 +805,7 @@ static int disc_pass(struct disc *d, struct ratectl *rt, unsigned tryno)
 	atomic_store(&d->active, want);
 	for (; started < want; started++) {
 		d->tx[started].err = 0;
-		if (pthread_create(&d->tx[started].thread, NULL, disc_helper, &d->tx[started]))
+		if (thread_start(&d->tx[started].thread, disc_helper, &d->tx[started]))
 			break;
 	}
 	atomic_store(&d->active, started);
@@ -1020,7 +1021,7 @@ static int disc_run_block(struct disc *d, const struct disc_sink *sink, struct d
 	int r;
 
 	atomic_store(&d->tx_done, false);
-	r = pthread_create(&tx, NULL, disc_sender, d);
+	r = thread_start(&tx, disc_sender, d);
 	if (r)
 		return -r;
 	for (uint64_t last = 0; !atomic_load(&d->tx_done);) {
@@ -1062,7 +1063,7 @@ static int disc_run_raw(struct disc *d, const struct disc_sink *sink, struct dis
 	int r;
 
 	perm_init(&hperm, count, d->cfg.seed ^ 0x9e3779b97f4a7c15ull);
-	r = pthread_create(&d->rx, NULL, disc_receiver, d);
+	r = thread_start(&d->rx, disc_receiver, d);
 	if (r) {
 		why_set(d->why, d->whylen, "cannot start the receiver: %s", strerror(r));
 		return -r;
@@ -1101,6 +1102,17 @@ struct disc_conn {
 	struct portlist ports;
 };
 
+/* A verdict of the connect path, counted and handed to the sink. */
+static void disc_conn_emit(struct disc_conn *c, const struct disc_host *h)
+{
+	pthread_mutex_lock(&c->lock);
+	c->st->targets++;
+	c->st->up += h->up;
+	if (c->sink->on_host)
+		c->sink->on_host(c->sink->ctx, h);
+	pthread_mutex_unlock(&c->lock);
+}
+
 /* The feed of the connect engine: targets that need probing; the others are decided here. */
 static long disc_conn_next(void *ctx, struct target_addr *out, size_t max)
 {
@@ -1127,12 +1139,7 @@ static long disc_conn_next(void *ctx, struct target_addr *out, size_t max)
 		}
 		h.up = r == 0;
 		h.reason = r == 0 ? SCAN_REASON_LOCALHOST : SCAN_REASON_NO_ROUTE;
-		pthread_mutex_lock(&c->lock);
-		c->st->targets++;
-		c->st->up += h.up;
-		if (c->sink->on_host)
-			c->sink->on_host(c->sink->ctx, &h);
-		pthread_mutex_unlock(&c->lock);
+		disc_conn_emit(c, &h);
 	}
 	return (long)n;
 }
@@ -1163,12 +1170,7 @@ static void disc_conn_host(void *ctx, const struct scan_host *sh)
 			h.reason = r;
 	}
 	h.rtt_us = h.up ? sh->srtt_us : 0;
-	pthread_mutex_lock(&c->lock);
-	c->st->targets++;
-	c->st->up += h.up;
-	if (c->sink->on_host)
-		c->sink->on_host(c->sink->ctx, &h);
-	pthread_mutex_unlock(&c->lock);
+	disc_conn_emit(c, &h);
 }
 
 static void disc_conn_progress(void *ctx, const struct scan_progress *p)
