@@ -117,7 +117,12 @@ static const char *const pg_migrations[] = {
     "DROP INDEX findings_run;"
     "CREATE INDEX findings_run ON findings (run, host);"
     "CREATE INDEX hosts_host ON hosts (host, run);",
-    /* 4 -> 5: -sV's whole answer, reply TTLs, target names: show reprints them (issue 17) */
+    /* 4 -> 5: as db-sqlite.c's */
+    "CREATE TABLE checkpoints ("
+    " run bigint PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,"
+    " hosts_done bigint NOT NULL, nports integer NOT NULL, hosts bytea, res bytea,"
+    " at double precision NOT NULL);",
+    /* 5 -> 6: -sV's whole answer, reply TTLs, target names: show reprints them (issue 17) */
     "ALTER TABLE ports ADD COLUMN extrainfo text, ADD COLUMN svc_hostname text,"
     " ADD COLUMN ostype text, ADD COLUMN devicetype text, ADD COLUMN cpe text,"
     " ADD COLUMN tunnel text, ADD COLUMN conf integer, ADD COLUMN ttl integer;"
