@@ -353,9 +353,12 @@ static int scan_cli_add_all(struct scan_cli *c, const char *base, const struct o
 {
 	for (size_t i = 0; out_formats[i]; i++) {
 		size_t len = strlen(base) + strlen(out_formats[i]->ext) + 1;
-		char *path = malloc(len);
+		char *path;
 		int rc;
 
+		if (!out_formats[i]->begin)
+			continue; /* not in this build */
+		path = malloc(len);
 		if (!path)
 			return EXIT_RUNTIME;
 		snprintf(path, len, "%s%s", base, out_formats[i]->ext);
