@@ -25,9 +25,10 @@ DEBS += apache2 lighttpd dovecot-imapd dovecot-pop3d exim4-daemon-light mariadb-
         slapd ntpsec inspircd nsd beanstalkd git
 # Issue 21's package test: builds, lints and installs the Debian package, loads its completions.
 DEBS += debhelper dpkg-dev lintian libcap2-bin man-db bash-completion zsh fish
-# Issue 22: make windows cross-builds portscope.exe (mingw-w64, tclsh for SQLite's amalgamation,
-# curl for Debian's source packages) and make windows-test runs it under wine64.
-DEBS += mingw-w64 libz-mingw-w64-dev wine wine64 tcl curl
+# Issue 22: make windows cross-builds portscope.exe (mingw-w64; tclsh for SQLite's amalgamation,
+# which windows/deps.sh builds from Debian's source package) and make windows-test runs it
+# under wine64.
+DEBS += mingw-w64 wine wine64 tcl
 
 # issue 19: the PostgreSQL history backend (libpq); its tests start their own server from
 # postgresql (above) as the postgres user
@@ -110,7 +111,8 @@ test: deps format-check build
 		--suite package --print-errorlogs
 	$(MAKE) --no-print-directory asan
 	$(MAKE) --no-print-directory fuzz
-	@python3 tests/summary.py $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	$(MAKE) --no-print-directory windows-test
+	@python3 tests/summary.py $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(WIN_BUILD)
 
 # Installs the binary, man page, completions and systemd units under PREFIX
 # (default /usr/local), staged under DESTDIR when it is set.

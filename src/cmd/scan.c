@@ -517,6 +517,8 @@ static int scan_pick_technique(const struct scan_opts *o, const struct scan_tech
 	if (!o->ntechs && !raw)
 		fprintf(stderr, "portscope scan: note: no CAP_NET_RAW, so a TCP connect scan (-sT) "
 		                "instead of a SYN scan (-sS)\n");
+	if ((*tech)->unavailable)
+		return cmd_usage("scan", "%s is %s", (*tech)->flag, (*tech)->unavailable);
 	if ((*tech)->needs_raw && !raw) {
 		const struct scan_technique *alt = NULL;
 

@@ -62,12 +62,12 @@ static void windows_sockets_close(struct plat_socktab *t)
 static uint8_t tcp_state(DWORD st)
 {
 	static const uint8_t map[] = {
-	    [MIB_TCP_STATE_CLOSED] = 7,     [MIB_TCP_STATE_LISTEN] = 10,
-	    [MIB_TCP_STATE_SYN_SENT] = 2,   [MIB_TCP_STATE_SYN_RCVD] = 3,
-	    [MIB_TCP_STATE_ESTAB] = 1,      [MIB_TCP_STATE_FIN_WAIT1] = 4,
-	    [MIB_TCP_STATE_FIN_WAIT2] = 5,  [MIB_TCP_STATE_CLOSE_WAIT] = 8,
-	    [MIB_TCP_STATE_CLOSING] = 11,   [MIB_TCP_STATE_LAST_ACK] = 9,
-	    [MIB_TCP_STATE_TIME_WAIT] = 6,  [MIB_TCP_STATE_DELETE_TCB] = 7,
+	    [MIB_TCP_STATE_CLOSED] = 7,    [MIB_TCP_STATE_LISTEN] = 10,
+	    [MIB_TCP_STATE_SYN_SENT] = 2,  [MIB_TCP_STATE_SYN_RCVD] = 3,
+	    [MIB_TCP_STATE_ESTAB] = 1,     [MIB_TCP_STATE_FIN_WAIT1] = 4,
+	    [MIB_TCP_STATE_FIN_WAIT2] = 5, [MIB_TCP_STATE_CLOSE_WAIT] = 8,
+	    [MIB_TCP_STATE_CLOSING] = 11,  [MIB_TCP_STATE_LAST_ACK] = 9,
+	    [MIB_TCP_STATE_TIME_WAIT] = 6, [MIB_TCP_STATE_DELETE_TCB] = 7,
 	};
 
 	return st < sizeof(map) ? map[st] : 7;
@@ -129,7 +129,8 @@ static int windows_sockets_dump(struct plat_socktab *t, const struct sockdiag_re
 			memcpy(s.local, &r->dwLocalAddr, 4);
 			memcpy(s.peer, &r->dwRemoteAddr, 4);
 			s.local_port = port_of(r->dwLocalPort);
-			s.peer_port = r->dwState == MIB_TCP_STATE_LISTEN ? 0 : port_of(r->dwRemotePort);
+			s.peer_port =
+			    r->dwState == MIB_TCP_STATE_LISTEN ? 0 : port_of(r->dwRemotePort);
 			s.state = tcp_state(r->dwState);
 			s.inode = r->dwOwningPid;
 			rc = emit(req, &s, cb, data);
@@ -143,7 +144,8 @@ static int windows_sockets_dump(struct plat_socktab *t, const struct sockdiag_re
 			memcpy(s.local, r->ucLocalAddr, 16);
 			memcpy(s.peer, r->ucRemoteAddr, 16);
 			s.local_port = port_of(r->dwLocalPort);
-			s.peer_port = r->dwState == MIB_TCP_STATE_LISTEN ? 0 : port_of(r->dwRemotePort);
+			s.peer_port =
+			    r->dwState == MIB_TCP_STATE_LISTEN ? 0 : port_of(r->dwRemotePort);
 			s.state = tcp_state(r->dwState);
 			s.inode = r->dwOwningPid;
 			s.ifindex = r->dwLocalScopeId;
@@ -183,7 +185,7 @@ static int windows_sockets_dump(struct plat_socktab *t, const struct sockdiag_re
 
 struct win_proc {
 	DWORD pid;
-	char *name;          /* image base name, UTF-8; NULL until asked */
+	char *name;            /* image base name, UTF-8; NULL until asked */
 	wchar_t exe[MAX_PATH]; /* the snapshot's name, for processes we may not open */
 };
 
@@ -362,9 +364,15 @@ static int windows_own_addresses(plat_addr_cb cb, void *data)
 			const struct sockaddr *sa = u->Address.lpSockaddr;
 
 			if (sa->sa_family == AF_INET)
-				cb(AF_INET, (const uint8_t *)&((const struct sockaddr_in *)(const void *)sa)->sin_addr, data);
+				cb(AF_INET,
+				   (const uint8_t *)&((const struct sockaddr_in *)(const void *)sa)
+				       ->sin_addr,
+				   data);
 			else if (sa->sa_family == AF_INET6)
-				cb(AF_INET6, ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr.s6_addr, data);
+				cb(AF_INET6,
+				   ((const struct sockaddr_in6 *)(const void *)sa)
+				       ->sin6_addr.s6_addr,
+				   data);
 		}
 	}
 	free(aa);

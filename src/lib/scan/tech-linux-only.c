@@ -9,13 +9,13 @@
 #include "scan/technique.h"
 #include "util/why.h"
 
+#define LINUX_ONLY "Linux-only (raw packets and capture): use -sT, the connect scan"
+
 static int linux_only_run(const struct scan_config *cfg, const struct scan_sink *sink, char *why,
                           size_t whylen)
 {
 	(void)sink;
-	return why_err(why, whylen, -EOPNOTSUPP,
-	               "%s is Linux-only (raw packets and capture): use -sT, the connect scan",
-	               cfg->tech->flag);
+	return why_err(why, whylen, -EOPNOTSUPP, "%s is %s", cfg->tech->flag, LINUX_ONLY);
 }
 
 const struct scan_technique scan_tech_syn = {
@@ -24,6 +24,8 @@ const struct scan_technique scan_tech_syn = {
     .help = "TCP SYN scan (Linux-only)",
     .xml_type = "syn",
     .proto = IPPROTO_TCP,
+    .needs_raw = true,
+    .unavailable = LINUX_ONLY,
     .run = linux_only_run,
 };
 
@@ -33,5 +35,7 @@ const struct scan_technique scan_tech_udp = {
     .help = "UDP scan (Linux-only)",
     .xml_type = "udp",
     .proto = IPPROTO_UDP,
+    .needs_raw = true,
+    .unavailable = LINUX_ONLY,
     .run = linux_only_run,
 };
