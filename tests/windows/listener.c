@@ -66,13 +66,15 @@ int main(int argc, char **argv)
 	WSAStartup(MAKEWORD(2, 2), &wsa);
 	s[n] = listen_on(AF_INET, (unsigned short)port);
 	if (s[n++] == INVALID_SOCKET) {
-		fprintf(stderr, "listener: cannot listen on 127.0.0.1:%ld (%d)\n", port, WSAGetLastError());
+		fprintf(stderr, "listener: cannot listen on 127.0.0.1:%ld (%d)\n", port,
+		        WSAGetLastError());
 		return 1;
 	}
 	if (argc > 2 && strcmp(argv[2], "-6") == 0) {
 		s[n] = listen_on(AF_INET6, (unsigned short)port);
 		if (s[n++] == INVALID_SOCKET) {
-			fprintf(stderr, "listener: cannot listen on [::1]:%ld (%d)\n", port, WSAGetLastError());
+			fprintf(stderr, "listener: cannot listen on [::1]:%ld (%d)\n", port,
+			        WSAGetLastError());
 			return 1;
 		}
 	}

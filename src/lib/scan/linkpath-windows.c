@@ -10,7 +10,8 @@
 
 #include "scan/linkpath.h"
 
-static socklen_t to_sockaddr(const struct target_addr *a, uint16_t port, struct sockaddr_storage *ss)
+static socklen_t to_sockaddr(const struct target_addr *a, uint16_t port,
+                             struct sockaddr_storage *ss)
 {
 	memset(ss, 0, sizeof(*ss));
 	if (a->family == AF_INET) {

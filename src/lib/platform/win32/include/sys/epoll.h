@@ -5,12 +5,12 @@
 #pragma once
 #include <stdint.h>
 
-#define EPOLLIN      0x001
-#define EPOLLPRI     0x002
-#define EPOLLOUT     0x004
-#define EPOLLERR     0x008
-#define EPOLLHUP     0x010
-#define EPOLLRDHUP   0x2000
+#define EPOLLIN       0x001
+#define EPOLLPRI      0x002
+#define EPOLLOUT      0x004
+#define EPOLLERR      0x008
+#define EPOLLHUP      0x010
+#define EPOLLRDHUP    0x2000
 #define EPOLL_CLOEXEC 0x80000
 #define EPOLL_CTL_ADD 1
 #define EPOLL_CTL_DEL 2
