@@ -7,6 +7,7 @@
 #include "cmd/commands.h"
 #include "cmd/common.h"
 #include "knowledge/risk.h"
+#include "output/json.h"
 #include "output/table.h"
 
 __attribute__((format(printf, 2, 0))) static void verror(const char *cmd, const char *fmt,
@@ -80,5 +81,20 @@ char *cmd_join(const char *first, int argc, char **argv)
 		used = (size_t)snprintf(s, len, "%s", first);
 	for (int i = 0; i < argc; i++)
 		used += (size_t)snprintf(s + used, len - used, "%s%s", used ? " " : "", argv[i]);
+	return s;
+}
+
+char *cmd_argv_json(int argc, char **argv)
+{
+	json_t *a = json_array();
+	char *s;
+
+	for (int i = 0; a && i < argc; i++)
+		if (json_array_append_new(a, json_string(argv[i])) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	s = a ? json_dumps(a, JSON_COMPACT) : NULL;
+	json_decref(a);
 	return s;
 }

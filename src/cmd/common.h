@@ -21,6 +21,9 @@ bool cmd_use_color(FILE *f, bool no_color_flag);
  */
 char *cmd_join(const char *first, int argc, char **argv);
 
+/* argv as a JSON array ["scan", "-p", "22"] in a new string (free()), NULL without memory. */
+char *cmd_argv_json(int argc, char **argv);
+
 /* The table colour of a risk severity (enum kb_severity): high red, medium yellow, ... */
 const char *cmd_severity_color(int sev);
 

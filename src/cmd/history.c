@@ -45,7 +45,12 @@ static int history_add_json(struct history_out *o, const struct store_run *r)
 	                      (json_int_t)r->hosts_total, "hosts_up", (json_int_t)r->hosts_up,
 	                      "open", (json_int_t)r->open, "findings", (json_int_t)r->findings);
 
+	char shard[32];
+
+	snprintf(shard, sizeof(shard), "%u/%u", r->shard_index, r->shard_count);
 	if (!j || (r->end > 0 && json_set(j, "end", json_real(r->end)) < 0) ||
+	    json_set(j, "scanner", r->hostname ? json_string(r->hostname) : json_null()) < 0 ||
+	    json_set(j, "shard", r->shard_count ? json_string(shard) : json_null()) < 0 ||
 	    json_array_append_new(o->array, j) < 0) {
 		json_decref(j);
 		return -ENOMEM;
@@ -70,6 +75,11 @@ static int history_add_row(struct history_out *o, const struct store_run *r)
 		e |= table_cellf(o->table, "%.2fs", r->end - r->start);
 	else
 		e |= table_cell(o->table, NULL);
+	e |= table_cell(o->table, r->hostname);
+	if (r->shard_count)
+		e |= table_cellf(o->table, "%u/%u", r->shard_index, r->shard_count);
+	else
+		e |= table_cell(o->table, NULL);
 	e |= table_cell(o->table, r->targets);
 	return e ? -ENOMEM : 0;
 }
@@ -84,8 +94,8 @@ static int history_each(void *ctx, const struct store_run *r)
 
 static int history_run(const struct cmd_args *a)
 {
-	static const char *const cols[] = {"ID",       "STARTED", "KIND", "STATUS",
-	                                   "HOSTS UP", "OPEN",    "TIME", "TARGETS"};
+	static const char *const cols[] = {"ID",   "STARTED", "KIND",    "STATUS", "HOSTS UP",
+	                                   "OPEN", "TIME",    "SCANNER", "SHARD",  "TARGETS"};
 	struct store_query q = {.target = cmd_get(a, OPT_TARGET)};
 	struct history_out o = {0};
 	const char *limit = cmd_get(a, OPT_LIMIT);

@@ -13,6 +13,7 @@
 #include "detect/service.h"
 #include "detect/engine.h"
 #include "output/out.h"
+#include "scan/engine.h"
 
 int scan_history_start(struct scan_history *h, const char *cmd, const char *db, bool no_history,
                        const struct store_run_info *ri)
@@ -61,7 +62,8 @@ int scan_history_start(struct scan_history *h, const char *cmd, const char *db, 
 
 /* Opens the store for the scan's options; EXIT_OK also when history is off. */
 int scan_history_open(struct scan_history *h, const struct scan_opts *o,
-                      const struct out_info *info)
+                      const struct out_info *info, const struct scan_config *cfg,
+                      const char *argv_json)
 {
 	char *ranges;
 	int rc;
@@ -84,6 +86,10 @@ int scan_history_open(struct scan_history *h, const struct scan_opts *o,
 	                            .proto = info->proto,
 	                            .scan_type = info->scan_type ? info->scan_type : "ping",
 	                            .start = info->start,
+	                            .shard_index = cfg->shard.index,
+	                            .shard_count = cfg->shard.count,
+	                            .seed = cfg->seed,
+	                            .argv = argv_json,
 	                        });
 	free(ranges);
 	return rc;

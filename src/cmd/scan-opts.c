@@ -39,6 +39,8 @@ enum {
 	OPT_OPEN,
 	OPT_REASON,
 	OPT_NO_HISTORY,
+	OPT_SHARD,
+	OPT_SHARD_COUNT,
 	OPT_DISABLE_ARP,
 	OPT_VV,
 };
@@ -193,6 +195,21 @@ static const struct cmd_option scan_options[] = {
      .section = "Order and output:",
      .help = "scan hosts in a random order"},
     NUMBER("seed", OPT_SEED, "N", "fixed random order (implies --randomize-hosts)"),
+    {.name = "shard",
+     .id = OPT_SHARD,
+     .arg = CMD_ARG_REQUIRED,
+     .once = true,
+     .metavar = "I/N",
+     .section = "Splitting a scan:",
+     .help = "probe shard I of N: N scanners with the same targets, ports and\n"
+             "seed probe every (host, port) once between them"},
+    {.name = "shard-count",
+     .id = OPT_SHARD_COUNT,
+     .arg = CMD_ARG_REQUIRED,
+     .once = true,
+     .metavar = "N",
+     .help = "N shards, this one from JOB_COMPLETION_INDEX (a Kubernetes\n"
+             "Indexed Job; also PORTSCOPE_SHARDS=N); Slurm arrays need neither"},
     {.letter = 'o',
      .arg = CMD_ARG_KEYED,
      .metavar = "FILE",
@@ -480,6 +497,12 @@ static int scan_value(struct scan_opts *o, struct scan_words *w, const struct cm
 			    v->arg);
 		o->host_timeout_ms = ms;
 		return 0;
+	case OPT_SHARD:
+		o->shard_given = true;
+		return shard_parse(v->arg, &o->shard, why, whylen);
+	case OPT_SHARD_COUNT:
+		o->shard_count = v->arg;
+		return 0;
 	case OPT_PROBES:
 		if (!*v->arg)
 			return why_fail(why, whylen, "%s needs a probe file name", v->flag);
@@ -624,6 +647,11 @@ static int scan_check_conflicts(const struct scan_opts *o, char *why, size_t why
 		                o->list_only ? "-sL" : o->techs[0]->flag);
 	if (o->send_ip && o->send_eth)
 		return why_fail(why, whylen, "--send-ip and --send-eth: choose one");
+	if (o->shard_given && o->shard_count)
+		return why_fail(why, whylen, "--shard and --shard-count: choose one");
+	if (o->list_only && (o->shard_given || o->shard_count))
+		return why_fail(why, whylen,
+		                "--shard splits the (host, port)s probed: -sL probes none");
 	if (o->min_rate && o->max_rate && o->min_rate > o->max_rate)
 		return why_fail(why, whylen, "--min-rate %llu is above --max-rate %llu",
 		                (unsigned long long)o->min_rate, (unsigned long long)o->max_rate);
@@ -778,6 +806,11 @@ static int scan_build_targets(struct scan_opts *o, const struct scan_words *w, c
 	return r;
 }
 
+static const char *scan_getenv(const char *name)
+{
+	return getenv(name);
+}
+
 int scan_opts_from_args(const struct cmd_args *a, struct scan_opts *opts, char *why, size_t whylen)
 {
 	size_t n = a->nvalues ? a->nvalues : 1;
@@ -808,6 +841,9 @@ int scan_opts_from_args(const struct cmd_args *a, struct scan_opts *opts, char *
 			r = scan_target_words(opts, &w);
 		if (r == 0)
 			r = scan_build_sources(opts, why, whylen);
+		if (r == 0 && !opts->shard_given && !opts->list_only &&
+		    shard_from_env(scan_getenv, opts->shard_count, &opts->shard, why, whylen) < 0)
+			r = -EINVAL;
 	}
 	if (r == -ENOMEM && why && whylen && !why[0])
 		snprintf(why, whylen, "out of memory");

@@ -412,6 +412,24 @@ static void scan_cli_close(struct scan_cli *c)
 	c->n = 0;
 }
 
+/*
+ * The seed of shards run without --seed: one the shards of a scan agree on,
+ * as they run the same command (targets, ports, technique) on other machines.
+ */
+static uint64_t scan_shared_seed(const struct scan_opts *o, const struct portlist *ports,
+                                 const struct scan_technique *tech)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (const char *p = o->target_words ? o->target_words : ""; *p; p++)
+		h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
+	for (size_t i = 0; i < ports->n; i++)
+		h = (h ^ ports->ports[i]) * 0x100000001b3ull;
+	for (const char *p = tech->name; *p; p++)
+		h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
+	return h;
+}
+
 /* The engine's configuration from the options. Returns EXIT_OK or EXIT_USAGE. */
 static int scan_build_config(const struct scan_opts *o, const struct portlist *ports,
                              const struct scan_technique *tech, struct scan_config *cfg)
@@ -425,6 +443,9 @@ static int scan_build_config(const struct scan_opts *o, const struct portlist *p
 	cfg->tech = tech;
 	if (o->seed_given)
 		cfg->seed = o->seed;
+	else if (o->shard.count)
+		cfg->seed = scan_shared_seed(o, ports, tech);
+	cfg->shard = o->shard;
 	cfg->randomize_hosts = o->randomize_hosts;
 	cfg->drop_privileges = tech && tech->needs_raw;
 	cfg->sources = o->sources;
@@ -630,7 +651,8 @@ struct scan_job {
 	struct disc_config disc; /* host discovery, unless -Pn */
 	bool ping_only;          /* -sn: no port scan */
 	char *args;
-	size_t begun; /* outputs begun */
+	char *argv_json; /* the command line as a JSON array, for --resume */
+	size_t begun;    /* outputs begun */
 };
 
 /* The ports of the technique's protocol: -p, else the most common ones. An exit status. */
@@ -710,8 +732,12 @@ static int scan_setup(struct scan_job *j, const struct scan_opts *o, const struc
 		rc = scan_build_config(o, j->ports, j->tech, &j->cfg);
 	if (rc == EXIT_OK)
 		rc = scan_discovery(o, &j->cfg, &j->disc);
-	if (rc == EXIT_OK)
-		rc = scan_history_open(&j->cli.history, o, &j->info);
+	if (rc == EXIT_OK) {
+		j->argv_json = cmd_argv_json(a->argc, a->argv);
+		rc = j->argv_json
+		         ? scan_history_open(&j->cli.history, o, &j->info, &j->cfg, j->argv_json)
+		         : EXIT_RUNTIME;
+	}
 	return rc;
 }
 
@@ -793,6 +819,7 @@ static int scan_finish(struct scan_job *j, int rc)
 	}
 	probes_free(&j->pf);
 	free(j->args);
+	free(j->argv_json);
 	portlist_free(&j->fallback);
 	kb_free(j->kb);
 	return rc;

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "net/portspec.h"
+#include "net/shard.h"
 #include "net/targetspec.h"
 #include "scan/result.h"
 #include "store/store.h"
@@ -18,6 +19,7 @@ struct out_info;
 struct out_format;
 struct cmd_args;
 struct scan_technique;
+struct scan_config;
 
 #define SCAN_MAX_TECHS   4  /* -sSU...: techniques asked for in one run */
 #define SCAN_MAX_OUTPUTS 16 /* -oN, -oX, ...: outputs asked for */
@@ -40,11 +42,14 @@ struct scan_opts {
 	size_t ntechs;  /* 0: the default, SYN with CAP_NET_RAW, else connect */
 	bool list_only; /* -sL: list the targets, send nothing */
 
-	bool ipv6;            /* -6 */
-	bool no_dns;          /* -n: no reverse DNS (as nmap; names still resolve) */
-	bool randomize_hosts; /* --randomize-hosts (implied by --seed) */
-	bool seed_given;      /* --seed was given */
-	uint64_t seed;        /* --seed N: the permutation of target x port */
+	bool ipv6;               /* -6 */
+	bool no_dns;             /* -n: no reverse DNS (as nmap; names still resolve) */
+	bool randomize_hosts;    /* --randomize-hosts (implied by --seed) */
+	bool seed_given;         /* --seed was given */
+	uint64_t seed;           /* --seed N: the permutation of target x port */
+	struct shard shard;      /* --shard I/N, or from the environment; count 0: none */
+	bool shard_given;        /* --shard was given (the environment is not read) */
+	const char *shard_count; /* --shard-count N (with JOB_COMPLETION_INDEX) */
 
 	bool json;     /* --json: JSON Lines on stdout */
 	bool no_color; /* --no-color */
@@ -131,7 +136,8 @@ struct scan_history {
  * corrupt file, left untouched) / EXIT_RUNTIME after reporting.
  */
 int scan_history_open(struct scan_history *h, const struct scan_opts *o,
-                      const struct out_info *info);
+                      const struct out_info *info, const struct scan_config *cfg,
+                      const char *argv_json);
 /*
  * The same for any command (audit): db is --db (NULL: the default path),
  * ri the run to record. Returns EXIT_OK (also with no_history, or with no

@@ -56,7 +56,8 @@ def help_flags(*cmd):
         m = re.match(r"^  (-[^ ].*?)(?:  |$)", line)
         if m:
             for part in m.group(1).split(", "):
-                flags.add(part.split(" ")[0])
+                # -PS[PORTS]: the optional argument is glued, the flag is -PS
+                flags.add(re.sub(r"\[.*$", "", part.split(" ")[0]))
     return flags
 
 

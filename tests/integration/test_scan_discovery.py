@@ -140,6 +140,27 @@ def test_pn_scans_every_address(lab):
 
 
 @needs_root
+@pytest.mark.parametrize("tech", ["-sS", "-sU"])
+def test_pn_scan_goes_on_past_addresses_without_a_route(lab, tech):
+    """With -Pn the raw scans meet addresses the kernel will not route to (the range's
+    broadcast address, a network without a route): those get their ports filtered, as
+    the connect scan says, and every other host is scanned as before."""
+    live = lab.hosts[0].addrs4[0]  # listens on TCP 22
+    bcast, noroute = str(ONLINK4.broadcast_address), "198.19.200.1"
+    r = ps(lab, "-Pn", tech, "-p", "22", "--reason", live, bcast, noroute, "-oX", "-")
+    assert r.rc == 0, r
+    root = ET.fromstring(r.out)
+    ports = {h.find("address").get("addr"): h.find("ports/port/state") for h in root.iter("host")}
+    assert set(ports) == {live, bcast, noroute}, r.out
+    assert ports[noroute].attrib["state"] == "filtered"
+    assert ports[noroute].get("reason") == "net-unreach"
+    assert ports[bcast].attrib["state"] == "filtered"
+    assert ports[bcast].get("reason") == "host-unreach"
+    if tech == "-sS":
+        assert ports[live].get("state") == "open", r.out
+
+
+@needs_root
 def test_unprivileged_connect_discovery(lab):
     h0, h1 = lab.hosts[0], lab.hosts[1]  # h0 listens on 80, h1 on 443, neither on both
     live = h0.addrs4[:3] + h1.addrs4[:3] + [ROUTER4] + lab.far_noecho4[:2]

@@ -55,7 +55,9 @@ struct scan_group {
 	pthread_mutex_t *sink_lock;
 	struct scan_ghost *hosts;
 	size_t nhosts, nports;
-	uint8_t *res; /* nhosts * nports, host-major */
+	uint8_t *res;        /* nhosts * nports, host-major */
+	uint16_t *own_ports; /* a host's ports of this shard (reports) */
+	uint8_t *own_res;
 	struct perm perm;
 	uint64_t total;            /* nhosts * nports */
 	atomic_uint_fast64_t next; /* next index to hand out */
@@ -228,19 +230,23 @@ static bool scan_next_item(struct scan_worker *w, struct scan_item *it)
 		w->qlen--;
 		return true;
 	}
-	if (w->chunk_next == w->chunk_end) {
-		uint64_t start = atomic_fetch_add(&g->next, SCAN_CHUNK);
+	do {
+		if (w->chunk_next == w->chunk_end) {
+			uint64_t start = atomic_fetch_add(&g->next, SCAN_CHUNK);
 
-		if (start >= g->total) {
-			w->indexes_left = false;
-			return false;
+			if (start >= g->total) {
+				w->indexes_left = false;
+				return false;
+			}
+			w->chunk_next = start;
+			w->chunk_end =
+			    start + SCAN_CHUNK < g->total ? start + SCAN_CHUNK : g->total;
 		}
-		w->chunk_next = start;
-		w->chunk_end = start + SCAN_CHUNK < g->total ? start + SCAN_CHUNK : g->total;
-	}
-	v = perm_at(&g->perm, w->chunk_next++);
-	*it = (struct scan_item){.host = (uint32_t)(v % g->nhosts),
-	                         .pidx = (uint32_t)(v / g->nhosts)};
+		v = perm_at(&g->perm, w->chunk_next++);
+		*it = (struct scan_item){.host = (uint32_t)(v % g->nhosts),
+		                         .pidx = (uint32_t)(v / g->nhosts)};
+		/* Decided before the group began: another shard's. */
+	} while (g->res[(size_t)it->host * g->nports + it->pidx] != 0);
 	return true;
 }
 
@@ -751,8 +757,11 @@ static void scan_report_group(struct scan_group *g, struct scan_worker *w0, doub
 		    .end = clock_wall(),
 		};
 
-		for (size_t p = 0; p < g->nports; p++)
-			h.counts[scan_res_state(h.res[p])]++;
+		if (g->cfg->shard.count > 1)
+			scan_host_own_ports(&h, g->own_ports, g->own_res, &h); /* counts them */
+		else
+			for (size_t p = 0; p < g->nports; p++)
+				h.counts[scan_res_state(h.res[p])]++;
 		for (int s = 0; s < SCAN_STATE_MAX; s++)
 			sum->counts[s] += h.counts[s];
 		sum->hosts_up += h.up;
@@ -861,8 +870,10 @@ static int scan_setup(struct scan_main *m, char *why, size_t whylen)
 	                           .retries = &m->retries};
 	m->g.hosts = calloc(m->group, sizeof(*m->g.hosts));
 	m->g.res = malloc(m->group * cfg->ports->n);
+	m->g.own_ports = malloc(cfg->ports->n * sizeof(*m->g.own_ports));
+	m->g.own_res = malloc(cfg->ports->n);
 	m->addrs = calloc(m->group, sizeof(*m->addrs));
-	if (!m->g.hosts || !m->g.res || !m->addrs)
+	if (!m->g.hosts || !m->g.res || !m->g.own_ports || !m->g.own_res || !m->addrs)
 		return why_err(why, whylen, -ENOMEM, "out of memory for a host group of %llu hosts",
 		               (unsigned long long)m->group);
 	for (; m->nworkers < m->nthreads; m->nworkers++) {
@@ -904,6 +915,10 @@ static int scan_run_group(struct scan_main *m, uint64_t h0, char *why, size_t wh
 	atomic_store(&g->next, 0);
 	memset(g->res, 0, g->total);
 	scan_fill_hosts(g, m->addrs);
+	for (size_t i = 0; i < g->nhosts; i++)
+		atomic_fetch_add(g->done, shard_mark(&m->cfg->shard, m->cfg->seed,
+		                                     &g->hosts[i].addr, g->nports,
+		                                     g->res + i * g->nports, SCAN_RES_OTHER_SHARD));
 	perm_init(&g->perm, g->total, m->cfg->seed + h0);
 	g->start_us = clock_mono_us();
 	m->finished = 0;
@@ -981,6 +996,8 @@ int scan_run(const struct scan_config *cfg, const struct scan_sink *sink, char *
 		scan_worker_free(&m->workers[i]);
 	free(m->g.hosts);
 	free(m->g.res);
+	free(m->g.own_ports);
+	free(m->g.own_res);
 	free(m->addrs);
 	pthread_cond_destroy(&m->fin_cond);
 	free(m);

@@ -21,6 +21,7 @@
 
 #include "net/perm.h"
 #include "net/portspec.h"
+#include "net/shard.h"
 #include "net/targetspec.h"
 #include "scan/congestion.h"
 #include "scan/result.h"
@@ -57,7 +58,8 @@ struct scan_config {
 	const struct scan_technique *tech;
 	struct cc_params cc;      /* for the whole scan; split over the threads */
 	uint64_t host_timeout_us; /* 0: none */
-	uint64_t seed;            /* order of (host, port) probes */
+	uint64_t seed;            /* order of (host, port) probes, and the split into shards */
+	struct shard shard;       /* probe only this shard's (host, port)s; count 0: all */
 	bool randomize_hosts;     /* hosts in a seeded random order, not target order */
 	unsigned threads;         /* 0: one per CPU, at most 4 */
 	unsigned hostgroup;       /* hosts per group; 0: automatic */

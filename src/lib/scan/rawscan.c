@@ -105,6 +105,8 @@ struct raw_scan {
 	uint32_t *htab; /* open addressing: host index + 1, 0 empty */
 	size_t hmask;
 	uint8_t *res;
+	uint16_t *own_ports; /* a host's ports of this shard (reports) */
+	uint8_t *own_res;
 	uint8_t *tries;        /* counted sends per entry (sender only) */
 	struct raw_pace *pace; /* nlanes per host */
 	size_t nlanes;
@@ -850,6 +852,20 @@ static void raw_progress(struct raw_scan *s, uint64_t done_before)
 	pthread_mutex_unlock(&s->lock);
 }
 
+/*
+ * Host i of the group has no path (no route, or one the kernel refuses such as
+ * a broadcast address, with -Pn): its ports are filtered at once, as the
+ * connect scan says, and the scan of the other hosts goes on.
+ */
+static void raw_unroutable(struct raw_scan *s, size_t i, int err)
+{
+	uint8_t v = scan_res_pack(SCAN_FILTERED, err == -ENETUNREACH ? SCAN_REASON_NET_UNREACH
+	                                                             : SCAN_REASON_HOST_UNREACH);
+
+	s->hosts[i].path = (struct linkpath){0};
+	memset(s->res + i * s->nports, v, s->nports);
+}
+
 /* Fills the group's hosts from addrs and their paths. */
 static int raw_fill_group(struct raw_scan *s, const struct target_addr *addrs, char *why,
                           size_t whylen)
@@ -873,11 +889,13 @@ static int raw_fill_group(struct raw_scan *s, const struct target_addr *addrs, c
 		r = linkpath_lookup(s->lp, &h->addr, NULL, &h->path);
 		if (s->cfg->send_ip)
 			h->path.ifindex = 0;
-		if (r < 0) {
+		if (r == -ENOMEM) {
 			target_addr_str(&h->addr, a, sizeof(a));
-			snprintf(why, whylen, "no route to %s: %s", a, strerror(-r));
+			snprintf(why, whylen, "out of memory looking up the route to %s", a);
 			return r;
 		}
+		if (r < 0)
+			raw_unroutable(s, i, r);
 		for (j = target_addr_hash(&h->addr) & s->hmask; s->htab[j]; j = (j + 1) & s->hmask)
 			;
 		s->htab[j] = (uint32_t)i + 1;
@@ -912,6 +930,8 @@ static void raw_report_group(struct raw_scan *s, double gstart, struct scan_summ
 		/* Past --host-timeout, a host not finished gets no port results (as nmap). */
 		h.timedout = atomic_load(&s->expired) && memchr(res, 0, s->nports) != NULL;
 		for (size_t p = 0; p < s->nports; p++) {
+			if (res[p] == SCAN_RES_OTHER_SHARD)
+				continue;
 			if (res[p] == 0 && !h.timedout) {
 				res[p] = silent;
 				if (sink->on_port) {
@@ -926,6 +946,8 @@ static void raw_report_group(struct raw_scan *s, double gstart, struct scan_summ
 			}
 			h.counts[scan_res_state(res[p])]++;
 		}
+		if (s->cfg->shard.count > 1)
+			scan_host_own_ports(&h, s->own_ports, s->own_res, &h);
 		for (int st = 0; st < SCAN_STATE_MAX; st++)
 			sum->counts[st] += h.counts[st];
 		sum->hosts_up += h.up;
@@ -946,7 +968,6 @@ static int raw_run_group(struct raw_scan *s, uint64_t done_before)
 	atomic_store(&s->expired, false);
 	atomic_store(&s->eta_us, -1);
 	s->gstart_us = clock_mono_us();
-	atomic_store(&s->done, 0);
 	r = pthread_create(&rx, NULL, raw_receiver, s);
 	if (r)
 		return -r;
@@ -1003,6 +1024,8 @@ static int raw_alloc(struct raw_scan *s, size_t group)
 	s->hosts = calloc(group, sizeof(*s->hosts));
 	s->htab = calloc(hcap, sizeof(*s->htab));
 	s->res = malloc(group * s->nports);
+	s->own_ports = malloc(s->nports * sizeof(*s->own_ports));
+	s->own_res = malloc(s->nports);
 	s->sent_at = calloc(group * s->nports, sizeof(*s->sent_at));
 	s->tries = malloc(group * s->nports);
 	s->maxtry = malloc(group * s->nports);
@@ -1010,8 +1033,9 @@ static int raw_alloc(struct raw_scan *s, size_t group)
 	s->bare = malloc(group * s->nports * sizeof(*s->bare));
 	s->pace = calloc(group * s->nlanes, sizeof(*s->pace));
 	s->addrs = calloc(group, sizeof(*s->addrs));
-	if (!s->addrs || !s->pidx || !s->hosts || !s->htab || !s->res || !s->sent_at || !s->tries ||
-	    !s->maxtry || !s->lasttry || !s->bare || !s->pace)
+	if (!s->addrs || !s->pidx || !s->hosts || !s->htab || !s->res || !s->own_ports ||
+	    !s->own_res || !s->sent_at || !s->tries || !s->maxtry || !s->lasttry || !s->bare ||
+	    !s->pace)
 		return -ENOMEM;
 	for (size_t i = 0; i < 65536; i++)
 		s->pidx[i] = -1;
@@ -1026,6 +1050,8 @@ static void raw_free(struct raw_scan *s)
 	free(s->hosts);
 	free(s->htab);
 	free(s->res);
+	free(s->own_ports);
+	free(s->own_res);
 	free((void *)s->sent_at);
 	free(s->tries);
 	free((void *)s->maxtry);
@@ -1169,6 +1195,12 @@ int rawscan_run(const struct scan_config *cfg, const struct rawscan_ops *ops,
 		if (r < 0)
 			goto out;
 		perm_init(&s->perm, s->total, cfg->seed + h0);
+		atomic_store(&s->done, 0);
+		for (size_t i = 0; i < s->nhosts; i++)
+			atomic_fetch_add(&s->done,
+			                 shard_mark(&cfg->shard, cfg->seed, &s->hosts[i].addr,
+			                            s->nports, s->res + i * s->nports,
+			                            SCAN_RES_OTHER_SHARD));
 		r = raw_run_group(s, done_before);
 		if (r < 0) {
 			snprintf(why, whylen, "raw scan failed: %s", strerror(-r));

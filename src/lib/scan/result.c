@@ -1,5 +1,28 @@
-/* Names of port states and reasons, as nmap prints them. */
+/* Names of port states and reasons, as nmap prints them; a shard's view of a host. */
+#include <string.h>
+
 #include "scan/result.h"
+
+size_t scan_host_own_ports(const struct scan_host *h, uint16_t *ports, uint8_t *res,
+                           struct scan_host *out)
+{
+	size_t n = 0;
+
+	*out = *h;
+	memset(out->counts, 0, sizeof(out->counts));
+	for (size_t i = 0; i < h->nports; i++) {
+		if (h->res[i] == SCAN_RES_OTHER_SHARD)
+			continue;
+		ports[n] = h->ports[i];
+		res[n] = h->res[i];
+		out->counts[scan_res_state(h->res[i])]++;
+		n++;
+	}
+	out->nports = n;
+	out->ports = ports;
+	out->res = res;
+	return n;
+}
 
 const char *scan_state_name(enum scan_state s)
 {

@@ -57,6 +57,13 @@ const char *scan_state_name(enum scan_state s);
 /* "syn-ack", "conn-refused", "no-response", "arp-response", … ; "unknown" for SCAN_REASON_NONE. */
 const char *scan_reason_name(enum scan_reason r);
 
+/*
+ * A (host, port) this scan does not probe: another shard's (shard.h). The
+ * engines mark them before a group starts, skip them as decided, and report
+ * a host with its own ports only (scan_host_own_ports()).
+ */
+#define SCAN_RES_OTHER_SHARD 0x0f
+
 static inline uint8_t scan_res_pack(enum scan_state s, enum scan_reason r)
 {
 	return (uint8_t)((unsigned)s | (unsigned)r << 4);
@@ -104,6 +111,14 @@ struct scan_host {
 	uint64_t counts[SCAN_STATE_MAX];
 	double start, end; /* wall clock, seconds since the epoch */
 };
+
+/*
+ * h as the sink sees it when some of its ports are another shard's: into
+ * ports and res (room for h->nports each), the ports h probed; out is h with
+ * them and their counts. Returns how many.
+ */
+size_t scan_host_own_ports(const struct scan_host *h, uint16_t *ports, uint8_t *res,
+                           struct scan_host *out);
 
 /* The whole scan, delivered last. */
 struct scan_summary {

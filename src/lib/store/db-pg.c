@@ -94,6 +94,12 @@ static const char *const pg_migrations[] = {
     "ALTER TABLE hosts ADD COLUMN reason integer NOT NULL DEFAULT 0;"
     "ALTER TABLE hosts ADD COLUMN reason_ttl integer NOT NULL DEFAULT 0;"
     "ALTER TABLE hosts ADD COLUMN mac bytea;",
+    /* 2 -> 3: as db-sqlite.c's */
+    "ALTER TABLE runs ADD COLUMN hostname text;"
+    "ALTER TABLE runs ADD COLUMN shard_index integer;"
+    "ALTER TABLE runs ADD COLUMN shard_count integer;"
+    "ALTER TABLE runs ADD COLUMN seed bigint;"
+    "ALTER TABLE runs ADD COLUMN argv text;",
 };
 
 _Static_assert(ARRAY_SIZE(pg_migrations) == STORE_SCHEMA_VERSION,

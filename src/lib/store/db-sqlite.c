@@ -61,6 +61,15 @@ static const char *const sqlite_migrations[] = {
     "ALTER TABLE hosts ADD COLUMN reason INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE hosts ADD COLUMN reason_ttl INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE hosts ADD COLUMN mac BLOB;",
+    /*
+     * 2 -> 3 (issue 19): the machine that ran each run, its shard and seed, and
+     * its command line as a JSON array (what --resume runs again).
+     */
+    "ALTER TABLE runs ADD COLUMN hostname TEXT;"
+    "ALTER TABLE runs ADD COLUMN shard_index INTEGER;"
+    "ALTER TABLE runs ADD COLUMN shard_count INTEGER;"
+    "ALTER TABLE runs ADD COLUMN seed INTEGER;"
+    "ALTER TABLE runs ADD COLUMN argv TEXT;",
 };
 
 _Static_assert(ARRAY_SIZE(sqlite_migrations) == STORE_SCHEMA_VERSION,

@@ -27,6 +27,7 @@ struct store {
 	uint64_t tx_start_ms; /* when the batch began (monotonic) */
 	int error;            /* first failed commit */
 	char boot_id[40];
+	char hostname[256]; /* this machine's, for the runs it begins */
 	struct db_stmt *stmts[STORE_STMT_COUNT];
 	char *strs;    /* strings of the last store_run filled */
 	char err[256]; /* the backend's message of the last failure, kept past later calls */

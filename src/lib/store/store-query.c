@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "net/shard.h"
 #include "store/store-private.h"
 #include "util/array.h"
 
@@ -17,7 +18,7 @@
 	"     (SELECT 1 FROM hosts h WHERE h.run = p.run AND h.addr = p.addr"                      \
 	"      AND h.proto = p.proto)),"                                                           \
 	" (SELECT count(*) FROM findings f WHERE f.run = r.id),"                                   \
-	" coalesce(r.probes_sent, 0)"                                                              \
+	" coalesce(r.probes_sent, 0), r.hostname, r.shard_index, r.shard_count, r.seed, r.argv"    \
 	" FROM runs r"
 
 /* Fills r from a row of RUN_COLUMNS; strings point into the statement's row. */
@@ -40,11 +41,21 @@ static void store_run_from_row(struct store *st, struct db_stmt *s, struct store
 	    .open = (uint64_t)db_column_int64(s, 15),
 	    .findings = (uint64_t)db_column_int64(s, 16),
 	    .probes_sent = (uint64_t)db_column_int64(s, 17),
+	    .hostname = db_column_text(s, 18),
+	    .seed = (uint64_t)db_column_int64(s, 21),
+	    .argv = db_column_text(s, 22),
 	};
+	int64_t si = db_column_int64(s, 19), sc = db_column_int64(s, 20);
+
+	if (sc >= 1 && sc <= UINT32_MAX && si >= 1 && si <= sc) {
+		r->shard_index = (uint32_t)si;
+		r->shard_count = (uint32_t)sc;
+	}
 	if (r->status < STORE_RUN_RUNNING || r->status > STORE_RUN_INCOMPLETE)
 		r->status = STORE_RUN_INCOMPLETE;
 	if (r->status == STORE_RUN_RUNNING &&
-	    !st->be->run_alive(st, r->id, db_column_int64(s, 11), db_column_text(s, 12), NULL))
+	    !st->be->run_alive(st, r->id, db_column_int64(s, 11), db_column_text(s, 12),
+	                       r->hostname))
 		r->status = STORE_RUN_INCOMPLETE;
 }
 
@@ -82,7 +93,8 @@ int store_runs(struct store *st, const struct store_query *q,
 /* Copies the strings of r into st->strs, so they outlive the statement. */
 static int store_run_keep(struct store *st, struct store_run *r)
 {
-	const char **f[] = {&r->kind, &r->version, &r->args, &r->targets, &r->ports, &r->scan_type};
+	const char **f[] = {&r->kind,  &r->version,   &r->args,     &r->targets,
+	                    &r->ports, &r->scan_type, &r->hostname, &r->argv};
 	size_t len = 0;
 	char *p;
 
@@ -233,6 +245,9 @@ struct hosts_walk {
 	int64_t id;
 	struct portlist pl;
 	uint8_t *res;
+	struct shard shard; /* the run's shard: a host's ports are its own only */
+	uint64_t seed;
+	uint16_t *own;         /* a host's ports of the shard */
 	struct db_stmt *ports; /* the port rows of one host */
 	int (*cb)(void *ctx, const struct scan_host *h);
 	void *ctx;
@@ -273,6 +288,16 @@ static int store_hosts_row(struct hosts_walk *w, struct db_stmt *hs, int pass)
 
 	if (store_addr_from_key(key, klen, &h.addr) < 0)
 		return -EBADMSG;
+	if (w->shard.count > 1) {
+		struct shard_host sp;
+
+		shard_host_init(&sp, &w->shard, w->seed, &h.addr, w->pl.n);
+		h.nports = 0;
+		for (size_t i = 0; i < w->pl.n; i++)
+			if (shard_host_owns(&sp, i))
+				w->own[h.nports++] = w->pl.ports[i];
+		h.ports = w->own;
+	}
 	if (!pass) {
 		int es = db_column_int(hs, 4), er = db_column_int(hs, 5);
 
@@ -317,7 +342,10 @@ int store_hosts(struct store *st, int64_t id, int (*cb)(void *ctx, const struct 
 	if (r < 0)
 		return r;
 	w.res = malloc(w.pl.n ? w.pl.n : 1);
-	r = w.res ? db_prepare(st, ports_sql, &w.ports) : -ENOMEM;
+	w.own = malloc((w.pl.n ? w.pl.n : 1) * sizeof(*w.own));
+	w.shard = (struct shard){.index = run.shard_index, .count = run.shard_count};
+	w.seed = run.seed;
+	r = w.res && w.own ? db_prepare(st, ports_sql, &w.ports) : -ENOMEM;
 	for (int pass = 0; pass < 2 && !r; pass++) {
 		struct db_stmt *hs;
 		int rc = 0;
@@ -334,6 +362,7 @@ int store_hosts(struct store *st, int64_t id, int (*cb)(void *ctx, const struct 
 	}
 	db_finalize(w.ports);
 	free(w.res);
+	free(w.own);
 	portlist_free(&w.pl);
 	return r;
 }

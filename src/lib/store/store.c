@@ -97,7 +97,7 @@ static int store_reap(struct store *st)
 	size_t n = 0, cap = 0;
 	int rc, r;
 
-	r = db_prepare(st, "SELECT id, pid, boot_id, NULL FROM runs WHERE status = ?1", &s);
+	r = db_prepare(st, "SELECT id, pid, boot_id, hostname FROM runs WHERE status = ?1", &s);
 	if (r < 0)
 		return r;
 	db_bind_int64(s, 1, STORE_RUN_RUNNING);
@@ -146,6 +146,8 @@ int store_open(const char *where, int flags, struct store **out, char *why, size
 	st->be = store_backend_for(where);
 	st->readonly = flags & STORE_READONLY;
 	store_read_boot_id(st->boot_id, sizeof(st->boot_id));
+	if (gethostname(st->hostname, sizeof(st->hostname) - 1) < 0)
+		st->hostname[0] = '\0';
 	r = (st->be->open)(st, where, flags, why, whylen); /* not the shim's open() */
 	if (r == 0 && !st->readonly) {
 		r = store_reap(st);
@@ -282,7 +284,8 @@ int store_run_begin(struct store *st, const struct store_run_info *ri, int64_t *
 		return r;
 	s = store_stmt(st, STMT_RUN_BEGIN,
 	               "INSERT INTO runs (kind, version, args, targets, ports, proto, scan_type,"
-	               " start, status, pid, boot_id) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)"
+	               " start, status, pid, boot_id, hostname, shard_index, shard_count, seed,"
+	               " argv) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)"
 	               " RETURNING id");
 	if (!s)
 		return store_stmt_failed(st);
@@ -297,6 +300,16 @@ int store_run_begin(struct store *st, const struct store_run_info *ri, int64_t *
 	db_bind_int64(s, 9, STORE_RUN_RUNNING);
 	db_bind_int64(s, 10, (int64_t)getpid());
 	db_bind_text(s, 11, st->boot_id);
+	db_bind_text(s, 12, ri->hostname ? ri->hostname : st->hostname);
+	if (ri->shard_count) {
+		db_bind_int64(s, 13, ri->shard_index);
+		db_bind_int64(s, 14, ri->shard_count);
+	} else {
+		db_bind_null(s, 13);
+		db_bind_null(s, 14);
+	}
+	db_bind_int64(s, 15, (int64_t)ri->seed);
+	db_bind_text(s, 16, ri->argv);
 	r = db_step(s);
 	if (r == DB_ROW) {
 		*id = db_column_int64(s, 0);

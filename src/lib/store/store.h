@@ -36,7 +36,7 @@
 #include "scan/result.h"
 
 #define STORE_APPLICATION_ID 0x50534350 /* "PSCP" */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 #define STORE_BATCH_ROWS     2000
 #define STORE_BATCH_MS       250
 
@@ -91,14 +91,18 @@ int store_tick(struct store *st);
 const char *store_errmsg(const struct store *st);
 
 struct store_run_info {
-	const char *kind;      /* "scan", "audit" */
-	const char *version;   /* portscope version */
-	const char *args;      /* the command line as one string */
-	const char *targets;   /* the target words as given ("198.18.0.0/24 -iL f") */
-	const char *ports;     /* scanned ports as ranges ("1-1024,8080"); NULL: none */
-	int proto;             /* IPPROTO_TCP, IPPROTO_UDP; 0 when none */
-	const char *scan_type; /* nmap XML scaninfo type ("connect") */
-	double start;          /* wall clock, seconds since the epoch */
+	const char *kind;                  /* "scan", "audit" */
+	const char *version;               /* portscope version */
+	const char *args;                  /* the command line as one string */
+	const char *targets;               /* the target words as given ("198.18.0.0/24 -iL f") */
+	const char *ports;                 /* scanned ports as ranges ("1-1024,8080"); NULL: none */
+	int proto;                         /* IPPROTO_TCP, IPPROTO_UDP; 0 when none */
+	const char *scan_type;             /* nmap XML scaninfo type ("connect") */
+	double start;                      /* wall clock, seconds since the epoch */
+	const char *hostname;              /* the machine that runs it; NULL: this one's */
+	uint32_t shard_index, shard_count; /* its shard (1-based) of shard_count; 0: none */
+	uint64_t seed;                     /* the permutation's (resumes and shards) */
+	const char *argv;                  /* the command line as a JSON array, or NULL */
 };
 
 /* Records a new run as running and commits it at once. Returns 0 with *id set. */
@@ -171,6 +175,10 @@ struct store_run {
 	uint64_t open; /* open ports over all hosts */
 	uint64_t findings;
 	uint64_t probes_sent;
+	const char *hostname; /* the machine that ran it; NULL when not recorded */
+	uint32_t shard_index, shard_count;
+	uint64_t seed;
+	const char *argv; /* JSON array, or NULL */
 };
 
 struct store_query {
