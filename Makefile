@@ -29,6 +29,11 @@ DEBS += debhelper dpkg-dev lintian libcap2-bin man-db bash-completion zsh fish
 # which windows/deps.sh builds from Debian's source package) and make windows-test runs it
 # under wine64.
 DEBS += mingw-w64 wine wine64 tcl
+# issue 20 (report): the HTML page is tested in Debian's chromium, driven from node
+# (playwright-core, axe-core: `npm ci` under tests/browser); promtool checks the textfile.
+DEBS += chromium nodejs npm prometheus
+# issue 20 (bench/report.sh): nmap.xsl's page of the same scan, the reference.
+DEBS += xsltproc
 
 # issue 19: the PostgreSQL history backend (libpq); its tests start their own server from
 # postgresql (above) as the postgres user
@@ -37,9 +42,12 @@ DEBS += libpq-dev
 # issue 14: ufw's own chains and a busybox image for docker run -p in the exposure lab
 DEBS += ufw busybox-static
 
-APT_LINE = DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y --no-install-recommends $(DEBS)
+# A NodeSource nodejs provides (and conflicts with) Debian's npm: keep the npm it has.
+APT_DEBS = $(if $(shell command -v npm 2>/dev/null),$(filter-out npm,$(DEBS)),$(DEBS))
 
-.PHONY: all build deps run test unit integration asan fuzz fuzz-long bench clean format-check \
+APT_LINE = DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y --no-install-recommends $(APT_DEBS)
+
+.PHONY: all build deps browser-deps run test unit integration asan fuzz fuzz-long bench clean format-check \
 	install package-test windows windows-test
 
 all: build
@@ -47,7 +55,7 @@ all: build
 # The lab daemons (vsftpd, redis, sshd...) are for the tests, which start their own
 # in namespaces: a policy-rc.d keeps apt from starting the machine's copies.
 deps:
-	@missing=$$(dpkg-query -W -f='$${db:Status-Abbrev} $${Package}\n' $(DEBS) 2>&1 | \
+	@missing=$$(dpkg-query -W -f='$${db:Status-Abbrev} $${Package}\n' $(APT_DEBS) 2>&1 | \
 		awk '$$1 != "ii" {print}' ); \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" != 0 ]; then \
@@ -101,12 +109,20 @@ fuzz-long: $(FUZZ_BUILD)/build.ninja
 format-check:
 	clang-format --dry-run --Werror $$(find src tests -name '*.[ch]' | sort)
 
+# The browser tests' npm packages (playwright-core, axe-core) as locked; no
+# install scripts run and no browser is downloaded (they drive Debian's chromium).
+BROWSER_DIR = tests/browser
+$(BROWSER_DIR)/node_modules/.package-lock.json: $(BROWSER_DIR)/package-lock.json
+	cd $(BROWSER_DIR) && npm ci --no-audit --no-fund --ignore-scripts
+
+browser-deps: $(BROWSER_DIR)/node_modules/.package-lock.json
+
 # Each build runs its suites in one meson invocation so that its testlog
 # holds them all; tests/summary.py prints the closing count of every build.
 # The package suite (tests/package) runs last and alone in the plain build:
 # it builds the Debian package from a clone of HEAD, installs it on this
 # machine and purges it; PORTSCOPE_PACKAGE_TEST=1 is the consent it asks for.
-test: deps format-check build
+test: deps format-check build browser-deps
 	PORTSCOPE_PACKAGE_TEST=1 meson test -C $(BUILD) --suite unit --suite integration \
 		--suite package --print-errorlogs
 	$(MAKE) --no-print-directory asan

@@ -41,14 +41,7 @@ lpid=$!
 for _ in $(seq 100); do grep -q READY "$tmp/ready" && break; sleep 0.05; done
 grep -q READY "$tmp/ready" || { echo "listeners did not start"; exit 1; }
 
-elapsed() { # prints the wall time of the command in seconds; its output goes to $tmp/out
-	local t0 t1
-	t0=$EPOCHREALTIME
-	"$@" > "$tmp/out"
-	t1=$EPOCHREALTIME
-	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f\n", b - a }'
-}
-median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+. "$(dirname "$0")/lib/time.sh"
 nopen() { grep -o '[0-9]*/open/' "$tmp/out" | wc -l; }
 
 : > "$tmp/pairs"

@@ -47,7 +47,7 @@ elapsed() { # prints the wall time of the command in seconds; its output goes to
 	t1=$EPOCHREALTIME
 	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f\n", b - a }'
 }
-median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+. "$(dirname "$0")/lib/time.sh"
 
 : > "$tmp/pairs"
 for i in $(seq "$runs"); do

@@ -43,14 +43,7 @@ while True:
 	echo "listeners did not start"; exit 1
 }
 
-elapsed() { # wall time of the command in seconds; its output goes to $tmp/out
-	local t0 t1
-	t0=$EPOCHREALTIME
-	"$@" > "$tmp/out" || [ $? = 1 ] # diff and ndiff exit 1 on differences
-	t1=$EPOCHREALTIME
-	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f\n", b - a }'
-}
-median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+. "$(dirname "$0")/lib/time.sh"
 
 listen 22 80 443 3306 5432 6379 8080 9000 33000 45000
 

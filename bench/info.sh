@@ -24,7 +24,7 @@ measure() {
 	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f\n", b - a }'
 }
 
-median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+. "$(dirname "$0")/lib/time.sh"
 
 : > "$tmp/ge"; : > "$tmp/ps"; : > "$tmp/psn"
 for i in $(seq "$runs"); do

@@ -24,7 +24,7 @@ measure() {
 	echo "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a }') $(cat "$tmp/t")"
 }
 
-median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+. "$(dirname "$0")/lib/time.sh"
 
 : > "$tmp/ps8"; : > "$tmp/ps12"; : > "$tmp/nm12"
 for i in $(seq "$runs"); do

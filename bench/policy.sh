@@ -63,7 +63,7 @@ cpu() {
 	tail -n 1 "$tmp/cpu" | awk '{ printf "%.6f\n", $1 + $2 }'
 }
 
-median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+. "$(dirname "$0")/lib/time.sh"
 
 : > "$tmp/nft"; : > "$tmp/ps"; : > "$tmp/chk"; : > "$tmp/chkcpu"
 for i in $(seq "$runs"); do

@@ -45,14 +45,7 @@ for _ in $(seq 100); do # resolved: masscan is told the MAC, portscope reads the
 	sleep 0.02
 done
 
-elapsed() { # wall time of the command in seconds; its output goes to $tmp/out
-	local t0 t1
-	t0=$EPOCHREALTIME
-	"$@" > "$tmp/out" 2> "$tmp/err" || { cat "$tmp/err" >&2; return 1; }
-	t1=$EPOCHREALTIME
-	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f\n", b - a }'
-}
-median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+. "$(dirname "$0")/lib/time.sh"
 nmed() { [ -s "$1" ] && median < "$1" || echo 0; }
 nopen_grep() { grep -o '[0-9]*/open/' "$tmp/out" | wc -l; }
 nopen_masscan() { grep -c '^open tcp' "$tmp/out" || true; }

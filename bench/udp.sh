@@ -28,14 +28,7 @@ done
 ratelimit_ms=$(ip netns exec "$T" sysctl -n net.ipv4.icmp_ratelimit)
 for i in $(seq 16 31); do ip -n "$S" addr add "198.18.0.$i/24" dev "$vs"; done
 
-elapsed() { # wall time of the command in seconds; its output goes to $tmp/out
-	local t0 t1
-	t0=$EPOCHREALTIME
-	"$@" > "$tmp/out" 2> "$tmp/err" || { cat "$tmp/err" >&2; return 1; }
-	t1=$EPOCHREALTIME
-	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f\n", b - a }'
-}
-median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+. "$(dirname "$0")/lib/time.sh"
 # Ports in state $1: from the JSON Lines summary (portscope), from the XML (nmap).
 jstate() { python3 -c 'import json, sys; r = [json.loads(l) for l in open(sys.argv[1]) if l.strip()][-1]; print(r["ports"].get(sys.argv[2], 0))' "$tmp/out" "$1"; }
 xstate() { python3 -c '

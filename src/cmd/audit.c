@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <jansson.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,10 +22,13 @@
 #include "output/json.h"
 #include "output/out.h"
 #include "output/table.h"
+#include "report/outfile.h"
+#include "report/prom.h"
+#include "util/array.h"
 #include "util/clock.h"
 #include "util/rlimit.h"
 
-enum { OPT_FAIL_ON = CMD_OPT_OWN, OPT_NO_HISTORY };
+enum { OPT_FAIL_ON = CMD_OPT_OWN, OPT_NO_HISTORY, OPT_PROMETHEUS };
 
 static const struct cmd_option audit_options[] = {
     CMD_OPTION_JSON("one JSON document"),
@@ -41,6 +45,8 @@ static const struct cmd_option audit_options[] = {
     {.letter = '6', .help = "remote mode: targets are IPv6"},
     CMD_OPTION_DB(CMD_DB_HELP),
     {.name = "no-history", .id = OPT_NO_HISTORY, .help = "do not record the audit"},
+    CMD_OPTION_PROMETHEUS(OPT_PROMETHEUS,
+                          "the audit's metrics as a node_exporter textfile (replaced whole)"),
     CMD_OPTION_NO_COLOR,
     {0},
 };
@@ -48,18 +54,19 @@ static const struct cmd_option audit_options[] = {
 /* One `portscope audit`: what the options asked, the library's report, the history. */
 struct audit_cmd {
 	const struct cmd_args *a;
-	int fail_on;              /* -1 none */
-	struct targetset *ts;     /* remote targets */
-	struct portspec ps;       /* remote -p */
-	struct kb *kb;            /* port names; NULL without services files */
-	struct audit_report rep;  /* the library's findings */
-	double t0, wall_start;    /* monotonic, wall clock */
-	double elapsed;           /* seconds, the whole audit */
-	char *args;               /* the command line as one string */
-	char *targets;            /* remote: the target words; local: NULL */
-	struct scan_history hist; /* the run being recorded (hist.st NULL: none) */
-	int hist_rc;              /* EXIT_* of a history that could not be opened */
-	struct scan_summary sum;  /* the scans' summaries added up */
+	int fail_on;                /* -1 none */
+	struct targetset *ts;       /* remote targets */
+	struct portspec ps;         /* remote -p */
+	struct kb *kb;              /* port names; NULL without services files */
+	struct audit_report rep;    /* the library's findings */
+	double t0, wall_start;      /* monotonic, wall clock */
+	double elapsed;             /* seconds, the whole audit */
+	char *args;                 /* the command line as one string */
+	char *targets;              /* remote: the target words; local: NULL */
+	struct scan_history hist;   /* the run being recorded (hist.st NULL: none) */
+	int hist_rc;                /* EXIT_* of a history that could not be opened */
+	struct scan_summary sum;    /* the scans' summaries added up */
+	struct outfile_keeper prom; /* writes --prometheus FILE (the scan may drop root) */
 };
 
 static const char *addr_text(int family, const uint8_t *a, char *buf, size_t len)
@@ -149,40 +156,126 @@ static int history_begin(void *ctx, const struct portlist *pl)
 	return ac->hist_rc == EXIT_OK ? 0 : -ECANCELED;
 }
 
+static const char *fw_decided(const struct audit_endpoint *e, char *buf, size_t len);
+
+/* Where an endpoint is recorded: the socket's bind address (local) or the target (remote). */
+static struct target_addr ep_addr(const struct audit_endpoint *e)
+{
+	struct target_addr a = {.family = e->family};
+
+	if (!e->local)
+		return e->target;
+	memcpy(e->family == AF_INET ? (void *)&a.v4 : (void *)&a.v6, e->bind,
+	       e->family == AF_INET ? 4 : 16);
+	return a;
+}
+
 /*
  * What the history keeps beyond the scan's ports: the services detected on
- * reachable TCP ports, and every finding, placed at the socket's bind address
- * (local) or the target (remote) so that two audits match them up.
+ * reachable TCP ports, every endpoint with its exposure and owner, and every
+ * finding with its fix, reference and owner, placed at the socket's bind
+ * address (local) or the target (remote) so that two audits match them up.
  */
 static void history_record(struct audit_cmd *ac)
 {
 	const struct audit_report *rep = &ac->rep;
+	char dec[AUDIT_RULE_MAX * 2 + AUDIT_REACH_MAX];
 
 	for (size_t i = 0; i < rep->neps; i++) {
 		const struct audit_endpoint *e = &rep->eps[i];
+		struct target_addr a = ep_addr(e);
+		const char *decided = rep->fw_evaluated ? fw_decided(e, dec, sizeof(dec)) : NULL;
 
 		if (e->proto == IPPROTO_TCP && e->reach.exp == AUDIT_EXP_REACHABLE &&
 		    e->have_target)
 			scan_history_service(&ac->hist, &e->target, IPPROTO_TCP, e->port,
 			                     e->service, e->product, e->version);
+		scan_history_endpoint(
+		    &ac->hist,
+		    &(struct store_endpoint){
+		        .addr = &a,
+		        .proto = e->proto,
+		        .port = e->port,
+		        .exposure = audit_exposure_name(e->reach.exp),
+		        .reachable_on = e->reach.on,
+		        .decided_by = decided && strcmp(decided, "-") != 0 ? decided : NULL,
+		        .service = e->service,
+		        .product = e->product,
+		        .version = e->version,
+		        .port_default = e->port_default,
+		        .mismatch = e->mismatch,
+		        .pid = e->pid,
+		        .process = e->pid ? e->process : NULL,
+		        .user = e->local ? e->user : NULL,
+		    });
 	}
 	for (size_t i = 0; i < rep->nfs; i++) {
 		const struct audit_finding *f = &rep->fs[i];
 		const struct audit_endpoint *e = &rep->eps[f->ep];
-		struct target_addr bind = {.family = e->family};
+		struct target_addr a = ep_addr(e);
 
-		memcpy(e->family == AF_INET ? (void *)&bind.v4 : (void *)&bind.v6, e->bind,
-		       e->family == AF_INET ? 4 : 16);
 		scan_history_finding(&ac->hist, &(struct store_finding){
-		                                    .addr = e->local ? &bind : &e->target,
+		                                    .addr = &a,
 		                                    .proto = e->proto,
 		                                    .port = e->port,
 		                                    .check = f->id,
 		                                    .severity = kb_severity_name(f->sev),
 		                                    .title = f->title,
 		                                    .detail = f->evidence,
+		                                    .recommendation = f->recommendation,
+		                                    .citation = f->citation,
+		                                    .pid = e->pid,
+		                                    .process = e->pid ? e->process : NULL,
 		                                });
 	}
+}
+
+/* The audit's metrics into --prometheus FILE. Returns 0, or -EIO after reporting. */
+static int audit_write_prometheus(struct audit_cmd *ac)
+{
+	static const enum audit_exposure exps[] = {AUDIT_EXP_REACHABLE, AUDIT_EXP_LOOPBACK,
+	                                           AUDIT_EXP_BLOCKED, AUDIT_EXP_NO_ADDRESS,
+	                                           AUDIT_EXP_UNVERIFIED};
+	const struct audit_report *rep = &ac->rep;
+	struct prom_count byexp[ARRAY_SIZE(exps)];
+	struct audit_counts c;
+	struct prom_run pr = {
+	    .kind = "audit",
+	    .targets = ac->targets,
+	    .tcp = true,
+	    .udp = true,
+	    .hosts_up = rep->remote ? ac->sum.hosts_up : 1,
+	    .exposures = byexp,
+	    .nexposures = ARRAY_SIZE(exps),
+	    .end = clock_wall(),
+	    .duration = ac->elapsed,
+	};
+	char why[PATH_MAX + 128] = "";
+
+	audit_count(rep, &c);
+	pr.reachable = c.reachable;
+	for (int s = KB_SEV_INFO; s <= KB_SEV_HIGH; s++)
+		pr.findings[s] = c.sev[s];
+	for (size_t k = 0; k < ARRAY_SIZE(exps); k++)
+		byexp[k] = (struct prom_count){.name = audit_exposure_name(exps[k])};
+	for (size_t i = 0; i < rep->neps; i++) {
+		const struct audit_endpoint *e = &rep->eps[i];
+
+		for (size_t k = 0; k < ARRAY_SIZE(exps); k++)
+			byexp[k].n += e->reach.exp == exps[k];
+		/* A remote UDP port no check could ask is not known to be open. */
+		if (rep->remote && e->reach.exp == AUDIT_EXP_UNVERIFIED)
+			continue;
+		if (e->proto == IPPROTO_UDP)
+			pr.open_udp++;
+		else
+			pr.open_tcp++;
+	}
+	if (prom_send(&ac->prom, &pr, why, sizeof(why)) < 0) {
+		cmd_error("audit", "--prometheus: %s", why);
+		return -EIO;
+	}
+	return 0;
 }
 
 /* ---- the report ---- */
@@ -344,7 +437,8 @@ static int print_human(const struct audit_cmd *ac)
 		       rep->fw_evaluated ? "" : " (exposure from a scan of the own addresses)");
 	if (rep->remote)
 		print_down(rep);
-	if (rep->remote && rep->hosts_silent)
+	/* the hosts down are listed above; said again only beside hosts up that are silent */
+	if (rep->remote && rep->hosts_silent > rep->hosts_down)
 		printf("unreachable: %s: no answer at all (no route, host down, or every port "
 		       "filtered)\n",
 		       rep->silent);
@@ -607,11 +701,13 @@ static int audit_setup(struct audit_cmd *ac)
 	const struct cmd_args *a = ac->a;
 	const char *fail_on = cmd_get(a, OPT_FAIL_ON);
 	bool remote = a->nwords > 0;
-	char why[256];
+	char why[PATH_MAX + 128];
 
 	ac->args = cmd_join("portscope", a->argc, a->argv);
 	if (!ac->args)
 		return out_of_memory();
+	if (cmd_has(a, OPT_PROMETHEUS) && !*cmd_get(a, OPT_PROMETHEUS))
+		return cmd_usage("audit", "--prometheus: empty path");
 	if (fail_on && (ac->fail_on = audit_severity_parse(fail_on)) < 0)
 		return cmd_usage("audit", "bad --fail-on '%s': not high, medium, low or info",
 		                 fail_on);
@@ -630,6 +726,12 @@ static int audit_setup(struct audit_cmd *ac)
 	if (kb_load(NULL, &ac->kb, why, sizeof(why)) < 0)
 		ac->kb = NULL; /* no services files: no port names */
 	rlimit_raise_nofile();
+	/* Forked before any thread, and before the scan gives up root. */
+	if (cmd_has(a, OPT_PROMETHEUS) &&
+	    outfile_keep(&ac->prom, cmd_get(a, OPT_PROMETHEUS), why, sizeof(why)) < 0) {
+		cmd_error("audit", "--prometheus: %s", why);
+		return EXIT_USAGE;
+	}
 	return EXIT_OK;
 }
 
@@ -667,6 +769,8 @@ static int audit_report(struct audit_cmd *ac)
 		if (ac->rep.fs[i].sev >= ac->fail_on)
 			st = EXIT_FINDINGS;
 	history_record(ac);
+	if (cmd_has(ac->a, OPT_PROMETHEUS) && audit_write_prometheus(ac) < 0)
+		st = EXIT_RUNTIME;
 	if (ac->rep.remote && ac->rep.hosts_silent) {
 		/* never "no findings", exit 0 for a target that could not be reached */
 		cmd_error("audit", "%u of %u target%s unreachable: %s", ac->rep.hosts_silent,
@@ -692,6 +796,7 @@ static int audit_cmd_run(const struct cmd_args *a)
 	        EXIT_OK &&
 	    (st == EXIT_OK || st == EXIT_FINDINGS))
 		st = EXIT_RUNTIME;
+	outfile_keeper_cancel(&ac.prom); /* the run failed: the file stays as it was */
 	free(ac.args);
 	free(ac.targets);
 	targetset_free(ac.ts);
@@ -710,7 +815,8 @@ const struct cmd_spec cmd_audit = {
              "evaluated: the rule that decides, the sources it admits, DNAT'd endpoints and\n"
              "their owners in any namespace; without CAP_NET_ADMIN a scan of the own\n"
              "addresses), what answers and how risky it is; with TARGETs, the same from the\n"
-             "network (scan side only). A target that answers nothing exits 3.\n",
+             "network (scan side only): host discovery first, only the hosts up are scanned\n"
+             "and checked; a target found down, or answering nothing, exits 3.\n",
     .options = audit_options,
     .max_words = -1,
     .run = audit_cmd_run,

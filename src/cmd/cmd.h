@@ -138,6 +138,13 @@ struct cmd_option {
 		.complete = CMD_COMPLETE_FILE, .help = (what)                                      \
 	}
 #define CMD_DB_DEFAULT "$XDG_STATE_HOME/portscope/history.db"
+/* --prometheus FILE (audit, scan): the run's metrics as a node_exporter textfile. */
+#define CMD_OPTION_PROMETHEUS(id_, what)                                                           \
+	{                                                                                          \
+		.name = "prometheus", .id = (id_), .arg = CMD_ARG_REQUIRED, .metavar = "FILE",     \
+		.complete = CMD_COMPLETE_FILE, .once = true, .help = (what)                        \
+	}
+
 #define CMD_DB_HELP                                                                                \
 	"the history file (default " CMD_DB_DEFAULT "),\n"                                         \
 	"or a PostgreSQL database: postgresql://USER@HOST/DB or 'host=H dbname=DB'"

@@ -13,6 +13,7 @@ const struct cmd_spec *const cmd_specs[] = {
     &cmd_history, /* history.c */
     &cmd_show,    /* show.c */
     &cmd_diff,    /* diff.c */
+    &cmd_report,  /* report.c */
     &cmd_quiz,    /* quiz.c */
     &cmd_version, /* below */
     NULL,

@@ -7,6 +7,6 @@
 #include "cmd/cmd.h"
 
 extern const struct cmd_spec cmd_info, cmd_ls, cmd_audit, cmd_scan, cmd_policy, cmd_history,
-    cmd_show, cmd_diff, cmd_quiz, cmd_version;
+    cmd_show, cmd_diff, cmd_report, cmd_quiz, cmd_version;
 /* portscope completion bash|zsh|fish (completion.c): not in the registry nor in --help. */
 extern const struct cmd_spec cmd_completion;

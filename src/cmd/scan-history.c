@@ -178,6 +178,17 @@ void scan_history_finding(struct scan_history *h, const struct store_finding *f)
 		h->error = r;
 }
 
+void scan_history_endpoint(struct scan_history *h, const struct store_endpoint *e)
+{
+	int r;
+
+	if (!h->st || h->error)
+		return;
+	r = store_endpoint(h->st, h->run, e);
+	if (r < 0)
+		h->error = r;
+}
+
 void scan_history_tick(struct scan_history *h)
 {
 	int r;

@@ -39,6 +39,7 @@ enum {
 	OPT_OPEN,
 	OPT_REASON,
 	OPT_NO_HISTORY,
+	OPT_PROMETHEUS,
 	OPT_SHARD,
 	OPT_SHARD_COUNT,
 	OPT_DISABLE_ARP,
@@ -223,6 +224,8 @@ static const struct cmd_option scan_options[] = {
     {.name = "-vv", .id = OPT_VV, .help = "-v twice"},
     CMD_OPTION_JSON("JSON Lines on stdout"),
     CMD_OPTION_NO_COLOR,
+    CMD_OPTION_PROMETHEUS(OPT_PROMETHEUS,
+                          "the run's metrics as a node_exporter textfile (replaced whole)"),
     {.name = "db",
      .id = CMD_OPT_DB,
      .arg = CMD_ARG_REQUIRED,
@@ -556,6 +559,11 @@ static int scan_collect(const struct cmd_args *a, struct scan_opts *o, struct sc
 		case CMD_OPT_NO_COLOR:
 		case CMD_OPT_DB:
 			break; /* read from a itself */
+		case OPT_PROMETHEUS:
+			if (!*v->arg)
+				return why_fail(why, whylen, "%s: empty path", v->flag);
+			o->prometheus = v->arg;
+			break;
 		default:
 			r = scan_value(o, w, v, why, whylen);
 		}

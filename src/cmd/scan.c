@@ -1,5 +1,6 @@
 /* portscope scan: targets and ports as nmap takes them; -sL lists the targets. */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,8 @@
 #include "output/json.h"
 #include "output/out.h"
 #include "output/progress.h"
+#include "report/outfile.h"
+#include "report/prom.h"
 #include "scan/discovery.h"
 #include "scan/engine.h"
 #include "scan/linkpath.h"
@@ -825,10 +828,37 @@ static int scan_finish(struct scan_job *j, int rc)
 	return rc;
 }
 
+/* The run's metrics into --prometheus FILE. Returns EXIT_OK or EXIT_RUNTIME after reporting. */
+static int scan_write_prometheus(const struct scan_opts *o, struct outfile_keeper *k, int proto,
+                                 const struct scan_summary *sum)
+{
+	uint64_t open = sum->counts[SCAN_OPEN];
+	struct prom_run pr = {
+	    .kind = "scan",
+	    .targets = o->target_words,
+	    .tcp = proto != IPPROTO_UDP,
+	    .udp = proto == IPPROTO_UDP,
+	    .open_tcp = proto != IPPROTO_UDP ? open : 0,
+	    .open_udp = proto == IPPROTO_UDP ? open : 0,
+	    .reachable = open,
+	    .hosts_up = sum->hosts_up,
+	    .end = sum->end,
+	    .duration = sum->elapsed,
+	};
+	char why[PATH_MAX + 128] = "";
+
+	if (prom_send(k, &pr, why, sizeof(why)) < 0) {
+		cmd_error("scan", "--prometheus: %s", why);
+		return EXIT_RUNTIME;
+	}
+	return EXIT_OK;
+}
+
 int scan_cmd_run(const struct cmd_args *a)
 {
+	struct outfile_keeper prom = {0};
 	struct scan_opts o;
-	char why[768];
+	char why[PATH_MAX + 128];
 	int r, rc;
 
 	r = scan_opts_from_args(a, &o, why, sizeof(why));
@@ -839,6 +869,10 @@ int scan_cmd_run(const struct cmd_args *a)
 	}
 	if (o.list_only) {
 		rc = scan_list(&o);
+	} else if (o.prometheus && outfile_keep(&prom, o.prometheus, why, sizeof(why)) < 0) {
+		/* The keeper is forked before any thread, and before a raw scan gives up root. */
+		cmd_error("scan", "--prometheus: %s", why);
+		rc = EXIT_USAGE;
 	} else {
 		struct scan_job j = {
 		    .cli = {.progress = {.f = stderr}, .lock = PTHREAD_MUTEX_INITIALIZER}};
@@ -848,6 +882,9 @@ int scan_cmd_run(const struct cmd_args *a)
 		if (rc == EXIT_OK)
 			rc = scan_go(&j);
 		rc = scan_finish(&j, rc);
+		if (rc == EXIT_OK && o.prometheus)
+			rc = scan_write_prometheus(&o, &prom, j.tech->proto, &j.cli.summary);
+		outfile_keeper_cancel(&prom); /* the run failed: the file stays as it was */
 	}
 	scan_opts_free(&o);
 	return rc;

@@ -73,7 +73,8 @@ struct scan_opts {
 	unsigned verbose;                                    /* -v, -vv: hosts down are shown */
 	struct scan_output outputs[SCAN_MAX_OUTPUTS]; /* -oN, -oX, ... in order (not --json) */
 	size_t noutputs;
-	const char *out_all; /* -oA BASE: every format, BASE + its extension */
+	const char *out_all;    /* -oA BASE: every format, BASE + its extension */
+	const char *prometheus; /* --prometheus FILE: a node_exporter textfile of the run */
 
 	/* History (store/). */
 	const char *db;     /* --db PATH; NULL: the default history file */
@@ -156,6 +157,8 @@ void scan_history_service(struct scan_history *h, const struct target_addr *addr
                           const char *version);
 /* Records a finding (audit). */
 void scan_history_finding(struct scan_history *h, const struct store_finding *f);
+/* Records an endpoint and what the audit decided about it (audit). */
+void scan_history_endpoint(struct scan_history *h, const struct store_endpoint *e);
 void scan_history_tick(struct scan_history *h);
 
 /* Ends the run (complete or incomplete) and closes. Returns EXIT_OK or EXIT_RUNTIME. */

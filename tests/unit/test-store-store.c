@@ -452,6 +452,225 @@ static void test_runs_query(void **state)
 	rm_db(path);
 }
 
+/* A file as portscope's schema 1 wrote it: one audit run with one finding. */
+static const char schema1_file[] =
+    "CREATE TABLE runs (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, version TEXT, args TEXT,"
+    " targets TEXT, ports TEXT, proto INTEGER NOT NULL DEFAULT 0, scan_type TEXT,"
+    " start REAL NOT NULL, end REAL, status INTEGER NOT NULL, pid INTEGER, boot_id TEXT,"
+    " hosts_total INTEGER, hosts_up INTEGER, hosts_timedout INTEGER, probes_sent INTEGER,"
+    " retries INTEGER, elapsed REAL);"
+    "CREATE TABLE hosts (id INTEGER PRIMARY KEY,"
+    " run INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, addr BLOB NOT NULL,"
+    " host TEXT NOT NULL, proto INTEGER NOT NULL, up INTEGER NOT NULL,"
+    " timedout INTEGER NOT NULL, extra_state INTEGER NOT NULL, extra_reason INTEGER NOT NULL,"
+    " srtt_us INTEGER, rttvar_us INTEGER, rto_us INTEGER, start REAL, end REAL,"
+    " n_open INTEGER, n_closed INTEGER, n_filtered INTEGER, n_unfiltered INTEGER,"
+    " n_open_filtered INTEGER, n_closed_filtered INTEGER, UNIQUE (run, addr, proto));"
+    "CREATE TABLE ports (run INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    " addr BLOB NOT NULL, host TEXT NOT NULL, proto INTEGER NOT NULL, port INTEGER NOT NULL,"
+    " state INTEGER NOT NULL, reason INTEGER NOT NULL, rtt_us INTEGER,"
+    " service TEXT, product TEXT, version TEXT,"
+    " PRIMARY KEY (run, addr, proto, port)) WITHOUT ROWID;"
+    "CREATE TABLE findings (id INTEGER PRIMARY KEY,"
+    " run INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    " addr BLOB, host TEXT, proto INTEGER NOT NULL, port INTEGER NOT NULL,"
+    " check_id TEXT NOT NULL, severity TEXT, title TEXT, detail TEXT);"
+    "CREATE INDEX findings_run ON findings (run);"
+    "CREATE INDEX runs_targets ON runs (kind, targets, id);"
+    "INSERT INTO runs (kind, targets, start, end, status) VALUES ('audit', '198.18.0.2', 1, 2, 1);"
+    "INSERT INTO findings (run, host, proto, port, check_id, severity, title, detail)"
+    " VALUES (1, '198.18.0.2', 6, 6379, 'redis-noauth', 'high', 'Redis without auth', 'PONG');"
+    "PRAGMA user_version = 1; PRAGMA application_id = 1347634000;";
+
+struct finding_seen {
+	size_t n;
+	char check[8][32], severity[8][16], rec[8][64], process[8][32];
+	int pid[8];
+	bool has_rec[8];
+};
+
+static int finding_cb(void *ctx, const struct store_finding_row *f)
+{
+	struct finding_seen *s = ctx;
+
+	if (s->n == 8)
+		return 1;
+	snprintf(s->check[s->n], sizeof(s->check[0]), "%s", f->check);
+	snprintf(s->severity[s->n], sizeof(s->severity[0]), "%s", f->severity ? f->severity : "");
+	s->has_rec[s->n] = f->recommendation != NULL;
+	snprintf(s->rec[s->n], sizeof(s->rec[0]), "%s", f->recommendation ? f->recommendation : "");
+	snprintf(s->process[s->n], sizeof(s->process[0]), "%s", f->process ? f->process : "");
+	s->pid[s->n] = f->pid;
+	s->n++;
+	return 0;
+}
+
+/* A schema 1 history is upgraded in place by a writer; its runs and findings are kept. */
+static void test_migrate_schema1(void **state)
+{
+	struct finding_seen seen = {0};
+	char path[128], why[256];
+	struct store *st;
+	struct store_run r;
+	sqlite3 *db;
+
+	(void)state;
+	tmp_db(path, sizeof(path));
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, schema1_file, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	/* A reader cannot upgrade it, and says how. */
+	assert_int_equal(store_open(path, STORE_READONLY, &st, why, sizeof(why)), -EACCES);
+	assert_non_null(strstr(why, "schema upgrade"));
+	assert_int_equal(store_open(path, STORE_CREATE, &st, why, sizeof(why)), 0);
+	assert_int_equal(store_run_get(st, 1, &r), 0);
+	assert_string_equal(r.kind, "audit");
+	assert_null(r.hostname);
+	assert_int_equal(store_findings(st, 1, finding_cb, &seen), 0);
+	assert_int_equal(seen.n, 1);
+	assert_string_equal(seen.check[0], "redis-noauth");
+	assert_false(seen.has_rec[0]);
+	assert_int_equal(seen.pid[0], 0);
+	store_close(st);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	{
+		sqlite3_stmt *s;
+
+		assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL),
+		                 SQLITE_OK);
+		assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+		assert_int_equal(sqlite3_column_int(s, 0), STORE_SCHEMA_VERSION);
+		sqlite3_finalize(s);
+	}
+	sqlite3_close(db);
+	rm_db(path);
+}
+
+struct ep_seen {
+	size_t n;
+	char line[8][256];
+};
+
+static int ep_cb(void *ctx, const struct store_endpoint_row *e)
+{
+	struct ep_seen *s = ctx;
+
+	if (s->n == 8)
+		return 1;
+	snprintf(s->line[s->n], sizeof(s->line[0]),
+	         "%s %d/%u %s on=%s by=%s svc=%s/%s/%s def=%s %s %d %s %s", e->host ? e->host : "-",
+	         e->proto, e->port, e->exposure, e->reachable_on ? e->reachable_on : "-",
+	         e->decided_by ? e->decided_by : "-", e->service ? e->service : "-",
+	         e->product ? e->product : "-", e->version ? e->version : "-",
+	         e->port_default ? e->port_default : "-", e->mismatch ? "mismatch" : "match",
+	         e->pid, e->process ? e->process : "-", e->user ? e->user : "-");
+	s->n++;
+	return 0;
+}
+
+/* Endpoints, findings with fix and owner, the hostname: written, read back, sorted. */
+static void test_audit_records(void **state)
+{
+	struct target_addr any = {.family = AF_INET}, lo = {.family = AF_INET};
+	struct finding_seen seen = {0};
+	struct ep_seen eps = {0};
+	char path[128], why[256];
+	struct store *st;
+	struct store_run r;
+	int64_t id;
+
+	(void)state;
+	inet_pton(AF_INET, "127.0.0.1", &lo.v4);
+	tmp_db(path, sizeof(path));
+	assert_int_equal(store_open(path, STORE_CREATE, &st, why, sizeof(why)), 0);
+	assert_int_equal(
+	    store_run_begin(
+	        st, &(struct store_run_info){.kind = "audit", .hostname = "web-1", .start = 10},
+	        &id),
+	    0);
+	assert_int_equal(store_endpoint(st, id,
+	                                &(struct store_endpoint){.addr = &any,
+	                                                         .proto = IPPROTO_TCP,
+	                                                         .port = 80,
+	                                                         .exposure = "reachable",
+	                                                         .reachable_on = "198.18.0.2",
+	                                                         .decided_by = "inet f in handle 5",
+	                                                         .service = "ssh",
+	                                                         .product = "OpenSSH",
+	                                                         .version = "",
+	                                                         .port_default = "http",
+	                                                         .mismatch = true,
+	                                                         .pid = 42,
+	                                                         .process = "sshd",
+	                                                         .user = "root"}),
+	                 0);
+	assert_int_equal(store_endpoint(st, id,
+	                                &(struct store_endpoint){.addr = &lo,
+	                                                         .proto = IPPROTO_UDP,
+	                                                         .port = 53,
+	                                                         .exposure = "loopback-only",
+	                                                         .reachable_on = ""}),
+	                 0);
+	/* No exposure, or no protocol: refused. */
+	assert_int_equal(store_endpoint(st, id, &(struct store_endpoint){.proto = IPPROTO_TCP}),
+	                 -EINVAL);
+	assert_int_equal(store_endpoint(st, id, &(struct store_endpoint){.exposure = "blocked"}),
+	                 -EINVAL);
+	{
+		static const char *const sev[] = {"info", "high", "low", "medium", "high"};
+
+		for (size_t i = 0; i < 5; i++) {
+			char check[16];
+
+			snprintf(check, sizeof(check), "c%zu", i);
+			assert_int_equal(
+			    store_finding(st, id,
+			                  &(struct store_finding){
+			                      .addr = &any,
+			                      .proto = IPPROTO_TCP,
+			                      .port = 80,
+			                      .check = check,
+			                      .severity = sev[i],
+			                      .title = "t",
+			                      .recommendation = i == 1 ? "close it" : NULL,
+			                      .pid = i == 1 ? 42 : 0,
+			                      .process = i == 1 ? "sshd" : NULL,
+			                  }),
+			    0);
+		}
+	}
+	assert_int_equal(store_run_end(st, id, NULL, STORE_RUN_COMPLETE), 0);
+	store_close(st);
+
+	assert_int_equal(store_open(path, STORE_READONLY, &st, why, sizeof(why)), 0);
+	assert_int_equal(store_run_get(st, id, &r), 0);
+	assert_string_equal(r.hostname, "web-1");
+	assert_int_equal(store_endpoints(st, id, ep_cb, &eps), 0);
+	assert_int_equal(eps.n, 2);
+	assert_string_equal(eps.line[0],
+	                    "0.0.0.0 6/80 reachable on=198.18.0.2 by=inet f in handle 5 "
+	                    "svc=ssh/OpenSSH/- def=http mismatch 42 sshd root");
+	assert_string_equal(eps.line[1], "127.0.0.1 17/53 loopback-only on=- by=- svc=-/-/- def=- "
+	                                 "match 0 - -");
+	assert_int_equal(store_findings_by_severity(st, id, finding_cb, &seen), 0);
+	assert_int_equal(seen.n, 5);
+	assert_string_equal(seen.check[0], "c1");
+	assert_string_equal(seen.check[1], "c4");
+	assert_string_equal(seen.check[2], "c3");
+	assert_string_equal(seen.check[3], "c2");
+	assert_string_equal(seen.check[4], "c0");
+	assert_string_equal(seen.rec[0], "close it");
+	assert_string_equal(seen.process[0], "sshd");
+	assert_int_equal(seen.pid[0], 42);
+	assert_false(seen.has_rec[1]);
+	/* A scan run has no endpoints; an unknown run neither. */
+	eps.n = 0;
+	assert_int_equal(store_endpoints(st, id + 9, ep_cb, &eps), 0);
+	assert_int_equal(eps.n, 0);
+	store_close(st);
+	rm_db(path);
+}
+
 static void test_default_path(void **state)
 {
 	char buf[256];
@@ -514,6 +733,8 @@ int main(void)
 	    cmocka_unit_test(test_many_open_kept),
 	    cmocka_unit_test(test_unfinished_host),
 	    cmocka_unit_test(test_runs_query),
+	    cmocka_unit_test(test_migrate_schema1),
+	    cmocka_unit_test(test_audit_records),
 	    cmocka_unit_test(test_default_path),
 	    cmocka_unit_test(test_backend_registry),
 	};

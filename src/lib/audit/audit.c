@@ -18,6 +18,7 @@
 #include "scan/engine.h"
 #include "util/array.h"
 #include "util/privdrop.h"
+#include "util/thread.h"
 
 #define AUDIT_TIMING         4    /* -T4: a check of known hosts, not a survey */
 #define AUDIT_CHECK_MS       3000 /* deadline of one safe check */
@@ -501,7 +502,7 @@ static int audit_checks_run(struct audit_report *rep, unsigned check_ms)
 	pthread_mutex_init(&p.lock, NULL);
 	pthread_cond_init(&p.cond, NULL);
 	for (; started < AUDIT_CHECK_THREADS && started < p.n; started++)
-		if (pthread_create(&threads[started], NULL, pool_worker, &p))
+		if (thread_start(&threads[started], pool_worker, &p))
 			break;
 	if (!started && p.n)
 		pool_worker(&p); /* no thread: one at a time, here */

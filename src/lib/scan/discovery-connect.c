@@ -23,6 +23,17 @@ struct disc_conn {
 	struct perm perm;
 };
 
+/* A verdict of the connect path, counted and handed to the sink. */
+static void disc_conn_emit(struct disc_conn *c, const struct disc_host *h)
+{
+	pthread_mutex_lock(&c->lock);
+	c->st->targets++;
+	c->st->up += h->up;
+	if (c->sink->on_host)
+		c->sink->on_host(c->sink->ctx, h);
+	pthread_mutex_unlock(&c->lock);
+}
+
 /* The feed of the connect engine: targets that need probing; the others are decided here. */
 static long disc_conn_next(void *ctx, struct target_addr *out, size_t max)
 {
@@ -47,12 +58,7 @@ static long disc_conn_next(void *ctx, struct target_addr *out, size_t max)
 		}
 		h.up = r > 0;
 		h.reason = r > 0 ? SCAN_REASON_LOCALHOST : SCAN_REASON_NO_ROUTE;
-		pthread_mutex_lock(&c->lock);
-		c->st->targets++;
-		c->st->up += h.up;
-		if (c->sink->on_host)
-			c->sink->on_host(c->sink->ctx, &h);
-		pthread_mutex_unlock(&c->lock);
+		disc_conn_emit(c, &h);
 	}
 	return (long)n;
 }
@@ -83,12 +89,7 @@ static void disc_conn_host(void *ctx, const struct scan_host *sh)
 			h.reason = r;
 	}
 	h.rtt_us = h.up ? sh->srtt_us : 0;
-	pthread_mutex_lock(&c->lock);
-	c->st->targets++;
-	c->st->up += h.up;
-	if (c->sink->on_host)
-		c->sink->on_host(c->sink->ctx, &h);
-	pthread_mutex_unlock(&c->lock);
+	disc_conn_emit(c, &h);
 }
 
 static void disc_conn_progress(void *ctx, const struct scan_progress *p)

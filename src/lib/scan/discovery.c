@@ -38,6 +38,7 @@
 #include "scan/rawsock.h"
 #include "scan/udp-payloads.h"
 #include "util/clock.h"
+#include "util/thread.h"
 #include "util/why.h"
 
 #define DISC_BLOCK       65536 /* targets set up at a time */
@@ -804,7 +805,7 @@ static int disc_pass(struct disc *d, struct ratectl *rt, unsigned tryno)
 	atomic_store(&d->active, want);
 	for (; started < want; started++) {
 		d->tx[started].err = 0;
-		if (pthread_create(&d->tx[started].thread, NULL, disc_helper, &d->tx[started]))
+		if (thread_start(&d->tx[started].thread, disc_helper, &d->tx[started]))
 			break;
 	}
 	atomic_store(&d->active, started);
@@ -1020,7 +1021,7 @@ static int disc_run_block(struct disc *d, const struct disc_sink *sink, struct d
 	int r;
 
 	atomic_store(&d->tx_done, false);
-	r = pthread_create(&tx, NULL, disc_sender, d);
+	r = thread_start(&tx, disc_sender, d);
 	if (r)
 		return -r;
 	for (uint64_t last = 0; !atomic_load(&d->tx_done);) {
@@ -1062,7 +1063,7 @@ static int disc_run_raw(struct disc *d, const struct disc_sink *sink, struct dis
 	int r;
 
 	perm_init(&hperm, count, d->cfg.seed ^ 0x9e3779b97f4a7c15ull);
-	r = pthread_create(&d->rx, NULL, disc_receiver, d);
+	r = thread_start(&d->rx, disc_receiver, d);
 	if (r) {
 		why_set(d->why, d->whylen, "cannot start the receiver: %s", strerror(r));
 		return -r;

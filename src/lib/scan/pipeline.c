@@ -10,6 +10,7 @@
 #include "scan/pipeline.h"
 #include "util/clock.h"
 #include "util/privdrop.h"
+#include "util/thread.h"
 #include "util/why.h"
 
 #define PIPE_QUEUE  65536 /* hosts found up, waiting for the engine */
@@ -122,7 +123,7 @@ static long pipe_next(void *ctx, struct target_addr *out, size_t max)
 	pthread_mutex_lock(&p->lock);
 	if (!p->started) {
 		/* Only now: a raw engine has opened its sockets and dropped privileges. */
-		r = pthread_create(&p->thread, NULL, pipe_discover, p);
+		r = thread_start(&p->thread, pipe_discover, p);
 		if (r) {
 			pthread_mutex_unlock(&p->lock);
 			return -r;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "scan/svcscan.h"
+#include "util/thread.h"
 
 struct sv_host {
 	struct sv_host *next;
@@ -189,7 +190,7 @@ int svcscan_start(struct svcscan **out, const struct detect_config *dc, unsigned
 	s->tail = &s->waiting;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->cond, NULL);
-	r = pthread_create(&s->thread, NULL, sv_worker, s);
+	r = thread_start(&s->thread, sv_worker, s);
 	if (r) {
 		pthread_cond_destroy(&s->cond);
 		pthread_mutex_destroy(&s->lock);

@@ -70,6 +70,27 @@ static const char *const sqlite_migrations[] = {
     "ALTER TABLE runs ADD COLUMN shard_count INTEGER;"
     "ALTER TABLE runs ADD COLUMN seed INTEGER;"
     "ALTER TABLE runs ADD COLUMN argv TEXT;",
+    /*
+     * 3 -> 4 (issue 20): the audit's endpoints (a socket or an open port, its
+     * exposure, the rule that decided it, its owner); a finding's fix,
+     * reference and owner. Lookups by run and host (report, fleet).
+     */
+    "CREATE TABLE endpoints ("
+    " id INTEGER PRIMARY KEY,"
+    " run INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    " addr BLOB, host TEXT, proto INTEGER NOT NULL, port INTEGER NOT NULL,"
+    " exposure TEXT NOT NULL, reachable_on TEXT, decided_by TEXT,"
+    " service TEXT, product TEXT, version TEXT, port_default TEXT,"
+    " mismatch INTEGER NOT NULL DEFAULT 0,"
+    " pid INTEGER, process TEXT, \"user\" TEXT);"
+    "CREATE INDEX endpoints_run ON endpoints (run, host);"
+    "ALTER TABLE findings ADD COLUMN recommendation TEXT;"
+    "ALTER TABLE findings ADD COLUMN citation TEXT;"
+    "ALTER TABLE findings ADD COLUMN pid INTEGER;"
+    "ALTER TABLE findings ADD COLUMN process TEXT;"
+    "DROP INDEX findings_run;"
+    "CREATE INDEX findings_run ON findings (run, host);"
+    "CREATE INDEX hosts_host ON hosts (host, run);",
 };
 
 _Static_assert(ARRAY_SIZE(sqlite_migrations) == STORE_SCHEMA_VERSION,

@@ -192,9 +192,9 @@ static int diff_findings(struct diff_ctx *d, bool fixed)
 	static const char sql[] =
 	    "SELECT f.host, f.proto, f.port, f.check_id, f.severity, f.title FROM findings f"
 	    " WHERE f.run = ?2 AND NOT EXISTS (SELECT 1 FROM findings o WHERE o.run = ?1"
-	    "  AND o.check_id = f.check_id AND o.addr IS NOT DISTINCT FROM f.addr AND o.proto = "
-	    "f.proto"
-	    "  AND o.port = f.port)"
+	    "  AND o.host IS NOT DISTINCT FROM f.host" /* the same as addr, indexed with run */
+	    "  AND o.check_id = f.check_id AND o.addr IS NOT DISTINCT FROM f.addr"
+	    "  AND o.proto = f.proto AND o.port = f.port)"
 	    " ORDER BY f.addr, f.proto, f.port, f.check_id, f.id";
 	struct db_stmt *s = NULL;
 	int rc = 0, r = diff_prepare(d, sql, &s);

@@ -14,6 +14,7 @@ enum store_stmt_id {
 	STMT_HOST_PRUNE,
 	STMT_HOST_PORT,
 	STMT_FINDING,
+	STMT_ENDPOINT,
 	STMT_RUN_END,
 	STORE_STMT_COUNT,
 };
@@ -54,3 +55,11 @@ size_t store_addr_key(const struct target_addr *a, uint8_t key[17]);
 
 /* The address of a key. Returns 0 or -EBADMSG. */
 int store_addr_from_key(const void *key, size_t len, struct target_addr *a);
+
+/*
+ * Runs sql with id bound to its first parameter and calls row() with the
+ * statement at each row; stops at row()'s first non-zero return and returns
+ * it. Returns 0 when done, or a negative errno (the backend's message noted).
+ */
+int store_each_row(struct store *st, const char *sql, int64_t id,
+                   int (*row)(struct db_stmt *s, void *arg), void *arg);

@@ -63,7 +63,11 @@ int store_runs(struct store *st, const struct store_query *q,
                int (*cb)(void *ctx, const struct store_run *r), void *ctx)
 {
 	static const char sql[] = RUN_COLUMNS
+	    " LEFT JOIN runs l ON l.id = ?4"
 	    " WHERE (?1 IS NULL OR r.kind = ?1)"
+	    " AND (?4 IS NULL OR (r.kind = l.kind AND r.targets IS NOT DISTINCT FROM l.targets"
+	    "      AND r.hostname IS NOT DISTINCT FROM l.hostname))"
+	    " AND (?5 = 0 OR r.status = ?6)"
 	    " AND (?2 IS NULL OR instr(' ' || coalesce(r.targets, '') || ' ', ' ' || ?2 || ' ') > 0"
 	    "      OR EXISTS (SELECT 1 FROM hosts h WHERE h.run = r.id AND h.host = ?2)"
 	    "      OR EXISTS (SELECT 1 FROM ports p WHERE p.run = r.id AND p.host = ?2))"
@@ -78,6 +82,12 @@ int store_runs(struct store *st, const struct store_query *q,
 	db_bind_text(s, 1, q ? q->kind : NULL);
 	db_bind_text(s, 2, q ? q->target : NULL);
 	db_bind_int64(s, 3, q && q->limit ? (int64_t)q->limit : DB_NO_LIMIT);
+	if (q && q->like > 0)
+		db_bind_int64(s, 4, q->like);
+	else
+		db_bind_null(s, 4);
+	db_bind_int64(s, 5, q && q->complete);
+	db_bind_int64(s, 6, STORE_RUN_COMPLETE);
 	while ((rc = db_step(s)) == DB_ROW) {
 		store_run_from_row(st, s, &run);
 		r = cb(ctx, &run);
@@ -367,40 +377,121 @@ int store_hosts(struct store *st, int64_t id, int (*cb)(void *ctx, const struct 
 	return r;
 }
 
-int store_findings(struct store *st, int64_t id,
-                   int (*cb)(void *ctx, const struct store_finding_row *f), void *ctx)
+int store_each_row(struct store *st, const char *sql, int64_t id,
+                   int (*row)(struct db_stmt *s, void *arg), void *arg)
 {
-	static const char sql[] = "SELECT host, proto, port, check_id, severity, title, detail"
-	                          " FROM findings WHERE run = ?1 ORDER BY id";
 	struct db_stmt *s;
-	int rc, r;
+	int rc = 0, r;
 
 	r = db_prepare(st, sql, &s);
 	if (r < 0)
 		return r;
 	db_bind_int64(s, 1, id);
-	while ((rc = db_step(s)) == DB_ROW) {
-		int port = db_column_int(s, 2);
-		struct store_finding_row f = {
-		    .host = db_column_text(s, 0),
-		    .proto = db_column_int(s, 1),
-		    .port = (uint16_t)port,
-		    .check = db_column_text(s, 3),
-		    .severity = db_column_text(s, 4),
-		    .title = db_column_text(s, 5),
-		    .detail = db_column_text(s, 6),
-		};
-
-		if (port < 0 || port > 65535 || !f.check) {
-			r = -EBADMSG;
-			break;
-		}
-		r = cb(ctx, &f);
-		if (r)
-			break;
-	}
+	while (!r && (rc = db_step(s)) == DB_ROW)
+		r = row(s, arg);
 	if (!r && rc < 0)
 		r = rc;
 	db_finalize(s);
 	return r;
+}
+
+/* A process id of a row, 0 when none or not one. */
+static int col_pid(struct db_stmt *s, int i)
+{
+	int64_t pid = db_column_int64(s, i);
+
+	return pid > 0 && pid <= INT32_MAX ? (int)pid : 0;
+}
+
+struct finding_each {
+	int (*cb)(void *ctx, const struct store_finding_row *f);
+	void *ctx;
+};
+
+/* A row of FINDING_COLUMNS to its callback. */
+static int store_finding_row(struct db_stmt *s, void *arg)
+{
+	const struct finding_each *e = arg;
+	int port = db_column_int(s, 2);
+	struct store_finding_row f = {
+	    .host = db_column_text(s, 0),
+	    .proto = db_column_int(s, 1),
+	    .port = (uint16_t)port,
+	    .check = db_column_text(s, 3),
+	    .severity = db_column_text(s, 4),
+	    .title = db_column_text(s, 5),
+	    .detail = db_column_text(s, 6),
+	    .recommendation = db_column_text(s, 7),
+	    .citation = db_column_text(s, 8),
+	    .pid = col_pid(s, 9),
+	    .process = db_column_text(s, 10),
+	};
+
+	if (port < 0 || port > 65535 || !f.check)
+		return -EBADMSG;
+	return e->cb(e->ctx, &f);
+}
+
+#define FINDING_COLUMNS                                                                            \
+	"SELECT host, proto, port, check_id, severity, title, detail, recommendation, citation,"   \
+	" pid, process FROM findings WHERE run = ?1"
+
+int store_findings(struct store *st, int64_t id,
+                   int (*cb)(void *ctx, const struct store_finding_row *f), void *ctx)
+{
+	return store_each_row(st, FINDING_COLUMNS " ORDER BY id", id, store_finding_row,
+	                      &(struct finding_each){cb, ctx});
+}
+
+int store_findings_by_severity(struct store *st, int64_t id,
+                               int (*cb)(void *ctx, const struct store_finding_row *f), void *ctx)
+{
+	return store_each_row(st,
+	                      FINDING_COLUMNS
+	                      " ORDER BY CASE severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1"
+	                      " WHEN 'low' THEN 2 WHEN 'info' THEN 3 ELSE 4 END, id",
+	                      id, store_finding_row, &(struct finding_each){cb, ctx});
+}
+
+struct endpoint_each {
+	int (*cb)(void *ctx, const struct store_endpoint_row *e);
+	void *ctx;
+};
+
+static int store_endpoint_row(struct db_stmt *s, void *arg)
+{
+	const struct endpoint_each *each = arg;
+	int port = db_column_int(s, 2), proto = db_column_int(s, 1);
+	struct store_endpoint_row e = {
+	    .host = db_column_text(s, 0),
+	    .proto = proto,
+	    .port = (uint16_t)port,
+	    .exposure = db_column_text(s, 3),
+	    .reachable_on = db_column_text(s, 4),
+	    .decided_by = db_column_text(s, 5),
+	    .service = db_column_text(s, 6),
+	    .product = db_column_text(s, 7),
+	    .version = db_column_text(s, 8),
+	    .port_default = db_column_text(s, 9),
+	    .mismatch = db_column_int(s, 10) != 0,
+	    .pid = col_pid(s, 11),
+	    .process = db_column_text(s, 12),
+	    .user = db_column_text(s, 13),
+	};
+
+	if (port < 0 || port > 65535 || !e.exposure ||
+	    (proto != IPPROTO_TCP && proto != IPPROTO_UDP))
+		return -EBADMSG;
+	return each->cb(each->ctx, &e);
+}
+
+int store_endpoints(struct store *st, int64_t id,
+                    int (*cb)(void *ctx, const struct store_endpoint_row *e), void *ctx)
+{
+	return store_each_row(
+	    st,
+	    "SELECT host, proto, port, exposure, reachable_on, decided_by, service,"
+	    " product, version, port_default, mismatch, pid, process, \"user\""
+	    " FROM endpoints WHERE run = ?1 ORDER BY id",
+	    id, store_endpoint_row, &(struct endpoint_each){cb, ctx});
 }

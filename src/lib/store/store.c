@@ -486,6 +486,31 @@ int store_host(struct store *st, int64_t id, const struct scan_host *h)
 	return store_batch_row(st);
 }
 
+/* Binds s's ?i to a process id, or NULL when it is not one (0: unknown). */
+static void store_bind_pid(struct db_stmt *s, int i, int pid)
+{
+	if (pid > 0)
+		db_bind_int64(s, i, pid);
+	else
+		db_bind_null(s, i);
+}
+
+/* Binds ?1-?5 of a finding or an endpoint: run id, addr's key and text (or NULL), proto, port. */
+static void store_bind_place(struct db_stmt *s, int64_t id, const struct target_addr *addr,
+                             int proto, uint16_t port, uint8_t key[17], char host[INET6_ADDRSTRLEN])
+{
+	db_bind_int64(s, 1, id);
+	if (addr) {
+		db_bind_blob(s, 2, key, store_addr_key(addr, key));
+		db_bind_text(s, 3, target_addr_str(addr, host, INET6_ADDRSTRLEN));
+	} else {
+		db_bind_null(s, 2);
+		db_bind_null(s, 3);
+	}
+	db_bind_int64(s, 4, proto);
+	db_bind_int64(s, 5, port);
+}
+
 int store_finding(struct store *st, int64_t id, const struct store_finding *f)
 {
 	char host[INET6_ADDRSTRLEN];
@@ -500,23 +525,60 @@ int store_finding(struct store *st, int64_t id, const struct store_finding *f)
 		return r;
 	s = store_stmt(st, STMT_FINDING,
 	               "INSERT INTO findings (run, addr, host, proto, port, check_id, severity,"
-	               " title, detail) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)");
+	               " title, detail, recommendation, citation, pid, process)"
+	               " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)");
 	if (!s)
 		return store_stmt_failed(st);
-	db_bind_int64(s, 1, id);
-	if (f->addr) {
-		db_bind_blob(s, 2, key, store_addr_key(f->addr, key));
-		db_bind_text(s, 3, target_addr_str(f->addr, host, sizeof(host)));
-	} else {
-		db_bind_null(s, 2);
-		db_bind_null(s, 3);
-	}
-	db_bind_int64(s, 4, f->proto);
-	db_bind_int64(s, 5, f->port);
+	store_bind_place(s, id, f->addr, f->proto, f->port, key, host);
 	db_bind_text(s, 6, f->check);
 	db_bind_text(s, 7, f->severity);
 	db_bind_text(s, 8, f->title);
 	db_bind_text(s, 9, f->detail);
+	db_bind_text(s, 10, f->recommendation);
+	db_bind_text(s, 11, f->citation);
+	store_bind_pid(s, 12, f->pid);
+	db_bind_text(s, 13, f->process);
+	r = db_step_done(s);
+	return r < 0 ? r : store_batch_row(st);
+}
+
+/* Binds s's ?i to t, or NULL when t is NULL or empty. */
+static void store_bind_nonempty(struct db_stmt *s, int i, const char *t)
+{
+	db_bind_text(s, i, t && *t ? t : NULL);
+}
+
+int store_endpoint(struct store *st, int64_t id, const struct store_endpoint *e)
+{
+	char host[INET6_ADDRSTRLEN];
+	uint8_t key[17];
+	struct db_stmt *s;
+	int r;
+
+	if (!e->exposure || (e->proto != IPPROTO_TCP && e->proto != IPPROTO_UDP))
+		return -EINVAL;
+	r = store_batch_begin(st);
+	if (r < 0)
+		return r;
+	s = store_stmt(st, STMT_ENDPOINT,
+	               "INSERT INTO endpoints (run, addr, host, proto, port, exposure,"
+	               " reachable_on, decided_by, service, product, version, port_default,"
+	               " mismatch, pid, process, \"user\")"
+	               " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)");
+	if (!s)
+		return store_stmt_failed(st);
+	store_bind_place(s, id, e->addr, e->proto, e->port, key, host);
+	db_bind_text(s, 6, e->exposure);
+	store_bind_nonempty(s, 7, e->reachable_on);
+	store_bind_nonempty(s, 8, e->decided_by);
+	store_bind_nonempty(s, 9, e->service);
+	store_bind_nonempty(s, 10, e->product);
+	store_bind_nonempty(s, 11, e->version);
+	db_bind_text(s, 12, e->port_default);
+	db_bind_int64(s, 13, e->mismatch);
+	store_bind_pid(s, 14, e->pid);
+	store_bind_nonempty(s, 15, e->process);
+	store_bind_nonempty(s, 16, e->user);
 	r = db_step_done(s);
 	return r < 0 ? r : store_batch_row(st);
 }

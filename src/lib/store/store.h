@@ -36,7 +36,7 @@
 #include "scan/result.h"
 
 #define STORE_APPLICATION_ID 0x50534350 /* "PSCP" */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 #define STORE_BATCH_ROWS     2000
 #define STORE_BATCH_MS       250
 
@@ -133,10 +133,14 @@ struct store_finding {
 	const struct target_addr *addr; /* NULL: not about one host */
 	int proto;                      /* IPPROTO_TCP, IPPROTO_UDP; 0: not about one port */
 	uint16_t port;
-	const char *check;    /* stable identifier ("exposed-smb") */
-	const char *severity; /* "info", "low", "medium", "high" */
-	const char *title;    /* one line */
-	const char *detail;   /* may be NULL */
+	const char *check;          /* stable identifier ("exposed-smb") */
+	const char *severity;       /* "info", "low", "medium", "high" */
+	const char *title;          /* one line */
+	const char *detail;         /* the evidence; may be NULL */
+	const char *recommendation; /* what to do; may be NULL */
+	const char *citation;       /* where the risk is documented; may be NULL */
+	int pid;                    /* the owner process; 0: none or unknown */
+	const char *process;        /* its name; may be NULL */
 };
 
 /* Adds a finding to run id. Returns 0 or a negative errno. */
@@ -148,6 +152,9 @@ struct store_finding_row {
 	int proto;        /* 0: not about one port */
 	uint16_t port;
 	const char *check, *severity, *title, *detail; /* severity, title, detail may be NULL */
+	const char *recommendation, *citation;         /* NULL when not recorded (schema 1) */
+	int pid;                                       /* 0: none or unknown */
+	const char *process;                           /* may be NULL */
 };
 
 /*
@@ -157,6 +164,56 @@ struct store_finding_row {
  */
 int store_findings(struct store *st, int64_t id,
                    int (*cb)(void *ctx, const struct store_finding_row *f), void *ctx);
+
+/*
+ * The same, most severe first (high, medium, low, info, then unknown
+ * severities), in recording order within a severity.
+ */
+int store_findings_by_severity(struct store *st, int64_t id,
+                               int (*cb)(void *ctx, const struct store_finding_row *f), void *ctx);
+
+/*
+ * An audit's endpoint: a listening socket (local audit: addr is its bind
+ * address) or an open port (remote audit: addr is the target), with what the
+ * audit decided about it. Empty strings are stored as NULL.
+ */
+struct store_endpoint {
+	const struct target_addr *addr; /* NULL: unknown */
+	int proto;                      /* IPPROTO_TCP or IPPROTO_UDP */
+	uint16_t port;
+	const char *exposure;     /* "reachable", "loopback-only", "blocked", …; required */
+	const char *reachable_on; /* the addresses where it answers, comma-separated */
+	const char *decided_by;   /* the firewall rule that decided, when known */
+	const char *service, *product, *version; /* what service detection found */
+	const char *port_default;                /* the port's name in the services files */
+	bool mismatch;                           /* the service is not the port's */
+	int pid;                                 /* owner; 0: none or unknown */
+	const char *process, *user;
+};
+
+/* Adds an endpoint to run id. Returns 0, -EINVAL (no exposure, bad proto), or a negative errno. */
+int store_endpoint(struct store *st, int64_t id, const struct store_endpoint *e);
+
+/* An endpoint as read back; strings live only during the callback, NULL when not known. */
+struct store_endpoint_row {
+	const char *host;
+	int proto;
+	uint16_t port;
+	const char *exposure, *reachable_on, *decided_by;
+	const char *service, *product, *version, *port_default;
+	bool mismatch;
+	int pid;
+	const char *process, *user;
+};
+
+/*
+ * Calls cb for each endpoint of run id in the order they were recorded; stops
+ * when cb returns non-zero and returns that value. Returns 0 when done (also
+ * for a run without endpoints: a scan, or an audit of schema 1), -EBADMSG for
+ * a malformed row, or a negative errno.
+ */
+int store_endpoints(struct store *st, int64_t id,
+                    int (*cb)(void *ctx, const struct store_endpoint_row *e), void *ctx);
 
 /*
  * Ends run id with status (STORE_RUN_COMPLETE or STORE_RUN_INCOMPLETE) and the
@@ -185,6 +242,8 @@ struct store_query {
 	size_t limit;       /* 0: all */
 	const char *target; /* runs whose target words hold this word or scanned this host */
 	const char *kind;   /* NULL: any */
+	int64_t like;       /* > 0: runs of the same kind, target words and machine as this one */
+	bool complete;      /* complete runs only */
 };
 
 /*
@@ -217,4 +276,94 @@ int store_run_previous(struct store *st, int64_t before, int64_t *id);
  * returns non-zero and returns that value; 0 when done; negative errno.
  */
 int store_hosts(struct store *st, int64_t id, int (*cb)(void *ctx, const struct scan_host *h),
+                void *ctx);
+
+/*
+ * What the report and the metrics count in a run. Severity indexes are those
+ * of enum kb_severity (info 0, low 1, medium 2, high 3).
+ */
+#define STORE_SEVERITIES 4
+
+struct store_counts {
+	uint64_t endpoints; /* audit endpoints (0: a scan, or a schema 1 audit) */
+	uint64_t reachable, loopback, blocked; /* endpoints by exposure */
+	uint64_t open_tcp, open_udp;           /* open ports the run's scans found */
+	uint64_t hosts_up;                     /* hosts up */
+	uint64_t findings[STORE_SEVERITIES];
+	uint64_t findings_other; /* findings of no known severity */
+};
+
+/* The severity index of a stored severity name ("high" → 3), -1 for others. */
+int store_severity_index(const char *name);
+
+/* Fills c with the counts of run id. Returns 0 or a negative errno (a missing run counts 0). */
+int store_run_counts(struct store *st, int64_t id, struct store_counts *c);
+
+enum store_endpoint_change_kind {
+	STORE_EP_OPENED,   /* an endpoint of b only */
+	STORE_EP_CLOSED,   /* an endpoint of a only */
+	STORE_EP_EXPOSURE, /* in both, with another exposure */
+};
+
+struct store_endpoint_change {
+	enum store_endpoint_change_kind kind;
+	const char *host; /* may be NULL */
+	int proto;
+	uint16_t port;
+	const char *old_exposure, *new_exposure; /* NULL where the endpoint is missing */
+	const char *service; /* the newer run's, else the older's; may be NULL */
+};
+
+/*
+ * The endpoints opened, closed and re-exposed between audit a (older) and b,
+ * matched by host, protocol and port: opened ones first, then closed, then
+ * changed, each by host and port. Stops when cb returns non-zero and returns
+ * that value. Returns the number of changes or a negative errno.
+ * Example: a has 0.0.0.0:22/tcp reachable, b has it blocked and a new
+ * 0.0.0.0:6379/tcp: {OPENED 6379}, {EXPOSURE 22 reachable -> blocked}, returns 2.
+ */
+int64_t store_endpoint_diff(struct store *st, int64_t a, int64_t b,
+                            int (*cb)(void *ctx, const struct store_endpoint_change *c), void *ctx);
+
+/* One host of the fleet: its newest complete run of a kind, and what that run found. */
+struct store_fleet_host {
+	const char *host; /* the target address (remote runs) or the machine's name (own audits) */
+	bool local;       /* the machine's own audit (host is its name; "" when unknown) */
+	bool up;          /* remote: up in that run */
+	int64_t run;      /* the newest complete run that covered it */
+	double start;     /* of that run */
+	uint64_t runs;    /* complete runs of the kind that covered it */
+	uint64_t open, reachable;
+	uint64_t findings[STORE_SEVERITIES];
+};
+
+/*
+ * Calls cb for each host that complete runs of kind ("audit", "scan") have
+ * covered: the machines' own audits first (by name), then remote targets (by
+ * address). Strings live only during the callback. Stops when cb returns
+ * non-zero and returns that value. Returns 0 or a negative errno.
+ */
+int store_fleet(struct store *st, const char *kind,
+                int (*cb)(void *ctx, const struct store_fleet_host *h), void *ctx);
+
+/* The number of hosts store_fleet() would report, at most limit (0: no limit). */
+int store_fleet_count(struct store *st, const char *kind, uint64_t limit, uint64_t *n);
+
+/* A stored port row; strings live only during the callback. */
+struct store_port_row {
+	const char *host;
+	int proto;
+	uint16_t port;
+	enum scan_state state;
+	enum scan_reason reason;
+	const char *service, *product, *version; /* NULL when not detected */
+};
+
+/*
+ * Calls cb for each port row of run id (the ports not in their host's "not
+ * shown" state, and every open one) by address, protocol and port. Stops when
+ * cb returns non-zero and returns that value. Returns 0, -EBADMSG for a
+ * malformed row, or a negative errno.
+ */
+int store_ports(struct store *st, int64_t id, int (*cb)(void *ctx, const struct store_port_row *p),
                 void *ctx);
