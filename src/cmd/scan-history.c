@@ -49,7 +49,19 @@ int scan_history_start(struct scan_history *h, const char *cmd, const char *db, 
 		cmd_error(cmd, "history: %s", why[0] ? why : strerror(-r));
 		return r == -EBADMSG || r == -ENOTSUP || r == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
 	}
-	r = store_run_begin(h->st, ri, &h->run);
+	if (ri->resume) {
+		h->run = ri->resume;
+		r = store_run_resume(h->st, h->run);
+	} else {
+		r = store_run_begin(h->st, ri, &h->run);
+	}
+	if (r < 0 && ri->resume) {
+		cmd_error(cmd, "history: cannot continue run %lld: %s", (long long)h->run,
+		          r == -EBUSY ? "another process took it over" : store_errmsg(h->st));
+		store_close(h->st);
+		h->st = NULL;
+		return EXIT_RUNTIME;
+	}
 	if (r < 0) {
 		cmd_error(cmd, "history: cannot record the run in '%s': %s", path,
 		          store_errmsg(h->st));
@@ -90,6 +102,7 @@ int scan_history_open(struct scan_history *h, const struct scan_opts *o,
 	                            .shard_count = cfg->shard.count,
 	                            .seed = cfg->seed,
 	                            .argv = argv_json,
+	                            .resume = o->resume_run,
 	                        });
 	free(ranges);
 	return rc;
@@ -189,6 +202,17 @@ void scan_history_endpoint(struct scan_history *h, const struct store_endpoint *
 		h->error = r;
 }
 
+void scan_history_checkpoint(struct scan_history *h, const struct scan_checkpoint *c)
+{
+	int r;
+
+	if (!h->st || h->error)
+		return;
+	r = store_checkpoint_put(h->st, h->run, c);
+	if (r < 0)
+		h->error = r;
+}
+
 void scan_history_tick(struct scan_history *h)
 {
 	int r;
@@ -202,15 +226,17 @@ void scan_history_tick(struct scan_history *h)
 
 int scan_history_close(struct scan_history *h, const struct scan_summary *sum, bool complete)
 {
+	struct scan_summary all = sum ? *sum : (struct scan_summary){0};
 	int r = 0;
 
 	if (!h->st)
 		return EXIT_OK;
+	all.hosts_up += h->prior_up; /* a resumed run's hosts before it */
 	if (!h->error)
-		r = store_run_end(h->st, h->run, sum,
+		r = store_run_end(h->st, h->run, sum ? &all : NULL,
 		                  complete ? STORE_RUN_COMPLETE : STORE_RUN_INCOMPLETE);
 	else
-		store_run_end(h->st, h->run, sum, STORE_RUN_INCOMPLETE);
+		store_run_end(h->st, h->run, sum ? &all : NULL, STORE_RUN_INCOMPLETE);
 	if (h->error || r < 0) {
 		int e = h->error ? h->error : r;
 

@@ -42,6 +42,7 @@ enum {
 	OPT_PROMETHEUS,
 	OPT_SHARD,
 	OPT_SHARD_COUNT,
+	OPT_RESUME,
 	OPT_DISABLE_ARP,
 	OPT_VV,
 };
@@ -211,6 +212,11 @@ static const struct cmd_option scan_options[] = {
      .metavar = "N",
      .help = "N shards, this one from JOB_COMPLETION_INDEX (a Kubernetes\n"
              "Indexed Job; also PORTSCOPE_SHARDS=N); Slurm arrays need neither"},
+    {.name = "resume",
+     .id = OPT_RESUME,
+     .help = "[RUN]: continue interrupted run RUN (default: the newest one)\n"
+             "with its options, from its last checkpoint; only -o and --db\n"
+             "may be given with it"},
     {.letter = 'o',
      .arg = CMD_ARG_KEYED,
      .metavar = "FILE",
@@ -819,6 +825,36 @@ static const char *scan_getenv(const char *name)
 	return getenv(name);
 }
 
+/* --resume [RUN]: the run, and the outputs of this command line; nothing else. */
+static int scan_resume_opts(const struct cmd_args *a, struct scan_opts *o, char *why, size_t whylen)
+{
+	uint64_t run = 0;
+
+	if (a->nwords > 1)
+		return why_fail(why, whylen, "--resume takes one run, not '%s %s'", a->words[0],
+		                a->words[1]);
+	if (a->nwords && strnum_u64(a->words[0], 1, INT64_MAX, &run) < 0)
+		return why_fail(why, whylen, "--resume: '%s' is not a run number", a->words[0]);
+	o->resume_run = (int64_t)run;
+	o->resume = true;
+	for (size_t i = 0; i < a->nvalues; i++) {
+		const struct cmd_value *v = &a->values[i];
+		int r = 0;
+
+		if (v->id == 'o')
+			r = scan_set_output(o, v, why, whylen);
+		else if (v->id != OPT_RESUME && v->id != CMD_OPT_DB && v->id != CMD_OPT_JSON &&
+		         v->id != CMD_OPT_NO_COLOR)
+			return why_fail(why, whylen,
+			                "--resume: '%s' cannot be given: the run's own options are "
+			                "kept (only -o and --db may be)",
+			                v->flag);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 int scan_opts_from_args(const struct cmd_args *a, struct scan_opts *opts, char *why, size_t whylen)
 {
 	size_t n = a->nvalues ? a->nvalues : 1;
@@ -835,6 +871,8 @@ int scan_opts_from_args(const struct cmd_args *a, struct scan_opts *opts, char *
 	why_set(why, whylen, "%s", "");
 	if (a->help)
 		return 0;
+	if (cmd_has(a, OPT_RESUME))
+		return scan_resume_opts(a, opts, why, whylen);
 	/* Each list holds at most one entry per option given. */
 	w.files = calloc(n, sizeof(*w.files));
 	w.excludes = calloc(n, sizeof(*w.excludes));

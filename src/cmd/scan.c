@@ -320,6 +320,13 @@ static void scan_cli_port(void *ctx, const struct scan_result *r)
 	pthread_mutex_unlock(&c->lock);
 }
 
+static void scan_cli_checkpoint(void *ctx, const struct scan_checkpoint *c)
+{
+	struct scan_cli *cli = ctx;
+
+	scan_history_checkpoint(&cli->history, c);
+}
+
 static void scan_cli_progress(void *ctx, const struct scan_progress *p)
 {
 	struct scan_cli *c = ctx;
@@ -654,8 +661,9 @@ struct scan_job {
 	struct disc_config disc; /* host discovery, unless -Pn */
 	bool ping_only;          /* -sn: no port scan */
 	char *args;
-	char *argv_json; /* the command line as a JSON array, for --resume */
-	size_t begun;    /* outputs begun */
+	char *argv_json;                  /* the command line as a JSON array, for --resume */
+	const struct scan_resume *resume; /* continuing an interrupted run */
+	size_t begun;                     /* outputs begun */
 };
 
 /* The ports of the technique's protocol: -p, else the most common ones. An exit status. */
@@ -735,12 +743,20 @@ static int scan_setup(struct scan_job *j, const struct scan_opts *o, const struc
 		rc = scan_build_config(o, j->ports, j->tech, &j->cfg);
 	if (rc == EXIT_OK)
 		rc = scan_discovery(o, &j->cfg, &j->disc);
+	if (rc == EXIT_OK && j->resume) {
+		/* The run's own order and split, from where its checkpoint left it. */
+		j->cfg.seed = j->resume->seed;
+		j->cfg.shard = j->resume->shard;
+		j->cfg.resume = j->resume->has_cp ? &j->resume->cp.c : NULL;
+	}
 	if (rc == EXIT_OK) {
 		j->argv_json = cmd_argv_json(a->argc, a->argv);
 		rc = j->argv_json
 		         ? scan_history_open(&j->cli.history, o, &j->info, &j->cfg, j->argv_json)
 		         : EXIT_RUNTIME;
 	}
+	if (rc == EXIT_OK && j->resume)
+		j->cli.history.prior_up = j->resume->cp.hosts_up;
 	return rc;
 }
 
@@ -767,7 +783,8 @@ static int scan_go(struct scan_job *j)
 	                         .on_port = scan_cli_port,
 	                         .on_host_done = scan_cli_host,
 	                         .on_progress = scan_cli_progress,
-	                         .on_done = scan_cli_done};
+	                         .on_done = scan_cli_done,
+	                         .on_checkpoint = cli->history.st ? scan_cli_checkpoint : NULL};
 	char why[512] = "";
 	int r;
 
@@ -854,6 +871,38 @@ static int scan_write_prometheus(const struct scan_opts *o, struct outfile_keepe
 	return EXIT_OK;
 }
 
+/* Sets up and runs one scan of o (a: its command line), resume: the run it continues. */
+static int scan_job_run(const struct scan_opts *o, const struct cmd_args *a,
+                        const struct scan_resume *resume, struct outfile_keeper *prom)
+{
+	struct scan_job j = {.cli = {.progress = {.f = stderr}, .lock = PTHREAD_MUTEX_INITIALIZER},
+	                     .resume = resume};
+	int rc;
+
+	probes_init(&j.pf, NULL, NULL);
+	rc = scan_setup(&j, o, a);
+	if (rc == EXIT_OK)
+		rc = scan_go(&j);
+	rc = scan_finish(&j, rc);
+	if (rc == EXIT_OK && o->prometheus && prom)
+		rc = scan_write_prometheus(o, prom, j.tech->proto, &j.cli.summary);
+	return rc;
+}
+
+/* --resume [RUN]: the interrupted run again, with its options, from its checkpoint. */
+static int scan_resume(const struct scan_opts *o)
+{
+	struct scan_resume rs = {0};
+	struct scan_opts run;
+	int rc = scan_resume_load(o, &rs, &run);
+
+	if (rc == EXIT_OK)
+		rc = scan_job_run(&run, &rs.args, &rs, NULL);
+	scan_opts_free(&run);
+	scan_resume_free(&rs);
+	return rc;
+}
+
 int scan_cmd_run(const struct cmd_args *a)
 {
 	struct outfile_keeper prom = {0};
@@ -869,21 +918,14 @@ int scan_cmd_run(const struct cmd_args *a)
 	}
 	if (o.list_only) {
 		rc = scan_list(&o);
+	} else if (o.resume) {
+		rc = scan_resume(&o);
 	} else if (o.prometheus && outfile_keep(&prom, o.prometheus, why, sizeof(why)) < 0) {
 		/* The keeper is forked before any thread, and before a raw scan gives up root. */
 		cmd_error("scan", "--prometheus: %s", why);
 		rc = EXIT_USAGE;
 	} else {
-		struct scan_job j = {
-		    .cli = {.progress = {.f = stderr}, .lock = PTHREAD_MUTEX_INITIALIZER}};
-
-		probes_init(&j.pf, NULL, NULL);
-		rc = scan_setup(&j, &o, a);
-		if (rc == EXIT_OK)
-			rc = scan_go(&j);
-		rc = scan_finish(&j, rc);
-		if (rc == EXIT_OK && o.prometheus)
-			rc = scan_write_prometheus(&o, &prom, j.tech->proto, &j.cli.summary);
+		rc = scan_job_run(&o, a, NULL, &prom);
 		outfile_keeper_cancel(&prom); /* the run failed: the file stays as it was */
 	}
 	scan_opts_free(&o);

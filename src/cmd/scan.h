@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cmd/cmd.h"
 #include "net/portspec.h"
 #include "net/shard.h"
 #include "net/targetspec.h"
@@ -78,6 +79,8 @@ struct scan_opts {
 
 	/* History (store/). */
 	const char *db;     /* --db PATH; NULL: the default history file */
+	bool resume;        /* --resume [RUN]: only the outputs, db and resume_run are set */
+	int64_t resume_run; /* 0: the newest interrupted scan */
 	bool no_history;    /* --no-history */
 	char *target_words; /* the target words and -iL files, as given, space-separated */
 	/* Service detection. */
@@ -127,7 +130,9 @@ struct scan_history {
 	const char *cmd;  /* "scan", "audit": the command named in messages */
 	struct store *st; /* NULL: history off or unavailable */
 	int64_t run;
-	int error; /* first failed write; later results are not recorded */
+	int error;         /* first failed write; later results are not recorded */
+	int64_t resume;    /* a run to continue (--resume), not a new one; 0: none */
+	uint64_t prior_up; /* hosts up the resumed run had recorded */
 };
 
 /*
@@ -160,6 +165,30 @@ void scan_history_finding(struct scan_history *h, const struct store_finding *f)
 /* Records an endpoint and what the audit decided about it (audit). */
 void scan_history_endpoint(struct scan_history *h, const struct store_endpoint *e);
 void scan_history_tick(struct scan_history *h);
+/* Keeps the scan's checkpoint (scan_sink.on_checkpoint) for --resume. */
+void scan_history_checkpoint(struct scan_history *h, const struct scan_checkpoint *c);
 
 /* Ends the run (complete or incomplete) and closes. Returns EXIT_OK or EXIT_RUNTIME. */
 int scan_history_close(struct scan_history *h, const struct scan_summary *sum, bool complete);
+
+/* --resume: the interrupted run to continue, as scan_resume_load() found it. */
+struct scan_resume {
+	int64_t run;
+	int argc; /* the run's command line, parsed into args */
+	char **argv;
+	struct cmd_args args;
+	uint64_t seed;      /* the run's permutation */
+	struct shard shard; /* and shard */
+	bool has_cp;        /* cp holds its last checkpoint; else it starts over */
+	struct store_checkpoint cp;
+};
+
+/*
+ * For `scan --resume [RUN]` (o from scan_opts_from_args()): finds the run (o's
+ * resume_run, else the newest interrupted scan), checks it can be continued
+ * (a -Pn port scan, neither running nor complete), and fills out with its
+ * options and o's outputs and --db, rs with its seed, shard and checkpoint.
+ * Returns EXIT_OK, or an exit status after reporting.
+ */
+int scan_resume_load(const struct scan_opts *o, struct scan_resume *rs, struct scan_opts *out);
+void scan_resume_free(struct scan_resume *rs);

@@ -178,6 +178,53 @@ static void test_killed_run_incomplete(void **state)
 }
 
 /*
+ * A checkpoint comes back as it was put (hosts of both families, results),
+ * replaces the last, and a killed run is taken over once: a second
+ * store_run_resume() finds it running.
+ */
+static void test_checkpoint_and_resume(void **state)
+{
+	char path[128], why[256];
+	struct target_addr hosts[2] = {{.family = AF_INET}, {.family = AF_INET6}};
+	uint8_t res[2 * 3] = {0, 0x12, 0x0f, 0x21, 0, 0};
+	struct store_checkpoint cp;
+	struct store_run r;
+	struct store *st;
+	int64_t killed;
+
+	(void)state;
+	hosts[0].v4.s_addr = htonl(0xc6120101);
+	hosts[1].v6.s6_addr[15] = 9;
+	tmp_db(path, sizeof(path));
+	killed = dead_run(path);
+	assert_int_equal(store_open(path, STORE_CREATE, &st, why, sizeof(why)), 0);
+	assert_int_equal(store_checkpoint_get(st, killed, &cp), -ENOENT);
+	assert_int_equal(
+	    store_checkpoint_put(st, killed, &(struct scan_checkpoint){.hosts_done = 5}), 0);
+	assert_int_equal(
+	    store_checkpoint_put(
+	        st, killed,
+	        &(struct scan_checkpoint){
+	            .hosts_done = 7, .hosts = hosts, .nhosts = 2, .nports = 3, .res = res}),
+	    0);
+	assert_int_equal(store_checkpoint_get(st, killed, &cp), 0);
+	assert_int_equal(cp.c.hosts_done, 7);
+	assert_int_equal(cp.c.nhosts, 2);
+	assert_int_equal(cp.c.nports, 3);
+	assert_memory_equal(cp.c.hosts, hosts, sizeof(hosts));
+	assert_memory_equal(cp.c.res, res, sizeof(res));
+	store_checkpoint_free(&cp);
+	assert_int_equal(store_run_resume(st, killed), 0);
+	assert_int_equal(store_run_get(st, killed, &r), 0);
+	assert_int_equal(r.status, STORE_RUN_RUNNING);
+	assert_int_equal(store_run_resume(st, killed), -EBUSY);
+	assert_int_equal(store_run_end(st, killed, NULL, STORE_RUN_COMPLETE), 0);
+	assert_int_equal(store_run_resume(st, killed), -EALREADY);
+	store_close(st);
+	rm_db(path);
+}
+
+/*
  * The reaper waits for another writer like any write: a writer that commits
  * while the next scan opens the file (after a crash left a running run) must
  * not make that open fail with SQLITE_BUSY, nor say "not an error".
@@ -737,6 +784,7 @@ int main(void)
 	    cmocka_unit_test(test_audit_records),
 	    cmocka_unit_test(test_default_path),
 	    cmocka_unit_test(test_backend_registry),
+	    cmocka_unit_test(test_checkpoint_and_resume),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

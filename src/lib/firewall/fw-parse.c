@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "firewall/fw-private.h"
+#include "util/array.h"
 #include "util/why.h"
 
 struct name_val {
@@ -723,158 +724,187 @@ struct deps {
 	uint8_t l4;      /* 6, 17, ... or 0 */
 };
 
+/* A meta key: iif(name), oif(name), l4proto, nfproto, protocol, mark, pkttype. */
+static int lhs_meta(json_t *x, struct fw_comp *c, struct deps *d, const char **what)
+{
+	(void)d;
+	const char *k = json_string_value(json_object_get(x, "key"));
+	static const struct name_val metas[] = {
+	    {"iif", FW_F_IIFNAME},        {"iifname", FW_F_IIFNAME},
+	    {"oif", FW_F_OIFNAME},        {"oifname", FW_F_OIFNAME},
+	    {"l4proto", FW_F_L4PROTO},    {"nfproto", FW_F_NFPROTO},
+	    {"protocol", FW_F_ETHERTYPE}, {"mark", FW_F_MARK},
+	    {"pkttype", FW_F_PKTTYPE},    {NULL, 0}};
+	uint32_t f;
+
+	if (!k || !lookup(metas, k, &f)) {
+		*what = k ? k : "meta";
+		return -1;
+	}
+	c->field = (enum fw_field)f;
+	return 0;
+}
+
+/* A payload field of ip/ip6, icmp/icmpv6 or a transport header. */
+static int lhs_payload(json_t *x, struct fw_comp *c, struct deps *d, const char **what)
+{
+	const char *proto = json_string_value(json_object_get(x, "protocol"));
+	const char *field = json_string_value(json_object_get(x, "field"));
+
+	*what = "raw payload";
+	if (!proto || !field)
+		return -1;
+	*what = field;
+	if (strcmp(proto, "ip") == 0 || strcmp(proto, "ip6") == 0) {
+		c->family = proto[2] == '6' ? 6 : 4;
+		d->nfproto = c->family == 6 ? 10 : 2;
+		if (strcmp(field, "saddr") == 0)
+			c->field = FW_F_SADDR;
+		else if (strcmp(field, "daddr") == 0)
+			c->field = FW_F_DADDR;
+		else if (strcmp(field, c->family == 6 ? "nexthdr" : "protocol") == 0)
+			c->field = FW_F_L4PROTO;
+		else if (strcmp(field, c->family == 6 ? "hoplimit" : "ttl") == 0)
+			c->field = FW_F_HOPLIMIT;
+		else
+			return -1;
+	} else if ((strcmp(proto, "icmp") == 0 || strcmp(proto, "icmpv6") == 0) &&
+	           strcmp(field, "type") == 0) {
+		c->field = FW_F_ICMPTYPE;
+		c->l4 = proto[4] == 'v' ? 58 : 1;
+		d->l4 = c->l4;
+	} else if (strcmp(proto, "tcp") == 0 || strcmp(proto, "udp") == 0 ||
+	           strcmp(proto, "th") == 0 || strcmp(proto, "sctp") == 0 ||
+	           strcmp(proto, "dccp") == 0 || strcmp(proto, "udplite") == 0) {
+		uint32_t l4 = 0;
+
+		if (strcmp(proto, "th") != 0)
+			lookup(l4protos, proto, &l4);
+		c->l4 = (uint8_t)l4;
+		d->l4 = c->l4;
+		if (strcmp(field, "sport") == 0)
+			c->field = FW_F_SPORT;
+		else if (strcmp(field, "dport") == 0)
+			c->field = FW_F_DPORT;
+		else if (strcmp(field, "flags") == 0 && c->l4 == 6)
+			c->field = FW_F_TCPFLAGS;
+		else
+			return -1;
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
+/* A conntrack key: state, status, direction, mark, original addresses and port. */
+static int lhs_ct(json_t *x, struct fw_comp *c, struct deps *d, const char **what)
+{
+	const char *k = json_string_value(json_object_get(x, "key"));
+	const char *dir = json_string_value(json_object_get(x, "dir"));
+
+	*what = k ? k : "ct";
+	if (!k)
+		return -1;
+	if (!dir && strcmp(k, "state") == 0)
+		c->field = FW_F_CTSTATE;
+	else if (!dir && strcmp(k, "status") == 0)
+		c->field = FW_F_CTSTATUS;
+	else if (!dir && strcmp(k, "direction") == 0)
+		c->field = FW_F_CTDIR;
+	else if (!dir && strcmp(k, "mark") == 0)
+		c->field = FW_F_CTMARK;
+	else if (dir && strcmp(dir, "original") == 0 &&
+	         (strcmp(k, "ip daddr") == 0 || strcmp(k, "ip6 daddr") == 0)) {
+		c->field = FW_F_CT_ODADDR;
+		c->family = k[2] == '6' ? 6 : 4;
+		d->nfproto = c->family == 6 ? 10 : 2;
+	} else if (dir && strcmp(dir, "original") == 0 && strcmp(k, "ip saddr") == 0) {
+		c->field = FW_F_SADDR;
+		c->family = 4;
+		d->nfproto = 2;
+	} else if (dir && strcmp(dir, "original") == 0 && strcmp(k, "ip6 saddr") == 0) {
+		c->field = FW_F_SADDR;
+		c->family = 6;
+		d->nfproto = 10;
+	} else if (dir && strcmp(dir, "original") == 0 && strcmp(k, "proto-dst") == 0) {
+		c->field = FW_F_CT_ODPORT;
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
+/* A fib lookup: the route type of daddr, or the output interface of s/daddr. */
+static int lhs_fib(json_t *x, struct fw_comp *c, struct deps *d, const char **what)
+{
+	(void)d;
+	const char *res = json_string_value(json_object_get(x, "result"));
+	json_t *flags = json_object_get(x, "flags");
+	bool saddr = false, daddr = false, iif = false, other = false;
+	size_t i;
+	json_t *e;
+
+	*what = "fib";
+	if (!res)
+		return -1;
+	if (json_is_string(flags))
+		flags = json_pack("[O]", flags);
+	else
+		json_incref(flags);
+	json_array_foreach(flags, i, e)
+	{
+		const char *f = json_string_value(e);
+
+		if (f && strcmp(f, "saddr") == 0)
+			saddr = true;
+		else if (f && strcmp(f, "daddr") == 0)
+			daddr = true;
+		else if (f && strcmp(f, "iif") == 0)
+			iif = true;
+		else if (f && strcmp(f, "mark") == 0)
+			; /* no policy routing by mark here */
+		else
+			other = true;
+	}
+	json_decref(flags);
+	if (other || saddr == daddr)
+		return -1;
+	c->fib_saddr = saddr;
+	c->fib_iif = iif;
+	if (strcmp(res, "type") == 0 && daddr)
+		c->field = FW_F_FIBTYPE;
+	else if (strcmp(res, "oif") == 0 || strcmp(res, "oifname") == 0)
+		c->field = FW_F_FIBOIF;
+	else
+		return -1;
+	return 0;
+}
+
 /* One left-hand side component; sets *d for implied protocol dependencies. */
 static int lhs_comp(json_t *j, struct fw_comp *c, struct deps *d, uint8_t table_family,
                     const char **what)
 {
+	static const struct {
+		const char *key;
+		int (*parse)(json_t *x, struct fw_comp *c, struct deps *d, const char **what);
+	} kinds[] = {
+	    {"meta", lhs_meta}, {"payload", lhs_payload}, {"ct", lhs_ct}, {"fib", lhs_fib}};
+	const char *k = NULL;
 	json_t *x;
 
-	memset(c, 0, sizeof(*c));
-	if ((x = json_object_get(j, "meta"))) {
-		const char *k = json_string_value(json_object_get(x, "key"));
-		static const struct name_val metas[] = {
-		    {"iif", FW_F_IIFNAME},        {"iifname", FW_F_IIFNAME},
-		    {"oif", FW_F_OIFNAME},        {"oifname", FW_F_OIFNAME},
-		    {"l4proto", FW_F_L4PROTO},    {"nfproto", FW_F_NFPROTO},
-		    {"protocol", FW_F_ETHERTYPE}, {"mark", FW_F_MARK},
-		    {"pkttype", FW_F_PKTTYPE},    {NULL, 0}};
-		uint32_t f;
-
-		if (!k || !lookup(metas, k, &f)) {
-			*what = k ? k : "meta";
-			return -1;
-		}
-		c->field = (enum fw_field)f;
-	} else if ((x = json_object_get(j, "payload"))) {
-		const char *proto = json_string_value(json_object_get(x, "protocol"));
-		const char *field = json_string_value(json_object_get(x, "field"));
-
-		*what = "raw payload";
-		if (!proto || !field)
-			return -1;
-		*what = field;
-		if (strcmp(proto, "ip") == 0 || strcmp(proto, "ip6") == 0) {
-			c->family = proto[2] == '6' ? 6 : 4;
-			d->nfproto = c->family == 6 ? 10 : 2;
-			if (strcmp(field, "saddr") == 0)
-				c->field = FW_F_SADDR;
-			else if (strcmp(field, "daddr") == 0)
-				c->field = FW_F_DADDR;
-			else if (strcmp(field, c->family == 6 ? "nexthdr" : "protocol") == 0)
-				c->field = FW_F_L4PROTO;
-			else if (strcmp(field, c->family == 6 ? "hoplimit" : "ttl") == 0)
-				c->field = FW_F_HOPLIMIT;
-			else
-				return -1;
-		} else if ((strcmp(proto, "icmp") == 0 || strcmp(proto, "icmpv6") == 0) &&
-		           strcmp(field, "type") == 0) {
-			c->field = FW_F_ICMPTYPE;
-			c->l4 = proto[4] == 'v' ? 58 : 1;
-			d->l4 = c->l4;
-		} else if (strcmp(proto, "tcp") == 0 || strcmp(proto, "udp") == 0 ||
-		           strcmp(proto, "th") == 0 || strcmp(proto, "sctp") == 0 ||
-		           strcmp(proto, "dccp") == 0 || strcmp(proto, "udplite") == 0) {
-			uint32_t l4 = 0;
-
-			if (strcmp(proto, "th") != 0)
-				lookup(l4protos, proto, &l4);
-			c->l4 = (uint8_t)l4;
-			d->l4 = c->l4;
-			if (strcmp(field, "sport") == 0)
-				c->field = FW_F_SPORT;
-			else if (strcmp(field, "dport") == 0)
-				c->field = FW_F_DPORT;
-			else if (strcmp(field, "flags") == 0 && c->l4 == 6)
-				c->field = FW_F_TCPFLAGS;
-			else
-				return -1;
-		} else {
-			return -1;
-		}
-	} else if ((x = json_object_get(j, "ct"))) {
-		const char *k = json_string_value(json_object_get(x, "key"));
-		const char *dir = json_string_value(json_object_get(x, "dir"));
-
-		*what = k ? k : "ct";
-		if (!k)
-			return -1;
-		if (!dir && strcmp(k, "state") == 0)
-			c->field = FW_F_CTSTATE;
-		else if (!dir && strcmp(k, "status") == 0)
-			c->field = FW_F_CTSTATUS;
-		else if (!dir && strcmp(k, "direction") == 0)
-			c->field = FW_F_CTDIR;
-		else if (!dir && strcmp(k, "mark") == 0)
-			c->field = FW_F_CTMARK;
-		else if (dir && strcmp(dir, "original") == 0 &&
-		         (strcmp(k, "ip daddr") == 0 || strcmp(k, "ip6 daddr") == 0)) {
-			c->field = FW_F_CT_ODADDR;
-			c->family = k[2] == '6' ? 6 : 4;
-			d->nfproto = c->family == 6 ? 10 : 2;
-		} else if (dir && strcmp(dir, "original") == 0 && strcmp(k, "ip saddr") == 0) {
-			c->field = FW_F_SADDR;
-			c->family = 4;
-			d->nfproto = 2;
-		} else if (dir && strcmp(dir, "original") == 0 && strcmp(k, "ip6 saddr") == 0) {
-			c->field = FW_F_SADDR;
-			c->family = 6;
-			d->nfproto = 10;
-		} else if (dir && strcmp(dir, "original") == 0 && strcmp(k, "proto-dst") == 0) {
-			c->field = FW_F_CT_ODPORT;
-		} else {
-			return -1;
-		}
-	} else if ((x = json_object_get(j, "fib"))) {
-		const char *res = json_string_value(json_object_get(x, "result"));
-		json_t *flags = json_object_get(x, "flags");
-		bool saddr = false, daddr = false, iif = false, other = false;
-		size_t i;
-		json_t *e;
-
-		*what = "fib";
-		if (!res)
-			return -1;
-		if (json_is_string(flags))
-			flags = json_pack("[O]", flags);
-		else
-			json_incref(flags);
-		json_array_foreach(flags, i, e)
-		{
-			const char *f = json_string_value(e);
-
-			if (f && strcmp(f, "saddr") == 0)
-				saddr = true;
-			else if (f && strcmp(f, "daddr") == 0)
-				daddr = true;
-			else if (f && strcmp(f, "iif") == 0)
-				iif = true;
-			else if (f && strcmp(f, "mark") == 0)
-				; /* no policy routing by mark here */
-			else
-				other = true;
-		}
-		json_decref(flags);
-		if (other || saddr == daddr)
-			return -1;
-		c->fib_saddr = saddr;
-		c->fib_iif = iif;
-		if (strcmp(res, "type") == 0 && daddr)
-			c->field = FW_F_FIBTYPE;
-		else if (strcmp(res, "oif") == 0 || strcmp(res, "oifname") == 0)
-			c->field = FW_F_FIBOIF;
-		else
-			return -1;
-	} else {
-		const char *k = NULL;
-		json_t *v;
-
-		json_object_foreach(j, k, v) break;
-		*what = k ? k : "expression";
-		return -1;
-	}
 	(void)table_family;
-	c->width = (uint8_t)fw_field_width(c->field, c->family);
-	return 0;
+	memset(c, 0, sizeof(*c));
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
+		if (!(x = json_object_get(j, kinds[i].key)))
+			continue;
+		if (kinds[i].parse(x, c, d, what) < 0)
+			return -1;
+		c->width = (uint8_t)fw_field_width(c->field, c->family);
+		return 0;
+	}
+	json_object_foreach(j, k, x) break;
+	*what = k ? k : "expression";
+	return -1;
 }
 
 static void add_implied(struct fw_item *items, size_t *n, const struct deps *d)
@@ -1310,6 +1340,110 @@ static int parse_nat(json_t *v, enum fw_nat_kind kind, struct fw_table *t, struc
 }
 
 /* One rule expression (a match or a statement) into items. */
+/* A verdict map statement: its key, then a named map or an anonymous one; its implied
+ * protocol dependencies go before it. Returns 0 or -ENOMEM. */
+static int parse_vmap(json_t *v, struct fw_table *t, struct fw_item *items, size_t *n,
+                      struct fw_item *it)
+{
+	const char *what = "";
+	struct deps deps = {0};
+	json_t *maskj, *data = json_object_get(v, "data");
+	int rc;
+
+	it->kind = FW_ITEM_VMAP;
+	if (match_lhs(json_object_get(v, "key"), &it->match, &deps, (uint8_t)t->family, &what,
+	              &maskj) < 0 ||
+	    maskj) {
+		unknown_item(it, FW_ITEM_UNKNOWN_STMT, "verdict map on '%s'", what);
+	} else if (json_is_string(data) && json_string_value(data)[0] == '@') {
+		struct fw_set *s = find_set(t, json_string_value(data) + 1);
+
+		if (!s || s->kind != FW_MAP_VERDICT || s->ncomp != it->match.ncomp || s->why)
+			unknown_item(it, FW_ITEM_UNKNOWN_STMT, "verdict map %s not understood",
+			             json_string_value(data));
+		else
+			it->match.set = s;
+	} else {
+		struct fw_set *s = calloc(1, sizeof(*s));
+
+		if (!s)
+			return -ENOMEM;
+		s->ncomp = it->match.ncomp;
+		memcpy(s->comp, it->match.comp, sizeof(s->comp));
+		s->keylen = it->match.keylen;
+		s->kind = FW_MAP_VERDICT;
+		it->match.set = s;
+		it->match.set_owned = true;
+		data = json_object_get(data, "set");
+		rc = json_is_array(data) ? set_elems(s, t, data) : -1;
+		if (rc == -ENOMEM)
+			return rc;
+		if (rc < 0 || s->why)
+			unknown_item(it, FW_ITEM_UNKNOWN_STMT, "verdict map not understood%s", "");
+	}
+	if (it->kind == FW_ITEM_VMAP && (deps.nfproto || deps.l4)) {
+		/* implied dependencies go before: shift the vmap up */
+		struct fw_item vm = *it;
+		size_t first = *n;
+
+		add_implied(items, n, &deps);
+		for (size_t i = first; i < *n; i++) {
+			uint8_t b = (uint8_t)items[i].mark;
+
+			items[i].mark = 0;
+			items[i].match.set = const_set(&items[i].match.comp[0], &b, &b);
+			items[i].match.set_owned = true;
+			if (!items[i].match.set)
+				return -ENOMEM;
+		}
+		items[*n] = vm;
+	}
+	return 0;
+}
+
+/* A mangle statement: meta mark set is followed; ct mark, priority and nftrace change nothing
+ * on the path; anything else is unknown. */
+static void parse_mangle(json_t *v, struct fw_item *it)
+{
+	json_t *k = json_object_get(json_object_get(v, "key"), "meta");
+	json_t *val = json_object_get(v, "value");
+	const char *mk = json_string_value(json_object_get(k, "key"));
+
+	if (mk && strcmp(mk, "mark") == 0 && json_is_integer(val)) {
+		it->kind = FW_ITEM_MARK_SET;
+		it->mark = (uint32_t)json_integer_value(val);
+	} else if (json_object_get(json_object_get(v, "key"), "ct") ||
+	           (mk && strcmp(mk, "priority") == 0) || (mk && strcmp(mk, "nftrace") == 0)) {
+		it->kind = FW_ITEM_NOP; /* ct mark set, priority, nftrace: no effect on the path */
+	} else {
+		unknown_item(it, FW_ITEM_UNKNOWN_STMT, "mangle%s", "");
+	}
+}
+
+/* An iptables-nft xt expression: comments are nothing, the rest is decoded later (fw-xt.c)
+ * by its index among the rule's xt expressions. */
+static void parse_xt(json_t *v, const struct fw_item *items, size_t n, struct fw_item *it)
+{
+	const char *type = json_string_value(json_object_get(v, "type"));
+	const char *name = json_string_value(json_object_get(v, "name"));
+	char buf[80];
+
+	uint8_t seq = 1;
+
+	for (size_t k = 0; k < n; k++)
+		if (items[k].xt_index >= seq)
+			seq = (uint8_t)(items[k].xt_index + 1);
+	snprintf(buf, sizeof(buf), "xt %s '%s'", type ? type : "?", name ? name : "?");
+	if (name && type && strcmp(type, "match") == 0 && strcmp(name, "comment") == 0)
+		it->kind = FW_ITEM_NOP;
+	else
+		unknown_item(it,
+		             type && strcmp(type, "target") == 0 ? FW_ITEM_UNKNOWN_STMT
+		                                                 : FW_ITEM_UNKNOWN_COND,
+		             "%s", buf);
+	it->xt_index = seq;
+}
+
 static int parse_expr(json_t *e, struct fw_table *t, struct fw_item *items, size_t *n)
 {
 	static const char *const nops[] = {"counter",      "log",          "comment",
@@ -1346,61 +1480,10 @@ static int parse_expr(json_t *e, struct fw_table *t, struct fw_item *items, size
 	} else if (strcmp(key, "queue") == 0) {
 		unknown_item(it, FW_ITEM_UNKNOWN_STMT, "queue to user space%s", "");
 	} else if (strcmp(key, "vmap") == 0) {
-		struct deps deps = {0};
-		json_t *maskj, *data = json_object_get(v, "data");
-		int rc;
+		int rc = parse_vmap(v, t, items, n, it);
 
-		it->kind = FW_ITEM_VMAP;
-		if (match_lhs(json_object_get(v, "key"), &it->match, &deps, (uint8_t)t->family,
-		              &what, &maskj) < 0 ||
-		    maskj) {
-			unknown_item(it, FW_ITEM_UNKNOWN_STMT, "verdict map on '%s'", what);
-		} else if (json_is_string(data) && json_string_value(data)[0] == '@') {
-			struct fw_set *s = find_set(t, json_string_value(data) + 1);
-
-			if (!s || s->kind != FW_MAP_VERDICT || s->ncomp != it->match.ncomp ||
-			    s->why)
-				unknown_item(it, FW_ITEM_UNKNOWN_STMT,
-				             "verdict map %s not understood",
-				             json_string_value(data));
-			else
-				it->match.set = s;
-		} else {
-			struct fw_set *s = calloc(1, sizeof(*s));
-
-			if (!s)
-				return -ENOMEM;
-			s->ncomp = it->match.ncomp;
-			memcpy(s->comp, it->match.comp, sizeof(s->comp));
-			s->keylen = it->match.keylen;
-			s->kind = FW_MAP_VERDICT;
-			it->match.set = s;
-			it->match.set_owned = true;
-			data = json_object_get(data, "set");
-			rc = json_is_array(data) ? set_elems(s, t, data) : -1;
-			if (rc == -ENOMEM)
-				return rc;
-			if (rc < 0 || s->why)
-				unknown_item(it, FW_ITEM_UNKNOWN_STMT,
-				             "verdict map not understood%s", "");
-		}
-		if (it->kind == FW_ITEM_VMAP && (deps.nfproto || deps.l4)) {
-			/* implied dependencies go before: shift the vmap up */
-			struct fw_item vm = *it;
-			size_t first = *n;
-
-			add_implied(items, n, &deps);
-			for (size_t i = first; i < *n; i++) {
-				uint8_t b = (uint8_t)items[i].mark;
-
-				items[i].mark = 0;
-				items[i].match.set = const_set(&items[i].match.comp[0], &b, &b);
-				items[i].match.set_owned = true;
-				if (!items[i].match.set)
-					return -ENOMEM;
-			}
-			items[*n] = vm;
-		}
+		if (rc < 0)
+			return rc;
 	} else if (strcmp(key, "dnat") == 0 || strcmp(key, "snat") == 0 ||
 	           strcmp(key, "redirect") == 0 || strcmp(key, "masquerade") == 0) {
 		enum fw_nat_kind k = key[0] == 'd'   ? FW_NAT_DNAT
@@ -1414,45 +1497,14 @@ static int parse_expr(json_t *e, struct fw_table *t, struct fw_item *items, size
 		if (rc < 0)
 			unknown_item(it, FW_ITEM_UNKNOWN_STMT, "%s not understood", key);
 	} else if (strcmp(key, "mangle") == 0) {
-		json_t *k = json_object_get(json_object_get(v, "key"), "meta");
-		json_t *val = json_object_get(v, "value");
-		const char *mk = json_string_value(json_object_get(k, "key"));
-
-		if (mk && strcmp(mk, "mark") == 0 && json_is_integer(val)) {
-			it->kind = FW_ITEM_MARK_SET;
-			it->mark = (uint32_t)json_integer_value(val);
-		} else if (json_object_get(json_object_get(v, "key"), "ct") ||
-		           (mk && strcmp(mk, "priority") == 0) ||
-		           (mk && strcmp(mk, "nftrace") == 0)) {
-			it->kind =
-			    FW_ITEM_NOP; /* ct mark set, priority, nftrace: no effect on the path */
-		} else {
-			unknown_item(it, FW_ITEM_UNKNOWN_STMT, "mangle%s", "");
-		}
+		parse_mangle(v, it);
 	} else if (strcmp(key, "notrack") == 0) {
 		it->kind = FW_ITEM_NOTRACK;
 	} else if (strcmp(key, "limit") == 0 || strcmp(key, "quota") == 0 ||
 	           strcmp(key, "ct count") == 0) {
 		unknown_item(it, FW_ITEM_UNKNOWN_COND, "%s (depends on earlier traffic)", key);
 	} else if (strcmp(key, "xt") == 0) {
-		const char *type = json_string_value(json_object_get(v, "type"));
-		const char *name = json_string_value(json_object_get(v, "name"));
-		char buf[80];
-
-		uint8_t seq = 1;
-
-		for (size_t k = 0; k < *n; k++)
-			if (items[k].xt_index >= seq)
-				seq = (uint8_t)(items[k].xt_index + 1);
-		snprintf(buf, sizeof(buf), "xt %s '%s'", type ? type : "?", name ? name : "?");
-		if (name && type && strcmp(type, "match") == 0 && strcmp(name, "comment") == 0)
-			it->kind = FW_ITEM_NOP;
-		else
-			unknown_item(it,
-			             type && strcmp(type, "target") == 0 ? FW_ITEM_UNKNOWN_STMT
-			                                                 : FW_ITEM_UNKNOWN_COND,
-			             "%s", buf);
-		it->xt_index = seq;
+		parse_xt(v, items, *n, it);
 	} else {
 		unknown_item(it, FW_ITEM_UNKNOWN_STMT, "statement '%s'", key);
 	}

@@ -983,6 +983,70 @@ static void put_header(struct importer *im, const struct policy_import_opts *o)
 		        im->rs->legacy);
 }
 
+/* Decides every stretch of ports for each protocol and family the ruleset has. */
+static int decide_all(struct importer *im, struct decision *dec[2][2], size_t nstretch)
+{
+	int rc = 0;
+
+	for (int fi = 0; fi < 2 && rc == 0; fi++)
+		for (int pr = 0; pr < 2 && rc == 0; pr++) {
+			if (!im->have[fi])
+				continue;
+			dec[fi][pr] = calloc(nstretch, sizeof(struct decision));
+			if (!dec[fi][pr])
+				return -ENOMEM;
+			for (size_t i = 0; i < nstretch && rc == 0; i++) {
+				rc = decide(im, fi, pr, im->ports[i], &dec[fi][pr][i]);
+				if (rc == 0)
+					rc = decision_finish(&dec[fi][pr][i], im->excl[fi],
+					                     im->nexcl[fi]);
+			}
+		}
+	return rc;
+}
+
+/* Joins neighbouring stretches that fare alike in both families into blocks, each with a
+ * key for its pair of decisions. *blocksp (to free with its keys) and *nb are set even on
+ * failure. */
+static int join_blocks(struct importer *im, struct decision *dec[2][2], size_t nstretch,
+                       struct block **blocksp, size_t *nb)
+{
+	struct block *blocks;
+
+	/* stretches that fare alike in both families, joined */
+	blocks = calloc(2 * nstretch, sizeof(*blocks));
+	*blocksp = blocks;
+	if (!blocks)
+		return -ENOMEM;
+	for (int pr = 0; pr < 2; pr++)
+		for (size_t i = 0; i < nstretch; i++) {
+			const struct decision *d4 = dec[0][pr] ? &dec[0][pr][i] : NULL;
+			const struct decision *d6 = dec[1][pr] ? &dec[1][pr][i] : NULL;
+			uint32_t hi = i + 1 < nstretch ? im->ports[i + 1] - 1 : 65535;
+			struct block *last = *nb ? &blocks[*nb - 1] : NULL;
+
+			if (last && last->proto == pr && last->hi + 1 == im->ports[i] &&
+			    (!d4 || !strcmp(last->d[0]->key, d4->key)) &&
+			    (!d6 || !strcmp(last->d[1]->key, d6->key))) {
+				last->hi = hi;
+				continue;
+			}
+			blocks[(*nb)++] = (struct block){
+			    .proto = pr, .lo = im->ports[i], .hi = hi, .d = {d4, d6}};
+		}
+	/* a key for the pair of decisions */
+	for (size_t i = 0; i < *nb; i++) {
+		const char *k4 = blocks[i].d[0] ? blocks[i].d[0]->key : "",
+		           *k6 = blocks[i].d[1] ? blocks[i].d[1]->key : "";
+		char *k = malloc(strlen(k4) + strlen(k6) + 2);
+		if (!k)
+			return -ENOMEM;
+		sprintf(k, "%s/%s", k4, k6);
+		blocks[i].key = k;
+	}
+	return 0;
+}
+
 int policy_import(const struct fw_ruleset *rs, const struct fw_env *env,
                   const struct policy_import_opts *o, char **text, size_t *len,
                   struct policy_import_stats *st, char *why, size_t whylen)
@@ -1017,60 +1081,11 @@ int policy_import(const struct fw_ruleset *rs, const struct fw_env *env,
 	}
 	nstretch = im.nports;
 
-	/* every stretch of ports, each protocol and family */
-	for (int fi = 0; fi < 2 && rc == 0; fi++)
-		for (int pr = 0; pr < 2 && rc == 0; pr++) {
-			if (!im.have[fi])
-				continue;
-			dec[fi][pr] = calloc(nstretch, sizeof(struct decision));
-			if (!dec[fi][pr]) {
-				rc = -ENOMEM;
-				break;
-			}
-			for (size_t i = 0; i < nstretch && rc == 0; i++) {
-				rc = decide(&im, fi, pr, im.ports[i], &dec[fi][pr][i]);
-				if (rc == 0)
-					rc = decision_finish(&dec[fi][pr][i], im.excl[fi],
-					                     im.nexcl[fi]);
-			}
-		}
+	rc = decide_all(&im, dec, nstretch);
+	if (rc == 0)
+		rc = join_blocks(&im, dec, nstretch, &blocks, &nb);
 	if (rc < 0)
 		goto out;
-
-	/* stretches that fare alike in both families, joined */
-	blocks = calloc(2 * nstretch, sizeof(*blocks));
-	if (!blocks) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	for (int pr = 0; pr < 2; pr++)
-		for (size_t i = 0; i < nstretch; i++) {
-			const struct decision *d4 = dec[0][pr] ? &dec[0][pr][i] : NULL;
-			const struct decision *d6 = dec[1][pr] ? &dec[1][pr][i] : NULL;
-			uint32_t hi = i + 1 < nstretch ? im.ports[i + 1] - 1 : 65535;
-			struct block *last = nb ? &blocks[nb - 1] : NULL;
-
-			if (last && last->proto == pr && last->hi + 1 == im.ports[i] &&
-			    (!d4 || !strcmp(last->d[0]->key, d4->key)) &&
-			    (!d6 || !strcmp(last->d[1]->key, d6->key))) {
-				last->hi = hi;
-				continue;
-			}
-			blocks[nb++] =
-			    (struct block){.proto = pr, .lo = im.ports[i], .hi = hi, .d = {d4, d6}};
-		}
-	/* a key for the pair of decisions */
-	for (size_t i = 0; i < nb; i++) {
-		const char *k4 = blocks[i].d[0] ? blocks[i].d[0]->key : "",
-		           *k6 = blocks[i].d[1] ? blocks[i].d[1]->key : "";
-		char *k = malloc(strlen(k4) + strlen(k6) + 2);
-		if (!k) {
-			rc = -ENOMEM;
-			goto out;
-		}
-		sprintf(k, "%s/%s", k4, k6);
-		blocks[i].key = k;
-	}
 
 	im.f = open_memstream(&buf, &blen);
 	if (!im.f) {

@@ -39,6 +39,7 @@
 #define SCAN_MAX_WINDOW    16384
 #define SCAN_STARVE_US     (5 * 1000000ull) /* no descriptor, nothing in flight: give up */
 #define SCAN_PROGRESS_MS   250              /* progress reports while a group runs */
+#define SCAN_CHECKPOINT_US 500000           /* checkpoints while a group runs */
 
 struct scan_ghost {
 	struct target_addr addr;
@@ -135,6 +136,12 @@ void scan_hostiter_init(struct scan_hostiter *it, const struct scan_config *cfg)
 		return;
 	it->count = targetset_count(cfg->targets);
 	perm_init(&it->perm, it->count, cfg->seed ^ 0x9e3779b97f4a7c15ull);
+	if (cfg->resume) {
+		uint64_t skip = cfg->resume->hosts_done + cfg->resume->nhosts;
+
+		it->next = it->taken = skip < it->count ? skip : it->count;
+		it->resume_pending = cfg->resume->nhosts > 0;
+	}
 }
 
 long scan_hostiter_take(struct scan_hostiter *it, struct target_addr *out, size_t max)
@@ -142,6 +149,17 @@ long scan_hostiter_take(struct scan_hostiter *it, struct target_addr *out, size_
 	const struct scan_config *cfg = it->cfg;
 	size_t n = 0;
 
+	it->from_checkpoint = false;
+	if (it->resume_pending) {
+		const struct scan_checkpoint *c = cfg->resume;
+
+		it->resume_pending = false;
+		if (c->nhosts > max)
+			return -EINVAL; /* not this scan's checkpoint */
+		memcpy(out, c->hosts, c->nhosts * sizeof(*out));
+		it->from_checkpoint = true;
+		return (long)c->nhosts;
+	}
 	if (cfg->feed) {
 		long r = cfg->feed->next(cfg->feed->ctx, out, max);
 
@@ -158,6 +176,21 @@ long scan_hostiter_take(struct scan_hostiter *it, struct target_addr *out, size_
 	}
 	it->taken += n;
 	return (long)n;
+}
+
+uint64_t scan_hostiter_resume(const struct scan_hostiter *it, uint8_t *res, size_t total)
+{
+	const struct scan_checkpoint *c = it->cfg->resume;
+	uint64_t n = 0;
+
+	if (!it->from_checkpoint || c->nhosts * c->nports != total)
+		return 0;
+	for (size_t i = 0; i < total; i++)
+		if (res[i] == 0 && c->res[i] != 0 && c->res[i] != SCAN_RES_OTHER_SHARD) {
+			res[i] = c->res[i];
+			n++;
+		}
+	return n;
 }
 
 uint64_t scan_hostiter_expect(const struct scan_hostiter *it)
@@ -832,7 +865,8 @@ struct scan_main {
 	struct scan_group g;
 	struct scan_hostiter it;   /* where the hosts come from */
 	struct target_addr *addrs; /* the next group's */
-	uint64_t group, t0;
+	uint8_t *cp_res;           /* a checkpoint's copy of the group's results */
+	uint64_t group, t0, cp_us; /* cp_us: the last checkpoint */
 	atomic_uint_fast64_t done, sent, found, retries;
 	struct scan_summary sum;
 };
@@ -873,7 +907,9 @@ static int scan_setup(struct scan_main *m, char *why, size_t whylen)
 	m->g.own_ports = malloc(cfg->ports->n * sizeof(*m->g.own_ports));
 	m->g.own_res = malloc(cfg->ports->n);
 	m->addrs = calloc(m->group, sizeof(*m->addrs));
-	if (!m->g.hosts || !m->g.res || !m->g.own_ports || !m->g.own_res || !m->addrs)
+	m->cp_res = m->sink->on_checkpoint ? malloc(m->group * cfg->ports->n) : NULL;
+	if (!m->g.hosts || !m->g.res || !m->g.own_ports || !m->g.own_res || !m->addrs ||
+	    (m->sink->on_checkpoint && !m->cp_res))
 		return why_err(why, whylen, -ENOMEM, "out of memory for a host group of %llu hosts",
 		               (unsigned long long)m->group);
 	for (; m->nworkers < m->nthreads; m->nworkers++) {
@@ -891,6 +927,31 @@ static int scan_setup(struct scan_main *m, char *why, size_t whylen)
 		w->finished = &m->finished;
 	}
 	return 0;
+}
+
+/*
+ * Tells the sink where the scan stands: the group under way (group_done
+ * false: its results as they are now) or, after its report, past it.
+ */
+static void scan_checkpoint(struct scan_main *m, bool group_done)
+{
+	struct scan_group *g = &m->g;
+	struct scan_checkpoint c = {.hosts_done = m->it.taken};
+
+	if (!m->sink->on_checkpoint)
+		return;
+	if (!group_done) {
+		memcpy(m->cp_res, g->res, g->total);
+		c = (struct scan_checkpoint){.hosts_done = m->it.taken - g->nhosts,
+		                             .hosts = m->addrs,
+		                             .nhosts = g->nhosts,
+		                             .nports = g->nports,
+		                             .res = m->cp_res};
+	}
+	pthread_mutex_lock(&m->sink_lock);
+	m->sink->on_checkpoint(m->sink->ctx, &c);
+	pthread_mutex_unlock(&m->sink_lock);
+	m->cp_us = clock_mono_us();
 }
 
 /*
@@ -919,6 +980,7 @@ static int scan_run_group(struct scan_main *m, uint64_t h0, char *why, size_t wh
 		atomic_fetch_add(g->done, shard_mark(&m->cfg->shard, m->cfg->seed,
 		                                     &g->hosts[i].addr, g->nports,
 		                                     g->res + i * g->nports, SCAN_RES_OTHER_SHARD));
+	atomic_fetch_add(g->done, scan_hostiter_resume(&m->it, g->res, g->total));
 	perm_init(&g->perm, g->total, m->cfg->seed + h0);
 	g->start_us = clock_mono_us();
 	m->finished = 0;
@@ -939,6 +1001,8 @@ static int scan_run_group(struct scan_main *m, uint64_t h0, char *why, size_t wh
 			pthread_mutex_unlock(&m->fin_lock);
 			scan_progress(m->cfg, m->sink, &m->sink_lock, g,
 			              scan_hostiter_expect(&m->it) * g->nports, m->t0);
+			if (clock_mono_us() - m->cp_us >= SCAN_CHECKPOINT_US)
+				scan_checkpoint(m, false);
 			pthread_mutex_lock(&m->fin_lock);
 		}
 	}
@@ -954,6 +1018,7 @@ static int scan_run_group(struct scan_main *m, uint64_t h0, char *why, size_t wh
 	if (r < 0)
 		return why_err(why, whylen, r, "scan failed: %s", strerror(-r));
 	scan_report_group(g, &m->workers[0], gstart, &m->sum, &m->sink_lock);
+	scan_checkpoint(m, true);
 	return 0;
 }
 
@@ -978,7 +1043,7 @@ int scan_run(const struct scan_config *cfg, const struct scan_sink *sink, char *
 	                        .fin_lock = PTHREAD_MUTEX_INITIALIZER,
 	                        .t0 = clock_mono_us()};
 	r = scan_setup(m, why, whylen);
-	for (uint64_t h0 = 0; r == 0; h0 += m->g.nhosts)
+	for (uint64_t h0 = cfg->resume ? cfg->resume->hosts_done : 0; r == 0; h0 += m->g.nhosts)
 		r = scan_run_group(m, h0, why, whylen);
 	if (r == 1) { /* every host done */
 		r = 0;
@@ -999,6 +1064,7 @@ int scan_run(const struct scan_config *cfg, const struct scan_sink *sink, char *
 	free(m->g.own_ports);
 	free(m->g.own_res);
 	free(m->addrs);
+	free(m->cp_res);
 	pthread_cond_destroy(&m->fin_cond);
 	free(m);
 	return r;

@@ -68,6 +68,13 @@ struct scan_config {
 	const struct target_addr *sources; /* --source-ip: probes spread over these (ours) */
 	size_t nsources;
 	bool send_ip; /* --send-ip: raw IP sockets only, never link-level sends */
+	/*
+	 * Continue an interrupted scan from its last checkpoint (same targets,
+	 * ports, seed and shard; hosts from targets, not a feed): the first
+	 * hosts_done hosts are skipped, the group under way is the checkpoint's
+	 * hosts with its decided ports kept, reported with the rest.
+	 */
+	const struct scan_checkpoint *resume;
 };
 
 /*
@@ -82,12 +89,21 @@ struct scan_hostiter {
 	struct perm perm;
 	uint64_t next, count; /* targets: the next index, how many */
 	uint64_t taken;       /* hosts handed out so far */
+	bool resume_pending;  /* cfg->resume's group not handed out yet */
+	bool from_checkpoint; /* the last take was cfg->resume's group */
 };
 
 void scan_hostiter_init(struct scan_hostiter *it, const struct scan_config *cfg);
 
 /* Fills out[0..max) with the next hosts; how many (0: none left) or a negative errno. */
 long scan_hostiter_take(struct scan_hostiter *it, struct target_addr *out, size_t max);
+
+/*
+ * Keeps what cfg->resume decided of the group the last take handed out
+ * (it->from_checkpoint) in res (nhosts * nports, filled with the group's
+ * shard marks): returns how many entries it set.
+ */
+uint64_t scan_hostiter_resume(const struct scan_hostiter *it, uint8_t *res, size_t total);
 
 /* How many hosts the scan will have in all, as far as known (progress). */
 uint64_t scan_hostiter_expect(const struct scan_hostiter *it);

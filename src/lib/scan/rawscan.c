@@ -38,9 +38,10 @@
 #define RAW_TICK_US       RATECTL_TICK_US /* rate control period */
 #define RAW_QUIET_US      20000           /* the receiver idle this long: nothing more queued */
 
-#define RAW_MAX_SENDERS 4
-#define RAW_CHUNK       256 /* probes a sender takes from a pass at a time */
-#define RAW_PROGRESS_MS 250 /* progress reports while a group runs */
+#define RAW_MAX_SENDERS   4
+#define RAW_CHUNK         256    /* probes a sender takes from a pass at a time */
+#define RAW_PROGRESS_MS   250    /* progress reports while a group runs */
+#define RAW_CHECKPOINT_US 500000 /* checkpoints while a group runs */
 
 #define RAW_BARE_TRIES 3 /* tries that must get a bare reply before it decides */
 
@@ -106,6 +107,8 @@ struct raw_scan {
 	size_t hmask;
 	uint8_t *res;
 	uint16_t *own_ports; /* a host's ports of this shard (reports) */
+	uint8_t *cp_res;     /* a checkpoint's copy of res (on_checkpoint) */
+	uint64_t cp_us;      /* the last checkpoint */
 	uint8_t *own_res;
 	uint8_t *tries;        /* counted sends per entry (sender only) */
 	struct raw_pace *pace; /* nlanes per host */
@@ -957,6 +960,55 @@ static void raw_report_group(struct raw_scan *s, double gstart, struct scan_summ
 	}
 }
 
+/* Sets up the next group: got hosts from s->addrs, h0 hosts before it. */
+static int raw_begin_group(struct raw_scan *s, size_t got, uint64_t h0, char *why, size_t whylen)
+{
+	const struct scan_config *cfg = s->cfg;
+	int r;
+
+	s->nhosts = got;
+	s->total = s->nhosts * s->nports;
+	memset(s->res, 0, s->total);
+	memset(s->tries, 0, s->total);
+	memset((void *)s->maxtry, 0, s->total);
+	memset((void *)s->lasttry, 0, s->total);
+	memset(s->bare, 0, s->total * sizeof(*s->bare));
+	s->nconfirm = 0;
+	r = raw_fill_group(s, s->addrs, why, whylen);
+	if (r < 0)
+		return r;
+	perm_init(&s->perm, s->total, cfg->seed + h0);
+	atomic_store(&s->done, 0);
+	for (size_t i = 0; i < s->nhosts; i++)
+		atomic_fetch_add(&s->done,
+		                 shard_mark(&cfg->shard, cfg->seed, &s->hosts[i].addr, s->nports,
+		                            s->res + i * s->nports, SCAN_RES_OTHER_SHARD));
+	atomic_fetch_add(&s->done, scan_hostiter_resume(s->it, s->res, s->total));
+	return 0;
+}
+
+/* As engine.c's scan_checkpoint(): the group under way, or past it when group_done. */
+static void raw_checkpoint(struct raw_scan *s, bool group_done)
+{
+	struct scan_checkpoint c = {.hosts_done = s->it->taken};
+
+	if (!s->sink->on_checkpoint)
+		return;
+	if (!group_done) {
+		for (size_t i = 0; i < s->total; i++)
+			s->cp_res[i] = __atomic_load_n(&s->res[i], __ATOMIC_ACQUIRE);
+		c = (struct scan_checkpoint){.hosts_done = s->it->taken - s->nhosts,
+		                             .hosts = s->addrs,
+		                             .nhosts = s->nhosts,
+		                             .nports = s->nports,
+		                             .res = s->cp_res};
+	}
+	pthread_mutex_lock(&s->lock);
+	s->sink->on_checkpoint(s->sink->ctx, &c);
+	pthread_mutex_unlock(&s->lock);
+	s->cp_us = clock_mono_us();
+}
+
 /* Runs one host group: both threads, progress while they work. */
 static int raw_run_group(struct raw_scan *s, uint64_t done_before)
 {
@@ -985,6 +1037,8 @@ static int raw_run_group(struct raw_scan *s, uint64_t done_before)
 		if (!atomic_load(&s->tx_done)) {
 			pthread_mutex_unlock(&s->fin_lock);
 			raw_progress(s, done_before);
+			if (clock_mono_us() - s->cp_us >= RAW_CHECKPOINT_US)
+				raw_checkpoint(s, false);
 			pthread_mutex_lock(&s->fin_lock);
 		}
 	}
@@ -1033,9 +1087,10 @@ static int raw_alloc(struct raw_scan *s, size_t group)
 	s->bare = malloc(group * s->nports * sizeof(*s->bare));
 	s->pace = calloc(group * s->nlanes, sizeof(*s->pace));
 	s->addrs = calloc(group, sizeof(*s->addrs));
-	if (!s->addrs || !s->pidx || !s->hosts || !s->htab || !s->res || !s->own_ports ||
-	    !s->own_res || !s->sent_at || !s->tries || !s->maxtry || !s->lasttry || !s->bare ||
-	    !s->pace)
+	s->cp_res = s->sink->on_checkpoint ? malloc(group * s->nports) : NULL;
+	if ((s->sink->on_checkpoint && !s->cp_res) || !s->addrs || !s->pidx || !s->hosts ||
+	    !s->htab || !s->res || !s->own_ports || !s->own_res || !s->sent_at || !s->tries ||
+	    !s->maxtry || !s->lasttry || !s->bare || !s->pace)
 		return -ENOMEM;
 	for (size_t i = 0; i < 65536; i++)
 		s->pidx[i] = -1;
@@ -1052,6 +1107,7 @@ static void raw_free(struct raw_scan *s)
 	free(s->res);
 	free(s->own_ports);
 	free(s->own_res);
+	free(s->cp_res);
 	free((void *)s->sent_at);
 	free(s->tries);
 	free((void *)s->maxtry);
@@ -1171,7 +1227,7 @@ int rawscan_run(const struct scan_config *cfg, const struct rawscan_ops *ops,
 	cc_init(&s->cc, &cfg->cc, s->t0);
 	atomic_store(&s->bare_window_us, cc_rto_us(&s->cc));
 	sum.start = clock_wall();
-	for (uint64_t h0 = 0;; h0 += s->nhosts) {
+	for (uint64_t h0 = cfg->resume ? cfg->resume->hosts_done : 0;; h0 += s->nhosts) {
 		double gstart;
 		long got = scan_hostiter_take(&it, s->addrs, group);
 
@@ -1183,24 +1239,9 @@ int rawscan_run(const struct scan_config *cfg, const struct rawscan_ops *ops,
 		if (got == 0)
 			break;
 		gstart = clock_wall();
-		s->nhosts = (size_t)got;
-		s->total = s->nhosts * s->nports;
-		memset(s->res, 0, s->total);
-		memset(s->tries, 0, s->total);
-		memset((void *)s->maxtry, 0, s->total);
-		memset((void *)s->lasttry, 0, s->total);
-		memset(s->bare, 0, s->total * sizeof(*s->bare));
-		s->nconfirm = 0;
-		r = raw_fill_group(s, s->addrs, why, whylen);
+		r = raw_begin_group(s, (size_t)got, h0, why, whylen);
 		if (r < 0)
 			goto out;
-		perm_init(&s->perm, s->total, cfg->seed + h0);
-		atomic_store(&s->done, 0);
-		for (size_t i = 0; i < s->nhosts; i++)
-			atomic_fetch_add(&s->done,
-			                 shard_mark(&cfg->shard, cfg->seed, &s->hosts[i].addr,
-			                            s->nports, s->res + i * s->nports,
-			                            SCAN_RES_OTHER_SHARD));
 		r = raw_run_group(s, done_before);
 		if (r < 0) {
 			snprintf(why, whylen, "raw scan failed: %s", strerror(-r));
@@ -1208,6 +1249,7 @@ int rawscan_run(const struct scan_config *cfg, const struct rawscan_ops *ops,
 		}
 		done_before += s->total;
 		raw_report_group(s, gstart, &sum);
+		raw_checkpoint(s, true);
 	}
 	atomic_store(&s->done, 0);
 	raw_progress(s, done_before);

@@ -140,6 +140,20 @@ struct scan_progress {
 };
 
 /*
+ * Where an unfinished scan stands (--resume): the hosts of every finished
+ * group (hosts_done of them, in the scan's host order, all reported), and the
+ * group under way: its hosts and what is decided of their ports (res,
+ * nhosts * nports, host-major, 0 not yet; SCAN_RES_OTHER_SHARD another
+ * shard's). nhosts is 0 between groups. Pointers valid during the call only.
+ */
+struct scan_checkpoint {
+	uint64_t hosts_done;
+	const struct target_addr *hosts;
+	size_t nhosts, nports;
+	const uint8_t *res;
+};
+
+/*
  * Where results go. Every callback may be NULL. The engine serialises the
  * calls (never two at once), from whichever thread decided the result.
  */
@@ -149,4 +163,10 @@ struct scan_sink {
 	void (*on_host_done)(void *ctx, const struct scan_host *h);
 	void (*on_progress)(void *ctx, const struct scan_progress *p);
 	void (*on_done)(void *ctx, const struct scan_summary *s);
+	/*
+	 * At least once a second while a group runs and after each group's
+	 * hosts are reported: a scan continued from c (scan_config.resume)
+	 * probes only what c does not have decided.
+	 */
+	void (*on_checkpoint)(void *ctx, const struct scan_checkpoint *c);
 };

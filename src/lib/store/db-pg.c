@@ -117,6 +117,11 @@ static const char *const pg_migrations[] = {
     "DROP INDEX findings_run;"
     "CREATE INDEX findings_run ON findings (run, host);"
     "CREATE INDEX hosts_host ON hosts (host, run);",
+    /* 4 -> 5: as db-sqlite.c's */
+    "CREATE TABLE checkpoints ("
+    " run bigint PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,"
+    " hosts_done bigint NOT NULL, nports integer NOT NULL, hosts bytea, res bytea,"
+    " at double precision NOT NULL);",
 };
 
 _Static_assert(ARRAY_SIZE(pg_migrations) == STORE_SCHEMA_VERSION,

@@ -91,6 +91,15 @@ static const char *const sqlite_migrations[] = {
     "DROP INDEX findings_run;"
     "CREATE INDEX findings_run ON findings (run, host);"
     "CREATE INDEX hosts_host ON hosts (host, run);",
+    /*
+     * 4 -> 5 (issue 19): a scan's last checkpoint (--resume): the hosts of its
+     * finished groups, and the group under way, its hosts (18 bytes each: key
+     * length, store_addr_key()) and what is decided of their ports.
+     */
+    "CREATE TABLE checkpoints ("
+    " run INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,"
+    " hosts_done INTEGER NOT NULL, nports INTEGER NOT NULL, hosts BLOB, res BLOB,"
+    " at REAL NOT NULL);",
 };
 
 _Static_assert(ARRAY_SIZE(sqlite_migrations) == STORE_SCHEMA_VERSION,

@@ -16,6 +16,7 @@ enum store_stmt_id {
 	STMT_FINDING,
 	STMT_ENDPOINT,
 	STMT_RUN_END,
+	STMT_CHECKPOINT,
 	STORE_STMT_COUNT,
 };
 
@@ -43,6 +44,9 @@ void store_set_err(struct store *st, const char *fmt, ...) __attribute__((format
 
 /* The cached statement i, prepared from sql on first use, reset and cleared; NULL on failure. */
 struct db_stmt *store_stmt(struct store *st, enum store_stmt_id i, const char *sql);
+
+/* Opens the batch transaction when none is open. */
+int store_batch_begin(struct store *st);
 
 /* This boot's id (/proc/sys/kernel/random/boot_id), "" when unreadable. */
 void store_read_boot_id(char *buf, size_t len);

@@ -201,8 +201,7 @@ int store_tick(struct store *st)
 	return 0;
 }
 
-/* Opens the batch transaction when none is open. */
-static int store_batch_begin(struct store *st)
+int store_batch_begin(struct store *st)
 {
 	int r;
 

@@ -36,7 +36,7 @@
 #include "scan/result.h"
 
 #define STORE_APPLICATION_ID 0x50534350 /* "PSCP" */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 #define STORE_BATCH_ROWS     2000
 #define STORE_BATCH_MS       250
 
@@ -103,6 +103,7 @@ struct store_run_info {
 	uint32_t shard_index, shard_count; /* its shard (1-based) of shard_count; 0: none */
 	uint64_t seed;                     /* the permutation's (resumes and shards) */
 	const char *argv;                  /* the command line as a JSON array, or NULL */
+	int64_t resume;                    /* continue this interrupted run instead */
 };
 
 /* Records a new run as running and commits it at once. Returns 0 with *id set. */
@@ -220,6 +221,32 @@ int store_endpoints(struct store *st, int64_t id,
  * scan's summary (may be NULL), and commits. Returns 0 or a negative errno.
  */
 int store_run_end(struct store *st, int64_t id, const struct scan_summary *sum, int status);
+
+/*
+ * Keeps c as run id's checkpoint (replacing the last) and commits it with
+ * everything written before. Returns 0 or a negative errno.
+ */
+int store_checkpoint_put(struct store *st, int64_t id, const struct scan_checkpoint *c);
+
+/* A checkpoint read back; hosts and res are its own (store_checkpoint_free()). */
+struct store_checkpoint {
+	struct scan_checkpoint c;
+	struct target_addr *hosts;
+	uint8_t *res;
+	uint64_t hosts_up; /* hosts recorded up before it (reported, finished groups) */
+};
+
+/* Reads run id's checkpoint into out. Returns 0, -ENOENT (none), -EBADMSG or -errno. */
+int store_checkpoint_get(struct store *st, int64_t id, struct store_checkpoint *out);
+
+void store_checkpoint_free(struct store_checkpoint *c);
+
+/*
+ * Takes over run id, interrupted, to continue it (--resume): running again,
+ * owned by this process and machine. Returns 0, -ENOENT, -EBUSY (still
+ * running), -EALREADY (complete), or a negative errno.
+ */
+int store_run_resume(struct store *st, int64_t id);
 
 /* A run as history lists it. Strings are owned by the store until the next call. */
 struct store_run {
