@@ -2,6 +2,7 @@
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
+WIN_BUILD  ?= build-win
 WERROR     ?= $(if $(CI),true,false)
 FUZZ_SECONDS ?= 15
 FUZZ_LONG_SECONDS ?= 600
@@ -24,6 +25,10 @@ DEBS += apache2 lighttpd dovecot-imapd dovecot-pop3d exim4-daemon-light mariadb-
         slapd ntpsec inspircd nsd beanstalkd git
 # Issue 21's package test: builds, lints and installs the Debian package, loads its completions.
 DEBS += debhelper dpkg-dev lintian libcap2-bin man-db bash-completion zsh fish
+# Issue 22: make windows cross-builds portscope.exe (mingw-w64; tclsh for SQLite's amalgamation,
+# which windows/deps.sh builds from Debian's source package) and make windows-test runs it
+# under wine64.
+DEBS += mingw-w64 wine wine64 tcl
 # issue 20 (report): the HTML page is tested in Debian's chromium, driven from node
 # (playwright-core, axe-core: `npm ci` under tests/browser); promtool checks the textfile.
 DEBS += chromium nodejs npm prometheus
@@ -46,7 +51,7 @@ APT_DEBS = $(if $(shell command -v npm 2>/dev/null),$(filter-out npm,$(DEBS)),$(
 APT_LINE = DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y --no-install-recommends $(APT_DEBS)
 
 .PHONY: all build deps browser-deps run test unit integration asan fuzz fuzz-long bench clean format-check \
-	install package-test
+	install package-test windows windows-test
 
 all: build
 
@@ -125,7 +130,8 @@ test: deps format-check build browser-deps
 		--suite package --print-errorlogs
 	$(MAKE) --no-print-directory asan
 	$(MAKE) --no-print-directory fuzz
-	@python3 tests/summary.py $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	$(MAKE) --no-print-directory windows-test
+	@python3 tests/summary.py $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(WIN_BUILD)
 
 # Installs the binary, man page, completions and systemd units under PREFIX
 # (default /usr/local), staged under DESTDIR when it is set.
@@ -142,5 +148,22 @@ package-test: deps build
 bench: deps build
 	@for b in bench/*.sh; do echo "== $$b"; PORTSCOPE_BIN=$(CURDIR)/$(BUILD)/portscope XDG_STATE_HOME=$(CURDIR)/$(BUILD)/bench-state bash $$b || exit 1; done
 
+# Windows: portscope.exe cross-built with mingw-w64; the libraries it links are
+# built from Debian's source packages into $(WIN_BUILD)/deps (kept between runs).
+$(WIN_BUILD)/deps/stamp-cmocka:
+	windows/deps.sh $(WIN_BUILD)/deps
+
+$(WIN_BUILD)/build.ninja: $(WIN_BUILD)/deps/stamp-cmocka
+	PKG_CONFIG_LIBDIR=$(CURDIR)/$(WIN_BUILD)/deps/lib/pkgconfig \
+		meson setup $(WIN_BUILD) --cross-file windows/mingw64.ini -Dwerror=$(WERROR)
+
+windows: $(WIN_BUILD)/build.ninja
+	meson compile -C $(WIN_BUILD)
+
+# The Windows unit and integration tests under wine64, in a network namespace
+# and a WINEPREFIX of their own (windows/test.sh).
+windows-test: windows
+	windows/test.sh $(WIN_BUILD)
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(WIN_BUILD)

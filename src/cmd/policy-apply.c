@@ -40,17 +40,6 @@ static void on_signal(int sig)
 	got_signal = sig;
 }
 
-int policy_cmd_refuse_nothing(const struct policy_opts *o, const struct policy *p, const char *verb)
-{
-	if (o->force || !policy_allows_nothing(p))
-		return EXIT_OK;
-	cmd_error(CMD,
-	          "refusing to %s %s: %s, so every new connection to this machine would be "
-	          "dropped (SSH included); --force does it anyway",
-	          verb, o->file, p->nrules ? "it has no ALLOW rule" : "it has no rule");
-	return EXIT_FINDINGS;
-}
-
 /* The SSH connection apply runs from, if any (-1: none, else the lockout verdict). */
 static int lockout_guard(const struct policy_opts *o, const struct policy *p,
                          struct policy_client *c, bool *in_ssh)

@@ -15,6 +15,7 @@
 #include "policy/lint.h"
 #include "policy/nft.h"
 #include "policy/policy.h"
+#include "policy/win.h"
 #include "util/array.h"
 #include "util/clock.h"
 #include "util/input.h"
@@ -36,6 +37,7 @@ enum {
 	OPT_FORCE,
 	OPT_CONFIRM,
 	OPT_IIF,
+	OPT_TO,
 };
 
 /* The options, each declared once; a subcommand's table names those it takes. */
@@ -90,7 +92,19 @@ static const struct cmd_option eval_options[] = {
 };
 
 static const struct cmd_option compile_options[] = {
-    POLICY_NO_PING, POLICY_MAPS, POLICY_FORCE, POLICY_COLOR, {0}};
+    {.name = "to",
+     .id = OPT_TO,
+     .arg = CMD_ARG_REQUIRED,
+     .once = true,
+     .metavar = "TARGET",
+     .complete = "nftables|windows|netsh",
+     .help = "compile: nftables (the default), windows (a PowerShell script of\n"
+             "New-NetFirewallRule calls) or netsh (netsh advfirewall lines)"},
+    POLICY_NO_PING,
+    POLICY_MAPS,
+    POLICY_FORCE,
+    POLICY_COLOR,
+    {0}};
 
 static const struct cmd_option apply_options[] = {
     {.name = "dry-run", .id = OPT_DRY_RUN, .help = "apply: check only"},
@@ -500,17 +514,41 @@ static int run_eval(const struct policy_opts *o)
 
 /* ---- compile, apply ---- */
 
+int policy_cmd_refuse_nothing(const struct policy_opts *o, const struct policy *p, const char *verb)
+{
+	if (o->force || !policy_allows_nothing(p))
+		return EXIT_OK;
+	cmd_error(CMD,
+	          "refusing to %s %s: %s, so every new connection to this machine would be "
+	          "dropped (SSH included); --force does it anyway",
+	          verb, o->file, p->nrules ? "it has no ALLOW rule" : "it has no rule");
+	return EXIT_FINDINGS;
+}
+
 static int compile(const struct policy_opts *o, char **script, size_t *len)
 {
 	struct policy p = {0};
 	struct policy_nft_opts no = {.source = strcmp(o->file, "-") ? o->file : "stdin",
 	                             .no_ping = o->no_ping,
 	                             .layout = o->maps ? POLICY_NFT_MAPS : POLICY_NFT_AUTO};
+	struct policy_win_opts wo = {.source = no.source,
+	                             .format = o->to == POLICY_TO_NETSH ? POLICY_WIN_NETSH
+	                                                                : POLICY_WIN_POWERSHELL};
+	char why[256];
 	int st = policy_cmd_load(o, &p), rc;
 
 	if (st == EXIT_OK)
 		st = policy_cmd_refuse_nothing(o, &p, "compile");
-	if (st == EXIT_OK) {
+	if (st == EXIT_OK && o->to != POLICY_TO_NFTABLES) {
+		rc = policy_win_compile(&p, &wo, script, len, why, sizeof(why));
+		if (rc == -EDOM) {
+			st = cmd_usage(CMD, "compile --to %s: %s",
+			               o->to == POLICY_TO_NETSH ? "netsh" : "windows", why);
+		} else if (rc < 0) {
+			cmd_error(CMD, "compile: %s", strerror(-rc));
+			st = EXIT_RUNTIME;
+		}
+	} else if (st == EXIT_OK) {
 		rc = policy_nft_compile(&p, &no, script, len);
 		if (rc < 0) {
 			cmd_error(CMD, "compile: %s", strerror(-rc));
@@ -559,6 +597,16 @@ static int policy_opts_from_args(const struct cmd_args *a, struct policy_opts *o
 	o->maps = cmd_has(a, OPT_MAPS);
 	o->force = cmd_has(a, OPT_FORCE);
 	o->iif = cmd_get(a, OPT_IIF);
+	if ((v = cmd_get(a, OPT_TO))) {
+		if (!strcasecmp(v, "nftables") || !strcasecmp(v, "nft"))
+			o->to = POLICY_TO_NFTABLES;
+		else if (!strcasecmp(v, "windows") || !strcasecmp(v, "powershell"))
+			o->to = POLICY_TO_WINDOWS;
+		else if (!strcasecmp(v, "netsh"))
+			o->to = POLICY_TO_NETSH;
+		else
+			return cmd_usage(CMD, "--to '%s': expected nftables, windows or netsh", v);
+	}
 	if (o->iif && (!*o->iif || strlen(o->iif) >= 16))
 		return cmd_usage(CMD, "--iif '%s': expected an interface name", o->iif);
 	if ((v = cmd_get(a, OPT_CONFIRM))) {
@@ -647,8 +695,10 @@ static const struct cmd_spec sub_eval = {
 
 static const struct cmd_spec sub_compile = {
     .name = "compile",
-    .usage = "[--no-ping] [--maps] [--force] FILE",
-    .summary = "the nftables ruleset (table inet " POLICY_NFT_TABLE ") on stdout",
+    .usage = "[--to nftables|windows|netsh] [--no-ping] [--maps] [--force] FILE",
+    .summary = "the nftables ruleset (table inet " POLICY_NFT_TABLE ") on stdout; --to\n"
+               "windows: a PowerShell script of Windows Firewall rules (default deny\n"
+               "as the profiles' default inbound action), --to netsh: netsh lines",
     .options = compile_options,
     .max_words = 1,
     .run = policy_run,

@@ -19,7 +19,8 @@ struct policy_opts {
 	const char *ports; /* verify -p */
 	int timing;        /* verify -T: 0-5, -1 unset */
 	const char *file;
-	const char *target; /* verify */
+	const char *target;                                                 /* verify */
+	enum { POLICY_TO_NFTABLES, POLICY_TO_WINDOWS, POLICY_TO_NETSH } to; /* compile --to */
 };
 
 /* A rule as JSON ({"line","text","label","hint"}), json null for NULL; NULL: no memory. */

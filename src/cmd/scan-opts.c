@@ -426,6 +426,8 @@ static int scan_set_output(struct scan_opts *o, const struct cmd_value *v, char 
 		o->out_all = v->arg;
 		return 0;
 	}
+	if (!fmt->begin) /* a format this build leaves out says why in its help */
+		return why_fail(why, whylen, "%s: %s", v->flag, fmt->help);
 	for (size_t i = 0; i < o->noutputs; i++)
 		if (o->outputs[i].fmt == fmt)
 			return why_fail(why, whylen, "'%s' given twice", v->flag);

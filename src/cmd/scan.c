@@ -305,9 +305,12 @@ static int scan_cli_add_all(struct scan_cli *c, const char *base, const struct o
 {
 	for (size_t i = 0; out_formats[i]; i++) {
 		size_t len = strlen(base) + strlen(out_formats[i]->ext) + 1;
-		char *path = malloc(len);
+		char *path;
 		int rc;
 
+		if (!out_formats[i]->begin)
+			continue; /* not in this build */
+		path = malloc(len);
 		if (!path)
 			return EXIT_RUNTIME;
 		snprintf(path, len, "%s%s", base, out_formats[i]->ext);
@@ -489,6 +492,8 @@ static int scan_pick_technique(const struct scan_opts *o, const struct scan_tech
 	if (!o->ntechs && !raw)
 		fprintf(stderr, "portscope scan: note: no CAP_NET_RAW, so a TCP connect scan (-sT) "
 		                "instead of a SYN scan (-sS)\n");
+	if ((*tech)->unavailable)
+		return cmd_usage("scan", "%s is %s", (*tech)->flag, (*tech)->unavailable);
 	if ((*tech)->needs_raw && !raw) {
 		const struct scan_technique *alt = NULL;
 

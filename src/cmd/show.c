@@ -253,6 +253,8 @@ static int show_run(const struct cmd_args *a)
 			fmt = &out_jsonl;
 		else if (v->id == 'o' && !(fmt = out_format_find(v->flag)))
 			return cmd_usage("show", "unknown option '%s' (see --help)", v->flag);
+		else if (v->id == 'o' && !fmt->begin)
+			return cmd_usage("show", "%s: %s", v->flag, fmt->help);
 	}
 	if (a->nwords == 0)
 		return cmd_usage("show", "missing run ID (see 'portscope history')");

@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "detect/engine.h"
-#include "detect/tls.h"
+#include "detect/tls-openssl.h"
 
 static X509 *make_cert(void)
 {

@@ -441,7 +441,8 @@ static void test_eval(void **state)
 		idx = policy_eval(&p, &pkt);
 		if (cases[i].rule_line == 0 && idx != -1)
 			fail_msg("case %zu: line %u matched, want none", i, p.rules[idx].line);
-		if (cases[i].rule_line && (idx < 0 || p.rules[idx].line != cases[i].rule_line))
+		if (cases[i].rule_line &&
+		    (idx < 0 || (long)p.rules[idx].line != cases[i].rule_line))
 			fail_msg("case %zu: rule %zd, want line %ld", i, idx, cases[i].rule_line);
 	}
 	policy_free(&p);

@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -55,7 +56,7 @@ enum conn_state {
 	C_CONNECTING,
 	C_SENDING,
 	C_READING,
-	C_TLS_HANDSHAKE, /* TLS_STEP: OpenSSL handshake in progress */
+	C_TLS_HANDSHAKE, /* TLS_STEP: TLS handshake in progress */
 	C_TLS_GREET,     /* TLS_STEP: waiting for a greeting inside the tunnel */
 	C_TLS_READ,      /* TLS_STEP: inner probe sent, reading its answer */
 };
@@ -71,7 +72,7 @@ struct conn {
 	uint64_t opened, deadline, idle_deadline;
 	uint64_t sent_at; /* when the probe was sent (reading began) */
 	bool eof;
-	SSL *ssl; /* TLS_STEP only */
+	struct tls_conn *ssl; /* TLS_STEP only */
 };
 
 struct engine {
@@ -87,8 +88,8 @@ struct engine {
 	/* nmap probe index → built-in with the same payload, to avoid sending twice */
 	const struct builtin_probe **twin;
 	struct detect_stats st;
-	size_t buffered; /* bytes of read buffers now */
-	SSL_CTX *tls;    /* NULL when TLS is off */
+	size_t buffered;     /* bytes of read buffers now */
+	struct tls_ctx *tls; /* NULL when TLS is off */
 };
 
 #define NULL_STEP SIZE_MAX
@@ -390,7 +391,7 @@ static void conn_close(struct engine *e, struct conn *c)
 			break;
 		}
 	if (c->ssl)
-		SSL_free(c->ssl);
+		tls_conn_free(c->ssl);
 	if (c->fd >= 0) {
 		epoll_ctl(e->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 		close(c->fd);
@@ -820,13 +821,12 @@ static void tls_read(struct engine *e, struct conn *c)
 			tls_done(e, c);
 			return;
 		}
-		n = SSL_read(c->ssl, c->buf + c->len, (int)(c->cap - c->len));
+		n = tls_conn_read(c->ssl, c->buf + c->len, (int)(c->cap - c->len));
 		if (n > 0) {
 			c->len += (size_t)n;
 			continue;
 		}
-		n = SSL_get_error(c->ssl, n);
-		if (n == SSL_ERROR_WANT_READ || n == SSL_ERROR_WANT_WRITE)
+		if (n == TLS_WANT_READ || n == TLS_WANT_WRITE)
 			break;
 		tls_done(e, c); /* closed, reset or a TLS error: judge what came */
 		return;
@@ -841,23 +841,23 @@ static void tls_read(struct engine *e, struct conn *c)
 
 static void tls_handshake(struct engine *e, struct conn *c)
 {
-	int rc = SSL_do_handshake(c->ssl);
+	int rc = tls_conn_handshake(c->ssl);
 
 	if (rc == 1) {
 		unsigned wait = e->cfg->banner_wait_ms > 500 ? e->cfg->banner_wait_ms : 500;
 
-		tls_session_info(c->ssl, &c->es->tls);
+		tls_conn_info(c->ssl, &c->es->tls);
 		c->st = C_TLS_GREET;
 		c->deadline = now_ms() + wait;
 		set_events(e, c, EPOLLIN);
 		tls_read(e, c);
 		return;
 	}
-	switch (SSL_get_error(c->ssl, rc)) {
-	case SSL_ERROR_WANT_READ:
+	switch (rc) {
+	case TLS_WANT_READ:
 		set_events(e, c, EPOLLIN);
 		break;
-	case SSL_ERROR_WANT_WRITE:
+	case TLS_WANT_WRITE:
 		set_events(e, c, EPOLLIN | EPOLLOUT);
 		break;
 	default:
@@ -873,7 +873,8 @@ static void tls_send_inner(struct engine *e, struct conn *c)
 
 	es->tls_step = (struct step){.b = builtin_find("http-get"),
 	                             .n = pf ? probes_find(pf, PROBES_TCP, "GetRequest") : NULL};
-	if (SSL_write(c->ssl, es->tls_step.b->payload, (int)es->tls_step.b->payload_len) <= 0) {
+	if (tls_conn_write(c->ssl, es->tls_step.b->payload, (int)es->tls_step.b->payload_len) <=
+	    0) {
 		tls_done(e, c);
 		return;
 	}
@@ -895,12 +896,11 @@ static void conn_event(struct engine *e, struct conn *c, uint32_t events)
 			return;
 		}
 		if (c->step == TLS_STEP) {
-			c->ssl = SSL_new(e->tls);
-			if (!c->ssl || !SSL_set_fd(c->ssl, c->fd)) {
+			c->ssl = tls_conn_new(e->tls, c->fd);
+			if (!c->ssl) {
 				tls_done(e, c);
 				return;
 			}
-			SSL_set_connect_state(c->ssl);
 			c->st = C_TLS_HANDSHAKE;
 			c->deadline = now_ms() + e->cfg->probe_wait_ms;
 		} else {
@@ -1128,7 +1128,7 @@ int detect_run(const struct detect_config *cfg, const struct detect_endpoint *ep
 	e.eps = calloc(max_eps, sizeof(*e.eps));
 	e.eps_cap = max_eps;
 	e.epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (!cfg->no_tls && !(e.tls = tls_client_ctx_new())) {
+	if (!cfg->no_tls && !(e.tls = tls_ctx_new())) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -1202,7 +1202,8 @@ out:
 		close(e.epfd);
 	if (cfg->stats)
 		*cfg->stats = e.st;
-	SSL_CTX_free(e.tls);
+	if (e.tls)
+		tls_ctx_free(e.tls);
 	free(e.twin);
 	free(e.eps);
 	free(e.conns);

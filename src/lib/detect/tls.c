@@ -1,5 +1,5 @@
-/* OpenSSL client context and certificate summary for detection. */
-#include "detect/tls.h"
+/* TLS for detection with OpenSSL: client context, connections, certificate summary. */
+#include "detect/tls-openssl.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -120,4 +120,75 @@ void tls_session_info(SSL *ssl, struct detect_tls *out)
 		tls_cert_info(cert, out);
 		X509_free(cert);
 	}
+}
+
+struct tls_ctx *tls_ctx_new(void)
+{
+	return (struct tls_ctx *)(void *)tls_client_ctx_new();
+}
+
+void tls_ctx_free(struct tls_ctx *ctx)
+{
+	SSL_CTX_free((SSL_CTX *)(void *)ctx);
+}
+
+static SSL *ssl_of(struct tls_conn *c)
+{
+	return (SSL *)(void *)c;
+}
+
+struct tls_conn *tls_conn_new(struct tls_ctx *ctx, int fd)
+{
+	SSL *ssl = SSL_new((SSL_CTX *)(void *)ctx);
+
+	if (!ssl)
+		return NULL;
+	if (!SSL_set_fd(ssl, fd)) {
+		SSL_free(ssl);
+		return NULL;
+	}
+	SSL_set_connect_state(ssl);
+	return (struct tls_conn *)(void *)ssl;
+}
+
+void tls_conn_free(struct tls_conn *c)
+{
+	SSL_free(ssl_of(c));
+}
+
+/* rc of an SSL call that did not succeed, as tls.h's codes. */
+static int tls_want(struct tls_conn *c, int rc)
+{
+	switch (SSL_get_error(ssl_of(c), rc)) {
+	case SSL_ERROR_WANT_READ:
+		return TLS_WANT_READ;
+	case SSL_ERROR_WANT_WRITE:
+		return TLS_WANT_WRITE;
+	default:
+		return TLS_FAILED;
+	}
+}
+
+int tls_conn_handshake(struct tls_conn *c)
+{
+	int rc = SSL_do_handshake(ssl_of(c));
+
+	return rc == 1 ? 1 : tls_want(c, rc);
+}
+
+int tls_conn_read(struct tls_conn *c, void *buf, int len)
+{
+	int n = SSL_read(ssl_of(c), buf, len);
+
+	return n > 0 ? n : tls_want(c, n);
+}
+
+int tls_conn_write(struct tls_conn *c, const void *buf, int len)
+{
+	return SSL_write(ssl_of(c), buf, len);
+}
+
+void tls_conn_info(struct tls_conn *c, struct detect_tls *out)
+{
+	tls_session_info(ssl_of(c), out);
 }

@@ -497,11 +497,3 @@ int fw_env_read(int nsfd, struct fw_env *env, char *why, size_t whylen)
 		fw_env_free(env);
 	return rc;
 }
-
-void fw_env_free(struct fw_env *env)
-{
-	free(env->ifaces);
-	free(env->addrs);
-	free(env->routes);
-	memset(env, 0, sizeof(*env));
-}

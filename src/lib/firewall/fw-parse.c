@@ -1566,6 +1566,14 @@ void fw_item_release(struct fw_item *it)
 	it->why = NULL;
 }
 
+void fw_env_free(struct fw_env *env)
+{
+	free(env->ifaces);
+	free(env->addrs);
+	free(env->routes);
+	memset(env, 0, sizeof(*env));
+}
+
 void fw_ruleset_free(struct fw_ruleset *rs)
 {
 	if (!rs)

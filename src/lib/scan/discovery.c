@@ -9,9 +9,8 @@
  * moves a slot from pending to up (or down, on a router's ICMP error) and
  * appends it to the up list, which the calling thread reads to stream the ups.
  *
- * Connect mode (unprivileged): the connect engine (engine.h) over the SYN
- * ports of the targets that need probing, fed from here; a host with an open
- * or refusing port is up.
+ * Connect mode (unprivileged): discovery-connect.c, with the routing
+ * snapshot saying which targets are this machine's or unreachable.
  */
 #include <errno.h>
 #include <linux/if_ether.h>
@@ -28,6 +27,7 @@
 
 #include "net/perm.h"
 #include "scan/capture.h"
+#include "scan/discovery-private.h"
 #include "scan/discovery.h"
 #include "scan/discprobe.h"
 #include "scan/engine.h"
@@ -1090,130 +1090,32 @@ static int disc_run_raw(struct disc *d, const struct disc_sink *sink, struct dis
 	return 0;
 }
 
-/* ---- connect mode ---- */
+/* ---- connect mode (discovery-connect.c) ---- */
 
-struct disc_conn {
-	struct disc *d;
-	const struct disc_sink *sink;
-	struct disc_stats *st;
-	pthread_mutex_t lock; /* the sink, against the engine's threads */
-	uint64_t next, count;
-	struct perm perm;
-	struct portlist ports;
-};
-
-/* A verdict of the connect path, counted and handed to the sink. */
-static void disc_conn_emit(struct disc_conn *c, const struct disc_host *h)
+/* Where the routing snapshot sends a: 1 this machine, 0 elsewhere, -ENETUNREACH nowhere. */
+static int disc_conn_where(void *ctx, const struct target_addr *a)
 {
-	pthread_mutex_lock(&c->lock);
-	c->st->targets++;
-	c->st->up += h->up;
-	if (c->sink->on_host)
-		c->sink->on_host(c->sink->ctx, h);
-	pthread_mutex_unlock(&c->lock);
-}
+	struct disc *d = ctx;
+	struct linkpath_route rt;
+	int r = linkpath_fib_lookup(d->lp, &d->fib[disc_fam(a->family)], a, &rt);
 
-/* The feed of the connect engine: targets that need probing; the others are decided here. */
-static long disc_conn_next(void *ctx, struct target_addr *out, size_t max)
-{
-	struct disc_conn *c = ctx;
-	struct disc *d = c->d;
-	size_t n = 0;
-
-	while (n < max && c->next < c->count) {
-		uint64_t idx = d->cfg.randomize_hosts ? perm_at(&c->perm, c->next) : c->next;
-		struct disc_host h = {.reason = SCAN_REASON_NONE};
-		struct linkpath_route rt;
-		int r;
-
-		c->next++;
-		r = targetset_get(d->cfg.targets, idx, &h.addr);
-		if (r < 0)
-			return r;
-		r = linkpath_fib_lookup(d->lp, &d->fib[disc_fam(h.addr.family)], &h.addr, &rt);
-		if (r < 0 && r != -ENETUNREACH)
-			return r;
-		if (r == 0 && rt.kind != LINKPATH_LOCAL) {
-			out[n++] = h.addr;
-			continue;
-		}
-		h.up = r == 0;
-		h.reason = r == 0 ? SCAN_REASON_LOCALHOST : SCAN_REASON_NO_ROUTE;
-		disc_conn_emit(c, &h);
-	}
-	return (long)n;
-}
-
-static uint64_t disc_conn_expect(void *ctx)
-{
-	struct disc_conn *c = ctx;
-
-	return c->count;
-}
-
-/* A host's connect() results: an open or refusing port is up. */
-static void disc_conn_host(void *ctx, const struct scan_host *sh)
-{
-	struct disc_conn *c = ctx;
-	struct disc_host h = {.addr = sh->addr, .reason = SCAN_REASON_NO_RESPONSE};
-
-	h.up = sh->counts[SCAN_OPEN] + sh->counts[SCAN_CLOSED] > 0;
-	for (size_t i = 0; i < sh->nports; i++) {
-		enum scan_state s = scan_res_state(sh->res[i]);
-		enum scan_reason r = scan_res_reason(sh->res[i]);
-
-		if (s == SCAN_OPEN) {
-			h.reason = SCAN_REASON_SYN_ACK;
-			break;
-		}
-		if (h.up ? s == SCAN_CLOSED : r != SCAN_REASON_NO_RESPONSE && r != SCAN_REASON_NONE)
-			h.reason = r;
-	}
-	h.rtt_us = h.up ? sh->srtt_us : 0;
-	disc_conn_emit(c, &h);
-}
-
-static void disc_conn_progress(void *ctx, const struct scan_progress *p)
-{
-	struct disc_conn *c = ctx;
-	struct scan_progress q = *p;
-
-	pthread_mutex_lock(&c->lock);
-	q.done = c->st->targets;
-	q.total = c->count;
-	q.found = c->st->up;
-	if (c->sink->on_progress)
-		c->sink->on_progress(c->sink->ctx, &q);
-	pthread_mutex_unlock(&c->lock);
+	if (r < 0)
+		return r;
+	return rt.kind == LINKPATH_LOCAL;
 }
 
 static int disc_run_connect(struct disc *d, const struct disc_sink *sink, struct disc_stats *st)
 {
-	struct disc_conn c = {.d = d, .sink = sink, .st = st};
-	struct scan_feed feed = {.ctx = &c, .next = disc_conn_next, .expect = disc_conn_expect};
-	struct scan_sink ss = {
-	    .ctx = &c, .on_host_done = disc_conn_host, .on_progress = disc_conn_progress};
-	struct scan_config cfg = {
-	    .feed = &feed,
-	    .tech = &scan_tech_connect,
-	    .cc = d->cfg.cc,
-	    .seed = d->cfg.seed,
-	    .threads = d->cfg.threads,
-	};
+	struct portlist ports = {0};
 	int r = 0;
 
-	c.count = targetset_count(d->cfg.targets);
-	perm_init(&c.perm, c.count, d->cfg.seed ^ 0x9e3779b97f4a7c15ull);
-	pthread_mutex_init(&c.lock, NULL);
 	/* The SYN ports of either family (the same lists): connect() to each. */
 	for (size_t i = 0; i < d->nprobes[0] && r == 0; i++)
-		r = portlist_add_range(&c.ports, d->probes[0][i].port, d->probes[0][i].port);
-	if (r == 0) {
-		cfg.ports = &c.ports;
-		r = scan_run(&cfg, &ss, d->why, d->whylen);
-	}
-	portlist_free(&c.ports);
-	pthread_mutex_destroy(&c.lock);
+		r = portlist_add_range(&ports, d->probes[0][i].port, d->probes[0][i].port);
+	if (r == 0)
+		r = disc_connect_run(&d->cfg, &ports, disc_conn_where, d, sink, st, d->why,
+		                     d->whylen);
+	portlist_free(&ports);
 	return r;
 }
 

@@ -36,6 +36,8 @@ struct scan_technique {
 	const char *xml_type; /* nmap XML scaninfo type: "connect", "syn", "udp" */
 	int proto;            /* IPPROTO_TCP, IPPROTO_UDP */
 	bool needs_raw;       /* needs CAP_NET_RAW */
+	const char
+	    *unavailable; /* why this build cannot run it ("Linux-only: ..."); NULL: it can */
 
 	/*
 	 * Optional. A technique that runs the whole scan itself (stateless raw

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sockets/sockdiag.h"
+#include "sockets/socktab.h"
 
 /* Bit of TCP state st in a state mask; TCP_* as in <netinet/tcp.h>. */
 #define SOCKQUERY_STATE(st) (1u << (st))

@@ -243,19 +243,6 @@ static void pg_quiet(void *arg, const char *message)
 	(void)message;
 }
 
-static bool pg_claims(const char *where)
-{
-	size_t n;
-
-	if (strncmp(where, "postgresql://", 13) == 0 || strncmp(where, "postgres://", 11) == 0)
-		return true;
-	/* A conninfo string starts with keyword=: a path never does in practice. */
-	n = strspn(where, "abcdefghijklmnopqrstuvwxyz_");
-	while (n && where[n] == ' ')
-		n++;
-	return n > 0 && where[n] == '=';
-}
-
 /*
  * sql with ?N (and ?, numbered in order) as $M, outside quotes, where M is
  * map[N - 1], or NULL where that is 0 (map NULL: M = N). Returns a new string
@@ -1273,7 +1260,7 @@ static void pg_close(struct store *st)
 
 const struct store_backend store_backend_pg = {
     .name = "postgresql",
-    .claims = pg_claims,
+    .claims = db_pg_claims,
     .open = pg_open,
     .close = pg_close,
     .exec = pg_exec,

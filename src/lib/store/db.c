@@ -16,6 +16,19 @@ const struct store_backend *const store_backends[] = {
     NULL,
 };
 
+bool db_pg_claims(const char *where)
+{
+	size_t n;
+
+	if (strncmp(where, "postgresql://", 13) == 0 || strncmp(where, "postgres://", 11) == 0)
+		return true;
+	/* A conninfo string starts with keyword=: a path never does in practice. */
+	n = strspn(where, "abcdefghijklmnopqrstuvwxyz_");
+	while (n && where[n] == ' ')
+		n++;
+	return n > 0 && where[n] == '=';
+}
+
 const struct store_backend *store_backend_for(const char *where)
 {
 	size_t i;

@@ -122,6 +122,9 @@ extern const struct store_backend store_backend_pg;
 /* The backends, NULL-terminated; the last one (SQLite) takes any path. */
 extern const struct store_backend *const store_backends[];
 
+/* Whether where names a PostgreSQL database (a URI or a conninfo string). */
+bool db_pg_claims(const char *where);
+
 /* The backend that takes where. */
 const struct store_backend *store_backend_for(const char *where);
 

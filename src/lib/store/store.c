@@ -159,7 +159,7 @@ int store_open(const char *where, int flags, struct store **out, char *why, size
 	store_read_boot_id(st->boot_id, sizeof(st->boot_id));
 	if (gethostname(st->hostname, sizeof(st->hostname) - 1) < 0)
 		st->hostname[0] = '\0';
-	r = st->be->open(st, where, flags, why, whylen);
+	r = (st->be->open)(st, where, flags, why, whylen); /* not the shim's open() */
 	if (r == 0 && !st->readonly) {
 		r = store_reap(st);
 		if (r < 0)
@@ -182,7 +182,7 @@ void store_close(struct store *st)
 		store_flush(st);
 		for (size_t i = 0; i < STORE_STMT_COUNT; i++)
 			db_finalize(st->stmts[i]);
-		st->be->close(st);
+		(st->be->close)(st); /* not the shim's close() */
 	}
 	free(st->strs);
 	free(st->path);
