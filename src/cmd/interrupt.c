@@ -6,6 +6,27 @@
 #include "cmd/interrupt.h"
 #include "util/thread.h"
 
+#ifdef _WIN32
+/* Windows has no sigwait(): Ctrl-C ends the process as it always did. */
+void cmd_interrupt_block(void)
+{
+}
+
+int cmd_interrupt_start(struct cmd_interrupt *ci, pthread_mutex_t *lock,
+                        void (*on_signal)(void *ctx, int sig), void *ctx)
+{
+	(void)ci;
+	(void)lock;
+	(void)on_signal;
+	(void)ctx;
+	return -ENOSYS;
+}
+
+void cmd_interrupt_stop(struct cmd_interrupt *ci)
+{
+	(void)ci;
+}
+#else
 static void interrupt_set(sigset_t *set)
 {
 	sigemptyset(set);
@@ -74,6 +95,8 @@ void cmd_interrupt_stop(struct cmd_interrupt *ci)
 	interrupt_set(&set);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
+
+#endif
 
 const char *cmd_signal_name(int sig)
 {
