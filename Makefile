@@ -42,6 +42,9 @@ DEBS += libpq-dev
 # issue 14: ufw's own chains and a busybox image for docker run -p in the exposure lab
 DEBS += ufw busybox-static
 
+# issue 17: every JSON output checked against schema/; nmap's XML consumers in the tests
+DEBS += python3-jsonschema python3-libnmap python3-nmap
+
 # A NodeSource nodejs provides (and conflicts with) Debian's npm: keep the npm it has.
 APT_DEBS = $(if $(shell command -v npm 2>/dev/null),$(filter-out npm,$(DEBS)),$(DEBS))
 

@@ -10,7 +10,9 @@ static void usage(FILE *f)
 	fputs("usage: portscope [--version] [--help] COMMAND [ARGS]\n\ncommands:\n", f);
 	for (size_t i = 0; cmd_specs[i]; i++)
 		fprintf(f, "  %-10s %s\n", cmd_specs[i]->name, cmd_specs[i]->summary);
-	fputs("\n'portscope COMMAND --help' describes a command; man portscope has the rest.\n", f);
+	fputs("\n'portscope help COMMAND' (or 'portscope COMMAND --help') describes a command;\n"
+	      "man portscope has the rest.\n",
+	      f);
 }
 
 int main(int argc, char **argv)
@@ -24,7 +26,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)
 		return cmd_print_version();
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    (strcmp(argv[1], "help") == 0 && argc == 2)) {
 		usage(stdout);
 		return EXIT_OK;
 	}

@@ -21,6 +21,7 @@
 #include "knowledge/services.h"
 #include "output/json.h"
 #include "output/out.h"
+#include "output/service.h"
 #include "output/table.h"
 #include "report/outfile.h"
 #include "report/prom.h"
@@ -31,7 +32,7 @@
 enum { OPT_FAIL_ON = CMD_OPT_OWN, OPT_NO_HISTORY, OPT_PROMETHEUS };
 
 static const struct cmd_option audit_options[] = {
-    CMD_OPTION_JSON("one JSON document"),
+    CMD_OPTION_JSON("one JSON document, on one line"),
     {.name = "fail-on",
      .id = OPT_FAIL_ON,
      .arg = CMD_ARG_REQUIRED,
@@ -41,7 +42,7 @@ static const struct cmd_option audit_options[] = {
     {.letter = 'p',
      .arg = CMD_ARG_REQUIRED,
      .metavar = "PORTS",
-     .help = "remote mode: ports to scan (default: the top 1000)"},
+     .help = "remote mode: ports to scan, TCP unless after U: (default: the top 1000)"},
     {.letter = '6', .help = "remote mode: targets are IPv6"},
     CMD_OPTION_DB(CMD_DB_HELP),
     {.name = "no-history", .id = OPT_NO_HISTORY, .help = "do not record the audit"},
@@ -104,7 +105,7 @@ static void history_port(void *ctx, const struct scan_result *r)
 
 static void history_host(void *ctx, const struct scan_host *h)
 {
-	scan_history_host(&((struct audit_cmd *)ctx)->hist, h);
+	scan_history_host(&((struct audit_cmd *)ctx)->hist, h, NULL);
 }
 
 static void history_tick(void *ctx, const struct scan_progress *p)
@@ -301,8 +302,10 @@ static void print_findings(const struct audit_report *rep, bool color)
 		printf("  %-22s %s", f->id, ep_where(e, where, sizeof(where)));
 		if (e->pid)
 			printf("  %s (pid %d, user %s)", e->process, (int)e->pid, e->user);
-		printf("\n    %s\n    evidence: %s\n    do: %s\n    ref: %s\n", f->title,
-		       f->evidence, f->recommendation, f->citation ? f->citation : "-");
+		printf("\n    %s\n    evidence: ", f->title);
+		cmd_put_indented(stdout, f->evidence, "              ");
+		printf("\n    do: %s\n    ref: %s\n", f->recommendation,
+		       f->citation ? f->citation : "-");
 	}
 	if (!rep->nfs)
 		printf("no findings\n");
@@ -392,7 +395,7 @@ static void print_down(const struct audit_report *rep)
 		printf("  and %llu more down\n", (unsigned long long)(rep->hosts_down - 20));
 }
 
-/* Remote: {"up": N, "down_count": N, "down": [{"host", "status", "reason"}, ...]}. */
+/* Remote: {"up": N, "down_count": N, "down": [{"address", "status", "reason"}, ...]}. */
 static json_t *json_hosts(const struct audit_report *rep)
 {
 	json_t *o = json_object(), *down = json_array();
@@ -401,7 +404,7 @@ static json_t *json_hosts(const struct audit_report *rep)
 
 	for (size_t i = 0; !rc && i < rep->ndown; i++)
 		rc |= json_array_append_new(
-		    down, json_pack("{s:s, s:s, s:s}", "host",
+		    down, json_pack("{s:s, s:s, s:s}", "address",
 		                    target_addr_str(&rep->down[i].addr, b, sizeof(b)), "status",
 		                    "down", "reason", scan_reason_name(rep->down[i].reason)));
 	rc |= json_set(o, "up", json_integer((json_int_t)rep->nup));
@@ -419,17 +422,19 @@ static int print_human(const struct audit_cmd *ac)
 	const struct audit_report *rep = &ac->rep;
 	bool color = cmd_use_color(stdout, ac->a->no_color);
 	struct audit_counts c;
+	char what[64];
 
 	audit_count(rep, &c);
 	printf("portscope audit: %s\n\n", rep->remote ? "targets (remote view)" : "this machine");
 	print_findings(rep, color);
 	if (rep->neps && print_endpoints(rep, color) < 0)
 		return -ENOMEM;
-	printf("\nattack surface: %u %s, %u reachable from outside, %u loopback-only, %u blocked; "
+	printf("\nattack surface: %s, %u reachable from outside, %u loopback-only, %u blocked; "
 	       "findings: %u high, %u medium, %u low, %u info (%.1f s)\n",
-	       c.endpoints, rep->remote ? "open ports" : "listening sockets", c.reachable,
-	       c.loopback, c.blocked, c.sev[KB_SEV_HIGH], c.sev[KB_SEV_MEDIUM], c.sev[KB_SEV_LOW],
-	       c.sev[KB_SEV_INFO], ac->elapsed);
+	       cmd_plural(c.endpoints, rep->remote ? "open port" : "listening socket", what,
+	                  sizeof(what)),
+	       c.reachable, c.loopback, c.blocked, c.sev[KB_SEV_HIGH], c.sev[KB_SEV_MEDIUM],
+	       c.sev[KB_SEV_LOW], c.sev[KB_SEV_INFO], ac->elapsed);
 	if (!rep->remote && !rep->naddrs)
 		printf("note: no address but loopback here: nothing is reachable from outside\n");
 	if (!rep->remote)
@@ -466,12 +471,27 @@ static int json_where(json_t *o, const struct audit_endpoint *e)
 	char b[INET6_ADDRSTRLEN];
 	int rc = 0;
 
-	rc |= json_set_str(o, "proto", e->proto == IPPROTO_TCP ? "tcp" : "udp");
-	rc |= json_set(o, "port", json_integer(e->port));
 	rc |= json_set_str(o, "address",
 	                   e->local || e->reach.nat ? addr_text(e->family, e->bind, b, sizeof(b))
 	                                            : target_addr_str(&e->target, b, sizeof(b)));
+	rc |= json_set_str(o, "proto", out_proto_name(e->proto));
+	rc |= json_set(o, "port", json_integer(e->port));
 	return rc;
+}
+
+/* "198.18.0.2,fd00:5c09::2" as ["198.18.0.2","fd00:5c09::2"]. */
+static json_t *json_addresses(const char *list)
+{
+	json_t *arr = json_array();
+	char buf[AUDIT_REACH_MAX], *tok, *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (tok = strtok_r(buf, ", ", &save); arr && tok; tok = strtok_r(NULL, ", ", &save))
+		if (json_array_append_new(arr, json_string(tok)) < 0) {
+			json_decref(arr);
+			arr = NULL;
+		}
+	return arr;
 }
 
 /* One path's outcomes: what a NEW connection from each group of sources meets. */
@@ -561,12 +581,19 @@ static json_t *json_endpoint(const struct audit_endpoint *e)
 	if (!o)
 		return NULL;
 	rc = json_where(o, e);
+	rc |= json_set_str(o, "family", json_family(e->family));
 	rc |= json_set_str(o, "exposure", audit_exposure_name(e->reach.exp));
-	rc |= json_set_str(o, "reachable_on", e->reach.on[0] ? e->reach.on : NULL);
-	rc |= json_set_str(o, "service", e->service[0] ? e->service : NULL);
-	rc |= json_set_str(o, "product", e->product[0] ? e->product : NULL);
-	rc |= json_set_str(o, "version", e->version[0] ? e->version : NULL);
-	rc |= json_set_str(o, "port_default", e->port_default);
+	rc |= json_set(o, "reachable_on", json_addresses(e->reach.on));
+	rc |= json_set(o, "service",
+	               out_json_service(&(struct out_service){
+	                   .name = e->service[0] ? e->service : e->port_default,
+	                   .probed = e->service[0] != '\0',
+	                   .confidence = e->confidence,
+	                   .product = e->product,
+	                   .version = e->version,
+	                   .port_default = e->port_default,
+	                   .mismatch = &e->mismatch,
+	               }));
 	rc |= json_set(o, "pid", e->pid ? json_integer(e->pid) : NULL);
 	rc |= json_set_str(o, "process", e->pid ? e->process : NULL);
 	rc |= json_set_str(o, "user", e->local || e->pid ? e->user : NULL);
@@ -586,8 +613,8 @@ static json_t *json_finding(const struct audit_finding *f, const struct audit_en
 
 	if (!o)
 		return NULL;
+	rc |= json_set_str(o, "check", f->id);
 	rc |= json_set_str(o, "severity", kb_severity_name(f->sev));
-	rc |= json_set_str(o, "id", f->id);
 	rc |= json_set_str(o, "title", f->title);
 	rc |= json_where(o, e);
 	rc |= json_set_str(o, "evidence", f->evidence);
@@ -602,6 +629,7 @@ static json_t *json_finding(const struct audit_finding *f, const struct audit_en
 	return o;
 }
 
+/* The one document (schema/audit.json), on one line. */
 static int print_json(const struct audit_cmd *ac)
 {
 	const struct audit_report *rep = &ac->rep;
@@ -631,7 +659,7 @@ static int print_json(const struct audit_cmd *ac)
 	rc |= json_set(sum, "blocked", json_integer(c.blocked));
 	for (int s = KB_SEV_INFO; s <= KB_SEV_HIGH; s++)
 		rc |= json_set(sum, kb_severity_name(s), json_integer(c.sev[s]));
-	rc |= json_set(sum, "seconds", json_real(ac->elapsed));
+	rc |= json_set(sum, "duration_s", json_seconds(ac->elapsed));
 	if (!rep->remote) {
 		json_t *fw = json_object();
 
@@ -652,7 +680,7 @@ static int print_json(const struct audit_cmd *ac)
 	rc |= json_set(doc, "endpoints", eps);
 	rc |= json_set(doc, "findings", fs);
 	if (rc == 0)
-		rc = json_write_doc(stdout, doc);
+		rc = json_write_line(stdout, doc);
 	else
 		rc = -ENOMEM;
 	json_decref(doc);
@@ -687,7 +715,7 @@ static int audit_remote_args(struct audit_cmd *ac)
 		return out_of_memory();
 	if (!ports)
 		return EXIT_OK;
-	rc = portspec_parse(ports, &ac->ps, why, sizeof(why));
+	rc = portspec_parse_tcp(ports, &ac->ps, why, sizeof(why));
 	if (rc < 0)
 		return rc == -ENOMEM ? out_of_memory() : cmd_usage("audit", "%s", why);
 	if (ac->ps.tcp.n == 0 && ac->ps.udp.n == 0)
@@ -792,8 +820,10 @@ static int audit_cmd_run(const struct cmd_args *a)
 	ac.sum.start = ac.wall_start;
 	ac.sum.end = clock_wall();
 	ac.sum.elapsed = clock_mono() - ac.t0;
-	if (scan_history_close(&ac.hist, &ac.sum, st == EXIT_OK || st == EXIT_FINDINGS) !=
-	        EXIT_OK &&
+	if (scan_history_close(&ac.hist, &ac.sum,
+	                       st == EXIT_OK || st == EXIT_FINDINGS
+	                           ? STORE_RUN_COMPLETE
+	                           : STORE_RUN_INCOMPLETE) != EXIT_OK &&
 	    (st == EXIT_OK || st == EXIT_FINDINGS))
 		st = EXIT_RUNTIME;
 	outfile_keeper_cancel(&ac.prom); /* the run failed: the file stays as it was */

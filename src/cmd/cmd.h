@@ -102,6 +102,7 @@ struct cmd_option {
 	int id;           /* what cmd_has()/cmd_get() take; 0: the letter */
 	enum cmd_arg arg; /* takes an argument, and how */
 	bool once;        /* given twice is an error ("-p given twice") */
+	bool bare;        /* GLUED: the letter alone is allowed too (-d, -d2), its argument "" */
 	const char *metavar; /* "PORTS": the argument in --help, usage errors and completions */
 	const char *help;    /* one line ('\n' continues it); NULL: not listed (an alias) */
 	const char *section; /* a heading printed before this option in --help ("Ports:") */

@@ -1,4 +1,5 @@
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -38,13 +39,20 @@ int cmd_usage(const char *cmd, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+bool cmd_is_smart_terminal(FILE *f)
+{
+	const char *term = getenv("TERM");
+
+	return isatty(fileno(f)) && term && *term && strcmp(term, "dumb") != 0;
+}
+
 bool cmd_use_color(FILE *f, bool no_color_flag)
 {
 	const char *nc = getenv("NO_COLOR");
 
 	if (no_color_flag || (nc && *nc))
 		return false;
-	return isatty(fileno(f));
+	return cmd_is_smart_terminal(f);
 }
 
 const char *cmd_severity_color(int sev)
@@ -58,6 +66,21 @@ const char *cmd_severity_color(int sev)
 		return TABLE_CYAN;
 	}
 	return TABLE_DIM;
+}
+
+void cmd_put_indented(FILE *f, const char *text, const char *indent)
+{
+	for (const char *p = text; *p; p++) {
+		fputc(*p, f);
+		if (*p == '\n' && p[1])
+			fputs(indent, f);
+	}
+}
+
+const char *cmd_plural(unsigned long long n, const char *word, char *buf, size_t len)
+{
+	snprintf(buf, len, "%llu %s%s", n, word, n == 1 ? "" : "s");
+	return buf;
 }
 
 int cmd_print_version(void)

@@ -42,6 +42,11 @@ static void option_forms(FILE *f, const struct cmd_spec *spec, const char *path,
 	struct cmd_choice c;
 
 	if (o->arg == CMD_ARG_GLUED || o->arg == CMD_ARG_KEYED) {
+		if (o->bare) { /* -d alone (its levels, -d2 …, are free text) */
+			fm = (struct form){.help = o->help};
+			snprintf(fm.flag, sizeof(fm.flag), "-%c", o->letter);
+			fn(f, spec, path, &fm);
+		}
 		for (size_t i = 0; o->choices && o->choices(i, &c); i++) {
 			fm = (struct form){.takes_arg = o->arg == CMD_ARG_KEYED,
 			                   .complete = o->complete,

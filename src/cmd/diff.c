@@ -8,6 +8,7 @@
 #include "cmd/histdb.h"
 #include "output/json.h"
 #include "output/out.h"
+#include "output/service.h"
 #include "store/diff.h"
 
 static const struct cmd_option diff_options[] = {
@@ -27,29 +28,35 @@ static const char *diff_state(enum scan_state s)
 	return s == SCAN_PENDING ? NULL : scan_state_name(s);
 }
 
+/* A detected service of a change as the service object, null when none was stored. */
+static json_t *diff_service(const struct store_change_service *sv)
+{
+	if (!sv->name)
+		return json_null();
+	return out_json_service(&(struct out_service){.name = sv->name,
+	                                              .probed = true,
+	                                              .confidence = 10,
+	                                              .product = sv->product,
+	                                              .version = sv->version});
+}
+
+/* One change (schema/diff-change.json): every key, null where it does not apply. */
 static int diff_print_json(struct diff_out *o, const struct store_change *c)
 {
-	json_t *j = json_pack("{s:s, s:s, s:s?}", "type", "change", "change",
-	                      store_change_kind_name(c->kind), "host", c->host);
-	int r = j ? 0 : -ENOMEM;
+	bool port = c->kind == STORE_CH_PORT || c->kind == STORE_CH_SERVICE;
+	bool finding = c->kind == STORE_CH_FINDING_NEW || c->kind == STORE_CH_FINDING_FIXED;
+	json_t *j = json_pack(
+	    "{s:s, s:s, s:s?, s:s?, s:o, s:s?, s:s?, s:o, s:o, s:s?, s:s?, s:s?}", "type", "change",
+	    "change", store_change_kind_name(c->kind), "address", c->host, "proto",
+	    c->proto ? out_proto_name(c->proto) : NULL, "port",
+	    c->proto ? json_integer(c->port) : json_null(), "old_state",
+	    port ? diff_state(c->old_state) : NULL, "new_state",
+	    port ? diff_state(c->new_state) : NULL, "old_service",
+	    port ? diff_service(&c->old_svc) : json_null(), "new_service",
+	    port ? diff_service(&c->new_svc) : json_null(), "check", finding ? c->check : NULL,
+	    "severity", finding ? c->severity : NULL, "title", finding ? c->title : NULL);
+	int r = j ? json_write_line(o->f, j) : -ENOMEM;
 
-	if (!r && c->proto) {
-		r |= json_set_str(j, "proto", out_proto_name(c->proto));
-		r |= json_set(j, "port", json_integer(c->port));
-	}
-	if (!r && (c->kind == STORE_CH_PORT || c->kind == STORE_CH_SERVICE)) {
-		r |= json_set_str(j, "old_state", diff_state(c->old_state));
-		r |= json_set_str(j, "new_state", diff_state(c->new_state));
-		r |= json_set_str(j, "old_service", c->old_service);
-		r |= json_set_str(j, "new_service", c->new_service);
-	}
-	if (!r && (c->kind == STORE_CH_FINDING_NEW || c->kind == STORE_CH_FINDING_FIXED)) {
-		r |= json_set_str(j, "check", c->check);
-		r |= json_set_str(j, "severity", c->severity);
-		r |= json_set_str(j, "title", c->title);
-	}
-	if (!r)
-		r = json_write_line(o->f, j);
 	json_decref(j);
 	return r < 0 ? r : 0;
 }
@@ -117,10 +124,7 @@ static int diff_header(struct diff_out *o, const char *role, const struct store_
 	char when[32];
 
 	if (o->json) {
-		json_t *j =
-		    json_pack("{s:s, s:s, s:I, s:s, s:f, s:s?, s:s?}", "type", "run", "role", role,
-		              "id", (json_int_t)r->id, "status", store_status_name(r->status),
-		              "start", r->start, "command", r->args, "targets", r->targets);
+		json_t *j = histdb_json_run(r, role);
 		int e = j ? json_write_line(o->f, j) : -ENOMEM;
 
 		json_decref(j);
@@ -146,8 +150,7 @@ static int diff_run_id(struct store *st, const char *word, int64_t *id)
 	if (e == -ENOENT)
 		return cmd_usage("diff", "no run %s in the history", word);
 	if (e < 0) {
-		cmd_error("diff", "cannot read run %s: %s", word, strerror(-e));
-		return EXIT_RUNTIME;
+		return histdb_read_error("diff", st, e);
 	}
 	return EXIT_OK;
 }
@@ -216,9 +219,7 @@ static int diff_run(const struct cmd_args *args)
 		e = diff_header(&o, "new", &rb);
 	n = e < 0 ? e : store_diff(st, a, b, diff_print, &o);
 	if (n < 0) {
-		cmd_error("diff", "cannot compare runs %lld and %lld: %s", (long long)a,
-		          (long long)b, strerror((int)-n));
-		rc = EXIT_RUNTIME;
+		rc = n == -EIO ? EXIT_RUNTIME : histdb_read_error("diff", st, (int)n);
 		goto out;
 	}
 	if (diff_summary(&o, a, b, n) < 0 || fflush(stdout) != 0)

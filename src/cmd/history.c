@@ -25,37 +25,25 @@ static const struct cmd_option history_options[] = {
      .arg = CMD_ARG_REQUIRED,
      .metavar = "T",
      .help = "runs given the target word T, or that scanned host T"},
-    CMD_OPTION_JSON("one JSON document: an array of runs"),
+    CMD_OPTION_JSON("JSON Lines: one record per run, then a summary"),
     CMD_OPTION_NO_COLOR,
     {0},
 };
 
 struct history_out {
 	struct table *table;
-	json_t *array;
+	bool json;   /* JSON Lines, written as the runs are read */
+	size_t runs; /* runs listed */
 	int err;
 };
 
 static int history_add_json(struct history_out *o, const struct store_run *r)
 {
-	json_t *j = json_pack("{s:I, s:s, s:s, s:f, s:s?, s:s?, s:s?, s:I, s:I, s:I, s:I}", "id",
-	                      (json_int_t)r->id, "kind", r->kind ? r->kind : "scan", "status",
-	                      store_status_name(r->status), "start", r->start, "command", r->args,
-	                      "targets", r->targets, "ports", r->ports, "hosts_total",
-	                      (json_int_t)r->hosts_total, "hosts_up", (json_int_t)r->hosts_up,
-	                      "open", (json_int_t)r->open, "findings", (json_int_t)r->findings);
+	json_t *j = histdb_json_run(r, NULL);
+	int e = j ? json_write_line(stdout, j) : -ENOMEM;
 
-	char shard[32];
-
-	snprintf(shard, sizeof(shard), "%u/%u", r->shard_index, r->shard_count);
-	if (!j || (r->end > 0 && json_set(j, "end", json_real(r->end)) < 0) ||
-	    json_set(j, "scanner", r->hostname ? json_string(r->hostname) : json_null()) < 0 ||
-	    json_set(j, "shard", r->shard_count ? json_string(shard) : json_null()) < 0 ||
-	    json_array_append_new(o->array, j) < 0) {
-		json_decref(j);
-		return -ENOMEM;
-	}
-	return 0;
+	json_decref(j);
+	return e;
 }
 
 static int history_add_row(struct history_out *o, const struct store_run *r)
@@ -88,7 +76,8 @@ static int history_each(void *ctx, const struct store_run *r)
 {
 	struct history_out *o = ctx;
 
-	o->err = o->array ? history_add_json(o, r) : history_add_row(o, r);
+	o->err = o->json ? history_add_json(o, r) : history_add_row(o, r);
+	o->runs += !o->err;
 	return o->err;
 }
 
@@ -111,24 +100,28 @@ static int history_run(const struct cmd_args *a)
 	}
 	if (q.target && !*q.target)
 		return cmd_usage("history", "--target: empty");
-	rc = histdb_open("history", a->db, &st);
+	/* Nothing recorded yet (no default file) is an empty history, not an error. */
+	rc = histdb_open_or_empty("history", a->db, &st);
 	if (rc != EXIT_OK)
 		return rc;
 	if (json) {
-		o.array = json_array();
+		o.json = true;
 	} else {
 		o.table = table_new();
 		for (size_t i = 0; o.table && i < ARRAY_SIZE(cols); i++)
 			table_add_column(o.table, cols[i],
 			                 i == 0 || i == 5 || i == 6 ? TABLE_RIGHT : TABLE_LEFT);
 	}
-	r = o.array || o.table ? store_runs(st, &q, history_each, &o) : -ENOMEM;
+	r = !o.json && !o.table ? -ENOMEM : st ? store_runs(st, &q, history_each, &o) : 0;
 	if (r < 0) {
-		cmd_error("history", "cannot read the history: %s (%s)", strerror(-r),
-		          store_errmsg(st));
-		rc = EXIT_RUNTIME;
+		rc = histdb_read_error("history", st, r);
 	} else if (json) {
-		rc = json_write_doc(stdout, o.array) < 0 ? EXIT_RUNTIME : EXIT_OK;
+		json_t *sum =
+		    json_pack("{s:s, s:I}", "type", "summary", "runs", (json_int_t)o.runs);
+
+		rc = !sum || json_write_line(stdout, sum) < 0 || fflush(stdout) != 0 ? EXIT_RUNTIME
+		                                                                     : EXIT_OK;
+		json_decref(sum);
 	} else if (table_rows(o.table) == 0) {
 		printf("no runs recorded%s\n", q.target ? " for that target" : "");
 	} else {
@@ -136,7 +129,6 @@ static int history_run(const struct cmd_args *a)
 		         ? EXIT_RUNTIME
 		         : EXIT_OK;
 	}
-	json_decref(o.array);
 	table_free(o.table);
 	store_close(st);
 	return rc;

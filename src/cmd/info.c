@@ -389,7 +389,7 @@ static json_t *json_risks(const struct info_port *ip)
 
 		rc |= json_set(o, "port", json_integer(r[i]->port));
 		rc |= json_set_str(o, "proto", kb_proto_name(r[i]->proto));
-		rc |= json_set_str(o, "service", r[i]->service);
+		rc |= json_set_str(o, "name", r[i]->service);
 		rc |= json_set_str(o, "severity", kb_severity_name(r[i]->severity));
 		rc |= json_set_str(o, "note", r[i]->note);
 		rc |= json_set_str(o, "citation", r[i]->citation);
@@ -448,8 +448,8 @@ static json_t *json_port(const struct kb *kb, const struct info_host *h, const s
 static int print_json(const struct kb *kb, const struct info_host *h, struct info_query *qs,
                       size_t nq)
 {
-	json_t *doc = json_array();
-	int rc = doc ? 0 : -ENOMEM;
+	json_t *doc = json_object(), *results = json_array();
+	int rc = doc && results ? 0 : -ENOMEM;
 
 	for (size_t i = 0; rc == 0 && i < nq; i++) {
 		const struct info_query *q = &qs[i];
@@ -457,7 +457,7 @@ static int print_json(const struct kb *kb, const struct info_host *h, struct inf
 
 		rc |= json_set_str(o, "argument", q->arg);
 		rc |= json_set_str(o, "kind", q->pa.kind == PORTARG_PORT ? "port" : "service");
-		rc |= json_set_str(o, "service", q->pa.kind == PORTARG_SERVICE ? q->pa.name : NULL);
+		rc |= json_set_str(o, "name", q->pa.kind == PORTARG_SERVICE ? q->pa.name : NULL);
 		rc |=
 		    json_set_str(o, "proto", q->pa.proto >= 0 ? kb_proto_name(q->pa.proto) : NULL);
 		for (size_t j = 0; ports && j < q->nports; j++) {
@@ -466,15 +466,12 @@ static int print_json(const struct kb *kb, const struct info_host *h, struct inf
 				rc = -ENOMEM;
 		}
 		rc |= json_set(o, "ports", ports);
-		if (!o || rc || json_array_append_new(doc, o) < 0)
+		if (!o || rc || json_array_append_new(results, o) < 0)
 			rc = -ENOMEM;
 	}
-	/* Like json_write_doc(), with reals at nmap's six digits (0.433467, not
-	 * 0.43346699999999999). */
-	if (rc == 0 &&
-	    (json_dumpf(doc, stdout,
-	                JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6)) < 0 ||
-	     fputc('\n', stdout) == EOF))
+	rc |= json_set_str(doc, "type", "info");
+	rc |= json_set(doc, "results", results);
+	if (rc == 0 && json_write_line(stdout, doc) < 0)
 		rc = -EIO;
 	json_decref(doc);
 	return rc;

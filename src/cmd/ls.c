@@ -14,6 +14,7 @@
 #include "cmd/ls.h"
 #include "knowledge/services.h"
 #include "output/json.h"
+#include "output/service.h"
 #include "output/table.h"
 #include "platform/platform.h"
 #include "sockets/sockexpose.h"
@@ -57,7 +58,7 @@ static const struct cmd_option ls_options[] = {
      .metavar = "NAME",
      .complete = CMD_COMPLETE_NETNS,
      .help = "the namespace /run/netns/NAME; 'all' for every namespace"},
-    CMD_OPTION_JSON("JSON Lines, one object per socket"),
+    CMD_OPTION_JSON("JSON Lines: one record per socket, then a summary"),
     CMD_OPTION_NO_COLOR,
     {.name = "no-colour", .id = CMD_OPT_NO_COLOR},
     {0},
@@ -397,6 +398,7 @@ static int emit_json(struct ls_ctx *c, const struct ls_row *r, FILE *out)
 	enum sockexpose e = sockexpose_classify(s->family, s->local, s->v6only, &dual);
 	size_t n = row_procs(c, s);
 	json_t *o = json_object(), *procs = NULL;
+	const char *svc;
 	int rc = 0;
 
 	if (!o)
@@ -417,11 +419,12 @@ static int emit_json(struct ls_ctx *c, const struct ls_row *r, FILE *out)
 			rc |= json_array_append_new(procs, p);
 		}
 	}
+	rc |= json_set_str(o, "type", "socket");
 	rc |= json_set_str(o, "proto", s->proto == IPPROTO_TCP ? "tcp" : "udp");
-	rc |= json_set_str(o, "family", s->family == AF_INET ? "inet" : "inet6");
+	rc |= json_set_str(o, "family", json_family(s->family));
 	rc |= json_set_str(o, "state", sockquery_state_name(s->state, s->proto));
-	rc |= json_set_str(o, "local_address", addr_str(s, s->local, ab, sizeof(ab)));
-	rc |= json_set(o, "local_port", json_integer(s->local_port));
+	rc |= json_set_str(o, "address", addr_str(s, s->local, ab, sizeof(ab)));
+	rc |= json_set(o, "port", json_integer(s->local_port));
 	rc |= json_set_str(o, "peer_address", addr_str(s, s->peer, ab, sizeof(ab)));
 	rc |= json_set(o, "peer_port", json_integer(s->peer_port));
 	rc |= json_set(o, "pid", n ? json_integer(platform->procs_pid(c->procs, c->idx[0])) : NULL);
@@ -431,7 +434,9 @@ static int emit_json(struct ls_ctx *c, const struct ls_row *r, FILE *out)
 	rc |= json_set(o, "uid", json_integer(s->uid));
 	rc |= json_set(o, "inode", json_integer(s->inode));
 	rc |= json_set_str(o, "netns", c->ns[r->ns].name);
-	rc |= json_set_str(o, "service", row_service(&c->services, s));
+	svc = row_service(&c->services, s);
+	rc |= json_set(o, "service",
+	               out_json_service(&(struct out_service){.name = svc, .port_default = svc}));
 	rc |= json_set_str(o, "exposure", sockexpose_name(e));
 	rc |= json_set(o, "dual_stack", json_boolean(dual));
 	if (rc)
@@ -752,8 +757,14 @@ static int ls_output(struct ls_ctx *c, const struct ls_rows *rows)
 	/* Only this thread writes stdout now: skip stdio's per-call locking. */
 	__fsetlocking(stdout, FSETLOCKING_BYCALLER);
 	if (c->o->json) {
+		json_t *sum;
+
 		for (size_t i = 0; rc == 0 && i < rows->n; i++)
 			rc = emit_json(c, rows->order[i], stdout);
+		sum = json_pack("{s:s, s:I}", "type", "summary", "sockets", (json_int_t)rows->n);
+		if (rc == 0)
+			rc = sum ? json_write_line(stdout, sum) : -ENOMEM;
+		json_decref(sum);
 	} else {
 		rc = render_table(c, rows, stdout);
 	}

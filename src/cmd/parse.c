@@ -251,7 +251,7 @@ static int parse_letters(struct parser *p, const char *word)
 				return r;
 			return record(p, o, flag, 2, arg, NULL);
 		case CMD_ARG_GLUED:
-			if (!*rest) {
+			if (!*rest && !o->bare) {
 				choice_list(o, flag, list, sizeof(list));
 				return why_err(p->why, p->whylen, -EINVAL,
 				               "option '%s' needs one of %s (see --help)", flag,

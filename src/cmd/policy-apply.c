@@ -256,7 +256,7 @@ int policy_cmd_apply(const struct policy_opts *o)
 			st = EXIT_RUNTIME;
 		}
 	}
-	loud = p.nrules >= LOUD_RULES && isatty(STDERR_FILENO);
+	loud = p.nrules >= LOUD_RULES && cmd_is_smart_terminal(stderr);
 	policy_free(&p);
 	if (st != EXIT_OK)
 		return st;

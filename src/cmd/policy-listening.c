@@ -154,21 +154,6 @@ static const char *proto_str(const struct sockdiag_sock *s)
 	return s->proto == IPPROTO_TCP ? "tcp" : "udp";
 }
 
-static json_t *rule_json(const struct policy_rule *r)
-{
-	json_t *o;
-
-	if (!r)
-		return json_null();
-	o = json_object();
-	if (!o)
-		return NULL;
-	json_set(o, "line", json_integer(r->line));
-	json_set_str(o, "text", r->text);
-	json_set_str(o, "label", r->label);
-	return o;
-}
-
 static int emit_json(const struct policy *p, const struct live *lv, const struct sockdiag_sock *s,
                      const struct verdict *v, struct plat_procs *procs)
 {
@@ -190,10 +175,11 @@ static int emit_json(const struct policy *p, const struct live *lv, const struct
 	rc |= json_set_str(fw, "verdict", live_text(lv, v, lt, sizeof(lt)));
 	rc |= json_set(fw, "agrees", json_boolean(!v->disagree));
 	for (size_t i = 0; i < v->nalso; i++)
-		rc |= json_array_append_new(also, rule_json(&p->rules[v->also[i]]));
+		rc |= json_array_append_new(also, policy_json_rule(&p->rules[v->also[i]]));
 	rc |= json_set_str(o, "type", "listener");
 	rc |= json_set_str(o, "proto", proto_str(s));
 	rc |= json_set_str(o, "address", addr_str(s, ab, sizeof(ab)));
+	rc |= json_set_str(o, "family", json_family(s->family));
 	rc |= json_set(o, "port", json_integer(s->local_port));
 	rc |= json_set_str(o, "exposure", sockexpose_name(v->exposure));
 	rc |= json_set(o, "dual_stack", json_boolean(v->dual));
@@ -201,7 +187,7 @@ static int emit_json(const struct policy *p, const struct live *lv, const struct
 	    json_set(o, "pid", n ? json_integer(platform->procs_pid(procs, idx[0])) : json_null());
 	rc |= json_set_str(o, "process", n ? platform->procs_name(procs, idx[0]) : NULL);
 	rc |= json_set_str(o, "verdict", v->loopback ? "loopback" : policy_action_name(v->action));
-	rc |= json_set(o, "rule", v->loopback ? json_null() : rule_json(v->rule));
+	rc |= json_set(o, "rule", v->loopback ? json_null() : policy_json_rule(v->rule));
 	rc |= json_set(o, "allowed_from", also);
 	rc |= json_set(o, "exposed", json_boolean(v->exposed));
 	rc |= json_set(o, "firewall", fw);
@@ -324,7 +310,10 @@ static int report(const struct policy_opts *o, const struct policy *p, const str
 	} else if (rc == 0) {
 		if (table_rows(t))
 			rc = table_render(t, stdout, cmd_use_color(stdout, o->no_color));
-		printf("%zu listeners, %zu exposed to everyone by %s", l->n, *exposed, o->file);
+		char n[48];
+
+		printf("%s, %zu exposed to everyone by %s",
+		       cmd_plural(l->n, "listener", n, sizeof(n)), *exposed, o->file);
 		if (lv->ok && !lv->rs->legacy)
 			printf("; the live firewall does otherwise for %zu", disagree);
 		printf("\n");

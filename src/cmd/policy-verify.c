@@ -169,25 +169,19 @@ static int emit_json(struct verify_ctx *c, const char *host, const char *from, i
                      enum policy_action action, enum policy_verify_result res,
                      const struct live_verdict *lv)
 {
-	json_t *o = json_object(), *jr = json_null();
+	json_t *o = json_object();
 	int rc = 0;
 
 	if (!o)
 		return -ENOMEM;
-	if (r) {
-		jr = json_object();
-		rc |= json_set(jr, "line", json_integer(r->line));
-		rc |= json_set_str(jr, "text", r->text);
-		rc |= json_set_str(jr, "label", r->label);
-	}
 	rc |= json_set_str(o, "type", "verify");
-	rc |= json_set_str(o, "host", host);
+	rc |= json_set_str(o, "address", host);
 	rc |= json_set_str(o, "from", from);
 	rc |= json_set_str(o, "proto", proto == IPPROTO_UDP ? "udp" : "tcp");
 	rc |= json_set(o, "port", json_integer(port));
 	rc |= json_set_str(o, "state", scan_state_name(state));
 	rc |= json_set_str(o, "verdict", policy_action_name(action));
-	rc |= json_set(o, "rule", jr);
+	rc |= json_set(o, "rule", policy_json_rule(r));
 	rc |= json_set_str(o, "result", policy_verify_result_name(res));
 	if (lv->have) {
 		json_t *fw = json_object();
@@ -196,6 +190,9 @@ static int emit_json(struct verify_ctx *c, const char *host, const char *from, i
 		rc |= json_set_str(fw, "result", fw_result_name(lv->result));
 		rc |= json_set_str(fw, "verdict", lv->text);
 		rc |= json_set(o, "firewall", fw);
+	} else {
+		rc |= json_set(o, "firewall",
+		               json_null()); /* not read: remote, or no CAP_NET_ADMIN */
 	}
 	if (rc == 0)
 		rc = json_write_line(stdout, o);
@@ -327,7 +324,7 @@ static int verify_ports(const struct policy_opts *o, const struct policy *p, str
 	char why[256];
 
 	if (o->ports) {
-		if (portspec_parse(o->ports, ps, why, sizeof(why)) < 0)
+		if (portspec_parse_tcp(o->ports, ps, why, sizeof(why)) < 0)
 			return cmd_usage(CMD, "-p: %s", why);
 		if (!strchr(o->ports, 'U') && !strchr(o->ports, 'u'))
 			portlist_free(&ps->udp);
@@ -408,12 +405,14 @@ static int verify_summary(const struct verify_ctx *c, bool json)
 		     json_set(sum, "results", counts) || json_write_line(stdout, sum);
 		json_decref(sum);
 	} else {
-		printf("%" PRIu64 " violations, %" PRIu64 " denied but open over the loopback, "
+		char v[48];
+
+		printf("%s, %" PRIu64 " denied but open over the loopback, "
 		       "%" PRIu64 " allowed but closed, %" PRIu64 " allowed but filtered, %" PRIu64
 		       " denied but answered\n",
-		       c->counts[POLICY_VERIFY_VIOLATION], c->counts[POLICY_VERIFY_DENIED_LOCAL],
-		       c->counts[POLICY_VERIFY_CLOSED], c->counts[POLICY_VERIFY_BLOCKED],
-		       c->counts[POLICY_VERIFY_ANSWERED]);
+		       cmd_plural(c->counts[POLICY_VERIFY_VIOLATION], "violation", v, sizeof(v)),
+		       c->counts[POLICY_VERIFY_DENIED_LOCAL], c->counts[POLICY_VERIFY_CLOSED],
+		       c->counts[POLICY_VERIFY_BLOCKED], c->counts[POLICY_VERIFY_ANSWERED]);
 	}
 	if (rc || fflush(stdout) != 0) {
 		cmd_error(CMD, "cannot write the output");

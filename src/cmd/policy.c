@@ -232,7 +232,7 @@ struct progress {
 
 static void progress_init(struct progress *pg)
 {
-	pg->on = isatty(STDERR_FILENO);
+	pg->on = cmd_is_smart_terminal(stderr);
 	pg->shown = false;
 	pg->start = clock_mono();
 }
@@ -270,6 +270,14 @@ static bool has_hints(const struct policy *p)
 		if (p->rules[i].hint)
 			return true;
 	return false;
+}
+
+struct json_t *policy_json_rule(const struct policy_rule *r)
+{
+	if (!r)
+		return json_null();
+	return json_pack("{s:i, s:s?, s:s?, s:s?}", "line", (int)r->line, "text", r->text, "label",
+	                 r->label, "hint", r->hint);
 }
 
 /* ---- check ---- */
@@ -331,11 +339,18 @@ static int check_json_syntax(const struct policy_opts *o, const struct policy_er
 		json_set_str(e, "message", errs[i].msg);
 		json_array_append_new(arr, e);
 	}
+	json_set_str(doc, "type", "policy-check");
 	json_set_str(doc, "file", o->file);
 	json_set(doc, "valid", json_false());
+	json_set(doc, "rules", json_null());
 	json_set(doc, "syntax_errors", arr);
 	json_set(doc, "syntax_error_count", json_integer((json_int_t)nerr));
-	json_write_doc(stdout, doc);
+	json_set(doc, "findings", json_array());
+	json_set(doc, "errors", json_integer(0));
+	json_set(doc, "warnings", json_integer(0));
+	json_set(doc, "info", json_integer(0));
+	json_set(doc, "pass", json_false());
+	json_write_line(stdout, doc);
 	json_decref(doc);
 	return EXIT_USAGE;
 }
@@ -388,22 +403,29 @@ static int run_check(const struct policy_opts *o)
 	fail = cs.count[POLICY_SEV_ERROR] || (o->strict && cs.count[POLICY_SEV_WARNING]);
 	if (o->json) {
 		json_t *doc = json_object();
+		json_set_str(doc, "type", "policy-check");
 		json_set_str(doc, "file", o->file);
 		json_set(doc, "valid", json_true());
 		json_set(doc, "rules", json_integer((json_int_t)p.nrules));
+		json_set(doc, "syntax_errors", json_array());
+		json_set(doc, "syntax_error_count", json_integer(0));
 		json_set(doc, "findings", cs.arr);
 		cs.arr = NULL;
 		json_set(doc, "errors", json_integer(cs.count[POLICY_SEV_ERROR]));
 		json_set(doc, "warnings", json_integer(cs.count[POLICY_SEV_WARNING]));
 		json_set(doc, "info", json_integer(cs.count[POLICY_SEV_INFO]));
 		json_set(doc, "pass", json_boolean(!fail));
-		json_write_doc(stdout, doc);
+		json_write_line(stdout, doc);
 		json_decref(doc);
 	} else {
 		if (table_rows(cs.t))
 			table_render(cs.t, stdout, cmd_use_color(stdout, o->no_color));
-		printf("%s: %zu rules, %u errors, %u warnings, %u info\n", o->file, p.nrules,
-		       cs.count[POLICY_SEV_ERROR], cs.count[POLICY_SEV_WARNING],
+		char r[48], e[48], w[48];
+
+		printf("%s: %s, %s, %s, %u info\n", o->file,
+		       cmd_plural(p.nrules, "rule", r, sizeof(r)),
+		       cmd_plural(cs.count[POLICY_SEV_ERROR], "error", e, sizeof(e)),
+		       cmd_plural(cs.count[POLICY_SEV_WARNING], "warning", w, sizeof(w)),
 		       cs.count[POLICY_SEV_INFO]);
 	}
 	st = fail ? EXIT_FINDINGS : EXIT_OK;
@@ -447,21 +469,16 @@ static int run_eval(const struct policy_opts *o)
 	r = idx >= 0 ? &p.rules[idx] : NULL;
 	verdict = r ? policy_action_name(r->action) : "deny";
 	if (o->json) {
-		json_t *doc = json_object(), *jr = json_null();
-		if (r) {
-			jr = json_object();
-			json_set(jr, "line", json_integer(r->line));
-			json_set_str(jr, "text", r->text);
-			json_set_str(jr, "label", r->label);
-			json_set_str(jr, "hint", r->hint);
-		}
+		json_t *doc = json_object();
+
+		json_set_str(doc, "type", "policy-eval");
 		json_set_str(doc, "verdict", verdict);
 		json_set_str(doc, "proto", o->proto == POLICY_P_TCP ? "tcp" : "udp");
 		json_set(doc, "port", json_integer(o->port));
 		json_set_str(doc, "from", o->from);
-		json_set(doc, "rule", jr);
+		json_set(doc, "rule", policy_json_rule(r));
 		json_set(doc, "default", json_boolean(!r));
-		json_write_doc(stdout, doc);
+		json_write_line(stdout, doc);
 		json_decref(doc);
 	} else {
 		struct table *t = table_new();

@@ -23,6 +23,10 @@ struct policy_opts {
 	enum { POLICY_TO_NFTABLES, POLICY_TO_WINDOWS, POLICY_TO_NETSH } to; /* compile --to */
 };
 
+/* A rule as JSON ({"line","text","label","hint"}), json null for NULL; NULL: no memory. */
+struct json_t;
+struct json_t *policy_json_rule(const struct policy_rule *r);
+
 /* Loads o->file ('-': stdin) into p; syntax errors go to stderr. Returns an exit status. */
 int policy_cmd_load(const struct policy_opts *o, struct policy *p);
 

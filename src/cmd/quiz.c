@@ -30,14 +30,15 @@ static const struct cmd_option quiz_options[] = {
      .metavar = "S",
      .help = "the same questions again (the seed is printed at the start)"},
     CMD_OPTION_JSON("print the questions, answers and explanations as one JSON\n"
-                    "document (for other front ends); asks nothing"),
+                    "document on one line (for other front ends); asks nothing"),
     CMD_OPTION_NO_COLOR,
     {0},
 };
 
 static int quiz_json(const struct kb *kb, uint64_t seed, unsigned count)
 {
-	json_t *doc = json_pack("{s:I, s:[]}", "seed", (json_int_t)seed, "questions");
+	json_t *doc =
+	    json_pack("{s:s, s:I, s:[]}", "type", "quiz", "seed", (json_int_t)seed, "questions");
 	json_t *arr = doc ? json_object_get(doc, "questions") : NULL;
 	struct quiz_question q;
 	int r = arr ? 0 : -ENOMEM;
@@ -64,7 +65,7 @@ static int quiz_json(const struct kb *kb, uint64_t seed, unsigned count)
 			r = -ENOMEM;
 	}
 	if (!r)
-		r = json_write_doc(stdout, doc);
+		r = json_write_line(stdout, doc);
 	json_decref(doc);
 	if (r < 0) {
 		cmd_error("quiz", "cannot write the questions: %s", strerror(-r));

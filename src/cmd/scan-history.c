@@ -33,7 +33,8 @@ int scan_history_start(struct scan_history *h, const char *cmd, const char *db, 
 		               "(use --db PATH or --no-history)");
 		return EXIT_OK;
 	}
-	r = store_open(path, STORE_CREATE, &h->st, why, sizeof(why));
+	/* The default file's directories are made; a --db file's directory must exist. */
+	r = store_open(path, STORE_CREATE | (db ? 0 : STORE_MKDIR), &h->st, why, sizeof(why));
 	if (r < 0 && !db && r != -ENOMEM) {
 		/*
 		 * The default file is a convenience: a user who cannot write it
@@ -47,7 +48,10 @@ int scan_history_start(struct scan_history *h, const char *cmd, const char *db, 
 	}
 	if (r < 0) {
 		cmd_error(cmd, "history: %s", why[0] ? why : strerror(-r));
-		return r == -EBADMSG || r == -ENOTSUP || r == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
+		return r == -EBADMSG || r == -ENOTSUP || r == -EINVAL || r == -EISDIR ||
+		               r == -ENOENT
+		           ? EXIT_USAGE
+		           : EXIT_RUNTIME;
 	}
 	if (ri->resume) {
 		h->run = ri->resume;
@@ -136,13 +140,15 @@ void scan_history_port(struct scan_history *h, const struct scan_result *res)
 		h->error = r;
 }
 
-void scan_history_host(struct scan_history *h, const struct scan_host *host)
+void scan_history_host(struct scan_history *h, const struct scan_host *host, const char *name)
 {
+	struct scan_host named = *host;
 	int r;
 
 	if (!h->st || h->error)
 		return;
-	r = store_host(h->st, h->run, host);
+	named.name = name;
+	r = store_host(h->st, h->run, &named);
 	if (r < 0)
 		h->error = r;
 }
@@ -169,14 +175,57 @@ void scan_history_service(struct scan_history *h, const struct target_addr *addr
 		h->error = r;
 }
 
+/* The reason host's port was found open by (its ports are ascending). */
+static enum scan_reason sh_reason(const struct scan_host *host, uint16_t port)
+{
+	size_t lo = 0, hi = host->nports;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (host->ports[mid] < port)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < host->nports && host->ports[lo] == port)
+		return scan_res_reason(host->res[lo]);
+	return host->proto == IPPROTO_UDP ? SCAN_REASON_UDP_RESPONSE : SCAN_REASON_SYN_ACK;
+}
+
+/* A detected field, NULL when empty. */
+#define SH_TEXT(s) ((s)[0] ? (s) : NULL)
+
 void scan_history_versions(struct scan_history *h, const struct scan_host *host,
                            const struct out_version *ver, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		const struct detect_service *svc = &ver[i].r->svc;
+	for (size_t i = 0; i < n && h->st && !h->error; i++) {
+		const struct detect_result *d = ver[i].r;
+		const struct detect_service *svc = &d->svc;
+		int r;
 
-		scan_history_service(h, &host->addr, host->proto, ver[i].port, svc->name,
-		                     svc->product, svc->version);
+		/* Kept whole, as the outputs print it, so that show reprints it. */
+		r = store_port(h->st, h->run,
+		               &(struct store_port){
+		                   .addr = &host->addr,
+		                   .proto = host->proto,
+		                   .port = ver[i].port,
+		                   .state = SCAN_OPEN,
+		                   .reason = sh_reason(host, ver[i].port),
+		                   .service = svc->name[0] ? svc->name : "unknown",
+		                   .product = SH_TEXT(svc->product),
+		                   .version = SH_TEXT(svc->version),
+		                   .extrainfo = SH_TEXT(svc->extrainfo),
+		                   .hostname = SH_TEXT(svc->hostname),
+		                   .ostype = SH_TEXT(svc->ostype),
+		                   .devicetype = SH_TEXT(svc->devicetype),
+		                   .cpe = SH_TEXT(svc->cpe),
+		                   .tunnel = d->tunnel,
+		                   .probed = true,
+		                   .conf = d->confidence,
+		               });
+		if (r < 0)
+			h->error = r;
 	}
 }
 
@@ -224,7 +273,7 @@ void scan_history_tick(struct scan_history *h)
 		h->error = r;
 }
 
-int scan_history_close(struct scan_history *h, const struct scan_summary *sum, bool complete)
+int scan_history_close(struct scan_history *h, const struct scan_summary *sum, int status)
 {
 	struct scan_summary all = sum ? *sum : (struct scan_summary){0};
 	int r = 0;
@@ -233,10 +282,10 @@ int scan_history_close(struct scan_history *h, const struct scan_summary *sum, b
 		return EXIT_OK;
 	all.hosts_up += h->prior_up; /* a resumed run's hosts before it */
 	if (!h->error)
-		r = store_run_end(h->st, h->run, sum ? &all : NULL,
-		                  complete ? STORE_RUN_COMPLETE : STORE_RUN_INCOMPLETE);
+		r = store_run_end(h->st, h->run, sum ? &all : NULL, status);
 	else
-		store_run_end(h->st, h->run, sum ? &all : NULL, STORE_RUN_INCOMPLETE);
+		store_run_end(h->st, h->run, sum ? &all : NULL,
+		              status == STORE_RUN_INTERRUPTED ? status : STORE_RUN_INCOMPLETE);
 	if (h->error || r < 0) {
 		int e = h->error ? h->error : r;
 

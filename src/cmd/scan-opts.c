@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd/cmd.h"
 #include "cmd/commands.h"
@@ -45,7 +46,16 @@ enum {
 	OPT_RESUME,
 	OPT_DISABLE_ARP,
 	OPT_VV,
+	OPT_APPEND_OUTPUT,
+	OPT_STYLESHEET,
+	OPT_WEBXML,
+	OPT_NO_STYLESHEET,
+	OPT_MAX_HOSTGROUP,
 };
+
+/* nmap's stylesheet on the web (--webxml), and the copy nmap installs. */
+#define SCAN_XSL_WEB   "https://nmap.org/svn/docs/nmap.xsl"
+#define SCAN_XSL_LOCAL "/usr/share/nmap/nmap.xsl"
 
 /* -sX: the techniques of the registry, then -sL, -sn and -sV. */
 static bool scan_type_choice(size_t i, struct cmd_choice *c)
@@ -192,6 +202,8 @@ static const struct cmd_option scan_options[] = {
     NUMBER("max-retries", OPT_MAX_RETRIES, "N", "resend a silent probe at most N times"),
     NUMBER("host-timeout", OPT_HOST_TIMEOUT, "T",
            "give up on a host after T (500ms, 30s, 15m, 2h)"),
+    NUMBER("max-hostgroup", OPT_MAX_HOSTGROUP, "N",
+           "scan at most N hosts at once (each group is written when done)"),
     {.name = "randomize-hosts",
      .id = OPT_RANDOMIZE_HOSTS,
      .section = "Order and output:",
@@ -228,6 +240,21 @@ static const struct cmd_option scan_options[] = {
      .help = "a REASON column: syn-ack, conn-refused, no-response, ..."},
     {.letter = 'v', .help = "more detail: hosts found down are listed too"},
     {.name = "-vv", .id = OPT_VV, .help = "-v twice"},
+    {.letter = 'd',
+     .arg = CMD_ARG_GLUED,
+     .bare = true,
+     .help = "debugging level (-d, -d2 ... -d9), as nmap records it in the XML"},
+    {.name = "append-output",
+     .id = OPT_APPEND_OUTPUT,
+     .help = "append to the -o files instead of replacing them"},
+    {.name = "stylesheet",
+     .id = OPT_STYLESHEET,
+     .arg = CMD_ARG_REQUIRED,
+     .metavar = "PATH|URL",
+     .complete = CMD_COMPLETE_FILE,
+     .help = "the XSL stylesheet the XML names (default: nmap's " SCAN_XSL_LOCAL ")"},
+    {.name = "webxml", .id = OPT_WEBXML, .help = "--stylesheet " SCAN_XSL_WEB},
+    {.name = "no-stylesheet", .id = OPT_NO_STYLESHEET, .help = "name no stylesheet in the XML"},
     CMD_OPTION_JSON("JSON Lines on stdout"),
     CMD_OPTION_NO_COLOR,
     CMD_OPTION_PROMETHEUS(OPT_PROMETHEUS,
@@ -410,6 +437,32 @@ static int scan_set_output(struct scan_opts *o, const struct cmd_value *v, char 
 	return 0;
 }
 
+/* --stylesheet PATH|URL, --webxml, --no-stylesheet: one of them, once. */
+static int scan_set_stylesheet(struct scan_opts *o, const struct cmd_value *v, char *why,
+                               size_t whylen)
+{
+	if (o->stylesheet_given)
+		return why_fail(why, whylen, "%s: the stylesheet was already chosen", v->flag);
+	o->stylesheet_given = true;
+	if (v->id == OPT_STYLESHEET && !*v->arg)
+		return why_fail(why, whylen, "%s needs a path or URL", v->flag);
+	o->stylesheet = v->id == OPT_STYLESHEET ? v->arg
+	                : v->id == OPT_WEBXML   ? SCAN_XSL_WEB
+	                                        : NULL;
+	return 0;
+}
+
+/* -d, -dN: nmap's debugging level, 1 to 9. */
+static int scan_set_debugging(struct scan_opts *o, const char *arg, char *why, size_t whylen)
+{
+	uint64_t n = 1;
+
+	if (*arg && strnum_u64(arg, 0, 9, &n) < 0)
+		return why_fail(why, whylen, "-d: '%s' is not a debugging level from 0 to 9", arg);
+	o->debugging = *arg ? (unsigned)n : o->debugging + 1;
+	return 0;
+}
+
 /* A number option: strnum_u64 in [min, max], else "FLAG: 'ARG' is not WHAT". */
 static int scan_number(const struct cmd_value *v, uint64_t min, uint64_t max, const char *what,
                        uint64_t *out, char *why, size_t whylen)
@@ -450,6 +503,10 @@ static int scan_numbers(struct scan_opts *o, const struct cmd_value *v, char *wh
 		r = scan_number(v, 0, 9, "an intensity from 0 to 9", &n, why, whylen);
 		o->version_intensity = (int)n;
 		break;
+	case OPT_MAX_HOSTGROUP:
+		r = scan_number(v, 1, 4096, "a number from 1 to 4096", &n, why, whylen);
+		o->max_hostgroup = (unsigned)n;
+		break;
 	}
 	return r;
 }
@@ -477,6 +534,8 @@ static int scan_value(struct scan_opts *o, struct scan_words *w, const struct cm
 		return scan_set_types(o, v->arg, why, whylen);
 	case 'T':
 		return scan_set_timing(o, v->arg, why, whylen);
+	case 'd':
+		return scan_set_debugging(o, v->arg, why, whylen);
 	case 'o':
 		return scan_set_output(o, v, why, whylen);
 	case 'P':
@@ -556,6 +615,14 @@ static int scan_collect(const struct cmd_args *a, struct scan_opts *o, struct sc
 		case 'v':
 		case OPT_VV:
 			o->verbose += v->id == OPT_VV ? 2 : 1;
+			break;
+		case OPT_APPEND_OUTPUT:
+			o->append_output = true;
+			break;
+		case OPT_STYLESHEET:
+		case OPT_WEBXML:
+		case OPT_NO_STYLESHEET:
+			r = scan_set_stylesheet(o, v, why, whylen);
 			break;
 		case OPT_VERSION_LIGHT:
 		case OPT_VERSION_ALL:
@@ -881,6 +948,10 @@ int scan_opts_from_args(const struct cmd_args *a, struct scan_opts *opts, char *
 		r = scan_collect(a, opts, &w, why, whylen);
 		if (r == 0)
 			r = scan_check_conflicts(opts, why, whylen);
+		if (r == 0 && !opts->stylesheet_given)
+			opts->stylesheet = access(SCAN_XSL_LOCAL, R_OK) == 0
+			                       ? "file://" SCAN_XSL_LOCAL
+			                       : SCAN_XSL_WEB;
 		if (r == 0)
 			r = scan_build_targets(opts, &w, why, whylen);
 		if (r == 0)

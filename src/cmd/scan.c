@@ -13,6 +13,7 @@
 #include "detect/probes.h"
 #include "cmd/commands.h"
 #include "cmd/common.h"
+#include "cmd/interrupt.h"
 #include "cmd/scan.h"
 #include "knowledge/services.h"
 #include "net/perm.h"
@@ -52,75 +53,6 @@ static size_t scan_fmt_v4(const struct in_addr *a, char *buf)
 	return (size_t)(p - 1 - buf);
 }
 
-/* -sL: every target once, in order or permuted, like nmap's list scan. */
-static int scan_list(const struct scan_opts *o)
-{
-	static const char prefix[] = "portscope scan report for ";
-	static char obuf[1 << 16];
-	const uint64_t n = targetset_count(o->targets);
-	struct perm perm;
-	double t0 = clock_mono();
-	uint64_t seed = o->randomize_hosts && !o->seed_given ? seed_random() : o->seed;
-	char line[sizeof(prefix) + INET6_ADDRSTRLEN + 1];
-
-	setvbuf(stdout, obuf, _IOFBF, sizeof(obuf));
-	perm_init(&perm, n, seed);
-	if (!o->json) {
-		char when[64];
-		time_t now = time(NULL);
-		struct tm tm;
-
-		strftime(when, sizeof(when), "%Y-%m-%d %H:%M %Z", localtime_r(&now, &tm));
-		printf("Starting portscope %s at %s\n", PORTSCOPE_VERSION, when);
-	}
-	memcpy(line, prefix, sizeof(prefix) - 1);
-	for (uint64_t i = 0; i < n; i++) {
-		struct target_addr a;
-		char *host = line + sizeof(prefix) - 1;
-		size_t len;
-
-		if (targetset_get(o->targets, o->randomize_hosts ? perm_at(&perm, i) : i, &a) < 0)
-			break; /* cannot happen: i < count */
-		if (a.family == AF_INET) {
-			len = scan_fmt_v4(&a.v4, host);
-		} else {
-			target_addr_str(&a, host, INET6_ADDRSTRLEN);
-			len = strlen(host);
-		}
-		if (o->json) {
-			json_t *rec = json_pack("{s:s, s:s}", "type", "target", "host", host);
-
-			if (!rec || json_write_line(stdout, rec) < 0) {
-				json_decref(rec);
-				break;
-			}
-			json_decref(rec);
-		} else {
-			host[len] = '\n';
-			fwrite_unlocked(line, 1, sizeof(prefix) + len, stdout);
-		}
-		if ((i & 0xffff) == 0 && ferror(stdout))
-			break;
-	}
-	if (o->json) {
-		json_t *sum = json_pack("{s:s, s:I, s:i, s:I}", "type", "summary", "addresses",
-		                        (json_int_t)n, "hosts_up", 0, "duration_ms",
-		                        (json_int_t)((clock_mono() - t0) * 1000));
-
-		if (sum)
-			json_write_line(stdout, sum);
-		json_decref(sum);
-	} else {
-		printf("portscope done: %llu IP address%s (0 hosts up) scanned in %.2f seconds\n",
-		       (unsigned long long)n, n == 1 ? "" : "es", clock_mono() - t0);
-	}
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		cmd_error("scan", "cannot write the list: %s", strerror(errno));
-		return EXIT_RUNTIME;
-	}
-	return EXIT_OK;
-}
-
 /* -oN, -oX, -oG, -oJ, --json, four from -oA, and the default: ten at most. */
 #define SCAN_MAX_STREAMS 10
 
@@ -134,6 +66,9 @@ struct scan_cli {
 	struct scan_summary summary; /* from on_done */
 	int write_error;             /* first output failure */
 	struct scan_history history; /* records results as they arrive */
+	struct scan_summary sofar;   /* the hosts written so far (an interrupted run's trailer) */
+	struct cmd_interrupt intr;   /* SIGINT/SIGTERM: takes lock, then ends the outputs */
+	bool append;                 /* --append-output: files are appended to */
 	/* -sV */
 	struct out_info *info;              /* the streams' info: versions are set per host */
 	const struct detect_config *detect; /* NULL without -sV */
@@ -205,7 +140,7 @@ static void scan_cli_write(struct scan_cli *c, const struct scan_host *h,
                            const struct out_version *ver, size_t nver)
 {
 	if (h->up) /* hosts down are counted in the run, not kept one by one */
-		scan_history_host(&c->history, h);
+		scan_history_host(&c->history, h, out_hostname(c->info, h));
 	if (c->progress_on)
 		out_progress_clear(&c->progress);
 	if (c->detect) {
@@ -221,6 +156,11 @@ static void scan_cli_write(struct scan_cli *c, const struct scan_host *h,
 	}
 	c->info->versions = NULL;
 	c->info->nversions = 0;
+	c->sofar.hosts_total++;
+	c->sofar.hosts_up += h->up;
+	c->sofar.hosts_timedout += h->timedout;
+	for (int st = 0; st < SCAN_STATE_MAX; st++)
+		c->sofar.counts[st] += h->counts[st];
 }
 
 /* -sV: a host whose open ports are identified (from the detection worker). */
@@ -295,7 +235,9 @@ static void scan_cli_done(void *ctx, const struct scan_summary *sum)
 {
 	struct scan_cli *c = ctx;
 
+	pthread_mutex_lock(&c->lock);
 	c->summary = *sum;
+	pthread_mutex_unlock(&c->lock);
 }
 
 static void scan_cli_host(void *ctx, const struct scan_host *h)
@@ -348,7 +290,7 @@ static int scan_cli_add(struct scan_cli *c, const struct out_format *fmt, const 
 	if (c->n == SCAN_MAX_STREAMS)
 		return cmd_usage("scan", "too many outputs");
 	if (strcmp(path, "-") != 0) {
-		f = fopen(path, "we");
+		f = fopen(path, c->append ? "ae" : "we");
 		if (!f)
 			return cmd_usage("scan", "cannot write '%s': %s", path, strerror(errno));
 	}
@@ -387,6 +329,7 @@ static int scan_cli_outputs(struct scan_cli *c, const struct scan_opts *o,
 	bool stdout_taken = false;
 	int rc;
 
+	c->append = o->append_output;
 	for (size_t i = 0; i <= o->noutputs; i++) {
 		const struct scan_output *out = i < o->noutputs ? &o->outputs[i] : NULL;
 		struct scan_output json = {.fmt = &out_jsonl, .path = "-"};
@@ -465,6 +408,7 @@ static int scan_build_config(const struct scan_opts *o, const struct portlist *p
 		cfg->cc.max_retries = (unsigned)o->max_retries;
 	if (o->host_timeout_ms)
 		cfg->host_timeout_us = o->host_timeout_ms * 1000;
+	cfg->hostgroup = o->max_hostgroup;
 	cfg->cc.min_rate = (double)o->min_rate;
 	cfg->cc.max_rate = (double)o->max_rate;
 	if (o->min_rate && o->timing >= 0 && o->timing <= 2)
@@ -694,6 +638,33 @@ static int scan_ports(struct scan_job *j, const struct scan_opts *o)
 	return EXIT_OK;
 }
 
+/* out_info's hostname(): the name a target was given by (-iL lines too). */
+static const char *scan_target_name(const void *ctx, const struct target_addr *a)
+{
+	return targetset_name(ctx, a);
+}
+
+/* What every run's out_info says whatever it scans: -v, -d, the stylesheet, target names. */
+static void scan_out_info_common(struct out_info *info, const struct scan_opts *o)
+{
+	info->verbose = o->verbose;
+	info->debugging = o->debugging;
+	info->stylesheet = o->stylesheet;
+	info->hostname = scan_target_name;
+	info->hostname_ctx = o->targets;
+}
+
+/* The screen gets the header and colour; files (-oN, -oA) get nmap's comment lines. */
+static void scan_cli_screen(struct scan_cli *c, const struct scan_opts *o)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		struct out_stream *s = &c->streams[i];
+
+		s->interactive = s->fmt == &out_normal && s->f == stdout;
+		s->color = s->interactive && cmd_use_color(stdout, o->no_color);
+	}
+}
+
 /* Everything before the first probe: technique, ports, outputs, -sV, history. */
 static int scan_setup(struct scan_job *j, const struct scan_opts *o, const struct cmd_args *a)
 {
@@ -722,23 +693,17 @@ static int scan_setup(struct scan_job *j, const struct scan_opts *o, const struc
 	    .discovery = !o->no_ping,
 	    .open_only = o->open_only,
 	    .reason = o->reason,
-	    .color = cmd_use_color(stdout, o->no_color),
-	    .start = (double)time(NULL),
+	    .start = clock_wall(),
 	    .kb = j->kb,
 	    .version_scan = o->version,
 	};
-	j->cli.info = &j->info;
+	scan_out_info_common(&j->info, o);
 	rc = o->version ? scan_detect_setup(o, &j->pf, &j->nwarn, &j->dc) : EXIT_OK;
 	if (rc == EXIT_OK && o->version)
 		j->cli.detect = &j->dc;
 	if (rc == EXIT_OK)
 		rc = scan_cli_outputs(&j->cli, o, &j->info);
-	for (size_t i = 0; i < j->cli.n; i++) {
-		if (j->cli.streams[i].fmt == &out_normal && j->cli.streams[i].f == stdout)
-			j->info.interactive = true;
-		else if (j->cli.streams[i].f == stdout)
-			j->info.color = false;
-	}
+	scan_cli_screen(&j->cli, o);
 	if (rc == EXIT_OK)
 		rc = scan_build_config(o, j->ports, j->tech, &j->cfg);
 	if (rc == EXIT_OK)
@@ -775,6 +740,22 @@ static void scan_detect_end(struct scan_cli *cli)
 		cli->detect_error = d;
 }
 
+/* Writes every output's header. An exit status. */
+static int scan_begin_outputs(struct scan_job *j)
+{
+	struct scan_cli *cli = &j->cli;
+
+	for (; j->begun < cli->n; j->begun++) {
+		int r = cli->streams[j->begun].fmt->begin(&cli->streams[j->begun]);
+
+		if (r < 0) {
+			cmd_error("scan", "cannot write the output: %s", strerror(-r));
+			return EXIT_RUNTIME;
+		}
+	}
+	return EXIT_OK;
+}
+
 /* Begins the outputs and runs the engine into them. An exit status. */
 static int scan_go(struct scan_job *j)
 {
@@ -786,16 +767,11 @@ static int scan_go(struct scan_job *j)
 	                         .on_done = scan_cli_done,
 	                         .on_checkpoint = cli->history.st ? scan_cli_checkpoint : NULL};
 	char why[512] = "";
-	int r;
+	int r = scan_begin_outputs(j);
 
-	for (; j->begun < cli->n; j->begun++) {
-		r = cli->streams[j->begun].fmt->begin(&cli->streams[j->begun]);
-		if (r < 0) {
-			cmd_error("scan", "cannot write the output: %s", strerror(-r));
-			return EXIT_RUNTIME;
-		}
-	}
-	cli->progress_on = isatty(STDERR_FILENO);
+	if (r != EXIT_OK)
+		return r;
+	cli->progress_on = cmd_is_smart_terminal(stderr);
 	r = cli->detect
 	        ? svcscan_start(&cli->svc, cli->detect, SVCSCAN_PER_HOST, scan_cli_detected, cli)
 	        : 0;
@@ -814,19 +790,57 @@ static int scan_go(struct scan_job *j)
 	return EXIT_OK;
 }
 
+/* Every begun output gets its trailer; the files are closed. */
+static void scan_end_outputs(struct scan_job *j, const struct scan_summary *sum)
+{
+	struct scan_cli *cli = &j->cli;
+
+	for (size_t i = 0; i < j->begun; i++) {
+		int r = cli->streams[i].fmt->end(&cli->streams[i], sum);
+
+		if (r < 0 && !cli->write_error)
+			cli->write_error = r;
+	}
+	j->begun = 0;
+	scan_cli_close(cli);
+}
+
+/*
+ * SIGINT or SIGTERM (the signal thread, with the writers' lock held): the
+ * outputs end with the hosts written so far and say why, the history run is
+ * marked interrupted. The process then dies of the signal.
+ */
+static void scan_on_signal(void *ctx, int sig)
+{
+	struct scan_job *j = ctx;
+	struct scan_cli *cli = &j->cli;
+	struct scan_summary sum = cli->sofar;
+
+	if (cli->progress_on)
+		out_progress_clear(&cli->progress);
+	j->info.status = "interrupted";
+	j->info.signal = cmd_signal_name(sig);
+	sum.start = j->info.start;
+	sum.end = clock_wall();
+	sum.elapsed = sum.end - sum.start;
+	scan_end_outputs(j, &sum);
+	fflush(stdout);
+	scan_history_close(&cli->history, &sum, STORE_RUN_INTERRUPTED);
+	cmd_error("scan", "interrupted by %s: %llu host%s finished and written%s", j->info.signal,
+	          (unsigned long long)sum.hosts_total, sum.hosts_total == 1 ? "" : "s",
+	          cli->history.run ? "; the history run is marked interrupted" : "");
+}
+
 /* Every begun output gets its trailer, the history its end, even on failure. */
 static int scan_finish(struct scan_job *j, int rc)
 {
 	struct scan_cli *cli = &j->cli;
 	int r;
 
-	for (size_t i = 0; i < j->begun; i++) {
-		r = cli->streams[i].fmt->end(&cli->streams[i], &cli->summary);
-		if (r < 0 && !cli->write_error)
-			cli->write_error = r;
-	}
-	scan_cli_close(cli);
-	r = scan_history_close(&cli->history, &cli->summary, rc == EXIT_OK);
+	cmd_interrupt_stop(&cli->intr);
+	scan_end_outputs(j, &cli->summary);
+	r = scan_history_close(&cli->history, &cli->summary,
+	                       rc == EXIT_OK ? STORE_RUN_COMPLETE : STORE_RUN_INCOMPLETE);
 	if (rc == EXIT_OK)
 		rc = r;
 	if (rc == EXIT_OK && cli->write_error) {
@@ -843,6 +857,58 @@ static int scan_finish(struct scan_job *j, int rc)
 	portlist_free(&j->fallback);
 	kb_free(j->kb);
 	return rc;
+}
+
+/*
+ * -sL to the screen alone: every target once, in order or permuted, as nmap's
+ * list scan, a million lines a second (no format layer per address).
+ */
+static int scan_list_fast(const struct scan_opts *o)
+{
+	static const char prefix[] = "portscope scan report for ";
+	static char obuf[1 << 16];
+	const uint64_t n = targetset_count(o->targets);
+	struct perm perm;
+	double t0 = clock_mono();
+	uint64_t seed = o->randomize_hosts && !o->seed_given ? seed_random() : o->seed;
+	char line[sizeof(prefix) + INET6_ADDRSTRLEN + 1];
+
+	setvbuf(stdout, obuf, _IOFBF, sizeof(obuf));
+	perm_init(&perm, n, seed);
+	{
+		char when[64];
+		time_t now = time(NULL);
+		struct tm tm;
+
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M %Z", localtime_r(&now, &tm));
+		printf("Starting portscope %s at %s\n", PORTSCOPE_VERSION, when);
+	}
+	memcpy(line, prefix, sizeof(prefix) - 1);
+	for (uint64_t i = 0; i < n; i++) {
+		struct target_addr a;
+		char *host = line + sizeof(prefix) - 1;
+		size_t len;
+
+		if (targetset_get(o->targets, o->randomize_hosts ? perm_at(&perm, i) : i, &a) < 0)
+			break; /* cannot happen: i < count */
+		if (a.family == AF_INET) {
+			len = scan_fmt_v4(&a.v4, host);
+		} else {
+			target_addr_str(&a, host, INET6_ADDRSTRLEN);
+			len = strlen(host);
+		}
+		host[len] = '\n';
+		fwrite_unlocked(line, 1, sizeof(prefix) + len, stdout);
+		if ((i & 0xffff) == 0 && ferror(stdout))
+			break;
+	}
+	printf("portscope done: %llu IP address%s (0 hosts up) scanned in %.2f seconds\n",
+	       (unsigned long long)n, n == 1 ? "" : "es", clock_mono() - t0);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		cmd_error("scan", "cannot write the list: %s", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	return EXIT_OK;
 }
 
 /* The run's metrics into --prometheus FILE. Returns EXIT_OK or EXIT_RUNTIME after reporting. */
@@ -871,6 +937,61 @@ static int scan_write_prometheus(const struct scan_opts *o, struct outfile_keepe
 	return EXIT_OK;
 }
 
+/*
+ * -sL into the output formats (-oX, -oG, -oJ, --json, -oA, -oN FILE): each
+ * target as a host that was listed, not scanned (XML status "unknown",
+ * grepable "Status: Unknown", JSON "target" records). An exit status.
+ */
+static int scan_list(struct scan_job *j, const struct scan_opts *o, const struct cmd_args *a)
+{
+	const uint64_t n = targetset_count(o->targets);
+	uint64_t seed = o->randomize_hosts && !o->seed_given ? seed_random() : o->seed;
+	struct scan_cli *cli = &j->cli;
+	double t0 = clock_mono();
+	struct perm perm;
+	int rc;
+
+	if (o->noutputs == 0 && !o->out_all && !o->json && !targetset_name_count(o->targets))
+		return scan_list_fast(o);
+	j->args = cmd_join("portscope", a->argc, a->argv);
+	if (!j->args)
+		return EXIT_RUNTIME;
+	j->info = (struct out_info){
+	    .version = PORTSCOPE_VERSION,
+	    .args = j->args,
+	    .scan_type = "list",
+	    .proto = IPPROTO_TCP,
+	    .ports = &j->fallback,
+	    .start = clock_wall(),
+	    .list_only = true,
+	};
+	scan_out_info_common(&j->info, o);
+	rc = scan_cli_outputs(cli, o, &j->info);
+	scan_cli_screen(cli, o);
+	if (rc == EXIT_OK)
+		rc = scan_begin_outputs(j);
+	if (rc == EXIT_OK)
+		cmd_interrupt_start(&cli->intr, &cli->lock, scan_on_signal,
+		                    j); /* or plain signals */
+	perm_init(&perm, n, seed);
+	for (uint64_t i = 0; rc == EXIT_OK && i < n && !cli->write_error; i++) {
+		struct scan_host h = {.proto = IPPROTO_TCP};
+
+		if (targetset_get(o->targets, o->randomize_hosts ? perm_at(&perm, i) : i, &h.addr) <
+		    0)
+			break; /* cannot happen: i < count */
+		pthread_mutex_lock(&cli->lock);
+		scan_cli_write(cli, &h, NULL, 0);
+		pthread_mutex_unlock(&cli->lock);
+	}
+	cli->summary = cli->sofar;
+	cli->summary.hosts_up = 0;
+	cli->summary.start = j->info.start;
+	cli->summary.end = clock_wall();
+	cli->summary.elapsed = clock_mono() - t0;
+	return rc;
+}
+
 /* Sets up and runs one scan of o (a: its command line), resume: the run it continues. */
 static int scan_job_run(const struct scan_opts *o, const struct cmd_args *a,
                         const struct scan_resume *resume, struct outfile_keeper *prom)
@@ -880,11 +1001,18 @@ static int scan_job_run(const struct scan_opts *o, const struct cmd_args *a,
 	int rc;
 
 	probes_init(&j.pf, NULL, NULL);
-	rc = scan_setup(&j, o, a);
-	if (rc == EXIT_OK)
-		rc = scan_go(&j);
+	j.cli.info = &j.info;
+	if (o->list_only) {
+		rc = scan_list(&j, o, a);
+	} else {
+		rc = scan_setup(&j, o, a);
+		if (rc == EXIT_OK) /* or plain signals */
+			cmd_interrupt_start(&j.cli.intr, &j.cli.lock, scan_on_signal, &j);
+		if (rc == EXIT_OK)
+			rc = scan_go(&j);
+	}
 	rc = scan_finish(&j, rc);
-	if (rc == EXIT_OK && o->prometheus && prom)
+	if (!o->list_only && rc == EXIT_OK && o->prometheus && prom)
 		rc = scan_write_prometheus(o, prom, j.tech->proto, &j.cli.summary);
 	return rc;
 }
@@ -916,18 +1044,18 @@ int scan_cmd_run(const struct cmd_args *a)
 		scan_opts_free(&o);
 		return r == -ENOMEM || r == -EIO ? EXIT_RUNTIME : EXIT_USAGE;
 	}
-	if (o.list_only) {
-		rc = scan_list(&o);
-	} else if (o.resume) {
-		rc = scan_resume(&o);
-	} else if (o.prometheus && outfile_keep(&prom, o.prometheus, why, sizeof(why)) < 0) {
+	if (!o.list_only && !o.resume && o.prometheus &&
+	    outfile_keep(&prom, o.prometheus, why, sizeof(why)) < 0) {
 		/* The keeper is forked before any thread, and before a raw scan gives up root. */
 		cmd_error("scan", "--prometheus: %s", why);
-		rc = EXIT_USAGE;
-	} else {
-		rc = scan_job_run(&o, a, NULL, &prom);
-		outfile_keeper_cancel(&prom); /* the run failed: the file stays as it was */
+		scan_opts_free(&o);
+		return EXIT_USAGE;
 	}
+	/* Before any thread (and after the keeper): the engines' threads never see SIGINT/SIGTERM.
+	 */
+	cmd_interrupt_block();
+	rc = o.resume ? scan_resume(&o) : scan_job_run(&o, a, NULL, &prom);
+	outfile_keeper_cancel(&prom); /* a failed run leaves the file as it was */
 	scan_opts_free(&o);
 	return rc;
 }

@@ -62,6 +62,7 @@ struct scan_opts {
 	uint64_t max_rate;        /* --max-rate probes/s; 0 when not given */
 	int max_retries;          /* --max-retries; -1 when not given */
 	uint64_t host_timeout_ms; /* --host-timeout; 0 when not given */
+	unsigned max_hostgroup;   /* --max-hostgroup; 0: the engine's choice */
 	bool open_only;           /* --open */
 	bool reason;              /* --reason */
 	bool no_ping;             /* -Pn: no host discovery, every target is up (user-set) */
@@ -72,6 +73,10 @@ struct scan_opts {
 	struct portlist ping_syn, ping_ack, ping_udp;        /* their ports */
 	bool disable_arp;                                    /* --disable-arp-ping */
 	unsigned verbose;                                    /* -v, -vv: hosts down are shown */
+	unsigned debugging;     /* -d, -d2 …: nmap's <debugging level=> */
+	bool append_output;     /* --append-output: -o files are appended to */
+	const char *stylesheet; /* XML: --stylesheet, --webxml, nmap.xsl; NULL: --no-stylesheet */
+	bool stylesheet_given;  /* one of those was given */
 	struct scan_output outputs[SCAN_MAX_OUTPUTS]; /* -oN, -oX, ... in order (not --json) */
 	size_t noutputs;
 	const char *out_all;    /* -oA BASE: every format, BASE + its extension */
@@ -152,7 +157,8 @@ int scan_history_open(struct scan_history *h, const struct scan_opts *o,
 int scan_history_start(struct scan_history *h, const char *cmd, const char *db, bool no_history,
                        const struct store_run_info *ri);
 void scan_history_port(struct scan_history *h, const struct scan_result *res);
-void scan_history_host(struct scan_history *h, const struct scan_host *host);
+/* Records a finished host; name: the name it was given by (kept for show), or NULL. */
+void scan_history_host(struct scan_history *h, const struct scan_host *host, const char *name);
 /* Records what -sV found on host's open ports (ver[0..n)), replacing their rows. */
 void scan_history_versions(struct scan_history *h, const struct scan_host *host,
                            const struct out_version *ver, size_t n);
@@ -168,8 +174,11 @@ void scan_history_tick(struct scan_history *h);
 /* Keeps the scan's checkpoint (scan_sink.on_checkpoint) for --resume. */
 void scan_history_checkpoint(struct scan_history *h, const struct scan_checkpoint *c);
 
-/* Ends the run (complete or incomplete) and closes. Returns EXIT_OK or EXIT_RUNTIME. */
-int scan_history_close(struct scan_history *h, const struct scan_summary *sum, bool complete);
+/*
+ * Ends the run with status (STORE_RUN_COMPLETE, _INCOMPLETE, _INTERRUPTED) and
+ * closes. Returns EXIT_OK or EXIT_RUNTIME.
+ */
+int scan_history_close(struct scan_history *h, const struct scan_summary *sum, int status);
 
 /* --resume: the interrupted run to continue, as scan_resume_load() found it. */
 struct scan_resume {

@@ -7,9 +7,12 @@
 #include "cmd/commands.h"
 #include "cmd/common.h"
 #include "cmd/histdb.h"
+#include "detect/engine.h"
+#include "detect/service.h"
 #include "knowledge/services.h"
 #include "output/json.h"
 #include "output/out.h"
+#include "util/array.h"
 
 enum { OPT_OPEN = CMD_OPT_OWN, OPT_REASON };
 
@@ -34,23 +37,97 @@ static const struct cmd_option show_options[] = {
 
 struct show_ctx {
 	struct out_stream s;
+	struct out_info *info; /* s.info: the -sV answers are set per host */
+	struct store *st;
+	int64_t id;
 	struct scan_summary sum;
 	bool json;     /* findings as JSON Lines records, else text */
 	size_t nfound; /* findings printed */
 	int err;
 };
 
+/* The -sV answers of one host, rebuilt from the history for the outputs. */
+struct show_versions {
+	struct out_version *v;
+	struct detect_result *r;
+	size_t n, capv, capr;
+};
+
+/* Sets a field of svc from a stored text (NULL: left empty). */
+#define SHOW_SET(svc, field, s)                                                                    \
+	do {                                                                                       \
+		if (s)                                                                             \
+			service_set(svc, field, s);                                                \
+	} while (0)
+
+static int show_version_add(void *ctx, uint16_t port, const struct store_port *p)
+{
+	struct show_versions *sv = ctx;
+	struct detect_result *d;
+
+	if (GREEDY_REALLOC(sv->v, sv->capv, sv->n + 1) < 0 ||
+	    GREEDY_REALLOC(sv->r, sv->capr, sv->n + 1) < 0)
+		return -ENOMEM;
+	d = &sv->r[sv->n];
+	*d = (struct detect_result){
+	    .method = "probed",
+	    .confidence = p->conf,
+	    .tunnel = p->tunnel && p->tunnel[0] ? "ssl" : NULL, /* the one tunnel -sV opens */
+	};
+	SHOW_SET(&d->svc, name, p->service);
+	SHOW_SET(&d->svc, product, p->product);
+	SHOW_SET(&d->svc, version, p->version);
+	SHOW_SET(&d->svc, extrainfo, p->extrainfo);
+	SHOW_SET(&d->svc, hostname, p->hostname);
+	SHOW_SET(&d->svc, ostype, p->ostype);
+	SHOW_SET(&d->svc, devicetype, p->devicetype);
+	if (p->cpe)
+		snprintf(d->svc.cpe, sizeof(d->svc.cpe), "%s", p->cpe);
+	sv->v[sv->n++] = (struct out_version){.port = port};
+	return 0;
+}
+
 static int show_host(void *ctx, const struct scan_host *h)
 {
 	struct show_ctx *c = ctx;
+	struct show_versions sv = {0};
 
 	c->sum.hosts_total++;
 	c->sum.hosts_up += h->up;
 	c->sum.hosts_timedout += h->timedout;
 	for (int i = 0; i < SCAN_STATE_MAX; i++)
 		c->sum.counts[i] += h->counts[i];
-	c->err = c->s.fmt->host(&c->s, h);
+	if (c->info->version_scan) {
+		c->err = store_services(c->st, c->id, &h->addr, h->proto, show_version_add, &sv);
+		for (size_t i = 0; i < sv.n; i++)
+			sv.v[i].r = &sv.r[i];
+		c->info->versions = sv.v;
+		c->info->nversions = sv.n;
+	}
+	if (!c->err)
+		c->err = c->s.fmt->host(&c->s, h);
+	c->info->versions = NULL;
+	c->info->nversions = 0;
+	free(sv.v);
+	free(sv.r);
 	return c->err;
+}
+
+/* Whether the run's command line asked for -sV (-sV, -sSV, -A): the VERSION column. */
+static bool show_version_scan(const char *args)
+{
+	const char *p = args;
+
+	while (p && *p) {
+		size_t n = strcspn(p, " ");
+
+		if ((n >= 3 && p[0] == '-' && p[1] == 's' && memchr(p + 2, 'V', n - 2)) ||
+		    (n == 2 && strncmp(p, "-A", 2) == 0))
+			return true;
+		p += n;
+		p += strspn(p, " ");
+	}
+	return false;
 }
 
 /* One stored finding: a "finding" record, or an indented block as the audit prints it. */
@@ -61,15 +138,13 @@ static int show_finding(void *ctx, const struct store_finding_row *f)
 	char port[16] = "";
 
 	if (c->json) {
-		json_t *j = json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:s?}", "type", "finding", "id",
-		                      f->check, "severity", f->severity, "title", f->title,
-		                      "evidence", f->detail, "host", f->host);
+		json_t *j = json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:o}", "type",
+		                      "finding", "check", f->check, "severity", f->severity,
+		                      "title", f->title, "evidence", f->detail, "address", f->host,
+		                      "proto", f->proto ? out_proto_name(f->proto) : NULL, "port",
+		                      f->proto ? json_integer(f->port) : json_null());
 		int r = j ? 0 : -ENOMEM;
 
-		if (!r && f->proto) {
-			r |= json_set_str(j, "proto", out_proto_name(f->proto));
-			r |= json_set(j, "port", json_integer(f->port));
-		}
 		if (!r)
 			r = json_write_line(out, j);
 		json_decref(j);
@@ -85,8 +160,11 @@ static int show_finding(void *ctx, const struct store_finding_row *f)
 	        f->host ? f->host : "", port);
 	if (f->title)
 		fprintf(out, "    %s\n", f->title);
-	if (f->detail && f->detail[0])
-		fprintf(out, "    evidence: %s\n", f->detail);
+	if (f->detail && f->detail[0]) {
+		fputs("    evidence: ", out);
+		cmd_put_indented(out, f->detail, "              ");
+		fputc('\n', out);
+	}
 	return ferror(out) ? -EIO : 0;
 }
 
@@ -126,9 +204,7 @@ static int show_load(struct store *st, const char *idword, struct show_run *sr)
 		        : -ENOMEM;
 	}
 	if (r < 0) {
-		cmd_error("show", "cannot read run %s: %s (%s)", idword, strerror(-r),
-		          store_errmsg(st));
-		return EXIT_RUNTIME;
+		return histdb_read_error("show", st, r);
 	}
 	if (sr->run.status != STORE_RUN_COMPLETE)
 		cmd_error("show", "run %lld is %s: what it recorded before it stopped",
@@ -198,12 +274,20 @@ static int show_run(const struct cmd_args *a)
 	    .ports = &sr.pl,
 	    .open_only = cmd_has(a, OPT_OPEN),
 	    .reason = cmd_has(a, OPT_REASON),
-	    .color = fmt == &out_normal && cmd_use_color(stdout, a->no_color),
-	    .interactive = fmt == &out_normal,
 	    .start = sr.run.start,
 	    .kb = kb,
+	    .status = store_status_name(sr.run.status),
+	    .version_scan = show_version_scan(sr.args),
 	};
-	c.s = (struct out_stream){.fmt = fmt, .f = stdout, .info = &info};
+	c.info = &info;
+	c.st = st;
+	c.id = sr.id;
+	c.s =
+	    (struct out_stream){.fmt = fmt,
+	                        .f = stdout,
+	                        .info = &info,
+	                        .interactive = fmt == &out_normal,
+	                        .color = fmt == &out_normal && cmd_use_color(stdout, a->no_color)};
 	c.json = fmt == &out_jsonl;
 	c.sum = (struct scan_summary){
 	    .probes_sent = sr.run.probes_sent,
@@ -214,8 +298,7 @@ static int show_run(const struct cmd_args *a)
 	/* Scans record no findings; audits do, and show them where the format can. */
 	r = show_write(st, &sr, &c, fmt == &out_normal || fmt == &out_jsonl);
 	if (r < 0) {
-		cmd_error("show", "cannot show run %lld: %s", (long long)sr.id, strerror(-r));
-		rc = EXIT_RUNTIME;
+		rc = r == -EIO ? EXIT_RUNTIME : histdb_read_error("show", st, r);
 	} else if (fflush(stdout) != 0) {
 		rc = EXIT_RUNTIME;
 	}

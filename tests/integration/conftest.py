@@ -17,6 +17,8 @@ import time
 
 import pytest
 
+import schemas
+
 NS_PREFIX = "ps-"
 
 
@@ -49,24 +51,38 @@ def have(tool):
 
 
 class Result:
+    """A finished command. json() and jsonl() of a portscope command check its output
+    against schema/ (tests/integration/schemas.py) before returning it."""
+
     def __init__(self, cp):
         self.rc = cp.returncode
         self.out = cp.stdout
         self.err = cp.stderr
+        self.args = cp.args
+
+    def _command(self):
+        path = os.environ.get("PORTSCOPE_BIN", "portscope")
+        return schemas.command_of(self.args, path) if isinstance(self.args, list) else None
 
     def json(self):
+        cmd = self._command()
+        if cmd:
+            return schemas.check_text(cmd, self.out, self.rc)[0]
         return json.loads(self.out)
 
     def jsonl(self):
+        cmd = self._command()
+        if cmd:
+            return schemas.check_text(cmd, self.out, self.rc)
         return [json.loads(line) for line in self.out.splitlines() if line.strip()]
 
     def __repr__(self):
         return f"Result(rc={self.rc}, out={self.out[:2000]!r}, err={self.err[:2000]!r})"
 
 
-def run(argv, timeout=120, env=None, input=None, check=False):
+def run(argv, timeout=120, env=None, input=None, check=False, cwd=None):
     cp = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
-                        env=env, input=input)
+                        env=env, input=input, cwd=cwd)
     r = Result(cp)
     if check and r.rc != 0:
         raise AssertionError(f"{argv} failed: {r!r}")

@@ -155,7 +155,7 @@ def audit(ns, *args, rc=None):
 
 
 def findings(doc, port=None):
-    return {(f["id"], f["severity"]) for f in doc["findings"]
+    return {(f["check"], f["severity"]) for f in doc["findings"]
             if port is None or f["port"] == port}
 
 
@@ -198,15 +198,16 @@ def test_local_audit_of_the_risky_lab(lab):
     assert ("redis-noauth", "high") in findings(doc, REDIS_PORT)
     assert findings(doc, 80) == {("port-service-mismatch", "info")}
     ssh = endpoint(doc, 80)
-    assert ssh["service"] == "ssh" and ssh["port_default"] == "http"
+    assert ssh["service"]["name"] == "ssh" and ssh["service"]["port_default"] == "http"
+    assert ssh["service"]["method"] == "probed" and ssh["service"]["mismatch"] is True
     assert ssh["exposure"] == "reachable" and TGT in ssh["reachable_on"]
     assert ssh["process"] and "sshd" in ssh["process"] and ssh["pid"] > 0
     lo = endpoint(doc, 8080)
-    assert lo["exposure"] == "loopback-only" and lo["reachable_on"] is None
+    assert lo["exposure"] == "loopback-only" and lo["reachable_on"] == []
     assert findings(doc, 8080) == set()
     blocked = endpoint(doc, 8081)
-    assert blocked["exposure"] == "blocked" and blocked["reachable_on"] is None
-    ftp = [f for f in doc["findings"] if f["id"] == "ftp-anonymous"][0]
+    assert blocked["exposure"] == "blocked" and blocked["reachable_on"] == []
+    ftp = [f for f in doc["findings"] if f["check"] == "ftp-anonymous"][0]
     assert "USER anonymous" in ftp["evidence"] and " 230" in ftp["evidence"]
     assert "vsftpd" in (ftp["process"] or "")
     assert ftp["recommendation"]
@@ -231,7 +232,7 @@ def test_remote_audit_agrees_on_what_is_reachable(lab):
                    if e["exposure"] == "reachable" and e["proto"] == "tcp"}
     reach_remote = {e["port"] for e in remote["endpoints"]}
     assert reach_remote == reach_local == {21, 23, 80, REDIS_PORT}
-    ids = {f["id"] for f in remote["findings"]}
+    ids = {f["check"] for f in remote["findings"]}
     assert {"ftp-anonymous", "telnet-cleartext", "redis-noauth",
             "port-service-mismatch"} <= ids
 
@@ -263,7 +264,7 @@ def test_look_alikes_do_not_trigger(netns, tmp_path):
     start_redis(ns, tmp_path, 6379, password="lab-secret-not-guessed")
     start_scripted(ns, "tcp", 23, b"SSH-2.0-OpenSSH_9.2\r\n")
     doc = audit(ns, "-p", "21,23,6379", "127.0.0.1")
-    ids = {f["id"] for f in doc["findings"]}
+    ids = {f["check"] for f in doc["findings"]}
     assert not ids & {"ftp-anonymous", "redis-noauth", "telnet-cleartext"}, doc["findings"]
     assert {e["port"] for e in doc["endpoints"]} == {21, 23, 6379}
     # The catalogue still names the ports, but the unconfirmed risk is no higher than low.
@@ -325,12 +326,12 @@ def test_scripted_safe_checks(netns, case):
     ns = netns("achk")
     start_scripted(ns, proto, port, greet, *yes)
     doc = audit(ns, "-p", str(port), "127.0.0.1")
-    mine = [f for f in doc["findings"] if f["id"] == check]
+    mine = [f for f in doc["findings"] if f["check"] == check]
     assert len(mine) == 1 and mine[0]["evidence"], doc["findings"]
     ns2 = netns("achkno")
     start_scripted(ns2, proto, port, greet, *no)
     doc = audit(ns2, "-p", str(port), "127.0.0.1")
-    assert check not in {f["id"] for f in doc["findings"]}, doc["findings"]
+    assert check not in {f["check"] for f in doc["findings"]}, doc["findings"]
 
 
 def test_memcached_real_daemon(netns):
@@ -339,10 +340,10 @@ def test_memcached_real_daemon(netns):
     ns.popen(["/usr/bin/memcached", "-u", "nobody", "-l", "0.0.0.0", "-p", "11211", "-U", "0"])
     wait_tcp(ns, 11211)
     doc = audit(ns, "-p", "11211", "127.0.0.1")
-    mine = [f for f in doc["findings"] if f["id"] == "memcached-stats"]
+    mine = [f for f in doc["findings"] if f["check"] == "memcached-stats"]
     assert len(mine) == 1 and "STAT pid" in mine[0]["evidence"], doc["findings"]
     # nmap's "memcached" and /etc/services' "memcache" are one service.
-    assert "port-service-mismatch" not in {f["id"] for f in doc["findings"]}
+    assert "port-service-mismatch" not in {f["check"] for f in doc["findings"]}
 
 
 def start_snmpd(ns, tmp_path, community):
@@ -362,18 +363,18 @@ def test_snmp_public_real_daemon(netns, tmp_path):
     ns.sh("ip addr add 198.18.0.9/32 dev lo")
     start_snmpd(ns, tmp_path, "public")
     doc = audit(ns)
-    mine = [f for f in doc["findings"] if f["id"] == "snmp-public"]
+    mine = [f for f in doc["findings"] if f["check"] == "snmp-public"]
     assert len(mine) == 1 and "snmpd" in (mine[0]["process"] or ""), doc["findings"]
     # Remote mode asks U:161 directly (no UDP scan without the raw engine).
     doc = audit(ns, "-p", "T:22,U:161,U:53", "198.18.0.9")
     assert [(e["proto"], e["port"], e["exposure"]) for e in doc["endpoints"]] == \
         [("udp", 161, "reachable")]
-    assert {f["id"] for f in doc["findings"]} == {"snmp-public"}
+    assert {f["check"] for f in doc["findings"]} == {"snmp-public"}
     ns2 = netns("asnmpd2")
     ns2.sh("ip addr add 198.18.0.9/32 dev lo")
     start_snmpd(ns2, tmp_path, "lab-private-community")
     doc = audit(ns2)
-    assert "snmp-public" not in {f["id"] for f in doc["findings"]}, doc["findings"]
+    assert "snmp-public" not in {f["check"] for f in doc["findings"]}, doc["findings"]
     doc = audit(ns2, "-p", "U:161", "198.18.0.9")
     assert [(e["port"], e["exposure"]) for e in doc["endpoints"]] == [(161, "unverified")]
     assert doc["findings"] == []
@@ -404,7 +405,7 @@ def test_postgresql_trust_real_daemon(netns):
 
         ns, p = serve("apg")
         doc = audit(ns, "-p", "5432", "127.0.0.1")
-        mine = [f for f in doc["findings"] if f["id"] == "postgresql-trust"]
+        mine = [f for f in doc["findings"] if f["check"] == "postgresql-trust"]
         assert len(mine) == 1 and "AuthenticationOk" in mine[0]["evidence"], doc["findings"]
         os.killpg(p.pid, signal.SIGINT)  # fast shutdown, the data directory is reused
         p.wait(timeout=30)
@@ -413,9 +414,9 @@ def test_postgresql_trust_real_daemon(netns):
             f.write("local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\n")
         ns2, _ = serve("apg2")
         doc = audit(ns2, "-p", "5432", "127.0.0.1")
-        assert "postgresql-trust" not in {f["id"] for f in doc["findings"]}, doc["findings"]
+        assert "postgresql-trust" not in {f["check"] for f in doc["findings"]}, doc["findings"]
         # The check ran and did not confirm: the catalogue's risk stays, lowered to low.
-        cat = [f for f in doc["findings"] if f["id"] == "exposed-risky-service"]
+        cat = [f for f in doc["findings"] if f["check"] == "exposed-risky-service"]
         assert len(cat) == 1 and cat[0]["severity"] == "low", doc["findings"]
         assert "did not confirm" in cat[0]["evidence"]
     finally:
@@ -425,16 +426,16 @@ def test_postgresql_trust_real_daemon(netns):
 
 def checked(doc, check):
     """The findings that safe check confirmed."""
-    return [f for f in doc["findings"] if f["id"] == check]
+    return [f for f in doc["findings"] if f["check"] == check]
 
 
 def not_confirmed(doc, check, catalogue=True):
     """The check ran and said no: nothing above low; the catalogue's risk, if asked, stays
     lowered to low."""
-    assert check not in {f["id"] for f in doc["findings"]}, doc["findings"]
+    assert check not in {f["check"] for f in doc["findings"]}, doc["findings"]
     assert all(f["severity"] in ("low", "info") for f in doc["findings"]), doc["findings"]
     if catalogue:
-        cat = [f for f in doc["findings"] if f["id"] == "exposed-risky-service"]
+        cat = [f for f in doc["findings"] if f["check"] == "exposed-risky-service"]
         assert cat and all(f["severity"] == "low" for f in cat), doc["findings"]
         assert all("did not confirm" in f["evidence"] for f in cat), doc["findings"]
 
@@ -528,7 +529,7 @@ def test_vnc_no_auth_real_daemon(netns, tmp_path):
         doc = audit(ns2, "-p", "5900", "127.0.0.1")
     finally:
         stop(p, lock)
-    assert [e["service"] for e in doc["endpoints"]] == ["vnc"], doc["endpoints"]
+    assert [e["service"]["name"] for e in doc["endpoints"]] == ["vnc"], doc["endpoints"]
     not_confirmed(doc, "vnc-no-auth")
 
 
@@ -588,7 +589,7 @@ def test_docker_api_real_daemon(netns):
         assert len(mine) == 1 and mine[0]["severity"] == "high", doc["findings"]
         assert "200 OK" in mine[0]["evidence"] and '"Version"' in mine[0]["evidence"], mine
         # Detection names it docker, as nmap does: the port says docker too, no mismatch.
-        assert not [f for f in doc["findings"] if f["id"] == "port-service-mismatch"], doc
+        assert not [f for f in doc["findings"] if f["check"] == "port-service-mismatch"], doc
 
         key, crt = os.path.join(base, "key.pem"), os.path.join(base, "cert.pem")
         run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
@@ -607,7 +608,7 @@ def test_docker_api_real_daemon(netns):
         assert [e["port"] for e in doc["endpoints"]] == [2375]
         # Detection names it ssl, a port-service mismatch (info), so no catalogue line.
         not_confirmed(doc, "docker-api-plain", catalogue=False)
-        assert {f["id"] for f in doc["findings"]} == {"port-service-mismatch"}, doc["findings"]
+        assert {f["check"] for f in doc["findings"]} == {"port-service-mismatch"}, doc["findings"]
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
@@ -622,13 +623,13 @@ def test_snmp_public_local(netns):
     ns.sh("ip addr add 198.18.0.9/32 dev lo")
     start_scripted(ns, "udp", 161, b"", SNMP_RESP)
     doc = audit(ns)
-    mine = [f for f in doc["findings"] if f["id"] == "snmp-public"]
+    mine = [f for f in doc["findings"] if f["check"] == "snmp-public"]
     assert len(mine) == 1 and "GetResponse" in mine[0]["evidence"], doc
     ns2 = netns("asnmpno")
     ns2.sh("ip addr add 198.18.0.9/32 dev lo")
     start_scripted(ns2, "udp", 161, b"", b"\x30\x03\x02\x01\x00")
     doc = audit(ns2)
-    assert "snmp-public" not in {f["id"] for f in doc["findings"]}
+    assert "snmp-public" not in {f["check"] for f in doc["findings"]}
 
 
 DUAL = r"""
@@ -651,10 +652,10 @@ def test_local_audit_ipv6_and_dual_stack(netns):
     doc = audit(tgt)
     dual = endpoint(doc, 8443)
     assert dual["exposure"] == "reachable"
-    assert set(dual["reachable_on"].split(",")) == {TGT, "fd00:5c09::2"}
+    assert set(dual["reachable_on"]) == {TGT, "fd00:5c09::2"}
     only6 = endpoint(doc, 8444)
-    assert only6["exposure"] == "reachable" and only6["reachable_on"] == "fd00:5c09::2"
+    assert only6["exposure"] == "reachable" and only6["reachable_on"] == ["fd00:5c09::2"]
     lo6 = endpoint(doc, 8445)
-    assert lo6["exposure"] == "loopback-only" and lo6["reachable_on"] is None
+    assert lo6["exposure"] == "loopback-only" and lo6["reachable_on"] == []
     # Nothing risky answers there: no finding for any of them.
     assert [f for f in doc["findings"] if f["port"] in (8443, 8444, 8445)] == []

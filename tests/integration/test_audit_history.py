@@ -5,7 +5,6 @@ Every run passes --db with a file in the test's tmp_path. The lab: a target
 namespace with a plain listener and, between two audits, a Redis look-alike
 answering PING without AUTH (scripted as in test_audit.py).
 """
-import json
 
 import pytest
 
@@ -18,14 +17,15 @@ PLAIN, REDIS = 2222, 6379
 PORTS = f"T:{PLAIN},{REDIS}"
 
 
-def lines(out):
-    return [json.loads(x) for x in out.splitlines() if x.strip()]
+def lines(r):
+    """The JSON Lines of a portscope result, checked against schema/."""
+    return r.jsonl()
 
 
 def history(db):
     r = run([portscope_bin(), "history", "--db", str(db), "--json"])
     assert r.rc == 0, r
-    return json.loads(r.out)
+    return [x for x in r.jsonl() if x["type"] == "run"]
 
 
 def diff(db, *args):
@@ -57,13 +57,13 @@ def test_diff_reports_the_new_finding_and_port(lab, tmp_path):
     assert first["findings"] == []
     start_redis_lookalike(tgt)
     second = remote_audit(scn, db)
-    assert {f["id"] for f in second["findings"]} == {"redis-noauth"}
+    assert {f["check"] for f in second["findings"]} == {"redis-noauth"}
 
     r = diff(db, "--json")
     assert r.rc == 1, r
-    recs = lines(r.out)
+    recs = lines(r)
     changes = [c for c in recs if c["type"] == "change"]
-    assert [(c["change"], c["host"], c["port"]) for c in changes] == [
+    assert [(c["change"], c["address"], c["port"]) for c in changes] == [
         ("port", TGT, REDIS), ("finding-new", TGT, REDIS)], changes
     assert changes[0]["old_state"] == "closed" and changes[0]["new_state"] == "open"
     assert changes[1]["check"] == "redis-noauth" and changes[1]["severity"] == "high"
@@ -86,7 +86,7 @@ def test_diff_reports_the_new_finding_and_port(lab, tmp_path):
     assert fourth["findings"] == []
     r = diff(db, "--json")
     assert r.rc == 1, r
-    kinds = {(c["change"], c.get("check")) for c in lines(r.out) if c["type"] == "change"}
+    kinds = {(c["change"], c.get("check")) for c in lines(r) if c["type"] == "change"}
     assert kinds == {("port", None), ("finding-fixed", "redis-noauth")}, r.out
 
     runs = history(db)
@@ -102,7 +102,7 @@ def test_show_prints_the_findings(lab, tmp_path):
     db = tmp_path / "h.db"
     start_redis_lookalike(tgt)
     doc = remote_audit(scn, db)
-    [live] = [f for f in doc["findings"] if f["id"] == "redis-noauth"]
+    [live] = [f for f in doc["findings"] if f["check"] == "redis-noauth"]
 
     r = run([portscope_bin(), "show", "--db", str(db), "1"])
     assert r.rc == 0, r
@@ -112,11 +112,11 @@ def test_show_prints_the_findings(lab, tmp_path):
 
     r = run([portscope_bin(), "show", "--db", str(db), "last", "-oJ"])
     assert r.rc == 0, r
-    recs = lines(r.out)
+    recs = lines(r)
     found = [x for x in recs if x["type"] == "finding"]
-    assert found == [{"type": "finding", "id": "redis-noauth", "severity": "high",
+    assert found == [{"type": "finding", "check": "redis-noauth", "severity": "high",
                       "title": live["title"], "evidence": live["evidence"],
-                      "host": TGT, "proto": "tcp", "port": REDIS}]
+                      "address": TGT, "proto": "tcp", "port": REDIS}]
     ports = {x["port"]: x["state"] for x in recs if x["type"] == "port"}
     assert ports[REDIS] == "open" and ports[PLAIN] == "open"
 
@@ -129,11 +129,11 @@ def test_local_audits_diff(lab, tmp_path):
     assert r.rc == 0 and r.json()["findings"] == [], r
     start_redis_lookalike(tgt)
     r = tgt.portscope("audit", "--json", "--db", str(db), timeout=60)
-    assert r.rc == 0 and "redis-noauth" in {f["id"] for f in r.json()["findings"]}, r
+    assert r.rc == 0 and "redis-noauth" in {f["check"] for f in r.json()["findings"]}, r
     r = diff(db, "--json")
     assert r.rc == 1, r
-    changes = [c for c in lines(r.out) if c["type"] == "change"]
-    assert [(c["change"], c["host"], c["port"], c["check"]) for c in changes] == [
+    changes = [c for c in lines(r) if c["type"] == "change"]
+    assert [(c["change"], c["address"], c["port"], c["check"]) for c in changes] == [
         ("finding-new", "0.0.0.0", REDIS, "redis-noauth")], changes
     runs = history(db)
     assert [(x["kind"], x["targets"]) for x in runs] == [("audit", None)] * 2

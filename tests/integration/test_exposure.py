@@ -301,7 +301,7 @@ def test_dnat_to_localhost_route_localnet(lab):
     assert rec["owner_found"] and rec["owner_netns"] == "", rec  # delivered here
     # a loopback-only socket published by a DNAT: reachable, and a high finding
     doc = L.t.portscope("audit", "--json", "--no-history").json()
-    assert any(f["id"] == "loopback-exposed-by-dnat" and f["severity"] == "high"
+    assert any(f["check"] == "loopback-exposed-by-dnat" and f["severity"] == "high"
                for f in doc["findings"]), doc["findings"]
 
 

@@ -29,7 +29,9 @@ def sha(path):
 def history(db, *args):
     r = run([portscope_bin(), "history", "--db", str(db), "--json", *args])
     assert r.rc == 0, r
-    return r.json()
+    recs = r.jsonl()  # JSON Lines: the runs, then a summary
+    assert recs[-1] == {"type": "summary", "runs": len(recs) - 1}
+    return recs[:-1]
 
 
 def lab(netns):
@@ -57,9 +59,10 @@ def test_diff_reports_the_port_that_opened(netns, tmp_path):
     assert r.rc == 1, r
     recs = r.jsonl()
     changes = [x for x in recs if x["type"] == "change"]
-    assert changes == [{"type": "change", "change": "port", "host": "198.18.0.2",
+    assert changes == [{"type": "change", "change": "port", "address": "198.18.0.2",
                         "proto": "tcp", "port": 8090, "old_state": "closed",
-                        "new_state": "open", "old_service": None, "new_service": None}]
+                        "new_state": "open", "old_service": None, "new_service": None,
+                        "check": None, "severity": None, "title": None}]
     assert recs[-1] == {"type": "summary", "old": 2, "new": 3, "changes": 1}
     # Human output names the port; explicit IDs work; the unchanged pair is still 0.
     r = run([portscope_bin(), "diff", "--db", str(db), "--no-color", "2", "3"])
@@ -111,7 +114,8 @@ def test_diff_reports_a_changed_version(netns, tmp_path):
     c = changes[0]
     assert (c["change"], c["port"], c["old_state"], c["new_state"]) == \
         ("service", 2222, "open", "open")
-    assert "8.4p1" in c["old_service"] and "9.2p1" in c["new_service"], c
+    assert c["old_service"]["name"] == c["new_service"]["name"] == "ssh", c
+    assert "8.4p1" in c["old_service"]["version"] and "9.2p1" in c["new_service"]["version"], c
 
 
 @needs_root
@@ -249,7 +253,7 @@ def test_default_path_and_no_history(netns, tmp_path):
     db = tmp_path / "state" / "portscope" / "history.db"
     assert db.exists()
     r = run([portscope_bin(), "history", "--json"], env=env)
-    assert r.rc == 0 and len(r.json()) == 1, r
+    assert r.rc == 0 and [x["type"] for x in r.jsonl()] == ["run", "summary"], r
     r = ns.portscope("scan", "-p", "22", "127.0.0.1", "--db", str(db), "--no-history")
     assert r.rc == 2 and "choose one" in r.err, r
 

@@ -23,6 +23,13 @@ def loopback_lab(netns, ports):
     return ns
 
 
+def history_runs(db):
+    """history --json: JSON Lines, the run records (newest first) before the summary."""
+    recs = run([portscope_bin(), "history", "--json", "--db", db], check=True).jsonl()
+    assert recs[-1]["type"] == "summary" and recs[-1]["runs"] == len(recs) - 1, recs
+    return recs[:-1]
+
+
 def normalise_show(lines):
     """show --json without what differs between two recordings of one scan."""
     out = []
@@ -48,7 +55,7 @@ def test_pg_same_records_as_sqlite(netns, pg_db, tmp_path):
         ns.portscope("scan", "-sT", "-p", "1-1200,8080", "127.0.0.1", "--db", db, check=True)
     got = {}
     for db in (sqlite, pg_db):
-        h = run([portscope_bin(), "history", "--json", "--db", db], check=True).json()
+        h = history_runs(db)
         assert [r["status"] for r in h] == ["complete", "complete"]
         assert [r["open"] for r in h] == [2, 4]
         shows = [normalise_show(run([portscope_bin(), "show", str(r["id"]), "--json", "--db", db],
@@ -97,7 +104,7 @@ def test_pg_eight_concurrent_writers(netns, pg_db):
     for p in procs:
         out, err = p.communicate(timeout=120)
         assert p.returncode == 0, err
-    h = run([portscope_bin(), "history", "--json", "--db", pg_db], check=True).json()
+    h = history_runs(pg_db)
     assert len(h) == 8
     assert all(r["status"] == "complete" and r["open"] == 3 for r in h), h
     assert sorted(r["ports"] for r in h) == sorted(f"1-{3000 + i}" for i in range(8))
@@ -128,7 +135,7 @@ def test_pg_server_restarted_mid_scan(netns, pg_server, pg_db):
     pg_server.start()
     out, err = p.communicate(timeout=120)
     assert p.returncode == 0, err
-    h = run([portscope_bin(), "history", "--json", "--db", pg_db], check=True).json()
+    h = history_runs(pg_db)
     assert len(h) == 1 and h[0]["status"] == "complete" and h[0]["open"] == len(OPEN), h
     show = run([portscope_bin(), "show", "last", "--db", pg_db], check=True).out
     for port in OPEN:
@@ -157,5 +164,5 @@ def test_pg_server_gone_for_good(netns, pg_server, pg_db, tmp_path):
     assert ports == set(OPEN)
     extra = sum(int(e.get("count")) for e in root.iter("extraports"))
     assert extra + len(OPEN) == 20000
-    h = run([portscope_bin(), "history", "--json", "--db", pg_db], check=True).json()
+    h = history_runs(pg_db)
     assert h[0]["status"] == "incomplete", h

@@ -104,9 +104,9 @@ def json_doc(*args):
     r = info("--json", *args)
     assert r.rc == 0, r
     assert r.err == "", r
-    doc = r.json()
-    assert isinstance(doc, list)
-    return doc
+    doc = r.json()  # one document on one line, checked against schema/info.json
+    assert doc["type"] == "info" and r.out.count("\n") == 1
+    return doc["results"]
 
 
 @pytest.mark.skipif(not os.path.exists(ETC_SERVICES), reason="no /etc/services")
@@ -117,7 +117,7 @@ def test_json_matches_etc_services():
     doc = json_doc(*[str(p) for p in ports])
     assert [o["argument"] for o in doc] == [str(p) for p in ports]
     for obj in doc:
-        assert obj["kind"] == "port" and obj["proto"] is None and obj["service"] is None
+        assert obj["kind"] == "port" and obj["proto"] is None and obj["name"] is None
         (p,) = obj["ports"]
         assert p["protos"] == list(PROTOS)
         for proto in PROTOS:
@@ -178,7 +178,7 @@ def test_required_risk_notes():
     for port in (21, 23, 445, 3389):
         assert risks[port], port
         for r in risks[port]:
-            for key in ("port", "proto", "service", "severity", "note", "citation",
+            for key in ("port", "proto", "name", "severity", "note", "citation",
                         "recommendation"):
                 assert r[key] not in (None, ""), (port, key)
             assert r["severity"] == "high"
@@ -208,7 +208,7 @@ def test_service_name_to_ports():
     assert names
     doc = json_doc(*names)
     for name, obj in zip(names, doc):
-        assert obj["kind"] == "service" and obj["service"] == name
+        assert obj["kind"] == "service" and obj["name"] == name
         got = {(p["port"], proto) for p in obj["ports"] for proto in p["protos"]}
         assert by_name[name] <= got, name
     # Case-insensitive, and the protocol filter.
@@ -256,7 +256,8 @@ def test_colour_only_on_a_tty():
     try:
         p = subprocess.run([portscope_bin(), "info", "445/tcp"], stdout=slave,
                            stderr=subprocess.PIPE, timeout=30,
-                           env={k: v for k, v in os.environ.items() if k != "NO_COLOR"})
+                           env=dict({k: v for k, v in os.environ.items() if k != "NO_COLOR"},
+                                    TERM="xterm"))
         os.close(slave)
         slave = None
         out = b""

@@ -60,7 +60,7 @@ def ss_rows(ns, flags):
 
 
 def ps_rows(records):
-    return {(r["proto"], r["state"], (r["local_address"], r["local_port"]),
+    return {(r["proto"], r["state"], (r["address"], r["port"]),
              (r["peer_address"], r["peer_port"]),
              tuple(sorted(p["pid"] for p in (r["processes"] or []))))
             for r in records}
@@ -73,15 +73,22 @@ def lab(netns):
     return ns, helper
 
 
+def sockets(r):
+    """The socket records of ls --json (checked against schema/), without the summary."""
+    recs = r.jsonl()
+    assert recs[-1] == {"type": "summary", "sockets": len(recs) - 1}
+    return recs[:-1]
+
+
 def by_port(records):
-    return {(r["proto"], r["local_port"], r["state"]): r for r in records}
+    return {(r["proto"], r["port"], r["state"]): r for r in records}
 
 
 def test_default_matches_ss_listening(lab):
     ns, helper = lab
     r = ns.portscope("ls", "--json")
     assert r.rc == 0, r
-    recs = r.jsonl()
+    recs = sockets(r)
     assert ps_rows(recs) == ss_rows(ns, "-tuln")
     assert len(recs) == 3
     for rec in recs:
@@ -97,23 +104,23 @@ def test_all_matches_ss(lab):
     ns, helper = lab
     r = ns.portscope("ls", "-a", "--json")
     assert r.rc == 0, r
-    recs = r.jsonl()
+    recs = sockets(r)
     assert ps_rows(recs) == ss_rows(ns, "-tuan")
     est = [x for x in recs if x["state"] == "established"]
     assert len(est) == 2
     # Made after the fork: one process each.
     assert all(len(x["processes"]) == 1 for x in est)
-    assert {x["local_port"] for x in est} >= {8080}
+    assert {x["port"] for x in est} >= {8080}
 
 
 def test_exposure_and_dual_stack(lab):
     ns, _ = lab
-    recs = by_port(ns.portscope("ls", "--json", check=True).jsonl())
+    recs = by_port(sockets(ns.portscope("ls", "--json", check=True)))
     v4 = recs[("tcp", 8080, "listen")]
     assert v4["exposure"] == "loopback" and v4["dual_stack"] is False
-    assert v4["local_address"] == "127.0.0.1" and v4["family"] == "inet"
+    assert v4["address"] == "127.0.0.1" and v4["family"] == "ipv4"
     v6 = recs[("tcp", 2222, "listen")]
-    assert v6["local_address"] == "::" and v6["family"] == "inet6"
+    assert v6["address"] == "::" and v6["family"] == "ipv6"
     assert v6["exposure"] == "all-interfaces" and v6["dual_stack"] is True
     udp = recs[("udp", 5353, "unconn")]
     assert udp["exposure"] == "all-interfaces" and udp["dual_stack"] is False
@@ -126,9 +133,10 @@ def test_service_names(lab):
         want = socket.getservbyport(8080, "tcp")
     except OSError:
         want = None
-    recs = by_port(ns.portscope("ls", "--json", check=True).jsonl())
-    assert recs[("tcp", 8080, "listen")]["service"] == want
-    numeric = by_port(ns.portscope("ls", "-n", "--json", check=True).jsonl())
+    recs = by_port(sockets(ns.portscope("ls", "--json", check=True)))
+    assert recs[("tcp", 8080, "listen")]["service"]["name"] == want
+    assert recs[("tcp", 8080, "listen")]["service"]["method"] == "table"
+    numeric = by_port(sockets(ns.portscope("ls", "-n", "--json", check=True)))
     assert all(x["service"] is None for x in numeric.values())
 
 
@@ -154,7 +162,7 @@ def test_table(lab):
 
 def test_no_process(lab):
     ns, _ = lab
-    recs = ns.portscope("ls", "--no-process", "--json", check=True).jsonl()
+    recs = sockets(ns.portscope("ls", "--no-process", "--json", check=True))
     assert len(recs) == 3
     assert all(x["pid"] is None and x["processes"] is None for x in recs)
 
@@ -173,19 +181,19 @@ def test_no_process(lab):
 ])
 def test_filters(lab, args, want):
     ns, _ = lab
-    recs = ns.portscope("ls", "--json", *args, check=True).jsonl()
+    recs = sockets(ns.portscope("ls", "--json", *args, check=True))
     if want == "established":
         assert len(recs) == 2
         assert all(x["state"] == "established" for x in recs)
-        assert sorted(8080 in (x["local_port"], x["peer_port"]) for x in recs) == [True, True]
-        assert 8080 in {x["local_port"] for x in recs}
+        assert sorted(8080 in (x["port"], x["peer_port"]) for x in recs) == [True, True]
+        assert 8080 in {x["port"] for x in recs}
     else:
-        assert {(x["proto"], x["local_port"]) for x in recs} == want
+        assert {(x["proto"], x["port"]) for x in recs} == want
 
 
 def test_port_filter_matches_either_end(lab):
     ns, _ = lab
-    recs = ns.portscope("ls", "-a", "--port", "8080", "--json", check=True).jsonl()
+    recs = sockets(ns.portscope("ls", "-a", "--port", "8080", "--json", check=True))
     assert sorted(x["state"] for x in recs) == ["established", "established", "listen"]
 
 
@@ -193,7 +201,7 @@ def test_netns_by_name_from_root(lab):
     ns, helper = lab
     r = run([portscope_bin(), "ls", "--netns", ns.name, "--json"])
     assert r.rc == 0, r
-    recs = r.jsonl()
+    recs = sockets(r)
     assert ps_rows(recs) == ss_rows(ns, "-tuln")
     assert {x["netns"] for x in recs} == {ns.name}
     # The table names the namespace in its first column.
@@ -212,17 +220,17 @@ def test_netns_all(netns):
                    "time.sleep(600)")
     r = run([portscope_bin(), "ls", "--netns", "all", "-t", "--json"])
     assert r.rc == 0, r
-    recs = r.jsonl()
-    mine = {(x["netns"], x["local_port"]) for x in recs if x["netns"] in (a.name, b.name)}
+    recs = sockets(r)
+    mine = {(x["netns"], x["port"]) for x in recs if x["netns"] in (a.name, b.name)}
     assert mine == {(a.name, 47001), (b.name, 47002)}
     # Each namespace once, even when several processes live in it.
-    assert len([x for x in recs if x["local_port"] == 47001]) == 1
-    got = next(x for x in recs if x["local_port"] == 47002)
+    assert len([x for x in recs if x["port"] == 47001]) == 1
+    got = next(x for x in recs if x["port"] == 47002)
     assert got["process"] == "python3" and got["exposure"] == "loopback"
     # Also from inside a namespace: the others are reachable through /run/netns.
     r = a.portscope("ls", "--netns", "all", "-t", "--json")
     assert r.rc == 0, r
-    assert (b.name, 47002) in {(x["netns"], x["local_port"]) for x in r.jsonl()}
+    assert (b.name, 47002) in {(x["netns"], x["port"]) for x in sockets(r)}
 
 
 @pytest.mark.parametrize("args,word", [
@@ -258,7 +266,7 @@ def test_unprivileged_shows_socket_without_process(lab):
     r = ns.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
                 portscope_bin(), "ls", "--json"])
     assert r.rc == 0, r
-    recs = r.jsonl()
+    recs = sockets(r)
     assert ps_rows([dict(x, processes=[]) for x in recs]) == \
         {(p, s, l, e, ()) for (p, s, l, e, _) in ss_rows(ns, "-tuln")}
     assert all(x["pid"] is None and x["process"] is None and x["processes"] == [] for x in recs)
@@ -279,8 +287,8 @@ def test_few_descriptors_same_result(lab):
     """With fewer descriptors than processes, the scan stops keeping every fd
     directory open and builds paths instead: the result must not change."""
     ns, _ = lab
-    want = ns.portscope("ls", "-a", "--json", check=True).jsonl()
+    want = sockets(ns.portscope("ls", "-a", "--json", check=True))
     r = ns.run(["prlimit", "--nofile=24", portscope_bin(), "ls", "-a", "--json"])
     assert r.rc == 0, r
-    assert ps_rows(r.jsonl()) == ps_rows(want)
-    assert all(x["processes"] for x in r.jsonl())
+    assert ps_rows(sockets(r)) == ps_rows(want)
+    assert all(x["processes"] for x in sockets(r))

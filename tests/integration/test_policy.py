@@ -679,7 +679,8 @@ def test_listening(tmp_path, netns):
     assert web["address"] == "::" and web["dual_stack"] is True
     assert web["exposure"] == "all-interfaces"
     assert web["verdict"] == "allow" and web["exposed"] is True
-    assert web["rule"] == {"line": 1, "text": "ALLOW TCP Port 80 (Web)", "label": "Web"}
+    assert web["rule"] == {"line": 1, "text": "ALLOW TCP Port 80 (Web)", "label": "Web",
+                           "hint": "Web"}
 
     ssh = got[("tcp", 22)]
     assert ssh["verdict"] == "deny" and ssh["exposed"] is False
@@ -792,7 +793,7 @@ def test_verify_in_lab(tmp_path, netns):
     assert r.rc == 1, r
     assert f"{TARGET_B4} from {OTHER4}:" in r.out
     assert any("22/tcp" in row and "violation" in row for row in r.out.splitlines()), r
-    assert "3 violations" not in r.out and "1 violations" in r.out, r
+    assert "3 violations" not in r.out and "1 violation," in r.out, r
 
 
 @pytest.mark.parametrize("args,words", [

@@ -33,7 +33,7 @@ def test_remote_udp_counts_only_answers(netns, tmp_path):
                   if line.startswith("198.18.0.9:"))
     assert rows == [["198.18.0.9:161/udp", "unverified"],
                     ["198.18.0.9:40000/udp", "reachable"]], r.out
-    assert "attack surface: 1 open ports, 1 reachable" in r.out, r.out
+    assert "attack surface: 1 open port, 1 reachable" in r.out, r.out
     assert "1 UDP port(s) did not answer" in r.out, r.out
     assert "raw-socket engine" not in r.out and "CAP_NET_RAW" not in r.out, r.out
     # Without CAP_NET_RAW there is no UDP scan, and the note says what it needs.

@@ -5,13 +5,13 @@ it; open ports are always listed. One loopback namespace holds N listeners
 (26, 100, 1,000) beside a few or 30 closed ports: every scan output format,
 the history rows, `show` in every format and `diff` must list all N open ports.
 """
-import json
 import re
 import sqlite3
 import xml.etree.ElementTree as ET
 
 import pytest
 
+import schemas
 from conftest import needs_root, portscope_bin, run
 from test_scan_connect import start_listeners
 
@@ -46,8 +46,7 @@ def grep_open(text):
 
 def jsonl_open(records):
     found = {r["port"] for r in records if r["type"] == "port" and r["state"] == "open"}
-    hidden = [r["not_shown"]["state"] for r in records
-              if r["type"] == "host" and r.get("not_shown")]
+    hidden = [n["state"] for r in records if r["type"] == "host" for n in r["not_shown"]]
     return found, hidden
 
 
@@ -90,15 +89,14 @@ def test_many_open_ports_listed_everywhere(netns, tmp_path, n, closed):
     read = lambda ext: (base.parent / (base.name + ext)).read_text()
     check_all_formats({"normal": read(".nmap"), "xml": read(".xml"),
                        "grepable": read(".gnmap"),
-                       "jsonl": [json.loads(l) for l in
-                                 read(".jsonl").splitlines() if l.strip()]}, want, closed)
+                       "jsonl": schemas.check_text("scan", read(".jsonl"))}, want, closed)
     # The history keeps a row per open port, and every format of show lists them.
     con = sqlite3.connect(db)
     rows = con.execute("SELECT port FROM ports WHERE run = 1 AND state = 1").fetchall()
     assert {p for (p,) in rows} == want
     con.close()
     r = run([portscope_bin(), "history", "--db", str(db), "--json"])
-    assert r.rc == 0 and r.json()[0]["open"] == n, r
+    assert r.rc == 0 and r.jsonl()[0]["open"] == n, r
     check_all_formats({"normal": show(db, 1, "-oN").out, "xml": show(db, 1, "-oX").out,
                        "grepable": show(db, 1, "-oG").out,
                        "jsonl": show(db, 1, "-oJ").jsonl()}, want, closed)

@@ -70,9 +70,10 @@ def states(r):
     assert r.rc == 0, r
     got = {}
     for x in r.jsonl():
-        if x["type"] == "host" and x.get("not_shown"):
-            got.update({(x["host"], p): x["not_shown"]["state"] for p in ANSWERING | CLOSED})
-    got.update({(x["host"], x["port"]): x["state"] for x in r.jsonl() if x["type"] == "port"})
+        if x["type"] == "host" and x["not_shown"]:
+            hidden = "|".join(n["state"] for n in x["not_shown"])  # one state, or ambiguous
+            got.update({(x["address"], p): hidden for p in ANSWERING | CLOSED})
+    got.update({(x["address"], x["port"]): x["state"] for x in r.jsonl() if x["type"] == "port"})
     return got
 
 

@@ -17,6 +17,7 @@ light and the dark scheme.
 import html.parser
 import json
 import os
+import re
 import shutil
 import subprocess
 
@@ -135,10 +136,10 @@ def test_report_page(lab, tmp_path):
     r = scn.portscope("audit", "--json", "-p", PORTS, TGT, "--db", str(db), timeout=90)
     assert r.rc == 0, r
     first = json.loads(audit_as(tgt, HOSTILE_HOST, "--json", "--db", str(db)).out)
-    assert first["findings"] and all(f["id"] != "redis-noauth" for f in first["findings"])
+    assert first["findings"] and all(f["check"] != "redis-noauth" for f in first["findings"])
     start_scripted(tgt, "tcp", REDIS, b"", b"+PONG\r\n")
     doc = json.loads(audit_as(tgt, HOSTILE_HOST, "--json", "--db", str(db)).out)
-    assert "redis-noauth" in {f["id"] for f in doc["findings"]}
+    assert "redis-noauth" in {f["check"] for f in doc["findings"]}
     # Then two scans of the target from outside (runs 4 and 5).
     for _ in range(2):
         r = scn.portscope("scan", "-sT", "-sV", "-p", PORTS, TGT, "--db", str(db), "-oJ", "-",
@@ -172,18 +173,19 @@ def test_report_page(lab, tmp_path):
     audit, scan = b["runs"]
     assert audit["kind"] == "audit" and audit["id"] == 3
     # Findings: the --json's, each with its place, evidence, owner, fix and reference.
-    want = sorted((f["id"], where(f["address"], f["port"], f["proto"]), f["severity"], f["title"],
+    want = sorted((f["check"], where(f["address"], f["port"], f["proto"]), f["severity"], f["title"],
                    f["evidence"], f["recommendation"], f["citation"]) for f in doc["findings"])
     got = sorted((f["check"], f["where"], f["severity"], f["title"], f["evidence"], f["fix"],
                   f["reference"]) for f in audit["findings"])
     assert got == want
     owners = {f["check"]: f["owner"] for f in audit["findings"]}
     for f in doc["findings"]:
-        assert owners[f["id"]] == f"{f['process']} (pid {f['pid']})"
+        assert owners[f["check"]] == f"{f['process']} (pid {f['pid']})"
     # Exposure: one row per endpoint of the --json, with its exposure and service.
-    want = sorted((e["proto"], e["port"], e["address"], e["exposure"], e["reachable_on"] or "—")
-                  for e in doc["endpoints"])
-    got = sorted((e["proto"], e["port"], e["address"], e["exposure"], e["reachable_on"])
+    want = sorted((e["proto"], e["port"], e["address"], e["exposure"],
+                   tuple(e["reachable_on"]) or ("—",)) for e in doc["endpoints"])
+    got = sorted((e["proto"], e["port"], e["address"], e["exposure"],
+                  tuple(x for x in re.split(r"[, ]+", e["reachable_on"]) if x))
                  for e in audit["exposure"])
     assert got == want
     rows = {(e["proto"], e["port"]): e for e in audit["exposure"]}
@@ -222,15 +224,16 @@ def test_report_refuses_bad_input(tmp_path):
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(200):
-            if db.exists() and run([portscope_bin(), "history", "--db", str(db),
-                                    "--json"]).out.strip() not in ("", "[]"):
+            if db.exists() and any(x["type"] == "run" for x in run(
+                    [portscope_bin(), "history", "--db", str(db), "--json"]).jsonl()):
                 break
             killed.wait(timeout=0.05) if killed.poll() is not None else None
             subprocess.run(["sleep", "0.05"])
     finally:
         killed.kill()
         killed.wait()
-    runs = json.loads(run([portscope_bin(), "history", "--db", str(db), "--json"]).out)
+    runs = [x for x in run([portscope_bin(), "history", "--db", str(db), "--json"]).jsonl()
+            if x["type"] == "run"]
     assert [x["status"] for x in runs] == ["incomplete"], runs
     out = tmp_path / "x.html"
     for args, msg in [
@@ -278,7 +281,7 @@ def test_prometheus_textfiles(lab, tmp_path):
         assert m[f'portscope_findings{{{lab_},severity="{sev}"}}'] == s[sev]
     assert m[f'portscope_findings{{{lab_},severity="high"}}'] >= 1
     assert m[f'portscope_open_ports{{{lab_},proto="tcp"}}'] == 3  # not 127.0.0.1's
-    assert abs(m[f'portscope_last_run_duration_seconds{{{lab_}}}'] - s["seconds"]) < 0.5
+    assert abs(m[f'portscope_last_run_duration_seconds{{{lab_}}}'] - s["duration_s"]) < 0.5
     m = metrics(prom_scan.read_text())
     # The target words as given, escaped as a label value (quote and backslash).
     words = "-iL " + str(targets).replace("\\", "\\\\").replace('"', '\\"')

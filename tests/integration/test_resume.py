@@ -30,8 +30,8 @@ def lab(netns):
 
 def states(lines):
     """{(host, port): state} of every port record, and {host: ports scanned}."""
-    ports = {(r["host"], r["port"]): r["state"] for r in lines if r.get("type") == "port"}
-    scanned = {r["host"]: r["ports_scanned"] for r in lines if r.get("type") == "host"}
+    ports = {(r["address"], r["port"]): r["state"] for r in lines if r.get("type") == "port"}
+    scanned = {r["address"]: r["ports_scanned"] for r in lines if r.get("type") == "host"}
     return ports, scanned
 
 
@@ -77,7 +77,8 @@ def test_sigkill_then_resume_gives_the_whole_result(lab, tmp_path, case, request
     t0 = time.monotonic()
     kill_half_way(scanner, base + ["--db", db, "-oJ", str(tmp_path / "a.json")], after)
     killed_after = time.monotonic() - t0
-    h = run([portscope_bin(), "history", "--json", "--db", db], check=True).json()
+    h = [x for x in run([portscope_bin(), "history", "--json", "--db", db],
+                     check=True).jsonl() if x["type"] == "run"]
     assert len(h) == 1 and h[0]["status"] == "incomplete", h
     rid = h[0]["id"]
 
@@ -91,7 +92,8 @@ def test_sigkill_then_resume_gives_the_whole_result(lab, tmp_path, case, request
     print(f"{case}: {total} probes in all, killed after {killed_after:.2f} s at {RATE}/s, "
           f"{summary['probes_sent']} sent on resume")
 
-    h = run([portscope_bin(), "history", "--json", "--db", db], check=True).json()
+    h = [x for x in run([portscope_bin(), "history", "--json", "--db", db],
+                     check=True).jsonl() if x["type"] == "run"]
     assert len(h) == 1 and h[0]["status"] == "complete" and h[0]["id"] == rid, h
     assert h[0]["hosts_up"] == 16
     got_ports, got_scanned = states(show_all(db, rid))

@@ -4,7 +4,6 @@ A scanner namespace (198.18.0.1) and a target namespace (198.18.0.2) joined by a
 veth pair; listeners and an nftables firewall in the target. Loopback tests use
 one fresh namespace. Nothing here touches the root namespace.
 """
-import json
 import os
 import random
 import shutil
@@ -13,6 +12,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+import schemas
 from conftest import have, link_veth, needs_root, portscope_bin
 
 pytestmark = needs_root
@@ -235,16 +235,17 @@ def test_output_formats(lab, tmp_path):
     recs = r.jsonl()
     assert [x["type"] for x in recs][0] == "host"
     assert recs[-1]["type"] == "summary"
-    assert recs[-1]["hosts"] == {"total": 1, "up": 1, "timedout": 0}
+    assert recs[-1]["hosts"] == {"total": 1, "up": 1, "down": 0, "timedout": 0}
     assert recs[-1]["probes_sent"] >= len(ports) + 101
-    assert recs[0]["not_shown"] == {"state": "closed", "count": 101,
-                                    "reasons": "101 conn-refused"}
+    assert recs[0]["not_shown"] == [{"state": "closed", "count": 101,
+                                     "reasons": {"conn-refused": 101}}]
     port_recs = [x for x in recs if x["type"] == "port"]
     assert sorted(x["port"] for x in port_recs) == sorted(ports)
     for x in port_recs:
-        assert x["host"] == "198.18.0.2" and x["proto"] == "tcp"
+        assert x["address"] == "198.18.0.2" and x["proto"] == "tcp"
         assert x["state"] == "open" and x["reason"] == "syn-ack"
-        assert x["service"]["method"] == "table"
+        # the port table's name, or null for a port without one (nmap writes no <service>)
+        assert x["service"] is None or x["service"]["method"] == "table", x
 
     for ext in (".nmap", ".xml", ".gnmap", ".jsonl"):
         assert (tmp_path / ("all" + ext)).stat().st_size > 0, ext
@@ -260,7 +261,7 @@ def test_output_formats(lab, tmp_path):
     assert gnmap.rstrip().splitlines()[-1].startswith("# portscope done at ")
     xml_ports, _ = xml_states((tmp_path / "all.xml").read_text())
     assert xml_ports == {p: "open" for p in ports}
-    jl = [json.loads(x) for x in (tmp_path / "all.jsonl").read_text().splitlines()]
+    jl = schemas.check_text("scan", (tmp_path / "all.jsonl").read_text())
     assert jl == recs  # the same records as on stdout
 
     # --open on stdout (normal output): only open ports, REASON column with --reason.

@@ -229,7 +229,7 @@ def test_outputs_say_up_down_and_why(lab, tmp_path):
     grep = open(base + ".gnmap").read()
     assert grep_status(grep) == {live: "Up", lab.far_noecho4[0]: "Up", SCANNER4: "Up"}
     recs = [json.loads(x) for x in open(base + ".jsonl")]
-    hosts = {x["host"]: x for x in recs if x["type"] == "host"}
+    hosts = {x["address"]: x for x in recs if x["type"] == "host"}
     assert hosts[live]["status"] == "up" and hosts[live]["reason"] == "arp-response"
     assert "mac" in hosts[live]
     assert recs[-1]["type"] == "summary" and recs[-1]["hosts"]["up"] == 3
@@ -244,7 +244,7 @@ def test_outputs_say_up_down_and_why(lab, tmp_path):
         v = run(["xmllint", "--noout", "--dtdvalid", dtd, base + ".xml"])
         assert v.rc == 0, v
     assert grep_status(open(base + ".gnmap").read())[dark] == "Down"
-    hosts = {x["host"]: x for x in map(json.loads, open(base + ".jsonl")) if x["type"] == "host"}
+    hosts = {x["address"]: x for x in map(json.loads, open(base + ".jsonl")) if x["type"] == "host"}
     assert hosts[dark]["status"] == "down"
 
 
@@ -258,10 +258,10 @@ def test_history_keeps_why_a_host_is_up(lab, tmp_path, request, backend):
     out = str(tmp_path / "scan.jsonl")
     r = lab.scanner.portscope("scan", "-sn", "-v", live, dark, noecho, "--db", db, "-oJ", out)
     assert r.rc == 0, r
-    keys = ("host", "status", "reason", "reason_ttl", "mac")
+    keys = ("address", "status", "reason", "reason_ttl", "mac")
 
     def hosts(recs):
-        return {x["host"]: {k: x.get(k) for k in keys} for x in recs if x["type"] == "host"}
+        return {x["address"]: {k: x.get(k) for k in keys} for x in recs if x["type"] == "host"}
 
     scanned = hosts(map(json.loads, open(out)))
     assert scanned[live]["reason"] == "arp-response" and scanned[live]["mac"], scanned
@@ -284,7 +284,7 @@ def test_a_host_found_up_is_scanned_before_the_sweep_ends(lab):
     first = None
     for line in p.stdout:
         rec = json.loads(line)
-        if rec.get("type") == "port" and rec["host"] == live and first is None:
+        if rec.get("type") == "port" and rec["address"] == live and first is None:
             first = time.monotonic() - t0
     p.wait(timeout=60)
     total = time.monotonic() - t0
@@ -356,7 +356,7 @@ def test_remote_audit_skips_and_reports_hosts_down(lab):
     doc = json.loads(r.out)
     assert doc["hosts"]["up"] == 1 and doc["hosts"]["down_count"] == 2
     assert doc["summary"]["targets"] == 3 and doc["summary"]["unreachable"] == 2, doc
-    assert {d["host"] for d in doc["hosts"]["down"]} == set(dead)
+    assert {d["address"] for d in doc["hosts"]["down"]} == set(dead)
     assert {e["address"] for e in doc["endpoints"]} == {live}
     assert {e["port"] for e in doc["endpoints"]} == {22, 80}
     human = lab.scanner.portscope("audit", "--no-history", "-p", "22,80", live, *dead)

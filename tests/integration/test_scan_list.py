@@ -113,11 +113,10 @@ def test_json_lines():
     r = scan("-sL", "--json", "198.18.0.0/31", "198.18.0.9")
     assert r.rc == 0 and r.err == ""
     recs = r.jsonl()
-    assert recs[:-1] == [{"type": "target", "host": h}
+    assert recs[:-1] == [{"type": "target", "address": h, "hostname": None, "family": "ipv4"}
                          for h in ("198.18.0.0", "198.18.0.1", "198.18.0.9")]
     assert recs[-1]["type"] == "summary"
-    assert recs[-1]["addresses"] == 3
-    assert recs[-1]["hosts_up"] == 0
+    assert recs[-1]["hosts"] == {"total": 3, "up": 0, "down": 3, "timedout": 0}
 
 
 def test_ipv6():
@@ -129,9 +128,10 @@ def test_localhost_from_hosts_file():
     r = scan("-sL", "localhost")
     if r.rc != 0:
         pytest.skip(f"localhost does not resolve here: {r.err.strip()}")
-    assert "127.0.0.1" in listed(r)
+    # As nmap: the name the target was given by, then its address.
+    assert "localhost (127.0.0.1)" in listed(r)
     # As in nmap, -n only turns off reverse look-ups: names still resolve.
-    assert "127.0.0.1" in listed(scan("-sL", "-n", "localhost"))
+    assert "localhost (127.0.0.1)" in listed(scan("-sL", "-n", "localhost"))
 
 
 def test_seed_permutes_deterministically():

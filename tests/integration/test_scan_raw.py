@@ -179,7 +179,7 @@ def test_syn_ipv6_and_loopback(lab, netns):
     assert r.rc == 0, r
     recs = port_records(r)
     assert sorted(p for p, x in recs.items() if x["state"] == "open") == opens
-    assert all(x["host"] == "fd00:5c09::2" for x in recs.values())
+    assert all(x["address"] == "fd00:5c09::2" for x in recs.values())
     assert r.jsonl()[-1]["ports"] == {"open": 3, "closed": 197}
 
     lo = netns("rl")

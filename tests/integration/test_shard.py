@@ -34,10 +34,10 @@ def host_ports(lines):
     out = {}
     for r in lines:
         if r.get("type") == "host":
-            out[r["host"]] = [r["ports_scanned"], set()]
+            out[r["address"]] = [r["ports_scanned"], set()]
     for r in lines:
         if r.get("type") == "port" and r["state"] == "open":
-            out[r["host"]][1].add(r["port"])
+            out[r["address"]][1].add(r["port"])
     return out
 
 
@@ -66,7 +66,8 @@ def test_four_shards_cover_the_scan_once(shard_lab, pg_db):
         opens = [s[host][1] for s in shards]
         assert set().union(*opens) == whole[host][1]  # the union is the unsharded result
         assert sum(len(o) for o in opens) == len(whole[host][1])  # disjoint
-    h = run([portscope_bin(), "history", "--json", "--db", pg_db], check=True).json()
+    h = [r for r in run([portscope_bin(), "history", "--json", "--db", pg_db],
+                     check=True).jsonl() if r["type"] == "run"]
     assert len(h) == 4 and all(r["status"] == "complete" for r in h)
     assert sorted(r["shard"] for r in h) == ["1/4", "2/4", "3/4", "4/4"]
     assert sum(r["open"] for r in h) == 16 * len(open_ports)
@@ -76,7 +77,7 @@ def test_four_shards_cover_the_scan_once(shard_lab, pg_db):
     one = [r for r in h if r["shard"] == "2/4"][0]
     shown = run([portscope_bin(), "show", str(one["id"]), "--json", "--db", pg_db],
                 check=True).jsonl()
-    shown_hosts = {r["host"]: r["ports_scanned"] for r in shown if r["type"] == "host"}
+    shown_hosts = {r["address"]: r["ports_scanned"] for r in shown if r["type"] == "host"}
     assert shown_hosts == {host: s[0] for host, s in shards[1].items()}
 
 

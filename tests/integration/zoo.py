@@ -914,8 +914,8 @@ def portscope_sv(z, binary, proto, timeout=600, extra=()):
             name = ""
         if name and s.get("tunnel"):
             name = s["tunnel"] + "/" + name
-        out[(rec["host"], rec["port"])] = (name, s.get("product") or "", s.get("version") or "")
-        REASONS[(rec["host"], rec["port"])] = s.get("reason")
+        out[(rec["address"], rec["port"])] = (name, s.get("product") or "", s.get("version") or "")
+        REASONS[(rec["address"], rec["port"])] = s.get("reason")
     return out, elapsed
 
 

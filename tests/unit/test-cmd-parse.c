@@ -356,8 +356,11 @@ static void check_options(const struct cmd_option *o)
 {
 	for (; o && (o->name || o->letter); o++) {
 		assert_true(o->help || o->choices || o->id == CMD_OPT_NO_COLOR);
+		/* GLUED and KEYED take their words from choices(), but a bare GLUED
+		 * option (-d, -d2) whose glued part is free text */
 		assert_true((o->arg == CMD_ARG_GLUED || o->arg == CMD_ARG_KEYED) ==
-		            (o->choices != NULL));
+		            (o->choices != NULL || (o->bare && o->arg == CMD_ARG_GLUED)));
+		assert_true(!o->bare || o->arg == CMD_ARG_GLUED);
 		assert_true(o->letter != 'h');
 		assert_true(!o->name || (o->name[0] != '-' || o->name[1] != '-'));
 		if (o->arg == CMD_ARG_REQUIRED || o->arg == CMD_ARG_KEYED)

@@ -16,8 +16,10 @@
 #include <cmocka.h>
 
 #include "knowledge/services.h"
+#include "output/json.h"
 #include "output/out.h"
 #include "output/progress.h"
+#include "output/service.h"
 
 #define NPORTS 40
 
@@ -86,14 +88,13 @@ static char *render(const struct out_format *fmt, bool open_only, bool interacti
 	                        .proto = IPPROTO_TCP,
 	                        .ports = &plist,
 	                        .open_only = open_only,
-	                        .interactive = interactive,
 	                        .start = 1700000000,
 	                        .kb = test_kb()};
 	struct scan_host h = make_host();
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
-	struct out_stream s = {.fmt = fmt, .f = f, .info = &info};
+	struct out_stream s = {.fmt = fmt, .f = f, .info = &info, .interactive = interactive};
 
 	assert_non_null(f);
 	assert_int_equal(fmt->begin(&s), 0);
@@ -142,13 +143,21 @@ static void test_hidden(void **state)
 	(void)state;
 	assert_int_equal(out_hidden_state(&h, false), SCAN_CLOSED);
 	assert_int_equal(out_hidden_state(&h, true), SCAN_CLOSED);
-	assert_false(out_port_shown(&h, 0, SCAN_CLOSED, false));
-	assert_true(out_port_shown(&h, 21, SCAN_CLOSED, false));
-	assert_true(out_port_shown(&h, 29, SCAN_CLOSED, false));
-	assert_false(out_port_shown(&h, 29, SCAN_CLOSED, true));
-	/* 25 ports or fewer in the commonest state: everything is listed. */
+	assert_int_equal(out_hidden_states(&h, false), 1u << SCAN_CLOSED);
+	assert_int_equal(out_hidden_states(&h, true), 1u << SCAN_CLOSED | 1u << SCAN_FILTERED);
+	assert_false(out_port_shown(&h, 0, 1u << SCAN_CLOSED, false));
+	assert_true(out_port_shown(&h, 21, 1u << SCAN_CLOSED, false));
+	assert_true(out_port_shown(&h, 29, 1u << SCAN_CLOSED, false));
+	assert_false(out_port_shown(&h, 29, 1u << SCAN_CLOSED, true));
+	/* 25 ports or fewer in every state: everything is listed. */
 	h.counts[SCAN_CLOSED] = 25;
 	assert_int_equal(out_hidden_state(&h, false), SCAN_PENDING);
+	assert_int_equal(out_hidden_states(&h, false), 0);
+	/* Every state over 25 is hidden, as nmap: closed and filtered both. */
+	h.counts[SCAN_CLOSED] = 30;
+	h.counts[SCAN_FILTERED] = 26;
+	assert_int_equal(out_hidden_states(&h, false), 1u << SCAN_CLOSED | 1u << SCAN_FILTERED);
+	assert_int_equal(out_hidden_state(&h, false), SCAN_CLOSED);
 }
 
 /* Open is never the hidden state, however many ports are open (nmap never hides them). */
@@ -169,8 +178,9 @@ static void test_open_never_hidden(void **state)
 	h.counts[SCAN_CLOSED] = 0;
 	assert_int_equal(out_hidden_state(&h, false), SCAN_PENDING);
 	assert_int_equal(out_hidden_state(&h, true), SCAN_PENDING);
+	assert_int_equal(out_hidden_states(&h, true), 0);
 	for (int i = 0; i < NPORTS; i++)
-		assert_true(out_port_shown(&h, (size_t)i, SCAN_PENDING, true) == (i < 30));
+		assert_true(out_port_shown(&h, (size_t)i, 0, true) == (i < 30));
 	/* 40 open ports: every format lists them all and names no open "not shown". */
 	for (size_t f = 0; out_formats[f]; f++) {
 		struct out_info info = {.version = "0.1.0",
@@ -185,6 +195,8 @@ static void test_open_never_hidden(void **state)
 		FILE *fp = open_memstream(&buf, &len);
 		struct out_stream s = {.fmt = out_formats[f], .f = fp, .info = &info};
 
+		assert_non_null(fp);
+
 		for (int i = 0; i < NPORTS; i++)
 			res[i] = scan_res_pack(SCAN_OPEN, SCAN_REASON_SYN_ACK);
 		assert_int_equal(s.fmt->begin(&s), 0);
@@ -196,7 +208,7 @@ static void test_open_never_hidden(void **state)
 		assert_null(strstr(text, "Not shown"));
 		assert_null(strstr(text, "Ignored State"));
 		assert_null(strstr(text, "extraports"));
-		assert_null(strstr(text, "\"not_shown\":{"));
+		assert_null(strstr(text, "\"not_shown\":[{"));
 		assert_non_null(strstr(text, "40"));
 		free(text);
 	}
@@ -211,12 +223,25 @@ static void test_ranges(void **state)
 	struct scan_host h = make_host();
 
 	(void)state;
+	struct out_reason_count rc[SCAN_REASON_MAX];
+
+	(void)state;
 	assert_string_equal(s, "1-3,22,80-81,65535");
 	free(s);
-	assert_string_equal(out_reason_counts(&h, SCAN_CLOSED, true, buf, sizeof(buf)),
-	                    "37 conn-refused");
-	assert_string_equal(out_reason_counts(&h, SCAN_CLOSED, false, buf, sizeof(buf)),
-	                    "conn-refused");
+	/* Reasons of a state, most common first; the ports of one state and reason. */
+	res[2] = scan_res_pack(SCAN_CLOSED, SCAN_REASON_RESET);
+	res[3] = scan_res_pack(SCAN_CLOSED, SCAN_REASON_RESET);
+	assert_int_equal(out_reasons(&h, SCAN_CLOSED, rc), 2);
+	assert_int_equal(rc[0].reason, SCAN_REASON_CONN_REFUSED);
+	assert_int_equal(rc[0].count, 35);
+	assert_int_equal(rc[1].reason, SCAN_REASON_RESET);
+	assert_int_equal(rc[1].count, 2);
+	s = out_ports_where(&h, SCAN_CLOSED, SCAN_REASON_RESET);
+	assert_string_equal(s, "3-4");
+	free(s);
+	s = out_ports_where(&h, SCAN_CLOSED, SCAN_REASON_CONN_REFUSED);
+	assert_string_equal(s, "1-2,5-21,23-24,26-29,31-40");
+	free(s);
 	assert_string_equal(out_done_line(&summary, buf, sizeof(buf)),
 	                    "1 IP address (1 host up) scanned in 0.61 seconds");
 }
@@ -239,7 +264,12 @@ static void test_normal(void **state)
 	/* To a file: '#' comment lines frame it; --open lists only open ports. */
 	out = render(&out_normal, true, false);
 	assert_true(strncmp(out, "# portscope 0.1.0 scan initiated ", 33) == 0);
-	assert_null(strstr(out, "filtered"));
+	assert_null(strstr(out, "Starting portscope"));
+	assert_null(strstr(out, "\033["));
+	/* every hidden state named, one reason at a time, as nmap */
+	assert_non_null(strstr(out, "\nNot shown: 37 closed tcp ports (conn-refused), "
+	                            "1 filtered tcp port (no-response)\n"));
+	assert_null(strstr(out, "30/tcp"));
 	assert_non_null(strstr(out, "\n25/tcp open  smtp\n"));
 	assert_non_null(strstr(out, "# portscope done at "));
 	free(out);
@@ -262,7 +292,7 @@ static void test_jsonl(void **state)
 		assert_non_null(type);
 		if (strcmp(type, "port") == 0) {
 			nports++;
-			assert_string_equal(json_string_value(json_object_get(v, "host")),
+			assert_string_equal(json_string_value(json_object_get(v, "address")),
 			                    "198.18.0.2");
 			assert_string_equal(json_string_value(json_object_get(v, "proto")), "tcp");
 			if (json_integer_value(json_object_get(v, "port")) == 22) {
@@ -278,9 +308,16 @@ static void test_jsonl(void **state)
 				    json_string_value(json_object_get(svc, "method")), "table");
 			}
 		} else if (strcmp(type, "host") == 0) {
-			json_t *ns = json_object_get(v, "not_shown");
+			json_t *ns = json_array_get(json_object_get(v, "not_shown"), 0);
 
+			assert_int_equal(json_array_size(json_object_get(v, "not_shown")), 1);
 			assert_int_equal(json_integer_value(json_object_get(ns, "count")), 37);
+			assert_int_equal(json_integer_value(json_object_get(
+			                     json_object_get(ns, "reasons"), "conn-refused")),
+			                 37);
+			/* microseconds, no float noise */
+			assert_non_null(strstr(line, "\"latency_ms\":0.05,"));
+			assert_non_null(strstr(line, "\"start\":\"2023-11-14T22:13:20.000000Z\""));
 		}
 		json_decref(last);
 		last = v;
@@ -290,8 +327,56 @@ static void test_jsonl(void **state)
 	assert_int_equal(json_integer_value(json_object_get(last, "probes_sent")), 42);
 	assert_int_equal(
 	    json_integer_value(json_object_get(json_object_get(last, "ports"), "closed")), 37);
+	assert_string_equal(json_string_value(json_object_get(last, "status")), "complete");
 	json_decref(last);
 	free(out);
+	out = render(&out_jsonl, false, false);
+	assert_non_null(strstr(out, "\"duration_s\":0.61}"));
+	free(out);
+}
+
+/* Durations to the microsecond, times as RFC 3339 UTC, no float noise anywhere. */
+static void test_json_numbers(void **state)
+{
+	json_t *o =
+	    json_pack("{s:o, s:o, s:o, s:o, s:o, s:f}", "a", json_seconds(0.54776599999999998), "b",
+	              json_millis(0.17299999999999999), "c", json_time(1796378861.0120559), "d",
+	              json_time(0), "e", json_seconds(4.0748731439998664), "f", 0.182286);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	(void)state;
+	assert_non_null(o);
+	assert_int_equal(json_write_line(f, o), 0);
+	fclose(f);
+	assert_string_equal(buf,
+	                    "{\"a\":0.547766,\"b\":0.173,\"c\":\"2026-12-04T10:07:41.012056Z\","
+	                    "\"d\":null,\"e\":4.074873,\"f\":0.182286}\n");
+	free(buf);
+	json_decref(o);
+}
+
+/* nmap keeps one CPE per part, the last of each, in the order a, h, o. */
+static void test_cpe_parts(void **state)
+{
+	char buf[256];
+	const char *out[3];
+
+	(void)state;
+	assert_int_equal(out_cpe_parts("cpe:/a:openbsd:openssh:9.2p1 cpe:/o:debian:debian_linux "
+	                               "cpe:/o:linux:linux_kernel",
+	                               buf, sizeof(buf), out),
+	                 2);
+	assert_string_equal(out[0], "cpe:/a:openbsd:openssh:9.2p1");
+	assert_string_equal(out[1], "cpe:/o:linux:linux_kernel");
+	assert_int_equal(out_cpe_parts("cpe:/o:x cpe:/h:y cpe:/a:z", buf, sizeof(buf), out), 3);
+	assert_string_equal(out[0], "cpe:/a:z");
+	assert_string_equal(out[1], "cpe:/h:y");
+	assert_string_equal(out[2], "cpe:/o:x");
+	assert_int_equal(out_cpe_parts("", buf, sizeof(buf), out), 0);
+	assert_int_equal(out_cpe_parts(NULL, buf, sizeof(buf), out), 0);
+	assert_int_equal(out_cpe_parts("not-a-cpe", buf, sizeof(buf), out), 0);
 }
 
 static void test_grepable(void **state)
@@ -315,10 +400,27 @@ static void test_xml(void **state)
 
 	(void)state;
 	assert_non_null(doc);
-	assert_non_null(strstr(out, "<extraports state=\"closed\" count=\"37\">"));
-	assert_non_null(strstr(out, "<port protocol=\"tcp\" portid=\"22\"><state state=\"open\" "
-	                            "reason=\"syn-ack\" reason_ttl=\"0\"/><service name=\"ssh\""));
-	assert_non_null(strstr(out, "<hosts up=\"1\" down=\"0\" total=\"1\"/>"));
+	/* nmap's lines, one element a line (scripts grep them) */
+	assert_non_null(strstr(out, "<ports><extraports state=\"closed\" count=\"37\">\n"
+	                            "<extrareasons reason=\"conn-refused\" count=\"37\" "
+	                            "proto=\"tcp\" ports=\"1-21,23-24,26-29,31-40\"/>\n"
+	                            "</extraports>\n"));
+	assert_non_null(strstr(out, "\n<port protocol=\"tcp\" portid=\"22\"><state state=\"open\" "
+	                            "reason=\"syn-ack\" reason_ttl=\"0\"/><service name=\"ssh\" "
+	                            "method=\"table\" conf=\"3\"/></port>\n"));
+	assert_non_null(strstr(out, "\n<host starttime=\"1700000000\" endtime=\"1700000001\">"
+	                            "<status state=\"up\" reason=\"user-set\" reason_ttl=\"0\"/>\n"
+	                            "<address addr=\"198.18.0.2\" addrtype=\"ipv4\"/>\n"
+	                            "<hostnames>\n</hostnames>\n"));
+	assert_non_null(strstr(out, "\n</ports>\n<times srtt=\"50\" rttvar=\"0\" to=\"0\"/>\n"
+	                            "</host>\n<runstats><finished time=\"1700000001\" "));
+	assert_non_null(strstr(out, "<hosts up=\"1\" down=\"0\" total=\"1\"/>\n</runstats>\n"
+	                            "</nmaprun>\n"));
+	assert_non_null(strstr(out, "\n<!-- portscope 0.1.0 scan initiated "));
+	assert_non_null(strstr(out,
+	                       "\n<scaninfo type=\"connect\" protocol=\"tcp\" "
+	                       "numservices=\"40\" services=\"1-40\"/>\n<verbose level=\"0\"/>\n"
+	                       "<debugging level=\"0\"/>\n"));
 	if (access(dtdpath, R_OK) == 0) {
 		xmlDtdPtr dtd = xmlParseDTD(NULL, (const xmlChar *)dtdpath);
 		xmlValidCtxtPtr vctx = xmlNewValidCtxt();
@@ -375,6 +477,8 @@ int main(void)
 	    cmocka_unit_test(test_grepable),
 	    cmocka_unit_test(test_xml),
 	    cmocka_unit_test(test_progress),
+	    cmocka_unit_test(test_json_numbers),
+	    cmocka_unit_test(test_cpe_parts),
 	};
 	int r = cmocka_run_group_tests(tests, NULL, NULL);
 

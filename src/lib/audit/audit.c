@@ -352,6 +352,7 @@ static void audit_detect_sink(void *ctx, const struct detect_result *r)
 	snprintf(e->service, sizeof(e->service), "%s", r->svc.name);
 	snprintf(e->product, sizeof(e->product), "%s", r->svc.product);
 	snprintf(e->version, sizeof(e->version), "%s", r->svc.version);
+	e->confidence = r->confidence;
 }
 
 /* Service detection (built-in probes) on every reachable TCP endpoint. */
@@ -527,6 +528,22 @@ static void name_ports(struct audit_report *rep, const struct kb *kb)
 	}
 }
 
+/* Endpoints in the order people read them: protocol, port, family, address. */
+static int endpoint_cmp(const void *a, const void *b)
+{
+	const struct audit_endpoint *x = a, *y = b;
+	const void *ax = x->local ? (const void *)x->bind : target_addr_bytes(&x->target);
+	const void *ay = y->local ? (const void *)y->bind : target_addr_bytes(&y->target);
+
+	if (x->proto != y->proto)
+		return x->proto == IPPROTO_TCP ? -1 : 1;
+	if (x->port != y->port)
+		return x->port < y->port ? -1 : 1;
+	if (x->family != y->family)
+		return x->family == AF_INET ? -1 : 1;
+	return memcmp(ax, ay, target_addr_size(x->family));
+}
+
 int audit_run(const struct audit_config *cfg, struct audit_report *rep, char *why, size_t whylen)
 {
 	struct audit_job j = {.cfg = cfg, .rep = rep, .why = why, .whylen = whylen};
@@ -545,6 +562,9 @@ int audit_run(const struct audit_config *cfg, struct audit_report *rep, char *wh
 	if (rc == 0) {
 		name_ports(rep, cfg->kb);
 		rc = audit_checks_run(rep, cfg->check_ms ? cfg->check_ms : AUDIT_CHECK_MS);
+		/* sorted before the judgement: findings point into eps by index */
+		if (rc == 0)
+			qsort(rep->eps, rep->neps, sizeof(*rep->eps), endpoint_cmp);
 		if (rc == 0)
 			rc = audit_judge(rep);
 	}

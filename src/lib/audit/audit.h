@@ -100,6 +100,7 @@ struct audit_endpoint {
 	char service[48];
 	char product[96];
 	char version[64];
+	unsigned confidence;      /* nmap's conf of the detection, 0-10 */
 	const char *port_default; /* the port's name in the services files; NULL: none */
 	struct audit_check_outcome checks[AUDIT_MAX_CHECKS];
 	unsigned nchecks;
@@ -127,7 +128,7 @@ struct audit_down {
 
 struct audit_report {
 	bool remote;
-	struct audit_endpoint *eps; /* AUDIT_MAX_EPS of room */
+	struct audit_endpoint *eps; /* AUDIT_MAX_EPS of room; sorted by proto, port, address */
 	size_t neps;
 	struct audit_finding *fs; /* sorted: severity down, then endpoint */
 	size_t nfs, capfs;

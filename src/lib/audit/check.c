@@ -26,9 +26,10 @@ void audit_conv_note(struct audit_conv *conv, const char *what, const uint8_t *b
 		for (size_t i = 0; i < len && at + 1 < cap && shown < 80; i++) {
 			uint8_t ch = buf[i];
 
+			/* a line break stays one (CR LF, LF or runs of them: one \n) */
 			if (ch == '\r' || ch == '\n') {
 				if (i + 1 < len && at + 1 < cap)
-					conv->evidence[at++] = '|';
+					conv->evidence[at++] = '\n';
 				while (i + 1 < len && (buf[i + 1] == '\r' || buf[i + 1] == '\n'))
 					i++;
 				continue;

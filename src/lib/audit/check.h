@@ -76,7 +76,10 @@ const struct audit_check *audit_check_find(const char *name);
 bool audit_check_applies(const struct audit_check *c, int proto, uint16_t port,
                          const char *service);
 
-/* Appends printable text to conv->evidence ("; " between parts), bounded. */
+/*
+ * Appends printable text to conv->evidence ("; " between parts; the server's
+ * line breaks as one '\n' each), bounded.
+ */
 void audit_conv_note(struct audit_conv *conv, const char *what, const uint8_t *buf, size_t len);
 
 /*

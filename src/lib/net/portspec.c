@@ -155,9 +155,10 @@ static int parse_item(const char *item, size_t len, const char *spec, enum ports
 	return 0;
 }
 
-int portspec_parse(const char *spec, struct portspec *ps, char *why, size_t whylen)
+/* Parses spec; ports before any T:/U: prefix are proto's. */
+static int portspec_parse_as(const char *spec, enum portspec_proto proto, struct portspec *ps,
+                             char *why, size_t whylen)
 {
-	enum portspec_proto proto = PROTO_BOTH;
 	struct portspec_bits *b;
 	const char *item;
 	int r = 0;
@@ -191,6 +192,16 @@ int portspec_parse(const char *spec, struct portspec *ps, char *why, size_t whyl
 		portspec_free(ps);
 	}
 	return r;
+}
+
+int portspec_parse(const char *spec, struct portspec *ps, char *why, size_t whylen)
+{
+	return portspec_parse_as(spec, PROTO_BOTH, ps, why, whylen);
+}
+
+int portspec_parse_tcp(const char *spec, struct portspec *ps, char *why, size_t whylen)
+{
+	return portspec_parse_as(spec, PROTO_TCP, ps, why, whylen);
 }
 
 /* Index of the first element >= port. */

@@ -34,6 +34,13 @@ struct portspec {
  */
 int portspec_parse(const char *spec, struct portspec *ps, char *why, size_t whylen);
 
+/*
+ * The same, but a bare list is TCP only, as nmap reads -p without -sU (the
+ * audit's and policy verify's -p, which scan TCP and UDP at once): UDP ports
+ * are named with U:. Example: "22,80,U:161" gives tcp = {22,80}, udp = {161}.
+ */
+int portspec_parse_tcp(const char *spec, struct portspec *ps, char *why, size_t whylen);
+
 /* Adds ports [lo, hi] to a list, keeping it sorted and unique. Returns 0 or -ENOMEM. */
 int portlist_add_range(struct portlist *pl, uint16_t lo, uint16_t hi);
 

@@ -33,9 +33,19 @@ struct rangevec {
 	size_t n, cap;
 };
 
+/* The name a target was given by, for the address it resolved to. */
+struct target_name {
+	u128 addr;
+	size_t seq; /* order given: of two names for one address, the first wins */
+	char *name;
+};
+
 struct targetset {
 	unsigned flags;
 	bool sealed;
+	struct target_name
+	    *names; /* sorted by address once sealed; first name of an address wins */
+	size_t nnames, capnames;
 	struct rangevec add;  /* targets; after sealing, sorted, disjoint, exclusions removed */
 	struct rangevec excl; /* exclusions, until sealing */
 	uint64_t *cum;        /* cum[i]: addresses in the ranges before range i */
@@ -81,7 +91,36 @@ void targetset_free(struct targetset *ts)
 	free(ts->add.v);
 	free(ts->excl.v);
 	free(ts->cum);
+	for (size_t i = 0; i < ts->nnames; i++)
+		free(ts->names[i].name);
+	free(ts->names);
 	free(ts);
+}
+
+/* Remembers that addr was given as name (a target, not an exclusion). */
+static int name_push(struct targetset *ts, u128 addr, const char *name)
+{
+	char *copy;
+
+	if (ts->nnames >= TARGETSET_MAX_RANGES)
+		return 0; /* the ranges hit their limit first */
+	if (GREEDY_REALLOC(ts->names, ts->capnames, ts->nnames + 1) < 0)
+		return -ENOMEM;
+	copy = strdup(name);
+	if (!copy)
+		return -ENOMEM;
+	ts->names[ts->nnames] = (struct target_name){.addr = addr, .seq = ts->nnames, .name = copy};
+	ts->nnames++;
+	return 0;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	const struct target_name *x = a, *y = b;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 static u128 v6_to_u128(const struct in6_addr *a)
@@ -417,6 +456,8 @@ static int add_name(struct targetset *ts, struct rangevec *rv, const char *name,
 		r = rangevec_push(rv, lo, hi);
 		if (r < 0)
 			r = push_error(r, spec, why, whylen);
+		else if (rv == &ts->add && (r = name_push(ts, base, name)) < 0)
+			why_set(why, whylen, "out of memory at '%s'", spec);
 	}
 	freeaddrinfo(res);
 	return r;
@@ -593,7 +634,32 @@ int targetset_seal(struct targetset *ts)
 	}
 	ts->count = total;
 	ts->sealed = true;
+	if (ts->nnames) /* qsort takes no NULL, even for 0 entries */
+		qsort(ts->names, ts->nnames, sizeof(*ts->names), name_cmp);
 	return 0;
+}
+
+size_t targetset_name_count(const struct targetset *ts)
+{
+	return ts->nnames;
+}
+
+const char *targetset_name(const struct targetset *ts, const struct target_addr *a)
+{
+	u128 v = a->family == AF_INET6 ? v6_to_u128(&a->v6) : ntohl(a->v4.s_addr);
+	size_t lo = 0, hi = ts->nnames;
+
+	if (!ts->sealed)
+		return NULL;
+	while (lo < hi) { /* the first entry not below v */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (ts->names[mid].addr < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < ts->nnames && ts->names[lo].addr == v ? ts->names[lo].name : NULL;
 }
 
 uint64_t targetset_count(const struct targetset *ts)

@@ -79,6 +79,16 @@ uint64_t targetset_count(const struct targetset *ts);
 /* The i-th address (0 <= i < count) after sealing. Returns 0 or -ERANGE. */
 int targetset_get(const struct targetset *ts, uint64_t i, struct target_addr *out);
 
+/*
+ * The name a target was given by that resolved to a (the first such name),
+ * or NULL when a was given as an address or range. After sealing; nmap
+ * reports such a host as "localhost (127.0.0.1)", <hostname type="user">.
+ */
+const char *targetset_name(const struct targetset *ts, const struct target_addr *a);
+
+/* How many addresses were given by name. */
+size_t targetset_name_count(const struct targetset *ts);
+
 /* The bytes of an address of family (AF_INET: 4, AF_INET6: 16). */
 static inline size_t target_addr_size(int family)
 {

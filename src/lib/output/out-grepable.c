@@ -1,8 +1,10 @@
 /*
- * nmap's grepable output (-oG):
- *   Host: 127.0.0.1 ()	Status: Up             (Status: Down for hosts down, with -v)
- *   Host: 127.0.0.1 ()	Ports: 22/open/tcp//ssh///, 80/open/tcp//http///	Ignored State:
- * closed (65525)
+ * nmap's grepable output (-oG), fields separated by tabs:
+ *   Host: 127.0.0.1 (localhost) <TAB> Status: Up   (Status: Down for hosts down, with -v)
+ *   Host: 127.0.0.1 (localhost) <TAB> Ports: 22/open/tcp//ssh///, 80/open/tcp//http///
+ *       <TAB> Ignored State: closed (65525)
+ * "Ignored State" is written, as nmap does, only when one state is hidden.
+ * A list scan (-sL) gives "Status: Unknown" per address.
  */
 #include <errno.h>
 
@@ -22,16 +24,24 @@ static int grep_begin(struct out_stream *s)
 static int grep_host(struct out_stream *s, const struct scan_host *h)
 {
 	const struct out_info *in = s->info;
-	enum scan_state hidden = out_hidden_state(h, in->open_only);
+	unsigned hidden = out_hidden_states(h, in->open_only);
+	enum scan_state one = out_hidden_state(h, in->open_only);
+	const char *hname = out_hostname(in, h);
 	char addr[INET6_ADDRSTRLEN];
 	const char *sep = "";
 	size_t shown = 0;
 
 	target_addr_str(&h->addr, addr, sizeof(addr));
+	if (!hname)
+		hname = "";
+	if (in->list_only) {
+		fprintf(s->f, "Host: %s (%s)\tStatus: Unknown\n", addr, hname);
+		return ferror(s->f) ? -EIO : 0;
+	}
 	if (!out_host_listed(in, h))
 		return 0;
 	if (!h->up || !in->ports) {
-		fprintf(s->f, "Host: %s ()\tStatus: %s\n", addr, h->up ? "Up" : "Down");
+		fprintf(s->f, "Host: %s (%s)\tStatus: %s\n", addr, hname, h->up ? "Up" : "Down");
 		fflush(s->f);
 		return ferror(s->f) ? -EIO : 0;
 	}
@@ -40,11 +50,11 @@ static int grep_host(struct out_stream *s, const struct scan_host *h)
 	if (in->open_only && shown == 0)
 		return 0;
 	if (h->timedout) {
-		fprintf(s->f, "Host: %s ()\tStatus: Timeout\n", addr);
+		fprintf(s->f, "Host: %s (%s)\tStatus: Timeout\n", addr, hname);
 		return ferror(s->f) ? -EIO : 0;
 	}
-	fprintf(s->f, "Host: %s ()\tStatus: Up\n", addr);
-	fprintf(s->f, "Host: %s ()\tPorts: ", addr);
+	fprintf(s->f, "Host: %s (%s)\tStatus: Up\n", addr, hname);
+	fprintf(s->f, "Host: %s (%s)\tPorts: ", addr, hname);
 	for (size_t i = 0; i < h->nports; i++) {
 		if (!out_port_shown(h, i, hidden, in->open_only))
 			continue;
@@ -66,9 +76,9 @@ static int grep_host(struct out_stream *s, const struct scan_host *h)
 		        v ? version : "");
 		sep = ", ";
 	}
-	if (hidden != SCAN_PENDING && h->counts[hidden])
-		fprintf(s->f, "\tIgnored State: %s (%llu)", scan_state_name(hidden),
-		        (unsigned long long)h->counts[hidden]);
+	if (one != SCAN_PENDING && hidden == 1u << one)
+		fprintf(s->f, "\tIgnored State: %s (%llu)", scan_state_name(one),
+		        (unsigned long long)h->counts[one]);
 	fputc('\n', s->f);
 	fflush(s->f);
 	return ferror(s->f) ? -EIO : 0;
@@ -78,8 +88,13 @@ static int grep_end(struct out_stream *s, const struct scan_summary *sum)
 {
 	char line[160], when[64];
 
-	fprintf(s->f, "# portscope done at %s -- %s\n", out_ctime(sum->end, when, sizeof(when)),
-	        out_done_line(sum, line, sizeof(line)));
+	out_done_line(sum, line, sizeof(line));
+	out_ctime(sum->end, when, sizeof(when));
+	if (s->info->signal)
+		fprintf(s->f, "# portscope interrupted at %s by %s -- %s\n", when, s->info->signal,
+		        line);
+	else
+		fprintf(s->f, "# portscope done at %s -- %s\n", when, line);
 	return fflush(s->f) != 0 || ferror(s->f) ? -EIO : 0;
 }
 

@@ -1,11 +1,16 @@
 /*
- * nmap's normal output (-oN, and the default on stdout):
+ * nmap's normal output (-oN, and the default on stdout). Every line is
+ * nmap's, word for word, but for the program's name at the start of a line
+ * ("portscope scan report for" where nmap says "Nmap scan report for"):
  *
- *   portscope scan report for 127.0.0.1
+ *   portscope scan report for localhost (127.0.0.1)
  *   Host is up (0.000050s latency).           ("Host is up, received syn-ack (…)." with --reason)
- *   Not shown: 65525 closed tcp ports (conn-refused)
+ *   Not shown: 65523 closed tcp ports (conn-refused), 2 filtered tcp ports (no-response)
  *   PORT   STATE SERVICE
  *   22/tcp open  ssh
+ *
+ * Colour and the "Starting portscope" header are for the screen only: a file
+ * (-oN, -oA) gets nmap's '#' comment lines and no escapes.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -33,7 +38,7 @@ static int normal_begin(struct out_stream *s)
 	const struct out_info *in = s->info;
 	char when[64];
 
-	if (in->interactive) {
+	if (s->interactive) {
 		time_t t = (time_t)in->start;
 		struct tm tm;
 
@@ -46,7 +51,16 @@ static int normal_begin(struct out_stream *s)
 	return ferror(s->f) ? -EIO : 0;
 }
 
-static int normal_table(struct out_stream *s, const struct scan_host *h, enum scan_state hidden)
+/* The REASON cell of port entry i: "syn-ack ttl 64", as nmap (no TTL: the reason alone). */
+static int normal_reason_cell(struct table *t, const struct scan_host *h, size_t i)
+{
+	const char *why = scan_reason_name(scan_res_reason(h->res[i]));
+	uint8_t ttl = out_port_ttl(h, i);
+
+	return ttl ? table_cellf(t, "%s ttl %u", why, ttl) : table_cell(t, why);
+}
+
+static int normal_table(struct out_stream *s, const struct scan_host *h, unsigned hidden)
 {
 	const struct out_info *in = s->info;
 	struct table *t = table_new();
@@ -73,15 +87,51 @@ static int normal_table(struct out_stream *s, const struct scan_host *h, enum sc
 		    table_cell(t, v ? out_version_name(v, '/', name, sizeof(name))
 		                    : out_service_name(in->kb, h->ports[i], h->proto) ?: "unknown") <
 		        0 ||
-		    (in->reason && table_cell(t, scan_reason_name(scan_res_reason(h->res[i]))) < 0) ||
+		    (in->reason && normal_reason_cell(t, h, i) < 0) ||
 		    (in->version_scan &&
 		     table_cell(t, v ? out_version_text(v, version, sizeof(version)) : "") < 0))
 			goto out;
 	}
-	r = table_rows(t) ? table_render(t, s->f, in->color) : 0;
+	r = table_rows(t) ? table_render(t, s->f, s->color) : 0;
 out:
 	table_free(t);
 	return r;
+}
+
+/* "Not shown: 98 closed tcp ports (reset), 2 filtered tcp ports (no-response)". */
+static void normal_not_shown(FILE *f, const struct scan_host *h, unsigned hidden)
+{
+	const char *proto = out_proto_name(h->proto);
+	const char *sep = "Not shown: ";
+
+	for (int st = SCAN_OPEN + 1; st < SCAN_STATE_MAX; st++) {
+		struct out_reason_count rc[SCAN_REASON_MAX];
+		size_t n;
+
+		if (!(hidden & 1u << st) || !h->counts[st])
+			continue;
+		n = out_reasons(h, (enum scan_state)st, rc);
+		for (size_t k = 0; k < n; k++) {
+			fprintf(f, "%s%llu %s %s port%s (%s)", sep, (unsigned long long)rc[k].count,
+			        scan_state_name((enum scan_state)st), proto,
+			        rc[k].count == 1 ? "" : "s", scan_reason_name(rc[k].reason));
+			sep = ", ";
+		}
+	}
+	if (sep[0] == ',')
+		fputc('\n', f);
+}
+
+/* "portscope scan report for localhost (127.0.0.1)", or for the address alone; suffix after. */
+static void normal_report_line(FILE *f, const struct out_info *in, const struct scan_host *h,
+                               const char *addr, const char *suffix)
+{
+	const char *name = out_hostname(in, h);
+
+	if (name)
+		fprintf(f, "portscope scan report for %s (%s)%s\n", name, addr, suffix);
+	else
+		fprintf(f, "portscope scan report for %s%s\n", addr, suffix);
 }
 
 /* "Host is up, received echo-reply ttl 63 (0.000210s latency)." (the reason with --reason). */
@@ -109,25 +159,28 @@ static void normal_mac_line(FILE *f, const struct scan_host *h)
 static int normal_host(struct out_stream *s, const struct scan_host *h)
 {
 	const struct out_info *in = s->info;
-	const char *proto = out_proto_name(h->proto);
-	enum scan_state hidden = out_hidden_state(h, in->open_only);
-	char addr[INET6_ADDRSTRLEN], reasons[256];
-	size_t shown = 0;
+	unsigned hidden = out_hidden_states(h, in->open_only);
+	char addr[INET6_ADDRSTRLEN];
+	size_t shown = 0, nhidden = 0;
 	int r;
 
 	target_addr_str(&h->addr, addr, sizeof(addr));
+	if (in->list_only) {
+		normal_report_line(s->f, in, h, addr, "");
+		return ferror(s->f) ? -EIO : 0;
+	}
 	if (!h->up) {
+		char why[64];
+
 		if (!out_host_listed(in, h))
 			return 0;
-		if (in->reason)
-			fprintf(s->f, "portscope scan report for %s [host down, received %s]\n",
-			        addr, out_host_reason(h));
-		else
-			fprintf(s->f, "portscope scan report for %s [host down]\n", addr);
+		snprintf(why, sizeof(why), " [host down%s%s]", in->reason ? ", received " : "",
+		         in->reason ? out_host_reason(h) : "");
+		normal_report_line(s->f, in, h, addr, why);
 		return ferror(s->f) ? -EIO : 0;
 	}
 	if (!in->ports) { /* -sn */
-		fprintf(s->f, "portscope scan report for %s\n", addr);
+		normal_report_line(s->f, in, h, addr, "");
 		normal_up_line(s->f, in, h);
 		normal_mac_line(s->f, h);
 		fflush(s->f);
@@ -139,19 +192,25 @@ static int normal_host(struct out_stream *s, const struct scan_host *h)
 	}
 	for (size_t i = 0; i < h->nports; i++)
 		shown += out_port_shown(h, i, hidden, in->open_only);
+	for (int st = SCAN_OPEN + 1; st < SCAN_STATE_MAX; st++)
+		if (hidden & 1u << st)
+			nhidden += h->counts[st];
 	if (in->open_only && shown == 0)
 		return 0; /* nmap --open leaves out hosts without open ports */
-	fprintf(s->f, "portscope scan report for %s\n", addr);
+	normal_report_line(s->f, in, h, addr, "");
 	normal_up_line(s->f, in, h);
-	if (hidden != SCAN_PENDING && h->counts[hidden]) {
-		if (shown == 0)
-			fprintf(s->f, "All %zu scanned ports on %s are in ignored states.\n",
-			        h->nports, addr);
-		fprintf(s->f, "Not shown: %llu %s %s port%s (%s)\n",
-		        (unsigned long long)h->counts[hidden], scan_state_name(hidden), proto,
-		        h->counts[hidden] == 1 ? "" : "s",
-		        out_reason_counts(h, hidden, false, reasons, sizeof(reasons)));
+	if (h->unfinished) {
+		uint64_t decided = 0;
+
+		for (int st = SCAN_OPEN; st < SCAN_STATE_MAX; st++)
+			decided += h->counts[st];
+		fprintf(s->f, "Unfinished: the run stopped with %llu of %zu ports decided.\n",
+		        (unsigned long long)decided, h->nports);
+	} else if (nhidden && shown == 0) {
+		fprintf(s->f, "All %zu scanned ports on %s are in ignored states.\n", h->nports,
+		        addr);
 	}
+	normal_not_shown(s->f, h, hidden);
 	r = shown ? normal_table(s, h, hidden) : 0;
 	if (r < 0)
 		return r;
@@ -161,21 +220,28 @@ static int normal_host(struct out_stream *s, const struct scan_host *h)
 	return ferror(s->f) ? -EIO : 0;
 }
 
+/* "# portscope done at … -- N IP addresses …", or "interrupted … by SIGINT" after a signal. */
 static int normal_end(struct out_stream *s, const struct scan_summary *sum)
 {
+	const struct out_info *in = s->info;
 	char line[160], when[64];
 
 	out_done_line(sum, line, sizeof(line));
-	if (s->info->discovery && sum->hosts_total && !sum->hosts_up)
+	out_ctime(sum->end, when, sizeof(when));
+	if (in->discovery && sum->hosts_total && !sum->hosts_up)
 		fputs(
 		    "Note: Host seems down. If it is really up, but blocking our ping probes, try "
 		    "-Pn\n",
 		    s->f);
-	if (s->info->interactive)
+	if (s->interactive && in->signal)
+		fprintf(s->f, "portscope interrupted by %s: %s\n", in->signal, line);
+	else if (s->interactive)
 		fprintf(s->f, "portscope done: %s\n", line);
+	else if (in->signal)
+		fprintf(s->f, "# portscope interrupted at %s by %s -- %s\n", when, in->signal,
+		        line);
 	else
-		fprintf(s->f, "# portscope done at %s -- %s\n",
-		        out_ctime(sum->end, when, sizeof(when)), line);
+		fprintf(s->f, "# portscope done at %s -- %s\n", when, line);
 	return fflush(s->f) != 0 || ferror(s->f) ? -EIO : 0;
 }
 

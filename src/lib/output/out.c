@@ -25,59 +25,74 @@ const struct out_format *out_format_find(const char *name_or_flag)
 	return NULL;
 }
 
-enum scan_state out_hidden_state(const struct scan_host *h, bool open_only)
+unsigned out_hidden_states(const struct scan_host *h, bool open_only)
 {
-	enum scan_state best = SCAN_PENDING;
-	uint64_t most = 0;
+	unsigned set = 0;
 
 	/* Open ports are what a scan is for: never folded into a count. */
-	for (int s = SCAN_OPEN + 1; s < SCAN_STATE_MAX; s++) {
-		if (h->counts[s] > most) {
-			most = h->counts[s];
+	for (int s = SCAN_OPEN + 1; s < SCAN_STATE_MAX; s++)
+		if (h->counts[s] > 25 || (open_only && h->counts[s]))
+			set |= 1u << s;
+	return set;
+}
+
+enum scan_state out_hidden_state(const struct scan_host *h, bool open_only)
+{
+	unsigned set = out_hidden_states(h, open_only);
+	enum scan_state best = SCAN_PENDING;
+
+	for (int s = SCAN_OPEN + 1; s < SCAN_STATE_MAX; s++)
+		if ((set & 1u << s) && (best == SCAN_PENDING || h->counts[s] > h->counts[best]))
 			best = (enum scan_state)s;
-		}
-	}
-	if (!open_only && most <= 25)
-		return SCAN_PENDING;
 	return best;
 }
 
-bool out_port_shown(const struct scan_host *h, size_t i, enum scan_state hidden, bool open_only)
+bool out_port_shown(const struct scan_host *h, size_t i, unsigned hidden, bool open_only)
 {
 	enum scan_state st = scan_res_state(h->res[i]);
 
-	if (st == SCAN_PENDING || st == hidden)
+	if (st == SCAN_PENDING || (hidden & 1u << st))
 		return false;
 	return !open_only || st == SCAN_OPEN;
 }
 
-const char *out_reason_counts(const struct scan_host *h, enum scan_state st, bool with_counts,
-                              char *buf, size_t len)
+size_t out_reasons(const struct scan_host *h, enum scan_state st,
+                   struct out_reason_count rc[SCAN_REASON_MAX])
 {
 	uint64_t n[SCAN_REASON_MAX] = {0};
-	size_t used = 0;
+	size_t k = 0;
 
-	buf[0] = '\0';
 	for (size_t i = 0; i < h->nports; i++)
 		if (scan_res_state(h->res[i]) == st)
 			n[scan_res_reason(h->res[i])]++;
 	for (int r = 0; r < SCAN_REASON_MAX; r++) {
-		int w;
+		size_t j;
 
 		if (!n[r])
 			continue;
-		if (with_counts)
-			w = snprintf(buf + used, len - used, "%s%llu %s", used ? ", " : "",
-			             (unsigned long long)n[r],
-			             scan_reason_name((enum scan_reason)r));
-		else
-			w = snprintf(buf + used, len - used, "%s%s", used ? ", " : "",
-			             scan_reason_name((enum scan_reason)r));
-		if (w < 0 || (size_t)w >= len - used)
-			break;
-		used += (size_t)w;
+		/* insertion: most common first, ties in reason order */
+		for (j = k++; j > 0 && rc[j - 1].count < n[r]; j--)
+			rc[j] = rc[j - 1];
+		rc[j] = (struct out_reason_count){.reason = (enum scan_reason)r, .count = n[r]};
 	}
-	return buf;
+	return k;
+}
+
+char *out_ports_where(const struct scan_host *h, enum scan_state st, enum scan_reason r)
+{
+	struct portlist pl = {0};
+	uint16_t *ports = malloc((h->nports ? h->nports : 1) * sizeof(*ports));
+	char *s;
+
+	if (!ports)
+		return NULL;
+	for (size_t i = 0; i < h->nports; i++)
+		if (scan_res_state(h->res[i]) == st && scan_res_reason(h->res[i]) == r)
+			ports[pl.n++] = h->ports[i];
+	pl.ports = ports;
+	s = out_port_ranges(&pl);
+	free(ports);
+	return s;
 }
 
 char *out_port_ranges(const struct portlist *pl)
@@ -119,6 +134,23 @@ const char *out_ctime(double t, char *buf, size_t len)
 	if (!localtime_r(&tt, &tm) || strftime(buf, len, "%a %b %e %H:%M:%S %Y", &tm) == 0)
 		snprintf(buf, len, "%lld", (long long)tt);
 	return buf;
+}
+
+const char *out_hostname(const struct out_info *in, const struct scan_host *h)
+{
+	if (h->name)
+		return h->name;
+	return in->hostname ? in->hostname(in->hostname_ctx, &h->addr) : NULL;
+}
+
+uint8_t out_port_ttl(const struct scan_host *h, size_t i)
+{
+	return h->ttl ? h->ttl[i] : 0;
+}
+
+const char *out_status_name(const struct out_info *in)
+{
+	return in->status ? in->status : "complete";
 }
 
 const char *out_host_reason(const struct scan_host *h)

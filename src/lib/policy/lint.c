@@ -468,8 +468,8 @@ static int check_risk(struct linter *l, size_t j)
 {
 	const struct policy_rule *b = &l->p->rules[j];
 	const struct kb_risk *table, *hit[RISKS_INLINE];
-	char names[200];
-	size_t n, nhit = 0, off = 0;
+	char names[sizeof(((struct policy_finding *)0)->message) - 80];
+	size_t n, nhit = 0, off = 0, left = 0;
 	bool high = false;
 
 	if (!allows(b) || !from_anywhere(b))
@@ -484,13 +484,27 @@ static int check_risk(struct linter *l, size_t j)
 			continue;
 		if (nhit < RISKS_INLINE)
 			hit[nhit] = k;
-		if (off < sizeof(names))
-			off += (size_t)snprintf(names + off, sizeof(names) - off, "%s%s %u/%s",
-			                        nhit ? ", " : "", k->service, k->port,
-			                        k->proto == KB_PROTO_TCP ? "tcp" : "udp");
+		/* whole names only: what does not fit is counted ("and 3 more") */
+		if (!left) {
+			size_t room = sizeof(names) - off;
+			int w =
+			    snprintf(names + off, room, "%s%s %u/%s", nhit ? ", " : "", k->service,
+			             k->port, k->proto == KB_PROTO_TCP ? "tcp" : "udp");
+
+			if (w >= 0 && (size_t)w + 20 < room) { /* room left for ", and N more" */
+				off += (size_t)w;
+			} else {
+				names[off] = '\0';
+				left = 1;
+			}
+		} else {
+			left++;
+		}
 		high = high || k->severity >= KB_SEV_HIGH;
 		nhit++;
 	}
+	if (left)
+		snprintf(names + off, sizeof(names) - off, ", and %zu more", left);
 	if (nhit > RISKS_INLINE)
 		return report(l, high ? POLICY_SEV_WARNING : POLICY_SEV_INFO, "high-risk", b->line,
 		              0, "allows %zu catalogued risky ports from anywhere: %s", nhit,

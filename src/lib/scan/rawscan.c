@@ -106,6 +106,7 @@ struct raw_scan {
 	uint32_t *htab; /* open addressing: host index + 1, 0 empty */
 	size_t hmask;
 	uint8_t *res;
+	uint8_t *ttl;        /* per entry: the TTL of the reply that decided it (reason_ttl) */
 	uint16_t *own_ports; /* a host's ports of this shard (reports) */
 	uint8_t *cp_res;     /* a checkpoint's copy of res (on_checkpoint) */
 	uint64_t cp_us;      /* the last checkpoint */
@@ -243,6 +244,7 @@ static void raw_on_packet(void *ctx, const uint8_t *ip, size_t len)
 	if (m.bare && !raw_bare(s, e, &m, now, sent_us, &tryno))
 		return;
 	atomic_fetch_add(&s->hosts[h].answers, 1);
+	s->ttl[e] = pi.ttl; /* published by the release store of res below */
 	__atomic_store_n(&s->res[e], scan_res_pack(m.state, m.reason), __ATOMIC_RELEASE);
 	atomic_fetch_add(&s->done, 1);
 	atomic_fetch_add(&s->replies, 1);
@@ -926,6 +928,7 @@ static void raw_report_group(struct raw_scan *s, double gstart, struct scan_summ
 		    .nports = s->nports,
 		    .ports = s->cfg->ports->ports,
 		    .res = res,
+		    .ttl = s->ttl + i * s->nports,
 		    .start = gstart,
 		    .end = clock_wall(),
 		};
@@ -949,8 +952,15 @@ static void raw_report_group(struct raw_scan *s, double gstart, struct scan_summ
 			}
 			h.counts[scan_res_state(res[p])]++;
 		}
-		if (s->cfg->shard.count > 1)
+		if (s->cfg->shard.count > 1) {
+			uint8_t *ttl = s->ttl + i * s->nports; /* kept beside the own ports */
+			size_t n = 0;
+
+			for (size_t p = 0; p < s->nports; p++)
+				if (res[p] != SCAN_RES_OTHER_SHARD)
+					ttl[n++] = ttl[p];
 			scan_host_own_ports(&h, s->own_ports, s->own_res, &h);
+		}
 		for (int st = 0; st < SCAN_STATE_MAX; st++)
 			sum->counts[st] += h.counts[st];
 		sum->hosts_up += h.up;
@@ -969,6 +979,7 @@ static int raw_begin_group(struct raw_scan *s, size_t got, uint64_t h0, char *wh
 	s->nhosts = got;
 	s->total = s->nhosts * s->nports;
 	memset(s->res, 0, s->total);
+	memset(s->ttl, 0, s->total);
 	memset(s->tries, 0, s->total);
 	memset((void *)s->maxtry, 0, s->total);
 	memset((void *)s->lasttry, 0, s->total);
@@ -1078,6 +1089,7 @@ static int raw_alloc(struct raw_scan *s, size_t group)
 	s->hosts = calloc(group, sizeof(*s->hosts));
 	s->htab = calloc(hcap, sizeof(*s->htab));
 	s->res = malloc(group * s->nports);
+	s->ttl = calloc(group, s->nports);
 	s->own_ports = malloc(s->nports * sizeof(*s->own_ports));
 	s->own_res = malloc(s->nports);
 	s->sent_at = calloc(group * s->nports, sizeof(*s->sent_at));
@@ -1089,8 +1101,8 @@ static int raw_alloc(struct raw_scan *s, size_t group)
 	s->addrs = calloc(group, sizeof(*s->addrs));
 	s->cp_res = s->sink->on_checkpoint ? malloc(group * s->nports) : NULL;
 	if ((s->sink->on_checkpoint && !s->cp_res) || !s->addrs || !s->pidx || !s->hosts ||
-	    !s->htab || !s->res || !s->own_ports || !s->own_res || !s->sent_at || !s->tries ||
-	    !s->maxtry || !s->lasttry || !s->bare || !s->pace)
+	    !s->htab || !s->res || !s->ttl || !s->own_ports || !s->own_res || !s->sent_at ||
+	    !s->tries || !s->maxtry || !s->lasttry || !s->bare || !s->pace)
 		return -ENOMEM;
 	for (size_t i = 0; i < 65536; i++)
 		s->pidx[i] = -1;
@@ -1105,6 +1117,7 @@ static void raw_free(struct raw_scan *s)
 	free(s->hosts);
 	free(s->htab);
 	free(s->res);
+	free(s->ttl);
 	free(s->own_ports);
 	free(s->own_res);
 	free(s->cp_res);

@@ -101,6 +101,8 @@ struct scan_host {
 	bool has_mac;            /* an on-link host: the link address that answered */
 	uint8_t mac[6];
 	bool timedout;    /* --host-timeout expired: res is incomplete */
+	bool unfinished;  /* from the history of a stopped run: the ports decided by then */
+	const char *name; /* the name the target was given by, from the history; NULL: none */
 	uint32_t srtt_us; /* smoothed reply time, 0 when nothing replied */
 	uint32_t rttvar_us;
 	uint32_t rto_us; /* probe timeout in force at the end */
@@ -108,6 +110,7 @@ struct scan_host {
 	size_t nports;
 	const uint16_t *ports; /* the scanned ports, ascending */
 	const uint8_t *res;    /* scan_res_pack() per entry of ports */
+	const uint8_t *ttl;    /* TTL of the reply per entry of ports; NULL: none (connect) */
 	uint64_t counts[SCAN_STATE_MAX];
 	double start, end; /* wall clock, seconds since the epoch */
 };

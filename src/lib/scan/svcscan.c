@@ -10,8 +10,9 @@
 
 struct sv_host {
 	struct sv_host *next;
-	struct scan_host h; /* h.res is res */
-	uint8_t *res;
+	struct scan_host h; /* h.res, h.ttl, h.ports are the copies below */
+	uint8_t *res, *ttl;
+	uint16_t *hports; /* the engine's arrays go with its host group */
 	struct svcscan_port *ports;
 	size_t n, sent; /* ports to probe; of them given to a round */
 	enum probes_proto proto;
@@ -41,6 +42,8 @@ struct sv_round {
 static void sv_free(struct sv_host *x)
 {
 	free(x->res);
+	free(x->ttl);
+	free(x->hports);
 	free(x->ports);
 	free(x);
 }
@@ -213,14 +216,22 @@ int svcscan_add(struct svcscan *s, const struct scan_host *h, const uint16_t *po
 	x->n = n;
 	x->proto = proto;
 	x->res = malloc(h->nports ? h->nports : 1);
+	x->hports = malloc((h->nports ? h->nports : 1) * sizeof(*x->hports));
+	x->ttl = h->ttl ? malloc(h->nports ? h->nports : 1) : NULL;
 	x->ports = calloc(n ? n : 1, sizeof(*x->ports));
-	if (!x->res || !x->ports) {
+	if (!x->res || !x->hports || (h->ttl && !x->ttl) || !x->ports) {
 		sv_free(x);
 		return -ENOMEM;
 	}
-	if (h->nports)
+	if (h->nports) {
 		memcpy(x->res, h->res, h->nports);
+		memcpy(x->hports, h->ports, h->nports * sizeof(*x->hports));
+		if (h->ttl)
+			memcpy(x->ttl, h->ttl, h->nports);
+	}
 	x->h.res = x->res;
+	x->h.ports = x->hports;
+	x->h.ttl = x->ttl;
 	for (size_t i = 0; i < n; i++)
 		x->ports[i].port = ports[i];
 	pthread_mutex_lock(&s->lock);

@@ -122,6 +122,11 @@ static const char *const pg_migrations[] = {
     " run bigint PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,"
     " hosts_done bigint NOT NULL, nports integer NOT NULL, hosts bytea, res bytea,"
     " at double precision NOT NULL);",
+    /* 5 -> 6: -sV's whole answer, reply TTLs, target names: show reprints them (issue 17) */
+    "ALTER TABLE ports ADD COLUMN extrainfo text, ADD COLUMN svc_hostname text,"
+    " ADD COLUMN ostype text, ADD COLUMN devicetype text, ADD COLUMN cpe text,"
+    " ADD COLUMN tunnel text, ADD COLUMN conf integer, ADD COLUMN ttl integer;"
+    "ALTER TABLE hosts ADD COLUMN hostname text;",
 };
 
 _Static_assert(ARRAY_SIZE(pg_migrations) == STORE_SCHEMA_VERSION,

@@ -100,6 +100,16 @@ static const char *const sqlite_migrations[] = {
     " run INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,"
     " hosts_done INTEGER NOT NULL, nports INTEGER NOT NULL, hosts BLOB, res BLOB,"
     " at REAL NOT NULL);",
+    /* 5 -> 6: -sV's whole answer, reply TTLs, target names: show reprints them (issue 17) */
+    "ALTER TABLE ports ADD COLUMN extrainfo TEXT;"
+    "ALTER TABLE ports ADD COLUMN svc_hostname TEXT;"
+    "ALTER TABLE ports ADD COLUMN ostype TEXT;"
+    "ALTER TABLE ports ADD COLUMN devicetype TEXT;"
+    "ALTER TABLE ports ADD COLUMN cpe TEXT;"
+    "ALTER TABLE ports ADD COLUMN tunnel TEXT;"
+    "ALTER TABLE ports ADD COLUMN conf INTEGER;"
+    "ALTER TABLE ports ADD COLUMN ttl INTEGER;"
+    "ALTER TABLE hosts ADD COLUMN hostname TEXT;",
 };
 
 _Static_assert(ARRAY_SIZE(sqlite_migrations) == STORE_SCHEMA_VERSION,
@@ -540,6 +550,29 @@ static void sq_remove_side_files(const char *path, bool had_wal, bool had_shm)
 		unlink(p);
 }
 
+/* Without STORE_MKDIR, the directory of a new file must exist. */
+static int sq_check_dir(const char *path, char *why, size_t whylen)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	struct stat sb;
+
+	if (!slash || slash == path)
+		return 0; /* the current directory, or / */
+	if ((size_t)(slash - path) >= sizeof(dir))
+		return store_fail(NULL, why, whylen, -ENAMETOOLONG, "'%s': path too long", path);
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	if (stat(dir, &sb) < 0)
+		return store_fail(NULL, why, whylen, -ENOENT,
+		                  "cannot create '%s': no such directory '%s' (make it first)",
+		                  path, dir);
+	if (!S_ISDIR(sb.st_mode))
+		return store_fail(NULL, why, whylen, -ENOENT,
+		                  "cannot create '%s': '%s' is not a directory", path, dir);
+	return 0;
+}
+
 /* The checks on the path before SQLite opens it; *exists set. */
 static int sq_check_path(const char *path, int flags, bool *exists, char *why, size_t whylen)
 {
@@ -554,8 +587,13 @@ static int sq_check_path(const char *path, int flags, bool *exists, char *why, s
 	if (!*exists && (!(flags & STORE_CREATE) || (flags & STORE_READONLY)))
 		return store_fail(NULL, why, whylen, -ENOENT, "'%s': no history yet (no such file)",
 		                  path);
+	if (*exists && S_ISDIR(sb.st_mode))
+		return store_fail(NULL, why, whylen, -EISDIR,
+		                  "'%s' is a directory; the history is a file (--db PATH)", path);
 	if (*exists && !S_ISREG(sb.st_mode))
 		return store_fail(NULL, why, whylen, -EBADMSG, "'%s' is not a regular file", path);
+	if (!*exists && !(flags & STORE_MKDIR))
+		return sq_check_dir(path, why, whylen);
 	if (!*exists) {
 		r = sq_mkdirs(path);
 		if (r < 0)

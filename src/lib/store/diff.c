@@ -112,6 +112,19 @@ static const char *diff_service(struct db_stmt *s, int col, char *buf, size_t le
 	return used ? buf : NULL;
 }
 
+/* The three columns name, product, version from col on ("" is NULL). */
+static struct store_change_service diff_service_fields(struct db_stmt *s, int col)
+{
+	const char *t[3];
+
+	for (int i = 0; i < 3; i++) {
+		t[i] = db_column_text(s, col + i);
+		if (t[i] && !*t[i])
+			t[i] = NULL;
+	}
+	return (struct store_change_service){.name = t[0], .product = t[1], .version = t[2]};
+}
+
 /* The state a run knows for a port: its row, else the host's hidden state if scanned. */
 static int diff_state(struct db_stmt *s, int row_col, int extra_col, const struct portlist *pl,
                       uint16_t port)
@@ -170,6 +183,8 @@ static int diff_ports(struct diff_ctx *d)
 		    .new_state = (enum scan_state)sb,
 		    .old_service = diff_service(s, 7, bufa, sizeof(bufa)),
 		    .new_service = diff_service(s, 10, bufb, sizeof(bufb)),
+		    .old_svc = diff_service_fields(s, 7),
+		    .new_svc = diff_service_fields(s, 10),
 		};
 		if (sa == sb) {
 			if ((!c.old_service && !c.new_service) ||

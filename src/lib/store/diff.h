@@ -38,7 +38,10 @@ struct store_change {
 	uint16_t port;
 	enum scan_state old_state, new_state;  /* STORE_CH_PORT, STORE_CH_SERVICE */
 	const char *old_service, *new_service; /* "name product version", NULL when none */
-	const char *check, *severity, *title;  /* findings */
+	struct store_change_service {
+		const char *name, *product, *version; /* detected (-sV); NULL when unknown */
+	} old_svc, new_svc;                           /* the same, field by field */
+	const char *check, *severity, *title;         /* findings */
 };
 
 /* "host-new", "host-gone", "host-up", "host-down", "port", "service", "finding-new",

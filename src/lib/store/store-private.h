@@ -32,6 +32,7 @@ struct store {
 	char hostname[256]; /* this machine's, for the runs it begins */
 	struct db_stmt *stmts[STORE_STMT_COUNT];
 	char *strs;    /* strings of the last store_run filled */
+	char *path;    /* where, as opened */
 	char err[256]; /* the backend's message of the last failure, kept past later calls */
 };
 

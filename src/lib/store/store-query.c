@@ -51,7 +51,7 @@ static void store_run_from_row(struct store *st, struct db_stmt *s, struct store
 		r->shard_index = (uint32_t)si;
 		r->shard_count = (uint32_t)sc;
 	}
-	if (r->status < STORE_RUN_RUNNING || r->status > STORE_RUN_INCOMPLETE)
+	if (r->status < STORE_RUN_RUNNING || r->status > STORE_RUN_INTERRUPTED)
 		r->status = STORE_RUN_INCOMPLETE;
 	if (r->status == STORE_RUN_RUNNING &&
 	    !st->be->run_alive(st, r->id, db_column_int64(s, 11), db_column_text(s, 12),
@@ -216,19 +216,20 @@ int store_run_portlist(const char *ranges, int proto, struct portlist *out)
 
 /* Builds h's res and counts from the run's port rows of one address. */
 static int store_host_fill(struct db_stmt *ps, int64_t id, const void *key, size_t klen,
-                           struct scan_host *h, uint8_t *res, uint8_t fill)
+                           struct scan_host *h, uint8_t *res, uint8_t *ttl, uint8_t fill)
 {
 	int rc;
 
 	for (size_t i = 0; i < h->nports; i++)
 		res[i] = fill;
+	memset(ttl, 0, h->nports);
 	db_reset(ps);
 	db_bind_int64(ps, 1, id);
 	db_bind_blob(ps, 2, key, klen);
 	db_bind_int64(ps, 3, h->proto);
 	while ((rc = db_step(ps)) == DB_ROW) {
 		int port = db_column_int(ps, 0), state = db_column_int(ps, 1);
-		int reason = db_column_int(ps, 2);
+		int reason = db_column_int(ps, 2), t = db_column_int(ps, 3);
 		ssize_t i;
 
 		if (port < 0 || port > 65535 || state < 0 || state >= SCAN_STATE_MAX ||
@@ -237,8 +238,10 @@ static int store_host_fill(struct db_stmt *ps, int64_t id, const void *key, size
 		i = store_port_index(
 		    &(struct portlist){.ports = (uint16_t *)h->ports, .n = h->nports},
 		    (uint16_t)port);
-		if (i >= 0)
+		if (i >= 0) {
 			res[i] = scan_res_pack((enum scan_state)state, (enum scan_reason)reason);
+			ttl[i] = t > 0 && t < 256 ? (uint8_t)t : 0;
+		}
 	}
 	if (rc < 0)
 		return rc;
@@ -255,6 +258,7 @@ struct hosts_walk {
 	int64_t id;
 	struct portlist pl;
 	uint8_t *res;
+	uint8_t *ttl;       /* per port: the TTL of the reply that decided it, 0: none */
 	struct shard shard; /* the run's shard: a host's ports are its own only */
 	uint64_t seed;
 	uint16_t *own;         /* a host's ports of the shard */
@@ -291,6 +295,7 @@ static int store_hosts_row(struct hosts_walk *w, struct db_stmt *hs, int pass)
 	    .nports = w->pl.n,
 	    .ports = w->pl.ports,
 	    .res = w->res,
+	    .ttl = w->ttl,
 	    .up = true,
 	};
 	uint8_t fill = 0;
@@ -322,10 +327,11 @@ static int store_hosts_row(struct hosts_walk *w, struct db_stmt *hs, int pass)
 		h.rto_us = (uint32_t)db_column_int64(hs, 8);
 		h.start = db_column_double(hs, 9);
 		h.end = db_column_double(hs, 10);
+		h.name = db_column_text(hs, 14);
 	} else {
-		h.timedout = true; /* never finished: its ports are incomplete */
+		h.unfinished = true; /* the ports decided before the run stopped */
 	}
-	r = store_host_fill(w->ports, w->id, key, klen, &h, w->res, fill);
+	r = store_host_fill(w->ports, w->id, key, klen, &h, w->res, w->ttl, fill);
 	return r ? r : w->cb(w->ctx, &h);
 }
 
@@ -334,14 +340,14 @@ int store_hosts(struct store *st, int64_t id, int (*cb)(void *ctx, const struct 
 {
 	static const char done_sql[] =
 	    "SELECT addr, proto, up, timedout, extra_state, extra_reason, srtt_us, rttvar_us,"
-	    " rto_us, start, \"end\", reason, reason_ttl, mac FROM hosts WHERE run = ?1"
+	    " rto_us, start, \"end\", reason, reason_ttl, mac, hostname FROM hosts WHERE run = ?1"
 	    " ORDER BY id";
 	static const char partial_sql[] =
 	    "SELECT DISTINCT addr, proto FROM ports p WHERE run = ?1 AND NOT EXISTS"
 	    " (SELECT 1 FROM hosts h WHERE h.run = ?1 AND h.addr = p.addr AND h.proto = p.proto)"
 	    " ORDER BY addr, proto";
-	static const char ports_sql[] =
-	    "SELECT port, state, reason FROM ports WHERE run = ?1 AND addr = ?2 AND proto = ?3";
+	static const char ports_sql[] = "SELECT port, state, reason, ttl FROM ports WHERE run = ?1 "
+	                                "AND addr = ?2 AND proto = ?3";
 	struct hosts_walk w = {.st = st, .id = id, .cb = cb, .ctx = ctx};
 	struct store_run run;
 	int r;
@@ -352,10 +358,11 @@ int store_hosts(struct store *st, int64_t id, int (*cb)(void *ctx, const struct 
 	if (r < 0)
 		return r;
 	w.res = malloc(w.pl.n ? w.pl.n : 1);
+	w.ttl = malloc(w.pl.n ? w.pl.n : 1);
 	w.own = malloc((w.pl.n ? w.pl.n : 1) * sizeof(*w.own));
 	w.shard = (struct shard){.index = run.shard_index, .count = run.shard_count};
 	w.seed = run.seed;
-	r = w.res && w.own ? db_prepare(st, ports_sql, &w.ports) : -ENOMEM;
+	r = w.res && w.ttl && w.own ? db_prepare(st, ports_sql, &w.ports) : -ENOMEM;
 	for (int pass = 0; pass < 2 && !r; pass++) {
 		struct db_stmt *hs;
 		int rc = 0;
@@ -372,6 +379,7 @@ int store_hosts(struct store *st, int64_t id, int (*cb)(void *ctx, const struct 
 	}
 	db_finalize(w.ports);
 	free(w.res);
+	free(w.ttl);
 	free(w.own);
 	portlist_free(&w.pl);
 	return r;
@@ -389,6 +397,55 @@ int store_each_row(struct store *st, const char *sql, int64_t id,
 	db_bind_int64(s, 1, id);
 	while (!r && (rc = db_step(s)) == DB_ROW)
 		r = row(s, arg);
+	if (!r && rc < 0)
+		r = rc;
+	db_finalize(s);
+	return r;
+}
+
+int store_services(struct store *st, int64_t id, const struct target_addr *addr, int proto,
+                   int (*cb)(void *ctx, uint16_t port, const struct store_port *p), void *ctx)
+{
+	static const char sql[] =
+	    "SELECT port, service, product, version, extrainfo, svc_hostname, ostype, devicetype,"
+	    " cpe, tunnel, conf FROM ports WHERE run = ?1 AND addr = ?2 AND proto = ?3"
+	    " AND conf IS NOT NULL ORDER BY port";
+	uint8_t key[17];
+	struct db_stmt *s;
+	int rc, r;
+
+	r = db_prepare(st, sql, &s);
+	if (r < 0)
+		return r;
+	db_bind_int64(s, 1, id);
+	db_bind_blob(s, 2, key, store_addr_key(addr, key));
+	db_bind_int64(s, 3, proto);
+	while ((rc = db_step(s)) == DB_ROW) {
+		int port = db_column_int(s, 0), conf = db_column_int(s, 10);
+		struct store_port p = {
+		    .addr = addr,
+		    .proto = proto,
+		    .service = db_column_text(s, 1),
+		    .product = db_column_text(s, 2),
+		    .version = db_column_text(s, 3),
+		    .extrainfo = db_column_text(s, 4),
+		    .hostname = db_column_text(s, 5),
+		    .ostype = db_column_text(s, 6),
+		    .devicetype = db_column_text(s, 7),
+		    .cpe = db_column_text(s, 8),
+		    .tunnel = db_column_text(s, 9),
+		    .probed = true,
+		    .conf = conf < 0 || conf > 10 ? 0 : (unsigned)conf,
+		};
+
+		if (port < 0 || port > 65535) {
+			r = -EBADMSG;
+			break;
+		}
+		r = cb(ctx, (uint16_t)port, &p);
+		if (r)
+			break;
+	}
 	if (!r && rc < 0)
 		r = rc;
 	db_finalize(s);

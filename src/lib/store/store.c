@@ -19,11 +19,12 @@ static const char *const store_status_names[] = {
     [STORE_RUN_RUNNING] = "running",
     [STORE_RUN_COMPLETE] = "complete",
     [STORE_RUN_INCOMPLETE] = "incomplete",
+    [STORE_RUN_INTERRUPTED] = "interrupted",
 };
 
 const char *store_status_name(int status)
 {
-	if (status < 0 || status > STORE_RUN_INCOMPLETE)
+	if (status < 0 || status > STORE_RUN_INTERRUPTED)
 		return NULL;
 	return store_status_names[status];
 }
@@ -134,6 +135,11 @@ static int store_reap(struct store *st)
 	return r;
 }
 
+const char *store_path(const struct store *st)
+{
+	return st && st->path ? st->path : "";
+}
+
 int store_open(const char *where, int flags, struct store **out, char *why, size_t whylen)
 {
 	struct store *st;
@@ -144,6 +150,11 @@ int store_open(const char *where, int flags, struct store **out, char *why, size
 	if (!st)
 		return -ENOMEM;
 	st->be = store_backend_for(where);
+	st->path = strdup(where);
+	if (!st->path) {
+		free(st);
+		return -ENOMEM;
+	}
 	st->readonly = flags & STORE_READONLY;
 	store_read_boot_id(st->boot_id, sizeof(st->boot_id));
 	if (gethostname(st->hostname, sizeof(st->hostname) - 1) < 0)
@@ -174,6 +185,7 @@ void store_close(struct store *st)
 		(st->be->close)(st); /* not the shim's close() */
 	}
 	free(st->strs);
+	free(st->path);
 	free(st);
 }
 
@@ -338,11 +350,16 @@ int store_port(struct store *st, int64_t id, const struct store_port *p)
 		return r;
 	s = store_stmt(st, STMT_PORT,
 	               "INSERT INTO ports (run, addr, host, proto, port, state, reason, rtt_us,"
-	               " service, product, version) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)"
+	               " service, product, version, extrainfo, svc_hostname, ostype, devicetype,"
+	               " cpe, tunnel, conf) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,"
+	               "?14,?15,?16,?17,?18)"
 	               " ON CONFLICT (run, addr, proto, port) DO UPDATE SET host = excluded.host,"
 	               " state = excluded.state, reason = excluded.reason,"
 	               " rtt_us = excluded.rtt_us, service = excluded.service,"
-	               " product = excluded.product, version = excluded.version");
+	               " product = excluded.product, version = excluded.version,"
+	               " extrainfo = excluded.extrainfo, svc_hostname = excluded.svc_hostname,"
+	               " ostype = excluded.ostype, devicetype = excluded.devicetype,"
+	               " cpe = excluded.cpe, tunnel = excluded.tunnel, conf = excluded.conf");
 	if (!s)
 		return store_stmt_failed(st);
 	db_bind_int64(s, 1, id);
@@ -356,6 +373,16 @@ int store_port(struct store *st, int64_t id, const struct store_port *p)
 	db_bind_text(s, 9, p->service);
 	db_bind_text(s, 10, p->product);
 	db_bind_text(s, 11, p->version);
+	db_bind_text(s, 12, p->extrainfo);
+	db_bind_text(s, 13, p->hostname);
+	db_bind_text(s, 14, p->ostype);
+	db_bind_text(s, 15, p->devicetype);
+	db_bind_text(s, 16, p->cpe);
+	db_bind_text(s, 17, p->tunnel);
+	if (p->probed)
+		db_bind_int64(s, 18, p->conf);
+	else
+		db_bind_null(s, 18);
 	r = db_step_done(s);
 	return r < 0 ? r : store_batch_row(st);
 }
@@ -390,9 +417,9 @@ static int store_host_row(struct store *st, int64_t id, const struct scan_host *
 	    "INSERT INTO hosts (run, addr, host, proto, up, timedout, extra_state,"
 	    " extra_reason, srtt_us, rttvar_us, rto_us, start, \"end\", n_open,"
 	    " n_closed, n_filtered, n_unfiltered, n_open_filtered, n_closed_filtered,"
-	    " reason, reason_ttl, mac)"
+	    " reason, reason_ttl, mac, hostname)"
 	    " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,"
-	    "?20,?21,?22)"
+	    "?20,?21,?22,?23)"
 	    " ON CONFLICT (run, addr, proto) DO UPDATE SET host = excluded.host,"
 	    " up = excluded.up, timedout = excluded.timedout,"
 	    " extra_state = excluded.extra_state, extra_reason = excluded.extra_reason,"
@@ -402,7 +429,7 @@ static int store_host_row(struct store *st, int64_t id, const struct scan_host *
 	    " n_filtered = excluded.n_filtered, n_unfiltered = excluded.n_unfiltered,"
 	    " n_open_filtered = excluded.n_open_filtered,"
 	    " n_closed_filtered = excluded.n_closed_filtered, reason = excluded.reason,"
-	    " reason_ttl = excluded.reason_ttl, mac = excluded.mac");
+	    " reason_ttl = excluded.reason_ttl, mac = excluded.mac, hostname = excluded.hostname");
 	if (!s)
 		return store_stmt_failed(st);
 	db_bind_int64(s, 1, id);
@@ -426,6 +453,7 @@ static int store_host_row(struct store *st, int64_t id, const struct scan_host *
 		db_bind_blob(s, 22, h->mac, sizeof(h->mac));
 	else
 		db_bind_null(s, 22);
+	db_bind_text(s, 23, h->name);
 	return db_step_done(s);
 }
 
@@ -461,8 +489,9 @@ int store_host(struct store *st, int64_t id, const struct scan_host *h)
 		return r;
 	/* Every other port has its row, even when no on_port delivered it. */
 	s = store_stmt(st, STMT_HOST_PORT,
-	               "INSERT INTO ports (run, addr, host, proto, port, state, reason)"
-	               " VALUES (?1,?2,?3,?4,?5,?6,?7) ON CONFLICT DO NOTHING");
+	               "INSERT INTO ports (run, addr, host, proto, port, state, reason, ttl)"
+	               " VALUES (?1,?2,?3,?4,?5,?6,?7,?8)"
+	               " ON CONFLICT (run, addr, proto, port) DO UPDATE SET ttl = excluded.ttl");
 	if (!s)
 		return store_stmt_failed(st);
 	for (size_t i = 0; i < h->nports; i++) {
@@ -478,6 +507,7 @@ int store_host(struct store *st, int64_t id, const struct scan_host *h)
 		db_bind_int64(s, 5, h->ports[i]);
 		db_bind_int64(s, 6, (int)ps);
 		db_bind_int64(s, 7, (int)pr);
+		db_bind_int64(s, 8, h->ttl ? h->ttl[i] : 0);
 		r = db_step_done(s);
 		if (r < 0)
 			return r;
@@ -597,7 +627,9 @@ int store_run_end(struct store *st, int64_t id, const struct scan_summary *sum, 
 		return store_stmt_failed(st);
 	db_bind_double(s, 1, sum && sum->end > 0 ? sum->end : clock_wall());
 	db_bind_int64(s, 2,
-	              status == STORE_RUN_COMPLETE ? STORE_RUN_COMPLETE : STORE_RUN_INCOMPLETE);
+	              status == STORE_RUN_COMPLETE || status == STORE_RUN_INTERRUPTED
+	                  ? status
+	                  : STORE_RUN_INCOMPLETE);
 	if (sum) {
 		db_bind_int64(s, 3, (int64_t)sum->hosts_total);
 		db_bind_int64(s, 4, (int64_t)sum->hosts_up);

@@ -36,24 +36,26 @@
 #include "scan/result.h"
 
 #define STORE_APPLICATION_ID 0x50534350 /* "PSCP" */
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 #define STORE_BATCH_ROWS     2000
 #define STORE_BATCH_MS       250
 
 enum store_flags {
-	STORE_CREATE = 1 << 0,   /* create the file (and its directory) when missing */
+	STORE_CREATE = 1 << 0,   /* create the file when missing (its directory must exist) */
 	STORE_READONLY = 1 << 1, /* never write (history, show, diff) */
+	STORE_MKDIR = 1 << 2, /* with STORE_CREATE: make the directories too (the default path) */
 };
 
 enum store_status {
 	STORE_RUN_RUNNING,
 	STORE_RUN_COMPLETE,
-	STORE_RUN_INCOMPLETE, /* killed, or ended by a failure */
+	STORE_RUN_INCOMPLETE,  /* killed, or ended by a failure */
+	STORE_RUN_INTERRUPTED, /* stopped by SIGINT or SIGTERM, what it found so far kept */
 };
 
 struct store;
 
-/* "running", "complete", "incomplete"; NULL for an unknown value. */
+/* "running", "complete", "incomplete", "interrupted"; NULL for an unknown value. */
 const char *store_status_name(int status);
 
 /*
@@ -67,12 +69,17 @@ int store_default_path(char *buf, size_t len);
  * Opens (with STORE_CREATE: creates) the history at where (an SQLite file's
  * path, or what another backend claims) and brings its schema up to date.
  * Returns 0 with *out set, or a negative errno with a reason:
- *   -ENOENT     no such file (without STORE_CREATE)
+ *   -ENOENT     no such file (without STORE_CREATE), or no such directory
+ *               (an SQLite file without STORE_MKDIR)
+ *   -EISDIR     an SQLite path that is a directory
  *   -EBADMSG    not an SQLite file, or corrupt
  *   -ENOTSUP    another program's database, or a newer schema than this build's
  *   -EACCES, -EBUSY, -EIO, -ENOMEM
  */
 int store_open(const char *where, int flags, struct store **out, char *why, size_t whylen);
+
+/* What st was opened with (the file's path, the connection string). */
+const char *store_path(const struct store *st);
 
 /* Commits what is pending and closes. NULL is allowed. */
 void store_close(struct store *st);
@@ -118,6 +125,10 @@ struct store_port {
 	enum scan_reason reason;
 	uint32_t rtt_us;
 	const char *service, *product, *version; /* detected service, or NULL */
+	/* -sV's answer beside them (NULL when none): nmap's service fields */
+	const char *extrainfo, *hostname, *ostype, *devicetype, *cpe, *tunnel;
+	bool probed;   /* -sV identified it: method "probed" with conf */
+	unsigned conf; /* nmap's conf, 0-10, when probed */
 };
 
 /* Adds (or replaces) a port result of run id. Returns 0 or a negative errno. */
@@ -217,7 +228,16 @@ int store_endpoints(struct store *st, int64_t id,
                     int (*cb)(void *ctx, const struct store_endpoint_row *e), void *ctx);
 
 /*
- * Ends run id with status (STORE_RUN_COMPLETE or STORE_RUN_INCOMPLETE) and the
+ * The ports of one host of run id that -sV identified, ascending, as
+ * store_port() was given them (service, product, …, conf); the strings are
+ * valid during the call only. Stops when cb returns non-zero and returns that
+ * value; 0 when done; negative errno.
+ */
+int store_services(struct store *st, int64_t id, const struct target_addr *addr, int proto,
+                   int (*cb)(void *ctx, uint16_t port, const struct store_port *p), void *ctx);
+
+/*
+ * Ends run id with status (STORE_RUN_COMPLETE, _INCOMPLETE or _INTERRUPTED) and the
  * scan's summary (may be NULL), and commits. Returns 0 or a negative errno.
  */
 int store_run_end(struct store *st, int64_t id, const struct scan_summary *sum, int status);
