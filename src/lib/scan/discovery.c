@@ -909,7 +909,10 @@ static void *disc_sender(void *arg)
 		r = disc_pass(d, rt, tryno);
 		if (r < 0)
 			break;
-		disc_pending(d); /* the routes whose timeouts the wait takes */
+		/* the routes whose timeouts the wait takes; none: every target is decided
+		 * already (the machine's own addresses, answers during the pass) */
+		if (!disc_pending(d))
+			break;
 		disc_wait_pass(d, rt, clock_mono_us());
 		if (!disc_pending(d) || atomic_load(&d->error) || atomic_load(&d->stop))
 			break;
