@@ -220,7 +220,7 @@ def test_report_refuses_bad_input(tmp_path):
         assert r.rc == 2 and msg in r.err and len(r.err.splitlines()) == 1, r
     # A history whose only run was killed: no complete run to show.
     killed = subprocess.Popen(["unshare", "--net", portscope_bin(), "scan", "--db", str(db),
-                               "-sT", "-p-", "--max-rate", "20", "127.0.0.1"],
+                               "-sT", "-Pn", "-p-", "--max-rate", "20", "127.0.0.1"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(200):
