@@ -55,10 +55,11 @@ def test_ls_shows_the_listener_with_its_owner(listener):
     r = ps("ls", "--json")
     assert r.returncode == 0, r.stderr
     rows = [x for x in jlines(r.stdout)
-            if x["proto"] == "tcp" and x["local_port"] == port and x["state"] == "listen"]
+            if x.get("type") == "socket" and x["proto"] == "tcp" and x["port"] == port
+            and x["state"] == "listen"]
     assert len(rows) == 1, r.stdout
     row = rows[0]
-    assert row["local_address"] == "127.0.0.1" and row["exposure"] == "loopback", row
+    assert row["address"] == "127.0.0.1" and row["exposure"] == "loopback", row
     if row["inode"] == 0:  # the owning PID GetExtendedTcpTable gave
         pytest.xfail("Wine's GetExtendedTcpTable gives owning PID 0: wineserver, not the "
                      "process, holds the socket")
