@@ -31,19 +31,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-python3 -u -c '
-import selectors, socket, sys
-sel = selectors.DefaultSelector()
-for p in map(int, sys.argv[1:]):
-    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("0.0.0.0", p)); s.listen(512); s.setblocking(False)
-    sel.register(s, selectors.EVENT_READ)
-print("READY", flush=True)
-while True:
-    for k, _ in sel.select():
-        try: k.fileobj.accept()[0].close()
-        except OSError: pass
-' 22 80 443 3306 5432 8080 > "$tmp/ready" &
+python3 -u "$(dirname "$0")/lib/listen.py" 0.0.0.0 512 22 80 443 3306 5432 8080 > "$tmp/ready" &
 lpid=$!
 for _ in $(seq 100); do grep -q READY "$tmp/ready" && break; sleep 0.05; done
 grep -q READY "$tmp/ready" || { echo "listeners did not start"; exit 1; }

@@ -25,19 +25,7 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -r
 trap cleanup EXIT
 
 listen() { # starts listeners on the given ports and waits until they are ready
-	python3 -u -c '
-import selectors, socket, sys
-sel = selectors.DefaultSelector()
-for p in map(int, sys.argv[1:]):
-    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("127.0.0.1", p)); s.listen(512); s.setblocking(False)
-    sel.register(s, selectors.EVENT_READ)
-print("READY", flush=True)
-while True:
-    for k, _ in sel.select():
-        try: k.fileobj.accept()[0].close()
-        except OSError: pass
-' "$@" > "$tmp/ready.$1" &
+	python3 -u "$(dirname "$0")/lib/listen.py" 127.0.0.1 512 "$@" > "$tmp/ready.$1" &
 	pids+=($!)
 	for _ in $(seq 100); do grep -q READY "$tmp/ready.$1" && return 0; sleep 0.05; done
 	echo "listeners did not start"; exit 1

@@ -23,19 +23,7 @@ ip -n "$S" route add 198.18.1.0/24 via 198.18.0.2
 tmac=$(ip -n "$T" -o link show "$vt" | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2)
 
 open_ports="22 80 443 3306"
-ip netns exec "$T" python3 -u -c '
-import selectors, socket, sys
-sel = selectors.DefaultSelector()
-for p in map(int, sys.argv[1:]):
-    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("0.0.0.0", p)); s.listen(4096); s.setblocking(False)
-    sel.register(s, selectors.EVENT_READ)
-print("READY", flush=True)
-while True:
-    for k, _ in sel.select():
-        try: k.fileobj.accept()[0].close()
-        except OSError: pass
-' $open_ports > "$tmp/ready" &
+ip netns exec "$T" python3 -u "$(dirname "$0")/lib/listen.py" 0.0.0.0 4096 $open_ports > "$tmp/ready" &
 for _ in $(seq 100); do grep -q READY "$tmp/ready" && break; sleep 0.05; done
 grep -q READY "$tmp/ready" || { echo "listeners did not start"; exit 1; }
 # Warm the neighbour entry so no scanner pays for ARP.
