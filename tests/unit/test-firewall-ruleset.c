@@ -305,6 +305,105 @@ static void test_source_split(void **state)
 	fw_ruleset_free(rs);
 }
 
+/* IPv4 sources: all but 127/8 and the lab host's 3 others (setup_env) */
+#define SOURCES4 (((fw_u128)1 << 32) - ((fw_u128)1 << 24) - 3)
+
+/* Two outcomes say the same of a packet (its sources aside). */
+static bool same_verdict(const struct fw_outcome *a, const struct fw_outcome *b)
+{
+	return a->result == b->result && a->by.rule == b->by.rule && a->by.chain == b->by.chain;
+}
+
+/*
+ * Without a source given, the outcomes' sources and the ones left out (the
+ * loopback, the host's own) make up every address, each in one outcome: the
+ * one the same query with that source gives.
+ */
+static void check_split(struct fw_ruleset *rs, unsigned port, const char *const *srcs)
+{
+	struct qcase c = {"", "tcp", "198.18.0.2", port, "veth0", NULL, 0, 0, NULL, NULL};
+	struct fw_outcome all[FW_MAX_OUTCOMES];
+	struct fw_query q;
+	fw_u128 total = 0;
+	int n;
+
+	query(&c, &q);
+	n = fw_eval(rs, &env, &q, all, FW_MAX_OUTCOMES);
+	assert_true(n >= 1);
+	for (int i = 0; i < n; i++) {
+		assert_false(all[i].src_more);
+		if (all[i].src_all)
+			total = SOURCES4;
+		for (size_t k = 0; k < all[i].nsrc && !all[i].src_all; k++)
+			total += all[i].src_hi[k] - all[i].src_lo[k] + 1;
+	}
+	if (total != SOURCES4)
+		fprintf(stderr, "port %u: the outcomes hold %llu sources\n", port,
+		        (unsigned long long)total);
+	assert_true(total == SOURCES4);
+	for (; *srcs; srcs++) {
+		struct fw_outcome one[FW_MAX_OUTCOMES];
+		fw_u128 v;
+		int at = -1;
+
+		c.saddr = *srcs;
+		query(&c, &q);
+		assert_int_equal(fw_eval(rs, &env, &q, one, FW_MAX_OUTCOMES), 1);
+		v = fw_addr_to_u128(4, q.saddr);
+		for (int i = 0; i < n; i++)
+			for (size_t k = 0; k < all[i].nsrc; k++)
+				if (all[i].src_all ||
+				    (all[i].src_lo[k] <= v && v <= all[i].src_hi[k])) {
+					assert_true(at == -1 || at == i);
+					at = i;
+				}
+		if (at < 0 || !same_verdict(&all[at], &one[0]))
+			fprintf(stderr, "port %u from %s: %s alone, %s in the split\n", port, *srcs,
+			        fw_result_name(one[0].result),
+			        at < 0 ? "in no outcome" : fw_result_name(all[at].result));
+		assert_true(at >= 0);
+		assert_true(same_verdict(&all[at], &one[0]));
+	}
+}
+
+/* Concatenations of source and port whose elements nest by source (concat.nft). */
+static void test_concat_source_split(void **state)
+{
+	struct fw_ruleset *rs = load("concat.json");
+	static const char *const srcs[] = {
+	    "10.1.2.3",     "198.18.40.7",  "198.18.40.8",  "198.18.40.11", "198.18.40.12",
+	    "198.18.40.13", "198.18.40.15", "198.18.40.16", "203.0.113.9",  NULL};
+	struct fw_outcome out[FW_MAX_OUTCOMES];
+	struct qcase c = {"", "tcp", "198.18.0.2", 2001, "veth0", "198.18.40.9", 0, 0, NULL, NULL};
+	struct fw_query q;
+
+	(void)state;
+	for (unsigned port = 2000; port <= 2004; port++)
+		check_split(rs, port, srcs);
+	/* judged per source, as the rules read */
+	query(&c, &q);
+	assert_int_equal(fw_eval(rs, &env, &q, out, FW_MAX_OUTCOMES), 1);
+	assert_int_equal(out[0].result, FW_DROPPED);
+	c.dport = 2000;
+	query(&c, &q);
+	assert_int_equal(fw_eval(rs, &env, &q, out, FW_MAX_OUTCOMES), 1);
+	assert_int_equal(out[0].result, FW_ACCEPTED);
+	fw_ruleset_free(rs);
+}
+
+/* Outcomes whose branches meet again (basic.json: the admins' rule is for port 22 only). */
+static void test_split_rejoins(void **state)
+{
+	struct fw_ruleset *rs = load("basic.json");
+	static const char *const srcs[] = {"10.1.2.3",    "198.18.0.1", "198.18.0.5",  "198.18.0.6",
+	                                   "198.18.7.77", "198.18.8.1", "203.0.113.9", NULL};
+
+	(void)state;
+	check_split(rs, 1, srcs);
+	check_split(rs, 22, srcs);
+	fw_ruleset_free(rs);
+}
+
 /* route_localnet off: a dnat to 127.0.0.1 from outside is a martian. */
 static void test_localnet(void **state)
 {
@@ -662,10 +761,16 @@ static void test_live(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_cases),        cmocka_unit_test(test_source_split),
-	    cmocka_unit_test(test_localnet),     cmocka_unit_test(test_no_forwarding),
-	    cmocka_unit_test(test_parse_errors), cmocka_unit_test(test_bad_query),
-	    cmocka_unit_test(test_walk),         cmocka_unit_test(test_xt),
+	    cmocka_unit_test(test_cases),
+	    cmocka_unit_test(test_source_split),
+	    cmocka_unit_test(test_concat_source_split),
+	    cmocka_unit_test(test_split_rejoins),
+	    cmocka_unit_test(test_localnet),
+	    cmocka_unit_test(test_no_forwarding),
+	    cmocka_unit_test(test_parse_errors),
+	    cmocka_unit_test(test_bad_query),
+	    cmocka_unit_test(test_walk),
+	    cmocka_unit_test(test_xt),
 	    cmocka_unit_test(test_live),
 	};
 

@@ -56,9 +56,15 @@ static void region_free(struct region *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/*
+ * Appends [lo, hi], merged into the last interval when it starts no lower and
+ * touches it; an interval starting lower is kept apart (region_norm then sorts
+ * and merges): merging it would lose the addresses below the last interval.
+ */
 static int region_push(struct region *r, fw_u128 lo, fw_u128 hi)
 {
-	if (r->n && r->hi[r->n - 1] != (fw_u128)-1 && r->hi[r->n - 1] + 1 >= lo) {
+	if (r->n && lo >= r->lo[r->n - 1] && r->hi[r->n - 1] != (fw_u128)-1 &&
+	    r->hi[r->n - 1] + 1 >= lo) {
 		if (hi > r->hi[r->n - 1])
 			r->hi[r->n - 1] = hi;
 		return 0;
@@ -337,18 +343,28 @@ static const struct fw_route *route_lookup(const struct fw_env *env, uint8_t fam
 	return best;
 }
 
+static int cmp_u128(const void *x, const void *y)
+{
+	const fw_u128 *a = x, *b = y;
+
+	return *a < *b ? -1 : *a > *b;
+}
+
 /* The region of sources whose reverse route exists (via iif when by_iif). */
 static int rpf_region(const struct fw_env *env, uint8_t family, const char *iif, bool by_iif,
                       struct region *out)
 {
 	unsigned bits = family == 6 ? 128 : 32;
 	fw_u128 max = family == 6 ? (fw_u128)-1 : 0xffffffffu;
-	struct region cuts = {0};
+	fw_u128 *starts = malloc((env->nroutes * 2 + 1) * sizeof(*starts));
+	size_t ns = 0, m = 0;
 
 	memset(out, 0, sizeof(*out));
-	/* elementary intervals from every route's bounds; LPM is constant on each */
-	if (region_push(&cuts, 0, 0) < 0)
+	if (!starts)
 		return -ENOMEM;
+	/* elementary intervals from every route's bounds (sorted, once each); LPM is constant on
+	 * each */
+	starts[ns++] = 0;
 	for (size_t i = 0; i < env->nroutes; i++) {
 		const struct fw_route *r = &env->routes[i];
 		fw_u128 p, span;
@@ -358,47 +374,27 @@ static int rpf_region(const struct fw_env *env, uint8_t family, const char *iif,
 		p = fw_addr_to_u128(family, r->addr);
 		span = r->plen == 0 ? max : ((fw_u128)1 << (bits - r->plen)) - 1;
 		p &= ~span;
-		cuts.cap = cuts.cap; /* (cuts.lo holds the start points) */
-		if (region_push(&cuts, p, p) < 0 ||
-		    (p + span < max && region_push(&cuts, p + span + 1, p + span + 1) < 0)) {
-			region_free(&cuts);
-			return -ENOMEM;
-		}
+		starts[ns++] = p;
+		if (p + span < max)
+			starts[ns++] = p + span + 1;
 	}
-	/* region_push merged touching points; rebuild plain start list */
-	{
-		fw_u128 *starts = malloc((cuts.n * 2 + 1) * sizeof(*starts));
-		size_t ns = 0;
+	qsort(starts, ns, sizeof(*starts), cmp_u128);
+	for (size_t i = 0; i < ns; i++)
+		if (m == 0 || starts[i] != starts[m - 1])
+			starts[m++] = starts[i];
+	for (size_t i = 0; i < m; i++) {
+		fw_u128 lo = starts[i], hi = i + 1 < m ? starts[i + 1] - 1 : max;
+		const struct fw_route *r = route_lookup(env, family, lo);
 
-		if (!starts) {
-			region_free(&cuts);
-			return -ENOMEM;
-		}
-		for (size_t i = 0; i < cuts.n; i++) {
-			starts[ns++] = cuts.lo[i];
-			if (cuts.hi[i] != cuts.lo[i])
-				for (fw_u128 x = cuts.lo[i] + 1; x <= cuts.hi[i] && ns < cuts.n * 2;
-				     x++)
-					starts[ns++] = x;
-		}
-		for (size_t i = 0; i < ns; i++) {
-			fw_u128 lo = starts[i], hi = i + 1 < ns ? starts[i + 1] - 1 : max;
-			const struct fw_route *r;
-
-			if (lo > hi)
-				continue;
-			r = route_lookup(env, family, lo);
-			if (r && r->type != RTN_BLACKHOLE && r->type != RTN_UNREACHABLE &&
-			    r->type != RTN_PROHIBIT && (!by_iif || strcmp(r->oifname, iif) == 0))
-				if (region_push(out, lo, hi) < 0) {
-					free(starts);
-					region_free(&cuts);
-					return -ENOMEM;
-				}
-		}
-		free(starts);
+		if (r && r->type != RTN_BLACKHOLE && r->type != RTN_UNREACHABLE &&
+		    r->type != RTN_PROHIBIT && (!by_iif || strcmp(r->oifname, iif) == 0))
+			if (region_push(out, lo, hi) < 0) {
+				free(starts);
+				region_free(out);
+				return -ENOMEM;
+			}
 	}
-	region_free(&cuts);
+	free(starts);
 	return 0;
 }
 

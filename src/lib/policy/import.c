@@ -346,37 +346,6 @@ static int judge(struct importer *im, int fi, int proto, uint32_t port, const u1
 	return fw_eval(im->rs, im->env, &q, im->out, OUTCOMES_MAX);
 }
 
-/*
- * Whether the outcomes' sources and the left-out ones make up every address
- * of the family, as they should; when they do not, the sources are judged one
- * by one.
- */
-static bool whole(const struct importer *im, int fi, int n)
-{
-	struct span v[8 * OUTCOMES_MAX + 64];
-	size_t m = 0;
-	u128 next = 0, max = fi ? ~(u128)0 : 0xffffffffu;
-
-	for (int i = 0; i < n; i++) {
-		if (im->out[i].src_all)
-			return true;
-		for (size_t k = 0; k < im->out[i].nsrc; k++)
-			v[m++] = (struct span){im->out[i].src_lo[k], im->out[i].src_hi[k]};
-	}
-	for (size_t k = 0; k < im->nexcl[fi] && m < sizeof(v) / sizeof(v[0]); k++)
-		v[m++] = im->excl[fi][k];
-	qsort(v, m, sizeof(*v), cmp_span);
-	for (size_t k = 0; k < m; k++) {
-		if (v[k].lo > next)
-			return false;
-		if (v[k].hi >= max)
-			return true;
-		if (v[k].hi + 1 > next)
-			next = v[k].hi + 1;
-	}
-	return false;
-}
-
 /* The verdicts for sources of family fi connecting to port (one port of a stretch). */
 static int decide(struct importer *im, int fi, int proto, uint32_t port, struct decision *d)
 {
@@ -388,7 +357,6 @@ static int decide(struct importer *im, int fi, int proto, uint32_t port, struct 
 	/* an unknown verdict for many sources may be known for each (both branches alike) */
 	for (int i = 0; i < n; i++)
 		lumped = lumped || im->out[i].src_more || im->out[i].result == FW_UNKNOWN;
-	lumped = lumped || !whole(im, fi, n);
 	if (!lumped) {
 		for (int i = 0; i < n && rc == 0; i++) {
 			const struct fw_outcome *o = &im->out[i];
