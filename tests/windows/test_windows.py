@@ -8,6 +8,7 @@ import json
 import os
 import socket
 import subprocess
+import xml.etree.ElementTree as ET
 
 import pytest
 
@@ -75,6 +76,31 @@ def test_connect_scan_open_and_closed(listener):
     assert states == {port: "open", closed: "closed"}, r.stdout
     host = [x for x in jlines(r.stdout) if x["type"] == "host"]
     assert host and host[0]["status"] == "up" and host[0]["reason"] == "localhost-response"
+
+
+def test_connect_scan_xml(listener, tmp_path):
+    """-oX and -oA: nmap's XML (output/xmlw.c, the writer Linux uses too), well-formed."""
+    port, _ = listener
+    closed = free_port()
+    xml = tmp_path / "scan.xml"
+    r = ps("scan", "-sT", "--no-history", "-p", f"{port},{closed}", "127.0.0.1", "-oX", str(xml),
+           "-oA", str(tmp_path / "all"))
+    assert r.returncode == 0, r.stderr
+    for path in (xml, tmp_path / "all.xml"):
+        root = ET.parse(path).getroot()
+        assert root.tag == "nmaprun" and root.get("scanner") == "nmap", path
+        assert root.find("scaninfo").get("type") == "connect"
+        host = root.find("host")
+        assert host.find("status").get("state") == "up"
+        assert host.find("address").get("addr") == "127.0.0.1"
+        ports = {int(p.get("portid")): p.find("state").get("state")
+                 for p in host.iter("port")}
+        assert ports == {port: "open"}, ports  # the closed one is counted in <extraports>
+        extra = host.find("ports/extraports")
+        assert extra.get("state") == "closed" and extra.get("count") == "1"
+        assert root.find("runstats/hosts").get("up") == "1"
+    assert (tmp_path / "all.nmap").stat().st_size > 0
+    assert f"{port}/open/tcp" in (tmp_path / "all.gnmap").read_text()
 
 
 @pytest.mark.parametrize("flag", ["-sS", "-sU"])
