@@ -4,8 +4,12 @@ windows/test.sh runs this in a network namespace of its own (loopback only)
 with a fresh WINEPREFIX: every socket here is on that namespace's loopback.
 The listener is tests/windows/listener.exe, a small Winsock program.
 """
+import base64
+import hashlib
 import json
 import os
+import re
+import shutil
 import socket
 import subprocess
 import xml.etree.ElementTree as ET
@@ -95,12 +99,60 @@ def test_connect_scan_xml(listener, tmp_path):
         assert host.find("address").get("addr") == "127.0.0.1"
         ports = {int(p.get("portid")): p.find("state").get("state")
                  for p in host.iter("port")}
-        assert ports == {port: "open"}, ports  # the closed one is counted in <extraports>
-        extra = host.find("ports/extraports")
-        assert extra.get("state") == "closed" and extra.get("count") == "1"
+        assert ports == {port: "open", closed: "closed"}, ports  # as nmap: few closed, listed
         assert root.find("runstats/hosts").get("up") == "1"
     assert (tmp_path / "all.nmap").stat().st_size > 0
     assert f"{port}/open/tcp" in (tmp_path / "all.gnmap").read_text()
+
+
+def promtool_check(path):
+    """promtool (Linux) accepts the textfile wine wrote."""
+    if not shutil.which("promtool"):
+        if os.environ.get("CI"):
+            pytest.fail("promtool is missing (make deps)")
+        return
+    r = subprocess.run(["promtool", "check", "metrics"], input=path.read_bytes(),
+                       capture_output=True, timeout=60)
+    assert r.returncode == 0 and r.stdout == b"" and r.stderr == b"", r
+
+
+@pytest.mark.parametrize("command", ["scan", "audit"])
+def test_prometheus_textfile(listener, tmp_path, command):
+    """--prometheus FILE: written in-process (outfile-windows.c), LF lines, replaced whole."""
+    port, _ = listener
+    prom = tmp_path / f"{command}.prom"
+    prom.write_text("old\n")
+    args = ["-sT"] if command == "scan" else []
+    r = ps(command, *args, "--no-history", "-p", str(port), "127.0.0.1", "--prometheus",
+           str(prom))
+    assert r.returncode in (0, 1), r.stderr  # audit: 1 when it has findings
+    text = prom.read_bytes()
+    assert b"\r" not in text and text.endswith(b"\n"), text
+    promtool_check(prom)
+    assert f'portscope_open_ports{{kind="{command}",targets="127.0.0.1",proto="tcp"}} 1' \
+        in text.decode(), text
+    assert sorted(os.listdir(tmp_path)) == [prom.name]  # no temporary file left
+    r = ps(command, *args, "--no-history", "-p", "1", "127.0.0.1", "--prometheus",
+           str(tmp_path / "no-such-dir" / "x.prom"))
+    assert r.returncode == 2 and "cannot write" in r.stderr, r
+
+
+def test_report_page(listener, tmp_path):
+    """portscope report of a history wine wrote: one HTML page (hashes through BCrypt)."""
+    port, _ = listener
+    db = tmp_path / "h.db"
+    r = ps("scan", "-sT", "-p", str(port), "127.0.0.1", "--db", str(db))
+    assert r.returncode == 0, r.stderr
+    page = tmp_path / "x.html"
+    r = ps("report", "--db", str(db), "-o", str(page))
+    assert r.returncode == 0, r.stderr
+    html = page.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>") and html.rstrip().endswith("</html>"), html[:200]
+    assert str(port) in html
+    for tag in ("style", "script"):  # the CSP names each by its SHA-256 (BCrypt's)
+        inline = re.search(f"<{tag}>(.*?)</{tag}>", html, re.S).group(1)
+        digest = base64.b64encode(hashlib.sha256(inline.encode()).digest()).decode()
+        assert f"'sha256-{digest}'" in html or f"sha256-{digest}" in html, tag
 
 
 @pytest.mark.parametrize("flag", ["-sS", "-sU"])
