@@ -11,7 +11,9 @@ import os
 import re
 import shutil
 import socket
+import ssl
 import subprocess
+import threading
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -153,6 +155,66 @@ def test_report_page(listener, tmp_path):
         inline = re.search(f"<{tag}>(.*?)</{tag}>", html, re.S).group(1)
         digest = base64.b64encode(hashlib.sha256(inline.encode()).digest()).decode()
         assert f"'sha256-{digest}'" in html or f"sha256-{digest}" in html, tag
+
+
+@pytest.fixture
+def tls_server(tmp_path):
+    """An HTTPS server (Python's ssl) on this namespace's loopback, with a certificate of the test's."""
+    if not shutil.which("openssl"):
+        pytest.skip("openssl is needed to make the TLS server's certificate")
+    key, cert = tmp_path / "k.pem", tmp_path / "c.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                    str(key), "-out", str(cert), "-days", "2", "-subj", "/O=Lab/CN=lab.example",
+                    "-addext", "subjectAltName=DNS:lab.example,IP:198.18.0.2"],
+                   check=True, capture_output=True, timeout=60)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    srv = socket.create_server(("127.0.0.1", 0))
+    srv.settimeout(0.5)
+    stop = threading.Event()
+
+    def answer(c):
+        try:
+            with ctx.wrap_socket(c, server_side=True) as t:
+                t.settimeout(5)
+                t.recv(4096)
+                t.sendall(b"HTTP/1.1 200 OK\r\nServer: Apache/2.4.57 (Debian)\r\n"
+                          b"Content-Length: 2\r\nConnection: close\r\n\r\nok")
+        except (OSError, ssl.SSLError):
+            pass  # the plain probes, and handshakes the client gives up
+        finally:
+            c.close()
+
+    def loop():
+        while not stop.is_set():
+            try:
+                c, _ = srv.accept()
+            except OSError:
+                continue
+            threading.Thread(target=answer, args=(c,), daemon=True).start()
+
+    th = threading.Thread(target=loop, daemon=True)
+    th.start()
+    yield srv.getsockname()[1]
+    stop.set()
+    th.join(timeout=5)
+    srv.close()
+
+
+def test_version_scan_through_tls(tls_server):
+    """-sV's TLS probes over SChannel (tls-schannel.c; Wine: over GnuTLS)."""
+    port = tls_server
+    r = ps("scan", "-sT", "-sV", "--no-history", "-p", str(port), "127.0.0.1", "-oJ", "-")
+    assert r.returncode == 0, r.stderr
+    [row] = [x for x in jlines(r.stdout) if x["type"] == "port"]
+    svc = row["service"]
+    assert row["state"] == "open" and svc["name"] == "http" and svc["tunnel"] == "ssl", row
+    assert svc["product"] == "Apache httpd" and svc["version"] == "2.4.57", svc
+    tls = svc["tls"]
+    assert tls["version"].startswith("TLSv1."), tls
+    assert tls["subject"] == "CN=lab.example,O=Lab" and tls["issuer"] == tls["subject"], tls
+    assert tls["sans"] == "DNS:lab.example, IP:198.18.0.2", tls
+    assert tls["not_after"].endswith("Z") and len(tls["not_after"]) == 20, tls
 
 
 @pytest.mark.parametrize("flag", ["-sS", "-sU"])
