@@ -51,7 +51,7 @@ APT_DEBS = $(if $(shell command -v npm 2>/dev/null),$(filter-out npm,$(DEBS)),$(
 APT_LINE = DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y --no-install-recommends $(APT_DEBS)
 
 .PHONY: all build deps browser-deps run test unit integration asan fuzz fuzz-long bench clean format-check \
-	install package-test windows windows-test
+	install package-test windows windows-test image
 
 all: build
 
@@ -164,6 +164,14 @@ windows: $(WIN_BUILD)/build.ninja
 # and a WINEPREFIX of their own (windows/test.sh).
 windows-test: windows
 	windows/test.sh $(WIN_BUILD)
+
+# issue 19: the container image of deploy/ (localhost/portscope:latest) from a debootstrap
+# Debian 12 root filesystem, no registry (deploy/build-image.sh; root, debootstrap, podman
+# or docker, the Debian mirror), then a run of it without network (deploy/check-image.sh).
+# Minutes: not part of test.
+image:
+	deploy/build-image.sh
+	deploy/check-image.sh
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(WIN_BUILD)

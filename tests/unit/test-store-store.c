@@ -218,6 +218,11 @@ static void test_checkpoint_and_resume(void **state)
 	assert_int_equal(store_run_get(st, killed, &r), 0);
 	assert_int_equal(r.status, STORE_RUN_RUNNING);
 	assert_int_equal(store_run_resume(st, killed), -EBUSY);
+	/* Stopped by SIGTERM (an evicted pod): continued like a killed one. */
+	assert_int_equal(store_run_end(st, killed, NULL, STORE_RUN_INTERRUPTED), 0);
+	assert_int_equal(store_run_resume(st, killed), 0);
+	assert_int_equal(store_run_get(st, killed, &r), 0);
+	assert_int_equal(r.status, STORE_RUN_RUNNING);
 	assert_int_equal(store_run_end(st, killed, NULL, STORE_RUN_COMPLETE), 0);
 	assert_int_equal(store_run_resume(st, killed), -EALREADY);
 	store_close(st);

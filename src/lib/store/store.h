@@ -262,9 +262,11 @@ int store_checkpoint_get(struct store *st, int64_t id, struct store_checkpoint *
 void store_checkpoint_free(struct store_checkpoint *c);
 
 /*
- * Takes over run id, interrupted, to continue it (--resume): running again,
- * owned by this process and machine. Returns 0, -ENOENT, -EBUSY (still
- * running), -EALREADY (complete), or a negative errno.
+ * Takes over run id, incomplete (killed) or interrupted (SIGINT, SIGTERM), to
+ * continue it (--resume): running again, owned by this process and machine.
+ * Of two processes taking one run at once, one gets it, the other -EBUSY.
+ * Returns 0, -ENOENT, -EBUSY (still running), -EALREADY (complete), or a
+ * negative errno.
  */
 int store_run_resume(struct store *st, int64_t id);
 
