@@ -120,6 +120,9 @@ def check_fleet(docs, db):
     assert by[WEB1]["findings"]["high"] >= 1
     assert by[WEB2]["open"] == 1 and by[WEB2]["findings"]["high"] == 0
 
+    # --limit N: the first N hosts.
+    r = run([portscope_bin(), "history", "--hosts", "--limit", "2", "--json", "--db", db])
+    assert [x.get("host") for x in r.jsonl()] == ["web-1", "web-2", None], r
     # The table says the same, one line per host.
     r = run([portscope_bin(), "history", "--hosts", "--no-color", "--db", db])
     assert r.rc == 0 and r.err == "", r
