@@ -315,10 +315,12 @@ static int diff_run(const struct cmd_args *args)
 	e = store_run_get(st, a, &ra);
 	if (!e)
 		e = diff_header(&o, "old", &ra);
+	own = own && !e && !ra.targets; /* ra's strings last until the next read */
 	if (!e)
 		e = store_run_get(st, b, &rb);
 	if (!e)
 		e = diff_header(&o, "new", &rb);
+	own = own && !e && !rb.targets;
 	/* A machine's own audits: its listening sockets opened, closed, exposed anew too. */
 	n = e < 0 ? e : own ? store_endpoint_diff(st, a, b, diff_print_endpoint, &o) : 0;
 	if (n >= 0) {

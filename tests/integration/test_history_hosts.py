@@ -120,6 +120,9 @@ def check_fleet(docs, db):
     assert by[WEB1]["findings"]["high"] >= 1
     assert by[WEB2]["open"] == 1 and by[WEB2]["findings"]["high"] == 0
 
+    # --limit N: the first N hosts.
+    r = run([portscope_bin(), "history", "--hosts", "--limit", "2", "--json", "--db", db])
+    assert [x.get("host") for x in r.jsonl()] == ["web-1", "web-2", None], r
     # The table says the same, one line per host.
     r = run([portscope_bin(), "history", "--hosts", "--no-color", "--db", db])
     assert r.rc == 0 and r.err == "", r
@@ -173,6 +176,11 @@ def check_diff(db):
     text = diff_host(db, "web-1").out
     assert f"+ 0.0.0.0  {REDIS}/tcp  listening, reachable" in text, text
     assert text.endswith("\n2 changes\n"), text
+    assert diff_host(db, "web-1", "2", "5").out == text
+    # Endpoint changes are an own audit's: runs named that are not web-1's own have none.
+    r = diff_host(db, "web-1", "--json", "1", "4")
+    assert not [x for x in r.jsonl() if x["change" if x["type"] == "change" else "type"]
+                .startswith("endpoint")], r
     # web-2 and 198.18.2.2 have one audit each: nothing to compare (exit 2, as diff's).
     for host in ("web-2", WEB2):
         r = diff_host(db, host)
