@@ -69,7 +69,7 @@ static enum match ports_match(const char *list, uint16_t port, char *kw, size_t 
 				return M_YES;
 		} else if (n) {
 			m = M_MAYBE;
-			snprintf(kw, kwlen, "port keyword %.*s", (int)n, t);
+			snprintf(kw, kwlen, "port keyword %.*s", (int)(n < 40 ? n : 40), t);
 		}
 		t += strcspn(t, ",");
 		if (*t == ',')
@@ -119,7 +119,7 @@ static enum match rule_match(const struct winfw_rule *r, const struct winfw_quer
 			return M_NO;
 		if (!q->app) {
 			m = M_MAYBE;
-			snprintf(why, whylen, "program %s, and the owner is unknown", r->app);
+			snprintf(why, whylen, "program %.110s, and the owner is unknown", r->app);
 		}
 	}
 	if (r->service[0]) {
@@ -129,7 +129,7 @@ static enum match rule_match(const struct winfw_rule *r, const struct winfw_quer
 			return M_NO;
 		if (!q->services) {
 			m = M_MAYBE;
-			snprintf(why, whylen, "service %s, and the owner's services are unknown",
+			snprintf(why, whylen, "service %.60s, and the owner's services are unknown",
 			         r->service);
 		}
 	}
@@ -144,8 +144,9 @@ static void rule_text(const struct winfw_rule *r, int proto, char *buf, size_t l
 {
 	char prof[32];
 
-	snprintf(buf, len, "rule \"%s\" (%s %s %s; %s)", r->name, r->allow ? "allow" : "block",
-	         proto == 17 ? "UDP" : "TCP", is_any(r->local_ports) ? "any port" : r->local_ports,
+	snprintf(buf, len, "rule \"%.100s\" (%s %s %.100s; %s)", r->name,
+	         r->allow ? "allow" : "block", proto == 17 ? "UDP" : "TCP",
+	         is_any(r->local_ports) ? "any port" : r->local_ports,
 	         r->profiles >= 7 ? "all profiles"
 	                          : winfw_profiles_name(r->profiles, prof, sizeof(prof)));
 }
@@ -154,7 +155,7 @@ static void rule_text(const struct winfw_rule *r, int proto, char *buf, size_t l
 struct scan {
 	const struct winfw_rule *block, *allow; /* the first that match (allow: any source first) */
 	const struct winfw_rule *block_maybe, *allow_maybe;
-	char block_why[96], allow_why[96];
+	char block_why[160], allow_why[160];
 };
 
 static void scan_rules(const struct winfw_policy *p, const struct winfw_query *q, long bit,
@@ -162,7 +163,7 @@ static void scan_rules(const struct winfw_policy *p, const struct winfw_query *q
 {
 	for (size_t i = 0; i < p->nrules; i++) {
 		const struct winfw_rule *r = &p->rules[i];
-		char why[96] = "";
+		char why[160] = "";
 		enum match m = rule_match(r, q, bit, why, sizeof(why));
 
 		if (m == M_NO)
@@ -190,8 +191,8 @@ static void unknown(struct winfw_verdict *v, const struct winfw_rule *r, const c
                     const char *pname)
 {
 	v->result = WINFW_UNKNOWN;
-	snprintf(v->by, sizeof(v->by), "unknown: rule \"%s\" (%s) may %s it: %s", r->name, pname,
-	         r->allow ? "allow" : "block", why);
+	snprintf(v->by, sizeof(v->by), "unknown: rule \"%.80s\" (%s) may %s it: %.160s", r->name,
+	         pname, r->allow ? "allow" : "block", why);
 }
 
 static void eval_profile(const struct winfw_policy *p, int i, const struct winfw_query *q,
@@ -200,8 +201,6 @@ static void eval_profile(const struct winfw_policy *p, int i, const struct winfw
 	const struct winfw_profile *pr = &p->prof[i];
 	const char *pname = profile_names[i];
 	struct scan s = {0};
-	char rt[200];
-
 	snprintf(v->sources, sizeof(v->sources), "any");
 	v->restricted = false;
 	if (!pr->enabled) {
@@ -217,17 +216,15 @@ static void eval_profile(const struct winfw_policy *p, int i, const struct winfw
 	scan_rules(p, q, 1L << i, &s);
 	if (s.block) {
 		v->result = WINFW_BLOCKED;
-		rule_text(s.block, q->proto, rt, sizeof(rt));
-		snprintf(v->by, sizeof(v->by), "%s", rt);
+		rule_text(s.block, q->proto, v->by, sizeof(v->by));
 	} else if (s.allow && s.block_maybe) {
 		unknown(v, s.block_maybe, s.block_why, pname);
 	} else if (s.allow) {
 		v->result = WINFW_ACCEPTED;
-		rule_text(s.allow, q->proto, rt, sizeof(rt));
-		snprintf(v->by, sizeof(v->by), "%s", rt);
+		rule_text(s.allow, q->proto, v->by, sizeof(v->by));
 		if (!is_any(s.allow->remote_addrs)) {
 			v->restricted = true;
-			snprintf(v->sources, sizeof(v->sources), "%s", s.allow->remote_addrs);
+			memcpy(v->sources, s.allow->remote_addrs, sizeof(v->sources));
 		}
 	} else if (!pr->default_deny && s.block_maybe) {
 		unknown(v, s.block_maybe, s.block_why, pname);
