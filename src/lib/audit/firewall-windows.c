@@ -308,9 +308,12 @@ static void read_services(struct fw_read *r)
 	CloseServiceHandle(scm);
 }
 
-/* The owner's image path and services; false when the owner is unknown. */
+/*
+ * The owner's image path into app (false: unknown) and its services into
+ * svcs (*svc_known false when the services could not be listed).
+ */
 static bool owner_of(const struct fw_read *r, DWORD pid, char *app, size_t applen, char *svcs,
-                     size_t svclen)
+                     size_t svclen, bool *svc_known)
 {
 	wchar_t path[MAX_PATH * 2];
 	DWORD len = ARRAYSIZE(path);
@@ -320,11 +323,12 @@ static bool owner_of(const struct fw_read *r, DWORD pid, char *app, size_t apple
 
 	if (h)
 		CloseHandle(h);
-	if (!ok || !r->svc)
+	*svc_known = ok && r->svc;
+	if (!ok)
 		return false;
 	take_bstr(SysAllocString(path), app, applen);
 	svcs[0] = '\0';
-	for (DWORD i = 0; i < r->nsvc && at < svclen; i++) {
+	for (DWORD i = 0; *svc_known && i < r->nsvc && at < svclen; i++) {
 		char name[128];
 
 		if (r->svc[i].ServiceStatusProcess.dwProcessId != pid)
@@ -374,9 +378,10 @@ static unsigned reach_on(struct audit_job *j, struct audit_endpoint *e, bool fil
 static void judge_endpoint(struct audit_job *j, const struct fw_read *r, struct audit_endpoint *e)
 {
 	char app[1024], svcs[1024];
-	bool known = owner_of(r, (DWORD)e->pid, app, sizeof(app), svcs, sizeof(svcs));
+	bool svc_known;
+	bool known = owner_of(r, (DWORD)e->pid, app, sizeof(app), svcs, sizeof(svcs), &svc_known);
 	struct winfw_query q = {e->proto == IPPROTO_UDP ? 17 : 6, e->port, known ? app : NULL,
-	                        known ? svcs : NULL};
+	                        svc_known ? svcs : NULL};
 	struct winfw_verdict v;
 
 	if (winfw_eval(&r->pol, &q, &v) < 0)
