@@ -44,6 +44,7 @@ enum {
 	OPT_SHARD,
 	OPT_SHARD_COUNT,
 	OPT_RESUME,
+	OPT_RESUME_OR_START,
 	OPT_DISABLE_ARP,
 	OPT_VV,
 	OPT_APPEND_OUTPUT,
@@ -229,6 +230,11 @@ static const struct cmd_option scan_options[] = {
      .help = "[RUN]: continue interrupted run RUN (default: the newest one)\n"
              "with its options, from its last checkpoint; only -o and --db\n"
              "may be given with it"},
+    {.name = "resume-or-start",
+     .id = OPT_RESUME_OR_START,
+     .help = "continue this command line's own interrupted run (same\n"
+             "shard, seed and command line) if there is one, else start a\n"
+             "new run: for retried Kubernetes Job pods and Slurm tasks"},
     {.letter = 'o',
      .arg = CMD_ARG_KEYED,
      .metavar = "FILE",
@@ -602,6 +608,8 @@ static int scan_collect(const struct cmd_args *a, struct scan_opts *o, struct sc
 		case OPT_REASON:
 		case OPT_NO_HISTORY:
 		case OPT_RANDOMIZE_HOSTS:
+		case OPT_RESUME_OR_START:
+			o->resume_or_start |= v->id == OPT_RESUME_OR_START;
 			o->send_ip |= v->id == OPT_SEND_IP;
 			o->send_eth |= v->id == OPT_SEND_ETH;
 			o->open_only |= v->id == OPT_OPEN;
@@ -723,6 +731,14 @@ static int scan_check_conflicts(const struct scan_opts *o, char *why, size_t why
 		return why_fail(why, whylen, "-F and --top-ports both choose ports: choose one");
 	if (o->db && o->no_history)
 		return why_fail(why, whylen, "--db and --no-history: choose one");
+	if (o->resume_or_start && (o->no_history || o->list_only || o->ping_only || !o->no_ping))
+		return why_fail(why, whylen,
+		                "--resume-or-start continues port scans of -Pn targets from the "
+		                "history: %s",
+		                o->no_history  ? "not with --no-history"
+		                : o->list_only ? "not -sL"
+		                : o->ping_only ? "not -sn"
+		                               : "add -Pn");
 	if (o->source_ip && (o->list_only || (o->ntechs && !raw)))
 		return why_fail(why, whylen, "--source-ip needs a raw scan (-sS or -sU), not %s",
 		                o->list_only ? "-sL" : o->techs[0]->flag);

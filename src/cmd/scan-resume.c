@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd/commands.h"
 #include "cmd/common.h"
@@ -18,12 +19,18 @@ struct resume_pick {
 	int64_t id;
 };
 
+/* Whether run r can be continued: killed, failed, or stopped by a signal. */
+static bool resume_unfinished(const struct store_run *r)
+{
+	return r->status == STORE_RUN_INCOMPLETE || r->status == STORE_RUN_INTERRUPTED;
+}
+
 /* The newest interrupted scan. */
 static int resume_newest(void *ctx, const struct store_run *r)
 {
 	struct resume_pick *p = ctx;
 
-	if (r->status != STORE_RUN_INCOMPLETE)
+	if (!resume_unfinished(r))
 		return 0;
 	p->id = r->id;
 	return 1;
@@ -114,26 +121,87 @@ static int resume_opts(struct scan_resume *rs, const struct scan_opts *o,
 	return EXIT_OK;
 }
 
-int scan_resume_load(const struct scan_opts *o, struct scan_resume *rs, struct scan_opts *out)
+/* Opens the history of o (--db, else the default path). An exit status, reported. */
+static int resume_open(const struct scan_opts *o, struct store **st)
 {
 	char path[PATH_MAX], why[PATH_MAX + 128] = "";
-	struct store *st = NULL;
-	struct store_run run;
-	int r, rc;
+	int r;
 
-	*out = (struct scan_opts){0};
 	if (o->db && strlen(o->db) >= sizeof(path))
 		return cmd_usage("scan", "--db: path too long");
 	if (!o->db && store_default_path(path, sizeof(path)) < 0)
-		return cmd_usage("scan", "--resume: no history (neither XDG_STATE_HOME nor HOME "
-		                         "is set; use --db PATH)");
-	r = store_open(o->db ? o->db : path, 0, &st, why, sizeof(why));
+		return cmd_usage("scan",
+		                 "%s: no history (neither XDG_STATE_HOME nor HOME "
+		                 "is set; use --db PATH)",
+		                 o->resume ? "--resume" : "--resume-or-start");
+	r = store_open(o->db ? o->db : path, o->resume ? 0 : STORE_CREATE | STORE_MKDIR, st, why,
+	               sizeof(why));
 	if (r < 0) {
 		cmd_error("scan", "history: %s", why[0] ? why : strerror(-r));
 		return r == -EBADMSG || r == -ENOTSUP || r == -EINVAL || r == -ENOENT
 		           ? EXIT_USAGE
 		           : EXIT_RUNTIME;
 	}
+	return EXIT_OK;
+}
+
+/* What --resume-or-start looks for: a run of this very command line and shard. */
+struct resume_own {
+	const struct scan_opts *o;
+	const char *argv;       /* this command line, as runs.argv holds it */
+	char host[256];         /* this machine's name (runs without a shard only) */
+	struct store_run found; /* the newest such run (id 0: none); strings not kept */
+};
+
+/* The newest run of the same command line, shard and seed (and machine, unsharded). */
+static int resume_own_pick(void *ctx, const struct store_run *r)
+{
+	struct resume_own *w = ctx;
+	const struct shard *sh = &w->o->shard;
+
+	if (!r->argv || strcmp(r->argv, w->argv) != 0 || r->shard_index != sh->index ||
+	    r->shard_count != sh->count || (w->o->seed_given && r->seed != w->o->seed))
+		return 0;
+	/* A retried Job pod or Slurm task runs elsewhere: its shard says which run is its. */
+	if (!sh->count && strcmp(r->hostname ? r->hostname : "", w->host) != 0)
+		return 0;
+	w->found = (struct store_run){.id = r->id, .status = r->status};
+	return 1;
+}
+
+int scan_resume_lookup(const struct scan_opts *o, const char *argv_json, int64_t *run)
+{
+	struct resume_own w = {.o = o, .argv = argv_json};
+	struct store *st = NULL;
+	int rc = resume_open(o, &st), r;
+
+	*run = 0;
+	if (rc != EXIT_OK)
+		return rc;
+	if (gethostname(w.host, sizeof(w.host) - 1) < 0)
+		w.host[0] = '\0';
+	r = store_runs(st, &(struct store_query){.kind = "scan"}, resume_own_pick, &w);
+	if (r < 0) {
+		cmd_error("scan", "--resume-or-start: %s", store_errmsg(st));
+		rc = EXIT_RUNTIME;
+	}
+	/* Only the newest: a complete or still running one means a new run. */
+	if (r >= 0 && w.found.id && resume_unfinished(&w.found))
+		*run = w.found.id;
+	store_close(st);
+	return rc;
+}
+
+int scan_resume_load(const struct scan_opts *o, struct scan_resume *rs, struct scan_opts *out)
+{
+	struct store *st = NULL;
+	struct store_run run;
+	int r, rc;
+
+	*out = (struct scan_opts){0};
+	rc = resume_open(o, &st);
+	if (rc != EXIT_OK)
+		return rc;
 	rc = resume_find(st, o->resume_run, &run);
 	if (rc == EXIT_OK)
 		rc = resume_opts(rs, o, &run, out);

@@ -1031,6 +1031,31 @@ static int scan_resume(const struct scan_opts *o)
 	return rc;
 }
 
+/*
+ * --resume-or-start: this command line's own interrupted run, continued, or a
+ * new run when it has none (a retried Job pod, Slurm task, or a rerun by hand).
+ */
+static int scan_resume_or_start(struct scan_opts *o, const struct cmd_args *a,
+                                struct outfile_keeper *prom)
+{
+	char *argv_json = cmd_argv_json(a->argc, a->argv);
+	int64_t run = 0;
+	int rc = argv_json ? scan_resume_lookup(o, argv_json, &run) : EXIT_RUNTIME;
+
+	free(argv_json);
+	if (rc != EXIT_OK)
+		return rc;
+	if (!run)
+		return scan_job_run(o, a, NULL, prom);
+	if (o->shard.count)
+		cmd_error("scan", "continuing run %lld (shard %u/%u) from its last checkpoint",
+		          (long long)run, o->shard.index, o->shard.count);
+	else
+		cmd_error("scan", "continuing run %lld from its last checkpoint", (long long)run);
+	o->resume_run = run;
+	return scan_resume(o);
+}
+
 int scan_cmd_run(const struct cmd_args *a)
 {
 	struct outfile_keeper prom = {0};
@@ -1054,7 +1079,9 @@ int scan_cmd_run(const struct cmd_args *a)
 	/* Before any thread (and after the keeper): the engines' threads never see SIGINT/SIGTERM.
 	 */
 	cmd_interrupt_block();
-	rc = o.resume ? scan_resume(&o) : scan_job_run(&o, a, NULL, &prom);
+	rc = o.resume            ? scan_resume(&o)
+	     : o.resume_or_start ? scan_resume_or_start(&o, a, &prom)
+	                         : scan_job_run(&o, a, NULL, &prom);
 	outfile_keeper_cancel(&prom); /* a failed run leaves the file as it was */
 	scan_opts_free(&o);
 	return rc;

@@ -83,11 +83,12 @@ struct scan_opts {
 	const char *prometheus; /* --prometheus FILE: a node_exporter textfile of the run */
 
 	/* History (store/). */
-	const char *db;     /* --db PATH; NULL: the default history file */
-	bool resume;        /* --resume [RUN]: only the outputs, db and resume_run are set */
-	int64_t resume_run; /* 0: the newest interrupted scan */
-	bool no_history;    /* --no-history */
-	char *target_words; /* the target words and -iL files, as given, space-separated */
+	const char *db;       /* --db PATH; NULL: the default history file */
+	bool resume;          /* --resume [RUN]: only the outputs, db and resume_run are set */
+	int64_t resume_run;   /* 0: the newest interrupted scan */
+	bool resume_or_start; /* --resume-or-start: this command line's own interrupted run */
+	bool no_history;      /* --no-history */
+	char *target_words;   /* the target words and -iL files, as given, space-separated */
 	/* Service detection. */
 	bool version;            /* -sV */
 	int version_intensity;   /* --version-intensity 0-9, -light 2, -all 9; -1: default 7 */
@@ -201,3 +202,14 @@ struct scan_resume {
  */
 int scan_resume_load(const struct scan_opts *o, struct scan_resume *rs, struct scan_opts *out);
 void scan_resume_free(struct scan_resume *rs);
+
+/*
+ * For `scan --resume-or-start` (o from scan_opts_from_args(), argv_json its
+ * command line as cmd_argv_json() gives it): *run is the newest scan of the
+ * history with the same command line, shard (index and count) and --seed (and
+ * the same machine when there is no shard) when that run is incomplete or
+ * interrupted; 0 when there is none, or when the newest is complete or still
+ * running (a new run then starts). Returns EXIT_OK, or an exit status after
+ * reporting.
+ */
+int scan_resume_lookup(const struct scan_opts *o, const char *argv_json, int64_t *run);

@@ -67,7 +67,7 @@ def test_diff_reports_the_new_finding_and_port(lab, tmp_path):
         ("port", TGT, REDIS), ("finding-new", TGT, REDIS)], changes
     assert changes[0]["old_state"] == "closed" and changes[0]["new_state"] == "open"
     assert changes[1]["check"] == "redis-noauth" and changes[1]["severity"] == "high"
-    assert recs[-1] == {"type": "summary", "old": 1, "new": 2, "changes": 2}
+    assert recs[-1] == {"type": "summary", "old": 1, "new": 2, "changes": 2, "host": None}
 
     # The human diff names the finding too.
     r = diff(db, "--no-color", "1", "2")

@@ -62,8 +62,9 @@ def test_diff_reports_the_port_that_opened(netns, tmp_path):
     assert changes == [{"type": "change", "change": "port", "address": "198.18.0.2",
                         "proto": "tcp", "port": 8090, "old_state": "closed",
                         "new_state": "open", "old_service": None, "new_service": None,
-                        "check": None, "severity": None, "title": None}]
-    assert recs[-1] == {"type": "summary", "old": 2, "new": 3, "changes": 1}
+                        "check": None, "severity": None, "title": None,
+                        "old_exposure": None, "new_exposure": None}]
+    assert recs[-1] == {"type": "summary", "old": 2, "new": 3, "changes": 1, "host": None}
     # Human output names the port; explicit IDs work; the unchanged pair is still 0.
     r = run([portscope_bin(), "diff", "--db", str(db), "--no-color", "2", "3"])
     assert r.rc == 1 and "198.18.0.2  8090/tcp  closed -> open" in r.out, r

@@ -94,6 +94,26 @@ def test_pg_authentication_failure_exit_3(pg_server, netns):
     assert r.rc == 3 and "password authentication failed" in r.err, r
 
 
+def test_pg_password_from_the_environment(pg_server, netns):
+    """deploy/'s way: the URI without its password, libpq's PGPASSWORD from the Secret; the
+    command line recorded in the history then holds no secret."""
+    name = f"ps_env_{os.getpid()}"
+    pg_server.sql("DROP ROLE IF EXISTS psenv; CREATE ROLE psenv LOGIN PASSWORD 'env-s3cret'")
+    pg_server.sql(f"DROP DATABASE IF EXISTS {name}")
+    pg_server.sql(f"CREATE DATABASE {name} OWNER psenv")
+    uri = pg_server.uri(name, user="psenv")
+    ns = netns("pge")
+    scan = ["scan", "-sT", "-Pn", "-p", "1-10", "127.0.0.1", "--db", uri]
+    r = ns.run([portscope_bin()] + scan)
+    assert r.rc == 3 and "password" in r.err, r
+    r = ns.run(["env", "PGPASSWORD=env-s3cret", portscope_bin()] + scan)
+    assert r.rc == 0, r
+    h = run(["env", "PGPASSWORD=env-s3cret", portscope_bin(), "history", "--json", "--db", uri],
+            check=True)
+    assert [x["status"] for x in h.jsonl() if x["type"] == "run"] == ["complete"], h
+    assert "env-s3cret" not in h.out
+
+
 def test_pg_eight_concurrent_writers(netns, pg_db):
     """Eight scans start at once on a fresh database (its migration included)."""
     ns = loopback_lab(netns, [25, 110, 2999])

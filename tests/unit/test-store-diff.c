@@ -112,6 +112,65 @@ static void test_unscanned_port(void **state)
 	assert_int_equal(store_diff(f->st, a, b, collect, &ch), 0);
 }
 
+/* An own audit of machine name (no targets), complete, with no results. */
+static int64_t own_audit(struct store *st, const char *name)
+{
+	int64_t id = 0;
+
+	assert_int_equal(
+	    store_run_begin(
+	        st, &(struct store_run_info){.kind = "audit", .hostname = name, .start = 1000},
+	        &id),
+	    0);
+	assert_int_equal(store_run_end(st, id, NULL, STORE_RUN_COMPLETE), 0);
+	return id;
+}
+
+/* diff --host: a host's runs across target lists, and its changes only. */
+static void test_host_runs_and_changes(void **state)
+{
+	static const uint16_t before[] = {22}, after[] = {22, 31};
+	struct fixture *f = *state;
+	struct test_host both[2], h1, h2;
+	struct changes ch = {0};
+	int64_t r1, r2, r3, r4, id = 0;
+
+	test_host_make(&both[0], "198.18.0.2", 20, 40, before, 1);
+	test_host_make(&both[1], "198.18.2.2", 20, 40, before, 1);
+	test_host_make(&h1, "198.18.0.2", 20, 40, after, 2);
+	test_host_make(&h2, "198.18.2.2", 20, 40, after, 2);
+	r1 = test_record(f->st, "198.18.0.2 198.18.2.2", "20-59", both, 2);
+	r2 = test_record(f->st, "198.18.2.2", "20-59", &h2, 1);
+	r3 = own_audit(f->st, "web-1");
+	r4 = test_record(f->st, "198.18.0.2", "20-59", &h1, 1);
+	/* 198.18.0.2: runs 4 then 1 (the own audit 3 is another kind, run 2 is not its) */
+	assert_int_equal(store_host_previous(f->st, "198.18.0.2", false, 0, &id), 0);
+	assert_int_equal(id, r4);
+	assert_int_equal(store_host_previous(f->st, "198.18.0.2", false, r4, &id), 0);
+	assert_int_equal(id, r1);
+	assert_int_equal(store_host_previous(f->st, "198.18.0.2", false, r1, &id), -ENOENT);
+	assert_int_equal(store_host_previous(f->st, "198.18.2.2", false, 0, &id), 0);
+	assert_int_equal(id, r2);
+	assert_int_equal(store_host_previous(f->st, "198.18.9.9", false, 0, &id), -ENOENT);
+	/* web-1 is a machine with one own audit; an address is not a machine */
+	assert_int_equal(store_host_is_machine(f->st, "web-1"), 1);
+	assert_int_equal(store_host_is_machine(f->st, "198.18.0.2"), 0);
+	assert_int_equal(store_host_previous(f->st, "web-1", true, 0, &id), 0);
+	assert_int_equal(id, r3);
+	assert_int_equal(store_host_previous(f->st, "web-1", true, r3, &id), -ENOENT);
+	/* Run 1 -> 4 whole: 198.18.2.2 gone, port 31 opened; for one host, its own only. */
+	assert_int_equal(store_diff(f->st, r1, r4, collect, &ch), 2);
+	ch.n = 0;
+	assert_int_equal(store_diff_host(f->st, r1, r4, "198.18.0.2", collect, &ch), 1);
+	assert_int_equal(ch.c[0].kind, STORE_CH_PORT);
+	assert_string_equal(ch.c[0].host, "198.18.0.2");
+	assert_int_equal(ch.c[0].port, 31);
+	ch.n = 0;
+	assert_int_equal(store_diff_host(f->st, r1, r4, "198.18.2.2", collect, &ch), 1);
+	assert_int_equal(ch.c[0].kind, STORE_CH_HOST_GONE);
+	assert_int_equal(store_diff_host(f->st, r1, r4, "198.18.9.9", collect, &ch), 0);
+}
+
 static void test_hosts_new_gone(void **state)
 {
 	static const uint16_t open1[] = {22};
@@ -262,6 +321,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_port_opens, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unscanned_port, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hosts_new_gone, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_host_runs_and_changes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_services_and_findings, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_incomplete_run, setup, teardown),
 	};

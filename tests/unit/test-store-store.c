@@ -218,6 +218,11 @@ static void test_checkpoint_and_resume(void **state)
 	assert_int_equal(store_run_get(st, killed, &r), 0);
 	assert_int_equal(r.status, STORE_RUN_RUNNING);
 	assert_int_equal(store_run_resume(st, killed), -EBUSY);
+	/* Stopped by SIGTERM (an evicted pod): continued like a killed one. */
+	assert_int_equal(store_run_end(st, killed, NULL, STORE_RUN_INTERRUPTED), 0);
+	assert_int_equal(store_run_resume(st, killed), 0);
+	assert_int_equal(store_run_get(st, killed, &r), 0);
+	assert_int_equal(r.status, STORE_RUN_RUNNING);
 	assert_int_equal(store_run_end(st, killed, NULL, STORE_RUN_COMPLETE), 0);
 	assert_int_equal(store_run_resume(st, killed), -EALREADY);
 	store_close(st);
@@ -616,6 +621,25 @@ static int ep_cb(void *ctx, const struct store_endpoint_row *e)
 }
 
 /* Endpoints, findings with fix and owner, the hostname: written, read back, sorted. */
+/* Keeps the first host store_fleet() reports, its strings copied. */
+struct fleet_seen {
+	size_t n;
+	struct store_fleet_host h;
+	char host[64], scanner[64];
+};
+
+static int fleet_cb(void *ctx, const struct store_fleet_host *h)
+{
+	struct fleet_seen *f = ctx;
+
+	if (f->n++ == 0) {
+		f->h = *h;
+		snprintf(f->host, sizeof(f->host), "%s", h->host);
+		snprintf(f->scanner, sizeof(f->scanner), "%s", h->scanner ? h->scanner : "(null)");
+	}
+	return 0;
+}
+
 static void test_audit_records(void **state)
 {
 	struct target_addr any = {.family = AF_INET}, lo = {.family = AF_INET};
@@ -714,6 +738,30 @@ static void test_audit_records(void **state)
 	eps.n = 0;
 	assert_int_equal(store_endpoints(st, id + 9, ep_cb, &eps), 0);
 	assert_int_equal(eps.n, 0);
+	/* The fleet (history --hosts): web-1's own audit, its sockets by exposure, findings. */
+	{
+		struct fleet_seen fl = {0};
+
+		assert_int_equal(store_fleet(st, "audit", fleet_cb, &fl), 0);
+		assert_int_equal(fl.n, 1);
+		assert_string_equal(fl.host, "web-1");
+		assert_string_equal(fl.scanner, "web-1");
+		assert_true(fl.h.local && fl.h.up);
+		assert_int_equal(fl.h.run, id);
+		assert_int_equal(fl.h.runs, 1);
+		assert_int_equal(fl.h.open, 2);
+		assert_int_equal(fl.h.endpoints, 2);
+		assert_int_equal(fl.h.reachable, 1);
+		assert_int_equal(fl.h.loopback, 1);
+		assert_int_equal(fl.h.blocked, 0);
+		assert_int_equal(fl.h.findings[3], 2);
+		assert_int_equal(fl.h.findings[2], 1);
+		assert_int_equal(fl.h.findings[1], 1);
+		assert_int_equal(fl.h.findings[0], 1);
+		fl.n = 0;
+		assert_int_equal(store_fleet(st, "scan", fleet_cb, &fl), 0);
+		assert_int_equal(fl.n, 0);
+	}
 	store_close(st);
 	rm_db(path);
 }

@@ -137,7 +137,7 @@ int store_run_resume(struct store *st, int64_t id)
 		return r;
 	r = db_prepare(st,
 	               "UPDATE runs SET status = ?1, pid = ?2, boot_id = ?3, hostname = ?4,"
-	               " \"end\" = NULL WHERE id = ?5 AND status = ?6",
+	               " \"end\" = NULL WHERE id = ?5 AND status IN (?6, ?7)",
 	               &s);
 	if (r < 0)
 		return r;
@@ -146,7 +146,8 @@ int store_run_resume(struct store *st, int64_t id)
 	db_bind_text(s, 3, st->boot_id);
 	db_bind_text(s, 4, st->hostname);
 	db_bind_int64(s, 5, id);
-	db_bind_int64(s, 6, STORE_RUN_INCOMPLETE); /* dead runs were reaped at the open */
+	db_bind_int64(s, 6, STORE_RUN_INCOMPLETE);  /* dead runs were reaped at the open */
+	db_bind_int64(s, 7, STORE_RUN_INTERRUPTED); /* SIGTERM: a pod evicted, a job cancelled */
 	r = db_step(s);
 	if (r == DB_DONE)
 		r = db_changes(s) == 1 ? 0 : -EBUSY; /* another process took it first */

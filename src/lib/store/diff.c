@@ -27,6 +27,7 @@ const char *store_change_kind_name(int kind)
 struct diff_ctx {
 	struct store *st;
 	int64_t a, b;
+	const char *host; /* only this host's changes; NULL: all */
 	bool a_complete, b_complete;
 	struct portlist pa, pb;
 	int (*cb)(void *ctx, const struct store_change *c);
@@ -36,8 +37,11 @@ struct diff_ctx {
 
 static int diff_emit(struct diff_ctx *d, const struct store_change *c)
 {
-	int r = d->cb(d->ctx, c);
+	int r;
 
+	if (d->host && (!c->host || strcmp(c->host, d->host) != 0))
+		return 0;
+	r = d->cb(d->ctx, c);
 	if (r)
 		return r > 0 ? -ECANCELED : r;
 	d->n++;
@@ -241,7 +245,13 @@ static int diff_findings(struct diff_ctx *d, bool fixed)
 int64_t store_diff(struct store *st, int64_t a, int64_t b,
                    int (*cb)(void *ctx, const struct store_change *c), void *ctx)
 {
-	struct diff_ctx d = {.st = st, .a = a, .b = b, .cb = cb, .ctx = ctx};
+	return store_diff_host(st, a, b, NULL, cb, ctx);
+}
+
+int64_t store_diff_host(struct store *st, int64_t a, int64_t b, const char *host,
+                        int (*cb)(void *ctx, const struct store_change *c), void *ctx)
+{
+	struct diff_ctx d = {.st = st, .a = a, .b = b, .host = host, .cb = cb, .ctx = ctx};
 	struct store_run run;
 	int r;
 

@@ -57,3 +57,11 @@ const char *store_change_kind_name(int kind);
  */
 int64_t store_diff(struct store *st, int64_t a, int64_t b,
                    int (*cb)(void *ctx, const struct store_change *c), void *ctx);
+
+/*
+ * The same, keeping only the changes about the host at address host (its
+ * host, port and finding changes; a finding about no one host is left out).
+ * host NULL: every change, as store_diff().
+ */
+int64_t store_diff_host(struct store *st, int64_t a, int64_t b, const char *host,
+                        int (*cb)(void *ctx, const struct store_change *c), void *ctx);

@@ -145,6 +145,17 @@ int store_run_get(struct store *st, int64_t id, struct store_run *r)
 	return ret;
 }
 
+/* Steps bound statement s once and finalizes it: 0 with *id its first column, -ENOENT. */
+static int store_first_id(struct db_stmt *s, int64_t *id)
+{
+	int rc = db_step(s);
+
+	if (rc == DB_ROW)
+		*id = db_column_int64(s, 0);
+	db_finalize(s);
+	return rc == DB_ROW ? 0 : rc == DB_DONE ? -ENOENT : rc;
+}
+
 int store_run_previous(struct store *st, int64_t before, int64_t *id)
 {
 	static const char latest[] =
@@ -154,7 +165,7 @@ int store_run_previous(struct store *st, int64_t before, int64_t *id)
 	    " AND r.kind = b.kind AND r.targets IS NOT DISTINCT FROM b.targets"
 	    " ORDER BY r.id DESC LIMIT 1";
 	struct db_stmt *s;
-	int rc, ret;
+	int ret;
 
 	ret = db_prepare(st, before ? older : latest, &s);
 	if (ret < 0)
@@ -162,15 +173,48 @@ int store_run_previous(struct store *st, int64_t before, int64_t *id)
 	db_bind_int64(s, 1, STORE_RUN_COMPLETE);
 	if (before)
 		db_bind_int64(s, 2, before);
-	rc = db_step(s);
-	if (rc == DB_ROW) {
-		*id = db_column_int64(s, 0);
-		ret = 0;
-	} else {
-		ret = rc == DB_DONE ? -ENOENT : rc;
-	}
-	db_finalize(s);
-	return ret;
+	return store_first_id(s, id);
+}
+
+int store_host_is_machine(struct store *st, const char *host)
+{
+	struct db_stmt *s;
+	int64_t id;
+	int ret;
+
+	ret = db_prepare(st, "SELECT id FROM runs WHERE targets IS NULL AND hostname = ?1 LIMIT 1",
+	                 &s);
+	if (ret < 0)
+		return ret;
+	db_bind_text(s, 1, host);
+	ret = store_first_id(s, &id);
+	return ret == 0 ? 1 : ret == -ENOENT ? 0 : ret;
+}
+
+int store_host_previous(struct store *st, const char *host, bool machine, int64_t before,
+                        int64_t *id)
+{
+	/* ?3: older than this run and of its kind (no such run: any kind) */
+	static const char own[] =
+	    "SELECT r.id FROM runs r WHERE r.status = ?1 AND r.id < ?3"
+	    " AND r.kind = coalesce((SELECT b.kind FROM runs b WHERE b.id = ?3), r.kind)"
+	    " AND r.targets IS NULL AND r.hostname = ?2 ORDER BY r.id DESC LIMIT 1";
+	static const char remote[] =
+	    "SELECT r.id FROM runs r WHERE r.status = ?1 AND r.id < ?3"
+	    " AND r.kind = coalesce((SELECT b.kind FROM runs b WHERE b.id = ?3), r.kind)"
+	    " AND r.targets IS NOT NULL"
+	    " AND EXISTS (SELECT 1 FROM hosts h WHERE h.host = ?2 AND h.run = r.id)"
+	    " ORDER BY r.id DESC LIMIT 1";
+	struct db_stmt *s;
+	int ret;
+
+	ret = db_prepare(st, machine ? own : remote, &s);
+	if (ret < 0)
+		return ret;
+	db_bind_int64(s, 1, STORE_RUN_COMPLETE);
+	db_bind_text(s, 2, host);
+	db_bind_int64(s, 3, before ? before : DB_NO_LIMIT);
+	return store_first_id(s, id);
 }
 
 /* Index of port in the sorted list, or -1. */

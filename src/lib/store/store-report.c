@@ -16,6 +16,16 @@ int store_severity_index(const char *name)
 	return -1;
 }
 
+/*
+ * Endpoints: how many, and how many reachable, loopback-only, blocked (the
+ * dialect sums CASEs, not truth values).
+ */
+#define EXPOSURE_COUNTS                                                                            \
+	"count(*),"                                                                                \
+	" coalesce(sum(CASE WHEN exposure = 'reachable' THEN 1 ELSE 0 END), 0),"                   \
+	" coalesce(sum(CASE WHEN exposure = 'loopback-only' THEN 1 ELSE 0 END), 0),"               \
+	" coalesce(sum(CASE WHEN exposure = 'blocked' THEN 1 ELSE 0 END), 0)"
+
 /* Steps a bound statement and adds each row's (severity, count) to f and *other. */
 static int store_add_severities(struct db_stmt *s, uint64_t f[STORE_SEVERITIES], uint64_t *other)
 {
@@ -56,12 +66,7 @@ static void store_count_row(struct db_stmt *s, int q, struct store_counts *c)
 
 int store_run_counts(struct store *st, int64_t id, struct store_counts *c)
 {
-	static const char eps_sql[] =
-	    "SELECT count(*),"
-	    " coalesce(sum(CASE WHEN exposure = 'reachable' THEN 1 ELSE 0 END), 0),"
-	    " coalesce(sum(CASE WHEN exposure = 'loopback-only' THEN 1 ELSE 0 END), 0),"
-	    " coalesce(sum(CASE WHEN exposure = 'blocked' THEN 1 ELSE 0 END), 0)"
-	    " FROM endpoints WHERE run = ?1";
+	static const char eps_sql[] = "SELECT " EXPOSURE_COUNTS " FROM endpoints WHERE run = ?1";
 	/* Open ports: the hosts' counts, and the rows of hosts never finished. */
 	static const char open_sql[] =
 	    "SELECT proto, sum(n) FROM ("
@@ -168,7 +173,7 @@ int64_t store_endpoint_diff(struct store *st, int64_t a, int64_t b,
 enum fleet_stmt {
 	FLEET_LOCAL,       /* the machines' own audits: name, newest run, runs */
 	FLEET_REMOTE,      /* remote targets: address, newest run, runs */
-	FLEET_LOCAL_EPS,   /* endpoints of a run: count, reachable */
+	FLEET_LOCAL_EPS,   /* endpoints of a run: count, reachable, loopback-only, blocked */
 	FLEET_REMOTE_EPS,  /* endpoints of a run on a host */
 	FLEET_LOCAL_SEV,   /* findings of a run by severity */
 	FLEET_REMOTE_SEV,  /* findings of a run on a host by severity */
@@ -176,22 +181,19 @@ enum fleet_stmt {
 	FLEET_STMTS,
 };
 
-/* The reachable endpoints among those counted (the dialect sums CASEs, not truth values). */
-#define FLEET_REACHABLE "coalesce(sum(CASE WHEN exposure = 'reachable' THEN 1 ELSE 0 END), 0)"
-
 static const char *const fleet_sql[FLEET_STMTS] = {
-    [FLEET_LOCAL] = "SELECT k, run, n, (SELECT start FROM runs WHERE id = run) FROM"
+    [FLEET_LOCAL] = "SELECT k, run, n, (SELECT start FROM runs WHERE id = run), nullif(k, '') FROM"
                     " (SELECT coalesce(hostname, '') AS k, max(id) AS run, count(*) AS n"
                     "  FROM runs WHERE kind = ?1 AND status = ?2 AND targets IS NULL"
                     "  GROUP BY hostname) AS m ORDER BY k",
-    [FLEET_REMOTE] = "SELECT host, run, n, (SELECT start FROM runs WHERE id = run) FROM"
+    [FLEET_REMOTE] = "SELECT host, run, n, (SELECT start FROM runs WHERE id = run),"
+                     " (SELECT hostname FROM runs WHERE id = run) FROM"
                      " (SELECT h.host AS host, max(h.run) AS run, count(DISTINCT h.run) AS n,"
                      "  min(h.addr) AS a FROM hosts h JOIN runs r ON r.id = h.run"
                      "  WHERE r.kind = ?1 AND r.status = ?2 AND r.targets IS NOT NULL"
                      "  GROUP BY h.host) AS m ORDER BY a",
-    [FLEET_LOCAL_EPS] = "SELECT count(*), " FLEET_REACHABLE " FROM endpoints WHERE run = ?1",
-    [FLEET_REMOTE_EPS] = "SELECT count(*), " FLEET_REACHABLE " FROM endpoints"
-                         " WHERE run = ?1 AND host = ?2",
+    [FLEET_LOCAL_EPS] = "SELECT " EXPOSURE_COUNTS " FROM endpoints WHERE run = ?1",
+    [FLEET_REMOTE_EPS] = "SELECT " EXPOSURE_COUNTS " FROM endpoints WHERE run = ?1 AND host = ?2",
     [FLEET_LOCAL_SEV] = "SELECT severity, count(*) FROM findings WHERE run = ?1"
                         " GROUP BY severity",
     [FLEET_REMOTE_SEV] = "SELECT severity, count(*) FROM findings WHERE run = ?1 AND host = ?2"
@@ -209,20 +211,19 @@ static void fleet_bind(struct db_stmt *s, int64_t run, const char *host)
 		db_bind_text(s, 2, host);
 }
 
-/* Runs statement s for (run, host) and returns its first row's two integers. */
-static int fleet_pair(struct db_stmt *s, int64_t run, const char *host, int64_t *x, int64_t *y)
+/* Runs statement s for (run, host) and returns its first row's n integers (0 when none). */
+static int fleet_ints(struct db_stmt *s, int64_t run, const char *host, uint64_t *v, int n)
 {
 	int rc;
 
 	fleet_bind(s, run, host);
 	rc = db_step(s);
-	*x = *y = 0;
-	if (rc == DB_ROW) {
-		*x = db_column_int64(s, 0);
-		*y = db_column_int64(s, 1);
-		return 0;
+	for (int i = 0; i < n; i++) {
+		int64_t x = rc == DB_ROW ? db_column_int64(s, i) : 0;
+
+		v[i] = x > 0 ? (uint64_t)x : 0;
 	}
-	return rc;
+	return rc == DB_ROW ? 0 : rc;
 }
 
 /* Fills the counts of h (h->host, h->run, h->local set) with the per-host statements. */
@@ -230,23 +231,21 @@ static int fleet_counts(struct db_stmt **s, struct store_fleet_host *h)
 {
 	const char *host = h->local ? NULL : h->host;
 	struct db_stmt *sev = s[h->local ? FLEET_LOCAL_SEV : FLEET_REMOTE_SEV];
-	int64_t eps, reach, open, up;
+	uint64_t eps[4], st[2] = {0, 1};
 	int r;
 
-	r = fleet_pair(s[h->local ? FLEET_LOCAL_EPS : FLEET_REMOTE_EPS], h->run, host, &eps,
-	               &reach);
+	r = fleet_ints(s[h->local ? FLEET_LOCAL_EPS : FLEET_REMOTE_EPS], h->run, host, eps, 4);
 	if (!r && !h->local)
-		r = fleet_pair(s[FLEET_REMOTE_HOST], h->run, host, &open, &up);
+		r = fleet_ints(s[FLEET_REMOTE_HOST], h->run, host, st, 2);
 	if (r)
 		return r;
-	h->reachable = reach > 0 ? (uint64_t)reach : 0;
-	if (h->local) {
-		h->open = eps > 0 ? (uint64_t)eps : 0;
-		h->up = true;
-	} else {
-		h->open = open > 0 ? (uint64_t)open : 0;
-		h->up = up > 0;
-	}
+	h->endpoints = eps[0];
+	h->reachable = eps[1];
+	h->loopback = eps[2];
+	h->blocked = eps[3];
+	/* own audits: every listening socket; remote: the scan's open ports */
+	h->open = h->local ? eps[0] : st[0];
+	h->up = st[1] > 0;
 	fleet_bind(sev, h->run, host);
 	return store_add_severities(sev, h->findings, NULL);
 }
@@ -265,6 +264,7 @@ static int fleet_walk(struct db_stmt **s, struct db_stmt *list, bool local,
 		    .run = db_column_int64(list, 1),
 		    .runs = runs > 0 ? (uint64_t)runs : 0,
 		    .start = db_column_double(list, 3),
+		    .scanner = db_column_text(list, 4),
 		};
 
 		if (!h.host)

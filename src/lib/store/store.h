@@ -262,9 +262,11 @@ int store_checkpoint_get(struct store *st, int64_t id, struct store_checkpoint *
 void store_checkpoint_free(struct store_checkpoint *c);
 
 /*
- * Takes over run id, interrupted, to continue it (--resume): running again,
- * owned by this process and machine. Returns 0, -ENOENT, -EBUSY (still
- * running), -EALREADY (complete), or a negative errno.
+ * Takes over run id, incomplete (killed) or interrupted (SIGINT, SIGTERM), to
+ * continue it (--resume): running again, owned by this process and machine.
+ * Of two processes taking one run at once, one gets it, the other -EBUSY.
+ * Returns 0, -ENOENT, -EBUSY (still running), -EALREADY (complete), or a
+ * negative errno.
  */
 int store_run_resume(struct store *st, int64_t id);
 
@@ -314,6 +316,25 @@ int store_run_get(struct store *st, int64_t id, struct store_run *r);
  * run before with the same kind and target words. Returns 0 with *id, -ENOENT.
  */
 int store_run_previous(struct store *st, int64_t before, int64_t *id);
+
+/*
+ * Whether host names a machine whose own audits (runs without targets) the
+ * history holds, by the name the machine recorded: 1, 0, or a negative errno.
+ */
+int store_host_is_machine(struct store *st, const char *host);
+
+/*
+ * The newest complete run that covered host (before = 0), or the newest
+ * complete run of run before's kind older than it that covered host: the
+ * machine's own audits when machine (host is its name), else the runs that
+ * scanned the address host, from any machine and with any target words.
+ * Returns 0 with *id, -ENOENT, or a negative errno.
+ * Example: audits 1 (of 198.18.0.2 198.18.2.2), scan 2 and audit 3 (of
+ * 198.18.0.2): for "198.18.0.2", before 0 gives 3, before 3 gives 1 (2 is a
+ * scan), before 1 -ENOENT; for "198.18.2.2", before 0 gives 1.
+ */
+int store_host_previous(struct store *st, const char *host, bool machine, int64_t before,
+                        int64_t *id);
 
 /*
  * Rebuilds the hosts of run id as the scan reported them, in the order they
@@ -379,8 +400,11 @@ struct store_fleet_host {
 	bool up;          /* remote: up in that run */
 	int64_t run;      /* the newest complete run that covered it */
 	double start;     /* of that run */
-	uint64_t runs;    /* complete runs of the kind that covered it */
-	uint64_t open, reachable;
+	const char *scanner; /* the machine that ran it; NULL when not recorded */
+	uint64_t runs;       /* complete runs of the kind that covered it */
+	uint64_t open;       /* open ports (remote), listening sockets (own audits) */
+	uint64_t endpoints;  /* audit endpoints of the host in that run */
+	uint64_t reachable, loopback, blocked; /* those endpoints by exposure */
 	uint64_t findings[STORE_SEVERITIES];
 };
 
