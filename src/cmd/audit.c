@@ -844,7 +844,8 @@ const struct cmd_spec cmd_audit = {
              "them, where they are reachable from outside (the live nftables ruleset, read and\n"
              "evaluated: the rule that decides, the sources it admits, DNAT'd endpoints and\n"
              "their owners in any namespace; without CAP_NET_ADMIN a scan of the own\n"
-             "addresses), what answers and how risky it is; with TARGETs, the same from the\n"
+             "addresses; on Windows the Windows Firewall's rules through INetFwPolicy2),\n"
+             "what answers and how risky it is; with TARGETs, the same from the\n"
              "network (scan side only): host discovery first, only the hosts up are scanned\n"
              "and checked; a target found down, or answering nothing, exits 3.\n",
     .options = audit_options,

@@ -111,6 +111,7 @@ static int resolve(const struct kb *kb, struct info_query *q)
 
 static void read_host(struct info_host *h)
 {
+	h->range_why[0] = '\0';
 	h->range_ok = platform->ephemeral_range(&h->eph_lo, &h->eph_hi, h->range_why,
 	                                        sizeof(h->range_why)) == 0;
 	h->unpriv_ok = platform->unpriv_port_start(&h->unpriv_start, h->unpriv_why,
@@ -275,6 +276,7 @@ static int print_port(const struct kb *kb, const struct info_host *h, const stru
 {
 	enum kb_portclass cls = kb_port_class(ip->port);
 	const char *name = port_name(kb, ip);
+	const char *range_src = h->range_why[0] ? h->range_why : "this machine";
 	uint16_t lo, hi;
 	char label[64];
 
@@ -288,19 +290,21 @@ static int print_port(const struct kb *kb, const struct info_host *h, const stru
 	if (!h->range_ok)
 		printf(KEY_FMT " unknown (%s)\n", "ephemeral", h->range_why);
 	else if (ip->port >= h->eph_lo && ip->port <= h->eph_hi)
-		printf(KEY_FMT " yes (this machine: %u-%u): used for outgoing connections, "
+		printf(KEY_FMT " yes (%s: %u-%u): used for outgoing connections, "
 		               "a listener here can collide\n",
-		       "ephemeral", h->eph_lo, h->eph_hi);
+		       "ephemeral", range_src, h->eph_lo, h->eph_hi);
 	else
-		printf(KEY_FMT " no (this machine: %u-%u)\n", "ephemeral", h->eph_lo, h->eph_hi);
-	if (!h->unpriv_ok)
+		printf(KEY_FMT " no (%s: %u-%u)\n", "ephemeral", range_src, h->eph_lo, h->eph_hi);
+	if (h->unpriv_ok && !platform->unpriv_setting)
+		printf(KEY_FMT " no (no privileged ports here: any user may bind any port)\n",
+		       "privileged");
+	else if (!h->unpriv_ok)
 		printf(KEY_FMT " unknown (%s)\n", "privileged", h->unpriv_why);
 	else if (ip->port < h->unpriv_start)
-		printf(KEY_FMT " yes (below net.ipv4.ip_unprivileged_port_start = %u): "
-		               "bind needs root or CAP_NET_BIND_SERVICE\n",
-		       "privileged", h->unpriv_start);
+		printf(KEY_FMT " yes (below %s = %u): bind needs root or CAP_NET_BIND_SERVICE\n",
+		       "privileged", platform->unpriv_setting, h->unpriv_start);
 	else
-		printf(KEY_FMT " no (net.ipv4.ip_unprivileged_port_start = %u)\n", "privileged",
+		printf(KEY_FMT " no (%s = %u)\n", "privileged", platform->unpriv_setting,
 		       h->unpriv_start);
 	if (ip->port == 0)
 		printf(KEY_FMT " port 0 is reserved: bind() to port 0 picks an ephemeral port\n",

@@ -22,6 +22,23 @@ BUILD = os.environ["PORTSCOPE_WIN_BUILD"]
 SRC = os.environ.get("PORTSCOPE_SRC_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
 EXE = os.path.join(BUILD, "portscope.exe")
 LISTENER = os.path.join(BUILD, "tests", "windows", "listener.exe")
+PROCNAME = os.path.join(BUILD, "tests", "windows", "procname.exe")
+NON_ASCII = "lístener-ñ.exe"
+
+# Why the owner is PID 0 under Wine before 9.17 (read in Wine 8.0's source):
+# nsiproxy.sys's TCP/UDP tables take each socket's inode from /proc/net/tcp and
+# look for "socket:[inode]" in /proc/<unix pid>/fd of every Windows process
+# (find_owning_pid). Since Wine 6 a socket lives in wineserver: socket(), bind,
+# listen, accept and poll are wineserver ioctls, and a process gets the unix fd
+# only for the length of one call (recv, getsockname ...) because socket fds are
+# not cacheable (server/fd.c: create_anonymous_fd leaves cacheable 0; ntdll's
+# server_get_unix_fd closes an uncached fd after use). So no Windows process
+# ever holds the inode, whatever the listener does: checked with a listener that
+# calls getsockname and one that blocks in recv on an accepted connection, whose
+# inodes only wineserver64 held. Wine 9.17 takes the owner from wineserver
+# ("nsiproxy: Implement TCP table on top of a server call").
+WINE_OWNER = ("Wine < 9.17 gives owning PID 0: nsiproxy looks for the socket's inode in "
+              "/proc/<pid>/fd of each Windows process, and only wineserver holds it")
 
 DOCS = """ALLOW TCP Port 80 (HTTP)
 ALLOW TCP Port 22 (SSH) from 10.0.0.5 (Admin)
@@ -31,8 +48,23 @@ DENY ALL (Block everything else)
 
 def ps(*args, stdin=None):
     r = subprocess.run(["wine", EXE, *args], input=stdin, capture_output=True, text=True,
-                       timeout=180)
+                       encoding="utf-8", timeout=180)
     return r
+
+
+def wine_version():
+    out = subprocess.run(["wine", "--version"], capture_output=True, text=True).stdout
+    m = re.match(r"wine-(\d+)\.(\d+)", out)
+    return (int(m[1]), int(m[2])) if m else None
+
+
+def xfail_if_wine_gave_no_owner(row):
+    """PID 0 from the table: an xfail under Wine before 9.17 only, else a failure."""
+    if row["inode"] != 0:  # the owning PID GetExtendedTcpTable gave
+        return
+    v = wine_version()
+    assert v is not None and v < (9, 17), f"owning PID 0 under {v}: {row}"
+    pytest.xfail(WINE_OWNER)
 
 
 def jlines(text):
@@ -45,32 +77,105 @@ def free_port():
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def listener():
+def start_listener(exe):
     port = free_port()
-    p = subprocess.Popen(["wine", LISTENER, str(port)], stdin=subprocess.PIPE,
+    p = subprocess.Popen(["wine", exe, str(port)], stdin=subprocess.PIPE,
                          stdout=subprocess.PIPE, text=True)
     line = p.stdout.readline().split()
     assert line and line[0] == "READY", line
-    yield port, int(line[1])
+    return p, port, int(line[1])
+
+
+@pytest.fixture(scope="module")
+def listener():
+    p, port, pid = start_listener(LISTENER)
+    yield port, pid
     p.stdin.close()
     p.wait(timeout=60)
 
 
-def test_ls_shows_the_listener_with_its_owner(listener):
-    port, pid = listener
+@pytest.fixture(scope="module")
+def named_listener(tmp_path_factory):
+    """The listener under a name with non-ASCII letters."""
+    exe = tmp_path_factory.mktemp("bin") / NON_ASCII
+    shutil.copy(LISTENER, exe)
+    p, port, pid = start_listener(str(exe))
+    yield port, pid
+    p.stdin.close()
+    p.wait(timeout=60)
+
+
+def listen_row(port):
     r = ps("ls", "--json")
     assert r.returncode == 0, r.stderr
     rows = [x for x in jlines(r.stdout)
             if x.get("type") == "socket" and x["proto"] == "tcp" and x["port"] == port
             and x["state"] == "listen"]
     assert len(rows) == 1, r.stdout
-    row = rows[0]
+    return rows[0]
+
+
+def test_ls_shows_the_listener_with_its_owner(listener):
+    port, pid = listener
+    row = listen_row(port)
     assert row["address"] == "127.0.0.1" and row["exposure"] == "loopback", row
-    if row["inode"] == 0:  # the owning PID GetExtendedTcpTable gave
-        pytest.xfail("Wine's GetExtendedTcpTable gives owning PID 0: wineserver, not the "
-                     "process, holds the socket")
+    xfail_if_wine_gave_no_owner(row)
     assert row["pid"] == pid and row["process"] == "listener.exe", row
+
+
+def test_non_ascii_process_name_through_the_platform_layer(named_listener):
+    """Toolhelp + QueryFullProcessImageNameW, UTF-16 to UTF-8: the name ls gives an owner."""
+    _, pid = named_listener
+    r = subprocess.run(["wine", PROCNAME, str(pid)], capture_output=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    hexname, name = r.stdout.decode("utf-8").split(" ", 1)
+    assert hexname == NON_ASCII.encode("utf-8").hex(), r.stdout
+    assert name.rstrip("\r\n") == NON_ASCII
+
+
+def test_ls_non_ascii_process_name(named_listener):
+    port, pid = named_listener
+    row = listen_row(port)
+    xfail_if_wine_gave_no_owner(row)
+    assert row["pid"] == pid and row["process"] == NON_ASCII, row
+    r = ps("ls")
+    assert r.returncode == 0, r.stderr
+    line = [x for x in r.stdout.splitlines() if f":{port} " in x]
+    assert len(line) == 1 and f"{NON_ASCII}" in line[0] and str(pid) in line[0], r.stdout
+
+
+def test_history_db_with_non_ascii_path(listener, tmp_path):
+    port, _ = listener
+    d = tmp_path / "dírectory-ñ"
+    d.mkdir()
+    db = d / "hístory.db"
+    r = ps("scan", "-sT", "-p", str(port), "127.0.0.1", "--db", str(db))
+    assert r.returncode == 0, r.stderr
+    assert db.is_file() and db.stat().st_size > 0
+    r = ps("history", "--db", str(db), "--json")
+    assert r.returncode == 0, r.stderr
+    runs = [x for x in jlines(r.stdout) if x.get("type") == "run"]
+    assert len(runs) == 1 and str(db) in runs[0]["command"], r.stdout
+
+
+def test_audit_firewall_verdict_or_the_reason(listener):
+    """The Windows Firewall through INetFwPolicy2: a verdict, or the call that failed."""
+    port, _ = listener
+    r = ps("audit", "--json")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    fw = doc["firewall"]
+    eps = [e for e in doc["endpoints"] if e["port"] == port and e["proto"] == "tcp"]
+    assert len(eps) == 1 and eps[0]["exposure"] == "loopback-only", eps
+    if fw["evaluated"]:
+        assert fw["note"].startswith("evaluated: the Windows Firewall"), fw
+        return
+    # Wine 8.0's hnetcfg: get_CurrentProfileTypes, get_FirewallEnabled, get_DefaultInboundAction
+    # and INetFwRules::get__NewEnum are stubs answering E_NOTIMPL
+    assert "INetFwPolicy2::" in fw["note"] and "0x" in fw["note"], fw
+    assert "unknown" in fw["note"], fw
+    r = ps("audit")
+    assert r.returncode == 0 and "firewall: not evaluated: the Windows Firewall's API" in r.stdout
 
 
 def test_connect_scan_open_and_closed(listener):
@@ -230,7 +335,12 @@ def test_info_3389_explains_rdp():
     r = ps("info", "3389")
     assert r.returncode == 0, r.stderr
     assert "ms-wbt-server" in r.stdout and "RDP" in r.stdout, r.stdout
-    assert "49152-65535" in r.stdout, r.stdout
+    # the dynamic range from WMI (MSFT_NetTCPSetting), else the default named as such
+    # (Wine 8.0: ROOT\\StandardCimv2 is not a namespace it has)
+    eph = [x for x in r.stdout.splitlines() if x.strip().startswith("ephemeral")]
+    assert len(eph) == 1, r.stdout
+    assert "(Windows default: 49152-65535)" in eph[0] or "(this machine: " in eph[0], eph
+    assert "net.ipv4" not in r.stdout and "privileged  no (no privileged ports" in r.stdout
 
 
 def test_quiz_scores_piped_answers():

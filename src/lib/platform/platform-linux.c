@@ -172,6 +172,7 @@ static const struct platform_ops platform_linux = {
     .user_name = linux_user_name,
     .ephemeral_range = linux_ephemeral_range,
     .unpriv_port_start = linux_unpriv_port_start,
+    .unpriv_setting = "net.ipv4.ip_unprivileged_port_start",
     .own_addresses = linux_own_addresses,
     .history_path = linux_history_path,
 };

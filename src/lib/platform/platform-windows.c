@@ -17,6 +17,7 @@
 #include <wchar.h>
 
 #include "platform/platform.h"
+#include "platform/win32/portrange.h"
 
 __attribute__((constructor)) static void windows_init(void)
 {
@@ -314,14 +315,17 @@ static const char *windows_user_name(const struct sockdiag_sock *s, char *buf, s
 }
 
 /*
- * Windows' dynamic port range: 49152-65535 since Vista (RFC 6335). Windows
- * documents no call that reads a range changed with netsh int ipv4 set
- * dynamicport, so this is the default; info says where it comes from.
+ * Windows' dynamic port range as the system reports it (WMI's
+ * MSFT_NetTCPSetting, where `netsh int ipv4 set dynamicport` puts it), else
+ * the default since Vista, 49152-65535 (RFC 6335), with why saying so.
  */
 static int windows_ephemeral_range(uint16_t *lo, uint16_t *hi, char *why, size_t whylen)
 {
-	(void)why;
-	(void)whylen;
+	char wmi[160];
+
+	if (win_dynamic_port_range(lo, hi, wmi, sizeof(wmi)) == 0)
+		return 0;
+	snprintf(why, whylen, "Windows default");
 	*lo = 49152;
 	*hi = 65535;
 	return 0;
@@ -414,6 +418,7 @@ static const struct platform_ops platform_windows = {
     .user_name = windows_user_name,
     .ephemeral_range = windows_ephemeral_range,
     .unpriv_port_start = windows_unpriv_port_start,
+    .unpriv_setting = NULL,
     .own_addresses = windows_own_addresses,
     .history_path = windows_history_path,
 };

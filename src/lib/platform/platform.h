@@ -63,10 +63,16 @@ struct platform_ops {
 	/* The user owning s: a name, else its number, written to buf; returns buf. */
 	const char *(*user_name)(const struct sockdiag_sock *s, char *buf, size_t len);
 
-	/* The ephemeral (dynamic) port range. Returns 0 or -errno with why. */
+	/*
+	 * The ephemeral (dynamic) port range. Returns 0 or -errno with why; on 0,
+	 * why is left alone when the range is the machine's setting, else it says
+	 * where the range comes from ("Windows default").
+	 */
 	int (*ephemeral_range)(uint16_t *lo, uint16_t *hi, char *why, size_t whylen);
 	/* The first port an unprivileged process may bind. Returns 0 or -errno with why. */
 	int (*unpriv_port_start)(uint16_t *start, char *why, size_t whylen);
+	/* The setting unpriv_port_start reads; NULL: the platform has no privileged ports. */
+	const char *unpriv_setting;
 
 	/* Calls cb for each address of an interface that is up (loopback included). */
 	int (*own_addresses)(plat_addr_cb cb, void *data);

@@ -416,6 +416,30 @@ int posix_mkdir(const char *path, int mode)
 	return rc;
 }
 
+int posix_stat64(const char *path, struct _stat64 *sb)
+{
+	wchar_t *w = wide(path);
+	int rc;
+
+	if (!w)
+		return -1;
+	rc = _wstat64(w, sb);
+	free(w);
+	return rc;
+}
+
+int posix_unlink(const char *path)
+{
+	wchar_t *w = wide(path);
+	int rc;
+
+	if (!w)
+		return -1;
+	rc = _wunlink(w);
+	free(w);
+	return rc;
+}
+
 ssize_t getrandom(void *buf, size_t len, unsigned flags)
 {
 	(void)flags;

@@ -93,6 +93,9 @@ int posix_open(const char *path, int flags, ...);
 void *posix_fopen(const char *path, const char *mode);
 int posix_kill(pid_t pid, int sig);
 int posix_mkdir(const char *path, int mode);
+/* stat() and unlink() of a UTF-8 path (the CRT's narrow calls take the ANSI code page). */
+int posix_stat64(const char *path, struct _stat64 *sb);
+int posix_unlink(const char *path);
 
 /* GNU and POSIX functions the CRT lacks (win32/gnu.c). */
 FILE *open_memstream(char **bufp, size_t *sizep);
@@ -132,6 +135,8 @@ int posix_errno_of_wsa(int wsa);
 #define fopen(p, m)                 ((FILE *)posix_fopen(p, m))
 #define kill(p, s)                  posix_kill(p, s)
 #define mkdir(p, m)                 posix_mkdir(p, m)
+#define _stat64(p, b)               posix_stat64(p, b) /* stat(), through sys/stat.h's define */
+#define unlink(p)                   posix_unlink(p)
 #define fclose(f)                   posix_fclose(f)
 #define fwrite_unlocked             fwrite
 #define fputs_unlocked              fputs
