@@ -30,6 +30,9 @@ DEBS += debhelper dpkg-dev lintian libcap2-bin man-db bash-completion zsh fish
 # which windows/deps.sh builds from Debian's source package) and make windows-test runs it
 # under wine64.
 DEBS += mingw-w64 wine wine64 tcl
+# issue 22: Wine's SChannel is GnuTLS (-sV's TLS probes in make windows-test); libwine only
+# recommends it.
+DEBS += libgnutls30
 # issue 20 (report): the HTML page is tested in Debian's chromium, driven from node
 # (playwright-core, axe-core: `npm ci` under tests/browser); promtool checks the textfile.
 DEBS += chromium nodejs npm prometheus

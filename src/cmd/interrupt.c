@@ -70,7 +70,7 @@ int cmd_interrupt_start(struct cmd_interrupt *ci, pthread_mutex_t *lock,
 	ci->lock = lock;
 	ci->on_signal = on_signal;
 	ci->ctx = ctx;
-	/* The handler writes the outputs' ends and commits the history: libxml2 and SQLite frames.
+	/* The handler writes the outputs' ends and commits the history: stdio and SQLite frames.
 	 */
 	r = thread_start(&ci->thread, interrupt_thread, ci);
 	if (r != 0) {

@@ -4,12 +4,17 @@ windows/test.sh runs this in a network namespace of its own (loopback only)
 with a fresh WINEPREFIX: every socket here is on that namespace's loopback.
 The listener is tests/windows/listener.exe, a small Winsock program.
 """
+import base64
+import hashlib
 import json
 import os
 import re
 import shutil
 import socket
+import ssl
 import subprocess
+import threading
+import xml.etree.ElementTree as ET
 
 import pytest
 
@@ -182,6 +187,139 @@ def test_connect_scan_open_and_closed(listener):
     assert states == {port: "open", closed: "closed"}, r.stdout
     host = [x for x in jlines(r.stdout) if x["type"] == "host"]
     assert host and host[0]["status"] == "up" and host[0]["reason"] == "localhost-response"
+
+
+def test_connect_scan_xml(listener, tmp_path):
+    """-oX and -oA: nmap's XML (output/xmlw.c, the writer Linux uses too), well-formed."""
+    port, _ = listener
+    closed = free_port()
+    xml = tmp_path / "scan.xml"
+    r = ps("scan", "-sT", "--no-history", "-p", f"{port},{closed}", "127.0.0.1", "-oX", str(xml),
+           "-oA", str(tmp_path / "all"))
+    assert r.returncode == 0, r.stderr
+    for path in (xml, tmp_path / "all.xml"):
+        root = ET.parse(path).getroot()
+        assert root.tag == "nmaprun" and root.get("scanner") == "nmap", path
+        assert root.find("scaninfo").get("type") == "connect"
+        host = root.find("host")
+        assert host.find("status").get("state") == "up"
+        assert host.find("address").get("addr") == "127.0.0.1"
+        ports = {int(p.get("portid")): p.find("state").get("state")
+                 for p in host.iter("port")}
+        assert ports == {port: "open", closed: "closed"}, ports  # as nmap: few closed, listed
+        assert root.find("runstats/hosts").get("up") == "1"
+    assert (tmp_path / "all.nmap").stat().st_size > 0
+    assert f"{port}/open/tcp" in (tmp_path / "all.gnmap").read_text()
+
+
+def promtool_check(path):
+    """promtool (Linux) accepts the textfile wine wrote."""
+    if not shutil.which("promtool"):
+        if os.environ.get("CI"):
+            pytest.fail("promtool is missing (make deps)")
+        return
+    r = subprocess.run(["promtool", "check", "metrics"], input=path.read_bytes(),
+                       capture_output=True, timeout=60)
+    assert r.returncode == 0 and r.stdout == b"" and r.stderr == b"", r
+
+
+@pytest.mark.parametrize("command", ["scan", "audit"])
+def test_prometheus_textfile(listener, tmp_path, command):
+    """--prometheus FILE: written in-process (outfile-windows.c), LF lines, replaced whole."""
+    port, _ = listener
+    prom = tmp_path / f"{command}.prom"
+    prom.write_text("old\n")
+    args = ["-sT"] if command == "scan" else []
+    r = ps(command, *args, "--no-history", "-p", str(port), "127.0.0.1", "--prometheus",
+           str(prom))
+    assert r.returncode in (0, 1), r.stderr  # audit: 1 when it has findings
+    text = prom.read_bytes()
+    assert b"\r" not in text and text.endswith(b"\n"), text
+    promtool_check(prom)
+    assert f'portscope_open_ports{{kind="{command}",targets="127.0.0.1",proto="tcp"}} 1' \
+        in text.decode(), text
+    assert sorted(os.listdir(tmp_path)) == [prom.name]  # no temporary file left
+    r = ps(command, *args, "--no-history", "-p", "1", "127.0.0.1", "--prometheus",
+           str(tmp_path / "no-such-dir" / "x.prom"))
+    assert r.returncode == 2 and "cannot write" in r.stderr, r
+
+
+def test_report_page(listener, tmp_path):
+    """portscope report of a history wine wrote: one HTML page (hashes through BCrypt)."""
+    port, _ = listener
+    db = tmp_path / "h.db"
+    r = ps("scan", "-sT", "-p", str(port), "127.0.0.1", "--db", str(db))
+    assert r.returncode == 0, r.stderr
+    page = tmp_path / "x.html"
+    r = ps("report", "--db", str(db), "-o", str(page))
+    assert r.returncode == 0, r.stderr
+    html = page.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>") and html.rstrip().endswith("</html>"), html[:200]
+    assert str(port) in html
+    for tag in ("style", "script"):  # the CSP names each by its SHA-256 (BCrypt's)
+        inline = re.search(f"<{tag}>(.*?)</{tag}>", html, re.S).group(1)
+        digest = base64.b64encode(hashlib.sha256(inline.encode()).digest()).decode()
+        assert f"'sha256-{digest}'" in html or f"sha256-{digest}" in html, tag
+
+
+@pytest.fixture
+def tls_server(tmp_path):
+    """An HTTPS server (Python's ssl) on this namespace's loopback, with a certificate of the test's."""
+    if not shutil.which("openssl"):
+        pytest.skip("openssl is needed to make the TLS server's certificate")
+    key, cert = tmp_path / "k.pem", tmp_path / "c.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                    str(key), "-out", str(cert), "-days", "2", "-subj", "/O=Lab/CN=lab.example",
+                    "-addext", "subjectAltName=DNS:lab.example,IP:198.18.0.2"],
+                   check=True, capture_output=True, timeout=60)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    srv = socket.create_server(("127.0.0.1", 0))
+    srv.settimeout(0.5)
+    stop = threading.Event()
+
+    def answer(c):
+        try:
+            with ctx.wrap_socket(c, server_side=True) as t:
+                t.settimeout(5)
+                t.recv(4096)
+                t.sendall(b"HTTP/1.1 200 OK\r\nServer: Apache/2.4.57 (Debian)\r\n"
+                          b"Content-Length: 2\r\nConnection: close\r\n\r\nok")
+        except (OSError, ssl.SSLError):
+            pass  # the plain probes, and handshakes the client gives up
+        finally:
+            c.close()
+
+    def loop():
+        while not stop.is_set():
+            try:
+                c, _ = srv.accept()
+            except OSError:
+                continue
+            threading.Thread(target=answer, args=(c,), daemon=True).start()
+
+    th = threading.Thread(target=loop, daemon=True)
+    th.start()
+    yield srv.getsockname()[1]
+    stop.set()
+    th.join(timeout=5)
+    srv.close()
+
+
+def test_version_scan_through_tls(tls_server):
+    """-sV's TLS probes over SChannel (tls-schannel.c; Wine: over GnuTLS)."""
+    port = tls_server
+    r = ps("scan", "-sT", "-sV", "--no-history", "-p", str(port), "127.0.0.1", "-oJ", "-")
+    assert r.returncode == 0, r.stderr
+    [row] = [x for x in jlines(r.stdout) if x["type"] == "port"]
+    svc = row["service"]
+    assert row["state"] == "open" and svc["name"] == "http" and svc["tunnel"] == "ssl", row
+    assert svc["product"] == "Apache httpd" and svc["version"] == "2.4.57", svc
+    tls = svc["tls"]
+    assert tls["version"].startswith("TLSv1."), tls
+    assert tls["subject"] == "CN=lab.example,O=Lab" and tls["issuer"] == tls["subject"], tls
+    assert tls["sans"] == "DNS:lab.example, IP:198.18.0.2", tls
+    assert tls["not_after"].endswith("Z") and len(tls["not_after"]) == 20, tls
 
 
 @pytest.mark.parametrize("flag", ["-sS", "-sU"])

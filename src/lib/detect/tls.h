@@ -1,9 +1,9 @@
 /*
  * TLS for service detection: a client that accepts any server, and what it
  * learns. The engine sees only this interface; tls.c implements it with
- * OpenSSL (tls-openssl.h), tls-none.c where the build has no TLS library
- * (Windows: a TLS port is then named from its plain answer, "ssl", with no
- * handshake details).
+ * OpenSSL (tls-openssl.h), tls-schannel.c with Windows' SChannel (where no
+ * connection can be made, a TLS port is named from its plain answer, "ssl",
+ * with no handshake details).
  */
 #pragma once
 

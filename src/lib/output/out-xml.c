@@ -1,6 +1,6 @@
 /*
  * nmap XML (-oX), valid against nmap.dtd and read by ndiff, nmap.xsl,
- * python-libnmap and python-nmap, written with libxml2's xmlTextWriter and
+ * python-libnmap and python-nmap, written with xmlw (output/xmlw.h) and
  * streamed: each <host> is written and flushed when the host is done. The
  * layout is nmap's, line for line (scripts grep it): one element a line,
  * but <host> with its <status>, <port> with everything in it, and <runstats>
@@ -35,7 +35,6 @@
  */
 #include <errno.h>
 #include <stdarg.h>
-#include <libxml/xmlwriter.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,65 +43,59 @@
 #include "output/json.h"
 #include "output/out.h"
 #include "output/service.h"
+#include "output/xmlw.h"
 #include "util/array.h"
 
-struct xml_state {
-	xmlTextWriterPtr w;
-};
-
-#define XS(s) ((const xmlChar *)(s))
-
-static int xml_attr(xmlTextWriterPtr w, const char *name, const char *value)
+static int xml_attr(struct xmlw *w, const char *name, const char *value)
 {
-	return xmlTextWriterWriteAttribute(w, XS(name), XS(value)) < 0 ? -EIO : 0;
+	return xmlw_attr(w, name, value) ? -EIO : 0;
 }
 
-__attribute__((format(printf, 3, 4))) static int xml_attrf(xmlTextWriterPtr w, const char *name,
+__attribute__((format(printf, 3, 4))) static int xml_attrf(struct xmlw *w, const char *name,
                                                            const char *fmt, ...)
 {
 	va_list ap;
 	int r;
 
 	va_start(ap, fmt);
-	r = xmlTextWriterWriteVFormatAttribute(w, XS(name), fmt, ap);
+	r = xmlw_vattrf(w, name, fmt, ap);
 	va_end(ap);
 	return r < 0 ? -EIO : 0;
 }
 
-static int xml_start(xmlTextWriterPtr w, const char *name)
+static int xml_start(struct xmlw *w, const char *name)
 {
-	return xmlTextWriterStartElement(w, XS(name)) < 0 ? -EIO : 0;
+	return xmlw_start(w, name) ? -EIO : 0;
 }
 
-static int xml_endel(xmlTextWriterPtr w)
+static int xml_endel(struct xmlw *w)
 {
-	return xmlTextWriterEndElement(w) < 0 ? -EIO : 0;
+	return xmlw_end(w) ? -EIO : 0;
 }
 
 /* A line break between elements, where nmap puts one. */
-static int xml_nl(xmlTextWriterPtr w)
+static int xml_nl(struct xmlw *w)
 {
-	return xmlTextWriterWriteString(w, XS("\n")) < 0 ? -EIO : 0;
+	return xmlw_text(w, "\n") ? -EIO : 0;
 }
 
 /* An empty element ending the line: <name a="v" …/> then a line break. */
-static int xml_endln(xmlTextWriterPtr w)
+static int xml_endln(struct xmlw *w)
 {
 	return xml_endel(w) || xml_nl(w) ? -EIO : 0;
 }
 
-static int xml_flush(struct out_stream *s, xmlTextWriterPtr w)
+static int xml_flush(struct out_stream *s, struct xmlw *w)
 {
-	if (xmlTextWriterFlush(w) < 0)
-		return -EIO;
-	return fflush(s->f) != 0 || ferror(s->f) ? -EIO : 0;
+	(void)s;
+	return xmlw_flush(w) ? -EIO : 0;
 }
 
 /*
  * "<!-- portscope 0.1.0 scan initiated … as: ARGS -->", with "--" written
  * "-&#45;" as nmap does (a comment cannot hold "--").
  */
-static int xml_comment(xmlTextWriterPtr w, const struct out_info *in)
+static int xml_comment(struct xmlw *w, const struct out_info *in)
 {
 	char when[64], *text;
 	size_t len = 96 + strlen(in->version) + 8 * strlen(in->args), used;
@@ -124,7 +117,7 @@ static int xml_comment(xmlTextWriterPtr w, const struct out_info *in)
 	}
 	text[used++] = ' ';
 	text[used] = '\0';
-	r = xmlTextWriterWriteComment(w, XS(text)) < 0 ? -EIO : 0;
+	r = xmlw_comment(w, text) ? -EIO : 0;
 	free(text);
 	return r;
 }
@@ -134,7 +127,7 @@ static int xml_comment(xmlTextWriterPtr w, const struct out_info *in)
  * with it. HREF is written as given, but for '"', '<', '>', '&', controls and
  * bytes above 126, percent-encoded (a processing instruction has no escapes).
  */
-static int xml_stylesheet(xmlTextWriterPtr w, const char *href)
+static int xml_stylesheet(struct xmlw *w, const char *href)
 {
 	size_t len = strlen(href);
 	char *pi = malloc(len * 3 + 32), *p;
@@ -149,18 +142,17 @@ static int xml_stylesheet(xmlTextWriterPtr w, const char *href)
 		else
 			*p++ = (char)*c;
 	strcpy(p, "\" type=\"text/xsl\"");
-	r = xmlTextWriterWritePI(w, XS("xml-stylesheet"), XS(pi)) < 0 || xml_nl(w) ? -EIO : 0;
+	r = xmlw_pi(w, "xml-stylesheet", pi) || xml_nl(w) ? -EIO : 0;
 	free(pi);
 	return r;
 }
 
 /* <?xml …?>, <!DOCTYPE nmaprun>, the stylesheet, the comment, <nmaprun …>. */
-static int xml_prologue(xmlTextWriterPtr w, const struct out_info *in)
+static int xml_prologue(struct xmlw *w, const struct out_info *in)
 {
 	char when[64];
 
-	if (xmlTextWriterStartDocument(w, "1.0", "UTF-8", NULL) < 0 ||
-	    xmlTextWriterWriteDTD(w, XS("nmaprun"), NULL, NULL, NULL) < 0 || xml_nl(w))
+	if (xmlw_raw(w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE nmaprun>\n"))
 		return -EIO;
 	if (in->stylesheet && xml_stylesheet(w, in->stylesheet))
 		return -EIO;
@@ -178,24 +170,14 @@ static int xml_prologue(xmlTextWriterPtr w, const struct out_info *in)
 static int xml_begin(struct out_stream *s)
 {
 	const struct out_info *in = s->info;
-	struct xml_state *st = calloc(1, sizeof(*st));
-	xmlOutputBufferPtr buf;
-	char *services = NULL;
-	xmlTextWriterPtr w;
-	int r = -ENOMEM;
+	struct xmlw *w = malloc(sizeof(*w));
+	char *services;
+	int r;
 
-	if (!st)
+	if (!w)
 		return -ENOMEM;
-	buf = xmlOutputBufferCreateFile(s->f, NULL);
-	if (!buf)
-		goto fail;
-	w = st->w = xmlNewTextWriter(buf); /* owns buf from here */
-	if (!w) {
-		xmlOutputBufferClose(buf);
-		goto fail;
-	}
-	s->state = st;
-	xmlTextWriterSetIndent(w, 0);
+	xmlw_init(w, s->f);
+	s->state = w;
 	services = out_port_ranges(in->ports);
 	if (!services)
 		return -ENOMEM;
@@ -215,13 +197,10 @@ static int xml_begin(struct out_stream *s)
 		r = xml_flush(s, w);
 	free(services);
 	return r;
-fail:
-	free(st);
-	return r;
 }
 
 /* <extraports state= count=> with one <extrareasons … ports=> per reason, a line each. */
-static int xml_extraports(xmlTextWriterPtr w, const struct scan_host *h, enum scan_state st)
+static int xml_extraports(struct xmlw *w, const struct scan_host *h, enum scan_state st)
 {
 	struct out_reason_count rc[SCAN_REASON_MAX];
 	size_t n = out_reasons(h, st, rc);
@@ -251,7 +230,7 @@ static int xml_extraports(xmlTextWriterPtr w, const struct scan_host *h, enum sc
  * nmap's <service name= product= version= extrainfo= tunnel= method="probed"
  * conf=><cpe>…</cpe></service>, one CPE per part as nmap keeps them.
  */
-static int xml_detected(xmlTextWriterPtr w, const struct detect_result *r)
+static int xml_detected(struct xmlw *w, const struct detect_result *r)
 {
 	const struct detect_service *d = &r->svc;
 	const struct {
@@ -273,14 +252,13 @@ static int xml_detected(xmlTextWriterPtr w, const struct detect_result *r)
 	if (xml_attr(w, "method", "probed") || xml_attrf(w, "conf", "%u", r->confidence))
 		return -EIO;
 	for (size_t i = 0; i < ncpe; i++)
-		if (xmlTextWriterWriteElement(w, BAD_CAST "cpe", BAD_CAST cpe[i]) < 0)
+		if (xmlw_element(w, "cpe", cpe[i]))
 			return -EIO;
 	return xml_endel(w);
 }
 
 /* <port …><state …/><service …/></port> on one line. */
-static int xml_port(xmlTextWriterPtr w, const struct out_info *in, const struct scan_host *h,
-                    size_t i)
+static int xml_port(struct xmlw *w, const struct out_info *in, const struct scan_host *h, size_t i)
 {
 	const char *name = out_service_name(in->kb, h->ports[i], h->proto);
 	const struct detect_result *r = out_version_find(in, h->ports[i]);
@@ -300,7 +278,7 @@ static int xml_port(xmlTextWriterPtr w, const struct out_info *in, const struct 
 }
 
 /* <hostnames> with the name the target was given by (type "user"), a line each. */
-static int xml_hostnames(xmlTextWriterPtr w, const struct out_info *in, const struct scan_host *h)
+static int xml_hostnames(struct xmlw *w, const struct out_info *in, const struct scan_host *h)
 {
 	const char *name = out_hostname(in, h);
 
@@ -313,7 +291,7 @@ static int xml_hostnames(xmlTextWriterPtr w, const struct out_info *in, const st
 }
 
 /* -sL: <host><status state="unknown" …/>, the address, the name if one; nothing sent. */
-static int xml_listed(struct out_stream *s, xmlTextWriterPtr w, const struct scan_host *h,
+static int xml_listed(struct out_stream *s, struct xmlw *w, const struct scan_host *h,
                       const char *addr)
 {
 	if (xml_start(w, "host") || xml_start(w, "status") || xml_attr(w, "state", "unknown") ||
@@ -325,7 +303,7 @@ static int xml_listed(struct out_stream *s, xmlTextWriterPtr w, const struct sca
 	return xml_flush(s, w);
 }
 
-static int xml_ports(xmlTextWriterPtr w, const struct out_info *in, const struct scan_host *h,
+static int xml_ports(struct xmlw *w, const struct out_info *in, const struct scan_host *h,
                      unsigned hidden)
 {
 	if (xml_start(w, "ports"))
@@ -341,7 +319,7 @@ static int xml_ports(xmlTextWriterPtr w, const struct out_info *in, const struct
 }
 
 /* <address> of h, and of its link layer (an on-link host's MAC), a line each. */
-static int xml_addresses(xmlTextWriterPtr w, const struct scan_host *h, const char *addr)
+static int xml_addresses(struct xmlw *w, const struct scan_host *h, const char *addr)
 {
 	char mac[24];
 
@@ -358,7 +336,7 @@ static int xml_addresses(xmlTextWriterPtr w, const struct scan_host *h, const ch
 static int xml_host(struct out_stream *s, const struct scan_host *h)
 {
 	const struct out_info *in = s->info;
-	xmlTextWriterPtr w = ((struct xml_state *)s->state)->w;
+	struct xmlw *w = s->state;
 	unsigned hidden = out_hidden_states(h, in->open_only);
 	char addr[INET6_ADDRSTRLEN];
 	size_t shown = 0;
@@ -401,14 +379,12 @@ static int xml_host(struct out_stream *s, const struct scan_host *h)
 static int xml_end(struct out_stream *s, const struct scan_summary *sum)
 {
 	const struct out_info *in = s->info;
-	struct xml_state *st = s->state;
-	xmlTextWriterPtr w;
+	struct xmlw *w = s->state;
 	char when[64], line[160], summary[256], msg[96];
 	int r = -EIO;
 
-	if (!st)
+	if (!w)
 		return -EIO;
-	w = st->w;
 	out_ctime(sum->end, when, sizeof(when));
 	snprintf(summary, sizeof(summary), "portscope done at %s; %s", when,
 	         out_done_line(sum, line, sizeof(line)));
@@ -423,12 +399,11 @@ static int xml_end(struct out_stream *s, const struct scan_summary *sum)
 	    xml_attrf(w, "up", "%llu", (unsigned long long)sum->hosts_up) ||
 	    xml_attrf(w, "down", "%llu", (unsigned long long)(sum->hosts_total - sum->hosts_up)) ||
 	    xml_attrf(w, "total", "%llu", (unsigned long long)sum->hosts_total) || xml_endln(w) ||
-	    xml_endln(w) || xmlTextWriterEndDocument(w) < 0)
+	    xml_endln(w) || xmlw_finish(w))
 		goto out;
 	r = xml_flush(s, w);
 out:
-	xmlFreeTextWriter(w);
-	free(st);
+	free(w);
 	s->state = NULL;
 	return r;
 }

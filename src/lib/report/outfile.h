@@ -40,6 +40,7 @@ int outfile_commit(struct outfile *o, int err, char *why, size_t whylen);
  * waits. Sent the content whole, it writes, syncs and renames it; at the end
  * of the socket without it (the run failed, or was killed), it removes the
  * temporary file and path stays as it was. Fork before starting threads.
+ * (Windows: outfile-windows.c does the same in the process itself.)
  *
  *   struct outfile_keeper k;
  *   outfile_keep(&k, "/var/lib/node_exporter/portscope.prom", why, len);
@@ -49,6 +50,8 @@ int outfile_commit(struct outfile *o, int err, char *why, size_t whylen);
 struct outfile_keeper {
 	int pid; /* the keeper; 0: none */
 	int fd;  /* our end of the socket to it */
+	struct outfile
+	    *file; /* Windows: the temporary file, kept in-process (no fork, no setuid) */
 };
 
 /* Forks the keeper of path. Returns 0, or a negative errno with a reason. */

@@ -25,7 +25,8 @@ struct ep {
 	struct ep_entry *v;
 	WSAPOLLFD *pfd;
 	size_t n, cap;
-	size_t next; /* first entry to report next time */
+	size_t next;  /* first entry to report next time */
+	SRWLOCK lock; /* v, n, cap: epoll_ctl, epoll_wait and a close() elsewhere */
 };
 
 static struct ep *eps[EP_MAX];
@@ -58,6 +59,7 @@ int epoll_create1(int flags)
 		errno = ENOMEM;
 		return -1;
 	}
+	InitializeSRWLock(&e->lock);
 	AcquireSRWLockExclusive(&eps_lock);
 	for (int i = 0; i < EP_MAX && fd < 0; i++)
 		if (!eps[i]) {
@@ -70,6 +72,41 @@ int epoll_create1(int flags)
 		errno = EMFILE;
 	}
 	return fd;
+}
+
+static ssize_t ep_find(const struct ep *e, SOCKET s)
+{
+	for (size_t i = 0; i < e->n; i++)
+		if (e->v[i].s == s)
+			return (ssize_t)i;
+	return -1;
+}
+
+/*
+ * close() of a socket takes it out of every epoll set, as Linux does when
+ * the last descriptor of a file closes: the engines close probes without
+ * EPOLL_CTL_DEL, and Winsock reuses a handle value at once (a stale entry
+ * made the next socket's EPOLL_CTL_ADD fail with EEXIST, and WSAPoll saw a
+ * closed handle).
+ */
+void epoll_forget(int fd)
+{
+	SOCKET s = (SOCKET)(uintptr_t)(unsigned)fd;
+
+	AcquireSRWLockShared(&eps_lock);
+	for (int k = 0; k < EP_MAX; k++) {
+		struct ep *e = eps[k];
+		ssize_t i;
+
+		if (!e)
+			continue;
+		AcquireSRWLockExclusive(&e->lock);
+		i = ep_find(e, s);
+		if (i >= 0)
+			e->v[i] = e->v[--e->n];
+		ReleaseSRWLockExclusive(&e->lock);
+	}
+	ReleaseSRWLockShared(&eps_lock);
 }
 
 int epoll_close(int fd)
@@ -89,25 +126,10 @@ int epoll_close(int fd)
 	return 0;
 }
 
-static ssize_t ep_find(const struct ep *e, SOCKET s)
+static int ep_ctl(struct ep *e, int op, SOCKET s, struct epoll_event *ev)
 {
-	for (size_t i = 0; i < e->n; i++)
-		if (e->v[i].s == s)
-			return (ssize_t)i;
-	return -1;
-}
+	ssize_t i = ep_find(e, s);
 
-int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
-{
-	struct ep *e = ep_get(epfd);
-	SOCKET s = (SOCKET)(uintptr_t)(unsigned)fd;
-	ssize_t i;
-
-	if (!e) {
-		errno = EBADF;
-		return -1;
-	}
-	i = ep_find(e, s);
 	switch (op) {
 	case EPOLL_CTL_ADD:
 		if (i >= 0) {
@@ -155,6 +177,21 @@ int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 	}
 }
 
+int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
+{
+	struct ep *e = ep_get(epfd);
+	int r;
+
+	if (!e) {
+		errno = EBADF;
+		return -1;
+	}
+	AcquireSRWLockExclusive(&e->lock);
+	r = ep_ctl(e, op, (SOCKET)(uintptr_t)(unsigned)fd, ev);
+	ReleaseSRWLockExclusive(&e->lock);
+	return r;
+}
+
 static uint32_t ep_events(short revents, uint32_t wanted)
 {
 	uint32_t ev = 0;
@@ -174,17 +211,15 @@ int epoll_wait(int epfd, struct epoll_event *evs, int max, int timeout_ms)
 {
 	struct ep *e = ep_get(epfd);
 	int r, out = 0;
+	size_t n;
 
 	if (!e || max <= 0) {
 		errno = e ? EINVAL : EBADF;
 		return -1;
 	}
-	if (e->n == 0) { /* WSAPoll refuses an empty set */
-		if (timeout_ms != 0)
-			Sleep(timeout_ms < 0 ? INFINITE : (DWORD)timeout_ms);
-		return 0;
-	}
-	for (size_t i = 0; i < e->n; i++) {
+	AcquireSRWLockExclusive(&e->lock);
+	n = e->n;
+	for (size_t i = 0; i < n; i++) {
 		short want = 0;
 
 		if (e->v[i].events & EPOLLIN)
@@ -193,15 +228,24 @@ int epoll_wait(int epfd, struct epoll_event *evs, int max, int timeout_ms)
 			want |= POLLWRNORM;
 		e->pfd[i] = (WSAPOLLFD){.fd = e->v[i].s, .events = want};
 	}
-	r = WSAPoll(e->pfd, (ULONG)e->n, timeout_ms);
+	ReleaseSRWLockExclusive(&e->lock);
+	if (n == 0) { /* WSAPoll refuses an empty set */
+		if (timeout_ms != 0)
+			Sleep(timeout_ms < 0 ? INFINITE : (DWORD)timeout_ms);
+		return 0;
+	}
+	/* The set's own thread waits here; it alone adds, and closes its sockets. */
+	r = WSAPoll(e->pfd, (ULONG)n, timeout_ms);
 	if (r == SOCKET_ERROR) {
 		errno = WSAGetLastError() == WSAENOBUFS ? ENOMEM : EINVAL;
 		return -1;
 	}
-	if (e->next >= e->n)
+	AcquireSRWLockExclusive(&e->lock);
+	n = n < e->n ? n : e->n; /* a socket closed meanwhile on another thread */
+	if (e->next >= n)
 		e->next = 0;
-	for (size_t k = 0; k < e->n && out < max; k++) {
-		size_t i = (e->next + k) % e->n;
+	for (size_t k = 0; k < n && out < max; k++) {
+		size_t i = (e->next + k) % n;
 		uint32_t ev = ep_events(e->pfd[i].revents, e->v[i].events);
 
 		if (!ev)
@@ -211,5 +255,6 @@ int epoll_wait(int epfd, struct epoll_event *evs, int max, int timeout_ms)
 		out++;
 		e->next = i + 1;
 	}
+	ReleaseSRWLockExclusive(&e->lock);
 	return out;
 }

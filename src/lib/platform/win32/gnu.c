@@ -120,6 +120,18 @@ char *strcasestr(const char *hay, const char *needle)
 	return n ? NULL : (char *)hay;
 }
 
+/* setenv() over _putenv_s (TZ for the report's tests). */
+int setenv(const char *name, const char *value, int overwrite)
+{
+	if (!overwrite && getenv(name))
+		return 0;
+	if (_putenv_s(name, value) != 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
 char *strndup(const char *s, size_t n)
 {
 	size_t len = strnlen(s, n);

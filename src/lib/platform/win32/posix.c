@@ -269,8 +269,10 @@ int posix_close(int fd)
 {
 	if (epoll_is(fd))
 		return epoll_close(fd);
-	if (posix_is_socket(fd))
+	if (posix_is_socket(fd)) {
+		epoll_forget(fd);
 		return closesocket(sock(fd)) == 0 ? 0 : wsa_fail();
+	}
 	return _close(fd);
 }
 

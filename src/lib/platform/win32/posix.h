@@ -104,6 +104,7 @@ int posix_fclose(FILE *f);
 void *memmem(const void *hay, size_t hlen, const void *needle, size_t nlen);
 char *strcasestr(const char *hay, const char *needle);
 char *strndup(const char *s, size_t n);
+int setenv(const char *name, const char *value, int overwrite);
 char *mkdtemp(char *tmpl);
 int get_nprocs(void);
 /* glibc's qsort_r (the comparison's context last), over the CRT's qsort_s. */

@@ -34,3 +34,5 @@ int epoll_wait(int epfd, struct epoll_event *evs, int max, int timeout_ms);
 /* Whether fd is an epoll descriptor (close() asks). */
 int epoll_is(int fd);
 int epoll_close(int fd);
+/* close() of a socket: out of every epoll set, as on Linux. */
+void epoll_forget(int fd);
