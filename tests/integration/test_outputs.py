@@ -7,7 +7,6 @@ import re
 import shutil
 import signal
 import sqlite3
-import subprocess
 import time
 import xml.etree.ElementTree as ET
 
