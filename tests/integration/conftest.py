@@ -7,6 +7,7 @@ removed at session start.
 """
 import json
 import os
+import pty
 import random
 import re
 import shutil
@@ -165,6 +166,30 @@ class Netns:
             except (ProcessLookupError, ValueError):
                 pass
         subprocess.run(["ip", "netns", "del", self.name], check=False)
+
+
+def run_on_pty(argv, env=None, timeout=60):
+    """Runs argv with stdout on a terminal; returns (exit status, what the terminal got)."""
+    master, slave = pty.openpty()
+    try:
+        p = subprocess.Popen(argv, stdout=slave, stderr=subprocess.PIPE, env=env)
+        os.close(slave)
+        slave = None
+        out = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+        p.wait(timeout=timeout)
+    finally:
+        os.close(master)
+        if slave is not None:
+            os.close(slave)
+    return p.returncode, out.decode(errors="replace")
 
 
 def link_veth(a, b, addr_a, addr_b, prefix=24):

@@ -3,13 +3,11 @@
 No root and no namespaces needed: info only reads files.
 """
 import os
-import pty
 import re
-import subprocess
 
 import pytest
 
-from conftest import portscope_bin, run
+from conftest import portscope_bin, run, run_on_pty
 
 ETC_SERVICES = "/etc/services"
 NMAP_SERVICES = "/usr/share/nmap/nmap-services"
@@ -252,29 +250,10 @@ def test_human_output_sections():
 
 
 def test_colour_only_on_a_tty():
-    master, slave = pty.openpty()
-    try:
-        p = subprocess.run([portscope_bin(), "info", "445/tcp"], stdout=slave,
-                           stderr=subprocess.PIPE, timeout=30,
-                           env=dict({k: v for k, v in os.environ.items() if k != "NO_COLOR"},
-                                    TERM="xterm"))
-        os.close(slave)
-        slave = None
-        out = b""
-        while True:
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            out += chunk
-    finally:
-        os.close(master)
-        if slave is not None:
-            os.close(slave)
-    assert p.returncode == 0
-    text = out.decode()
+    rc, text = run_on_pty([portscope_bin(), "info", "445/tcp"], timeout=30,
+                          env=dict({k: v for k, v in os.environ.items() if k != "NO_COLOR"},
+                                   TERM="xterm"))
+    assert rc == 0
     assert "\x1b[31mhigh\x1b[0m" in text  # severity in red
     # --no-color and NO_COLOR turn it off even on a TTY; checked without one here.
     assert "\x1b" not in info("--no-color", "445/tcp").out

@@ -3,19 +3,17 @@ output files and signals, nmap's flags and names, rough edges. Each test names t
 it guards; the JSON of every test here is checked against schema/ by Result.json()/jsonl().
 """
 import os
-import pty
 import re
 import shutil
 import signal
 import sqlite3
-import subprocess
 import time
 import xml.etree.ElementTree as ET
 
 import pytest
 
 import schemas
-from conftest import have, link_veth, needs_root, portscope_bin, run
+from conftest import have, link_veth, needs_root, portscope_bin, run, run_on_pty
 from test_scan_connect import start_listeners
 
 DTD = "/usr/share/nmap/nmap.dtd"
@@ -33,30 +31,6 @@ def slow_host(tgt):
     tgt.sh(f"ip addr add {SLOW}/32 dev lo; nft -f - <<'EOF'\n"
            "table inet slow {\n chain input {\n  type filter hook input priority 0;\n"
            f"  ip daddr {SLOW} tcp dport != 22 drop\n }}\n}}\nEOF")
-
-
-def pty_run(argv, env):
-    """Runs argv with stdout on a terminal; returns (exit status, what the terminal got)."""
-    master, slave = pty.openpty()
-    try:
-        p = subprocess.Popen(argv, stdout=slave, stderr=subprocess.PIPE, env=env)
-        os.close(slave)
-        slave = None
-        out = b""
-        while True:
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            out += chunk
-        p.wait(timeout=60)
-    finally:
-        os.close(master)
-        if slave is not None:
-            os.close(slave)
-    return p.returncode, out.decode(errors="replace")
 
 
 def tty_env(term="xterm"):
@@ -212,7 +186,7 @@ def test_normal_file_has_no_colour_nor_screen_header(netns, tmp_path):
     ns = netns("nc")
     start_listeners(ns, [22, 80])
     base = tmp_path / "all"
-    rc, screen = pty_run(ns.argv([portscope_bin(), "scan", "-sT", "-p", "1-100", "127.0.0.1",
+    rc, screen = run_on_pty(ns.argv([portscope_bin(), "scan", "-sT", "-p", "1-100", "127.0.0.1",
                                   "--no-history", "-oN", str(tmp_path / "n.nmap"), "-oA",
                                   str(base)]), tty_env())
     assert rc == 0, screen
@@ -223,7 +197,7 @@ def test_normal_file_has_no_colour_nor_screen_header(netns, tmp_path):
         assert text.startswith("# portscope ")
         assert re.search(r"^22/tcp open +ssh$", text, re.M), text  # grep '22/tcp open' works
     # TERM=dumb: no colour on the terminal either.
-    rc, screen = pty_run(ns.argv([portscope_bin(), "scan", "-sT", "-p", "22", "127.0.0.1",
+    rc, screen = run_on_pty(ns.argv([portscope_bin(), "scan", "-sT", "-p", "22", "127.0.0.1",
                                   "--no-history"]), tty_env("dumb"))
     assert rc == 0 and "\x1b" not in screen and "22/tcp open" in screen, screen
 
