@@ -274,6 +274,7 @@ def tls_server(tmp_path):
                    check=True, capture_output=True, timeout=60)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert, key)
+    ctx.set_alpn_protocols(["http/1.1"])  # of the client's h2 and http/1.1
     srv = socket.create_server(("127.0.0.1", 0))
     srv.settimeout(0.5)
     stop = threading.Event()
@@ -320,6 +321,7 @@ def test_version_scan_through_tls(tls_server):
     assert tls["subject"] == "CN=lab.example,O=Lab" and tls["issuer"] == tls["subject"], tls
     assert tls["sans"] == "DNS:lab.example, IP:198.18.0.2", tls
     assert tls["not_after"].endswith("Z") and len(tls["not_after"]) == 20, tls
+    assert tls["alpn"] == "http/1.1", tls
 
 
 @pytest.mark.parametrize("flag", ["-sS", "-sU"])

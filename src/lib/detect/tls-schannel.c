@@ -4,8 +4,8 @@
  * handshake through InitializeSecurityContextW on the non-blocking socket
  * (tokens queued and sent as the socket takes them), records through
  * DecryptMessage/EncryptMessage, the summary from the context's attributes
- * and the peer's CERT_CONTEXT. No SNI and no ALPN (as the OpenSSL side: no
- * SNI; alpn stays ""). Names are CertNameToStr's (CN first, values quoted
+ * and the peer's CERT_CONTEXT. ALPN offers h2 and http/1.1, no SNI (as the
+ * OpenSSL side). Names are CertNameToStr's (CN first, values quoted
  * its way), the cipher is SChannel's (IANA) name where the system gives it.
  * Wine implements SChannel over GnuTLS (libgnutls30); without it the
  * credentials cannot be had, no connection is made, and TLS ports stay "ssl".
@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,6 +174,25 @@ static void tls_keep_extra(struct tls_conn *c, const SecBuffer *b, size_t nb)
 	c->in_len = 0;
 }
 
+/*
+ * The ALPN offer, h2 and http/1.1 as the OpenSSL side, as SEC_APPLICATION_PROTOCOLS
+ * lays it out: the lists' size, then one list (ALPN, its size, the wire-format
+ * names). Returns its length.
+ */
+static ULONG tls_alpn(unsigned char *buf)
+{
+	static const unsigned char names[] = "\x02h2\x08http/1.1";
+	const uint32_t ext = SecApplicationProtocolNegotiationExt_ALPN;
+	const uint16_t list = sizeof(names) - 1;
+	const uint32_t lists = sizeof(ext) + sizeof(list) + list;
+
+	memcpy(buf, &lists, sizeof(lists));
+	memcpy(buf + 4, &ext, sizeof(ext));
+	memcpy(buf + 8, &list, sizeof(list));
+	memcpy(buf + 10, names, list);
+	return 10 + list;
+}
+
 /* One InitializeSecurityContextW step over what in holds (nothing on the first). */
 static SECURITY_STATUS tls_step(struct tls_conn *c)
 {
@@ -182,11 +202,14 @@ static SECURITY_STATUS tls_step(struct tls_conn *c)
 	SecBuffer ib[2] = {{(ULONG)c->in_len, SECBUFFER_TOKEN, c->in}, {0, SECBUFFER_EMPTY, NULL}};
 	SecBuffer ob[1] = {{0, SECBUFFER_TOKEN, NULL}};
 	SecBufferDesc in = {SECBUFFER_VERSION, 2, ib}, out = {SECBUFFER_VERSION, 1, ob};
+	unsigned char alpn[32];
+	SecBuffer ab = {tls_alpn(alpn), SECBUFFER_APPLICATION_PROTOCOLS, alpn};
+	SecBufferDesc first = {SECBUFFER_VERSION, 1, &ab};
 	ULONG got = 0;
 	SECURITY_STATUS st;
 
 	st = InitializeSecurityContextW(&c->ctx->cred, c->have_h ? &c->h : NULL, NULL, want, 0, 0,
-	                                c->have_h ? &in : NULL, 0, c->have_h ? NULL : &c->h, &out,
+	                                c->have_h ? &in : &first, 0, c->have_h ? NULL : &c->h, &out,
 	                                &got, NULL);
 	if (!c->have_h && (st == SEC_I_CONTINUE_NEEDED || st == SEC_E_OK))
 		c->have_h = true;
@@ -427,6 +450,7 @@ void tls_conn_info(struct tls_conn *c, struct detect_tls *out)
 {
 	SecPkgContext_ConnectionInfo ci;
 	SecPkgContext_CipherInfo cipher = {.dwVersion = SECPKGCONTEXT_CIPHERINFO_V1};
+	SecPkgContext_ApplicationProtocol alpn = {0};
 	PCCERT_CONTEXT cert = NULL;
 
 	if (!c->done)
@@ -440,6 +464,10 @@ void tls_conn_info(struct tls_conn *c, struct detect_tls *out)
 	out->cipher[sizeof(out->cipher) - 1] = '\0';
 	if (strchr(out->cipher, '<')) /* Wine 8 names a suite "..._GCM_<unknown>": no name */
 		out->cipher[0] = '\0';
+	if (QueryContextAttributesW(&c->h, SECPKG_ATTR_APPLICATION_PROTOCOL, &alpn) == SEC_E_OK &&
+	    alpn.ProtoNegoStatus == SecApplicationProtocolNegotiationStatus_Success)
+		service_copy_printable(out->alpn, sizeof(out->alpn), (const char *)alpn.ProtocolId,
+		                       alpn.ProtocolIdSize);
 	if (QueryContextAttributesW(&c->h, SECPKG_ATTR_REMOTE_CERT_CONTEXT, &cert) == SEC_E_OK &&
 	    cert) {
 		SYSTEMTIME t;
