@@ -26,6 +26,12 @@ int audit_scan(struct audit_job *j, const struct targetset *ts, const struct por
 /* Local mode up to exposure: listeners, owners, own addresses, the scan of them. */
 int audit_local(struct audit_job *j);
 
+/* The local scan's state of port on own address k; -1 when the port was not scanned. */
+int audit_local_state(const struct audit_job *j, uint16_t port, unsigned k);
+
+/* Own address k into e's reach.on; with want_target, the first such address is e's target. */
+void audit_reach_add(struct audit_job *j, struct audit_endpoint *e, unsigned k, bool want_target);
+
 /*
  * Local mode: the exposure of every endpoint from the live ruleset and the
  * endpoints DNAT and redirect make (firewall.c). Returns 0 (evaluated), 1 (not

@@ -347,29 +347,17 @@ static bool owner_of(const struct fw_read *r, DWORD pid, char *app, size_t apple
 static unsigned reach_on(struct audit_job *j, struct audit_endpoint *e, bool fill)
 {
 	const struct audit_report *rep = j->rep;
-	size_t pi = 0;
 	unsigned n = 0;
 
-	while (pi < j->nports && j->ports[pi] != e->port)
-		pi++;
 	for (unsigned k = 0; k < rep->naddrs; k++) {
-		char b[INET6_ADDRSTRLEN];
-		size_t at = strlen(e->reach.on);
-		bool open = e->proto == IPPROTO_UDP ||
-		            (pi < j->nports && j->states[k * j->nports + pi] == SCAN_OPEN);
-
 		if (!audit_accepts(e->family, e->bind, e->dual, rep->addrs[k].family,
 		                   target_addr_bytes(&rep->addrs[k])))
 			continue;
 		n++;
-		if (!fill)
-			continue;
-		snprintf(e->reach.on + at, sizeof(e->reach.on) - at, "%s%s", at ? "," : "",
-		         target_addr_str(&rep->addrs[k], b, sizeof(b)));
-		if (open && !e->have_target) {
-			e->target = rep->addrs[k];
-			e->have_target = true;
-		}
+		if (fill)
+			audit_reach_add(j, e, k,
+			                e->proto == IPPROTO_UDP ||
+			                    audit_local_state(j, e->port, k) == SCAN_OPEN);
 	}
 	return n;
 }

@@ -193,33 +193,41 @@ static void udp_exposure(struct audit_job *j, struct audit_endpoint *e, bool lo)
 		}
 }
 
+int audit_local_state(const struct audit_job *j, uint16_t port, unsigned k)
+{
+	const uint16_t *p = bsearch(&port, j->ports, j->nports, sizeof(*p), audit_cmp_u16);
+
+	return p ? j->states[k * j->nports + (size_t)(p - j->ports)] : -1;
+}
+
+void audit_reach_add(struct audit_job *j, struct audit_endpoint *e, unsigned k, bool want_target)
+{
+	const struct target_addr *a = &j->rep->addrs[k];
+	size_t at = strlen(e->reach.on);
+	char b[INET6_ADDRSTRLEN];
+
+	snprintf(e->reach.on + at, sizeof(e->reach.on) - at, "%s%s", at ? "," : "",
+	         target_addr_str(a, b, sizeof(b)));
+	if (want_target && !e->have_target) {
+		e->target = *a;
+		e->have_target = true;
+	}
+}
+
 /* Exposure of a TCP socket from the scan states of the own addresses it accepts. */
 static void tcp_exposure(struct audit_job *j, struct audit_endpoint *e, bool lo)
 {
 	const struct audit_report *rep = j->rep;
 	enum scan_state st[AUDIT_MAX_ADDRS];
-	size_t pi = 0;
 	unsigned n = 0;
 
-	while (pi < j->nports && j->ports[pi] != e->port)
-		pi++;
 	for (unsigned k = 0; k < rep->naddrs; k++) {
-		char b[INET6_ADDRSTRLEN];
-		size_t at;
-
 		if (!audit_accepts(e->family, e->bind, e->dual, rep->addrs[k].family,
 		                   target_addr_bytes(&rep->addrs[k])))
 			continue;
-		st[n] = (enum scan_state)j->states[k * j->nports + pi];
-		if (st[n] == SCAN_OPEN) {
-			at = strlen(e->reach.on);
-			snprintf(e->reach.on + at, sizeof(e->reach.on) - at, "%s%s", at ? "," : "",
-			         target_addr_str(&rep->addrs[k], b, sizeof(b)));
-			if (!e->have_target) {
-				e->target = rep->addrs[k];
-				e->have_target = true;
-			}
-		}
+		st[n] = (enum scan_state)audit_local_state(j, e->port, k);
+		if (st[n] == SCAN_OPEN)
+			audit_reach_add(j, e, k, true);
 		n++;
 	}
 	e->reach.exp = audit_exposure_of(lo, st, n);
